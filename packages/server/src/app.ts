@@ -1,0 +1,62 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { assetRoutes } from './assets/routes.js';
+import { apiKeyRoutes } from './auth/routes.js';
+import type { Config } from './config.js';
+import type { Pool } from './db/pool.js';
+import { holderRoutes } from './holders/routes.js';
+import type { Api, RouteDeps } from './http/api.js';
+import { type ApiKeyCache, createApiKeyCache, registerAuth } from './http/auth.js';
+import { registerJsonParser } from './http/body.js';
+import { registerErrorHandling } from './http/errors.js';
+import { registerHealth } from './http/health.js';
+import { registerOpenApi } from './http/openapi.js';
+import { generateRequestId, registerRequestId } from './http/request-id.js';
+import { registerSecurityHeaders } from './http/security.js';
+import { registerValidation } from './http/validation.js';
+import { registerVersioning } from './http/versioning.js';
+import { type Clock, systemClock } from './shared/clock.js';
+
+export interface AppDeps {
+  readonly pool: Pool;
+  readonly config: Config;
+  readonly clock?: Clock;
+  readonly key_cache?: ApiKeyCache;
+  /** A pino logger; none in tests. */
+  readonly logger?: FastifyBaseLogger;
+}
+
+/** Builds the HTTP application without listening: the CLI listens, tests use inject(). */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    ...(deps.logger === undefined ? { logger: false } : { loggerInstance: deps.logger }),
+    genReqId: generateRequestId,
+    bodyLimit: deps.config.limits.body_bytes_max,
+    requestTimeout: deps.config.limits.request_timeout_ms,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  }).withTypeProvider<TypeBoxTypeProvider>();
+  const route_deps: RouteDeps = {
+    pool: deps.pool,
+    config: deps.config,
+    clock: deps.clock ?? systemClock,
+    key_cache: deps.key_cache ?? createApiKeyCache(deps.config.limits),
+  };
+
+  registerRequestId(app);
+  registerErrorHandling(app);
+  registerValidation(app);
+  registerJsonParser(app);
+  await registerSecurityHeaders(app);
+  await registerOpenApi(app);
+  registerHealth(app, deps.pool);
+  await app.register(async (v1) => {
+    const api = v1 as Api;
+    registerAuth(api, { pool: deps.pool, clock: route_deps.clock, cache: route_deps.key_cache });
+    registerVersioning(api);
+    assetRoutes(api, route_deps);
+    holderRoutes(api, route_deps);
+    apiKeyRoutes(api, route_deps);
+  });
+  return app;
+}

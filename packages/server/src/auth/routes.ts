@@ -1,0 +1,115 @@
+import type { Static } from '@sinclair/typebox';
+import { type Api, type RouteDeps, sendResult } from '../http/api.js';
+import { type AuthContext, authOf } from '../http/auth.js';
+import { runMutation } from '../http/mutation.js';
+import { errorResponses, IdParams, ListOf, PageQuerystring } from '../http/schemas.js';
+import { domainError } from '../shared/errors.js';
+import { pageQuery } from '../shared/pagination.js';
+import { fail, ok } from '../shared/result.js';
+import { type ApiKeyView, createApiKey, getApiKey, listApiKeys, revokeApiKey } from './keys-service.js';
+import { ApiKey, CreateApiKeyBody } from './schemas.js';
+import { grants, isValidScope, type Scope } from './scopes.js';
+
+export function apiKeyRoutes(app: Api, deps: RouteDeps): void {
+  const mutation = { pool: deps.pool, limits: deps.config.limits };
+  const tags = ['API keys'];
+
+  app.post(
+    '/v1/api_keys',
+    {
+      config: { scope: 'api_keys:write' },
+      schema: {
+        tags,
+        summary: 'Create an API key',
+        description: 'The response carries the secret; it is stored hashed and never shown again.',
+        body: CreateApiKeyBody,
+        response: { 201: ApiKey, ...errorResponses },
+      },
+    },
+    (request, reply) =>
+      runMutation(mutation, request, reply, 201, async (db) => {
+        const checked = checkNewKey(authOf(request), request.body, deps.clock.now());
+        if (!checked.ok) return checked;
+        return ok(await createApiKey(db, checked.value));
+      }),
+  );
+
+  app.get(
+    '/v1/api_keys',
+    {
+      config: { scope: 'api_keys:read' },
+      schema: { tags, summary: 'List API keys', querystring: PageQuerystring, response: { 200: ListOf(ApiKey), ...errorResponses } },
+    },
+    async (request, reply) =>
+      sendResult(request, reply, await listApiKeys(deps.pool, authOf(request).livemode, pageQuery(request.query))),
+  );
+
+  app.get(
+    '/v1/api_keys/:id',
+    {
+      config: { scope: 'api_keys:read' },
+      schema: { tags, summary: 'Retrieve an API key', params: IdParams, response: { 200: ApiKey, ...errorResponses } },
+    },
+    async (request, reply) => sendResult(request, reply, await getApiKey(deps.pool, authOf(request).livemode, request.params.id)),
+  );
+
+  app.post(
+    '/v1/api_keys/:id/revoke',
+    {
+      config: { scope: 'api_keys:write' },
+      schema: {
+        tags,
+        summary: 'Revoke an API key',
+        description: 'Takes effect at once in this process and within the key cache TTL in others.',
+        params: IdParams,
+        response: { 200: ApiKey, ...errorResponses },
+      },
+    },
+    (request, reply) =>
+      runMutation(mutation, request, reply, 200, async (db) => {
+        const revoked = await revokeApiKey(db, authOf(request).livemode, request.params.id, deps.clock.now());
+        if (revoked.ok) evictKey(deps, revoked.value);
+        return revoked;
+      }),
+  );
+}
+
+type CreateApiKey = Static<typeof CreateApiKeyBody>;
+
+/** A key can mint keys only within what it holds: its own scopes, and the live mode only from live. */
+function checkNewKey(caller: AuthContext, body: CreateApiKey, now: Date) {
+  const livemode = body.mode === undefined ? caller.livemode : body.mode === 'live';
+  if (livemode && !caller.livemode) {
+    return fail(domainError('mode_mismatch', 'A test-mode key cannot create live-mode keys.', 'mode'));
+  }
+  const scopes = body.scopes ?? [...caller.scopes];
+  const invalid = scopes.find((scope) => !isValidScope(scope));
+  if (invalid !== undefined) return fail(domainError('invalid_request', `Unknown scope "${invalid}".`, 'scopes'));
+  const excess = scopes.find((scope) => !coveredBy(caller.scopes, scope));
+  if (excess !== undefined) {
+    return fail(domainError('insufficient_scope', `You cannot grant "${excess}", which your key does not hold.`, 'scopes'));
+  }
+  if (body.expires_at !== undefined && new Date(body.expires_at) <= now) {
+    return fail(domainError('invalid_request', 'expires_at must be in the future.', 'expires_at'));
+  }
+  return ok({
+    livemode,
+    name: body.name,
+    scopes,
+    ...(body.expires_at === undefined ? {} : { expires_at: new Date(body.expires_at) }),
+    ...(body.metadata === undefined ? {} : { metadata: body.metadata }),
+  });
+}
+
+function coveredBy(held: readonly string[], wanted: string): boolean {
+  if (held.includes('*')) return true;
+  if (wanted === '*') return false;
+  if (wanted.endsWith(':*')) return held.includes(wanted);
+  return grants(held, wanted as Scope);
+}
+
+function evictKey(deps: RouteDeps, key: ApiKeyView): void {
+  for (const [hash, row] of deps.key_cache.entries()) {
+    if (row.id === key.id) deps.key_cache.delete(hash);
+  }
+}

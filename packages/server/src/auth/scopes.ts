@@ -1,0 +1,24 @@
+/**
+ * Scopes are `resource:read`, `resource:write`, `resource:*` or `*`. Write implies read, as with
+ * Stripe's restricted keys: a key that may create holders may also look at them.
+ */
+export const resources = ['assets', 'holders', 'api_keys'] as const;
+export type Resource = (typeof resources)[number];
+export type Scope = `${Resource}:${'read' | 'write'}`;
+
+const scope_pattern = new RegExp(`^(\\*|(${resources.join('|')}):(read|write|\\*))$`);
+
+export function isValidScope(value: string): boolean {
+  return scope_pattern.test(value);
+}
+
+export function grants(granted: readonly string[], needed: Scope): boolean {
+  const [resource, action] = needed.split(':') as [Resource, 'read' | 'write'];
+  return granted.some(
+    (scope) =>
+      scope === '*' ||
+      scope === needed ||
+      scope === `${resource}:*` ||
+      (action === 'read' && scope === `${resource}:write`),
+  );
+}

@@ -1,0 +1,62 @@
+import { admin_scopes, type ApiKeyView, createApiKey, listApiKeys, revokeApiKey } from '../auth/keys-service.js';
+import { isValidScope } from '../auth/scopes.js';
+import type { Queryable } from '../db/pool.js';
+import { flag, type Flags } from './args.js';
+
+export const keys_usage = `purse keys create [--name NAME] [--mode test|live] [--scopes a,b] [--expires-at ISO] [--json]
+purse keys list [--mode test|live] [--json]
+purse keys revoke KEY_ID [--mode test|live] [--json]`;
+
+/** `purse keys create|list|revoke`: key administration from the machine, e.g. to make the first live key. */
+export async function keysCommand(db: Queryable, positionals: string[], flags: Flags): Promise<string> {
+  const json = flags.json === true;
+  const livemode = modeFlag(flags);
+  switch (positionals[0]) {
+    case 'create': {
+      const scopes = (flag(flags, 'scopes') ?? admin_scopes.join(',')).split(',').map((scope) => scope.trim());
+      const invalid = scopes.find((scope) => !isValidScope(scope));
+      if (invalid !== undefined) throw new UsageError(`unknown scope "${invalid}"`);
+      const expires = flag(flags, 'expires-at');
+      const key = await createApiKey(db, {
+        livemode,
+        name: flag(flags, 'name') ?? 'CLI key',
+        scopes,
+        ...(expires === undefined ? {} : { expires_at: parseDate(expires) }),
+      });
+      return json ? JSON.stringify(key, null, 2) : `${key.id}\n${key.secret}\n(the secret is shown only this once)`;
+    }
+    case 'list': {
+      const page = await listApiKeys(db, livemode, { limit: 100 });
+      if (!page.ok) throw new Error(page.error.detail);
+      return json ? JSON.stringify(page.value.data, null, 2) : page.value.data.map(describe).join('\n');
+    }
+    case 'revoke': {
+      const id = positionals[1];
+      if (id === undefined) throw new UsageError('revoke needs a key id');
+      const revoked = await revokeApiKey(db, livemode, id, new Date());
+      if (!revoked.ok) throw new UsageError(revoked.error.detail);
+      return json ? JSON.stringify(revoked.value, null, 2) : `revoked ${id}`;
+    }
+    default:
+      throw new UsageError(keys_usage);
+  }
+}
+
+function describe(key: ApiKeyView): string {
+  const state = key.revoked_at !== null ? 'revoked' : key.expires_at !== null ? `expires ${key.expires_at}` : 'active';
+  return `${key.id}  ${key.redacted_secret}  ${key.scopes.join(',')}  ${state}  ${key.name}`;
+}
+
+function modeFlag(flags: Flags): boolean {
+  const mode = flag(flags, 'mode') ?? 'test';
+  if (mode !== 'test' && mode !== 'live') throw new UsageError('--mode must be test or live');
+  return mode === 'live';
+}
+
+function parseDate(value: string): Date {
+  const date = new Date(value);
+  if (Number.isNaN(date.getTime()) || date <= new Date()) throw new UsageError('--expires-at must be a future ISO date');
+  return date;
+}
+
+export class UsageError extends Error {}

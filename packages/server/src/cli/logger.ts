@@ -1,0 +1,15 @@
+import pino from 'pino';
+import type { Config } from '../config.js';
+
+export type Logger = pino.Logger;
+
+/** JSON logs to stdout; anything that could carry a secret is redacted before it is written. */
+export function createLogger(config: Config): Logger {
+  return pino({
+    level: config.log_level,
+    redact: {
+      paths: ['req.headers.authorization', 'headers.authorization', '*.secret', 'secret', 'password', '*.password'],
+      censor: '[redacted]',
+    },
+  });
+}

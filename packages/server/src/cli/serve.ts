@@ -1,0 +1,79 @@
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../app.js';
+import { ensureBootstrapKey } from '../auth/keys-service.js';
+import type { Config } from '../config.js';
+import { openDatabase } from '../db/connect.js';
+import { migrate } from '../db/migrate.js';
+import { inTransaction } from '../db/pool.js';
+import { systemClock } from '../shared/clock.js';
+import { startWorker } from '../worker/scheduler.js';
+import { backgroundTasks } from '../worker/tasks.js';
+import { createLogger, type Logger } from './logger.js';
+
+const bootstrap_lock_id = 7_270_185_002;
+
+/**
+ * `purse serve`: database (embedded unless DATABASE_URL), migrations, the admin key on a fresh
+ * database, the HTTP API, and the background worker in the same process. SIGINT/SIGTERM shut
+ * down in order: stop accepting and finish requests in flight, stop the worker, close the pool,
+ * stop the embedded database.
+ */
+export async function serve(config: Config, options: { with_api: boolean }): Promise<void> {
+  const log = createLogger(config);
+  const db = await openDatabase(config, (line) => log.debug({ postgres: line.trim() }, 'embedded postgres'));
+  log.info({ database: db.description }, 'database ready');
+  const applied = await migrate(db.pool);
+  if (applied.length > 0) log.info({ applied }, 'migrations applied');
+  const worker = startWorker({ pool: db.pool, clock: systemClock, tick_ms: config.limits.worker_tick_ms, log }, backgroundTasks(config));
+  let app: FastifyInstance | undefined;
+  if (options.with_api) {
+    await announceBootstrapKey(config, db.pool, log);
+    app = await buildApp({ pool: db.pool, config, logger: log });
+    await app.listen({ port: config.port, host: config.host });
+  }
+  onShutdownSignal(log, config.limits.shutdown_grace_ms, async () => {
+    await app?.close();
+    await worker.stop();
+    await db.close();
+  });
+}
+
+async function announceBootstrapKey(config: Config, pool: Parameters<typeof migrate>[0], log: Logger): Promise<void> {
+  const secret = await inTransaction(pool, async (client) => {
+    // Two processes starting on an empty database must not both mint an admin key.
+    await client.query('SELECT pg_advisory_xact_lock($1)', [bootstrap_lock_id]);
+    return ensureBootstrapKey(client, config.bootstrap_key);
+  });
+  if (secret === undefined) return;
+  log.info('created the first API key (test mode, all scopes); it is shown only this once');
+  process.stdout.write(`\n  Test-mode admin API key: ${secret}\n\n`);
+}
+
+function onShutdownSignal(log: Logger, grace_ms: number, shutdown: () => Promise<void>): void {
+  let stopping = false;
+  const handle = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      log.warn({ signal }, 'second signal: exiting at once');
+      process.exit(1);
+    }
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    const force = setTimeout(() => {
+      log.error({ grace_ms }, 'shutdown took too long: exiting');
+      process.exit(1);
+    }, grace_ms);
+    force.unref();
+    shutdown().then(
+      () => {
+        log.info('shutdown complete');
+        process.exit(0);
+      },
+      (error: unknown) => {
+        log.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', handle);
+  process.on('SIGTERM', handle);
+}

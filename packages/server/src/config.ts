@@ -1,0 +1,90 @@
+import path from 'node:path';
+
+/**
+ * Every tunable of the service, read once from the environment. Each limit carries its unit in its
+ * name so that a reader never has to guess whether `30` means seconds or milliseconds.
+ */
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  /** Unset: `purse serve` starts an embedded PostgreSQL under `data_dir`. */
+  readonly database_url: string | undefined;
+  readonly data_dir: string;
+  readonly embedded_pg_port: number;
+  readonly db_pool_size_max: number;
+  readonly log_level: string;
+  readonly bootstrap_key: string | undefined;
+  readonly limits: Limits;
+}
+
+export interface Limits {
+  readonly body_bytes_max: number;
+  readonly page_size_max: number;
+  readonly page_size_default: number;
+  readonly metadata_keys_max: number;
+  readonly metadata_key_chars_max: number;
+  readonly metadata_value_chars_max: number;
+  readonly idempotency_key_chars_max: number;
+  readonly idempotency_retention_s: number;
+  /** How long a request waits for another request holding the same idempotency key. */
+  readonly idempotency_wait_ms_max: number;
+  readonly api_key_cache_ttl_ms: number;
+  readonly api_key_cache_entries_max: number;
+  readonly request_timeout_ms: number;
+  readonly shutdown_grace_ms: number;
+  readonly worker_tick_ms: number;
+}
+
+export const defaultLimits: Limits = {
+  body_bytes_max: 1_048_576,
+  page_size_max: 100,
+  page_size_default: 20,
+  metadata_keys_max: 50,
+  metadata_key_chars_max: 40,
+  metadata_value_chars_max: 500,
+  idempotency_key_chars_max: 255,
+  idempotency_retention_s: 86_400,
+  idempotency_wait_ms_max: 5_000,
+  api_key_cache_ttl_ms: 5_000,
+  api_key_cache_entries_max: 10_000,
+  request_timeout_ms: 30_000,
+  shutdown_grace_ms: 10_000,
+  worker_tick_ms: 1_000,
+};
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+export function loadConfig(env: Env = process.env): Config {
+  return {
+    port: intFromEnv(env, 'PORT', 8080),
+    host: env.HOST ?? '0.0.0.0',
+    database_url: nonEmpty(env.DATABASE_URL),
+    data_dir: path.resolve(env.PURSE_DATA_DIR ?? '.purse'),
+    embedded_pg_port: intFromEnv(env, 'PURSE_EMBEDDED_PG_PORT', 54329),
+    db_pool_size_max: intFromEnv(env, 'PURSE_DB_POOL_SIZE_MAX', 20),
+    log_level: env.LOG_LEVEL ?? 'info',
+    bootstrap_key: nonEmpty(env.PURSE_BOOTSTRAP_KEY),
+    limits: {
+      ...defaultLimits,
+      body_bytes_max: intFromEnv(env, 'PURSE_BODY_BYTES_MAX', defaultLimits.body_bytes_max),
+      idempotency_retention_s: intFromEnv(
+        env,
+        'PURSE_IDEMPOTENCY_RETENTION_S',
+        defaultLimits.idempotency_retention_s,
+      ),
+      api_key_cache_ttl_ms: intFromEnv(env, 'PURSE_API_KEY_CACHE_TTL_MS', defaultLimits.api_key_cache_ttl_ms),
+      worker_tick_ms: intFromEnv(env, 'PURSE_WORKER_TICK_MS', defaultLimits.worker_tick_ms),
+    },
+  };
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === '' ? undefined : value;
+}
+
+function intFromEnv(env: Env, name: string, fallback: number): number {
+  const raw = nonEmpty(env[name]);
+  if (raw === undefined) return fallback;
+  if (!/^\d+$/.test(raw)) throw new Error(`${name} must be a non-negative integer, got "${raw}"`);
+  return Number(raw);
+}

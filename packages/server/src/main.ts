@@ -1,0 +1,83 @@
+#!/usr/bin/env node
+import { keys_usage, keysCommand, UsageError } from './cli/keys.js';
+import { parseCommand } from './cli/args.js';
+import { serve } from './cli/serve.js';
+import { loadConfig } from './config.js';
+import { openDatabase } from './db/connect.js';
+import { migrate } from './db/migrate.js';
+
+const usage = `usage: purse <command>
+  serve      run the API and the background worker (default port 8080; PORT, HOST)
+  worker     run only the background worker
+  migrate    apply pending database migrations
+  keys       manage API keys:
+${keys_usage.replace(/^/gm, '             ')}
+
+DATABASE_URL selects a PostgreSQL; unset, an embedded one runs under PURSE_DATA_DIR (./.purse).`;
+
+async function main(argv: string[]): Promise<number> {
+  const { flags, positionals } = parseCommand(argv, {
+    json: { type: 'boolean' },
+    name: { type: 'string' },
+    mode: { type: 'string' },
+    scopes: { type: 'string' },
+    'expires-at': { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  });
+  const [command = 'serve', ...rest] = positionals;
+  const config = loadConfig();
+  if (flags.help === true) return print(usage, 0);
+  switch (command) {
+    case 'serve':
+      await serve(config, { with_api: true });
+      return -1;
+    case 'worker':
+      await serve(config, { with_api: false });
+      return -1;
+    case 'migrate':
+    case 'keys':
+      return withDatabase(config, async (pool) => {
+        if (command === 'migrate') {
+          const applied = await migrate(pool);
+          return applied.length === 0 ? 'migrations: up to date' : `applied: ${applied.join(', ')}`;
+        }
+        await migrate(pool);
+        return keysCommand(pool, rest, flags);
+      });
+    default:
+      return print(usage, 2);
+  }
+}
+
+async function withDatabase(
+  config: ReturnType<typeof loadConfig>,
+  work: (pool: Awaited<ReturnType<typeof openDatabase>>['pool']) => Promise<string>,
+): Promise<number> {
+  const db = await openDatabase(config, () => undefined);
+  try {
+    return print(await work(db.pool), 0);
+  } finally {
+    await db.close();
+  }
+}
+
+function print(text: string, code: number): number {
+  (code === 0 ? process.stdout : process.stderr).write(`${text}\n`);
+  return code;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    // -1: a long-running command; it exits from its signal handler.
+    if (code >= 0) process.exitCode = code;
+  },
+  (error: unknown) => {
+    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`${(error as Error).message}\n`);
+      process.exitCode = 2;
+      return;
+    }
+    process.stderr.write(`purse: ${(error as Error).stack ?? String(error)}\n`);
+    process.exitCode = 1;
+  },
+);

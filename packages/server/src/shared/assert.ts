@@ -1,0 +1,15 @@
+/**
+ * A broken assertion is a bug, never an expected failure: it throws, the request answers 500 with
+ * its request id, and the surrounding database transaction rolls back so nothing half-written stays.
+ */
+export class AssertionError extends Error {
+  override name = 'AssertionError';
+}
+
+export function assert(condition: unknown, message: string): asserts condition {
+  if (!condition) throw new AssertionError(message);
+}
+
+export function assertNever(value: never, what: string): never {
+  throw new AssertionError(`unexpected ${what}: ${String(value)}`);
+}

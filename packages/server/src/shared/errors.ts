@@ -1,0 +1,86 @@
+/**
+ * The one catalogue of expected failures. A domain function returns a `DomainError` value; the HTTP
+ * layer maps its code to a status and title through `catalogue`, which is typed as a total record
+ * over `ErrorCode`: adding a code that is not mapped here does not compile.
+ */
+export type ErrorCode =
+  | 'invalid_request'
+  | 'invalid_json'
+  | 'invalid_amount'
+  | 'invalid_api_version'
+  | 'invalid_cursor'
+  | 'unsupported_media_type'
+  | 'body_too_large'
+  | 'authentication_required'
+  | 'invalid_api_key'
+  | 'insufficient_scope'
+  | 'mode_mismatch'
+  | 'resource_not_found'
+  | 'route_not_found'
+  | 'method_not_allowed'
+  | 'asset_exists'
+  | 'asset_not_found'
+  | 'holder_external_id_taken'
+  | 'api_key_revoked'
+  | 'idempotency_key_reused'
+  | 'idempotency_key_in_use'
+  | 'rate_limited'
+  | 'service_unavailable'
+  | 'internal_error';
+
+export interface ErrorSpec {
+  readonly status: number;
+  readonly title: string;
+}
+
+export const catalogue: { readonly [C in ErrorCode]: ErrorSpec } = {
+  invalid_request: { status: 400, title: 'The request is not valid' },
+  invalid_json: { status: 400, title: 'The body is not valid JSON' },
+  invalid_amount: { status: 400, title: 'The amount is not valid for its asset' },
+  invalid_api_version: { status: 400, title: 'Unknown Purse-Version' },
+  invalid_cursor: { status: 400, title: 'The pagination cursor is not valid' },
+  unsupported_media_type: { status: 415, title: 'The body must be application/json' },
+  body_too_large: { status: 413, title: 'The body is larger than allowed' },
+  authentication_required: { status: 401, title: 'An API key is required' },
+  invalid_api_key: { status: 401, title: 'The API key is not valid' },
+  insufficient_scope: { status: 403, title: 'The API key lacks a required scope' },
+  mode_mismatch: { status: 403, title: 'The API key cannot act in that mode' },
+  resource_not_found: { status: 404, title: 'No such object' },
+  route_not_found: { status: 404, title: 'No such endpoint' },
+  method_not_allowed: { status: 405, title: 'Method not allowed' },
+  asset_exists: { status: 409, title: 'An asset with that code exists' },
+  asset_not_found: { status: 400, title: 'Unknown asset' },
+  holder_external_id_taken: { status: 409, title: 'Another holder has that external id' },
+  api_key_revoked: { status: 409, title: 'The API key is already revoked' },
+  idempotency_key_reused: { status: 422, title: 'The idempotency key was used with another request' },
+  idempotency_key_in_use: { status: 409, title: 'A request with this idempotency key is in progress' },
+  rate_limited: { status: 429, title: 'Too many requests' },
+  service_unavailable: { status: 503, title: 'The service is unavailable' },
+  internal_error: { status: 500, title: 'Internal error' },
+};
+
+export interface DomainError {
+  readonly code: ErrorCode;
+  readonly detail: string;
+  readonly param?: string;
+}
+
+export function domainError(code: ErrorCode, detail: string, param?: string): DomainError {
+  return param === undefined ? { code, detail } : { code, detail, param };
+}
+
+export function notFound(what: string, id: string, param?: string): DomainError {
+  return domainError('resource_not_found', `No ${what} with id "${id}"`, param);
+}
+
+/** A problem type URI per code; `docs/errors.md` describes each one. */
+export function problemType(code: ErrorCode): string {
+  return `urn:purse:problem:${code}`;
+}
+
+/** Thrown (not returned) only to cross framework boundaries such as Fastify hooks. */
+export class HttpProblem extends Error {
+  constructor(readonly problem: DomainError) {
+    super(problem.detail);
+  }
+}
