@@ -13,6 +13,7 @@ import { registerHealth } from './http/health.js';
 import { registerOpenApi } from './http/openapi.js';
 import { generateRequestId, registerRequestId } from './http/request-id.js';
 import { registerSecurityHeaders } from './http/security.js';
+import { registerGracefulClose } from './http/shutdown.js';
 import { registerValidation } from './http/validation.js';
 import { registerVersioning } from './http/versioning.js';
 import { type Clock, systemClock } from './shared/clock.js';
@@ -44,6 +45,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   };
 
   registerRequestId(app);
+  registerGracefulClose(app);
   registerErrorHandling(app);
   registerValidation(app);
   registerJsonParser(app);

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-import { keys_usage, keysCommand, UsageError } from './cli/keys.js';
 import { parseCommand } from './cli/args.js';
+import { keys_usage, keysCommand, UsageError } from './cli/keys.js';
 import { serve } from './cli/serve.js';
 import { loadConfig } from './config.js';
 import { openDatabase } from './db/connect.js';

@@ -2,8 +2,8 @@ import { type Api, type RouteDeps, sendResult } from '../http/api.js';
 import { authOf } from '../http/auth.js';
 import { runMutation } from '../http/mutation.js';
 import { errorResponses, ListOf } from '../http/schemas.js';
-import { createAsset, getAsset, listAssets } from './service.js';
 import { Asset, AssetListQuery, AssetParams, CreateAssetBody } from './schemas.js';
+import { createAsset, getAsset, listAssets } from './service.js';
 
 export function assetRoutes(app: Api, deps: RouteDeps): void {
   const mutation = { pool: deps.pool, limits: deps.config.limits };
@@ -15,12 +15,14 @@ export function assetRoutes(app: Api, deps: RouteDeps): void {
       schema: {
         tags: ['Assets'],
         summary: 'List assets',
-        description: 'Built-in currencies and crypto assets with their scales, then custom assets, in code order.',
+        description:
+          'Built-in currencies and crypto assets with their scales, then custom assets, in code order.',
         querystring: AssetListQuery,
         response: { 200: ListOf(Asset), ...errorResponses },
       },
     },
-    async (request, reply) => reply.send(await listAssets(deps.pool, authOf(request).livemode, request.query)),
+    async (request, reply) =>
+      reply.send(await listAssets(deps.pool, authOf(request).livemode, request.query)),
   );
 
   app.get(
@@ -34,7 +36,8 @@ export function assetRoutes(app: Api, deps: RouteDeps): void {
         response: { 200: Asset, ...errorResponses },
       },
     },
-    async (request, reply) => sendResult(request, reply, await getAsset(deps.pool, authOf(request).livemode, request.params.code)),
+    async (request, reply) =>
+      sendResult(request, reply, await getAsset(deps.pool, authOf(request).livemode, request.params.code)),
   );
 
   app.post(
@@ -44,12 +47,14 @@ export function assetRoutes(app: Api, deps: RouteDeps): void {
       schema: {
         tags: ['Assets'],
         summary: 'Create a custom asset',
-        description: 'Adds an asset such as a game currency or loyalty points, in the key\'s mode.',
+        description: "Adds an asset such as a game currency or loyalty points, in the key's mode.",
         body: CreateAssetBody,
         response: { 201: Asset, ...errorResponses },
       },
     },
     (request, reply) =>
-      runMutation(mutation, request, reply, 201, (db) => createAsset(db, authOf(request).livemode, request.body)),
+      runMutation(mutation, request, reply, 201, (db) =>
+        createAsset(db, authOf(request).livemode, request.body),
+      ),
   );
 }

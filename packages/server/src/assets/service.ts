@@ -1,6 +1,6 @@
 import type { Client, Queryable } from '../db/pool.js';
 import { unlessUniqueViolation } from '../db/unique.js';
-import { domainError } from '../shared/errors.js';
+import { domainError, notFound } from '../shared/errors.js';
 import type { Page } from '../shared/pagination.js';
 import { fail, ok, type Result } from '../shared/result.js';
 
@@ -61,12 +61,19 @@ export async function listAssets(
 }
 
 export async function getAsset(db: Queryable, livemode: boolean, code: string): Promise<Result<AssetView>> {
-  const result = await db.query<AssetRow>('SELECT * FROM assets WHERE livemode = $1 AND code = $2', [livemode, code]);
+  const result = await db.query<AssetRow>('SELECT * FROM assets WHERE livemode = $1 AND code = $2', [
+    livemode,
+    code,
+  ]);
   const row = result.rows[0];
-  return row === undefined ? fail(domainError('asset_not_found', `No asset with code "${code}".`, 'code')) : ok(viewAsset(row));
+  return row === undefined ? fail(notFound('asset', code)) : ok(viewAsset(row));
 }
 
-export async function createAsset(db: Client, livemode: boolean, input: NewAsset): Promise<Result<AssetView>> {
+export async function createAsset(
+  db: Client,
+  livemode: boolean,
+  input: NewAsset,
+): Promise<Result<AssetView>> {
   const inserted = await unlessUniqueViolation(db, () =>
     db.query<AssetRow>(
       'INSERT INTO assets (livemode, code, scale, name, custom) VALUES ($1, $2, $3, $4, true) RETURNING *',
@@ -74,6 +81,7 @@ export async function createAsset(db: Client, livemode: boolean, input: NewAsset
     ),
   );
   const row = inserted?.rows[0];
-  if (row === undefined) return fail(domainError('asset_exists', `An asset with code "${input.code}" already exists.`, 'code'));
+  if (row === undefined)
+    return fail(domainError('asset_exists', `An asset with code "${input.code}" already exists.`, 'code'));
   return ok(viewAsset(row));
 }

@@ -87,12 +87,19 @@ export async function createApiKey(db: Queryable, input: NewApiKey, secret?: str
 }
 
 export async function getApiKey(db: Queryable, livemode: boolean, id: string): Promise<Result<ApiKeyView>> {
-  const result = await db.query<ApiKeyRow>('SELECT * FROM api_keys WHERE id = $1 AND livemode = $2', [id, livemode]);
+  const result = await db.query<ApiKeyRow>('SELECT * FROM api_keys WHERE id = $1 AND livemode = $2', [
+    id,
+    livemode,
+  ]);
   const row = result.rows[0];
   return row === undefined ? fail(notFound('api key', id)) : ok(viewApiKey(row));
 }
 
-export function listApiKeys(db: Queryable, livemode: boolean, page: PageQuery): Promise<Result<Page<ApiKeyView>>> {
+export function listApiKeys(
+  db: Queryable,
+  livemode: boolean,
+  page: PageQuery,
+): Promise<Result<Page<ApiKeyView>>> {
   return fetchPage(
     db,
     { table: 'api_keys', where: ['livemode = $1'], params: [livemode], id_prefix: 'key', map: viewApiKey },
@@ -100,7 +107,12 @@ export function listApiKeys(db: Queryable, livemode: boolean, page: PageQuery): 
   );
 }
 
-export async function revokeApiKey(db: Queryable, livemode: boolean, id: string, now: Date): Promise<Result<ApiKeyView>> {
+export async function revokeApiKey(
+  db: Queryable,
+  livemode: boolean,
+  id: string,
+  now: Date,
+): Promise<Result<ApiKeyView>> {
   const result = await db.query<ApiKeyRow>(
     `UPDATE api_keys SET revoked_at = $3 WHERE id = $1 AND livemode = $2 AND revoked_at IS NULL RETURNING *`,
     [id, livemode, now],
@@ -112,7 +124,10 @@ export async function revokeApiKey(db: Queryable, livemode: boolean, id: string,
   return fail(domainError('api_key_revoked', `API key ${id} was revoked at ${existing.value.revoked_at}.`));
 }
 
-export async function findApiKeyBySecretHash(db: Queryable, secret_hash: Buffer): Promise<ApiKeyRow | undefined> {
+export async function findApiKeyBySecretHash(
+  db: Queryable,
+  secret_hash: Buffer,
+): Promise<ApiKeyRow | undefined> {
   const result = await db.query<ApiKeyRow>('SELECT * FROM api_keys WHERE secret_hash = $1', [secret_hash]);
   return result.rows[0];
 }
@@ -124,12 +139,20 @@ export const admin_scopes: readonly string[] = ['*'];
  * mode from its prefix), else a new test-mode key whose secret is returned so it can be printed
  * once. A given bootstrap key that is already registered is left alone, so restarts are harmless.
  */
-export async function ensureBootstrapKey(db: Queryable, bootstrap_secret: string | undefined): Promise<string | undefined> {
+export async function ensureBootstrapKey(
+  db: Queryable,
+  bootstrap_secret: string | undefined,
+): Promise<string | undefined> {
   if (bootstrap_secret !== undefined) {
     const mode = secretMode(bootstrap_secret);
-    if (mode === undefined) throw new Error('PURSE_BOOTSTRAP_KEY must look like sk_test_<24+ letters and digits>');
+    if (mode === undefined)
+      throw new Error('PURSE_BOOTSTRAP_KEY must look like sk_test_<24+ letters and digits>');
     if ((await findApiKeyBySecretHash(db, hashSecret(bootstrap_secret))) === undefined) {
-      await createApiKey(db, { livemode: mode.livemode, name: 'Bootstrap admin key', scopes: admin_scopes }, bootstrap_secret);
+      await createApiKey(
+        db,
+        { livemode: mode.livemode, name: 'Bootstrap admin key', scopes: admin_scopes },
+        bootstrap_secret,
+      );
     }
     return undefined;
   }

@@ -27,30 +27,52 @@ export function apiKeyRoutes(app: Api, deps: RouteDeps): void {
       },
     },
     (request, reply) =>
-      runMutation(mutation, request, reply, 201, async (db) => {
-        const checked = checkNewKey(authOf(request), request.body, deps.clock.now());
-        if (!checked.ok) return checked;
-        return ok(await createApiKey(db, checked.value));
-      }),
+      runMutation(
+        mutation,
+        request,
+        reply,
+        201,
+        async (db) => {
+          const checked = checkNewKey(authOf(request), request.body, deps.clock.now());
+          if (!checked.ok) return checked;
+          return ok(await createApiKey(db, checked.value));
+        },
+        without_secret,
+      ),
   );
 
   app.get(
     '/v1/api_keys',
     {
       config: { scope: 'api_keys:read' },
-      schema: { tags, summary: 'List API keys', querystring: PageQuerystring, response: { 200: ListOf(ApiKey), ...errorResponses } },
+      schema: {
+        tags,
+        summary: 'List API keys',
+        querystring: PageQuerystring,
+        response: { 200: ListOf(ApiKey), ...errorResponses },
+      },
     },
     async (request, reply) =>
-      sendResult(request, reply, await listApiKeys(deps.pool, authOf(request).livemode, pageQuery(request.query))),
+      sendResult(
+        request,
+        reply,
+        await listApiKeys(deps.pool, authOf(request).livemode, pageQuery(request.query)),
+      ),
   );
 
   app.get(
     '/v1/api_keys/:id',
     {
       config: { scope: 'api_keys:read' },
-      schema: { tags, summary: 'Retrieve an API key', params: IdParams, response: { 200: ApiKey, ...errorResponses } },
+      schema: {
+        tags,
+        summary: 'Retrieve an API key',
+        params: IdParams,
+        response: { 200: ApiKey, ...errorResponses },
+      },
     },
-    async (request, reply) => sendResult(request, reply, await getApiKey(deps.pool, authOf(request).livemode, request.params.id)),
+    async (request, reply) =>
+      sendResult(request, reply, await getApiKey(deps.pool, authOf(request).livemode, request.params.id)),
   );
 
   app.post(
@@ -74,6 +96,14 @@ export function apiKeyRoutes(app: Api, deps: RouteDeps): void {
   );
 }
 
+/**
+ * The secret exists in plaintext only in the creating response: the idempotency record keeps the
+ * response without it, so a replay shows the key but not its secret (roll or revoke it if lost).
+ */
+const without_secret = {
+  replay_body: ({ secret: _secret, ...rest }: ApiKeyView) => rest,
+};
+
 type CreateApiKey = Static<typeof CreateApiKeyBody>;
 
 /** A key can mint keys only within what it holds: its own scopes, and the live mode only from live. */
@@ -84,10 +114,17 @@ function checkNewKey(caller: AuthContext, body: CreateApiKey, now: Date) {
   }
   const scopes = body.scopes ?? [...caller.scopes];
   const invalid = scopes.find((scope) => !isValidScope(scope));
-  if (invalid !== undefined) return fail(domainError('invalid_request', `Unknown scope "${invalid}".`, 'scopes'));
+  if (invalid !== undefined)
+    return fail(domainError('invalid_request', `Unknown scope "${invalid}".`, 'scopes'));
   const excess = scopes.find((scope) => !coveredBy(caller.scopes, scope));
   if (excess !== undefined) {
-    return fail(domainError('insufficient_scope', `You cannot grant "${excess}", which your key does not hold.`, 'scopes'));
+    return fail(
+      domainError(
+        'insufficient_scope',
+        `You cannot grant "${excess}", which your key does not hold.`,
+        'scopes',
+      ),
+    );
   }
   if (body.expires_at !== undefined && new Date(body.expires_at) <= now) {
     return fail(domainError('invalid_request', 'expires_at must be in the future.', 'expires_at'));

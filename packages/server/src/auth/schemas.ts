@@ -11,13 +11,18 @@ export const ApiKey = Type.Object(
     name: Type.String(),
     redacted_secret: Type.String({ examples: ['sk_test_...x7Qa'] }),
     scopes: Type.Array(Type.String(), { examples: [['holders:read', 'holders:write']] }),
-    api_version: Type.String({ description: 'The Purse-Version this key is pinned to.', examples: ['2026-11-01'] }),
+    api_version: Type.String({
+      description: 'The Purse-Version this key is pinned to.',
+      examples: ['2026-11-01'],
+    }),
     expires_at: NullableTimestamp,
     revoked_at: NullableTimestamp,
     last_used_at: NullableTimestamp,
     metadata: Type.Record(Type.String(), Type.String()),
     created_at: Timestamp,
-    secret: Type.Optional(Type.String({ description: 'The full secret: returned once, when the key is created.' })),
+    secret: Type.Optional(
+      Type.String({ description: 'The full secret: returned once, when the key is created.' }),
+    ),
   },
   { $id: 'ApiKey' },
 );
@@ -35,7 +40,8 @@ export const CreateApiKeyBody = Type.Object(
         minItems: 1,
         maxItems: 100,
         uniqueItems: true,
-        description: "resource:read, resource:write, resource:* or *. Defaults to the caller's scopes; never more than the caller holds.",
+        description:
+          "resource:read, resource:write, resource:* or *. Defaults to the caller's scopes; never more than the caller holds.",
       }),
     ),
     expires_at: Type.Optional(Timestamp),
@@ -43,6 +49,8 @@ export const CreateApiKeyBody = Type.Object(
   },
   {
     additionalProperties: false,
-    examples: [{ name: 'Reporting job', mode: 'test', scopes: ['holders:read'], expires_at: '2027-01-01T00:00:00Z' }],
+    examples: [
+      { name: 'Reporting job', mode: 'test', scopes: ['holders:read'], expires_at: '2027-01-01T00:00:00Z' },
+    ],
   },
 );

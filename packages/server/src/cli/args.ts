@@ -4,7 +4,12 @@ export type Flags = Record<string, string | boolean | undefined>;
 
 /** Parses `purse <command> [subcommand] [--flags]` with node's own parser. */
 export function parseCommand(argv: readonly string[], options: NonNullable<ParseArgsConfig['options']>) {
-  const { values, positionals } = parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
+  const { values, positionals } = parseArgs({
+    args: [...argv],
+    options,
+    allowPositionals: true,
+    strict: true,
+  });
   return { flags: values as Flags, positionals };
 }
 

@@ -1,7 +1,13 @@
-import { admin_scopes, type ApiKeyView, createApiKey, listApiKeys, revokeApiKey } from '../auth/keys-service.js';
+import {
+  type ApiKeyView,
+  admin_scopes,
+  createApiKey,
+  listApiKeys,
+  revokeApiKey,
+} from '../auth/keys-service.js';
 import { isValidScope } from '../auth/scopes.js';
 import type { Queryable } from '../db/pool.js';
-import { flag, type Flags } from './args.js';
+import { type Flags, flag } from './args.js';
 
 export const keys_usage = `purse keys create [--name NAME] [--mode test|live] [--scopes a,b] [--expires-at ISO] [--json]
 purse keys list [--mode test|live] [--json]
@@ -13,7 +19,9 @@ export async function keysCommand(db: Queryable, positionals: string[], flags: F
   const livemode = modeFlag(flags);
   switch (positionals[0]) {
     case 'create': {
-      const scopes = (flag(flags, 'scopes') ?? admin_scopes.join(',')).split(',').map((scope) => scope.trim());
+      const scopes = (flag(flags, 'scopes') ?? admin_scopes.join(','))
+        .split(',')
+        .map((scope) => scope.trim());
       const invalid = scopes.find((scope) => !isValidScope(scope));
       if (invalid !== undefined) throw new UsageError(`unknown scope "${invalid}"`);
       const expires = flag(flags, 'expires-at');
@@ -23,7 +31,9 @@ export async function keysCommand(db: Queryable, positionals: string[], flags: F
         scopes,
         ...(expires === undefined ? {} : { expires_at: parseDate(expires) }),
       });
-      return json ? JSON.stringify(key, null, 2) : `${key.id}\n${key.secret}\n(the secret is shown only this once)`;
+      return json
+        ? JSON.stringify(key, null, 2)
+        : `${key.id}\n${key.secret}\n(the secret is shown only this once)`;
     }
     case 'list': {
       const page = await listApiKeys(db, livemode, { limit: 100 });
@@ -43,7 +53,8 @@ export async function keysCommand(db: Queryable, positionals: string[], flags: F
 }
 
 function describe(key: ApiKeyView): string {
-  const state = key.revoked_at !== null ? 'revoked' : key.expires_at !== null ? `expires ${key.expires_at}` : 'active';
+  const state =
+    key.revoked_at !== null ? 'revoked' : key.expires_at !== null ? `expires ${key.expires_at}` : 'active';
   return `${key.id}  ${key.redacted_secret}  ${key.scopes.join(',')}  ${state}  ${key.name}`;
 }
 
@@ -55,7 +66,8 @@ function modeFlag(flags: Flags): boolean {
 
 function parseDate(value: string): Date {
   const date = new Date(value);
-  if (Number.isNaN(date.getTime()) || date <= new Date()) throw new UsageError('--expires-at must be a future ISO date');
+  if (Number.isNaN(date.getTime()) || date <= new Date())
+    throw new UsageError('--expires-at must be a future ISO date');
   return date;
 }
 

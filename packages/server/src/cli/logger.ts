@@ -8,7 +8,14 @@ export function createLogger(config: Config): Logger {
   return pino({
     level: config.log_level,
     redact: {
-      paths: ['req.headers.authorization', 'headers.authorization', '*.secret', 'secret', 'password', '*.password'],
+      paths: [
+        'req.headers.authorization',
+        'headers.authorization',
+        '*.secret',
+        'secret',
+        'password',
+        '*.password',
+      ],
       censor: '[redacted]',
     },
   });

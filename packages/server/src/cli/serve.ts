@@ -1,4 +1,3 @@
-import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../app.js';
 import { ensureBootstrapKey } from '../auth/keys-service.js';
 import type { Config } from '../config.js';
@@ -20,25 +19,36 @@ const bootstrap_lock_id = 7_270_185_002;
  */
 export async function serve(config: Config, options: { with_api: boolean }): Promise<void> {
   const log = createLogger(config);
+  // Installed first, so a signal during startup also shuts down in order what was started so far.
+  const started: { name: string; close(): Promise<unknown> }[] = [];
+  onShutdownSignal(log, config.limits.shutdown_grace_ms, async () => {
+    for (const part of started.reverse()) {
+      await part.close();
+      log.info({ part: part.name }, 'stopped');
+    }
+  });
   const db = await openDatabase(config, (line) => log.debug({ postgres: line.trim() }, 'embedded postgres'));
+  started.push({ name: 'database', close: () => db.close() });
   log.info({ database: db.description }, 'database ready');
   const applied = await migrate(db.pool);
   if (applied.length > 0) log.info({ applied }, 'migrations applied');
-  const worker = startWorker({ pool: db.pool, clock: systemClock, tick_ms: config.limits.worker_tick_ms, log }, backgroundTasks(config));
-  let app: FastifyInstance | undefined;
-  if (options.with_api) {
-    await announceBootstrapKey(config, db.pool, log);
-    app = await buildApp({ pool: db.pool, config, logger: log });
-    await app.listen({ port: config.port, host: config.host });
-  }
-  onShutdownSignal(log, config.limits.shutdown_grace_ms, async () => {
-    await app?.close();
-    await worker.stop();
-    await db.close();
-  });
+  const worker = startWorker(
+    { pool: db.pool, clock: systemClock, tick_ms: config.limits.worker_tick_ms, log },
+    backgroundTasks(config),
+  );
+  started.push({ name: 'worker', close: () => worker.stop() });
+  if (!options.with_api) return;
+  await announceBootstrapKey(config, db.pool, log);
+  const app = await buildApp({ pool: db.pool, config, logger: log });
+  started.push({ name: 'http', close: () => app.close() });
+  await app.listen({ port: config.port, host: config.host });
 }
 
-async function announceBootstrapKey(config: Config, pool: Parameters<typeof migrate>[0], log: Logger): Promise<void> {
+async function announceBootstrapKey(
+  config: Config,
+  pool: Parameters<typeof migrate>[0],
+  log: Logger,
+): Promise<void> {
   const secret = await inTransaction(pool, async (client) => {
     // Two processes starting on an empty database must not both mint an admin key.
     await client.query('SELECT pg_advisory_xact_lock($1)', [bootstrap_lock_id]);

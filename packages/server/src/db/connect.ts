@@ -27,7 +27,11 @@ export async function openDatabase(config: Config, log: (line: string) => void):
     reuse_running: true,
   });
   const description = `embedded PostgreSQL in ${config.data_dir} on 127.0.0.1:${config.embedded_pg_port}`;
-  return database(createPool(embedded.url, config.db_pool_size_max), embedded.owned ? embedded : undefined, description);
+  return database(
+    createPool(embedded.url, config.db_pool_size_max),
+    embedded.owned ? embedded : undefined,
+    description,
+  );
 }
 
 function database(pool: Pool, embedded: EmbeddedDatabase | undefined, description: string): Database {

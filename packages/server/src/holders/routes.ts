@@ -39,16 +39,23 @@ export function holderRoutes(app: Api, deps: RouteDeps): void {
         response: { 200: ListOf(Holder), ...errorResponses },
       },
     },
-    async (request, reply) => sendResult(request, reply, await listHolders(deps.pool, authOf(request).livemode, request.query)),
+    async (request, reply) =>
+      sendResult(request, reply, await listHolders(deps.pool, authOf(request).livemode, request.query)),
   );
 
   app.get(
     '/v1/holders/:id',
     {
       config: { scope: 'holders:read' },
-      schema: { tags, summary: 'Retrieve a holder', params: IdParams, response: { 200: Holder, ...errorResponses } },
+      schema: {
+        tags,
+        summary: 'Retrieve a holder',
+        params: IdParams,
+        response: { 200: Holder, ...errorResponses },
+      },
     },
-    async (request, reply) => sendResult(request, reply, await getHolder(deps.pool, authOf(request).livemode, request.params.id)),
+    async (request, reply) =>
+      sendResult(request, reply, await getHolder(deps.pool, authOf(request).livemode, request.params.id)),
   );
 
   app.post(
@@ -58,7 +65,8 @@ export function holderRoutes(app: Api, deps: RouteDeps): void {
       schema: {
         tags,
         summary: 'Update a holder',
-        description: 'Sets the fields given; null clears name, email or external_id; metadata merges, "" removes a key.',
+        description:
+          'Sets the fields given; null clears name, email or external_id; metadata merges, "" removes a key.',
         params: IdParams,
         body: UpdateHolderBody,
         response: { 200: Holder, ...errorResponses },
@@ -66,7 +74,14 @@ export function holderRoutes(app: Api, deps: RouteDeps): void {
     },
     (request, reply) =>
       runMutation(mutation, request, reply, 200, (db) =>
-        updateHolder(db, authOf(request).livemode, request.params.id, request.body, deps.config.limits, deps.clock.now()),
+        updateHolder(
+          db,
+          authOf(request).livemode,
+          request.params.id,
+          request.body,
+          deps.config.limits,
+          deps.clock.now(),
+        ),
       ),
   );
 }

@@ -8,10 +8,18 @@ const KycStatus = Type.Union(
   kyc_statuses.map((status) => Type.Literal(status)),
   { description: 'Where the holder stands in your KYC process.' },
 );
-const KycTier = Type.Integer({ minimum: 0, maximum: kyc_tier_max, description: 'Selects limits such as maximum balance and daily outflow.' });
+const KycTier = Type.Integer({
+  minimum: 0,
+  maximum: kyc_tier_max,
+  description: 'Selects limits such as maximum balance and daily outflow.',
+});
 const Name = Type.String({ minLength: 1, maxLength: 200 });
 const Email = Type.String({ format: 'email', maxLength: 254 });
-const ExternalId = Type.String({ minLength: 1, maxLength: 200, description: 'Your id for this holder; unique per mode.' });
+const ExternalId = Type.String({
+  minLength: 1,
+  maxLength: 200,
+  description: 'Your id for this holder; unique per mode.',
+});
 
 export const Holder = Type.Object(
   {
@@ -30,7 +38,12 @@ export const Holder = Type.Object(
   { $id: 'Holder' },
 );
 
-const example = { name: 'Ada Lovelace', email: 'ada@example.com', external_id: 'user_1842', metadata: { plan: 'pro' } };
+const example = {
+  name: 'Ada Lovelace',
+  email: 'ada@example.com',
+  external_id: 'user_1842',
+  metadata: { plan: 'pro' },
+};
 
 export const CreateHolderBody = Type.Object(
   {
@@ -53,7 +66,10 @@ export const UpdateHolderBody = Type.Object(
     kyc_tier: Type.Optional(KycTier),
     metadata: Type.Optional(Metadata),
   },
-  { additionalProperties: false, examples: [{ kyc_status: 'verified', kyc_tier: 2, metadata: { plan: '' } }] },
+  {
+    additionalProperties: false,
+    examples: [{ kyc_status: 'verified', kyc_tier: 2, metadata: { plan: '' } }],
+  },
 );
 
 export const HolderListQuery = Type.Composite([

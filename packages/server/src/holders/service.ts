@@ -49,10 +49,20 @@ function viewHolder(row: HolderRow): HolderView {
 }
 
 function externalIdTaken(external_id: string): DomainError {
-  return domainError('holder_external_id_taken', `Another holder has external_id "${external_id}".`, 'external_id');
+  return domainError(
+    'holder_external_id_taken',
+    `Another holder has external_id "${external_id}".`,
+    'external_id',
+  );
 }
 
-export async function createHolder(db: Client, livemode: boolean, input: NewHolder, limits: Limits, now: Date): Promise<Result<HolderView>> {
+export async function createHolder(
+  db: Client,
+  livemode: boolean,
+  input: NewHolder,
+  limits: Limits,
+  now: Date,
+): Promise<Result<HolderView>> {
   const metadata = checkMetadata(input.metadata ?? {}, limits);
   if (!metadata.ok) return metadata;
   const inserted = await unlessUniqueViolation(db, () =>
@@ -81,7 +91,12 @@ export async function getHolder(db: Queryable, livemode: boolean, id: string): P
   return row === undefined ? fail(notFound('holder', id)) : ok(viewHolder(row));
 }
 
-async function findHolder(db: Queryable, livemode: boolean, id: string, for_update: boolean): Promise<HolderRow | undefined> {
+async function findHolder(
+  db: Queryable,
+  livemode: boolean,
+  id: string,
+  for_update: boolean,
+): Promise<HolderRow | undefined> {
   const result = await db.query<HolderRow>(
     `SELECT * FROM holders WHERE id = $1 AND livemode = $2${for_update ? ' FOR UPDATE' : ''}`,
     [id, livemode],
@@ -120,7 +135,11 @@ export async function updateHolder(
   return row === undefined ? fail(externalIdTaken(next.external_id ?? '')) : ok(viewHolder(row));
 }
 
-export function listHolders(db: Queryable, livemode: boolean, filter: HolderFilter): Promise<Result<Page<HolderView>>> {
+export function listHolders(
+  db: Queryable,
+  livemode: boolean,
+  filter: HolderFilter,
+): Promise<Result<Page<HolderView>>> {
   const where = ['livemode = $1'];
   const params: unknown[] = [livemode];
   for (const field of ['external_id', 'email', 'kyc_status'] as const) {
@@ -129,5 +148,9 @@ export function listHolders(db: Queryable, livemode: boolean, filter: HolderFilt
     params.push(value);
     where.push(`${field} = $${params.length}`);
   }
-  return fetchPage(db, { table: 'holders', where, params, id_prefix: 'hol', map: viewHolder }, pageQuery(filter));
+  return fetchPage(
+    db,
+    { table: 'holders', where, params, id_prefix: 'hol', map: viewHolder },
+    pageQuery(filter),
+  );
 }

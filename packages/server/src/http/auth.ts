@@ -30,7 +30,10 @@ declare module 'fastify' {
 export type ApiKeyCache = LRUCache<string, ApiKeyRow>;
 
 export function createApiKeyCache(limits: Limits): ApiKeyCache {
-  return new LRUCache<string, ApiKeyRow>({ max: limits.api_key_cache_entries_max, ttl: limits.api_key_cache_ttl_ms });
+  return new LRUCache<string, ApiKeyRow>({
+    max: limits.api_key_cache_entries_max,
+    ttl: limits.api_key_cache_ttl_ms,
+  });
 }
 
 export interface AuthDeps {
@@ -47,9 +50,16 @@ export function registerAuth(app: FastifyInstance, deps: AuthDeps): void {
     const scope = request.routeOptions.config.scope;
     assert(scope !== undefined, `route ${request.routeOptions.url} declares no scope`);
     if (!grants(key.scopes, scope)) {
-      throw new HttpProblem(domainError('insufficient_scope', `This API key lacks the scope "${scope}".`, scope));
+      throw new HttpProblem(
+        domainError('insufficient_scope', `This API key lacks the scope "${scope}".`, scope),
+      );
     }
-    request.auth = { key_id: key.id, livemode: key.livemode, scopes: key.scopes, api_version: key.api_version };
+    request.auth = {
+      key_id: key.id,
+      livemode: key.livemode,
+      scopes: key.scopes,
+      api_version: key.api_version,
+    };
   });
 }
 

@@ -19,16 +19,25 @@ export function registerErrorHandling(app: FastifyInstance): void {
     const mapped = clientError(error);
     if (mapped !== undefined) return sendProblem(request, reply, mapped);
     request.log.error({ err: error }, 'unhandled error');
-    return sendProblem(request, reply, domainError('internal_error', 'An internal error occurred; quote the request id.'));
+    return sendProblem(
+      request,
+      reply,
+      domainError('internal_error', 'An internal error occurred; quote the request id.'),
+    );
   });
   app.setNotFoundHandler((request, reply) =>
-    sendProblem(request, reply, domainError('route_not_found', `No endpoint ${request.method} ${request.url.split('?')[0]}`)),
+    sendProblem(
+      request,
+      reply,
+      domainError('route_not_found', `No endpoint ${request.method} ${request.url.split('?')[0]}`),
+    ),
   );
 }
 
 function clientError(error: FastifyError): DomainError | undefined {
   if (error instanceof HttpProblem) return error.problem;
-  if (error.validation !== undefined) return validationProblem(error.validation as AjvIssue[], error.validationContext);
+  if (error.validation !== undefined)
+    return validationProblem(error.validation as AjvIssue[], error.validationContext);
   switch (error.code) {
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
@@ -61,7 +70,9 @@ function validationProblem(issues: AjvIssue[], context: string | undefined): Dom
   const param = path.join('.');
   const where = context === 'body' || context === undefined ? '' : ` (${context})`;
   const detail = describe(issue, param, where);
-  return param === '' ? domainError('invalid_request', detail) : domainError('invalid_request', detail, param);
+  return param === ''
+    ? domainError('invalid_request', detail)
+    : domainError('invalid_request', detail, param);
 }
 
 function describe(issue: AjvIssue, param: string, where: string): string {

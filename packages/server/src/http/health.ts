@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import type { Pool } from '../db/pool.js';
 import { migrationsApplied } from '../db/migrate.js';
+import type { Pool } from '../db/pool.js';
 
 /** /healthz: the process is up. /readyz: the database answers and every migration is applied. */
 export function registerHealth(app: FastifyInstance, pool: Pool): void {

@@ -6,13 +6,17 @@ import type { Queryable } from '../db/pool.js';
  * canonical form (object keys sorted), so whitespace or key order in the JSON does not matter.
  */
 export function requestFingerprint(method: string, path: string, body: unknown): Buffer {
-  return createHash('sha256').update(`${method} ${path}\n${canonicalJson(body ?? null)}`).digest();
+  return createHash('sha256')
+    .update(`${method} ${path}\n${canonicalJson(body ?? null)}`)
+    .digest();
 }
 
 function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) =>
+      a < b ? -1 : a > b ? 1 : 0,
+    );
     return `{${entries.map(([key, item]) => `${JSON.stringify(key)}:${canonicalJson(item)}`).join(',')}}`;
   }
   return JSON.stringify(value);
@@ -30,7 +34,12 @@ export interface StoredResponse {
  * the transaction's lock_timeout); once that one commits, the insert finds the conflict and returns
  * false, and the stored response can be read.
  */
-export async function claimKey(db: Queryable, api_key_id: string, key: string, fingerprint: Buffer): Promise<boolean> {
+export async function claimKey(
+  db: Queryable,
+  api_key_id: string,
+  key: string,
+  fingerprint: Buffer,
+): Promise<boolean> {
   const result = await db.query(
     `INSERT INTO idempotency_keys (api_key_id, key, fingerprint) VALUES ($1, $2, $3)
      ON CONFLICT DO NOTHING RETURNING 1`,
@@ -39,22 +48,32 @@ export async function claimKey(db: Queryable, api_key_id: string, key: string, f
   return result.rowCount === 1;
 }
 
-export async function storedResponse(db: Queryable, api_key_id: string, key: string): Promise<StoredResponse | undefined> {
+export async function storedResponse(
+  db: Queryable,
+  api_key_id: string,
+  key: string,
+): Promise<StoredResponse | undefined> {
   const result = await db.query<{ fingerprint: Buffer; response_status: number; response_body: string }>(
     'SELECT fingerprint, response_status, response_body FROM idempotency_keys WHERE api_key_id = $1 AND key = $2',
     [api_key_id, key],
   );
   const row = result.rows[0];
-  return row === undefined ? undefined : { fingerprint: row.fingerprint, status: row.response_status, body: row.response_body };
+  return row === undefined
+    ? undefined
+    : { fingerprint: row.fingerprint, status: row.response_status, body: row.response_body };
 }
 
-export async function recordResponse(db: Queryable, api_key_id: string, key: string, status: number, body: string): Promise<void> {
-  await db.query('UPDATE idempotency_keys SET response_status = $3, response_body = $4 WHERE api_key_id = $1 AND key = $2', [
-    api_key_id,
-    key,
-    status,
-    body,
-  ]);
+export async function recordResponse(
+  db: Queryable,
+  api_key_id: string,
+  key: string,
+  status: number,
+  body: string,
+): Promise<void> {
+  await db.query(
+    'UPDATE idempotency_keys SET response_status = $3, response_body = $4 WHERE api_key_id = $1 AND key = $2',
+    [api_key_id, key, status, body],
+  );
 }
 
 /** Deletes records past their retention; returns how many went. */

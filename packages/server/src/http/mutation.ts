@@ -14,6 +14,11 @@ export interface MutationDeps {
 
 type Work<T> = (db: Client) => Promise<Result<T>>;
 
+export interface MutationOptions<T> {
+  /** What a replay returns instead of the first response, for bodies that carry a one-time secret. */
+  readonly replay_body?: (value: T) => unknown;
+}
+
 const json_content_type = 'application/json; charset=utf-8';
 const lock_not_available = '55P03';
 
@@ -31,6 +36,7 @@ export async function runMutation<T>(
   reply: FastifyReply,
   success_status: 200 | 201,
   work: Work<T>,
+  options: MutationOptions<T> = {},
 ): Promise<FastifyReply> {
   const key = idempotencyKey(request, deps.limits);
   if (typeof key === 'object') return sendProblem(request, reply, key);
@@ -41,11 +47,13 @@ export async function runMutation<T>(
       const replay = await claimOrReplay(client, request, key, deps.limits);
       if (replay !== undefined) {
         await client.query('ROLLBACK');
-        return 'error' in replay ? sendProblem(request, reply, replay.error) : sendStored(reply, replay.status, replay.body);
+        return 'error' in replay
+          ? sendProblem(request, reply, replay.error)
+          : sendStored(reply, replay.status, replay.body);
       }
     }
-    const { status, body } = await execute(client, request, success_status, work);
-    if (key !== undefined) await recordResponse(client, authOf(request).key_id, key, status, body);
+    const { status, body, replay } = await execute(client, request, success_status, work, options);
+    if (key !== undefined) await recordResponse(client, authOf(request).key_id, key, status, replay);
     await client.query('COMMIT');
     return reply
       .code(status)
@@ -67,18 +75,30 @@ async function execute<T>(
   request: FastifyRequest,
   success_status: number,
   work: Work<T>,
-): Promise<{ status: number; body: string }> {
+  options: MutationOptions<T>,
+): Promise<{ status: number; body: string; replay: string }> {
   await client.query('SAVEPOINT effect');
   const result = await work(client);
-  if (result.ok) return { status: success_status, body: JSON.stringify(result.value) };
+  if (result.ok) {
+    const body = JSON.stringify(result.value);
+    const replay =
+      options.replay_body === undefined ? body : JSON.stringify(options.replay_body(result.value));
+    return { status: success_status, body, replay };
+  }
   await client.query('ROLLBACK TO SAVEPOINT effect');
   const problem = problemBody(result.error, request.id);
-  return { status: problem.status, body: JSON.stringify(problem) };
+  const body = JSON.stringify(problem);
+  return { status: problem.status, body, replay: body };
 }
 
 type Replay = { readonly status: number; readonly body: string } | { readonly error: DomainError };
 
-async function claimOrReplay(client: Client, request: FastifyRequest, key: string, limits: Limits): Promise<Replay | undefined> {
+async function claimOrReplay(
+  client: Client,
+  request: FastifyRequest,
+  key: string,
+  limits: Limits,
+): Promise<Replay | undefined> {
   const api_key_id = authOf(request).key_id;
   const fingerprint = requestFingerprint(request.method, request.url, request.body);
   await client.query(`SET LOCAL lock_timeout = ${Math.trunc(limits.idempotency_wait_ms_max)}`);
@@ -105,13 +125,22 @@ function sendStored(reply: FastifyReply, status: number, body: string): FastifyR
 }
 
 function inUse(): DomainError {
-  return domainError('idempotency_key_in_use', 'A request with this Idempotency-Key is still being processed; retry later.', 'Idempotency-Key');
+  return domainError(
+    'idempotency_key_in_use',
+    'A request with this Idempotency-Key is still being processed; retry later.',
+    'Idempotency-Key',
+  );
 }
 
 function idempotencyKey(request: FastifyRequest, limits: Limits): string | undefined | DomainError {
   const value = request.headers['idempotency-key'];
   if (value === undefined) return undefined;
-  if (typeof value !== 'string' || value.length === 0 || value.length > limits.idempotency_key_chars_max || !/^[\x21-\x7e]+$/.test(value)) {
+  if (
+    typeof value !== 'string' ||
+    value.length === 0 ||
+    value.length > limits.idempotency_key_chars_max ||
+    !/^[\x21-\x7e]+$/.test(value)
+  ) {
     return domainError(
       'invalid_request',
       `Idempotency-Key must be 1 to ${limits.idempotency_key_chars_max} printable ASCII characters.`,

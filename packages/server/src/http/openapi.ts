@@ -20,10 +20,17 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
           'Self-hosted wallet and ledger API. Authenticate with `Authorization: Bearer sk_test_...`. Every POST accepts an `Idempotency-Key` header. Errors are RFC 9457 problem documents.',
       },
       servers: [{ url: 'http://localhost:8080' }],
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'sk_test_... or sk_live_...' } } },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', description: 'sk_test_... or sk_live_...' },
+        },
+      },
       security: [{ bearer: [] }],
     },
-    refResolver: { buildLocalReference: (json, _base, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
+    refResolver: {
+      buildLocalReference: (json, _base, _fragment, i) =>
+        typeof json.$id === 'string' ? json.$id : `def-${i}`,
+    },
   });
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

@@ -23,6 +23,8 @@ export const Metadata = Type.Record(
   Type.String({ maxLength: defaultLimits.metadata_value_chars_max }),
   {
     maxProperties: defaultLimits.metadata_keys_max,
+    // TypeBox turns the key schema into a pattern, which drops its length limits; say them again.
+    propertyNames: { minLength: 1, maxLength: defaultLimits.metadata_key_chars_max },
     description: `Up to ${defaultLimits.metadata_keys_max} string pairs of your own. On update, a key set to "" is removed.`,
     examples: [{ order_id: '6735' }],
   },
@@ -37,8 +39,18 @@ export const PageQuerystring = Type.Object({
     default: defaultLimits.page_size_default,
     description: 'Page size.',
   }),
-  starting_after: Type.Optional(Type.String({ maxLength: 64, description: 'Id of the last object of the previous page: returns older objects.' })),
-  ending_before: Type.Optional(Type.String({ maxLength: 64, description: 'Id of the first object of the next page: returns newer objects.' })),
+  starting_after: Type.Optional(
+    Type.String({
+      maxLength: 64,
+      description: 'Id of the last object of the previous page: returns older objects.',
+    }),
+  ),
+  ending_before: Type.Optional(
+    Type.String({
+      maxLength: 64,
+      description: 'Id of the first object of the next page: returns newer objects.',
+    }),
+  ),
 });
 
 export function ListOf<T extends TSchema>(item: T) {

@@ -19,7 +19,11 @@ export function registerVersioning(app: FastifyInstance): void {
     const asked = request.headers['purse-version'];
     if (asked !== undefined && (typeof asked !== 'string' || !isApiVersion(asked))) {
       throw new HttpProblem(
-        domainError('invalid_api_version', `Purse-Version must be one of ${api_versions.join(', ')}.`, 'Purse-Version'),
+        domainError(
+          'invalid_api_version',
+          `Purse-Version must be one of ${api_versions.join(', ')}.`,
+          'Purse-Version',
+        ),
       );
     }
     request.api_version = asked ?? authOf(request).api_version;

@@ -17,7 +17,6 @@ export type ErrorCode =
   | 'mode_mismatch'
   | 'resource_not_found'
   | 'route_not_found'
-  | 'method_not_allowed'
   | 'asset_exists'
   | 'asset_not_found'
   | 'holder_external_id_taken'
@@ -47,7 +46,6 @@ export const catalogue: { readonly [C in ErrorCode]: ErrorSpec } = {
   mode_mismatch: { status: 403, title: 'The API key cannot act in that mode' },
   resource_not_found: { status: 404, title: 'No such object' },
   route_not_found: { status: 404, title: 'No such endpoint' },
-  method_not_allowed: { status: 405, title: 'Method not allowed' },
   asset_exists: { status: 409, title: 'An asset with that code exists' },
   asset_not_found: { status: 400, title: 'Unknown asset' },
   holder_external_id_taken: { status: 409, title: 'Another holder has that external id' },

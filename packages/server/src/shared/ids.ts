@@ -21,7 +21,10 @@ export function newId(kind: IdKind, now_ms: number = Date.now()): string {
 }
 
 const idPatterns = Object.fromEntries(
-  Object.entries(idPrefixes).map(([kind, prefix]) => [kind, new RegExp(`^${prefix}_[0-9a-hjkmnp-tv-z]{26}$`)]),
+  Object.entries(idPrefixes).map(([kind, prefix]) => [
+    kind,
+    new RegExp(`^${prefix}_[0-9a-hjkmnp-tv-z]{26}$`),
+  ]),
 ) as Record<IdKind, RegExp>;
 
 export function isIdOf(kind: IdKind, value: string): boolean {

@@ -9,7 +9,11 @@ export interface PageQuery {
 }
 
 /** The paging part of a list endpoint's query string (which may also carry filters). */
-export function pageQuery(query: { limit: number; starting_after?: string | undefined; ending_before?: string | undefined }): PageQuery {
+export function pageQuery(query: {
+  limit: number;
+  starting_after?: string | undefined;
+  ending_before?: string | undefined;
+}): PageQuery {
   return {
     limit: query.limit,
     ...(query.starting_after === undefined ? {} : { starting_after: query.starting_after }),
@@ -46,12 +50,16 @@ export async function fetchPage<Row, T>(
   page: PageQuery,
 ): Promise<Result<Page<T>>> {
   if (page.starting_after !== undefined && page.ending_before !== undefined) {
-    return fail(domainError('invalid_request', 'Give starting_after or ending_before, not both.', 'ending_before'));
+    return fail(
+      domainError('invalid_request', 'Give starting_after or ending_before, not both.', 'ending_before'),
+    );
   }
   const cursor = page.starting_after ?? page.ending_before;
   const cursor_param = page.starting_after !== undefined ? 'starting_after' : 'ending_before';
   if (cursor !== undefined && !cursor.startsWith(`${source.id_prefix}_`)) {
-    return fail(domainError('invalid_cursor', `${cursor_param} must be an id of this list's objects.`, cursor_param));
+    return fail(
+      domainError('invalid_cursor', `${cursor_param} must be an id of this list's objects.`, cursor_param),
+    );
   }
   const where = [...source.where];
   const params = [...source.params];

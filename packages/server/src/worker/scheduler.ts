@@ -54,7 +54,9 @@ export function startWorker(deps: WorkerDeps, tasks: readonly PeriodicTask[]): W
 async function runOnce(deps: WorkerDeps, task: PeriodicTask, now: Date): Promise<void> {
   try {
     const handled = await inTransaction(deps.pool, async (client) => {
-      const lock = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS locked', [lockId(task.name).toString()]);
+      const lock = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS locked', [
+        lockId(task.name).toString(),
+      ]);
       return lock.rows[0]?.locked ? task.run(deps.pool, now) : 0;
     });
     if (handled > 0) deps.log.info({ task: task.name, handled }, 'background task ran');

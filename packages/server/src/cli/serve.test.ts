@@ -1,0 +1,108 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from '../test-support/database.js';
+import { freePort } from '../test-support/ports.js';
+import { runPurse, waitForReady } from '../test-support/process.js';
+
+const bootstrap_key = `sk_test_${'b'.repeat(40)}`;
+
+describe('purse serve against DATABASE_URL', () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await createTestDatabase({ migrated: false });
+  });
+  afterAll(() => db.drop());
+
+  it('migrates, registers PURSE_BOOTSTRAP_KEY, and on SIGTERM finishes requests in flight before exiting 0', async () => {
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}`;
+    const server = runPurse(['serve'], {
+      DATABASE_URL: db.url,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      PURSE_BOOTSTRAP_KEY: bootstrap_key,
+    });
+    await waitForReady(base);
+    const create = (i: number) =>
+      fetch(`${base}/v1/holders`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${bootstrap_key}`,
+          'content-type': 'application/json',
+          'idempotency-key': `shutdown-${i}`,
+        },
+        body: JSON.stringify({ name: `h${i}` }),
+      }).then(
+        async (response) => ({ status: response.status, body: (await response.json()) as { id?: string } }),
+        () => ({ status: 0, body: {} as { id?: string } }),
+      );
+    const in_flight = Array.from({ length: 40 }, (_, i) => create(i));
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    server.child.kill('SIGTERM');
+    const responses = await Promise.all(in_flight);
+    expect(await server.exited, server.output()).toBe(0);
+    expect(server.output()).toContain('shutdown complete');
+    for (const response of responses) expect([0, 201, 503]).toContain(response.status);
+    const acknowledged = responses
+      .filter((response) => response.status === 201)
+      .map((response) => response.body.id);
+    const stored = await db.pool.query<{ id: string }>('SELECT id FROM holders');
+    expect(stored.rows.map((row) => row.id).sort()).toEqual(acknowledged.sort());
+    const keys = await db.pool.query('SELECT 1 FROM api_keys');
+    expect(keys.rowCount).toBe(1);
+  });
+});
+
+describe('purse serve with the embedded PostgreSQL', () => {
+  let data_dir: string;
+  beforeAll(async () => {
+    data_dir = await mkdtemp(path.join(tmpdir(), 'purse-serve-'));
+  });
+  afterAll(() => rm(data_dir, { recursive: true, force: true }));
+
+  it('starts its own database, prints an admin key once, keeps data across restarts and stops cleanly', async () => {
+    const env = {
+      PURSE_DATA_DIR: data_dir,
+      PURSE_EMBEDDED_PG_PORT: String(await freePort()),
+      PORT: String(await freePort()),
+      HOST: '127.0.0.1',
+    };
+    const base = `http://127.0.0.1:${env.PORT}`;
+    const first = runPurse(['serve'], env);
+    const [, key] = await first.waitForOutput(/Test-mode admin API key: (sk_test_\w+)/, 120_000);
+    await waitForReady(base);
+    const created = await fetch(`${base}/v1/holders`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'Persisted' }),
+    });
+    expect(created.status).toBe(201);
+    const holder = (await created.json()) as { id: string };
+
+    // A CLI command beside the running server reuses its database rather than starting another.
+    const keys = runPurse(['keys', 'list', '--json'], env);
+    expect(await keys.exited).toBe(0);
+    expect(JSON.parse(keys.output())).toHaveLength(1);
+
+    first.child.kill('SIGTERM');
+    expect(await first.exited).toBe(0);
+    const pg_up = await fetch(`http://127.0.0.1:${env.PURSE_EMBEDDED_PG_PORT}`).then(
+      () => true,
+      (error: Error) => !/ECONNREFUSED/.test(String(error.cause)),
+    );
+    expect(pg_up).toBe(false);
+
+    const second = runPurse(['serve'], env);
+    await waitForReady(base, 120_000);
+    const fetched = await fetch(`${base}/v1/holders/${holder.id}`, {
+      headers: { authorization: `Bearer ${key}` },
+    });
+    expect(fetched.status).toBe(200);
+    second.child.kill('SIGINT');
+    expect(await second.exited).toBe(0);
+    expect(second.output()).not.toContain('admin API key');
+    expect(second.output()).not.toContain('migrations applied');
+  }, 240_000);
+});

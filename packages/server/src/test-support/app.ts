@@ -1,0 +1,61 @@
+import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
+import { buildApp } from '../app.js';
+import { admin_scopes, createApiKey } from '../auth/keys-service.js';
+import { type Config, loadConfig } from '../config.js';
+import type { Clock } from '../shared/clock.js';
+import { createTestDatabase, type TestDatabase } from './database.js';
+
+/** A clock tests can move. */
+export class TestClock implements Clock {
+  constructor(private current = new Date()) {}
+  now(): Date {
+    return new Date(this.current);
+  }
+  advance(ms: number): void {
+    this.current = new Date(this.current.getTime() + ms);
+  }
+}
+
+export interface TestApp {
+  readonly app: FastifyInstance;
+  readonly db: TestDatabase;
+  readonly clock: TestClock;
+  readonly config: Config;
+  /** An all-scopes test-mode secret and a live-mode one. */
+  readonly test_key: string;
+  readonly live_key: string;
+  /** inject() with the test key unless `key` says otherwise (null: no Authorization header). */
+  request(options: InjectOptions & { key?: string | null }): Promise<LightMyRequestResponse>;
+  close(): Promise<void>;
+}
+
+export async function createTestApp(overrides: Partial<Config['limits']> = {}): Promise<TestApp> {
+  const db = await createTestDatabase();
+  const base = loadConfig({ DATABASE_URL: db.url });
+  const config: Config = { ...base, limits: { ...base.limits, ...overrides } };
+  const clock = new TestClock();
+  const app = await buildApp({ pool: db.pool, config, clock });
+  const test = await createApiKey(db.pool, { livemode: false, name: 'test admin', scopes: admin_scopes });
+  const live = await createApiKey(db.pool, { livemode: true, name: 'live admin', scopes: admin_scopes });
+  const test_key = test.secret ?? '';
+  const live_key = live.secret ?? '';
+  return {
+    app,
+    db,
+    clock,
+    config,
+    test_key,
+    live_key,
+    request({ key, headers, ...options }) {
+      const secret = key === undefined ? test_key : key;
+      return app.inject({
+        ...options,
+        headers: { ...(secret === null ? {} : { authorization: `Bearer ${secret}` }), ...headers },
+      });
+    },
+    async close() {
+      await app.close();
+      await db.drop();
+    },
+  };
+}

@@ -1,0 +1,35 @@
+import { randomBytes } from 'node:crypto';
+import { inject } from 'vitest';
+import { createPool, type Pool } from '../db/pool.js';
+import { withDatabase } from './global-setup.js';
+
+export interface TestDatabase {
+  readonly url: string;
+  readonly pool: Pool;
+  drop(): Promise<void>;
+}
+
+/** A fresh, migrated database of its own, copied from the run's template. */
+export async function createTestDatabase(
+  options: { migrated: boolean } = { migrated: true },
+): Promise<TestDatabase> {
+  const admin_url = inject('admin_url');
+  const name = `purse_test_${randomBytes(6).toString('hex')}`;
+  const admin = createPool(admin_url, 1);
+  await admin.query(
+    options.migrated
+      ? `CREATE DATABASE ${name} TEMPLATE ${inject('template_database')}`
+      : `CREATE DATABASE ${name}`,
+  );
+  const url = withDatabase(admin_url, name);
+  const pool = createPool(url, 10);
+  return {
+    url,
+    pool,
+    async drop() {
+      await pool.end();
+      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await admin.end();
+    },
+  };
+}
