@@ -32,6 +32,7 @@ export function assetRoutes(app: Api, deps: RouteDeps): void {
       schema: {
         tags: ['Assets'],
         summary: 'Retrieve an asset',
+        description: 'Look an asset up by its code, such as USD or BTC.',
         params: AssetParams,
         response: { 200: Asset, ...errorResponses },
       },

@@ -1,6 +1,7 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import type { FastifyInstance } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance, FastifySchema } from 'fastify';
 import { Problem } from './schemas.js';
 
 /**
@@ -8,6 +9,22 @@ import { Problem } from './schemas.js';
  * types and docs), served at /openapi.json and browsable at /docs. `openapi.json` in the
  * repository is this output; a test fails when the two drift.
  */
+const idempotency_header = Type.String({
+  minLength: 1,
+  maxLength: 255,
+  description: 'Makes a retry safe: the first response is stored for 24 hours and replayed with Idempotent-Replayed: true.',
+  examples: ['order-6735-payout'],
+});
+const version_header = Type.String({ description: 'Answer as this API version instead of the key\'s pinned one.', examples: ['2026-11-01'] });
+
+/** Documents the headers every /v1 operation takes; they are checked by plugins, not route schemas. */
+function documentHeaders({ schema, url, route }: { schema: FastifySchema; url: string; route: { method: string | string[] } }) {
+  if (!url.startsWith('/v1/')) return { schema, url };
+  const headers: Record<string, unknown> = { 'Purse-Version': Type.Optional(version_header) };
+  if (route.method === 'POST') headers['Idempotency-Key'] = Type.Optional(idempotency_header);
+  return { schema: { ...schema, headers: Type.Object(headers as never) }, url };
+}
+
 export async function registerOpenApi(app: FastifyInstance): Promise<void> {
   app.addSchema(Problem);
   await app.register(swagger, {
@@ -27,6 +44,7 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
       },
       security: [{ bearer: [] }],
     },
+    transform: documentHeaders,
     refResolver: {
       buildLocalReference: (json, _base, _fragment, i) =>
         typeof json.$id === 'string' ? json.$id : `def-${i}`,
