@@ -48,7 +48,7 @@ export function apiKeyRoutes(app: Api, deps: RouteDeps): void {
       schema: {
         tags,
         summary: 'List API keys',
-        description: 'Keys of the caller\'s mode, newest first, with redacted secrets.',
+        description: "Keys of the caller's mode, newest first, with redacted secrets.",
         querystring: PageQuerystring,
         response: { 200: ListOf(ApiKey), ...errorResponses },
       },
@@ -68,7 +68,7 @@ export function apiKeyRoutes(app: Api, deps: RouteDeps): void {
       schema: {
         tags,
         summary: 'Retrieve an API key',
-        description: 'The key\'s scopes, pinned version and state; never its secret.',
+        description: "The key's scopes, pinned version and state; never its secret.",
         params: IdParams,
         response: { 200: ApiKey, ...errorResponses },
       },

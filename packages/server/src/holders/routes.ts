@@ -50,7 +50,7 @@ export function holderRoutes(app: Api, deps: RouteDeps): void {
       schema: {
         tags,
         summary: 'Retrieve a holder',
-        description: 'Returns the holder, or 404 if no holder with this id exists in the key\'s mode.',
+        description: "Returns the holder, or 404 if no holder with this id exists in the key's mode.",
         params: IdParams,
         response: { 200: Holder, ...errorResponses },
       },

@@ -22,17 +22,27 @@ describe('OpenAPI document', () => {
   });
 
   it('describes every operation, with an example body on every write that takes one', async () => {
-    const document = JSON.parse(await openapiDocument()) as { openapi: string; paths: Record<string, Record<string, Operation>> };
+    const document = JSON.parse(await openapiDocument()) as {
+      openapi: string;
+      paths: Record<string, Record<string, Operation>>;
+    };
     expect(document.openapi).toBe('3.1.0');
     const operations = Object.entries(document.paths).flatMap(([path, methods]) =>
-      Object.entries(methods).map(([method, operation]) => ({ name: `${method} ${path}`, method, operation })),
+      Object.entries(methods).map(([method, operation]) => ({
+        name: `${method} ${path}`,
+        method,
+        operation,
+      })),
     );
     expect(operations.length).toBeGreaterThan(5);
     for (const { name, method, operation } of operations) {
       expect(operation.summary, name).toBeTruthy();
       expect(operation.description, name).toBeTruthy();
       if (method !== 'post') continue;
-      expect(operation.parameters?.map((parameter) => parameter.name), name).toContain('Idempotency-Key');
+      expect(
+        operation.parameters?.map((parameter) => parameter.name),
+        name,
+      ).toContain('Idempotency-Key');
       const json = operation.requestBody?.content['application/json'];
       if (json !== undefined) expect(json.example ?? json.examples, name).toBeDefined();
     }
@@ -49,6 +59,8 @@ describe('OpenAPI document', () => {
 
   it('answers /healthz and /readyz without a key', async () => {
     expect((await t.request({ method: 'GET', url: '/healthz', key: null })).json()).toEqual({ status: 'ok' });
-    expect((await t.request({ method: 'GET', url: '/readyz', key: null })).json()).toEqual({ status: 'ready' });
+    expect((await t.request({ method: 'GET', url: '/readyz', key: null })).json()).toEqual({
+      status: 'ready',
+    });
   });
 });

@@ -12,13 +12,25 @@ import { Problem } from './schemas.js';
 const idempotency_header = Type.String({
   minLength: 1,
   maxLength: 255,
-  description: 'Makes a retry safe: the first response is stored for 24 hours and replayed with Idempotent-Replayed: true.',
+  description:
+    'Makes a retry safe: the first response is stored for 24 hours and replayed with Idempotent-Replayed: true.',
   examples: ['order-6735-payout'],
 });
-const version_header = Type.String({ description: 'Answer as this API version instead of the key\'s pinned one.', examples: ['2026-11-01'] });
+const version_header = Type.String({
+  description: "Answer as this API version instead of the key's pinned one.",
+  examples: ['2026-11-01'],
+});
 
 /** Documents the headers every /v1 operation takes; they are checked by plugins, not route schemas. */
-function documentHeaders({ schema, url, route }: { schema: FastifySchema; url: string; route: { method: string | string[] } }) {
+function documentHeaders({
+  schema,
+  url,
+  route,
+}: {
+  schema: FastifySchema;
+  url: string;
+  route: { method: string | string[] };
+}) {
   if (!url.startsWith('/v1/')) return { schema, url };
   const headers: Record<string, unknown> = { 'Purse-Version': Type.Optional(version_header) };
   if (route.method === 'POST') headers['Idempotency-Key'] = Type.Optional(idempotency_header);

@@ -4,7 +4,15 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { catalogue, type ErrorCode } from './errors.js';
 
-const errors_doc = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..', 'docs', 'errors.md');
+const errors_doc = path.join(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '..',
+  '..',
+  '..',
+  '..',
+  'docs',
+  'errors.md',
+);
 
 describe('error catalogue', () => {
   it('documents every code with its status in docs/errors.md', async () => {
