@@ -16,7 +16,11 @@ import { registerSecurityHeaders } from './http/security.js';
 import { registerGracefulClose } from './http/shutdown.js';
 import { registerValidation } from './http/validation.js';
 import { registerVersioning } from './http/versioning.js';
+import { paymentRoutes } from './payments/routes.js';
+import { reportRoutes } from './reports/routes.js';
 import { type Clock, systemClock } from './shared/clock.js';
+import { transferRoutes } from './transfers/routes.js';
+import { walletRoutes } from './wallets/routes.js';
 
 export interface AppDeps {
   readonly pool: Pool;
@@ -59,6 +63,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     assetRoutes(api, route_deps);
     holderRoutes(api, route_deps);
     apiKeyRoutes(api, route_deps);
+    walletRoutes(api, route_deps);
+    transferRoutes(api, route_deps);
+    paymentRoutes(api, route_deps);
+    reportRoutes(api, route_deps);
   });
   return app;
 }

@@ -5,11 +5,13 @@ import { serve } from './cli/serve.js';
 import { loadConfig } from './config.js';
 import { openDatabase } from './db/connect.js';
 import { migrate } from './db/migrate.js';
+import { verifyLedger } from './ledger/verify.js';
 
 const usage = `usage: purse <command>
   serve      run the API and the background worker (default port 8080; PORT, HOST)
   worker     run only the background worker
   migrate    apply pending database migrations
+  verify     check every ledger invariant; exits 1 and names each violation
   keys       manage API keys:
 ${keys_usage.replace(/^/gm, '             ')}
 
@@ -34,6 +36,8 @@ async function main(argv: string[]): Promise<number> {
     case 'worker':
       await serve(config, { with_api: false });
       return -1;
+    case 'verify':
+      return verifyCommand(config);
     case 'migrate':
     case 'keys':
       return withDatabase(config, async (pool) => {
@@ -46,6 +50,21 @@ async function main(argv: string[]): Promise<number> {
       });
     default:
       return print(usage, 2);
+  }
+}
+
+async function verifyCommand(config: ReturnType<typeof loadConfig>): Promise<number> {
+  const db = await openDatabase(config, () => undefined);
+  try {
+    await migrate(db.pool);
+    const violations = await verifyLedger(db.pool);
+    if (violations.length === 0) return print('ledger verified: every invariant holds', 0);
+    const lines = violations.map(
+      (violation) => `${violation.check}: ${violation.subject}: ${violation.detail}`,
+    );
+    return print(`${violations.length} violation(s):\n${lines.join('\n')}`, 1);
+  } finally {
+    await db.close();
   }
 }
 

@@ -85,3 +85,29 @@ export async function createAsset(
     return fail(domainError('asset_exists', `An asset with code "${input.code}" already exists.`, 'code'));
   return ok(viewAsset(row));
 }
+
+const scales = new Map<string, number>();
+
+/**
+ * The scale of an asset in a mode, or asset_not_found naming `param`. Scales never change once an
+ * asset exists, so each process caches them and the hot path skips the lookup.
+ */
+export async function assetScale(
+  db: Queryable,
+  livemode: boolean,
+  code: string,
+  param: string,
+): Promise<Result<number>> {
+  const cache_key = `${livemode}:${code}`;
+  const cached = scales.get(cache_key);
+  if (cached !== undefined) return ok(cached);
+  const result = await db.query<{ scale: number }>(
+    'SELECT scale FROM assets WHERE livemode = $1 AND code = $2',
+    [livemode, code],
+  );
+  const scale = result.rows[0]?.scale;
+  if (scale === undefined)
+    return fail(domainError('asset_not_found', `No asset with code "${code}".`, param));
+  scales.set(cache_key, scale);
+  return ok(scale);
+}

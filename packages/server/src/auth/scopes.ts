@@ -2,7 +2,15 @@
  * Scopes are `resource:read`, `resource:write`, `resource:*` or `*`. Write implies read, as with
  * Stripe's restricted keys: a key that may create holders may also look at them.
  */
-export const resources = ['assets', 'holders', 'api_keys'] as const;
+export const resources = [
+  'assets',
+  'holders',
+  'api_keys',
+  'wallets',
+  'transfers',
+  'payments',
+  'reports',
+] as const;
 export type Resource = (typeof resources)[number];
 export type Scope = `${Resource}:${'read' | 'write'}`;
 

@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
-import { type DomainError, domainError, HttpProblem } from '../shared/errors.js';
+import { type DomainError, domainError, type ErrorCode, HttpProblem } from '../shared/errors.js';
 import { sendProblem } from './problem.js';
 
 interface AjvIssue {
@@ -7,6 +7,7 @@ interface AjvIssue {
   keyword: string;
   message?: string;
   params: Record<string, unknown>;
+  parentSchema?: { 'x-purse-code'?: ErrorCode };
 }
 
 /**
@@ -70,9 +71,12 @@ function validationProblem(issues: AjvIssue[], context: string | undefined): Dom
   const param = path.join('.');
   const where = context === 'body' || context === undefined ? '' : ` (${context})`;
   const detail = describe(issue, param, where);
-  return param === ''
-    ? domainError('invalid_request', detail)
-    : domainError('invalid_request', detail, param);
+  // A missing field is a plain invalid_request; a present one may map to its own code.
+  const code =
+    issue.keyword === 'required'
+      ? 'invalid_request'
+      : (issue.parentSchema?.['x-purse-code'] ?? 'invalid_request');
+  return param === '' ? domainError(code, detail) : domainError(code, detail, param);
 }
 
 function describe(issue: AjvIssue, param: string, where: string): string {

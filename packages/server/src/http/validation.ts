@@ -8,7 +8,14 @@ import type { FastifyInstance } from 'fastify';
  * and path parameters arrive as text, so there `limit=10` is coerced to an integer.
  */
 export function registerValidation(app: FastifyInstance): void {
-  const common: Options = { allErrors: false, useDefaults: true, removeAdditional: false, strict: false };
+  // verbose: errors carry their schema, so a field can name the error code it maps to (x-purse-code).
+  const common: Options = {
+    allErrors: false,
+    useDefaults: true,
+    removeAdditional: false,
+    strict: false,
+    verbose: true,
+  };
   const body = withFormats(new Ajv({ ...common, coerceTypes: false }));
   const text = withFormats(new Ajv({ ...common, coerceTypes: 'array' }));
   app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? body : text).compile(schema));

@@ -23,6 +23,18 @@ export type ErrorCode =
   | 'api_key_revoked'
   | 'idempotency_key_reused'
   | 'idempotency_key_in_use'
+  | 'invalid_split'
+  | 'same_wallet'
+  | 'insufficient_funds'
+  | 'wallet_frozen'
+  | 'wallet_closed'
+  | 'wallet_not_empty'
+  | 'currency_mismatch'
+  | 'hold_not_pending'
+  | 'capture_exceeds_hold'
+  | 'hold_expired'
+  | 'card_declined'
+  | 'rail_unavailable'
   | 'rate_limited'
   | 'service_unavailable'
   | 'internal_error';
@@ -52,6 +64,18 @@ export const catalogue: { readonly [C in ErrorCode]: ErrorSpec } = {
   api_key_revoked: { status: 409, title: 'The API key is already revoked' },
   idempotency_key_reused: { status: 422, title: 'The idempotency key was used with another request' },
   idempotency_key_in_use: { status: 409, title: 'A request with this idempotency key is in progress' },
+  invalid_split: { status: 400, title: 'The destinations do not split the amount' },
+  same_wallet: { status: 400, title: 'A transfer cannot pay its own source' },
+  insufficient_funds: { status: 402, title: 'The wallet has insufficient available funds' },
+  wallet_frozen: { status: 409, title: 'The wallet is frozen' },
+  wallet_closed: { status: 409, title: 'The wallet is closed' },
+  wallet_not_empty: { status: 409, title: 'Only a wallet with a zero balance can be closed' },
+  currency_mismatch: { status: 400, title: 'The currencies do not match' },
+  hold_not_pending: { status: 409, title: 'The transfer is not a pending hold' },
+  capture_exceeds_hold: { status: 400, title: 'The capture exceeds the held amount' },
+  hold_expired: { status: 409, title: 'The hold has expired' },
+  card_declined: { status: 402, title: 'The card was declined' },
+  rail_unavailable: { status: 400, title: 'No payment rail can carry this in this mode' },
   rate_limited: { status: 429, title: 'Too many requests' },
   service_unavailable: { status: 503, title: 'The service is unavailable' },
   internal_error: { status: 500, title: 'Internal error' },

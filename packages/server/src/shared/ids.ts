@@ -8,8 +8,13 @@ import { monotonicFactory } from 'ulidx';
 export const idPrefixes = {
   holder: 'hol',
   api_key: 'key',
-  asset: 'ast',
   request: 'req',
+  wallet: 'wal',
+  system_account: 'acc',
+  ledger_transaction: 'txn',
+  posting: 'pst',
+  transfer: 'tr',
+  payment: 'pay',
 } as const;
 
 export type IdKind = keyof typeof idPrefixes;

@@ -1,6 +1,10 @@
 import type { Config } from '../config.js';
+import { inTransaction } from '../db/pool.js';
 import { purgeExpiredKeys } from '../http/idempotency-store.js';
+import { expireHolds } from '../transfers/service.js';
 import type { PeriodicTask } from './scheduler.js';
+
+const expired_holds_per_round_max = 500;
 
 /** Every background task Purse runs, in `purse serve` and in `purse worker`. */
 export function backgroundTasks(config: Config): PeriodicTask[] {
@@ -9,6 +13,12 @@ export function backgroundTasks(config: Config): PeriodicTask[] {
       name: 'purge_idempotency_keys',
       interval_ms: 60_000,
       run: (pool, now) => purgeExpiredKeys(pool, config.limits.idempotency_retention_s, now),
+    },
+    {
+      name: 'expire_holds',
+      interval_ms: config.limits.worker_tick_ms,
+      run: (pool, now) =>
+        inTransaction(pool, (client) => expireHolds(client, now, expired_holds_per_round_max)),
     },
   ];
 }

@@ -1,0 +1,156 @@
+import { assert } from '../shared/assert.js';
+import { type DomainError, domainError } from '../shared/errors.js';
+import { amount_minor_limit } from '../shared/money.js';
+
+/**
+ * A movement of `amount_minor` from one account to another on one layer: `posted` moves money,
+ * `pending` reserves it (a hold: `from`'s held and `to`'s incoming grow), `release` undoes part of
+ * an earlier pending movement between the same two accounts. Each becomes a debit posting on
+ * `from` and a credit posting on `to`, so every entry balances by construction.
+ */
+export interface Movement {
+  readonly from: string;
+  readonly to: string;
+  readonly amount_minor: bigint;
+  readonly layer: 'posted' | 'pending' | 'release';
+}
+
+/** One journal entry to write: what caused it and its movements, applied atomically. */
+export interface EntryIntent {
+  readonly livemode: boolean;
+  readonly reason: string;
+  readonly reference_id: string;
+  readonly movements: readonly Movement[];
+}
+
+export interface AccountState {
+  readonly id: string;
+  readonly livemode: boolean;
+  readonly asset: string;
+  readonly kind: 'wallet' | 'system';
+  readonly status: 'active' | 'frozen' | 'closed';
+  /** null: no floor (system accounts). */
+  readonly floor_minor: bigint | null;
+  posted_debits: bigint;
+  posted_credits: bigint;
+  pending_debits: bigint;
+  pending_credits: bigint;
+}
+
+export interface ComputedPosting {
+  readonly account_id: string;
+  readonly asset: string;
+  readonly side: 'debit' | 'credit';
+  readonly layer: 'posted' | 'pending';
+  readonly release: boolean;
+  readonly amount_minor: bigint;
+  readonly posted_after: bigint;
+  readonly held_after: bigint;
+  readonly incoming_after: bigint;
+}
+
+export function availableOf(account: AccountState): bigint {
+  return account.posted_credits - account.posted_debits - account.pending_debits;
+}
+
+/**
+ * Applies an entry to account states (mutating them) and returns its postings, or the domain
+ * error that refuses it, in which case no state was changed. Pure: no I/O.
+ */
+export function applyEntry(
+  accounts: ReadonlyMap<string, AccountState>,
+  entry: EntryIntent,
+): ComputedPosting[] | DomainError {
+  const refusal = checkEntry(accounts, entry);
+  if (refusal !== undefined) return refusal;
+  const before = new Map([...touched(accounts, entry)].map((account) => [account.id, { ...account }]));
+  const postings: ComputedPosting[] = [];
+  for (const movement of entry.movements) {
+    postings.push(post(mustGet(accounts, movement.from), 'debit', movement));
+    postings.push(post(mustGet(accounts, movement.to), 'credit', movement));
+  }
+  for (const account of touched(accounts, entry)) {
+    const previous = before.get(account.id);
+    assert(previous !== undefined, 'touched account has a snapshot');
+    if (
+      account.floor_minor !== null &&
+      availableOf(account) < account.floor_minor &&
+      availableOf(account) < availableOf(previous)
+    ) {
+      for (const [id, snapshot] of before) Object.assign(mustGet(accounts, id), snapshot);
+      return domainError('insufficient_funds', `Wallet ${account.id} has insufficient available funds.`);
+    }
+  }
+  return postings;
+}
+
+function checkEntry(
+  accounts: ReadonlyMap<string, AccountState>,
+  entry: EntryIntent,
+): DomainError | undefined {
+  assert(entry.movements.length > 0, 'an entry needs movements');
+  for (const movement of entry.movements) {
+    assert(
+      movement.amount_minor > 0n && movement.amount_minor < amount_minor_limit,
+      'movement amount out of range',
+    );
+    assert(movement.from !== movement.to, 'a movement needs two accounts');
+    const from = mustGet(accounts, movement.from);
+    const to = mustGet(accounts, movement.to);
+    assert(from.livemode === entry.livemode && to.livemode === entry.livemode, 'an entry stays in one mode');
+    if (from.asset !== to.asset) {
+      return domainError(
+        'currency_mismatch',
+        `${from.id} holds ${from.asset} but ${to.id} holds ${to.asset}.`,
+      );
+    }
+    if (movement.layer === 'release') continue;
+    for (const account of [from, to]) {
+      if (account.status === 'frozen') return domainError('wallet_frozen', `Wallet ${account.id} is frozen.`);
+      if (account.status === 'closed') return domainError('wallet_closed', `Wallet ${account.id} is closed.`);
+    }
+  }
+  return undefined;
+}
+
+function post(account: AccountState, side: 'debit' | 'credit', movement: Movement): ComputedPosting {
+  const amount = movement.amount_minor;
+  if (movement.layer === 'posted') {
+    if (side === 'debit') account.posted_debits += amount;
+    else account.posted_credits += amount;
+  } else {
+    const sign = movement.layer === 'release' ? -1n : 1n;
+    if (side === 'debit') account.pending_debits += sign * amount;
+    else account.pending_credits += sign * amount;
+  }
+  assert(
+    account.pending_debits >= 0n && account.pending_credits >= 0n,
+    `release beyond the pending amount on ${account.id}`,
+  );
+  return {
+    account_id: account.id,
+    asset: account.asset,
+    side,
+    layer: movement.layer === 'posted' ? 'posted' : 'pending',
+    release: movement.layer === 'release',
+    amount_minor: amount,
+    posted_after: account.posted_credits - account.posted_debits,
+    held_after: account.pending_debits,
+    incoming_after: account.pending_credits,
+  };
+}
+
+function touched(accounts: ReadonlyMap<string, AccountState>, entry: EntryIntent): Set<AccountState> {
+  const result = new Set<AccountState>();
+  for (const movement of entry.movements) {
+    result.add(mustGet(accounts, movement.from));
+    result.add(mustGet(accounts, movement.to));
+  }
+  return result;
+}
+
+function mustGet(accounts: ReadonlyMap<string, AccountState>, id: string): AccountState {
+  const account = accounts.get(id);
+  assert(account !== undefined, `account ${id} was not loaded`);
+  return account;
+}

@@ -1,0 +1,114 @@
+import type { Queryable } from '../db/pool.js';
+
+export interface Violation {
+  readonly check:
+    | 'asset_sums_to_zero'
+    | 'transaction_balances'
+    | 'balance_matches_postings'
+    | 'wallet_above_floor'
+    | 'last_posting_matches_balance';
+  readonly subject: string;
+  readonly detail: string;
+}
+
+/**
+ * Checks the whole ledger from its tables, independently of the code that wrote them:
+ * every asset sums to zero per mode and layer; every journal entry balances; every account's
+ * counters equal the sums of its postings and its last posting's "after" balances; no wallet is
+ * below its floor. Returns every violation found (empty: the ledger is sound).
+ */
+export async function verifyLedger(db: Queryable): Promise<Violation[]> {
+  const checks = await Promise.all([
+    assetSums(db),
+    transactionBalances(db),
+    accountSums(db),
+    floors(db),
+    lastPostings(db),
+  ]);
+  return checks.flat();
+}
+
+async function assetSums(db: Queryable): Promise<Violation[]> {
+  const result = await db.query<{ livemode: boolean; asset: string; posted: string; pending: string }>(
+    `SELECT livemode, asset, sum(posted_credits - posted_debits) AS posted, sum(pending_credits - pending_debits) AS pending
+     FROM accounts GROUP BY livemode, asset
+     HAVING sum(posted_credits - posted_debits) <> 0 OR sum(pending_credits - pending_debits) <> 0`,
+  );
+  return result.rows.map((row) => ({
+    check: 'asset_sums_to_zero',
+    subject: `${row.asset} (${row.livemode ? 'live' : 'test'})`,
+    detail: `accounts sum to ${row.posted} posted and ${row.pending} pending instead of 0`,
+  }));
+}
+
+async function transactionBalances(db: Queryable): Promise<Violation[]> {
+  const result = await db.query<{
+    transaction_id: string;
+    asset: string;
+    layer: string;
+    net: string;
+    postings: string;
+  }>(
+    `SELECT transaction_id, asset, layer, count(*) AS postings,
+       sum(CASE WHEN (side = 'debit') <> release THEN amount ELSE -amount END) AS net
+     FROM postings GROUP BY transaction_id, asset, layer
+     HAVING sum(CASE WHEN (side = 'debit') <> release THEN amount ELSE -amount END) <> 0 OR count(*) < 2`,
+  );
+  return result.rows.map((row) => ({
+    check: 'transaction_balances',
+    subject: row.transaction_id,
+    detail: `${row.asset} ${row.layer}: debits exceed credits by ${row.net} over ${row.postings} postings`,
+  }));
+}
+
+async function accountSums(db: Queryable): Promise<Violation[]> {
+  const result = await db.query<{ id: string; detail: string }>(
+    `WITH sums AS (
+       SELECT account_id,
+         coalesce(sum(amount) FILTER (WHERE layer = 'posted' AND side = 'debit'), 0) AS pd,
+         coalesce(sum(amount) FILTER (WHERE layer = 'posted' AND side = 'credit'), 0) AS pc,
+         coalesce(sum(CASE WHEN release THEN -amount ELSE amount END) FILTER (WHERE layer = 'pending' AND side = 'debit'), 0) AS hd,
+         coalesce(sum(CASE WHEN release THEN -amount ELSE amount END) FILTER (WHERE layer = 'pending' AND side = 'credit'), 0) AS hc
+       FROM postings GROUP BY account_id)
+     SELECT a.id, format('counters %s/%s/%s/%s, postings %s/%s/%s/%s (posted debits/credits, pending debits/credits)',
+       a.posted_debits, a.posted_credits, a.pending_debits, a.pending_credits,
+       coalesce(s.pd, 0), coalesce(s.pc, 0), coalesce(s.hd, 0), coalesce(s.hc, 0)) AS detail
+     FROM accounts a LEFT JOIN sums s ON s.account_id = a.id
+     WHERE (a.posted_debits, a.posted_credits, a.pending_debits, a.pending_credits)
+       IS DISTINCT FROM (coalesce(s.pd, 0), coalesce(s.pc, 0), coalesce(s.hd, 0), coalesce(s.hc, 0))`,
+  );
+  return result.rows.map((row) => ({
+    check: 'balance_matches_postings',
+    subject: row.id,
+    detail: row.detail,
+  }));
+}
+
+async function floors(db: Queryable): Promise<Violation[]> {
+  const result = await db.query<{ id: string; available: string; floor_minor: string }>(
+    `SELECT id, posted_credits - posted_debits - pending_debits AS available, floor_minor FROM accounts
+     WHERE floor_minor IS NOT NULL AND posted_credits - posted_debits - pending_debits < floor_minor`,
+  );
+  return result.rows.map((row) => ({
+    check: 'wallet_above_floor',
+    subject: row.id,
+    detail: `available ${row.available} is below the floor ${row.floor_minor}`,
+  }));
+}
+
+async function lastPostings(db: Queryable): Promise<Violation[]> {
+  const result = await db.query<{ id: string; detail: string }>(
+    `SELECT a.id, format('last posting %s says %s/%s/%s, account has %s/%s/%s (posted/held/incoming)', p.id,
+       p.posted_after, p.held_after, p.incoming_after,
+       a.posted_credits - a.posted_debits, a.pending_debits, a.pending_credits) AS detail
+     FROM accounts a
+     JOIN LATERAL (SELECT * FROM postings WHERE account_id = a.id ORDER BY id DESC LIMIT 1) p ON true
+     WHERE (p.posted_after, p.held_after, p.incoming_after)
+       IS DISTINCT FROM (a.posted_credits - a.posted_debits, a.pending_debits, a.pending_credits)`,
+  );
+  return result.rows.map((row) => ({
+    check: 'last_posting_matches_balance',
+    subject: row.id,
+    detail: row.detail,
+  }));
+}

@@ -1,0 +1,102 @@
+import type { Client } from '../db/pool.js';
+import { assert } from '../shared/assert.js';
+import type { DomainError } from '../shared/errors.js';
+import { newId } from '../shared/ids.js';
+import { lockAccounts } from './accounts.js';
+import { type AccountState, applyEntry, type ComputedPosting, type EntryIntent } from './entries.js';
+
+export interface WrittenEntry {
+  readonly transaction_id: string;
+  readonly postings: readonly ComputedPosting[];
+}
+
+export type EntryOutcome =
+  | { readonly ok: true; readonly value: WrittenEntry }
+  | { readonly ok: false; readonly error: DomainError };
+
+/**
+ * The one function that writes the ledger. Locks every touched account once, in id order; applies
+ * the entries in order against the running balances, so an entry that fails its checks is refused
+ * alone while the others go through; then writes all journal entries, postings and balances with
+ * one multi-row statement each. Callers own the transaction: nothing is visible until it commits,
+ * and the deferred trigger re-checks at commit that every entry balances.
+ */
+export async function writeEntries(
+  db: Client,
+  entries: readonly EntryIntent[],
+  now: Date,
+): Promise<EntryOutcome[]> {
+  const ids = entries.flatMap((entry) => entry.movements.flatMap((movement) => [movement.from, movement.to]));
+  const accounts = await lockAccounts(db, ids);
+  const outcomes: EntryOutcome[] = [];
+  const written: { entry: EntryIntent; id: string; postings: ComputedPosting[] }[] = [];
+  for (const entry of entries) {
+    const result = applyEntry(accounts, entry);
+    if (!Array.isArray(result)) {
+      outcomes.push({ ok: false, error: result });
+      continue;
+    }
+    const id = newId('ledger_transaction', now.getTime());
+    written.push({ entry, id, postings: result });
+    outcomes.push({ ok: true, value: { transaction_id: id, postings: result } });
+  }
+  if (written.length > 0) await persist(db, written, accounts, now);
+  return outcomes;
+}
+
+async function persist(
+  db: Client,
+  written: readonly { entry: EntryIntent; id: string; postings: ComputedPosting[] }[],
+  accounts: Map<string, AccountState>,
+  now: Date,
+): Promise<void> {
+  await db.query(
+    `INSERT INTO ledger_transactions (id, livemode, reason, reference_id, effective_at, created_at)
+     SELECT * , $5::timestamptz, $5::timestamptz FROM unnest($1::text[], $2::boolean[], $3::text[], $4::text[])`,
+    [
+      written.map((w) => w.id),
+      written.map((w) => w.entry.livemode),
+      written.map((w) => w.entry.reason),
+      written.map((w) => w.entry.reference_id),
+      now,
+    ],
+  );
+  const postings = written.flatMap((w) => w.postings.map((posting) => ({ transaction_id: w.id, posting })));
+  await db.query(
+    `INSERT INTO postings (id, transaction_id, account_id, asset, side, layer, release, amount, posted_after, held_after, incoming_after, created_at)
+     SELECT *, $12::timestamptz FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::boolean[],
+       $8::numeric[], $9::numeric[], $10::numeric[], $11::numeric[])`,
+    [
+      postings.map(() => newId('posting', now.getTime())),
+      postings.map((p) => p.transaction_id),
+      postings.map((p) => p.posting.account_id),
+      postings.map((p) => p.posting.asset),
+      postings.map((p) => p.posting.side),
+      postings.map((p) => p.posting.layer),
+      postings.map((p) => p.posting.release),
+      postings.map((p) => p.posting.amount_minor.toString()),
+      postings.map((p) => p.posting.posted_after.toString()),
+      postings.map((p) => p.posting.held_after.toString()),
+      postings.map((p) => p.posting.incoming_after.toString()),
+      now,
+    ],
+  );
+  const changed = [...new Set(postings.map((p) => p.posting.account_id))].map((id) => {
+    const account = accounts.get(id);
+    assert(account !== undefined, 'posted account is loaded');
+    return account;
+  });
+  const updated = await db.query(
+    `UPDATE accounts SET posted_debits = u.pd, posted_credits = u.pc, pending_debits = u.hd, pending_credits = u.hc, version = version + 1
+     FROM unnest($1::text[], $2::numeric[], $3::numeric[], $4::numeric[], $5::numeric[]) AS u (id, pd, pc, hd, hc)
+     WHERE accounts.id = u.id`,
+    [
+      changed.map((a) => a.id),
+      changed.map((a) => a.posted_debits.toString()),
+      changed.map((a) => a.posted_credits.toString()),
+      changed.map((a) => a.pending_debits.toString()),
+      changed.map((a) => a.pending_credits.toString()),
+    ],
+  );
+  assert(updated.rowCount === changed.length, 'every changed account was updated');
+}

@@ -1,0 +1,54 @@
+import { Type } from '@sinclair/typebox';
+import type { Api, RouteDeps } from '../http/api.js';
+import { authOf } from '../http/auth.js';
+import { errorResponses } from '../http/schemas.js';
+import { trialBalance } from './trial-balance.js';
+
+const Amounts = { debits: Type.String(), credits: Type.String() };
+
+const TrialBalanceSchema = Type.Object({
+  object: Type.Literal('trial_balance'),
+  livemode: Type.Boolean(),
+  generated_at: Type.String(),
+  assets: Type.Array(
+    Type.Object({
+      currency: Type.String({ examples: ['USD'] }),
+      total_debits: Type.String({ examples: ['1250.00'] }),
+      total_credits: Type.String({ examples: ['1250.00'] }),
+      balanced: Type.Boolean(),
+      accounts: Type.Array(
+        Type.Object({
+          account_id: Type.String(),
+          kind: Type.String(),
+          purpose: Type.Union([Type.String(), Type.Null()]),
+          ...Amounts,
+          balance: Type.String({ description: 'credits - debits' }),
+        }),
+      ),
+    }),
+  ),
+  verification: Type.Object({
+    ok: Type.Boolean(),
+    violations: Type.Array(
+      Type.Object({ check: Type.String(), subject: Type.String(), detail: Type.String() }),
+    ),
+  }),
+});
+
+export function reportRoutes(app: Api, deps: RouteDeps): void {
+  app.get(
+    '/v1/reports/trial_balance',
+    {
+      config: { scope: 'reports:read' },
+      schema: {
+        tags: ['Reports'],
+        summary: 'Trial balance and ledger verification',
+        description:
+          'Posted debits and credits of every account per currency, and the result of checking every ledger invariant.',
+        response: { 200: TrialBalanceSchema, ...errorResponses },
+      },
+    },
+    async (request, reply) =>
+      reply.send(await trialBalance(deps.pool, authOf(request).livemode, deps.clock.now())),
+  );
+}

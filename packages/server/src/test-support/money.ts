@@ -1,0 +1,47 @@
+import { expect } from 'vitest';
+import type { TestApp } from './app.js';
+
+/** Creates a wallet and returns its id. */
+export async function newWallet(
+  t: TestApp,
+  currency = 'USD',
+  extra: Record<string, unknown> = {},
+  key?: string,
+): Promise<string> {
+  const response = await t.request({
+    method: 'POST',
+    url: '/v1/wallets',
+    payload: { currency, ...extra },
+    ...(key === undefined ? {} : { key }),
+  });
+  expect(response.statusCode, response.body).toBe(201);
+  return response.json().id as string;
+}
+
+/** Funds a wallet through the sandbox card rail. */
+export async function fund(t: TestApp, wallet_id: string, amount: string, currency = 'USD'): Promise<void> {
+  const response = await t.request({
+    method: 'POST',
+    url: '/v1/payments',
+    payload: { wallet_id, amount, currency, source: { type: 'card', number: '4242424242424242' } },
+  });
+  expect(response.statusCode, response.body).toBe(201);
+}
+
+export async function balanceOf(
+  t: TestApp,
+  wallet_id: string,
+): Promise<{ available: string; held: string; pending: string; total: string }> {
+  const response = await t.request({ method: 'GET', url: `/v1/wallets/${wallet_id}` });
+  expect(response.statusCode, response.body).toBe(200);
+  return response.json().balance;
+}
+
+export function transfer(t: TestApp, payload: Record<string, unknown>, idempotency_key?: string) {
+  return t.request({
+    method: 'POST',
+    url: '/v1/transfers',
+    payload: { currency: 'USD', ...payload },
+    ...(idempotency_key === undefined ? {} : { headers: { 'idempotency-key': idempotency_key } }),
+  });
+}

@@ -1,0 +1,177 @@
+import { type Api, type RouteDeps, sendResult } from '../http/api.js';
+import { authOf } from '../http/auth.js';
+import { runMutation } from '../http/mutation.js';
+import { problemBody } from '../http/problem.js';
+import { errorResponses, IdParams, ListOf } from '../http/schemas.js';
+import { catalogue } from '../shared/errors.js';
+import { fail, ok } from '../shared/result.js';
+import {
+  BatchBody,
+  BatchResult,
+  CaptureBody,
+  CreateTransferBody,
+  Transfer,
+  TransferListQuery,
+} from './schemas.js';
+import {
+  captureTransfer,
+  createTransfer,
+  createTransfers,
+  getTransfer,
+  listTransfers,
+  voidTransfer,
+} from './service.js';
+
+export function transferRoutes(app: Api, deps: RouteDeps): void {
+  const mutation = { pool: deps.pool, limits: deps.config.limits };
+  const tags = ['Transfers'];
+
+  app.post(
+    '/v1/transfers',
+    {
+      config: { scope: 'transfers:write' },
+      schema: {
+        tags,
+        summary: 'Create a transfer',
+        description:
+          'Moves money from one wallet to one destination or splits it across up to 100 (by amount, percent or remainder), with an optional fee. With hold: true the funds are reserved until captured, voided or expired.',
+        body: CreateTransferBody,
+        response: { 201: Transfer, ...errorResponses },
+      },
+    },
+    (request, reply) =>
+      runMutation(mutation, request, reply, 201, (db) =>
+        createTransfer(db, authOf(request).livemode, request.body, deps.config.limits, deps.clock.now()),
+      ),
+  );
+
+  app.post(
+    '/v1/transfers/batch',
+    {
+      config: { scope: 'transfers:write' },
+      schema: {
+        tags,
+        summary: 'Create up to 1,000 transfers',
+        description:
+          'One ledger write for all. atomic: true commits all or none; otherwise each item has its own result.',
+        body: BatchBody,
+        response: { 200: BatchResult, ...errorResponses },
+      },
+    },
+    (request, reply) =>
+      runMutation(mutation, request, reply, 200, async (db) => {
+        const { livemode } = authOf(request);
+        const results = await createTransfers(
+          db,
+          livemode,
+          request.body.transfers,
+          deps.config.limits,
+          deps.clock.now(),
+        );
+        const atomic = request.body.atomic === true;
+        const first_failure = results.findIndex((result) => !result.ok);
+        const failed = results[first_failure];
+        if (atomic && failed !== undefined && !failed.ok) {
+          const param = `transfers.${first_failure}${failed.error.param === undefined ? '' : `.${failed.error.param}`}`;
+          return fail({
+            ...failed.error,
+            detail: `Item ${first_failure}: ${failed.error.detail} Nothing was created.`,
+            param,
+          });
+        }
+        const items = results.map((result, index) =>
+          result.ok
+            ? { index, status: 201, transfer: result.value }
+            : {
+                index,
+                status: catalogue[result.error.code].status,
+                error: problemBody(result.error, request.id),
+              },
+        );
+        const succeeded = items.filter((item) => item.status === 201).length;
+        return ok({
+          object: 'transfer_batch' as const,
+          atomic,
+          succeeded,
+          failed: items.length - succeeded,
+          results: items,
+        });
+      }),
+  );
+
+  app.get(
+    '/v1/transfers',
+    {
+      config: { scope: 'transfers:read' },
+      schema: {
+        tags,
+        summary: 'List transfers',
+        description: 'Newest first; filter by wallet (source or destination), status and creation time.',
+        querystring: TransferListQuery,
+        response: { 200: ListOf(Transfer), ...errorResponses },
+      },
+    },
+    async (request, reply) =>
+      sendResult(request, reply, await listTransfers(deps.pool, authOf(request).livemode, request.query)),
+  );
+
+  app.get(
+    '/v1/transfers/:id',
+    {
+      config: { scope: 'transfers:read' },
+      schema: {
+        tags,
+        summary: 'Retrieve a transfer',
+        description: 'The transfer with its status and resolved destinations.',
+        params: IdParams,
+        response: { 200: Transfer, ...errorResponses },
+      },
+    },
+    async (request, reply) =>
+      sendResult(request, reply, await getTransfer(deps.pool, authOf(request).livemode, request.params.id)),
+  );
+
+  app.post(
+    '/v1/transfers/:id/capture',
+    {
+      config: { scope: 'transfers:write' },
+      schema: {
+        tags,
+        summary: 'Capture a hold',
+        description:
+          'Moves all of a pending transfer, or part of it (fee and destinations in proportion); the rest is released.',
+        params: IdParams,
+        body: CaptureBody,
+        response: { 200: Transfer, ...errorResponses },
+      },
+    },
+    (request, reply) =>
+      runMutation(mutation, request, reply, 200, (db) =>
+        captureTransfer(
+          db,
+          authOf(request).livemode,
+          request.params.id,
+          request.body.amount,
+          deps.clock.now(),
+        ),
+      ),
+  );
+
+  app.post(
+    '/v1/transfers/:id/void',
+    {
+      config: { scope: 'transfers:write' },
+      schema: {
+        tags,
+        summary: 'Void a hold',
+        description: 'Releases a pending transfer: the reserved funds become available to the source again.',
+        params: IdParams,
+        response: { 200: Transfer, ...errorResponses },
+      },
+    },
+    (request, reply) =>
+      runMutation(mutation, request, reply, 200, (db) =>
+        voidTransfer(db, authOf(request).livemode, request.params.id, deps.clock.now()),
+      ),
+  );
+}

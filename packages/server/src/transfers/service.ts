@@ -1,0 +1,295 @@
+import type { Static } from '@sinclair/typebox';
+import { assetScale } from '../assets/service.js';
+import type { Limits } from '../config.js';
+import type { Client, Queryable } from '../db/pool.js';
+import type { Movement } from '../ledger/entries.js';
+import { scaleParts } from '../ledger/splits.js';
+import { writeEntries } from '../ledger/write.js';
+import { assert } from '../shared/assert.js';
+import { type DomainError, domainError, notFound } from '../shared/errors.js';
+import { minorFromDb, parseAmount } from '../shared/money.js';
+import { fetchPage, type Page, pageQuery } from '../shared/pagination.js';
+import { fail, ok, type Result } from '../shared/result.js';
+import { type PreparedTransfer, prepareTransfer, type TransferInput } from './prepare.js';
+import type { TransferListQuery } from './schemas.js';
+import { type StoredLeg, type TransferRow, type TransferView, transferView } from './view.js';
+
+/** Creates one transfer: resolves it, writes its ledger entry, stores it. */
+export async function createTransfer(
+  db: Client,
+  livemode: boolean,
+  input: TransferInput,
+  limits: Limits,
+  now: Date,
+): Promise<Result<TransferView>> {
+  const [result] = await createTransfers(db, livemode, [input], limits, now);
+  assert(result !== undefined, 'one input gives one result');
+  return result;
+}
+
+/**
+ * Creates many transfers in the caller's transaction with one ledger write: each is refused alone
+ * (bad request, insufficient funds, frozen wallet) while the others go through, in order.
+ */
+export async function createTransfers(
+  db: Client,
+  livemode: boolean,
+  inputs: readonly TransferInput[],
+  limits: Limits,
+  now: Date,
+): Promise<Result<TransferView>[]> {
+  const prepared = await Promise.all(
+    inputs.map((input) => prepareTransfer(db, livemode, input, limits, now)),
+  );
+  const valid = prepared.flatMap((result) => (result.ok ? [result.value] : []));
+  const outcomes = await writeEntries(
+    db,
+    valid.map((transfer) => transfer.entry),
+    now,
+  );
+  const written: PreparedTransfer[] = [];
+  const by_id = new Map<string, Result<TransferView>>();
+  valid.forEach((transfer, index) => {
+    const outcome = outcomes[index];
+    assert(outcome !== undefined, 'one outcome per entry');
+    if (outcome.ok) written.push(transfer);
+    by_id.set(
+      transfer.row.id,
+      outcome.ok ? ok(transferView(transfer.row, transfer.scale)) : fail(withParam(outcome.error)),
+    );
+  });
+  await insertTransfers(db, written);
+  return prepared.map((result) =>
+    result.ok ? (by_id.get(result.value.row.id) ?? fail(domainError('internal_error', 'lost'))) : result,
+  );
+}
+
+/** Ledger refusals of a transfer are about its source wallet unless they say otherwise. */
+function withParam(error: DomainError): DomainError {
+  return error.param !== undefined || error.code !== 'insufficient_funds'
+    ? error
+    : { ...error, param: 'source_wallet_id' };
+}
+
+async function insertTransfers(db: Client, transfers: readonly PreparedTransfer[]): Promise<void> {
+  if (transfers.length === 0) return;
+  const rows = transfers.map((transfer) => transfer.row);
+  await db.query(
+    `INSERT INTO transfers (id, livemode, status, source_wallet_id, asset, amount, fee_amount, fee_account_id, destinations,
+       description, metadata, hold, expires_at, created_at, updated_at)
+     SELECT id, livemode, status, source_wallet_id, asset, amount, fee_amount, fee_account_id, destinations, description, metadata,
+       hold, expires_at, created_at, created_at
+     FROM unnest($1::text[], $2::boolean[], $3::text[], $4::text[], $5::text[], $6::numeric[], $7::numeric[], $8::text[], $9::jsonb[],
+       $10::text[], $11::jsonb[], $12::boolean[], $13::timestamptz[], $14::timestamptz[])
+       AS t (id, livemode, status, source_wallet_id, asset, amount, fee_amount, fee_account_id, destinations, description, metadata,
+         hold, expires_at, created_at)`,
+    [
+      rows.map((r) => r.id),
+      rows.map((r) => r.livemode),
+      rows.map((r) => r.status),
+      rows.map((r) => r.source_wallet_id),
+      rows.map((r) => r.asset),
+      rows.map((r) => r.amount),
+      rows.map((r) => r.fee_amount),
+      rows.map((r) => r.fee_account_id),
+      rows.map((r) => JSON.stringify(r.destinations)),
+      rows.map((r) => r.description),
+      rows.map((r) => JSON.stringify(r.metadata)),
+      rows.map((r) => r.hold),
+      rows.map((r) => r.expires_at),
+      rows.map((r) => r.created_at),
+    ],
+  );
+  const links = rows.flatMap((r) =>
+    [...new Set([r.source_wallet_id, ...r.destinations.map((leg) => leg.wallet_id)])].map((wallet_id) => ({
+      transfer_id: r.id,
+      wallet_id,
+    })),
+  );
+  await db.query(
+    'INSERT INTO transfer_wallets (transfer_id, wallet_id) SELECT * FROM unnest($1::text[], $2::text[])',
+    [links.map((link) => link.transfer_id), links.map((link) => link.wallet_id)],
+  );
+}
+
+async function lockTransfer(db: Client, livemode: boolean, id: string): Promise<TransferRow | undefined> {
+  const result = await db.query<TransferRow>(
+    'SELECT * FROM transfers WHERE id = $1 AND livemode = $2 FOR UPDATE',
+    [id, livemode],
+  );
+  return result.rows[0];
+}
+
+/** The hold's parts (fee first, then each destination) and which one absorbs rounding on capture. */
+function holdParts(row: TransferRow): { accounts: string[]; amounts: bigint[]; absorber: number } {
+  const accounts = [row.fee_account_id ?? '', ...row.destinations.map((leg) => leg.wallet_id)];
+  const amounts = [minorFromDb(row.fee_amount), ...row.destinations.map((leg) => BigInt(leg.amount_minor))];
+  const remainder = row.destinations.findIndex((leg) => leg.request.remainder === true);
+  const absorber = 1 + (remainder >= 0 ? remainder : row.destinations.length - 1);
+  return { accounts, amounts, absorber };
+}
+
+function releaseAll(row: TransferRow): Movement[] {
+  const { accounts, amounts } = holdParts(row);
+  return amounts.flatMap((amount_minor, index) =>
+    amount_minor > 0n
+      ? [{ from: row.source_wallet_id, to: accounts[index] ?? '', amount_minor, layer: 'release' as const }]
+      : [],
+  );
+}
+
+/**
+ * Captures all or part of a hold: releases the whole reservation and posts the captured amount,
+ * the fee and destinations scaled in proportion (rounding to the remainder destination, else the
+ * last). The rest returns to the source's available balance.
+ */
+export async function captureTransfer(
+  db: Client,
+  livemode: boolean,
+  id: string,
+  amount: string | undefined,
+  now: Date,
+): Promise<Result<TransferView>> {
+  const row = await lockTransfer(db, livemode, id);
+  if (row === undefined) return fail(notFound('transfer', id));
+  const pending = checkPending(row, now);
+  if (pending !== undefined) return fail(pending);
+  const scale = await assetScale(db, livemode, row.asset, 'currency');
+  if (!scale.ok) return scale;
+  const total = minorFromDb(row.amount);
+  let captured = total;
+  if (amount !== undefined) {
+    const parsed = parseAmount(amount, scale.value, 'amount');
+    if (!parsed.ok) return parsed;
+    if (parsed.value > total)
+      return fail(
+        domainError(
+          'capture_exceeds_hold',
+          `The hold is for ${row.amount} minor units; capture at most that.`,
+          'amount',
+        ),
+      );
+    captured = parsed.value;
+  }
+  const { accounts, amounts, absorber } = holdParts(row);
+  const scaled = scaleParts(amounts, total, captured, absorber);
+  const posted: Movement[] = scaled.flatMap((amount_minor, index) =>
+    amount_minor > 0n
+      ? [{ from: row.source_wallet_id, to: accounts[index] ?? '', amount_minor, layer: 'posted' as const }]
+      : [],
+  );
+  const [outcome] = await writeEntries(
+    db,
+    [{ livemode, reason: 'transfer.captured', reference_id: id, movements: [...releaseAll(row), ...posted] }],
+    now,
+  );
+  assert(outcome !== undefined, 'one entry, one outcome');
+  if (!outcome.ok) return fail(withParam(outcome.error));
+  const destinations: StoredLeg[] = row.destinations.map((leg, index) => ({
+    ...leg,
+    amount_minor: (scaled[index + 1] ?? 0n).toString(),
+  }));
+  const updated = await db.query<TransferRow>(
+    `UPDATE transfers SET status = 'posted', captured_amount = $2, fee_amount = $3, fee_account_id = CASE WHEN $3::numeric = 0 THEN NULL ELSE fee_account_id END,
+       destinations = $4, updated_at = $5 WHERE id = $1 RETURNING *`,
+    [id, captured.toString(), (scaled[0] ?? 0n).toString(), JSON.stringify(destinations), now],
+  );
+  return ok(transferView(mustRow(updated.rows[0]), scale.value));
+}
+
+/** Voids a hold (or expires it, for the worker): releases the whole reservation. */
+export async function voidTransfer(
+  db: Client,
+  livemode: boolean,
+  id: string,
+  now: Date,
+  status: 'voided' | 'expired' = 'voided',
+): Promise<Result<TransferView>> {
+  const row = await lockTransfer(db, livemode, id);
+  if (row === undefined) return fail(notFound('transfer', id));
+  if (row.status !== 'pending') return fail(notPending(row));
+  const [outcome] = await writeEntries(
+    db,
+    [{ livemode, reason: `transfer.${status}`, reference_id: id, movements: releaseAll(row) }],
+    now,
+  );
+  assert(outcome?.ok === true, 'releasing a hold cannot be refused');
+  const updated = await db.query<TransferRow>(
+    'UPDATE transfers SET status = $2, updated_at = $3 WHERE id = $1 RETURNING *',
+    [id, status, now],
+  );
+  const scale = await assetScale(db, livemode, row.asset, 'currency');
+  if (!scale.ok) return scale;
+  return ok(transferView(mustRow(updated.rows[0]), scale.value));
+}
+
+function checkPending(row: TransferRow, now: Date): DomainError | undefined {
+  if (row.status !== 'pending') return notPending(row);
+  if (row.expires_at !== null && row.expires_at <= now)
+    return domainError('hold_expired', `Hold ${row.id} expired at ${row.expires_at.toISOString()}.`);
+  return undefined;
+}
+
+function notPending(row: TransferRow): DomainError {
+  return domainError('hold_not_pending', `Transfer ${row.id} is ${row.status}, not a pending hold.`);
+}
+
+function mustRow(row: TransferRow | undefined): TransferRow {
+  assert(row !== undefined, 'updated transfer row');
+  return row;
+}
+
+/** Voids up to `limit` holds past their expiry; returns how many. Run by the worker. */
+export async function expireHolds(db: Client, now: Date, limit: number): Promise<number> {
+  const due = await db.query<{ id: string; livemode: boolean }>(
+    "SELECT id, livemode FROM transfers WHERE status = 'pending' AND expires_at <= $1 ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED",
+    [now, limit],
+  );
+  for (const transfer of due.rows) await voidTransfer(db, transfer.livemode, transfer.id, now, 'expired');
+  return due.rows.length;
+}
+
+export async function getTransfer(
+  db: Queryable,
+  livemode: boolean,
+  id: string,
+): Promise<Result<TransferView>> {
+  const result = await db.query<TransferRow>('SELECT * FROM transfers WHERE id = $1 AND livemode = $2', [
+    id,
+    livemode,
+  ]);
+  const row = result.rows[0];
+  if (row === undefined) return fail(notFound('transfer', id));
+  const scale = await assetScale(db, livemode, row.asset, 'currency');
+  return scale.ok ? ok(transferView(row, scale.value)) : scale;
+}
+
+export async function listTransfers(
+  db: Queryable,
+  livemode: boolean,
+  filter: Static<typeof TransferListQuery>,
+): Promise<Result<Page<TransferView>>> {
+  const where = ['livemode = $1'];
+  const params: unknown[] = [livemode];
+  const add = (condition: (n: number) => string, value: unknown) => {
+    params.push(value);
+    where.push(condition(params.length));
+  };
+  if (filter.wallet_id !== undefined)
+    add((n) => `id IN (SELECT transfer_id FROM transfer_wallets WHERE wallet_id = $${n})`, filter.wallet_id);
+  if (filter.status !== undefined) add((n) => `status = $${n}`, filter.status);
+  if (filter.created_gte !== undefined) add((n) => `created_at >= $${n}`, filter.created_gte);
+  if (filter.created_lt !== undefined) add((n) => `created_at < $${n}`, filter.created_lt);
+  const page = await fetchPage(
+    db,
+    { table: 'transfers', where, params, id_prefix: 'tr', map: (row: TransferRow) => row },
+    pageQuery(filter),
+  );
+  if (!page.ok) return page;
+  const data: TransferView[] = [];
+  for (const row of page.value.data) {
+    const scale = await assetScale(db, livemode, row.asset, 'currency');
+    if (scale.ok) data.push(transferView(row, scale.value));
+  }
+  return ok({ ...page.value, data });
+}

@@ -1,0 +1,176 @@
+import type { Static } from '@sinclair/typebox';
+import { assetScale } from '../assets/service.js';
+import type { Queryable } from '../db/pool.js';
+import { findWallet } from '../ledger/accounts.js';
+import { domainError, notFound } from '../shared/errors.js';
+import { formatAmount, minorFromDb } from '../shared/money.js';
+import { fetchPage, type Page, type PageQuery } from '../shared/pagination.js';
+import { fail, ok, type Result } from '../shared/result.js';
+import type { BalanceAt, Posting } from './schemas.js';
+import { balanceView } from './view.js';
+
+interface PostingRow {
+  id: string;
+  transaction_id: string;
+  account_id: string;
+  asset: string;
+  side: 'debit' | 'credit';
+  layer: 'posted' | 'pending';
+  release: boolean;
+  amount: string;
+  posted_after: string;
+  held_after: string;
+  incoming_after: string;
+  created_at: Date;
+  reason: string;
+  reference_id: string;
+}
+
+type PostingView = Static<typeof Posting>;
+
+const posting_source = `(SELECT p.*, t.reason, t.reference_id, t.livemode FROM postings p
+  JOIN ledger_transactions t ON t.id = p.transaction_id) AS wallet_postings`;
+
+function postingView(row: PostingRow, livemode: boolean, scale: number): PostingView {
+  return {
+    id: row.id,
+    object: 'posting',
+    livemode,
+    wallet_id: row.account_id,
+    transaction_id: row.transaction_id,
+    reason: row.reason,
+    reference_id: row.reference_id,
+    side: row.side,
+    layer: row.layer,
+    release: row.release,
+    amount: formatAmount(minorFromDb(row.amount), scale),
+    currency: row.asset,
+    balance_after: balanceView(
+      minorFromDb(row.posted_after),
+      minorFromDb(row.held_after),
+      minorFromDb(row.incoming_after),
+      scale,
+    ),
+    created_at: row.created_at.toISOString(),
+  };
+}
+
+async function walletScale(db: Queryable, livemode: boolean, id: string): Promise<Result<number>> {
+  const wallet = await findWallet(db, livemode, id);
+  if (wallet === undefined) return fail(notFound('wallet', id));
+  return assetScale(db, livemode, wallet.asset, 'currency');
+}
+
+/** The wallet's postings, newest first, each with the balances right after it. */
+export async function walletPostings(
+  db: Queryable,
+  livemode: boolean,
+  id: string,
+  page: PageQuery,
+): Promise<Result<Page<PostingView>>> {
+  const scale = await walletScale(db, livemode, id);
+  if (!scale.ok) return scale;
+  return fetchPage(
+    db,
+    {
+      table: posting_source,
+      where: ['account_id = $1'],
+      params: [id],
+      id_prefix: 'pst',
+      map: (row: PostingRow) => postingView(row, livemode, scale.value),
+    },
+    page,
+  );
+}
+
+/** The balances as of `at`: those after the last posting at or before it (zero before the first). */
+export async function balanceAt(
+  db: Queryable,
+  livemode: boolean,
+  id: string,
+  at: Date,
+): Promise<Result<Static<typeof BalanceAt>>> {
+  const wallet = await findWallet(db, livemode, id);
+  if (wallet === undefined) return fail(notFound('wallet', id));
+  const scale = await assetScale(db, livemode, wallet.asset, 'currency');
+  if (!scale.ok) return scale;
+  const result = await db.query<Pick<PostingRow, 'posted_after' | 'held_after' | 'incoming_after'>>(
+    'SELECT posted_after, held_after, incoming_after FROM postings WHERE account_id = $1 AND created_at <= $2 ORDER BY id DESC LIMIT 1',
+    [id, at],
+  );
+  const last = result.rows[0];
+  const balance = balanceView(
+    minorFromDb(last?.posted_after ?? '0'),
+    minorFromDb(last?.held_after ?? '0'),
+    minorFromDb(last?.incoming_after ?? '0'),
+    scale.value,
+  );
+  return ok({
+    object: 'balance',
+    livemode,
+    wallet_id: id,
+    currency: wallet.asset,
+    at: at.toISOString(),
+    ...balance,
+  });
+}
+
+const statement_columns = [
+  'posting_id',
+  'created_at',
+  'transaction_id',
+  'reason',
+  'reference_id',
+  'side',
+  'layer',
+  'release',
+  'amount',
+  'currency',
+  'available_after',
+  'held_after',
+  'pending_after',
+  'total_after',
+];
+
+/** A CSV statement of the postings in [from, to), oldest first; at most `rows_max` rows. */
+export async function statementCsv(
+  db: Queryable,
+  livemode: boolean,
+  id: string,
+  range: { from: Date; to: Date },
+  rows_max: number,
+): Promise<Result<string>> {
+  if (range.to <= range.from) return fail(domainError('invalid_request', '`to` must be after `from`.', 'to'));
+  const scale = await walletScale(db, livemode, id);
+  if (!scale.ok) return scale;
+  const result = await db.query<PostingRow>(
+    `SELECT * FROM ${posting_source} WHERE account_id = $1 AND created_at >= $2 AND created_at < $3 ORDER BY id LIMIT $4`,
+    [id, range.from, range.to, rows_max + 1],
+  );
+  if (result.rows.length > rows_max) {
+    return fail(
+      domainError('invalid_request', `More than ${rows_max} postings in range; ask for a shorter one.`, 'to'),
+    );
+  }
+  const lines = result.rows.map((row) => {
+    const view = postingView(row, livemode, scale.value);
+    const { available, held, pending, total } = view.balance_after;
+    return [
+      view.id,
+      view.created_at,
+      view.transaction_id,
+      view.reason,
+      view.reference_id,
+      view.side,
+      view.layer,
+      view.release,
+      view.amount,
+      view.currency,
+      available,
+      held,
+      pending,
+      total,
+    ].join(',');
+  });
+  return ok(`${[statement_columns.join(','), ...lines].join('\n')}\n`);
+}

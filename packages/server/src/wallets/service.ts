@@ -1,0 +1,126 @@
+import type { Static } from '@sinclair/typebox';
+import { assetScale } from '../assets/service.js';
+import type { Limits } from '../config.js';
+import type { Client, Queryable } from '../db/pool.js';
+import { type AccountRow, findWallet, insertWallet, setWalletStatus } from '../ledger/accounts.js';
+import { domainError, notFound } from '../shared/errors.js';
+import { checkMetadata } from '../shared/metadata.js';
+import { parseAmount } from '../shared/money.js';
+import { fetchPage, type Page, pageQuery } from '../shared/pagination.js';
+import { fail, ok, type Result } from '../shared/result.js';
+import type { CreateWalletBody, WalletListQuery } from './schemas.js';
+import { type WalletView, walletView } from './view.js';
+
+export type NewWalletInput = Static<typeof CreateWalletBody>;
+
+export async function createWallet(
+  db: Client,
+  livemode: boolean,
+  input: NewWalletInput,
+  limits: Limits,
+  now: Date,
+): Promise<Result<WalletView>> {
+  const scale = await assetScale(db, livemode, input.currency, 'currency');
+  if (!scale.ok) return scale;
+  const metadata = checkMetadata(input.metadata ?? {}, limits);
+  if (!metadata.ok) return metadata;
+  if (input.holder_id !== undefined) {
+    const holder = await db.query('SELECT 1 FROM holders WHERE id = $1 AND livemode = $2', [
+      input.holder_id,
+      livemode,
+    ]);
+    if (holder.rowCount === 0) return fail(notFound('holder', input.holder_id, 'holder_id'));
+    if (input.overdraft_limit !== undefined) {
+      return fail(
+        domainError(
+          'invalid_request',
+          'Only platform wallets (without holder_id) may have an overdraft.',
+          'overdraft_limit',
+        ),
+      );
+    }
+  }
+  let overdraft = 0n;
+  if (input.overdraft_limit !== undefined && input.overdraft_limit !== '0') {
+    const parsed = parseAmount(input.overdraft_limit, scale.value, 'overdraft_limit');
+    if (!parsed.ok) return parsed;
+    overdraft = parsed.value;
+  }
+  const row = await insertWallet(
+    db,
+    {
+      livemode,
+      asset: input.currency,
+      holder_id: input.holder_id ?? null,
+      floor_minor: -overdraft,
+      metadata: metadata.value,
+    },
+    now,
+  );
+  return ok(walletView(row, scale.value));
+}
+
+export async function viewOf(db: Queryable, row: AccountRow): Promise<WalletView> {
+  const scale = await assetScale(db, row.livemode, row.asset, 'currency');
+  if (!scale.ok) throw new Error(`wallet ${row.id} has unknown asset ${row.asset}`);
+  return walletView(row, scale.value);
+}
+
+export async function getWallet(db: Queryable, livemode: boolean, id: string): Promise<Result<WalletView>> {
+  const row = await findWallet(db, livemode, id);
+  return row === undefined ? fail(notFound('wallet', id)) : ok(await viewOf(db, row));
+}
+
+export async function listWallets(
+  db: Queryable,
+  livemode: boolean,
+  filter: Static<typeof WalletListQuery>,
+): Promise<Result<Page<WalletView>>> {
+  const where = ["kind = 'wallet'", 'livemode = $1'];
+  const params: unknown[] = [livemode];
+  for (const [field, column] of [
+    ['holder_id', 'holder_id'],
+    ['currency', 'asset'],
+    ['status', 'status'],
+  ] as const) {
+    const value = filter[field];
+    if (value === undefined) continue;
+    params.push(value);
+    where.push(`${column} = $${params.length}`);
+  }
+  const page = await fetchPage(
+    db,
+    { table: 'accounts', where, params, id_prefix: 'wal', map: (row: AccountRow) => row },
+    pageQuery(filter),
+  );
+  if (!page.ok) return page;
+  const data = await Promise.all(page.value.data.map((row) => viewOf(db, row)));
+  return ok({ ...page.value, data });
+}
+
+export type StatusChange = 'freeze' | 'unfreeze' | 'close';
+
+/**
+ * Freezing stops a wallet sending and receiving (holds can still be voided); unfreezing resumes;
+ * closing is final and needs every balance at zero, including holds and incoming funds.
+ */
+export async function changeWalletStatus(
+  db: Client,
+  livemode: boolean,
+  id: string,
+  change: StatusChange,
+): Promise<Result<WalletView>> {
+  const row = await findWallet(db, livemode, id, true);
+  if (row === undefined) return fail(notFound('wallet', id));
+  if (row.status === 'closed') return fail(domainError('wallet_closed', `Wallet ${id} is closed.`));
+  if (change === 'close') {
+    const empty =
+      row.posted_credits === row.posted_debits && row.pending_debits === '0' && row.pending_credits === '0';
+    if (!empty)
+      return fail(
+        domainError('wallet_not_empty', `Wallet ${id} still holds funds; move them out before closing it.`),
+      );
+  }
+  const status = change === 'freeze' ? 'frozen' : change === 'unfreeze' ? 'active' : 'closed';
+  return ok(await viewOf(db, await setWalletStatus(db, id, status)));
+}
