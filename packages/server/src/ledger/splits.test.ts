@@ -66,7 +66,11 @@ describe('splits', () => {
           const captured = 1n + (BigInt(Math.floor(fraction * 1e6)) * (total - 1n)) / 1_000_000n;
           const scaled = scaleParts(parts, total, captured, parts.length - 1);
           expect(sumOf(scaled)).toBe(captured);
-          scaled.forEach((part, index) => expect(part <= (parts[index] ?? 0n) + captured).toBe(true));
+          // Flooring never gives a part more than it had; the absorber gains less than one unit per part.
+          for (const [index, part] of scaled.entries()) {
+            const slack = index === parts.length - 1 ? BigInt(parts.length) : 0n;
+            expect(part <= (parts[index] ?? 0n) + slack).toBe(true);
+          }
         },
       ),
     );
