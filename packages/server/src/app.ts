@@ -19,6 +19,7 @@ import { registerVersioning } from './http/versioning.js';
 import { paymentRoutes } from './payments/routes.js';
 import { reportRoutes } from './reports/routes.js';
 import { type Clock, systemClock } from './shared/clock.js';
+import { TransferGroupCommit } from './transfers/group-commit.js';
 import { transferRoutes } from './transfers/routes.js';
 import { walletRoutes } from './wallets/routes.js';
 
@@ -46,6 +47,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     config: deps.config,
     clock: deps.clock ?? systemClock,
     key_cache: deps.key_cache ?? createApiKeyCache(deps.config.limits),
+    transfer_commit: new TransferGroupCommit(
+      { pool: deps.pool, limits: deps.config.limits, clock: deps.clock ?? systemClock },
+      deps.config.group_commit,
+    ),
   };
 
   registerRequestId(app);

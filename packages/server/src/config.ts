@@ -15,6 +15,17 @@ export interface Config {
   readonly log_level: string;
   readonly bootstrap_key: string | undefined;
   readonly limits: Limits;
+  readonly group_commit: GroupCommitConfig;
+}
+
+/** How POST /v1/transfers batches concurrent requests into shared transactions (see transfers/group-commit.ts). */
+export interface GroupCommitConfig {
+  /** Transfers per database transaction; 1 turns group commit off. */
+  readonly batch_size_max: number;
+  /** Extra wait for a fuller batch while another is being written; 0: none. */
+  readonly batch_wait_ms: number;
+  /** Batches written concurrently, each on its own connection. */
+  readonly flushes_in_flight_max: number;
 }
 
 export interface Limits {
@@ -64,6 +75,7 @@ export function loadConfig(env: Env = process.env): Config {
     db_pool_size_max: intFromEnv(env, 'PURSE_DB_POOL_SIZE_MAX', 20),
     log_level: env.LOG_LEVEL ?? 'info',
     bootstrap_key: nonEmpty(env.PURSE_BOOTSTRAP_KEY),
+    group_commit: groupCommitFromEnv(env),
     limits: {
       ...defaultLimits,
       body_bytes_max: intFromEnv(env, 'PURSE_BODY_BYTES_MAX', defaultLimits.body_bytes_max),
@@ -75,6 +87,20 @@ export function loadConfig(env: Env = process.env): Config {
       api_key_cache_ttl_ms: intFromEnv(env, 'PURSE_API_KEY_CACHE_TTL_MS', defaultLimits.api_key_cache_ttl_ms),
       worker_tick_ms: intFromEnv(env, 'PURSE_WORKER_TICK_MS', defaultLimits.worker_tick_ms),
     },
+  };
+}
+
+function groupCommitFromEnv(env: Env): GroupCommitConfig {
+  const batch_size_max = intFromEnv(env, 'PURSE_GROUP_COMMIT_SIZE_MAX', 100);
+  const pool_size = intFromEnv(env, 'PURSE_DB_POOL_SIZE_MAX', 20);
+  return {
+    batch_size_max: Math.max(1, batch_size_max),
+    batch_wait_ms: intFromEnv(env, 'PURSE_GROUP_COMMIT_WAIT_MS', 0),
+    // Without batching, every request is its own transaction, limited only by the pool.
+    flushes_in_flight_max: Math.max(
+      1,
+      intFromEnv(env, 'PURSE_GROUP_COMMIT_FLUSHES_MAX', batch_size_max <= 1 ? pool_size : 4),
+    ),
   };
 }
 

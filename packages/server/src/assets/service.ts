@@ -86,11 +86,12 @@ export async function createAsset(
   return ok(viewAsset(row));
 }
 
-const scales = new Map<string, number>();
+const builtin_scales = new Map<string, number>();
 
 /**
- * The scale of an asset in a mode, or asset_not_found naming `param`. Scales never change once an
- * asset exists, so each process caches them and the hot path skips the lookup.
+ * The scale of an asset in a mode, or asset_not_found naming `param`. Built-in assets are the same
+ * rows in every Purse database (seeded by the first migration, never changed), so their scales are
+ * cached per process and the hot path skips the lookup; custom assets are always read.
  */
 export async function assetScale(
   db: Queryable,
@@ -98,16 +99,14 @@ export async function assetScale(
   code: string,
   param: string,
 ): Promise<Result<number>> {
-  const cache_key = `${livemode}:${code}`;
-  const cached = scales.get(cache_key);
+  const cached = builtin_scales.get(code);
   if (cached !== undefined) return ok(cached);
-  const result = await db.query<{ scale: number }>(
-    'SELECT scale FROM assets WHERE livemode = $1 AND code = $2',
+  const result = await db.query<{ scale: number; custom: boolean }>(
+    'SELECT scale, custom FROM assets WHERE livemode = $1 AND code = $2',
     [livemode, code],
   );
-  const scale = result.rows[0]?.scale;
-  if (scale === undefined)
-    return fail(domainError('asset_not_found', `No asset with code "${code}".`, param));
-  scales.set(cache_key, scale);
-  return ok(scale);
+  const row = result.rows[0];
+  if (row === undefined) return fail(domainError('asset_not_found', `No asset with code "${code}".`, param));
+  if (!row.custom) builtin_scales.set(code, row.scale);
+  return ok(row.scale);
 }

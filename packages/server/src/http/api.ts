@@ -9,10 +9,12 @@ import type {
   RawServerDefault,
 } from 'fastify';
 import type { Config } from '../config.js';
-import type { Pool } from '../db/pool.js';
+import type { Client, Pool } from '../db/pool.js';
+import type { WriteContext } from '../ledger/context.js';
 import type { Clock } from '../shared/clock.js';
 import type { Result } from '../shared/result.js';
-import type { ApiKeyCache } from './auth.js';
+import type { TransferGroupCommit } from '../transfers/group-commit.js';
+import { type ApiKeyCache, authOf } from './auth.js';
 import { sendProblem } from './problem.js';
 
 /** The Fastify instance routes are declared on: TypeBox schemas give handlers their types. */
@@ -30,9 +32,21 @@ export interface RouteDeps {
   readonly config: Config;
   readonly clock: Clock;
   readonly key_cache: ApiKeyCache;
+  readonly transfer_commit: TransferGroupCommit;
 }
 
 /** Answers a read: the value as JSON, or the domain error as a problem. */
 export function sendResult<T>(request: FastifyRequest, reply: FastifyReply, result: Result<T>): FastifyReply {
   return result.ok ? reply.send(result.value) : sendProblem(request, reply, result.error);
+}
+
+/** The context a money-moving service runs in, for a request inside its transaction `db`. */
+export function writeContext(deps: RouteDeps, request: FastifyRequest, db: Client): WriteContext {
+  return {
+    db,
+    pool: deps.pool,
+    livemode: authOf(request).livemode,
+    limits: deps.config.limits,
+    now: deps.clock.now(),
+  };
 }

@@ -4,7 +4,15 @@ import type { Client, Pool } from '../db/pool.js';
 import { type DomainError, domainError } from '../shared/errors.js';
 import type { Result } from '../shared/result.js';
 import { authOf } from './auth.js';
-import { claimKey, recordResponse, requestFingerprint, storedResponse } from './idempotency-store.js';
+import {
+  claimKey,
+  inUse,
+  type Replay,
+  recordResponse,
+  replayOf,
+  requestFingerprint,
+  storedResponse,
+} from './idempotency-store.js';
 import { problem_content_type, problemBody, sendProblem } from './problem.js';
 
 export interface MutationDeps {
@@ -19,8 +27,8 @@ export interface MutationOptions<T> {
   readonly replay_body?: (value: T) => unknown;
 }
 
-const json_content_type = 'application/json; charset=utf-8';
-const lock_not_available = '55P03';
+export const json_content_type = 'application/json; charset=utf-8';
+export const lock_not_available = '55P03';
 
 /**
  * Runs a POST's effect in one database transaction together with its idempotency record, then
@@ -91,8 +99,6 @@ async function execute<T>(
   return { status: problem.status, body, replay: body };
 }
 
-type Replay = { readonly status: number; readonly body: string } | { readonly error: DomainError };
-
 async function claimOrReplay(
   client: Client,
   request: FastifyRequest,
@@ -106,17 +112,10 @@ async function claimOrReplay(
     await client.query('SET LOCAL lock_timeout = 0');
     return undefined;
   }
-  const stored = await storedResponse(client, api_key_id, key);
-  // Gone only if purged between the claim and this read: the client's retry will claim it afresh.
-  if (stored === undefined) return { error: inUse() };
-  if (!stored.fingerprint.equals(fingerprint)) {
-    const detail = 'This Idempotency-Key was used with a different request; use a new key for a new request.';
-    return { error: domainError('idempotency_key_reused', detail, 'Idempotency-Key') };
-  }
-  return { status: stored.status, body: stored.body };
+  return replayOf(await storedResponse(client, api_key_id, key), fingerprint);
 }
 
-function sendStored(reply: FastifyReply, status: number, body: string): FastifyReply {
+export function sendStored(reply: FastifyReply, status: number, body: string): FastifyReply {
   return reply
     .code(status)
     .header('Idempotent-Replayed', 'true')
@@ -124,15 +123,7 @@ function sendStored(reply: FastifyReply, status: number, body: string): FastifyR
     .send(body);
 }
 
-function inUse(): DomainError {
-  return domainError(
-    'idempotency_key_in_use',
-    'A request with this Idempotency-Key is still being processed; retry later.',
-    'Idempotency-Key',
-  );
-}
-
-function idempotencyKey(request: FastifyRequest, limits: Limits): string | undefined | DomainError {
+export function idempotencyKey(request: FastifyRequest, limits: Limits): string | undefined | DomainError {
   const value = request.headers['idempotency-key'];
   if (value === undefined) return undefined;
   if (

@@ -1,4 +1,4 @@
-import type { Client, Queryable } from '../db/pool.js';
+import type { Client, Pool, Queryable } from '../db/pool.js';
 import { newId } from '../shared/ids.js';
 import { minorFromDb } from '../shared/money.js';
 import type { AccountState } from './entries.js';
@@ -55,7 +55,31 @@ export type SystemPurpose = 'fees' | 'escrow' | 'settlement' | 'suspense' | `rai
  * The system account for a purpose, asset and mode, created on first use. Concurrent first uses
  * race on the unique index and all end up with the one row.
  */
+// Per database (pool): tests run several databases in one process.
+const system_account_ids = new WeakMap<Pool, Map<string, string>>();
+
+/**
+ * System accounts are never deleted or renumbered, so their ids are cached per process. They are
+ * created through the pool, committed at once and outside the caller's transaction: an empty
+ * account is harmless, and a rollback of the caller can then never leave a cached id dangling.
+ */
 export async function systemAccountId(
+  db: Pool,
+  livemode: boolean,
+  asset: string,
+  purpose: SystemPurpose,
+): Promise<string> {
+  const cache_key = `${livemode}:${asset}:${purpose}`;
+  const ids = system_account_ids.get(db) ?? new Map<string, string>();
+  system_account_ids.set(db, ids);
+  const cached = ids.get(cache_key);
+  if (cached !== undefined) return cached;
+  const id = await findOrCreateSystemAccount(db, livemode, asset, purpose);
+  ids.set(cache_key, id);
+  return id;
+}
+
+async function findOrCreateSystemAccount(
   db: Queryable,
   livemode: boolean,
   asset: string,
@@ -71,7 +95,7 @@ export async function systemAccountId(
      ON CONFLICT (livemode, asset, purpose) WHERE kind = 'system' DO NOTHING`,
     [newId('system_account'), livemode, asset, purpose],
   );
-  return systemAccountId(db, livemode, asset, purpose);
+  return findOrCreateSystemAccount(db, livemode, asset, purpose);
 }
 
 export interface NewWallet {

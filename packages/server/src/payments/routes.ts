@@ -1,4 +1,4 @@
-import { type Api, type RouteDeps, sendResult } from '../http/api.js';
+import { type Api, type RouteDeps, sendResult, writeContext } from '../http/api.js';
 import { authOf } from '../http/auth.js';
 import { runMutation } from '../http/mutation.js';
 import { errorResponses, IdParams } from '../http/schemas.js';
@@ -24,7 +24,7 @@ export function paymentRoutes(app: Api, deps: RouteDeps): void {
     },
     (request, reply) =>
       runMutation(mutation, request, reply, 201, (db) =>
-        createPayment(db, authOf(request).livemode, request.body, deps.config.limits, deps.clock.now()),
+        createPayment(writeContext(deps, request, db), request.body),
       ),
   );
 

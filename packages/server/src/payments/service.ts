@@ -1,8 +1,8 @@
 import type { Static } from '@sinclair/typebox';
 import { assetScale } from '../assets/service.js';
-import type { Limits } from '../config.js';
-import type { Client, Queryable } from '../db/pool.js';
+import type { Queryable } from '../db/pool.js';
 import { findWallet, systemAccountId } from '../ledger/accounts.js';
+import type { WriteContext } from '../ledger/context.js';
 import { writeEntries } from '../ledger/write.js';
 import { chargeSandboxCard } from '../rails/card-sandbox.js';
 import { assert } from '../shared/assert.js';
@@ -52,12 +52,10 @@ function paymentView(row: PaymentRow, scale: number): PaymentView {
  * entry. Live mode has no card processor yet (rail_unavailable).
  */
 export async function createPayment(
-  db: Client,
-  livemode: boolean,
+  ctx: WriteContext,
   input: Static<typeof CreatePaymentBody>,
-  limits: Limits,
-  now: Date,
 ): Promise<Result<PaymentView>> {
+  const { db, livemode, limits, now } = ctx;
   if (livemode)
     return fail(domainError('rail_unavailable', 'No live card processor is configured.', 'source.type'));
   const wallet = await findWallet(db, livemode, input.wallet_id);
@@ -80,7 +78,7 @@ export async function createPayment(
   const charge = chargeSandboxCard(input.source.number);
   if (!charge.ok) return charge;
   const id = newId('payment', now.getTime());
-  const clearing = await systemAccountId(db, livemode, input.currency, 'rail_clearing:card');
+  const clearing = await systemAccountId(ctx.pool, livemode, input.currency, 'rail_clearing:card');
   const [outcome] = await writeEntries(
     db,
     [

@@ -29,10 +29,17 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export async function createTestApp(overrides: Partial<Config['limits']> = {}): Promise<TestApp> {
+export async function createTestApp(
+  overrides: Partial<Config['limits']> = {},
+  group_commit: Partial<Config['group_commit']> = {},
+): Promise<TestApp> {
   const db = await createTestDatabase();
   const base = loadConfig({ DATABASE_URL: db.url });
-  const config: Config = { ...base, limits: { ...base.limits, ...overrides } };
+  const config: Config = {
+    ...base,
+    limits: { ...base.limits, ...overrides },
+    group_commit: { ...base.group_commit, ...group_commit },
+  };
   const clock = new TestClock();
   const app = await buildApp({ pool: db.pool, config, clock });
   const test = await createApiKey(db.pool, { livemode: false, name: 'test admin', scopes: admin_scopes });

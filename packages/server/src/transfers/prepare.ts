@@ -1,8 +1,8 @@
 import type { Static } from '@sinclair/typebox';
 import { assetScale } from '../assets/service.js';
-import type { Limits } from '../config.js';
-import type { Queryable } from '../db/pool.js';
+import type { Pool, Queryable } from '../db/pool.js';
 import { systemAccountId } from '../ledger/accounts.js';
+import type { WriteContext } from '../ledger/context.js';
 import type { EntryIntent, Movement } from '../ledger/entries.js';
 import { type LegRequest, parsePercent, resolveLegs } from '../ledger/splits.js';
 import { type DomainError, domainError, notFound } from '../shared/errors.js';
@@ -31,24 +31,22 @@ export const hold_expiry_s_max = 30 * 86_400;
  * and funds.
  */
 export async function prepareTransfer(
-  db: Queryable,
-  livemode: boolean,
+  ctx: WriteContext,
   input: TransferInput,
-  limits: Limits,
-  now: Date,
+  wallets: ReadonlyMap<string, string>,
 ): Promise<Result<PreparedTransfer>> {
+  const { db, livemode, limits, now } = ctx;
   const scale = await assetScale(db, livemode, input.currency, 'currency');
   if (!scale.ok) return scale;
   const amount = parseAmount(input.amount, scale.value, 'amount');
   if (!amount.ok) return amount;
   const metadata = checkMetadata(input.metadata ?? {}, limits);
   if (!metadata.ok) return metadata;
-  const wallets = await walletsOf(db, livemode, input);
   const source = wallets.get(input.source_wallet_id);
   if (source === undefined) return fail(notFound('wallet', input.source_wallet_id, 'source_wallet_id'));
   if (source !== input.currency)
     return fail(mismatch('source_wallet_id', input.source_wallet_id, source, input.currency));
-  const fee = await resolveFee(db, livemode, input, scale.value, amount.value, wallets);
+  const fee = await resolveFee(ctx.pool, livemode, input, scale.value, amount.value, wallets);
   if (!fee.ok) return fee;
   const legs = resolveDestinations(input, amount.value - fee.value.amount_minor, scale.value, wallets);
   if (!legs.ok) return legs;
@@ -96,21 +94,21 @@ export async function prepareTransfer(
   return ok({ row, entry, scale: scale.value });
 }
 
-/** Every wallet the request names, id → asset, in one query. */
-async function walletsOf(
+/** Every wallet the requests name, id → asset, in one query for a whole batch. */
+export async function walletAssets(
   db: Queryable,
   livemode: boolean,
-  input: TransferInput,
+  inputs: readonly TransferInput[],
 ): Promise<Map<string, string>> {
-  const ids = [
+  const ids = inputs.flatMap((input) => [
     input.source_wallet_id,
     input.destination_wallet_id,
     input.fee?.wallet_id,
     ...(input.destinations ?? []).map((leg) => leg.wallet_id),
-  ];
+  ]);
   const result = await db.query<{ id: string; asset: string }>(
     "SELECT id, asset FROM accounts WHERE id = ANY($1::text[]) AND livemode = $2 AND kind = 'wallet'",
-    [ids.filter((id) => id !== undefined), livemode],
+    [[...new Set(ids.filter((id) => id !== undefined))], livemode],
   );
   return new Map(result.rows.map((row) => [row.id, row.asset]));
 }
@@ -120,12 +118,12 @@ function mismatch(param: string, id: string, held: string, asked: string): Domai
 }
 
 async function resolveFee(
-  db: Queryable,
+  pool: Pool,
   livemode: boolean,
   input: TransferInput,
   scale: number,
   amount_minor: bigint,
-  wallets: Map<string, string>,
+  wallets: ReadonlyMap<string, string>,
 ): Promise<Result<{ amount_minor: bigint; account_id: string }>> {
   if (input.fee === undefined) return ok({ amount_minor: 0n, account_id: '' });
   const fee = parseAmount(input.fee.amount, scale, 'fee.amount');
@@ -136,7 +134,7 @@ async function resolveFee(
   if (wallet_id === undefined)
     return ok({
       amount_minor: fee.value,
-      account_id: await systemAccountId(db, livemode, input.currency, 'fees'),
+      account_id: await systemAccountId(pool, livemode, input.currency, 'fees'),
     });
   const asset = wallets.get(wallet_id);
   if (asset === undefined) return fail(notFound('wallet', wallet_id, 'fee.wallet_id'));
@@ -150,7 +148,7 @@ function resolveDestinations(
   input: TransferInput,
   net_minor: bigint,
   scale: number,
-  wallets: Map<string, string>,
+  wallets: ReadonlyMap<string, string>,
 ): Result<StoredLeg[]> {
   if ((input.destination_wallet_id === undefined) === (input.destinations === undefined)) {
     return fail(

@@ -1,7 +1,8 @@
-import { type Api, type RouteDeps, sendResult } from '../http/api.js';
+import { type Api, type RouteDeps, sendResult, writeContext } from '../http/api.js';
 import { authOf } from '../http/auth.js';
-import { runMutation } from '../http/mutation.js';
-import { problemBody } from '../http/problem.js';
+import { requestFingerprint } from '../http/idempotency-store.js';
+import { idempotencyKey, json_content_type, runMutation } from '../http/mutation.js';
+import { problem_content_type, problemBody, sendProblem } from '../http/problem.js';
 import { errorResponses, IdParams, ListOf } from '../http/schemas.js';
 import { catalogue } from '../shared/errors.js';
 import { fail, ok } from '../shared/result.js';
@@ -13,14 +14,7 @@ import {
   Transfer,
   TransferListQuery,
 } from './schemas.js';
-import {
-  captureTransfer,
-  createTransfer,
-  createTransfers,
-  getTransfer,
-  listTransfers,
-  voidTransfer,
-} from './service.js';
+import { captureTransfer, createTransfers, getTransfer, listTransfers, voidTransfer } from './service.js';
 
 export function transferRoutes(app: Api, deps: RouteDeps): void {
   const mutation = { pool: deps.pool, limits: deps.config.limits };
@@ -39,10 +33,24 @@ export function transferRoutes(app: Api, deps: RouteDeps): void {
         response: { 201: Transfer, ...errorResponses },
       },
     },
-    (request, reply) =>
-      runMutation(mutation, request, reply, 201, (db) =>
-        createTransfer(db, authOf(request).livemode, request.body, deps.config.limits, deps.clock.now()),
-      ),
+    async (request, reply) => {
+      const key = idempotencyKey(request, deps.config.limits);
+      if (typeof key === 'object') return sendProblem(request, reply, key);
+      const { key_id, livemode } = authOf(request);
+      const outcome = await deps.transfer_commit.submit({
+        api_key_id: key_id,
+        livemode,
+        request_id: request.id,
+        idempotency_key: key,
+        fingerprint: requestFingerprint(request.method, request.url, request.body),
+        input: request.body,
+      });
+      if (outcome.replayed) reply.header('Idempotent-Replayed', 'true');
+      return reply
+        .code(outcome.status)
+        .type(outcome.status < 400 ? json_content_type : problem_content_type)
+        .send(outcome.body);
+    },
   );
 
   app.post(
@@ -60,14 +68,7 @@ export function transferRoutes(app: Api, deps: RouteDeps): void {
     },
     (request, reply) =>
       runMutation(mutation, request, reply, 200, async (db) => {
-        const { livemode } = authOf(request);
-        const results = await createTransfers(
-          db,
-          livemode,
-          request.body.transfers,
-          deps.config.limits,
-          deps.clock.now(),
-        );
+        const results = await createTransfers(writeContext(deps, request, db), request.body.transfers);
         const atomic = request.body.atomic === true;
         const first_failure = results.findIndex((result) => !result.ok);
         const failed = results[first_failure];

@@ -1,7 +1,7 @@
 import type { Static } from '@sinclair/typebox';
 import { assetScale } from '../assets/service.js';
-import type { Limits } from '../config.js';
 import type { Client, Queryable } from '../db/pool.js';
+import type { WriteContext } from '../ledger/context.js';
 import type { Movement } from '../ledger/entries.js';
 import { scaleParts } from '../ledger/splits.js';
 import { writeEntries } from '../ledger/write.js';
@@ -10,37 +10,22 @@ import { type DomainError, domainError, notFound } from '../shared/errors.js';
 import { minorFromDb, parseAmount } from '../shared/money.js';
 import { fetchPage, type Page, pageQuery } from '../shared/pagination.js';
 import { fail, ok, type Result } from '../shared/result.js';
-import { type PreparedTransfer, prepareTransfer, type TransferInput } from './prepare.js';
+import { type PreparedTransfer, prepareTransfer, type TransferInput, walletAssets } from './prepare.js';
 import type { TransferListQuery } from './schemas.js';
 import { type StoredLeg, type TransferRow, type TransferView, transferView } from './view.js';
-
-/** Creates one transfer: resolves it, writes its ledger entry, stores it. */
-export async function createTransfer(
-  db: Client,
-  livemode: boolean,
-  input: TransferInput,
-  limits: Limits,
-  now: Date,
-): Promise<Result<TransferView>> {
-  const [result] = await createTransfers(db, livemode, [input], limits, now);
-  assert(result !== undefined, 'one input gives one result');
-  return result;
-}
 
 /**
  * Creates many transfers in the caller's transaction with one ledger write: each is refused alone
  * (bad request, insufficient funds, frozen wallet) while the others go through, in order.
  */
 export async function createTransfers(
-  db: Client,
-  livemode: boolean,
+  ctx: WriteContext,
   inputs: readonly TransferInput[],
-  limits: Limits,
-  now: Date,
 ): Promise<Result<TransferView>[]> {
-  const prepared = await Promise.all(
-    inputs.map((input) => prepareTransfer(db, livemode, input, limits, now)),
-  );
+  const { db, livemode, now } = ctx;
+  const wallets = await walletAssets(db, livemode, inputs);
+  const prepared: Result<PreparedTransfer>[] = [];
+  for (const input of inputs) prepared.push(await prepareTransfer(ctx, input, wallets));
   const valid = prepared.flatMap((result) => (result.ok ? [result.value] : []));
   const outcomes = await writeEntries(
     db,
@@ -101,7 +86,13 @@ async function insertTransfers(db: Client, transfers: readonly PreparedTransfer[
     ],
   );
   const links = rows.flatMap((r) =>
-    [...new Set([r.source_wallet_id, ...r.destinations.map((leg) => leg.wallet_id)])].map((wallet_id) => ({
+    [
+      ...new Set([
+        r.source_wallet_id,
+        ...r.destinations.map((leg) => leg.wallet_id),
+        ...(r.fee_account_id === null ? [] : [r.fee_account_id]),
+      ]),
+    ].map((wallet_id) => ({
       transfer_id: r.id,
       wallet_id,
     })),

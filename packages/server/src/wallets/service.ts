@@ -41,7 +41,9 @@ export async function createWallet(
     }
   }
   let overdraft = 0n;
-  if (input.overdraft_limit !== undefined && input.overdraft_limit !== '0') {
+  // Zero ("0", "0.00") is the default and allowed; anything else must be a valid positive amount.
+  const zero = scale.value === 0 ? /^0$/ : new RegExp(`^0(\\.0{1,${scale.value}})?$`);
+  if (input.overdraft_limit !== undefined && !zero.test(input.overdraft_limit)) {
     const parsed = parseAmount(input.overdraft_limit, scale.value, 'overdraft_limit');
     if (!parsed.ok) return parsed;
     overdraft = parsed.value;

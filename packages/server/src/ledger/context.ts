@@ -1,0 +1,14 @@
+import type { Limits } from '../config.js';
+import type { Client, Pool } from '../db/pool.js';
+
+/**
+ * What a money-moving service needs: the request's transaction (`db`), the pool for work that must
+ * commit on its own (creating a system account), the caller's mode, the limits and the time.
+ */
+export interface WriteContext {
+  readonly db: Client;
+  readonly pool: Pool;
+  readonly livemode: boolean;
+  readonly limits: Limits;
+  readonly now: Date;
+}

@@ -1,0 +1,84 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { verifyLedger } from '../ledger/verify.js';
+import { createTestApp, type TestApp } from '../test-support/app.js';
+import { balanceOf, fund, newWallet, transfer } from '../test-support/money.js';
+
+/** How many database transactions wrote these transfers: rows committed together share an xmin. */
+async function commitsFor(t: TestApp, ids: string[]): Promise<number> {
+  const result = await t.db.pool.query<{ n: string }>(
+    'SELECT count(DISTINCT xmin::text) AS n FROM transfers WHERE id = ANY($1)',
+    [ids],
+  );
+  return Number(result.rows[0]?.n);
+}
+
+describe.each([
+  { name: 'group commit on', group_commit: { batch_size_max: 100, flushes_in_flight_max: 2 } },
+  { name: 'group commit off', group_commit: { batch_size_max: 1, flushes_in_flight_max: 10 } },
+])('$name', ({ group_commit }) => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp({}, group_commit);
+  });
+  afterAll(async () => {
+    expect(await verifyLedger(t.db.pool)).toEqual([]);
+    await t.close();
+  });
+
+  it('commits a burst of transfers that all pay one fee wallet, refusing only the unfunded', async () => {
+    const fee_wallet = await newWallet(t);
+    const payee = await newWallet(t);
+    const payers = await Promise.all(Array.from({ length: 40 }, () => newWallet(t)));
+    for (const payer of payers.slice(0, 30)) await fund(t, payer, '10.00');
+    const responses = await Promise.all(
+      payers.flatMap((payer, i) =>
+        [0, 1].map((n) =>
+          transfer(
+            t,
+            {
+              source_wallet_id: payer,
+              destination_wallet_id: payee,
+              amount: '5.00',
+              fee: { amount: '0.50', wallet_id: fee_wallet },
+            },
+            `burst-${i}-${n}`,
+          ),
+        ),
+      ),
+    );
+    const created = responses.filter((response) => response.statusCode === 201);
+    const refused = responses.filter((response) => response.statusCode === 402);
+    expect(created).toHaveLength(60);
+    expect(refused).toHaveLength(20);
+    for (const response of refused) expect(response.json().code).toBe('insufficient_funds');
+    expect(await balanceOf(t, fee_wallet)).toMatchObject({ available: '30.00' });
+    expect(await balanceOf(t, payee)).toMatchObject({ available: '270.00' });
+    const commits = await commitsFor(
+      t,
+      created.map((response) => response.json().id),
+    );
+    if (group_commit.batch_size_max > 1) expect(commits).toBeLessThan(created.length);
+    else expect(commits).toBe(created.length);
+  });
+
+  it('executes a key sent twice in one burst once, and replays it', async () => {
+    const [a, b] = [await newWallet(t), await newWallet(t)];
+    await fund(t, a, '10.00');
+    const payload = { source_wallet_id: a, destination_wallet_id: b, amount: '1.00' };
+    const responses = await Promise.all([
+      transfer(t, payload, 'twice'),
+      transfer(t, payload, 'twice'),
+      transfer(t, { ...payload, amount: '2.00' }, 'twice'),
+    ]);
+    const statuses = responses.map((response) => response.statusCode).sort();
+    expect(statuses).toEqual([201, 201, 422]);
+    const ids = new Set(
+      responses.filter((response) => response.statusCode === 201).map((response) => response.json().id),
+    );
+    expect(ids.size).toBe(1);
+    expect(await balanceOf(t, b)).toMatchObject({ available: '1.00' });
+    expect(responses.filter((response) => response.headers['idempotent-replayed'] === 'true')).toHaveLength(
+      1,
+    );
+  });
+});

@@ -1,0 +1,239 @@
+import type { Limits } from '../config.js';
+import type { Client, Pool } from '../db/pool.js';
+import {
+  claimKeys,
+  type Replay,
+  recordResponses,
+  replayOf,
+  storedResponses,
+} from '../http/idempotency-store.js';
+import { problemBody } from '../http/problem.js';
+import { assert } from '../shared/assert.js';
+import type { Clock } from '../shared/clock.js';
+import type { TransferInput } from './prepare.js';
+import { createTransfers } from './service.js';
+
+/** One POST /v1/transfers waiting for its batch. */
+export interface TransferJob {
+  readonly api_key_id: string;
+  readonly livemode: boolean;
+  readonly request_id: string;
+  readonly idempotency_key: string | undefined;
+  readonly fingerprint: Buffer;
+  readonly input: TransferInput;
+}
+
+export type JobOutcome = { readonly status: number; readonly body: string; readonly replayed: boolean };
+
+export interface GroupCommitOptions {
+  /** Transfers per database transaction; 1 turns group commit off. */
+  readonly batch_size_max: number;
+  /** How long a batch may wait for company while another is being written; 0: never wait. */
+  readonly batch_wait_ms: number;
+  /** Batches written at once, on separate connections. */
+  readonly flushes_in_flight_max: number;
+}
+
+interface Pending {
+  readonly job: TransferJob;
+  resolve(outcome: JobOutcome): void;
+  reject(error: unknown): void;
+}
+
+/**
+ * Group commit for transfers, as TigerBeetle batches: concurrent requests in this process share
+ * one database transaction, so the commit (an fsync) and the locks on hot accounts (the fee
+ * account every transfer credits) are paid once per batch instead of once per transfer.
+ *
+ * A request that finds a free flush slot goes at once, so an idle system adds no latency; while
+ * every slot is busy, requests queue and leave together (up to `batch_size_max`) when one frees.
+ * Each batch claims its idempotency keys, applies its transfers in arrival order against running
+ * balances (one refused transfer does not fail the others), records every response and commits
+ * once; only then is any request answered. Several processes stay correct through row locks.
+ */
+export class TransferGroupCommit {
+  private readonly queue: Pending[] = [];
+  private in_flight = 0;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly deps: { pool: Pool; limits: Limits; clock: Clock },
+    private readonly options: GroupCommitOptions,
+  ) {
+    assert(
+      options.batch_size_max >= 1 && options.flushes_in_flight_max >= 1,
+      'group commit needs room for one transfer',
+    );
+  }
+
+  submit(job: TransferJob): Promise<JobOutcome> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ job, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  private schedule(): void {
+    while (this.in_flight < this.options.flushes_in_flight_max && this.queue.length > 0) {
+      const full = this.queue.length >= this.options.batch_size_max;
+      if (!full && this.in_flight > 0 && this.options.batch_wait_ms > 0) {
+        this.timer ??= setTimeout(() => {
+          this.timer = undefined;
+          this.flushNow();
+        }, this.options.batch_wait_ms);
+        return;
+      }
+      this.flushNow();
+    }
+  }
+
+  private flushNow(): void {
+    if (this.queue.length === 0 || this.in_flight >= this.options.flushes_in_flight_max) return;
+    const batch = this.queue.splice(0, this.options.batch_size_max);
+    this.in_flight += 1;
+    void this.flush(batch).finally(() => {
+      this.in_flight -= 1;
+      this.schedule();
+    });
+  }
+
+  private async flush(batch: Pending[]): Promise<void> {
+    try {
+      const outcomes = await this.write(batch.map((pending) => pending.job));
+      batch.forEach((pending, index) => {
+        const outcome = outcomes[index];
+        assert(outcome !== undefined, 'one outcome per job');
+        pending.resolve(outcome);
+      });
+    } catch (error) {
+      if (batch.length === 1) {
+        batch[0]?.reject(error);
+        return;
+      }
+      // Isolate whatever failed the batch (a lock timeout on a contended key, a bug in one
+      // request): each job is retried in a batch of its own.
+      await Promise.all(batch.map((pending) => this.flush([pending])));
+    }
+  }
+
+  /** One database transaction for the whole batch; returns each job's response. */
+  private async write(jobs: readonly TransferJob[]): Promise<JobOutcome[]> {
+    const client = await this.deps.pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query(`SET LOCAL lock_timeout = ${Math.trunc(this.deps.limits.idempotency_wait_ms_max)}`);
+      const outcomes = await this.apply(client, jobs);
+      await client.query('COMMIT');
+      return outcomes;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  private async apply(client: Client, jobs: readonly TransferJob[]): Promise<JobOutcome[]> {
+    const outcomes: (JobOutcome | undefined)[] = jobs.map(() => undefined);
+    const replays = await this.claim(client, jobs);
+    const to_run = jobs.flatMap((job, index) => {
+      const replay = replays.get(index);
+      if (replay === undefined) return [{ job, index }];
+      outcomes[index] = replayOutcome(replay, job.request_id);
+      return [];
+    });
+    const now = this.deps.clock.now();
+    for (const livemode of [false, true]) {
+      const group = to_run.filter((item) => item.job.livemode === livemode);
+      if (group.length === 0) continue;
+      const ctx = { db: client, pool: this.deps.pool, livemode, limits: this.deps.limits, now };
+      const results = await createTransfers(
+        ctx,
+        group.map((item) => item.job.input),
+      );
+      group.forEach((item, position) => {
+        const result = results[position];
+        assert(result !== undefined, 'one result per transfer');
+        outcomes[item.index] = result.ok
+          ? { status: 201, body: JSON.stringify(result.value), replayed: false }
+          : problemOutcome(problemBody(result.error, item.job.request_id));
+      });
+    }
+    await recordResponses(
+      client,
+      to_run.flatMap(({ job, index }) => {
+        const outcome = outcomes[index];
+        return job.idempotency_key === undefined || outcome === undefined
+          ? []
+          : [
+              {
+                api_key_id: job.api_key_id,
+                key: job.idempotency_key,
+                status: outcome.status,
+                body: outcome.body,
+              },
+            ];
+      }),
+    );
+    return outcomes.map((outcome) => {
+      assert(outcome !== undefined, 'every job has an outcome');
+      return outcome;
+    });
+  }
+
+  /**
+   * Claims every job's idempotency key with one statement. Returns, by job index, the replay for
+   * keys already used: by an earlier request, or by an earlier job of this very batch.
+   */
+  private async claim(
+    client: Client,
+    jobs: readonly TransferJob[],
+  ): Promise<Map<number, Replay | 'duplicate'>> {
+    const first_by_key = new Map<string, number>();
+    const duplicates = new Map<number, number>();
+    jobs.forEach((job, index) => {
+      if (job.idempotency_key === undefined) return;
+      const id = `${job.api_key_id} ${job.idempotency_key}`;
+      const first = first_by_key.get(id);
+      if (first === undefined) first_by_key.set(id, index);
+      else duplicates.set(index, first);
+    });
+    const claims = [...first_by_key].map(([id, index]) => ({ id, index, job: jobs[index] as TransferJob }));
+    if (claims.length === 0) return new Map();
+    const claimed = await claimKeys(
+      client,
+      claims.map(({ job }) => ({
+        api_key_id: job.api_key_id,
+        key: job.idempotency_key ?? '',
+        fingerprint: job.fingerprint,
+      })),
+    );
+    const taken = claims.filter(({ id }) => !claimed.has(id));
+    const stored =
+      taken.length === 0
+        ? new Map()
+        : await storedResponses(
+            client,
+            taken.map(({ job }) => ({ api_key_id: job.api_key_id, key: job.idempotency_key ?? '' })),
+          );
+    const replays = new Map<number, Replay | 'duplicate'>();
+    for (const { id, index, job } of taken) replays.set(index, replayOf(stored.get(id), job.fingerprint));
+    // A second job with a key claimed earlier in this batch waits for the first: it is answered in
+    // a batch of its own after this one commits, which then finds the stored response.
+    for (const index of duplicates.keys()) replays.set(index, 'duplicate');
+    return replays;
+  }
+}
+
+function replayOutcome(replay: Replay | 'duplicate', request_id: string): JobOutcome {
+  if (replay === 'duplicate') throw new DuplicateInBatch();
+  if ('error' in replay) return problemOutcome(problemBody(replay.error, request_id));
+  return { status: replay.status, body: replay.body, replayed: true };
+}
+
+function problemOutcome(problem: ReturnType<typeof problemBody>): JobOutcome {
+  return { status: problem.status, body: JSON.stringify(problem), replayed: false };
+}
+
+/** Thrown to make the batch fall back to one job per transaction, which serialises same-key jobs. */
+class DuplicateInBatch extends Error {}
