@@ -1,0 +1,221 @@
+/**
+ * `npm run bench`: Purse's write path under load, beside the group-commit-off baseline measured in
+ * the same run on the same database. See bench/README.md.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { startEmbedded } from '../packages/server/src/db/embedded.js';
+import { freePort } from '../packages/server/src/test-support/ports.js';
+import { load, type LoadResult } from './load.js';
+import { type Api, createFundedWallets } from './setup.js';
+
+const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
+const main_js = path.join(root, 'packages/server/dist/main.js');
+const duration_s = Number(process.env.BENCH_DURATION_S ?? 10);
+const wallets_count = Number(process.env.BENCH_WALLETS ?? 10_000);
+const api_key = `sk_test_${'bench'.repeat(8)}`;
+
+interface Scenario {
+  readonly name: string;
+  readonly path: string;
+  readonly connections: number;
+  readonly rate_per_s?: number;
+  readonly transfers_per_request: number;
+  readonly body: (wallets: string[], fee_wallet: string) => unknown;
+}
+
+function pair(wallets: string[]): [string, string] {
+  const a = Math.floor(Math.random() * wallets.length);
+  const b = (a + 1 + Math.floor(Math.random() * (wallets.length - 1))) % wallets.length;
+  return [wallets[a] ?? '', wallets[b] ?? ''];
+}
+
+function uniform(wallets: string[]) {
+  const [source, destination] = pair(wallets);
+  return { source_wallet_id: source, destination_wallet_id: destination, amount: '0.01', currency: 'USD' };
+}
+
+const scenarios: Scenario[] = [
+  { name: 'uniform', path: '/v1/transfers', connections: 64, transfers_per_request: 1, body: uniform },
+  {
+    name: 'hot fee account',
+    path: '/v1/transfers',
+    connections: 64,
+    transfers_per_request: 1,
+    body: (wallets, fee_wallet) => ({ ...uniform(wallets), fee: { amount: '0.01', wallet_id: fee_wallet } }),
+  },
+  {
+    name: 'batch endpoint (100/request)',
+    path: '/v1/transfers/batch',
+    connections: 8,
+    transfers_per_request: 100,
+    body: (wallets) => ({ transfers: Array.from({ length: 100 }, () => ({ ...uniform(wallets), amount: '0.01' })) }),
+  },
+  { name: 'offered 10,000/s', path: '/v1/transfers', connections: 64, rate_per_s: 10_000, transfers_per_request: 1, body: uniform },
+  { name: 'offered 1,000/s', path: '/v1/transfers', connections: 16, rate_per_s: 1_000, transfers_per_request: 1, body: uniform },
+];
+
+const modes = [
+  { name: 'baseline: group commit off (batch size 1)', env: { PURSE_GROUP_COMMIT_SIZE_MAX: '1' } },
+  { name: 'group commit', env: {} },
+];
+
+interface Row {
+  scenario: string;
+  mode: string;
+  transfers_per_s: number;
+  result: LoadResult;
+}
+
+async function main(): Promise<void> {
+  execFileSync('npm', ['run', 'build', '-s'], { cwd: root, stdio: 'inherit' });
+  const database = await openDatabase();
+  const rows: Row[] = [];
+  let wallets: { wallets: string[]; fee_wallet: string } | undefined;
+  try {
+    for (const mode of modes) {
+      const server = await startServer(database.url, mode.env);
+      try {
+        wallets ??= await timed(`creating and funding ${wallets_count} wallets`, () => createFundedWallets(server.api, wallets_count, '10000.00'));
+        for (const scenario of scenarios) {
+          const funded = wallets;
+          const result = await timed(`${mode.name}: ${scenario.name}`, () =>
+            load({
+              base_url: server.api.base_url,
+              api_key,
+              path: scenario.path,
+              duration_s,
+              connections: scenario.connections,
+              ...(scenario.rate_per_s === undefined ? {} : { rate_per_s: scenario.rate_per_s }),
+              body: () => scenario.body(funded.wallets, funded.fee_wallet),
+            }),
+          );
+          rows.push({ scenario: scenario.name, mode: mode.name, transfers_per_s: (result.requests_ok * scenario.transfers_per_request) / result.duration_s, result });
+        }
+      } finally {
+        await server.stop();
+      }
+    }
+    const verified = verify(database.url);
+    const report = await describe(database.url, rows, verified);
+    process.stdout.write(`\n${report}\n`);
+    const file = path.join(root, 'bench/results', `${new Date().toISOString().slice(0, 10)}-write-path.md`);
+    await writeFile(file, `${report}\n`);
+    process.stdout.write(`written to ${path.relative(root, file)}\n`);
+    if (!verified.ok) process.exitCode = 1;
+  } finally {
+    await database.close();
+  }
+}
+
+async function timed<T>(what: string, work: () => Promise<T>): Promise<T> {
+  const started = Date.now();
+  process.stdout.write(`${what} ...`);
+  const result = await work();
+  process.stdout.write(` ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+  return result;
+}
+
+/** A fresh database: on DATABASE_URL's server when set, else on an embedded PostgreSQL. */
+async function openDatabase(): Promise<{ url: string; close(): Promise<void> }> {
+  let admin_url = process.env.DATABASE_URL;
+  let stop_embedded = async () => {};
+  if (admin_url === undefined || admin_url === '') {
+    const data_dir = await mkdtemp(path.join(os.tmpdir(), 'purse-bench-'));
+    const embedded = await startEmbedded({ data_dir, port: await freePort(), persistent: false, log: () => undefined });
+    admin_url = embedded.url;
+    stop_embedded = async () => {
+      await embedded.stop();
+      await rm(data_dir, { recursive: true, force: true });
+    };
+  }
+  const name = `purse_bench_${Date.now()}`;
+  const admin = new pg.Client({ connectionString: admin_url });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  const url = new URL(admin_url);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async close() {
+      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await admin.end();
+      await stop_embedded();
+    },
+  };
+}
+
+async function startServer(database_url: string, env: Record<string, string>): Promise<{ api: Api; stop(): Promise<void> }> {
+  const port = await freePort();
+  const child = spawn(process.execPath, [main_js, 'serve'], {
+    env: { ...process.env, ...env, DATABASE_URL: database_url, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', PURSE_BOOTSTRAP_KEY: api_key },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const exited = new Promise((resolve) => child.on('exit', resolve));
+  const base_url = `http://127.0.0.1:${port}`;
+  for (let tries = 0; ; tries += 1) {
+    if (await fetch(`${base_url}/readyz`).then((r) => r.ok, () => false)) break;
+    if (tries > 600) throw new Error('server did not start');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return {
+    api: { base_url, api_key },
+    async stop() {
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+function verify(database_url: string): { ok: boolean; output: string } {
+  try {
+    const output = execFileSync(process.execPath, [main_js, 'verify'], { env: { ...process.env, DATABASE_URL: database_url }, encoding: 'utf8' });
+    return { ok: true, output: output.trim() };
+  } catch (error) {
+    return { ok: false, output: String((error as { stderr?: string }).stderr ?? error) };
+  }
+}
+
+async function describe(database_url: string, rows: Row[], verified: { ok: boolean; output: string }): Promise<string> {
+  const client = new pg.Client({ connectionString: database_url });
+  await client.connect();
+  const settings = await client.query<{ version: string; synchronous_commit: string; fsync: string }>(
+    "SELECT version(), current_setting('synchronous_commit') AS synchronous_commit, current_setting('fsync') AS fsync",
+  );
+  const stored = await client.query<{ n: string }>('SELECT count(*) AS n FROM transfers');
+  await client.end();
+  const s = settings.rows[0];
+  const baseline = new Map(rows.filter((row) => row.mode.startsWith('baseline')).map((row) => [row.scenario, row.transfers_per_s]));
+  const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+  const lines = [
+    '| scenario | mode | transfers/s committed | p50 ms | p99 ms | max ms | vs baseline | errors |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...rows.map((row) => {
+      const base = baseline.get(row.scenario);
+      const ratio = base === undefined || base === 0 || row.mode.startsWith('baseline') ? '1.0x' : `${(row.transfers_per_s / base).toFixed(1)}x`;
+      const l = row.result.latency_ms;
+      return `| ${row.scenario} | ${row.mode} | ${fmt(row.transfers_per_s)} | ${l.p50} | ${l.p99} | ${l.max} | ${ratio} | ${row.result.errors} |`;
+    }),
+  ];
+  const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim();
+  return [
+    `# Write-path benchmark, ${new Date().toISOString()}`,
+    '',
+    verified.ok ? `Ledger verification after the run: passed (\`${verified.output}\`).` : `**VOID: ledger verification failed.**\n\n\`\`\`\n${verified.output}\n\`\`\``,
+    '',
+    ...lines,
+    '',
+    `Each scenario ran ${duration_s} s over ${wallets_count.toLocaleString('en-US')} funded wallets; every request had its own Idempotency-Key and a real API key. ${fmt(Number(stored.rows[0]?.n))} transfers stored in all (funding included).`,
+    '',
+    '## Machine',
+    `- ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.type()} ${os.release()}`,
+    `- Node.js ${process.version}; ${s?.version.split(' on ')[0]}, synchronous_commit=${s?.synchronous_commit}, fsync=${s?.fsync}, on the same machine`,
+    `- Load generator: autocannon in the benchmark process; Purse commit ${commit}`,
+  ].join('\n');
+}
+
+await main();

@@ -1,0 +1,53 @@
+/** Creating and funding the wallets a benchmark moves money between, through the API itself. */
+
+export interface Api {
+  readonly base_url: string;
+  readonly api_key: string;
+}
+
+async function post<T>(api: Api, path: string, body: unknown): Promise<T> {
+  const response = await fetch(`${api.base_url}${path}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${api.api_key}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  const json = (await response.json()) as T;
+  if (!response.ok) throw new Error(`${path}: ${response.status} ${JSON.stringify(json)}`);
+  return json;
+}
+
+/** Runs `work` for 0..count-1 with at most `concurrency` in flight; returns the results in order. */
+async function pooled<T>(count: number, concurrency: number, work: (i: number) => Promise<T>): Promise<T[]> {
+  const results: T[] = new Array(count);
+  let next = 0;
+  const lane = async () => {
+    while (next < count) {
+      const i = next++;
+      results[i] = await work(i);
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, lane));
+  return results;
+}
+
+/**
+ * Creates `count` USD wallets and gives each `balance` from a platform treasury wallet whose
+ * overdraft covers it all (one batch request per 1,000 wallets), plus one hot fee wallet.
+ */
+export async function createFundedWallets(api: Api, count: number, balance: string): Promise<{ wallets: string[]; fee_wallet: string }> {
+  const wallet = () => post<{ id: string }>(api, '/v1/wallets', { currency: 'USD' }).then((created) => created.id);
+  const treasury = await post<{ id: string }>(api, '/v1/wallets', { currency: 'USD', overdraft_limit: '1000000000.00' });
+  const fee_wallet = await wallet();
+  const wallets = await pooled(count, 32, wallet);
+  for (let start = 0; start < wallets.length; start += 1000) {
+    const transfers = wallets.slice(start, start + 1000).map((id) => ({
+      source_wallet_id: treasury.id,
+      destination_wallet_id: id,
+      amount: balance,
+      currency: 'USD',
+    }));
+    const batch = await post<{ failed: number }>(api, '/v1/transfers/batch', { transfers, atomic: true });
+    if (batch.failed !== 0) throw new Error('funding failed');
+  }
+  return { wallets, fee_wallet };
+}
