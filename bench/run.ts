@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { startEmbedded } from '../packages/server/src/db/embedded.js';
 import { freePort } from '../packages/server/src/test-support/ports.js';
-import { load, type LoadResult } from './load.js';
+import { type LoadResult, load } from './load.js';
 import { type Api, createFundedWallets } from './setup.js';
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -46,17 +46,37 @@ const scenarios: Scenario[] = [
     path: '/v1/transfers',
     connections: 64,
     transfers_per_request: 1,
-    body: (wallets, fee_wallet) => ({ ...uniform(wallets), fee: { amount: '0.01', wallet_id: fee_wallet } }),
+    body: (wallets, fee_wallet) => ({
+      ...uniform(wallets),
+      amount: '0.02',
+      fee: { amount: '0.01', wallet_id: fee_wallet },
+    }),
   },
   {
     name: 'batch endpoint (100/request)',
     path: '/v1/transfers/batch',
     connections: 8,
     transfers_per_request: 100,
-    body: (wallets) => ({ transfers: Array.from({ length: 100 }, () => ({ ...uniform(wallets), amount: '0.01' })) }),
+    body: (wallets) => ({
+      transfers: Array.from({ length: 100 }, () => ({ ...uniform(wallets), amount: '0.01' })),
+    }),
   },
-  { name: 'offered 10,000/s', path: '/v1/transfers', connections: 64, rate_per_s: 10_000, transfers_per_request: 1, body: uniform },
-  { name: 'offered 1,000/s', path: '/v1/transfers', connections: 16, rate_per_s: 1_000, transfers_per_request: 1, body: uniform },
+  {
+    name: 'offered 10,000/s',
+    path: '/v1/transfers',
+    connections: 64,
+    rate_per_s: 10_000,
+    transfers_per_request: 1,
+    body: uniform,
+  },
+  {
+    name: 'offered 1,000/s',
+    path: '/v1/transfers',
+    connections: 16,
+    rate_per_s: 1_000,
+    transfers_per_request: 1,
+    body: uniform,
+  },
 ];
 
 const modes = [
@@ -80,7 +100,9 @@ async function main(): Promise<void> {
     for (const mode of modes) {
       const server = await startServer(database.url, mode.env);
       try {
-        wallets ??= await timed(`creating and funding ${wallets_count} wallets`, () => createFundedWallets(server.api, wallets_count, '10000.00'));
+        wallets ??= await timed(`creating and funding ${wallets_count} wallets`, () =>
+          createFundedWallets(server.api, wallets_count, '10000.00'),
+        );
         for (const scenario of scenarios) {
           const funded = wallets;
           const result = await timed(`${mode.name}: ${scenario.name}`, () =>
@@ -94,7 +116,12 @@ async function main(): Promise<void> {
               body: () => scenario.body(funded.wallets, funded.fee_wallet),
             }),
           );
-          rows.push({ scenario: scenario.name, mode: mode.name, transfers_per_s: (result.requests_ok * scenario.transfers_per_request) / result.duration_s, result });
+          rows.push({
+            scenario: scenario.name,
+            mode: mode.name,
+            transfers_per_s: (result.requests_ok * scenario.transfers_per_request) / result.duration_s,
+            result,
+          });
         }
       } finally {
         await server.stop();
@@ -126,7 +153,12 @@ async function openDatabase(): Promise<{ url: string; close(): Promise<void> }> 
   let stop_embedded = async () => {};
   if (admin_url === undefined || admin_url === '') {
     const data_dir = await mkdtemp(path.join(os.tmpdir(), 'purse-bench-'));
-    const embedded = await startEmbedded({ data_dir, port: await freePort(), persistent: false, log: () => undefined });
+    const embedded = await startEmbedded({
+      data_dir,
+      port: await freePort(),
+      persistent: false,
+      log: () => undefined,
+    });
     admin_url = embedded.url;
     stop_embedded = async () => {
       await embedded.stop();
@@ -149,16 +181,33 @@ async function openDatabase(): Promise<{ url: string; close(): Promise<void> }> 
   };
 }
 
-async function startServer(database_url: string, env: Record<string, string>): Promise<{ api: Api; stop(): Promise<void> }> {
+async function startServer(
+  database_url: string,
+  env: Record<string, string>,
+): Promise<{ api: Api; stop(): Promise<void> }> {
   const port = await freePort();
   const child = spawn(process.execPath, [main_js, 'serve'], {
-    env: { ...process.env, ...env, DATABASE_URL: database_url, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', PURSE_BOOTSTRAP_KEY: api_key },
+    env: {
+      ...process.env,
+      ...env,
+      DATABASE_URL: database_url,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+      PURSE_BOOTSTRAP_KEY: api_key,
+    },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   const exited = new Promise((resolve) => child.on('exit', resolve));
   const base_url = `http://127.0.0.1:${port}`;
   for (let tries = 0; ; tries += 1) {
-    if (await fetch(`${base_url}/readyz`).then((r) => r.ok, () => false)) break;
+    if (
+      await fetch(`${base_url}/readyz`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      break;
     if (tries > 600) throw new Error('server did not start');
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
@@ -173,14 +222,21 @@ async function startServer(database_url: string, env: Record<string, string>): P
 
 function verify(database_url: string): { ok: boolean; output: string } {
   try {
-    const output = execFileSync(process.execPath, [main_js, 'verify'], { env: { ...process.env, DATABASE_URL: database_url }, encoding: 'utf8' });
+    const output = execFileSync(process.execPath, [main_js, 'verify'], {
+      env: { ...process.env, DATABASE_URL: database_url },
+      encoding: 'utf8',
+    });
     return { ok: true, output: output.trim() };
   } catch (error) {
     return { ok: false, output: String((error as { stderr?: string }).stderr ?? error) };
   }
 }
 
-async function describe(database_url: string, rows: Row[], verified: { ok: boolean; output: string }): Promise<string> {
+async function describe(
+  database_url: string,
+  rows: Row[],
+  verified: { ok: boolean; output: string },
+): Promise<string> {
   const client = new pg.Client({ connectionString: database_url });
   await client.connect();
   const settings = await client.query<{ version: string; synchronous_commit: string; fsync: string }>(
@@ -189,23 +245,33 @@ async function describe(database_url: string, rows: Row[], verified: { ok: boole
   const stored = await client.query<{ n: string }>('SELECT count(*) AS n FROM transfers');
   await client.end();
   const s = settings.rows[0];
-  const baseline = new Map(rows.filter((row) => row.mode.startsWith('baseline')).map((row) => [row.scenario, row.transfers_per_s]));
+  const baseline = new Map(
+    rows.filter((row) => row.mode.startsWith('baseline')).map((row) => [row.scenario, row.transfers_per_s]),
+  );
   const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
   const lines = [
     '| scenario | mode | transfers/s committed | p50 ms | p99 ms | max ms | vs baseline | errors |',
     '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...rows.map((row) => {
       const base = baseline.get(row.scenario);
-      const ratio = base === undefined || base === 0 || row.mode.startsWith('baseline') ? '1.0x' : `${(row.transfers_per_s / base).toFixed(1)}x`;
+      const ratio =
+        base === undefined || base === 0 || row.mode.startsWith('baseline')
+          ? '1.0x'
+          : `${(row.transfers_per_s / base).toFixed(1)}x`;
       const l = row.result.latency_ms;
       return `| ${row.scenario} | ${row.mode} | ${fmt(row.transfers_per_s)} | ${l.p50} | ${l.p99} | ${l.max} | ${ratio} | ${row.result.errors} |`;
     }),
   ];
-  const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim();
+  const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], {
+    cwd: root,
+    encoding: 'utf8',
+  }).trim();
   return [
     `# Write-path benchmark, ${new Date().toISOString()}`,
     '',
-    verified.ok ? `Ledger verification after the run: passed (\`${verified.output}\`).` : `**VOID: ledger verification failed.**\n\n\`\`\`\n${verified.output}\n\`\`\``,
+    verified.ok
+      ? `Ledger verification after the run: passed (\`${verified.output}\`).`
+      : `**VOID: ledger verification failed.**\n\n\`\`\`\n${verified.output}\n\`\`\``,
     '',
     ...lines,
     '',

@@ -34,9 +34,17 @@ async function pooled<T>(count: number, concurrency: number, work: (i: number) =
  * Creates `count` USD wallets and gives each `balance` from a platform treasury wallet whose
  * overdraft covers it all (one batch request per 1,000 wallets), plus one hot fee wallet.
  */
-export async function createFundedWallets(api: Api, count: number, balance: string): Promise<{ wallets: string[]; fee_wallet: string }> {
-  const wallet = () => post<{ id: string }>(api, '/v1/wallets', { currency: 'USD' }).then((created) => created.id);
-  const treasury = await post<{ id: string }>(api, '/v1/wallets', { currency: 'USD', overdraft_limit: '1000000000.00' });
+export async function createFundedWallets(
+  api: Api,
+  count: number,
+  balance: string,
+): Promise<{ wallets: string[]; fee_wallet: string }> {
+  const wallet = () =>
+    post<{ id: string }>(api, '/v1/wallets', { currency: 'USD' }).then((created) => created.id);
+  const treasury = await post<{ id: string }>(api, '/v1/wallets', {
+    currency: 'USD',
+    overdraft_limit: '1000000000.00',
+  });
   const fee_wallet = await wallet();
   const wallets = await pooled(count, 32, wallet);
   for (let start = 0; start < wallets.length; start += 1000) {

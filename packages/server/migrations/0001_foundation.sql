@@ -18,18 +18,17 @@ CREATE TABLE api_keys (
 );
 CREATE INDEX api_keys_list ON api_keys (livemode, id);
 
--- One row per (key, Idempotency-Key). Inserted in the same transaction as the request's effect, so
--- a concurrent request with the same key blocks on the unique index until the first one commits.
+-- One row per (API key, Idempotency-Key), written in the same transaction as the request's effect,
+-- together with the response. Concurrent requests with one key are serialised by a transaction-level
+-- advisory lock on the key (see src/http/idempotency-store.ts), so a row always has its response.
 CREATE TABLE idempotency_keys (
   api_key_id      text NOT NULL REFERENCES api_keys (id),
   key             text NOT NULL CHECK (char_length(key) BETWEEN 1 AND 255),
-  fingerprint     bytea NOT NULL,
-  -- NULL only inside the claiming transaction: it sets both before it commits.
-  response_status integer CHECK (response_status BETWEEN 200 AND 499),
-  response_body   text,
+  fingerprint     bytea NOT NULL CHECK (octet_length(fingerprint) = 32),
+  response_status integer NOT NULL CHECK (response_status BETWEEN 200 AND 499),
+  response_body   text NOT NULL,
   created_at      timestamptz NOT NULL DEFAULT now(),
-  PRIMARY KEY (api_key_id, key),
-  CHECK ((response_status IS NULL) = (response_body IS NULL))
+  PRIMARY KEY (api_key_id, key)
 );
 CREATE INDEX idempotency_keys_created_at ON idempotency_keys (created_at);
 
@@ -82,17 +81,3 @@ CREATE TABLE holders (
 );
 CREATE INDEX holders_list ON holders (livemode, id);
 
--- A claim may only be committed together with the response it produced.
-CREATE FUNCTION idempotency_key_completed() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  IF EXISTS (SELECT 1 FROM idempotency_keys
-             WHERE api_key_id = NEW.api_key_id AND key = NEW.key AND response_status IS NULL) THEN
-    RAISE EXCEPTION 'idempotency key % committed without its response', NEW.key
-      USING ERRCODE = 'check_violation';
-  END IF;
-  RETURN NULL;
-END $$;
-
-CREATE CONSTRAINT TRIGGER idempotency_key_completed
-  AFTER INSERT OR UPDATE ON idempotency_keys
-  DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION idempotency_key_completed();

@@ -18,6 +18,8 @@ CREATE TABLE accounts (
   pending_debits   numeric(39, 0) NOT NULL DEFAULT 0 CHECK (pending_debits >= 0),
   pending_credits  numeric(39, 0) NOT NULL DEFAULT 0 CHECK (pending_credits >= 0),
   version          bigint NOT NULL DEFAULT 0,
+  -- How many postings the account has; the next one gets sequence number postings_count + 1.
+  postings_count   bigint NOT NULL DEFAULT 0 CHECK (postings_count >= 0),
   metadata         jsonb NOT NULL DEFAULT '{}' CHECK (jsonb_typeof(metadata) = 'object'),
   created_at       timestamptz NOT NULL DEFAULT now(),
   FOREIGN KEY (livemode, asset) REFERENCES assets (livemode, code),
@@ -44,13 +46,15 @@ CREATE TABLE ledger_transactions (
 CREATE INDEX ledger_transactions_reference ON ledger_transactions (reference_id);
 
 -- Postings are immutable. `layer` is posted or pending (holds); a pending posting with `release`
--- undoes part of an earlier pending one (capture or void). The *_after columns are the account's
--- balances right after this posting: posted (credits - debits), held (pending debits) and
--- incoming (pending credits).
+-- undoes part of an earlier pending one (capture or void). `account_seq` numbers an account's
+-- postings 1, 2, 3... in the order they were applied (under the account's row lock, so this holds
+-- across processes, unlike ids or clocks). The *_after columns are the account's balances right
+-- after this posting: posted (credits - debits), held (pending debits) and incoming (pending credits).
 CREATE TABLE postings (
   id              text PRIMARY KEY,
   transaction_id  text NOT NULL REFERENCES ledger_transactions (id),
   account_id      text NOT NULL REFERENCES accounts (id),
+  account_seq     bigint NOT NULL CHECK (account_seq > 0),
   asset           text NOT NULL,
   side            text NOT NULL CHECK (side IN ('debit', 'credit')),
   layer           text NOT NULL CHECK (layer IN ('posted', 'pending')),
@@ -61,7 +65,7 @@ CREATE TABLE postings (
   incoming_after  numeric(39, 0) NOT NULL CHECK (incoming_after >= 0),
   created_at      timestamptz NOT NULL DEFAULT now()
 );
-CREATE INDEX postings_account ON postings (account_id, id);
+CREATE UNIQUE INDEX postings_account_seq ON postings (account_id, account_seq);
 CREATE INDEX postings_transaction ON postings (transaction_id);
 
 CREATE FUNCTION postings_immutable() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -74,28 +78,24 @@ CREATE TRIGGER postings_immutable BEFORE UPDATE OR DELETE ON postings
 CREATE TRIGGER postings_no_truncate BEFORE TRUNCATE ON postings
   FOR EACH STATEMENT EXECUTE FUNCTION postings_immutable();
 
--- At commit, each journal entry must balance per asset and layer: what it debits equals what it
--- credits (a release counts against its side), and it must have at least two postings.
-CREATE FUNCTION ledger_transaction_balances() RETURNS trigger LANGUAGE plpgsql AS $$
+-- Postings arrive one statement per batch of journal entries, and each statement's postings must
+-- balance per entry, asset and layer (a release counts against its side), with at least two per
+-- entry. A statement-level trigger checks the whole statement with one query, instead of one
+-- deferred check per row; as postings can never change afterwards, every entry stays balanced.
+CREATE FUNCTION postings_balance() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
   unbalanced record;
-  posting_count integer;
 BEGIN
-  SELECT count(*) INTO posting_count FROM postings WHERE transaction_id = NEW.id;
-  IF posting_count < 2 THEN
-    RAISE EXCEPTION 'ledger transaction % has % postings', NEW.id, posting_count
-      USING ERRCODE = 'check_violation';
-  END IF;
-  SELECT asset, layer INTO unbalanced FROM postings WHERE transaction_id = NEW.id
-  GROUP BY asset, layer
+  SELECT transaction_id, asset, layer, count(*) AS postings INTO unbalanced FROM inserted
+  GROUP BY transaction_id, asset, layer
   HAVING sum(CASE WHEN (side = 'debit') <> release THEN amount ELSE -amount END) <> 0
+      OR count(*) < 2
   LIMIT 1;
   IF FOUND THEN
-    RAISE EXCEPTION 'ledger transaction % does not balance in % (%)', NEW.id, unbalanced.asset, unbalanced.layer
-      USING ERRCODE = 'check_violation';
+    RAISE EXCEPTION 'ledger transaction % does not balance in % (%)', unbalanced.transaction_id,
+      unbalanced.asset, unbalanced.layer USING ERRCODE = 'check_violation';
   END IF;
   RETURN NULL;
 END $$;
-CREATE CONSTRAINT TRIGGER ledger_transaction_balances
-  AFTER INSERT ON ledger_transactions DEFERRABLE INITIALLY DEFERRED
-  FOR EACH ROW EXECUTE FUNCTION ledger_transaction_balances();
+CREATE TRIGGER postings_balance AFTER INSERT ON postings
+  REFERENCING NEW TABLE AS inserted FOR EACH STATEMENT EXECUTE FUNCTION postings_balance();

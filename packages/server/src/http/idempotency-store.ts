@@ -23,53 +23,63 @@ function canonicalJson(value: unknown): string {
   return JSON.stringify(value);
 }
 
+export interface KeyRef {
+  readonly api_key_id: string;
+  readonly key: string;
+}
+
 export interface StoredResponse {
   readonly fingerprint: Buffer;
   readonly status: number;
   readonly body: string;
 }
 
-/**
- * Claims the key inside the caller's transaction. Returns true when this request owns it. When
- * another transaction holds an uncommitted claim, PostgreSQL makes this insert wait for it (up to
- * the transaction's lock_timeout); once that one commits, the insert finds the conflict and returns
- * false, and the stored response can be read.
- */
-export async function claimKey(
-  db: Queryable,
-  api_key_id: string,
-  key: string,
-  fingerprint: Buffer,
-): Promise<boolean> {
-  const result = await db.query(
-    `INSERT INTO idempotency_keys (api_key_id, key, fingerprint) VALUES ($1, $2, $3)
-     ON CONFLICT DO NOTHING RETURNING 1`,
-    [api_key_id, key, fingerprint],
-  );
-  return result.rowCount === 1;
+export function keyId(ref: KeyRef): string {
+  return `${ref.api_key_id} ${ref.key}`;
 }
 
-export async function storedResponse(
-  db: Queryable,
-  api_key_id: string,
-  key: string,
-): Promise<StoredResponse | undefined> {
-  const result = await db.query<{ fingerprint: Buffer; response_status: number; response_body: string }>(
-    'SELECT fingerprint, response_status, response_body FROM idempotency_keys WHERE api_key_id = $1 AND key = $2',
-    [api_key_id, key],
+/**
+ * Serialises requests that share an idempotency key, across processes: a transaction-level
+ * advisory lock per key (a 64-bit hash of it; a collision only makes two unrelated keys wait for
+ * each other). Taken first in the transaction and in sorted order, so two batches never deadlock;
+ * the transaction's lock_timeout bounds the wait. Once it holds the locks, a request reads the
+ * stored responses: a key already answered is replayed, a new one is executed and recorded before
+ * the transaction commits and releases the lock.
+ */
+export async function lockKeys(db: Queryable, refs: readonly KeyRef[]): Promise<void> {
+  if (refs.length === 0) return;
+  await db.query(
+    `SELECT pg_advisory_xact_lock(h) FROM (
+       SELECT DISTINCT hashtextextended(k, 7270185003) AS h FROM unnest($1::text[]) AS k ORDER BY 1) AS locks`,
+    [refs.map(keyId)],
   );
-  const row = result.rows[0];
-  return row === undefined
-    ? undefined
-    : { fingerprint: row.fingerprint, status: row.response_status, body: row.response_body };
+}
+
+export async function storedResponses(
+  db: Queryable,
+  refs: readonly KeyRef[],
+): Promise<Map<string, StoredResponse>> {
+  if (refs.length === 0) return new Map();
+  const result = await db.query<
+    KeyRef & { fingerprint: Buffer; response_status: number; response_body: string }
+  >(
+    `SELECT i.api_key_id, i.key, i.fingerprint, i.response_status, i.response_body
+     FROM idempotency_keys i JOIN unnest($1::text[], $2::text[]) AS k (api_key_id, key)
+       ON i.api_key_id = k.api_key_id AND i.key = k.key`,
+    [refs.map((ref) => ref.api_key_id), refs.map((ref) => ref.key)],
+  );
+  return new Map(
+    result.rows.map((row) => [
+      keyId(row),
+      { fingerprint: row.fingerprint, status: row.response_status, body: row.response_body },
+    ]),
+  );
 }
 
 export type Replay = { readonly status: number; readonly body: string } | { readonly error: DomainError };
 
-/** What a request whose key was already claimed gets: the stored response, or why not. */
-export function replayOf(stored: StoredResponse | undefined, fingerprint: Buffer): Replay {
-  // Gone only if purged between the claim and this read: the client's retry will claim it afresh.
-  if (stored === undefined) return { error: inUse() };
+/** What a request whose key was already answered gets: the stored response, or 422 for another request. */
+export function replayOf(stored: StoredResponse, fingerprint: Buffer): Replay {
   if (!stored.fingerprint.equals(fingerprint)) {
     const detail = 'This Idempotency-Key was used with a different request; use a new key for a new request.';
     return { error: domainError('idempotency_key_reused', detail, 'Idempotency-Key') };
@@ -85,70 +95,25 @@ export function inUse(): DomainError {
   );
 }
 
-/** Claims many keys at once, in the caller's transaction; returns the claimed ones as `api_key_id key`. */
-export async function claimKeys(
-  db: Queryable,
-  claims: readonly { api_key_id: string; key: string; fingerprint: Buffer }[],
-): Promise<Set<string>> {
-  const result = await db.query<{ api_key_id: string; key: string }>(
-    `INSERT INTO idempotency_keys (api_key_id, key, fingerprint)
-     SELECT * FROM unnest($1::text[], $2::text[], $3::bytea[]) ON CONFLICT DO NOTHING RETURNING api_key_id, key`,
-    [claims.map((c) => c.api_key_id), claims.map((c) => c.key), claims.map((c) => c.fingerprint)],
-  );
-  return new Set(result.rows.map((row) => `${row.api_key_id} ${row.key}`));
+export interface RecordedResponse extends KeyRef {
+  readonly fingerprint: Buffer;
+  readonly status: number;
+  readonly body: string;
 }
 
-export async function storedResponses(
-  db: Queryable,
-  keys: readonly { api_key_id: string; key: string }[],
-): Promise<Map<string, StoredResponse>> {
-  const result = await db.query<{
-    api_key_id: string;
-    key: string;
-    fingerprint: Buffer;
-    response_status: number;
-    response_body: string;
-  }>(
-    `SELECT i.* FROM idempotency_keys i JOIN unnest($1::text[], $2::text[]) AS k (api_key_id, key)
-     ON i.api_key_id = k.api_key_id AND i.key = k.key`,
-    [keys.map((k) => k.api_key_id), keys.map((k) => k.key)],
-  );
-  return new Map(
-    result.rows.map((row) => [
-      `${row.api_key_id} ${row.key}`,
-      { fingerprint: row.fingerprint, status: row.response_status, body: row.response_body },
-    ]),
-  );
-}
-
-export async function recordResponses(
-  db: Queryable,
-  responses: readonly { api_key_id: string; key: string; status: number; body: string }[],
-): Promise<void> {
+/** Stores responses in the caller's transaction, with one statement for any number of keys. */
+export async function recordResponses(db: Queryable, responses: readonly RecordedResponse[]): Promise<void> {
   if (responses.length === 0) return;
   await db.query(
-    `UPDATE idempotency_keys i SET response_status = r.status, response_body = r.body
-     FROM unnest($1::text[], $2::text[], $3::int[], $4::text[]) AS r (api_key_id, key, status, body)
-     WHERE i.api_key_id = r.api_key_id AND i.key = r.key`,
+    `INSERT INTO idempotency_keys (api_key_id, key, fingerprint, response_status, response_body)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::bytea[], $4::int[], $5::text[])`,
     [
       responses.map((r) => r.api_key_id),
       responses.map((r) => r.key),
+      responses.map((r) => r.fingerprint),
       responses.map((r) => r.status),
       responses.map((r) => r.body),
     ],
-  );
-}
-
-export async function recordResponse(
-  db: Queryable,
-  api_key_id: string,
-  key: string,
-  status: number,
-  body: string,
-): Promise<void> {
-  await db.query(
-    'UPDATE idempotency_keys SET response_status = $3, response_body = $4 WHERE api_key_id = $1 AND key = $2',
-    [api_key_id, key, status, body],
   );
 }
 

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { inTransaction } from '../db/pool.js';
 import { createTestApp, type TestApp } from '../test-support/app.js';
-import { claimKey, purgeExpiredKeys, requestFingerprint } from './idempotency-store.js';
+import { lockKeys, purgeExpiredKeys } from './idempotency-store.js';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -74,10 +73,9 @@ describe('Idempotency-Key', () => {
     const key_id = (
       await t.db.pool.query<{ id: string }>('SELECT id FROM api_keys WHERE livemode = false LIMIT 1')
     ).rows[0]?.id;
-    const fingerprint = requestFingerprint('POST', '/v1/holders', { name: 'Slow' });
     const holder_of_key = await t.db.pool.connect();
     await holder_of_key.query('BEGIN');
-    expect(await claimKey(holder_of_key, key_id ?? '', 'held-1', fingerprint)).toBe(true);
+    await lockKeys(holder_of_key, [{ api_key_id: key_id ?? '', key: 'held-1' }]);
     const response = await createHolder('held-1', { name: 'Slow' });
     await holder_of_key.query('ROLLBACK');
     holder_of_key.release();
@@ -144,11 +142,15 @@ describe('Idempotency-Key', () => {
     expect(await count()).toBe(0);
   });
 
-  it('cannot commit a claimed key without its response (database guard)', async () => {
+  it('cannot store a key without its response (database guard)', async () => {
     const key_id =
       (await t.db.pool.query<{ id: string }>('SELECT id FROM api_keys LIMIT 1')).rows[0]?.id ?? '';
     await expect(
-      inTransaction(t.db.pool, (client) => claimKey(client, key_id, 'bare-claim', Buffer.alloc(32))),
-    ).rejects.toThrow(/committed without its response/);
+      t.db.pool.query('INSERT INTO idempotency_keys (api_key_id, key, fingerprint) VALUES ($1, $2, $3)', [
+        key_id,
+        'bare',
+        Buffer.alloc(32),
+      ]),
+    ).rejects.toThrow(/null value/);
   });
 });

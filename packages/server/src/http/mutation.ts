@@ -5,13 +5,15 @@ import { type DomainError, domainError } from '../shared/errors.js';
 import type { Result } from '../shared/result.js';
 import { authOf } from './auth.js';
 import {
-  claimKey,
   inUse,
+  type KeyRef,
+  keyId,
+  lockKeys,
   type Replay,
-  recordResponse,
+  recordResponses,
   replayOf,
   requestFingerprint,
-  storedResponse,
+  storedResponses,
 } from './idempotency-store.js';
 import { problem_content_type, problemBody, sendProblem } from './problem.js';
 
@@ -32,7 +34,7 @@ export const lock_not_available = '55P03';
 
 /**
  * Runs a POST's effect in one database transaction together with its idempotency record, then
- * answers. With an `Idempotency-Key`, the key is claimed first in that same transaction, so:
+ * answers. With an `Idempotency-Key`, the key is locked first in that same transaction, so:
  * a replay gets the stored status and body; another body under the same key gets 422; a request
  * racing the first one waits for it (bounded) and then replays, or gets 409 if it is still running.
  * A domain error rolls back the effect (to a savepoint) but is itself recorded, as Stripe does; a
@@ -51,8 +53,10 @@ export async function runMutation<T>(
   const client = await deps.pool.connect();
   try {
     await client.query('BEGIN');
-    if (key !== undefined) {
-      const replay = await claimOrReplay(client, request, key, deps.limits);
+    const ref = key === undefined ? undefined : { api_key_id: authOf(request).key_id, key };
+    const fingerprint = requestFingerprint(request.method, request.url, request.body);
+    if (ref !== undefined) {
+      const replay = await lockOrReplay(client, ref, fingerprint, deps.limits);
       if (replay !== undefined) {
         await client.query('ROLLBACK');
         return 'error' in replay
@@ -61,7 +65,7 @@ export async function runMutation<T>(
       }
     }
     const { status, body, replay } = await execute(client, request, success_status, work, options);
-    if (key !== undefined) await recordResponse(client, authOf(request).key_id, key, status, replay);
+    if (ref !== undefined) await recordResponses(client, [{ ...ref, fingerprint, status, body: replay }]);
     await client.query('COMMIT');
     return reply
       .code(status)
@@ -99,20 +103,18 @@ async function execute<T>(
   return { status: problem.status, body, replay: body };
 }
 
-async function claimOrReplay(
+/** Takes the key's lock (waiting, bounded, for a request holding it); a key already answered is replayed. */
+async function lockOrReplay(
   client: Client,
-  request: FastifyRequest,
-  key: string,
+  ref: KeyRef,
+  fingerprint: Buffer,
   limits: Limits,
 ): Promise<Replay | undefined> {
-  const api_key_id = authOf(request).key_id;
-  const fingerprint = requestFingerprint(request.method, request.url, request.body);
   await client.query(`SET LOCAL lock_timeout = ${Math.trunc(limits.idempotency_wait_ms_max)}`);
-  if (await claimKey(client, api_key_id, key, fingerprint)) {
-    await client.query('SET LOCAL lock_timeout = 0');
-    return undefined;
-  }
-  return replayOf(await storedResponse(client, api_key_id, key), fingerprint);
+  await lockKeys(client, [ref]);
+  await client.query('SET LOCAL lock_timeout = 0');
+  const stored = (await storedResponses(client, [ref])).get(keyId(ref));
+  return stored === undefined ? undefined : replayOf(stored, fingerprint);
 }
 
 export function sendStored(reply: FastifyReply, status: number, body: string): FastifyReply {

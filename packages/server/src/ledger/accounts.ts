@@ -17,6 +17,7 @@ export interface AccountRow {
   pending_debits: string;
   pending_credits: string;
   version: string;
+  postings_count: string;
   metadata: Record<string, string>;
   created_at: Date;
 }
@@ -33,6 +34,7 @@ export function accountState(row: AccountRow): AccountState {
     posted_credits: minorFromDb(row.posted_credits),
     pending_debits: minorFromDb(row.pending_debits),
     pending_credits: minorFromDb(row.pending_credits),
+    postings_count: BigInt(row.postings_count),
   };
 }
 

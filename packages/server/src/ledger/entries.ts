@@ -35,10 +35,13 @@ export interface AccountState {
   posted_credits: bigint;
   pending_debits: bigint;
   pending_credits: bigint;
+  /** Postings applied so far: the next posting's sequence number is this plus one. */
+  postings_count: bigint;
 }
 
 export interface ComputedPosting {
   readonly account_id: string;
+  readonly account_seq: bigint;
   readonly asset: string;
   readonly side: 'debit' | 'credit';
   readonly layer: 'posted' | 'pending';
@@ -127,8 +130,10 @@ function post(account: AccountState, side: 'debit' | 'credit', movement: Movemen
     account.pending_debits >= 0n && account.pending_credits >= 0n,
     `release beyond the pending amount on ${account.id}`,
   );
+  account.postings_count += 1n;
   return {
     account_id: account.id,
+    account_seq: account.postings_count,
     asset: account.asset,
     side,
     layer: movement.layer === 'posted' ? 'posted' : 'pending',

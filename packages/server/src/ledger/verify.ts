@@ -68,14 +68,16 @@ async function accountSums(db: Queryable): Promise<Violation[]> {
          coalesce(sum(amount) FILTER (WHERE layer = 'posted' AND side = 'debit'), 0) AS pd,
          coalesce(sum(amount) FILTER (WHERE layer = 'posted' AND side = 'credit'), 0) AS pc,
          coalesce(sum(CASE WHEN release THEN -amount ELSE amount END) FILTER (WHERE layer = 'pending' AND side = 'debit'), 0) AS hd,
-         coalesce(sum(CASE WHEN release THEN -amount ELSE amount END) FILTER (WHERE layer = 'pending' AND side = 'credit'), 0) AS hc
+         coalesce(sum(CASE WHEN release THEN -amount ELSE amount END) FILTER (WHERE layer = 'pending' AND side = 'credit'), 0) AS hc,
+         count(*) AS n,
+         max(account_seq) AS last_seq
        FROM postings GROUP BY account_id)
-     SELECT a.id, format('counters %s/%s/%s/%s, postings %s/%s/%s/%s (posted debits/credits, pending debits/credits)',
-       a.posted_debits, a.posted_credits, a.pending_debits, a.pending_credits,
-       coalesce(s.pd, 0), coalesce(s.pc, 0), coalesce(s.hd, 0), coalesce(s.hc, 0)) AS detail
+     SELECT a.id, format('counters %s/%s/%s/%s over %s postings; postings sum to %s/%s/%s/%s over %s numbered up to %s (posted debits/credits, pending debits/credits)',
+       a.posted_debits, a.posted_credits, a.pending_debits, a.pending_credits, a.postings_count,
+       coalesce(s.pd, 0), coalesce(s.pc, 0), coalesce(s.hd, 0), coalesce(s.hc, 0), coalesce(s.n, 0), coalesce(s.last_seq, 0)) AS detail
      FROM accounts a LEFT JOIN sums s ON s.account_id = a.id
-     WHERE (a.posted_debits, a.posted_credits, a.pending_debits, a.pending_credits)
-       IS DISTINCT FROM (coalesce(s.pd, 0), coalesce(s.pc, 0), coalesce(s.hd, 0), coalesce(s.hc, 0))`,
+     WHERE (a.posted_debits, a.posted_credits, a.pending_debits, a.pending_credits, a.postings_count, a.postings_count)
+       IS DISTINCT FROM (coalesce(s.pd, 0), coalesce(s.pc, 0), coalesce(s.hd, 0), coalesce(s.hc, 0), coalesce(s.n, 0), coalesce(s.last_seq, 0))`,
   );
   return result.rows.map((row) => ({
     check: 'balance_matches_postings',
@@ -102,7 +104,7 @@ async function lastPostings(db: Queryable): Promise<Violation[]> {
        p.posted_after, p.held_after, p.incoming_after,
        a.posted_credits - a.posted_debits, a.pending_debits, a.pending_credits) AS detail
      FROM accounts a
-     JOIN LATERAL (SELECT * FROM postings WHERE account_id = a.id ORDER BY id DESC LIMIT 1) p ON true
+     JOIN LATERAL (SELECT * FROM postings WHERE account_id = a.id ORDER BY account_seq DESC LIMIT 1) p ON true
      WHERE (p.posted_after, p.held_after, p.incoming_after)
        IS DISTINCT FROM (a.posted_credits - a.posted_debits, a.pending_debits, a.pending_credits)`,
   );

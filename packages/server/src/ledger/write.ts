@@ -52,7 +52,7 @@ async function persist(
 ): Promise<void> {
   await db.query(
     `INSERT INTO ledger_transactions (id, livemode, reason, reference_id, effective_at, created_at)
-     SELECT * , $5::timestamptz, $5::timestamptz FROM unnest($1::text[], $2::boolean[], $3::text[], $4::text[])`,
+     SELECT *, $5::timestamptz, $5::timestamptz FROM unnest($1::text[], $2::boolean[], $3::text[], $4::text[])`,
     [
       written.map((w) => w.id),
       written.map((w) => w.entry.livemode),
@@ -63,13 +63,15 @@ async function persist(
   );
   const postings = written.flatMap((w) => w.postings.map((posting) => ({ transaction_id: w.id, posting })));
   await db.query(
-    `INSERT INTO postings (id, transaction_id, account_id, asset, side, layer, release, amount, posted_after, held_after, incoming_after, created_at)
-     SELECT *, $12::timestamptz FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::boolean[],
-       $8::numeric[], $9::numeric[], $10::numeric[], $11::numeric[])`,
+    `INSERT INTO postings (id, transaction_id, account_id, account_seq, asset, side, layer, release, amount,
+       posted_after, held_after, incoming_after, created_at)
+     SELECT *, $13::timestamptz FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[],
+       $7::text[], $8::boolean[], $9::numeric[], $10::numeric[], $11::numeric[], $12::numeric[])`,
     [
       postings.map(() => newId('posting', now.getTime())),
       postings.map((p) => p.transaction_id),
       postings.map((p) => p.posting.account_id),
+      postings.map((p) => p.posting.account_seq.toString()),
       postings.map((p) => p.posting.asset),
       postings.map((p) => p.posting.side),
       postings.map((p) => p.posting.layer),
@@ -87,8 +89,9 @@ async function persist(
     return account;
   });
   const updated = await db.query(
-    `UPDATE accounts SET posted_debits = u.pd, posted_credits = u.pc, pending_debits = u.hd, pending_credits = u.hc, version = version + 1
-     FROM unnest($1::text[], $2::numeric[], $3::numeric[], $4::numeric[], $5::numeric[]) AS u (id, pd, pc, hd, hc)
+    `UPDATE accounts SET posted_debits = u.pd, posted_credits = u.pc, pending_debits = u.hd, pending_credits = u.hc,
+       postings_count = u.n, version = version + 1
+     FROM unnest($1::text[], $2::numeric[], $3::numeric[], $4::numeric[], $5::numeric[], $6::bigint[]) AS u (id, pd, pc, hd, hc, n)
      WHERE accounts.id = u.id`,
     [
       changed.map((a) => a.id),
@@ -96,6 +99,7 @@ async function persist(
       changed.map((a) => a.posted_credits.toString()),
       changed.map((a) => a.pending_debits.toString()),
       changed.map((a) => a.pending_credits.toString()),
+      changed.map((a) => a.postings_count.toString()),
     ],
   );
   assert(updated.rowCount === changed.length, 'every changed account was updated');

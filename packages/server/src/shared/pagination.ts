@@ -35,6 +35,11 @@ export interface PageSource<Row> {
   /** Ids of this listing start with it, so a cursor from another listing is refused. */
   readonly id_prefix: string;
   readonly columns?: string;
+  /**
+   * Order by another column than the id (newest = largest). `cursor_value` is SQL giving that
+   * column's value for the cursor id, written with `$cursor` where the id goes.
+   */
+  readonly order?: { readonly column: string; readonly cursor_value: string };
   readonly map?: (row: Row) => unknown;
 }
 
@@ -64,14 +69,17 @@ export async function fetchPage<Row, T>(
   const where = [...source.where];
   const params = [...source.params];
   const backwards = page.ending_before !== undefined;
+  const order_column = source.order?.column ?? 'id';
   if (cursor !== undefined) {
     params.push(cursor);
-    where.push(`id ${backwards ? '>' : '<'} $${params.length}`);
+    const cursor_value =
+      source.order?.cursor_value.replaceAll('$cursor', `$${params.length}`) ?? `$${params.length}`;
+    where.push(`${order_column} ${backwards ? '>' : '<'} ${cursor_value}`);
   }
   params.push(page.limit + 1);
   const sql = `SELECT ${source.columns ?? '*'} FROM ${source.table}
     ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
-    ORDER BY id ${backwards ? 'ASC' : 'DESC'} LIMIT $${params.length}`;
+    ORDER BY ${order_column} ${backwards ? 'ASC' : 'DESC'} LIMIT $${params.length}`;
   const result = await db.query(sql, params);
   const rows = result.rows.slice(0, page.limit) as Row[];
   if (backwards) rows.reverse();

@@ -1,7 +1,8 @@
 import type { Limits } from '../config.js';
 import type { Client, Pool } from '../db/pool.js';
 import {
-  claimKeys,
+  keyId,
+  lockKeys,
   type Replay,
   recordResponses,
   replayOf,
@@ -169,6 +170,7 @@ export class TransferGroupCommit {
               {
                 api_key_id: job.api_key_id,
                 key: job.idempotency_key,
+                fingerprint: job.fingerprint,
                 status: outcome.status,
                 body: outcome.body,
               },
@@ -182,45 +184,34 @@ export class TransferGroupCommit {
   }
 
   /**
-   * Claims every job's idempotency key with one statement. Returns, by job index, the replay for
-   * keys already used: by an earlier request, or by an earlier job of this very batch.
+   * Locks every job's idempotency key with one statement, then reads those already answered.
+   * Returns, by job index, the replay for keys already used: by an earlier request, or by an
+   * earlier job of this very batch.
    */
   private async claim(
     client: Client,
     jobs: readonly TransferJob[],
   ): Promise<Map<number, Replay | 'duplicate'>> {
     const first_by_key = new Map<string, number>();
-    const duplicates = new Map<number, number>();
+    const duplicates = new Set<number>();
     jobs.forEach((job, index) => {
       if (job.idempotency_key === undefined) return;
-      const id = `${job.api_key_id} ${job.idempotency_key}`;
-      const first = first_by_key.get(id);
-      if (first === undefined) first_by_key.set(id, index);
-      else duplicates.set(index, first);
+      const id = keyId({ api_key_id: job.api_key_id, key: job.idempotency_key });
+      if (first_by_key.has(id)) duplicates.add(index);
+      else first_by_key.set(id, index);
     });
-    const claims = [...first_by_key].map(([id, index]) => ({ id, index, job: jobs[index] as TransferJob }));
-    if (claims.length === 0) return new Map();
-    const claimed = await claimKeys(
-      client,
-      claims.map(({ job }) => ({
-        api_key_id: job.api_key_id,
-        key: job.idempotency_key ?? '',
-        fingerprint: job.fingerprint,
-      })),
-    );
-    const taken = claims.filter(({ id }) => !claimed.has(id));
-    const stored =
-      taken.length === 0
-        ? new Map()
-        : await storedResponses(
-            client,
-            taken.map(({ job }) => ({ api_key_id: job.api_key_id, key: job.idempotency_key ?? '' })),
-          );
+    const firsts = [...first_by_key].map(([id, index]) => ({ id, index, job: jobs[index] as TransferJob }));
+    const refs = firsts.map(({ job }) => ({ api_key_id: job.api_key_id, key: job.idempotency_key ?? '' }));
+    await lockKeys(client, refs);
+    const stored = await storedResponses(client, refs);
     const replays = new Map<number, Replay | 'duplicate'>();
-    for (const { id, index, job } of taken) replays.set(index, replayOf(stored.get(id), job.fingerprint));
+    for (const { id, index, job } of firsts) {
+      const response = stored.get(id);
+      if (response !== undefined) replays.set(index, replayOf(response, job.fingerprint));
+    }
     // A second job with a key claimed earlier in this batch waits for the first: it is answered in
     // a batch of its own after this one commits, which then finds the stored response.
-    for (const index of duplicates.keys()) replays.set(index, 'duplicate');
+    for (const index of duplicates) replays.set(index, 'duplicate');
     return replays;
   }
 }

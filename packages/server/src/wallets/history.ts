@@ -75,6 +75,7 @@ export async function walletPostings(
     {
       table: posting_source,
       where: ['account_id = $1'],
+      order: { column: 'account_seq', cursor_value: '(SELECT account_seq FROM postings WHERE id = $cursor)' },
       params: [id],
       id_prefix: 'pst',
       map: (row: PostingRow) => postingView(row, livemode, scale.value),
@@ -95,7 +96,7 @@ export async function balanceAt(
   const scale = await assetScale(db, livemode, wallet.asset, 'currency');
   if (!scale.ok) return scale;
   const result = await db.query<Pick<PostingRow, 'posted_after' | 'held_after' | 'incoming_after'>>(
-    'SELECT posted_after, held_after, incoming_after FROM postings WHERE account_id = $1 AND created_at <= $2 ORDER BY id DESC LIMIT 1',
+    'SELECT posted_after, held_after, incoming_after FROM postings WHERE account_id = $1 AND created_at <= $2 ORDER BY account_seq DESC LIMIT 1',
     [id, at],
   );
   const last = result.rows[0];
@@ -144,7 +145,7 @@ export async function statementCsv(
   const scale = await walletScale(db, livemode, id);
   if (!scale.ok) return scale;
   const result = await db.query<PostingRow>(
-    `SELECT * FROM ${posting_source} WHERE account_id = $1 AND created_at >= $2 AND created_at < $3 ORDER BY id LIMIT $4`,
+    `SELECT * FROM ${posting_source} WHERE account_id = $1 AND created_at >= $2 AND created_at < $3 ORDER BY account_seq LIMIT $4`,
     [id, range.from, range.to, rows_max + 1],
   );
   if (result.rows.length > rows_max) {
