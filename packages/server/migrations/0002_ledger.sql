@@ -52,8 +52,10 @@ CREATE INDEX ledger_transactions_reference ON ledger_transactions (reference_id)
 -- after this posting: posted (credits - debits), held (pending debits) and incoming (pending credits).
 CREATE TABLE postings (
   id              text PRIMARY KEY,
-  transaction_id  text NOT NULL REFERENCES ledger_transactions (id),
-  account_id      text NOT NULL REFERENCES accounts (id),
+  -- References are checked per statement by postings_check below rather than by row-level
+  -- foreign keys, whose one lookup per posting per reference dominated a batch's cost.
+  transaction_id  text NOT NULL,
+  account_id      text NOT NULL,
   account_seq     bigint NOT NULL CHECK (account_seq > 0),
   asset           text NOT NULL,
   side            text NOT NULL CHECK (side IN ('debit', 'credit')),
@@ -66,7 +68,6 @@ CREATE TABLE postings (
   created_at      timestamptz NOT NULL DEFAULT now()
 );
 CREATE UNIQUE INDEX postings_account_seq ON postings (account_id, account_seq);
-CREATE INDEX postings_transaction ON postings (transaction_id);
 
 CREATE FUNCTION postings_immutable() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -82,10 +83,20 @@ CREATE TRIGGER postings_no_truncate BEFORE TRUNCATE ON postings
 -- balance per entry, asset and layer (a release counts against its side), with at least two per
 -- entry. A statement-level trigger checks the whole statement with one query, instead of one
 -- deferred check per row; as postings can never change afterwards, every entry stays balanced.
-CREATE FUNCTION postings_balance() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION postings_check() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
   unbalanced record;
+  orphan record;
 BEGIN
+  SELECT i.id, i.transaction_id, i.account_id INTO orphan FROM inserted i
+  LEFT JOIN ledger_transactions t ON t.id = i.transaction_id
+  LEFT JOIN accounts a ON a.id = i.account_id
+  WHERE t.id IS NULL OR a.id IS NULL OR a.asset <> i.asset OR a.livemode <> t.livemode
+  LIMIT 1;
+  IF FOUND THEN
+    RAISE EXCEPTION 'posting % names a missing or mismatched entry % or account %', orphan.id,
+      orphan.transaction_id, orphan.account_id USING ERRCODE = 'foreign_key_violation';
+  END IF;
   SELECT transaction_id, asset, layer, count(*) AS postings INTO unbalanced FROM inserted
   GROUP BY transaction_id, asset, layer
   HAVING sum(CASE WHEN (side = 'debit') <> release THEN amount ELSE -amount END) <> 0
@@ -97,5 +108,15 @@ BEGIN
   END IF;
   RETURN NULL;
 END $$;
-CREATE TRIGGER postings_balance AFTER INSERT ON postings
-  REFERENCING NEW TABLE AS inserted FOR EACH STATEMENT EXECUTE FUNCTION postings_balance();
+CREATE TRIGGER postings_check AFTER INSERT ON postings
+  REFERENCING NEW TABLE AS inserted FOR EACH STATEMENT EXECUTE FUNCTION postings_check();
+
+-- Accounts and journal entries are never deleted: postings refer to them.
+CREATE FUNCTION ledger_rows_permanent() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE EXCEPTION '% rows are permanent', TG_TABLE_NAME USING ERRCODE = 'restrict_violation';
+END $$;
+CREATE TRIGGER accounts_permanent BEFORE DELETE OR TRUNCATE ON accounts
+  FOR EACH STATEMENT EXECUTE FUNCTION ledger_rows_permanent();
+CREATE TRIGGER ledger_transactions_permanent BEFORE DELETE OR TRUNCATE ON ledger_transactions
+  FOR EACH STATEMENT EXECUTE FUNCTION ledger_rows_permanent();

@@ -29,7 +29,6 @@ interface Snapshot {
 async function snapshot(wallets: readonly string[]): Promise<Snapshot> {
   const counts = await t.db.pool.query<Record<string, string>>(
     `SELECT (SELECT count(*) FROM transfers) AS transfers,
-            (SELECT count(*) FROM transfer_wallets) AS transfer_wallets,
             (SELECT count(*) FROM postings) AS postings,
             (SELECT count(*) FROM ledger_transactions) AS ledger_transactions,
             (SELECT count(*) FROM payments) AS payments,

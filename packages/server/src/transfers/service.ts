@@ -85,22 +85,6 @@ async function insertTransfers(db: Client, transfers: readonly PreparedTransfer[
       rows.map((r) => r.created_at),
     ],
   );
-  const links = rows.flatMap((r) =>
-    [
-      ...new Set([
-        r.source_wallet_id,
-        ...r.destinations.map((leg) => leg.wallet_id),
-        ...(r.fee_account_id === null ? [] : [r.fee_account_id]),
-      ]),
-    ].map((wallet_id) => ({
-      transfer_id: r.id,
-      wallet_id,
-    })),
-  );
-  await db.query(
-    'INSERT INTO transfer_wallets (transfer_id, wallet_id) SELECT * FROM unnest($1::text[], $2::text[])',
-    [links.map((link) => link.transfer_id), links.map((link) => link.wallet_id)],
-  );
 }
 
 async function lockTransfer(db: Client, livemode: boolean, id: string): Promise<TransferRow | undefined> {
@@ -266,8 +250,12 @@ export async function listTransfers(
     params.push(value);
     where.push(condition(params.length));
   };
-  if (filter.wallet_id !== undefined)
-    add((n) => `id IN (SELECT transfer_id FROM transfer_wallets WHERE wallet_id = $${n})`, filter.wallet_id);
+  if (filter.wallet_id !== undefined) {
+    // A transfer touches a wallet when it posted to it: as source, destination or fee wallet.
+    const touched =
+      'SELECT t.reference_id FROM postings p JOIN ledger_transactions t ON t.id = p.transaction_id';
+    add((n) => `id IN (${touched} WHERE p.account_id = $${n})`, filter.wallet_id);
+  }
   if (filter.status !== undefined) add((n) => `status = $${n}`, filter.status);
   if (filter.created_gte !== undefined) add((n) => `created_at >= $${n}`, filter.created_gte);
   if (filter.created_lt !== undefined) add((n) => `created_at < $${n}`, filter.created_lt);
