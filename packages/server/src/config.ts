@@ -99,7 +99,7 @@ function groupCommitFromEnv(env: Env): GroupCommitConfig {
     // Without batching, every request is its own transaction, limited only by the pool.
     flushes_in_flight_max: Math.max(
       1,
-      intFromEnv(env, 'PURSE_GROUP_COMMIT_FLUSHES_MAX', batch_size_max <= 1 ? pool_size : 4),
+      intFromEnv(env, 'PURSE_GROUP_COMMIT_FLUSHES_MAX', batch_size_max <= 1 ? pool_size : 2),
     ),
   };
 }
