@@ -3,13 +3,13 @@
  * the same run on the same database. See bench/README.md.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { startEmbedded } from '../packages/server/src/db/embedded.js';
-import { freePort } from '../packages/server/src/test-support/ports.js';
+import { scratchServer } from '../packages/server/src/db/scratch.js';
+import { freePort } from '../packages/server/src/shared/ports.js';
 import { type LoadResult, load } from './load.js';
 import { type Api, createFundedWallets } from './setup.js';
 
@@ -149,22 +149,8 @@ async function timed<T>(what: string, work: () => Promise<T>): Promise<T> {
 
 /** A fresh database: on DATABASE_URL's server when set, else on an embedded PostgreSQL. */
 async function openDatabase(): Promise<{ url: string; close(): Promise<void> }> {
-  let admin_url = process.env.DATABASE_URL;
-  let stop_embedded = async () => {};
-  if (admin_url === undefined || admin_url === '') {
-    const data_dir = await mkdtemp(path.join(os.tmpdir(), 'purse-bench-'));
-    const embedded = await startEmbedded({
-      data_dir,
-      port: await freePort(),
-      persistent: false,
-      log: () => undefined,
-    });
-    admin_url = embedded.url;
-    stop_embedded = async () => {
-      await embedded.stop();
-      await rm(data_dir, { recursive: true, force: true });
-    };
-  }
+  const server = await scratchServer('bench');
+  const admin_url = server.admin_url;
   const name = `purse_bench_${Date.now()}`;
   const admin = new pg.Client({ connectionString: admin_url });
   await admin.connect();
@@ -176,7 +162,7 @@ async function openDatabase(): Promise<{ url: string; close(): Promise<void> }> 
     async close() {
       await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       await admin.end();
-      await stop_embedded();
+      await server.stop();
     },
   };
 }

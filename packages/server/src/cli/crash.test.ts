@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../shared/ports.js';
 import { createTestApp, type TestApp } from '../test-support/app.js';
 import { balanceOf, fund, newWallet } from '../test-support/money.js';
-import { freePort } from '../test-support/ports.js';
 import { runPurse, waitForReady } from '../test-support/process.js';
 
 let t: TestApp;

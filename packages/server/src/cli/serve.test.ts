@@ -2,8 +2,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../shared/ports.js';
 import { createTestDatabase, type TestDatabase } from '../test-support/database.js';
-import { freePort } from '../test-support/ports.js';
 import { runPurse, waitForReady } from '../test-support/process.js';
 
 const bootstrap_key = `sk_test_${'b'.repeat(40)}`;

@@ -1,11 +1,7 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { startEmbedded } from '../db/embedded.js';
 import { migrate } from '../db/migrate.js';
 import { createPool } from '../db/pool.js';
-import { freePort } from './ports.js';
+import { scratchServer } from '../db/scratch.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -22,22 +18,8 @@ declare module 'vitest' {
  * copies (CREATE DATABASE ... TEMPLATE), so files are isolated and start in milliseconds.
  */
 export default async function setup(project: TestProject) {
-  let stop: () => Promise<void> = async () => {};
-  let admin_url = process.env.DATABASE_URL;
-  if (admin_url === undefined || admin_url === '') {
-    const data_dir = await mkdtemp(path.join(tmpdir(), 'purse-test-'));
-    const embedded = await startEmbedded({
-      data_dir,
-      port: await freePort(),
-      persistent: false,
-      log: () => undefined,
-    });
-    admin_url = embedded.url;
-    stop = async () => {
-      await embedded.stop();
-      await rm(data_dir, { recursive: true, force: true });
-    };
-  }
+  const server = await scratchServer('test');
+  const admin_url = server.admin_url;
   const template_database = `purse_template_${process.pid}`;
   const admin = createPool(admin_url, 2);
   await admin.query(`DROP DATABASE IF EXISTS ${template_database}`);
@@ -50,7 +32,7 @@ export default async function setup(project: TestProject) {
   return async () => {
     await admin.query(`DROP DATABASE IF EXISTS ${template_database}`);
     await admin.end();
-    await stop();
+    await server.stop();
   };
 }
 

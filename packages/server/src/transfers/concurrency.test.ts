@@ -2,9 +2,9 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../app.js';
 import { verifyLedger } from '../ledger/verify.js';
+import { freePort } from '../shared/ports.js';
 import { createTestApp, type TestApp } from '../test-support/app.js';
 import { balanceOf, fund, newWallet } from '../test-support/money.js';
-import { freePort } from '../test-support/ports.js';
 import { type PurseProcess, runPurse, waitForReady } from '../test-support/process.js';
 
 let t: TestApp;
