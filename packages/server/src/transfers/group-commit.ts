@@ -121,8 +121,8 @@ export class TransferGroupCommit {
   private async write(jobs: readonly TransferJob[]): Promise<JobOutcome[]> {
     const client = await this.deps.pool.connect();
     try {
-      await client.query('BEGIN');
-      await client.query(`SET LOCAL lock_timeout = ${Math.trunc(this.deps.limits.idempotency_wait_ms_max)}`);
+      // One round trip for both: a simple query may hold several statements.
+      await client.query(`BEGIN; SET LOCAL lock_timeout = ${Math.trunc(this.deps.limits.idempotency_wait_ms_max)}`);
       const outcomes = await this.apply(client, jobs);
       await client.query('COMMIT');
       return outcomes;
