@@ -122,7 +122,9 @@ export class TransferGroupCommit {
     const client = await this.deps.pool.connect();
     try {
       // One round trip for both: a simple query may hold several statements.
-      await client.query(`BEGIN; SET LOCAL lock_timeout = ${Math.trunc(this.deps.limits.idempotency_wait_ms_max)}`);
+      await client.query(
+        `BEGIN; SET LOCAL lock_timeout = ${Math.trunc(this.deps.limits.idempotency_wait_ms_max)}`,
+      );
       const outcomes = await this.apply(client, jobs);
       await client.query('COMMIT');
       return outcomes;
