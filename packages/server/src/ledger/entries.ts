@@ -81,7 +81,10 @@ export function applyEntry(
       availableOf(account) < availableOf(previous)
     ) {
       for (const [id, snapshot] of before) Object.assign(mustGet(accounts, id), snapshot);
-      return domainError('insufficient_funds', `Wallet ${account.id} has insufficient available funds.`);
+      return {
+        ...domainError('insufficient_funds', `Wallet ${account.id} has insufficient available funds.`),
+        subject: account.id,
+      };
     }
   }
   return postings;
@@ -109,8 +112,10 @@ function checkEntry(
     }
     if (movement.layer === 'release') continue;
     for (const account of [from, to]) {
-      if (account.status === 'frozen') return domainError('wallet_frozen', `Wallet ${account.id} is frozen.`);
-      if (account.status === 'closed') return domainError('wallet_closed', `Wallet ${account.id} is closed.`);
+      if (account.status === 'frozen')
+        return { ...domainError('wallet_frozen', `Wallet ${account.id} is frozen.`), subject: account.id };
+      if (account.status === 'closed')
+        return { ...domainError('wallet_closed', `Wallet ${account.id} is closed.`), subject: account.id };
     }
   }
   return undefined;

@@ -85,6 +85,8 @@ export interface DomainError {
   readonly code: ErrorCode;
   readonly detail: string;
   readonly param?: string;
+  /** The id of the object at fault, for a caller to name the request field it came from. Not sent. */
+  readonly subject?: string;
 }
 
 export function domainError(code: ErrorCode, detail: string, param?: string): DomainError {

@@ -156,7 +156,7 @@ describe('wallet status', () => {
       {
         status: 409,
         code: 'wallet_frozen',
-        param: undefined,
+        param: 'source_wallet_id',
       },
     );
     const c = await funded('10.00');
@@ -166,7 +166,7 @@ describe('wallet status', () => {
       {
         status: 409,
         code: 'wallet_frozen',
-        param: undefined,
+        param: 'destination_wallet_id',
       },
     );
     // A frozen wallet anywhere among split destinations refuses the whole transfer.
@@ -181,7 +181,7 @@ describe('wallet status', () => {
             { wallet_id: a, amount: '1.00' },
           ],
         }),
-      { status: 409, code: 'wallet_frozen', param: undefined },
+      { status: 409, code: 'wallet_frozen', param: 'destinations.1.wallet_id' },
     );
     // Fee wallet frozen.
     await expectRefused(
@@ -193,7 +193,7 @@ describe('wallet status', () => {
           amount: '2.00',
           fee: { amount: '0.10', wallet_id: a },
         }),
-      { status: 409, code: 'wallet_frozen', param: undefined },
+      { status: 409, code: 'wallet_frozen', param: 'fee.wallet_id' },
     );
   });
 
@@ -204,12 +204,12 @@ describe('wallet status', () => {
     await expectRefused(
       [a, closed],
       () => transfer(t, { source_wallet_id: a, destination_wallet_id: closed, amount: '1.00' }),
-      { status: 409, code: 'wallet_closed', param: undefined },
+      { status: 409, code: 'wallet_closed', param: 'destination_wallet_id' },
     );
     await expectRefused(
       [a, closed],
       () => transfer(t, { source_wallet_id: closed, destination_wallet_id: a, amount: '1.00' }),
-      { status: 409, code: 'wallet_closed', param: undefined },
+      { status: 409, code: 'wallet_closed', param: 'source_wallet_id' },
     );
     await expectRefused(
       [closed],

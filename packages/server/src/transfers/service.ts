@@ -26,34 +26,45 @@ export async function createTransfers(
   const wallets = await walletAssets(db, livemode, inputs);
   const prepared: Result<PreparedTransfer>[] = [];
   for (const input of inputs) prepared.push(await prepareTransfer(ctx, input, wallets));
-  const valid = prepared.flatMap((result) => (result.ok ? [result.value] : []));
+  const valid = prepared.flatMap((result, index) => (result.ok ? [{ transfer: result.value, index }] : []));
   const outcomes = await writeEntries(
     db,
-    valid.map((transfer) => transfer.entry),
+    valid.map(({ transfer }) => transfer.entry),
     now,
   );
+  const results: (Result<TransferView> | undefined)[] = prepared.map((result) =>
+    result.ok ? undefined : result,
+  );
   const written: PreparedTransfer[] = [];
-  const by_id = new Map<string, Result<TransferView>>();
-  valid.forEach((transfer, index) => {
-    const outcome = outcomes[index];
-    assert(outcome !== undefined, 'one outcome per entry');
+  valid.forEach(({ transfer, index }, position) => {
+    const outcome = outcomes[position];
+    const input = inputs[index];
+    assert(outcome !== undefined && input !== undefined, 'one outcome per entry');
     if (outcome.ok) written.push(transfer);
-    by_id.set(
-      transfer.row.id,
-      outcome.ok ? ok(transferView(transfer.row, transfer.scale)) : fail(withParam(outcome.error)),
-    );
+    results[index] = outcome.ok
+      ? ok(transferView(transfer.row, transfer.scale))
+      : fail(withParam(outcome.error, input));
   });
   await insertTransfers(db, written);
-  return prepared.map((result) =>
-    result.ok ? (by_id.get(result.value.row.id) ?? fail(domainError('internal_error', 'lost'))) : result,
-  );
+  return results.map((result) => {
+    assert(result !== undefined, 'every transfer has a result');
+    return result;
+  });
 }
 
-/** Ledger refusals of a transfer are about its source wallet unless they say otherwise. */
-function withParam(error: DomainError): DomainError {
-  return error.param !== undefined || error.code !== 'insufficient_funds'
-    ? error
-    : { ...error, param: 'source_wallet_id' };
+/** Names the request field that holds the wallet a ledger refusal is about. */
+function withParam(error: DomainError, input: TransferInput): DomainError {
+  if (error.param !== undefined || error.subject === undefined) return error;
+  const param = fieldOf(error.subject, input);
+  return param === undefined ? error : { ...error, param };
+}
+
+function fieldOf(wallet_id: string, input: TransferInput): string | undefined {
+  if (wallet_id === input.source_wallet_id) return 'source_wallet_id';
+  if (wallet_id === input.destination_wallet_id) return 'destination_wallet_id';
+  if (wallet_id === input.fee?.wallet_id) return 'fee.wallet_id';
+  const index = input.destinations?.findIndex((leg) => leg.wallet_id === wallet_id) ?? -1;
+  return index >= 0 ? `destinations.${index}.wallet_id` : undefined;
 }
 
 async function insertTransfers(db: Client, transfers: readonly PreparedTransfer[]): Promise<void> {
@@ -159,7 +170,7 @@ export async function captureTransfer(
     now,
   );
   assert(outcome !== undefined, 'one entry, one outcome');
-  if (!outcome.ok) return fail(withParam(outcome.error));
+  if (!outcome.ok) return fail(outcome.error);
   const destinations: StoredLeg[] = row.destinations.map((leg, index) => ({
     ...leg,
     amount_minor: (scaled[index + 1] ?? 0n).toString(),

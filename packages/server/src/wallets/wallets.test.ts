@@ -274,9 +274,9 @@ describe('freezing', () => {
     expect((await get(`/v1/wallets/${a}`)).json().status).toBe('frozen');
 
     const from = await transfer(t, { source_wallet_id: a, destination_wallet_id: b, amount: '1.00' });
-    expectProblem(from, 409, 'wallet_frozen', undefined);
+    expectProblem(from, 409, 'wallet_frozen', 'source_wallet_id');
     const to = await transfer(t, { source_wallet_id: c, destination_wallet_id: a, amount: '1.00' });
-    expectProblem(to, 409, 'wallet_frozen', undefined);
+    expectProblem(to, 409, 'wallet_frozen', 'destination_wallet_id');
     const payment = await post('/v1/payments', {
       wallet_id: a,
       amount: '1.00',
@@ -369,7 +369,7 @@ describe('closing', () => {
     expect((await get(`/v1/wallets/${a}`)).json().status).toBe('closed');
 
     const to = await transfer(t, { source_wallet_id: c, destination_wallet_id: a, amount: '1.00' });
-    expectProblem(to, 409, 'wallet_closed', undefined);
+    expectProblem(to, 409, 'wallet_closed', 'destination_wallet_id');
     expect(await balanceOf(t, c)).toEqual(usd('10.00'));
     expect(await balanceOf(t, a)).toEqual(zero_usd);
 
