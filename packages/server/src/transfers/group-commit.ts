@@ -8,11 +8,13 @@ import {
   replayOf,
   storedResponses,
 } from '../http/idempotency-store.js';
-import { problemBody } from '../http/problem.js';
 import { assert } from '../shared/assert.js';
 import type { Clock } from '../shared/clock.js';
+import type { Result } from '../shared/result.js';
+import { batchOutcome, type JobOutcome, problemOutcome, singleOutcome } from './outcomes.js';
 import type { TransferInput } from './prepare.js';
 import { createTransfers } from './service.js';
+import type { TransferView } from './view.js';
 
 /** One POST /v1/transfers waiting for its batch. */
 export interface TransferJob {
@@ -21,10 +23,10 @@ export interface TransferJob {
   readonly request_id: string;
   readonly idempotency_key: string | undefined;
   readonly fingerprint: Buffer;
-  readonly input: TransferInput;
+  readonly inputs: readonly TransferInput[];
+  /** Set for POST /v1/transfers/batch, which answers with a result per item. */
+  readonly batch?: { readonly atomic: boolean };
 }
-
-export type JobOutcome = { readonly status: number; readonly body: string; readonly replayed: boolean };
 
 export interface GroupCommitOptions {
   /** Transfers per database transaction; 1 turns group commit off. */
@@ -90,12 +92,29 @@ export class TransferGroupCommit {
 
   private flushNow(): void {
     if (this.queue.length === 0 || this.in_flight >= this.options.flushes_in_flight_max) return;
-    const batch = this.queue.splice(0, this.options.batch_size_max);
+    const batch = this.queue.splice(0, this.takeCount());
     this.in_flight += 1;
     void this.flush(batch).finally(() => {
       this.in_flight -= 1;
       this.schedule();
     });
+  }
+
+  /**
+   * How many queued jobs the next batch takes: up to `batch_size_max` transfers, at least one job.
+   * An atomic batch request always goes alone, so its refusal can roll back just its own effect.
+   */
+  private takeCount(): number {
+    let transfers = 0;
+    let count = 0;
+    for (const { job } of this.queue) {
+      const alone = job.batch?.atomic === true;
+      if (count > 0 && (alone || transfers + job.inputs.length > this.options.batch_size_max)) break;
+      transfers += job.inputs.length;
+      count += 1;
+      if (alone) break;
+    }
+    return count;
   }
 
   private async flush(batch: Pending[]): Promise<void> {
@@ -146,21 +165,25 @@ export class TransferGroupCommit {
       return [];
     });
     const now = this.deps.clock.now();
+    const atomic = to_run.length === 1 && to_run[0]?.job.batch?.atomic === true;
+    if (atomic) await client.query('SAVEPOINT atomic_batch');
     for (const livemode of [false, true]) {
       const group = to_run.filter((item) => item.job.livemode === livemode);
       if (group.length === 0) continue;
       const ctx = { db: client, pool: this.deps.pool, livemode, limits: this.deps.limits, now };
       const results = await createTransfers(
         ctx,
-        group.map((item) => item.job.input),
+        group.flatMap((item) => item.job.inputs),
       );
-      group.forEach((item, position) => {
-        const result = results[position];
-        assert(result !== undefined, 'one result per transfer');
-        outcomes[item.index] = result.ok
-          ? { status: 201, body: JSON.stringify(result.value), replayed: false }
-          : problemOutcome(problemBody(result.error, item.job.request_id));
-      });
+      let offset = 0;
+      for (const item of group) {
+        const mine = results.slice(offset, offset + item.job.inputs.length);
+        offset += item.job.inputs.length;
+        const outcome = outcomeOf(item.job, mine);
+        if ('rolled_back' in outcome && outcome.rolled_back)
+          await client.query('ROLLBACK TO SAVEPOINT atomic_batch');
+        outcomes[item.index] = outcome;
+      }
     }
     await recordResponses(
       client,
@@ -220,12 +243,15 @@ export class TransferGroupCommit {
 
 function replayOutcome(replay: Replay | 'duplicate', request_id: string): JobOutcome {
   if (replay === 'duplicate') throw new DuplicateInBatch();
-  if ('error' in replay) return problemOutcome(problemBody(replay.error, request_id));
+  if ('error' in replay) return problemOutcome(replay.error, request_id);
   return { status: replay.status, body: replay.body, replayed: true };
 }
 
-function problemOutcome(problem: ReturnType<typeof problemBody>): JobOutcome {
-  return { status: problem.status, body: JSON.stringify(problem), replayed: false };
+function outcomeOf(job: TransferJob, results: readonly Result<TransferView>[]): JobOutcome {
+  if (job.batch !== undefined) return batchOutcome(results, job.batch.atomic, job.request_id);
+  const [result] = results;
+  assert(result !== undefined && results.length === 1, 'a single transfer has one result');
+  return singleOutcome(result, job.request_id);
 }
 
 /** Thrown to make the batch fall back to one job per transaction, which serialises same-key jobs. */

@@ -1,11 +1,11 @@
-import { type Api, type RouteDeps, sendResult, writeContext } from '../http/api.js';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { type Api, type RouteDeps, sendResult } from '../http/api.js';
 import { authOf } from '../http/auth.js';
 import { requestFingerprint } from '../http/idempotency-store.js';
 import { idempotencyKey, json_content_type, runMutation } from '../http/mutation.js';
-import { problem_content_type, problemBody, sendProblem } from '../http/problem.js';
+import { problem_content_type, sendProblem } from '../http/problem.js';
 import { errorResponses, IdParams, ListOf } from '../http/schemas.js';
-import { catalogue } from '../shared/errors.js';
-import { fail, ok } from '../shared/result.js';
+import type { TransferInput } from './prepare.js';
 import {
   BatchBody,
   BatchResult,
@@ -14,7 +14,7 @@ import {
   Transfer,
   TransferListQuery,
 } from './schemas.js';
-import { captureTransfer, createTransfers, getTransfer, listTransfers, voidTransfer } from './service.js';
+import { captureTransfer, getTransfer, listTransfers, voidTransfer } from './service.js';
 
 export function transferRoutes(app: Api, deps: RouteDeps): void {
   const mutation = { pool: deps.pool, limits: deps.config.limits };
@@ -33,24 +33,7 @@ export function transferRoutes(app: Api, deps: RouteDeps): void {
         response: { 201: Transfer, ...errorResponses },
       },
     },
-    async (request, reply) => {
-      const key = idempotencyKey(request, deps.config.limits);
-      if (typeof key === 'object') return sendProblem(request, reply, key);
-      const { key_id, livemode } = authOf(request);
-      const outcome = await deps.transfer_commit.submit({
-        api_key_id: key_id,
-        livemode,
-        request_id: request.id,
-        idempotency_key: key,
-        fingerprint: requestFingerprint(request.method, request.url, request.body),
-        input: request.body,
-      });
-      if (outcome.replayed) reply.header('Idempotent-Replayed', 'true');
-      return reply
-        .code(outcome.status)
-        .type(outcome.status < 400 ? json_content_type : problem_content_type)
-        .send(outcome.body);
-    },
+    (request, reply) => submit(deps, request, reply, [request.body]),
   );
 
   app.post(
@@ -61,43 +44,13 @@ export function transferRoutes(app: Api, deps: RouteDeps): void {
         tags,
         summary: 'Create up to 1,000 transfers',
         description:
-          'One ledger write for all. atomic: true commits all or none; otherwise each item has its own result.',
+          'Applied in order through the same group-commit engine and ledger write as single transfers. atomic: true commits all or none; otherwise each item has its own result.',
         body: BatchBody,
         response: { 200: BatchResult, ...errorResponses },
       },
     },
     (request, reply) =>
-      runMutation(mutation, request, reply, 200, async (db) => {
-        const results = await createTransfers(writeContext(deps, request, db), request.body.transfers);
-        const atomic = request.body.atomic === true;
-        const first_failure = results.findIndex((result) => !result.ok);
-        const failed = results[first_failure];
-        if (atomic && failed !== undefined && !failed.ok) {
-          const param = `transfers.${first_failure}${failed.error.param === undefined ? '' : `.${failed.error.param}`}`;
-          return fail({
-            ...failed.error,
-            detail: `Item ${first_failure}: ${failed.error.detail} Nothing was created.`,
-            param,
-          });
-        }
-        const items = results.map((result, index) =>
-          result.ok
-            ? { index, status: 201, transfer: result.value }
-            : {
-                index,
-                status: catalogue[result.error.code].status,
-                error: problemBody(result.error, request.id),
-              },
-        );
-        const succeeded = items.filter((item) => item.status === 201).length;
-        return ok({
-          object: 'transfer_batch' as const,
-          atomic,
-          succeeded,
-          failed: items.length - succeeded,
-          results: items,
-        });
-      }),
+      submit(deps, request, reply, request.body.transfers, { atomic: request.body.atomic === true }),
   );
 
   app.get(
@@ -175,4 +128,31 @@ export function transferRoutes(app: Api, deps: RouteDeps): void {
         voidTransfer(db, authOf(request).livemode, request.params.id, deps.clock.now()),
       ),
   );
+}
+
+/** Hands transfers to the group-commit engine and answers with what it recorded. */
+async function submit(
+  deps: RouteDeps,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  inputs: readonly TransferInput[],
+  batch?: { atomic: boolean },
+): Promise<FastifyReply> {
+  const key = idempotencyKey(request, deps.config.limits);
+  if (typeof key === 'object') return sendProblem(request, reply, key);
+  const { key_id, livemode } = authOf(request);
+  const outcome = await deps.transfer_commit.submit({
+    api_key_id: key_id,
+    livemode,
+    request_id: request.id,
+    idempotency_key: key,
+    fingerprint: requestFingerprint(request.method, request.url, request.body),
+    inputs,
+    ...(batch === undefined ? {} : { batch }),
+  });
+  if (outcome.replayed) reply.header('Idempotent-Replayed', 'true');
+  return reply
+    .code(outcome.status)
+    .type(outcome.status < 400 ? json_content_type : problem_content_type)
+    .send(outcome.body);
 }
