@@ -81,4 +81,37 @@ describe.each([
       1,
     );
   });
+
+  it('undoes a refused atomic batch alone, while transfers flushed around it commit', async () => {
+    const [rich, poor, payee] = [await newWallet(t), await newWallet(t), await newWallet(t)];
+    await fund(t, rich, '100.00');
+    await fund(t, poor, '1.00');
+    const atomic = t.request({
+      method: 'POST',
+      url: '/v1/transfers/batch',
+      payload: {
+        atomic: true,
+        transfers: [
+          { source_wallet_id: rich, destination_wallet_id: payee, amount: '1.00', currency: 'USD' },
+          { source_wallet_id: poor, destination_wallet_id: payee, amount: '5.00', currency: 'USD' },
+        ],
+      },
+    });
+    const singles = Array.from({ length: 10 }, (_, i) =>
+      transfer(
+        t,
+        { source_wallet_id: rich, destination_wallet_id: payee, amount: '2.00' },
+        `around-atomic-${i}`,
+      ),
+    );
+    const [refused, ...created] = await Promise.all([atomic, ...singles]);
+    expect(refused?.statusCode).toBe(402);
+    expect(refused?.json()).toMatchObject({
+      code: 'insufficient_funds',
+      param: 'transfers.1.source_wallet_id',
+    });
+    for (const response of created) expect(response.statusCode, response.body).toBe(201);
+    expect(await balanceOf(t, payee)).toMatchObject({ available: '20.00' });
+    expect(await balanceOf(t, rich)).toMatchObject({ available: '80.00' });
+  });
 });
