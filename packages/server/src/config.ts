@@ -66,16 +66,17 @@ export const defaultLimits: Limits = {
 type Env = Readonly<Record<string, string | undefined>>;
 
 export function loadConfig(env: Env = process.env): Config {
+  const db_pool_size_max = intFromEnv(env, 'PURSE_DB_POOL_SIZE_MAX', 20);
   return {
     port: intFromEnv(env, 'PORT', 8080),
     host: env.HOST ?? '0.0.0.0',
     database_url: nonEmpty(env.DATABASE_URL),
     data_dir: path.resolve(env.PURSE_DATA_DIR ?? '.purse'),
     embedded_pg_port: intFromEnv(env, 'PURSE_EMBEDDED_PG_PORT', 54329),
-    db_pool_size_max: intFromEnv(env, 'PURSE_DB_POOL_SIZE_MAX', 20),
+    db_pool_size_max,
     log_level: env.LOG_LEVEL ?? 'info',
     bootstrap_key: nonEmpty(env.PURSE_BOOTSTRAP_KEY),
-    group_commit: groupCommitFromEnv(env),
+    group_commit: groupCommitFromEnv(env, db_pool_size_max),
     limits: {
       ...defaultLimits,
       body_bytes_max: intFromEnv(env, 'PURSE_BODY_BYTES_MAX', defaultLimits.body_bytes_max),
@@ -90,9 +91,8 @@ export function loadConfig(env: Env = process.env): Config {
   };
 }
 
-function groupCommitFromEnv(env: Env): GroupCommitConfig {
+function groupCommitFromEnv(env: Env, pool_size: number): GroupCommitConfig {
   const batch_size_max = intFromEnv(env, 'PURSE_GROUP_COMMIT_SIZE_MAX', 100);
-  const pool_size = intFromEnv(env, 'PURSE_DB_POOL_SIZE_MAX', 20);
   return {
     batch_size_max: Math.max(1, batch_size_max),
     batch_wait_ms: intFromEnv(env, 'PURSE_GROUP_COMMIT_WAIT_MS', 0),

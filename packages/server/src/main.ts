@@ -2,9 +2,10 @@
 import { parseCommand } from './cli/args.js';
 import { keys_usage, keysCommand, UsageError } from './cli/keys.js';
 import { serve } from './cli/serve.js';
-import { loadConfig } from './config.js';
+import { type Config, loadConfig } from './config.js';
 import { openDatabase } from './db/connect.js';
 import { migrate } from './db/migrate.js';
+import type { Pool } from './db/pool.js';
 import { verifyLedger } from './ledger/verify.js';
 
 const usage = `usage: purse <command>
@@ -53,7 +54,7 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-async function verifyCommand(config: ReturnType<typeof loadConfig>): Promise<number> {
+async function verifyCommand(config: Config): Promise<number> {
   const db = await openDatabase(config, () => undefined);
   try {
     await migrate(db.pool);
@@ -68,10 +69,7 @@ async function verifyCommand(config: ReturnType<typeof loadConfig>): Promise<num
   }
 }
 
-async function withDatabase(
-  config: ReturnType<typeof loadConfig>,
-  work: (pool: Awaited<ReturnType<typeof openDatabase>>['pool']) => Promise<string>,
-): Promise<number> {
+async function withDatabase(config: Config, work: (pool: Pool) => Promise<string>): Promise<number> {
   const db = await openDatabase(config, () => undefined);
   try {
     return print(await work(db.pool), 0);

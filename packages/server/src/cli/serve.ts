@@ -3,7 +3,7 @@ import { ensureBootstrapKey } from '../auth/keys-service.js';
 import type { Config } from '../config.js';
 import { openDatabase } from '../db/connect.js';
 import { migrate } from '../db/migrate.js';
-import { inTransaction } from '../db/pool.js';
+import { inTransaction, type Pool } from '../db/pool.js';
 import { systemClock } from '../shared/clock.js';
 import { startWorker } from '../worker/scheduler.js';
 import { backgroundTasks } from '../worker/tasks.js';
@@ -44,11 +44,7 @@ export async function serve(config: Config, options: { with_api: boolean }): Pro
   await app.listen({ port: config.port, host: config.host });
 }
 
-async function announceBootstrapKey(
-  config: Config,
-  pool: Parameters<typeof migrate>[0],
-  log: Logger,
-): Promise<void> {
+async function announceBootstrapKey(config: Config, pool: Pool, log: Logger): Promise<void> {
   const secret = await inTransaction(pool, async (client) => {
     // Two processes starting on an empty database must not both mint an admin key.
     await client.query('SELECT pg_advisory_xact_lock($1)', [bootstrap_lock_id]);

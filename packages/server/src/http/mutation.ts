@@ -30,7 +30,7 @@ export interface MutationOptions<T> {
 }
 
 export const json_content_type = 'application/json; charset=utf-8';
-export const lock_not_available = '55P03';
+const lock_not_available = '55P03';
 
 /**
  * Runs a POST's effect in one database transaction together with its idempotency record, then
@@ -53,10 +53,17 @@ export async function runMutation<T>(
   const client = await deps.pool.connect();
   try {
     await client.query('BEGIN');
-    const ref = key === undefined ? undefined : { api_key_id: authOf(request).key_id, key };
-    const fingerprint = requestFingerprint(request.method, request.url, request.body);
+    // The fingerprint is only needed, and only computed, when there is a key to guard.
+    const ref =
+      key === undefined
+        ? undefined
+        : {
+            api_key_id: authOf(request).key_id,
+            key,
+            fingerprint: requestFingerprint(request.method, request.url, request.body),
+          };
     if (ref !== undefined) {
-      const replay = await lockOrReplay(client, ref, fingerprint, deps.limits);
+      const replay = await lockOrReplay(client, ref, deps.limits);
       if (replay !== undefined) {
         await client.query('ROLLBACK');
         return 'error' in replay
@@ -65,7 +72,7 @@ export async function runMutation<T>(
       }
     }
     const { status, body, replay } = await execute(client, request, success_status, work, options);
-    if (ref !== undefined) await recordResponses(client, [{ ...ref, fingerprint, status, body: replay }]);
+    if (ref !== undefined) await recordResponses(client, [{ ...ref, status, body: replay }]);
     await client.query('COMMIT');
     return reply
       .code(status)
@@ -106,18 +113,17 @@ async function execute<T>(
 /** Takes the key's lock (waiting, bounded, for a request holding it); a key already answered is replayed. */
 async function lockOrReplay(
   client: Client,
-  ref: KeyRef,
-  fingerprint: Buffer,
+  ref: KeyRef & { fingerprint: Buffer },
   limits: Limits,
 ): Promise<Replay | undefined> {
   await client.query(`SET LOCAL lock_timeout = ${Math.trunc(limits.idempotency_wait_ms_max)}`);
   await lockKeys(client, [ref]);
   await client.query('SET LOCAL lock_timeout = 0');
   const stored = (await storedResponses(client, [ref])).get(keyId(ref));
-  return stored === undefined ? undefined : replayOf(stored, fingerprint);
+  return stored === undefined ? undefined : replayOf(stored, ref.fingerprint);
 }
 
-export function sendStored(reply: FastifyReply, status: number, body: string): FastifyReply {
+function sendStored(reply: FastifyReply, status: number, body: string): FastifyReply {
   return reply
     .code(status)
     .header('Idempotent-Replayed', 'true')

@@ -24,14 +24,3 @@ const nextUlid = monotonicFactory();
 export function newId(kind: IdKind, now_ms: number = Date.now()): string {
   return `${idPrefixes[kind]}_${nextUlid(now_ms).toLowerCase()}`;
 }
-
-const idPatterns = Object.fromEntries(
-  Object.entries(idPrefixes).map(([kind, prefix]) => [
-    kind,
-    new RegExp(`^${prefix}_[0-9a-hjkmnp-tv-z]{26}$`),
-  ]),
-) as Record<IdKind, RegExp>;
-
-export function isIdOf(kind: IdKind, value: string): boolean {
-  return idPatterns[kind].test(value);
-}

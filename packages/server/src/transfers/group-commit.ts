@@ -1,4 +1,4 @@
-import type { Limits } from '../config.js';
+import type { GroupCommitConfig, Limits } from '../config.js';
 import type { Client, Pool } from '../db/pool.js';
 import {
   keyId,
@@ -21,20 +21,11 @@ export interface TransferJob {
   readonly api_key_id: string;
   readonly livemode: boolean;
   readonly request_id: string;
-  readonly idempotency_key: string | undefined;
-  readonly fingerprint: Buffer;
+  /** With an Idempotency-Key: the key and the request's fingerprint. */
+  readonly idempotency?: { readonly key: string; readonly fingerprint: Buffer };
   readonly inputs: readonly TransferInput[];
   /** Set for POST /v1/transfers/batch, which answers with a result per item. */
   readonly batch?: { readonly atomic: boolean };
-}
-
-export interface GroupCommitOptions {
-  /** Transfers per database transaction; 1 turns group commit off. */
-  readonly batch_size_max: number;
-  /** How long a batch may wait for company while another is being written; 0: never wait. */
-  readonly batch_wait_ms: number;
-  /** Batches written at once, on separate connections. */
-  readonly flushes_in_flight_max: number;
 }
 
 interface Pending {
@@ -61,7 +52,7 @@ export class TransferGroupCommit {
 
   constructor(
     private readonly deps: { pool: Pool; limits: Limits; clock: Clock },
-    private readonly options: GroupCommitOptions,
+    private readonly options: GroupCommitConfig,
   ) {
     assert(
       options.batch_size_max >= 1 && options.flushes_in_flight_max >= 1,
@@ -189,13 +180,12 @@ export class TransferGroupCommit {
       client,
       to_run.flatMap(({ job, index }) => {
         const outcome = outcomes[index];
-        return job.idempotency_key === undefined || outcome === undefined
+        return job.idempotency === undefined || outcome === undefined
           ? []
           : [
               {
                 api_key_id: job.api_key_id,
-                key: job.idempotency_key,
-                fingerprint: job.fingerprint,
+                ...job.idempotency,
                 status: outcome.status,
                 body: outcome.body,
               },
@@ -220,19 +210,21 @@ export class TransferGroupCommit {
     const first_by_key = new Map<string, number>();
     const duplicates = new Set<number>();
     jobs.forEach((job, index) => {
-      if (job.idempotency_key === undefined) return;
-      const id = keyId({ api_key_id: job.api_key_id, key: job.idempotency_key });
+      if (job.idempotency === undefined) return;
+      const id = keyId({ api_key_id: job.api_key_id, key: job.idempotency.key });
       if (first_by_key.has(id)) duplicates.add(index);
       else first_by_key.set(id, index);
     });
     const firsts = [...first_by_key].map(([id, index]) => ({ id, index, job: jobs[index] as TransferJob }));
-    const refs = firsts.map(({ job }) => ({ api_key_id: job.api_key_id, key: job.idempotency_key ?? '' }));
+    const refs = firsts.map(({ job }) => ({ api_key_id: job.api_key_id, key: job.idempotency?.key ?? '' }));
     await lockKeys(client, refs);
     const stored = await storedResponses(client, refs);
     const replays = new Map<number, Replay | 'duplicate'>();
     for (const { id, index, job } of firsts) {
       const response = stored.get(id);
-      if (response !== undefined) replays.set(index, replayOf(response, job.fingerprint));
+      if (response !== undefined && job.idempotency !== undefined) {
+        replays.set(index, replayOf(response, job.idempotency.fingerprint));
+      }
     }
     // A second job with a key claimed earlier in this batch waits for the first: it is answered in
     // a batch of its own after this one commits, which then finds the stored response.

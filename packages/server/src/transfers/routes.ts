@@ -145,8 +145,9 @@ async function submit(
     api_key_id: key_id,
     livemode,
     request_id: request.id,
-    idempotency_key: key,
-    fingerprint: requestFingerprint(request.method, request.url, request.body),
+    ...(key === undefined
+      ? {}
+      : { idempotency: { key, fingerprint: requestFingerprint(request.method, request.url, request.body) } }),
     inputs,
     ...(batch === undefined ? {} : { batch }),
   });
