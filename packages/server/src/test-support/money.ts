@@ -1,3 +1,4 @@
+import type { LightMyRequestResponse } from 'fastify';
 import { expect } from 'vitest';
 import type { TestApp } from './app.js';
 
@@ -44,4 +45,30 @@ export function transfer(t: TestApp, payload: Record<string, unknown>, idempoten
     payload: { currency: 'USD', ...payload },
     ...(idempotency_key === undefined ? {} : { headers: { 'idempotency-key': idempotency_key } }),
   });
+}
+
+/** A wallet balance as the API shows it, in USD. */
+export function usd(available: string, held = '0.00', pending = '0.00', total = available) {
+  return { available, held, pending, total };
+}
+
+/** A new wallet funded with `amount` through the sandbox card rail. */
+export async function funded(t: TestApp, amount: string, currency = 'USD'): Promise<string> {
+  const wallet = await newWallet(t, currency);
+  await fund(t, wallet, amount, currency);
+  return wallet;
+}
+
+/** The response is an RFC 9457 problem with exactly this status, code and param. */
+export function expectProblem(
+  response: LightMyRequestResponse,
+  status: number,
+  code: string,
+  param?: string,
+): void {
+  expect(response.statusCode, response.body).toBe(status);
+  expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+  const body = response.json();
+  expect(body).toMatchObject({ status, code, type: `urn:purse:problem:${code}` });
+  expect(body.param).toBe(param);
 }

@@ -1,8 +1,7 @@
-import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyLedger } from '../ledger/verify.js';
 import { createTestApp, type TestApp } from '../test-support/app.js';
-import { balanceOf, fund, newWallet, transfer } from '../test-support/money.js';
+import { balanceOf, expectProblem, fund, funded, newWallet, transfer, usd } from '../test-support/money.js';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -14,10 +13,6 @@ afterAll(async () => {
 });
 
 const unknown_wallet = 'wal_01jd0w3n3w8m5t5vq6fz1y2k3h';
-
-function usd(available: string, held = '0.00', pending = '0.00', total = available) {
-  return { available, held, pending, total };
-}
 
 function batch(payload: Record<string, unknown>, idempotency_key?: string) {
   return t.request({
@@ -43,28 +38,14 @@ async function counts(): Promise<Record<string, string>> {
   return row;
 }
 
-async function funded(amount: string): Promise<string> {
-  const wallet = await newWallet(t);
-  await fund(t, wallet, amount);
-  return wallet;
-}
-
 function getTransfer(id: string) {
   return t.request({ method: 'GET', url: `/v1/transfers/${id}` });
 }
 
-function expectProblem(response: LightMyRequestResponse, status: number, code: string, param?: string) {
-  expect(response.statusCode, response.body).toBe(status);
-  expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
-  const body = response.json();
-  expect(body).toMatchObject({ status, code, type: `urn:purse:problem:${code}` });
-  expect(body.param).toBe(param);
-}
-
 describe('non-atomic batches', () => {
   it('gives a result per item, creates exactly the good ones, and the balances reflect exactly them', async () => {
-    const a = await funded('100.00');
-    const poor = await funded('1.00');
+    const a = await funded(t, '100.00');
+    const poor = await funded(t, '1.00');
     const b = await newWallet(t);
     const c = await newWallet(t);
     const before = await counts();
@@ -141,7 +122,7 @@ describe('non-atomic batches', () => {
   });
 
   it('applies items in order against running balances', async () => {
-    const a = await funded('10.00');
+    const a = await funded(t, '10.00');
     const b = await newWallet(t);
     const response = await batch({
       transfers: [item(a, b, '4.00'), item(a, b, '4.00'), item(a, b, '4.00')],
@@ -156,7 +137,7 @@ describe('non-atomic batches', () => {
   });
 
   it('lets a later item spend what an earlier item brought in', async () => {
-    const a = await funded('10.00');
+    const a = await funded(t, '10.00');
     const b = await newWallet(t);
     const c = await newWallet(t);
     const response = await batch({
@@ -170,7 +151,7 @@ describe('non-atomic batches', () => {
   });
 
   it('holds in a batch reserve funds for the items after them', async () => {
-    const a = await funded('10.00');
+    const a = await funded(t, '10.00');
     const b = await newWallet(t);
     const response = await batch({
       transfers: [item(a, b, '7.00', { hold: true }), item(a, b, '3.01'), item(a, b, '3.00')],
@@ -186,7 +167,7 @@ describe('non-atomic batches', () => {
 
 describe('atomic batches', () => {
   it('refuses the whole batch when one item fails, naming transfers.<index>, and creates nothing', async () => {
-    const a = await funded('10.00');
+    const a = await funded(t, '10.00');
     const b = await newWallet(t);
     const before = await counts();
     const response = await batch({
@@ -237,7 +218,7 @@ describe('atomic batches', () => {
   });
 
   it('creates every item when all succeed', async () => {
-    const a = await funded('10.00');
+    const a = await funded(t, '10.00');
     const b = await newWallet(t);
     const c = await newWallet(t);
     const before = await counts();
@@ -261,7 +242,7 @@ describe('atomic batches', () => {
 
 describe('batch limits and idempotency', () => {
   it('refuses 1001 items and an empty batch', async () => {
-    const a = await funded('10.00');
+    const a = await funded(t, '10.00');
     const b = await newWallet(t);
     const before = await counts();
     const many = Array.from({ length: 1001 }, () => item(a, b, '0.01'));
@@ -272,7 +253,7 @@ describe('batch limits and idempotency', () => {
   });
 
   it('accepts 1000 items', async () => {
-    const a = await funded('10.00');
+    const a = await funded(t, '10.00');
     const b = await newWallet(t);
     const response = await batch({ transfers: Array.from({ length: 1000 }, () => item(a, b, '0.01')) });
     expect(response.statusCode, response.body.slice(0, 500)).toBe(200);
@@ -282,7 +263,7 @@ describe('batch limits and idempotency', () => {
   });
 
   it('replays a batch with the same Idempotency-Key', async () => {
-    const a = await funded('10.00');
+    const a = await funded(t, '10.00');
     const b = await newWallet(t);
     const payload = { transfers: [item(a, b, '3.00'), item(a, unknown_wallet, '1.00'), item(a, b, '2.00')] };
     const first = await batch(payload, 'batch-replay-1');
@@ -303,7 +284,7 @@ describe('batch limits and idempotency', () => {
   });
 
   it('replays a refused atomic batch as the same problem', async () => {
-    const a = await funded('1.00');
+    const a = await funded(t, '1.00');
     const b = await newWallet(t);
     const payload = { atomic: true, transfers: [item(a, b, '1.00'), item(a, b, '1.00')] };
     const first = await batch(payload, 'batch-replay-2');
@@ -324,8 +305,8 @@ describe('listing transfers', () => {
   const times: Date[] = [];
 
   beforeAll(async () => {
-    a = await funded('100.00');
-    b = await funded('100.00');
+    a = await funded(t, '100.00');
+    b = await funded(t, '100.00');
     c = await newWallet(t);
     const make = async (payload: Record<string, unknown>) => {
       t.clock.advance(60_000);

@@ -2,7 +2,7 @@ import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyLedger } from '../ledger/verify.js';
 import { createTestApp, type TestApp } from '../test-support/app.js';
-import { balanceOf, fund, newWallet, transfer } from '../test-support/money.js';
+import { balanceOf, funded, newWallet, transfer } from '../test-support/money.js';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -80,15 +80,46 @@ function post(url: string, payload?: Record<string, unknown>, key?: string) {
   });
 }
 
-async function funded(amount: string, currency = 'USD'): Promise<string> {
-  const wallet = await newWallet(t, currency);
-  await fund(t, wallet, amount, currency);
-  return wallet;
+/**
+ * One transfer per field that names a wallet, each with `bad` in that field (and `source` and
+ * `other` elsewhere), and the param a refusal about `bad` must name.
+ */
+function inEachWalletField(source: string, other: string, bad: string) {
+  return [
+    {
+      param: 'source_wallet_id',
+      payload: { source_wallet_id: bad, destination_wallet_id: other, amount: '1.00' },
+    },
+    {
+      param: 'destination_wallet_id',
+      payload: { source_wallet_id: source, destination_wallet_id: bad, amount: '1.00' },
+    },
+    {
+      param: 'destinations.1.wallet_id',
+      payload: {
+        source_wallet_id: source,
+        amount: '2.00',
+        destinations: [
+          { wallet_id: other, amount: '1.00' },
+          { wallet_id: bad, amount: '1.00' },
+        ],
+      },
+    },
+    {
+      param: 'fee.wallet_id',
+      payload: {
+        source_wallet_id: source,
+        destination_wallet_id: other,
+        amount: '2.00',
+        fee: { amount: '0.10', wallet_id: bad },
+      },
+    },
+  ];
 }
 
 describe('insufficient_funds', () => {
   it('is 402 naming source_wallet_id', async () => {
-    const a = await funded('10.00');
+    const a = await funded(t, '10.00');
     const b = await newWallet(t);
     await expectRefused(
       [a, b],
@@ -118,7 +149,7 @@ describe('insufficient_funds', () => {
   });
 
   it('counts held funds as unavailable', async () => {
-    const a = await funded('10.00');
+    const a = await funded(t, '10.00');
     const b = await newWallet(t);
     const hold = await transfer(t, {
       source_wallet_id: a,
@@ -146,61 +177,23 @@ describe('insufficient_funds', () => {
 });
 
 describe('wallet status', () => {
-  it('wallet_frozen (409) for a frozen source or destination', async () => {
-    const a = await funded('10.00');
-    const b = await newWallet(t);
+  it('wallet_frozen (409) for a frozen wallet in any field, naming it', async () => {
+    const a = await funded(t, '10.00');
+    const [b, c] = [await newWallet(t), await funded(t, '10.00')];
     expect((await post(`/v1/wallets/${a}/freeze`)).statusCode).toBe(200);
-    await expectRefused(
-      [a, b],
-      () => transfer(t, { source_wallet_id: a, destination_wallet_id: b, amount: '1.00' }),
-      {
+    for (const { param, payload } of inEachWalletField(c, b, a)) {
+      await expectRefused([a, b, c], () => transfer(t, payload), {
         status: 409,
         code: 'wallet_frozen',
-        param: 'source_wallet_id',
-      },
-    );
-    const c = await funded('10.00');
-    await expectRefused(
-      [a, c],
-      () => transfer(t, { source_wallet_id: c, destination_wallet_id: a, amount: '1.00' }),
-      {
-        status: 409,
-        code: 'wallet_frozen',
-        param: 'destination_wallet_id',
-      },
-    );
-    // A frozen wallet anywhere among split destinations refuses the whole transfer.
-    await expectRefused(
-      [a, b, c],
-      () =>
-        transfer(t, {
-          source_wallet_id: c,
-          amount: '2.00',
-          destinations: [
-            { wallet_id: b, amount: '1.00' },
-            { wallet_id: a, amount: '1.00' },
-          ],
-        }),
-      { status: 409, code: 'wallet_frozen', param: 'destinations.1.wallet_id' },
-    );
-    // Fee wallet frozen.
-    await expectRefused(
-      [a, b, c],
-      () =>
-        transfer(t, {
-          source_wallet_id: c,
-          destination_wallet_id: b,
-          amount: '2.00',
-          fee: { amount: '0.10', wallet_id: a },
-        }),
-      { status: 409, code: 'wallet_frozen', param: 'fee.wallet_id' },
-    );
+        param,
+      });
+    }
   });
 
   it('wallet_closed (409) for a closed destination', async () => {
     const closed = await newWallet(t);
     expect((await post(`/v1/wallets/${closed}/close`)).statusCode).toBe(200);
-    const a = await funded('10.00');
+    const a = await funded(t, '10.00');
     await expectRefused(
       [a, closed],
       () => transfer(t, { source_wallet_id: a, destination_wallet_id: closed, amount: '1.00' }),
@@ -227,7 +220,7 @@ describe('wallet status', () => {
 
 describe('currency_mismatch', () => {
   it('refuses a USD wallet paying a EUR wallet', async () => {
-    const usd = await funded('10.00');
+    const usd = await funded(t, '10.00');
     const eur = await newWallet(t, 'EUR');
     await expectRefused(
       [usd, eur],
@@ -262,7 +255,7 @@ describe('currency_mismatch', () => {
   });
 
   it('refuses a currency field that differs from the source wallet', async () => {
-    const usd = await funded('10.00');
+    const usd = await funded(t, '10.00');
     const usd2 = await newWallet(t);
     await expectRefused(
       [usd, usd2],
@@ -284,7 +277,7 @@ describe('currency_mismatch', () => {
   });
 
   it('refuses an unknown currency with asset_not_found', async () => {
-    const usd = await funded('10.00');
+    const usd = await funded(t, '10.00');
     const usd2 = await newWallet(t);
     await expectRefused(
       [usd, usd2],
@@ -301,9 +294,9 @@ describe('invalid_amount', () => {
   let ja: string;
   let jb: string;
   beforeAll(async () => {
-    a = await funded('100.00');
+    a = await funded(t, '100.00');
     b = await newWallet(t);
-    ja = await funded('1000', 'JPY');
+    ja = await funded(t, '1000', 'JPY');
     jb = await newWallet(t, 'JPY');
   });
 
@@ -453,7 +446,7 @@ describe('invalid_amount', () => {
 
 describe('holds', () => {
   it('hold_not_pending (409) when capturing a posted transfer or voiding twice', async () => {
-    const a = await funded('50.00');
+    const a = await funded(t, '50.00');
     const b = await newWallet(t);
     const posted = await transfer(t, { source_wallet_id: a, destination_wallet_id: b, amount: '5.00' });
     expect(posted.statusCode, posted.body).toBe(201);
@@ -523,7 +516,7 @@ describe('holds', () => {
   });
 
   it('capture_exceeds_hold (400) naming amount', async () => {
-    const a = await funded('50.00');
+    const a = await funded(t, '50.00');
     const b = await newWallet(t);
     const hold = await transfer(t, {
       source_wallet_id: a,
@@ -554,7 +547,7 @@ describe('holds', () => {
   });
 
   it('hold_expired (409) when capturing after expires_at', async () => {
-    const a = await funded('50.00');
+    const a = await funded(t, '50.00');
     const b = await newWallet(t);
     const expires_at = new Date(t.clock.now().getTime() + 60_000).toISOString();
     const hold = await transfer(t, {
@@ -596,7 +589,7 @@ describe('holds', () => {
   });
 
   it('refuses expires_at in the past, too far ahead, or on a non-hold', async () => {
-    const a = await funded('50.00');
+    const a = await funded(t, '50.00');
     const b = await newWallet(t);
     const now = t.clock.now().getTime();
     for (const expires_at of [
@@ -649,7 +642,7 @@ describe('invalid_split', () => {
   let b: string;
   let c: string;
   beforeAll(async () => {
-    a = await funded('100.00');
+    a = await funded(t, '100.00');
     b = await newWallet(t);
     c = await newWallet(t);
   });
@@ -790,80 +783,24 @@ describe('invalid_split', () => {
 
 describe('wallet references', () => {
   it('same_wallet (400) for a destination or fee wallet that is the source', async () => {
-    const a = await funded('10.00');
+    const a = await funded(t, '10.00');
     const b = await newWallet(t);
-    await expectRefused(
-      [a],
-      () => transfer(t, { source_wallet_id: a, destination_wallet_id: a, amount: '1.00' }),
-      {
-        status: 400,
-        code: 'same_wallet',
-        param: 'destination_wallet_id',
-      },
-    );
-    await expectRefused(
-      [a, b],
-      () =>
-        transfer(t, {
-          source_wallet_id: a,
-          amount: '2.00',
-          destinations: [
-            { wallet_id: b, amount: '1.00' },
-            { wallet_id: a, amount: '1.00' },
-          ],
-        }),
-      { status: 400, code: 'same_wallet', param: 'destinations.1.wallet_id' },
-    );
-    await expectRefused(
-      [a, b],
-      () =>
-        transfer(t, {
-          source_wallet_id: a,
-          destination_wallet_id: b,
-          amount: '2.00',
-          fee: { amount: '0.10', wallet_id: a },
-        }),
-      { status: 400, code: 'same_wallet', param: 'fee.wallet_id' },
-    );
+    const fields = inEachWalletField(a, b, a).filter(({ param }) => param !== 'source_wallet_id');
+    for (const { param, payload } of fields) {
+      await expectRefused([a, b], () => transfer(t, payload), { status: 400, code: 'same_wallet', param });
+    }
   });
 
   it('404 naming the field of an unknown wallet', async () => {
-    const a = await funded('10.00');
+    const a = await funded(t, '10.00');
     const b = await newWallet(t);
-    await expectRefused(
-      [a, b],
-      () => transfer(t, { source_wallet_id: unknown_wallet, destination_wallet_id: b, amount: '1.00' }),
-      { status: 404, code: 'resource_not_found', param: 'source_wallet_id' },
-    );
-    await expectRefused(
-      [a, b],
-      () => transfer(t, { source_wallet_id: a, destination_wallet_id: unknown_wallet, amount: '1.00' }),
-      { status: 404, code: 'resource_not_found', param: 'destination_wallet_id' },
-    );
-    await expectRefused(
-      [a, b],
-      () =>
-        transfer(t, {
-          source_wallet_id: a,
-          amount: '2.00',
-          destinations: [
-            { wallet_id: b, amount: '1.00' },
-            { wallet_id: unknown_wallet, amount: '1.00' },
-          ],
-        }),
-      { status: 404, code: 'resource_not_found', param: 'destinations.1.wallet_id' },
-    );
-    await expectRefused(
-      [a, b],
-      () =>
-        transfer(t, {
-          source_wallet_id: a,
-          destination_wallet_id: b,
-          amount: '2.00',
-          fee: { amount: '0.10', wallet_id: unknown_wallet },
-        }),
-      { status: 404, code: 'resource_not_found', param: 'fee.wallet_id' },
-    );
+    for (const { param, payload } of inEachWalletField(a, b, unknown_wallet)) {
+      await expectRefused([a, b], () => transfer(t, payload), {
+        status: 404,
+        code: 'resource_not_found',
+        param,
+      });
+    }
     await expectRefused(
       [a],
       () =>
@@ -878,7 +815,7 @@ describe('wallet references', () => {
   });
 
   it('404 for a wallet of the other mode', async () => {
-    const a = await funded('10.00');
+    const a = await funded(t, '10.00');
     const live = await newWallet(t, 'USD', {}, t.live_key);
     await expectRefused(
       [a],
@@ -892,7 +829,7 @@ describe('wallet references', () => {
   });
 
   it('400 for both destination_wallet_id and destinations, or neither', async () => {
-    const a = await funded('10.00');
+    const a = await funded(t, '10.00');
     const b = await newWallet(t);
     const c = await newWallet(t);
     await expectRefused(
@@ -914,7 +851,7 @@ describe('wallet references', () => {
   });
 
   it('400 for 101 destinations, and 100 are accepted', async () => {
-    const a = await funded('10.00');
+    const a = await funded(t, '10.00');
     const b = await newWallet(t);
     const legs = (n: number) => Array.from({ length: n }, () => ({ wallet_id: b, amount: '0.01' }));
     await expectRefused(
@@ -946,7 +883,7 @@ describe('wallet references', () => {
   });
 
   it('400 for an unknown field or a missing required one', async () => {
-    const a = await funded('10.00');
+    const a = await funded(t, '10.00');
     const b = await newWallet(t);
     await expectRefused(
       [a, b],

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inTransaction } from '../db/pool.js';
 import { verifyLedger } from '../ledger/verify.js';
 import { createTestApp, type TestApp } from '../test-support/app.js';
-import { balanceOf, fund, newWallet, transfer } from '../test-support/money.js';
+import { balanceOf, fund, newWallet, transfer, usd } from '../test-support/money.js';
 import { expireHolds } from './service.js';
 
 let t: TestApp;
@@ -13,10 +13,6 @@ afterAll(async () => {
   expect(await verifyLedger(t.db.pool)).toEqual([]);
   await t.close();
 });
-
-function usd(available: string, held = '0.00', pending = '0.00', total = available) {
-  return { available, held, pending, total };
-}
 
 function runWorker(now: Date, limit = 100): Promise<number> {
   return inTransaction(t.db.pool, (client) => expireHolds(client, now, limit));

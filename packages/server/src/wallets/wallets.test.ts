@@ -2,7 +2,7 @@ import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyLedger } from '../ledger/verify.js';
 import { createTestApp, type TestApp } from '../test-support/app.js';
-import { balanceOf, fund, newWallet, transfer } from '../test-support/money.js';
+import { balanceOf, expectProblem, fund, newWallet, transfer, usd } from '../test-support/money.js';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -14,20 +14,6 @@ afterAll(async () => {
 });
 
 const zero_usd = { available: '0.00', held: '0.00', pending: '0.00', total: '0.00' };
-
-function usd(available: string, held = '0.00', pending = '0.00', total = available) {
-  return { available, held, pending, total };
-}
-
-function expectProblem(response: LightMyRequestResponse, status: number, code: string, param?: string) {
-  expect(response.statusCode, response.body).toBe(status);
-  expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
-  const body = response.json();
-  expect(body.code).toBe(code);
-  expect(body.status).toBe(status);
-  expect(body.type).toBe(`urn:purse:problem:${code}`);
-  expect(body.param).toBe(param);
-}
 
 async function newHolder(name = 'Ada'): Promise<string> {
   const response = await t.request({ method: 'POST', url: '/v1/holders', payload: { name } });
