@@ -1,4 +1,5 @@
 import path from 'node:path';
+import type { BankDebtor, RailsConfig } from './rails/index.js';
 
 /**
  * Every tunable of the service, read once from the environment. Each limit carries its unit in its
@@ -16,6 +17,7 @@ export interface Config {
   readonly bootstrap_key: string | undefined;
   readonly limits: Limits;
   readonly group_commit: GroupCommitConfig;
+  readonly rails: RailsConfig;
 }
 
 /** How POST /v1/transfers batches concurrent requests into shared transactions (see transfers/group-commit.ts). */
@@ -77,6 +79,10 @@ export function loadConfig(env: Env = process.env): Config {
     log_level: env.LOG_LEVEL ?? 'info',
     bootstrap_key: nonEmpty(env.PURSE_BOOTSTRAP_KEY),
     group_commit: groupCommitFromEnv(env, db_pool_size_max),
+    rails: {
+      sandbox_step_ms: intFromEnv(env, 'PURSE_SANDBOX_STEP_MS', 10_000),
+      bank_debtor: bankDebtorFromEnv(env),
+    },
     limits: {
       ...defaultLimits,
       body_bytes_max: intFromEnv(env, 'PURSE_BODY_BYTES_MAX', defaultLimits.body_bytes_max),
@@ -102,6 +108,15 @@ function groupCommitFromEnv(env: Env, pool_size: number): GroupCommitConfig {
       intFromEnv(env, 'PURSE_GROUP_COMMIT_FLUSHES_MAX', batch_size_max <= 1 ? pool_size : 2),
     ),
   };
+}
+
+/** The platform's bank account for live payouts; all of name and IBAN, or none. */
+function bankDebtorFromEnv(env: Env): BankDebtor | undefined {
+  const iban = nonEmpty(env.PURSE_BANK_DEBTOR_IBAN);
+  if (iban === undefined) return undefined;
+  const name = nonEmpty(env.PURSE_BANK_DEBTOR_NAME);
+  if (name === undefined) throw new Error('PURSE_BANK_DEBTOR_NAME is required with PURSE_BANK_DEBTOR_IBAN');
+  return { name, iban, bic: nonEmpty(env.PURSE_BANK_DEBTOR_BIC) };
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

@@ -110,3 +110,18 @@ export async function assetScale(
   if (!row.custom) builtin_scales.set(code, row.scale);
   return ok(row.scale);
 }
+
+/** Renders rows of a list, each with its asset's scale; rows of an unknown asset cannot exist. */
+export async function viewsWithScale<Row extends { asset: string }, View>(
+  db: Queryable,
+  livemode: boolean,
+  rows: readonly Row[],
+  view: (row: Row, scale: number) => View,
+): Promise<View[]> {
+  const views: View[] = [];
+  for (const row of rows) {
+    const scale = await assetScale(db, livemode, row.asset, 'currency');
+    if (scale.ok) views.push(view(row, scale.value));
+  }
+  return views;
+}

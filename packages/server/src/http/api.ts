@@ -11,6 +11,7 @@ import type {
 import type { Config } from '../config.js';
 import type { Client, Pool } from '../db/pool.js';
 import type { WriteContext } from '../ledger/context.js';
+import type { RailContext } from '../rails/index.js';
 import type { Clock } from '../shared/clock.js';
 import type { Result } from '../shared/result.js';
 import type { TransferGroupCommit } from '../transfers/group-commit.js';
@@ -49,4 +50,9 @@ export function writeContext(deps: RouteDeps, request: FastifyRequest, db: Clien
     limits: deps.config.limits,
     now: deps.clock.now(),
   };
+}
+
+/** A write context with the rails' settings, for services that move money in or out. */
+export function railContext(deps: RouteDeps, request: FastifyRequest, db: Client): RailContext {
+  return { ...writeContext(deps, request, db), rails: deps.config.rails };
 }

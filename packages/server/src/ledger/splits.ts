@@ -86,3 +86,30 @@ export function parsePercent(value: string): bigint | undefined {
   const millionths = BigInt(`${match[1]}${(match[2] ?? '').padEnd(4, '0')}`);
   return millionths > 0n && millionths <= percent_scale ? millionths : undefined;
 }
+
+/**
+ * Shares `amount_minor` over parts in proportion to what each still holds, by the largest
+ * remainder method: each part gets floor(amount * part / total), and the units left over go one
+ * each to the parts with the largest fractional remainders (earlier parts first on ties). No part
+ * ever gets more than it holds, the shares sum exactly to the amount, and sharing the whole total
+ * returns every part in full. Refunds use it, so a refund never takes more from a leg than it got.
+ */
+export function apportion(holdings: readonly bigint[], amount_minor: bigint): bigint[] {
+  const total = sumOf(holdings);
+  assert(amount_minor > 0n && amount_minor <= total, 'apportion within the total');
+  assert(
+    holdings.every((held) => held >= 0n),
+    'holdings are never negative',
+  );
+  const shares = holdings.map((held) => (held * amount_minor) / total);
+  const remainders = holdings.map((held, index) => ({ index, rest: (held * amount_minor) % total }));
+  remainders.sort((a, b) => (a.rest === b.rest ? a.index - b.index : a.rest > b.rest ? -1 : 1));
+  let left = amount_minor - sumOf(shares);
+  for (const { index } of remainders) {
+    if (left === 0n) break;
+    shares[index] = (shares[index] ?? 0n) + 1n;
+    left -= 1n;
+  }
+  assert(sumOf(shares) === amount_minor, 'shares sum to the amount');
+  return shares;
+}

@@ -1,9 +1,27 @@
-import { type Api, type RouteDeps, sendResult, writeContext } from '../http/api.js';
+import { Type } from '@sinclair/typebox';
+import { type Api, type RouteDeps, railContext, sendResult } from '../http/api.js';
 import { authOf } from '../http/auth.js';
 import { runMutation } from '../http/mutation.js';
-import { errorResponses, IdParams } from '../http/schemas.js';
-import { CreatePaymentBody, Payment } from './schemas.js';
-import { createPayment, getPayment } from './service.js';
+import { errorResponses, IdParams, ListOf, Timestamp } from '../http/schemas.js';
+import { findWallet } from '../ledger/accounts.js';
+import { depositAddress } from '../rails/deposit-addresses.js';
+import { crypto_networks } from '../rails/sandbox/crypto.js';
+import { domainError, notFound } from '../shared/errors.js';
+import { fail, ok } from '../shared/result.js';
+import { CreatePaymentBody, Payment, PaymentListQuery } from './schemas.js';
+import { createPayment, getPayment, listPayments } from './service.js';
+
+const DepositAddress = Type.Object(
+  {
+    object: Type.Literal('deposit_address'),
+    address: Type.String({ examples: ['0x52908400098527886e0f7030069857d2e4169ee7'] }),
+    network: Type.String({ examples: ['ethereum'] }),
+    wallet_id: Type.String(),
+    livemode: Type.Boolean(),
+    created_at: Timestamp,
+  },
+  { $id: 'DepositAddress' },
+);
 
 export function paymentRoutes(app: Api, deps: RouteDeps): void {
   const mutation = { pool: deps.pool, limits: deps.config.limits };
@@ -17,15 +35,31 @@ export function paymentRoutes(app: Api, deps: RouteDeps): void {
         tags,
         summary: 'Take a payment into a wallet',
         description:
-          'Charges a card and credits the wallet. In test mode, card 4242424242424242 succeeds and 4000000000000002 is declined (402 card_declined).',
+          'Collects money through a rail (card, bank account or crypto) into a wallet, with an optional fee and splits applied atomically when it succeeds. Cards decide at once: 4242424242424242 succeeds, 4000000000000002 makes a `failed` payment with failure_code card_declined. Bank debits and crypto deposits start `processing`. See docs/rails.md for all sandbox test data.',
         body: CreatePaymentBody,
         response: { 201: Payment, ...errorResponses },
       },
     },
     (request, reply) =>
       runMutation(mutation, request, reply, 201, (db) =>
-        createPayment(writeContext(deps, request, db), request.body),
+        createPayment(railContext(deps, request, db), request.body),
       ),
+  );
+
+  app.get(
+    '/v1/payments',
+    {
+      config: { scope: 'payments:read' },
+      schema: {
+        tags,
+        summary: 'List payments',
+        description: 'Newest first; filter by wallet and status.',
+        querystring: PaymentListQuery,
+        response: { 200: ListOf(Payment), ...errorResponses },
+      },
+    },
+    async (request, reply) =>
+      sendResult(request, reply, await listPayments(deps.pool, authOf(request).livemode, request.query)),
   );
 
   app.get(
@@ -35,12 +69,49 @@ export function paymentRoutes(app: Api, deps: RouteDeps): void {
       schema: {
         tags,
         summary: 'Retrieve a payment',
-        description: 'The payment with its status and card summary.',
+        description: 'The payment with its status, fee, splits, refunds and settlement.',
         params: IdParams,
         response: { 200: Payment, ...errorResponses },
       },
     },
     async (request, reply) =>
       sendResult(request, reply, await getPayment(deps.pool, authOf(request).livemode, request.params.id)),
+  );
+
+  app.post(
+    '/v1/wallets/:id/deposit_addresses',
+    {
+      config: { scope: 'payments:write' },
+      schema: {
+        tags,
+        summary: "A wallet's crypto deposit address",
+        description:
+          'The address that credits this wallet when crypto arrives on the network, made on first use; asking again returns the same address. Test mode simulates deposits with POST /v1/test_helpers/crypto_deposits.',
+        params: IdParams,
+        body: Type.Object(
+          { network: Type.String({ maxLength: 32, examples: ['ethereum'] }) },
+          { additionalProperties: false, examples: [{ network: 'ethereum' }] },
+        ),
+        response: { 200: DepositAddress, ...errorResponses },
+      },
+    },
+    (request, reply) =>
+      runMutation(mutation, request, reply, 200, async (db) => {
+        const { livemode } = authOf(request);
+        const wallet = await findWallet(db, livemode, request.params.id);
+        if (wallet === undefined) return fail(notFound('wallet', request.params.id));
+        const network = crypto_networks[request.body.network];
+        if (network === undefined || !network.assets.includes(wallet.asset))
+          return fail(
+            domainError(
+              'invalid_request',
+              `The ${request.body.network} network cannot carry ${wallet.asset}.`,
+              'network',
+            ),
+          );
+        if (livemode)
+          return fail(domainError('rail_unavailable', 'No live crypto rail is configured.', 'network'));
+        return ok(await depositAddress(db, livemode, wallet.id, request.body.network, deps.clock.now()));
+      }),
   );
 }

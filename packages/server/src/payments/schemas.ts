@@ -1,27 +1,55 @@
 import { Type } from '@sinclair/typebox';
 import { Amount, Currency } from '../http/money-schemas.js';
-import { Metadata, Timestamp } from '../http/schemas.js';
+import { Metadata, PageQuerystring, Timestamp } from '../http/schemas.js';
+import { MaskedInstrument, PaymentSourceSchema } from '../rails/schemas.js';
 
-const CardSource = Type.Object(
+export const splits_max = 100;
+
+const WalletId = Type.String({ minLength: 1, maxLength: 64, examples: ['wal_01jd0w3n3w8m5t5vq6fz1y2k3h'] });
+
+const SplitRequest = Type.Object(
   {
-    type: Type.Literal('card'),
-    number: Type.String({
-      pattern: '^[0-9]{12,19}$',
-      description: 'In test mode, a sandbox card: 4242424242424242 succeeds, 4000000000000002 is declined.',
-    }),
-    exp_month: Type.Optional(Type.Integer({ minimum: 1, maximum: 12 })),
-    exp_year: Type.Optional(Type.Integer({ minimum: 2000, maximum: 2100 })),
-    cvc: Type.Optional(Type.String({ pattern: '^[0-9]{3,4}$' })),
+    wallet_id: WalletId,
+    amount: Type.Optional(Amount),
+    percent: Type.Optional(
+      Type.String({
+        pattern: '^(0|[1-9][0-9]{0,2})(\\.[0-9]{1,4})?$',
+        description: 'Of the amount after the fee; up to 4 decimals.',
+        examples: ['10'],
+      }),
+    ),
   },
   { additionalProperties: false },
 );
 
 export const CreatePaymentBody = Type.Object(
   {
-    wallet_id: Type.String({ minLength: 1, maxLength: 64 }),
+    wallet_id: Type.String({
+      minLength: 1,
+      maxLength: 64,
+      description: 'Receives the amount less the fee and the splits.',
+    }),
     amount: Amount,
     currency: Currency,
-    source: CardSource,
+    source: PaymentSourceSchema,
+    fee: Type.Optional(
+      Type.Object(
+        {
+          amount: Amount,
+          wallet_id: Type.Optional(
+            Type.String({ maxLength: 64, description: "Default: the platform's fees account." }),
+          ),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    splits: Type.Optional(
+      Type.Array(SplitRequest, {
+        minItems: 1,
+        maxItems: splits_max,
+        description: 'Other wallets that share the amount after the fee; wallet_id takes the rest.',
+      }),
+    ),
     description: Type.Optional(Type.String({ maxLength: 1000 })),
     metadata: Type.Optional(Metadata),
   },
@@ -33,6 +61,8 @@ export const CreatePaymentBody = Type.Object(
         amount: '100.00',
         currency: 'USD',
         source: { type: 'card', number: '4242424242424242' },
+        fee: { amount: '10.00' },
+        splits: [{ wallet_id: 'wal_01jd0w3p0c2xq3hrgq3kq4m9dv', amount: '30.00' }],
       },
     ],
   },
@@ -47,11 +77,37 @@ export const Payment = Type.Object(
     wallet_id: Type.String(),
     amount: Type.String({ examples: ['100.00'] }),
     currency: Type.String({ examples: ['USD'] }),
-    source: Type.Object({ type: Type.String(), brand: Type.String(), last4: Type.String() }),
-    failure_code: Type.Union([Type.String(), Type.Null()]),
+    source: MaskedInstrument,
+    fee: Type.Union([
+      Type.Object({ amount: Type.String({ examples: ['10.00'] }), account_id: Type.String() }),
+      Type.Null(),
+    ]),
+    splits: Type.Array(
+      Type.Object({ wallet_id: Type.String(), amount: Type.String({ examples: ['30.00'] }) }),
+      { description: 'Every wallet credited, the payment wallet last.' },
+    ),
+    amount_refunded: Type.String({ examples: ['0.00'] }),
+    failure_code: Type.Union([Type.String({ examples: ['card_declined'] }), Type.Null()]),
+    confirmations: Type.Union([Type.Integer(), Type.Null()], { description: 'Crypto: seen so far.' }),
+    confirmations_required: Type.Union([Type.Integer(), Type.Null()]),
+    settles_at: Type.Union([Timestamp, Type.Null()], {
+      description: 'When pending funds become available (wallets with a settlement delay).',
+    }),
+    settled_at: Type.Union([Timestamp, Type.Null()]),
     description: Type.Union([Type.String(), Type.Null()]),
     metadata: Type.Record(Type.String(), Type.String()),
     created_at: Timestamp,
+    updated_at: Timestamp,
   },
   { $id: 'Payment' },
 );
+
+export const PaymentListQuery = Type.Composite([
+  PageQuerystring,
+  Type.Object({
+    wallet_id: Type.Optional(Type.String({ maxLength: 64 })),
+    status: Type.Optional(
+      Type.Union([Type.Literal('processing'), Type.Literal('succeeded'), Type.Literal('failed')]),
+    ),
+  }),
+]);

@@ -1,66 +1,49 @@
 import type { Static } from '@sinclair/typebox';
-import { assetScale } from '../assets/service.js';
+import { assetScale, viewsWithScale } from '../assets/service.js';
 import type { Queryable } from '../db/pool.js';
-import { findWallet, systemAccountId } from '../ledger/accounts.js';
-import type { WriteContext } from '../ledger/context.js';
-import { writeEntries } from '../ledger/write.js';
-import { chargeSandboxCard } from '../rails/card-sandbox.js';
+import { enqueueJobs } from '../jobs/queue.js';
+import { findWallet } from '../ledger/accounts.js';
+import { type LegScope, resolveAskedLegs, resolveFee } from '../ledger/legs.js';
+import { depositAddress } from '../rails/deposit-addresses.js';
+import { payIn, type RailContext } from '../rails/index.js';
+import type { PayInAccepted } from '../rails/rail.js';
 import { assert } from '../shared/assert.js';
 import { domainError, notFound } from '../shared/errors.js';
+import { Filters } from '../shared/filters.js';
 import { newId } from '../shared/ids.js';
 import { checkMetadata } from '../shared/metadata.js';
-import { formatAmount, minorFromDb, parseAmount } from '../shared/money.js';
+import { parseAmount } from '../shared/money.js';
+import { fetchPage, type Page, pageQuery } from '../shared/pagination.js';
 import { fail, ok, type Result } from '../shared/result.js';
-import type { CreatePaymentBody, Payment } from './schemas.js';
+import { creditPayment } from './credit.js';
+import { paymentStepJobs } from './lifecycle.js';
+import type { CreatePaymentBody, PaymentListQuery } from './schemas.js';
+import { type PaymentRow, type PaymentView, paymentView } from './view.js';
 
-type PaymentView = Static<typeof Payment>;
-
-interface PaymentRow {
-  id: string;
-  livemode: boolean;
-  status: PaymentView['status'];
-  wallet_id: string;
-  asset: string;
-  amount: string;
-  source: PaymentView['source'];
-  failure_code: string | null;
-  description: string | null;
-  metadata: Record<string, string>;
-  created_at: Date;
-}
-
-function paymentView(row: PaymentRow, scale: number): PaymentView {
-  return {
-    id: row.id,
-    object: 'payment',
-    livemode: row.livemode,
-    status: row.status,
-    wallet_id: row.wallet_id,
-    amount: formatAmount(minorFromDb(row.amount), scale),
-    currency: row.asset,
-    source: row.source,
-    failure_code: row.failure_code,
-    description: row.description,
-    metadata: row.metadata,
-    created_at: row.created_at.toISOString(),
-  };
-}
+export type CreatePaymentInput = Static<typeof CreatePaymentBody>;
 
 /**
- * A card pay-in into a wallet. In test mode the sandbox card rail decides at once; an approved
- * charge moves the money from the card rail's clearing account into the wallet in one ledger
- * entry. Live mode has no card processor yet (rail_unavailable).
+ * A pay-in into a wallet through a rail, with an optional platform fee and splits. The rail
+ * decides at once (a card) or later (a bank debit, a crypto deposit waiting for confirmations);
+ * the money moves, all legs in one ledger entry, only when the payment succeeds. A refused card is
+ * a payment in status `failed` with its `failure_code`, as a bank debit that fails later is.
  */
 export async function createPayment(
-  ctx: WriteContext,
-  input: Static<typeof CreatePaymentBody>,
+  ctx: RailContext,
+  input: CreatePaymentInput,
 ): Promise<Result<PaymentView>> {
-  const { db, livemode, limits, now } = ctx;
-  if (livemode)
-    return fail(domainError('rail_unavailable', 'No live card processor is configured.', 'source.type'));
+  const { db, livemode, now } = ctx;
   const wallet = await findWallet(db, livemode, input.wallet_id);
   if (wallet === undefined) return fail(notFound('wallet', input.wallet_id, 'wallet_id'));
-  if (wallet.asset !== input.currency) {
+  if (wallet.status !== 'active')
+    return fail(
+      domainError(
+        wallet.status === 'frozen' ? 'wallet_frozen' : 'wallet_closed',
+        `Wallet ${wallet.id} is ${wallet.status}.`,
+        'wallet_id',
+      ),
+    );
+  if (wallet.asset !== input.currency)
     return fail(
       domainError(
         'currency_mismatch',
@@ -68,49 +51,138 @@ export async function createPayment(
         'currency',
       ),
     );
-  }
+  const prepared = await preparePayment(ctx, input);
+  if (!prepared.ok) return prepared;
+  const address =
+    input.source.type === 'crypto'
+      ? (await depositAddress(db, livemode, wallet.id, input.source.network, now)).address
+      : '';
+  const decision = payIn(ctx.rails, livemode, input.source, input.currency, address);
+  if (!decision.ok) return decision;
+  const row = await insertPayment(
+    db,
+    { ...prepared.value, id: newId('payment', now.getTime()) },
+    decision.value,
+    now,
+  );
+  await enqueueJobs(db, paymentStepJobs(row.id, decision.value.steps, now), now);
+  if (row.status !== 'succeeded') return ok(paymentView(row, prepared.value.scale));
+  const credited = await creditPayment(db, ctx.pool, row, now);
+  if (!credited.outcome.ok) return fail({ ...credited.outcome.error, param: 'wallet_id' });
+  const updated = await db.query<PaymentRow>(
+    'UPDATE payments SET settles_at = $2, settled_at = $3 WHERE id = $1 RETURNING *',
+    [row.id, credited.settles_at, credited.settled_at],
+  );
+  assert(updated.rows[0] !== undefined, 'payment exists');
+  return ok(paymentView(updated.rows[0], prepared.value.scale));
+}
+
+type PreparedPayment = Omit<
+  PaymentRow,
+  | 'id'
+  | 'status'
+  | 'rail'
+  | 'source'
+  | 'failure_code'
+  | 'confirmations'
+  | 'confirmations_required'
+  | 'settles_at'
+  | 'settled_at'
+  | 'created_at'
+  | 'updated_at'
+  | 'refunded_amount'
+  | 'refunded_parts'
+> & { scale: number };
+
+/** Checks amounts, fee and splits and resolves them to the exact amount each account receives. */
+async function preparePayment(ctx: RailContext, input: CreatePaymentInput): Promise<Result<PreparedPayment>> {
+  const { db, livemode, limits } = ctx;
   const scale = await assetScale(db, livemode, input.currency, 'currency');
   if (!scale.ok) return scale;
   const amount = parseAmount(input.amount, scale.value, 'amount');
   if (!amount.ok) return amount;
   const metadata = checkMetadata(input.metadata ?? {}, limits);
   if (!metadata.ok) return metadata;
-  const charge = chargeSandboxCard(input.source.number);
-  if (!charge.ok) return charge;
-  const id = newId('payment', now.getTime());
-  const clearing = await systemAccountId(ctx.pool, livemode, input.currency, 'rail_clearing:card');
-  const [outcome] = await writeEntries(
-    db,
-    [
-      {
-        livemode,
-        reason: 'payment.succeeded',
-        reference_id: id,
-        movements: [{ from: clearing, to: wallet.id, amount_minor: amount.value, layer: 'posted' }],
-      },
-    ],
-    now,
+  const scope: LegScope = {
+    currency: input.currency,
+    scale: scale.value,
+    wallets: await walletAssets(db, livemode, input),
+    payer_wallet_id: undefined,
+    prefix: 'splits',
+  };
+  const fee = await resolveFee(ctx.pool, livemode, input.fee, amount.value, scope);
+  if (!fee.ok) return fee;
+  const asked = [
+    ...(input.splits ?? []),
+    { wallet_id: input.wallet_id, remainder: true as const, param: 'wallet_id' },
+  ];
+  const legs = resolveAskedLegs(asked, amount.value - fee.value.amount_minor, scope);
+  if (!legs.ok) return legs;
+  return ok({
+    livemode,
+    wallet_id: input.wallet_id,
+    asset: input.currency,
+    amount: amount.value.toString(),
+    fee_amount: fee.value.amount_minor.toString(),
+    fee_account_id: fee.value.account_id,
+    legs: legs.value,
+    description: input.description ?? null,
+    metadata: metadata.value,
+    scale: scale.value,
+  });
+}
+
+async function walletAssets(
+  db: Queryable,
+  livemode: boolean,
+  input: CreatePaymentInput,
+): Promise<Map<string, string>> {
+  const ids = [
+    input.wallet_id,
+    input.fee?.wallet_id,
+    ...(input.splits ?? []).map((split) => split.wallet_id),
+  ];
+  const result = await db.query<{ id: string; asset: string }>(
+    "SELECT id, asset FROM accounts WHERE id = ANY($1::text[]) AND livemode = $2 AND kind = 'wallet'",
+    [[...new Set(ids.filter((id) => id !== undefined))], livemode],
   );
-  assert(outcome !== undefined, 'one entry, one outcome');
-  if (!outcome.ok) return fail({ ...outcome.error, param: 'wallet_id' });
+  return new Map(result.rows.map((row) => [row.id, row.asset]));
+}
+
+async function insertPayment(
+  db: Queryable,
+  payment: PreparedPayment & { id: string },
+  decision: PayInAccepted,
+  now: Date,
+): Promise<PaymentRow> {
+  const crypto = decision.confirmations_required !== undefined;
   const result = await db.query<PaymentRow>(
-    `INSERT INTO payments (id, livemode, status, wallet_id, asset, amount, source, description, metadata, created_at, updated_at)
-     VALUES ($1, $2, 'succeeded', $3, $4, $5, $6, $7, $8, $9, $9) RETURNING *`,
+    `INSERT INTO payments (id, livemode, status, rail, wallet_id, asset, amount, source, fee_amount, fee_account_id,
+       legs, failure_code, confirmations, confirmations_required, description, metadata, created_at, updated_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17) RETURNING *`,
     [
-      id,
-      livemode,
-      wallet.id,
-      input.currency,
-      amount.value.toString(),
-      { type: 'card', ...charge.value },
-      input.description ?? null,
-      metadata.value,
+      payment.id,
+      payment.livemode,
+      decision.status,
+      decision.source_view.type,
+      payment.wallet_id,
+      payment.asset,
+      payment.amount,
+      decision.source_view,
+      payment.fee_amount,
+      payment.fee_account_id,
+      JSON.stringify(payment.legs),
+      decision.failure_code ?? null,
+      crypto ? 0 : null,
+      decision.confirmations_required ?? null,
+      payment.description,
+      payment.metadata,
       now,
     ],
   );
   const row = result.rows[0];
   assert(row !== undefined, 'inserted payment');
-  return ok(paymentView(row, scale.value));
+  return row;
 }
 
 export async function getPayment(db: Queryable, livemode: boolean, id: string): Promise<Result<PaymentView>> {
@@ -122,4 +194,22 @@ export async function getPayment(db: Queryable, livemode: boolean, id: string): 
   if (row === undefined) return fail(notFound('payment', id));
   const scale = await assetScale(db, livemode, row.asset, 'currency');
   return scale.ok ? ok(paymentView(row, scale.value)) : scale;
+}
+
+export async function listPayments(
+  db: Queryable,
+  livemode: boolean,
+  filter: Static<typeof PaymentListQuery>,
+): Promise<Result<Page<PaymentView>>> {
+  const { where, params } = new Filters(livemode)
+    .equals('wallet_id', filter.wallet_id)
+    .equals('status', filter.status);
+  const page = await fetchPage(
+    db,
+    { table: 'payments', where, params, id_prefix: 'pay', map: (row: PaymentRow) => row },
+    pageQuery(filter),
+  );
+  if (!page.ok) return page;
+  const data = await viewsWithScale(db, livemode, page.value.data, paymentView);
+  return ok({ ...page.value, data });
 }

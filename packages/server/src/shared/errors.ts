@@ -34,6 +34,11 @@ export type ErrorCode =
   | 'capture_exceeds_hold'
   | 'hold_expired'
   | 'card_declined'
+  | 'not_refundable'
+  | 'refund_exceeds_remaining'
+  | 'invalid_state'
+  | 'test_mode_only'
+  | 'bank_file_invalid'
   | 'rail_unavailable'
   | 'rate_limited'
   | 'service_unavailable'
@@ -75,6 +80,11 @@ export const catalogue: { readonly [C in ErrorCode]: ErrorSpec } = {
   capture_exceeds_hold: { status: 400, title: 'The capture exceeds the held amount' },
   hold_expired: { status: 409, title: 'The hold has expired' },
   card_declined: { status: 402, title: 'The card was declined' },
+  not_refundable: { status: 409, title: 'The payment or transfer cannot be refunded in its state' },
+  refund_exceeds_remaining: { status: 409, title: 'The refund exceeds what is left to refund' },
+  invalid_state: { status: 409, title: 'The object is not in a state that allows this' },
+  test_mode_only: { status: 403, title: 'Only a test-mode key can do this' },
+  bank_file_invalid: { status: 400, title: 'The bank file cannot be read' },
   rail_unavailable: { status: 400, title: 'No payment rail can carry this in this mode' },
   rate_limited: { status: 429, title: 'Too many requests' },
   service_unavailable: { status: 503, title: 'The service is unavailable' },

@@ -15,6 +15,12 @@ export const idPrefixes = {
   posting: 'pst',
   transfer: 'tr',
   payment: 'pay',
+  refund: 're',
+  payout: 'po',
+  payout_batch: 'pob',
+  payout_schedule: 'posch',
+  payout_file: 'pof',
+  bank_statement: 'bst',
 } as const;
 
 export type IdKind = keyof typeof idPrefixes;

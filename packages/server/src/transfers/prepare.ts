@@ -1,17 +1,23 @@
 import type { Static } from '@sinclair/typebox';
 import { assetScale } from '../assets/service.js';
-import type { Pool, Queryable } from '../db/pool.js';
-import { systemAccountId } from '../ledger/accounts.js';
+import type { Queryable } from '../db/pool.js';
 import type { WriteContext } from '../ledger/context.js';
 import type { EntryIntent, Movement } from '../ledger/entries.js';
-import { type LegRequest, parsePercent, resolveLegs } from '../ledger/splits.js';
-import { type DomainError, domainError, notFound } from '../shared/errors.js';
+import {
+  currencyMismatch,
+  type LegAsk,
+  type LegScope,
+  resolveAskedLegs,
+  resolveFee,
+  type StoredLeg,
+} from '../ledger/legs.js';
+import { domainError, notFound } from '../shared/errors.js';
 import { newId } from '../shared/ids.js';
 import { checkMetadata } from '../shared/metadata.js';
 import { parseAmount } from '../shared/money.js';
 import { fail, ok, type Result } from '../shared/result.js';
 import type { CreateTransferBody } from './schemas.js';
-import type { StoredLeg, TransferRow } from './view.js';
+import type { TransferRow } from './view.js';
 
 export type TransferInput = Static<typeof CreateTransferBody>;
 
@@ -45,17 +51,24 @@ export async function prepareTransfer(
   const source = wallets.get(input.source_wallet_id);
   if (source === undefined) return fail(notFound('wallet', input.source_wallet_id, 'source_wallet_id'));
   if (source !== input.currency)
-    return fail(mismatch('source_wallet_id', input.source_wallet_id, source, input.currency));
-  const fee = await resolveFee(ctx.pool, livemode, input, scale.value, amount.value, wallets);
+    return fail(currencyMismatch('source_wallet_id', input.source_wallet_id, source, input.currency));
+  const scope: LegScope = {
+    currency: input.currency,
+    scale: scale.value,
+    wallets,
+    payer_wallet_id: input.source_wallet_id,
+    prefix: 'destinations',
+  };
+  const fee = await resolveFee(ctx.pool, livemode, input.fee, amount.value, scope);
   if (!fee.ok) return fee;
-  const legs = resolveDestinations(input, amount.value - fee.value.amount_minor, scale.value, wallets);
+  const legs = resolveDestinations(input, amount.value - fee.value.amount_minor, scope);
   if (!legs.ok) return legs;
   const expires_at = holdExpiry(input, now);
   if (!expires_at.ok) return expires_at;
   const id = newId('transfer', now.getTime());
   const layer = input.hold === true ? 'pending' : 'posted';
   const movements: Movement[] = [];
-  if (fee.value.amount_minor > 0n)
+  if (fee.value.account_id !== null)
     movements.push({
       from: input.source_wallet_id,
       to: fee.value.account_id,
@@ -76,7 +89,7 @@ export async function prepareTransfer(
     amount: amount.value.toString(),
     captured_amount: null,
     fee_amount: fee.value.amount_minor.toString(),
-    fee_account_id: fee.value.amount_minor > 0n ? fee.value.account_id : null,
+    fee_account_id: fee.value.account_id,
     destinations: legs.value,
     description: input.description ?? null,
     metadata: metadata.value,
@@ -113,43 +126,7 @@ export async function walletAssets(
   return new Map(result.rows.map((row) => [row.id, row.asset]));
 }
 
-function mismatch(param: string, id: string, held: string, asked: string): DomainError {
-  return domainError('currency_mismatch', `Wallet ${id} holds ${held}, not ${asked}.`, param);
-}
-
-async function resolveFee(
-  pool: Pool,
-  livemode: boolean,
-  input: TransferInput,
-  scale: number,
-  amount_minor: bigint,
-  wallets: ReadonlyMap<string, string>,
-): Promise<Result<{ amount_minor: bigint; account_id: string }>> {
-  if (input.fee === undefined) return ok({ amount_minor: 0n, account_id: '' });
-  const fee = parseAmount(input.fee.amount, scale, 'fee.amount');
-  if (!fee.ok) return fee;
-  if (fee.value >= amount_minor)
-    return fail(domainError('invalid_amount', 'The fee must be less than the amount.', 'fee.amount'));
-  const wallet_id = input.fee.wallet_id;
-  if (wallet_id === undefined)
-    return ok({
-      amount_minor: fee.value,
-      account_id: await systemAccountId(pool, livemode, input.currency, 'fees'),
-    });
-  const asset = wallets.get(wallet_id);
-  if (asset === undefined) return fail(notFound('wallet', wallet_id, 'fee.wallet_id'));
-  if (asset !== input.currency) return fail(mismatch('fee.wallet_id', wallet_id, asset, input.currency));
-  if (wallet_id === input.source_wallet_id)
-    return fail(domainError('same_wallet', 'The fee cannot go to the source wallet.', 'fee.wallet_id'));
-  return ok({ amount_minor: fee.value, account_id: wallet_id });
-}
-
-function resolveDestinations(
-  input: TransferInput,
-  net_minor: bigint,
-  scale: number,
-  wallets: ReadonlyMap<string, string>,
-): Result<StoredLeg[]> {
+function resolveDestinations(input: TransferInput, net_minor: bigint, scope: LegScope): Result<StoredLeg[]> {
   if ((input.destination_wallet_id === undefined) === (input.destinations === undefined)) {
     return fail(
       domainError(
@@ -159,66 +136,10 @@ function resolveDestinations(
       ),
     );
   }
-  const asked = input.destinations ?? [
-    { wallet_id: input.destination_wallet_id ?? '', remainder: true as const },
+  const asked: readonly LegAsk[] = input.destinations ?? [
+    { wallet_id: input.destination_wallet_id ?? '', remainder: true, param: 'destination_wallet_id' },
   ];
-  const requests: LegRequest[] = [];
-  for (const [index, leg] of asked.entries()) {
-    const param =
-      input.destinations === undefined ? 'destination_wallet_id' : `destinations.${index}.wallet_id`;
-    const asset = wallets.get(leg.wallet_id);
-    if (asset === undefined) return fail(notFound('wallet', leg.wallet_id, param));
-    if (asset !== input.currency) return fail(mismatch(param, leg.wallet_id, asset, input.currency));
-    if (leg.wallet_id === input.source_wallet_id)
-      return fail(domainError('same_wallet', 'A transfer cannot pay its source wallet.', param));
-    const request = legRequest(leg, index, scale);
-    if (!request.ok) return request;
-    requests.push(request.value);
-  }
-  const amounts = resolveLegs(net_minor, requests);
-  if (!amounts.ok) return amounts;
-  return ok(
-    asked.map((leg, index) => ({
-      wallet_id: leg.wallet_id,
-      amount_minor: (amounts.value[index] ?? 0n).toString(),
-      request:
-        'amount' in leg && leg.amount !== undefined
-          ? { amount: leg.amount }
-          : 'percent' in leg && leg.percent !== undefined
-            ? { percent: leg.percent }
-            : { remainder: true },
-    })),
-  );
-}
-
-function legRequest(
-  leg: NonNullable<TransferInput['destinations']>[number],
-  index: number,
-  scale: number,
-): Result<LegRequest> {
-  const given = [leg.amount, leg.percent, leg.remainder].filter((value) => value !== undefined).length;
-  const param = `destinations.${index}`;
-  if (given !== 1)
-    return fail(
-      domainError(
-        'invalid_split',
-        'Each destination takes exactly one of amount, percent or remainder.',
-        param,
-      ),
-    );
-  if (leg.amount !== undefined) {
-    const amount = parseAmount(leg.amount, scale, `${param}.amount`);
-    return amount.ok ? ok({ kind: 'amount', amount_minor: amount.value }) : amount;
-  }
-  if (leg.percent !== undefined) {
-    const millionths = parsePercent(leg.percent);
-    if (millionths === undefined)
-      return fail(
-        domainError('invalid_split', 'percent must be above 0 and at most 100.', `${param}.percent`),
-      );
-    return ok({ kind: 'percent', millionths });
-  }
-  return ok({ kind: 'remainder' });
+  return resolveAskedLegs(asked, net_minor, scope);
 }
 
 function holdExpiry(input: TransferInput, now: Date): Result<Date | null> {

@@ -1,18 +1,20 @@
 import type { Static } from '@sinclair/typebox';
-import { assetScale } from '../assets/service.js';
+import { assetScale, viewsWithScale } from '../assets/service.js';
 import type { Client, Queryable } from '../db/pool.js';
 import type { WriteContext } from '../ledger/context.js';
 import type { Movement } from '../ledger/entries.js';
+import type { StoredLeg } from '../ledger/legs.js';
 import { scaleParts } from '../ledger/splits.js';
 import { writeEntries } from '../ledger/write.js';
 import { assert } from '../shared/assert.js';
 import { type DomainError, domainError, notFound } from '../shared/errors.js';
+import { Filters } from '../shared/filters.js';
 import { minorFromDb, parseAmount } from '../shared/money.js';
 import { fetchPage, type Page, pageQuery } from '../shared/pagination.js';
 import { fail, ok, type Result } from '../shared/result.js';
 import { type PreparedTransfer, prepareTransfer, type TransferInput, walletAssets } from './prepare.js';
 import type { TransferListQuery } from './schemas.js';
-import { type StoredLeg, type TransferRow, type TransferView, transferView } from './view.js';
+import { type TransferRow, type TransferView, transferView } from './view.js';
 
 /**
  * Creates many transfers in the caller's transaction with one ledger write: each is refused alone
@@ -255,31 +257,20 @@ export async function listTransfers(
   livemode: boolean,
   filter: Static<typeof TransferListQuery>,
 ): Promise<Result<Page<TransferView>>> {
-  const where = ['livemode = $1'];
-  const params: unknown[] = [livemode];
-  const add = (condition: (n: number) => string, value: unknown) => {
-    params.push(value);
-    where.push(condition(params.length));
-  };
-  if (filter.wallet_id !== undefined) {
-    // A transfer touches a wallet when it posted to it: as source, destination or fee wallet.
-    const touched =
-      'SELECT t.reference_id FROM postings p JOIN ledger_transactions t ON t.id = p.transaction_id';
-    add((n) => `id IN (${touched} WHERE p.account_id = $${n})`, filter.wallet_id);
-  }
-  if (filter.status !== undefined) add((n) => `status = $${n}`, filter.status);
-  if (filter.created_gte !== undefined) add((n) => `created_at >= $${n}`, filter.created_gte);
-  if (filter.created_lt !== undefined) add((n) => `created_at < $${n}`, filter.created_lt);
+  // A transfer touches a wallet when it posted to it: as source, destination or fee wallet.
+  const touched =
+    'SELECT t.reference_id FROM postings p JOIN ledger_transactions t ON t.id = p.transaction_id';
+  const { where, params } = new Filters(livemode)
+    .add((p) => `id IN (${touched} WHERE p.account_id = ${p})`, filter.wallet_id)
+    .equals('status', filter.status)
+    .add((p) => `created_at >= ${p}`, filter.created_gte)
+    .add((p) => `created_at < ${p}`, filter.created_lt);
   const page = await fetchPage(
     db,
     { table: 'transfers', where, params, id_prefix: 'tr', map: (row: TransferRow) => row },
     pageQuery(filter),
   );
   if (!page.ok) return page;
-  const data: TransferView[] = [];
-  for (const row of page.value.data) {
-    const scale = await assetScale(db, livemode, row.asset, 'currency');
-    if (scale.ok) data.push(transferView(row, scale.value));
-  }
+  const data = await viewsWithScale(db, livemode, page.value.data, transferView);
   return ok({ ...page.value, data });
 }

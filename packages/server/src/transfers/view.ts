@@ -1,15 +1,9 @@
 import type { Static } from '@sinclair/typebox';
+import type { StoredLeg } from '../ledger/legs.js';
 import { formatAmount, minorFromDb } from '../shared/money.js';
 import type { Transfer } from './schemas.js';
 
 export type TransferView = Static<typeof Transfer>;
-
-/** A destination as stored: the resolved amount (minor units, text) and what was asked for. */
-export interface StoredLeg {
-  wallet_id: string;
-  amount_minor: string;
-  request: { amount?: string; percent?: string; remainder?: true };
-}
 
 export interface TransferRow {
   id: string;

@@ -1,0 +1,80 @@
+import type { Client, Pool } from '../db/pool.js';
+import { systemAccountId } from '../ledger/accounts.js';
+import type { EntryIntent, Movement } from '../ledger/entries.js';
+import { type EntryOutcome, writeEntries } from '../ledger/write.js';
+import { clearingAccount } from '../rails/index.js';
+import { assert } from '../shared/assert.js';
+import { minorFromDb } from '../shared/money.js';
+import { type PaymentRow, paymentParts } from './view.js';
+
+const day_ms = 86_400_000;
+
+/**
+ * Credits a succeeded payment: from the rail's clearing account to the fee account and every leg,
+ * in one ledger entry. A wallet with a settlement delay gets it as pending (incoming), to be
+ * settled when due; otherwise it is available at once. Returns the settlement times to store.
+ */
+export async function creditPayment(
+  db: Client,
+  pool: Pool,
+  row: PaymentRow,
+  now: Date,
+): Promise<{ outcome: EntryOutcome; settles_at: Date | null; settled_at: Date | null }> {
+  const delay = await db.query<{ settlement_delay_days: number }>(
+    'SELECT settlement_delay_days FROM accounts WHERE id = $1',
+    [row.wallet_id],
+  );
+  const delay_days = delay.rows[0]?.settlement_delay_days ?? 0;
+  const layer = delay_days > 0 ? 'pending' : 'posted';
+  const clearing = await systemAccountId(pool, row.livemode, row.asset, clearingAccount(row.rail));
+  const movements: Movement[] = paymentParts(row)
+    .filter((part) => part.amount_minor > 0n)
+    .map((part) => ({ from: clearing, to: part.account_id, amount_minor: part.amount_minor, layer }));
+  const [outcome] = await writeEntries(
+    db,
+    [{ livemode: row.livemode, reason: 'payment.succeeded', reference_id: row.id, movements }],
+    now,
+  );
+  assert(outcome !== undefined, 'one entry, one outcome');
+  return layer === 'pending'
+    ? { outcome, settles_at: new Date(now.getTime() + delay_days * day_ms), settled_at: null }
+    : { outcome, settles_at: null, settled_at: now };
+}
+
+/**
+ * Makes pending payment funds available: for each payment, what each part still holds (its amount
+ * less what refunds took back) moves from pending to posted, in one batch of ledger entries. A
+ * payment whose entry is refused (a frozen wallet) stays pending and is tried again next round.
+ */
+export async function settlePayments(
+  db: Client,
+  pool: Pool,
+  rows: readonly PaymentRow[],
+  now: Date,
+): Promise<string[]> {
+  const entries: EntryIntent[] = [];
+  for (const row of rows) {
+    const clearing = await systemAccountId(pool, row.livemode, row.asset, clearingAccount(row.rail));
+    const movements: Movement[] = [];
+    for (const [index, part] of paymentParts(row).entries()) {
+      const remaining = part.amount_minor - minorFromDb(row.refunded_parts[index] ?? '0');
+      if (remaining <= 0n) continue;
+      movements.push({ from: clearing, to: part.account_id, amount_minor: remaining, layer: 'release' });
+      movements.push({ from: clearing, to: part.account_id, amount_minor: remaining, layer: 'posted' });
+    }
+    entries.push({ livemode: row.livemode, reason: 'payment.settled', reference_id: row.id, movements });
+  }
+  const settled = rows
+    .filter((_, index) => (entries[index]?.movements.length ?? 0) === 0)
+    .map((row) => row.id);
+  const writable = entries.filter((entry) => entry.movements.length > 0);
+  const outcomes = await writeEntries(db, writable, now);
+  outcomes.forEach((outcome, index) => {
+    if (outcome.ok) settled.push(writable[index]?.reference_id ?? '');
+  });
+  await db.query('UPDATE payments SET settled_at = $2, updated_at = $2 WHERE id = ANY($1::text[])', [
+    settled,
+    now,
+  ]);
+  return settled;
+}

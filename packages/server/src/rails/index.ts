@@ -1,0 +1,145 @@
+import { randomBytes } from 'node:crypto';
+import type { SystemPurpose } from '../ledger/accounts.js';
+import type { WriteContext } from '../ledger/context.js';
+import { type DomainError, domainError } from '../shared/errors.js';
+import { fail, ok, type Result } from '../shared/result.js';
+import type {
+  PayInAccepted,
+  PayInRail,
+  PaymentSource,
+  PayoutAccepted,
+  PayoutDestination,
+  PayoutRail,
+} from './rail.js';
+import { last4 } from './rail.js';
+import { sandboxBankDebit, sandboxBankPayout } from './sandbox/bank.js';
+import { sandbox_cards, sandboxCardCharge, sandboxCardPayout } from './sandbox/cards.js';
+import { crypto_networks, sandboxCryptoDeposit, sandboxCryptoPayout } from './sandbox/crypto.js';
+
+/** What a service that talks to rails needs: the request's write context and the rails' settings. */
+export interface RailContext extends WriteContext {
+  readonly rails: RailsConfig;
+}
+
+export type { PayInAccepted, PayInRail, PaymentSource, PayoutAccepted, PayoutDestination, PayoutRail };
+
+/** The platform's own account that live bank payouts are paid from (the pain.001 debtor). */
+export interface BankDebtor {
+  readonly name: string;
+  readonly iban: string;
+  readonly bic: string | undefined;
+}
+
+export interface RailsConfig {
+  /** How long each asynchronous sandbox step takes (bank processing, a block confirmation). */
+  readonly sandbox_step_ms: number;
+  /** Unset: live bank payouts are refused (rail_unavailable). */
+  readonly bank_debtor: BankDebtor | undefined;
+}
+
+/** Money in transit on a rail lives in its clearing account, so the ledger always balances. */
+export function clearingAccount(rail: PayInRail | PayoutRail): SystemPurpose {
+  return `rail_clearing:${rail}`;
+}
+
+/**
+ * Asks the rail for a pay-in. Test mode is the sandbox; live mode has no card, bank-debit or
+ * chain connector yet, so it refuses with rail_unavailable rather than pretend.
+ */
+export function payIn(
+  config: RailsConfig,
+  livemode: boolean,
+  source: PaymentSource,
+  currency: string,
+  deposit_address: string,
+): Result<PayInAccepted> {
+  if (livemode)
+    return fail(unavailable(`No live ${source.type} rail is configured for pay-ins.`, 'source.type'));
+  if (source.type === 'card') {
+    const charge = sandboxCardCharge(source.number);
+    return charge === undefined ? fail(unknownCard()) : ok(charge);
+  }
+  if (source.type === 'bank_account')
+    return ok(sandboxBankDebit(source.account_number, source.routing_number, config.sandbox_step_ms));
+  const network = checkNetwork(source.network, currency, 'source.network');
+  if (network !== undefined) return fail(network);
+  const tx_hash = source.tx_hash ?? `0x${randomBytes(32).toString('hex')}`;
+  return ok(sandboxCryptoDeposit(source.network, deposit_address, tx_hash, config.sandbox_step_ms));
+}
+
+/** Asks the rail for a payout: the sandbox in test mode, the ISO 20022 bank-file rail in live mode. */
+export function payOut(
+  config: RailsConfig,
+  livemode: boolean,
+  destination: PayoutDestination,
+  currency: string,
+): Result<PayoutAccepted> {
+  if (destination.type === 'bank_account') {
+    const account = destination.iban ?? destination.account_number;
+    if (account === undefined || (destination.iban === undefined && destination.routing_number === undefined))
+      return fail(
+        domainError(
+          'invalid_request',
+          'A bank account needs an iban, or an account_number with a routing_number.',
+          'destination',
+        ),
+      );
+    const view = bankView(destination, account);
+    if (!livemode) return ok(sandboxBankPayout(account, view, config.sandbox_step_ms));
+    if (config.bank_debtor === undefined)
+      return fail(
+        unavailable(
+          'No bank account is configured to pay out from (PURSE_BANK_DEBTOR_IBAN).',
+          'destination.type',
+        ),
+      );
+    return ok({ rail: 'bank_file', status: 'pending', destination_view: view, steps: [] });
+  }
+  if (livemode)
+    return fail(
+      unavailable(`No live ${destination.type} rail is configured for payouts.`, 'destination.type'),
+    );
+  if (destination.type === 'card') {
+    const payout = sandboxCardPayout(destination.number, config.sandbox_step_ms);
+    return payout === undefined ? fail(unknownCard('destination.number')) : ok(payout);
+  }
+  const network = checkNetwork(destination.network, currency, 'destination.network');
+  if (network !== undefined) return fail(network);
+  return ok(sandboxCryptoPayout(destination.network, destination.address, config.sandbox_step_ms));
+}
+
+function bankView(
+  destination: Extract<PayoutDestination, { type: 'bank_account' }>,
+  account: string,
+): Record<string, string> {
+  const view: Record<string, string> = {
+    type: 'bank_account',
+    account_holder_name: destination.account_holder_name,
+    last4: last4(account),
+  };
+  if (destination.routing_number !== undefined) view.routing_number = destination.routing_number;
+  if (destination.bic !== undefined) view.bic = destination.bic;
+  return view;
+}
+
+function checkNetwork(network: string, currency: string, param: string): DomainError | undefined {
+  const known = crypto_networks[network];
+  if (known === undefined)
+    return domainError(
+      'invalid_request',
+      `Unknown network "${network}"; the sandbox has ${Object.keys(crypto_networks).join(', ')}.`,
+      param,
+    );
+  if (!known.assets.includes(currency))
+    return domainError('currency_mismatch', `The ${network} network does not carry ${currency}.`, param);
+  return undefined;
+}
+
+function unknownCard(param = 'source.number'): DomainError {
+  const known = Object.keys(sandbox_cards).join(', ');
+  return domainError('invalid_request', `Test mode accepts the sandbox cards only: ${known}.`, param);
+}
+
+function unavailable(detail: string, param: string): DomainError {
+  return domainError('rail_unavailable', detail, param);
+}
