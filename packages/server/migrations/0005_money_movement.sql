@@ -122,6 +122,7 @@ CREATE TABLE payouts (
   rail            text NOT NULL CHECK (rail IN ('card', 'bank_account', 'crypto', 'bank_file')),
   -- The full destination, needed to instruct the rail; the API shows a masked copy.
   destination     jsonb NOT NULL,
+  destination_view jsonb NOT NULL,
   failure_code    text,
   failure_message text,
   batch_id        text REFERENCES payout_batches (id),

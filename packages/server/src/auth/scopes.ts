@@ -9,6 +9,9 @@ export const resources = [
   'wallets',
   'transfers',
   'payments',
+  'refunds',
+  'payouts',
+  'test_helpers',
   'reports',
 ] as const;
 export type Resource = (typeof resources)[number];

@@ -18,6 +18,7 @@ export interface AccountRow {
   pending_credits: string;
   version: string;
   postings_count: string;
+  settlement_delay_days: number;
   metadata: Record<string, string>;
   created_at: Date;
 }
@@ -105,19 +106,21 @@ export interface NewWallet {
   readonly asset: string;
   readonly holder_id: string | null;
   readonly floor_minor: bigint;
+  readonly settlement_delay_days: number;
   readonly metadata: Record<string, string>;
 }
 
 export async function insertWallet(db: Queryable, wallet: NewWallet, now: Date): Promise<AccountRow> {
   const result = await db.query<AccountRow>(
-    `INSERT INTO accounts (id, livemode, asset, kind, holder_id, floor_minor, metadata, created_at)
-     VALUES ($1, $2, $3, 'wallet', $4, $5, $6, $7) RETURNING *`,
+    `INSERT INTO accounts (id, livemode, asset, kind, holder_id, floor_minor, settlement_delay_days, metadata, created_at)
+     VALUES ($1, $2, $3, 'wallet', $4, $5, $6, $7, $8) RETURNING *`,
     [
       newId('wallet', now.getTime()),
       wallet.livemode,
       wallet.asset,
       wallet.holder_id,
       wallet.floor_minor.toString(),
+      wallet.settlement_delay_days,
       wallet.metadata,
       now,
     ],

@@ -46,6 +46,7 @@ export async function applyPaymentUpdate(
   if (row === undefined) return fail(notFound('payment', payment_id));
   if (row.status !== 'processing') return ok(row);
   if (update.status === 'confirming') {
+    if (row.confirmations_required === null) return ok(row);
     const seen = Math.min((row.confirmations ?? 0) + 1, (row.confirmations_required ?? 1) - 1);
     return ok(await savePayment(db, payment_id, { confirmations: seen }, now));
   }

@@ -22,6 +22,10 @@ export const Wallet = Type.Object(
       examples: ['0.00'],
     }),
     balance: Balance,
+    settlement_delay_days: Type.Integer({
+      description: 'Payments into this wallet stay pending this many days before they settle (T+N).',
+      examples: [0],
+    }),
     metadata: Type.Record(Type.String(), Type.String()),
     created_at: Timestamp,
   },
@@ -33,6 +37,13 @@ export const CreateWalletBody = Type.Object(
     currency: Currency,
     holder_id: Type.Optional(Type.String({ maxLength: 64, description: 'Omit for a platform wallet.' })),
     overdraft_limit: Type.Optional(Amount),
+    settlement_delay_days: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: 30,
+        description: 'Payments into this wallet stay pending this many days before they settle. Default 0.',
+      }),
+    ),
     metadata: Type.Optional(Metadata),
   },
   {

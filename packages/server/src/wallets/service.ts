@@ -55,6 +55,7 @@ export async function createWallet(
       asset: input.currency,
       holder_id: input.holder_id ?? null,
       floor_minor: -overdraft,
+      settlement_delay_days: input.settlement_delay_days ?? 0,
       metadata: metadata.value,
     },
     now,

@@ -17,6 +17,7 @@ export interface WalletView {
   status: AccountRow['status'];
   overdraft_limit: string;
   balance: BalanceView;
+  settlement_delay_days: number;
   metadata: Record<string, string>;
   created_at: string;
 }
@@ -51,6 +52,7 @@ export function walletView(row: AccountRow, scale: number): WalletView {
     status: row.status,
     overdraft_limit: formatAmount(-minorFromDb(row.floor_minor ?? '0'), scale),
     balance: balanceView(posted, minorFromDb(row.pending_debits), minorFromDb(row.pending_credits), scale),
+    settlement_delay_days: row.settlement_delay_days,
     metadata: row.metadata,
     created_at: row.created_at.toISOString(),
   };

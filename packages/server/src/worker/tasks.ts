@@ -1,13 +1,21 @@
 import type { Config } from '../config.js';
 import { inTransaction } from '../db/pool.js';
 import { purgeExpiredKeys } from '../http/idempotency-store.js';
+import { jobHandlers } from '../jobs/handlers.js';
+import { runDueJobs } from '../jobs/queue.js';
+import { settleDuePayments } from '../payments/lifecycle.js';
+import { runDueSchedules } from '../payouts/schedules.js';
 import { expireHolds } from '../transfers/service.js';
 import type { PeriodicTask } from './scheduler.js';
 
 const expired_holds_per_round_max = 500;
+const jobs_per_round_max = 200;
+const settlements_per_round_max = 500;
+const schedules_per_round_max = 100;
 
 /** Every background task Purse runs, in `purse serve` and in `purse worker`. */
 export function backgroundTasks(config: Config): PeriodicTask[] {
+  const tick_ms = config.limits.worker_tick_ms;
   return [
     {
       name: 'purge_idempotency_keys',
@@ -16,9 +24,31 @@ export function backgroundTasks(config: Config): PeriodicTask[] {
     },
     {
       name: 'expire_holds',
-      interval_ms: config.limits.worker_tick_ms,
+      interval_ms: tick_ms,
       run: (pool, now) =>
         inTransaction(pool, (client) => expireHolds(client, now, expired_holds_per_round_max)),
+    },
+    {
+      name: 'run_jobs',
+      interval_ms: tick_ms,
+      run: (pool, now) => runDueJobs(pool, jobHandlers(pool), now, jobs_per_round_max),
+    },
+    {
+      name: 'settle_payments',
+      interval_ms: tick_ms,
+      run: (pool, now) =>
+        inTransaction(pool, (client) => settleDuePayments(client, pool, now, settlements_per_round_max)),
+    },
+    {
+      name: 'run_payout_schedules',
+      interval_ms: tick_ms,
+      run: (pool, now) =>
+        inTransaction(pool, (client) =>
+          runDueSchedules(
+            { db: client, pool, limits: config.limits, now, rails: config.rails },
+            schedules_per_round_max,
+          ),
+        ),
     },
   ];
 }

@@ -1,0 +1,145 @@
+import type { Client, Pool } from '../db/pool.js';
+import type { NewJob } from '../jobs/queue.js';
+import { systemAccountId } from '../ledger/accounts.js';
+import { writeEntries } from '../ledger/write.js';
+import { failure_codes, isFailureCode } from '../rails/failure-codes.js';
+import { clearingAccount } from '../rails/index.js';
+import type { RailStep } from '../rails/rail.js';
+import { assert } from '../shared/assert.js';
+import { domainError, notFound } from '../shared/errors.js';
+import { minorFromDb } from '../shared/money.js';
+import { fail, ok, type Result } from '../shared/result.js';
+import type { PayoutRow, PayoutView } from './view.js';
+
+export const payout_update_job = 'payout.rail_update';
+
+type Status = PayoutView['status'];
+
+/** The statuses a payout may move to from each status; anything else is refused or ignored. */
+const next_statuses: Readonly<Record<Status, readonly Status[]>> = {
+  pending: ['in_transit', 'failed'],
+  in_transit: ['paid', 'failed'],
+  paid: ['returned'],
+  failed: [],
+  returned: [],
+};
+
+/** How far along each status is, so a report of an earlier step, repeated or late, is a no-op. */
+const progress: Readonly<Record<Status, number>> = {
+  pending: 0,
+  in_transit: 1,
+  paid: 2,
+  failed: 3,
+  returned: 3,
+};
+
+export interface PayoutUpdate {
+  readonly status: Status;
+  readonly failure_code?: string | undefined;
+  /** The rail's own words, e.g. an ISO 20022 return reason code. */
+  readonly failure_message?: string | undefined;
+}
+
+export function payoutStepJobs(payout_id: string, steps: readonly RailStep[], now: Date): NewJob[] {
+  return steps.map((step, index) => ({
+    kind: payout_update_job,
+    dedupe_key: `payout:${payout_id}:step:${index}`,
+    payload: { payout_id, status: step.status, failure_code: step.failure_code },
+    run_at: new Date(now.getTime() + step.after_ms),
+  }));
+}
+
+/**
+ * Moves a payout along as its rail reports, under the payout's row lock. Failed and returned put
+ * the amount back in the wallet, in the same transaction as the status change, so however often a
+ * rail repeats a report the money comes back once. A report of a step already taken (or passed)
+ * changes nothing; a transition the status does not allow is `invalid_state`.
+ */
+export async function applyPayoutUpdate(
+  db: Client,
+  pool: Pool,
+  livemode: boolean,
+  payout_id: string,
+  update: PayoutUpdate,
+  now: Date,
+): Promise<Result<PayoutRow>> {
+  const found = await db.query<PayoutRow>(
+    'SELECT * FROM payouts WHERE id = $1 AND livemode = $2 FOR UPDATE',
+    [payout_id, livemode],
+  );
+  const row = found.rows[0];
+  if (row === undefined) return fail(notFound('payout', payout_id));
+  if (
+    row.status === update.status ||
+    (progress[row.status] >= progress[update.status] && update.status !== 'returned')
+  )
+    return ok(row);
+  if (!next_statuses[row.status].includes(update.status))
+    return fail(
+      domainError(
+        'invalid_state',
+        `Payout ${row.id} is ${row.status}; it cannot become ${update.status}.`,
+        'status',
+      ),
+    );
+  if (update.status === 'failed' || update.status === 'returned') {
+    const clearing = await systemAccountId(pool, livemode, row.asset, clearingAccount(row.rail));
+    const [outcome] = await writeEntries(
+      db,
+      [
+        {
+          livemode,
+          reason: `payout.${update.status}`,
+          reference_id: row.id,
+          movements: [
+            { from: clearing, to: row.wallet_id, amount_minor: minorFromDb(row.amount), layer: 'posted' },
+          ],
+        },
+      ],
+      now,
+    );
+    assert(outcome !== undefined, 'one entry, one outcome');
+    if (!outcome.ok) return fail(outcome.error);
+  }
+  const failure_code =
+    update.status === 'failed' || update.status === 'returned' ? failureCodeOf(update.failure_code) : null;
+  const updated = await db.query<PayoutRow>(
+    `UPDATE payouts SET status = $2, failure_code = $3, failure_message = $4, paid_at = CASE WHEN $2 = 'paid' THEN $5 ELSE paid_at END,
+       updated_at = $5 WHERE id = $1 RETURNING *`,
+    [
+      row.id,
+      update.status,
+      failure_code,
+      failure_code === null ? null : (update.failure_message ?? failure_codes[failure_code]),
+      now,
+    ],
+  );
+  assert(updated.rows[0] !== undefined, 'payout exists');
+  return ok(updated.rows[0]);
+}
+
+function failureCodeOf(code: string | undefined): keyof typeof failure_codes {
+  return code !== undefined && isFailureCode(code) ? code : 'could_not_process';
+}
+
+/** The worker's job for a due rail step. A refusal (the wallet closed meanwhile) throws, to retry. */
+export async function runPayoutUpdateJob(
+  db: Client,
+  pool: Pool,
+  payload: Record<string, unknown>,
+  now: Date,
+): Promise<void> {
+  const payout_id = String(payload.payout_id);
+  const found = await db.query<{ livemode: boolean }>('SELECT livemode FROM payouts WHERE id = $1', [
+    payout_id,
+  ]);
+  const livemode = found.rows[0]?.livemode;
+  if (livemode === undefined) return;
+  const update = {
+    status: payload.status as Status,
+    failure_code: typeof payload.failure_code === 'string' ? payload.failure_code : undefined,
+  };
+  const result = await applyPayoutUpdate(db, pool, livemode, payout_id, update, now);
+  if (!result.ok && result.error.code !== 'invalid_state')
+    throw new Error(`payout ${payout_id}: ${result.error.detail}`);
+}

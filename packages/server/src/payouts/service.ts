@@ -1,0 +1,175 @@
+import type { Static } from '@sinclair/typebox';
+import { assetScale, viewsWithScale } from '../assets/service.js';
+import type { Queryable } from '../db/pool.js';
+import { enqueueJobs } from '../jobs/queue.js';
+import { findWallet, systemAccountId } from '../ledger/accounts.js';
+import { writeEntries } from '../ledger/write.js';
+import { clearingAccount, payOut, type RailContext } from '../rails/index.js';
+import { assert } from '../shared/assert.js';
+import { domainError, notFound } from '../shared/errors.js';
+import { Filters } from '../shared/filters.js';
+import { newId } from '../shared/ids.js';
+import { checkMetadata } from '../shared/metadata.js';
+import { parseAmount } from '../shared/money.js';
+import { fetchPage, type Page, pageQuery } from '../shared/pagination.js';
+import { fail, ok, type Result } from '../shared/result.js';
+import { payoutStepJobs } from './lifecycle.js';
+import type { CreatePayoutBody, PayoutListQuery } from './schemas.js';
+import { type PayoutRow, type PayoutView, payoutView } from './view.js';
+
+export type CreatePayoutInput = Static<typeof CreatePayoutBody>;
+
+/** Where a payout came from, when not a single request. */
+export interface PayoutOrigin {
+  readonly batch_id?: string;
+  readonly schedule_id?: string;
+}
+
+/**
+ * Pays money out of a wallet through a rail. The amount leaves the wallet at once, into the rail's
+ * clearing account where money in transit lives (insufficient_funds if the wallet cannot pay);
+ * a payout that fails or is returned later puts it back. The rail's later steps are scheduled as
+ * jobs in the same transaction.
+ */
+export async function createPayout(
+  ctx: RailContext,
+  input: CreatePayoutInput,
+  origin: PayoutOrigin = {},
+): Promise<Result<PayoutView>> {
+  const { db, livemode, now } = ctx;
+  const wallet = await findWallet(db, livemode, input.wallet_id);
+  if (wallet === undefined) return fail(notFound('wallet', input.wallet_id, 'wallet_id'));
+  if (wallet.asset !== input.currency)
+    return fail(
+      domainError(
+        'currency_mismatch',
+        `Wallet ${wallet.id} holds ${wallet.asset}, not ${input.currency}.`,
+        'currency',
+      ),
+    );
+  const scale = await assetScale(db, livemode, input.currency, 'currency');
+  if (!scale.ok) return scale;
+  const amount = parseAmount(input.amount, scale.value, 'amount');
+  if (!amount.ok) return amount;
+  const metadata = checkMetadata(input.metadata ?? {}, ctx.limits);
+  if (!metadata.ok) return metadata;
+  const decision = payOut(ctx.rails, livemode, input.destination, input.currency);
+  if (!decision.ok) return decision;
+  const id = newId('payout', now.getTime());
+  const clearing = await systemAccountId(
+    ctx.pool,
+    livemode,
+    input.currency,
+    clearingAccount(decision.value.rail),
+  );
+  const [outcome] = await writeEntries(
+    db,
+    [
+      {
+        livemode,
+        reason: 'payout.created',
+        reference_id: id,
+        movements: [{ from: wallet.id, to: clearing, amount_minor: amount.value, layer: 'posted' }],
+      },
+    ],
+    now,
+  );
+  assert(outcome !== undefined, 'one entry, one outcome');
+  if (!outcome.ok)
+    return fail({
+      ...outcome.error,
+      param: outcome.error.code === 'insufficient_funds' ? 'amount' : 'wallet_id',
+    });
+  const row = await insertPayout(db, {
+    id,
+    livemode,
+    status: decision.value.status,
+    wallet_id: wallet.id,
+    asset: input.currency,
+    amount: amount.value.toString(),
+    rail: decision.value.rail,
+    destination: input.destination,
+    destination_view: decision.value.destination_view,
+    failure_code: null,
+    failure_message: null,
+    batch_id: origin.batch_id ?? null,
+    schedule_id: origin.schedule_id ?? null,
+    file_id: null,
+    paid_at: null,
+    description: input.description ?? null,
+    metadata: metadata.value,
+    created_at: now,
+    updated_at: now,
+  });
+  await enqueueJobs(db, payoutStepJobs(id, decision.value.steps, now), now);
+  return ok(payoutView(row, scale.value));
+}
+
+async function insertPayout(db: Queryable, row: PayoutRow): Promise<PayoutRow> {
+  const result = await db.query<PayoutRow>(
+    `INSERT INTO payouts (id, livemode, status, wallet_id, asset, amount, rail, destination, destination_view,
+       batch_id, schedule_id, description, metadata, created_at, updated_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14) RETURNING *`,
+    [
+      row.id,
+      row.livemode,
+      row.status,
+      row.wallet_id,
+      row.asset,
+      row.amount,
+      row.rail,
+      row.destination,
+      row.destination_view,
+      row.batch_id,
+      row.schedule_id,
+      row.description,
+      row.metadata,
+      row.created_at,
+    ],
+  );
+  assert(result.rows[0] !== undefined, 'inserted payout');
+  return result.rows[0];
+}
+
+export async function getPayout(db: Queryable, livemode: boolean, id: string): Promise<Result<PayoutView>> {
+  const result = await db.query<PayoutRow>('SELECT * FROM payouts WHERE id = $1 AND livemode = $2', [
+    id,
+    livemode,
+  ]);
+  const row = result.rows[0];
+  if (row === undefined) return fail(notFound('payout', id));
+  const scale = await assetScale(db, livemode, row.asset, 'currency');
+  return scale.ok ? ok(payoutView(row, scale.value)) : scale;
+}
+
+export async function listPayouts(
+  db: Queryable,
+  livemode: boolean,
+  filter: Static<typeof PayoutListQuery>,
+): Promise<Result<Page<PayoutView>>> {
+  const { where, params } = new Filters(livemode)
+    .equals('wallet_id', filter.wallet_id)
+    .equals('status', filter.status)
+    .equals('batch_id', filter.batch_id);
+  const page = await fetchPage(
+    db,
+    { table: 'payouts', where, params, id_prefix: 'po', map: (row: PayoutRow) => row },
+    pageQuery(filter),
+  );
+  if (!page.ok) return page;
+  return ok({ ...page.value, data: await viewsWithScale(db, livemode, page.value.data, payoutView) });
+}
+
+/** Every payout of a batch, by id, for rendering the batch's items. */
+export async function payoutsOfBatch(
+  db: Queryable,
+  livemode: boolean,
+  batch_id: string,
+): Promise<Map<string, PayoutView>> {
+  const result = await db.query<PayoutRow>('SELECT * FROM payouts WHERE batch_id = $1 AND livemode = $2', [
+    batch_id,
+    livemode,
+  ]);
+  const views = await viewsWithScale(db, livemode, result.rows, payoutView);
+  return new Map(views.map((view) => [view.id, view]));
+}

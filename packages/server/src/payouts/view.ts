@@ -1,0 +1,52 @@
+import type { Static } from '@sinclair/typebox';
+import type { PayoutDestination, PayoutRail } from '../rails/rail.js';
+import { formatAmount, minorFromDb } from '../shared/money.js';
+import type { Payout } from './schemas.js';
+
+export type PayoutView = Static<typeof Payout>;
+
+export interface PayoutRow {
+  id: string;
+  livemode: boolean;
+  status: PayoutView['status'];
+  wallet_id: string;
+  asset: string;
+  amount: string;
+  rail: PayoutRail;
+  destination: PayoutDestination;
+  destination_view: Record<string, string>;
+  failure_code: string | null;
+  failure_message: string | null;
+  batch_id: string | null;
+  schedule_id: string | null;
+  file_id: string | null;
+  paid_at: Date | null;
+  description: string | null;
+  metadata: Record<string, string>;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export function payoutView(row: PayoutRow, scale: number): PayoutView {
+  return {
+    id: row.id,
+    object: 'payout',
+    livemode: row.livemode,
+    status: row.status,
+    wallet_id: row.wallet_id,
+    amount: formatAmount(minorFromDb(row.amount), scale),
+    currency: row.asset,
+    rail: row.rail,
+    destination: row.destination_view,
+    failure_code: row.failure_code,
+    failure_message: row.failure_message,
+    batch_id: row.batch_id,
+    schedule_id: row.schedule_id,
+    file_id: row.file_id,
+    paid_at: row.paid_at?.toISOString() ?? null,
+    description: row.description,
+    metadata: row.metadata,
+    created_at: row.created_at.toISOString(),
+    updated_at: row.updated_at.toISOString(),
+  };
+}
