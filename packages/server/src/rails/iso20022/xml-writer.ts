@@ -1,24 +1,40 @@
-import { create } from 'xmlbuilder2';
+import XMLBuilder from 'fast-xml-builder';
 import type { BankAccount, BankAgent } from './types.js';
 
 /**
- * An element's content as xmlbuilder2 takes it: text, or child elements in schema order (object
- * keys keep insertion order), an array for a repeated element, `@name` for an attribute and `#`
- * for text beside attributes. Undefined children are left out, so optional elements read as such.
+ * An element's content as fast-xml-builder takes it: text, or child elements in schema order
+ * (object keys keep insertion order), an array for a repeated element, `@name` for an attribute
+ * and `#` for text beside attributes. Undefined children are left out, so optional elements read
+ * as such.
  */
 export type XmlContent = string | { readonly [name: string]: XmlContent | readonly XmlContent[] | undefined };
 
 export const iso_namespace_prefix = 'urn:iso:std:iso:20022:tech:xsd:';
 
-/** Writes `<Document xmlns="urn:iso:...:<message_type>">` around one message; xmlbuilder2 escapes the text. */
+/**
+ * Escapes every `&`, `<`, `>` and quote in text and attributes, always: a value that looks like
+ * an entity reference ("AT&T;") is text too. (xmlbuilder2 was tried first and passes such values
+ * through unescaped; the property test in schema.test.ts caught it.)
+ */
+const builder = new XMLBuilder({
+  ignoreAttributes: false,
+  attributeNamePrefix: '@',
+  textNodeName: '#',
+  format: true,
+  indentBy: '  ',
+  processEntities: true,
+});
+
+/** Writes `<Document xmlns="urn:iso:...:<message_type>">` around one message. */
 export function writeDocument(
   message_type: string,
   content: { readonly [name: string]: XmlContent },
 ): string {
-  const document = { Document: { '@xmlns': `${iso_namespace_prefix}${message_type}`, ...content } };
-  return create({ version: '1.0', encoding: 'UTF-8' }, withoutUndefined(document) as object).end({
-    prettyPrint: true,
-  });
+  const document = {
+    '?xml': { '@version': '1.0', '@encoding': 'UTF-8' },
+    Document: { '@xmlns': `${iso_namespace_prefix}${message_type}`, ...content },
+  };
+  return builder.build(withoutUndefined(document));
 }
 
 function withoutUndefined(content: XmlContent | readonly XmlContent[]): unknown {
