@@ -109,7 +109,11 @@ describe('ISO 20022 schema validation', () => {
 
   // Each mutation breaks one rule of the published schema; the validator must name the element.
   it.each([
-    ['a missing GrpHdr/MsgId', (xml: string) => xml.replace(/<MsgId>[^<]*<\/MsgId>/, ''), 'Expected is ( {urn:iso:std:iso:20022:tech:xsd:pain.001.001.09}MsgId )'],
+    [
+      'a missing GrpHdr/MsgId',
+      (xml: string) => xml.replace(/<MsgId>[^<]*<\/MsgId>/, ''),
+      'Expected is ( {urn:iso:std:iso:20022:tech:xsd:pain.001.001.09}MsgId )',
+    ],
     [
       'Dbtr after DbtrAcct',
       (xml: string) => xml.replace(/(<Dbtr>[\s\S]*?<\/Dbtr>)(\s*)(<DbtrAcct>[\s\S]*?<\/DbtrAcct>)/, '$3$2$1'),
