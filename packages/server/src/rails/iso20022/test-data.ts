@@ -57,7 +57,7 @@ const xml_special_text = (length_max: number) =>
     .filter((text) => text.trim() === text);
 
 /** Positive amounts of scale 2 up to 10^13, as decimal strings such as "1234.05". */
-export const arbitraryAmount = fc
+const arbitraryAmount = fc
   .bigInt({ min: 1n, max: 10n ** 15n - 1n })
   .map((cents) => `${cents / 100n}.${(cents % 100n).toString().padStart(2, '0')}`);
 
