@@ -72,3 +72,34 @@ export function expectProblem(
   expect(body).toMatchObject({ status, code, type: `urn:purse:problem:${code}` });
   expect(body.param).toBe(param);
 }
+
+/** POSTs with the test key; a payload when given. */
+export function post(t: TestApp, url: string, payload?: Record<string, unknown>, key?: string) {
+  return t.request({
+    method: 'POST',
+    url,
+    ...(payload === undefined ? {} : { payload }),
+    ...(key === undefined ? {} : { key }),
+  });
+}
+
+/** POSTs and expects `status`; returns the parsed body. */
+export async function postOk(
+  t: TestApp,
+  url: string,
+  payload?: Record<string, unknown>,
+  status = 201,
+): Promise<Record<string, unknown> & { id: string; status: string }> {
+  const response = await post(t, url, payload);
+  expect(response.statusCode, response.body).toBe(status);
+  return response.json();
+}
+
+export async function getJson(
+  t: TestApp,
+  url: string,
+): Promise<Record<string, unknown> & { id: string; status: string }> {
+  const response = await t.request({ method: 'GET', url });
+  expect(response.statusCode, response.body).toBe(200);
+  return response.json();
+}
