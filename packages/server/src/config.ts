@@ -110,13 +110,17 @@ function groupCommitFromEnv(env: Env, pool_size: number): GroupCommitConfig {
   };
 }
 
-/** The platform's bank account for live payouts; all of name and IBAN, or none. */
+/** The platform's bank account for live payouts: name, IBAN and BIC, or none. */
 function bankDebtorFromEnv(env: Env): BankDebtor | undefined {
   const iban = nonEmpty(env.PURSE_BANK_DEBTOR_IBAN);
   if (iban === undefined) return undefined;
   const name = nonEmpty(env.PURSE_BANK_DEBTOR_NAME);
-  if (name === undefined) throw new Error('PURSE_BANK_DEBTOR_NAME is required with PURSE_BANK_DEBTOR_IBAN');
-  return { name, iban, bic: nonEmpty(env.PURSE_BANK_DEBTOR_BIC) };
+  const bic = nonEmpty(env.PURSE_BANK_DEBTOR_BIC);
+  if (name === undefined || bic === undefined)
+    throw new Error(
+      'PURSE_BANK_DEBTOR_NAME and PURSE_BANK_DEBTOR_BIC are required with PURSE_BANK_DEBTOR_IBAN',
+    );
+  return { name, iban, bic };
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

@@ -76,11 +76,7 @@ export async function applyPayoutUpdate(
     return ok(row);
   if (!next_statuses[row.status].includes(update.status))
     return fail(
-      domainError(
-        'invalid_state',
-        `Payout ${row.id} is ${row.status}; it cannot become ${update.status}.`,
-        'status',
-      ),
+      domainError('invalid_state', `Payout ${row.id} is ${row.status}; it cannot become ${update.status}.`),
     );
   if (update.status === 'failed' || update.status === 'returned') {
     const clearing = await systemAccountId(pool, livemode, row.asset, clearingAccount(row.rail));

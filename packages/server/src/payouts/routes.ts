@@ -1,7 +1,17 @@
+import { Type } from '@sinclair/typebox';
 import { type Api, type RouteDeps, railContext, sendResult } from '../http/api.js';
 import { authOf } from '../http/auth.js';
+import { Currency } from '../http/money-schemas.js';
 import { runMutation } from '../http/mutation.js';
+import { sendProblem } from '../http/problem.js';
 import { errorResponses, IdParams, ListOf } from '../http/schemas.js';
+import { createPayoutFile, getPayoutFile, PayoutFile, payoutFileXml } from './bank-files.js';
+import {
+  BankStatement,
+  getBankStatement,
+  ImportBankStatementBody,
+  importBankStatement,
+} from './bank-statements.js';
 import { createPayoutBatch, getPayoutBatch } from './batches.js';
 import {
   deletePayoutSchedule,
@@ -165,6 +175,112 @@ export function payoutRoutes(app: Api, deps: RouteDeps): void {
     (request, reply) =>
       runMutation(mutation, request, reply, 200, (db) =>
         deletePayoutSchedule(railContext(deps, request, db), request.params.id),
+      ),
+  );
+
+  bankFileRoutes(app, deps);
+}
+
+/** The live bank rail: pain.001 files out, camt.053/054 statements in. */
+function bankFileRoutes(app: Api, deps: RouteDeps): void {
+  const mutation = { pool: deps.pool, limits: deps.config.limits };
+  const tags = ['Bank files'];
+
+  app.post(
+    '/v1/payout_files',
+    {
+      config: { scope: 'payouts:write' },
+      schema: {
+        tags,
+        summary: 'Gather pending bank payouts into a pain.001 file',
+        description:
+          "Puts every pending bank-file payout in the currency (live mode's bank payouts) into one ISO 20022 pain.001.001.09 credit-transfer file from the platform's account (PURSE_BANK_DEBTOR_*), and marks them in_transit. Download it from /v1/payout_files/:id/xml and send it to the bank.",
+        body: Type.Object(
+          { currency: Currency },
+          { additionalProperties: false, examples: [{ currency: 'EUR' }] },
+        ),
+        response: { 201: PayoutFile, ...errorResponses },
+      },
+    },
+    (request, reply) =>
+      runMutation(mutation, request, reply, 201, (db) =>
+        createPayoutFile(railContext(deps, request, db), request.body.currency),
+      ),
+  );
+
+  app.get(
+    '/v1/payout_files/:id',
+    {
+      config: { scope: 'payouts:read' },
+      schema: {
+        tags,
+        summary: 'Retrieve a payout file',
+        description: 'What the file holds.',
+        params: IdParams,
+        response: { 200: PayoutFile, ...errorResponses },
+      },
+    },
+    async (request, reply) =>
+      sendResult(request, reply, await getPayoutFile(deps.pool, authOf(request).livemode, request.params.id)),
+  );
+
+  app.get(
+    '/v1/payout_files/:id/xml',
+    {
+      config: { scope: 'payouts:read' },
+      schema: {
+        tags,
+        summary: 'Download a payout file',
+        description: 'The pain.001.001.09 document, as application/xml.',
+        params: IdParams,
+        produces: ['application/xml'],
+        response: { 200: Type.String({ description: 'The XML document.' }), ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const xml = await payoutFileXml(deps.pool, authOf(request).livemode, request.params.id);
+      return xml.ok
+        ? reply.type('application/xml; charset=utf-8').send(xml.value)
+        : sendProblem(request, reply, xml.error);
+    },
+  );
+
+  app.post(
+    '/v1/bank_statements',
+    {
+      config: { scope: 'payouts:write' },
+      schema: {
+        tags,
+        summary: "Import the bank's camt.053 or camt.054 file",
+        description:
+          'Marks the payouts it reports paid or returned (returned money goes back to the wallet). Importing the same file again (same message id) returns the first import and changes nothing.',
+        body: ImportBankStatementBody,
+        response: { 201: BankStatement, ...errorResponses },
+      },
+    },
+    (request, reply) =>
+      runMutation(mutation, request, reply, 201, (db) =>
+        importBankStatement(db, deps.pool, authOf(request).livemode, request.body.xml, deps.clock.now()),
+      ),
+  );
+
+  app.get(
+    '/v1/bank_statements/:id',
+    {
+      config: { scope: 'payouts:read' },
+      schema: {
+        tags,
+        summary: 'Retrieve an imported bank statement',
+        description: 'With what was done with each entry.',
+        params: IdParams,
+        response: { 200: BankStatement, ...errorResponses },
+      },
+    },
+    async (request, reply) =>
+      sendResult(
+        request,
+        reply,
+        await getBankStatement(deps.pool, authOf(request).livemode, request.params.id),
       ),
   );
 }

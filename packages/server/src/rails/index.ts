@@ -27,7 +27,7 @@ export type { PayInAccepted, PayInRail, PaymentSource, PayoutAccepted, PayoutDes
 export interface BankDebtor {
   readonly name: string;
   readonly iban: string;
-  readonly bic: string | undefined;
+  readonly bic: string;
 }
 
 export interface RailsConfig {

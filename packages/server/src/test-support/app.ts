@@ -32,6 +32,7 @@ export interface TestApp {
 export async function createTestApp(
   overrides: Partial<Config['limits']> = {},
   group_commit: Partial<Config['group_commit']> = {},
+  rails: Partial<Config['rails']> = {},
 ): Promise<TestApp> {
   const db = await createTestDatabase();
   const base = loadConfig({ DATABASE_URL: db.url });
@@ -39,6 +40,7 @@ export async function createTestApp(
     ...base,
     limits: { ...base.limits, ...overrides },
     group_commit: { ...base.group_commit, ...group_commit },
+    rails: { ...base.rails, ...rails },
   };
   const clock = new TestClock();
   const app = await buildApp({ pool: db.pool, config, clock });
