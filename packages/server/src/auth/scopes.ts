@@ -10,6 +10,7 @@ export const resources = [
   'transfers',
   'payments',
   'reports',
+  'escrows',
 ] as const;
 export type Resource = (typeof resources)[number];
 export type Scope = `${Resource}:${'read' | 'write'}`;

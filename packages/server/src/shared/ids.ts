@@ -15,6 +15,7 @@ export const idPrefixes = {
   posting: 'pst',
   transfer: 'tr',
   payment: 'pay',
+  escrow: 'esc',
 } as const;
 
 export type IdKind = keyof typeof idPrefixes;

@@ -1,10 +1,12 @@
 import type { Config } from '../config.js';
 import { inTransaction } from '../db/pool.js';
+import { settleDueEscrows } from '../escrows/auto.js';
 import { purgeExpiredKeys } from '../http/idempotency-store.js';
 import { expireHolds } from '../transfers/service.js';
 import type { PeriodicTask } from './scheduler.js';
 
 const expired_holds_per_round_max = 500;
+const due_escrows_per_round_max = 500;
 
 /** Every background task Purse runs, in `purse serve` and in `purse worker`. */
 export function backgroundTasks(config: Config): PeriodicTask[] {
@@ -19,6 +21,12 @@ export function backgroundTasks(config: Config): PeriodicTask[] {
       interval_ms: config.limits.worker_tick_ms,
       run: (pool, now) =>
         inTransaction(pool, (client) => expireHolds(client, now, expired_holds_per_round_max)),
+    },
+    {
+      name: 'settle_due_escrows',
+      interval_ms: config.limits.worker_tick_ms,
+      run: (pool, now) =>
+        inTransaction(pool, (client) => settleDueEscrows(client, now, due_escrows_per_round_max)),
     },
   ];
 }
