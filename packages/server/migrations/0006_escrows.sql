@@ -42,20 +42,20 @@ CREATE TABLE escrows (
   metadata            jsonb NOT NULL DEFAULT '{}' CHECK (jsonb_typeof(metadata) = 'object'),
   created_at          timestamptz NOT NULL,
   updated_at          timestamptz NOT NULL,
-  CHECK (released_amount + refunded_amount <= amount),
+  CONSTRAINT escrows_settled_within_amount CHECK (released_amount + refunded_amount <= amount),
   -- Money leaves escrow towards the payer only when the escrow ends; it ends when nothing remains.
-  CHECK (CASE status
+  CONSTRAINT escrows_status_matches_amounts CHECK (CASE status
     WHEN 'held' THEN refunded_amount = 0 AND released_amount < amount
     WHEN 'disputed' THEN refunded_amount = 0 AND released_amount < amount
     WHEN 'released' THEN released_amount = amount
     WHEN 'canceled' THEN refunded_amount > 0 AND released_amount + refunded_amount = amount
   END),
-  CHECK (escrow_milestones_consistent(milestones, amount, released_amount, refunded_amount)),
-  CHECK (auto_release_at IS NULL OR auto_refund_at IS NULL),
+  CONSTRAINT escrows_milestones_match CHECK (escrow_milestones_consistent(milestones, amount, released_amount, refunded_amount)),
+  CONSTRAINT escrows_one_auto_action CHECK (auto_release_at IS NULL OR auto_refund_at IS NULL),
   CHECK ((disputed_at IS NULL) = (dispute_reason IS NULL)),
   CHECK ((dispute_outcome IS NULL) = (dispute_resolved_at IS NULL)),
   CHECK (dispute_resolved_at IS NULL OR disputed_at IS NOT NULL),
-  CHECK ((status = 'disputed') = (disputed_at IS NOT NULL AND dispute_resolved_at IS NULL))
+  CONSTRAINT escrows_disputed_while_open CHECK ((status = 'disputed') = (disputed_at IS NOT NULL AND dispute_resolved_at IS NULL))
 );
 CREATE INDEX escrows_list ON escrows (livemode, id);
 CREATE INDEX escrows_payer ON escrows (payer_wallet_id, id);
