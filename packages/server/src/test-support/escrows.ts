@@ -54,7 +54,7 @@ export async function escrowOf(
 /** Ledger entries written for an escrow, by reason, oldest first. */
 export async function escrowEntries(t: TestApp, escrow_id: string): Promise<string[]> {
   const result = await t.db.pool.query<{ reason: string }>(
-    'SELECT reason FROM ledger_transactions WHERE reference_id = $1 ORDER BY id',
+    'SELECT reason FROM ledger_transactions WHERE reference_id = $1 ORDER BY created_at, id',
     [escrow_id],
   );
   return result.rows.map((row) => row.reason);
