@@ -8,7 +8,7 @@ import {
   parties,
   postEscrow,
 } from '../test-support/escrows.js';
-import { balanceOf, expectProblem, funded, newWallet, usd } from '../test-support/money.js';
+import { balanceOf, expectProblem, newWallet, usd } from '../test-support/money.js';
 
 let t: TestApp;
 beforeAll(async () => {
