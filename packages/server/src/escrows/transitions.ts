@@ -11,14 +11,15 @@ import type { ReleaseBody } from './schemas.js';
 import { lockEscrow, viewOf } from './service.js';
 import { type DisputeOutcome, type EscrowRow, type EscrowView, remainingOf } from './view.js';
 
+/** Decides an escrow's next state from its locked current one, or refuses. */
+type Decide = (row: EscrowRow) => Promise<Result<EscrowRow>> | Result<EscrowRow>;
+
 /**
  * Every state change locks the escrow's row first (FOR UPDATE), decides on the locked state, and
  * writes the new state together with the ledger entry for the money it moves, in the caller's
  * transaction. Concurrent releases and cancels of one escrow therefore queue, and each sees what
  * the previous one left: together they can never pay out more than the amount.
  */
-type Decide = (row: EscrowRow) => Promise<Result<EscrowRow>> | Result<EscrowRow>;
-
 async function change(
   db: Client,
   livemode: boolean,
