@@ -224,7 +224,7 @@ export async function transition(
   const updated = await db.query<EscrowRow>(
     `UPDATE escrows SET status = $2, released_amount = $3, refunded_amount = $4, milestones = $5, dispute_reason = $6,
        disputed_at = $7, dispute_outcome = $8, dispute_resolved_at = $9, auto_retry_at = NULL, updated_at = $10
-     WHERE id = $1 RETURNING *`,
+     WHERE id = $1 AND status = $11 AND released_amount = $12 AND refunded_amount = $13 RETURNING *`,
     [
       before.id,
       after.status,
@@ -236,9 +236,14 @@ export async function transition(
       after.dispute_outcome,
       after.dispute_resolved_at,
       now,
+      before.status,
+      before.released_amount,
+      before.refunded_amount,
     ],
   );
+  // The row must still be what was decided on; only a change made without the row lock could
+  // differ, and then nothing is written (the bug rolls the whole transaction back).
   const row = updated.rows[0];
-  assert(row !== undefined, 'updated escrow');
+  assert(row !== undefined, `escrow ${before.id} changed under its lock`);
   return ok(row);
 }
