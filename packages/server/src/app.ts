@@ -4,6 +4,7 @@ import { assetRoutes } from './assets/routes.js';
 import { apiKeyRoutes } from './auth/routes.js';
 import type { Config } from './config.js';
 import type { Pool } from './db/pool.js';
+import { escrowRoutes } from './escrows/routes.js';
 import { holderRoutes } from './holders/routes.js';
 import type { Api, RouteDeps } from './http/api.js';
 import { type ApiKeyCache, createApiKeyCache, registerAuth } from './http/auth.js';
@@ -77,6 +78,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     refundRoutes(api, route_deps);
     payoutRoutes(api, route_deps);
     testHelperRoutes(api, route_deps);
+    escrowRoutes(api, route_deps);
     reportRoutes(api, route_deps);
   });
   return app;

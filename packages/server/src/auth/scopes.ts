@@ -13,6 +13,7 @@ export const resources = [
   'payouts',
   'test_helpers',
   'reports',
+  'escrows',
 ] as const;
 export type Resource = (typeof resources)[number];
 export type Scope = `${Resource}:${'read' | 'write'}`;

@@ -33,6 +33,11 @@ export type ErrorCode =
   | 'hold_not_pending'
   | 'capture_exceeds_hold'
   | 'hold_expired'
+  | 'escrow_not_active'
+  | 'escrow_disputed'
+  | 'escrow_not_disputed'
+  | 'milestone_not_pending'
+  | 'release_exceeds_remaining'
   | 'card_declined'
   | 'not_refundable'
   | 'refund_exceeds_remaining'
@@ -79,6 +84,11 @@ export const catalogue: { readonly [C in ErrorCode]: ErrorSpec } = {
   hold_not_pending: { status: 409, title: 'The transfer is not a pending hold' },
   capture_exceeds_hold: { status: 400, title: 'The capture exceeds the held amount' },
   hold_expired: { status: 409, title: 'The hold has expired' },
+  escrow_not_active: { status: 409, title: 'The escrow has ended' },
+  escrow_disputed: { status: 409, title: 'The escrow is disputed' },
+  escrow_not_disputed: { status: 409, title: 'The escrow is not disputed' },
+  milestone_not_pending: { status: 409, title: 'The milestone was already released or canceled' },
+  release_exceeds_remaining: { status: 409, title: 'The release exceeds what remains in escrow' },
   card_declined: { status: 402, title: 'The card was declined' },
   not_refundable: { status: 409, title: 'The payment or transfer cannot be refunded in its state' },
   refund_exceeds_remaining: { status: 409, title: 'The refund exceeds what is left to refund' },

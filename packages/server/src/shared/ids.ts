@@ -21,6 +21,7 @@ export const idPrefixes = {
   payout_schedule: 'posch',
   payout_file: 'pof',
   bank_statement: 'bst',
+  escrow: 'esc',
 } as const;
 
 export type IdKind = keyof typeof idPrefixes;

@@ -1,5 +1,6 @@
 import type { Config } from '../config.js';
 import { inTransaction } from '../db/pool.js';
+import { settleDueEscrows } from '../escrows/auto.js';
 import { purgeExpiredKeys } from '../http/idempotency-store.js';
 import { jobHandlers } from '../jobs/handlers.js';
 import { runDueJobs } from '../jobs/queue.js';
@@ -12,6 +13,7 @@ const expired_holds_per_round_max = 500;
 const jobs_per_round_max = 200;
 const settlements_per_round_max = 500;
 const schedules_per_round_max = 100;
+const due_escrows_per_round_max = 500;
 
 /** Every background task Purse runs, in `purse serve` and in `purse worker`. */
 export function backgroundTasks(config: Config): PeriodicTask[] {
@@ -49,6 +51,12 @@ export function backgroundTasks(config: Config): PeriodicTask[] {
             schedules_per_round_max,
           ),
         ),
+    },
+    {
+      name: 'settle_due_escrows',
+      interval_ms: tick_ms,
+      run: (pool, now) =>
+        inTransaction(pool, (client) => settleDueEscrows(client, now, due_escrows_per_round_max)),
     },
   ];
 }

@@ -1,0 +1,80 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestApp, type TestApp } from './app.js';
+import { guideScript, runGuide } from './guide.js';
+
+let t: TestApp;
+let dir: string;
+beforeAll(async () => {
+  t = await createTestApp();
+  dir = await mkdtemp(path.join(tmpdir(), 'purse-guide-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+  await t.close();
+});
+
+async function guide(markdown: string): Promise<string> {
+  const file = path.join(dir, `${Math.random().toString(36).slice(2)}.md`);
+  await writeFile(file, markdown);
+  return file;
+}
+
+describe('the guide runner', () => {
+  it('keeps only sh and bash blocks, on their own line numbers', () => {
+    const script = guideScript(
+      [
+        '# Title',
+        '```sh',
+        'echo one',
+        '```',
+        '```json',
+        '{"no": 1}',
+        '```',
+        '```bash',
+        'echo two',
+        '```',
+      ].join('\n'),
+    );
+    const lines = script.split('\n');
+    expect(lines).toHaveLength(10);
+    expect(lines[0]).toMatch(/^set -euo pipefail; trap .* ERR; $/);
+    expect(lines[2]).toBe('echo one');
+    expect(lines[5]).toBe('');
+    expect(lines[8]).toBe('echo two');
+  });
+
+  it('runs the blocks against the server with PURSE and KEY, carrying variables across blocks', async () => {
+    const file = await guide(
+      [
+        '```sh',
+        'W=$(curl -s $PURSE/v1/wallets -H "Authorization: Bearer $KEY" -d \'{"currency": "USD"}\' -H "Content-Type: application/json")',
+        '```',
+        'Text.',
+        '```sh',
+        'echo "$W" | grep -o \'"object":"wallet"\'',
+        'curl -s $PURSE/v1/nothing -H "Authorization: Bearer $KEY" >/dev/null',
+        '```',
+      ].join('\n'),
+    );
+    const run = await runGuide(t, file);
+    expect(run.stdout).toBe('"object":"wallet"\n');
+    expect(run.exchanges).toEqual([
+      { method: 'POST', path: '/v1/wallets', status: 201 },
+      { method: 'GET', path: '/v1/nothing', status: 404 },
+    ]);
+  });
+
+  it('fails on a failing command, naming its line in the guide, and on an unset variable', async () => {
+    const failing = await guide(
+      ['# Guide', '', '```sh', 'true', 'curl -s $PURSE/v1/wallets | grep -q nothing-like-this', '```'].join(
+        '\n',
+      ),
+    );
+    await expect(runGuide(t, failing)).rejects.toThrow(/bash exited 1\nguide failed at line 5/);
+    const unset = await guide(['```sh', 'echo $NOT_SET', '```'].join('\n'));
+    await expect(runGuide(t, unset)).rejects.toThrow(/NOT_SET: unbound variable/);
+  });
+});
