@@ -38,7 +38,6 @@ export type ErrorCode =
   | 'escrow_not_disputed'
   | 'milestone_not_pending'
   | 'release_exceeds_remaining'
-  | 'card_declined'
   | 'not_refundable'
   | 'refund_exceeds_remaining'
   | 'invalid_state'
@@ -89,7 +88,6 @@ export const catalogue: { readonly [C in ErrorCode]: ErrorSpec } = {
   escrow_not_disputed: { status: 409, title: 'The escrow is not disputed' },
   milestone_not_pending: { status: 409, title: 'The milestone was already released or canceled' },
   release_exceeds_remaining: { status: 409, title: 'The release exceeds what remains in escrow' },
-  card_declined: { status: 402, title: 'The card was declined' },
   not_refundable: { status: 409, title: 'The payment or transfer cannot be refunded in its state' },
   refund_exceeds_remaining: { status: 409, title: 'The refund exceeds what is left to refund' },
   invalid_state: { status: 409, title: 'The object is not in a state that allows this' },

@@ -35,7 +35,7 @@ const FailureBody = Type.Object(
   },
   { additionalProperties: false, examples: [{ failure_code: 'account_closed' }] },
 );
-const EmptyBody = Type.Optional(Type.Object({}, { additionalProperties: false }));
+const EmptyBody = Type.Optional(Type.Object({}, { additionalProperties: false, examples: [{}] }));
 
 /**
  * Test-mode endpoints that play the rail: move a sandbox payment, payout or refund to its next

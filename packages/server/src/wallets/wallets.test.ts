@@ -55,6 +55,7 @@ describe('creating wallets', () => {
       status: 'active',
       overdraft_limit: '0.00',
       balance: zero_usd,
+      settlement_delay_days: 0,
       metadata: { purpose: 'main' },
       created_at: t.clock.now().toISOString(),
     });
