@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { debtor_iban, sampleBatch } from '../../test-support/iso20022-data.js';
 import { parseBankStatement } from './bank-statement.js';
 import { buildPain001 } from './pain001.js';
 import type { IsoProblem } from './problems.js';
-import { debtor_iban, sampleBatch } from './test-data.js';
 
 let statement = '';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { debtor_iban, sampleBatch } from '../../test-support/iso20022-data.js';
 import { buildCamt054 } from './camt054.js';
 import { buildPain001 } from './pain001.js';
-import { debtor_iban, sampleBatch } from './test-data.js';
 import type { BankNotification, CreditTransfer, CreditTransferBatch } from './types.js';
 
 const batch = sampleBatch();

@@ -1,11 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseAmount } from '../../shared/money.js';
+import { arbitraryBatch, debtor_iban, sampleBatch } from '../../test-support/iso20022-data.js';
 import { parseBankStatement } from './bank-statement.js';
 import { buildCamt054 } from './camt054.js';
 import { buildPain001 } from './pain001.js';
 import { parsePain001 } from './pain001-reader.js';
-import { arbitraryBatch, debtor_iban, sampleBatch } from './test-data.js';
 import type { CreditTransferBatch, NotificationEntry, NotifiedOutcome } from './types.js';
 
 function unwrap<T>(result: { ok: true; value: T } | { ok: false; error: { detail: string } }): T {

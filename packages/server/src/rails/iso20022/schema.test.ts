@@ -2,9 +2,9 @@ import { readFile } from 'node:fs/promises';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { validateXML, type XMLFileInfo } from 'xmllint-wasm';
+import { arbitraryBatch, debtor_iban, sampleBatch } from '../../test-support/iso20022-data.js';
 import { buildCamt054 } from './camt054.js';
 import { buildPain001 } from './pain001.js';
-import { arbitraryBatch, debtor_iban, sampleBatch } from './test-data.js';
 import type { BankNotification } from './types.js';
 
 /**

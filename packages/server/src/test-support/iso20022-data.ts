@@ -1,9 +1,9 @@
 import fc from 'fast-check';
-import type { CreditTransfer, CreditTransferBatch } from './types.js';
+import type { CreditTransfer, CreditTransferBatch } from '../rails/iso20022/types.js';
 
 /**
- * Batches for the tests beside this file, fixed and random. Imported by tests only; it lives here
- * rather than in src/test-support/ to keep this layer in one folder.
+ * ISO 20022 credit-transfer batches for the tests of src/rails/iso20022/, fixed and random. It lives
+ * with the test support so that it (and fast-check) stay out of the build.
  */
 export const debtor_iban = 'DE89370400440532013000';
 
