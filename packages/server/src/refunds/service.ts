@@ -1,6 +1,6 @@
 import type { Static } from '@sinclair/typebox';
 import { assetScale, viewsWithScale } from '../assets/service.js';
-import type { Client, Queryable } from '../db/pool.js';
+import type { Client, Pool, Queryable } from '../db/pool.js';
 import { enqueueJobs } from '../jobs/queue.js';
 import { systemAccountId } from '../ledger/accounts.js';
 import { writeEntries } from '../ledger/write.js';
@@ -228,6 +228,65 @@ async function insertRefund(db: Queryable, row: RefundRow): Promise<RefundRow> {
   );
   assert(result.rows[0] !== undefined, 'inserted refund');
   return result.rows[0];
+}
+
+/**
+ * The rail could not return a pending refund: every account gets back what it gave (pending funds
+ * become pending again), and the payment may be refunded again by that amount. Under the refund's
+ * and the payment's row locks, so it happens once.
+ */
+export async function failRefund(
+  db: Client,
+  pool: Pool,
+  livemode: boolean,
+  id: string,
+  failure_code: string,
+  now: Date,
+): Promise<Result<RefundView>> {
+  const found = await db.query<RefundRow>(
+    'SELECT * FROM refunds WHERE id = $1 AND livemode = $2 FOR UPDATE',
+    [id, livemode],
+  );
+  const refund = found.rows[0];
+  if (refund === undefined) return fail(notFound('refund', id));
+  if (refund.status !== 'pending' || refund.payment_id === null)
+    return fail(
+      domainError('invalid_state', `Refund ${id} is ${refund.status}; only a pending refund can fail.`),
+    );
+  const payment = await db.query<PaymentRow>('SELECT * FROM payments WHERE id = $1 FOR UPDATE', [
+    refund.payment_id,
+  ]);
+  const row = payment.rows[0];
+  assert(row !== undefined, 'a payment refund has its payment');
+  const clearing = await systemAccountId(pool, livemode, row.asset, clearingAccount(row.rail));
+  const movements = refund.parts.map((part) => ({
+    from: clearing,
+    to: part.covered_by ?? part.account_id,
+    amount_minor: minorFromDb(part.amount_minor),
+    layer: part.pending ? ('pending' as const) : ('posted' as const),
+  }));
+  const [outcome] = await writeEntries(
+    db,
+    [{ livemode, reason: 'refund.failed', reference_id: id, movements }],
+    now,
+  );
+  assert(outcome !== undefined, 'one entry, one outcome');
+  if (!outcome.ok) return fail(outcome.error);
+  const refunded_parts = [...row.refunded_parts];
+  for (const part of refund.parts)
+    refunded_parts[part.holding_index] = (
+      minorFromDb(refunded_parts[part.holding_index] ?? '0') - minorFromDb(part.amount_minor)
+    ).toString();
+  await db.query(
+    'UPDATE payments SET refunded_amount = refunded_amount - $2, refunded_parts = $3 WHERE id = $1',
+    [row.id, refund.amount, JSON.stringify(refunded_parts)],
+  );
+  await db.query(`UPDATE refunds SET status = 'failed', failure_code = $2, updated_at = $3 WHERE id = $1`, [
+    id,
+    failure_code,
+    now,
+  ]);
+  return getRefund(db, livemode, id);
 }
 
 /** The rail confirmed a pending refund. Repeated confirmations change nothing. */

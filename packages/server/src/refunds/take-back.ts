@@ -50,7 +50,13 @@ export async function planTakeBack(
     if (share === 0n) return;
     if (options.pending) {
       movements.push({ from: to, to: holding.account_id, amount_minor: share, layer: 'release' });
-      parts.push({ account_id: holding.account_id, amount_minor: share.toString(), covered_by: null });
+      parts.push({
+        account_id: holding.account_id,
+        amount_minor: share.toString(),
+        covered_by: null,
+        holding_index: index,
+        pending: true,
+      });
       return;
     }
     const room = spendable.get(holding.account_id);
@@ -59,7 +65,13 @@ export async function planTakeBack(
     if (room !== undefined) spendable.set(holding.account_id, room - own);
     if (own > 0n) {
       movements.push({ from: holding.account_id, to, amount_minor: own, layer: 'posted' });
-      parts.push({ account_id: holding.account_id, amount_minor: own.toString(), covered_by: null });
+      parts.push({
+        account_id: holding.account_id,
+        amount_minor: own.toString(),
+        covered_by: null,
+        holding_index: index,
+        pending: false,
+      });
     }
     if (share > own && options.cover_wallet_id !== undefined) {
       movements.push({ from: options.cover_wallet_id, to, amount_minor: share - own, layer: 'posted' });
@@ -67,6 +79,8 @@ export async function planTakeBack(
         account_id: holding.account_id,
         amount_minor: (share - own).toString(),
         covered_by: options.cover_wallet_id,
+        holding_index: index,
+        pending: false,
       });
     }
   });

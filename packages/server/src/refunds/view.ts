@@ -9,6 +9,9 @@ export interface RefundPart {
   account_id: string;
   amount_minor: string;
   covered_by: string | null;
+  /** Which part of the original it came back from ([fee, ...legs]), and whether it was still pending. */
+  holding_index: number;
+  pending: boolean;
 }
 
 export interface RefundRow {

@@ -18,7 +18,7 @@ import { payoutView } from '../payouts/view.js';
 import { addressOwner } from '../rails/deposit-addresses.js';
 import { failure_codes } from '../rails/failure-codes.js';
 import { Refund } from '../refunds/schemas.js';
-import { completeRefund } from '../refunds/service.js';
+import { completeRefund, failRefund } from '../refunds/service.js';
 import { domainError, notFound } from '../shared/errors.js';
 import { fail, ok, type Result } from '../shared/result.js';
 import { Wallet } from '../wallets/schemas.js';
@@ -147,6 +147,27 @@ export function testHelperRoutes(app: Api, deps: RouteDeps): void {
     options('Confirm a pending bank refund', 'As the bank confirming the refund would.', Refund),
     (request, reply) =>
       helper(request, reply, (db) => completeRefund(db, false, request.params.id, deps.clock.now())),
+  );
+
+  app.post<{ Params: { id: string }; Body: { failure_code?: string } | undefined }>(
+    '/v1/test_helpers/refunds/:id/fail',
+    options(
+      'Fail a pending bank refund',
+      'The bank could not return it: every account gets its share back, and the payment can be refunded again.',
+      Refund,
+      FailureBody,
+    ),
+    (request, reply) =>
+      helper(request, reply, (db) =>
+        failRefund(
+          db,
+          deps.pool,
+          false,
+          request.params.id,
+          request.body?.failure_code ?? 'could_not_process',
+          deps.clock.now(),
+        ),
+      ),
   );
 
   app.post<{ Params: { id: string } }>(
