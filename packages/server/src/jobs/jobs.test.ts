@@ -63,8 +63,8 @@ describe('jobs', () => {
     const step_ms = t.config.rails.sandbox_step_ms;
     const now = t.clock.now().getTime();
     const [first = 0, other = 0] = await twoWorkers(new Date(now + 3 * step_ms));
-    // 20 payment steps, and for each payout its paid and returned steps, shared by both workers.
-    expect(first + other).toBe(60);
+    // 20 payment steps, and for each payout its accepted, paid and returned steps, shared by both workers.
+    expect(first + other).toBe(80);
     expect(first).toBeGreaterThan(0);
     expect(other).toBeGreaterThan(0);
     expect([...(await entriesFor('payment.succeeded', payments)).values()]).toEqual(Array(20).fill(1));

@@ -44,13 +44,15 @@ describe('payouts', () => {
     expect(response.statusCode, response.body).toBe(201);
     expect(response.json()).toMatchObject({
       object: 'payout',
-      status: 'in_transit',
+      status: 'pending',
       rail: 'bank_account',
       destination: { type: 'bank_account', last4: '6789', account_holder_name: 'Ada Lovelace' },
       failure_code: null,
     });
     expect(JSON.stringify(response.json())).not.toContain('000123456789');
     expect(await balanceOf(t, wallet)).toEqual(usd('40.00'));
+    await advanceAndRunJobs(t, 0);
+    expect((await getJson(t, `/v1/payouts/${response.json().id}`)).status).toBe('in_transit');
     await advanceAndRunJobs(t, step_ms);
     expect(await getJson(t, `/v1/payouts/${response.json().id}`)).toMatchObject({ status: 'paid' });
     expect(await balanceOf(t, wallet)).toEqual(usd('40.00'));
@@ -109,7 +111,7 @@ describe('payouts', () => {
     const wallet = await funded(t, '100.00');
     const card = (await payout(wallet, '5.00', { type: 'card', number: '4242424242424242' })).json();
     expect(card).toMatchObject({
-      status: 'in_transit',
+      status: 'pending',
       destination: { type: 'card', brand: 'visa', last4: '4242' },
     });
     const declined = (await payout(wallet, '5.00', { type: 'card', number: '4000000000000002' })).json();

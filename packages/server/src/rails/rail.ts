@@ -53,3 +53,6 @@ export interface PayoutAccepted {
 export function last4(digits: string): string {
   return digits.slice(-4);
 }
+
+/** The rail takes a new payout: it leaves `pending` for `in_transit` on the worker's next round. */
+export const accepted: RailStep = { after_ms: 0, status: 'in_transit' };

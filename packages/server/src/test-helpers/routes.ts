@@ -119,15 +119,13 @@ export function testHelperRoutes(app: Api, deps: RouteDeps): void {
       ),
       (request, reply) =>
         helper(request, reply, async (db) => {
+          const now = deps.clock.now();
+          const id = request.params.id;
+          // Paying a payout the rail has not taken yet takes it first, as the rail would.
+          if (status === 'paid')
+            await applyPayoutUpdate(db, deps.pool, false, id, { status: 'in_transit' }, now);
           const update = { status, failure_code: request.body?.failure_code };
-          const result = await applyPayoutUpdate(
-            db,
-            deps.pool,
-            false,
-            request.params.id,
-            update,
-            deps.clock.now(),
-          );
+          const result = await applyPayoutUpdate(db, deps.pool, false, id, update, now);
           if (!result.ok) return result;
           if (result.value.status !== status)
             return fail(

@@ -1,9 +1,9 @@
 import type { FailureCode } from '../failure-codes.js';
-import { last4, type PayInAccepted, type PayoutAccepted, type RailStep } from '../rail.js';
+import { accepted, last4, type PayInAccepted, type PayoutAccepted, type RailStep } from '../rail.js';
 
 /**
  * The sandbox bank rail behaves like ACH: a debit is `processing` for one sandbox step, then
- * succeeds or fails; a payout is in transit for one step, then paid, failed, or paid and returned a
+ * succeeds or fails; a payout is accepted (in transit) at once, then a step later paid, failed, or paid and returned a
  * step later. The account number decides (docs/rails.md); any other number succeeds.
  */
 export const sandbox_bank_accounts: Readonly<
@@ -45,5 +45,5 @@ export function sandboxBankPayout(
       : [{ after_ms: step_ms, status: 'paid' }];
   if (behaviour.returned !== undefined)
     steps.push({ after_ms: 2 * step_ms, status: 'returned', failure_code: behaviour.returned });
-  return { rail: 'bank_account', status: 'in_transit', destination_view: view, steps };
+  return { rail: 'bank_account', status: 'pending', destination_view: view, steps: [accepted, ...steps] };
 }

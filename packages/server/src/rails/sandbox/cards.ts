@@ -1,10 +1,10 @@
 import type { FailureCode } from '../failure-codes.js';
-import { last4, type PayInAccepted, type PayoutAccepted } from '../rail.js';
+import { accepted, last4, type PayInAccepted, type PayoutAccepted } from '../rail.js';
 
 /**
  * The sandbox card rail decides by documented test numbers (docs/rails.md). Charges are instant:
- * approved money has arrived, a decline is a failed payment. Card payouts are in transit for one
- * sandbox step, then paid (or failed, for the declining card).
+ * approved money has arrived, a decline is a failed payment. Card payouts are accepted (in transit) at
+ * once and paid a sandbox step later (or failed, for the declining card).
  */
 export const sandbox_cards: Readonly<Record<string, { brand: string; decline?: FailureCode }>> = {
   '4242424242424242': { brand: 'visa' },
@@ -31,8 +31,8 @@ export function sandboxCardPayout(number: string, step_ms: number): PayoutAccept
       : { after_ms: step_ms, status: 'failed', failure_code: card.decline };
   return {
     rail: 'card',
-    status: 'in_transit',
+    status: 'pending',
     destination_view: { type: 'card', brand: card.brand, last4: last4(number) },
-    steps: [outcome],
+    steps: [accepted, outcome],
   };
 }

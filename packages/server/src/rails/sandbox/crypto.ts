@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { PayInAccepted, PayoutAccepted, RailStep } from '../rail.js';
+import { accepted, type PayInAccepted, type PayoutAccepted, type RailStep } from '../rail.js';
 
 /** Networks the sandbox simulates, the assets each carries, and confirmations a deposit needs. */
 export const crypto_networks: Readonly<
@@ -44,9 +44,10 @@ export function sandboxCryptoPayout(network: string, address: string, step_ms: n
   const rejected = address.toLowerCase().endsWith(sandbox_rejected_address_suffix);
   return {
     rail: 'crypto',
-    status: 'in_transit',
+    status: 'pending',
     destination_view: { type: 'crypto', network, address },
     steps: [
+      accepted,
       rejected
         ? { after_ms: step_ms, status: 'failed', failure_code: 'invalid_address' }
         : { after_ms: step_ms, status: 'paid' },
