@@ -1,7 +1,7 @@
 import type { Client, Queryable } from '../db/pool.js';
 import { unlessUniqueViolation } from '../db/unique.js';
 import { domainError, notFound } from '../shared/errors.js';
-import type { Page } from '../shared/pagination.js';
+import { fetchPage, type Page, type PageQuery, type PageSource } from '../shared/pagination.js';
 import { fail, ok, type Result } from '../shared/result.js';
 
 interface AssetRow {
@@ -124,4 +124,35 @@ export async function viewsWithScale<Row extends { asset: string }, View>(
     if (scale.ok) views.push(view(row, scale.value));
   }
   return views;
+}
+
+/** One row of a table of money objects, by id within a mode, rendered with its asset's scale. */
+export async function viewById<Row extends { asset: string }, View>(
+  db: Queryable,
+  livemode: boolean,
+  source: { readonly table: string; readonly what: string },
+  id: string,
+  view: (row: Row, scale: number) => View,
+): Promise<Result<View>> {
+  const result = await db.query<Row>(`SELECT * FROM ${source.table} WHERE id = $1 AND livemode = $2`, [
+    id,
+    livemode,
+  ]);
+  const row = result.rows[0];
+  if (row === undefined) return fail(notFound(source.what, id));
+  const scale = await assetScale(db, livemode, row.asset, 'currency');
+  return scale.ok ? ok(view(row, scale.value)) : scale;
+}
+
+/** A page of a list of money objects, each rendered with its asset's scale. */
+export async function pageWithScale<Row extends { asset: string }, View>(
+  db: Queryable,
+  livemode: boolean,
+  source: Omit<PageSource<Row>, 'map'>,
+  page: PageQuery,
+  view: (row: Row, scale: number) => View,
+): Promise<Result<Page<View>>> {
+  const rows = await fetchPage(db, { ...source, map: (row: Row) => row }, page);
+  if (!rows.ok) return rows;
+  return ok({ ...rows.value, data: await viewsWithScale(db, livemode, rows.value.data, view) });
 }

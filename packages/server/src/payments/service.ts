@@ -1,5 +1,5 @@
 import type { Static } from '@sinclair/typebox';
-import { assetScale, viewsWithScale } from '../assets/service.js';
+import { assetScale, pageWithScale, viewById } from '../assets/service.js';
 import type { Queryable } from '../db/pool.js';
 import { enqueueJobs } from '../jobs/queue.js';
 import { findWallet } from '../ledger/accounts.js';
@@ -13,7 +13,7 @@ import { Filters } from '../shared/filters.js';
 import { newId } from '../shared/ids.js';
 import { checkMetadata } from '../shared/metadata.js';
 import { parseAmount } from '../shared/money.js';
-import { fetchPage, type Page, pageQuery } from '../shared/pagination.js';
+import { type Page, pageQuery } from '../shared/pagination.js';
 import { fail, ok, type Result } from '../shared/result.js';
 import { creditPayment } from './credit.js';
 import { paymentStepJobs } from './lifecycle.js';
@@ -185,15 +185,8 @@ async function insertPayment(
   return row;
 }
 
-export async function getPayment(db: Queryable, livemode: boolean, id: string): Promise<Result<PaymentView>> {
-  const result = await db.query<PaymentRow>('SELECT * FROM payments WHERE id = $1 AND livemode = $2', [
-    id,
-    livemode,
-  ]);
-  const row = result.rows[0];
-  if (row === undefined) return fail(notFound('payment', id));
-  const scale = await assetScale(db, livemode, row.asset, 'currency');
-  return scale.ok ? ok(paymentView(row, scale.value)) : scale;
+export function getPayment(db: Queryable, livemode: boolean, id: string): Promise<Result<PaymentView>> {
+  return viewById(db, livemode, { table: 'payments', what: 'payment' }, id, paymentView);
 }
 
 export async function listPayments(
@@ -204,12 +197,11 @@ export async function listPayments(
   const { where, params } = new Filters(livemode)
     .equals('wallet_id', filter.wallet_id)
     .equals('status', filter.status);
-  const page = await fetchPage(
+  return pageWithScale(
     db,
-    { table: 'payments', where, params, id_prefix: 'pay', map: (row: PaymentRow) => row },
+    livemode,
+    { table: 'payments', where, params, id_prefix: 'pay' },
     pageQuery(filter),
+    paymentView,
   );
-  if (!page.ok) return page;
-  const data = await viewsWithScale(db, livemode, page.value.data, paymentView);
-  return ok({ ...page.value, data });
 }

@@ -1,5 +1,5 @@
 import type { Static } from '@sinclair/typebox';
-import { assetScale, viewsWithScale } from '../assets/service.js';
+import { assetScale, pageWithScale, viewById, viewsWithScale } from '../assets/service.js';
 import type { Queryable } from '../db/pool.js';
 import { enqueueJobs } from '../jobs/queue.js';
 import { findWallet, systemAccountId } from '../ledger/accounts.js';
@@ -11,7 +11,7 @@ import { Filters } from '../shared/filters.js';
 import { newId } from '../shared/ids.js';
 import { checkMetadata } from '../shared/metadata.js';
 import { parseAmount } from '../shared/money.js';
-import { fetchPage, type Page, pageQuery } from '../shared/pagination.js';
+import { type Page, pageQuery } from '../shared/pagination.js';
 import { fail, ok, type Result } from '../shared/result.js';
 import { payoutStepJobs } from './lifecycle.js';
 import type { CreatePayoutBody, PayoutListQuery } from './schemas.js';
@@ -131,15 +131,8 @@ async function insertPayout(db: Queryable, row: PayoutRow): Promise<PayoutRow> {
   return result.rows[0];
 }
 
-export async function getPayout(db: Queryable, livemode: boolean, id: string): Promise<Result<PayoutView>> {
-  const result = await db.query<PayoutRow>('SELECT * FROM payouts WHERE id = $1 AND livemode = $2', [
-    id,
-    livemode,
-  ]);
-  const row = result.rows[0];
-  if (row === undefined) return fail(notFound('payout', id));
-  const scale = await assetScale(db, livemode, row.asset, 'currency');
-  return scale.ok ? ok(payoutView(row, scale.value)) : scale;
+export function getPayout(db: Queryable, livemode: boolean, id: string): Promise<Result<PayoutView>> {
+  return viewById(db, livemode, { table: 'payouts', what: 'payout' }, id, payoutView);
 }
 
 export async function listPayouts(
@@ -151,13 +144,13 @@ export async function listPayouts(
     .equals('wallet_id', filter.wallet_id)
     .equals('status', filter.status)
     .equals('batch_id', filter.batch_id);
-  const page = await fetchPage(
+  return pageWithScale(
     db,
-    { table: 'payouts', where, params, id_prefix: 'po', map: (row: PayoutRow) => row },
+    livemode,
+    { table: 'payouts', where, params, id_prefix: 'po' },
     pageQuery(filter),
+    payoutView,
   );
-  if (!page.ok) return page;
-  return ok({ ...page.value, data: await viewsWithScale(db, livemode, page.value.data, payoutView) });
 }
 
 /** Every payout of a batch, by id, for rendering the batch's items. */

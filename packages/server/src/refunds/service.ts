@@ -1,5 +1,5 @@
 import type { Static } from '@sinclair/typebox';
-import { assetScale, viewsWithScale } from '../assets/service.js';
+import { assetScale, pageWithScale, viewById } from '../assets/service.js';
 import type { Client, Pool, Queryable } from '../db/pool.js';
 import { enqueueJobs } from '../jobs/queue.js';
 import { systemAccountId } from '../ledger/accounts.js';
@@ -12,7 +12,7 @@ import { Filters } from '../shared/filters.js';
 import { newId } from '../shared/ids.js';
 import { checkMetadata } from '../shared/metadata.js';
 import { formatAmount, minorFromDb, parseAmount } from '../shared/money.js';
-import { fetchPage, type Page, pageQuery } from '../shared/pagination.js';
+import { type Page, pageQuery } from '../shared/pagination.js';
 import { fail, ok, type Result } from '../shared/result.js';
 import type { TransferRow } from '../transfers/view.js';
 import type { CreateRefundBody, RefundListQuery } from './schemas.js';
@@ -303,15 +303,8 @@ export async function completeRefund(
   return getRefund(db, livemode, id);
 }
 
-export async function getRefund(db: Queryable, livemode: boolean, id: string): Promise<Result<RefundView>> {
-  const result = await db.query<RefundRow>('SELECT * FROM refunds WHERE id = $1 AND livemode = $2', [
-    id,
-    livemode,
-  ]);
-  const row = result.rows[0];
-  if (row === undefined) return fail(notFound('refund', id));
-  const scale = await assetScale(db, livemode, row.asset, 'currency');
-  return scale.ok ? ok(refundView(row, scale.value)) : scale;
+export function getRefund(db: Queryable, livemode: boolean, id: string): Promise<Result<RefundView>> {
+  return viewById(db, livemode, { table: 'refunds', what: 'refund' }, id, refundView);
 }
 
 export async function listRefunds(
@@ -322,11 +315,11 @@ export async function listRefunds(
   const { where, params } = new Filters(livemode)
     .equals('payment_id', filter.payment_id)
     .equals('transfer_id', filter.transfer_id);
-  const page = await fetchPage(
+  return pageWithScale(
     db,
-    { table: 'refunds', where, params, id_prefix: 're', map: (row: RefundRow) => row },
+    livemode,
+    { table: 'refunds', where, params, id_prefix: 're' },
     pageQuery(filter),
+    refundView,
   );
-  if (!page.ok) return page;
-  return ok({ ...page.value, data: await viewsWithScale(db, livemode, page.value.data, refundView) });
 }

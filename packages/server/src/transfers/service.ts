@@ -1,5 +1,5 @@
 import type { Static } from '@sinclair/typebox';
-import { assetScale, viewsWithScale } from '../assets/service.js';
+import { assetScale, pageWithScale } from '../assets/service.js';
 import type { Client, Queryable } from '../db/pool.js';
 import type { WriteContext } from '../ledger/context.js';
 import type { Movement } from '../ledger/entries.js';
@@ -10,7 +10,7 @@ import { assert } from '../shared/assert.js';
 import { type DomainError, domainError, notFound } from '../shared/errors.js';
 import { Filters } from '../shared/filters.js';
 import { minorFromDb, parseAmount } from '../shared/money.js';
-import { fetchPage, type Page, pageQuery } from '../shared/pagination.js';
+import { type Page, pageQuery } from '../shared/pagination.js';
 import { fail, ok, type Result } from '../shared/result.js';
 import { type PreparedTransfer, prepareTransfer, type TransferInput, walletAssets } from './prepare.js';
 import type { TransferListQuery } from './schemas.js';
@@ -265,12 +265,11 @@ export async function listTransfers(
     .equals('status', filter.status)
     .add((p) => `created_at >= ${p}`, filter.created_gte)
     .add((p) => `created_at < ${p}`, filter.created_lt);
-  const page = await fetchPage(
+  return pageWithScale(
     db,
-    { table: 'transfers', where, params, id_prefix: 'tr', map: (row: TransferRow) => row },
+    livemode,
+    { table: 'transfers', where, params, id_prefix: 'tr' },
     pageQuery(filter),
+    transferView,
   );
-  if (!page.ok) return page;
-  const data = await viewsWithScale(db, livemode, page.value.data, transferView);
-  return ok({ ...page.value, data });
 }
