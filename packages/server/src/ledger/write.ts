@@ -44,30 +44,43 @@ export async function writeEntries(
   return outcomes;
 }
 
+/**
+ * Writes the journal entries, their postings and the accounts' new balances in one statement (one
+ * round trip: the write path is bound by round trips, not by the database's work). The statement-
+ * level triggers on postings run at its end and see the entries inserted beside them.
+ */
 async function persist(
   db: Client,
   written: readonly { entry: EntryIntent; id: string; postings: ComputedPosting[] }[],
   accounts: Map<string, AccountState>,
   now: Date,
 ): Promise<void> {
-  await db.query(
-    `INSERT INTO ledger_transactions (id, livemode, reason, reference_id, effective_at, created_at)
-     SELECT *, $5::timestamptz, $5::timestamptz FROM unnest($1::text[], $2::boolean[], $3::text[], $4::text[])`,
+  const postings = written.flatMap((w) => w.postings.map((posting) => ({ transaction_id: w.id, posting })));
+  const changed = [...new Set(postings.map((p) => p.posting.account_id))].map((id) => {
+    const account = accounts.get(id);
+    assert(account !== undefined, 'posted account is loaded');
+    return account;
+  });
+  const updated = await db.query(
+    `WITH entries AS (
+       INSERT INTO ledger_transactions (id, livemode, reason, reference_id, effective_at, created_at)
+       SELECT *, $1::timestamptz, $1::timestamptz FROM unnest($2::text[], $3::boolean[], $4::text[], $5::text[])
+     ), posted AS (
+       INSERT INTO postings (id, transaction_id, account_id, account_seq, asset, side, layer, release, amount,
+         posted_after, held_after, incoming_after, created_at)
+       SELECT *, $1::timestamptz FROM unnest($6::text[], $7::text[], $8::text[], $9::bigint[], $10::text[], $11::text[],
+         $12::text[], $13::boolean[], $14::numeric[], $15::numeric[], $16::numeric[], $17::numeric[])
+     )
+     UPDATE accounts SET posted_debits = u.pd, posted_credits = u.pc, pending_debits = u.hd, pending_credits = u.hc,
+       postings_count = u.n, version = version + 1
+     FROM unnest($18::text[], $19::numeric[], $20::numeric[], $21::numeric[], $22::numeric[], $23::bigint[]) AS u (id, pd, pc, hd, hc, n)
+     WHERE accounts.id = u.id`,
     [
+      now,
       written.map((w) => w.id),
       written.map((w) => w.entry.livemode),
       written.map((w) => w.entry.reason),
       written.map((w) => w.entry.reference_id),
-      now,
-    ],
-  );
-  const postings = written.flatMap((w) => w.postings.map((posting) => ({ transaction_id: w.id, posting })));
-  await db.query(
-    `INSERT INTO postings (id, transaction_id, account_id, account_seq, asset, side, layer, release, amount,
-       posted_after, held_after, incoming_after, created_at)
-     SELECT *, $13::timestamptz FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[],
-       $7::text[], $8::boolean[], $9::numeric[], $10::numeric[], $11::numeric[], $12::numeric[])`,
-    [
       postings.map(() => newId('posting', now.getTime())),
       postings.map((p) => p.transaction_id),
       postings.map((p) => p.posting.account_id),
@@ -80,20 +93,6 @@ async function persist(
       postings.map((p) => p.posting.posted_after.toString()),
       postings.map((p) => p.posting.held_after.toString()),
       postings.map((p) => p.posting.incoming_after.toString()),
-      now,
-    ],
-  );
-  const changed = [...new Set(postings.map((p) => p.posting.account_id))].map((id) => {
-    const account = accounts.get(id);
-    assert(account !== undefined, 'posted account is loaded');
-    return account;
-  });
-  const updated = await db.query(
-    `UPDATE accounts SET posted_debits = u.pd, posted_credits = u.pc, pending_debits = u.hd, pending_credits = u.hc,
-       postings_count = u.n, version = version + 1
-     FROM unnest($1::text[], $2::numeric[], $3::numeric[], $4::numeric[], $5::numeric[], $6::bigint[]) AS u (id, pd, pc, hd, hc, n)
-     WHERE accounts.id = u.id`,
-    [
       changed.map((a) => a.id),
       changed.map((a) => a.posted_debits.toString()),
       changed.map((a) => a.posted_credits.toString()),
