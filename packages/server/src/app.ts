@@ -11,6 +11,7 @@ import { type ApiKeyCache, createApiKeyCache, registerAuth } from './http/auth.j
 import { registerJsonParser } from './http/body.js';
 import { registerErrorHandling } from './http/errors.js';
 import { registerHealth } from './http/health.js';
+import { registerMetrics } from './http/metrics.js';
 import { registerOpenApi } from './http/openapi.js';
 import { generateRequestId, registerRequestId } from './http/request-id.js';
 import { registerSecurityHeaders } from './http/security.js';
@@ -65,6 +66,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await registerSecurityHeaders(app);
   await registerOpenApi(app);
   registerHealth(app, deps.pool);
+  registerMetrics(app, deps.pool, deps.config.metrics_token);
   await app.register(async (v1) => {
     const api = v1 as Api;
     registerAuth(api, { pool: deps.pool, clock: route_deps.clock, cache: route_deps.key_cache });

@@ -15,6 +15,8 @@ export interface Config {
   readonly db_pool_size_max: number;
   readonly log_level: string;
   readonly bootstrap_key: string | undefined;
+  /** Unset: /metrics is open (serve it on a private network); set: scrapers send it as a bearer token. */
+  readonly metrics_token: string | undefined;
   readonly limits: Limits;
   readonly group_commit: GroupCommitConfig;
   readonly rails: RailsConfig;
@@ -78,6 +80,7 @@ export function loadConfig(env: Env = process.env): Config {
     db_pool_size_max,
     log_level: env.LOG_LEVEL ?? 'info',
     bootstrap_key: nonEmpty(env.PURSE_BOOTSTRAP_KEY),
+    metrics_token: nonEmpty(env.PURSE_METRICS_TOKEN),
     group_commit: groupCommitFromEnv(env, db_pool_size_max),
     rails: {
       sandbox_step_ms: intFromEnv(env, 'PURSE_SANDBOX_STEP_MS', 10_000),

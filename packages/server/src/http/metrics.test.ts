@@ -1,0 +1,47 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../app.js';
+import { createTestApp, type TestApp } from '../test-support/app.js';
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await createTestApp();
+});
+afterAll(() => t.close());
+
+describe('GET /metrics', () => {
+  it('counts requests by route pattern and status, with the pool and process metrics', async () => {
+    await t.request({ method: 'GET', url: '/v1/wallets/wal_missing' });
+    await t.request({ method: 'GET', url: '/v1/wallets/wal_missing' });
+    const response = await t.request({ method: 'GET', url: '/metrics', key: null });
+    expect(response.statusCode).toBe(200);
+    expect(response.headers['content-type']).toMatch(/^text\/plain/);
+    expect(response.body).toMatch(
+      /purse_http_request_duration_seconds_count\{method="GET",route="\/v1\/wallets\/:id",status_code="404"\} 2/,
+    );
+    expect(response.body).toMatch(/purse_db_pool_connections\{state="total"\} \d+/);
+    expect(response.body).toContain('purse_process_cpu_user_seconds_total');
+  });
+
+  it('asks for the token when one is configured', async () => {
+    const app = await buildApp({
+      pool: t.db.pool,
+      config: { ...t.config, metrics_token: 'scrape-me' },
+      clock: t.clock,
+    });
+    try {
+      expect((await app.inject({ method: 'GET', url: '/metrics' })).statusCode).toBe(401);
+      expect(
+        (await app.inject({ method: 'GET', url: '/metrics', headers: { authorization: 'Bearer nope' } }))
+          .statusCode,
+      ).toBe(401);
+      const ok = await app.inject({
+        method: 'GET',
+        url: '/metrics',
+        headers: { authorization: 'Bearer scrape-me' },
+      });
+      expect(ok.statusCode).toBe(200);
+    } finally {
+      await app.close();
+    }
+  });
+});

@@ -1,0 +1,48 @@
+import type { FastifyInstance } from 'fastify';
+import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { hashSecret, sameHash } from '../auth/secrets.js';
+import type { Pool } from '../db/pool.js';
+
+/**
+ * GET /metrics in the Prometheus text format: request latency by route and status, the database
+ * pool's use, and the process's own (CPU, memory, event-loop lag). One registry per app, so tests
+ * that build many apps in one process do not collide. With `token` set, scrapers must send it as a
+ * bearer token; without it the endpoint is open, like /healthz, for a private network.
+ */
+export function registerMetrics(app: FastifyInstance, pool: Pool, token: string | undefined): void {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'purse_' });
+  const latency = new Histogram({
+    name: 'purse_http_request_duration_seconds',
+    help: 'HTTP requests by method, route pattern and status code.',
+    labelNames: ['method', 'route', 'status_code'],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'purse_db_pool_connections',
+    help: 'Database pool connections: total, idle, and requests waiting for one.',
+    labelNames: ['state'],
+    registers: [registry],
+    collect() {
+      this.set({ state: 'total' }, pool.totalCount);
+      this.set({ state: 'idle' }, pool.idleCount);
+      this.set({ state: 'waiting' }, pool.waitingCount);
+    },
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    latency.observe(
+      { method: request.method, route, status_code: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
+  });
+  app.get('/metrics', { schema: { hide: true } }, async (request, reply) => {
+    if (
+      token !== undefined &&
+      !sameHash(hashSecret(request.headers.authorization ?? ''), hashSecret(`Bearer ${token}`))
+    )
+      return reply.code(401).type('text/plain').send('metrics token required\n');
+    return reply.type(registry.contentType).send(await registry.metrics());
+  });
+}
