@@ -10,6 +10,8 @@ export const resources = [
   'transfers',
   'payments',
   'reports',
+  'events',
+  'webhook_endpoints',
 ] as const;
 export type Resource = (typeof resources)[number];
 export type Scope = `${Resource}:${'read' | 'write'}`;

@@ -15,6 +15,10 @@ export const idPrefixes = {
   posting: 'pst',
   transfer: 'tr',
   payment: 'pay',
+  event: 'evt',
+  webhook_endpoint: 'we',
+  webhook_delivery: 'whd',
+  webhook_attempt: 'wha',
 } as const;
 
 export type IdKind = keyof typeof idPrefixes;

@@ -2,6 +2,7 @@ import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fas
 import { buildApp } from '../app.js';
 import { admin_scopes, createApiKey } from '../auth/keys-service.js';
 import { type Config, loadConfig } from '../config.js';
+import { inTransaction } from '../db/pool.js';
 import type { Clock } from '../shared/clock.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
 
@@ -42,8 +43,10 @@ export async function createTestApp(
   };
   const clock = new TestClock();
   const app = await buildApp({ pool: db.pool, config, clock });
-  const test = await createApiKey(db.pool, { livemode: false, name: 'test admin', scopes: admin_scopes });
-  const live = await createApiKey(db.pool, { livemode: true, name: 'live admin', scopes: admin_scopes });
+  const [test, live] = await inTransaction(db.pool, async (client) => [
+    await createApiKey(client, { livemode: false, name: 'test admin', scopes: admin_scopes }),
+    await createApiKey(client, { livemode: true, name: 'live admin', scopes: admin_scopes }),
+  ]);
   const test_key = test.secret ?? '';
   const live_key = live.secret ?? '';
   return {
