@@ -1,7 +1,7 @@
 -- Events (a transactional outbox), webhook endpoints, their deliveries and every delivery attempt.
 
 -- Every state change writes its event in the change's own transaction: no change without its event,
--- no event without its change. Rows are immutable except `position`, which is set once.
+-- no event without its change. Rows are permanent and immutable except `position`, set once.
 CREATE TABLE events (
   -- Insertion order, allocated when the row is written. It is NOT commit order: a transaction that
   -- took seq 10 may commit after one that took seq 11, so nothing that must not skip reads by seq.
@@ -36,6 +36,9 @@ BEGIN
 END $$;
 CREATE TRIGGER events_immutable BEFORE UPDATE ON events
   FOR EACH ROW EXECUTE FUNCTION events_immutable();
+-- The history is kept: no retention job deletes events yet (one would come with its own migration).
+CREATE TRIGGER events_permanent BEFORE DELETE OR TRUNCATE ON events
+  FOR EACH STATEMENT EXECUTE FUNCTION ledger_rows_permanent();
 
 CREATE TABLE webhook_endpoints (
   id              text PRIMARY KEY,

@@ -33,6 +33,7 @@ export interface TestApp {
 export async function createTestApp(
   overrides: Partial<Config['limits']> = {},
   group_commit: Partial<Config['group_commit']> = {},
+  webhooks: Partial<Config['webhooks']> = {},
 ): Promise<TestApp> {
   const db = await createTestDatabase();
   const base = loadConfig({ DATABASE_URL: db.url });
@@ -40,6 +41,7 @@ export async function createTestApp(
     ...base,
     limits: { ...base.limits, ...overrides },
     group_commit: { ...base.group_commit, ...group_commit },
+    webhooks: { ...base.webhooks, ...webhooks },
   };
   const clock = new TestClock();
   const app = await buildApp({ pool: db.pool, config, clock });
