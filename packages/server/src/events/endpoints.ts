@@ -28,8 +28,8 @@ export function addressPolicy(livemode: boolean, webhooks: WebhookConfig): Addre
   return new AddressPolicy(livemode, webhooks.allowed_networks);
 }
 
-/** Any constant; serialises endpoint creation per mode so the per-mode limit holds under races. */
-const create_lock_id = 7_270_185_004;
+/** Any constants; they serialise endpoint creation per mode so the per-mode limit holds under races. */
+const create_lock_ids = { test: 7_270_185_004, live: 7_270_185_005 };
 
 export async function createEndpoint(
   ctx: EndpointContext,
@@ -40,7 +40,9 @@ export async function createEndpoint(
   if (checked !== undefined) return fail(checked);
   const metadata = checkMetadata(input.metadata ?? {}, ctx.limits);
   if (!metadata.ok) return metadata;
-  await db.query('SELECT pg_advisory_xact_lock($1, $2)', [create_lock_id, livemode ? 1 : 0]);
+  await db.query('SELECT pg_advisory_xact_lock($1)', [
+    livemode ? create_lock_ids.live : create_lock_ids.test,
+  ]);
   const count = await db.query<{ n: number }>(
     'SELECT count(*)::int AS n FROM webhook_endpoints WHERE livemode = $1',
     [livemode],
