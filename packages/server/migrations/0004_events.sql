@@ -55,7 +55,10 @@ CREATE TABLE webhook_endpoints (
   -- After a rotation the old secret also signs until it expires, so receivers can switch over.
   previous_secret text CHECK (previous_secret ~ '^whsec_'),
   previous_secret_expires_at timestamptz,
-  -- Set by the first failed attempt after a success; cleared by the next success.
+  -- When the latest successful attempt started, and when the failures since then began (NULL
+  -- while the latest attempt succeeded). An endpoint is disabled as failing when a delivery gives
+  -- up and no attempt has succeeded since that delivery's first attempt.
+  last_success_at timestamptz,
   failing_since   timestamptz,
   metadata        jsonb NOT NULL DEFAULT '{}' CHECK (jsonb_typeof(metadata) = 'object'),
   created_at      timestamptz NOT NULL,

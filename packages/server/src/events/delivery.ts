@@ -158,33 +158,42 @@ async function recordAttempt(
   await updateEndpointHealth(db, claimed.endpoint.id, outcome, retry, first_attempt_at, started_at);
 }
 
+/**
+ * Attempts run concurrently and are recorded in any order, so health is kept by when each attempt
+ * started: a success counts from its start even if a failure that started earlier is recorded later.
+ */
 async function updateEndpointHealth(
   db: Client,
   endpoint_id: string,
   outcome: Outcome,
   retry: boolean,
   first_attempt_at: Date,
-  now: Date,
+  started_at: Date,
 ): Promise<void> {
   if (outcome === 'succeeded') {
     await db.query(
-      'UPDATE webhook_endpoints SET failing_since = NULL WHERE id = $1 AND failing_since IS NOT NULL',
-      [endpoint_id],
+      `UPDATE webhook_endpoints SET last_success_at = greatest(last_success_at, $2),
+         failing_since = CASE WHEN failing_since <= $2 THEN NULL ELSE failing_since END
+       WHERE id = $1`,
+      [endpoint_id, started_at],
     );
     return;
   }
   const endpoint = await db.query<EndpointRow>(
-    'UPDATE webhook_endpoints SET failing_since = coalesce(failing_since, $2) WHERE id = $1 RETURNING *',
-    [endpoint_id, now],
+    `UPDATE webhook_endpoints SET failing_since = CASE
+         WHEN last_success_at IS NULL OR last_success_at < $2 THEN coalesce(failing_since, $2) ELSE failing_since END
+     WHERE id = $1 RETURNING *`,
+    [endpoint_id, started_at],
   );
   const row = endpoint.rows[0];
   if (row === undefined || row.status !== 'enabled') return;
-  const failing = !retry && row.failing_since !== null && row.failing_since <= first_attempt_at;
+  const failing = !retry && (row.last_success_at === null || row.last_success_at < first_attempt_at);
   if (outcome !== 'gone' && !failing) return;
   const disabled = await db.query<EndpointRow>(
     `UPDATE webhook_endpoints SET status = 'disabled', disabled_reason = $2, updated_at = $3 WHERE id = $1 RETURNING *`,
-    [endpoint_id, outcome === 'gone' ? 'gone' : 'failing', now],
+    [endpoint_id, outcome === 'gone' ? 'gone' : 'failing', started_at],
   );
   const disabled_row = disabled.rows[0];
-  if (disabled_row !== undefined) await withEvents(db, disabled_row, ['webhook_endpoint.disabled'], now);
+  if (disabled_row !== undefined)
+    await withEvents(db, disabled_row, ['webhook_endpoint.disabled'], started_at);
 }

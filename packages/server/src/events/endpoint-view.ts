@@ -15,6 +15,7 @@ export interface EndpointRow {
   secret: string;
   previous_secret: string | null;
   previous_secret_expires_at: Date | null;
+  last_success_at: Date | null;
   failing_since: Date | null;
   metadata: Metadata;
   created_at: Date;
