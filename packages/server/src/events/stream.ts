@@ -75,13 +75,19 @@ export class EventStreams {
       }
     } finally {
       this.open.delete(response);
-      if (!response.writableEnded) response.end();
+      // A stream's connection is never reused: a response merely ended can keep it open until the
+      // keep-alive timeout when the client stopped reading, holding up the server's close.
+      response.destroy();
     }
   }
 
-  /** Ends every open stream (on server close), so shutdown does not wait for clients to leave. */
+  /**
+   * Drops every open stream (on server close), so shutdown does not wait for clients to leave: a
+   * client that stopped reading would hold a merely ended response open. Clients reconnect with
+   * Last-Event-ID and lose nothing.
+   */
   closeAll(): void {
-    for (const response of this.open) response.end();
+    for (const response of this.open) response.destroy();
   }
 }
 
