@@ -18,7 +18,8 @@ beforeAll(async () => {
     exclusive: false,
     run: (pool: typeof t.db.pool, now: Date) => sequenceEvents(pool, 1_000, now),
   };
-  worker = startWorker({ pool: t.db.pool, clock: systemClock, log: console }, [sequencer]);
+  const log = { info: () => undefined, error: (obj: object) => console.error(obj) };
+  worker = startWorker({ pool: t.db.pool, clock: systemClock, log }, [sequencer]);
 });
 afterAll(async () => {
   await worker.stop();
