@@ -63,7 +63,7 @@ async function connect(query = '', last_event_id?: string, key = t.test_key) {
               .map((line) => [line.slice(0, line.indexOf(':')), line.slice(line.indexOf(':') + 2)]),
           );
           if (fields.data !== undefined)
-            messages.push({ id: fields.id, event: fields.event, data: JSON.parse(fields.data) });
+            messages.push({ id: fields.id ?? '', event: fields.event ?? '', data: JSON.parse(fields.data) });
           end = buffer.indexOf('\n\n');
         }
       }
