@@ -5,8 +5,8 @@
 CREATE TABLE events (
   -- Insertion order, allocated when the row is written. It is NOT commit order: a transaction that
   -- took seq 10 may commit after one that took seq 11, so nothing that must not skip reads by seq.
-  seq         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-  id          text NOT NULL UNIQUE,
+  seq         bigint GENERATED ALWAYS AS IDENTITY,
+  id          text PRIMARY KEY,
   livemode    boolean NOT NULL,
   type        text NOT NULL CHECK (type ~ '^[a-z_]+(\.[a-z_]+)+$'),
   object_id   text NOT NULL CHECK (char_length(object_id) BETWEEN 1 AND 64),
@@ -16,11 +16,14 @@ CREATE TABLE events (
   -- Commit order: 1, 2, 3... without gaps, assigned by the one sequencer at a time (an advisory
   -- lock held until its commit) to events already visible, so a reader of `position > cursor` never
   -- skips an event that commits late. See src/events/sequencer.ts. NULL until sequenced.
-  position    bigint UNIQUE CHECK (position > 0)
+  position    bigint CHECK (position > 0)
 );
+-- Indexes cost the write path (each is updated by every insert), so there are only as many as the
+-- readers need: the sequencer finds unsequenced rows by seq; positions are indexed once assigned
+-- (the stream and the horizon, max(position)); lists go by mode and id, or by object.
 CREATE INDEX events_unsequenced ON events (seq) WHERE position IS NULL;
+CREATE UNIQUE INDEX events_position ON events (position) WHERE position IS NOT NULL;
 CREATE INDEX events_list ON events (livemode, id);
-CREATE INDEX events_type ON events (livemode, type, id);
 CREATE INDEX events_object ON events (object_id, id);
 
 CREATE FUNCTION events_immutable() RETURNS trigger LANGUAGE plpgsql AS $$

@@ -1,6 +1,7 @@
 import type { Static } from '@sinclair/typebox';
 import type { Limits, WebhookConfig } from '../config.js';
 import type { Client, Queryable } from '../db/pool.js';
+import { assert } from '../shared/assert.js';
 import { type DomainError, domainError, notFound } from '../shared/errors.js';
 import { newId } from '../shared/ids.js';
 import { checkMetadata, mergeMetadata } from '../shared/metadata.js';
@@ -246,6 +247,6 @@ export async function withEvents(
 }
 
 function mustRow(row: EndpointRow | undefined): EndpointRow {
-  if (row === undefined) throw new Error('INSERT or UPDATE ... RETURNING gave no row');
+  assert(row !== undefined, 'INSERT or UPDATE ... RETURNING gives a row');
   return row;
 }

@@ -42,7 +42,7 @@ export async function replayEvents(
 }
 
 async function oneEvent(ctx: EndpointContext, event_id: string): Promise<Result<SequencedEvent[]>> {
-  const result = await ctx.db.query<SequencedEvent>(
+  const result = await ctx.db.query<Omit<SequencedEvent, 'position'> & { position: string | null }>(
     'SELECT id, livemode, type, object_id, position FROM events WHERE id = $1 AND livemode = $2',
     [event_id, ctx.livemode],
   );
@@ -57,7 +57,7 @@ async function oneEvent(ctx: EndpointContext, event_id: string): Promise<Result<
       ),
     );
   }
-  return ok([event]);
+  return ok([{ ...event, position: event.position }]);
 }
 
 async function eventsSince(

@@ -40,7 +40,7 @@ export async function sequenceEvents(pool: Pool, batch_max: number, now: Date): 
         `WITH batch AS (
            SELECT seq, row_number() OVER (ORDER BY seq) AS n FROM events WHERE position IS NULL ORDER BY seq LIMIT $1
          ), base AS (SELECT coalesce(max(position), 0) AS top FROM events)
-         UPDATE events e SET position = base.top + batch.n FROM batch, base WHERE e.seq = batch.seq
+         UPDATE events e SET position = base.top + batch.n FROM batch, base WHERE e.seq = batch.seq AND e.position IS NULL
          RETURNING e.id, e.livemode, e.type, e.object_id, e.position`,
         [batch_max],
       );
