@@ -5,6 +5,9 @@ import { apiKeyRoutes } from './auth/routes.js';
 import type { Config } from './config.js';
 import type { Pool } from './db/pool.js';
 import { escrowRoutes } from './escrows/routes.js';
+import { webhookEndpointRoutes } from './events/endpoint-routes.js';
+import { eventRoutes } from './events/routes.js';
+import { EventStreams } from './events/stream.js';
 import { holderRoutes } from './holders/routes.js';
 import type { Api, RouteDeps } from './http/api.js';
 import { type ApiKeyCache, createApiKeyCache, registerAuth } from './http/auth.js';
@@ -56,7 +59,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       { pool: deps.pool, limits: deps.config.limits, clock: deps.clock ?? systemClock },
       deps.config.group_commit,
     ),
+    event_streams: new EventStreams({ pool: deps.pool, config: deps.config.events }),
   };
+  // Streams never end on their own; end them when the server closes so shutdown does not wait.
+  app.addHook('preClose', async () => route_deps.event_streams.closeAll());
 
   registerRequestId(app);
   registerGracefulClose(app);
@@ -82,6 +88,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     testHelperRoutes(api, route_deps);
     escrowRoutes(api, route_deps);
     reportRoutes(api, route_deps);
+    eventRoutes(api, route_deps);
+    webhookEndpointRoutes(api, route_deps);
   });
   return app;
 }

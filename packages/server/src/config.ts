@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import path from 'node:path';
 import type { BankDebtor, RailsConfig } from './rails/index.js';
 
@@ -20,7 +21,47 @@ export interface Config {
   readonly limits: Limits;
   readonly group_commit: GroupCommitConfig;
   readonly rails: RailsConfig;
+  readonly events: EventsConfig;
+  readonly webhooks: WebhookConfig;
 }
+
+/** The event sequencer and the live stream (see events/sequencer.ts and events/stream.ts). */
+export interface EventsConfig {
+  /** How often each worker process orders newly committed events and queues their deliveries. */
+  readonly sequence_interval_ms: number;
+  readonly sequence_batch_max: number;
+  /** How often an open GET /v1/events/stream looks for new events. */
+  readonly stream_poll_ms: number;
+  /** A comment line sent on an idle stream, so proxies keep it open and clients notice a dead one. */
+  readonly stream_heartbeat_ms: number;
+  /** Open streams per process; more are refused with 429. */
+  readonly streams_max: number;
+}
+
+/** Webhook delivery (see events/delivery.ts). */
+export interface WebhookConfig {
+  /** Seconds to wait before each retry (jittered ±20%); an event gets 1 + length attempts. */
+  readonly retry_schedule_s: readonly number[];
+  /** For one attempt: connecting, sending and reading the response. */
+  readonly timeout_ms: number;
+  /** Response bytes read; they are kept as the attempt's excerpt and the rest is never read. */
+  readonly response_bytes_max: number;
+  /** Attempts one worker process sends at once. */
+  readonly deliveries_in_flight_max: number;
+  /** How often each worker process looks for due deliveries. */
+  readonly poll_ms: number;
+  /** CIDR ranges live-mode endpoints may reach although private (self-hosted networks). */
+  readonly allowed_networks: readonly string[];
+  readonly endpoints_per_mode_max: number;
+  /** How long a rotated-out secret keeps signing, unless the rotation says otherwise. */
+  readonly secret_grace_s_default: number;
+  readonly secret_grace_s_max: number;
+  /** Events one replay request may queue. */
+  readonly replay_events_max: number;
+}
+
+/** About three days: 5 s, 1 min, 5 min, 30 min, 1 h, 3 h, 6 h, 12 h, 24 h, 24 h. */
+export const default_retry_schedule_s = [5, 60, 300, 1_800, 3_600, 10_800, 21_600, 43_200, 86_400, 86_400];
 
 /** How POST /v1/transfers batches concurrent requests into shared transactions (see transfers/group-commit.ts). */
 export interface GroupCommitConfig {
@@ -86,6 +127,25 @@ export function loadConfig(env: Env = process.env): Config {
       sandbox_step_ms: intFromEnv(env, 'PURSE_SANDBOX_STEP_MS', 10_000),
       bank_debtor: bankDebtorFromEnv(env),
     },
+    events: {
+      sequence_interval_ms: intFromEnv(env, 'PURSE_EVENT_SEQUENCE_INTERVAL_MS', 200),
+      sequence_batch_max: 1_000,
+      stream_poll_ms: intFromEnv(env, 'PURSE_EVENT_STREAM_POLL_MS', 250),
+      stream_heartbeat_ms: intFromEnv(env, 'PURSE_EVENT_STREAM_HEARTBEAT_MS', 15_000),
+      streams_max: intFromEnv(env, 'PURSE_EVENT_STREAMS_MAX', 100),
+    },
+    webhooks: {
+      retry_schedule_s: scheduleFromEnv(env, 'PURSE_WEBHOOK_RETRY_SCHEDULE'),
+      timeout_ms: Math.max(1, intFromEnv(env, 'PURSE_WEBHOOK_TIMEOUT_MS', 10_000)),
+      response_bytes_max: intFromEnv(env, 'PURSE_WEBHOOK_RESPONSE_BYTES_MAX', 4_096),
+      deliveries_in_flight_max: Math.max(1, intFromEnv(env, 'PURSE_WEBHOOK_DELIVERIES_IN_FLIGHT_MAX', 16)),
+      poll_ms: intFromEnv(env, 'PURSE_WEBHOOK_POLL_MS', 500),
+      allowed_networks: networksFromEnv(env, 'PURSE_WEBHOOK_ALLOWED_NETWORKS'),
+      endpoints_per_mode_max: 100,
+      secret_grace_s_default: 86_400,
+      secret_grace_s_max: 7 * 86_400,
+      replay_events_max: 10_000,
+    },
     limits: {
       ...defaultLimits,
       body_bytes_max: intFromEnv(env, 'PURSE_BODY_BYTES_MAX', defaultLimits.body_bytes_max),
@@ -124,6 +184,33 @@ function bankDebtorFromEnv(env: Env): BankDebtor | undefined {
       'PURSE_BANK_DEBTOR_NAME and PURSE_BANK_DEBTOR_BIC are required with PURSE_BANK_DEBTOR_IBAN',
     );
   return { name, iban, bic };
+}
+
+/** Comma-separated seconds, decimals allowed (tests use short ones); empty means no retries. */
+function scheduleFromEnv(env: Env, name: string): number[] {
+  const raw = env[name];
+  if (raw === undefined) return default_retry_schedule_s;
+  if (raw.trim() === '') return [];
+  return raw.split(',').map((part) => {
+    const value = part.trim();
+    if (!/^\d+(\.\d+)?$/.test(value))
+      throw new Error(`${name} must be comma-separated seconds, got "${raw}"`);
+    return Number(value);
+  });
+}
+
+/** Comma-separated CIDR ranges such as `10.0.0.0/8,fd00::/8`. */
+function networksFromEnv(env: Env, name: string): string[] {
+  const raw = nonEmpty(env[name]);
+  if (raw === undefined) return [];
+  return raw.split(',').map((part) => {
+    const value = part.trim();
+    const [address = '', prefix = ''] = value.split('/');
+    const bits = isIP(address) === 6 ? 128 : isIP(address) === 4 ? 32 : 0;
+    if (bits === 0 || !/^\d+$/.test(prefix) || Number(prefix) > bits)
+      throw new Error(`${name} must be comma-separated CIDR ranges, got "${value}"`);
+    return value;
+  });
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

@@ -55,7 +55,7 @@ export function assetRoutes(app: Api, deps: RouteDeps): void {
     },
     (request, reply) =>
       runMutation(mutation, request, reply, 201, (db) =>
-        createAsset(db, authOf(request).livemode, request.body),
+        createAsset(db, authOf(request).livemode, request.body, deps.clock.now()),
       ),
   );
 }

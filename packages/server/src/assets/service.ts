@@ -1,5 +1,6 @@
 import type { Client, Queryable } from '../db/pool.js';
 import { unlessUniqueViolation } from '../db/unique.js';
+import { eventOf, recordEvents } from '../events/index.js';
 import { domainError, notFound } from '../shared/errors.js';
 import { fetchPage, type Page, type PageQuery, type PageSource } from '../shared/pagination.js';
 import { fail, ok, type Result } from '../shared/result.js';
@@ -73,17 +74,20 @@ export async function createAsset(
   db: Client,
   livemode: boolean,
   input: NewAsset,
+  now: Date,
 ): Promise<Result<AssetView>> {
   const inserted = await unlessUniqueViolation(db, () =>
     db.query<AssetRow>(
-      'INSERT INTO assets (livemode, code, scale, name, custom) VALUES ($1, $2, $3, $4, true) RETURNING *',
-      [livemode, input.code, input.scale, input.name],
+      'INSERT INTO assets (livemode, code, scale, name, custom, created_at) VALUES ($1, $2, $3, $4, true, $5) RETURNING *',
+      [livemode, input.code, input.scale, input.name, now],
     ),
   );
   const row = inserted?.rows[0];
   if (row === undefined)
     return fail(domainError('asset_exists', `An asset with code "${input.code}" already exists.`, 'code'));
-  return ok(viewAsset(row));
+  const view = viewAsset(row);
+  await recordEvents(db, [eventOf('asset.created', view)], now);
+  return ok(view);
 }
 
 const builtin_scales = new Map<string, number>();

@@ -1,4 +1,5 @@
 import type { Queryable } from '../db/pool.js';
+import { eventOf, recordEvents } from '../events/index.js';
 import { domainError, notFound } from '../shared/errors.js';
 import { newId } from '../shared/ids.js';
 import type { Metadata } from '../shared/metadata.js';
@@ -64,6 +65,7 @@ export function viewApiKey(row: ApiKeyRow): ApiKeyView {
   };
 }
 
+/** Creates a key and its `api_key.created` event: call it inside a transaction. */
 export async function createApiKey(db: Queryable, input: NewApiKey, secret?: string): Promise<ApiKeyView> {
   const key_secret = secret ?? generateSecret(input.livemode);
   const result = await db.query<ApiKeyRow>(
@@ -83,7 +85,9 @@ export async function createApiKey(db: Queryable, input: NewApiKey, secret?: str
   );
   const row = result.rows[0];
   if (row === undefined) throw new Error('INSERT ... RETURNING gave no row');
-  return { ...viewApiKey(row), secret: key_secret };
+  const view = viewApiKey(row);
+  await recordEvents(db, [eventOf('api_key.created', view)], row.created_at);
+  return { ...view, secret: key_secret };
 }
 
 export async function getApiKey(db: Queryable, livemode: boolean, id: string): Promise<Result<ApiKeyView>> {
@@ -118,7 +122,11 @@ export async function revokeApiKey(
     [id, livemode, now],
   );
   const row = result.rows[0];
-  if (row !== undefined) return ok(viewApiKey(row));
+  if (row !== undefined) {
+    const view = viewApiKey(row);
+    await recordEvents(db, [eventOf('api_key.revoked', view)], now);
+    return ok(view);
+  }
   const existing = await getApiKey(db, livemode, id);
   if (!existing.ok) return existing;
   return fail(domainError('api_key_revoked', `API key ${id} was revoked at ${existing.value.revoked_at}.`));

@@ -14,6 +14,8 @@ export const resources = [
   'test_helpers',
   'reports',
   'escrows',
+  'events',
+  'webhook_endpoints',
 ] as const;
 export type Resource = (typeof resources)[number];
 export type Scope = `${Resource}:${'read' | 'write'}`;

@@ -32,10 +32,7 @@ export async function serve(config: Config, options: { with_api: boolean }): Pro
   log.info({ database: db.description }, 'database ready');
   const applied = await migrate(db.pool);
   if (applied.length > 0) log.info({ applied }, 'migrations applied');
-  const worker = startWorker(
-    { pool: db.pool, clock: systemClock, tick_ms: config.limits.worker_tick_ms, log },
-    backgroundTasks(config),
-  );
+  const worker = startWorker({ pool: db.pool, clock: systemClock, log }, backgroundTasks(config, { log }));
   started.push({ name: 'worker', close: () => worker.stop() });
   if (!options.with_api) return;
   await announceBootstrapKey(config, db.pool, log);

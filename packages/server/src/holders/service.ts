@@ -2,6 +2,7 @@ import type { Static } from '@sinclair/typebox';
 import type { Limits } from '../config.js';
 import type { Client, Queryable } from '../db/pool.js';
 import { unlessUniqueViolation } from '../db/unique.js';
+import { type EventType, eventOf, recordEvents } from '../events/index.js';
 import { type DomainError, domainError, notFound } from '../shared/errors.js';
 import { newId } from '../shared/ids.js';
 import { checkMetadata, type Metadata, mergeMetadata } from '../shared/metadata.js';
@@ -83,7 +84,15 @@ export async function createHolder(
     ),
   );
   const row = inserted?.rows[0];
-  return row === undefined ? fail(externalIdTaken(input.external_id ?? '')) : ok(viewHolder(row));
+  if (row === undefined) return fail(externalIdTaken(input.external_id ?? ''));
+  return ok(await withEvent(db, 'holder.created', row, now));
+}
+
+/** The holder as the API returns it, recorded as an event in the same transaction. */
+async function withEvent(db: Client, type: EventType, row: HolderRow, now: Date): Promise<HolderView> {
+  const view = viewHolder(row);
+  await recordEvents(db, [eventOf(type, view)], now);
+  return view;
 }
 
 export async function getHolder(db: Queryable, livemode: boolean, id: string): Promise<Result<HolderView>> {
@@ -132,7 +141,8 @@ export async function updateHolder(
     ),
   );
   const row = updated?.rows[0];
-  return row === undefined ? fail(externalIdTaken(next.external_id ?? '')) : ok(viewHolder(row));
+  if (row === undefined) return fail(externalIdTaken(next.external_id ?? ''));
+  return ok(await withEvent(db, 'holder.updated', row, now));
 }
 
 export function listHolders(

@@ -10,6 +10,7 @@ import type {
 } from 'fastify';
 import type { Config } from '../config.js';
 import type { Client, Pool } from '../db/pool.js';
+import type { EventStreams } from '../events/stream.js';
 import type { WriteContext } from '../ledger/context.js';
 import type { RailContext } from '../rails/index.js';
 import type { Clock } from '../shared/clock.js';
@@ -34,6 +35,7 @@ export interface RouteDeps {
   readonly clock: Clock;
   readonly key_cache: ApiKeyCache;
   readonly transfer_commit: TransferGroupCommit;
+  readonly event_streams: EventStreams;
 }
 
 /** Answers a read: the value as JSON, or the domain error as a problem. */

@@ -32,7 +32,8 @@ function documentHeaders({
   route: { method: string | string[] };
 }) {
   if (!url.startsWith('/v1/')) return { schema, url };
-  const headers: Record<string, unknown> = { 'Purse-Version': Type.Optional(version_header) };
+  const own = (schema.headers as { properties?: Record<string, unknown> } | undefined)?.properties ?? {};
+  const headers: Record<string, unknown> = { ...own, 'Purse-Version': Type.Optional(version_header) };
   if (route.method === 'POST') headers['Idempotency-Key'] = Type.Optional(idempotency_header);
   return { schema: { ...schema, headers: Type.Object(headers as never) }, url };
 }

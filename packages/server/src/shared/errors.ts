@@ -44,6 +44,11 @@ export type ErrorCode =
   | 'test_mode_only'
   | 'bank_file_invalid'
   | 'rail_unavailable'
+  | 'unknown_event_type'
+  | 'invalid_webhook_url'
+  | 'webhook_url_forbidden'
+  | 'webhook_endpoint_disabled'
+  | 'webhook_endpoint_limit_reached'
   | 'rate_limited'
   | 'service_unavailable'
   | 'internal_error';
@@ -94,6 +99,11 @@ export const catalogue: { readonly [C in ErrorCode]: ErrorSpec } = {
   test_mode_only: { status: 403, title: 'Only a test-mode key can do this' },
   bank_file_invalid: { status: 400, title: 'The bank file cannot be read' },
   rail_unavailable: { status: 400, title: 'No payment rail can carry this in this mode' },
+  unknown_event_type: { status: 400, title: 'No event type matches' },
+  invalid_webhook_url: { status: 400, title: 'The webhook URL is not valid' },
+  webhook_url_forbidden: { status: 400, title: 'The webhook URL points at a private network' },
+  webhook_endpoint_disabled: { status: 409, title: 'The webhook endpoint is disabled' },
+  webhook_endpoint_limit_reached: { status: 409, title: 'Too many webhook endpoints' },
   rate_limited: { status: 429, title: 'Too many requests' },
   service_unavailable: { status: 503, title: 'The service is unavailable' },
   internal_error: { status: 500, title: 'Internal error' },

@@ -22,6 +22,10 @@ export const idPrefixes = {
   payout_file: 'pof',
   bank_statement: 'bst',
   escrow: 'esc',
+  event: 'evt',
+  webhook_endpoint: 'we',
+  webhook_delivery: 'whd',
+  webhook_attempt: 'wha',
 } as const;
 
 export type IdKind = keyof typeof idPrefixes;

@@ -2,6 +2,7 @@ import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fas
 import { buildApp } from '../app.js';
 import { admin_scopes, createApiKey } from '../auth/keys-service.js';
 import { type Config, loadConfig } from '../config.js';
+import { inTransaction } from '../db/pool.js';
 import type { Clock } from '../shared/clock.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
 
@@ -33,6 +34,7 @@ export async function createTestApp(
   overrides: Partial<Config['limits']> = {},
   group_commit: Partial<Config['group_commit']> = {},
   rails: Partial<Config['rails']> = {},
+  webhooks: Partial<Config['webhooks']> = {},
 ): Promise<TestApp> {
   const db = await createTestDatabase();
   const base = loadConfig({ DATABASE_URL: db.url });
@@ -41,11 +43,14 @@ export async function createTestApp(
     limits: { ...base.limits, ...overrides },
     group_commit: { ...base.group_commit, ...group_commit },
     rails: { ...base.rails, ...rails },
+    webhooks: { ...base.webhooks, ...webhooks },
   };
   const clock = new TestClock();
   const app = await buildApp({ pool: db.pool, config, clock });
-  const test = await createApiKey(db.pool, { livemode: false, name: 'test admin', scopes: admin_scopes });
-  const live = await createApiKey(db.pool, { livemode: true, name: 'live admin', scopes: admin_scopes });
+  const [test, live] = await inTransaction(db.pool, async (client) => [
+    await createApiKey(client, { livemode: false, name: 'test admin', scopes: admin_scopes }),
+    await createApiKey(client, { livemode: true, name: 'live admin', scopes: admin_scopes }),
+  ]);
   const test_key = test.secret ?? '';
   const live_key = live.secret ?? '';
   return {

@@ -1,6 +1,7 @@
 import type { Static } from '@sinclair/typebox';
 import { assetScale, pageWithScale } from '../assets/service.js';
 import type { Client, Queryable } from '../db/pool.js';
+import { eventOf, type NewEvent, recordEvents } from '../events/index.js';
 import type { WriteContext } from '../ledger/context.js';
 import type { Movement } from '../ledger/entries.js';
 import type { StoredLeg } from '../ledger/legs.js';
@@ -38,16 +39,23 @@ export async function createTransfers(
     result.ok ? undefined : result,
   );
   const written: PreparedTransfer[] = [];
+  const events: NewEvent[] = [];
   valid.forEach(({ transfer, index }, position) => {
     const outcome = outcomes[position];
     const input = inputs[index];
     assert(outcome !== undefined && input !== undefined, 'one outcome per entry');
-    if (outcome.ok) written.push(transfer);
-    results[index] = outcome.ok
-      ? ok(transferView(transfer.row, transfer.scale))
-      : fail(withParam(outcome.error, input));
+    if (!outcome.ok) {
+      results[index] = fail(withParam(outcome.error, input));
+      return;
+    }
+    const view = transferView(transfer.row, transfer.scale);
+    written.push(transfer);
+    events.push(eventOf(view.hold ? 'transfer.pending' : 'transfer.posted', view));
+    results[index] = ok(view);
   });
   await insertTransfers(db, written);
+  // In ledger order, so each wallet's events follow the order its balance changed in.
+  await recordEvents(db, events, now);
   return results.map((result) => {
     assert(result !== undefined, 'every transfer has a result');
     return result;
@@ -182,7 +190,9 @@ export async function captureTransfer(
        destinations = $4, updated_at = $5 WHERE id = $1 RETURNING *`,
     [id, captured.toString(), (scaled[0] ?? 0n).toString(), JSON.stringify(destinations), now],
   );
-  return ok(transferView(mustRow(updated.rows[0]), scale.value));
+  const view = transferView(mustRow(updated.rows[0]), scale.value);
+  await recordEvents(db, [eventOf('transfer.captured', view)], now);
+  return ok(view);
 }
 
 /** Voids a hold (or expires it, for the worker): releases the whole reservation. */
@@ -208,7 +218,9 @@ export async function voidTransfer(
   );
   const scale = await assetScale(db, livemode, row.asset, 'currency');
   if (!scale.ok) return scale;
-  return ok(transferView(mustRow(updated.rows[0]), scale.value));
+  const view = transferView(mustRow(updated.rows[0]), scale.value);
+  await recordEvents(db, [eventOf(`transfer.${status}`, view)], now);
+  return ok(view);
 }
 
 function checkPending(row: TransferRow, now: Date): DomainError | undefined {

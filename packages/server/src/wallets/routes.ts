@@ -91,7 +91,7 @@ export function walletRoutes(app: Api, deps: RouteDeps): void {
       },
       (request, reply) =>
         runMutation(mutation, request, reply, 200, (db) =>
-          changeWalletStatus(db, authOf(request).livemode, request.params.id, change),
+          changeWalletStatus(db, authOf(request).livemode, request.params.id, change, deps.clock.now()),
         ),
     );
   }

@@ -2,6 +2,7 @@ import type { Static } from '@sinclair/typebox';
 import { assetScale } from '../assets/service.js';
 import type { Limits } from '../config.js';
 import type { Client, Queryable } from '../db/pool.js';
+import { eventOf, recordEvents } from '../events/index.js';
 import { type AccountRow, findWallet, insertWallet, setWalletStatus } from '../ledger/accounts.js';
 import { domainError, notFound } from '../shared/errors.js';
 import { checkMetadata } from '../shared/metadata.js';
@@ -60,7 +61,9 @@ export async function createWallet(
     },
     now,
   );
-  return ok(walletView(row, scale.value));
+  const view = walletView(row, scale.value);
+  await recordEvents(db, [eventOf('wallet.created', view)], now);
+  return ok(view);
 }
 
 export async function viewOf(db: Queryable, row: AccountRow): Promise<WalletView> {
@@ -103,6 +106,12 @@ export async function listWallets(
 
 export type StatusChange = 'freeze' | 'unfreeze' | 'close';
 
+const status_events = {
+  freeze: 'wallet.frozen',
+  unfreeze: 'wallet.unfrozen',
+  close: 'wallet.closed',
+} as const;
+
 /**
  * Freezing stops a wallet sending and receiving (holds can still be voided); unfreezing resumes;
  * closing is final and needs every balance at zero, including holds and incoming funds.
@@ -112,6 +121,7 @@ export async function changeWalletStatus(
   livemode: boolean,
   id: string,
   change: StatusChange,
+  now: Date,
 ): Promise<Result<WalletView>> {
   const row = await findWallet(db, livemode, id, true);
   if (row === undefined) return fail(notFound('wallet', id));
@@ -125,5 +135,8 @@ export async function changeWalletStatus(
       );
   }
   const status = change === 'freeze' ? 'frozen' : change === 'unfreeze' ? 'active' : 'closed';
-  return ok(await viewOf(db, await setWalletStatus(db, id, status)));
+  const view = await viewOf(db, await setWalletStatus(db, id, status));
+  // Freezing a frozen wallet (or unfreezing an active one) changes nothing, so it records nothing.
+  if (status !== row.status) await recordEvents(db, [eventOf(status_events[change], view)], now);
+  return ok(view);
 }

@@ -1,13 +1,16 @@
 import type { Config } from '../config.js';
 import { inTransaction } from '../db/pool.js';
 import { settleDueEscrows } from '../escrows/auto.js';
+import { DeliveryRunner } from '../events/delivery-runner.js';
+import { sequenceEvents } from '../events/sequencer.js';
 import { purgeExpiredKeys } from '../http/idempotency-store.js';
 import { jobHandlers } from '../jobs/handlers.js';
 import { runDueJobs } from '../jobs/queue.js';
 import { settleDuePayments } from '../payments/lifecycle.js';
 import { runDueSchedules } from '../payouts/schedules.js';
+import { type Clock, systemClock } from '../shared/clock.js';
 import { expireHolds } from '../transfers/service.js';
-import type { PeriodicTask } from './scheduler.js';
+import type { PeriodicTask, WorkerDeps } from './scheduler.js';
 
 const expired_holds_per_round_max = 500;
 const jobs_per_round_max = 200;
@@ -16,7 +19,12 @@ const schedules_per_round_max = 100;
 const due_escrows_per_round_max = 500;
 
 /** Every background task Purse runs, in `purse serve` and in `purse worker`. */
-export function backgroundTasks(config: Config): PeriodicTask[] {
+export function backgroundTasks(
+  config: Config,
+  deps: { clock?: Clock; log: WorkerDeps['log'] },
+): PeriodicTask[] {
+  const clock = deps.clock ?? systemClock;
+  let runner: DeliveryRunner | undefined;
   const tick_ms = config.limits.worker_tick_ms;
   return [
     {
@@ -57,6 +65,23 @@ export function backgroundTasks(config: Config): PeriodicTask[] {
       interval_ms: tick_ms,
       run: (pool, now) =>
         inTransaction(pool, (client) => settleDueEscrows(client, now, due_escrows_per_round_max)),
+    },
+    {
+      // Exclusive by its own advisory lock (see sequencer.ts), which it holds until it commits.
+      name: 'sequence_events',
+      interval_ms: config.events.sequence_interval_ms,
+      exclusive: false,
+      run: (pool, now) => sequenceEvents(pool, config.events.sequence_batch_max, now),
+    },
+    {
+      name: 'deliver_webhooks',
+      interval_ms: config.webhooks.poll_ms,
+      exclusive: false,
+      run: (pool) => {
+        runner ??= new DeliveryRunner({ pool, clock, config: config.webhooks, log: deps.log });
+        return runner.poll();
+      },
+      stop: async () => runner?.stop(),
     },
   ];
 }

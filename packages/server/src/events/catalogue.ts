@@ -1,0 +1,65 @@
+/**
+ * Every event type Purse emits, with what it means. One line per type: adding a line is all a new
+ * type needs (validation of `enabled_events`, the OpenAPI document and docs/events.md follow; a
+ * test fails until docs/events.md lists it). Names are `<object>.<what happened>`, past tense.
+ */
+export const event_catalogue = {
+  'api_key.created': 'An API key was created. The event never carries its secret.',
+  'api_key.revoked': 'An API key was revoked.',
+  'asset.created': 'A custom asset was created.',
+  'holder.created': 'A holder was created.',
+  'holder.updated': "A holder's fields, KYC status or metadata changed.",
+  'transfer.captured': 'A hold was captured in full or in part; the rest was released.',
+  'transfer.expired': 'A hold passed its expires_at uncaptured and was released.',
+  'transfer.pending': 'A hold was placed: the funds are reserved until captured, voided or expired.',
+  'transfer.posted': 'A transfer moved money at once.',
+  'transfer.voided': 'A hold was voided and its funds released.',
+  'wallet.closed': 'A wallet was closed for good.',
+  'wallet.created': 'A wallet was created.',
+  'wallet.frozen': 'A wallet was frozen: it neither sends nor receives.',
+  'wallet.unfrozen': 'A frozen wallet was unfrozen.',
+  'webhook_endpoint.created': 'A webhook endpoint was created.',
+  'webhook_endpoint.deleted': 'A webhook endpoint was deleted.',
+  'webhook_endpoint.disabled':
+    'A webhook endpoint was disabled: on request, after failing a whole retry schedule, or on HTTP 410.',
+  'webhook_endpoint.enabled': 'A disabled webhook endpoint was enabled again.',
+  'webhook_endpoint.updated':
+    "A webhook endpoint's URL, events, description or metadata changed, or its secret was rotated.",
+} as const satisfies Record<string, string>;
+
+export type EventType = keyof typeof event_catalogue;
+
+export const event_types = Object.keys(event_catalogue).sort() as EventType[];
+
+export function isEventType(value: string): value is EventType {
+  return Object.hasOwn(event_catalogue, value);
+}
+
+/**
+ * A pattern selects event types: `*` (all), `transfer.*` (a prefix up to a dot) or one type. A
+ * pattern is valid when it selects at least one type of the catalogue, so a typo is refused rather
+ * than silently matching nothing.
+ */
+export function matchesPattern(pattern: string, type: string): boolean {
+  if (pattern === '*') return true;
+  if (pattern.endsWith('.*')) return type.startsWith(pattern.slice(0, -1));
+  return pattern === type;
+}
+
+export function isValidPattern(pattern: string): boolean {
+  return event_types.some((type) => matchesPattern(pattern, type));
+}
+
+export function matchesAny(patterns: readonly string[], type: string): boolean {
+  return patterns.some((pattern) => matchesPattern(pattern, type));
+}
+
+/** The SQL condition (on column `type`) for one pattern, with its parameter. */
+export function patternCondition(pattern: string, param: number): { sql: string; value: string } {
+  if (pattern === '*') return { sql: 'true', value: pattern };
+  if (pattern.endsWith('.*')) {
+    // Event types are [a-z_.] only, so `_` is the one LIKE wildcard to escape.
+    return { sql: `type LIKE $${param}`, value: `${pattern.slice(0, -1).replaceAll('_', '\\_')}%` };
+  }
+  return { sql: `type = $${param}`, value: pattern };
+}

@@ -1,0 +1,199 @@
+import type { WebhookConfig } from '../config.js';
+import { type Client, inTransaction, type Pool } from '../db/pool.js';
+import type { Clock } from '../shared/clock.js';
+import { newId } from '../shared/ids.js';
+import { type EndpointRow, signingSecrets } from './endpoint-view.js';
+import { addressPolicy, withEvents } from './endpoints.js';
+import { retryDelayMs } from './retry.js';
+import { type SendResult, sendWebhook } from './send.js';
+import { signDelivery } from './signing.js';
+import { type EventRow, eventView } from './view.js';
+
+/** A delivery a worker has claimed: the attempt it is about to make, with what it needs to send. */
+interface ClaimedDelivery {
+  readonly delivery_id: string;
+  readonly attempt: number;
+  readonly endpoint: Pick<
+    EndpointRow,
+    'id' | 'livemode' | 'url' | 'secret' | 'previous_secret' | 'previous_secret_expires_at'
+  >;
+  readonly event: EventRow;
+}
+
+/** Extra lease beyond the send timeout, for recording the outcome; a worker that dies is retried after it. */
+const lease_margin_ms = 5_000;
+
+/**
+ * Claims up to `limit` due deliveries. FOR UPDATE SKIP LOCKED lets several workers claim at once
+ * without ever taking the same one; the claim moves `next_attempt_at` past the send's deadline (a
+ * lease) and counts the attempt, and commits at once, so no transaction stays open while sending.
+ * A delivery waits while an earlier event of the same object is still pending for that endpoint:
+ * each endpoint receives an object's events in order.
+ */
+export async function claimDeliveries(
+  pool: Pool,
+  now: Date,
+  limit: number,
+  config: WebhookConfig,
+): Promise<ClaimedDelivery[]> {
+  const lease_ends = new Date(now.getTime() + config.timeout_ms + lease_margin_ms);
+  const result = await pool.query<{
+    delivery_id: string;
+    attempt: number;
+    endpoint: ClaimedDelivery['endpoint'];
+    event: EventRow;
+  }>(
+    `WITH due AS (
+       SELECT d.id FROM webhook_deliveries d JOIN webhook_endpoints w ON w.id = d.endpoint_id
+       WHERE d.status = 'pending' AND d.next_attempt_at <= $1 AND w.status = 'enabled'
+         AND NOT EXISTS (
+           SELECT 1 FROM webhook_deliveries earlier
+           WHERE earlier.endpoint_id = d.endpoint_id AND earlier.object_id = d.object_id
+             AND earlier.status = 'pending' AND earlier.position < d.position)
+       ORDER BY d.next_attempt_at, d.position
+       LIMIT $2
+       FOR UPDATE OF d SKIP LOCKED
+     ), claimed AS (
+       UPDATE webhook_deliveries d SET attempts = d.attempts + 1, next_attempt_at = $3, updated_at = $1
+       FROM due WHERE d.id = due.id
+       RETURNING d.id, d.attempts, d.endpoint_id, d.event_id
+     )
+     SELECT c.id AS delivery_id, c.attempts AS attempt,
+       json_build_object('id', w.id, 'livemode', w.livemode, 'url', w.url, 'secret', w.secret,
+         'previous_secret', w.previous_secret, 'previous_secret_expires_at', w.previous_secret_expires_at) AS endpoint,
+       row_to_json(e) AS event
+     FROM claimed c JOIN webhook_endpoints w ON w.id = c.endpoint_id JOIN events e ON e.id = c.event_id`,
+    [now, limit, lease_ends],
+  );
+  return result.rows.map((row) => ({
+    ...row,
+    endpoint: {
+      ...row.endpoint,
+      previous_secret_expires_at:
+        row.endpoint.previous_secret_expires_at === null
+          ? null
+          : new Date(row.endpoint.previous_secret_expires_at),
+    },
+    event: { ...row.event, created_at: new Date(row.event.created_at) },
+  }));
+}
+
+/** Sends one claimed attempt and records what happened. */
+export async function attemptDelivery(
+  deps: { pool: Pool; clock: Clock; config: WebhookConfig },
+  claimed: ClaimedDelivery,
+): Promise<SendResult> {
+  const started_at = deps.clock.now();
+  const body = JSON.stringify(eventView(claimed.event));
+  const result = await sendWebhook({
+    url: claimed.endpoint.url,
+    body,
+    headers: {
+      ...signDelivery(claimed.event.id, started_at, body, signingSecrets(claimed.endpoint, started_at)),
+    },
+    timeout_ms: deps.config.timeout_ms,
+    response_bytes_max: deps.config.response_bytes_max,
+    policy: addressPolicy(claimed.endpoint.livemode, deps.config),
+  });
+  await inTransaction(deps.pool, (db) => recordAttempt(db, claimed, result, started_at, deps.config));
+  return result;
+}
+
+type Outcome = 'succeeded' | 'gone' | 'failed';
+
+function outcomeOf(result: SendResult): Outcome {
+  if (result.status_code === 410) return 'gone';
+  return result.status_code !== null && result.status_code >= 200 && result.status_code < 300
+    ? 'succeeded'
+    : 'failed';
+}
+
+/**
+ * Logs the attempt and moves the delivery on: done, retried after the schedule's next (jittered)
+ * delay, or given up when the schedule is exhausted. HTTP 410 gives up and disables the endpoint
+ * at once; a delivery given up while no attempt to the endpoint has succeeded since its first one
+ * disables the endpoint as failing. Each disabling records `webhook_endpoint.disabled`.
+ */
+async function recordAttempt(
+  db: Client,
+  claimed: ClaimedDelivery,
+  result: SendResult,
+  started_at: Date,
+  config: WebhookConfig,
+): Promise<void> {
+  await db.query(
+    `INSERT INTO webhook_attempts (id, delivery_id, attempt, status_code, error, latency_ms, response_excerpt, created_at)
+     SELECT $1, id, $3, $4, $5, $6, $7, $8 FROM webhook_deliveries WHERE id = $2
+     ON CONFLICT (delivery_id, attempt) DO NOTHING`,
+    [
+      newId('webhook_attempt', started_at.getTime()),
+      claimed.delivery_id,
+      claimed.attempt,
+      result.status_code,
+      result.status_code === null ? result.error : null,
+      result.latency_ms,
+      result.response_excerpt,
+      started_at,
+    ],
+  );
+  const outcome = outcomeOf(result);
+  const delay_ms = retryDelayMs(config.retry_schedule_s, claimed.attempt);
+  const retry = outcome === 'failed' && delay_ms !== undefined;
+  // Guarded by the attempt number: a worker whose lease ran out and was re-claimed by another does
+  // not overwrite that newer attempt's state.
+  const updated = await db.query<{ first_attempt_at: Date }>(
+    `UPDATE webhook_deliveries SET status = $3, next_attempt_at = $4, updated_at = $5
+     WHERE id = $1 AND attempts = $2 AND status = 'pending'
+     RETURNING (SELECT min(created_at) FROM webhook_attempts WHERE delivery_id = $1) AS first_attempt_at`,
+    [
+      claimed.delivery_id,
+      claimed.attempt,
+      retry ? 'pending' : outcome === 'succeeded' ? 'succeeded' : 'failed',
+      retry ? new Date(started_at.getTime() + (delay_ms ?? 0)) : null,
+      started_at,
+    ],
+  );
+  const first_attempt_at = updated.rows[0]?.first_attempt_at;
+  if (first_attempt_at === undefined) return;
+  await updateEndpointHealth(db, claimed.endpoint.id, outcome, retry, first_attempt_at, started_at);
+}
+
+/**
+ * Attempts run concurrently and are recorded in any order, so health is kept by when each attempt
+ * started: a success counts from its start even if a failure that started earlier is recorded later.
+ */
+async function updateEndpointHealth(
+  db: Client,
+  endpoint_id: string,
+  outcome: Outcome,
+  retry: boolean,
+  first_attempt_at: Date,
+  started_at: Date,
+): Promise<void> {
+  if (outcome === 'succeeded') {
+    await db.query(
+      `UPDATE webhook_endpoints SET last_success_at = greatest(last_success_at, $2),
+         failing_since = CASE WHEN failing_since <= $2 THEN NULL ELSE failing_since END
+       WHERE id = $1`,
+      [endpoint_id, started_at],
+    );
+    return;
+  }
+  const endpoint = await db.query<EndpointRow>(
+    `UPDATE webhook_endpoints SET failing_since = CASE
+         WHEN last_success_at IS NULL OR last_success_at < $2 THEN coalesce(failing_since, $2) ELSE failing_since END
+     WHERE id = $1 RETURNING *`,
+    [endpoint_id, started_at],
+  );
+  const row = endpoint.rows[0];
+  if (row === undefined || row.status !== 'enabled') return;
+  const failing = !retry && (row.last_success_at === null || row.last_success_at < first_attempt_at);
+  if (outcome !== 'gone' && !failing) return;
+  const disabled = await db.query<EndpointRow>(
+    `UPDATE webhook_endpoints SET status = 'disabled', disabled_reason = $2, updated_at = $3 WHERE id = $1 RETURNING *`,
+    [endpoint_id, outcome === 'gone' ? 'gone' : 'failing', started_at],
+  );
+  const disabled_row = disabled.rows[0];
+  if (disabled_row !== undefined)
+    await withEvents(db, disabled_row, ['webhook_endpoint.disabled'], started_at);
+}

@@ -1,0 +1,45 @@
+import type { Queryable } from '../db/pool.js';
+import { assert } from '../shared/assert.js';
+import { newId } from '../shared/ids.js';
+import { type EventType, isEventType } from './catalogue.js';
+
+/** A state change to record: `data` is the changed object exactly as the API returns it. */
+export interface NewEvent {
+  readonly livemode: boolean;
+  readonly type: EventType;
+  readonly data: { readonly id: string; readonly object: string } & Record<string, unknown>;
+}
+
+/**
+ * Writes events with one multi-row INSERT inside the caller's transaction (the transactional
+ * outbox): they commit or roll back with the change they describe. Ids are time-sortable `evt_`
+ * ids; the order the stream and webhooks follow is assigned later by the sequencer, in commit order.
+ */
+export async function recordEvents(db: Queryable, events: readonly NewEvent[], now: Date): Promise<void> {
+  if (events.length === 0) return;
+  for (const event of events) {
+    assert(isEventType(event.type), `event type ${event.type} is in the catalogue`);
+    assert(event.data.id.length > 0, `a ${event.type} event names its object`);
+  }
+  await db.query(
+    `INSERT INTO events (id, livemode, type, object_id, data, created_at)
+     SELECT id, livemode, type, object_id, data, $6 FROM unnest($1::text[], $2::boolean[], $3::text[], $4::text[], $5::json[])
+       AS e (id, livemode, type, object_id, data)`,
+    [
+      events.map(() => newId('event', now.getTime())),
+      events.map((event) => event.livemode),
+      events.map((event) => event.type),
+      events.map((event) => event.data.id),
+      events.map((event) => JSON.stringify(event.data)),
+      now,
+    ],
+  );
+}
+
+/** One event for an object the API just returned; the object's own `livemode` gives the mode. */
+export function eventOf(
+  type: EventType,
+  data: { readonly id: string; readonly object: string; readonly livemode: boolean },
+): NewEvent {
+  return { livemode: data.livemode, type, data: { ...data } };
+}

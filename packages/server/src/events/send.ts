@@ -1,0 +1,102 @@
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { performance } from 'node:perf_hooks';
+import { type AddressPolicy, literalAddress } from './url-guard.js';
+
+export interface SendOptions {
+  readonly url: string;
+  readonly body: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly timeout_ms: number;
+  readonly response_bytes_max: number;
+  readonly policy: AddressPolicy;
+}
+
+/** What one attempt got back: a status, or why there was none. */
+export interface SendResult {
+  readonly status_code: number | null;
+  readonly error: string | null;
+  readonly latency_ms: number;
+  readonly response_excerpt: string | null;
+}
+
+const error_chars_max = 500;
+
+/**
+ * One POST, never following redirects (a 3xx is a failure), bounded by `timeout_ms` from start to
+ * the last byte read, reading at most `response_bytes_max` of the response. Every connection is
+ * new and resolved through the policy, so each attempt checks the address it really connects to.
+ */
+export function sendWebhook(options: SendOptions): Promise<SendResult> {
+  const started = performance.now();
+  const latency = () => Math.round(performance.now() - started);
+  const url = new URL(options.url);
+  const literal = literalAddress(url);
+  if (literal !== undefined && !options.policy.permits(literal)) {
+    return Promise.resolve(failure(`${literal} is a forbidden address`, 0));
+  }
+  return new Promise((resolve) => {
+    let settled = false;
+    const settle = (result: SendResult) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      request.destroy();
+      resolve(result);
+    };
+    const request = (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, {
+      method: 'POST',
+      agent: false,
+      lookup: options.policy.lookup(),
+      headers: {
+        'content-type': 'application/json',
+        'content-length': Buffer.byteLength(options.body),
+        'user-agent': 'Purse-Webhooks/1',
+        ...options.headers,
+      },
+    });
+    const timer = setTimeout(
+      () => settle(failure(`timed out after ${options.timeout_ms} ms`, latency())),
+      options.timeout_ms,
+    );
+    request.on('error', (error: NodeJS.ErrnoException) => settle(failure(describe(error), latency())));
+    request.on('response', (response) =>
+      readCapped(response, options.response_bytes_max, (excerpt) =>
+        settle({
+          status_code: response.statusCode ?? null,
+          error: null,
+          latency_ms: latency(),
+          response_excerpt: excerpt,
+        }),
+      ),
+    );
+    request.end(options.body);
+  });
+}
+
+/** Reads up to `bytes_max` of the body, then stops reading; calls back once with the text. */
+function readCapped(response: IncomingMessage, bytes_max: number, done: (excerpt: string) => void): void {
+  const chunks: Buffer[] = [];
+  let bytes = 0;
+  const finish = () => {
+    // PostgreSQL text cannot hold NUL; a cut multi-byte character decodes as U+FFFD.
+    done(Buffer.concat(chunks).subarray(0, bytes_max).toString('utf8').replaceAll('\u0000', ''));
+  };
+  response.on('data', (chunk: Buffer) => {
+    chunks.push(chunk);
+    bytes += chunk.length;
+    if (bytes >= bytes_max) finish();
+  });
+  response.on('end', finish);
+  response.on('error', finish);
+}
+
+function failure(error: string, latency_ms: number): SendResult {
+  return { status_code: null, error: error.slice(0, error_chars_max), latency_ms, response_excerpt: null };
+}
+
+function describe(error: NodeJS.ErrnoException): string {
+  if (error.code === 'ECONNREFUSED') return 'connection refused';
+  if (error.code === 'ENOTFOUND') return `host not found: ${error.message}`;
+  return error.code === undefined ? error.message : `${error.code}: ${error.message}`;
+}

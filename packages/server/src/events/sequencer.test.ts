@@ -1,0 +1,161 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestApp, type TestApp } from '../test-support/app.js';
+import { funded } from '../test-support/money.js';
+import { recordEvents } from './outbox.js';
+import { sequenceEvents } from './sequencer.js';
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await createTestApp();
+});
+afterAll(() => t.close());
+
+const batch_max = 1_000;
+
+function holderEvent(name: string) {
+  return {
+    livemode: false,
+    type: 'holder.created' as const,
+    data: { id: `hol_${name}`, object: 'holder', name },
+  };
+}
+
+async function positionsOf(ids: string[]): Promise<Map<string, { seq: bigint; position: bigint | null }>> {
+  const rows = await t.db.pool.query<{ object_id: string; seq: string; position: string | null }>(
+    'SELECT object_id, seq, position FROM events WHERE object_id = ANY($1::text[])',
+    [ids],
+  );
+  return new Map(
+    rows.rows.map((row) => [
+      row.object_id,
+      { seq: BigInt(row.seq), position: row.position === null ? null : BigInt(row.position) },
+    ]),
+  );
+}
+
+/** What a stream reader does: the events past a position, up to the largest visible position. */
+async function readAfter(position: bigint): Promise<{ ids: string[]; horizon: bigint }> {
+  const top = await t.db.pool.query<{ top: string }>('SELECT coalesce(max(position), 0) AS top FROM events');
+  const horizon = BigInt(top.rows[0]?.top ?? '0');
+  const rows = await t.db.pool.query<{ object_id: string }>(
+    'SELECT object_id FROM events WHERE position > $1 AND position <= $2 ORDER BY position',
+    [position.toString(), horizon.toString()],
+  );
+  return { ids: rows.rows.map((row) => row.object_id), horizon };
+}
+
+describe('the sequencer', () => {
+  it('orders by commit, so a reader never skips an event whose transaction commits late', async () => {
+    await sequenceEvents(t.db.pool, batch_max, t.clock.now());
+    const start = (await readAfter(0n)).horizon;
+    const early = await t.db.pool.connect();
+    const late = await t.db.pool.connect();
+    try {
+      await early.query('BEGIN');
+      await recordEvents(early, [holderEvent('early_writer')], t.clock.now());
+      await late.query('BEGIN');
+      await recordEvents(late, [holderEvent('late_writer')], t.clock.now());
+      await late.query('COMMIT');
+      // The event written second committed first: it is sequenced and read; the first is invisible.
+      await sequenceEvents(t.db.pool, batch_max, t.clock.now());
+      const first_read = await readAfter(start);
+      expect(first_read.ids).toEqual(['hol_late_writer']);
+      await early.query('COMMIT');
+      await sequenceEvents(t.db.pool, batch_max, t.clock.now());
+      // Resuming from where the reader stopped finds the event that was written first.
+      expect((await readAfter(first_read.horizon)).ids).toEqual(['hol_early_writer']);
+      const order = await positionsOf(['hol_early_writer', 'hol_late_writer']);
+      const [early_row, late_row] = [order.get('hol_early_writer'), order.get('hol_late_writer')];
+      expect(early_row?.seq).toBeLessThan(late_row?.seq ?? 0n);
+      expect(early_row?.position).toBeGreaterThan(late_row?.position ?? 0n);
+    } finally {
+      early.release();
+      late.release();
+    }
+  });
+
+  it('numbers events 1, 2, 3... with no gap or repeat while several sequencers and writers race', async () => {
+    const writers = Array.from({ length: 20 }, async (_, writer) => {
+      for (let i = 0; i < 10; i += 1) {
+        await recordEvents(
+          t.db.pool,
+          [holderEvent(`race_${writer}_${i}`), holderEvent(`race_${writer}_${i}_b`)],
+          t.clock.now(),
+        );
+      }
+    });
+    const sequencers = Array.from({ length: 4 }, async () => {
+      for (let round = 0; round < 20; round += 1) await sequenceEvents(t.db.pool, 7, t.clock.now());
+    });
+    await Promise.all([...writers, ...sequencers]);
+    await sequenceEvents(t.db.pool, batch_max, t.clock.now());
+    const check = await t.db.pool.query<{ n: string; unsequenced: string; top: string; distinct: string }>(
+      `SELECT count(*) AS n, count(*) FILTER (WHERE position IS NULL) AS unsequenced, max(position) AS top,
+         count(DISTINCT position) AS distinct FROM events`,
+    );
+    const row = check.rows[0];
+    expect(row?.unsequenced).toBe('0');
+    expect(row?.top).toBe(row?.n);
+    expect(row?.distinct).toBe(row?.n);
+  });
+
+  it('1,000 transfers give 1,000 events, in the order each wallet saw them', async () => {
+    const wallets = await Promise.all(Array.from({ length: 8 }, () => funded(t, '1000.00')));
+    let seed = 42;
+    const pick = () => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
+      // The high bits: a power-of-two LCG's low bits repeat with a short period.
+      return wallets[Math.floor(seed / 65_536) % wallets.length] ?? '';
+    };
+    const pairs = Array.from({ length: 1_000 }, () => {
+      const source = pick();
+      let destination = pick();
+      while (destination === source) destination = pick();
+      return { source, destination };
+    });
+    let next = 0;
+    const created: string[] = [];
+    // 50 requests at once: the group-commit engine writes them in shared transactions.
+    await Promise.all(
+      Array.from({ length: 50 }, async () => {
+        while (next < pairs.length) {
+          const pair = pairs[next++];
+          const response = await t.request({
+            method: 'POST',
+            url: '/v1/transfers',
+            payload: {
+              source_wallet_id: pair?.source,
+              destination_wallet_id: pair?.destination,
+              amount: '0.01',
+              currency: 'USD',
+            },
+          });
+          expect(response.statusCode, response.body).toBe(201);
+          created.push(response.json().id);
+        }
+      }),
+    );
+    await sequenceEvents(t.db.pool, batch_max, t.clock.now());
+    const events = await t.db.pool.query<{ object_id: string; source: string; destination: string }>(
+      `SELECT object_id, data->>'source_wallet_id' AS source, data->'destinations'->0->>'wallet_id' AS destination
+       FROM events WHERE type = 'transfer.posted' AND object_id = ANY($1::text[]) ORDER BY position`,
+      [created],
+    );
+    expect(events.rows).toHaveLength(1_000);
+    expect(new Set(events.rows.map((row) => row.object_id)).size).toBe(1_000);
+    for (const wallet of wallets) {
+      const ledger_order = await t.db.pool.query<{ reference_id: string }>(
+        `SELECT t.reference_id FROM postings p JOIN ledger_transactions t ON t.id = p.transaction_id
+         WHERE p.account_id = $1 AND t.reason = 'transfer.posted' ORDER BY p.account_seq`,
+        [wallet],
+      );
+      const event_order = events.rows
+        .filter((row) => row.source === wallet || row.destination === wallet)
+        .map((row) => row.object_id);
+      expect(event_order.length).toBeGreaterThan(100);
+      expect(event_order).toEqual(
+        ledger_order.rows.map((row) => row.reference_id).filter((id) => created.includes(id)),
+      );
+    }
+  }, 60_000);
+});

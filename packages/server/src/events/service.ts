@@ -1,0 +1,53 @@
+import type { Static } from '@sinclair/typebox';
+import type { Queryable } from '../db/pool.js';
+import { type DomainError, domainError, notFound } from '../shared/errors.js';
+import { fetchPage, type Page, pageQuery } from '../shared/pagination.js';
+import { fail, ok, type Result } from '../shared/result.js';
+import { isValidPattern, patternCondition } from './catalogue.js';
+import type { EventListQuery } from './schemas.js';
+import { type EventRow, type EventView, eventView } from './view.js';
+
+export async function getEvent(db: Queryable, livemode: boolean, id: string): Promise<Result<EventView>> {
+  const result = await db.query<EventRow>('SELECT * FROM events WHERE id = $1 AND livemode = $2', [
+    id,
+    livemode,
+  ]);
+  const row = result.rows[0];
+  return row === undefined ? fail(notFound('event', id)) : ok(eventView(row));
+}
+
+/** Newest first by id (creation time); filter by type or pattern, object and creation time. */
+export function listEvents(
+  db: Queryable,
+  livemode: boolean,
+  filter: Static<typeof EventListQuery>,
+): Promise<Result<Page<EventView>>> {
+  const where = ['livemode = $1'];
+  const params: unknown[] = [livemode];
+  if (filter.type !== undefined) {
+    if (!isValidPattern(filter.type)) return Promise.resolve(fail(unknownEventType(filter.type, 'type')));
+    const condition = patternCondition(filter.type, params.length + 1);
+    params.push(condition.value);
+    where.push(condition.sql);
+  }
+  const add = (sql: (n: number) => string, value: unknown) => {
+    params.push(value);
+    where.push(sql(params.length));
+  };
+  if (filter.object_id !== undefined) add((n) => `object_id = $${n}`, filter.object_id);
+  if (filter.created_gte !== undefined) add((n) => `created_at >= $${n}`, filter.created_gte);
+  if (filter.created_lt !== undefined) add((n) => `created_at < $${n}`, filter.created_lt);
+  return fetchPage(
+    db,
+    { table: 'events', where, params, id_prefix: 'evt', map: eventView },
+    pageQuery(filter),
+  );
+}
+
+export function unknownEventType(pattern: string, param: string): DomainError {
+  return domainError(
+    'unknown_event_type',
+    `"${pattern}" selects no event type of the catalogue (docs/events.md).`,
+    param,
+  );
+}

@@ -1,0 +1,200 @@
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { systemClock } from '../shared/clock.js';
+import { createTestApp, type TestApp } from '../test-support/app.js';
+import { startWorker, type Worker } from '../worker/scheduler.js';
+import { sequenceEvents } from './sequencer.js';
+
+let t: TestApp;
+let base: string;
+let worker: Worker;
+beforeAll(async () => {
+  t = await createTestApp();
+  await t.app.listen({ port: 0, host: '127.0.0.1' });
+  base = `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}`;
+  const sequencer = {
+    name: 'sequence_events',
+    interval_ms: 50,
+    exclusive: false,
+    run: (pool: typeof t.db.pool, now: Date) => sequenceEvents(pool, 1_000, now),
+  };
+  const log = { info: () => undefined, error: (obj: object) => console.error(obj) };
+  worker = startWorker({ pool: t.db.pool, clock: systemClock, log }, [sequencer]);
+});
+afterAll(async () => {
+  await worker.stop();
+  // fetch leaves idle keep-alive sockets that the server would otherwise wait out.
+  t.app.server.closeAllConnections();
+  await t.close();
+});
+
+interface Message {
+  id: string;
+  event: string;
+  data: { id: string; type: string; data: { object: { id: string; name?: string } } };
+}
+
+/** A live SSE connection that collects messages as they arrive. */
+async function connect(query = '', last_event_id?: string, key = t.test_key) {
+  const abort = new AbortController();
+  const response = await fetch(`${base}/v1/events/stream${query}`, {
+    headers: {
+      authorization: `Bearer ${key}`,
+      accept: 'text/event-stream',
+      ...(last_event_id === undefined ? {} : { 'last-event-id': last_event_id }),
+    },
+    signal: abort.signal,
+  });
+  const messages: Message[] = [];
+  let buffer = '';
+  const reading = (async () => {
+    const decoder = new TextDecoder();
+    try {
+      for await (const chunk of response.body ?? []) {
+        buffer += decoder.decode(chunk as Uint8Array, { stream: true });
+        let end = buffer.indexOf('\n\n');
+        while (end >= 0) {
+          const frame = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          const fields = Object.fromEntries(
+            frame
+              .split('\n')
+              .filter((line) => !line.startsWith(':'))
+              .map((line) => [line.slice(0, line.indexOf(':')), line.slice(line.indexOf(':') + 2)]),
+          );
+          if (fields.data !== undefined)
+            messages.push({ id: fields.id ?? '', event: fields.event ?? '', data: JSON.parse(fields.data) });
+          end = buffer.indexOf('\n\n');
+        }
+      }
+    } catch {
+      // Aborted by the test.
+    }
+  })();
+  return {
+    response,
+    messages,
+    async waitFor(count: number, timeout_ms = 10_000) {
+      const deadline = Date.now() + timeout_ms;
+      while (messages.length < count) {
+        if (Date.now() > deadline) throw new Error(`got ${messages.length} of ${count} messages`);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      return messages.slice(0, count);
+    },
+    async close() {
+      abort.abort();
+      await reading;
+    },
+  };
+}
+
+async function holder(name: string): Promise<string> {
+  const response = await t.request({ method: 'POST', url: '/v1/holders', payload: { name } });
+  expect(response.statusCode).toBe(201);
+  return response.json().id;
+}
+
+describe('GET /v1/events/stream', () => {
+  it('streams each new event as it commits: id, type and the event', async () => {
+    const stream = await connect();
+    expect(stream.response.status).toBe(200);
+    expect(stream.response.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
+    expect(stream.response.headers.get('request-id')).toMatch(/^req_/);
+    const ids = [await holder('One'), await holder('Two'), await holder('Three')];
+    const messages = await stream.waitFor(3);
+    expect(messages.map((message) => message.data.data.object.id)).toEqual(ids);
+    for (const message of messages) {
+      expect(message.event).toBe('holder.created');
+      expect(message.data.id).toBe(message.id);
+      const stored = await t.request({ method: 'GET', url: `/v1/events/${message.id}` });
+      expect(message.data).toEqual(stored.json());
+    }
+    await stream.close();
+  });
+
+  it('resumes from Last-Event-ID with no gap and no repeat', async () => {
+    const first = await connect();
+    const before = [];
+    for (let i = 0; i < 10; i += 1) before.push(await holder(`Before ${i}`));
+    const seen = await first.waitFor(5);
+    await first.close();
+    const during = [];
+    for (let i = 0; i < 5; i += 1) during.push(await holder(`During ${i}`));
+    const resumed = await connect('', seen[4]?.id);
+    const after = await holder('After');
+    const rest = await resumed.waitFor(11);
+    expect(rest.map((message) => message.data.data.object.id)).toEqual([
+      ...before.slice(5),
+      ...during,
+      after,
+    ]);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(resumed.messages).toHaveLength(11);
+    await resumed.close();
+  });
+
+  it('filters by type pattern', async () => {
+    const stream = await connect('?type=wallet.*');
+    await holder('Not a wallet');
+    const wallet = await t.request({ method: 'POST', url: '/v1/wallets', payload: { currency: 'USD' } });
+    await t.request({ method: 'POST', url: `/v1/wallets/${wallet.json().id}/freeze` });
+    const messages = await stream.waitFor(2);
+    expect(messages.map((message) => message.event)).toEqual(['wallet.created', 'wallet.frozen']);
+    await stream.close();
+  });
+
+  it('refuses an unknown Last-Event-ID, an unknown type and a key without events:read, as problems', async () => {
+    const problem = async (response: Response) => ({
+      status: response.status,
+      code: ((await response.json()) as { code: string }).code,
+    });
+    const headers = { authorization: `Bearer ${t.test_key}` };
+    expect(
+      await problem(
+        await fetch(`${base}/v1/events/stream`, { headers: { ...headers, 'last-event-id': 'evt_nope' } }),
+      ),
+    ).toEqual({
+      status: 400,
+      code: 'invalid_cursor',
+    });
+    expect(await problem(await fetch(`${base}/v1/events/stream?type=nope.*`, { headers }))).toEqual({
+      status: 400,
+      code: 'unknown_event_type',
+    });
+    const key = await t.request({
+      method: 'POST',
+      url: '/v1/api_keys',
+      payload: { name: 'w', scopes: ['wallets:read'] },
+    });
+    const limited = { authorization: `Bearer ${key.json().secret}` };
+    expect(await problem(await fetch(`${base}/v1/events/stream`, { headers: limited }))).toEqual({
+      status: 403,
+      code: 'insufficient_scope',
+    });
+  });
+
+  it("shows only the key's mode", async () => {
+    const live_stream = await connect('', undefined, t.live_key);
+    const test_stream = await connect();
+    await holder('Test only');
+    await test_stream.waitFor(1);
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(live_stream.messages).toEqual([]);
+    await live_stream.close();
+    await test_stream.close();
+  });
+
+  it('ends open streams when the server closes, without waiting for clients', async () => {
+    // An app of its own: earlier tests' clients leave idle sockets that would blur what is measured.
+    const own = await createTestApp();
+    await own.app.listen({ port: 0, host: '127.0.0.1' });
+    const url = `http://127.0.0.1:${(own.app.server.address() as AddressInfo).port}/v1/events/stream`;
+    const response = await fetch(url, { headers: { authorization: `Bearer ${own.test_key}` } });
+    expect(response.status).toBe(200);
+    const started = Date.now();
+    await own.app.close();
+    expect(Date.now() - started).toBeLessThan(2_000);
+    await own.close();
+  });
+});
