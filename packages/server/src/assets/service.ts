@@ -1,6 +1,7 @@
 import type { Client, Queryable } from '../db/pool.js';
 import { unlessUniqueViolation } from '../db/unique.js';
 import { eventOf, recordEvents } from '../events/index.js';
+import { createSystemAccounts } from '../ledger/accounts.js';
 import { domainError, notFound } from '../shared/errors.js';
 import { fetchPage, type Page, type PageQuery, type PageSource } from '../shared/pagination.js';
 import { fail, ok, type Result } from '../shared/result.js';
@@ -86,6 +87,7 @@ export async function createAsset(
   if (row === undefined)
     return fail(domainError('asset_exists', `An asset with code "${input.code}" already exists.`, 'code'));
   const view = viewAsset(row);
+  await createSystemAccounts(db, livemode, view.code);
   await recordEvents(db, [eventOf('asset.created', view)], now);
   return ok(view);
 }

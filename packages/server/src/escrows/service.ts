@@ -35,7 +35,7 @@ export async function createEscrow(ctx: WriteContext, input: CreateEscrowInput):
   const refusal = await checkWallets(db, livemode, input);
   if (refusal !== undefined) return fail(refusal);
   const id = newId('escrow', now.getTime());
-  const escrow_account_id = await systemAccountId(ctx.pool, livemode, input.currency, 'escrow');
+  const escrow_account_id = systemAccountId(livemode, input.currency, 'escrow');
   const [outcome] = await writeEntries(
     db,
     [

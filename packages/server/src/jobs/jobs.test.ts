@@ -3,7 +3,7 @@ import { createPool, type Pool } from '../db/pool.js';
 import { verifyLedger } from '../ledger/verify.js';
 import { createTestApp, type TestApp } from '../test-support/app.js';
 import { balanceOf, funded, newWallet, postOk, usd } from '../test-support/money.js';
-import { jobHandlers } from './handlers.js';
+import { job_handlers } from './handlers.js';
 import { enqueueJobs, type JobHandler, runDueJobs } from './queue.js';
 
 let t: TestApp;
@@ -22,7 +22,7 @@ afterAll(async () => {
 async function twoWorkers(now: Date): Promise<number[]> {
   const drain = async (pool: Pool) => {
     let total = 0;
-    for (let ran = -1; ran !== 0; total += ran) ran = await runDueJobs(pool, jobHandlers(pool), now, 7);
+    for (let ran = -1; ran !== 0; total += ran) ran = await runDueJobs(pool, job_handlers, now, 7);
     return total;
   };
   return Promise.all([drain(t.db.pool), drain(second)]);

@@ -1,4 +1,5 @@
-import type { Client, Pool, Queryable } from '../db/pool.js';
+import { createHash } from 'node:crypto';
+import type { Client, Queryable } from '../db/pool.js';
 import { newId } from '../shared/ids.js';
 import { minorFromDb } from '../shared/money.js';
 import type { AccountState } from './entries.js';
@@ -51,54 +52,32 @@ export async function lockAccounts(db: Client, ids: readonly string[]): Promise<
   return new Map(result.rows.map((row) => [row.id, accountState(row)]));
 }
 
-/** The kinds of system account; `rail_clearing:<rail>` per rail. */
-export type SystemPurpose = 'fees' | 'escrow' | 'settlement' | 'suspense' | `rail_clearing:${string}`;
+/** What each system account of an asset holds; every asset has one of each, per mode. */
+export const system_purposes = [
+  'fees',
+  'escrow',
+  'settlement',
+  'suspense',
+  'rail_clearing:card',
+  'rail_clearing:bank_account',
+  'rail_clearing:crypto',
+  'rail_clearing:bank_file',
+] as const;
+export type SystemPurpose = (typeof system_purposes)[number];
 
 /**
- * The system account for a purpose, asset and mode, created on first use. Concurrent first uses
- * race on the unique index and all end up with the one row.
+ * The id of an asset's system account for a purpose: derived, not looked up (migration 0009 and
+ * `createSystemAccounts` create them with these ids, and a CHECK keeps it so). A money movement
+ * therefore needs neither a query nor a second connection to name the account it posts to.
  */
-// Per database (pool): tests run several databases in one process.
-const system_account_ids = new WeakMap<Pool, Map<string, string>>();
-
-/**
- * System accounts are never deleted or renumbered, so their ids are cached per process. They are
- * created through the pool, committed at once and outside the caller's transaction: an empty
- * account is harmless, and a rollback of the caller can then never leave a cached id dangling.
- */
-export async function systemAccountId(
-  db: Pool,
-  livemode: boolean,
-  asset: string,
-  purpose: SystemPurpose,
-): Promise<string> {
-  const cache_key = `${livemode}:${asset}:${purpose}`;
-  const ids = system_account_ids.get(db) ?? new Map<string, string>();
-  system_account_ids.set(db, ids);
-  const cached = ids.get(cache_key);
-  if (cached !== undefined) return cached;
-  const id = await findOrCreateSystemAccount(db, livemode, asset, purpose);
-  ids.set(cache_key, id);
-  return id;
+export function systemAccountId(livemode: boolean, asset: string, purpose: SystemPurpose): string {
+  const digest = createHash('sha256').update(`${livemode}:${asset}:${purpose}`).digest('hex');
+  return `acc_${digest.slice(0, 26)}`;
 }
 
-async function findOrCreateSystemAccount(
-  db: Queryable,
-  livemode: boolean,
-  asset: string,
-  purpose: SystemPurpose,
-): Promise<string> {
-  const existing = await db.query<{ id: string }>(
-    "SELECT id FROM accounts WHERE kind = 'system' AND livemode = $1 AND asset = $2 AND purpose = $3",
-    [livemode, asset, purpose],
-  );
-  if (existing.rows[0] !== undefined) return existing.rows[0].id;
-  await db.query(
-    `INSERT INTO accounts (id, livemode, asset, kind, purpose) VALUES ($1, $2, $3, 'system', $4)
-     ON CONFLICT (livemode, asset, purpose) WHERE kind = 'system' DO NOTHING`,
-    [newId('system_account'), livemode, asset, purpose],
-  );
-  return findOrCreateSystemAccount(db, livemode, asset, purpose);
+/** Creates a new asset's system accounts, in the transaction that creates the asset. */
+export async function createSystemAccounts(db: Queryable, livemode: boolean, asset: string): Promise<void> {
+  await db.query('SELECT create_system_accounts($1, $2)', [livemode, asset]);
 }
 
 export interface NewWallet {

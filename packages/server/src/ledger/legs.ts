@@ -1,4 +1,3 @@
-import type { Pool } from '../db/pool.js';
 import { type DomainError, domainError, notFound } from '../shared/errors.js';
 import { parseAmount } from '../shared/money.js';
 import { fail, ok, type Result } from '../shared/result.js';
@@ -102,7 +101,6 @@ function legRequest(leg: LegAsk, param: string, scale: number): Result<LegReques
  * request names or else the platform's fees system account.
  */
 export async function resolveFee(
-  pool: Pool,
   livemode: boolean,
   fee: { readonly amount: string; readonly wallet_id?: string | undefined } | undefined,
   amount_minor: bigint,
@@ -116,7 +114,7 @@ export async function resolveFee(
   if (fee.wallet_id === undefined)
     return ok({
       amount_minor: parsed.value,
-      account_id: await systemAccountId(pool, livemode, scope.currency, 'fees'),
+      account_id: systemAccountId(livemode, scope.currency, 'fees'),
     });
   const asset = scope.wallets.get(fee.wallet_id);
   if (asset === undefined) return fail(notFound('wallet', fee.wallet_id, 'fee.wallet_id'));

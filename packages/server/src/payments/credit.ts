@@ -1,4 +1,4 @@
-import type { Client, Pool } from '../db/pool.js';
+import type { Client } from '../db/pool.js';
 import { systemAccountId } from '../ledger/accounts.js';
 import type { EntryIntent, Movement } from '../ledger/entries.js';
 import { type EntryOutcome, writeEntries } from '../ledger/write.js';
@@ -16,7 +16,6 @@ const day_ms = 86_400_000;
  */
 export async function creditPayment(
   db: Client,
-  pool: Pool,
   row: PaymentRow,
   now: Date,
 ): Promise<{ outcome: EntryOutcome; settles_at: Date | null; settled_at: Date | null }> {
@@ -26,7 +25,7 @@ export async function creditPayment(
   );
   const delay_days = delay.rows[0]?.settlement_delay_days ?? 0;
   const layer = delay_days > 0 ? 'pending' : 'posted';
-  const clearing = await systemAccountId(pool, row.livemode, row.asset, clearingAccount(row.rail));
+  const clearing = systemAccountId(row.livemode, row.asset, clearingAccount(row.rail));
   const movements: Movement[] = paymentParts(row)
     .filter((part) => part.amount_minor > 0n)
     .map((part) => ({ from: clearing, to: part.account_id, amount_minor: part.amount_minor, layer }));
@@ -46,15 +45,10 @@ export async function creditPayment(
  * less what refunds took back) moves from pending to posted, in one batch of ledger entries. A
  * payment whose entry is refused (a frozen wallet) stays pending and is tried again next round.
  */
-export async function settlePayments(
-  db: Client,
-  pool: Pool,
-  rows: readonly PaymentRow[],
-  now: Date,
-): Promise<string[]> {
+export async function settlePayments(db: Client, rows: readonly PaymentRow[], now: Date): Promise<string[]> {
   const entries: EntryIntent[] = [];
   for (const row of rows) {
-    const clearing = await systemAccountId(pool, row.livemode, row.asset, clearingAccount(row.rail));
+    const clearing = systemAccountId(row.livemode, row.asset, clearingAccount(row.rail));
     const movements: Movement[] = [];
     for (const [index, part] of paymentParts(row).entries()) {
       const remaining = part.amount_minor - minorFromDb(row.refunded_parts[index] ?? '0');

@@ -1,4 +1,4 @@
-import type { Client, Pool } from '../db/pool.js';
+import type { Client } from '../db/pool.js';
 import type { NewJob } from '../jobs/queue.js';
 import type { RailStep } from '../rails/rail.js';
 import { assert } from '../shared/assert.js';
@@ -32,7 +32,6 @@ export function paymentStepJobs(payment_id: string, steps: readonly RailStep[], 
  */
 export async function applyPaymentUpdate(
   db: Client,
-  pool: Pool,
   livemode: boolean,
   payment_id: string,
   update: PaymentUpdate,
@@ -59,7 +58,7 @@ export async function applyPaymentUpdate(
         now,
       ),
     );
-  const credited = await creditPayment(db, pool, row, now);
+  const credited = await creditPayment(db, row, now);
   if (!credited.outcome.ok) return fail(credited.outcome.error);
   return ok(
     await savePayment(
@@ -97,7 +96,6 @@ async function savePayment(
 /** The worker's job: a rail step that is due. A refusal (a frozen wallet) throws, so it is retried. */
 export async function runPaymentUpdateJob(
   db: Client,
-  pool: Pool,
   payload: Record<string, unknown>,
   now: Date,
 ): Promise<void> {
@@ -111,24 +109,23 @@ export async function runPaymentUpdateJob(
     status: payload.status as PaymentUpdate['status'],
     failure_code: typeof payload.failure_code === 'string' ? payload.failure_code : undefined,
   };
-  const result = await applyPaymentUpdate(db, pool, livemode, payment_id, update, now);
+  const result = await applyPaymentUpdate(db, livemode, payment_id, update, now);
   if (!result.ok) throw new Error(`payment ${payment_id}: ${result.error.detail}`);
 }
 
 /** Settles payments whose settlement time has come, a batch at a time; SKIP LOCKED shares the work. */
-export async function settleDuePayments(db: Client, pool: Pool, now: Date, limit: number): Promise<number> {
+export async function settleDuePayments(db: Client, now: Date, limit: number): Promise<number> {
   const due = await db.query<PaymentRow>(
     `SELECT * FROM payments WHERE status = 'succeeded' AND settled_at IS NULL AND settles_at <= $1
      ORDER BY settles_at LIMIT $2 FOR UPDATE SKIP LOCKED`,
     [now, limit],
   );
-  return (await settlePayments(db, pool, due.rows, now)).length;
+  return (await settlePayments(db, due.rows, now)).length;
 }
 
 /** Test mode: settles every pending payment into a wallet now, as if its delay had passed. */
 export async function settleWalletNow(
   db: Client,
-  pool: Pool,
   livemode: boolean,
   wallet_id: string,
   now: Date,
@@ -138,7 +135,7 @@ export async function settleWalletNow(
      ORDER BY id FOR UPDATE`,
     [wallet_id, livemode],
   );
-  const settled = await settlePayments(db, pool, due.rows, now);
+  const settled = await settlePayments(db, due.rows, now);
   if (settled.length < due.rows.length) return fail(notSettled(wallet_id));
   return ok(settled.length);
 }

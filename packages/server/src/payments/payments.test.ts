@@ -316,7 +316,7 @@ describe('settlement', () => {
     expect(await balanceOf(t, partner)).toEqual(usd('0.00', '0.00', '15.00', '15.00'));
     const { settleDuePayments } = await import('./lifecycle.js');
     const { inTransaction } = await import('../db/pool.js');
-    const settle = (at: Date) => inTransaction(t.db.pool, (db) => settleDuePayments(db, t.db.pool, at, 100));
+    const settle = (at: Date) => inTransaction(t.db.pool, (db) => settleDuePayments(db, at, 100));
     expect(await settle(new Date(t.clock.now().getTime() + 86_400_000))).toBe(0);
     t.clock.advance(2 * 86_400_000);
     expect(await settle(t.clock.now())).toBe(1);

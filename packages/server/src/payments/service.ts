@@ -67,7 +67,7 @@ export async function createPayment(
   );
   await enqueueJobs(db, paymentStepJobs(row.id, decision.value.steps, now), now);
   if (row.status !== 'succeeded') return ok(paymentView(row, prepared.value.scale));
-  const credited = await creditPayment(db, ctx.pool, row, now);
+  const credited = await creditPayment(db, row, now);
   if (!credited.outcome.ok) return fail({ ...credited.outcome.error, param: 'wallet_id' });
   const updated = await db.query<PaymentRow>(
     'UPDATE payments SET settles_at = $2, settled_at = $3 WHERE id = $1 RETURNING *',
@@ -110,7 +110,7 @@ async function preparePayment(ctx: RailContext, input: CreatePaymentInput): Prom
     payer_wallet_id: undefined,
     prefix: 'splits',
   };
-  const fee = await resolveFee(ctx.pool, livemode, input.fee, amount.value, scope);
+  const fee = await resolveFee(livemode, input.fee, amount.value, scope);
   if (!fee.ok) return fee;
   const asked = [
     ...(input.splits ?? []),

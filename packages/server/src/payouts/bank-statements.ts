@@ -1,6 +1,6 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { assetScale } from '../assets/service.js';
-import type { Client, Pool, Queryable } from '../db/pool.js';
+import type { Client, Queryable } from '../db/pool.js';
 import { Timestamp } from '../http/schemas.js';
 import type { FailureCode } from '../rails/failure-codes.js';
 import { parseBankStatement } from '../rails/iso20022/index.js';
@@ -95,7 +95,6 @@ const return_reasons: Readonly<Record<string, FailureCode>> = {
  */
 export async function importBankStatement(
   db: Client,
-  pool: Pool,
   livemode: boolean,
   xml: string,
   now: Date,
@@ -119,7 +118,7 @@ export async function importBankStatement(
       currency: entry.currency,
       kind: entry.kind,
       return_reason_code: entry.kind === 'returned' ? (entry.return_reason_code ?? null) : null,
-      outcome: await applyEntry(db, pool, livemode, entry, now),
+      outcome: await applyEntry(db, livemode, entry, now),
     });
   }
   const inserted = await db.query<StatementRow>(
@@ -140,7 +139,6 @@ export async function importBankStatement(
 
 async function applyEntry(
   db: Client,
-  pool: Pool,
   livemode: boolean,
   entry: ParsedEntry,
   now: Date,
@@ -165,7 +163,7 @@ async function applyEntry(
     failure_message: reason === undefined ? undefined : `The bank returned it: ISO 20022 reason ${reason}.`,
   } as const;
   const before = payout.status;
-  const result = await applyPayoutUpdate(db, pool, livemode, payout.id, update, now);
+  const result = await applyPayoutUpdate(db, livemode, payout.id, update, now);
   if (!result.ok && result.error.code === 'invalid_state') return 'unchanged';
   if (!result.ok) throw new Error(`payout ${payout.id}: ${result.error.detail}`);
   return result.value.status === before ? 'unchanged' : status;

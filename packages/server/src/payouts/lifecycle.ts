@@ -1,4 +1,4 @@
-import type { Client, Pool } from '../db/pool.js';
+import type { Client } from '../db/pool.js';
 import type { NewJob } from '../jobs/queue.js';
 import { systemAccountId } from '../ledger/accounts.js';
 import { writeEntries } from '../ledger/write.js';
@@ -57,7 +57,6 @@ export function payoutStepJobs(payout_id: string, steps: readonly RailStep[], no
  */
 export async function applyPayoutUpdate(
   db: Client,
-  pool: Pool,
   livemode: boolean,
   payout_id: string,
   update: PayoutUpdate,
@@ -79,7 +78,7 @@ export async function applyPayoutUpdate(
       domainError('invalid_state', `Payout ${row.id} is ${row.status}; it cannot become ${update.status}.`),
     );
   if (update.status === 'failed' || update.status === 'returned') {
-    const clearing = await systemAccountId(pool, livemode, row.asset, clearingAccount(row.rail));
+    const clearing = systemAccountId(livemode, row.asset, clearingAccount(row.rail));
     const [outcome] = await writeEntries(
       db,
       [
@@ -121,7 +120,6 @@ function failureCodeOf(code: string | undefined): keyof typeof failure_codes {
 /** The worker's job for a due rail step. A refusal (the wallet closed meanwhile) throws, to retry. */
 export async function runPayoutUpdateJob(
   db: Client,
-  pool: Pool,
   payload: Record<string, unknown>,
   now: Date,
 ): Promise<void> {
@@ -135,7 +133,7 @@ export async function runPayoutUpdateJob(
     status: payload.status as Status,
     failure_code: typeof payload.failure_code === 'string' ? payload.failure_code : undefined,
   };
-  const result = await applyPayoutUpdate(db, pool, livemode, payout_id, update, now);
+  const result = await applyPayoutUpdate(db, livemode, payout_id, update, now);
   if (!result.ok && result.error.code !== 'invalid_state')
     throw new Error(`payout ${payout_id}: ${result.error.detail}`);
 }

@@ -260,7 +260,7 @@ function bankFileRoutes(app: Api, deps: RouteDeps): void {
     },
     (request, reply) =>
       runMutation(mutation, request, reply, 201, (db) =>
-        importBankStatement(db, deps.pool, authOf(request).livemode, request.body.xml, deps.clock.now()),
+        importBankStatement(db, authOf(request).livemode, request.body.xml, deps.clock.now()),
       ),
   );
 

@@ -56,12 +56,7 @@ export async function createPayout(
   const decision = payOut(ctx.rails, livemode, input.destination, input.currency);
   if (!decision.ok) return decision;
   const id = newId('payout', now.getTime());
-  const clearing = await systemAccountId(
-    ctx.pool,
-    livemode,
-    input.currency,
-    clearingAccount(decision.value.rail),
-  );
+  const clearing = systemAccountId(livemode, input.currency, clearingAccount(decision.value.rail));
   const [outcome] = await writeEntries(
     db,
     [

@@ -1,6 +1,6 @@
 import type { Static } from '@sinclair/typebox';
 import { assetScale, pageWithScale, viewById } from '../assets/service.js';
-import type { Client, Pool, Queryable } from '../db/pool.js';
+import type { Client, Queryable } from '../db/pool.js';
 import { enqueueJobs } from '../jobs/queue.js';
 import { systemAccountId } from '../ledger/accounts.js';
 import { writeEntries } from '../ledger/write.js';
@@ -137,7 +137,7 @@ async function lockRefundable(ctx: RailContext, input: CreateRefundInput): Promi
       total_minor: minorFromDb(row.amount),
       refunded_minor: minorFromDb(row.refunded_amount),
       holdings: holdingsOf(paymentParts(row), row.refunded_parts),
-      to: await systemAccountId(ctx.pool, livemode, row.asset, clearingAccount(row.rail)),
+      to: systemAccountId(livemode, row.asset, clearingAccount(row.rail)),
       pending: row.settled_at === null,
       waits_for_rail: row.rail === 'bank_account',
     });
@@ -237,7 +237,6 @@ async function insertRefund(db: Queryable, row: RefundRow): Promise<RefundRow> {
  */
 export async function failRefund(
   db: Client,
-  pool: Pool,
   livemode: boolean,
   id: string,
   failure_code: string,
@@ -258,7 +257,7 @@ export async function failRefund(
   ]);
   const row = payment.rows[0];
   assert(row !== undefined, 'a payment refund has its payment');
-  const clearing = await systemAccountId(pool, livemode, row.asset, clearingAccount(row.rail));
+  const clearing = systemAccountId(livemode, row.asset, clearingAccount(row.rail));
   const movements = refund.parts.map((part) => ({
     from: clearing,
     to: part.covered_by ?? part.account_id,

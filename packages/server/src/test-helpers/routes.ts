@@ -77,7 +77,7 @@ export function testHelperRoutes(app: Api, deps: RouteDeps): void {
         helper(request, reply, async (db) => {
           const now = deps.clock.now();
           const update = { status, failure_code: request.body?.failure_code };
-          const result = await applyPaymentUpdate(db, deps.pool, false, request.params.id, update, now);
+          const result = await applyPaymentUpdate(db, false, request.params.id, update, now);
           if (!result.ok) return result;
           if (
             result.value.status !== 'processing' &&
@@ -122,10 +122,9 @@ export function testHelperRoutes(app: Api, deps: RouteDeps): void {
           const now = deps.clock.now();
           const id = request.params.id;
           // Paying a payout the rail has not taken yet takes it first, as the rail would.
-          if (status === 'paid')
-            await applyPayoutUpdate(db, deps.pool, false, id, { status: 'in_transit' }, now);
+          if (status === 'paid') await applyPayoutUpdate(db, false, id, { status: 'in_transit' }, now);
           const update = { status, failure_code: request.body?.failure_code };
-          const result = await applyPayoutUpdate(db, deps.pool, false, id, update, now);
+          const result = await applyPayoutUpdate(db, false, id, update, now);
           if (!result.ok) return result;
           if (result.value.status !== status)
             return fail(
@@ -159,7 +158,6 @@ export function testHelperRoutes(app: Api, deps: RouteDeps): void {
       helper(request, reply, (db) =>
         failRefund(
           db,
-          deps.pool,
           false,
           request.params.id,
           request.body?.failure_code ?? 'could_not_process',
@@ -177,7 +175,7 @@ export function testHelperRoutes(app: Api, deps: RouteDeps): void {
     ),
     (request, reply) =>
       helper(request, reply, async (db) => {
-        const settled = await settleWalletNow(db, deps.pool, false, request.params.id, deps.clock.now());
+        const settled = await settleWalletNow(db, false, request.params.id, deps.clock.now());
         return settled.ok ? getWallet(db, false, request.params.id) : settled;
       }),
   );

@@ -1,4 +1,4 @@
-import { jobHandlers } from '../jobs/handlers.js';
+import { job_handlers } from '../jobs/handlers.js';
 import { runDueJobs } from '../jobs/queue.js';
 import type { TestApp } from './app.js';
 
@@ -7,7 +7,7 @@ export async function advanceAndRunJobs(t: TestApp, advance_ms: number): Promise
   t.clock.advance(advance_ms);
   let total = 0;
   for (;;) {
-    const ran = await runDueJobs(t.db.pool, jobHandlers(t.db.pool), t.clock.now(), 1000);
+    const ran = await runDueJobs(t.db.pool, job_handlers, t.clock.now(), 1000);
     total += ran;
     if (ran === 0) return total;
   }

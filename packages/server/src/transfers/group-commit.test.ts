@@ -65,11 +65,9 @@ describe.each([
     const [a, b] = [await newWallet(t), await newWallet(t)];
     await fund(t, a, '10.00');
     const payload = { source_wallet_id: a, destination_wallet_id: b, amount: '1.00' };
-    const responses = await Promise.all([
-      transfer(t, payload, 'twice'),
-      transfer(t, payload, 'twice'),
-      transfer(t, { ...payload, amount: '2.00' }, 'twice'),
-    ]);
+    const burst = await Promise.all([transfer(t, payload, 'twice'), transfer(t, payload, 'twice')]);
+    // Another body under the key, after the burst (in the burst, it could be the one executed).
+    const responses = [...burst, await transfer(t, { ...payload, amount: '2.00' }, 'twice')];
     const statuses = responses.map((response) => response.statusCode).sort();
     expect(statuses).toEqual([201, 201, 422]);
     const ids = new Set(

@@ -59,7 +59,7 @@ export async function prepareTransfer(
     payer_wallet_id: input.source_wallet_id,
     prefix: 'destinations',
   };
-  const fee = await resolveFee(ctx.pool, livemode, input.fee, amount.value, scope);
+  const fee = await resolveFee(livemode, input.fee, amount.value, scope);
   if (!fee.ok) return fee;
   const legs = resolveDestinations(input, amount.value - fee.value.amount_minor, scope);
   if (!legs.ok) return legs;

@@ -4,7 +4,7 @@ import { settleDueEscrows } from '../escrows/auto.js';
 import { DeliveryRunner } from '../events/delivery-runner.js';
 import { sequenceEvents } from '../events/sequencer.js';
 import { purgeExpiredKeys } from '../http/idempotency-store.js';
-import { jobHandlers } from '../jobs/handlers.js';
+import { job_handlers } from '../jobs/handlers.js';
 import { runDueJobs } from '../jobs/queue.js';
 import { settleDuePayments } from '../payments/lifecycle.js';
 import { runDueSchedules } from '../payouts/schedules.js';
@@ -41,13 +41,13 @@ export function backgroundTasks(
     {
       name: 'run_jobs',
       interval_ms: tick_ms,
-      run: (pool, now) => runDueJobs(pool, jobHandlers(pool), now, jobs_per_round_max),
+      run: (pool, now) => runDueJobs(pool, job_handlers, now, jobs_per_round_max),
     },
     {
       name: 'settle_payments',
       interval_ms: tick_ms,
       run: (pool, now) =>
-        inTransaction(pool, (client) => settleDuePayments(client, pool, now, settlements_per_round_max)),
+        inTransaction(pool, (client) => settleDuePayments(client, now, settlements_per_round_max)),
     },
     {
       name: 'run_payout_schedules',
