@@ -1,6 +1,7 @@
 import type { Static } from '@sinclair/typebox';
 import { assetScale } from '../assets/service.js';
 import type { Client, Queryable } from '../db/pool.js';
+import { eventOf, recordEvents } from '../events/index.js';
 import { systemAccountId } from '../ledger/accounts.js';
 import type { WriteContext } from '../ledger/context.js';
 import { writeEntries } from '../ledger/write.js';
@@ -74,7 +75,9 @@ export async function createEscrow(ctx: WriteContext, input: CreateEscrowInput):
   );
   const row = inserted.rows[0];
   assert(row !== undefined, 'inserted escrow');
-  return ok(escrowView(row, scale.value));
+  const view = escrowView(row, scale.value);
+  await recordEvents(db, [eventOf('escrow.created', view)], now);
+  return ok(view);
 }
 
 /** The escrow's row, locked for the rest of the caller's transaction: every state change starts here. */

@@ -1,6 +1,7 @@
 import type { Static } from '@sinclair/typebox';
 import { assetScale } from '../assets/service.js';
 import type { Client } from '../db/pool.js';
+import { type EventType, recordRowEvents } from '../events/index.js';
 import type { Movement } from '../ledger/entries.js';
 import { writeEntries } from '../ledger/write.js';
 import { assert } from '../shared/assert.js';
@@ -9,7 +10,7 @@ import { formatAmount, minorFromDb, parseAmount } from '../shared/money.js';
 import { fail, ok, type Result } from '../shared/result.js';
 import type { ReleaseBody } from './schemas.js';
 import { lockEscrow, viewOf } from './service.js';
-import { type DisputeOutcome, type EscrowRow, type EscrowView, remainingOf } from './view.js';
+import { type DisputeOutcome, type EscrowRow, type EscrowView, escrowView, remainingOf } from './view.js';
 
 /** Decides an escrow's next state from its locked current one, or refuses. */
 type Decide = (row: EscrowRow) => Promise<Result<EscrowRow>> | Result<EscrowRow>;
@@ -196,6 +197,16 @@ export function settleRemaining(row: EscrowRow, toward: 'payee' | 'payer'): Escr
  * released money to the payee, newly refunded money to the payer. Deriving the money from the
  * state keeps the two in step; a refusal by the ledger (a frozen or closed wallet) writes nothing.
  */
+/** The event each kind of change records; automatic settlement reads as a release or a cancel. */
+const escrow_events: Readonly<Record<string, EventType>> = {
+  'escrow.released': 'escrow.released',
+  'escrow.auto_released': 'escrow.released',
+  'escrow.canceled': 'escrow.canceled',
+  'escrow.auto_refunded': 'escrow.canceled',
+  'escrow.disputed': 'escrow.disputed',
+  'escrow.resolved': 'escrow.resolved',
+};
+
 export async function transition(
   db: Client,
   before: EscrowRow,
@@ -245,5 +256,8 @@ export async function transition(
   // differ, and then nothing is written (the bug rolls the whole transaction back).
   const row = updated.rows[0];
   assert(row !== undefined, `escrow ${before.id} changed under its lock`);
+  const type = escrow_events[reason];
+  assert(type !== undefined, `escrow change ${reason} has an event type`);
+  await recordRowEvents(db, [row], escrowView, () => type, now);
   return ok(row);
 }

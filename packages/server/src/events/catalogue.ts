@@ -4,6 +4,37 @@
  * test fails until docs/events.md lists it). Names are `<object>.<what happened>`, past tense.
  */
 export const event_catalogue = {
+  'bank_statement.imported':
+    "A bank's camt.053 or camt.054 file was imported; the payouts it reports have their own events.",
+  'escrow.canceled':
+    'An escrow ended with what remained returned to the payer: canceled, refunded by a resolved dispute, or by its auto_refund_at date.',
+  'escrow.created': "An escrow was funded: the amount left the payer's wallet for the escrow account.",
+  'escrow.disputed':
+    'An escrow was disputed: releases, cancels and its automatic date wait until it is resolved.',
+  'escrow.released':
+    'Money was released from an escrow to the payee: a milestone, an amount, the rest by its auto_release_at date.',
+  'escrow.resolved': 'A dispute was resolved: released to the payee, refunded to the payer, or resumed.',
+  'payment.failed': 'A payment failed: declined card, failed bank debit; see failure_code. No money moved.',
+  'payment.processing':
+    'A payment is waiting for its rail: a bank debit settling, a crypto deposit confirming.',
+  'payment.settled':
+    "A payment's pending funds settled after the wallet's settlement delay and became available.",
+  'payment.succeeded':
+    'A payment succeeded: the wallet, splits and fee were credited in one entry (pending if the wallet has a settlement delay).',
+  'payout.created': "A payout was created: the amount left the wallet for the rail's clearing account.",
+  'payout.failed': 'A payout failed before it was paid; the amount is back in the wallet. See failure_code.',
+  'payout.in_transit': 'The rail accepted a payout (or it went into a pain.001 bank file).',
+  'payout.paid': 'A payout reached its destination.',
+  'payout.returned':
+    'A paid payout came back (closed account, wrong number); the amount is back in the wallet.',
+  'payout_batch.created': 'A batch of payouts was created; each created payout has its own payout.created.',
+  'payout_file.created': 'Pending bank payouts were gathered into an ISO 20022 pain.001 file for the bank.',
+  'payout_schedule.deleted': "A wallet's payout schedule was removed.",
+  'payout_schedule.updated': "A wallet's payout schedule was set or changed.",
+  'refund.created': 'A refund was created: the money was taken back from the accounts that received it.',
+  'refund.failed': 'A pending refund could not be returned by the rail; every account got its share back.',
+  'refund.succeeded':
+    'A refund reached the customer (at once for cards, crypto and transfers; bank refunds when the bank confirms).',
   'api_key.created': 'An API key was created. The event never carries its secret.',
   'api_key.revoked': 'An API key was revoked.',
   'asset.created': 'A custom asset was created.',

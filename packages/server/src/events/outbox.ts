@@ -1,3 +1,4 @@
+import { viewsWithScale } from '../assets/service.js';
 import type { Queryable } from '../db/pool.js';
 import { assert } from '../shared/assert.js';
 import { newId } from '../shared/ids.js';
@@ -42,4 +43,25 @@ export function eventOf(
   data: { readonly id: string; readonly object: string; readonly livemode: boolean },
 ): NewEvent {
   return { livemode: data.livemode, type, data: { ...data } };
+}
+
+/** Records one event for each row, rendered as the API returns it (with its asset's scale). */
+export async function recordRowEvents<
+  Row extends { asset: string; livemode: boolean },
+  View extends NewEvent['data'] & { livemode: boolean },
+>(
+  db: Queryable,
+  rows: readonly Row[],
+  view: (row: Row, scale: number) => View,
+  type: (view: View) => EventType,
+  now: Date,
+): Promise<void> {
+  if (rows.length === 0) return;
+  const events: NewEvent[] = [];
+  for (const row of rows) {
+    const [rendered] = await viewsWithScale(db, row.livemode, [row], view);
+    assert(rendered !== undefined, 'a money object has a known asset');
+    events.push(eventOf(type(rendered), rendered));
+  }
+  await recordEvents(db, events, now);
 }

@@ -1,11 +1,12 @@
 import type { Client } from '../db/pool.js';
+import { recordRowEvents } from '../events/index.js';
 import { systemAccountId } from '../ledger/accounts.js';
 import type { EntryIntent, Movement } from '../ledger/entries.js';
 import { type EntryOutcome, writeEntries } from '../ledger/write.js';
 import { clearingAccount } from '../rails/index.js';
 import { assert } from '../shared/assert.js';
 import { minorFromDb } from '../shared/money.js';
-import { type PaymentRow, paymentParts } from './view.js';
+import { type PaymentRow, paymentParts, paymentView } from './view.js';
 
 const day_ms = 86_400_000;
 
@@ -66,9 +67,10 @@ export async function settlePayments(db: Client, rows: readonly PaymentRow[], no
   outcomes.forEach((outcome, index) => {
     if (outcome.ok) settled.push(writable[index]?.reference_id ?? '');
   });
-  await db.query('UPDATE payments SET settled_at = $2, updated_at = $2 WHERE id = ANY($1::text[])', [
-    settled,
-    now,
-  ]);
+  const updated = await db.query<PaymentRow>(
+    'UPDATE payments SET settled_at = $2, updated_at = $2 WHERE id = ANY($1::text[]) RETURNING *',
+    [settled, now],
+  );
+  await recordRowEvents(db, updated.rows, paymentView, () => 'payment.settled', now);
   return settled;
 }

@@ -1,11 +1,12 @@
 import type { Client } from '../db/pool.js';
+import { recordRowEvents } from '../events/index.js';
 import type { NewJob } from '../jobs/queue.js';
 import type { RailStep } from '../rails/rail.js';
 import { assert } from '../shared/assert.js';
 import { type DomainError, domainError, notFound } from '../shared/errors.js';
 import { fail, ok, type Result } from '../shared/result.js';
 import { creditPayment, settlePayments } from './credit.js';
-import type { PaymentRow } from './view.js';
+import { type PaymentRow, paymentView } from './view.js';
 
 export const payment_update_job = 'payment.rail_update';
 
@@ -89,8 +90,12 @@ async function savePayment(
     `UPDATE payments SET ${[...assignments, 'updated_at = $2'].join(', ')} WHERE id = $1 RETURNING *`,
     [id, now, ...Object.values(changes)],
   );
-  assert(result.rows[0] !== undefined, 'payment exists');
-  return result.rows[0];
+  const row = result.rows[0];
+  assert(row !== undefined, 'payment exists');
+  // A change of status is an event; a confirmation seen is not.
+  if (changes.status !== undefined)
+    await recordRowEvents(db, [row], paymentView, (view) => `payment.${view.status}`, now);
+  return row;
 }
 
 /** The worker's job: a rail step that is due. A refusal (a frozen wallet) throws, so it is retried. */

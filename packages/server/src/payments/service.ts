@@ -1,6 +1,7 @@
 import type { Static } from '@sinclair/typebox';
 import { assetScale, pageWithScale, viewById } from '../assets/service.js';
 import type { Queryable } from '../db/pool.js';
+import { eventOf, recordEvents } from '../events/index.js';
 import { enqueueJobs } from '../jobs/queue.js';
 import { findWallet } from '../ledger/accounts.js';
 import { type LegScope, resolveAskedLegs, resolveFee } from '../ledger/legs.js';
@@ -66,7 +67,8 @@ export async function createPayment(
     now,
   );
   await enqueueJobs(db, paymentStepJobs(row.id, decision.value.steps, now), now);
-  if (row.status !== 'succeeded') return ok(paymentView(row, prepared.value.scale));
+  if (row.status !== 'succeeded')
+    return ok(await paymentEvent(db, paymentView(row, prepared.value.scale), now));
   const credited = await creditPayment(db, row, now);
   if (!credited.outcome.ok) return fail({ ...credited.outcome.error, param: 'wallet_id' });
   const updated = await db.query<PaymentRow>(
@@ -74,7 +76,13 @@ export async function createPayment(
     [row.id, credited.settles_at, credited.settled_at],
   );
   assert(updated.rows[0] !== undefined, 'payment exists');
-  return ok(paymentView(updated.rows[0], prepared.value.scale));
+  return ok(await paymentEvent(db, paymentView(updated.rows[0], prepared.value.scale), now));
+}
+
+/** Records the payment's event for its status (processing, succeeded, failed) and returns it. */
+async function paymentEvent(db: Queryable, view: PaymentView, now: Date): Promise<PaymentView> {
+  await recordEvents(db, [eventOf(`payment.${view.status}`, view)], now);
+  return view;
 }
 
 type PreparedPayment = Omit<

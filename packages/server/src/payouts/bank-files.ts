@@ -1,6 +1,7 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { assetScale } from '../assets/service.js';
 import type { Queryable } from '../db/pool.js';
+import { eventOf, recordEvents, recordRowEvents } from '../events/index.js';
 import { Timestamp } from '../http/schemas.js';
 import type { RailContext } from '../rails/index.js';
 import { buildPain001, credit_transfers_per_file_max } from '../rails/iso20022/index.js';
@@ -11,7 +12,7 @@ import { domainError, notFound } from '../shared/errors.js';
 import { newId } from '../shared/ids.js';
 import { formatAmount, minorFromDb } from '../shared/money.js';
 import { fail, ok, type Result } from '../shared/result.js';
-import type { PayoutRow } from './view.js';
+import { type PayoutRow, payoutView } from './view.js';
 
 export const PayoutFile = Type.Object(
   {
@@ -98,12 +99,15 @@ export async function createPayoutFile(ctx: RailContext, currency: string): Prom
      VALUES ($1, $2, $3, $1, $4, $5, $6, $7) RETURNING *`,
     [id, livemode, currency, pending.rows.length, total.toString(), xml.value, now],
   );
-  await db.query(
-    `UPDATE payouts SET status = 'in_transit', file_id = $2, updated_at = $3 WHERE id = ANY($1::text[])`,
+  const sent = await db.query<PayoutRow>(
+    `UPDATE payouts SET status = 'in_transit', file_id = $2, updated_at = $3 WHERE id = ANY($1::text[]) RETURNING *`,
     [pending.rows.map((row) => row.id), id, now],
   );
   assert(inserted.rows[0] !== undefined, 'inserted payout file');
-  return ok(fileView(inserted.rows[0], scale.value));
+  const view = fileView(inserted.rows[0], scale.value);
+  await recordRowEvents(db, sent.rows, payoutView, () => 'payout.in_transit', now);
+  await recordEvents(db, [eventOf('payout_file.created', view)], now);
+  return ok(view);
 }
 
 function creditTransfer(row: PayoutRow, scale: number): CreditTransfer {

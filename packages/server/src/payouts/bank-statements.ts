@@ -1,6 +1,7 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { assetScale } from '../assets/service.js';
 import type { Client, Queryable } from '../db/pool.js';
+import { eventOf, recordEvents } from '../events/index.js';
 import { Timestamp } from '../http/schemas.js';
 import type { FailureCode } from '../rails/failure-codes.js';
 import { parseBankStatement } from '../rails/iso20022/index.js';
@@ -134,7 +135,9 @@ export async function importBankStatement(
     ],
   );
   assert(inserted.rows[0] !== undefined, 'inserted statement');
-  return ok(statementView(inserted.rows[0]));
+  const view = statementView(inserted.rows[0]);
+  await recordEvents(db, [eventOf('bank_statement.imported', view)], now);
+  return ok(view);
 }
 
 async function applyEntry(

@@ -1,5 +1,6 @@
 import type { Static } from '@sinclair/typebox';
 import type { Queryable } from '../db/pool.js';
+import { eventOf, recordEvents } from '../events/index.js';
 import type { RailContext } from '../rails/index.js';
 import { assert } from '../shared/assert.js';
 import { type DomainError, notFound } from '../shared/errors.js';
@@ -52,7 +53,9 @@ export async function createPayoutBatch(
     });
   }
   await ctx.db.query('UPDATE payout_batches SET results = $2 WHERE id = $1', [id, JSON.stringify(results)]);
-  return getPayoutBatch(ctx.db, ctx.livemode, id);
+  const batch = await getPayoutBatch(ctx.db, ctx.livemode, id);
+  if (batch.ok) await recordEvents(ctx.db, [eventOf('payout_batch.created', batch.value)], ctx.now);
+  return batch;
 }
 
 export async function getPayoutBatch(

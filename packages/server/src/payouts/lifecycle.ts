@@ -1,4 +1,5 @@
 import type { Client } from '../db/pool.js';
+import { type EventType, recordRowEvents } from '../events/index.js';
 import type { NewJob } from '../jobs/queue.js';
 import { systemAccountId } from '../ledger/accounts.js';
 import { writeEntries } from '../ledger/write.js';
@@ -9,7 +10,7 @@ import { assert } from '../shared/assert.js';
 import { domainError, notFound } from '../shared/errors.js';
 import { minorFromDb } from '../shared/money.js';
 import { fail, ok, type Result } from '../shared/result.js';
-import type { PayoutRow, PayoutView } from './view.js';
+import { type PayoutRow, type PayoutView, payoutView } from './view.js';
 
 export const payout_update_job = 'payout.rail_update';
 
@@ -110,6 +111,7 @@ export async function applyPayoutUpdate(
     ],
   );
   assert(updated.rows[0] !== undefined, 'payout exists');
+  await recordRowEvents(db, updated.rows, payoutView, () => `payout.${update.status}` as EventType, now);
   return ok(updated.rows[0]);
 }
 

@@ -1,6 +1,7 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { assetScale } from '../assets/service.js';
 import type { Queryable } from '../db/pool.js';
+import { eventOf, recordEvents } from '../events/index.js';
 import { Amount } from '../http/money-schemas.js';
 import { Timestamp } from '../http/schemas.js';
 import { accountState, findWallet } from '../ledger/accounts.js';
@@ -170,7 +171,9 @@ export async function setPayoutSchedule(
     ],
   );
   assert(result.rows[0] !== undefined, 'schedule saved');
-  return ok(scheduleView(result.rows[0], scale.value, rail.value.destination_view));
+  const view = scheduleView(result.rows[0], scale.value, rail.value.destination_view);
+  await recordEvents(db, [eventOf('payout_schedule.updated', view)], now);
+  return ok(view);
 }
 
 /** What reading a schedule needs: no transaction, as a GET has none. */
@@ -193,7 +196,9 @@ export async function deletePayoutSchedule(
   if (row === undefined) return fail(notFound('payout schedule for wallet', wallet_id));
   await ctx.db.query('UPDATE payouts SET schedule_id = NULL WHERE schedule_id = $1', [row.id]);
   await ctx.db.query('DELETE FROM payout_schedules WHERE id = $1', [row.id]);
-  return viewOf(ctx, row);
+  const view = await viewOf(ctx, row);
+  if (view.ok) await recordEvents(ctx.db, [eventOf('payout_schedule.deleted', view.value)], ctx.now);
+  return view;
 }
 
 async function scheduleOf(

@@ -1,6 +1,7 @@
 import type { Static } from '@sinclair/typebox';
 import { assetScale, pageWithScale, viewById, viewsWithScale } from '../assets/service.js';
 import type { Queryable } from '../db/pool.js';
+import { eventOf, recordEvents } from '../events/index.js';
 import { enqueueJobs } from '../jobs/queue.js';
 import { findWallet, systemAccountId } from '../ledger/accounts.js';
 import { writeEntries } from '../ledger/write.js';
@@ -97,7 +98,9 @@ export async function createPayout(
     updated_at: now,
   });
   await enqueueJobs(db, payoutStepJobs(id, decision.value.steps, now), now);
-  return ok(payoutView(row, scale.value));
+  const view = payoutView(row, scale.value);
+  await recordEvents(db, [eventOf('payout.created', view)], now);
+  return ok(view);
 }
 
 async function insertPayout(db: Queryable, row: PayoutRow): Promise<PayoutRow> {

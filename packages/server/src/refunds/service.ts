@@ -1,6 +1,7 @@
 import type { Static } from '@sinclair/typebox';
 import { assetScale, pageWithScale, viewById } from '../assets/service.js';
 import type { Client, Queryable } from '../db/pool.js';
+import { eventOf, recordEvents, recordRowEvents } from '../events/index.js';
 import { enqueueJobs } from '../jobs/queue.js';
 import { systemAccountId } from '../ledger/accounts.js';
 import { writeEntries } from '../ledger/write.js';
@@ -110,7 +111,11 @@ export async function createRefund(ctx: RailContext, input: CreateRefundInput): 
       ],
       now,
     );
-  return ok(refundView(row, scale.value));
+  const view = refundView(row, scale.value);
+  const events = [eventOf('refund.created', view)];
+  if (view.status === 'succeeded') events.push(eventOf('refund.succeeded', view));
+  await recordEvents(db, events, now);
+  return ok(view);
 }
 
 async function lockRefundable(ctx: RailContext, input: CreateRefundInput): Promise<Result<Refundable>> {
@@ -280,11 +285,11 @@ export async function failRefund(
     'UPDATE payments SET refunded_amount = refunded_amount - $2, refunded_parts = $3 WHERE id = $1',
     [row.id, refund.amount, JSON.stringify(refunded_parts)],
   );
-  await db.query(`UPDATE refunds SET status = 'failed', failure_code = $2, updated_at = $3 WHERE id = $1`, [
-    id,
-    failure_code,
-    now,
-  ]);
+  const failed = await db.query<RefundRow>(
+    `UPDATE refunds SET status = 'failed', failure_code = $2, updated_at = $3 WHERE id = $1 RETURNING *`,
+    [id, failure_code, now],
+  );
+  await recordRowEvents(db, failed.rows, refundView, () => 'refund.failed', now);
   return getRefund(db, livemode, id);
 }
 
@@ -295,10 +300,11 @@ export async function completeRefund(
   id: string,
   now: Date,
 ): Promise<Result<RefundView>> {
-  await db.query(
-    `UPDATE refunds SET status = 'succeeded', updated_at = $3 WHERE id = $1 AND livemode = $2 AND status = 'pending'`,
+  const confirmed = await db.query<RefundRow>(
+    `UPDATE refunds SET status = 'succeeded', updated_at = $3 WHERE id = $1 AND livemode = $2 AND status = 'pending' RETURNING *`,
     [id, livemode, now],
   );
+  await recordRowEvents(db, confirmed.rows, refundView, () => 'refund.succeeded', now);
   return getRefund(db, livemode, id);
 }
 
