@@ -1,6 +1,9 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { approvalRoutes } from './approvals/routes.js';
 import { assetRoutes } from './assets/routes.js';
+import { registerAudit } from './audit/request.js';
+import { auditRoutes } from './audit/routes.js';
 import { apiKeyRoutes } from './auth/routes.js';
 import type { Config } from './config.js';
 import type { Pool } from './db/pool.js';
@@ -19,8 +22,12 @@ import { registerValidation } from './http/validation.js';
 import { registerVersioning } from './http/versioning.js';
 import { paymentRoutes } from './payments/routes.js';
 import { payoutRoutes } from './payouts/routes.js';
+import { memoryLimiter, type RateLimiter } from './ratelimit/limiter.js';
+import { registerRateLimit } from './ratelimit/plugin.js';
+import { redisLimiter } from './ratelimit/redis.js';
 import { refundRoutes } from './refunds/routes.js';
 import { reportRoutes } from './reports/routes.js';
+import { riskRoutes } from './risk/routes.js';
 import { type Clock, systemClock } from './shared/clock.js';
 import { testHelperRoutes } from './test-helpers/routes.js';
 import { TransferGroupCommit } from './transfers/group-commit.js';
@@ -34,6 +41,8 @@ export interface AppDeps {
   readonly key_cache?: ApiKeyCache;
   /** A pino logger; none in tests. */
   readonly logger?: FastifyBaseLogger;
+  /** Rate-limit counters; by default Redis when REDIS_URL is set, else this process's memory. */
+  readonly rate_limiter?: RateLimiter;
 }
 
 /** Builds the HTTP application without listening: the CLI listens, tests use inject(). */
@@ -57,6 +66,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ),
   };
 
+  const rate_limiter =
+    deps.rate_limiter ??
+    (deps.config.redis_url === undefined ? memoryLimiter() : redisLimiter(deps.config.redis_url));
+  app.addHook('onClose', () => rate_limiter.close());
   registerRequestId(app);
   registerGracefulClose(app);
   registerErrorHandling(app);
@@ -68,6 +81,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(async (v1) => {
     const api = v1 as Api;
     registerAuth(api, { pool: deps.pool, clock: route_deps.clock, cache: route_deps.key_cache });
+    registerAudit(api, { pool: deps.pool, clock: route_deps.clock });
+    registerRateLimit(api, { limiter: rate_limiter, limits: deps.config.limits, clock: route_deps.clock });
     registerVersioning(api);
     assetRoutes(api, route_deps);
     holderRoutes(api, route_deps);
@@ -80,6 +95,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     testHelperRoutes(api, route_deps);
     escrowRoutes(api, route_deps);
     reportRoutes(api, route_deps);
+    approvalRoutes(api, route_deps);
+    riskRoutes(api, route_deps);
+    auditRoutes(api, route_deps);
   });
   return app;
 }

@@ -18,6 +18,8 @@ export interface Config {
   readonly limits: Limits;
   readonly group_commit: GroupCommitConfig;
   readonly rails: RailsConfig;
+  /** Set: rate-limit counters live in this Redis, shared by every API process; unset: in memory. */
+  readonly redis_url: string | undefined;
 }
 
 /** How POST /v1/transfers batches concurrent requests into shared transactions (see transfers/group-commit.ts). */
@@ -46,6 +48,14 @@ export interface Limits {
   readonly request_timeout_ms: number;
   readonly shutdown_grace_ms: number;
   readonly worker_tick_ms: number;
+  /** Requests per key per window (a key may override it); 0 turns rate limiting off. */
+  readonly rate_limit_requests_max: number;
+  readonly rate_limit_window_ms: number;
+  /** How long a rolled key's previous secret keeps working when the roll does not say. */
+  readonly key_roll_grace_s_default: number;
+  readonly key_roll_grace_s_max: number;
+  /** How long an approval waits for a decision before the worker expires it. */
+  readonly approval_ttl_s: number;
 }
 
 export const defaultLimits: Limits = {
@@ -63,6 +73,11 @@ export const defaultLimits: Limits = {
   request_timeout_ms: 30_000,
   shutdown_grace_ms: 10_000,
   worker_tick_ms: 1_000,
+  rate_limit_requests_max: 100,
+  rate_limit_window_ms: 1_000,
+  key_roll_grace_s_default: 86_400,
+  key_roll_grace_s_max: 7 * 86_400,
+  approval_ttl_s: 7 * 86_400,
 };
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -78,6 +93,7 @@ export function loadConfig(env: Env = process.env): Config {
     db_pool_size_max,
     log_level: env.LOG_LEVEL ?? 'info',
     bootstrap_key: nonEmpty(env.PURSE_BOOTSTRAP_KEY),
+    redis_url: nonEmpty(env.REDIS_URL),
     group_commit: groupCommitFromEnv(env, db_pool_size_max),
     rails: {
       sandbox_step_ms: intFromEnv(env, 'PURSE_SANDBOX_STEP_MS', 10_000),
@@ -93,6 +109,7 @@ export function loadConfig(env: Env = process.env): Config {
       ),
       api_key_cache_ttl_ms: intFromEnv(env, 'PURSE_API_KEY_CACHE_TTL_MS', defaultLimits.api_key_cache_ttl_ms),
       worker_tick_ms: intFromEnv(env, 'PURSE_WORKER_TICK_MS', defaultLimits.worker_tick_ms),
+      ...accessLimitsFromEnv(env),
     },
   };
 }
@@ -107,6 +124,21 @@ function groupCommitFromEnv(env: Env, pool_size: number): GroupCommitConfig {
       1,
       intFromEnv(env, 'PURSE_GROUP_COMMIT_FLUSHES_MAX', batch_size_max <= 1 ? pool_size : 2),
     ),
+  };
+}
+
+function accessLimitsFromEnv(env: Env) {
+  return {
+    rate_limit_requests_max: intFromEnv(
+      env,
+      'PURSE_RATE_LIMIT_REQUESTS_MAX',
+      defaultLimits.rate_limit_requests_max,
+    ),
+    rate_limit_window_ms: Math.max(
+      1,
+      intFromEnv(env, 'PURSE_RATE_LIMIT_WINDOW_MS', defaultLimits.rate_limit_window_ms),
+    ),
+    approval_ttl_s: Math.max(1, intFromEnv(env, 'PURSE_APPROVAL_TTL_S', defaultLimits.approval_ttl_s)),
   };
 }
 

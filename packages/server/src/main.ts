@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { verifyAuditChain } from './audit/verify.js';
 import { parseCommand } from './cli/args.js';
 import { keys_usage, keysCommand, UsageError } from './cli/keys.js';
 import { serve } from './cli/serve.js';
@@ -12,7 +13,7 @@ const usage = `usage: purse <command>
   serve      run the API and the background worker (default port 8080; PORT, HOST)
   worker     run only the background worker
   migrate    apply pending database migrations
-  verify     check every ledger invariant; exits 1 and names each violation
+  verify     check every ledger invariant and the audit chain; exits 1 and names each violation
   keys       manage API keys:
 ${keys_usage.replace(/^/gm, '             ')}
 
@@ -58,8 +59,9 @@ async function verifyCommand(config: Config): Promise<number> {
   const db = await openDatabase(config, () => undefined);
   try {
     await migrate(db.pool);
-    const violations = await verifyLedger(db.pool);
-    if (violations.length === 0) return print('ledger verified: every invariant holds', 0);
+    const violations = [...(await verifyLedger(db.pool)), ...(await verifyAuditChain(db.pool))];
+    if (violations.length === 0)
+      return print('verified: every ledger invariant holds and the audit chain is intact', 0);
     const lines = violations.map(
       (violation) => `${violation.check}: ${violation.subject}: ${violation.detail}`,
     );

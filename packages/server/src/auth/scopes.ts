@@ -14,6 +14,9 @@ export const resources = [
   'test_helpers',
   'reports',
   'escrows',
+  'approvals',
+  'risk_rules',
+  'audit_logs',
 ] as const;
 export type Resource = (typeof resources)[number];
 export type Scope = `${Resource}:${'read' | 'write'}`;

@@ -44,6 +44,11 @@ export type ErrorCode =
   | 'test_mode_only'
   | 'bank_file_invalid'
   | 'rail_unavailable'
+  | 'key_restricted'
+  | 'spend_limit_exceeded'
+  | 'risk_blocked'
+  | 'approval_not_pending'
+  | 'approval_expired'
   | 'rate_limited'
   | 'service_unavailable'
   | 'internal_error';
@@ -94,6 +99,11 @@ export const catalogue: { readonly [C in ErrorCode]: ErrorSpec } = {
   test_mode_only: { status: 403, title: 'Only a test-mode key can do this' },
   bank_file_invalid: { status: 400, title: 'The bank file cannot be read' },
   rail_unavailable: { status: 400, title: 'No payment rail can carry this in this mode' },
+  key_restricted: { status: 403, title: 'The API key is restricted and cannot do this' },
+  spend_limit_exceeded: { status: 403, title: "The movement exceeds the key's spend policy" },
+  risk_blocked: { status: 403, title: 'A risk rule blocked the movement' },
+  approval_not_pending: { status: 409, title: 'The approval was already decided' },
+  approval_expired: { status: 409, title: 'The approval has expired' },
   rate_limited: { status: 429, title: 'Too many requests' },
   service_unavailable: { status: 503, title: 'The service is unavailable' },
   internal_error: { status: 500, title: 'Internal error' },

@@ -22,6 +22,10 @@ export const idPrefixes = {
   payout_file: 'pof',
   bank_statement: 'bst',
   escrow: 'esc',
+  approval: 'apr',
+  risk_rule: 'rr',
+  risk_decision: 'rd',
+  audit_log: 'aud',
 } as const;
 
 export type IdKind = keyof typeof idPrefixes;
