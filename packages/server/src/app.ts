@@ -4,6 +4,7 @@ import { approvalRoutes } from './approvals/routes.js';
 import { assetRoutes } from './assets/routes.js';
 import { registerAudit } from './audit/request.js';
 import { auditRoutes } from './audit/routes.js';
+import { registerRestrictedAccess } from './auth/restricted-routes.js';
 import { apiKeyRoutes } from './auth/routes.js';
 import type { Config } from './config.js';
 import type { Pool } from './db/pool.js';
@@ -84,6 +85,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     registerAudit(api, { pool: deps.pool, clock: route_deps.clock });
     registerRateLimit(api, { limiter: rate_limiter, limits: deps.config.limits, clock: route_deps.clock });
     registerVersioning(api);
+    registerRestrictedAccess(api, { pool: deps.pool });
     assetRoutes(api, route_deps);
     holderRoutes(api, route_deps);
     apiKeyRoutes(api, route_deps);
