@@ -60,8 +60,7 @@ async function verifyCommand(config: Config): Promise<number> {
   try {
     await migrate(db.pool);
     const violations = [...(await verifyLedger(db.pool)), ...(await verifyAuditChain(db.pool))];
-    if (violations.length === 0)
-      return print('verified: every invariant holds (ledger and audit chain)', 0);
+    if (violations.length === 0) return print('verified: every invariant holds (ledger and audit chain)', 0);
     const lines = violations.map(
       (violation) => `${violation.check}: ${violation.subject}: ${violation.detail}`,
     );

@@ -174,7 +174,7 @@ async function sumSince(
 ): Promise<{ count: number; amount: bigint }> {
   const result = await db.query<{ count: number; amount: string }>(
     `SELECT count(*)::int AS count, coalesce(sum(amount_minor), 0)::text AS amount FROM movement_log
-     WHERE ${column} = $1 AND created_at > $2 AND ($3::text IS NULL OR asset = $3)`,
+     WHERE ${column} = $1 AND created_at >= $2 AND ($3::text IS NULL OR asset = $3)`,
     [value, since, asset ?? null],
   );
   const row = result.rows[0];
