@@ -8,12 +8,12 @@ if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
 return count`;
 
 /**
- * Counters in Redis, shared by every API process. Commands fail fast when Redis is unreachable
- * (no offline queue, one attempt), and the caller then lets the request through: a rate limiter
- * must not take the API down with it.
+ * Counters in Redis, shared by every API process. Commands fail within half a second when Redis is
+ * unreachable (one retry, a command timeout), and the caller then lets the request through: a rate
+ * limiter must not take the API down with it.
  */
 export function redisLimiter(url: string): RateLimiter {
-  const redis = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: false });
+  const redis = new Redis(url, { maxRetriesPerRequest: 1, connectTimeout: 1_000, commandTimeout: 500 });
   redis.on('error', () => undefined);
   redis.defineCommand('purseHit', { numberOfKeys: 1, lua: hit_script });
   const run = redis as unknown as { purseHit(key: string, ttl_ms: number): Promise<number> };
