@@ -13,7 +13,7 @@ import { holderRoutes } from './holders/routes.js';
 import type { Api, RouteDeps } from './http/api.js';
 import { type ApiKeyCache, createApiKeyCache, registerAuth } from './http/auth.js';
 import { registerJsonParser } from './http/body.js';
-import { registerErrorHandling } from './http/errors.js';
+import { answerFrameworkError, registerErrorHandling } from './http/errors.js';
 import { registerHealth } from './http/health.js';
 import { registerOpenApi } from './http/openapi.js';
 import { generateRequestId, registerRequestId } from './http/request-id.js';
@@ -55,6 +55,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     requestTimeout: deps.config.limits.request_timeout_ms,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
+    frameworkErrors: answerFrameworkError,
   }).withTypeProvider<TypeBoxTypeProvider>();
   const route_deps: RouteDeps = {
     pool: deps.pool,
