@@ -44,6 +44,8 @@ export interface AppDeps {
   readonly logger?: FastifyBaseLogger;
   /** Rate-limit counters; by default Redis when REDIS_URL is set, else this process's memory. */
   readonly rate_limiter?: RateLimiter;
+  /** PEM certificate and key: the server speaks HTTPS only. */
+  readonly tls?: { readonly cert: Buffer; readonly key: Buffer };
 }
 
 /** Builds the HTTP application without listening: the CLI listens, tests use inject(). */
@@ -56,6 +58,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     frameworkErrors: answerFrameworkError,
+    // Typed as plain HTTP: routes and hooks are the same whichever server carries them.
+    ...((deps.tls === undefined ? {} : { https: { cert: deps.tls.cert, key: deps.tls.key } }) as object),
   }).withTypeProvider<TypeBoxTypeProvider>();
   const route_deps: RouteDeps = {
     pool: deps.pool,

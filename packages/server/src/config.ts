@@ -20,6 +20,8 @@ export interface Config {
   readonly rails: RailsConfig;
   /** Set: rate-limit counters live in this Redis, shared by every API process; unset: in memory. */
   readonly redis_url: string | undefined;
+  /** Paths of a PEM certificate and its key (TLS_CERT, TLS_KEY): set, the API serves HTTPS only. */
+  readonly tls: { readonly cert_path: string; readonly key_path: string } | undefined;
 }
 
 /** How POST /v1/transfers batches concurrent requests into shared transactions (see transfers/group-commit.ts). */
@@ -94,6 +96,7 @@ export function loadConfig(env: Env = process.env): Config {
     log_level: env.LOG_LEVEL ?? 'info',
     bootstrap_key: nonEmpty(env.PURSE_BOOTSTRAP_KEY),
     redis_url: nonEmpty(env.REDIS_URL),
+    tls: tlsFromEnv(env),
     group_commit: groupCommitFromEnv(env, db_pool_size_max),
     rails: {
       sandbox_step_ms: intFromEnv(env, 'PURSE_SANDBOX_STEP_MS', 10_000),
@@ -125,6 +128,14 @@ function groupCommitFromEnv(env: Env, pool_size: number): GroupCommitConfig {
       intFromEnv(env, 'PURSE_GROUP_COMMIT_FLUSHES_MAX', batch_size_max <= 1 ? pool_size : 2),
     ),
   };
+}
+
+function tlsFromEnv(env: Env): Config['tls'] {
+  const cert_path = nonEmpty(env.TLS_CERT);
+  const key_path = nonEmpty(env.TLS_KEY);
+  if (cert_path === undefined && key_path === undefined) return undefined;
+  if (cert_path === undefined || key_path === undefined) throw new Error('TLS_CERT and TLS_KEY go together');
+  return { cert_path, key_path };
 }
 
 function accessLimitsFromEnv(env: Env) {

@@ -6,7 +6,7 @@ import { serve } from './cli/serve.js';
 import { type Config, loadConfig } from './config.js';
 import { openDatabase } from './db/connect.js';
 import { migrate } from './db/migrate.js';
-import type { Pool } from './db/pool.js';
+import { inTransaction, type Pool } from './db/pool.js';
 import { verifyLedger } from './ledger/verify.js';
 
 const usage = `usage: purse <command>
@@ -48,7 +48,8 @@ async function main(argv: string[]): Promise<number> {
           return applied.length === 0 ? 'migrations: up to date' : `applied: ${applied.join(', ')}`;
         }
         await migrate(pool);
-        return keysCommand(pool, rest, flags);
+        // The key and its audit entry commit together.
+        return inTransaction(pool, (client) => keysCommand(client, rest, flags));
       });
     default:
       return print(usage, 2);

@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { keysCommand } from '../cli/keys.js';
+import { inTransaction } from '../db/pool.js';
 import { verifyLedger } from '../ledger/verify.js';
 import { createTestApp, type TestApp } from '../test-support/app.js';
 import { createKey } from '../test-support/keys.js';
@@ -121,6 +123,17 @@ describe('the audit trail', () => {
         created_at: t.clock.now(),
       },
     ]);
+    expect(await verifyAuditChain(t.db.pool)).toEqual([]);
+  });
+
+  it('records operator actions from the CLI, in the same transaction as the key', async () => {
+    const output = await inTransaction(t.db.pool, (client) =>
+      keysCommand(client, ['create'], { json: true }),
+    );
+    const key = JSON.parse(output);
+    await inTransaction(t.db.pool, (client) => keysCommand(client, ['revoke', key.id], {}));
+    const cli = await entries("actor = 'cli' AND object_id = $1", [key.id]);
+    expect(cli.map((e) => e.action)).toEqual(['keys.create', 'keys.revoke']);
     expect(await verifyAuditChain(t.db.pool)).toEqual([]);
   });
 

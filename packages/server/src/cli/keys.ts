@@ -1,3 +1,4 @@
+import { appendAudit } from '../audit/append.js';
 import {
   type ApiKeyView,
   admin_scopes,
@@ -31,6 +32,7 @@ export async function keysCommand(db: Queryable, positionals: string[], flags: F
         scopes,
         ...(expires === undefined ? {} : { expires_at: parseDate(expires) }),
       });
+      await auditCli(db, livemode, 'keys.create', key.id);
       return json
         ? JSON.stringify(key, null, 2)
         : `${key.id}\n${key.secret}\n(the secret is shown only this once)`;
@@ -45,6 +47,7 @@ export async function keysCommand(db: Queryable, positionals: string[], flags: F
       if (id === undefined) throw new UsageError('revoke needs a key id');
       const revoked = await revokeApiKey(db, livemode, id, new Date());
       if (!revoked.ok) throw new UsageError(revoked.error.detail);
+      await auditCli(db, livemode, 'keys.revoke', id);
       return json ? JSON.stringify(revoked.value, null, 2) : `revoked ${id}`;
     }
     default:
@@ -72,3 +75,20 @@ function parseDate(value: string): Date {
 }
 
 export class UsageError extends Error {}
+
+/** Operator actions from the machine are audited like API requests, with `cli` as the actor. */
+function auditCli(db: Queryable, livemode: boolean, action: string, object_id: string): Promise<void> {
+  return appendAudit(db, [
+    {
+      livemode,
+      actor: 'cli',
+      action,
+      object_id,
+      request_id: null,
+      ip: null,
+      outcome_status: 200,
+      outcome_code: null,
+      created_at: new Date(),
+    },
+  ]);
+}
