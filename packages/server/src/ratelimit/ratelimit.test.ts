@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { buildApp } from '../app.js';
 import { createTestApp, type TestApp } from '../test-support/app.js';
 import { createKey } from '../test-support/keys.js';
@@ -13,6 +13,10 @@ beforeAll(async () => {
   t.clock.advance(10_000 - (t.clock.now().getTime() % 10_000));
 });
 afterAll(() => t.close());
+// Each test starts in a fresh window: the admin key that sets tests up is rate limited too.
+beforeEach(() => {
+  t.clock.advance(10_000);
+});
 
 function get(key: string) {
   return t.request({ method: 'GET', url: '/v1/assets', key });
