@@ -235,6 +235,38 @@ describe('risk rules', () => {
     await disable(tier);
   });
 
+  it('screen each transfer of a group-commit batch on its own: blocked, parked and passed ones share a batch', async () => {
+    const source = await funded(t, '1000.00');
+    const vendor = await newWallet(t);
+    const block = await rule({ type: 'amount_above', action: 'block', amount: '30.00' });
+    const review = await rule({ type: 'amount_above', action: 'review', amount: '20.00' });
+    const amounts = Array.from({ length: 30 }, (_, i) => ['5.00', '25.00', '35.00'][i % 3] as string);
+    const responses = await Promise.all(
+      amounts.map((amount) =>
+        transfer(t, { source_wallet_id: source, destination_wallet_id: vendor, amount }),
+      ),
+    );
+    const by_amount = (amount: string) =>
+      responses.filter((_, i) => amounts[i] === amount).map((response) => response.statusCode);
+    expect(by_amount('5.00')).toEqual(Array(10).fill(201));
+    expect(by_amount('25.00')).toEqual(Array(10).fill(202));
+    expect(by_amount('35.00')).toEqual(Array(10).fill(403));
+    expect((await balanceOf(t, vendor)).available).toBe('50.00');
+    const audited = await t.db.pool.query(
+      "SELECT outcome_status, count(*)::int AS n FROM audit_logs WHERE action = 'POST /v1/transfers' AND request_id = ANY($1) GROUP BY 1 ORDER BY 1",
+      [responses.map((response) => response.headers['request-id'])],
+    );
+    expect(audited.rows).toEqual([
+      { outcome_status: 201, n: 10 },
+      { outcome_status: 202, n: 10 },
+      { outcome_status: 403, n: 10 },
+    ]);
+    expect(await decisions(`rule_id=${block}&limit=100`)).toHaveLength(10);
+    expect(await decisions(`rule_id=${review}&limit=100`)).toHaveLength(20);
+    await disable(block);
+    await disable(review);
+  });
+
   it('refuse rules that do not hold together', async () => {
     const cases: [Record<string, unknown>, string, string][] = [
       [{ type: 'amount_above', action: 'block' }, 'invalid_request', 'amount'],
