@@ -51,14 +51,29 @@ export const restricted_routes: Readonly<Record<string, RestrictedAccess>> = {
   'POST /v1/refunds': 'screened',
 };
 
+/**
+ * Routes that make money leave later without passing the spend checks (a payout schedule runs in
+ * the worker): closed to keys with a spend policy, which could otherwise drain a wallet around it.
+ */
+export const unscreened_money_routes: ReadonlySet<string> = new Set([
+  'POST /v1/wallets/:id/payout_schedule',
+  'POST /v1/test_helpers/wallets/:id/run_payout_schedule',
+  'POST /v1/payout_files',
+]);
+
 const wallet_id_pattern = /"(wal_[0-9a-z]{26})"/g;
 
 /** Applies `restricted_routes` to every request of a restricted key. */
 export function registerRestrictedAccess(app: FastifyInstance, deps: { pool: Pool }): void {
   app.addHook('preHandler', async (request) => {
-    const { restrictions } = authOf(request);
+    const { restrictions, spend_policy } = authOf(request);
+    const route = `${request.method} ${request.routeOptions.url}`;
+    if (spend_policy !== null && unscreened_money_routes.has(route))
+      throw new HttpProblem(
+        domainError('key_restricted', 'A key with a spend policy cannot set up payouts that bypass it.'),
+      );
     if (restrictions === null) return;
-    const access = restricted_routes[`${request.method} ${request.routeOptions.url}`];
+    const access = restricted_routes[route];
     if (access === undefined)
       throw new HttpProblem(domainError('key_restricted', 'A restricted API key cannot use this endpoint.'));
     if (typeof access === 'string') return;

@@ -244,6 +244,23 @@ describe('destinations and hours', () => {
     expect((await pay(daytime.secret, source, vendor, '1.00')).statusCode).toBe(201);
   });
 
+  it('cannot set up a payout schedule, which would pay out around the policy', async () => {
+    const source = await funded(t, '100.00');
+    const key = await agent({ limits: [{ currency: 'USD', daily_max: '1.00' }] });
+    const response = await t.request({
+      method: 'POST',
+      url: `/v1/wallets/${source}/payout_schedule`,
+      key: key.secret,
+      payload: { interval: 'daily', destination: bank },
+    });
+    expectProblem(response, 403, 'key_restricted', undefined);
+    const schedules = await t.db.pool.query(
+      'SELECT count(*)::int AS n FROM payout_schedules WHERE wallet_id = $1',
+      [source],
+    );
+    expect(schedules.rows[0].n).toBe(0);
+  });
+
   it('refuses a policy that does not hold together', async () => {
     const count = async () => (await t.db.pool.query('SELECT count(*)::int AS n FROM api_keys')).rows[0].n;
     const before = await count();
