@@ -181,6 +181,8 @@ async function startServer(
       HOST: '127.0.0.1',
       LOG_LEVEL: 'warn',
       PURSE_BOOTSTRAP_KEY: api_key,
+      // The load generator is one client on one key, measuring the write path, not the limiter.
+      PURSE_RATE_LIMIT_REQUESTS_MAX: '0',
     },
     stdio: ['ignore', 'inherit', 'inherit'],
   });

@@ -1,6 +1,10 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { approvalRoutes } from './approvals/routes.js';
 import { assetRoutes } from './assets/routes.js';
+import { registerAudit } from './audit/request.js';
+import { auditRoutes } from './audit/routes.js';
+import { registerRestrictedAccess } from './auth/restricted-routes.js';
 import { apiKeyRoutes } from './auth/routes.js';
 import type { Config } from './config.js';
 import type { Pool } from './db/pool.js';
@@ -12,7 +16,7 @@ import { holderRoutes } from './holders/routes.js';
 import type { Api, RouteDeps } from './http/api.js';
 import { type ApiKeyCache, createApiKeyCache, registerAuth } from './http/auth.js';
 import { registerJsonParser } from './http/body.js';
-import { registerErrorHandling } from './http/errors.js';
+import { answerFrameworkError, registerErrorHandling } from './http/errors.js';
 import { registerHealth } from './http/health.js';
 import { registerMetrics } from './http/metrics.js';
 import { registerOpenApi } from './http/openapi.js';
@@ -23,8 +27,12 @@ import { registerValidation } from './http/validation.js';
 import { registerVersioning } from './http/versioning.js';
 import { paymentRoutes } from './payments/routes.js';
 import { payoutRoutes } from './payouts/routes.js';
+import { memoryLimiter, type RateLimiter } from './ratelimit/limiter.js';
+import { registerRateLimit } from './ratelimit/plugin.js';
+import { redisLimiter } from './ratelimit/redis.js';
 import { refundRoutes } from './refunds/routes.js';
 import { reportRoutes } from './reports/routes.js';
+import { riskRoutes } from './risk/routes.js';
 import { type Clock, systemClock } from './shared/clock.js';
 import { testHelperRoutes } from './test-helpers/routes.js';
 import { TransferGroupCommit } from './transfers/group-commit.js';
@@ -38,6 +46,10 @@ export interface AppDeps {
   readonly key_cache?: ApiKeyCache;
   /** A pino logger; none in tests. */
   readonly logger?: FastifyBaseLogger;
+  /** Rate-limit counters; by default Redis when REDIS_URL is set, else this process's memory. */
+  readonly rate_limiter?: RateLimiter;
+  /** PEM certificate and key: the server speaks HTTPS only. */
+  readonly tls?: { readonly cert: Buffer; readonly key: Buffer };
 }
 
 /** Builds the HTTP application without listening: the CLI listens, tests use inject(). */
@@ -49,6 +61,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     requestTimeout: deps.config.limits.request_timeout_ms,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
+    frameworkErrors: answerFrameworkError,
+    // Typed as plain HTTP: routes and hooks are the same whichever server carries them.
+    ...((deps.tls === undefined ? {} : { https: { cert: deps.tls.cert, key: deps.tls.key } }) as object),
   }).withTypeProvider<TypeBoxTypeProvider>();
   const route_deps: RouteDeps = {
     pool: deps.pool,
@@ -64,6 +79,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // Streams never end on their own; end them when the server closes so shutdown does not wait.
   app.addHook('preClose', async () => route_deps.event_streams.closeAll());
 
+  const rate_limiter =
+    deps.rate_limiter ??
+    (deps.config.redis_url === undefined ? memoryLimiter() : redisLimiter(deps.config.redis_url));
+  app.addHook('onClose', () => rate_limiter.close());
   registerRequestId(app);
   registerGracefulClose(app);
   registerErrorHandling(app);
@@ -76,7 +95,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(async (v1) => {
     const api = v1 as Api;
     registerAuth(api, { pool: deps.pool, clock: route_deps.clock, cache: route_deps.key_cache });
+    registerAudit(api, { pool: deps.pool, clock: route_deps.clock });
+    registerRateLimit(api, { limiter: rate_limiter, limits: deps.config.limits, clock: route_deps.clock });
     registerVersioning(api);
+    registerRestrictedAccess(api, { pool: deps.pool });
     assetRoutes(api, route_deps);
     holderRoutes(api, route_deps);
     apiKeyRoutes(api, route_deps);
@@ -90,6 +112,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     reportRoutes(api, route_deps);
     eventRoutes(api, route_deps);
     webhookEndpointRoutes(api, route_deps);
+    approvalRoutes(api, route_deps);
+    riskRoutes(api, route_deps);
+    auditRoutes(api, route_deps);
   });
   return app;
 }

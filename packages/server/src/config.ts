@@ -23,6 +23,10 @@ export interface Config {
   readonly rails: RailsConfig;
   readonly events: EventsConfig;
   readonly webhooks: WebhookConfig;
+  /** Set: rate-limit counters live in this Redis, shared by every API process; unset: in memory. */
+  readonly redis_url: string | undefined;
+  /** Paths of a PEM certificate and its key (TLS_CERT, TLS_KEY): set, the API serves HTTPS only. */
+  readonly tls: { readonly cert_path: string; readonly key_path: string } | undefined;
 }
 
 /** The event sequencer and the live stream (see events/sequencer.ts and events/stream.ts). */
@@ -89,6 +93,14 @@ export interface Limits {
   readonly request_timeout_ms: number;
   readonly shutdown_grace_ms: number;
   readonly worker_tick_ms: number;
+  /** Requests per key per window (a key may override it); 0 turns rate limiting off. */
+  readonly rate_limit_requests_max: number;
+  readonly rate_limit_window_ms: number;
+  /** How long a rolled key's previous secret keeps working when the roll does not say. */
+  readonly key_roll_grace_s_default: number;
+  readonly key_roll_grace_s_max: number;
+  /** How long an approval waits for a decision before the worker expires it. */
+  readonly approval_ttl_s: number;
 }
 
 export const defaultLimits: Limits = {
@@ -106,6 +118,11 @@ export const defaultLimits: Limits = {
   request_timeout_ms: 30_000,
   shutdown_grace_ms: 10_000,
   worker_tick_ms: 1_000,
+  rate_limit_requests_max: 100,
+  rate_limit_window_ms: 1_000,
+  key_roll_grace_s_default: 86_400,
+  key_roll_grace_s_max: 7 * 86_400,
+  approval_ttl_s: 7 * 86_400,
 };
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -122,6 +139,8 @@ export function loadConfig(env: Env = process.env): Config {
     log_level: env.LOG_LEVEL ?? 'info',
     bootstrap_key: nonEmpty(env.PURSE_BOOTSTRAP_KEY),
     metrics_token: nonEmpty(env.PURSE_METRICS_TOKEN),
+    redis_url: nonEmpty(env.REDIS_URL),
+    tls: tlsFromEnv(env),
     group_commit: groupCommitFromEnv(env, db_pool_size_max),
     rails: {
       sandbox_step_ms: intFromEnv(env, 'PURSE_SANDBOX_STEP_MS', 10_000),
@@ -156,6 +175,7 @@ export function loadConfig(env: Env = process.env): Config {
       ),
       api_key_cache_ttl_ms: intFromEnv(env, 'PURSE_API_KEY_CACHE_TTL_MS', defaultLimits.api_key_cache_ttl_ms),
       worker_tick_ms: intFromEnv(env, 'PURSE_WORKER_TICK_MS', defaultLimits.worker_tick_ms),
+      ...accessLimitsFromEnv(env),
     },
   };
 }
@@ -170,6 +190,29 @@ function groupCommitFromEnv(env: Env, pool_size: number): GroupCommitConfig {
       1,
       intFromEnv(env, 'PURSE_GROUP_COMMIT_FLUSHES_MAX', batch_size_max <= 1 ? pool_size : 2),
     ),
+  };
+}
+
+function tlsFromEnv(env: Env): Config['tls'] {
+  const cert_path = nonEmpty(env.TLS_CERT);
+  const key_path = nonEmpty(env.TLS_KEY);
+  if (cert_path === undefined && key_path === undefined) return undefined;
+  if (cert_path === undefined || key_path === undefined) throw new Error('TLS_CERT and TLS_KEY go together');
+  return { cert_path, key_path };
+}
+
+function accessLimitsFromEnv(env: Env) {
+  return {
+    rate_limit_requests_max: intFromEnv(
+      env,
+      'PURSE_RATE_LIMIT_REQUESTS_MAX',
+      defaultLimits.rate_limit_requests_max,
+    ),
+    rate_limit_window_ms: Math.max(
+      1,
+      intFromEnv(env, 'PURSE_RATE_LIMIT_WINDOW_MS', defaultLimits.rate_limit_window_ms),
+    ),
+    approval_ttl_s: Math.max(1, intFromEnv(env, 'PURSE_APPROVAL_TTL_S', defaultLimits.approval_ttl_s)),
   };
 }
 

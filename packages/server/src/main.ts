@@ -1,18 +1,19 @@
 #!/usr/bin/env node
+import { verifyAuditChain } from './audit/verify.js';
 import { parseCommand } from './cli/args.js';
 import { keys_usage, keysCommand, UsageError } from './cli/keys.js';
 import { serve } from './cli/serve.js';
 import { type Config, loadConfig } from './config.js';
 import { openDatabase } from './db/connect.js';
 import { migrate } from './db/migrate.js';
-import type { Pool } from './db/pool.js';
+import { inTransaction, type Pool } from './db/pool.js';
 import { verifyLedger } from './ledger/verify.js';
 
 const usage = `usage: purse <command>
   serve      run the API and the background worker (default port 8080; PORT, HOST)
   worker     run only the background worker
   migrate    apply pending database migrations
-  verify     check every ledger invariant; exits 1 and names each violation
+  verify     check every ledger invariant and the audit chain; exits 1 and names each violation
   keys       manage API keys:
 ${keys_usage.replace(/^/gm, '             ')}
 
@@ -47,7 +48,8 @@ async function main(argv: string[]): Promise<number> {
           return applied.length === 0 ? 'migrations: up to date' : `applied: ${applied.join(', ')}`;
         }
         await migrate(pool);
-        return keysCommand(pool, rest, flags);
+        // The key and its audit entry commit together.
+        return inTransaction(pool, (client) => keysCommand(client, rest, flags));
       });
     default:
       return print(usage, 2);
@@ -58,8 +60,8 @@ async function verifyCommand(config: Config): Promise<number> {
   const db = await openDatabase(config, () => undefined);
   try {
     await migrate(db.pool);
-    const violations = await verifyLedger(db.pool);
-    if (violations.length === 0) return print('ledger verified: every invariant holds', 0);
+    const violations = [...(await verifyLedger(db.pool)), ...(await verifyAuditChain(db.pool))];
+    if (violations.length === 0) return print('verified: every invariant holds (ledger and audit chain)', 0);
     const lines = violations.map(
       (violation) => `${violation.check}: ${violation.subject}: ${violation.detail}`,
     );

@@ -1,11 +1,13 @@
 import type { Queryable } from '../db/pool.js';
 import { eventOf, recordEvents } from '../events/index.js';
+import type { SpendPolicyValue } from '../policies/schemas.js';
 import { domainError, notFound } from '../shared/errors.js';
 import { newId } from '../shared/ids.js';
 import type { Metadata } from '../shared/metadata.js';
 import { fetchPage, type Page, type PageQuery } from '../shared/pagination.js';
 import { fail, ok, type Result } from '../shared/result.js';
 import { current_api_version } from '../shared/versions.js';
+import type { RestrictionsValue } from './restrictions.js';
 import { generateSecret, hashSecret, secretMode } from './secrets.js';
 
 export interface ApiKeyRow {
@@ -21,6 +23,12 @@ export interface ApiKeyRow {
   last_used_at: Date | null;
   metadata: Metadata;
   created_at: Date;
+  restrictions: RestrictionsValue | null;
+  spend_policy: SpendPolicyValue | null;
+  rate_limit_requests_max: number | null;
+  previous_secret_hash: Buffer | null;
+  previous_secret_expires_at: Date | null;
+  rolled_at: Date | null;
 }
 
 export interface ApiKeyView {
@@ -36,7 +44,12 @@ export interface ApiKeyView {
   last_used_at: string | null;
   metadata: Metadata;
   created_at: string;
-  /** Present only in the response that created the key. */
+  restrictions: RestrictionsValue | null;
+  spend_policy: SpendPolicyValue | null;
+  rate_limit_requests_max: number | null;
+  rolled_at: string | null;
+  previous_secret_expires_at: string | null;
+  /** Present only in the response that created or rolled the key. */
   secret?: string;
 }
 
@@ -46,6 +59,9 @@ export interface NewApiKey {
   readonly scopes: readonly string[];
   readonly expires_at?: Date;
   readonly metadata?: Metadata;
+  readonly restrictions?: RestrictionsValue;
+  readonly spend_policy?: SpendPolicyValue;
+  readonly rate_limit_requests_max?: number;
 }
 
 export function viewApiKey(row: ApiKeyRow): ApiKeyView {
@@ -62,6 +78,11 @@ export function viewApiKey(row: ApiKeyRow): ApiKeyView {
     last_used_at: row.last_used_at?.toISOString() ?? null,
     metadata: row.metadata,
     created_at: row.created_at.toISOString(),
+    restrictions: row.restrictions,
+    spend_policy: row.spend_policy,
+    rate_limit_requests_max: row.rate_limit_requests_max,
+    rolled_at: row.rolled_at?.toISOString() ?? null,
+    previous_secret_expires_at: row.previous_secret_expires_at?.toISOString() ?? null,
   };
 }
 
@@ -69,8 +90,9 @@ export function viewApiKey(row: ApiKeyRow): ApiKeyView {
 export async function createApiKey(db: Queryable, input: NewApiKey, secret?: string): Promise<ApiKeyView> {
   const key_secret = secret ?? generateSecret(input.livemode);
   const result = await db.query<ApiKeyRow>(
-    `INSERT INTO api_keys (id, livemode, name, secret_hash, secret_last4, scopes, api_version, expires_at, metadata)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING *`,
+    `INSERT INTO api_keys (id, livemode, name, secret_hash, secret_last4, scopes, api_version, expires_at, metadata,
+       restrictions, spend_policy, rate_limit_requests_max)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING *`,
     [
       newId('api_key'),
       input.livemode,
@@ -81,6 +103,9 @@ export async function createApiKey(db: Queryable, input: NewApiKey, secret?: str
       current_api_version,
       input.expires_at ?? null,
       input.metadata ?? {},
+      input.restrictions ?? null,
+      input.spend_policy ?? null,
+      input.rate_limit_requests_max ?? null,
     ],
   );
   const row = result.rows[0];
@@ -136,8 +161,93 @@ export async function findApiKeyBySecretHash(
   db: Queryable,
   secret_hash: Buffer,
 ): Promise<ApiKeyRow | undefined> {
-  const result = await db.query<ApiKeyRow>('SELECT * FROM api_keys WHERE secret_hash = $1', [secret_hash]);
+  const result = await db.query<ApiKeyRow>(
+    'SELECT * FROM api_keys WHERE secret_hash = $1 OR previous_secret_hash = $1',
+    [secret_hash],
+  );
   return result.rows[0];
+}
+
+/**
+ * Gives the key a new secret. The old one keeps working for `grace_s` seconds (0: it stops at once),
+ * so deployments can switch over; a secret rolled earlier and still in its grace ends now.
+ */
+export async function rollApiKey(
+  db: Queryable,
+  livemode: boolean,
+  id: string,
+  grace_s: number,
+  now: Date,
+): Promise<Result<ApiKeyView>> {
+  const row = await lockActiveKey(db, livemode, id, now);
+  if (!row.ok) return row;
+  const secret = generateSecret(livemode);
+  const result = await db.query<ApiKeyRow>(
+    `UPDATE api_keys SET secret_hash = $2, secret_last4 = $3, rolled_at = $4,
+       previous_secret_hash = CASE WHEN $5::int > 0 THEN secret_hash END,
+       previous_secret_expires_at = CASE WHEN $5::int > 0 THEN $4::timestamptz + make_interval(secs => $5::int) END
+     WHERE id = $1 RETURNING *`,
+    [id, hashSecret(secret), secret.slice(-4), now, grace_s],
+  );
+  const updated = result.rows[0];
+  if (updated === undefined) throw new Error('UPDATE ... RETURNING gave no row');
+  return ok({ ...viewApiKey(updated), secret });
+}
+
+export interface ApiKeyChanges {
+  readonly name?: string;
+  readonly metadata?: Metadata;
+  readonly spend_policy?: SpendPolicyValue | null;
+  readonly rate_limit_requests_max?: number | null;
+}
+
+/** Changes a key's name, metadata, spend policy (null removes it) or rate limit (null: the default). */
+export async function updateApiKey(
+  db: Queryable,
+  livemode: boolean,
+  id: string,
+  changes: ApiKeyChanges,
+  now: Date,
+): Promise<Result<ApiKeyView>> {
+  const row = await lockActiveKey(db, livemode, id, now);
+  if (!row.ok) return row;
+  const result = await db.query<ApiKeyRow>(
+    `UPDATE api_keys SET name = $2, metadata = $3, spend_policy = $4, rate_limit_requests_max = $5
+     WHERE id = $1 RETURNING *`,
+    [
+      id,
+      changes.name ?? row.value.name,
+      changes.metadata ?? row.value.metadata,
+      changes.spend_policy === undefined ? row.value.spend_policy : changes.spend_policy,
+      changes.rate_limit_requests_max === undefined
+        ? row.value.rate_limit_requests_max
+        : changes.rate_limit_requests_max,
+    ],
+  );
+  const updated = result.rows[0];
+  if (updated === undefined) throw new Error('UPDATE ... RETURNING gave no row');
+  return ok(viewApiKey(updated));
+}
+
+async function lockActiveKey(
+  db: Queryable,
+  livemode: boolean,
+  id: string,
+  now: Date,
+): Promise<Result<ApiKeyRow>> {
+  const result = await db.query<ApiKeyRow>(
+    'SELECT * FROM api_keys WHERE id = $1 AND livemode = $2 FOR UPDATE',
+    [id, livemode],
+  );
+  const row = result.rows[0];
+  if (row === undefined) return fail(notFound('api key', id));
+  if (row.revoked_at !== null)
+    return fail(
+      domainError('api_key_revoked', `API key ${id} was revoked at ${row.revoked_at.toISOString()}.`),
+    );
+  if (row.expires_at !== null && row.expires_at <= now)
+    return fail(domainError('invalid_state', `API key ${id} expired at ${row.expires_at.toISOString()}.`));
+  return ok(row);
 }
 
 export const admin_scopes: readonly string[] = ['*'];

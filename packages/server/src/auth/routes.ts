@@ -1,13 +1,24 @@
 import type { Static } from '@sinclair/typebox';
+import type { Client } from '../db/pool.js';
 import { type Api, type RouteDeps, sendResult } from '../http/api.js';
 import { type AuthContext, authOf } from '../http/auth.js';
 import { runMutation } from '../http/mutation.js';
 import { errorResponses, IdParams, ListOf, PageQuerystring } from '../http/schemas.js';
+import { validateSpendPolicy } from '../policies/validate.js';
 import { domainError } from '../shared/errors.js';
 import { pageQuery } from '../shared/pagination.js';
 import { fail, ok } from '../shared/result.js';
-import { type ApiKeyView, createApiKey, getApiKey, listApiKeys, revokeApiKey } from './keys-service.js';
-import { ApiKey, CreateApiKeyBody } from './schemas.js';
+import {
+  type ApiKeyView,
+  createApiKey,
+  getApiKey,
+  listApiKeys,
+  revokeApiKey,
+  rollApiKey,
+  updateApiKey,
+} from './keys-service.js';
+import { validateRestrictions } from './restrictions.js';
+import { ApiKey, CreateApiKeyBody, RollApiKeyBody, UpdateApiKeyBody } from './schemas.js';
 import { grants, isValidScope, type Scope } from './scopes.js';
 
 export function apiKeyRoutes(app: Api, deps: RouteDeps): void {
@@ -33,8 +44,13 @@ export function apiKeyRoutes(app: Api, deps: RouteDeps): void {
         reply,
         201,
         async (db) => {
-          const checked = checkNewKey(authOf(request), request.body, deps.clock.now());
+          const caller = authOf(request);
+          const unbound = requireUnboundKey(caller);
+          if (!unbound.ok) return unbound;
+          const checked = checkNewKey(caller, request.body, deps.clock.now());
           if (!checked.ok) return checked;
+          const access = await checkAccess(db, checked.value.livemode, request.body);
+          if (!access.ok) return access;
           return ok(await createApiKey(db, checked.value));
         },
         without_secret,
@@ -91,11 +107,114 @@ export function apiKeyRoutes(app: Api, deps: RouteDeps): void {
     },
     (request, reply) =>
       runMutation(mutation, request, reply, 200, async (db) => {
+        const unbound = requireUnboundKey(authOf(request));
+        if (!unbound.ok) return unbound;
         const revoked = await revokeApiKey(db, authOf(request).livemode, request.params.id, deps.clock.now());
         if (revoked.ok) evictKey(deps, revoked.value);
         return revoked;
       }),
   );
+
+  app.post(
+    '/v1/api_keys/:id',
+    {
+      config: { scope: 'api_keys:write' },
+      schema: {
+        tags,
+        summary: 'Update an API key',
+        description:
+          'Renames it, merges metadata, replaces or removes (null) its spend policy, or sets its rate limit. Takes effect at once in this process and within the key cache TTL in others. Restrictions cannot change: make a new key.',
+        params: IdParams,
+        body: UpdateApiKeyBody,
+        response: { 200: ApiKey, ...errorResponses },
+      },
+    },
+    (request, reply) =>
+      runMutation(mutation, request, reply, 200, async (db) => {
+        const { livemode } = authOf(request);
+        const unbound = requireUnboundKey(authOf(request));
+        if (!unbound.ok) return unbound;
+        const { spend_policy, ...rest } = request.body;
+        if (spend_policy !== undefined && spend_policy !== null) {
+          const valid = await validateSpendPolicy(db, livemode, spend_policy, 'spend_policy');
+          if (!valid.ok) return valid;
+        }
+        const updated = await updateApiKey(
+          db,
+          livemode,
+          request.params.id,
+          { ...rest, ...(spend_policy === undefined ? {} : { spend_policy }) },
+          deps.clock.now(),
+        );
+        if (updated.ok) evictKey(deps, updated.value);
+        return updated;
+      }),
+  );
+
+  app.post(
+    '/v1/api_keys/:id/roll',
+    {
+      config: { scope: 'api_keys:write' },
+      schema: {
+        tags,
+        summary: 'Roll an API key',
+        description:
+          'Gives the key a new secret, returned once. The old secret keeps working for grace_period_s (24 hours by default, at most 7 days, 0 for none), so clients can switch without downtime; the key keeps its id, scopes, policy and history.',
+        params: IdParams,
+        body: RollApiKeyBody,
+        response: { 200: ApiKey, ...errorResponses },
+      },
+    },
+    (request, reply) =>
+      runMutation(
+        mutation,
+        request,
+        reply,
+        200,
+        async (db) => {
+          const unbound = requireUnboundKey(authOf(request));
+          if (!unbound.ok) return unbound;
+          const grace_s = request.body.grace_period_s ?? deps.config.limits.key_roll_grace_s_default;
+          const rolled = await rollApiKey(
+            db,
+            authOf(request).livemode,
+            request.params.id,
+            grace_s,
+            deps.clock.now(),
+          );
+          if (rolled.ok) evictKey(deps, rolled.value);
+          return rolled;
+        },
+        without_secret,
+      ),
+  );
+}
+
+/**
+ * Keys that are restricted or carry a spend policy (agents) cannot manage keys: they could
+ * otherwise mint themselves an unbounded key or lift their own policy.
+ */
+function requireUnboundKey(caller: AuthContext) {
+  if (caller.restrictions === null && caller.spend_policy === null) return ok(undefined);
+  return fail(
+    domainError(
+      'key_restricted',
+      'A key with restrictions or a spend policy cannot create, change, roll or revoke API keys.',
+    ),
+  );
+}
+
+/** Restrictions and a spend policy must name wallets, holders and assets of the new key's mode. */
+async function checkAccess(db: Client, livemode: boolean, body: CreateApiKey) {
+  if (body.restrictions !== undefined) {
+    const valid = await validateRestrictions(db, livemode, body.restrictions);
+    if (!valid.ok) return valid;
+  }
+  if (body.spend_policy !== undefined) {
+    const valid = await validateSpendPolicy(db, livemode, body.spend_policy, 'spend_policy');
+    if (!valid.ok) return valid;
+  }
+  return ok(undefined);
 }
 
 /**
@@ -137,6 +256,11 @@ function checkNewKey(caller: AuthContext, body: CreateApiKey, now: Date) {
     scopes,
     ...(body.expires_at === undefined ? {} : { expires_at: new Date(body.expires_at) }),
     ...(body.metadata === undefined ? {} : { metadata: body.metadata }),
+    ...(body.restrictions === undefined ? {} : { restrictions: body.restrictions }),
+    ...(body.spend_policy === undefined ? {} : { spend_policy: body.spend_policy }),
+    ...(body.rate_limit_requests_max === undefined
+      ? {}
+      : { rate_limit_requests_max: body.rate_limit_requests_max }),
   });
 }
 

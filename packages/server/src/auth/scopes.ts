@@ -16,6 +16,9 @@ export const resources = [
   'escrows',
   'events',
   'webhook_endpoints',
+  'approvals',
+  'risk_rules',
+  'audit_logs',
 ] as const;
 export type Resource = (typeof resources)[number];
 export type Scope = `${Resource}:${'read' | 'write'}`;

@@ -1,3 +1,4 @@
+import { appendAudit } from '../audit/append.js';
 import {
   type ApiKeyView,
   admin_scopes,
@@ -6,7 +7,7 @@ import {
   revokeApiKey,
 } from '../auth/keys-service.js';
 import { isValidScope } from '../auth/scopes.js';
-import { inTransaction, type Pool } from '../db/pool.js';
+import type { Queryable } from '../db/pool.js';
 import { type Flags, flag } from './args.js';
 
 export const keys_usage = `purse keys create [--name NAME] [--mode test|live] [--scopes a,b] [--expires-at ISO] [--json]
@@ -14,7 +15,7 @@ purse keys list [--mode test|live] [--json]
 purse keys revoke KEY_ID [--mode test|live] [--json]`;
 
 /** `purse keys create|list|revoke`: key administration from the machine, e.g. to make the first live key. */
-export async function keysCommand(pool: Pool, positionals: string[], flags: Flags): Promise<string> {
+export async function keysCommand(db: Queryable, positionals: string[], flags: Flags): Promise<string> {
   const json = flags.json === true;
   const livemode = modeFlag(flags);
   switch (positionals[0]) {
@@ -25,27 +26,28 @@ export async function keysCommand(pool: Pool, positionals: string[], flags: Flag
       const invalid = scopes.find((scope) => !isValidScope(scope));
       if (invalid !== undefined) throw new UsageError(`unknown scope "${invalid}"`);
       const expires = flag(flags, 'expires-at');
-      const input = {
+      const key = await createApiKey(db, {
         livemode,
         name: flag(flags, 'name') ?? 'CLI key',
         scopes,
         ...(expires === undefined ? {} : { expires_at: parseDate(expires) }),
-      };
-      const key = await inTransaction(pool, (db) => createApiKey(db, input));
+      });
+      await auditCli(db, livemode, 'keys.create', key.id);
       return json
         ? JSON.stringify(key, null, 2)
         : `${key.id}\n${key.secret}\n(the secret is shown only this once)`;
     }
     case 'list': {
-      const page = await listApiKeys(pool, livemode, { limit: 100 });
+      const page = await listApiKeys(db, livemode, { limit: 100 });
       if (!page.ok) throw new Error(page.error.detail);
       return json ? JSON.stringify(page.value.data, null, 2) : page.value.data.map(describe).join('\n');
     }
     case 'revoke': {
       const id = positionals[1];
       if (id === undefined) throw new UsageError('revoke needs a key id');
-      const revoked = await inTransaction(pool, (db) => revokeApiKey(db, livemode, id, new Date()));
+      const revoked = await revokeApiKey(db, livemode, id, new Date());
       if (!revoked.ok) throw new UsageError(revoked.error.detail);
+      await auditCli(db, livemode, 'keys.revoke', id);
       return json ? JSON.stringify(revoked.value, null, 2) : `revoked ${id}`;
     }
     default:
@@ -73,3 +75,20 @@ function parseDate(value: string): Date {
 }
 
 export class UsageError extends Error {}
+
+/** Operator actions from the machine are audited like API requests, with `cli` as the actor. */
+function auditCli(db: Queryable, livemode: boolean, action: string, object_id: string): Promise<void> {
+  return appendAudit(db, [
+    {
+      livemode,
+      actor: 'cli',
+      action,
+      object_id,
+      request_id: null,
+      ip: null,
+      outcome_status: 200,
+      outcome_code: null,
+      created_at: new Date(),
+    },
+  ]);
+}

@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { buildApp } from '../app.js';
 import { ensureBootstrapKey } from '../auth/keys-service.js';
 import type { Config } from '../config.js';
@@ -36,7 +37,11 @@ export async function serve(config: Config, options: { with_api: boolean }): Pro
   started.push({ name: 'worker', close: () => worker.stop() });
   if (!options.with_api) return;
   await announceBootstrapKey(config, db.pool, log);
-  const app = await buildApp({ pool: db.pool, config, logger: log });
+  const tls =
+    config.tls === undefined
+      ? undefined
+      : { cert: await readFile(config.tls.cert_path), key: await readFile(config.tls.key_path) };
+  const app = await buildApp({ pool: db.pool, config, logger: log, ...(tls === undefined ? {} : { tls }) });
   started.push({ name: 'http', close: () => app.close() });
   await app.listen({ port: config.port, host: config.host });
 }

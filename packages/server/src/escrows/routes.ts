@@ -1,4 +1,7 @@
-import { type Api, type RouteDeps, sendResult, writeContext } from '../http/api.js';
+import { Approval } from '../approvals/schemas.js';
+import { escrow_endpoint, escrow_release_endpoint } from '../guard/endpoints.js';
+import { guardedMutation } from '../guard/route.js';
+import { type Api, type RouteDeps, sendResult } from '../http/api.js';
 import { authOf } from '../http/auth.js';
 import { runMutation } from '../http/mutation.js';
 import { errorResponses, IdParams, ListOf } from '../http/schemas.js';
@@ -10,8 +13,8 @@ import {
   ReleaseBody,
   ResolveBody,
 } from './schemas.js';
-import { createEscrow, getEscrow, listEscrows } from './service.js';
-import { cancelEscrow, disputeEscrow, releaseEscrow, resolveEscrow } from './transitions.js';
+import { getEscrow, listEscrows } from './service.js';
+import { cancelEscrow, disputeEscrow, resolveEscrow } from './transitions.js';
 
 export function escrowRoutes(app: Api, deps: RouteDeps): void {
   const mutation = { pool: deps.pool, limits: deps.config.limits };
@@ -28,13 +31,10 @@ export function escrowRoutes(app: Api, deps: RouteDeps): void {
         description:
           "Takes the amount from the payer's wallet at once (402 insufficient_funds if it cannot) and holds it for the payee, optionally split into milestones and with an automatic release or refund date.",
         body: CreateEscrowBody,
-        response: { 201: Escrow, ...errorResponses },
+        response: { 201: Escrow, 202: Approval, ...errorResponses },
       },
     },
-    (request, reply) =>
-      runMutation(mutation, request, reply, 201, (db) =>
-        createEscrow(writeContext(deps, request, db), request.body),
-      ),
+    (request, reply) => guardedMutation(deps, request, reply, escrow_endpoint),
   );
 
   app.get(
@@ -81,13 +81,10 @@ export function escrowRoutes(app: Api, deps: RouteDeps): void {
           'Pays one milestone (each at most once), or an amount up to what remains, to the payee. Releasing the last of it ends the escrow as released.',
         params: IdParams,
         body: ReleaseBody,
-        response: responses,
+        response: { ...responses, 202: Approval },
       },
     },
-    (request, reply) =>
-      runMutation(mutation, request, reply, 200, (db) =>
-        releaseEscrow(db, authOf(request).livemode, request.params.id, request.body, deps.clock.now()),
-      ),
+    (request, reply) => guardedMutation(deps, request, reply, escrow_release_endpoint),
   );
 
   app.post(

@@ -1,10 +1,12 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { LRUCache } from 'lru-cache';
 import { type ApiKeyRow, findApiKeyBySecretHash } from '../auth/keys-service.js';
+import type { RestrictionsValue } from '../auth/restrictions.js';
 import { grants, type Scope } from '../auth/scopes.js';
 import { hashSecret, sameHash, secretMode } from '../auth/secrets.js';
 import type { Limits } from '../config.js';
 import type { Pool } from '../db/pool.js';
+import type { SpendPolicyValue } from '../policies/schemas.js';
 import { assert } from '../shared/assert.js';
 import type { Clock } from '../shared/clock.js';
 import { domainError, HttpProblem } from '../shared/errors.js';
@@ -14,6 +16,11 @@ export interface AuthContext {
   readonly livemode: boolean;
   readonly scopes: readonly string[];
   readonly api_version: string;
+  /** Set: the key may only act on these wallets (see auth/restrictions.ts). */
+  readonly restrictions: RestrictionsValue | null;
+  readonly spend_policy: SpendPolicyValue | null;
+  /** This key's requests per rate-limit window, when it overrides the default. */
+  readonly rate_limit_requests_max: number | null;
 }
 
 declare module 'fastify' {
@@ -49,17 +56,21 @@ export function registerAuth(app: FastifyInstance, deps: AuthDeps): void {
     const key = await authenticate(request, deps);
     const scope = request.routeOptions.config.scope;
     assert(scope !== undefined, `route ${request.routeOptions.url} declares no scope`);
-    if (!grants(key.scopes, scope)) {
-      throw new HttpProblem(
-        domainError('insufficient_scope', `This API key lacks the scope "${scope}".`, scope),
-      );
-    }
+    // Known before the scope check, so that a refusal is audited against the key that asked.
     request.auth = {
       key_id: key.id,
       livemode: key.livemode,
       scopes: key.scopes,
       api_version: key.api_version,
+      restrictions: key.restrictions,
+      spend_policy: key.spend_policy,
+      rate_limit_requests_max: key.rate_limit_requests_max,
     };
+    if (!grants(key.scopes, scope)) {
+      throw new HttpProblem(
+        domainError('insufficient_scope', `This API key lacks the scope "${scope}".`, scope),
+      );
+    }
   });
 }
 
@@ -75,12 +86,23 @@ async function authenticate(request: FastifyRequest, deps: AuthDeps): Promise<Ap
   if (secret === undefined || claimed === undefined) throw invalidKey('The API key is malformed.');
   const hash = hashSecret(secret);
   const row = await lookup(hash, deps);
-  if (row === undefined || !sameHash(row.secret_hash, hash)) throw invalidKey('The API key is not known.');
-  assert(row.livemode === claimed.livemode, `key ${row.id} is stored in the other mode than its prefix`);
   const now = deps.clock.now();
+  if (row === undefined || !matchesSecret(row, hash, now)) throw invalidKey('The API key is not known.');
+  assert(row.livemode === claimed.livemode, `key ${row.id} is stored in the other mode than its prefix`);
   if (row.revoked_at !== null && row.revoked_at <= now) throw invalidKey('The API key was revoked.');
   if (row.expires_at !== null && row.expires_at <= now) throw invalidKey('The API key has expired.');
   return row;
+}
+
+/** The current secret, or the one before a roll while its grace period lasts; constant-time compares. */
+function matchesSecret(row: ApiKeyRow, hash: Buffer, now: Date): boolean {
+  const current = sameHash(row.secret_hash, hash);
+  const previous =
+    row.previous_secret_hash !== null &&
+    row.previous_secret_expires_at !== null &&
+    sameHash(row.previous_secret_hash, hash) &&
+    row.previous_secret_expires_at > now;
+  return current || previous;
 }
 
 async function lookup(hash: Buffer, deps: AuthDeps): Promise<ApiKeyRow | undefined> {

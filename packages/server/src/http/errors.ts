@@ -1,4 +1,4 @@
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { type DomainError, domainError, type ErrorCode, HttpProblem } from '../shared/errors.js';
 import { sendProblem } from './problem.js';
 
@@ -89,4 +89,21 @@ function describe(issue: AjvIssue, param: string, where: string): string {
     default:
       return `${subject} ${issue.message ?? 'is not valid'}.`;
   }
+}
+
+/**
+ * Errors the router raises before any hook runs (a malformed URL, a path parameter longer than
+ * the router allows): answered as problems too, instead of Fastify's own JSON.
+ */
+export function answerFrameworkError(
+  error: FastifyError,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): void {
+  reply.header('Request-Id', request.id);
+  const detail =
+    error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+      ? 'A path parameter is longer than any id.'
+      : 'The URL is not valid.';
+  void sendProblem(request, reply, domainError('invalid_request', detail));
 }

@@ -1,7 +1,9 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { appendAudit } from '../audit/append.js';
+import { requestAudit } from '../audit/request.js';
 import type { Limits } from '../config.js';
 import type { Client, Pool } from '../db/pool.js';
-import { type DomainError, domainError } from '../shared/errors.js';
+import { catalogue, type DomainError, domainError } from '../shared/errors.js';
 import type { Result } from '../shared/result.js';
 import { authOf } from './auth.js';
 import {
@@ -24,9 +26,22 @@ export interface MutationDeps {
 
 type Work<T> = (db: Client) => Promise<Result<T>>;
 
+/**
+ * What the access checks (spend policy, restrictions, risk rules) decided about a money movement
+ * before it runs: go ahead (then `after` records what was moved), refuse with a problem (`after`
+ * records why, outside the rolled-back effect), or park it as an approval (HTTP 202 with `park`'s
+ * result, the approval).
+ */
+export type Screen<T> =
+  | { readonly verdict: 'proceed'; readonly after: (db: Client, value: T) => Promise<void> }
+  | { readonly verdict: 'refuse'; readonly error: DomainError; readonly after: (db: Client) => Promise<void> }
+  | { readonly verdict: 'park'; readonly park: (db: Client) => Promise<unknown> };
+
 export interface MutationOptions<T> {
   /** What a replay returns instead of the first response, for bodies that carry a one-time secret. */
   readonly replay_body?: (value: T) => unknown;
+  /** Runs first inside the effect's savepoint: access checks of a money movement. */
+  readonly screen?: (db: Client) => Promise<Screen<T>>;
 }
 
 export const json_content_type = 'application/json; charset=utf-8';
@@ -73,7 +88,9 @@ export async function runMutation<T>(
     }
     const { status, body, replay } = await execute(client, request, success_status, work, options);
     if (ref !== undefined) await recordResponses(client, [{ ...ref, status, body: replay }]);
+    await appendAudit(client, [requestAudit(request, request.audit_clock.now(), status, body)]);
     await client.query('COMMIT');
+    request.audited = true;
     return reply
       .code(status)
       .type(status < 400 ? json_content_type : problem_content_type)
@@ -97,7 +114,19 @@ async function execute<T>(
   options: MutationOptions<T>,
 ): Promise<{ status: number; body: string; replay: string }> {
   await client.query('SAVEPOINT effect');
+  const screen = await options.screen?.(client);
+  if (screen !== undefined && screen.verdict !== 'proceed') {
+    await client.query('ROLLBACK TO SAVEPOINT effect');
+    if (screen.verdict === 'park') {
+      const body = JSON.stringify(await screen.park(client));
+      return { status: 202, body, replay: body };
+    }
+    await screen.after(client);
+    const problem = JSON.stringify(problemBody(screen.error, request.id));
+    return { status: catalogue[screen.error.code].status, body: problem, replay: problem };
+  }
   const result = await work(client);
+  if (result.ok) await screen?.after(client, result.value);
   if (result.ok) {
     const body = JSON.stringify(result.value);
     const replay =

@@ -6,7 +6,9 @@ export interface Violation {
     | 'transaction_balances'
     | 'balance_matches_postings'
     | 'wallet_above_floor'
-    | 'last_posting_matches_balance';
+    | 'last_posting_matches_balance'
+    | 'posting_follows_previous'
+    | 'audit_chain';
   readonly subject: string;
   readonly detail: string;
 }
@@ -15,7 +17,8 @@ export interface Violation {
  * Checks the whole ledger from its tables, independently of the code that wrote them:
  * every asset sums to zero per mode and layer; every journal entry balances; every account's
  * counters equal the sums of its postings and its last posting's "after" balances; no wallet is
- * below its floor. Returns every violation found (empty: the ledger is sound).
+ * below its floor; every posting's "after" balances follow from the posting before it on its account,
+ * which names the very posting that was edited. Returns every violation found (empty: sound).
  */
 export async function verifyLedger(db: Queryable): Promise<Violation[]> {
   const checks = await Promise.all([
@@ -24,6 +27,7 @@ export async function verifyLedger(db: Queryable): Promise<Violation[]> {
     accountSums(db),
     floors(db),
     lastPostings(db),
+    postingChains(db),
   ]);
   return checks.flat();
 }
@@ -110,6 +114,36 @@ async function lastPostings(db: Queryable): Promise<Violation[]> {
   );
   return result.rows.map((row) => ({
     check: 'last_posting_matches_balance',
+    subject: row.id,
+    detail: row.detail,
+  }));
+}
+
+/**
+ * Each posting's balances after it must be the previous posting's (on the same account, by
+ * account_seq) plus its own amount. An edited amount or balance breaks this at that posting: the
+ * first such posting of each account is reported by id.
+ */
+async function postingChains(db: Queryable): Promise<Violation[]> {
+  const result = await db.query<{ id: string; account_id: string; detail: string }>(
+    `WITH steps AS (
+       SELECT id, account_id, account_seq, posted_after, held_after, incoming_after,
+         coalesce(lag(posted_after) OVER w, 0)
+           + CASE WHEN layer = 'posted' THEN CASE side WHEN 'credit' THEN amount ELSE -amount END ELSE 0 END AS posted_expected,
+         coalesce(lag(held_after) OVER w, 0)
+           + CASE WHEN layer = 'pending' AND side = 'debit' THEN CASE WHEN release THEN -amount ELSE amount END ELSE 0 END AS held_expected,
+         coalesce(lag(incoming_after) OVER w, 0)
+           + CASE WHEN layer = 'pending' AND side = 'credit' THEN CASE WHEN release THEN -amount ELSE amount END ELSE 0 END AS incoming_expected
+       FROM postings WINDOW w AS (PARTITION BY account_id ORDER BY account_seq))
+     SELECT DISTINCT ON (account_id) id, account_id,
+       format('posting %s of account %s says %s/%s/%s after it, the postings before it and its amount give %s/%s/%s (posted/held/incoming)',
+         account_seq, account_id, posted_after, held_after, incoming_after, posted_expected, held_expected, incoming_expected) AS detail
+     FROM steps
+     WHERE (posted_after, held_after, incoming_after) IS DISTINCT FROM (posted_expected, held_expected, incoming_expected)
+     ORDER BY account_id, account_seq`,
+  );
+  return result.rows.map((row) => ({
+    check: 'posting_follows_previous',
     subject: row.id,
     detail: row.detail,
   }));

@@ -1,4 +1,7 @@
 import { Type } from '@sinclair/typebox';
+import { Approval } from '../approvals/schemas.js';
+import { payout_batch_endpoint, payout_endpoint } from '../guard/endpoints.js';
+import { guardedMutation } from '../guard/route.js';
 import { type Api, type RouteDeps, railContext, sendResult } from '../http/api.js';
 import { authOf } from '../http/auth.js';
 import { Currency } from '../http/money-schemas.js';
@@ -12,7 +15,7 @@ import {
   ImportBankStatementBody,
   importBankStatement,
 } from './bank-statements.js';
-import { createPayoutBatch, getPayoutBatch } from './batches.js';
+import { getPayoutBatch } from './batches.js';
 import {
   deletePayoutSchedule,
   getPayoutSchedule,
@@ -21,7 +24,7 @@ import {
   setPayoutSchedule,
 } from './schedules.js';
 import { CreatePayoutBatchBody, CreatePayoutBody, Payout, PayoutBatch, PayoutListQuery } from './schemas.js';
-import { createPayout, getPayout, listPayouts } from './service.js';
+import { getPayout, listPayouts } from './service.js';
 
 export function payoutRoutes(app: Api, deps: RouteDeps): void {
   const mutation = { pool: deps.pool, limits: deps.config.limits };
@@ -37,13 +40,10 @@ export function payoutRoutes(app: Api, deps: RouteDeps): void {
         description:
           'Sends money from a wallet to a bank account, card or crypto address. The amount leaves the wallet at once; the payout goes pending → in_transit → paid, or failed / returned, which put the funds back in the wallet with failure_code. In test mode the sandbox moves it along (see docs/rails.md for the test data and POST /v1/test_helpers/payouts/:id/...); in live mode, bank payouts are gathered into ISO 20022 pain.001 files (POST /v1/payout_files).',
         body: CreatePayoutBody,
-        response: { 201: Payout, ...errorResponses },
+        response: { 201: Payout, 202: Approval, ...errorResponses },
       },
     },
-    (request, reply) =>
-      runMutation(mutation, request, reply, 201, (db) =>
-        createPayout(railContext(deps, request, db), request.body),
-      ),
+    (request, reply) => guardedMutation(deps, request, reply, payout_endpoint),
   );
 
   app.get(
@@ -88,13 +88,10 @@ export function payoutRoutes(app: Api, deps: RouteDeps): void {
         description:
           'Each item is created or refused on its own (a refused item writes nothing); the answer has a result per item, in order.',
         body: CreatePayoutBatchBody,
-        response: { 201: PayoutBatch, ...errorResponses },
+        response: { 201: PayoutBatch, 202: Approval, ...errorResponses },
       },
     },
-    (request, reply) =>
-      runMutation(mutation, request, reply, 201, (db) =>
-        createPayoutBatch(railContext(deps, request, db), request.body),
-      ),
+    (request, reply) => guardedMutation(deps, request, reply, payout_batch_endpoint),
   );
 
   app.get(

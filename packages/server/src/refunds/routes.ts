@@ -1,12 +1,13 @@
-import { type Api, type RouteDeps, railContext, sendResult } from '../http/api.js';
+import { Approval } from '../approvals/schemas.js';
+import { refund_endpoint } from '../guard/endpoints.js';
+import { guardedMutation } from '../guard/route.js';
+import { type Api, type RouteDeps, sendResult } from '../http/api.js';
 import { authOf } from '../http/auth.js';
-import { runMutation } from '../http/mutation.js';
 import { errorResponses, IdParams, ListOf } from '../http/schemas.js';
 import { CreateRefundBody, Refund, RefundListQuery } from './schemas.js';
-import { createRefund, getRefund, listRefunds } from './service.js';
+import { getRefund, listRefunds } from './service.js';
 
 export function refundRoutes(app: Api, deps: RouteDeps): void {
-  const mutation = { pool: deps.pool, limits: deps.config.limits };
   const tags = ['Refunds'];
 
   app.post(
@@ -19,13 +20,10 @@ export function refundRoutes(app: Api, deps: RouteDeps): void {
         description:
           'Returns all (default) or part of a succeeded payment or a posted transfer, never beyond what remains after earlier refunds. Every account that received money gives back its share in proportion to what it still holds (fee and splits included; largest-remainder rounding, so a full refund returns every part exactly). A wallet that has spent its share makes the refund fail with insufficient_funds, unless cover_wallet_id names a platform wallet to pay the difference. Payment refunds go back through the rail: cards and crypto at once, bank refunds are pending until the rail confirms.',
         body: CreateRefundBody,
-        response: { 201: Refund, ...errorResponses },
+        response: { 201: Refund, 202: Approval, ...errorResponses },
       },
     },
-    (request, reply) =>
-      runMutation(mutation, request, reply, 201, (db) =>
-        createRefund(railContext(deps, request, db), request.body),
-      ),
+    (request, reply) => guardedMutation(deps, request, reply, refund_endpoint),
   );
 
   app.get(

@@ -49,6 +49,11 @@ export type ErrorCode =
   | 'webhook_url_forbidden'
   | 'webhook_endpoint_disabled'
   | 'webhook_endpoint_limit_reached'
+  | 'key_restricted'
+  | 'spend_limit_exceeded'
+  | 'risk_blocked'
+  | 'approval_not_pending'
+  | 'approval_expired'
   | 'rate_limited'
   | 'service_unavailable'
   | 'internal_error';
@@ -104,6 +109,11 @@ export const catalogue: { readonly [C in ErrorCode]: ErrorSpec } = {
   webhook_url_forbidden: { status: 400, title: 'The webhook URL points at a private network' },
   webhook_endpoint_disabled: { status: 409, title: 'The webhook endpoint is disabled' },
   webhook_endpoint_limit_reached: { status: 409, title: 'Too many webhook endpoints' },
+  key_restricted: { status: 403, title: 'The API key is restricted and cannot do this' },
+  spend_limit_exceeded: { status: 403, title: "The movement exceeds the key's spend policy" },
+  risk_blocked: { status: 403, title: 'A risk rule blocked the movement' },
+  approval_not_pending: { status: 409, title: 'The approval was already decided' },
+  approval_expired: { status: 409, title: 'The approval has expired' },
   rate_limited: { status: 429, title: 'Too many requests' },
   service_unavailable: { status: 503, title: 'The service is unavailable' },
   internal_error: { status: 500, title: 'Internal error' },

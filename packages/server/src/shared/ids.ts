@@ -26,6 +26,10 @@ export const idPrefixes = {
   webhook_endpoint: 'we',
   webhook_delivery: 'whd',
   webhook_attempt: 'wha',
+  approval: 'apr',
+  risk_rule: 'rr',
+  risk_decision: 'rd',
+  audit_log: 'aud',
 } as const;
 
 export type IdKind = keyof typeof idPrefixes;

@@ -1,3 +1,4 @@
+import { type AuditEntry, appendAudit } from '../audit/append.js';
 import type { GroupCommitConfig, Limits } from '../config.js';
 import type { Client, Pool } from '../db/pool.js';
 import {
@@ -8,6 +9,8 @@ import {
   replayOf,
   storedResponses,
 } from '../http/idempotency-store.js';
+import type { Screen } from '../http/mutation.js';
+import { enabledRules, type RiskRuleRow } from '../risk/rules.js';
 import { assert } from '../shared/assert.js';
 import type { Clock } from '../shared/clock.js';
 import type { Result } from '../shared/result.js';
@@ -26,6 +29,19 @@ export interface TransferJob {
   readonly inputs: readonly TransferInput[];
   /** Set for POST /v1/transfers/batch, which answers with a result per item. */
   readonly batch?: { readonly atomic: boolean };
+  /** The request's audit entry, given how it was answered; written in the batch's transaction. */
+  readonly audit: (status: number, body: string) => AuditEntry;
+  /** Access checks: restrictions, spend policy, risk rules (see guard/screen.ts). */
+  readonly guard?: TransferGuard;
+}
+
+export type TransferResults = readonly Result<TransferView>[];
+
+export interface TransferGuard {
+  /** A key with a spend policy: its job is written in a batch of its own (its counters are exact). */
+  readonly alone: boolean;
+  /** The checks' verdict, or undefined when nothing applies to this key and these rules. */
+  screen(db: Client, rules: readonly RiskRuleRow[]): Promise<Screen<TransferResults> | undefined>;
 }
 
 interface Pending {
@@ -93,13 +109,14 @@ export class TransferGroupCommit {
 
   /**
    * How many queued jobs the next batch takes: up to `batch_size_max` transfers, at least one job.
-   * An atomic batch request always goes alone, so its refusal can roll back just its own effect.
+   * An atomic batch request always goes alone, so its refusal can roll back just its own effect, and
+   * so does a request of a key with a spend policy, whose counters are checked and then added to.
    */
   private takeCount(): number {
     let transfers = 0;
     let count = 0;
     for (const { job } of this.queue) {
-      const alone = job.batch?.atomic === true;
+      const alone = job.batch?.atomic === true || job.guard?.alone === true;
       if (count > 0 && (alone || transfers + job.inputs.length > this.options.batch_size_max)) break;
       transfers += job.inputs.length;
       count += 1;
@@ -159,20 +176,25 @@ export class TransferGroupCommit {
     const atomic = to_run.length === 1 && to_run[0]?.job.batch?.atomic === true;
     if (atomic) await client.query('SAVEPOINT atomic_batch');
     for (const livemode of [false, true]) {
-      const group = to_run.filter((item) => item.job.livemode === livemode);
-      if (group.length === 0) continue;
+      const screened = await this.screen(
+        client,
+        to_run.filter((item) => item.job.livemode === livemode),
+        outcomes,
+      );
+      if (screened.length === 0) continue;
       const ctx = { db: client, pool: this.deps.pool, livemode, limits: this.deps.limits, now };
       const results = await createTransfers(
         ctx,
-        group.flatMap((item) => item.job.inputs),
+        screened.flatMap((item) => item.job.inputs),
       );
       let offset = 0;
-      for (const item of group) {
+      for (const item of screened) {
         const mine = results.slice(offset, offset + item.job.inputs.length);
         offset += item.job.inputs.length;
         const outcome = outcomeOf(item.job, mine);
-        if ('rolled_back' in outcome && outcome.rolled_back)
-          await client.query('ROLLBACK TO SAVEPOINT atomic_batch');
+        const rolled_back = 'rolled_back' in outcome && outcome.rolled_back;
+        if (rolled_back) await client.query('ROLLBACK TO SAVEPOINT atomic_batch');
+        else await item.after?.(client, mine);
         outcomes[item.index] = outcome;
       }
     }
@@ -192,10 +214,50 @@ export class TransferGroupCommit {
             ];
       }),
     );
-    return outcomes.map((outcome) => {
+    const answered = outcomes.map((outcome) => {
       assert(outcome !== undefined, 'every job has an outcome');
       return outcome;
     });
+    await appendAudit(
+      client,
+      jobs.map((job, index) => job.audit(answered[index]?.status ?? 500, answered[index]?.body ?? '')),
+    );
+    return answered;
+  }
+
+  /**
+   * Runs the access checks of a mode's jobs: a refused or parked job gets its outcome here and is
+   * not written; the others go on, with what to record once written. The enabled risk rules are
+   * read once per batch, so keys without restrictions or a policy pay one query per batch.
+   */
+  private async screen(
+    client: Client,
+    group: readonly { job: TransferJob; index: number }[],
+    outcomes: (JobOutcome | undefined)[],
+  ): Promise<
+    { job: TransferJob; index: number; after?: (db: Client, value: TransferResults) => Promise<void> }[]
+  > {
+    const first = group[0];
+    if (first === undefined) return [];
+    const rules = await enabledRules(client, first.job.livemode);
+    const going: {
+      job: TransferJob;
+      index: number;
+      after?: (db: Client, value: TransferResults) => Promise<void>;
+    }[] = [];
+    for (const item of group) {
+      const screen = await item.job.guard?.screen(client, rules);
+      if (screen === undefined || screen.verdict === 'proceed') {
+        going.push(screen === undefined ? item : { ...item, after: screen.after });
+      } else if (screen.verdict === 'park') {
+        const body = JSON.stringify(await screen.park(client));
+        outcomes[item.index] = { status: 202, body, replayed: false };
+      } else {
+        await screen.after(client);
+        outcomes[item.index] = problemOutcome(screen.error, item.job.request_id);
+      }
+    }
+    return going;
   }
 
   /**

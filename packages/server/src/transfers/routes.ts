@@ -1,10 +1,16 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Approval } from '../approvals/schemas.js';
+import { requestAudit } from '../audit/request.js';
+import { type MoneyEndpoint, transfer_batch_endpoint, transfer_endpoint } from '../guard/endpoints.js';
+import { guardRequest } from '../guard/route.js';
+import { needsScreen, screenMovements } from '../guard/screen.js';
 import { type Api, type RouteDeps, sendResult } from '../http/api.js';
 import { authOf } from '../http/auth.js';
 import { requestFingerprint } from '../http/idempotency-store.js';
 import { idempotencyKey, json_content_type, runMutation } from '../http/mutation.js';
 import { problem_content_type, sendProblem } from '../http/problem.js';
 import { errorResponses, IdParams, ListOf } from '../http/schemas.js';
+import type { TransferGuard, TransferResults } from './group-commit.js';
 import type { TransferInput } from './prepare.js';
 import {
   BatchBody,
@@ -30,10 +36,10 @@ export function transferRoutes(app: Api, deps: RouteDeps): void {
         description:
           'Moves money from one wallet to one destination or splits it across up to 100 (by amount, percent or remainder), with an optional fee. With hold: true the funds are reserved until captured, voided or expired.',
         body: CreateTransferBody,
-        response: { 201: Transfer, ...errorResponses },
+        response: { 201: Transfer, 202: Approval, ...errorResponses },
       },
     },
-    (request, reply) => submit(deps, request, reply, [request.body]),
+    (request, reply) => submit(deps, request, reply, [request.body], transfer_endpoint),
   );
 
   app.post(
@@ -46,11 +52,13 @@ export function transferRoutes(app: Api, deps: RouteDeps): void {
         description:
           'Applied in order through the same group-commit engine and ledger write as single transfers. atomic: true commits all or none; otherwise each item has its own result.',
         body: BatchBody,
-        response: { 200: BatchResult, ...errorResponses },
+        response: { 200: BatchResult, 202: Approval, ...errorResponses },
       },
     },
     (request, reply) =>
-      submit(deps, request, reply, request.body.transfers, { atomic: request.body.atomic === true }),
+      submit(deps, request, reply, request.body.transfers, transfer_batch_endpoint, {
+        atomic: request.body.atomic === true,
+      }),
   );
 
   app.get(
@@ -136,6 +144,7 @@ async function submit(
   request: FastifyRequest,
   reply: FastifyReply,
   inputs: readonly TransferInput[],
+  endpoint: MoneyEndpoint<never, unknown>,
   batch?: { atomic: boolean },
 ): Promise<FastifyReply> {
   const key = idempotencyKey(request, deps.config.limits);
@@ -150,10 +159,32 @@ async function submit(
       : { idempotency: { key, fingerprint: requestFingerprint(request.method, request.url, request.body) } }),
     inputs,
     ...(batch === undefined ? {} : { batch }),
+    audit: (status, body) => requestAudit(request, deps.clock.now(), status, body),
+    guard: transferGuard(deps, request, endpoint),
   });
+  request.audited = true;
   if (outcome.replayed) reply.header('Idempotent-Replayed', 'true');
   return reply
     .code(outcome.status)
     .type(outcome.status < 400 ? json_content_type : problem_content_type)
     .send(outcome.body);
+}
+
+/** The access checks of a transfer request, run by the group-commit engine inside its batch. */
+function transferGuard(
+  deps: RouteDeps,
+  request: FastifyRequest,
+  endpoint: MoneyEndpoint<never, unknown>,
+): TransferGuard {
+  const guard = guardRequest(deps, request, endpoint.route);
+  return {
+    alone: guard.auth.spend_policy !== null,
+    async screen(db, rules) {
+      if (!needsScreen(guard.auth, rules)) return undefined;
+      const movements = await endpoint.movements(db, guard.auth.livemode, request.body as never, {});
+      return screenMovements(db, guard, rules, movements, (results: TransferResults) =>
+        results.map((result) => (result.ok ? result.value.id : undefined)),
+      );
+    },
+  };
 }

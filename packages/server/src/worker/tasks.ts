@@ -1,3 +1,4 @@
+import { expireDueApprovals } from '../approvals/expiry.js';
 import type { Config } from '../config.js';
 import { inTransaction } from '../db/pool.js';
 import { settleDueEscrows } from '../escrows/auto.js';
@@ -17,6 +18,7 @@ const jobs_per_round_max = 200;
 const settlements_per_round_max = 500;
 const schedules_per_round_max = 100;
 const due_escrows_per_round_max = 500;
+const expired_approvals_per_round_max = 500;
 
 /** Every background task Purse runs, in `purse serve` and in `purse worker`. */
 export function backgroundTasks(
@@ -82,6 +84,12 @@ export function backgroundTasks(
         return runner.poll();
       },
       stop: async () => runner?.stop(),
+    },
+    {
+      name: 'expire_approvals',
+      interval_ms: tick_ms,
+      run: (pool, now) =>
+        inTransaction(pool, (client) => expireDueApprovals(client, now, expired_approvals_per_round_max)),
     },
   ];
 }

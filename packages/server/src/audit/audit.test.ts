@@ -1,0 +1,239 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { keysCommand } from '../cli/keys.js';
+import { inTransaction } from '../db/pool.js';
+import { verifyLedger } from '../ledger/verify.js';
+import { createTestApp, type TestApp } from '../test-support/app.js';
+import { createKey } from '../test-support/keys.js';
+import { funded, newWallet, transfer } from '../test-support/money.js';
+import { appendAudit } from './append.js';
+import { canonicalEntry, entryHash, verifyAuditChain } from './verify.js';
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await createTestApp();
+});
+afterAll(() => t.close());
+
+/** Runs SQL as an insider would: around the triggers that forbid changing these rows. */
+async function tamper(sql: string, params: unknown[] = []): Promise<void> {
+  const client = await t.db.pool.connect();
+  try {
+    await client.query("SET session_replication_role = 'replica'");
+    await client.query(sql, params);
+  } finally {
+    await client.query("SET session_replication_role = 'origin'");
+    client.release();
+  }
+}
+
+async function entries(where = 'true', params: unknown[] = []) {
+  const result = await t.db.pool.query(`SELECT * FROM audit_logs WHERE ${where} ORDER BY seq`, params);
+  return result.rows;
+}
+
+describe('the audit trail', () => {
+  it('records every mutating request with actor, action, object, request id, IP, time and outcome', async () => {
+    const key = await createKey(t, { scopes: ['wallets:write', 'transfers:write'] });
+    const created = await t.request({
+      method: 'POST',
+      url: '/v1/wallets',
+      key: key.secret,
+      payload: { currency: 'USD' },
+    });
+    const refused = await t.request({
+      method: 'POST',
+      url: '/v1/wallets',
+      key: key.secret,
+      payload: { currency: 'USD', odd: 1 },
+    });
+    const denied = await t.request({
+      method: 'POST',
+      url: '/v1/holders',
+      key: key.secret,
+      payload: { name: 'x' },
+    });
+    const moved = await transfer(
+      t,
+      { source_wallet_id: created.json().id, destination_wallet_id: created.json().id, amount: '1.00' },
+      'same-1',
+    );
+    const mine = await entries('actor = $1', [key.id]);
+    expect(mine.map((e) => [e.action, e.object_id, e.outcome_status, e.outcome_code])).toEqual([
+      ['POST /v1/wallets', created.json().id, 201, null],
+      ['POST /v1/wallets', null, 400, 'invalid_request'],
+      ['POST /v1/holders', null, 403, 'insufficient_scope'],
+    ]);
+    expect(mine[0]).toMatchObject({
+      request_id: created.headers['request-id'],
+      ip: '127.0.0.1',
+      livemode: false,
+    });
+    expect(mine[0].created_at.toISOString()).toBe(t.clock.now().toISOString());
+    expect(refused.statusCode).toBe(400);
+    expect(denied.statusCode).toBe(403);
+    const admin = await entries("action = 'POST /v1/transfers' AND request_id = $1", [
+      moved.headers['request-id'],
+    ]);
+    expect(admin).toHaveLength(1);
+    expect(admin[0]).toMatchObject({ outcome_status: 400, outcome_code: 'same_wallet' });
+    const replay = await transfer(
+      t,
+      { source_wallet_id: created.json().id, destination_wallet_id: created.json().id, amount: '1.00' },
+      'same-1',
+    );
+    expect(replay.headers['idempotent-replayed']).toBe('true');
+    expect(await entries('request_id = $1', [replay.headers['request-id']])).toHaveLength(1);
+  });
+
+  it('does not record unauthenticated requests or reads', async () => {
+    const before = (await entries()).length;
+    await t.request({ method: 'POST', url: '/v1/wallets', key: null, payload: { currency: 'USD' } });
+    await t.request({ method: 'GET', url: '/v1/wallets' });
+    expect(await entries()).toHaveLength(before);
+  });
+
+  it('links every entry to the one before; the SQL writer and the TypeScript verifier agree', async () => {
+    const rows = await t.db.pool.query(
+      `SELECT seq::text, id, livemode, actor, action, object_id, request_id, ip, outcome_status, outcome_code,
+         to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS created_at_text, prev_hash, hash,
+         audit_canonical(a) AS sql_canonical FROM audit_logs a ORDER BY seq`,
+    );
+    expect(rows.rows.length).toBeGreaterThan(3);
+    let previous = Buffer.alloc(32);
+    for (const row of rows.rows) {
+      expect(canonicalEntry(row)).toBe(row.sql_canonical);
+      expect(row.prev_hash.equals(previous)).toBe(true);
+      expect(entryHash(previous, canonicalEntry(row)).equals(row.hash)).toBe(true);
+      previous = row.hash;
+    }
+    expect(await verifyAuditChain(t.db.pool)).toEqual([]);
+  });
+
+  it('keeps odd characters in fields unambiguous', async () => {
+    await appendAudit(t.db.pool, [
+      {
+        livemode: false,
+        actor: 'system:worker',
+        action: 'odd: ünï 😀 1:2-',
+        object_id: '-',
+        request_id: null,
+        ip: null,
+        outcome_status: 200,
+        outcome_code: null,
+        created_at: t.clock.now(),
+      },
+    ]);
+    expect(await verifyAuditChain(t.db.pool)).toEqual([]);
+  });
+
+  it('records operator actions from the CLI, in the same transaction as the key', async () => {
+    const output = await inTransaction(t.db.pool, (client) =>
+      keysCommand(client, ['create'], { json: true }),
+    );
+    const key = JSON.parse(output);
+    await inTransaction(t.db.pool, (client) => keysCommand(client, ['revoke', key.id], {}));
+    const cli = await entries("actor = 'cli' AND object_id = $1", [key.id]);
+    expect(cli.map((e) => e.action)).toEqual(['keys.create', 'keys.revoke']);
+    expect(await verifyAuditChain(t.db.pool)).toEqual([]);
+  });
+
+  it('refuses changes through SQL', async () => {
+    const [first] = await entries();
+    await expect(
+      t.db.pool.query("UPDATE audit_logs SET action = 'x' WHERE seq = $1", [first.seq]),
+    ).rejects.toThrow(/immutable/);
+    await expect(t.db.pool.query('DELETE FROM audit_logs')).rejects.toThrow(/immutable/);
+  });
+});
+
+describe('purse verify', () => {
+  it('names an edited entry, then a deleted one, then a deleted tail', async () => {
+    const all = await entries();
+    const victim = all[2];
+    await tamper('UPDATE audit_logs SET outcome_status = 201, outcome_code = NULL WHERE seq = $1', [
+      victim.seq,
+    ]);
+    expect(await verifyAuditChain(t.db.pool)).toEqual([
+      {
+        check: 'audit_chain',
+        subject: victim.id,
+        detail: expect.stringContaining('does not match its hash'),
+      },
+    ]);
+    await tamper('UPDATE audit_logs SET outcome_status = $2, outcome_code = $3 WHERE seq = $1', [
+      victim.seq,
+      victim.outcome_status,
+      victim.outcome_code,
+    ]);
+    expect(await verifyAuditChain(t.db.pool)).toEqual([]);
+
+    await tamper('DELETE FROM audit_logs WHERE seq = $1', [victim.seq]);
+    const after_gap = all[3];
+    expect(await verifyAuditChain(t.db.pool)).toEqual([
+      { check: 'audit_chain', subject: after_gap.id, detail: expect.stringContaining('missing before it') },
+    ]);
+    // Renumbering to hide the gap breaks the link instead.
+    await tamper('UPDATE audit_logs SET seq = seq - 1 WHERE seq > $1', [victim.seq]);
+    expect(await verifyAuditChain(t.db.pool)).toEqual([
+      {
+        check: 'audit_chain',
+        subject: after_gap.id,
+        detail: expect.stringContaining('does not point at the hash'),
+      },
+    ]);
+  });
+
+  it('names a removed tail through the chain head', async () => {
+    const fresh = await createTestApp();
+    try {
+      await fresh.request({ method: 'POST', url: '/v1/holders', payload: { name: 'a' } });
+      await fresh.request({ method: 'POST', url: '/v1/holders', payload: { name: 'b' } });
+      const rows = await fresh.db.pool.query('SELECT id, seq FROM audit_logs ORDER BY seq');
+      const client = await fresh.db.pool.connect();
+      await client.query("SET session_replication_role = 'replica'");
+      await client.query('DELETE FROM audit_logs WHERE seq = $1', [rows.rows[1].seq]);
+      client.release();
+      expect(await verifyAuditChain(fresh.db.pool)).toEqual([
+        {
+          check: 'audit_chain',
+          subject: rows.rows[0].id,
+          detail: expect.stringContaining('entries after it were removed'),
+        },
+      ]);
+    } finally {
+      await fresh.close();
+    }
+  });
+
+  it('names a posting edited in SQL', async () => {
+    const source = await funded(t, '50.00');
+    const vendor = await newWallet(t);
+    const moved = await transfer(t, {
+      source_wallet_id: source,
+      destination_wallet_id: vendor,
+      amount: '10.00',
+    });
+    expect(await verifyLedger(t.db.pool)).toEqual([]);
+    const posting = await t.db.pool.query(
+      `SELECT p.id FROM postings p JOIN ledger_transactions x ON x.id = p.transaction_id
+       WHERE x.reference_id = $1 AND p.account_id = $2`,
+      [moved.json().id, vendor],
+    );
+    const id = posting.rows[0].id;
+    await tamper('UPDATE postings SET amount = amount + 100000 WHERE id = $1', [id]);
+    const violations = await verifyLedger(t.db.pool);
+    expect(violations).toContainEqual({
+      check: 'posting_follows_previous',
+      subject: id,
+      detail: expect.any(String),
+    });
+    // Fixing the posting's own balance too leaves its journal entry unbalanced.
+    await tamper(`UPDATE postings SET posted_after = posted_after + 100000 WHERE id = $1;`, [id]);
+    expect((await verifyLedger(t.db.pool)).map((v) => v.check)).toContain('transaction_balances');
+    await tamper(
+      'UPDATE postings SET amount = amount - 100000, posted_after = posted_after - 100000 WHERE id = $1',
+      [id],
+    );
+    expect(await verifyLedger(t.db.pool)).toEqual([]);
+  });
+});

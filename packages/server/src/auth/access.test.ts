@@ -1,0 +1,366 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestApp, type TestApp } from '../test-support/app.js';
+import { createKey } from '../test-support/keys.js';
+import { expectProblem, funded, newWallet, transfer } from '../test-support/money.js';
+import { restricted_routes } from './restricted-routes.js';
+import { resources } from './scopes.js';
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await createTestApp();
+});
+afterAll(() => t.close());
+
+interface Operation {
+  method: 'GET' | 'POST' | 'DELETE';
+  url: string;
+  route: string;
+}
+
+/** Every /v1 operation of the OpenAPI document, with a made-up id in its path. */
+async function operations(): Promise<Operation[]> {
+  const document = (await t.request({ method: 'GET', url: '/openapi.json', key: null })).json<{
+    paths: Record<string, Record<string, unknown>>;
+  }>();
+  return Object.entries(document.paths)
+    .filter(([path]) => path.startsWith('/v1/'))
+    .flatMap(([path, methods]) =>
+      Object.keys(methods).map((method) => ({
+        method: method.toUpperCase() as Operation['method'],
+        url: path.replace(/\{[a-z_]+\}/g, 'xyz_01jd0w3n3w8m5t5vq6fz1y2k3h'),
+        route: `${method.toUpperCase()} ${path.replace(/\{([a-z_]+)\}/g, ':$1')}`,
+      })),
+    );
+}
+
+describe('scopes, per endpoint', () => {
+  it('refuses every endpoint to a key without its scope, naming the scope, and lets the scope through', async () => {
+    const ops = await operations();
+    expect(ops.length).toBeGreaterThan(60);
+    const assets_only = await createKey(t, { scopes: ['assets:read'] });
+    const reports_only = await createKey(t, { scopes: ['reports:read'] });
+    const audit_before = await t.db.pool.query('SELECT count(*)::int AS n FROM audit_logs');
+    const needed = new Map<string, string>();
+    for (const op of ops) {
+      const outsider = op.url.startsWith('/v1/assets') ? reports_only : assets_only;
+      const refused = await t.request({ method: op.method, url: op.url, key: outsider.secret, payload: {} });
+      expectProblem(refused, 403, 'insufficient_scope', refused.json().param);
+      const scope: string = refused.json().param;
+      expect(scope, op.route).toMatch(
+        new RegExp(`^(${resources.join('|')}):${op.method === 'GET' ? 'read' : 'write'}$`),
+      );
+      needed.set(op.route, scope);
+    }
+    // A key holding exactly that scope passes the scope check (whatever the endpoint says next).
+    const keys = new Map<string, string>();
+    for (const scope of new Set(needed.values()))
+      keys.set(scope, (await createKey(t, { scopes: [scope] })).secret);
+    for (const op of ops) {
+      const response = await t.request({
+        method: op.method,
+        url: op.url,
+        key: keys.get(needed.get(op.route) ?? '') ?? '',
+        payload: {},
+      });
+      expect(response.statusCode, `${op.route}: ${response.body}`).toBeLessThan(500);
+      if (response.statusCode === 403) expect(response.json().code, op.route).not.toBe('insufficient_scope');
+    }
+    // Every refused POST is in the audit trail, against the key that tried.
+    const posts = ops.filter((op) => op.method !== 'GET').length;
+    const refused = await t.db.pool.query(
+      "SELECT count(*)::int AS n FROM audit_logs WHERE outcome_code = 'insufficient_scope' AND seq > 0",
+    );
+    expect(refused.rows[0].n).toBeGreaterThanOrEqual(posts);
+    expect(audit_before.rows[0].n).toBeLessThan(refused.rows[0].n);
+  });
+
+  it('knows the new resources', async () => {
+    for (const scope of ['approvals:write', 'risk_rules:read', 'audit_logs:read'])
+      expect((await createKey(t, { scopes: [scope] })).id).toMatch(/^key_/);
+  });
+});
+
+describe('modes', () => {
+  it('hides live approvals, risk rules and audit entries from test keys with 404', async () => {
+    const rule = await t.request({
+      method: 'POST',
+      url: '/v1/risk_rules',
+      key: t.live_key,
+      payload: { name: 'live', type: 'amount_above', action: 'flag', currency: 'USD', amount: '5.00' },
+    });
+    expect(rule.statusCode, rule.body).toBe(201);
+    expectProblem(
+      await t.request({ method: 'GET', url: `/v1/risk_rules/${rule.json().id}` }),
+      404,
+      'resource_not_found',
+    );
+    const entry = await t.db.pool.query<{ id: string }>(
+      'SELECT id FROM audit_logs WHERE livemode ORDER BY seq DESC LIMIT 1',
+    );
+    const live_entry = entry.rows[0]?.id ?? '';
+    expect(live_entry).toMatch(/^aud_/);
+    expectProblem(
+      await t.request({ method: 'GET', url: `/v1/audit_logs/${live_entry}` }),
+      404,
+      'resource_not_found',
+    );
+    const listed = await t.request({ method: 'GET', url: '/v1/audit_logs?limit=100' });
+    expect(listed.json().data.every((e: { livemode: boolean }) => !e.livemode)).toBe(true);
+    const updated = await t.request({
+      method: 'POST',
+      url: `/v1/risk_rules/${rule.json().id}`,
+      payload: { enabled: false },
+    });
+    expectProblem(updated, 404, 'resource_not_found');
+  });
+});
+
+describe('rolling a key', () => {
+  it('gives a new secret; the old one works during the grace period, then 401', async () => {
+    const key = await createKey(t, { scopes: ['holders:read'] });
+    const rolled = await t.request({
+      method: 'POST',
+      url: `/v1/api_keys/${key.id}/roll`,
+      payload: { grace_period_s: 60 },
+    });
+    expect(rolled.statusCode, rolled.body).toBe(200);
+    const body = rolled.json();
+    expect(body).toMatchObject({
+      id: key.id,
+      scopes: ['holders:read'],
+      rolled_at: t.clock.now().toISOString(),
+    });
+    expect(body.secret).toMatch(/^sk_test_/);
+    expect(body.secret).not.toBe(key.secret);
+    expect(body.previous_secret_expires_at).toBe(new Date(t.clock.now().getTime() + 60_000).toISOString());
+    expect((await t.request({ method: 'GET', url: '/v1/holders', key: key.secret })).statusCode).toBe(200);
+    expect((await t.request({ method: 'GET', url: '/v1/holders', key: body.secret })).statusCode).toBe(200);
+    t.clock.advance(60_001);
+    expectProblem(
+      await t.request({ method: 'GET', url: '/v1/holders', key: key.secret }),
+      401,
+      'invalid_api_key',
+    );
+    expect((await t.request({ method: 'GET', url: '/v1/holders', key: body.secret })).statusCode).toBe(200);
+  });
+
+  it('with no grace, cuts the old secret at once; a second roll ends the first one early', async () => {
+    const key = await createKey(t, {});
+    const first = await t.request({ method: 'POST', url: `/v1/api_keys/${key.id}/roll`, payload: {} });
+    expect(first.json().previous_secret_expires_at).toBe(
+      new Date(t.clock.now().getTime() + 86_400_000).toISOString(),
+    );
+    const second = await t.request({
+      method: 'POST',
+      url: `/v1/api_keys/${key.id}/roll`,
+      payload: { grace_period_s: 0 },
+    });
+    expect(second.statusCode, second.body).toBe(200);
+    expect(second.json().previous_secret_expires_at).toBeNull();
+    for (const old of [key.secret, first.json().secret])
+      expectProblem(await t.request({ method: 'GET', url: '/v1/holders', key: old }), 401, 'invalid_api_key');
+    expect(
+      (await t.request({ method: 'GET', url: '/v1/holders', key: second.json().secret })).statusCode,
+    ).toBe(200);
+  });
+
+  it('does not keep the new secret in the idempotency record, refuses revoked keys and bad grace periods', async () => {
+    const key = await createKey(t, {});
+    const rolled = await t.request({
+      method: 'POST',
+      url: `/v1/api_keys/${key.id}/roll`,
+      payload: { grace_period_s: 0 },
+      headers: { 'idempotency-key': 'roll-once' },
+    });
+    const stored = await t.db.pool.query(
+      "SELECT response_body FROM idempotency_keys WHERE key = 'roll-once'",
+    );
+    expect(stored.rows[0].response_body).not.toContain(rolled.json().secret);
+    expectProblem(
+      await t.request({
+        method: 'POST',
+        url: `/v1/api_keys/${key.id}/roll`,
+        payload: { grace_period_s: 8 * 86_400 },
+      }),
+      400,
+      'invalid_request',
+      'grace_period_s',
+    );
+    await t.request({ method: 'POST', url: `/v1/api_keys/${key.id}/revoke` });
+    expectProblem(
+      await t.request({ method: 'POST', url: `/v1/api_keys/${key.id}/roll`, payload: {} }),
+      409,
+      'api_key_revoked',
+    );
+    expectProblem(
+      await t.request({ method: 'POST', url: `/v1/api_keys/${key.id}/roll`, payload: {}, key: t.live_key }),
+      404,
+      'resource_not_found',
+    );
+  });
+});
+
+describe('last used', () => {
+  it('records when a key was last used', async () => {
+    const key = await createKey(t, { scopes: ['holders:read'] });
+    expect(
+      (await t.request({ method: 'GET', url: `/v1/api_keys/${key.id}` })).json().last_used_at,
+    ).toBeNull();
+    await t.request({ method: 'GET', url: '/v1/holders', key: key.secret });
+    await expect
+      .poll(
+        async () => (await t.request({ method: 'GET', url: `/v1/api_keys/${key.id}` })).json().last_used_at,
+      )
+      .toBe(t.clock.now().toISOString());
+  });
+});
+
+describe('restricted keys', () => {
+  it('see and spend only their wallets; other wallets and their objects are 404', async () => {
+    const mine = await funded(t, '100.00');
+    const other = await funded(t, '100.00');
+    const vendor = await newWallet(t);
+    const key = await createKey(t, {
+      scopes: ['wallets:read', 'transfers:write', 'payouts:write', 'holders:read', 'assets:read'],
+      restrictions: { wallet_ids: [mine] },
+    });
+    const as = (method: 'GET' | 'POST', url: string, payload?: Record<string, unknown>) =>
+      t.request({ method, url, key: key.secret, ...(payload === undefined ? {} : { payload }) });
+    expect((await as('GET', `/v1/wallets/${mine}`)).statusCode).toBe(200);
+    expectProblem(await as('GET', `/v1/wallets/${other}`), 404, 'resource_not_found', 'id');
+    expectProblem(await as('GET', `/v1/wallets/${other}/transactions`), 404, 'resource_not_found', 'id');
+    const paid = await as('POST', '/v1/transfers', {
+      source_wallet_id: mine,
+      destination_wallet_id: vendor,
+      amount: '1.00',
+      currency: 'USD',
+    });
+    expect(paid.statusCode, paid.body).toBe(201);
+    expect((await as('GET', `/v1/transfers/${paid.json().id}`)).statusCode).toBe(200);
+    const before = await t.db.pool.query('SELECT count(*)::int AS n FROM transfers');
+    expectProblem(
+      await as('POST', '/v1/transfers', {
+        source_wallet_id: other,
+        destination_wallet_id: vendor,
+        amount: '1.00',
+        currency: 'USD',
+      }),
+      404,
+      'resource_not_found',
+      'source_wallet_id',
+    );
+    expect((await t.db.pool.query('SELECT count(*)::int AS n FROM transfers')).rows).toEqual(before.rows);
+    const theirs = await transfer(t, {
+      source_wallet_id: other,
+      destination_wallet_id: vendor,
+      amount: '2.00',
+    });
+    expectProblem(await as('GET', `/v1/transfers/${theirs.json().id}`), 404, 'resource_not_found');
+    expectProblem(await as('GET', '/v1/transfers'), 403, 'key_restricted', 'wallet_id');
+    expectProblem(
+      await as('GET', `/v1/transfers?wallet_id=${other}`),
+      404,
+      'resource_not_found',
+      'wallet_id',
+    );
+    const listed = await as('GET', `/v1/transfers?wallet_id=${mine}`);
+    expect(listed.json().data.map((tr: { id: string }) => tr.id)).toEqual([paid.json().id]);
+    expectProblem(await as('GET', '/v1/wallets'), 403, 'key_restricted');
+    expectProblem(await as('GET', '/v1/holders'), 403, 'key_restricted');
+    expect((await as('GET', '/v1/assets')).statusCode).toBe(200);
+    expectProblem(
+      await as('POST', '/v1/payouts', {
+        wallet_id: other,
+        amount: '1.00',
+        currency: 'USD',
+        destination: {
+          type: 'bank_account',
+          account_holder_name: 'A',
+          account_number: '000123456789',
+          routing_number: '110000000',
+        },
+      }),
+      404,
+      'resource_not_found',
+      'wallet_id',
+    );
+  });
+
+  it('restricted to a holder: every wallet of the holder and nothing else', async () => {
+    const holder = (await t.request({ method: 'POST', url: '/v1/holders', payload: { name: 'Hana' } })).json()
+      .id;
+    const theirs = await newWallet(t, 'USD', { holder_id: holder });
+    const stranger = await newWallet(t);
+    const key = await createKey(t, {
+      scopes: ['wallets:read', 'holders:read'],
+      restrictions: { holder_id: holder },
+    });
+    expect(
+      (await t.request({ method: 'GET', url: `/v1/wallets/${theirs}`, key: key.secret })).statusCode,
+    ).toBe(200);
+    expect(
+      (await t.request({ method: 'GET', url: `/v1/holders/${holder}`, key: key.secret })).statusCode,
+    ).toBe(200);
+    expectProblem(
+      await t.request({ method: 'GET', url: `/v1/wallets/${stranger}`, key: key.secret }),
+      404,
+      'resource_not_found',
+      'id',
+    );
+  });
+
+  it('cannot manage keys, and restrictions must name objects of the mode, exactly one kind', async () => {
+    const wallet = await newWallet(t);
+    const agent = await createKey(t, { restrictions: { wallet_ids: [wallet] } });
+    const count = async () => (await t.db.pool.query('SELECT count(*)::int AS n FROM api_keys')).rows[0].n;
+    const before = await count();
+    expectProblem(
+      await t.request({
+        method: 'POST',
+        url: '/v1/api_keys',
+        key: agent.secret,
+        payload: { name: 'escape' },
+      }),
+      403,
+      'key_restricted',
+    );
+    expectProblem(
+      await t.request({
+        method: 'POST',
+        url: `/v1/api_keys/${agent.id}/roll`,
+        key: agent.secret,
+        payload: {},
+      }),
+      403,
+      'key_restricted',
+    );
+    for (const restrictions of [{}, { wallet_ids: [wallet], holder_id: 'hol_x' }])
+      expectProblem(
+        await t.request({ method: 'POST', url: '/v1/api_keys', payload: { name: 'x', restrictions } }),
+        400,
+        'invalid_request',
+        'restrictions',
+      );
+    expectProblem(
+      await t.request({
+        method: 'POST',
+        url: '/v1/api_keys',
+        key: t.live_key,
+        payload: { name: 'x', restrictions: { wallet_ids: [wallet] } },
+      }),
+      404,
+      'resource_not_found',
+      'restrictions',
+    );
+    expect(await count()).toBe(before);
+  });
+
+  it('closes every route the table does not open', () => {
+    for (const [route, access] of Object.entries(restricted_routes)) {
+      expect(route).toMatch(/^(GET|POST) \/v1\//);
+      expect(access).toBeDefined();
+    }
+    expect(restricted_routes['POST /v1/api_keys']).toBeUndefined();
+    expect(restricted_routes['GET /v1/audit_logs']).toBeUndefined();
+  });
+});

@@ -1,0 +1,125 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Pool } from '../db/pool.js';
+import { authOf } from '../http/auth.js';
+import { problem_content_type, problemBody } from '../http/problem.js';
+import { domainError, HttpProblem, notFound } from '../shared/errors.js';
+import { permittedWallets, type RestrictionsValue } from './restrictions.js';
+
+/**
+ * What a restricted key may do on each route, like Stripe's keys for a connected account: it sees
+ * only its own wallets and what touches them; anything else does not exist for it (404), so ids do
+ * not leak. Routes not listed are refused with 403 key_restricted: new routes are closed to
+ * restricted keys until someone decides how they apply.
+ *
+ * - `wallet_param` / `holder_param`: the path names one of its wallets (or its holder);
+ * - `wallet_query`: a list filtered by one of its wallets, which the query must name;
+ * - `response`: the object answered must involve one of its wallets (or be its own approval);
+ * - `screened`: a money movement, whose paying wallet the access checks verify (guard/screen.ts);
+ * - `open`: nothing of a wallet's (assets).
+ */
+export type RestrictedAccess =
+  | { readonly wallet_param: string }
+  | { readonly holder_param: string }
+  | { readonly wallet_query: string }
+  | 'response'
+  | 'screened'
+  | 'open';
+
+export const restricted_routes: Readonly<Record<string, RestrictedAccess>> = {
+  'GET /v1/assets': 'open',
+  'GET /v1/assets/:code': 'open',
+  'GET /v1/holders/:id': { holder_param: 'id' },
+  'GET /v1/wallets/:id': { wallet_param: 'id' },
+  'GET /v1/wallets/:id/transactions': { wallet_param: 'id' },
+  'GET /v1/wallets/:id/balance': { wallet_param: 'id' },
+  'GET /v1/wallets/:id/statement': { wallet_param: 'id' },
+  'GET /v1/wallets/:id/payout_schedule': { wallet_param: 'id' },
+  'GET /v1/transfers': { wallet_query: 'wallet_id' },
+  'GET /v1/payouts': { wallet_query: 'wallet_id' },
+  'GET /v1/transfers/:id': 'response',
+  'GET /v1/payouts/:id': 'response',
+  'GET /v1/payments/:id': 'response',
+  'GET /v1/refunds/:id': 'response',
+  'GET /v1/escrows/:id': 'response',
+  'GET /v1/approvals/:id': 'response',
+  'POST /v1/transfers': 'screened',
+  'POST /v1/transfers/batch': 'screened',
+  'POST /v1/payouts': 'screened',
+  'POST /v1/payout_batches': 'screened',
+  'POST /v1/escrows': 'screened',
+  'POST /v1/escrows/:id/release': 'screened',
+  'POST /v1/refunds': 'screened',
+};
+
+/**
+ * Routes that make money leave later without passing the spend checks (a payout schedule runs in
+ * the worker): closed to keys with a spend policy, which could otherwise drain a wallet around it.
+ */
+export const unscreened_money_routes: ReadonlySet<string> = new Set([
+  'POST /v1/wallets/:id/payout_schedule',
+  'POST /v1/test_helpers/wallets/:id/run_payout_schedule',
+  'POST /v1/payout_files',
+]);
+
+const wallet_id_pattern = /"(wal_[0-9a-z]{26})"/g;
+
+/** Applies `restricted_routes` to every request of a restricted key. */
+export function registerRestrictedAccess(app: FastifyInstance, deps: { pool: Pool }): void {
+  app.addHook('preHandler', async (request) => {
+    const { restrictions, spend_policy } = authOf(request);
+    const route = `${request.method} ${request.routeOptions.url}`;
+    if (spend_policy !== null && unscreened_money_routes.has(route))
+      throw new HttpProblem(
+        domainError('key_restricted', 'A key with a spend policy cannot set up payouts that bypass it.'),
+      );
+    if (restrictions === null) return;
+    const access = restricted_routes[route];
+    if (access === undefined)
+      throw new HttpProblem(domainError('key_restricted', 'A restricted API key cannot use this endpoint.'));
+    if (typeof access === 'string') return;
+    await checkNamed(deps.pool, request, restrictions, access);
+  });
+  app.addHook('onSend', async (request, reply, payload) => {
+    const restrictions = request.auth?.restrictions ?? null;
+    if (restrictions === null || reply.statusCode >= 300 || typeof payload !== 'string') return payload;
+    if (restricted_routes[`${request.method} ${request.routeOptions.url}`] !== 'response') return payload;
+    if (await involvesPermitted(deps.pool, request, restrictions, payload)) return payload;
+    const id = (request.params as { id?: string }).id ?? '';
+    reply.code(404).type(problem_content_type);
+    return JSON.stringify(problemBody(notFound('object', id), request.id));
+  });
+}
+
+async function checkNamed(
+  pool: Pool,
+  request: FastifyRequest,
+  restrictions: RestrictionsValue,
+  access: Exclude<RestrictedAccess, string>,
+): Promise<void> {
+  if ('holder_param' in access) {
+    const id = (request.params as Record<string, string>)[access.holder_param] ?? '';
+    if (id !== restrictions.holder_id) throw new HttpProblem(notFound('holder', id));
+    return;
+  }
+  const from_query = 'wallet_query' in access;
+  const source = (from_query ? request.query : request.params) as Record<string, string | undefined>;
+  const name = from_query ? access.wallet_query : access.wallet_param;
+  const id = source[name];
+  if (id === undefined)
+    throw new HttpProblem(
+      domainError('key_restricted', `A restricted API key must filter this list by ${name}.`, name),
+    );
+  if (!(await permittedWallets(pool, restrictions, [id])).has(id))
+    throw new HttpProblem(notFound('wallet', id, name));
+}
+
+async function involvesPermitted(
+  pool: Pool,
+  request: FastifyRequest,
+  restrictions: RestrictionsValue,
+  payload: string,
+): Promise<boolean> {
+  if (payload.includes(`"api_key_id":"${authOf(request).key_id}"`)) return true;
+  const wallets = [...payload.matchAll(wallet_id_pattern)].map((match) => match[1] ?? '');
+  return (await permittedWallets(pool, restrictions, wallets)).size > 0;
+}

@@ -1,0 +1,71 @@
+import { type Static, Type } from '@sinclair/typebox';
+import type { Queryable } from '../db/pool.js';
+import { domainError } from '../shared/errors.js';
+import { fail, ok, type Result } from '../shared/result.js';
+
+export const Restrictions = Type.Object(
+  {
+    wallet_ids: Type.Optional(
+      Type.Array(Type.String({ minLength: 1, maxLength: 64 }), {
+        minItems: 1,
+        maxItems: 100,
+        uniqueItems: true,
+      }),
+    ),
+    holder_id: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+  },
+  {
+    additionalProperties: false,
+    description:
+      'The only wallets the key may see and move money from: a list, or every wallet of one holder. Other wallets, and objects of theirs, are 404 to it.',
+    examples: [
+      { wallet_ids: ['wal_01jd0w3n3w8m5t5vq6fz1y2k3h'] },
+      { holder_id: 'hol_01jd0w3n3w8m5t5vq6fz1y2k3h' },
+    ],
+  },
+);
+export type RestrictionsValue = Static<typeof Restrictions>;
+
+/** Exactly one of wallet_ids or holder_id, naming objects of the key's mode. */
+export async function validateRestrictions(
+  db: Queryable,
+  livemode: boolean,
+  restrictions: RestrictionsValue,
+): Promise<Result<RestrictionsValue>> {
+  const { wallet_ids, holder_id } = restrictions;
+  if ((wallet_ids === undefined) === (holder_id === undefined))
+    return fail(
+      domainError('invalid_request', 'Give exactly one of wallet_ids or holder_id.', 'restrictions'),
+    );
+  const found = await db.query<{ id: string }>(
+    `SELECT id FROM accounts WHERE id = ANY($1::text[]) AND livemode = $3 AND kind = 'wallet'
+     UNION ALL SELECT id FROM holders WHERE id = $2 AND livemode = $3`,
+    [wallet_ids ?? [], holder_id ?? null, livemode],
+  );
+  const ids = new Set(found.rows.map((row) => row.id));
+  const missing = [...(wallet_ids ?? []), ...(holder_id === undefined ? [] : [holder_id])].find(
+    (id) => !ids.has(id),
+  );
+  if (missing !== undefined)
+    return fail(
+      domainError('resource_not_found', `No wallet or holder "${missing}" in this mode.`, 'restrictions'),
+    );
+  return ok(restrictions);
+}
+
+/** Which of `wallet_ids` a restricted key may act on. */
+export async function permittedWallets(
+  db: Queryable,
+  restrictions: RestrictionsValue,
+  wallet_ids: readonly string[],
+): Promise<Set<string>> {
+  if (restrictions.wallet_ids !== undefined) {
+    const allowed = new Set(restrictions.wallet_ids);
+    return new Set(wallet_ids.filter((id) => allowed.has(id)));
+  }
+  const result = await db.query<{ id: string }>(
+    'SELECT id FROM accounts WHERE id = ANY($1::text[]) AND holder_id = $2',
+    [[...new Set(wallet_ids)], restrictions.holder_id],
+  );
+  return new Set(result.rows.map((row) => row.id));
+}

@@ -1,0 +1,66 @@
+import { Writable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../app.js';
+import { createTestApp, type TestApp } from '../test-support/app.js';
+import { createLogger } from './logger.js';
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await createTestApp();
+});
+afterAll(() => t.close());
+
+function capture(): { stream: Writable; text(): string } {
+  let text = '';
+  const stream = new Writable({
+    write(chunk, _encoding, done) {
+      text += chunk.toString();
+      done();
+    },
+  });
+  return { stream, text: () => text };
+}
+
+describe('logs', () => {
+  it('redact secrets wherever they appear', () => {
+    const out = capture();
+    const log = createLogger({ ...t.config, log_level: 'debug' }, out.stream);
+    log.info({ req: { headers: { authorization: 'Bearer sk_test_leak1' } } }, 'request');
+    log.info(
+      { key: { secret: 'sk_test_leak2' }, response: { body: { secret: 'sk_test_leak3' } } },
+      'created',
+    );
+    log.info({ secret: 'sk_test_leak4', headers: { authorization: 'Bearer sk_test_leak5' } }, 'flat');
+    expect(out.text()).toContain('[redacted]');
+    expect(out.text()).not.toMatch(/sk_test_leak/);
+  });
+
+  it('never carry a key or a created secret while the API serves requests, errors included', async () => {
+    const out = capture();
+    const logger = createLogger({ ...t.config, log_level: 'trace' }, out.stream);
+    const app = await buildApp({ pool: t.db.pool, config: t.config, clock: t.clock, logger });
+    try {
+      const headers = { authorization: `Bearer ${t.test_key}` };
+      const created = await app.inject({
+        method: 'POST',
+        url: '/v1/api_keys',
+        headers,
+        payload: { name: 'logged?' },
+      });
+      const secret = created.json().secret as string;
+      await app.inject({ method: 'GET', url: '/v1/holders', headers: { authorization: `Bearer ${secret}` } });
+      await app.inject({
+        method: 'POST',
+        url: '/v1/holders',
+        headers: { authorization: 'Bearer sk_test_wrong_but_long_enough_0000' },
+        payload: {},
+      });
+      expect(out.text().length).toBeGreaterThan(0);
+      expect(out.text()).not.toContain(t.test_key);
+      expect(out.text()).not.toContain(secret);
+      expect(out.text()).not.toContain('sk_test_wrong');
+    } finally {
+      await app.close();
+    }
+  });
+});

@@ -1,0 +1,134 @@
+import type { Static } from '@sinclair/typebox';
+import type { Queryable } from '../db/pool.js';
+import type { CreateEscrowBody, ReleaseBody } from '../escrows/schemas.js';
+import { createEscrow } from '../escrows/service.js';
+import { releaseEscrow } from '../escrows/transitions.js';
+import { createPayoutBatch } from '../payouts/batches.js';
+import type { CreatePayoutBatchBody, CreatePayoutBody } from '../payouts/schemas.js';
+import { createPayout } from '../payouts/service.js';
+import type { RailContext } from '../rails/index.js';
+import type { CreateRefundBody } from '../refunds/schemas.js';
+import { createRefund } from '../refunds/service.js';
+import { assert } from '../shared/assert.js';
+import { domainError, type ErrorCode } from '../shared/errors.js';
+import { fail, ok, type Result } from '../shared/result.js';
+import { batchOutcome } from '../transfers/outcomes.js';
+import type { TransferInput } from '../transfers/prepare.js';
+import type { BatchBody } from '../transfers/schemas.js';
+import { createTransfers } from '../transfers/service.js';
+import type { TransferView } from '../transfers/view.js';
+import type { Movement } from './movement.js';
+import {
+  escrowMovements,
+  payoutMovements,
+  refundMovements,
+  releaseMovements,
+  transferMovements,
+} from './movements-of.js';
+
+type Params = Readonly<Record<string, string>>;
+
+/**
+ * An endpoint that moves money, described so that its requests can be screened (as movements)
+ * and, once approved, executed again later from what was stored: the route, the path parameters
+ * and the body as the endpoint validated them.
+ */
+export interface MoneyEndpoint<B, T> {
+  readonly route: string;
+  readonly success_status: 200 | 201;
+  movements(db: Queryable, livemode: boolean, body: B, params: Params): Promise<Result<Movement[]>>;
+  execute(ctx: RailContext, body: B, params: Params, request_id: string): Promise<Result<T>>;
+  /** Per movement, the object it made, or undefined where an item failed. */
+  objects(value: T): readonly (string | undefined)[];
+}
+
+const one = (value: { id: string }) => [value.id];
+
+export const transfer_endpoint: MoneyEndpoint<TransferInput, TransferView> = {
+  route: 'POST /v1/transfers',
+  success_status: 201,
+  movements: (db, livemode, body) => transferMovements(db, livemode, [body], false),
+  async execute(ctx, body) {
+    const [result] = await createTransfers(ctx, [body]);
+    assert(result !== undefined, 'one transfer, one result');
+    return result;
+  },
+  objects: one,
+};
+
+type TransferBatch = { results: { transfer?: { id: string } }[] };
+
+export const transfer_batch_endpoint: MoneyEndpoint<Static<typeof BatchBody>, TransferBatch> = {
+  route: 'POST /v1/transfers/batch',
+  success_status: 200,
+  movements: (db, livemode, body) => transferMovements(db, livemode, body.transfers, true),
+  async execute(ctx, body, _params, request_id) {
+    const results = await createTransfers(ctx, body.transfers);
+    const outcome = batchOutcome(results, body.atomic === true, request_id);
+    const answer = JSON.parse(outcome.body) as TransferBatch & {
+      code: ErrorCode;
+      detail: string;
+      param?: string;
+    };
+    return outcome.rolled_back ? fail(domainError(answer.code, answer.detail, answer.param)) : ok(answer);
+  },
+  objects: (value) => value.results.map((item) => item.transfer?.id),
+};
+
+export const payout_endpoint: MoneyEndpoint<Static<typeof CreatePayoutBody>, { id: string }> = {
+  route: 'POST /v1/payouts',
+  success_status: 201,
+  movements: (db, livemode, body) => payoutMovements(db, livemode, [body], false),
+  execute: (ctx, body) => createPayout(ctx, body),
+  objects: one,
+};
+
+type PayoutBatch = { items: { payout: { id: string } | null }[] };
+
+export const payout_batch_endpoint: MoneyEndpoint<Static<typeof CreatePayoutBatchBody>, PayoutBatch> = {
+  route: 'POST /v1/payout_batches',
+  success_status: 201,
+  movements: (db, livemode, body) => payoutMovements(db, livemode, body.payouts, true),
+  execute: (ctx, body) => createPayoutBatch(ctx, body),
+  objects: (value) => value.items.map((item) => item.payout?.id),
+};
+
+export const escrow_endpoint: MoneyEndpoint<Static<typeof CreateEscrowBody>, { id: string }> = {
+  route: 'POST /v1/escrows',
+  success_status: 201,
+  movements: (db, livemode, body) => escrowMovements(db, livemode, body),
+  execute: (ctx, body) => createEscrow(ctx, body),
+  objects: one,
+};
+
+export const escrow_release_endpoint: MoneyEndpoint<Static<typeof ReleaseBody>, { id: string }> = {
+  route: 'POST /v1/escrows/:id/release',
+  success_status: 200,
+  movements: (db, livemode, body, params) => releaseMovements(db, livemode, params.id ?? '', body),
+  execute: (ctx, body, params) => releaseEscrow(ctx.db, ctx.livemode, params.id ?? '', body, ctx.now),
+  objects: one,
+};
+
+export const refund_endpoint: MoneyEndpoint<Static<typeof CreateRefundBody>, { id: string }> = {
+  route: 'POST /v1/refunds',
+  success_status: 201,
+  movements: (db, livemode, body) => refundMovements(db, livemode, body),
+  execute: (ctx, body) => createRefund(ctx, body),
+  objects: one,
+};
+
+// biome-ignore lint/suspicious/noExplicitAny: the registry holds endpoints of every body and result type.
+type AnyEndpoint = MoneyEndpoint<any, any>;
+
+/** Every money endpoint by route, for executing approved requests. */
+export const money_endpoints: ReadonlyMap<string, AnyEndpoint> = new Map(
+  [
+    transfer_endpoint,
+    transfer_batch_endpoint,
+    payout_endpoint,
+    payout_batch_endpoint,
+    escrow_endpoint,
+    escrow_release_endpoint,
+    refund_endpoint,
+  ].map((endpoint: AnyEndpoint) => [endpoint.route, endpoint]),
+);

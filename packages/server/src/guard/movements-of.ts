@@ -1,0 +1,206 @@
+import { assetScale } from '../assets/service.js';
+import type { Queryable } from '../db/pool.js';
+import { formatAmount, parseAmount } from '../shared/money.js';
+import { ok, type Result } from '../shared/result.js';
+import type { Movement } from './movement.js';
+
+/**
+ * How each money endpoint's request reads as movements. An invalid amount or unknown currency is
+ * refused here with the very problem the endpoint would give; an unknown object (an escrow or
+ * payment id) yields no movement and is left to the endpoint to answer 404.
+ */
+interface Leg {
+  readonly source: string;
+  readonly source_param: string;
+  readonly destinations: readonly (string | undefined)[];
+  readonly external: boolean;
+  readonly currency: string;
+  readonly amount: unknown;
+  readonly prefix: string;
+  readonly counts?: boolean;
+}
+
+async function movementOf(db: Queryable, livemode: boolean, leg: Leg): Promise<Result<Movement>> {
+  const scale = await assetScale(db, livemode, leg.currency, `${leg.prefix}currency`);
+  if (!scale.ok) return scale;
+  const amount = parseAmount(leg.amount, scale.value, `${leg.prefix}amount`);
+  if (!amount.ok) return amount;
+  return ok({
+    source_wallet_id: leg.source,
+    source_param: leg.source_param,
+    destination_wallet_ids: leg.destinations.filter((id): id is string => id !== undefined),
+    external: leg.external,
+    currency: leg.currency,
+    scale: scale.value,
+    amount_minor: amount.value,
+    counts: leg.counts ?? true,
+  });
+}
+
+async function all(db: Queryable, livemode: boolean, legs: readonly Leg[]): Promise<Result<Movement[]>> {
+  const movements: Movement[] = [];
+  for (const leg of legs) {
+    const movement = await movementOf(db, livemode, leg);
+    if (!movement.ok) return movement;
+    movements.push(movement.value);
+  }
+  return ok(movements);
+}
+
+export interface TransferLike {
+  source_wallet_id: string;
+  destination_wallet_id?: string;
+  destinations?: readonly { wallet_id: string }[];
+  fee?: { wallet_id?: string };
+  amount: string;
+  currency: string;
+}
+
+function transferLeg(input: TransferLike, prefix: string): Leg {
+  return {
+    source: input.source_wallet_id,
+    source_param: `${prefix}source_wallet_id`,
+    destinations: [
+      input.destination_wallet_id,
+      ...(input.destinations ?? []).map((leg) => leg.wallet_id),
+      input.fee?.wallet_id,
+    ],
+    external: false,
+    currency: input.currency,
+    amount: input.amount,
+    prefix,
+  };
+}
+
+export function transferMovements(
+  db: Queryable,
+  livemode: boolean,
+  inputs: readonly TransferLike[],
+  batch: boolean,
+) {
+  return all(
+    db,
+    livemode,
+    inputs.map((input, index) => transferLeg(input, batch ? `transfers.${index}.` : '')),
+  );
+}
+
+interface PayoutLike {
+  wallet_id: string;
+  amount: string;
+  currency: string;
+}
+
+export function payoutMovements(
+  db: Queryable,
+  livemode: boolean,
+  inputs: readonly PayoutLike[],
+  batch: boolean,
+) {
+  return all(
+    db,
+    livemode,
+    inputs.map((input, index) => {
+      const prefix = batch ? `payouts.${index}.` : '';
+      return {
+        source: input.wallet_id,
+        source_param: `${prefix}wallet_id`,
+        destinations: [],
+        external: true,
+        currency: input.currency,
+        amount: input.amount,
+        prefix,
+      };
+    }),
+  );
+}
+
+export function escrowMovements(
+  db: Queryable,
+  livemode: boolean,
+  input: { payer_wallet_id: string; payee_wallet_id: string; amount: string; currency: string },
+) {
+  return all(db, livemode, [
+    {
+      source: input.payer_wallet_id,
+      source_param: 'payer_wallet_id',
+      destinations: [input.payee_wallet_id],
+      external: false,
+      currency: input.currency,
+      amount: input.amount,
+      prefix: '',
+    },
+  ]);
+}
+
+/** A release pays the payee money the payer's escrow already holds: checked, not counted again. */
+export async function releaseMovements(
+  db: Queryable,
+  livemode: boolean,
+  id: string,
+  input: { milestone_id?: string; amount?: string },
+) {
+  const found = await db.query<{
+    payer_wallet_id: string;
+    payee_wallet_id: string;
+    asset: string;
+    milestones: { id: string; amount_minor: string }[];
+  }>(
+    'SELECT payer_wallet_id, payee_wallet_id, asset, milestones FROM escrows WHERE id = $1 AND livemode = $2',
+    [id, livemode],
+  );
+  const escrow = found.rows[0];
+  const scale = escrow === undefined ? undefined : await assetScale(db, livemode, escrow.asset, 'currency');
+  if (escrow === undefined || scale === undefined || !scale.ok) return ok([]);
+  const milestone = escrow.milestones.find((item) => item.id === input.milestone_id);
+  const amount =
+    input.amount ??
+    (milestone === undefined ? undefined : formatAmount(BigInt(milestone.amount_minor), scale.value));
+  if (amount === undefined) return ok([]);
+  return all(db, livemode, [
+    {
+      source: escrow.payer_wallet_id,
+      source_param: 'id',
+      destinations: [escrow.payee_wallet_id],
+      external: false,
+      currency: escrow.asset,
+      amount,
+      prefix: '',
+      counts: false,
+    },
+  ]);
+}
+
+/**
+ * A refund gives money back from what a payment or transfer paid in: from the payment's wallet to
+ * the card or bank, or from the transfer's first destination to its source.
+ */
+export async function refundMovements(
+  db: Queryable,
+  livemode: boolean,
+  input: { payment_id?: string; transfer_id?: string; amount?: string },
+) {
+  const found = await db.query<{ source: string; target: string | null; asset: string; remaining: string }>(
+    `SELECT wallet_id AS source, NULL AS target, asset, (amount - refunded_amount)::text AS remaining
+       FROM payments WHERE id = $1 AND livemode = $3
+     UNION ALL
+     SELECT destinations->0->>'wallet_id', source_wallet_id, asset, (coalesce(captured_amount, amount) - refunded_amount)::text
+       FROM transfers WHERE id = $2 AND livemode = $3`,
+    [input.payment_id ?? null, input.transfer_id ?? null, livemode],
+  );
+  const original = found.rows[0];
+  if (original === undefined || original.remaining === '0') return ok([]);
+  const scale = await assetScale(db, livemode, original.asset, 'currency');
+  if (!scale.ok) return ok([]);
+  return all(db, livemode, [
+    {
+      source: original.source,
+      source_param: input.payment_id === undefined ? 'transfer_id' : 'payment_id',
+      destinations: original.target === null ? [] : [original.target],
+      external: original.target === null,
+      currency: original.asset,
+      amount: input.amount ?? formatAmount(BigInt(original.remaining), scale.value),
+      prefix: '',
+    },
+  ]);
+}

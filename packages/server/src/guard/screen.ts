@@ -1,0 +1,196 @@
+import { createApproval } from '../approvals/service.js';
+import { permittedWallets } from '../auth/restrictions.js';
+import type { Client, Queryable } from '../db/pool.js';
+import type { AuthContext } from '../http/auth.js';
+import type { Screen } from '../http/mutation.js';
+import { checkPolicy } from '../policies/check.js';
+import { recordDecisions } from '../risk/decisions.js';
+import { evaluateRules, type RiskMatch, strongest, type WalletFacts } from '../risk/evaluate.js';
+import type { RiskRuleRow } from '../risk/rules.js';
+import { domainError, notFound } from '../shared/errors.js';
+import type { Result } from '../shared/result.js';
+import type { Movement } from './movement.js';
+
+/** The request being screened, and what to store if it is parked for approval. */
+export interface GuardRequest {
+  readonly auth: AuthContext;
+  readonly request_id: string;
+  readonly now: Date;
+  readonly approval_ttl_s: number;
+  readonly route: string;
+  readonly params: Readonly<Record<string, string>>;
+  readonly body: unknown;
+  /** Executing an approved request: the approval threshold and review rules are passed. */
+  readonly approved: boolean;
+}
+
+/** Whether a request needs screening at all: the fast path for unbound keys with no rules. */
+export function needsScreen(auth: AuthContext, rules: readonly RiskRuleRow[]): boolean {
+  return auth.restrictions !== null || auth.spend_policy !== null || rules.length > 0;
+}
+
+/**
+ * Screens a money request before it runs, in its transaction: the key's restrictions (a wallet it
+ * may not use is 404, as if it did not exist), its spend policy (refused, or parked above the
+ * approval threshold), then the risk rules (block, review, flag). What is allowed is recorded once
+ * the request has run: counters, the movement log and flag decisions, for what actually moved.
+ */
+export async function screenMovements<T>(
+  db: Client,
+  request: GuardRequest,
+  rules: readonly RiskRuleRow[],
+  movements: Result<Movement[]>,
+  objects: (value: T) => readonly (string | undefined)[],
+): Promise<Screen<T>> {
+  const nothing = async () => undefined;
+  if (!movements.ok) return { verdict: 'refuse', error: movements.error, after: nothing };
+  const list = movements.value;
+  const hidden = await hiddenSource(db, request.auth, list);
+  if (hidden !== undefined) return { verdict: 'refuse', error: hidden, after: nothing };
+  const wallets = await walletFacts(db, request.auth.livemode, list);
+  const holders = new Map([...wallets].map(([id, facts]) => [id, facts.holder_id]));
+  const policy = request.auth.spend_policy;
+  const verdict =
+    policy === null
+      ? undefined
+      : await checkPolicy(
+          { db, api_key_id: request.auth.key_id, now: request.now, holders, approved: request.approved },
+          policy,
+          list,
+        );
+  if (verdict?.verdict === 'refuse') return { verdict: 'refuse', error: verdict.error, after: nothing };
+  const subject = { livemode: request.auth.livemode, api_key_id: request.auth.key_id, now: request.now };
+  const matches = await evaluateRules(db, subject, rules, list, wallets);
+  const action = strongest(matches);
+  const decide = (object_ids: readonly (string | null)[], of: readonly RiskMatch[]) => (client: Client) =>
+    recordDecisions(client, request, of, object_ids);
+  if (action === 'block') {
+    const rule = matches.find((match) => match.rule.action === 'block');
+    return {
+      verdict: 'refuse',
+      error: domainError(
+        'risk_blocked',
+        `Risk rule ${rule?.rule.id} (${rule?.rule.name}) blocked this: ${rule?.detail}.`,
+      ),
+      after: decide(
+        list.map(() => null),
+        matches,
+      ),
+    };
+  }
+  const review = request.approved ? undefined : matches.find((match) => match.rule.action === 'review');
+  if (verdict?.verdict === 'approval' || review !== undefined)
+    return { verdict: 'park', park: (client) => park(client, request, list, matches, review, verdict) };
+  return {
+    verdict: 'proceed',
+    after: async (client, value) => {
+      const ids = objects(value);
+      const done = list.map((_, index) => ids[index]);
+      if (verdict?.verdict === 'allow') await verdict.commit(client, done);
+      await logMovements(client, request, list, wallets, done);
+      const flagged = matches.filter((match) => done[match.movement_index] !== undefined);
+      await recordDecisions(
+        client,
+        request,
+        flagged,
+        list.map((_, index) => done[index] ?? null),
+      );
+    },
+  };
+}
+
+async function park(
+  db: Client,
+  request: GuardRequest,
+  movements: readonly Movement[],
+  matches: readonly RiskMatch[],
+  review: RiskMatch | undefined,
+  verdict: { verdict: string; detail?: string } | undefined,
+): Promise<unknown> {
+  const [first] = movements;
+  const total = movements
+    .filter((movement) => movement.currency === first?.currency)
+    .reduce((sum, movement) => sum + movement.amount_minor, 0n);
+  const approval = await createApproval(db, {
+    livemode: request.auth.livemode,
+    reason: verdict?.verdict === 'approval' ? 'spend_policy' : 'risk_review',
+    detail:
+      verdict?.verdict === 'approval'
+        ? (verdict.detail ?? '')
+        : `Risk rule ${review?.rule.id} (${review?.rule.name}) asks for a review: ${review?.detail}.`,
+    risk_rule_id: review?.rule.id ?? null,
+    api_key_id: request.auth.key_id,
+    route: request.route,
+    params: request.params,
+    body: request.body,
+    request_id: request.request_id,
+    asset: first?.currency ?? '',
+    amount_minor: total,
+    expires_at: new Date(request.now.getTime() + request.approval_ttl_s * 1000),
+    now: request.now,
+  });
+  await recordDecisions(
+    db,
+    request,
+    matches,
+    movements.map(() => approval.id),
+  );
+  return approval;
+}
+
+/** A restricted key may pay only from its own wallets; others do not exist for it. */
+async function hiddenSource(db: Queryable, auth: AuthContext, movements: readonly Movement[]) {
+  if (auth.restrictions === null) return undefined;
+  const sources = movements.map((movement) => movement.source_wallet_id);
+  const permitted = await permittedWallets(db, auth.restrictions, sources);
+  const hidden = movements.find((movement) => !permitted.has(movement.source_wallet_id));
+  return hidden === undefined ? undefined : notFound('wallet', hidden.source_wallet_id, hidden.source_param);
+}
+
+async function walletFacts(db: Queryable, livemode: boolean, movements: readonly Movement[]) {
+  const ids = movements.flatMap((movement) => [
+    movement.source_wallet_id,
+    ...movement.destination_wallet_ids,
+  ]);
+  const result = await db.query<{
+    id: string;
+    holder_id: string | null;
+    kyc_tier: number | null;
+    created_at: Date;
+    balance_minor: string;
+  }>(
+    `SELECT a.id, a.holder_id, h.kyc_tier, a.created_at, (a.posted_credits - a.posted_debits + a.pending_credits)::text AS balance_minor
+     FROM accounts a LEFT JOIN holders h ON h.id = a.holder_id
+     WHERE a.id = ANY($1::text[]) AND a.livemode = $2 AND a.kind = 'wallet'`,
+    [[...new Set(ids)], livemode],
+  );
+  return new Map<string, WalletFacts>(
+    result.rows.map((row) => [row.id, { ...row, balance_minor: BigInt(row.balance_minor) }]),
+  );
+}
+
+/** What went through, for velocity rules later. */
+async function logMovements(
+  db: Client,
+  request: GuardRequest,
+  movements: readonly Movement[],
+  wallets: ReadonlyMap<string, WalletFacts>,
+  done: readonly (string | undefined)[],
+): Promise<void> {
+  const moved = movements.filter((_, index) => done[index] !== undefined);
+  if (moved.length === 0) return;
+  await db.query(
+    `INSERT INTO movement_log (livemode, api_key_id, source_wallet_id, holder_id, asset, amount_minor, created_at)
+     SELECT $1, $2, source, holder, asset, amount, $7
+     FROM unnest($3::text[], $4::text[], $5::text[], $6::numeric[]) AS m (source, holder, asset, amount)`,
+    [
+      request.auth.livemode,
+      request.auth.key_id,
+      moved.map((movement) => movement.source_wallet_id),
+      moved.map((movement) => wallets.get(movement.source_wallet_id)?.holder_id ?? null),
+      moved.map((movement) => movement.currency),
+      moved.map((movement) => movement.amount_minor.toString()),
+      request.now,
+    ],
+  );
+}
