@@ -55,7 +55,8 @@ describe('scopes, per endpoint', () => {
     const keys = new Map<string, string>();
     for (const scope of new Set(needed.values()))
       keys.set(scope, (await createKey(t, { scopes: [scope] })).secret);
-    for (const op of ops) {
+    // The event stream stays open by design; its scope is tested over a socket in events/stream.test.ts.
+    for (const op of ops.filter((op) => op.url !== '/v1/events/stream')) {
       const response = await t.request({
         method: op.method,
         url: op.url,
