@@ -40,6 +40,8 @@ export const event_catalogue = {
   'asset.created': 'A custom asset was created.',
   'holder.created': 'A holder was created.',
   'holder.updated': "A holder's fields, KYC status or metadata changed.",
+  'risk.flagged':
+    'A risk rule with action flag matched a money movement, which went through; data is the risk decision.',
   'transfer.captured': 'A hold was captured in full or in part; the rest was released.',
   'transfer.expired': 'A hold passed its expires_at uncaptured and was released.',
   'transfer.pending': 'A hold was placed: the funds are reserved until captured, voided or expired.',

@@ -1,5 +1,6 @@
 import type { Static } from '@sinclair/typebox';
 import type { Queryable } from '../db/pool.js';
+import { eventOf, recordEvents } from '../events/index.js';
 import { Filters } from '../shared/filters.js';
 import { newId } from '../shared/ids.js';
 import { fetchPage, type Page, pageQuery } from '../shared/pagination.js';
@@ -31,11 +32,12 @@ export async function recordDecisions(
   object_ids: readonly (string | null)[],
 ): Promise<void> {
   if (matches.length === 0) return;
-  await db.query(
+  const inserted = await db.query<DecisionRow>(
     `INSERT INTO risk_decisions (id, livemode, rule_id, action, object_id, api_key_id, request_id, wallet_id, detail, created_at)
      SELECT id, $1, rule_id, action, object_id, $2, $3, wallet_id, detail, $4
      FROM unnest($5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[])
-       AS d (id, rule_id, action, object_id, wallet_id, detail)`,
+       AS d (id, rule_id, action, object_id, wallet_id, detail)
+     RETURNING *`,
     [
       request.auth.livemode,
       request.auth.key_id,
@@ -48,6 +50,13 @@ export async function recordDecisions(
       matches.map((match) => match.wallet_id),
       matches.map((match) => match.detail),
     ],
+  );
+  // A flagged movement goes through; the event is how someone hears about it.
+  const flagged = inserted.rows.filter((row) => row.action === 'flag');
+  await recordEvents(
+    db,
+    flagged.map((row) => eventOf('risk.flagged', decisionView(row))),
+    request.now,
   );
 }
 

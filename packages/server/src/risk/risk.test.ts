@@ -89,6 +89,13 @@ describe('risk rules', () => {
     });
     expect(made.statusCode).toBe(201);
     expect(await decisions(`object_id=${made.json().id}`)).toMatchObject([{ rule_id: id, action: 'flag' }]);
+    const events = await t.request({ method: 'GET', url: '/v1/events?type=risk.flagged' });
+    expect(events.json().data).toMatchObject([
+      {
+        type: 'risk.flagged',
+        data: { object: { object: 'risk_decision', rule_id: id, object_id: made.json().id } },
+      },
+    ]);
     await disable(id);
   });
 
