@@ -20,9 +20,9 @@ export interface AuditEntry {
 export const worker_actor = 'system:worker';
 
 /**
- * Appends entries to the hash chain inside the caller's transaction, in one round trip
- * (`audit_append` in migration 0007 locks the chain head, links and inserts). Called last in a
- * transaction, so the head's lock is held only while the transaction commits.
+ * Writes entries inside the caller's transaction, in one round trip and without a lock, so they
+ * commit (or not) with the change they record. The worker links them into the hash chain after
+ * they commit (`sealAudit`).
  */
 export async function appendAudit(db: Queryable, entries: readonly AuditEntry[]): Promise<void> {
   if (entries.length === 0) return;

@@ -6,6 +6,7 @@ import { createTestApp, type TestApp } from '../test-support/app.js';
 import { createKey } from '../test-support/keys.js';
 import { funded, newWallet, transfer } from '../test-support/money.js';
 import { appendAudit } from './append.js';
+import { sealAudit } from './seal.js';
 import { canonicalEntry, entryHash, verifyAuditChain } from './verify.js';
 
 let t: TestApp;
@@ -26,7 +27,9 @@ async function tamper(sql: string, params: unknown[] = []): Promise<void> {
   }
 }
 
+/** The entries, sealed into the chain first as the worker would. */
 async function entries(where = 'true', params: unknown[] = []) {
+  await sealAudit(t.db.pool);
   const result = await t.db.pool.query(`SELECT * FROM audit_logs WHERE ${where} ORDER BY seq`, params);
   return result.rows;
 }
@@ -93,6 +96,7 @@ describe('the audit trail', () => {
   });
 
   it('links every entry to the one before; the SQL writer and the TypeScript verifier agree', async () => {
+    await sealAudit(t.db.pool);
     const rows = await t.db.pool.query(
       `SELECT seq::text, id, livemode, actor, action, object_id, request_id, ip, outcome_status, outcome_code,
          to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS created_at_text, prev_hash, hash,
@@ -144,6 +148,41 @@ describe('the audit trail', () => {
     ).rejects.toThrow(/immutable/);
     await expect(t.db.pool.query('DELETE FROM audit_logs')).rejects.toThrow(/immutable/);
   });
+
+  it('is sealed after commit, once: a fresh entry can neither be edited nor sealed twice', async () => {
+    await t.request({ method: 'POST', url: '/v1/holders', payload: { name: 'fresh' } });
+    const [fresh] = (await t.db.pool.query('SELECT * FROM audit_logs WHERE seq IS NULL')).rows;
+    expect(fresh).toBeDefined();
+    await expect(
+      t.db.pool.query("UPDATE audit_logs SET action = 'x' WHERE id = $1", [fresh.id]),
+    ).rejects.toThrow(/immutable/);
+    expect(await sealAudit(t.db.pool)).toBeGreaterThanOrEqual(1);
+    const [sealed] = (await t.db.pool.query('SELECT seq FROM audit_logs WHERE id = $1', [fresh.id])).rows;
+    expect(sealed.seq).not.toBeNull();
+    await expect(
+      t.db.pool.query('UPDATE audit_logs SET seq = seq + 1000 WHERE id = $1', [fresh.id]),
+    ).rejects.toThrow(/immutable/);
+    expect(await sealAudit(t.db.pool)).toBe(0);
+    expect(await verifyAuditChain(t.db.pool)).toEqual([]);
+  });
+
+  it('verify names an entry the worker has not sealed for minutes', async () => {
+    const fresh = await createTestApp();
+    try {
+      fresh.clock.advance(-600_000);
+      await fresh.request({ method: 'POST', url: '/v1/holders', payload: { name: 'late' } });
+      const [late] = (
+        await fresh.db.pool.query('SELECT id FROM audit_logs WHERE seq IS NULL ORDER BY created_at LIMIT 1')
+      ).rows;
+      expect(await verifyAuditChain(fresh.db.pool)).toEqual([
+        { check: 'audit_chain', subject: late.id, detail: expect.stringContaining('is not sealed') },
+      ]);
+      await sealAudit(fresh.db.pool);
+      expect(await verifyAuditChain(fresh.db.pool)).toEqual([]);
+    } finally {
+      await fresh.close();
+    }
+  });
 });
 
 describe('purse verify', () => {
@@ -188,6 +227,7 @@ describe('purse verify', () => {
     try {
       await fresh.request({ method: 'POST', url: '/v1/holders', payload: { name: 'a' } });
       await fresh.request({ method: 'POST', url: '/v1/holders', payload: { name: 'b' } });
+      await sealAudit(fresh.db.pool);
       const rows = await fresh.db.pool.query('SELECT id, seq FROM audit_logs ORDER BY seq');
       const client = await fresh.db.pool.connect();
       await client.query("SET session_replication_role = 'replica'");

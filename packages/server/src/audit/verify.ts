@@ -61,7 +61,7 @@ export async function verifyAuditChain(db: Queryable): Promise<Violation[]> {
     const page = await db.query<StoredEntry>(
       `SELECT seq, id, livemode, actor, action, object_id, request_id, ip, outcome_status, outcome_code,
          to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS created_at_text, prev_hash, hash
-       FROM audit_logs WHERE seq >= $1 ORDER BY seq LIMIT $2`,
+       FROM audit_logs WHERE seq >= $1 AND seq IS NOT NULL ORDER BY seq LIMIT $2`,
       [expected_seq.toString(), page_size],
     );
     for (const entry of page.rows) {
@@ -73,7 +73,28 @@ export async function verifyAuditChain(db: Queryable): Promise<Violation[]> {
     }
     if (page.rows.length < page_size) break;
   }
-  return checkHead(db, expected_seq - 1n, previous, last_id);
+  const head = await checkHead(db, expected_seq - 1n, previous, last_id);
+  return head.length > 0 ? head : unsealedTooLong(db);
+}
+
+/** Entries are sealed within a second by the worker; one left unsealed this long means it is not running. */
+const unsealed_s_max = 300;
+
+async function unsealedTooLong(db: Queryable): Promise<Violation[]> {
+  const stale = await db.query<{ id: string }>(
+    `SELECT id FROM audit_logs WHERE seq IS NULL AND created_at < now() - make_interval(secs => $1)
+     ORDER BY created_at, id LIMIT 1`,
+    [unsealed_s_max],
+  );
+  const entry = stale.rows[0];
+  if (entry === undefined) return [];
+  return [
+    {
+      check: 'audit_chain',
+      subject: entry.id,
+      detail: `entry ${entry.id} is not sealed into the chain after ${unsealed_s_max} s: is a worker running?`,
+    },
+  ];
 }
 
 function brokenLink(entry: StoredEntry, expected_seq: bigint, previous: Buffer): Violation | undefined {

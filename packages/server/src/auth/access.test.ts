@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sealAudit } from '../audit/seal.js';
 import { createTestApp, type TestApp } from '../test-support/app.js';
 import { createKey } from '../test-support/keys.js';
 import { expectProblem, funded, newWallet, transfer } from '../test-support/money.js';
@@ -68,6 +69,7 @@ describe('scopes, per endpoint', () => {
     }
     // Every refused POST is in the audit trail, against the key that tried.
     const posts = ops.filter((op) => op.method !== 'GET').length;
+    await sealAudit(t.db.pool);
     const refused = await t.db.pool.query(
       "SELECT count(*)::int AS n FROM audit_logs WHERE outcome_code = 'insufficient_scope' AND seq > 0",
     );

@@ -1,4 +1,5 @@
 import { expireDueApprovals } from '../approvals/expiry.js';
+import { sealAudit } from '../audit/seal.js';
 import type { Config } from '../config.js';
 import { inTransaction } from '../db/pool.js';
 import { settleDueEscrows } from '../escrows/auto.js';
@@ -84,6 +85,11 @@ export function backgroundTasks(
         return runner.poll();
       },
       stop: async () => runner?.stop(),
+    },
+    {
+      name: 'seal_audit',
+      interval_ms: config.events.sequence_interval_ms,
+      run: (pool) => sealAudit(pool),
     },
     {
       name: 'expire_approvals',
