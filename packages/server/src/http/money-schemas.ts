@@ -17,3 +17,16 @@ export const Currency = Type.String({
   description: 'An asset code.',
   examples: ['USD'],
 });
+
+export const WalletId = Type.String({
+  minLength: 1,
+  maxLength: 64,
+  examples: ['wal_01jd0w3n3w8m5t5vq6fz1y2k3h'],
+});
+
+/** A share of an amount after the fee, in percent with up to 4 decimals (see ledger/splits.ts). */
+export const Percent = Type.String({
+  pattern: '^(0|[1-9][0-9]{0,2})(\\.[0-9]{1,4})?$',
+  description: 'Of the amount after the fee; up to 4 decimals.',
+  examples: ['12.5'],
+});

@@ -1,23 +1,15 @@
 import { Type } from '@sinclair/typebox';
-import { Amount, Currency } from '../http/money-schemas.js';
+import { Amount, Currency, Percent, WalletId } from '../http/money-schemas.js';
 import { Metadata, PageQuerystring, Timestamp } from '../http/schemas.js';
 import { MaskedInstrument, PaymentSourceSchema } from '../rails/schemas.js';
 
 export const splits_max = 100;
 
-const WalletId = Type.String({ minLength: 1, maxLength: 64, examples: ['wal_01jd0w3n3w8m5t5vq6fz1y2k3h'] });
-
 const SplitRequest = Type.Object(
   {
     wallet_id: WalletId,
     amount: Type.Optional(Amount),
-    percent: Type.Optional(
-      Type.String({
-        pattern: '^(0|[1-9][0-9]{0,2})(\\.[0-9]{1,4})?$',
-        description: 'Of the amount after the fee; up to 4 decimals.',
-        examples: ['10'],
-      }),
-    ),
+    percent: Type.Optional(Percent),
   },
   { additionalProperties: false },
 );

@@ -1,23 +1,15 @@
 import { Type } from '@sinclair/typebox';
-import { Amount, Currency } from '../http/money-schemas.js';
+import { Amount, Currency, Percent, WalletId } from '../http/money-schemas.js';
 import { Metadata, PageQuerystring, Timestamp } from '../http/schemas.js';
 
 export const destinations_max = 100;
 export const batch_transfers_max = 1000;
 
-const WalletId = Type.String({ minLength: 1, maxLength: 64, examples: ['wal_01jd0w3n3w8m5t5vq6fz1y2k3h'] });
-
 const DestinationRequest = Type.Object(
   {
     wallet_id: WalletId,
     amount: Type.Optional(Amount),
-    percent: Type.Optional(
-      Type.String({
-        pattern: '^(0|[1-9][0-9]{0,2})(\\.[0-9]{1,4})?$',
-        description: 'Of the amount after the fee; up to 4 decimals.',
-        examples: ['12.5'],
-      }),
-    ),
+    percent: Type.Optional(Percent),
     remainder: Type.Optional(
       Type.Literal(true, { description: 'Takes what the other destinations leave, rounding included.' }),
     ),
