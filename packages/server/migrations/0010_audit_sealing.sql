@@ -18,12 +18,9 @@ CREATE INDEX audit_logs_unsealed ON audit_logs (created_at, id) WHERE seq IS NUL
 DROP INDEX audit_logs_list;
 CREATE INDEX audit_logs_list ON audit_logs (livemode, id);
 
--- Appending is a plain insert: no lock, so transactions that audit commit side by side.
-CREATE OR REPLACE FUNCTION audit_append(entries jsonb) RETURNS void LANGUAGE sql AS $$
-  INSERT INTO audit_logs (id, livemode, actor, action, object_id, request_id, ip, outcome_status, outcome_code, created_at)
-  SELECT e.id, e.livemode, e.actor, e.action, e.object_id, e.request_id, e.ip, e.outcome_status, e.outcome_code, e.created_at
-  FROM jsonb_populate_recordset(NULL::audit_logs, entries) AS e
-$$;
+-- Appending is now a plain INSERT by the application (audit/append.ts): no lock, so transactions
+-- that audit commit side by side.
+DROP FUNCTION audit_append(jsonb);
 
 -- Links up to `limit_n` committed, unsealed entries into the chain, oldest first; returns how many.
 -- One sealer at a time: the head row's lock. Entries committed later are sealed by a later call.

@@ -31,7 +31,12 @@ export async function appendAudit(db: Queryable, entries: readonly AuditEntry[])
     id: newId('audit_log', entry.created_at.getTime()),
     created_at: entry.created_at.toISOString(),
   }));
-  await db.query('SELECT audit_append($1::jsonb)', [JSON.stringify(rows)]);
+  await db.query(
+    `INSERT INTO audit_logs (id, livemode, actor, action, object_id, request_id, ip, outcome_status, outcome_code, created_at)
+     SELECT e.id, e.livemode, e.actor, e.action, e.object_id, e.request_id, e.ip, e.outcome_status, e.outcome_code, e.created_at
+     FROM jsonb_populate_recordset(NULL::audit_logs, $1::jsonb) AS e`,
+    [JSON.stringify(rows)],
+  );
 }
 
 /** What an audit entry says about a response: the object it made or touched, and its problem code. */

@@ -1,5 +1,5 @@
 import type { Limits } from '../config.js';
-import type { Client, Pool } from '../db/pool.js';
+import type { Client, Pool, Queryable } from '../db/pool.js';
 
 /**
  * What a money-moving service needs: the request's transaction (`db`), the pool for work that must
@@ -11,4 +11,9 @@ export interface WriteContext {
   readonly livemode: boolean;
   readonly limits: Limits;
   readonly now: Date;
+  /**
+   * Where INSERTs that nothing reads back may go to be sent together with others later (a
+   * DeferredInserts of the group-commit engine); absent: `db`, at once.
+   */
+  readonly later?: Queryable;
 }

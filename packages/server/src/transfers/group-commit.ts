@@ -1,5 +1,6 @@
 import { type AuditEntry, appendAudit } from '../audit/append.js';
 import type { GroupCommitConfig, Limits } from '../config.js';
+import { DeferredInserts } from '../db/deferred.js';
 import type { Client, Pool } from '../db/pool.js';
 import {
   keyId,
@@ -175,6 +176,9 @@ export class TransferGroupCommit {
     const now = this.deps.clock.now();
     const atomic = to_run.length === 1 && to_run[0]?.job.batch?.atomic === true;
     if (atomic) await client.query('SAVEPOINT atomic_batch');
+    // The batch's trailing inserts (transfers, events, idempotency records, audit) go as one
+    // statement at the end; an atomic batch, which may roll back to its savepoint, writes at once.
+    const deferred = new DeferredInserts();
     for (const livemode of [false, true]) {
       const screened = await this.screen(
         client,
@@ -182,7 +186,14 @@ export class TransferGroupCommit {
         outcomes,
       );
       if (screened.length === 0) continue;
-      const ctx = { db: client, pool: this.deps.pool, livemode, limits: this.deps.limits, now };
+      const ctx = {
+        db: client,
+        pool: this.deps.pool,
+        livemode,
+        limits: this.deps.limits,
+        now,
+        ...(atomic ? {} : { later: deferred.queryable }),
+      };
       const results = await createTransfers(
         ctx,
         screened.flatMap((item) => item.job.inputs),
@@ -199,7 +210,7 @@ export class TransferGroupCommit {
       }
     }
     await recordResponses(
-      client,
+      deferred.queryable,
       to_run.flatMap(({ job, index }) => {
         const outcome = outcomes[index];
         return job.idempotency === undefined || outcome === undefined
@@ -219,9 +230,10 @@ export class TransferGroupCommit {
       return outcome;
     });
     await appendAudit(
-      client,
+      deferred.queryable,
       jobs.map((job, index) => job.audit(answered[index]?.status ?? 500, answered[index]?.body ?? '')),
     );
+    await deferred.flush(client);
     return answered;
   }
 

@@ -53,9 +53,9 @@ export async function createTransfers(
     events.push(eventOf(view.hold ? 'transfer.pending' : 'transfer.posted', view));
     results[index] = ok(view);
   });
-  await insertTransfers(db, written);
+  await insertTransfers(ctx.later ?? db, written);
   // In ledger order, so each wallet's events follow the order its balance changed in.
-  await recordEvents(db, events, now);
+  await recordEvents(ctx.later ?? db, events, now);
   return results.map((result) => {
     assert(result !== undefined, 'every transfer has a result');
     return result;
@@ -77,7 +77,7 @@ function fieldOf(wallet_id: string, input: TransferInput): string | undefined {
   return index >= 0 ? `destinations.${index}.wallet_id` : undefined;
 }
 
-async function insertTransfers(db: Client, transfers: readonly PreparedTransfer[]): Promise<void> {
+async function insertTransfers(db: Queryable, transfers: readonly PreparedTransfer[]): Promise<void> {
   if (transfers.length === 0) return;
   const rows = transfers.map((transfer) => transfer.row);
   await db.query(

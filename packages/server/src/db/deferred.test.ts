@@ -1,0 +1,46 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from '../test-support/database.js';
+import { DeferredInserts } from './deferred.js';
+import type { Queryable } from './pool.js';
+
+let db: TestDatabase;
+beforeAll(async () => {
+  db = await createTestDatabase({ migrated: false });
+  await db.pool.query('CREATE TABLE a (n int, s text)');
+  await db.pool.query('CREATE TABLE b (n int)');
+});
+afterAll(() => db.drop());
+
+describe('DeferredInserts', () => {
+  it('sends every queued INSERT in one statement, with their parameters renumbered, in order', async () => {
+    const sent: string[] = [];
+    const counting: Queryable = {
+      query: ((sql: string, params: unknown[]) => {
+        sent.push(sql);
+        return db.pool.query(sql, params);
+      }) as Queryable['query'],
+    };
+    const deferred = new DeferredInserts();
+    await deferred.queryable.query('INSERT INTO a (n, s) VALUES ($1, $2)', [1, 'one']);
+    await deferred.queryable.query('INSERT INTO b (n) SELECT * FROM unnest($1::int[])', [[10, 11]]);
+    await deferred.queryable.query('INSERT INTO a (n, s) VALUES ($2, $1)', ['two', 2]);
+    expect((await db.pool.query('SELECT count(*)::int AS n FROM a')).rows[0].n).toBe(0);
+    await deferred.flush(counting);
+    expect(sent).toHaveLength(1);
+    expect((await db.pool.query('SELECT n, s FROM a ORDER BY n')).rows).toEqual([
+      { n: 1, s: 'one' },
+      { n: 2, s: 'two' },
+    ]);
+    expect((await db.pool.query('SELECT n FROM b ORDER BY n')).rows).toEqual([{ n: 10 }, { n: 11 }]);
+    await deferred.flush(counting);
+    expect(sent).toHaveLength(1);
+  });
+
+  it('refuses what someone might read the result of', () => {
+    const deferred = new DeferredInserts();
+    expect(() => deferred.queryable.query('SELECT 1')).toThrow(/only INSERTs/);
+    expect(() => deferred.queryable.query('INSERT INTO a (n) VALUES (1) RETURNING n')).toThrow(
+      /only INSERTs/,
+    );
+  });
+});
