@@ -78,6 +78,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   };
   // Streams never end on their own; end them when the server closes so shutdown does not wait.
   app.addHook('preClose', async () => route_deps.event_streams.closeAll());
+  app.addHook('onClose', () => route_deps.transfer_commit.drain());
 
   const rate_limiter =
     deps.rate_limiter ??

@@ -1,3 +1,4 @@
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyLedger } from '../ledger/verify.js';
 import { createTestApp, type TestApp } from '../test-support/app.js';
@@ -113,3 +114,39 @@ describe.each([
     expect(await balanceOf(t, rich)).toMatchObject({ available: '80.00' });
   });
 });
+
+describe('shutdown', () => {
+  it('finishes every transfer already submitted before close() returns, so the pool can close after', async () => {
+    const t = await createTestApp({}, { batch_size_max: 100, flushes_in_flight_max: 1 });
+    const [payer, payee] = [await newWallet(t), await newWallet(t)];
+    await fund(t, payer, '10.00');
+    // Hold the payer's row from outside the pool, so the first batch waits on it and the other
+    // requests queue behind it.
+    const blocker = new pg.Client({ connectionString: t.db.url });
+    await blocker.connect();
+    await blocker.query('BEGIN');
+    await blocker.query('SELECT 1 FROM accounts WHERE id = $1 FOR UPDATE', [payer]);
+    const responses = Array.from({ length: 5 }, (_, i) =>
+      transfer(t, { source_wallet_id: payer, destination_wallet_id: payee, amount: '1.00' }, `drain-${i}`),
+    );
+    for (let tries = 0; (await lockWaiters(t)) === 0; tries += 1) {
+      expect(tries).toBeLessThan(200);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const closed = t.app.close();
+    setTimeout(() => void blocker.query('COMMIT'), 200);
+    await closed;
+    await blocker.end();
+    await t.db.drop();
+    const statuses = (await Promise.all(responses)).map((response) => response.statusCode);
+    expect(statuses).toEqual([201, 201, 201, 201, 201]);
+  });
+});
+
+async function lockWaiters(t: TestApp): Promise<number> {
+  const result = await t.db.pool.query<{ n: number }>(
+    "SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()",
+  );
+  return result.rows[0]?.n ?? 0;
+}

@@ -66,6 +66,7 @@ export class TransferGroupCommit {
   private readonly queue: Pending[] = [];
   private in_flight = 0;
   private timer: NodeJS.Timeout | undefined;
+  private readonly idle_waiters: (() => void)[] = [];
 
   constructor(
     private readonly deps: { pool: Pool; limits: Limits; clock: Clock },
@@ -84,6 +85,15 @@ export class TransferGroupCommit {
     });
   }
 
+  /**
+   * Resolves once every submitted job has been answered. Shutdown waits on it before closing the
+   * pool: a request whose client hung up is still in a batch and must finish its transaction.
+   */
+  drain(): Promise<void> {
+    if (this.queue.length === 0 && this.in_flight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idle_waiters.push(resolve));
+  }
+
   private schedule(): void {
     while (this.in_flight < this.options.flushes_in_flight_max && this.queue.length > 0) {
       const full = this.queue.length >= this.options.batch_size_max;
@@ -95,6 +105,9 @@ export class TransferGroupCommit {
         return;
       }
       this.flushNow();
+    }
+    if (this.queue.length === 0 && this.in_flight === 0) {
+      for (const resolve of this.idle_waiters.splice(0)) resolve();
     }
   }
 
