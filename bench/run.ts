@@ -39,7 +39,7 @@ function uniform(wallets: string[]) {
   return { source_wallet_id: source, destination_wallet_id: destination, amount: '0.01', currency: 'USD' };
 }
 
-const scenarios: Scenario[] = [
+const all_scenarios: Scenario[] = [
   { name: 'uniform', path: '/v1/transfers', connections: 64, transfers_per_request: 1, body: uniform },
   {
     name: 'hot fee account',
@@ -79,10 +79,18 @@ const scenarios: Scenario[] = [
   },
 ];
 
-const modes = [
+const all_modes = [
   { name: 'baseline: group commit off (batch size 1)', env: { PURSE_GROUP_COMMIT_SIZE_MAX: '1' } },
-  { name: 'group commit', env: {} },
+  { name: 'group commit on', env: {} },
 ];
+
+/** BENCH_SCENARIOS and BENCH_MODES (comma-separated words) keep the names containing one of them. */
+function picked<T extends { name: string }>(items: T[], words: string | undefined): T[] {
+  const wanted = (words ?? '').split(',').filter((word) => word !== '');
+  return wanted.length === 0 ? items : items.filter((item) => wanted.some((word) => item.name.includes(word)));
+}
+const scenarios = picked(all_scenarios, process.env.BENCH_SCENARIOS);
+const modes = picked(all_modes, process.env.BENCH_MODES);
 
 interface Row {
   scenario: string;

@@ -1,6 +1,7 @@
 import type { QueryResult } from 'pg';
 import { assert } from '../shared/assert.js';
 import type { Queryable } from './pool.js';
+import { prepared } from './prepared.js';
 
 /**
  * Collects INSERTs whose results nobody reads and sends them to the database as one statement
@@ -33,6 +34,6 @@ export class DeferredInserts {
     });
     const last = renumbered.pop() ?? '';
     const ctes = renumbered.map((sql, index) => `w${index} AS (${sql})`);
-    await db.query(ctes.length === 0 ? last : `WITH ${ctes.join(', ')} ${last}`, params);
+    await db.query(prepared(ctes.length === 0 ? last : `WITH ${ctes.join(', ')} ${last}`, params));
   }
 }

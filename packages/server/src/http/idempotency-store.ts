@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Queryable } from '../db/pool.js';
+import { prepared } from '../db/prepared.js';
 import { type DomainError, domainError } from '../shared/errors.js';
 
 /**
@@ -49,9 +50,11 @@ export function keyId(ref: KeyRef): string {
 export async function lockKeys(db: Queryable, refs: readonly KeyRef[]): Promise<void> {
   if (refs.length === 0) return;
   await db.query(
-    `SELECT pg_advisory_xact_lock(h) FROM (
-       SELECT DISTINCT hashtextextended(k, 7270185003) AS h FROM unnest($1::text[]) AS k ORDER BY 1) AS locks`,
-    [refs.map(keyId)],
+    prepared(
+      `SELECT pg_advisory_xact_lock(h) FROM (
+         SELECT DISTINCT hashtextextended(k, 7270185003) AS h FROM unnest($1::text[]) AS k ORDER BY 1) AS locks`,
+      [refs.map(keyId)],
+    ),
   );
 }
 
@@ -63,10 +66,14 @@ export async function storedResponses(
   const result = await db.query<
     KeyRef & { fingerprint: Buffer; response_status: number; response_body: string }
   >(
-    `SELECT i.api_key_id, i.key, i.fingerprint, i.response_status, i.response_body
-     FROM idempotency_keys i JOIN unnest($1::text[], $2::text[]) AS k (api_key_id, key)
-       ON i.api_key_id = k.api_key_id AND i.key = k.key`,
-    [refs.map((ref) => ref.api_key_id), refs.map((ref) => ref.key)],
+    prepared(
+      // LATERAL: one primary-key probe per key, whatever the plan cache thinks of the array's size.
+      `SELECT i.api_key_id, i.key, i.fingerprint, i.response_status, i.response_body
+       FROM unnest($1::text[], $2::text[]) AS k (api_key_id, key)
+       CROSS JOIN LATERAL (
+         SELECT * FROM idempotency_keys WHERE api_key_id = k.api_key_id AND key = k.key) AS i`,
+      [refs.map((ref) => ref.api_key_id), refs.map((ref) => ref.key)],
+    ),
   );
   return new Map(
     result.rows.map((row) => [

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Client, Queryable } from '../db/pool.js';
+import { prepared } from '../db/prepared.js';
 import { newId } from '../shared/ids.js';
 import { minorFromDb } from '../shared/money.js';
 import type { AccountState } from './entries.js';
@@ -24,7 +25,23 @@ export interface AccountRow {
   created_at: Date;
 }
 
-export function accountState(row: AccountRow): AccountState {
+/** The columns a balance check needs. */
+type BalanceRow = Pick<
+  AccountRow,
+  | 'id'
+  | 'livemode'
+  | 'asset'
+  | 'kind'
+  | 'status'
+  | 'floor_minor'
+  | 'posted_debits'
+  | 'posted_credits'
+  | 'pending_debits'
+  | 'pending_credits'
+  | 'postings_count'
+>;
+
+export function accountState(row: BalanceRow): AccountState {
   return {
     id: row.id,
     livemode: row.livemode,
@@ -45,9 +62,14 @@ export function accountState(row: AccountRow): AccountState {
  * accounts queue instead of deadlocking, and returns their current state.
  */
 export async function lockAccounts(db: Client, ids: readonly string[]): Promise<Map<string, AccountState>> {
-  const result = await db.query<AccountRow>(
-    'SELECT * FROM accounts WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE',
-    [[...new Set(ids)]],
+  // Columns named, not `*`: a prepared statement's result shape must not change under it.
+  const result = await db.query<BalanceRow>(
+    prepared(
+      `SELECT id, livemode, asset, kind, status, floor_minor, posted_debits, posted_credits, pending_debits,
+         pending_credits, postings_count
+       FROM accounts WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE`,
+      [[...new Set(ids)]],
+    ),
   );
   return new Map(result.rows.map((row) => [row.id, accountState(row)]));
 }

@@ -1,4 +1,5 @@
 import type { Client } from '../db/pool.js';
+import { prepared } from '../db/prepared.js';
 import { assert } from '../shared/assert.js';
 import type { DomainError } from '../shared/errors.js';
 import { newId } from '../shared/ids.js';
@@ -15,7 +16,8 @@ export type EntryOutcome =
   | { readonly ok: false; readonly error: DomainError };
 
 /**
- * The one function that writes the ledger. Locks every touched account once, in id order; applies
+ * The one function that writes the ledger. Locks every touched account once, in id order (or takes
+ * the caller's locked set, which must hold every account the entries move); applies
  * the entries in order against the running balances, so an entry that fails its checks is refused
  * alone while the others go through; then writes all journal entries, postings and balances with
  * one multi-row statement each. Callers own the transaction: nothing is visible until it commits,
@@ -25,9 +27,11 @@ export async function writeEntries(
   db: Client,
   entries: readonly EntryIntent[],
   now: Date,
+  /** Accounts the caller already locked (with `lockAccounts`, in this transaction): no second lock. */
+  locked?: Map<string, AccountState>,
 ): Promise<EntryOutcome[]> {
   const ids = entries.flatMap((entry) => entry.movements.flatMap((movement) => [movement.from, movement.to]));
-  const accounts = await lockAccounts(db, ids);
+  const accounts = locked ?? (await lockAccounts(db, ids));
   const outcomes: EntryOutcome[] = [];
   const written: { entry: EntryIntent; id: string; postings: ComputedPosting[] }[] = [];
   for (const entry of entries) {
@@ -62,7 +66,8 @@ async function persist(
     return account;
   });
   const updated = await db.query(
-    `WITH entries AS (
+    prepared(
+      `WITH entries AS (
        INSERT INTO ledger_transactions (id, livemode, reason, reference_id, effective_at, created_at)
        SELECT *, $1::timestamptz, $1::timestamptz FROM unnest($2::text[], $3::boolean[], $4::text[], $5::text[])
      ), posted AS (
@@ -75,31 +80,32 @@ async function persist(
        postings_count = u.n, version = version + 1
      FROM unnest($18::text[], $19::numeric[], $20::numeric[], $21::numeric[], $22::numeric[], $23::bigint[]) AS u (id, pd, pc, hd, hc, n)
      WHERE accounts.id = u.id`,
-    [
-      now,
-      written.map((w) => w.id),
-      written.map((w) => w.entry.livemode),
-      written.map((w) => w.entry.reason),
-      written.map((w) => w.entry.reference_id),
-      postings.map(() => newId('posting', now.getTime())),
-      postings.map((p) => p.transaction_id),
-      postings.map((p) => p.posting.account_id),
-      postings.map((p) => p.posting.account_seq.toString()),
-      postings.map((p) => p.posting.asset),
-      postings.map((p) => p.posting.side),
-      postings.map((p) => p.posting.layer),
-      postings.map((p) => p.posting.release),
-      postings.map((p) => p.posting.amount_minor.toString()),
-      postings.map((p) => p.posting.posted_after.toString()),
-      postings.map((p) => p.posting.held_after.toString()),
-      postings.map((p) => p.posting.incoming_after.toString()),
-      changed.map((a) => a.id),
-      changed.map((a) => a.posted_debits.toString()),
-      changed.map((a) => a.posted_credits.toString()),
-      changed.map((a) => a.pending_debits.toString()),
-      changed.map((a) => a.pending_credits.toString()),
-      changed.map((a) => a.postings_count.toString()),
-    ],
+      [
+        now,
+        written.map((w) => w.id),
+        written.map((w) => w.entry.livemode),
+        written.map((w) => w.entry.reason),
+        written.map((w) => w.entry.reference_id),
+        postings.map(() => newId('posting', now.getTime())),
+        postings.map((p) => p.transaction_id),
+        postings.map((p) => p.posting.account_id),
+        postings.map((p) => p.posting.account_seq.toString()),
+        postings.map((p) => p.posting.asset),
+        postings.map((p) => p.posting.side),
+        postings.map((p) => p.posting.layer),
+        postings.map((p) => p.posting.release),
+        postings.map((p) => p.posting.amount_minor.toString()),
+        postings.map((p) => p.posting.posted_after.toString()),
+        postings.map((p) => p.posting.held_after.toString()),
+        postings.map((p) => p.posting.incoming_after.toString()),
+        changed.map((a) => a.id),
+        changed.map((a) => a.posted_debits.toString()),
+        changed.map((a) => a.posted_credits.toString()),
+        changed.map((a) => a.pending_debits.toString()),
+        changed.map((a) => a.pending_credits.toString()),
+        changed.map((a) => a.postings_count.toString()),
+      ],
+    ),
   );
   assert(updated.rowCount === changed.length, 'every changed account was updated');
 }

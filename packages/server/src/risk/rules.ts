@@ -2,6 +2,7 @@ import type { Static } from '@sinclair/typebox';
 import { assetScale } from '../assets/service.js';
 import type { Limits } from '../config.js';
 import type { Queryable } from '../db/pool.js';
+import { prepared } from '../db/prepared.js';
 import { domainError, notFound } from '../shared/errors.js';
 import { Filters } from '../shared/filters.js';
 import { newId } from '../shared/ids.js';
@@ -226,8 +227,11 @@ export async function listRiskRules(
 /** The enabled rules of a mode: what every movement is checked against. */
 export async function enabledRules(db: Queryable, livemode: boolean): Promise<RiskRuleRow[]> {
   const result = await db.query<RiskRuleRow>(
-    'SELECT * FROM risk_rules WHERE livemode = $1 AND enabled ORDER BY id',
-    [livemode],
+    prepared(
+      `SELECT id, livemode, name, type, action, asset, params, enabled, metadata, created_at, updated_at
+       FROM risk_rules WHERE livemode = $1 AND enabled ORDER BY id`,
+      [livemode],
+    ),
   );
   return result.rows;
 }

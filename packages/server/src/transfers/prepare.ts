@@ -1,8 +1,8 @@
 import type { Static } from '@sinclair/typebox';
 import { assetScale } from '../assets/service.js';
-import type { Queryable } from '../db/pool.js';
+import { systemAccountId } from '../ledger/accounts.js';
 import type { WriteContext } from '../ledger/context.js';
-import type { EntryIntent, Movement } from '../ledger/entries.js';
+import type { AccountState, EntryIntent, Movement } from '../ledger/entries.js';
 import {
   currencyMismatch,
   type LegAsk,
@@ -107,23 +107,34 @@ export async function prepareTransfer(
   return ok({ row, entry, scale: scale.value });
 }
 
-/** Every wallet the requests name, id → asset, in one query for a whole batch. */
-export async function walletAssets(
-  db: Queryable,
-  livemode: boolean,
-  inputs: readonly TransferInput[],
-): Promise<Map<string, string>> {
+/**
+ * Every account a batch of transfers may move: the wallets the requests name, and the system fee
+ * account of a currency when a fee goes to no wallet. Locked up front in one statement, so the
+ * same rows answer "does this wallet exist, in what currency" and carry the balances the ledger
+ * write checks against (one round trip instead of a lookup and a lock).
+ */
+export function accountsNamed(livemode: boolean, inputs: readonly TransferInput[]): string[] {
   const ids = inputs.flatMap((input) => [
     input.source_wallet_id,
     input.destination_wallet_id,
-    input.fee?.wallet_id,
+    input.fee === undefined
+      ? undefined
+      : (input.fee.wallet_id ?? systemAccountId(livemode, input.currency, 'fees')),
     ...(input.destinations ?? []).map((leg) => leg.wallet_id),
   ]);
-  const result = await db.query<{ id: string; asset: string }>(
-    "SELECT id, asset FROM accounts WHERE id = ANY($1::text[]) AND livemode = $2 AND kind = 'wallet'",
-    [[...new Set(ids.filter((id) => id !== undefined))], livemode],
-  );
-  return new Map(result.rows.map((row) => [row.id, row.asset]));
+  return [...new Set(ids.filter((id) => id !== undefined))];
+}
+
+/** id → asset of the locked accounts that are this mode's wallets. */
+export function walletAssets(
+  accounts: ReadonlyMap<string, AccountState>,
+  livemode: boolean,
+): Map<string, string> {
+  const wallets = new Map<string, string>();
+  for (const account of accounts.values()) {
+    if (account.kind === 'wallet' && account.livemode === livemode) wallets.set(account.id, account.asset);
+  }
+  return wallets;
 }
 
 function resolveDestinations(input: TransferInput, net_minor: bigint, scope: LegScope): Result<StoredLeg[]> {

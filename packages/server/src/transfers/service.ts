@@ -2,6 +2,7 @@ import type { Static } from '@sinclair/typebox';
 import { assetScale, pageWithScale } from '../assets/service.js';
 import type { Client, Queryable } from '../db/pool.js';
 import { eventOf, type NewEvent, recordEvents } from '../events/index.js';
+import { lockAccounts } from '../ledger/accounts.js';
 import type { WriteContext } from '../ledger/context.js';
 import type { Movement } from '../ledger/entries.js';
 import type { StoredLeg } from '../ledger/legs.js';
@@ -13,7 +14,13 @@ import { Filters } from '../shared/filters.js';
 import { minorFromDb, parseAmount } from '../shared/money.js';
 import { type Page, pageQuery } from '../shared/pagination.js';
 import { fail, ok, type Result } from '../shared/result.js';
-import { type PreparedTransfer, prepareTransfer, type TransferInput, walletAssets } from './prepare.js';
+import {
+  accountsNamed,
+  type PreparedTransfer,
+  prepareTransfer,
+  type TransferInput,
+  walletAssets,
+} from './prepare.js';
 import type { TransferListQuery } from './schemas.js';
 import { type TransferRow, type TransferView, transferView } from './view.js';
 
@@ -26,7 +33,8 @@ export async function createTransfers(
   inputs: readonly TransferInput[],
 ): Promise<Result<TransferView>[]> {
   const { db, livemode, now } = ctx;
-  const wallets = await walletAssets(db, livemode, inputs);
+  const accounts = await lockAccounts(db, accountsNamed(livemode, inputs));
+  const wallets = walletAssets(accounts, livemode);
   const prepared: Result<PreparedTransfer>[] = [];
   for (const input of inputs) prepared.push(await prepareTransfer(ctx, input, wallets));
   const valid = prepared.flatMap((result, index) => (result.ok ? [{ transfer: result.value, index }] : []));
@@ -34,6 +42,7 @@ export async function createTransfers(
     db,
     valid.map(({ transfer }) => transfer.entry),
     now,
+    accounts,
   );
   const results: (Result<TransferView> | undefined)[] = prepared.map((result) =>
     result.ok ? undefined : result,
