@@ -6,8 +6,9 @@ import { createTestApp, type TestApp } from '../test-support/app.js';
 import { createKey } from '../test-support/keys.js';
 import { funded, newWallet, transfer } from '../test-support/money.js';
 import { appendAudit } from './append.js';
+import { canonical_columns, canonicalEntry, entryHash } from './chain.js';
 import { sealAudit } from './seal.js';
-import { canonicalEntry, entryHash, verifyAuditChain } from './verify.js';
+import { verifyAuditChain } from './verify.js';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -95,22 +96,42 @@ describe('the audit trail', () => {
     expect(await entries()).toHaveLength(before);
   });
 
-  it('links every entry to the one before; the SQL writer and the TypeScript verifier agree', async () => {
+  it('links every entry to the one before, numbered without gaps', async () => {
     await sealAudit(t.db.pool);
     const rows = await t.db.pool.query(
-      `SELECT seq::text, id, livemode, actor, action, object_id, request_id, ip, outcome_status, outcome_code,
-         to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS created_at_text, prev_hash, hash,
-         audit_canonical(a) AS sql_canonical FROM audit_logs a ORDER BY seq`,
+      `SELECT seq::text, ${canonical_columns}, prev_hash, hash FROM audit_logs ORDER BY seq`,
     );
     expect(rows.rows.length).toBeGreaterThan(3);
     let previous = Buffer.alloc(32);
-    for (const row of rows.rows) {
-      expect(canonicalEntry(row)).toBe(row.sql_canonical);
+    for (const [index, row] of rows.rows.entries()) {
+      expect(row.seq).toBe(String(index + 1));
       expect(row.prev_hash.equals(previous)).toBe(true);
       expect(entryHash(previous, canonicalEntry(row)).equals(row.hash)).toBe(true);
       previous = row.hash;
     }
     expect(await verifyAuditChain(t.db.pool)).toEqual([]);
+  });
+
+  it('hashes the canonical form that chains sealed since the first release use', () => {
+    const entry = {
+      seq: '7',
+      id: 'aud_01',
+      livemode: false,
+      actor: 'key_1',
+      action: 'POST /v1/transfers',
+      object_id: 'tr_ü',
+      request_id: null,
+      ip: '127.0.0.1',
+      outcome_status: 201,
+      outcome_code: null,
+      created_at_text: '2026-11-21T10:00:00.000001Z',
+    };
+    const canonical =
+      '1:76:aud_014:test5:key_118:POST /v1/transfers5:tr_ü-9:127.0.0.13:201-27:2026-11-21T10:00:00.000001Z';
+    expect(canonicalEntry(entry)).toBe(canonical);
+    expect(entryHash(Buffer.alloc(32), canonical).toString('hex')).toBe(
+      'bc4337801bf0d893f9297b95e79123916fc9a63e0054b5f52b5e7eae1aef14e7',
+    );
   });
 
   it('keeps odd characters in fields unambiguous', async () => {

@@ -1,51 +1,13 @@
-import { createHash } from 'node:crypto';
 import type { Queryable } from '../db/pool.js';
 import type { Violation } from '../ledger/verify.js';
+import { type CanonicalFields, canonical_columns, canonicalEntry, entryHash, genesis_hash } from './chain.js';
 
-interface StoredEntry {
-  seq: string;
-  id: string;
-  livemode: boolean;
-  actor: string;
-  action: string;
-  object_id: string | null;
-  request_id: string | null;
-  ip: string | null;
-  outcome_status: number;
-  outcome_code: string | null;
-  created_at_text: string;
+interface StoredEntry extends CanonicalFields {
   prev_hash: Buffer;
   hash: Buffer;
 }
 
 const page_size = 5_000;
-const genesis_hash = Buffer.alloc(32);
-
-/**
- * The canonical form an entry's hash covers, rebuilt here independently of the SQL that wrote it
- * (`audit_canonical` in migration 0007): each field as its UTF-8 byte length, a colon and the
- * text, or `-` when NULL, in a fixed order.
- */
-export function canonicalEntry(entry: Omit<StoredEntry, 'prev_hash' | 'hash'>): string {
-  const fields = [
-    entry.seq,
-    entry.id,
-    entry.livemode ? 'live' : 'test',
-    entry.actor,
-    entry.action,
-    entry.object_id,
-    entry.request_id,
-    entry.ip,
-    String(entry.outcome_status),
-    entry.outcome_code,
-    entry.created_at_text,
-  ];
-  return fields.map((field) => (field === null ? '-' : `${Buffer.byteLength(field)}:${field}`)).join('');
-}
-
-export function entryHash(prev_hash: Buffer, canonical: string): Buffer {
-  return createHash('sha256').update(prev_hash).update(canonical, 'utf8').digest();
-}
 
 /**
  * Walks the audit chain in order and returns its first broken link, if any: a gap in the numbering
@@ -59,8 +21,7 @@ export async function verifyAuditChain(db: Queryable): Promise<Violation[]> {
   let last_id = '(none)';
   for (;;) {
     const page = await db.query<StoredEntry>(
-      `SELECT seq, id, livemode, actor, action, object_id, request_id, ip, outcome_status, outcome_code,
-         to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS created_at_text, prev_hash, hash
+      `SELECT seq, ${canonical_columns}, prev_hash, hash
        FROM audit_logs WHERE seq >= $1 AND seq IS NOT NULL ORDER BY seq LIMIT $2`,
       [expected_seq.toString(), page_size],
     );
