@@ -87,7 +87,9 @@ const all_modes = [
 /** BENCH_SCENARIOS and BENCH_MODES (comma-separated words) keep the names containing one of them. */
 function picked<T extends { name: string }>(items: T[], words: string | undefined): T[] {
   const wanted = (words ?? '').split(',').filter((word) => word !== '');
-  return wanted.length === 0 ? items : items.filter((item) => wanted.some((word) => item.name.includes(word)));
+  return wanted.length === 0
+    ? items
+    : items.filter((item) => wanted.some((word) => item.name.includes(word)));
 }
 const scenarios = picked(all_scenarios, process.env.BENCH_SCENARIOS);
 const modes = picked(all_modes, process.env.BENCH_MODES);
