@@ -1,5 +1,6 @@
 import type { Limits } from '../config.js';
-import type { Client, Pool, Queryable } from '../db/pool.js';
+import type { DeferredInserts } from '../db/deferred.js';
+import type { Client, Pool } from '../db/pool.js';
 
 /**
  * What a money-moving service needs: the request's transaction (`db`), the pool for work that must
@@ -12,8 +13,8 @@ export interface WriteContext {
   readonly limits: Limits;
   readonly now: Date;
   /**
-   * Where INSERTs that nothing reads back may go to be sent together with others later (a
-   * DeferredInserts of the group-commit engine); absent: `db`, at once.
+   * Where writes that nothing reads back may go to be sent together with others later, in one
+   * statement (the group-commit engine's); absent: `db`, at once.
    */
-  readonly later?: Queryable;
+  readonly later?: DeferredInserts;
 }

@@ -1,5 +1,5 @@
+import { DeferredInserts } from '../db/deferred.js';
 import type { Client } from '../db/pool.js';
-import { prepared } from '../db/prepared.js';
 import { assert } from '../shared/assert.js';
 import type { DomainError } from '../shared/errors.js';
 import { newId } from '../shared/ids.js';
@@ -29,11 +29,13 @@ export async function writeEntries(
   now: Date,
   /** Accounts the caller already locked (with `lockAccounts`, in this transaction): no second lock. */
   locked?: Map<string, AccountState>,
+  /** Where to queue the writes to go with the caller's others in one statement; absent: at once. */
+  later?: DeferredInserts,
 ): Promise<EntryOutcome[]> {
   const ids = entries.flatMap((entry) => entry.movements.flatMap((movement) => [movement.from, movement.to]));
   const accounts = locked ?? (await lockAccounts(db, ids));
   const outcomes: EntryOutcome[] = [];
-  const written: { entry: EntryIntent; id: string; postings: ComputedPosting[] }[] = [];
+  const written: Written[] = [];
   for (const entry of entries) {
     const result = applyEntry(accounts, entry);
     if (!Array.isArray(result)) {
@@ -44,18 +46,21 @@ export async function writeEntries(
     written.push({ entry, id, postings: result });
     outcomes.push({ ok: true, value: { transaction_id: id, postings: result } });
   }
-  if (written.length > 0) await persist(db, written, accounts, now);
+  if (written.length > 0) await persist(later ?? db, written, accounts, now);
   return outcomes;
 }
 
+type Written = { entry: EntryIntent; id: string; postings: ComputedPosting[] };
+
 /**
  * Writes the journal entries, their postings and the accounts' new balances in one statement (one
- * round trip: the write path is bound by round trips, not by the database's work). The statement-
- * level triggers on postings run at its end and see the entries inserted beside them.
+ * round trip: the write path is bound by round trips, not by the database's work), or queues them
+ * to go in the caller's one statement. The statement-level triggers on postings run at the
+ * statement's end and see the entries inserted beside them.
  */
 async function persist(
-  db: Client,
-  written: readonly { entry: EntryIntent; id: string; postings: ComputedPosting[] }[],
+  target: Client | DeferredInserts,
+  written: readonly Written[],
   accounts: Map<string, AccountState>,
   now: Date,
 ): Promise<void> {
@@ -65,47 +70,53 @@ async function persist(
     assert(account !== undefined, 'posted account is loaded');
     return account;
   });
-  const updated = await db.query(
-    prepared(
-      `WITH entries AS (
-       INSERT INTO ledger_transactions (id, livemode, reason, reference_id, effective_at, created_at)
-       SELECT *, $1::timestamptz, $1::timestamptz FROM unnest($2::text[], $3::boolean[], $4::text[], $5::text[])
-     ), posted AS (
-       INSERT INTO postings (id, transaction_id, account_id, account_seq, asset, side, layer, release, amount,
-         posted_after, held_after, incoming_after, created_at)
-       SELECT *, $1::timestamptz FROM unnest($6::text[], $7::text[], $8::text[], $9::bigint[], $10::text[], $11::text[],
-         $12::text[], $13::boolean[], $14::numeric[], $15::numeric[], $16::numeric[], $17::numeric[])
-     )
-     UPDATE accounts SET posted_debits = u.pd, posted_credits = u.pc, pending_debits = u.hd, pending_credits = u.hc,
-       postings_count = u.n, version = version + 1
-     FROM unnest($18::text[], $19::numeric[], $20::numeric[], $21::numeric[], $22::numeric[], $23::bigint[]) AS u (id, pd, pc, hd, hc, n)
-     WHERE accounts.id = u.id`,
-      [
-        now,
-        written.map((w) => w.id),
-        written.map((w) => w.entry.livemode),
-        written.map((w) => w.entry.reason),
-        written.map((w) => w.entry.reference_id),
-        postings.map(() => newId('posting', now.getTime())),
-        postings.map((p) => p.transaction_id),
-        postings.map((p) => p.posting.account_id),
-        postings.map((p) => p.posting.account_seq.toString()),
-        postings.map((p) => p.posting.asset),
-        postings.map((p) => p.posting.side),
-        postings.map((p) => p.posting.layer),
-        postings.map((p) => p.posting.release),
-        postings.map((p) => p.posting.amount_minor.toString()),
-        postings.map((p) => p.posting.posted_after.toString()),
-        postings.map((p) => p.posting.held_after.toString()),
-        postings.map((p) => p.posting.incoming_after.toString()),
-        changed.map((a) => a.id),
-        changed.map((a) => a.posted_debits.toString()),
-        changed.map((a) => a.posted_credits.toString()),
-        changed.map((a) => a.pending_debits.toString()),
-        changed.map((a) => a.pending_credits.toString()),
-        changed.map((a) => a.postings_count.toString()),
-      ],
-    ),
+  const deferred = target instanceof DeferredInserts ? target : new DeferredInserts();
+  await deferred.queryable.query(
+    `INSERT INTO ledger_transactions (id, livemode, reason, reference_id, effective_at, created_at)
+     SELECT *, $1::timestamptz, $1::timestamptz FROM unnest($2::text[], $3::boolean[], $4::text[], $5::text[])`,
+    [
+      now,
+      written.map((w) => w.id),
+      written.map((w) => w.entry.livemode),
+      written.map((w) => w.entry.reason),
+      written.map((w) => w.entry.reference_id),
+    ],
   );
-  assert(updated.rowCount === changed.length, 'every changed account was updated');
+  await deferred.queryable.query(
+    `INSERT INTO postings (id, transaction_id, account_id, account_seq, asset, side, layer, release, amount,
+       posted_after, held_after, incoming_after, created_at)
+     SELECT *, $1::timestamptz FROM unnest($2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::text[],
+       $8::text[], $9::boolean[], $10::numeric[], $11::numeric[], $12::numeric[], $13::numeric[])`,
+    [
+      now,
+      postings.map(() => newId('posting', now.getTime())),
+      postings.map((p) => p.transaction_id),
+      postings.map((p) => p.posting.account_id),
+      postings.map((p) => p.posting.account_seq.toString()),
+      postings.map((p) => p.posting.asset),
+      postings.map((p) => p.posting.side),
+      postings.map((p) => p.posting.layer),
+      postings.map((p) => p.posting.release),
+      postings.map((p) => p.posting.amount_minor.toString()),
+      postings.map((p) => p.posting.posted_after.toString()),
+      postings.map((p) => p.posting.held_after.toString()),
+      postings.map((p) => p.posting.incoming_after.toString()),
+    ],
+  );
+  deferred.update(
+    `UPDATE accounts SET posted_debits = u.pd, posted_credits = u.pc, pending_debits = u.hd, pending_credits = u.hc,
+       postings_count = u.n, version = version + 1
+     FROM unnest($1::text[], $2::numeric[], $3::numeric[], $4::numeric[], $5::numeric[], $6::bigint[]) AS u (id, pd, pc, hd, hc, n)
+     WHERE accounts.id = u.id`,
+    [
+      changed.map((a) => a.id),
+      changed.map((a) => a.posted_debits.toString()),
+      changed.map((a) => a.posted_credits.toString()),
+      changed.map((a) => a.pending_debits.toString()),
+      changed.map((a) => a.pending_credits.toString()),
+      changed.map((a) => a.postings_count.toString()),
+    ],
+    changed.length,
+  );
+  if (!(target instanceof DeferredInserts)) await deferred.flush(target);
 }

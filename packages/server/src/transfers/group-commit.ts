@@ -205,7 +205,7 @@ export class TransferGroupCommit {
         livemode,
         limits: this.deps.limits,
         now,
-        ...(atomic ? {} : { later: deferred.queryable }),
+        ...(atomic ? {} : { later: deferred }),
       };
       const results = await createTransfers(
         ctx,

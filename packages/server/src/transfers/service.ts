@@ -43,6 +43,7 @@ export async function createTransfers(
     valid.map(({ transfer }) => transfer.entry),
     now,
     accounts,
+    ctx.later,
   );
   const results: (Result<TransferView> | undefined)[] = prepared.map((result) =>
     result.ok ? undefined : result,
@@ -62,9 +63,9 @@ export async function createTransfers(
     events.push(eventOf(view.hold ? 'transfer.pending' : 'transfer.posted', view));
     results[index] = ok(view);
   });
-  await insertTransfers(ctx.later ?? db, written);
+  await insertTransfers(ctx.later?.queryable ?? db, written);
   // In ledger order, so each wallet's events follow the order its balance changed in.
-  await recordEvents(ctx.later ?? db, events, now);
+  await recordEvents(ctx.later?.queryable ?? db, events, now);
   return results.map((result) => {
     assert(result !== undefined, 'every transfer has a result');
     return result;
