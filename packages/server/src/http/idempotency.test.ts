@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../test-support/app.js';
+import { balanceOf, fund, newWallet, transfer } from '../test-support/money.js';
 import { lockKeys, purgeExpiredKeys } from './idempotency-store.js';
 
 let t: TestApp;
@@ -67,6 +68,23 @@ describe('Idempotency-Key', () => {
     expect(new Set(created.map((response) => response.json().id)).size).toBe(1);
     for (const response of in_use) expect(response.json().code).toBe('idempotency_key_in_use');
     expect(await holderCount()).toBe(before + 1);
+  });
+
+  it('locks keys holding quotes and backslashes as keys, not SQL, on the holder and the transfer paths', async () => {
+    const key = `it's\\';SELECT/**/pg_sleep(5);--"x"\\\\`;
+    const holders = await Promise.all(Array.from({ length: 4 }, () => createHolder(key, { name: 'Odd' })));
+    expect(holders.map((response) => response.statusCode).sort()).toEqual([201, 201, 201, 201]);
+    expect(new Set(holders.map((response) => response.json().id)).size).toBe(1);
+    const [payer, payee] = [await newWallet(t), await newWallet(t)];
+    await fund(t, payer, '10.00');
+    const payload = { source_wallet_id: payer, destination_wallet_id: payee, amount: '1.00' };
+    const transfers = await Promise.all(Array.from({ length: 4 }, () => transfer(t, payload, `${key}t`)));
+    expect(
+      transfers.map((response) => response.statusCode),
+      transfers[0]?.body,
+    ).toEqual([201, 201, 201, 201]);
+    expect(new Set(transfers.map((response) => response.json().id)).size).toBe(1);
+    expect(await balanceOf(t, payee)).toMatchObject({ available: '1.00' });
   });
 
   it('answers 409 idempotency_key_in_use while the first request still holds the key', async () => {
