@@ -102,7 +102,8 @@ interface Row {
 }
 
 async function main(): Promise<void> {
-  execFileSync('npm', ['run', 'build', '-s'], { cwd: root, stdio: 'inherit' });
+  if (process.env.BENCH_NO_BUILD === undefined)
+    execFileSync('npm', ['run', 'build', '-s'], { cwd: root, stdio: 'inherit' });
   const database = await openDatabase();
   const rows: Row[] = [];
   let wallets: { wallets: string[]; fee_wallet: string } | undefined;
