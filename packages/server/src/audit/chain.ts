@@ -1,19 +1,12 @@
 import { createHash } from 'node:crypto';
+import type { AuditEntry } from './append.js';
 
 /** The fields of an entry its hash covers, as read with `canonical_columns`. */
-export interface CanonicalFields {
+export type CanonicalFields = Omit<AuditEntry, 'created_at'> & {
   readonly seq: string;
   readonly id: string;
-  readonly livemode: boolean;
-  readonly actor: string;
-  readonly action: string;
-  readonly object_id: string | null;
-  readonly request_id: string | null;
-  readonly ip: string | null;
-  readonly outcome_status: number;
-  readonly outcome_code: string | null;
   readonly created_at_text: string;
-}
+};
 
 /** The hash the first entry points at. */
 export const genesis_hash = Buffer.alloc(32);
