@@ -89,6 +89,28 @@ describe('the audit trail', () => {
     expect(await entries('request_id = $1', [replay.headers['request-id']])).toHaveLength(1);
   });
 
+  it('names the transfer a group-committed request made, and the batch request without an id', async () => {
+    const [payer, payee] = [await funded(t, '10.00'), await newWallet(t)];
+    const moved = await transfer(t, {
+      source_wallet_id: payer,
+      destination_wallet_id: payee,
+      amount: '1.00',
+    });
+    const batch = await t.request({
+      method: 'POST',
+      url: '/v1/transfers/batch',
+      payload: {
+        transfers: [
+          { source_wallet_id: payer, destination_wallet_id: payee, amount: '1.00', currency: 'USD' },
+        ],
+      },
+    });
+    const [single] = await entries('request_id = $1', [moved.headers['request-id']]);
+    expect(single).toMatchObject({ object_id: moved.json().id, outcome_status: 201, outcome_code: null });
+    const [batched] = await entries('request_id = $1', [batch.headers['request-id']]);
+    expect(batched).toMatchObject({ object_id: null, outcome_status: 200, outcome_code: null });
+  });
+
   it('does not record unauthenticated requests or reads', async () => {
     const before = (await entries()).length;
     await t.request({ method: 'POST', url: '/v1/wallets', key: null, payload: { currency: 'USD' } });
@@ -99,7 +121,7 @@ describe('the audit trail', () => {
   it('links every entry to the one before, numbered without gaps', async () => {
     await sealAudit(t.db.pool);
     const rows = await t.db.pool.query(
-      `SELECT seq::text, ${canonical_columns}, prev_hash, hash FROM audit_logs ORDER BY seq`,
+      `SELECT a.seq::text, ${canonical_columns}, prev_hash, hash FROM audit_logs a ORDER BY a.seq`,
     );
     expect(rows.rows.length).toBeGreaterThan(3);
     let previous = Buffer.alloc(32);

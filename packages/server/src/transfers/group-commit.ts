@@ -31,7 +31,7 @@ export interface TransferJob {
   /** Set for POST /v1/transfers/batch, which answers with a result per item. */
   readonly batch?: { readonly atomic: boolean };
   /** The request's audit entry, given how it was answered; written in the batch's transaction. */
-  readonly audit: (status: number, body: string) => AuditEntry;
+  readonly audit: (status: number, body: unknown) => AuditEntry;
   /** Access checks: restrictions, spend policy, risk rules (see guard/screen.ts). */
   readonly guard?: TransferGuard;
 }
@@ -244,7 +244,10 @@ export class TransferGroupCommit {
     });
     await appendAudit(
       deferred.queryable,
-      jobs.map((job, index) => job.audit(answered[index]?.status ?? 500, answered[index]?.body ?? '')),
+      jobs.map((job, index) => {
+        const outcome = answered[index];
+        return job.audit(outcome?.status ?? 500, outcome?.value ?? outcome?.body ?? '');
+      }),
     );
     await deferred.flush(client);
     return answered;
@@ -275,8 +278,8 @@ export class TransferGroupCommit {
       if (screen === undefined || screen.verdict === 'proceed') {
         going.push(screen === undefined ? item : { ...item, after: screen.after });
       } else if (screen.verdict === 'park') {
-        const body = JSON.stringify(await screen.park(client));
-        outcomes[item.index] = { status: 202, body, replayed: false };
+        const parked = await screen.park(client);
+        outcomes[item.index] = { status: 202, body: JSON.stringify(parked), replayed: false, value: parked };
       } else {
         await screen.after(client);
         outcomes[item.index] = problemOutcome(screen.error, item.job.request_id);

@@ -3,18 +3,27 @@ import { catalogue, type DomainError } from '../shared/errors.js';
 import type { Result } from '../shared/result.js';
 import type { TransferView } from './view.js';
 
-/** The HTTP answer to one request, as stored for idempotent replays. */
-export type JobOutcome = { readonly status: number; readonly body: string; readonly replayed: boolean };
+/**
+ * The HTTP answer to one request, as stored for idempotent replays, and the value it serialises
+ * (its audit entry reads the id or problem code off it instead of parsing the text back; a replay
+ * has only the stored text).
+ */
+export type JobOutcome = {
+  readonly status: number;
+  readonly body: string;
+  readonly replayed: boolean;
+  readonly value?: unknown;
+};
 
 export function problemOutcome(error: DomainError, request_id: string): JobOutcome {
   const problem = problemBody(error, request_id);
-  return { status: problem.status, body: JSON.stringify(problem), replayed: false };
+  return { status: problem.status, body: JSON.stringify(problem), replayed: false, value: problem };
 }
 
 /** POST /v1/transfers: the transfer (201) or why it was refused. */
 export function singleOutcome(result: Result<TransferView>, request_id: string): JobOutcome {
   return result.ok
-    ? { status: 201, body: JSON.stringify(result.value), replayed: false }
+    ? { status: 201, body: JSON.stringify(result.value), replayed: false, value: result.value }
     : problemOutcome(result.error, request_id);
 }
 
@@ -52,5 +61,5 @@ export function batchOutcome(
     failed: items.length - succeeded,
     results: items,
   };
-  return { status: 200, body: JSON.stringify(body), replayed: false, rolled_back: false };
+  return { status: 200, body: JSON.stringify(body), replayed: false, value: body, rolled_back: false };
 }
