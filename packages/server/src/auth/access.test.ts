@@ -268,7 +268,9 @@ describe('restricted keys', () => {
     );
     const listed = await as('GET', `/v1/transfers?wallet_id=${mine}`);
     expect(listed.json().data.map((tr: { id: string }) => tr.id)).toEqual([paid.json().id]);
-    expectProblem(await as('GET', '/v1/wallets'), 403, 'key_restricted');
+    const wallets = await as('GET', '/v1/wallets');
+    expect(wallets.json().data.map((wallet: { id: string }) => wallet.id)).toEqual([mine]);
+    expect((await as('GET', `/v1/wallets?status=frozen`)).json().data).toEqual([]);
     expectProblem(await as('GET', '/v1/holders'), 403, 'key_restricted');
     expect((await as('GET', '/v1/assets')).statusCode).toBe(200);
     expectProblem(
@@ -310,6 +312,11 @@ describe('restricted keys', () => {
       'resource_not_found',
       'id',
     );
+    const later = await newWallet(t, 'USD', { holder_id: holder });
+    const listed = await t.request({ method: 'GET', url: '/v1/wallets', key: key.secret });
+    expect(listed.json().data.map((wallet: { id: string }) => wallet.id)).toEqual([later, theirs]);
+    const elsewhere = await t.request({ method: 'GET', url: `/v1/wallets?holder_id=hol_x`, key: key.secret });
+    expect(elsewhere.json().data).toEqual([]);
   });
 
   it('cannot manage keys, and restrictions must name objects of the mode, exactly one kind', async () => {

@@ -15,6 +15,7 @@ import { permittedWallets, type RestrictionsValue } from './restrictions.js';
  * - `wallet_query`: a list filtered by one of its wallets, which the query must name;
  * - `response`: the object answered must involve one of its wallets (or be its own approval);
  * - `screened`: a money movement, whose paying wallet the access checks verify (guard/screen.ts);
+ * - `own`: a list its handler narrows to the key's wallets (`GET /v1/wallets`);
  * - `open`: nothing of a wallet's (assets).
  */
 export type RestrictedAccess =
@@ -23,12 +24,14 @@ export type RestrictedAccess =
   | { readonly wallet_query: string }
   | 'response'
   | 'screened'
+  | 'own'
   | 'open';
 
 export const restricted_routes: Readonly<Record<string, RestrictedAccess>> = {
   'GET /v1/assets': 'open',
   'GET /v1/assets/:code': 'open',
   'GET /v1/holders/:id': { holder_param: 'id' },
+  'GET /v1/wallets': 'own',
   'GET /v1/wallets/:id': { wallet_param: 'id' },
   'GET /v1/wallets/:id/transactions': { wallet_param: 'id' },
   'GET /v1/wallets/:id/balance': { wallet_param: 'id' },

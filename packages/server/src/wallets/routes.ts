@@ -47,13 +47,18 @@ export function walletRoutes(app: Api, deps: RouteDeps): void {
       schema: {
         tags,
         summary: 'List wallets',
-        description: 'Newest first; filter by holder_id, currency or status.',
+        description:
+          'Newest first; filter by holder_id, currency or status. A restricted key lists only its own wallets.',
         querystring: WalletListQuery,
         response: { 200: ListOf(Wallet), ...errorResponses },
       },
     },
     async (request, reply) =>
-      sendResult(request, reply, await listWallets(deps.pool, authOf(request).livemode, request.query)),
+      sendResult(
+        request,
+        reply,
+        await listWallets(deps.pool, authOf(request).livemode, request.query, authOf(request).restrictions),
+      ),
   );
 
   app.get(

@@ -1,5 +1,6 @@
 import type { Static } from '@sinclair/typebox';
 import { assetScale } from '../assets/service.js';
+import type { RestrictionsValue } from '../auth/restrictions.js';
 import type { Limits } from '../config.js';
 import type { Client, Queryable } from '../db/pool.js';
 import { eventOf, recordEvents } from '../events/index.js';
@@ -81,9 +82,19 @@ export async function listWallets(
   db: Queryable,
   livemode: boolean,
   filter: Static<typeof WalletListQuery>,
+  /** A restricted key's grant: only its wallets are listed (auth/restricted-routes.ts). */
+  restrictions: RestrictionsValue | null = null,
 ): Promise<Result<Page<WalletView>>> {
   const where = ["kind = 'wallet'", 'livemode = $1'];
   const params: unknown[] = [livemode];
+  if (restrictions?.wallet_ids !== undefined) {
+    params.push(restrictions.wallet_ids);
+    where.push(`id = ANY($${params.length}::text[])`);
+  }
+  if (restrictions?.holder_id !== undefined) {
+    params.push(restrictions.holder_id);
+    where.push(`holder_id = $${params.length}`);
+  }
   for (const [field, column] of [
     ['holder_id', 'holder_id'],
     ['currency', 'asset'],
