@@ -11,6 +11,8 @@ import pg from 'pg';
 import { scratchServer } from '../packages/server/src/db/scratch.js';
 import { freePort } from '../packages/server/src/shared/ports.js';
 import { type LoadResult, load } from './load.js';
+import { runHttpReference } from './reference-http.js';
+import { createSqlReference, runSqlReference, sql_references } from './reference-sql.js';
 import { type Api, createFundedWallets } from './setup.js';
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -93,6 +95,8 @@ function picked<T extends { name: string }>(items: T[], words: string | undefine
 }
 const scenarios = picked(all_scenarios, process.env.BENCH_SCENARIOS);
 const modes = picked(all_modes, process.env.BENCH_MODES);
+/** The ceilings measured beside Purse: bare HTTP and plain SQL (reference-*.ts). */
+const references = picked([{ name: 'reference' }], process.env.BENCH_MODES).length > 0;
 
 interface Row {
   scenario: string;
@@ -138,6 +142,7 @@ async function main(): Promise<void> {
         await server.stop();
       }
     }
+    if (references) rows.push(...(await referenceRows(database.url)));
     const verified = verify(database.url);
     const report = await describe(database.url, rows, verified);
     process.stdout.write(`\n${report}\n`);
@@ -148,6 +153,34 @@ async function main(): Promise<void> {
   } finally {
     await database.close();
   }
+}
+
+const reference_mode = 'reference: not Purse';
+
+async function referenceRows(database_url: string): Promise<Row[]> {
+  const rows: Row[] = [];
+  const http = await timed('reference: bare Fastify POST', () =>
+    runHttpReference(duration_s, 64, () => uniform(['wal_a', 'wal_b'])),
+  );
+  rows.push({
+    scenario: 'bare Fastify POST with a JSON schema (no database)',
+    mode: reference_mode,
+    transfers_per_s: http.requests_ok / http.duration_s,
+    result: http,
+  });
+  await createSqlReference(database_url);
+  for (const reference of sql_references) {
+    const result = await timed(`reference: ${reference.name}`, () =>
+      runSqlReference(database_url, reference, duration_s),
+    );
+    rows.push({
+      scenario: `${reference.name}, 16 clients (no HTTP)`,
+      mode: reference_mode,
+      transfers_per_s: (result.requests_ok * reference.per_commit) / result.duration_s,
+      result,
+    });
+  }
+  return rows;
 }
 
 async function timed<T>(what: string, work: () => Promise<T>): Promise<T> {
@@ -254,9 +287,11 @@ async function describe(
     ...rows.map((row) => {
       const base = baseline.get(row.scenario);
       const ratio =
-        base === undefined || base === 0 || row.mode.startsWith('baseline')
-          ? '1.0x'
-          : `${(row.transfers_per_s / base).toFixed(1)}x`;
+        row.mode === reference_mode
+          ? '-'
+          : base === undefined || base === 0 || row.mode.startsWith('baseline')
+            ? '1.0x'
+            : `${(row.transfers_per_s / base).toFixed(1)}x`;
       const l = row.result.latency_ms;
       return `| ${row.scenario} | ${row.mode} | ${fmt(row.transfers_per_s)} | ${l.p50} | ${l.p99} | ${l.max} | ${ratio} | ${row.result.errors} |`;
     }),
@@ -275,6 +310,8 @@ async function describe(
     ...lines,
     '',
     `Each scenario ran ${duration_s} s over ${wallets_count.toLocaleString('en-US')} funded wallets; every request had its own Idempotency-Key and a real API key. ${fmt(Number(stored.rows[0]?.n))} transfers stored in all (funding included).`,
+    '',
+    'Rows marked "reference" are not Purse: they measure, on the same machine in the same run, what bare HTTP (a Fastify POST validated by a JSON schema, answered without a database) and plain SQL (the transfer as its minimal statements: lock the accounts in id order, update them, insert the transfer and its postings, commit; its own tables, no idempotency, events or audit) reach. Their latency is per request or per commit.',
     '',
     '## Machine',
     `- ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.type()} ${os.release()}`,
