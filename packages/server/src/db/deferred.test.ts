@@ -36,17 +36,22 @@ describe('DeferredInserts', () => {
     expect(sent).toHaveLength(1);
   });
 
-  it('ends the statement with one UPDATE and fails the flush unless it changed the rows expected', async () => {
-    await db.pool.query("INSERT INTO a (n, s) VALUES (100, 'x'), (101, 'x')");
+  it('sends UPDATEs in the same statement and fails the flush unless each changed the rows expected', async () => {
+    await db.pool.query("INSERT INTO a (n, s) VALUES (100, 'x'), (101, 'x'), (102, 'x')");
     const deferred = new DeferredInserts();
     await deferred.queryable.query('INSERT INTO b (n) VALUES ($1)', [100]);
     deferred.update("UPDATE a SET s = $2 WHERE n = ANY($1::int[]) AND s = 'x'", [[100, 101], 'y'], 2);
-    expect(() => deferred.update('UPDATE a SET s = s', [], 0)).toThrow(/one UPDATE/);
+    deferred.update('UPDATE a SET s = $1 WHERE n = 102', ['z'], 1);
     await deferred.flush(db.pool);
-    expect((await db.pool.query("SELECT count(*)::int AS n FROM a WHERE s = 'y'")).rows[0].n).toBe(2);
+    expect((await db.pool.query('SELECT n, s FROM a WHERE n >= 100 ORDER BY n')).rows).toEqual([
+      { n: 100, s: 'y' },
+      { n: 101, s: 'y' },
+      { n: 102, s: 'z' },
+    ]);
     expect((await db.pool.query('SELECT count(*)::int AS n FROM b WHERE n = 100')).rows[0].n).toBe(1);
-    deferred.update("UPDATE a SET s = 'z' WHERE n = ANY($1::int[]) AND s = 'x'", [[100, 101]], 2);
+    deferred.update("UPDATE a SET s = 'w' WHERE n = ANY($1::int[]) AND s = 'x'", [[100, 101]], 2);
     await expect(deferred.flush(db.pool)).rejects.toThrow(/changed every row/);
+    expect(() => deferred.update('UPDATE a SET s = s RETURNING n', [], 0)).toThrow(/without RETURNING/);
   });
 
   it('refuses what someone might read the result of', () => {

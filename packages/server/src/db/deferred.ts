@@ -9,17 +9,17 @@ interface Statement {
 }
 
 /**
- * Collects INSERTs whose results nobody reads and sends them to the database as one statement
- * (each in its own data-modifying CTE), saving a round trip per insert on the write path; one
- * UPDATE may end the statement, its row count checked at the flush. The statements run when
- * `flush` is called, inside the caller's transaction, all against one snapshot (no statement sees
- * another's rows; constraint and foreign-key checks run at the statement's end). A savepoint rolled
- * back in between does not undo what is queued, so only code that cannot be rolled back to a
- * savepoint may write through it.
+ * Collects writes whose results nobody reads and sends them to the database as one statement, each
+ * in its own data-modifying CTE, saving a round trip per write on the write path: INSERTs, and
+ * UPDATEs whose row counts the flush checks. The statements run when `flush` is called, inside the
+ * caller's transaction, all against one snapshot (no statement sees another's rows, and no two may
+ * change the same row; constraint and foreign-key checks run at the statement's end). A savepoint
+ * rolled back in between does not undo what is queued, so only code that cannot be rolled back to
+ * a savepoint may write through it.
  */
 export class DeferredInserts {
   private readonly statements: Statement[] = [];
-  private final: (Statement & { readonly rows_expected: number }) | undefined;
+  private readonly updates: (Statement & { readonly rows_expected: number })[] = [];
 
   /** Stands in for a connection: records the INSERT and answers with no rows. */
   readonly queryable: Queryable = {
@@ -30,30 +30,34 @@ export class DeferredInserts {
     }) as Queryable['query'],
   };
 
-  /** Queues the UPDATE that ends the statement; the flush fails unless it changes `rows_expected` rows. */
+  /** Queues an UPDATE; the flush fails unless it changes `rows_expected` rows. */
   update(sql: string, params: readonly unknown[], rows_expected: number): void {
-    assert(/^\s*UPDATE\b/i.test(sql) && this.final === undefined, 'one UPDATE ends a deferred statement');
-    this.final = { sql, params, rows_expected };
+    assert(/^\s*UPDATE\b/i.test(sql) && !/\bRETURNING\b/i.test(sql), 'an UPDATE without RETURNING');
+    this.updates.push({ sql: `${sql} RETURNING 1`, params, rows_expected });
   }
 
   /** Sends everything queued as one statement, and forgets it. */
   async flush(db: Queryable): Promise<void> {
-    const final = this.final;
-    this.final = undefined;
-    const statements = [...this.statements.splice(0), ...(final === undefined ? [] : [final])];
+    const updates = this.updates.splice(0);
+    const statements = [...this.statements.splice(0), ...updates];
     if (statements.length === 0) return;
     const params: unknown[] = [];
-    const renumbered = statements.map((statement) => {
+    const ctes = statements.map((statement, index) => {
       const offset = params.length;
       params.push(...statement.params);
-      return statement.sql.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + offset}`);
+      const sql = statement.sql.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + offset}`);
+      return `w${index} AS (${sql})`;
     });
-    const last = renumbered.pop() ?? '';
-    const ctes = renumbered.map((sql, index) => `w${index} AS (${sql})`);
-    const result = await db.query(
-      prepared(ctes.length === 0 ? last : `WITH ${ctes.join(', ')} ${last}`, params),
+    // The statement's own SELECT reads how many rows each UPDATE changed.
+    const first_update = statements.length - updates.length;
+    const counts = updates.map(
+      (_, index) => `(SELECT count(*) FROM w${first_update + index})::int AS u${index}`,
     );
-    if (final !== undefined)
-      assert(result.rowCount === final.rows_expected, 'the deferred UPDATE changed every row');
+    const result = await db.query<Record<string, number>>(
+      prepared(`WITH ${ctes.join(', ')} SELECT ${counts.length === 0 ? '1' : counts.join(', ')}`, params),
+    );
+    for (const [index, update] of updates.entries()) {
+      assert(result.rows[0]?.[`u${index}`] === update.rows_expected, 'the deferred UPDATE changed every row');
+    }
   }
 }

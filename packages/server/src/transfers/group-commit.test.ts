@@ -62,6 +62,44 @@ describe.each([
     else expect(commits).toBe(created.length);
   });
 
+  it('writes a burst of test-mode and live-mode transfers in shared transactions', async () => {
+    const [test_payer, test_payee] = [await newWallet(t), await newWallet(t)];
+    await fund(t, test_payer, '100.00');
+    const live_payer = await newWallet(t, 'USD', { overdraft_limit: '100.00' }, t.live_key);
+    const live_payee = await newWallet(t, 'USD', {}, t.live_key);
+    const responses = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        i % 2 === 0
+          ? transfer(
+              t,
+              { source_wallet_id: test_payer, destination_wallet_id: test_payee, amount: '1.00' },
+              `mixed-${i}`,
+            )
+          : t.request({
+              method: 'POST',
+              url: '/v1/transfers',
+              key: t.live_key,
+              headers: { 'idempotency-key': `mixed-${i}` },
+              payload: {
+                source_wallet_id: live_payer,
+                destination_wallet_id: live_payee,
+                amount: '1.00',
+                currency: 'USD',
+              },
+            }),
+      ),
+    );
+    for (const response of responses) expect(response.statusCode, response.body).toBe(201);
+    // Rows committed together share an xmin: some transaction must hold transfers of both modes.
+    const mixed = await t.db.pool.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM (SELECT xmin::text FROM transfers WHERE id = ANY($1)
+       GROUP BY xmin::text HAVING count(DISTINCT livemode) = 2) AS commits`,
+      [responses.map((response) => response.json().id)],
+    );
+    if (group_commit.batch_size_max > 1) expect(mixed.rows[0]?.n).toBeGreaterThan(0);
+    else expect(mixed.rows[0]?.n).toBe(0);
+  });
+
   it('executes a key sent twice in one burst once, and replays it', async () => {
     const [a, b] = [await newWallet(t), await newWallet(t)];
     await fund(t, a, '10.00');
