@@ -218,6 +218,28 @@ describe('last used', () => {
   });
 });
 
+describe('key lookups', () => {
+  it('look a key up once for a burst of requests that all miss the cache', async () => {
+    const key = await createKey(t, { scopes: ['holders:read'] });
+    const original = t.db.pool.query.bind(t.db.pool);
+    let lookups = 0;
+    const counting = ((...args: Parameters<typeof original>) => {
+      if (String(args[0]).includes('WHERE secret_hash')) lookups += 1;
+      return original(...args);
+    }) as typeof original;
+    t.db.pool.query = counting;
+    try {
+      const responses = await Promise.all(
+        Array.from({ length: 30 }, () => t.request({ method: 'GET', url: '/v1/holders', key: key.secret })),
+      );
+      for (const response of responses) expect(response.statusCode).toBe(200);
+    } finally {
+      t.db.pool.query = original;
+    }
+    expect(lookups).toBe(1);
+  });
+});
+
 describe('restricted keys', () => {
   it('see and spend only their wallets; other wallets and their objects are 404', async () => {
     const mine = await funded(t, '100.00');

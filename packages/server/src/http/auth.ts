@@ -34,12 +34,15 @@ declare module 'fastify' {
 }
 
 /** Keys looked up recently, by secret hash. Revocation in this process evicts at once; others within the TTL. */
-export type ApiKeyCache = LRUCache<string, ApiKeyRow>;
+export type ApiKeyCache = LRUCache<string, ApiKeyRow, AuthDeps>;
 
 export function createApiKeyCache(limits: Limits): ApiKeyCache {
-  return new LRUCache<string, ApiKeyRow>({
+  return new LRUCache<string, ApiKeyRow, AuthDeps>({
     max: limits.api_key_cache_entries_max,
     ttl: limits.api_key_cache_ttl_ms,
+    // Misses for one key share one lookup (lru-cache's fetch): when an entry expires under load,
+    // every request in flight would otherwise query the key, and stamp last_used_at, at once.
+    fetchMethod: (cache_key, _stale, { context }) => fetchKey(Buffer.from(cache_key, 'hex'), context),
   });
 }
 
@@ -105,13 +108,14 @@ function matchesSecret(row: ApiKeyRow, hash: Buffer, now: Date): boolean {
   return current || previous;
 }
 
-async function lookup(hash: Buffer, deps: AuthDeps): Promise<ApiKeyRow | undefined> {
-  const cache_key = hash.toString('hex');
-  const cached = deps.cache.get(cache_key);
-  if (cached !== undefined) return cached;
+function lookup(hash: Buffer, deps: AuthDeps): Promise<ApiKeyRow | undefined> {
+  return deps.cache.fetch(hash.toString('hex'), { context: deps });
+}
+
+/** A key from the database; an unknown secret is not cached, so it is looked up each time. */
+async function fetchKey(hash: Buffer, deps: AuthDeps): Promise<ApiKeyRow | undefined> {
   const row = await findApiKeyBySecretHash(deps.pool, hash);
   if (row === undefined) return undefined;
-  deps.cache.set(cache_key, row);
   // Recorded once per cache fill rather than on every request, to keep writes off the hot path.
   deps.pool
     .query('UPDATE api_keys SET last_used_at = $2 WHERE id = $1', [row.id, deps.clock.now()])
