@@ -33,8 +33,8 @@ export const hold_expiry_s_max = 30 * 86_400;
 /**
  * Checks a transfer request and resolves it into the row to store and the ledger entry to write:
  * the fee goes to its account, the rest is split across the destinations by the rounding rule of
- * `resolveLegs`. Reads wallets without locking them: the ledger write locks and re-checks status
- * and funds.
+ * `resolveLegs`. `wallets` comes from the batch's locked accounts (`accountsNamed`); the ledger
+ * write checks status and funds against the same rows.
  */
 export async function prepareTransfer(
   ctx: WriteContext,
