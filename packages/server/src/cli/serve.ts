@@ -21,13 +21,8 @@ const bootstrap_lock_id = 7_270_185_002;
 export async function serve(config: Config, options: { with_api: boolean }): Promise<void> {
   const log = createLogger(config);
   // Installed first, so a signal during startup also shuts down in order what was started so far.
-  const started: { name: string; close(): Promise<unknown> }[] = [];
-  onShutdownSignal(log, config.limits.shutdown_grace_ms, async () => {
-    for (const part of started.reverse()) {
-      await part.close();
-      log.info({ part: part.name }, 'stopped');
-    }
-  });
+  const started: Part[] = [];
+  onShutdownSignal(log, config.limits.shutdown_grace_ms, started);
   const db = await openDatabase(config, (line) => log.debug({ postgres: line.trim() }, 'embedded postgres'));
   started.push({ name: 'database', close: () => db.close() });
   log.info({ database: db.description }, 'database ready');
@@ -57,7 +52,13 @@ async function announceBootstrapKey(config: Config, pool: Pool, log: Logger): Pr
   process.stdout.write(`\n  Test-mode admin API key: ${secret}\n\n`);
 }
 
-function onShutdownSignal(log: Logger, grace_ms: number, shutdown: () => Promise<void>): void {
+interface Part {
+  readonly name: string;
+  close(): Promise<unknown>;
+}
+
+/** On SIGINT/SIGTERM, closes the parts started so far in reverse order, within `grace_ms`. */
+function onShutdownSignal(log: Logger, grace_ms: number, started: readonly Part[]): void {
   let stopping = false;
   const handle = (signal: NodeJS.Signals) => {
     if (stopping) {
@@ -66,22 +67,38 @@ function onShutdownSignal(log: Logger, grace_ms: number, shutdown: () => Promise
     }
     stopping = true;
     log.info({ signal }, 'shutting down');
+    let current = 'nothing';
     const force = setTimeout(() => {
-      log.error({ grace_ms }, 'shutdown took too long: exiting');
+      // Named, so that a shutdown that hangs says where (logged at error, seen at any log level).
+      log.error({ grace_ms, stopping: current }, 'shutdown took too long: exiting');
       process.exit(1);
     }, grace_ms);
     force.unref();
-    shutdown().then(
+    closeInOrder(started, log, (name) => {
+      current = name;
+    }).then(
       () => {
         log.info('shutdown complete');
         process.exit(0);
       },
       (error: unknown) => {
-        log.error({ err: error }, 'shutdown failed');
+        log.error({ err: error, stopping: current }, 'shutdown failed');
         process.exit(1);
       },
     );
   };
   process.on('SIGINT', handle);
   process.on('SIGTERM', handle);
+}
+
+async function closeInOrder(
+  parts: readonly Part[],
+  log: Logger,
+  closing: (name: string) => void,
+): Promise<void> {
+  for (const part of [...parts].reverse()) {
+    closing(part.name);
+    await part.close();
+    log.info({ part: part.name }, 'stopped');
+  }
 }
