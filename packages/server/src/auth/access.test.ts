@@ -238,6 +238,24 @@ describe('key lookups', () => {
     }
     expect(lookups).toBe(1);
   });
+
+  it('answers requests whose pending lookup the cache evicts', async () => {
+    const small = await createTestApp({ api_key_cache_entries_max: 1 });
+    try {
+      const keys = [
+        await createKey(small, { scopes: ['holders:read'] }),
+        await createKey(small, { scopes: ['holders:read'] }),
+      ];
+      const responses = await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          small.request({ method: 'GET', url: '/v1/holders', key: keys[i % 2]?.secret ?? '' }),
+        ),
+      );
+      expect(responses.map((response) => response.statusCode)).toEqual(Array(20).fill(200));
+    } finally {
+      await small.close();
+    }
+  });
 });
 
 describe('restricted keys', () => {

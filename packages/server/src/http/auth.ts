@@ -43,6 +43,9 @@ export function createApiKeyCache(limits: Limits): ApiKeyCache {
     // Misses for one key share one lookup (lru-cache's fetch): when an entry expires under load,
     // every request in flight would otherwise query the key, and stamp last_used_at, at once.
     fetchMethod: (cache_key, _stale, { context }) => fetchKey(Buffer.from(cache_key, 'hex'), context),
+    // A lookup still pending when its entry is evicted (a full cache) or deleted (revocation) still
+    // answers its requests; lru-cache then keeps nothing of it, so a revoked key is not cached.
+    ignoreFetchAbort: true,
   });
 }
 
