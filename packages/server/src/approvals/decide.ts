@@ -1,6 +1,7 @@
 import { appendAudit, responseFacts } from '../audit/append.js';
 import type { ApiKeyRow } from '../auth/keys-service.js';
 import type { Client } from '../db/pool.js';
+import { rowById } from '../db/rows.js';
 import { money_endpoints } from '../guard/endpoints.js';
 import { type GuardRequest, screenMovements } from '../guard/screen.js';
 import type { AuthContext } from '../http/auth.js';
@@ -81,11 +82,7 @@ export async function reject(decider: Decider, id: string): Promise<Result<Appro
 
 async function lockPending(decider: Decider, id: string): Promise<Result<ApprovalRow>> {
   const { db, livemode, now } = decider.ctx;
-  const found = await db.query<ApprovalRow>(
-    'SELECT * FROM approvals WHERE id = $1 AND livemode = $2 FOR UPDATE',
-    [id, livemode],
-  );
-  const row = found.rows[0];
+  const row = await rowById<ApprovalRow>(db, 'approvals', livemode, id, { for_update: true });
   if (row === undefined) return fail(notFound('approval', id));
   if (row.status !== 'pending')
     return fail(domainError('approval_not_pending', `Approval ${id} is already ${row.status}.`));

@@ -1,4 +1,5 @@
 import type { Queryable } from '../db/pool.js';
+import { rowById } from '../db/rows.js';
 import { eventOf, recordEvents } from '../events/index.js';
 import type { SpendPolicyValue } from '../policies/schemas.js';
 import { domainError, notFound } from '../shared/errors.js';
@@ -235,11 +236,7 @@ async function lockActiveKey(
   id: string,
   now: Date,
 ): Promise<Result<ApiKeyRow>> {
-  const result = await db.query<ApiKeyRow>(
-    'SELECT * FROM api_keys WHERE id = $1 AND livemode = $2 FOR UPDATE',
-    [id, livemode],
-  );
-  const row = result.rows[0];
+  const row = await rowById<ApiKeyRow>(db, 'api_keys', livemode, id, { for_update: true });
   if (row === undefined) return fail(notFound('api key', id));
   if (row.revoked_at !== null)
     return fail(

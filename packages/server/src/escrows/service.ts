@@ -1,6 +1,7 @@
 import type { Static } from '@sinclair/typebox';
 import { assetScale } from '../assets/service.js';
 import type { Client, Queryable } from '../db/pool.js';
+import { rowById } from '../db/rows.js';
 import { eventOf, recordEvents } from '../events/index.js';
 import { systemAccountId } from '../ledger/accounts.js';
 import type { WriteContext } from '../ledger/context.js';
@@ -82,11 +83,7 @@ export async function createEscrow(ctx: WriteContext, input: CreateEscrowInput):
 
 /** The escrow's row, locked for the rest of the caller's transaction: every state change starts here. */
 export async function lockEscrow(db: Client, livemode: boolean, id: string): Promise<EscrowRow | undefined> {
-  const result = await db.query<EscrowRow>(
-    'SELECT * FROM escrows WHERE id = $1 AND livemode = $2 FOR UPDATE',
-    [id, livemode],
-  );
-  return result.rows[0];
+  return rowById<EscrowRow>(db, 'escrows', livemode, id, { for_update: true });
 }
 
 export async function viewOf(db: Queryable, row: EscrowRow): Promise<Result<EscrowView>> {

@@ -1,6 +1,7 @@
 import type { Static } from '@sinclair/typebox';
 import type { Limits, WebhookConfig } from '../config.js';
 import type { Client, Queryable } from '../db/pool.js';
+import { rowById } from '../db/rows.js';
 import { assert } from '../shared/assert.js';
 import { type DomainError, domainError, notFound } from '../shared/errors.js';
 import { newId } from '../shared/ids.js';
@@ -217,17 +218,13 @@ export async function rotateSecret(
   return ok({ ...view, secret });
 }
 
-export async function findEndpoint(
+export function findEndpoint(
   db: Queryable,
   livemode: boolean,
   id: string,
   for_update: boolean,
 ): Promise<EndpointRow | undefined> {
-  const result = await db.query<EndpointRow>(
-    `SELECT * FROM webhook_endpoints WHERE id = $1 AND livemode = $2${for_update ? ' FOR UPDATE' : ''}`,
-    [id, livemode],
-  );
-  return result.rows[0];
+  return rowById<EndpointRow>(db, 'webhook_endpoints', livemode, id, { for_update });
 }
 
 /** The endpoint as the API returns it, with its events recorded in the same transaction. */

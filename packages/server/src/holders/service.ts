@@ -1,6 +1,7 @@
 import type { Static } from '@sinclair/typebox';
 import type { Limits } from '../config.js';
 import type { Client, Queryable } from '../db/pool.js';
+import { rowById } from '../db/rows.js';
 import { unlessUniqueViolation } from '../db/unique.js';
 import { type EventType, eventOf, recordEvents } from '../events/index.js';
 import { type DomainError, domainError, notFound } from '../shared/errors.js';
@@ -100,17 +101,13 @@ export async function getHolder(db: Queryable, livemode: boolean, id: string): P
   return row === undefined ? fail(notFound('holder', id)) : ok(viewHolder(row));
 }
 
-async function findHolder(
+function findHolder(
   db: Queryable,
   livemode: boolean,
   id: string,
   for_update: boolean,
 ): Promise<HolderRow | undefined> {
-  const result = await db.query<HolderRow>(
-    `SELECT * FROM holders WHERE id = $1 AND livemode = $2${for_update ? ' FOR UPDATE' : ''}`,
-    [id, livemode],
-  );
-  return result.rows[0];
+  return rowById<HolderRow>(db, 'holders', livemode, id, { for_update });
 }
 
 /** Fields given are set (null clears an optional one); metadata merges key by key. */

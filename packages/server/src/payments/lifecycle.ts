@@ -1,4 +1,5 @@
 import type { Client } from '../db/pool.js';
+import { rowById } from '../db/rows.js';
 import { recordRowEvents } from '../events/index.js';
 import type { NewJob } from '../jobs/queue.js';
 import type { RailStep } from '../rails/rail.js';
@@ -38,11 +39,7 @@ export async function applyPaymentUpdate(
   update: PaymentUpdate,
   now: Date,
 ): Promise<Result<PaymentRow>> {
-  const locked = await db.query<PaymentRow>(
-    'SELECT * FROM payments WHERE id = $1 AND livemode = $2 FOR UPDATE',
-    [payment_id, livemode],
-  );
-  const row = locked.rows[0];
+  const row = await rowById<PaymentRow>(db, 'payments', livemode, payment_id, { for_update: true });
   if (row === undefined) return fail(notFound('payment', payment_id));
   if (row.status !== 'processing') return ok(row);
   if (update.status === 'confirming') {

@@ -1,4 +1,5 @@
 import type { Client } from '../db/pool.js';
+import { rowById } from '../db/rows.js';
 import { type EventType, recordRowEvents } from '../events/index.js';
 import type { NewJob } from '../jobs/queue.js';
 import { systemAccountId } from '../ledger/accounts.js';
@@ -63,11 +64,7 @@ export async function applyPayoutUpdate(
   update: PayoutUpdate,
   now: Date,
 ): Promise<Result<PayoutRow>> {
-  const found = await db.query<PayoutRow>(
-    'SELECT * FROM payouts WHERE id = $1 AND livemode = $2 FOR UPDATE',
-    [payout_id, livemode],
-  );
-  const row = found.rows[0];
+  const row = await rowById<PayoutRow>(db, 'payouts', livemode, payout_id, { for_update: true });
   if (row === undefined) return fail(notFound('payout', payout_id));
   if (
     row.status === update.status ||

@@ -1,6 +1,7 @@
 import type { Static } from '@sinclair/typebox';
 import { assetScale, pageWithScale, viewById } from '../assets/service.js';
 import type { Client, Queryable } from '../db/pool.js';
+import { rowById } from '../db/rows.js';
 import { eventOf, recordEvents, recordRowEvents } from '../events/index.js';
 import { enqueueJobs } from '../jobs/queue.js';
 import { systemAccountId } from '../ledger/accounts.js';
@@ -121,11 +122,7 @@ export async function createRefund(ctx: RailContext, input: CreateRefundInput): 
 async function lockRefundable(ctx: RailContext, input: CreateRefundInput): Promise<Result<Refundable>> {
   const { db, livemode } = ctx;
   if (input.payment_id !== undefined) {
-    const found = await db.query<PaymentRow>(
-      'SELECT * FROM payments WHERE id = $1 AND livemode = $2 FOR UPDATE',
-      [input.payment_id, livemode],
-    );
-    const row = found.rows[0];
+    const row = await rowById<PaymentRow>(db, 'payments', livemode, input.payment_id, { for_update: true });
     if (row === undefined) return fail(notFound('payment', input.payment_id, 'payment_id'));
     if (row.status !== 'succeeded')
       return fail(
@@ -148,11 +145,13 @@ async function lockRefundable(ctx: RailContext, input: CreateRefundInput): Promi
     });
   }
   const transfer_id = input.transfer_id ?? '';
-  const found = await db.query<TransferRow & { refunded_amount: string; refunded_parts: string[] }>(
-    'SELECT * FROM transfers WHERE id = $1 AND livemode = $2 FOR UPDATE',
-    [transfer_id, livemode],
+  const row = await rowById<TransferRow & { refunded_amount: string; refunded_parts: string[] }>(
+    db,
+    'transfers',
+    livemode,
+    transfer_id,
+    { for_update: true },
   );
-  const row = found.rows[0];
   if (row === undefined) return fail(notFound('transfer', transfer_id, 'transfer_id'));
   if (row.status !== 'posted')
     return fail(
@@ -247,11 +246,7 @@ export async function failRefund(
   failure_code: string,
   now: Date,
 ): Promise<Result<RefundView>> {
-  const found = await db.query<RefundRow>(
-    'SELECT * FROM refunds WHERE id = $1 AND livemode = $2 FOR UPDATE',
-    [id, livemode],
-  );
-  const refund = found.rows[0];
+  const refund = await rowById<RefundRow>(db, 'refunds', livemode, id, { for_update: true });
   if (refund === undefined) return fail(notFound('refund', id));
   if (refund.status !== 'pending' || refund.payment_id === null)
     return fail(

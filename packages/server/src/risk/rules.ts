@@ -3,6 +3,7 @@ import { assetScale } from '../assets/service.js';
 import type { Limits } from '../config.js';
 import type { Queryable } from '../db/pool.js';
 import { prepared } from '../db/prepared.js';
+import { rowById } from '../db/rows.js';
 import { domainError, notFound } from '../shared/errors.js';
 import { Filters } from '../shared/filters.js';
 import { newId } from '../shared/ids.js';
@@ -174,11 +175,7 @@ export async function updateRiskRule(
   limits: Limits,
   now: Date,
 ): Promise<Result<RiskRuleView>> {
-  const found = await db.query<RiskRuleRow>(
-    'SELECT * FROM risk_rules WHERE id = $1 AND livemode = $2 FOR UPDATE',
-    [id, livemode],
-  );
-  const row = found.rows[0];
+  const row = await rowById<RiskRuleRow>(db, 'risk_rules', livemode, id, { for_update: true });
   if (row === undefined) return fail(notFound('risk rule', id));
   const metadata = mergeMetadata(row.metadata, input.metadata ?? {}, limits);
   if (!metadata.ok) return metadata;

@@ -1,6 +1,7 @@
 import type { Static } from '@sinclair/typebox';
 import { assetScale, pageWithScale } from '../assets/service.js';
 import type { Client, Queryable } from '../db/pool.js';
+import { rowById } from '../db/rows.js';
 import { eventOf, type NewEvent, recordEvents } from '../events/index.js';
 import { lockAccounts } from '../ledger/accounts.js';
 import type { WriteContext } from '../ledger/context.js';
@@ -119,11 +120,7 @@ async function insertTransfers(db: Queryable, transfers: readonly PreparedTransf
 }
 
 async function lockTransfer(db: Client, livemode: boolean, id: string): Promise<TransferRow | undefined> {
-  const result = await db.query<TransferRow>(
-    'SELECT * FROM transfers WHERE id = $1 AND livemode = $2 FOR UPDATE',
-    [id, livemode],
-  );
-  return result.rows[0];
+  return rowById<TransferRow>(db, 'transfers', livemode, id, { for_update: true });
 }
 
 /** The hold's parts (fee first, then each destination) and which one absorbs rounding on capture. */
