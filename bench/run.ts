@@ -11,6 +11,7 @@ import pg from 'pg';
 import { scratchServer } from '../packages/server/src/db/scratch.js';
 import { assert } from '../packages/server/src/shared/assert.js';
 import { freePort } from '../packages/server/src/shared/ports.js';
+import { type CpuSpent, measured, postmasterPid } from './cpu.js';
 import { type LoadResult, load } from './load.js';
 import { runHttpReference } from './reference-http.js';
 import { createSqlReference, runSqlReference, sql_references } from './reference-sql.js';
@@ -106,19 +107,21 @@ interface Row {
   mode: string;
   transfers_per_s: number;
   result: LoadResult;
+  cpu: CpuSpent | undefined;
 }
 
 async function main(): Promise<void> {
   if (process.env.BENCH_NO_BUILD === undefined)
     execFileSync('npm', ['run', 'build', '-s'], { cwd: root, stdio: 'inherit' });
   const database = await openDatabase();
+  const postmaster = await postmasterPid(database.url);
   const rows: Row[] = [];
   const funded: { wallets?: Funded } = {};
   try {
     for (let round = 1; round <= rounds; round += 1) {
       if (rounds > 1) process.stdout.write(`round ${round} of ${rounds}\n`);
-      for (const mode of modes) rows.push(...(await runMode(database.url, mode, funded)));
-      if (references) rows.push(...(await referenceRows(database.url, round === 1)));
+      for (const mode of modes) rows.push(...(await runMode(database.url, postmaster, mode, funded)));
+      if (references) rows.push(...(await referenceRows(database.url, postmaster, round === 1)));
     }
     const verified = verify(database.url);
     const report = await describe(database.url, medianRows(rows), verified);
@@ -137,6 +140,7 @@ type Funded = { wallets: string[]; fee_wallet: string };
 /** Every scenario against a server started in `mode`; the wallets are created by the first server. */
 async function runMode(
   database_url: string,
+  postmaster: number | undefined,
   mode: (typeof all_modes)[number],
   funded: { wallets?: Funded },
 ): Promise<Row[]> {
@@ -148,22 +152,25 @@ async function runMode(
     );
     const { wallets, fee_wallet } = funded.wallets;
     for (const scenario of scenarios) {
-      const result = await timed(`${mode.name}: ${scenario.name}`, () =>
-        load({
-          base_url: server.api.base_url,
-          api_key,
-          path: scenario.path,
-          duration_s,
-          connections: scenario.connections,
-          ...(scenario.rate_per_s === undefined ? {} : { rate_per_s: scenario.rate_per_s }),
-          body: () => scenario.body(wallets, fee_wallet),
-        }),
+      const { value: result, cpu } = await timed(`${mode.name}: ${scenario.name}`, () =>
+        measured({ server: server.pid, postmaster }, () =>
+          load({
+            base_url: server.api.base_url,
+            api_key,
+            path: scenario.path,
+            duration_s,
+            connections: scenario.connections,
+            ...(scenario.rate_per_s === undefined ? {} : { rate_per_s: scenario.rate_per_s }),
+            body: () => scenario.body(wallets, fee_wallet),
+          }),
+        ),
       );
       rows.push({
         scenario: scenario.name,
         mode: mode.name,
         transfers_per_s: (result.requests_ok * scenario.transfers_per_request) / result.duration_s,
         result,
+        cpu,
       });
     }
   } finally {
@@ -189,7 +196,11 @@ function medianRows(rows: readonly Row[]): Row[] {
 
 const reference_mode = 'reference: not Purse';
 
-async function referenceRows(database_url: string, first: boolean): Promise<Row[]> {
+async function referenceRows(
+  database_url: string,
+  postmaster: number | undefined,
+  first: boolean,
+): Promise<Row[]> {
   const rows: Row[] = [];
   const http = await timed('reference: bare Fastify POST', () =>
     runHttpReference(duration_s, 64, () => uniform(['wal_a', 'wal_b'])),
@@ -197,19 +208,21 @@ async function referenceRows(database_url: string, first: boolean): Promise<Row[
   rows.push({
     scenario: 'bare Fastify POST with a JSON schema (no database)',
     mode: reference_mode,
-    transfers_per_s: http.requests_ok / http.duration_s,
-    result: http,
+    transfers_per_s: http.value.requests_ok / http.value.duration_s,
+    result: http.value,
+    cpu: http.cpu,
   });
   if (first) await createSqlReference(database_url);
   for (const reference of sql_references) {
-    const result = await timed(`reference: ${reference.name}`, () =>
-      runSqlReference(database_url, reference, duration_s),
+    const { value: result, cpu } = await timed(`reference: ${reference.name}`, () =>
+      measured({ server: undefined, postmaster }, () => runSqlReference(database_url, reference, duration_s)),
     );
     rows.push({
       scenario: `${reference.name}, 16 clients (no HTTP)`,
       mode: reference_mode,
       transfers_per_s: (result.requests_ok * reference.per_commit) / result.duration_s,
       result,
+      cpu,
     });
   }
   return rows;
@@ -246,9 +259,11 @@ async function openDatabase(): Promise<{ url: string; close(): Promise<void> }> 
 async function startServer(
   database_url: string,
   env: Record<string, string>,
-): Promise<{ api: Api; stop(): Promise<void> }> {
+): Promise<{ api: Api; pid: number | undefined; stop(): Promise<void> }> {
   const port = await freePort();
-  const child = spawn(process.execPath, [main_js, 'serve'], {
+  // BENCH_SERVER_NODE_ARGS passes flags to the server's node, e.g. "--cpu-prof" (not allowed in NODE_OPTIONS).
+  const node_args = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter((arg) => arg !== '');
+  const child = spawn(process.execPath, [...node_args, main_js, 'serve'], {
     env: {
       ...process.env,
       ...env,
@@ -277,6 +292,7 @@ async function startServer(
   }
   return {
     api: { base_url, api_key },
+    pid: child.pid,
     async stop() {
       child.kill('SIGTERM');
       await exited;
@@ -294,6 +310,35 @@ function verify(database_url: string): { ok: boolean; output: string } {
   } catch (error) {
     return { ok: false, output: String((error as { stderr?: string }).stderr ?? error) };
   }
+}
+
+/**
+ * CPU time per committed transfer, by process, for each row: what a transfer costs, steadier than
+ * throughput on a noisy machine. Empty off Linux, where /proc is not there to read.
+ */
+function cpuTable(rows: readonly Row[]): string[] {
+  if (rows.every((row) => row.cpu === undefined)) return [];
+  const per_transfer_us = (row: Row, seconds: number | undefined) => {
+    const transfers = row.transfers_per_s * row.result.duration_s;
+    return seconds === undefined || transfers === 0
+      ? '-'
+      : Math.round((seconds * 1e6) / transfers).toLocaleString('en-US');
+  };
+  return [
+    '### CPU time per committed transfer (µs)',
+    '',
+    "Server: the Purse process (or the bare Fastify one). PostgreSQL: all its processes. Load generator: the benchmark process (autocannon, or the SQL reference's clients). Idle: the share of the whole machine unused during the scenario.",
+    '',
+    '| scenario | mode | server | PostgreSQL | load generator | total | machine idle |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: |',
+    ...rows.map((row) => {
+      const cpu = row.cpu;
+      if (cpu === undefined) return `| ${row.scenario} | ${row.mode} | - | - | - | - | - |`;
+      const total = (cpu.server_s ?? 0) + (cpu.database_s ?? 0) + cpu.driver_s;
+      return `| ${row.scenario} | ${row.mode} | ${per_transfer_us(row, cpu.server_s)} | ${per_transfer_us(row, cpu.database_s)} | ${per_transfer_us(row, cpu.driver_s)} | ${per_transfer_us(row, total)} | ${Math.round(cpu.idle_share * 100)}% |`;
+    }),
+    '',
+  ];
 }
 
 async function describe(
@@ -341,6 +386,7 @@ async function describe(
     '',
     ...lines,
     '',
+    ...cpuTable(rows),
     `Each scenario ran ${duration_s} s over ${wallets_count.toLocaleString('en-US')} funded wallets${rounds > 1 ? `, in ${rounds} rounds that each ran every mode in turn; each row is its median round` : ''}; every request had its own Idempotency-Key and a real API key. ${fmt(Number(stored.rows[0]?.n))} transfers stored in all (funding included).`,
     '',
     'Rows marked "reference" are not Purse: they measure, on the same machine in the same run, what bare HTTP (a Fastify POST validated by a JSON schema, answered without a database) and plain SQL (the transfer as its minimal statements: lock the accounts in id order, update them, insert the transfer and its postings, commit; its own tables, no idempotency, events or audit) reach. Their latency is per request or per commit.',
