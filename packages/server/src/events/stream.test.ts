@@ -101,6 +101,9 @@ describe('GET /v1/events/stream', () => {
     expect(stream.response.status).toBe(200);
     expect(stream.response.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
     expect(stream.response.headers.get('request-id')).toMatch(/^req_/);
+    // The reply is hijacked; the headers the hooks set (security headers among them) still apply.
+    expect(stream.response.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(stream.response.headers.get('content-security-policy')).toMatch(/^default-src 'self';/);
     const ids = [await holder('One'), await holder('Two'), await holder('Three')];
     const messages = await stream.waitFor(3);
     expect(messages.map((message) => message.data.data.object.id)).toEqual(ids);

@@ -127,6 +127,11 @@ describe('headers on every response', () => {
     expect(response.headers['request-id']).toMatch(/^req_[0-9a-z]{26}$/);
     expect(response.headers['x-content-type-options']).toBe('nosniff');
     expect(response.headers['strict-transport-security']).toMatch(/max-age=\d+/);
+    // helmet's defaults, computed once at start-up (http/security.ts).
+    expect(response.headers['content-security-policy']).toMatch(/^default-src 'self';/);
+    expect(response.headers['x-frame-options']).toBe('SAMEORIGIN');
+    expect(response.headers['referrer-policy']).toBe('no-referrer');
+    expect(response.headers['cross-origin-opener-policy']).toBe('same-origin');
   });
 
   it('gives each request its own id', async () => {
