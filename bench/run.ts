@@ -124,7 +124,7 @@ async function main(): Promise<void> {
       if (references) rows.push(...(await referenceRows(database.url, postmaster, round === 1)));
     }
     const verified = verify(database.url);
-    const report = await describe(database.url, medianRows(rows), verified);
+    const report = await describe(database.url, rows, verified);
     process.stdout.write(`\n${report}\n`);
     const file = path.join(root, 'bench/results', `${new Date().toISOString().slice(0, 10)}-write-path.md`);
     await writeFile(file, `${report}\n`);
@@ -341,11 +341,45 @@ function cpuTable(rows: readonly Row[]): string[] {
   ];
 }
 
+/**
+ * Every round of every row, when there are several: how far the machine moved between rounds, and
+ * how the cost grew as the database did (each round adds to the same tables).
+ */
+function roundsTable(rows: readonly Row[]): string[] {
+  if (rounds <= 1) return [];
+  const groups = new Map<string, Row[]>();
+  for (const row of rows) {
+    const key = `| ${row.scenario} | ${row.mode} |`;
+    groups.set(key, [...(groups.get(key) ?? []), row]);
+  }
+  const cell = (row: Row | undefined) => {
+    if (row === undefined) return '-';
+    const transfers = row.transfers_per_s * row.result.duration_s;
+    const database_us =
+      row.cpu?.database_s === undefined || transfers === 0
+        ? ''
+        : ` (${Math.round((row.cpu.database_s * 1e6) / transfers).toLocaleString('en-US')} µs)`;
+    return `${Math.round(row.transfers_per_s).toLocaleString('en-US')}${database_us}`;
+  };
+  const numbers = Array.from({ length: rounds }, (_, index) => index + 1);
+  return [
+    '### Each round',
+    '',
+    "Transfers/s committed in each round, with PostgreSQL's CPU time per transfer in parentheses. The rounds write to the same tables, so each runs on a larger database than the one before.",
+    '',
+    `| scenario | mode | ${numbers.map((n) => `round ${n}`).join(' | ')} |`,
+    `| --- | --- | ${numbers.map(() => '---:').join(' | ')} |`,
+    ...[...groups].map(([key, group]) => `${key} ${numbers.map((n) => cell(group[n - 1])).join(' | ')} |`),
+    '',
+  ];
+}
+
 async function describe(
   database_url: string,
-  rows: Row[],
+  all_rounds: Row[],
   verified: { ok: boolean; output: string },
 ): Promise<string> {
+  const rows = medianRows(all_rounds);
   const client = new pg.Client({ connectionString: database_url });
   await client.connect();
   const settings = await client.query<{ version: string; synchronous_commit: string; fsync: string }>(
@@ -387,6 +421,7 @@ async function describe(
     ...lines,
     '',
     ...cpuTable(rows),
+    ...roundsTable(all_rounds),
     `Each scenario ran ${duration_s} s over ${wallets_count.toLocaleString('en-US')} funded wallets${rounds > 1 ? `, in ${rounds} rounds that each ran every mode in turn; each row is its median round` : ''}; every request had its own Idempotency-Key and a real API key. ${fmt(Number(stored.rows[0]?.n))} transfers stored in all (funding included).`,
     '',
     'Rows marked "reference" are not Purse: they measure, on the same machine in the same run, what bare HTTP (a Fastify POST validated by a JSON schema, answered without a database) and plain SQL (the transfer as its minimal statements: lock the accounts in id order, update them, insert the transfer and its postings, commit; its own tables, no idempotency, events or audit) reach. Their latency is per request or per commit.',
