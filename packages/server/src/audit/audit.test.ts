@@ -209,6 +209,20 @@ describe('the audit trail', () => {
     expect(await verifyAuditChain(t.db.pool)).toEqual([]);
   });
 
+  it('refuses to seal two entries at the same position', async () => {
+    await t.request({ method: 'POST', url: '/v1/holders', payload: { name: 'one' } });
+    await t.request({ method: 'POST', url: '/v1/holders', payload: { name: 'two' } });
+    const fresh = (await t.db.pool.query('SELECT id FROM audit_logs WHERE seq IS NULL')).rows;
+    expect(fresh.length).toBeGreaterThanOrEqual(2);
+    // A sealing update, as the trigger allows it, that gives both the same number.
+    await expect(
+      t.db.pool.query(
+        "UPDATE audit_logs SET seq = 900000, prev_hash = sha256(''), hash = sha256('') WHERE id = ANY($1)",
+        [fresh.map((row) => row.id)],
+      ),
+    ).rejects.toMatchObject({ code: '23505' });
+  });
+
   it('verify names an entry the worker has not sealed for minutes', async () => {
     const fresh = await createTestApp();
     try {
