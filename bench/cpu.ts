@@ -2,9 +2,9 @@ import { readdir, readFile } from 'node:fs/promises';
 import pg from 'pg';
 
 /**
- * CPU time spent during a scenario, by who spent it, read from Linux's /proc. Throughput on a noisy
- * shared machine moves by ±15% between runs; CPU time per transfer moves far less, and it says where
- * a transfer's cost is: in Purse's process, in PostgreSQL, or in the load generator beside them.
+ * CPU time spent during a scenario, by who spent it, read from Linux's /proc: where a transfer's
+ * cost is, in Purse's process, in PostgreSQL, or in the load generator beside them. It moves with
+ * the host's speed, as throughput does, so compare it beside a reference from the same round.
  */
 export interface CpuSpent {
   /** The server under test (Purse, or the bare Fastify reference); undefined when there is none. */
