@@ -1,6 +1,7 @@
 import type { Static } from '@sinclair/typebox';
 import { assetScale } from '../assets/service.js';
 import type { Queryable } from '../db/pool.js';
+import { rowById } from '../db/rows.js';
 import { notFound } from '../shared/errors.js';
 import { Filters } from '../shared/filters.js';
 import { newId } from '../shared/ids.js';
@@ -127,11 +128,7 @@ export async function getApproval(
   livemode: boolean,
   id: string,
 ): Promise<Result<ApprovalView>> {
-  const result = await db.query<ApprovalRow>('SELECT * FROM approvals WHERE id = $1 AND livemode = $2', [
-    id,
-    livemode,
-  ]);
-  const row = result.rows[0];
+  const row = await rowById<ApprovalRow>(db, 'approvals', livemode, id);
   return row === undefined ? fail(notFound('approval', id)) : ok(await approvalView(db, row));
 }
 

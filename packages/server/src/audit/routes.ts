@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import type { Queryable } from '../db/pool.js';
+import { rowById } from '../db/rows.js';
 import { type Api, type RouteDeps, sendResult } from '../http/api.js';
 import { authOf } from '../http/auth.js';
 import { errorResponses, IdParams, ListOf, PageQuerystring, Timestamp } from '../http/schemas.js';
@@ -75,11 +76,7 @@ function auditView(row: AuditRow) {
 }
 
 async function getAuditLog(db: Queryable, livemode: boolean, id: string) {
-  const result = await db.query<AuditRow>('SELECT * FROM audit_logs WHERE id = $1 AND livemode = $2', [
-    id,
-    livemode,
-  ]);
-  const row = result.rows[0];
+  const row = await rowById<AuditRow>(db, 'audit_logs', livemode, id);
   return row === undefined ? fail(notFound('audit log', id)) : ok(auditView(row));
 }
 

@@ -117,11 +117,7 @@ export async function createApiKey(db: Queryable, input: NewApiKey, secret?: str
 }
 
 export async function getApiKey(db: Queryable, livemode: boolean, id: string): Promise<Result<ApiKeyView>> {
-  const result = await db.query<ApiKeyRow>('SELECT * FROM api_keys WHERE id = $1 AND livemode = $2', [
-    id,
-    livemode,
-  ]);
-  const row = result.rows[0];
+  const row = await rowById<ApiKeyRow>(db, 'api_keys', livemode, id);
   return row === undefined ? fail(notFound('api key', id)) : ok(viewApiKey(row));
 }
 

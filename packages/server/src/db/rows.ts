@@ -4,9 +4,13 @@ import type { Queryable } from './pool.js';
 type ModeTable =
   | 'api_keys'
   | 'approvals'
+  | 'audit_logs'
   | 'escrows'
+  | 'events'
   | 'holders'
   | 'payments'
+  | 'payout_batches'
+  | 'payout_files'
   | 'payouts'
   | 'refunds'
   | 'risk_rules'
@@ -22,7 +26,7 @@ export async function rowById<Row extends object>(
   table: ModeTable,
   livemode: boolean,
   id: string,
-  options: { readonly for_update: boolean },
+  options: { readonly for_update: boolean } = { for_update: false },
 ): Promise<Row | undefined> {
   const result = await db.query<Row>(
     `SELECT * FROM ${table} WHERE id = $1 AND livemode = $2${options.for_update ? ' FOR UPDATE' : ''}`,

@@ -92,11 +92,7 @@ export async function viewOf(db: Queryable, row: EscrowRow): Promise<Result<Escr
 }
 
 export async function getEscrow(db: Queryable, livemode: boolean, id: string): Promise<Result<EscrowView>> {
-  const result = await db.query<EscrowRow>('SELECT * FROM escrows WHERE id = $1 AND livemode = $2', [
-    id,
-    livemode,
-  ]);
-  const row = result.rows[0];
+  const row = await rowById<EscrowRow>(db, 'escrows', livemode, id);
   return row === undefined ? fail(notFound('escrow', id)) : viewOf(db, row);
 }
 

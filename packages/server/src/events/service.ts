@@ -1,5 +1,6 @@
 import type { Static } from '@sinclair/typebox';
 import type { Queryable } from '../db/pool.js';
+import { rowById } from '../db/rows.js';
 import { type DomainError, domainError, notFound } from '../shared/errors.js';
 import { fetchPage, type Page, pageQuery } from '../shared/pagination.js';
 import { fail, ok, type Result } from '../shared/result.js';
@@ -8,11 +9,7 @@ import type { EventListQuery } from './schemas.js';
 import { type EventRow, type EventView, eventView } from './view.js';
 
 export async function getEvent(db: Queryable, livemode: boolean, id: string): Promise<Result<EventView>> {
-  const result = await db.query<EventRow>('SELECT * FROM events WHERE id = $1 AND livemode = $2', [
-    id,
-    livemode,
-  ]);
-  const row = result.rows[0];
+  const row = await rowById<EventRow>(db, 'events', livemode, id);
   return row === undefined ? fail(notFound('event', id)) : ok(eventView(row));
 }
 

@@ -53,9 +53,9 @@ export async function writeEntries(
 type Written = { entry: EntryIntent; id: string; postings: ComputedPosting[] };
 
 /**
- * Writes the journal entries, their postings and the accounts' new balances in one statement (one
- * round trip: the write path is bound by round trips, not by the database's work), or queues them
- * to go in the caller's one statement. The statement-level triggers on postings run at the
+ * Writes the journal entries, their postings and the accounts' new balances in one statement (each
+ * statement has a fixed cost in both processes; see "CPU per transfer" in docs/decisions.md), or
+ * queues them to go in the caller's one statement. The statement-level triggers on postings run at the
  * statement's end and see the entries inserted beside them.
  */
 async function persist(

@@ -1,6 +1,7 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { assetScale } from '../assets/service.js';
 import type { Queryable } from '../db/pool.js';
+import { rowById } from '../db/rows.js';
 import { eventOf, recordEvents, recordRowEvents } from '../events/index.js';
 import { Timestamp } from '../http/schemas.js';
 import type { RailContext } from '../rails/index.js';
@@ -132,11 +133,7 @@ function creditTransfer(row: PayoutRow, scale: number): CreditTransfer {
 }
 
 async function fileRow(db: Queryable, livemode: boolean, id: string): Promise<FileRow | undefined> {
-  const found = await db.query<FileRow>('SELECT * FROM payout_files WHERE id = $1 AND livemode = $2', [
-    id,
-    livemode,
-  ]);
-  return found.rows[0];
+  return rowById<FileRow>(db, 'payout_files', livemode, id);
 }
 
 export async function getPayoutFile(

@@ -1,5 +1,6 @@
 import type { Static } from '@sinclair/typebox';
 import type { Queryable } from '../db/pool.js';
+import { rowById } from '../db/rows.js';
 import { eventOf, recordEvents } from '../events/index.js';
 import type { RailContext } from '../rails/index.js';
 import { assert } from '../shared/assert.js';
@@ -63,11 +64,7 @@ export async function getPayoutBatch(
   livemode: boolean,
   id: string,
 ): Promise<Result<PayoutBatchView>> {
-  const found = await db.query<BatchRow>('SELECT * FROM payout_batches WHERE id = $1 AND livemode = $2', [
-    id,
-    livemode,
-  ]);
-  const row = found.rows[0];
+  const row = await rowById<BatchRow>(db, 'payout_batches', livemode, id);
   if (row === undefined) return fail(notFound('payout batch', id));
   const payouts = await payoutsOfBatch(db, livemode, id);
   const items = row.results.map((result) => {

@@ -198,11 +198,7 @@ export async function getRiskRule(
   livemode: boolean,
   id: string,
 ): Promise<Result<RiskRuleView>> {
-  const result = await db.query<RiskRuleRow>('SELECT * FROM risk_rules WHERE id = $1 AND livemode = $2', [
-    id,
-    livemode,
-  ]);
-  const row = result.rows[0];
+  const row = await rowById<RiskRuleRow>(db, 'risk_rules', livemode, id);
   return row === undefined ? fail(notFound('risk rule', id)) : ok(await ruleView(db, row));
 }
 

@@ -261,11 +261,7 @@ export async function getTransfer(
   livemode: boolean,
   id: string,
 ): Promise<Result<TransferView>> {
-  const result = await db.query<TransferRow>('SELECT * FROM transfers WHERE id = $1 AND livemode = $2', [
-    id,
-    livemode,
-  ]);
-  const row = result.rows[0];
+  const row = await rowById<TransferRow>(db, 'transfers', livemode, id);
   if (row === undefined) return fail(notFound('transfer', id));
   const scale = await assetScale(db, livemode, row.asset, 'currency');
   return scale.ok ? ok(transferView(row, scale.value)) : scale;
