@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Client } from '../db/pool.js';
 import { createTestApp, type TestApp } from '../test-support/app.js';
 import { funded } from '../test-support/money.js';
 import { recordEvents } from './outbox.js';
-import { sequenceEvents } from './sequencer.js';
+import { sequenceEvents, sequencing_statements } from './sequencer.js';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -44,7 +45,72 @@ async function readAfter(position: bigint): Promise<{ ids: string[]; horizon: bi
   return { ids: rows.rows.map((row) => row.object_id), horizon };
 }
 
+interface PlanNode {
+  readonly 'Actual Rows': number;
+  readonly 'Actual Loops': number;
+  readonly 'Rows Removed by Filter'?: number;
+  readonly 'Rows Removed by Join Filter'?: number;
+  readonly Plans?: readonly PlanNode[];
+}
+
+/** Every row every node of an executed plan produced or threw away: the work it did. */
+function rowsTouched(node: PlanNode): number {
+  const own =
+    (node['Actual Rows'] + (node['Rows Removed by Filter'] ?? 0) + (node['Rows Removed by Join Filter'] ?? 0)) *
+    node['Actual Loops'];
+  return own + (node.Plans ?? []).reduce((sum, child) => sum + rowsTouched(child), 0);
+}
+
+async function explainAnalyze(db: Client, sql: string, params: unknown[]): Promise<PlanNode> {
+  const result = await db.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(
+    `EXPLAIN (ANALYZE, FORMAT JSON) ${sql}`,
+    params,
+  );
+  const plan = result.rows[0]?.['QUERY PLAN'][0].Plan;
+  if (plan === undefined) throw new Error('no plan');
+  return plan;
+}
+
 describe('the sequencer', () => {
+  it('does work linear in its batch when statistics were taken with nothing left to sequence', async () => {
+    const backlog = 20_000;
+    const batch = 100;
+    await sequenceEvents(t.db.pool, batch_max, t.clock.now());
+    // The worst moment for statistics: the sequencer has just caught up, so the planner will
+    // believe no row has position IS NULL, and then a backlog arrives.
+    await t.db.pool.query('ANALYZE events');
+    await t.db.pool.query(
+      `INSERT INTO events (id, livemode, type, object_id, data, created_at)
+       SELECT 'evt_backlog_' || lpad(g::text, 6, '0'), false, 'holder.created', 'hol_backlog_' || g, '{}', now()
+       FROM generate_series(1, $1::int) AS g`,
+      [backlog],
+    );
+    const estimate = await t.db.pool.query<{ 'QUERY PLAN': [{ Plan: { 'Plan Rows': number } }] }>(
+      'EXPLAIN (FORMAT JSON) SELECT id FROM events WHERE position IS NULL',
+    );
+    expect(estimate.rows[0]?.['QUERY PLAN'][0].Plan['Plan Rows']).toBeLessThan(10);
+    const db = await t.db.pool.connect();
+    try {
+      await db.query('BEGIN');
+      await db.query(sequencing_statements.settings);
+      const pick = await explainAnalyze(db, sequencing_statements.pick, [batch]);
+      const ids = (await db.query<{ id: string }>(sequencing_statements.pick, [batch])).rows.map((row) => row.id);
+      expect(ids).toHaveLength(batch);
+      const number = await explainAnalyze(db, sequencing_statements.number, [ids]);
+      // A few rows per event per node; the plan that stalled touched about backlog x batch.
+      expect(rowsTouched(pick)).toBeLessThanOrEqual(4 * batch);
+      expect(rowsTouched(number)).toBeLessThanOrEqual(10 * batch);
+    } finally {
+      await db.query('ROLLBACK');
+      db.release();
+    }
+    expect(await sequenceEvents(t.db.pool, batch_max, t.clock.now())).toBe(backlog);
+    const check = await t.db.pool.query<{ unsequenced: string }>(
+      'SELECT count(*) AS unsequenced FROM events WHERE position IS NULL',
+    );
+    expect(check.rows[0]?.unsequenced).toBe('0');
+  }, 60_000);
+
   it('orders by commit, so a reader never skips an event whose transaction commits late', async () => {
     await sequenceEvents(t.db.pool, batch_max, t.clock.now());
     const start = (await readAfter(0n)).horizon;
