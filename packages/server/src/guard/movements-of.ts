@@ -173,12 +173,14 @@ export async function releaseMovements(
 
 /**
  * A refund gives money back from what a payment or transfer paid in: from the payment's wallet to
- * the card or bank, or from the transfer's first destination to its source.
+ * the card or bank, or from the transfer's first destination to its source. A cover wallet pays
+ * too (whatever a wallet has spent, up to the whole refund), so it is a paying wallet like any
+ * other: restrictions, spend policy and risk rules see it. The refund's amount is counted once.
  */
 export async function refundMovements(
   db: Queryable,
   livemode: boolean,
-  input: { payment_id?: string; transfer_id?: string; amount?: string },
+  input: { payment_id?: string; transfer_id?: string; amount?: string; cover_wallet_id?: string },
 ) {
   const found = await db.query<{ source: string; target: string | null; asset: string; remaining: string }>(
     `SELECT wallet_id AS source, NULL AS target, asset, (amount - refunded_amount)::text AS remaining
@@ -192,15 +194,21 @@ export async function refundMovements(
   if (original === undefined || original.remaining === '0') return ok([]);
   const scale = await assetScale(db, livemode, original.asset, 'currency');
   if (!scale.ok) return ok([]);
-  return all(db, livemode, [
-    {
-      source: original.source,
-      source_param: input.payment_id === undefined ? 'transfer_id' : 'payment_id',
-      destinations: original.target === null ? [] : [original.target],
-      external: original.target === null,
-      currency: original.asset,
-      amount: input.amount ?? formatAmount(BigInt(original.remaining), scale.value),
-      prefix: '',
-    },
-  ]);
+  const refund: Leg = {
+    source: original.source,
+    source_param: input.payment_id === undefined ? 'transfer_id' : 'payment_id',
+    destinations: original.target === null ? [] : [original.target],
+    external: original.target === null,
+    currency: original.asset,
+    amount: input.amount ?? formatAmount(BigInt(original.remaining), scale.value),
+    prefix: '',
+  };
+  const cover = input.cover_wallet_id;
+  return all(
+    db,
+    livemode,
+    cover === undefined
+      ? [refund]
+      : [refund, { ...refund, source: cover, source_param: 'cover_wallet_id', counts: false }],
+  );
 }

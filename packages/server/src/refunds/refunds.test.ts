@@ -4,6 +4,7 @@ import { apportion, sumOf } from '../ledger/splits.js';
 import { verifyLedger } from '../ledger/verify.js';
 import { createTestApp, type TestApp } from '../test-support/app.js';
 import { advanceAndRunJobs } from '../test-support/jobs.js';
+import { createKey } from '../test-support/keys.js';
 import {
   balanceOf,
   expectProblem,
@@ -156,6 +157,47 @@ describe('payment refunds', () => {
     expect(covered.json().parts).toContainEqual({ account_id: seller, amount: '55.00', covered_by: cover });
     expect(await balanceOf(t, seller)).toEqual(usd('0.00'));
     expect(await balanceOf(t, cover)).toEqual(usd('-55.00'));
+  });
+
+  it('a restricted key cannot make a wallet it cannot see cover a payment or transfer refund', async () => {
+    const { seller, payment } = await marketplacePayment();
+    const elsewhere = await newWallet(t);
+    await postOk(t, '/v1/transfers', {
+      source_wallet_id: seller,
+      destination_wallet_id: elsewhere,
+      amount: '55.00',
+      currency: 'USD',
+    });
+    const cover = await newWallet(t, 'USD', { overdraft_limit: '1000.00' });
+    const key = await createKey(t, {
+      scopes: ['refunds:write'],
+      restrictions: { wallet_ids: [seller, elsewhere] },
+    });
+    expectProblem(
+      await post(t, '/v1/refunds', { payment_id: payment.id, cover_wallet_id: cover }, key.secret),
+      404,
+      'resource_not_found',
+      'cover_wallet_id',
+    );
+    const sent = await postOk(t, '/v1/transfers', {
+      source_wallet_id: await funded(t, '10.00'),
+      destination_wallet_id: elsewhere,
+      amount: '10.00',
+      currency: 'USD',
+    });
+    await postOk(t, '/v1/transfers', {
+      source_wallet_id: elsewhere,
+      destination_wallet_id: seller,
+      amount: '65.00',
+      currency: 'USD',
+    });
+    expectProblem(
+      await post(t, '/v1/refunds', { transfer_id: sent.id, cover_wallet_id: cover }, key.secret),
+      404,
+      'resource_not_found',
+      'cover_wallet_id',
+    );
+    expect(await balanceOf(t, cover)).toEqual(usd('0.00'));
   });
 
   it('an unsettled payment gives back pending funds', async () => {
