@@ -97,6 +97,8 @@ main(process.argv.slice(2)).then(
       return;
     }
     process.stderr.write(`purse: ${(error as Error).stack ?? String(error)}\n`);
-    process.exitCode = 1;
+    // Exit now rather than when the event loop drains: whatever a failed start left behind (a pool
+    // timer, a socket) must not keep a broken server running.
+    process.exit(1);
   },
 );

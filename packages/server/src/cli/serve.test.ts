@@ -1,4 +1,5 @@
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -53,6 +54,53 @@ describe('purse serve against DATABASE_URL', () => {
     const keys = await db.pool.query('SELECT 1 FROM api_keys');
     expect(keys.rowCount).toBe(1);
   });
+});
+
+describe('purse serve after a fatal start-up error', () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await createTestDatabase({ migrated: false });
+  });
+  afterAll(() => db.drop());
+
+  /** The exit code, or 'still running' when the process outlived `within_ms` (then it is killed). */
+  async function exitWithin(server: ReturnType<typeof runPurse>, within_ms: number) {
+    const timer = new Promise<'still running'>((resolve) =>
+      setTimeout(() => resolve('still running'), within_ms).unref(),
+    );
+    const outcome = await Promise.race([server.exited, timer]);
+    if (outcome === 'still running') server.child.kill('SIGKILL');
+    return outcome;
+  }
+
+  it('exits non-zero, worker stopped too, when its port is taken', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const port = (taken.address() as { port: number }).port;
+    try {
+      const server = runPurse(['serve'], {
+        DATABASE_URL: db.url,
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        PURSE_BOOTSTRAP_KEY: bootstrap_key,
+      });
+      expect(await exitWithin(server, 30_000), server.output()).toBe(1);
+      expect(server.output()).toContain('EADDRINUSE');
+    } finally {
+      taken.close();
+    }
+  }, 60_000);
+
+  it('exits non-zero when PURSE_BOOTSTRAP_KEY is malformed', async () => {
+    const server = runPurse(['serve'], {
+      DATABASE_URL: db.url,
+      PORT: String(await freePort()),
+      HOST: '127.0.0.1',
+      PURSE_BOOTSTRAP_KEY: 'not-a-key',
+    });
+    expect(await exitWithin(server, 30_000), server.output()).toBe(1);
+    expect(server.output()).toContain('PURSE_BOOTSTRAP_KEY must look like');
+  }, 60_000);
 });
 
 describe('purse serve with the embedded PostgreSQL', () => {

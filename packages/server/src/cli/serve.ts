@@ -23,6 +23,23 @@ export async function serve(config: Config, options: { with_api: boolean }): Pro
   // Installed first, so a signal during startup also shuts down in order what was started so far.
   const started: Part[] = [];
   onShutdownSignal(log, config.limits.shutdown_grace_ms, started);
+  try {
+    await start(config, options, log, started);
+  } catch (error) {
+    // A process that half started (a worker with no API behind a port taken by someone else) must
+    // not linger looking healthy: stop what did start, then let the caller exit non-zero.
+    log.error({ err: error }, 'start-up failed: stopping');
+    await closeWithin(started, log, config.limits.shutdown_grace_ms);
+    throw error;
+  }
+}
+
+async function start(
+  config: Config,
+  options: { with_api: boolean },
+  log: Logger,
+  started: Part[],
+): Promise<void> {
   const db = await openDatabase(config, (line) => log.debug({ postgres: line.trim() }, 'embedded postgres'));
   started.push({ name: 'database', close: () => db.close() });
   log.info({ database: db.description }, 'database ready');
@@ -89,6 +106,22 @@ function onShutdownSignal(log: Logger, grace_ms: number, started: readonly Part[
   };
   process.on('SIGINT', handle);
   process.on('SIGTERM', handle);
+}
+
+/** Closes what was started, in reverse order, giving up (with a log line) after `grace_ms`. */
+async function closeWithin(parts: readonly Part[], log: Logger, grace_ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<void>((resolve) => {
+    timer = setTimeout(() => {
+      log.error({ grace_ms }, 'stopping after a failed start-up took too long');
+      resolve();
+    }, grace_ms);
+  });
+  const closed = closeInOrder(parts, log, () => undefined).catch((error: unknown) =>
+    log.error({ err: error }, 'stopping after a failed start-up failed'),
+  );
+  await Promise.race([closed, expired]);
+  clearTimeout(timer);
 }
 
 async function closeInOrder(
