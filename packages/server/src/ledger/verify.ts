@@ -20,23 +20,30 @@ export interface Violation {
  * below its floor; every posting's "after" balances follow from the posting before it on its account,
  * which names the very posting that was edited. Returns every violation found (empty: sound).
  */
-export async function verifyLedger(db: Queryable): Promise<Violation[]> {
+export async function verifyLedger(db: Queryable, livemode?: boolean): Promise<Violation[]> {
+  // A mode's report (a trial balance) names only that mode's objects; `purse verify` checks both.
+  const mode = livemode ?? null;
   const checks = await Promise.all([
-    assetSums(db),
-    transactionBalances(db),
-    accountSums(db),
-    floors(db),
-    lastPostings(db),
-    postingChains(db),
+    assetSums(db, mode),
+    transactionBalances(db, mode),
+    accountSums(db, mode),
+    floors(db, mode),
+    lastPostings(db, mode),
+    postingChains(db, mode),
   ]);
   return checks.flat();
 }
 
-async function assetSums(db: Queryable): Promise<Violation[]> {
+/** Accounts of the mode `$1`, or of both modes when it is NULL. */
+const in_mode = '($1::boolean IS NULL OR livemode = $1::boolean)';
+const of_mode_accounts = `($1::boolean IS NULL OR account_id IN (SELECT id FROM accounts WHERE ${in_mode}))`;
+
+async function assetSums(db: Queryable, mode: boolean | null): Promise<Violation[]> {
   const result = await db.query<{ livemode: boolean; asset: string; posted: string; pending: string }>(
     `SELECT livemode, asset, sum(posted_credits - posted_debits) AS posted, sum(pending_credits - pending_debits) AS pending
-     FROM accounts GROUP BY livemode, asset
+     FROM accounts WHERE ${in_mode} GROUP BY livemode, asset
      HAVING sum(posted_credits - posted_debits) <> 0 OR sum(pending_credits - pending_debits) <> 0`,
+    [mode],
   );
   return result.rows.map((row) => ({
     check: 'asset_sums_to_zero',
@@ -45,7 +52,7 @@ async function assetSums(db: Queryable): Promise<Violation[]> {
   }));
 }
 
-async function transactionBalances(db: Queryable): Promise<Violation[]> {
+async function transactionBalances(db: Queryable, mode: boolean | null): Promise<Violation[]> {
   const result = await db.query<{
     transaction_id: string;
     asset: string;
@@ -55,8 +62,9 @@ async function transactionBalances(db: Queryable): Promise<Violation[]> {
   }>(
     `SELECT transaction_id, asset, layer, count(*) AS postings,
        sum(CASE WHEN (side = 'debit') <> release THEN amount ELSE -amount END) AS net
-     FROM postings GROUP BY transaction_id, asset, layer
+     FROM postings WHERE ${of_mode_accounts} GROUP BY transaction_id, asset, layer
      HAVING sum(CASE WHEN (side = 'debit') <> release THEN amount ELSE -amount END) <> 0 OR count(*) < 2`,
+    [mode],
   );
   return result.rows.map((row) => ({
     check: 'transaction_balances',
@@ -65,7 +73,7 @@ async function transactionBalances(db: Queryable): Promise<Violation[]> {
   }));
 }
 
-async function accountSums(db: Queryable): Promise<Violation[]> {
+async function accountSums(db: Queryable, mode: boolean | null): Promise<Violation[]> {
   const result = await db.query<{ id: string; detail: string }>(
     `WITH sums AS (
        SELECT account_id,
@@ -75,13 +83,15 @@ async function accountSums(db: Queryable): Promise<Violation[]> {
          coalesce(sum(CASE WHEN release THEN -amount ELSE amount END) FILTER (WHERE layer = 'pending' AND side = 'credit'), 0) AS hc,
          count(*) AS n,
          max(account_seq) AS last_seq
-       FROM postings GROUP BY account_id)
+       FROM postings WHERE ${of_mode_accounts} GROUP BY account_id)
      SELECT a.id, format('counters %s/%s/%s/%s over %s postings; postings sum to %s/%s/%s/%s over %s numbered up to %s (posted debits/credits, pending debits/credits)',
        a.posted_debits, a.posted_credits, a.pending_debits, a.pending_credits, a.postings_count,
        coalesce(s.pd, 0), coalesce(s.pc, 0), coalesce(s.hd, 0), coalesce(s.hc, 0), coalesce(s.n, 0), coalesce(s.last_seq, 0)) AS detail
      FROM accounts a LEFT JOIN sums s ON s.account_id = a.id
-     WHERE (a.posted_debits, a.posted_credits, a.pending_debits, a.pending_credits, a.postings_count, a.postings_count)
+     WHERE ($1::boolean IS NULL OR a.livemode = $1::boolean)
+       AND (a.posted_debits, a.posted_credits, a.pending_debits, a.pending_credits, a.postings_count, a.postings_count)
        IS DISTINCT FROM (coalesce(s.pd, 0), coalesce(s.pc, 0), coalesce(s.hd, 0), coalesce(s.hc, 0), coalesce(s.n, 0), coalesce(s.last_seq, 0))`,
+    [mode],
   );
   return result.rows.map((row) => ({
     check: 'balance_matches_postings',
@@ -90,10 +100,11 @@ async function accountSums(db: Queryable): Promise<Violation[]> {
   }));
 }
 
-async function floors(db: Queryable): Promise<Violation[]> {
+async function floors(db: Queryable, mode: boolean | null): Promise<Violation[]> {
   const result = await db.query<{ id: string; available: string; floor_minor: string }>(
     `SELECT id, posted_credits - posted_debits - pending_debits AS available, floor_minor FROM accounts
-     WHERE floor_minor IS NOT NULL AND posted_credits - posted_debits - pending_debits < floor_minor`,
+     WHERE ${in_mode} AND floor_minor IS NOT NULL AND posted_credits - posted_debits - pending_debits < floor_minor`,
+    [mode],
   );
   return result.rows.map((row) => ({
     check: 'wallet_above_floor',
@@ -102,15 +113,17 @@ async function floors(db: Queryable): Promise<Violation[]> {
   }));
 }
 
-async function lastPostings(db: Queryable): Promise<Violation[]> {
+async function lastPostings(db: Queryable, mode: boolean | null): Promise<Violation[]> {
   const result = await db.query<{ id: string; detail: string }>(
     `SELECT a.id, format('last posting %s says %s/%s/%s, account has %s/%s/%s (posted/held/incoming)', p.id,
        p.posted_after, p.held_after, p.incoming_after,
        a.posted_credits - a.posted_debits, a.pending_debits, a.pending_credits) AS detail
      FROM accounts a
      JOIN LATERAL (SELECT * FROM postings WHERE account_id = a.id ORDER BY account_seq DESC LIMIT 1) p ON true
-     WHERE (p.posted_after, p.held_after, p.incoming_after)
+     WHERE ($1::boolean IS NULL OR a.livemode = $1::boolean)
+       AND (p.posted_after, p.held_after, p.incoming_after)
        IS DISTINCT FROM (a.posted_credits - a.posted_debits, a.pending_debits, a.pending_credits)`,
+    [mode],
   );
   return result.rows.map((row) => ({
     check: 'last_posting_matches_balance',
@@ -124,7 +137,7 @@ async function lastPostings(db: Queryable): Promise<Violation[]> {
  * account_seq) plus its own amount. An edited amount or balance breaks this at that posting: the
  * first such posting of each account is reported by id.
  */
-async function postingChains(db: Queryable): Promise<Violation[]> {
+async function postingChains(db: Queryable, mode: boolean | null): Promise<Violation[]> {
   const result = await db.query<{ id: string; account_id: string; detail: string }>(
     `WITH steps AS (
        SELECT id, account_id, account_seq, posted_after, held_after, incoming_after,
@@ -134,13 +147,14 @@ async function postingChains(db: Queryable): Promise<Violation[]> {
            + CASE WHEN layer = 'pending' AND side = 'debit' THEN CASE WHEN release THEN -amount ELSE amount END ELSE 0 END AS held_expected,
          coalesce(lag(incoming_after) OVER w, 0)
            + CASE WHEN layer = 'pending' AND side = 'credit' THEN CASE WHEN release THEN -amount ELSE amount END ELSE 0 END AS incoming_expected
-       FROM postings WINDOW w AS (PARTITION BY account_id ORDER BY account_seq))
+       FROM postings WHERE ${of_mode_accounts} WINDOW w AS (PARTITION BY account_id ORDER BY account_seq))
      SELECT DISTINCT ON (account_id) id, account_id,
        format('posting %s of account %s says %s/%s/%s after it, the postings before it and its amount give %s/%s/%s (posted/held/incoming)',
          account_seq, account_id, posted_after, held_after, incoming_after, posted_expected, held_expected, incoming_expected) AS detail
      FROM steps
      WHERE (posted_after, held_after, incoming_after) IS DISTINCT FROM (posted_expected, held_expected, incoming_expected)
      ORDER BY account_id, account_seq`,
+    [mode],
   );
   return result.rows.map((row) => ({
     check: 'posting_follows_previous',

@@ -61,7 +61,7 @@ export async function trialBalance(db: Queryable, livemode: boolean, now: Date):
     });
     by_asset.set(row.asset, group);
   }
-  const violations = await verifyLedger(db);
+  const violations = await verifyLedger(db, livemode);
   return {
     object: 'trial_balance',
     livemode,

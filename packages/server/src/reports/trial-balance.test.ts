@@ -1,0 +1,73 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { verifyLedger } from '../ledger/verify.js';
+import { createTestApp, type TestApp } from '../test-support/app.js';
+import { newWallet } from '../test-support/money.js';
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await createTestApp();
+});
+afterAll(() => t.close());
+
+/** An insider's edit, with the immutability triggers off as a superuser could. */
+async function tamper(sql: string, params: unknown[]): Promise<void> {
+  const client = await t.db.pool.connect();
+  try {
+    await client.query("SET session_replication_role = 'replica'");
+    await client.query(sql, params);
+  } finally {
+    await client.query("SET session_replication_role = 'origin'");
+    client.release();
+  }
+}
+
+async function trialBalance(key: string) {
+  const response = await t.request({ method: 'GET', url: '/v1/reports/trial_balance', key });
+  expect(response.statusCode, response.body).toBe(200);
+  return response.json<{
+    livemode: boolean;
+    assets: { accounts: { account_id: string }[] }[];
+    verification: { ok: boolean; violations: { check: string; subject: string }[] };
+  }>();
+}
+
+describe('trial balance', () => {
+  it('of a test key names no live-mode object, not even among the violations', async () => {
+    const platform = await newWallet(t, 'USD', { overdraft_limit: '100.00' }, t.live_key);
+    const seller = await newWallet(t, 'USD', {}, t.live_key);
+    const moved = await t.request({
+      method: 'POST',
+      url: '/v1/transfers',
+      key: t.live_key,
+      payload: {
+        source_wallet_id: platform,
+        destination_wallet_id: seller,
+        amount: '10.00',
+        currency: 'USD',
+      },
+    });
+    expect(moved.statusCode, moved.body).toBe(201);
+    const posting = await t.db.pool.query<{ id: string }>('SELECT id FROM postings WHERE account_id = $1', [
+      seller,
+    ]);
+    const posting_id = posting.rows[0]?.id ?? '';
+    // Every check of verify finds something in live mode: counters and a posting edited.
+    await tamper('UPDATE accounts SET posted_credits = posted_credits + 7 WHERE id = $1', [seller]);
+    await tamper('UPDATE postings SET amount = amount + 1 WHERE id = $1', [posting_id]);
+    try {
+      const live = await trialBalance(t.live_key);
+      const live_subjects = live.verification.violations.map((violation) => violation.subject);
+      expect(live_subjects).toEqual(expect.arrayContaining([seller, posting_id, 'USD (live)']));
+      const test = await trialBalance(t.test_key);
+      expect(test.livemode).toBe(false);
+      expect(test.verification).toEqual({ ok: true, violations: [] });
+      const text = JSON.stringify(test);
+      for (const id of [platform, seller, posting_id, moved.json().id, '(live)'])
+        expect(text).not.toContain(id);
+    } finally {
+      await tamper('UPDATE accounts SET posted_credits = posted_credits - 7 WHERE id = $1', [seller]);
+      await tamper('UPDATE postings SET amount = amount - 1 WHERE id = $1', [posting_id]);
+    }
+    expect(await verifyLedger(t.db.pool)).toEqual([]);
+  });
+});
