@@ -88,6 +88,11 @@ export interface Limits {
   readonly idempotency_retention_s: number;
   /** How long a request waits for another request holding the same idempotency key. */
   readonly idempotency_wait_ms_max: number;
+  /**
+   * How long a request waits for a row lock (an account, a hold, an approval) another transaction
+   * holds; past it the request is answered 409 lock_timeout and nothing is written.
+   */
+  readonly lock_wait_ms_max: number;
   readonly api_key_cache_ttl_ms: number;
   readonly api_key_cache_entries_max: number;
   readonly request_timeout_ms: number;
@@ -113,6 +118,7 @@ export const defaultLimits: Limits = {
   idempotency_key_chars_max: 255,
   idempotency_retention_s: 86_400,
   idempotency_wait_ms_max: 5_000,
+  lock_wait_ms_max: 5_000,
   api_key_cache_ttl_ms: 5_000,
   api_key_cache_entries_max: 10_000,
   request_timeout_ms: 30_000,
@@ -175,6 +181,7 @@ export function loadConfig(env: Env = process.env): Config {
       ),
       api_key_cache_ttl_ms: intFromEnv(env, 'PURSE_API_KEY_CACHE_TTL_MS', defaultLimits.api_key_cache_ttl_ms),
       worker_tick_ms: intFromEnv(env, 'PURSE_WORKER_TICK_MS', defaultLimits.worker_tick_ms),
+      lock_wait_ms_max: Math.max(1, intFromEnv(env, 'PURSE_LOCK_WAIT_MS_MAX', defaultLimits.lock_wait_ms_max)),
       ...accessLimitsFromEnv(env),
     },
   };

@@ -3,20 +3,11 @@ import { appendAudit } from '../audit/append.js';
 import { requestAudit } from '../audit/request.js';
 import type { Limits } from '../config.js';
 import type { Client, Pool } from '../db/pool.js';
+import { begin, claimKeys, transientProblem } from '../requests/transaction.js';
 import { catalogue, type DomainError, domainError } from '../shared/errors.js';
 import type { Result } from '../shared/result.js';
 import { authOf } from './auth.js';
-import {
-  inUse,
-  type KeyRef,
-  keyId,
-  lockKeys,
-  type Replay,
-  recordResponses,
-  replayOf,
-  requestFingerprint,
-  storedResponses,
-} from './idempotency-store.js';
+import { keyId, recordResponses, requestFingerprint } from './idempotency-store.js';
 import { problem_content_type, problemBody, sendProblem } from './problem.js';
 
 export interface MutationDeps {
@@ -45,7 +36,6 @@ export interface MutationOptions<T> {
 }
 
 export const json_content_type = 'application/json; charset=utf-8';
-const lock_not_available = '55P03';
 
 /**
  * Runs a POST's effect in one database transaction together with its idempotency record, then
@@ -53,7 +43,8 @@ const lock_not_available = '55P03';
  * a replay gets the stored status and body; another body under the same key gets 422; a request
  * racing the first one waits for it (bounded) and then replays, or gets 409 if it is still running.
  * A domain error rolls back the effect (to a savepoint) but is itself recorded, as Stripe does; a
- * thrown bug rolls back everything, records nothing, and the key can be retried.
+ * thrown bug rolls back everything, records nothing, and the key can be retried. So does a row lock
+ * held past `lock_wait_ms_max` (or a deadlock), answered 409 lock_timeout: every wait is bounded.
  */
 export async function runMutation<T>(
   deps: MutationDeps,
@@ -67,9 +58,9 @@ export async function runMutation<T>(
   if (typeof key === 'object') return sendProblem(request, reply, key);
   const client = await deps.pool.connect();
   try {
-    await client.query('BEGIN');
+    await begin(client, deps.limits, key !== undefined);
     // The fingerprint is only needed, and only computed, when there is a key to guard.
-    const ref =
+    const claim =
       key === undefined
         ? undefined
         : {
@@ -77,17 +68,16 @@ export async function runMutation<T>(
             key,
             fingerprint: requestFingerprint(request.method, request.url, request.body),
           };
-    if (ref !== undefined) {
-      const replay = await lockOrReplay(client, ref, deps.limits);
-      if (replay !== undefined) {
-        await client.query('ROLLBACK');
-        return 'error' in replay
-          ? sendProblem(request, reply, replay.error)
-          : sendStored(reply, replay.status, replay.body);
-      }
+    const replay =
+      claim === undefined ? undefined : (await claimKeys(client, deps.limits, [claim])).get(keyId(claim));
+    if (replay !== undefined) {
+      await client.query('ROLLBACK');
+      return 'error' in replay
+        ? sendProblem(request, reply, replay.error)
+        : sendStored(reply, replay.status, replay.body);
     }
-    const { status, body, replay } = await execute(client, request, success_status, work, options);
-    if (ref !== undefined) await recordResponses(client, [{ ...ref, status, body: replay }]);
+    const { status, body, replay: stored } = await execute(client, request, success_status, work, options);
+    if (claim !== undefined) await recordResponses(client, [{ ...claim, status, body: stored }]);
     await appendAudit(client, [requestAudit(request, request.audit_clock.now(), status, body)]);
     await client.query('COMMIT');
     request.audited = true;
@@ -97,9 +87,8 @@ export async function runMutation<T>(
       .send(body);
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);
-    if ((error as { code?: string }).code === lock_not_available) {
-      return sendProblem(request, reply, inUse());
-    }
+    const problem = transientProblem(error);
+    if (problem !== undefined) return sendProblem(request, reply, problem);
     throw error;
   } finally {
     client.release();
@@ -137,19 +126,6 @@ async function execute<T>(
   const problem = problemBody(result.error, request.id);
   const body = JSON.stringify(problem);
   return { status: problem.status, body, replay: body };
-}
-
-/** Takes the key's lock (waiting, bounded, for a request holding it); a key already answered is replayed. */
-async function lockOrReplay(
-  client: Client,
-  ref: KeyRef & { fingerprint: Buffer },
-  limits: Limits,
-): Promise<Replay | undefined> {
-  await client.query(`SET LOCAL lock_timeout = ${Math.trunc(limits.idempotency_wait_ms_max)}`);
-  await lockKeys(client, [ref]);
-  await client.query('SET LOCAL lock_timeout = 0');
-  const stored = (await storedResponses(client, [ref])).get(keyId(ref));
-  return stored === undefined ? undefined : replayOf(stored, ref.fingerprint);
 }
 
 function sendStored(reply: FastifyReply, status: number, body: string): FastifyReply {

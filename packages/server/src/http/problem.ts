@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { catalogue, type DomainError, problemType } from '../shared/errors.js';
+import { catalogue, type DomainError, type ErrorCode, problemType } from '../shared/errors.js';
 
 /** The RFC 9457 body for a domain error, as every endpoint returns it. */
 export interface ProblemBody {
@@ -30,5 +30,12 @@ export const problem_content_type = 'application/problem+json; charset=utf-8';
 
 export function sendProblem(request: FastifyRequest, reply: FastifyReply, error: DomainError): FastifyReply {
   const body = problemBody(error, request.id);
+  retryAfter(reply, error.code);
   return reply.code(body.status).type(problem_content_type).send(JSON.stringify(body));
+}
+
+/** Sets `Retry-After` for a transient refusal whose catalogue entry says when to retry. */
+export function retryAfter(reply: FastifyReply, code: ErrorCode): FastifyReply {
+  const seconds = catalogue[code].retry_after_s;
+  return seconds === undefined ? reply : reply.header('Retry-After', String(seconds));
 }

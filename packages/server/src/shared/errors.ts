@@ -56,11 +56,14 @@ export type ErrorCode =
   | 'approval_expired'
   | 'rate_limited'
   | 'service_unavailable'
+  | 'lock_timeout'
   | 'internal_error';
 
 export interface ErrorSpec {
   readonly status: number;
   readonly title: string;
+  /** Set for transient refusals: the answer carries `Retry-After` with these seconds. */
+  readonly retry_after_s?: number;
 }
 
 export const catalogue: { readonly [C in ErrorCode]: ErrorSpec } = {
@@ -82,7 +85,11 @@ export const catalogue: { readonly [C in ErrorCode]: ErrorSpec } = {
   holder_external_id_taken: { status: 409, title: 'Another holder has that external id' },
   api_key_revoked: { status: 409, title: 'The API key is already revoked' },
   idempotency_key_reused: { status: 422, title: 'The idempotency key was used with another request' },
-  idempotency_key_in_use: { status: 409, title: 'A request with this idempotency key is in progress' },
+  idempotency_key_in_use: {
+    status: 409,
+    title: 'A request with this idempotency key is in progress',
+    retry_after_s: 1,
+  },
   invalid_split: { status: 400, title: 'The destinations do not split the amount' },
   same_wallet: { status: 400, title: 'A transfer cannot pay its own source' },
   insufficient_funds: { status: 402, title: 'The wallet has insufficient available funds' },
@@ -116,6 +123,12 @@ export const catalogue: { readonly [C in ErrorCode]: ErrorSpec } = {
   approval_expired: { status: 409, title: 'The approval has expired' },
   rate_limited: { status: 429, title: 'Too many requests' },
   service_unavailable: { status: 503, title: 'The service is unavailable' },
+  // Nothing was written: the same request (same Idempotency-Key) can be sent again as it is.
+  lock_timeout: {
+    status: 409,
+    title: 'Another request holds an object this one needs; retry shortly',
+    retry_after_s: 1,
+  },
   internal_error: { status: 500, title: 'Internal error' },
 };
 

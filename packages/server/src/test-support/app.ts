@@ -3,6 +3,7 @@ import { buildApp } from '../app.js';
 import { admin_scopes, createApiKey } from '../auth/keys-service.js';
 import { type Config, loadConfig } from '../config.js';
 import { inTransaction } from '../db/pool.js';
+import { verifyLedger } from '../ledger/verify.js';
 import type { Clock } from '../shared/clock.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
 
@@ -27,7 +28,12 @@ export interface TestApp {
   readonly live_key: string;
   /** inject() with the test key unless `key` says otherwise (null: no Authorization header). */
   request(options: InjectOptions & { key?: string | null }): Promise<LightMyRequestResponse>;
-  close(): Promise<void>;
+  /**
+   * Closes the app and drops the database, after checking the whole ledger with `verifyLedger`
+   * (issue 13: verify passes after every test file that moves money). A test that corrupts the
+   * ledger on purpose passes `{ verify: false }`.
+   */
+  close(options?: { verify?: boolean }): Promise<void>;
 }
 
 export async function createTestApp(
@@ -68,8 +74,15 @@ export async function createTestApp(
         headers: { ...(secret === null ? {} : { authorization: `Bearer ${secret}` }), ...headers },
       });
     },
-    async close() {
+    async close(options = {}) {
       await app.close();
+      if (options.verify !== false) {
+        const violations = await verifyLedger(db.pool);
+        if (violations.length > 0) {
+          await db.drop();
+          throw new Error(`the ledger does not verify after this file: ${JSON.stringify(violations)}`);
+        }
+      }
       await db.drop();
     },
   };

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { lockKeys } from '../http/idempotency-store.js';
 import { verifyLedger } from '../ledger/verify.js';
 import { createTestApp, type TestApp } from '../test-support/app.js';
 import { balanceOf, fund, newWallet, transfer } from '../test-support/money.js';
@@ -150,6 +151,84 @@ describe.each([
     for (const response of created) expect(response.statusCode, response.body).toBe(201);
     expect(await balanceOf(t, payee)).toMatchObject({ available: '20.00' });
     expect(await balanceOf(t, rich)).toMatchObject({ available: '80.00' });
+  });
+});
+
+describe('lock waits', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp({ idempotency_wait_ms_max: 300, lock_wait_ms_max: 300 });
+  });
+  afterAll(async () => {
+    expect(await verifyLedger(t.db.pool)).toEqual([]);
+    await t.close();
+  });
+
+  /** Runs `body` while another transaction holds `lock` (a statement taking a lock), then lets go. */
+  async function whileHeld<T>(lock: (db: pg.Client) => Promise<unknown>, body: () => Promise<T>): Promise<T> {
+    const blocker = new pg.Client({ connectionString: t.db.url });
+    await blocker.connect();
+    try {
+      await blocker.query('BEGIN');
+      await lock(blocker);
+      return await body();
+    } finally {
+      await blocker.query('ROLLBACK');
+      await blocker.end();
+    }
+  }
+
+  it('answers 409 idempotency_key_in_use with Retry-After while another request holds the key, then executes a retry', async () => {
+    const [payer, payee] = [await newWallet(t), await newWallet(t)];
+    await fund(t, payer, '10.00');
+    const payload = { source_wallet_id: payer, destination_wallet_id: payee, amount: '1.00' };
+    const key_id = (
+      await t.db.pool.query<{ id: string }>('SELECT id FROM api_keys WHERE livemode = false LIMIT 1')
+    ).rows[0]?.id;
+    const held = await whileHeld(
+      (db) => lockKeys(db as never, [{ api_key_id: key_id ?? '', key: 'held-transfer' }]),
+      () => transfer(t, payload, 'held-transfer'),
+    );
+    expect(held.statusCode, held.body).toBe(409);
+    expect(held.json()).toMatchObject({ code: 'idempotency_key_in_use' });
+    expect(held.headers['retry-after']).toBe('1');
+    expect((await transfer(t, payload, 'held-transfer')).statusCode).toBe(201);
+    expect(await balanceOf(t, payee)).toMatchObject({ available: '1.00' });
+  });
+
+  it('answers 409 lock_timeout with Retry-After when an account stays locked past the wait, on the transfer and the capture paths', async () => {
+    const [payer, payee] = [await newWallet(t), await newWallet(t)];
+    await fund(t, payer, '10.00');
+    const payload = { source_wallet_id: payer, destination_wallet_id: payee, amount: '1.00' };
+    const hold = await transfer(t, { ...payload, hold: true }, 'lock-hold');
+    expect(hold.statusCode, hold.body).toBe(201);
+    const [single, capture] = await whileHeld(
+      (db) => db.query('SELECT 1 FROM accounts WHERE id = ANY($1) FOR UPDATE', [[payer, payee]]),
+      async () => [
+        await transfer(t, payload, 'lock-single'),
+        await t.request({
+          method: 'POST',
+          url: `/v1/transfers/${hold.json().id}/capture`,
+          headers: { 'idempotency-key': 'lock-capture' },
+          payload: {},
+        }),
+      ],
+    );
+    for (const response of [single, capture]) {
+      expect(response?.statusCode, response?.body).toBe(409);
+      expect(response?.json()).toMatchObject({ code: 'lock_timeout' });
+      expect(response?.headers['retry-after']).toBe('1');
+    }
+    // Nothing was recorded under either key: the same requests succeed once the accounts are free.
+    expect((await transfer(t, payload, 'lock-single')).statusCode).toBe(201);
+    const retried = await t.request({
+      method: 'POST',
+      url: `/v1/transfers/${hold.json().id}/capture`,
+      headers: { 'idempotency-key': 'lock-capture' },
+      payload: {},
+    });
+    expect(retried.statusCode, retried.body).toBe(200);
+    expect(await balanceOf(t, payee)).toMatchObject({ available: '2.00' });
   });
 });
 

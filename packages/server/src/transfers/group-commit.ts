@@ -2,15 +2,9 @@ import { type AuditEntry, appendAudit } from '../audit/append.js';
 import type { GroupCommitConfig, Limits } from '../config.js';
 import { DeferredInserts } from '../db/deferred.js';
 import type { Client, Pool } from '../db/pool.js';
-import {
-  keyId,
-  lockKeys,
-  type Replay,
-  recordResponses,
-  replayOf,
-  storedResponses,
-} from '../http/idempotency-store.js';
+import { keyId, type Replay, recordResponses } from '../http/idempotency-store.js';
 import type { Screen } from '../http/mutation.js';
+import { begin, type Claim, claimKeys, transientProblem } from '../requests/transaction.js';
 import { enabledRules, type RiskRuleRow } from '../risk/rules.js';
 import { assert } from '../shared/assert.js';
 import type { Clock } from '../shared/clock.js';
@@ -149,7 +143,12 @@ export class TransferGroupCommit {
       });
     } catch (error) {
       if (batch.length === 1) {
-        batch[0]?.reject(error);
+        const [pending] = batch as [Pending];
+        // A transient failure (a key in use, a lock held too long) rolled back the whole
+        // transaction: the request is answered with a retryable problem, and nothing is recorded.
+        const problem = transientProblem(error);
+        if (problem === undefined) pending.reject(error);
+        else pending.resolve(problemOutcome(problem, pending.job.request_id));
         return;
       }
       // Isolate whatever failed the batch (a lock timeout on a contended key, a bug in one
@@ -162,9 +161,10 @@ export class TransferGroupCommit {
   private async write(jobs: readonly TransferJob[]): Promise<JobOutcome[]> {
     const client = await this.deps.pool.connect();
     try {
-      // One round trip for both: a simple query may hold several statements.
-      await client.query(
-        `BEGIN; SET LOCAL lock_timeout = ${Math.trunc(this.deps.limits.idempotency_wait_ms_max)}`,
+      await begin(
+        client,
+        this.deps.limits,
+        jobs.some((job) => job.idempotency !== undefined),
       );
       const outcomes = await this.apply(client, jobs);
       await client.query('COMMIT');
@@ -297,30 +297,34 @@ export class TransferGroupCommit {
     client: Client,
     jobs: readonly TransferJob[],
   ): Promise<Map<number, Replay | 'duplicate'>> {
-    const first_by_key = new Map<string, number>();
+    const first_by_key = new Map<string, { index: number; claim: Claim }>();
     const duplicates = new Set<number>();
     jobs.forEach((job, index) => {
-      if (job.idempotency === undefined) return;
-      const id = keyId({ api_key_id: job.api_key_id, key: job.idempotency.key });
-      if (first_by_key.has(id)) duplicates.add(index);
-      else first_by_key.set(id, index);
+      const claim = claimOf(job);
+      if (claim === undefined) return;
+      if (first_by_key.has(keyId(claim))) duplicates.add(index);
+      else first_by_key.set(keyId(claim), { index, claim });
     });
-    const firsts = [...first_by_key].map(([id, index]) => ({ id, index, job: jobs[index] as TransferJob }));
-    const refs = firsts.map(({ job }) => ({ api_key_id: job.api_key_id, key: job.idempotency?.key ?? '' }));
-    await lockKeys(client, refs);
-    const stored = await storedResponses(client, refs);
+    const firsts = [...first_by_key.values()];
+    const stored = await claimKeys(
+      client,
+      this.deps.limits,
+      firsts.map(({ claim }) => claim),
+    );
     const replays = new Map<number, Replay | 'duplicate'>();
-    for (const { id, index, job } of firsts) {
-      const response = stored.get(id);
-      if (response !== undefined && job.idempotency !== undefined) {
-        replays.set(index, replayOf(response, job.idempotency.fingerprint));
-      }
+    for (const { index, claim } of firsts) {
+      const replay = stored.get(keyId(claim));
+      if (replay !== undefined) replays.set(index, replay);
     }
     // A second job with a key claimed earlier in this batch waits for the first: it is answered in
     // a batch of its own after this one commits, which then finds the stored response.
     for (const index of duplicates) replays.set(index, 'duplicate');
     return replays;
   }
+}
+
+function claimOf(job: TransferJob): Claim | undefined {
+  return job.idempotency === undefined ? undefined : { api_key_id: job.api_key_id, ...job.idempotency };
 }
 
 function replayOutcome(replay: Replay | 'duplicate', request_id: string): JobOutcome {

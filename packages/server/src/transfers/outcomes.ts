@@ -1,5 +1,5 @@
 import { problemBody } from '../http/problem.js';
-import { catalogue, type DomainError } from '../shared/errors.js';
+import { catalogue, type DomainError, type ErrorCode } from '../shared/errors.js';
 import type { Result } from '../shared/result.js';
 import type { TransferView } from './view.js';
 
@@ -13,11 +13,19 @@ export type JobOutcome = {
   readonly body: string;
   readonly replayed: boolean;
   readonly value?: unknown;
+  /** A problem's code, for the headers it brings (Retry-After). */
+  readonly code?: ErrorCode;
 };
 
 export function problemOutcome(error: DomainError, request_id: string): JobOutcome {
   const problem = problemBody(error, request_id);
-  return { status: problem.status, body: JSON.stringify(problem), replayed: false, value: problem };
+  return {
+    status: problem.status,
+    body: JSON.stringify(problem),
+    replayed: false,
+    value: problem,
+    code: error.code,
+  };
 }
 
 /** POST /v1/transfers: the transfer (201) or why it was refused. */

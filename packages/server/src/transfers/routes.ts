@@ -8,7 +8,7 @@ import { type Api, type RouteDeps, sendResult } from '../http/api.js';
 import { authOf } from '../http/auth.js';
 import { requestFingerprint } from '../http/idempotency-store.js';
 import { idempotencyKey, json_content_type, runMutation } from '../http/mutation.js';
-import { problem_content_type, sendProblem } from '../http/problem.js';
+import { problem_content_type, retryAfter, sendProblem } from '../http/problem.js';
 import { errorResponses, IdParams, ListOf } from '../http/schemas.js';
 import type { TransferGuard, TransferResults } from './group-commit.js';
 import type { TransferInput } from './prepare.js';
@@ -164,6 +164,7 @@ async function submit(
   });
   request.audited = true;
   if (outcome.replayed) reply.header('Idempotent-Replayed', 'true');
+  if (outcome.code !== undefined) retryAfter(reply, outcome.code);
   return reply
     .code(outcome.status)
     .type(outcome.status < 400 ? json_content_type : problem_content_type)
