@@ -331,6 +331,51 @@ describe('restricted keys', () => {
     );
   });
 
+  it('decide from the object, not its text: naming their wallet in metadata grants nothing', async () => {
+    const mine = await newWallet(t);
+    const other = await funded(t, '100.00');
+    const vendor = await newWallet(t);
+    const key = await createKey(t, {
+      scopes: ['transfers:read', 'payments:read'],
+      restrictions: { wallet_ids: [mine] },
+    });
+    const metadata = { note: mine, [mine]: mine };
+    const theirs = await transfer(t, {
+      source_wallet_id: other,
+      destination_wallet_id: vendor,
+      amount: '1.00',
+      metadata,
+      description: mine,
+    });
+    expect(theirs.statusCode, theirs.body).toBe(201);
+    const payment = await t.request({
+      method: 'POST',
+      url: '/v1/payments',
+      payload: {
+        wallet_id: other,
+        amount: '1.00',
+        currency: 'USD',
+        source: { type: 'card', number: '4242424242424242' },
+        metadata,
+        description: mine,
+      },
+    });
+    expect(payment.statusCode, payment.body).toBe(201);
+    for (const url of [`/v1/transfers/${theirs.json().id}`, `/v1/payments/${payment.json().id}`])
+      expectProblem(await t.request({ method: 'GET', url, key: key.secret }), 404, 'resource_not_found');
+    const to_mine = await transfer(t, {
+      source_wallet_id: other,
+      destination_wallet_id: mine,
+      amount: '1.00',
+    });
+    const seen = await t.request({
+      method: 'GET',
+      url: `/v1/transfers/${to_mine.json().id}`,
+      key: key.secret,
+    });
+    expect(seen.statusCode, seen.body).toBe(200);
+  });
+
   it('restricted to a holder: every wallet of the holder and nothing else', async () => {
     const holder = (await t.request({ method: 'POST', url: '/v1/holders', payload: { name: 'Hana' } })).json()
       .id;

@@ -1,9 +1,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Pool } from '../db/pool.js';
 import { authOf } from '../http/auth.js';
-import { problem_content_type, problemBody } from '../http/problem.js';
 import { domainError, HttpProblem, notFound } from '../shared/errors.js';
-import { permittedWallets, type RestrictionsValue } from './restrictions.js';
+import { type ObjectKind, objectWallets, permittedWallets, type RestrictionsValue } from './restrictions.js';
 
 /**
  * What a restricted key may do on each route, like Stripe's keys for a connected account: it sees
@@ -13,7 +12,9 @@ import { permittedWallets, type RestrictionsValue } from './restrictions.js';
  *
  * - `wallet_param` / `holder_param`: the path names one of its wallets (or its holder);
  * - `wallet_query`: a list filtered by one of its wallets, which the query must name;
- * - `response`: the object answered must involve one of its wallets (or be its own approval);
+ * - `object`: the object named by the path must involve one of its wallets, read from the object's
+ *   own columns (`restrictions.ts` objectWallets), never from its serialized text: metadata can
+ *   name any wallet. An approval is visible to the key that asked for it;
  * - `screened`: a money movement, whose paying wallet the access checks verify (guard/screen.ts);
  * - `own`: a list its handler narrows to the key's wallets (`GET /v1/wallets`);
  * - `open`: nothing of a wallet's (assets).
@@ -22,7 +23,7 @@ export type RestrictedAccess =
   | { readonly wallet_param: string }
   | { readonly holder_param: string }
   | { readonly wallet_query: string }
-  | 'response'
+  | { readonly object: ObjectKind }
   | 'screened'
   | 'own'
   | 'open';
@@ -39,12 +40,12 @@ export const restricted_routes: Readonly<Record<string, RestrictedAccess>> = {
   'GET /v1/wallets/:id/payout_schedule': { wallet_param: 'id' },
   'GET /v1/transfers': { wallet_query: 'wallet_id' },
   'GET /v1/payouts': { wallet_query: 'wallet_id' },
-  'GET /v1/transfers/:id': 'response',
-  'GET /v1/payouts/:id': 'response',
-  'GET /v1/payments/:id': 'response',
-  'GET /v1/refunds/:id': 'response',
-  'GET /v1/escrows/:id': 'response',
-  'GET /v1/approvals/:id': 'response',
+  'GET /v1/transfers/:id': { object: 'transfer' },
+  'GET /v1/payouts/:id': { object: 'payout' },
+  'GET /v1/payments/:id': { object: 'payment' },
+  'GET /v1/refunds/:id': { object: 'refund' },
+  'GET /v1/escrows/:id': { object: 'escrow' },
+  'GET /v1/approvals/:id': { object: 'approval' },
   'POST /v1/transfers': 'screened',
   'POST /v1/transfers/batch': 'screened',
   'POST /v1/payouts': 'screened',
@@ -64,8 +65,6 @@ export const unscreened_money_routes: ReadonlySet<string> = new Set([
   'POST /v1/payout_files',
 ]);
 
-const wallet_id_pattern = /"(wal_[0-9a-z]{26})"/g;
-
 /** Applies `restricted_routes` to every request of a restricted key. */
 export function registerRestrictedAccess(app: FastifyInstance, deps: { pool: Pool }): void {
   app.addHook('preHandler', async (request) => {
@@ -80,24 +79,33 @@ export function registerRestrictedAccess(app: FastifyInstance, deps: { pool: Poo
     if (access === undefined)
       throw new HttpProblem(domainError('key_restricted', 'A restricted API key cannot use this endpoint.'));
     if (typeof access === 'string') return;
+    if ('object' in access) return checkObject(deps.pool, request, restrictions, access.object);
     await checkNamed(deps.pool, request, restrictions, access);
   });
-  app.addHook('onSend', async (request, reply, payload) => {
-    const restrictions = request.auth?.restrictions ?? null;
-    if (restrictions === null || reply.statusCode >= 300 || typeof payload !== 'string') return payload;
-    if (restricted_routes[`${request.method} ${request.routeOptions.url}`] !== 'response') return payload;
-    if (await involvesPermitted(deps.pool, request, restrictions, payload)) return payload;
-    const id = (request.params as { id?: string }).id ?? '';
-    reply.code(404).type(problem_content_type);
-    return JSON.stringify(problemBody(notFound('object', id), request.id));
-  });
+}
+
+/** The object the path names must be the key's own approval or involve one of its wallets. */
+async function checkObject(
+  pool: Pool,
+  request: FastifyRequest,
+  restrictions: RestrictionsValue,
+  kind: ObjectKind,
+): Promise<void> {
+  const { key_id, livemode } = authOf(request);
+  const id = (request.params as { id?: string }).id ?? '';
+  const found = await objectWallets(pool, kind, id, livemode);
+  if (found !== undefined) {
+    if (found.api_key_id === key_id) return;
+    if ((await permittedWallets(pool, restrictions, found.wallet_ids)).size > 0) return;
+  }
+  throw new HttpProblem(notFound(kind, id));
 }
 
 async function checkNamed(
   pool: Pool,
   request: FastifyRequest,
   restrictions: RestrictionsValue,
-  access: Exclude<RestrictedAccess, string>,
+  access: Exclude<RestrictedAccess, string | { readonly object: ObjectKind }>,
 ): Promise<void> {
   if ('holder_param' in access) {
     const id = (request.params as Record<string, string>)[access.holder_param] ?? '';
@@ -114,15 +122,4 @@ async function checkNamed(
     );
   if (!(await permittedWallets(pool, restrictions, [id])).has(id))
     throw new HttpProblem(notFound('wallet', id, name));
-}
-
-async function involvesPermitted(
-  pool: Pool,
-  request: FastifyRequest,
-  restrictions: RestrictionsValue,
-  payload: string,
-): Promise<boolean> {
-  if (payload.includes(`"api_key_id":"${authOf(request).key_id}"`)) return true;
-  const wallets = [...payload.matchAll(wallet_id_pattern)].map((match) => match[1] ?? '');
-  return (await permittedWallets(pool, restrictions, wallets)).size > 0;
 }

@@ -69,3 +69,46 @@ export async function permittedWallets(
   );
   return new Set(result.rows.map((row) => row.id));
 }
+
+/** The objects a restricted key may read when they involve one of its wallets. */
+export type ObjectKind = 'transfer' | 'payment' | 'payout' | 'refund' | 'escrow' | 'approval';
+
+/**
+ * Per kind, the wallets an object involves, from its typed columns (never its metadata), and the
+ * key that made it where that is what grants access. `$1` is the id, `$2` the mode.
+ */
+const involved_wallets: Readonly<Record<ObjectKind, string>> = {
+  transfer: `SELECT ARRAY[source_wallet_id, fee_account_id]
+      || ARRAY(SELECT leg->>'wallet_id' FROM jsonb_array_elements(destinations) leg) AS wallet_ids, NULL AS api_key_id
+    FROM transfers WHERE id = $1 AND livemode = $2`,
+  payment: `SELECT ARRAY[wallet_id, fee_account_id]
+      || ARRAY(SELECT leg->>'wallet_id' FROM jsonb_array_elements(legs) leg) AS wallet_ids, NULL AS api_key_id
+    FROM payments WHERE id = $1 AND livemode = $2`,
+  payout:
+    'SELECT ARRAY[wallet_id] AS wallet_ids, NULL AS api_key_id FROM payouts WHERE id = $1 AND livemode = $2',
+  refund: `SELECT ARRAY(SELECT unnest(ARRAY[part->>'account_id', part->>'covered_by'])
+      FROM jsonb_array_elements(parts) part) AS wallet_ids, NULL AS api_key_id
+    FROM refunds WHERE id = $1 AND livemode = $2`,
+  escrow: `SELECT ARRAY[payer_wallet_id, payee_wallet_id] AS wallet_ids, NULL AS api_key_id
+    FROM escrows WHERE id = $1 AND livemode = $2`,
+  approval: 'SELECT ARRAY[]::text[] AS wallet_ids, api_key_id FROM approvals WHERE id = $1 AND livemode = $2',
+};
+
+/** The wallets one object of the mode involves, and the key it belongs to; undefined if none. */
+export async function objectWallets(
+  db: Queryable,
+  kind: ObjectKind,
+  id: string,
+  livemode: boolean,
+): Promise<{ wallet_ids: string[]; api_key_id: string | null } | undefined> {
+  const found = await db.query<{ wallet_ids: (string | null)[]; api_key_id: string | null }>(
+    involved_wallets[kind],
+    [id, livemode],
+  );
+  const row = found.rows[0];
+  if (row === undefined) return undefined;
+  return {
+    wallet_ids: row.wallet_ids.filter((wallet): wallet is string => wallet !== null),
+    api_key_id: row.api_key_id,
+  };
+}
