@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Pool } from '../db/pool.js';
 import type { Clock } from '../shared/clock.js';
+import { textFault } from '../shared/text.js';
 import { type AuditEntry, appendAudit, responseFacts } from './append.js';
 
 declare module 'fastify' {
@@ -19,7 +20,8 @@ export function requestAudit(request: FastifyRequest, now: Date, status: number,
   const auth = request.auth;
   const params = request.params as Record<string, unknown> | undefined;
   const facts = responseFacts(status, body);
-  const param_id = typeof params?.id === 'string' ? params.id : null;
+  // A path id the request was refused for may hold text PostgreSQL cannot store (a NUL).
+  const param_id = typeof params?.id === 'string' && textFault(params.id) === undefined ? params.id : null;
   return {
     livemode: auth?.livemode ?? false,
     actor: auth?.key_id ?? 'anonymous',

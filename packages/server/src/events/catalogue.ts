@@ -89,7 +89,9 @@ export function matchesAny(patterns: readonly string[], type: string): boolean {
 
 /** The SQL condition (on column `type`) for one pattern, with its parameter. */
 export function patternCondition(pattern: string, param: number): { sql: string; value: string } {
-  if (pattern === '*') return { sql: 'true', value: pattern };
+  // Every caller sends the parameter, so the condition must use it: PostgreSQL cannot type a
+  // parameter that no expression mentions, and refuses the whole query.
+  if (pattern === '*') return { sql: `$${param}::text = '*'`, value: pattern };
   if (pattern.endsWith('.*')) {
     // Event types are [a-z_.] only, so `_` is the one LIKE wildcard to escape.
     return { sql: `type LIKE $${param}`, value: `${pattern.slice(0, -1).replaceAll('_', '\\_')}%` };

@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { type DomainError, domainError, type ErrorCode, HttpProblem } from '../shared/errors.js';
+import { timestamp_rule } from '../shared/time.js';
 import { sendProblem } from './problem.js';
 
 interface AjvIssue {
@@ -86,6 +87,9 @@ function describe(issue: AjvIssue, param: string, where: string): string {
       return `${subject} is required.`;
     case 'additionalProperties':
       return `${subject} is not a known field.`;
+    case 'format':
+      if (issue.params.format === 'date-time') return `${subject} ${timestamp_rule}.`;
+      return `${subject} ${issue.message ?? 'is not valid'}.`;
     default:
       return `${subject} ${issue.message ?? 'is not valid'}.`;
   }
