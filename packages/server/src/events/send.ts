@@ -1,7 +1,7 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { performance } from 'node:perf_hooks';
-import { type AddressPolicy, literalAddress } from './url-guard.js';
+import { type AddressPolicy, isPublicAddressText, literalAddress } from './url-guard.js';
 
 export interface SendOptions {
   readonly url: string;
@@ -17,6 +17,7 @@ export interface SendResult {
   readonly status_code: number | null;
   readonly error: string | null;
   readonly latency_ms: number;
+  /** The start of the body, sanitized; only from a public address (see `excerptKept`). */
   readonly response_excerpt: string | null;
 }
 
@@ -24,8 +25,9 @@ const error_chars_max = 500;
 
 /**
  * One POST, never following redirects (a 3xx is a failure), bounded by `timeout_ms` from start to
- * the last byte read, reading at most `response_bytes_max` of the response. Every connection is
- * new and resolved through the policy, so each attempt checks the address it really connects to.
+ * the last byte read, reading at most `response_bytes_max` of the response, and none of it from an
+ * address that is not public. Every connection is new and resolved through the policy, so each
+ * attempt checks the address it really connects to.
  */
 export function sendWebhook(options: SendOptions): Promise<SendResult> {
   const started = performance.now();
@@ -60,28 +62,51 @@ export function sendWebhook(options: SendOptions): Promise<SendResult> {
       options.timeout_ms,
     );
     request.on('error', (error: NodeJS.ErrnoException) => settle(failure(describe(error), latency())));
-    request.on('response', (response) =>
-      readCapped(response, options.response_bytes_max, (excerpt) =>
+    request.on('response', (response) => {
+      const answered = (excerpt: string | null) =>
         settle({
           status_code: response.statusCode ?? null,
           error: null,
           latency_ms: latency(),
           response_excerpt: excerpt,
-        }),
-      ),
-    );
+        });
+      if (!excerptKept(response.socket.remoteAddress)) return answered(null);
+      readCapped(response, options.response_bytes_max, answered);
+    });
     request.end(options.body);
   });
 }
 
-/** Reads up to `bytes_max` of the body, then stops reading; calls back once with the text. */
+/**
+ * The delivery log shows whoever may manage webhook endpoints the start of each answer. From a
+ * loopback or private address that would let a test-mode key read services inside the network
+ * (read-SSRF: point an endpoint at http://127.0.0.1:<port>/ and read the log), so the body of an
+ * answer from any address that is not public is never read, whatever the mode or
+ * PURSE_WEBHOOK_ALLOWED_NETWORKS say: its status line is all that is kept. The address checked is
+ * the one the socket is connected to, so neither a DNS name nor a rebinding changes the decision.
+ */
+export function excerptKept(remote_address: string | undefined): boolean {
+  return remote_address !== undefined && isPublicAddressText(remote_address);
+}
+
+/**
+ * A response body as the delivery log keeps it: at most `bytes_max` bytes, decoded as UTF-8 (a cut
+ * or invalid sequence becomes U+FFFD), with control characters other than tab and line breaks
+ * removed, NUL included (PostgreSQL text cannot hold it), so it is safe to show in a terminal or
+ * a dashboard.
+ */
+export function sanitizedExcerpt(body: Buffer, bytes_max: number): string {
+  return body
+    .subarray(0, bytes_max)
+    .toString('utf8')
+    .replace(/(?![\t\n\r])\p{Cc}/gu, '');
+}
+
+/** Reads up to `bytes_max` of the body, then stops reading; calls back once with the excerpt. */
 function readCapped(response: IncomingMessage, bytes_max: number, done: (excerpt: string) => void): void {
   const chunks: Buffer[] = [];
   let bytes = 0;
-  const finish = () => {
-    // PostgreSQL text cannot hold NUL; a cut multi-byte character decodes as U+FFFD.
-    done(Buffer.concat(chunks).subarray(0, bytes_max).toString('utf8').replaceAll('\u0000', ''));
-  };
+  const finish = () => done(sanitizedExcerpt(Buffer.concat(chunks), bytes_max));
   response.on('data', (chunk: Buffer) => {
     chunks.push(chunk);
     bytes += chunk.length;

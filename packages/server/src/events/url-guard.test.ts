@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../config.js';
 import { retryDelayMs } from './retry.js';
-import { AddressPolicy, checkUrlAddresses, checkUrlShape } from './url-guard.js';
+import { excerptKept, sanitizedExcerpt } from './send.js';
+import { AddressPolicy, checkUrlAddresses, checkUrlShape, literalAddress } from './url-guard.js';
 
 describe('address policy (SSRF)', () => {
   const live = new AddressPolicy(true);
@@ -30,6 +31,54 @@ describe('address policy (SSRF)', () => {
       '64:ff9b::a00:1',
     ]) {
       expect(live.permits(address), address).toBe(false);
+    }
+  });
+
+  it('refuses every IPv6 form that leads back to a private IPv4, and the reserved IPv6 ranges', () => {
+    for (const address of [
+      '::127.0.0.1', // IPv4-compatible, deprecated: refused whatever it embeds
+      '::8.8.8.8',
+      '::ffff:0:127.0.0.1', // SIIT
+      '64:ff9b::127.0.0.1', // NAT64
+      '64:ff9b:1::5db8:d822', // local-use NAT64
+      '2002:7f00:1::', // 6to4 of 127.0.0.1
+      '2002:a00:1::1', // 6to4 of 10.0.0.1
+      '2002:a9fe:a9fe::1', // 6to4 of 169.254.169.254
+      '2001:0:7f00:1::1', // Teredo, server 127.0.0.1
+      '2001:0:808:808:0:0:f5ff:fffe', // Teredo, client ~(f5ff:fffe) = 10.0.0.1
+      '2606:4700::5efe:c0a8:1', // ISATAP of 192.168.0.1
+      'fec0::1', // site-local
+      'fe80::1%eth0',
+      '100::1', // discard
+      '2001:db8::1', // documentation
+      '2001:2::1', // benchmarking
+      '3fff::1', // documentation
+      '5f00::1', // segment routing
+      '4000::1', // outside global unicast
+      'not an address',
+    ]) {
+      expect(live.permits(address), address).toBe(false);
+    }
+    // The forms as a URL spells them reach the policy in the form it checks.
+    for (const url of [
+      'http://[::127.0.0.1]/',
+      'http://[2002:7f00:1::]/',
+      'http://[fec0::1]/',
+      'http://0x7f.1/',
+    ]) {
+      const address = literalAddress(new URL(url));
+      expect(address === undefined ? true : live.permits(address), url).toBe(false);
+    }
+  });
+
+  it('permits the IPv4-embedding forms of public addresses', () => {
+    for (const address of [
+      '64:ff9b::808:808', // NAT64 of 8.8.8.8
+      '2002:808:808::1', // 6to4 of 8.8.8.8
+      '2001:0:808:808:0:0:f7f7:f7f7', // Teredo, server and client 8.8.8.8
+      '2606:4700::5efe:808:808',
+    ]) {
+      expect(live.permits(address), address).toBe(true);
     }
   });
 
@@ -79,6 +128,25 @@ describe('address policy (SSRF)', () => {
       open('localhost', { all: false }, (_error, result) => done(result)),
     );
     expect(address).toMatch(/^(127\.0\.0\.1|::1)$/);
+  });
+
+  it('keeps the body of an answer only from a public address, sanitized', () => {
+    for (const address of [
+      '127.0.0.1',
+      '::1',
+      '::ffff:127.0.0.1',
+      '10.1.2.3',
+      'fd00::1',
+      '2002:7f00:1::',
+      undefined,
+    ])
+      expect(excerptKept(address), String(address)).toBe(false);
+    for (const address of ['93.184.216.34', '2606:4700::1111', '::ffff:93.184.216.34'])
+      expect(excerptKept(address), address).toBe(true);
+    const body = Buffer.from('ok\u0000\u001b[31m red\u0007\r\n\tnext \u0085é', 'utf8');
+    expect(sanitizedExcerpt(body, 1_000)).toBe('ok[31m red\r\n\tnext é');
+    // A multi-byte character cut by the byte limit decodes as U+FFFD, never as invalid text.
+    expect(sanitizedExcerpt(Buffer.from('aé', 'utf8'), 2)).toBe('a\ufffd');
   });
 
   it('accepts only absolute http(s) URLs without credentials', () => {
