@@ -8,6 +8,12 @@ export interface Movement {
   /** Wallets that receive; empty when the money leaves Purse (payouts, card refunds). */
   readonly destination_wallet_ids: readonly string[];
   readonly external: boolean;
+  /**
+   * A pay-in: money comes from outside Purse into the destinations, and `source_wallet_id` names
+   * the wallet paid into (the one a key must be allowed to use). Amount rules and balance caps
+   * apply to it; nothing leaves a wallet, so it is not in the movement log.
+   */
+  readonly inflow: boolean;
   readonly currency: string;
   readonly scale: number;
   readonly amount_minor: bigint;

@@ -14,6 +14,7 @@ interface Leg {
   readonly source_param: string;
   readonly destinations: readonly (string | undefined)[];
   readonly external: boolean;
+  readonly inflow?: boolean;
   readonly currency: string;
   readonly amount: unknown;
   readonly prefix: string;
@@ -30,6 +31,7 @@ async function movementOf(db: Queryable, livemode: boolean, leg: Leg): Promise<R
     source_param: leg.source_param,
     destination_wallet_ids: leg.destinations.filter((id): id is string => id !== undefined),
     external: leg.external,
+    inflow: leg.inflow ?? false,
     currency: leg.currency,
     scale: scale.value,
     amount_minor: amount.value,

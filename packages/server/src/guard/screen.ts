@@ -5,8 +5,16 @@ import type { AuthContext } from '../http/auth.js';
 import type { Screen } from '../http/mutation.js';
 import { checkPolicy } from '../policies/check.js';
 import { recordDecisions } from '../risk/decisions.js';
-import { evaluateRules, type RiskMatch, strongest, type WalletFacts } from '../risk/evaluate.js';
+import {
+  evaluateRules,
+  loggedMovement,
+  type RiskMatch,
+  strongest,
+  type WalletFacts,
+} from '../risk/evaluate.js';
+import { lockRiskReads, riskReads } from '../risk/locks.js';
 import type { RiskRuleRow } from '../risk/rules.js';
+import { RunningMovements } from '../risk/running.js';
 import { domainError, notFound } from '../shared/errors.js';
 import type { Result } from '../shared/result.js';
 import type { Movement } from './movement.js';
@@ -29,12 +37,15 @@ export function needsScreen(auth: AuthContext, rules: readonly RiskRuleRow[]): b
   return auth.restrictions !== null || auth.spend_policy !== null || rules.length > 0;
 }
 
-/**
- * Screens a money request before it runs, in its transaction: the key's restrictions (a wallet it
- * may not use is 404, as if it did not exist), its spend policy (refused, or parked above the
- * approval threshold), then the risk rules (block, review, flag). What is allowed is recorded once
- * the request has run: counters, the movement log and flag decisions, for what actually moved.
- */
+/** A request's screening, ready to run once the locks of what its rules read are held. */
+export interface PreparedScreen<T> {
+  /** Ids whose movement log or balance the rules read (see risk/locks.ts). */
+  readonly lock_ids: readonly string[];
+  /** Screens against the database plus `running`, and adds to `running` what it lets through. */
+  screen(db: Client, running: RunningMovements): Promise<Screen<T>>;
+}
+
+/** Screens one request alone in its transaction: prepare, lock, screen. */
 export async function screenMovements<T>(
   db: Client,
   request: GuardRequest,
@@ -42,12 +53,61 @@ export async function screenMovements<T>(
   movements: Result<Movement[]>,
   objects: (value: T) => readonly (string | undefined)[],
 ): Promise<Screen<T>> {
-  const nothing = async () => undefined;
-  if (!movements.ok) return { verdict: 'refuse', error: movements.error, after: nothing };
+  const prepared = await prepareScreen(db, request, rules, movements, objects);
+  await lockRiskReads(db, prepared.lock_ids);
+  return prepared.screen(db, new RunningMovements());
+}
+
+/**
+ * Reads which wallets, holders and keys the risk rules will read for this request, so that their
+ * locks can be taken (a batch takes every job's at once, in one order) before anything is read
+ * that another transaction could be changing. Balances are read again under the locks.
+ */
+export async function prepareScreen<T>(
+  db: Client,
+  request: GuardRequest,
+  rules: readonly RiskRuleRow[],
+  movements: Result<Movement[]>,
+  objects: (value: T) => readonly (string | undefined)[],
+): Promise<PreparedScreen<T>> {
+  if (!movements.ok) {
+    const error = movements.error;
+    return { lock_ids: [], screen: async () => ({ verdict: 'refuse', error, after: async () => undefined }) };
+  }
   const list = movements.value;
+  const facts = await walletFacts(db, request.auth.livemode, list);
+  const lock_ids = riskReads(subjectOf(request), rules, list, facts);
+  return {
+    lock_ids,
+    screen: async (client, running) => {
+      const wallets = lock_ids.length === 0 ? facts : await walletFacts(client, request.auth.livemode, list);
+      return screenLocked(client, request, rules, list, wallets, objects, running);
+    },
+  };
+}
+
+function subjectOf(request: GuardRequest) {
+  return { livemode: request.auth.livemode, api_key_id: request.auth.key_id, now: request.now };
+}
+
+/**
+ * Screens a money request before it runs, in its transaction: the key's restrictions (a wallet it
+ * may not use is 404, as if it did not exist), its spend policy (refused, or parked above the
+ * approval threshold), then the risk rules (block, review, flag). What is allowed is recorded once
+ * the request has run: counters, the movement log and flag decisions, for what actually moved.
+ */
+async function screenLocked<T>(
+  db: Client,
+  request: GuardRequest,
+  rules: readonly RiskRuleRow[],
+  list: readonly Movement[],
+  wallets: ReadonlyMap<string, WalletFacts>,
+  objects: (value: T) => readonly (string | undefined)[],
+  running: RunningMovements,
+): Promise<Screen<T>> {
+  const nothing = async () => undefined;
   const hidden = await hiddenSource(db, request.auth, list);
   if (hidden !== undefined) return { verdict: 'refuse', error: hidden, after: nothing };
-  const wallets = await walletFacts(db, request.auth.livemode, list);
   const holders = new Map([...wallets].map(([id, facts]) => [id, facts.holder_id]));
   const policy = request.auth.spend_policy;
   const verdict =
@@ -59,8 +119,8 @@ export async function screenMovements<T>(
           list,
         );
   if (verdict?.verdict === 'refuse') return { verdict: 'refuse', error: verdict.error, after: nothing };
-  const subject = { livemode: request.auth.livemode, api_key_id: request.auth.key_id, now: request.now };
-  const matches = await evaluateRules(db, subject, rules, list, wallets);
+  const mine = running.layer();
+  const matches = await evaluateRules(db, subjectOf(request), rules, list, wallets, mine);
   const action = strongest(matches);
   const decide = (object_ids: readonly (string | null)[], of: readonly RiskMatch[]) => (client: Client) =>
     recordDecisions(client, request, of, object_ids);
@@ -81,6 +141,7 @@ export async function screenMovements<T>(
   const review = request.approved ? undefined : matches.find((match) => match.rule.action === 'review');
   if (verdict?.verdict === 'approval' || review !== undefined)
     return { verdict: 'park', park: (client) => park(client, request, list, matches, review, verdict) };
+  mine.keep();
   return {
     verdict: 'proceed',
     after: async (client, value) => {
@@ -159,7 +220,12 @@ async function walletFacts(db: Queryable, livemode: boolean, movements: readonly
     created_at: Date;
     balance_minor: string;
   }>(
-    `SELECT a.id, a.holder_id, h.kyc_tier, a.created_at, (a.posted_credits - a.posted_debits + a.pending_credits)::text AS balance_minor
+    // A tier's balance cap counts what processing pay-ins will credit too: a bank debit screened
+    // now is credited later without another check (migration 0016 indexes the few processing ones).
+    `SELECT a.id, a.holder_id, h.kyc_tier, a.created_at,
+       (a.posted_credits - a.posted_debits + a.pending_credits + CASE WHEN h.kyc_tier IS NULL THEN 0 ELSE coalesce((
+         SELECT sum((leg->>'amount_minor')::numeric) FROM payments p CROSS JOIN jsonb_array_elements(p.legs) AS leg
+         WHERE p.status = 'processing' AND p.livemode = a.livemode AND leg->>'wallet_id' = a.id), 0) END)::text AS balance_minor
      FROM accounts a LEFT JOIN holders h ON h.id = a.holder_id
      WHERE a.id = ANY($1::text[]) AND a.livemode = $2 AND a.kind = 'wallet'`,
     [[...new Set(ids)], livemode],
@@ -177,7 +243,10 @@ async function logMovements(
   wallets: ReadonlyMap<string, WalletFacts>,
   done: readonly (string | undefined)[],
 ): Promise<void> {
-  const moved = movements.filter((_, index) => done[index] !== undefined);
+  const moved = movements.flatMap((movement, index) => {
+    const logged = loggedMovement(request.auth.key_id, movement, wallets);
+    return done[index] === undefined || logged === undefined ? [] : [logged];
+  });
   if (moved.length === 0) return;
   await db.query(
     `INSERT INTO movement_log (livemode, api_key_id, source_wallet_id, holder_id, asset, amount_minor, created_at)
@@ -187,8 +256,8 @@ async function logMovements(
       request.auth.livemode,
       request.auth.key_id,
       moved.map((movement) => movement.source_wallet_id),
-      moved.map((movement) => wallets.get(movement.source_wallet_id)?.holder_id ?? null),
-      moved.map((movement) => movement.currency),
+      moved.map((movement) => movement.holder_id),
+      moved.map((movement) => movement.asset),
       moved.map((movement) => movement.amount_minor.toString()),
       request.now,
     ],

@@ -3,9 +3,11 @@ import type { GroupCommitConfig, Limits } from '../config.js';
 import { DeferredInserts } from '../db/deferred.js';
 import type { Client, Pool } from '../db/pool.js';
 import { keyId, type Replay, recordResponses } from '../http/idempotency-store.js';
-import type { Screen } from '../http/mutation.js';
+import type { PreparedScreen } from '../guard/screen.js';
 import { begin, type Claim, claimKeys, transientProblem } from '../requests/transaction.js';
+import { lockRiskReads } from '../risk/locks.js';
 import { enabledRules, type RiskRuleRow } from '../risk/rules.js';
+import { RunningMovements } from '../risk/running.js';
 import { assert } from '../shared/assert.js';
 import type { Clock } from '../shared/clock.js';
 import type { Result } from '../shared/result.js';
@@ -35,8 +37,8 @@ export type TransferResults = readonly Result<TransferView>[];
 export interface TransferGuard {
   /** A key with a spend policy: its job is written in a batch of its own (its counters are exact). */
   readonly alone: boolean;
-  /** The checks' verdict, or undefined when nothing applies to this key and these rules. */
-  screen(db: Client, rules: readonly RiskRuleRow[]): Promise<Screen<TransferResults> | undefined>;
+  /** The checks, to run once their locks are held; undefined when nothing applies to this key. */
+  prepare(db: Client, rules: readonly RiskRuleRow[]): Promise<PreparedScreen<TransferResults> | undefined>;
 }
 
 interface Pending {
@@ -257,6 +259,8 @@ export class TransferGroupCommit {
    * Runs the access checks of a mode's jobs: a refused or parked job gets its outcome here and is
    * not written; the others go on, with what to record once written. The enabled risk rules are
    * read once per batch, so keys without restrictions or a policy pay one query per batch.
+   * Every job's risk locks are taken first, in one statement (one order, so batches cannot
+   * deadlock on them); then each job is screened against what the jobs before it will move.
    */
   private async screen(
     client: Client,
@@ -273,8 +277,12 @@ export class TransferGroupCommit {
       index: number;
       after?: (db: Client, value: TransferResults) => Promise<void>;
     }[] = [];
-    for (const item of group) {
-      const screen = await item.job.guard?.screen(client, rules);
+    const prepared: (PreparedScreen<TransferResults> | undefined)[] = [];
+    for (const item of group) prepared.push(await item.job.guard?.prepare(client, rules));
+    await lockRiskReads(client, prepared.flatMap((screen) => screen?.lock_ids ?? []));
+    const running = new RunningMovements();
+    for (const [position, item] of group.entries()) {
+      const screen = await prepared[position]?.screen(client, running);
       if (screen === undefined || screen.verdict === 'proceed') {
         going.push(screen === undefined ? item : { ...item, after: screen.after });
       } else if (screen.verdict === 'park') {

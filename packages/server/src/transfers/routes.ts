@@ -3,7 +3,7 @@ import { Approval } from '../approvals/schemas.js';
 import { requestAudit } from '../audit/request.js';
 import { type MoneyEndpoint, transfer_batch_endpoint, transfer_endpoint } from '../guard/endpoints.js';
 import { guardRequest } from '../guard/route.js';
-import { needsScreen, screenMovements } from '../guard/screen.js';
+import { needsScreen, prepareScreen } from '../guard/screen.js';
 import { type Api, type RouteDeps, sendResult } from '../http/api.js';
 import { authOf } from '../http/auth.js';
 import { requestFingerprint } from '../http/idempotency-store.js';
@@ -180,10 +180,10 @@ function transferGuard(
   const guard = guardRequest(deps, request, endpoint.route);
   return {
     alone: guard.auth.spend_policy !== null,
-    async screen(db, rules) {
+    async prepare(db, rules) {
       if (!needsScreen(guard.auth, rules)) return undefined;
       const movements = await endpoint.movements(db, guard.auth.livemode, request.body as never, {});
-      return screenMovements(db, guard, rules, movements, (results: TransferResults) =>
+      return prepareScreen(db, guard, rules, movements, (results: TransferResults) =>
         results.map((result) => (result.ok ? result.value.id : undefined)),
       );
     },
