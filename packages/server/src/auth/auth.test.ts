@@ -339,3 +339,112 @@ describe('versioning', () => {
     expect(await count('holders')).toBe(before);
   });
 });
+
+describe('a key manages only keys no more powerful than itself', () => {
+  async function stateOf(id: string) {
+    const result = await t.db.pool.query(
+      'SELECT secret_hash, revoked_at, spend_policy, rate_limit_requests_max, expires_at FROM api_keys WHERE id = $1',
+      [id],
+    );
+    return result.rows[0];
+  }
+
+  it('refuses a key manager rolling, updating or revoking a more powerful key', async () => {
+    const admin = await createKey({ name: 'victim admin', scopes: ['*'] });
+    const manager = await createKey({ name: 'key manager', scopes: ['api_keys:write'] });
+    const before = await stateOf(admin.id);
+    const attempts: [string, object][] = [
+      [`/v1/api_keys/${admin.id}/roll`, { grace_period_s: 0 }],
+      [`/v1/api_keys/${admin.id}`, { rate_limit_requests_max: 1 }],
+      [`/v1/api_keys/${admin.id}/revoke`, {}],
+    ];
+    for (const [url, payload] of attempts) {
+      const response = await send('POST', url, manager.secret, payload);
+      expectProblem(response, 403, 'insufficient_scope', 'scopes');
+      expect(response.body).not.toMatch(/sk_test_[0-9A-Za-z]{43}/);
+    }
+    expect(await stateOf(admin.id)).toEqual(before);
+    expect((await send('GET', '/v1/holders', admin.secret)).statusCode).toBe(200);
+    // What it may touch, it still may: a key within its scopes, and itself.
+    const reader = await createKey({ name: 'reader', scopes: ['api_keys:read'] }, manager.secret);
+    const rolled = await send('POST', `/v1/api_keys/${reader.id}/roll`, manager.secret, {
+      grace_period_s: 0,
+    });
+    expect(rolled.statusCode, rolled.body).toBe(200);
+    expect((await send('POST', `/v1/api_keys/${manager.id}/roll`, manager.secret, {})).statusCode).toBe(200);
+  });
+
+  it('refuses an expiring key minting or rolling a key that outlives it', async () => {
+    const expires_at = new Date(t.clock.now().getTime() + 60_000);
+    const brief = await createKey({ name: 'brief', expires_at: expires_at.toISOString() });
+    const before = await count('api_keys');
+    for (const payload of [
+      { name: 'forever' },
+      { name: 'longer', expires_at: new Date(expires_at.getTime() + 1_000).toISOString() },
+    ])
+      expectProblem(
+        await send('POST', '/v1/api_keys', brief.secret, payload),
+        403,
+        'api_key_exceeds_caller',
+        'expires_at',
+      );
+    expect(await count('api_keys')).toBe(before);
+    const forever = await createKey({ name: 'forever' });
+    expectProblem(
+      await send('POST', `/v1/api_keys/${forever.id}/roll`, brief.secret, { grace_period_s: 0 }),
+      403,
+      'api_key_exceeds_caller',
+      'expires_at',
+    );
+    const within = await createKey({ name: 'within', expires_at: expires_at.toISOString() }, brief.secret);
+    expect(within.expires_at).toBe(expires_at.toISOString());
+  });
+
+  it('lets a policy-bound key manage only itself, never loosening its policy or rate limit', async () => {
+    const spend_policy = { limits: [{ currency: 'USD', daily_max: '50.00' }] };
+    const agent = await createKey({
+      name: 'agent',
+      scopes: ['api_keys:write', 'transfers:write'],
+      spend_policy,
+      rate_limit_requests_max: 10,
+    });
+    const other = await createKey({ name: 'other', scopes: ['transfers:write'], spend_policy });
+    const before = await count('api_keys');
+    expectProblem(
+      await send('POST', '/v1/api_keys', agent.secret, { name: 'twin', spend_policy }),
+      403,
+      'key_restricted',
+      'spend_policy',
+    );
+    expect(await count('api_keys')).toBe(before);
+    expectProblem(
+      await send('POST', `/v1/api_keys/${other.id}/roll`, agent.secret, {}),
+      403,
+      'key_restricted',
+      'spend_policy',
+    );
+    const own = `/v1/api_keys/${agent.id}`;
+    expectProblem(await send('POST', own, agent.secret, { spend_policy: null }), 403, 'key_restricted');
+    expectProblem(
+      await send('POST', own, agent.secret, {
+        spend_policy: { limits: [{ currency: 'USD', daily_max: '51' }] },
+      }),
+      403,
+      'key_restricted',
+      'spend_policy',
+    );
+    expectProblem(
+      await send('POST', own, agent.secret, { rate_limit_requests_max: 11 }),
+      403,
+      'api_key_exceeds_caller',
+      'rate_limit_requests_max',
+    );
+    expect((await stateOf(agent.id))?.spend_policy).toEqual(spend_policy);
+    const tightened = await send('POST', own, agent.secret, {
+      spend_policy: { limits: [{ currency: 'USD', daily_max: '20.00' }] },
+    });
+    expect(tightened.statusCode, tightened.body).toBe(200);
+    const rolled = await send('POST', `${own}/roll`, agent.secret, { grace_period_s: 0 });
+    expect(rolled.statusCode, rolled.body).toBe(200);
+  });
+});

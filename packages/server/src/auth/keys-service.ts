@@ -1,13 +1,17 @@
+import type { Limits } from '../config.js';
 import type { Queryable } from '../db/pool.js';
 import { rowById } from '../db/rows.js';
 import { eventOf, recordEvents } from '../events/index.js';
 import type { SpendPolicyValue } from '../policies/schemas.js';
+import { requestsPerWindow } from '../ratelimit/policy.js';
+import { assert } from '../shared/assert.js';
 import { domainError, notFound } from '../shared/errors.js';
 import { newId } from '../shared/ids.js';
 import type { Metadata } from '../shared/metadata.js';
 import { fetchPage, type Page, type PageQuery } from '../shared/pagination.js';
 import { fail, ok, type Result } from '../shared/result.js';
 import { current_api_version } from '../shared/versions.js';
+import { excessPower, type KeyPowers, walletsNamed } from './powers.js';
 import type { RestrictionsValue } from './restrictions.js';
 import { generateSecret, hashSecret, secretMode } from './secrets.js';
 
@@ -135,23 +139,27 @@ export function listApiKeys(
 
 export async function revokeApiKey(
   db: Queryable,
-  livemode: boolean,
+  manager: KeyManager,
   id: string,
   now: Date,
 ): Promise<Result<ApiKeyView>> {
-  const result = await db.query<ApiKeyRow>(
-    `UPDATE api_keys SET revoked_at = $3 WHERE id = $1 AND livemode = $2 AND revoked_at IS NULL RETURNING *`,
-    [id, livemode, now],
-  );
-  const row = result.rows[0];
-  if (row !== undefined) {
-    const view = viewApiKey(row);
-    await recordEvents(db, [eventOf('api_key.revoked', view)], now);
-    return ok(view);
-  }
-  const existing = await getApiKey(db, livemode, id);
-  if (!existing.ok) return existing;
-  return fail(domainError('api_key_revoked', `API key ${id} was revoked at ${existing.value.revoked_at}.`));
+  const row = await rowById<ApiKeyRow>(db, 'api_keys', manager.livemode, id, { for_update: true });
+  if (row === undefined) return fail(notFound('api key', id));
+  if (row.revoked_at !== null)
+    return fail(
+      domainError('api_key_revoked', `API key ${id} was revoked at ${row.revoked_at.toISOString()}.`),
+    );
+  const allowed = await mayManage(db, manager, row);
+  if (!allowed.ok) return allowed;
+  const result = await db.query<ApiKeyRow>('UPDATE api_keys SET revoked_at = $2 WHERE id = $1 RETURNING *', [
+    id,
+    now,
+  ]);
+  const revoked = result.rows[0];
+  if (revoked === undefined) throw new Error('UPDATE ... RETURNING gave no row');
+  const view = viewApiKey(revoked);
+  await recordEvents(db, [eventOf('api_key.revoked', view)], now);
+  return ok(view);
 }
 
 export async function findApiKeyBySecretHash(
@@ -171,14 +179,16 @@ export async function findApiKeyBySecretHash(
  */
 export async function rollApiKey(
   db: Queryable,
-  livemode: boolean,
+  manager: KeyManager,
   id: string,
   grace_s: number,
   now: Date,
 ): Promise<Result<ApiKeyView>> {
-  const row = await lockActiveKey(db, livemode, id, now);
+  const row = await lockActiveKey(db, manager.livemode, id, now);
   if (!row.ok) return row;
-  const secret = generateSecret(livemode);
+  const allowed = await mayManage(db, manager, row.value);
+  if (!allowed.ok) return allowed;
+  const secret = generateSecret(manager.livemode);
   const result = await db.query<ApiKeyRow>(
     `UPDATE api_keys SET secret_hash = $2, secret_last4 = $3, rolled_at = $4,
        previous_secret_hash = CASE WHEN $5::int > 0 THEN secret_hash END,
@@ -201,25 +211,32 @@ export interface ApiKeyChanges {
 /** Changes a key's name, metadata, spend policy (null removes it) or rate limit (null: the default). */
 export async function updateApiKey(
   db: Queryable,
-  livemode: boolean,
+  manager: KeyManager,
   id: string,
   changes: ApiKeyChanges,
   now: Date,
 ): Promise<Result<ApiKeyView>> {
-  const row = await lockActiveKey(db, livemode, id, now);
+  const row = await lockActiveKey(db, manager.livemode, id, now);
   if (!row.ok) return row;
-  const result = await db.query<ApiKeyRow>(
-    `UPDATE api_keys SET name = $2, metadata = $3, spend_policy = $4, rate_limit_requests_max = $5
-     WHERE id = $1 RETURNING *`,
-    [
-      id,
-      changes.name ?? row.value.name,
-      changes.metadata ?? row.value.metadata,
-      changes.spend_policy === undefined ? row.value.spend_policy : changes.spend_policy,
+  const before = await mayManage(db, manager, row.value);
+  if (!before.ok) return before;
+  const changed: ApiKeyRow = {
+    ...row.value,
+    name: changes.name ?? row.value.name,
+    metadata: changes.metadata ?? row.value.metadata,
+    spend_policy: changes.spend_policy === undefined ? row.value.spend_policy : changes.spend_policy,
+    rate_limit_requests_max:
       changes.rate_limit_requests_max === undefined
         ? row.value.rate_limit_requests_max
         : changes.rate_limit_requests_max,
-    ],
+  };
+  // The key as it would be after the change must stay within the manager too (no lifting a policy).
+  const after = await mayManage(db, manager, changed);
+  if (!after.ok) return after;
+  const result = await db.query<ApiKeyRow>(
+    `UPDATE api_keys SET name = $2, metadata = $3, spend_policy = $4, rate_limit_requests_max = $5
+     WHERE id = $1 RETURNING *`,
+    [id, changed.name, changed.metadata, changed.spend_policy, changed.rate_limit_requests_max],
   );
   const updated = result.rows[0];
   if (updated === undefined) throw new Error('UPDATE ... RETURNING gave no row');
@@ -241,6 +258,72 @@ async function lockActiveKey(
   if (row.expires_at !== null && row.expires_at <= now)
     return fail(domainError('invalid_state', `API key ${id} expired at ${row.expires_at.toISOString()}.`));
   return ok(row);
+}
+
+/**
+ * Who creates, rolls, updates or revokes a key, in its mode: an API key, which may only manage keys
+ * no more powerful than itself (see powers.ts), or the operator at the machine (`purse keys`).
+ */
+export type KeyManager =
+  | { readonly kind: 'key'; readonly key_id: string; readonly livemode: boolean; readonly limits: Limits }
+  | { readonly kind: 'operator'; readonly livemode: boolean };
+
+/** The key's creation when `manager` may hold it: the one way the API mints keys. */
+export async function createManagedApiKey(
+  db: Queryable,
+  manager: KeyManager,
+  input: NewApiKey,
+): Promise<Result<ApiKeyView>> {
+  const allowed = await mayManage(db, manager, {
+    id: null,
+    livemode: input.livemode,
+    scopes: input.scopes,
+    restrictions: input.restrictions ?? null,
+    spend_policy: input.spend_policy ?? null,
+    expires_at: input.expires_at ?? null,
+    rate_limit_requests_max: input.rate_limit_requests_max ?? null,
+  });
+  if (!allowed.ok) return allowed;
+  return ok(await createApiKey(db, input));
+}
+
+type ManagedKey = Readonly<
+  Pick<ApiKeyRow, 'livemode' | 'restrictions' | 'spend_policy' | 'expires_at' | 'rate_limit_requests_max'>
+> & { readonly id: string | null; readonly scopes: readonly string[] };
+
+async function mayManage(db: Queryable, manager: KeyManager, target: ManagedKey): Promise<Result<void>> {
+  if (manager.kind === 'operator') return ok(undefined);
+  const actor = await rowById<ApiKeyRow>(db, 'api_keys', manager.livemode, manager.key_id);
+  assert(actor !== undefined, `the calling key ${manager.key_id} is not in its mode`);
+  const actor_powers = powersOf(actor, manager.limits);
+  const target_powers = powersOf(target, manager.limits);
+  const facts = { wallet_holder_ids: await walletHolders(db, walletsNamed(actor_powers, target_powers)) };
+  const excess = excessPower(target_powers, actor_powers, facts);
+  return excess === undefined ? ok(undefined) : fail(excess);
+}
+
+function powersOf(key: ManagedKey, limits: Limits): KeyPowers {
+  return {
+    id: key.id,
+    livemode: key.livemode,
+    scopes: key.scopes,
+    restrictions: key.restrictions,
+    spend_policy: key.spend_policy,
+    expires_at: key.expires_at,
+    rate_limit_requests_max: requestsPerWindow(key, limits),
+  };
+}
+
+async function walletHolders(
+  db: Queryable,
+  wallet_ids: readonly string[],
+): Promise<Map<string, string | null>> {
+  if (wallet_ids.length === 0) return new Map();
+  const result = await db.query<{ id: string; holder_id: string | null }>(
+    `SELECT id, holder_id FROM accounts WHERE id = ANY($1::text[]) AND kind = 'wallet'`,
+    [wallet_ids],
+  );
+  return new Map(result.rows.map((row) => [row.id, row.holder_id]));
 }
 
 export const admin_scopes: readonly string[] = ['*'];

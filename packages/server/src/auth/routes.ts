@@ -1,4 +1,5 @@
 import type { Static } from '@sinclair/typebox';
+import type { FastifyRequest } from 'fastify';
 import type { Client } from '../db/pool.js';
 import { type Api, type RouteDeps, sendResult } from '../http/api.js';
 import { type AuthContext, authOf } from '../http/auth.js';
@@ -10,8 +11,9 @@ import { pageQuery } from '../shared/pagination.js';
 import { fail, ok } from '../shared/result.js';
 import {
   type ApiKeyView,
-  createApiKey,
+  createManagedApiKey,
   getApiKey,
+  type KeyManager,
   listApiKeys,
   revokeApiKey,
   rollApiKey,
@@ -19,7 +21,7 @@ import {
 } from './keys-service.js';
 import { validateRestrictions } from './restrictions.js';
 import { ApiKey, CreateApiKeyBody, RollApiKeyBody, UpdateApiKeyBody } from './schemas.js';
-import { grants, isValidScope, type Scope } from './scopes.js';
+import { isValidScope } from './scopes.js';
 
 export function apiKeyRoutes(app: Api, deps: RouteDeps): void {
   const mutation = { pool: deps.pool, limits: deps.config.limits };
@@ -45,13 +47,11 @@ export function apiKeyRoutes(app: Api, deps: RouteDeps): void {
         201,
         async (db) => {
           const caller = authOf(request);
-          const unbound = requireUnboundKey(caller);
-          if (!unbound.ok) return unbound;
           const checked = checkNewKey(caller, request.body, deps.clock.now());
           if (!checked.ok) return checked;
           const access = await checkAccess(db, checked.value.livemode, request.body);
           if (!access.ok) return access;
-          return ok(await createApiKey(db, checked.value));
+          return createManagedApiKey(db, managerOf(request, deps), checked.value);
         },
         without_secret,
       ),
@@ -107,9 +107,7 @@ export function apiKeyRoutes(app: Api, deps: RouteDeps): void {
     },
     (request, reply) =>
       runMutation(mutation, request, reply, 200, async (db) => {
-        const unbound = requireUnboundKey(authOf(request));
-        if (!unbound.ok) return unbound;
-        const revoked = await revokeApiKey(db, authOf(request).livemode, request.params.id, deps.clock.now());
+        const revoked = await revokeApiKey(db, managerOf(request, deps), request.params.id, deps.clock.now());
         if (revoked.ok) evictKey(deps, revoked.value);
         return revoked;
       }),
@@ -132,8 +130,6 @@ export function apiKeyRoutes(app: Api, deps: RouteDeps): void {
     (request, reply) =>
       runMutation(mutation, request, reply, 200, async (db) => {
         const { livemode } = authOf(request);
-        const unbound = requireUnboundKey(authOf(request));
-        if (!unbound.ok) return unbound;
         const { spend_policy, ...rest } = request.body;
         if (spend_policy !== undefined && spend_policy !== null) {
           const valid = await validateSpendPolicy(db, livemode, spend_policy, 'spend_policy');
@@ -141,7 +137,7 @@ export function apiKeyRoutes(app: Api, deps: RouteDeps): void {
         }
         const updated = await updateApiKey(
           db,
-          livemode,
+          managerOf(request, deps),
           request.params.id,
           { ...rest, ...(spend_policy === undefined ? {} : { spend_policy }) },
           deps.clock.now(),
@@ -172,12 +168,10 @@ export function apiKeyRoutes(app: Api, deps: RouteDeps): void {
         reply,
         200,
         async (db) => {
-          const unbound = requireUnboundKey(authOf(request));
-          if (!unbound.ok) return unbound;
           const grace_s = request.body.grace_period_s ?? deps.config.limits.key_roll_grace_s_default;
           const rolled = await rollApiKey(
             db,
-            authOf(request).livemode,
+            managerOf(request, deps),
             request.params.id,
             grace_s,
             deps.clock.now(),
@@ -190,18 +184,10 @@ export function apiKeyRoutes(app: Api, deps: RouteDeps): void {
   );
 }
 
-/**
- * Keys that are restricted or carry a spend policy (agents) cannot manage keys: they could
- * otherwise mint themselves an unbounded key or lift their own policy.
- */
-function requireUnboundKey(caller: AuthContext) {
-  if (caller.restrictions === null && caller.spend_policy === null) return ok(undefined);
-  return fail(
-    domainError(
-      'key_restricted',
-      'A key with restrictions or a spend policy cannot create, change, roll or revoke API keys.',
-    ),
-  );
+/** The calling key, which may manage only keys no more powerful than itself. */
+function managerOf(request: FastifyRequest, deps: RouteDeps): KeyManager {
+  const { key_id, livemode } = authOf(request);
+  return { kind: 'key', key_id, livemode, limits: deps.config.limits };
 }
 
 /** Restrictions and a spend policy must name wallets, holders and assets of the new key's mode. */
@@ -227,26 +213,13 @@ const without_secret = {
 
 type CreateApiKey = Static<typeof CreateApiKeyBody>;
 
-/** A key can mint keys only within what it holds: its own scopes, and the live mode only from live. */
+/** The new key as asked, with the caller's mode and scopes by default; its powers are checked later. */
 function checkNewKey(caller: AuthContext, body: CreateApiKey, now: Date) {
   const livemode = body.mode === undefined ? caller.livemode : body.mode === 'live';
-  if (livemode && !caller.livemode) {
-    return fail(domainError('mode_mismatch', 'A test-mode key cannot create live-mode keys.', 'mode'));
-  }
   const scopes = body.scopes ?? [...caller.scopes];
   const invalid = scopes.find((scope) => !isValidScope(scope));
   if (invalid !== undefined)
     return fail(domainError('invalid_request', `Unknown scope "${invalid}".`, 'scopes'));
-  const excess = scopes.find((scope) => !coveredBy(caller.scopes, scope));
-  if (excess !== undefined) {
-    return fail(
-      domainError(
-        'insufficient_scope',
-        `You cannot grant "${excess}", which your key does not hold.`,
-        'scopes',
-      ),
-    );
-  }
   if (body.expires_at !== undefined && new Date(body.expires_at) <= now) {
     return fail(domainError('invalid_request', 'expires_at must be in the future.', 'expires_at'));
   }
@@ -262,13 +235,6 @@ function checkNewKey(caller: AuthContext, body: CreateApiKey, now: Date) {
       ? {}
       : { rate_limit_requests_max: body.rate_limit_requests_max }),
   });
-}
-
-function coveredBy(held: readonly string[], wanted: string): boolean {
-  if (held.includes('*')) return true;
-  if (wanted === '*') return false;
-  if (wanted.endsWith(':*')) return held.includes(wanted);
-  return grants(held, wanted as Scope);
 }
 
 function evictKey(deps: RouteDeps, key: ApiKeyView): void {

@@ -39,3 +39,14 @@ export function grants(granted: readonly string[], needed: Scope): boolean {
       (action === 'read' && scope === `${resource}:write`),
   );
 }
+
+/**
+ * Whether a key holding `held` holds `wanted` too. A wildcard is covered only by a wildcard at
+ * least as wide, since it will also grant actions added later.
+ */
+export function covers(held: readonly string[], wanted: string): boolean {
+  if (held.includes('*')) return true;
+  if (wanted === '*') return false;
+  if (wanted.endsWith(':*')) return held.includes(wanted);
+  return grants(held, wanted as Scope);
+}

@@ -45,7 +45,7 @@ export async function keysCommand(db: Queryable, positionals: string[], flags: F
     case 'revoke': {
       const id = positionals[1];
       if (id === undefined) throw new UsageError('revoke needs a key id');
-      const revoked = await revokeApiKey(db, livemode, id, new Date());
+      const revoked = await revokeApiKey(db, { kind: 'operator', livemode }, id, new Date());
       if (!revoked.ok) throw new UsageError(revoked.error.detail);
       await auditCli(db, livemode, 'keys.revoke', id);
       return json ? JSON.stringify(revoked.value, null, 2) : `revoked ${id}`;

@@ -323,7 +323,7 @@ describe('destinations and hours', () => {
       key: key.secret,
       payload: { spend_policy: null },
     });
-    expectProblem(own, 403, 'key_restricted');
+    expectProblem(own, 403, 'key_restricted', 'spend_policy');
     expectProblem(
       await pay(key.secret, source, vendor, '2.00'),
       403,

@@ -4,6 +4,7 @@ import { authOf } from '../http/auth.js';
 import type { Clock } from '../shared/clock.js';
 import { domainError, HttpProblem } from '../shared/errors.js';
 import type { RateLimiter } from './limiter.js';
+import { requestsPerWindow } from './policy.js';
 
 export interface RateLimitDeps {
   readonly limiter: RateLimiter;
@@ -12,8 +13,8 @@ export interface RateLimitDeps {
 }
 
 /**
- * Limits each API key to `rate_limit_requests_max` requests per window (the key's own value when
- * set), after authentication. Every answer says where the key stands (RateLimit-Limit, -Remaining,
+ * Limits each API key to its requests per window (its own value when set, else the default of its
+ * kind: see policy.ts), after authentication. Every answer says where the key stands (RateLimit-Limit, -Remaining,
  * -Reset in seconds); past the limit it is 429 with Retry-After. A failing limiter lets requests
  * through and logs it.
  */
@@ -21,7 +22,7 @@ export function registerRateLimit(app: FastifyInstance, deps: RateLimitDeps): vo
   const window_ms = deps.limits.rate_limit_window_ms;
   app.addHook('onRequest', async (request, reply) => {
     const auth = authOf(request);
-    const limit = auth.rate_limit_requests_max ?? deps.limits.rate_limit_requests_max;
+    const limit = requestsPerWindow(auth, deps.limits);
     if (limit === 0) return;
     const now_ms = deps.clock.now().getTime();
     let hit: { count: number; reset_ms: number };

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { buildApp } from '../app.js';
+import { loadConfig } from '../config.js';
 import { createTestApp, type TestApp } from '../test-support/app.js';
 import { createKey } from '../test-support/keys.js';
 import { expectProblem } from '../test-support/money.js';
@@ -8,7 +9,11 @@ import { redisLimiter } from './redis.js';
 
 let t: TestApp;
 beforeAll(async () => {
-  t = await createTestApp({ rate_limit_requests_max: 5, rate_limit_window_ms: 10_000 });
+  t = await createTestApp({
+    rate_limit_requests_max: 5,
+    rate_limit_bound_requests_max: 2,
+    rate_limit_window_ms: 10_000,
+  });
   // Start at the beginning of a window, so the test decides when it ends.
   t.clock.advance(10_000 - (t.clock.now().getTime() % 10_000));
 });
@@ -59,6 +64,42 @@ describe('rate limits', () => {
       payload: { rate_limit_requests_max: null },
     });
     expect(lowered.json().rate_limit_requests_max).toBeNull();
+  });
+
+  it('gives restricted and policy-bound keys the tighter default', async () => {
+    const wallet = (
+      await t.request({ method: 'POST', url: '/v1/wallets', payload: { currency: 'USD' } })
+    ).json().id;
+    const restricted = await createKey(t, {
+      scopes: ['assets:read'],
+      restrictions: { wallet_ids: [wallet] },
+    });
+    const bound = await createKey(t, {
+      scopes: ['assets:read'],
+      spend_policy: { limits: [{ currency: 'USD', daily_max: '10.00' }] },
+    });
+    const backend = await createKey(t, { scopes: ['assets:read'] });
+    for (const key of [restricted, bound]) {
+      const statuses = [];
+      for (let i = 0; i < 3; i += 1) statuses.push((await get(key.secret)).statusCode);
+      expect(statuses).toEqual([200, 200, 429]);
+    }
+    const answers = [];
+    for (let i = 0; i < 5; i += 1) answers.push(await get(backend.secret));
+    expect(answers.map((response) => response.statusCode)).toEqual([200, 200, 200, 200, 200]);
+    expect(answers[0]?.headers['ratelimit-limit']).toBe('5');
+  });
+
+  it('defaults to a limit a platform backend does not reach, and a tight one for agents', () => {
+    const defaults = loadConfig({}).limits;
+    expect(defaults.rate_limit_requests_max).toBe(10_000);
+    expect(defaults.rate_limit_bound_requests_max).toBe(100);
+    expect(defaults.rate_limit_window_ms).toBe(1_000);
+    const set = loadConfig({
+      PURSE_RATE_LIMIT_REQUESTS_MAX: '50000',
+      PURSE_RATE_LIMIT_BOUND_REQUESTS_MAX: '20',
+    }).limits;
+    expect([set.rate_limit_requests_max, set.rate_limit_bound_requests_max]).toEqual([50_000, 20]);
   });
 
   it('does not write a 429 into the audit trail or run the request', async () => {

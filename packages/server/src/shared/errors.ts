@@ -50,6 +50,7 @@ export type ErrorCode =
   | 'webhook_endpoint_disabled'
   | 'webhook_endpoint_limit_reached'
   | 'key_restricted'
+  | 'api_key_exceeds_caller'
   | 'spend_limit_exceeded'
   | 'risk_blocked'
   | 'approval_not_pending'
@@ -117,6 +118,7 @@ export const catalogue: { readonly [C in ErrorCode]: ErrorSpec } = {
   webhook_endpoint_disabled: { status: 409, title: 'The webhook endpoint is disabled' },
   webhook_endpoint_limit_reached: { status: 409, title: 'Too many webhook endpoints' },
   key_restricted: { status: 403, title: 'The API key is restricted and cannot do this' },
+  api_key_exceeds_caller: { status: 403, title: 'The API key cannot manage a key more powerful than itself' },
   spend_limit_exceeded: { status: 403, title: "The movement exceeds the key's spend policy" },
   risk_blocked: { status: 403, title: 'A risk rule blocked the movement' },
   approval_not_pending: { status: 409, title: 'The approval was already decided' },

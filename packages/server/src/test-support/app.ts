@@ -47,7 +47,7 @@ export async function createTestApp(
   const config: Config = {
     ...base,
     // Tests send bursts on one key with a clock that stands still: no rate limit unless asked for.
-    limits: { ...base.limits, rate_limit_requests_max: 0, ...overrides },
+    limits: { ...base.limits, rate_limit_requests_max: 0, rate_limit_bound_requests_max: 0, ...overrides },
     group_commit: { ...base.group_commit, ...group_commit },
     rails: { ...base.rails, ...rails },
     webhooks: { ...base.webhooks, ...webhooks },

@@ -22,6 +22,7 @@ export function runPurse(args: string[], env: Record<string, string>): PurseProc
       HOME: process.env.HOME ?? '/tmp',
       LOG_LEVEL: 'info',
       PURSE_RATE_LIMIT_REQUESTS_MAX: '0',
+      PURSE_RATE_LIMIT_BOUND_REQUESTS_MAX: '0',
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
