@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sealAudit } from '../audit/seal.js';
 import { createTestApp, type TestApp } from '../test-support/app.js';
 import { createKey } from '../test-support/keys.js';
-import { expectProblem, funded, newWallet, transfer } from '../test-support/money.js';
+import { balanceOf, expectProblem, funded, newWallet, transfer, usd } from '../test-support/money.js';
 import { restricted_routes } from './restricted-routes.js';
 import { resources } from './scopes.js';
 
@@ -457,5 +457,88 @@ describe('restricted keys', () => {
     }
     expect(restricted_routes['POST /v1/api_keys']).toBeUndefined();
     expect(restricted_routes['GET /v1/audit_logs']).toBeUndefined();
+  });
+});
+
+describe('a policy-bound key on endpoints that settle money others set aside', () => {
+  const policy = (allowed: string) => ({
+    limits: [{ currency: 'USD', daily_max: '50.00' }],
+    allowed_destinations: { wallet_ids: [allowed] },
+  });
+  const spent = async (key_id: string) =>
+    (
+      await t.db.pool.query<{ n: string | null }>(
+        "SELECT sum(spent_minor)::text AS n FROM spend_counters WHERE api_key_id = $1 AND period = 'day'",
+        [key_id],
+      )
+    ).rows[0]?.n ?? '0';
+  const hold = async (source: string, destination: string, amount: string, key?: string) => {
+    const placed = await t.request({
+      method: 'POST',
+      url: '/v1/transfers',
+      ...(key === undefined ? {} : { key }),
+      payload: {
+        source_wallet_id: source,
+        destination_wallet_id: destination,
+        amount,
+        currency: 'USD',
+        hold: true,
+      },
+    });
+    expect(placed.statusCode, placed.body).toBe(201);
+    return placed.json().id as string;
+  };
+
+  it("capturing another key's hold is checked and counted against the capturing key", async () => {
+    const source = await funded(t, '100.00');
+    const allowed = await newWallet(t);
+    const outside = await newWallet(t);
+    const key = await createKey(t, { scopes: ['transfers:write'], spend_policy: policy(allowed) });
+    const capture = (id: string, payload: Record<string, unknown> = {}) =>
+      t.request({ method: 'POST', url: `/v1/transfers/${id}/capture`, key: key.secret, payload });
+    const theirs = await hold(source, outside, '10.00');
+    expectProblem(await capture(theirs), 403, 'spend_limit_exceeded', 'allowed_destinations');
+    expect((await balanceOf(t, outside)).available).toBe('0.00');
+    const to_allowed = await hold(source, allowed, '60.00');
+    expectProblem(await capture(to_allowed), 403, 'spend_limit_exceeded', 'daily_max');
+    const captured = await capture(to_allowed, { amount: '40.00' });
+    expect(captured.statusCode, captured.body).toBe(200);
+    expect(await spent(key.id)).toBe('4000');
+    // Its own hold counts once, when it is captured, not when it is placed.
+    const own = await hold(source, allowed, '10.00', key.secret);
+    expect(await spent(key.id)).toBe('4000');
+    expect((await capture(own)).statusCode).toBe(200);
+    expect(await spent(key.id)).toBe('5000');
+  });
+
+  it('cannot pay an escrow to a payee outside its policy by disputing and resolving it', async () => {
+    const payer = await funded(t, '100.00');
+    const allowed = await newWallet(t);
+    const outside = await newWallet(t);
+    const key = await createKey(t, { scopes: ['escrows:write'], spend_policy: policy(allowed) });
+    const escrow = await t.request({
+      method: 'POST',
+      url: '/v1/escrows',
+      payload: { payer_wallet_id: payer, payee_wallet_id: outside, amount: '30.00', currency: 'USD' },
+    });
+    expect(escrow.statusCode, escrow.body).toBe(201);
+    const as = (action: string, payload: Record<string, unknown>) =>
+      t.request({
+        method: 'POST',
+        url: `/v1/escrows/${escrow.json().id}/${action}`,
+        key: key.secret,
+        payload,
+      });
+    expect((await as('dispute', { reason: 'no delivery' })).statusCode).toBe(200);
+    expectProblem(
+      await as('resolve', { outcome: 'release' }),
+      403,
+      'spend_limit_exceeded',
+      'allowed_destinations',
+    );
+    expect(await balanceOf(t, outside)).toEqual(usd('0.00'));
+    const refunded = await as('resolve', { outcome: 'refund' });
+    expect(refunded.statusCode, refunded.body).toBe(200);
+    expect(await balanceOf(t, payer)).toEqual(usd('100.00'));
   });
 });

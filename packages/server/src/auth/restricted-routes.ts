@@ -52,6 +52,9 @@ export const restricted_routes: Readonly<Record<string, RestrictedAccess>> = {
   'POST /v1/payout_batches': 'screened',
   'POST /v1/escrows': 'screened',
   'POST /v1/escrows/:id/release': 'screened',
+  'POST /v1/escrows/:id/cancel': 'screened',
+  'POST /v1/escrows/:id/resolve': 'screened',
+  'POST /v1/transfers/:id/capture': 'screened',
   'POST /v1/refunds': 'screened',
 };
 

@@ -1,5 +1,10 @@
 import { Approval } from '../approvals/schemas.js';
-import { escrow_endpoint, escrow_release_endpoint } from '../guard/endpoints.js';
+import {
+  escrow_cancel_endpoint,
+  escrow_endpoint,
+  escrow_release_endpoint,
+  escrow_resolve_endpoint,
+} from '../guard/endpoints.js';
 import { guardedMutation } from '../guard/route.js';
 import { type Api, type RouteDeps, sendResult } from '../http/api.js';
 import { authOf } from '../http/auth.js';
@@ -14,7 +19,7 @@ import {
   ResolveBody,
 } from './schemas.js';
 import { getEscrow, listEscrows } from './service.js';
-import { cancelEscrow, disputeEscrow, resolveEscrow } from './transitions.js';
+import { disputeEscrow } from './transitions.js';
 
 export function escrowRoutes(app: Api, deps: RouteDeps): void {
   const mutation = { pool: deps.pool, limits: deps.config.limits };
@@ -96,13 +101,10 @@ export function escrowRoutes(app: Api, deps: RouteDeps): void {
         summary: 'Cancel an escrow',
         description: 'Returns everything that remains to the payer and ends the escrow as canceled.',
         params: IdParams,
-        response: responses,
+        response: { ...responses, 202: Approval },
       },
     },
-    (request, reply) =>
-      runMutation(mutation, request, reply, 200, (db) =>
-        cancelEscrow(db, authOf(request).livemode, request.params.id, deps.clock.now()),
-      ),
+    (request, reply) => guardedMutation(deps, request, reply, escrow_cancel_endpoint),
   );
 
   app.post(
@@ -136,18 +138,9 @@ export function escrowRoutes(app: Api, deps: RouteDeps): void {
           'release pays everything remaining to the payee, refund returns it to the payer, resume puts the escrow back to held.',
         params: IdParams,
         body: ResolveBody,
-        response: responses,
+        response: { ...responses, 202: Approval },
       },
     },
-    (request, reply) =>
-      runMutation(mutation, request, reply, 200, (db) =>
-        resolveEscrow(
-          db,
-          authOf(request).livemode,
-          request.params.id,
-          request.body.outcome,
-          deps.clock.now(),
-        ),
-      ),
+    (request, reply) => guardedMutation(deps, request, reply, escrow_resolve_endpoint),
   );
 }

@@ -1,8 +1,8 @@
 import type { Static } from '@sinclair/typebox';
 import type { Queryable } from '../db/pool.js';
-import type { CreateEscrowBody, ReleaseBody } from '../escrows/schemas.js';
+import type { CreateEscrowBody, ReleaseBody, ResolveBody } from '../escrows/schemas.js';
 import { createEscrow } from '../escrows/service.js';
-import { releaseEscrow } from '../escrows/transitions.js';
+import { cancelEscrow, releaseEscrow, resolveEscrow } from '../escrows/transitions.js';
 import { createPayoutBatch } from '../payouts/batches.js';
 import type { CreatePayoutBatchBody, CreatePayoutBody } from '../payouts/schemas.js';
 import { createPayout } from '../payouts/service.js';
@@ -14,12 +14,14 @@ import { domainError, type ErrorCode } from '../shared/errors.js';
 import { fail, ok, type Result } from '../shared/result.js';
 import { batchOutcome } from '../transfers/outcomes.js';
 import type { TransferInput } from '../transfers/prepare.js';
-import type { BatchBody } from '../transfers/schemas.js';
-import { createTransfers } from '../transfers/service.js';
+import type { BatchBody, CaptureBody } from '../transfers/schemas.js';
+import { captureTransfer, createTransfers } from '../transfers/service.js';
 import type { TransferView } from '../transfers/view.js';
 import type { Movement } from './movement.js';
 import {
+  captureMovements,
   escrowMovements,
+  escrowSettleMovements,
   payoutMovements,
   refundMovements,
   releaseMovements,
@@ -109,6 +111,34 @@ export const escrow_release_endpoint: MoneyEndpoint<Static<typeof ReleaseBody>, 
   objects: one,
 };
 
+export const capture_endpoint: MoneyEndpoint<Static<typeof CaptureBody>, { id: string }> = {
+  route: 'POST /v1/transfers/:id/capture',
+  success_status: 200,
+  movements: (db, livemode, body, params) => captureMovements(db, livemode, params.id ?? '', body),
+  execute: (ctx, body, params) =>
+    captureTransfer(ctx.db, ctx.livemode, params.id ?? '', body.amount, ctx.now),
+  objects: one,
+};
+
+export const escrow_cancel_endpoint: MoneyEndpoint<unknown, { id: string }> = {
+  route: 'POST /v1/escrows/:id/cancel',
+  success_status: 200,
+  movements: (db, livemode, _body, params) => escrowSettleMovements(db, livemode, params.id ?? '', 'payer'),
+  execute: (ctx, _body, params) => cancelEscrow(ctx.db, ctx.livemode, params.id ?? '', ctx.now),
+  objects: one,
+};
+
+const settled_toward = { release: 'payee', refund: 'payer', resume: 'none' } as const;
+
+export const escrow_resolve_endpoint: MoneyEndpoint<Static<typeof ResolveBody>, { id: string }> = {
+  route: 'POST /v1/escrows/:id/resolve',
+  success_status: 200,
+  movements: (db, livemode, body, params) =>
+    escrowSettleMovements(db, livemode, params.id ?? '', settled_toward[body.outcome]),
+  execute: (ctx, body, params) => resolveEscrow(ctx.db, ctx.livemode, params.id ?? '', body.outcome, ctx.now),
+  objects: one,
+};
+
 export const refund_endpoint: MoneyEndpoint<Static<typeof CreateRefundBody>, { id: string }> = {
   route: 'POST /v1/refunds',
   success_status: 201,
@@ -129,6 +159,9 @@ export const money_endpoints: ReadonlyMap<string, AnyEndpoint> = new Map(
     payout_batch_endpoint,
     escrow_endpoint,
     escrow_release_endpoint,
+    escrow_cancel_endpoint,
+    escrow_resolve_endpoint,
+    capture_endpoint,
     refund_endpoint,
   ].map((endpoint: AnyEndpoint) => [endpoint.route, endpoint]),
 );

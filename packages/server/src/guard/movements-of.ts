@@ -56,6 +56,7 @@ export interface TransferLike {
   fee?: { wallet_id?: string };
   amount: string;
   currency: string;
+  hold?: boolean;
 }
 
 function transferLeg(input: TransferLike, prefix: string): Leg {
@@ -71,6 +72,8 @@ function transferLeg(input: TransferLike, prefix: string): Leg {
     currency: input.currency,
     amount: input.amount,
     prefix,
+    // A hold only reserves the payer's money: it counts when captured, against the capturing key.
+    counts: input.hold !== true,
   };
 }
 
@@ -167,6 +170,79 @@ export async function releaseMovements(
       external: false,
       currency: escrow.asset,
       amount,
+      prefix: '',
+      counts: false,
+    },
+  ]);
+}
+
+/**
+ * A capture moves a hold's money to its destinations and fee wallet: checked like a transfer from
+ * the hold's source and counted against the capturing key, whoever placed the hold. A transfer
+ * that is not a pending hold yields no movement; the endpoint answers why.
+ */
+export async function captureMovements(
+  db: Queryable,
+  livemode: boolean,
+  id: string,
+  input: { amount?: string },
+) {
+  const found = await db.query<{
+    source: string;
+    destinations: (string | null)[];
+    asset: string;
+    amount: string;
+  }>(
+    `SELECT source_wallet_id AS source, asset, amount::text,
+       ARRAY(SELECT leg->>'wallet_id' FROM jsonb_array_elements(destinations) leg) || fee_account_id AS destinations
+     FROM transfers WHERE id = $1 AND livemode = $2 AND status = 'pending'`,
+    [id, livemode],
+  );
+  const hold = found.rows[0];
+  const scale = hold === undefined ? undefined : await assetScale(db, livemode, hold.asset, 'currency');
+  if (hold === undefined || scale === undefined || !scale.ok) return ok([]);
+  return all(db, livemode, [
+    {
+      source: hold.source,
+      source_param: 'id',
+      destinations: hold.destinations.filter((wallet): wallet is string => wallet !== null),
+      external: false,
+      currency: hold.asset,
+      amount: input.amount ?? formatAmount(BigInt(hold.amount), scale.value),
+      prefix: '',
+    },
+  ]);
+}
+
+/**
+ * Settling what remains in an escrow: to the payee (a dispute resolved as `release`, checked like a
+ * release) or back to the payer (cancel, `refund`: checked as the payer's, with no destination).
+ * Neither counts: the payer's money was counted when the escrow was funded. `resume` moves nothing.
+ */
+export async function escrowSettleMovements(
+  db: Queryable,
+  livemode: boolean,
+  id: string,
+  toward: 'payee' | 'payer' | 'none',
+) {
+  const found = await db.query<{ payer: string; payee: string; asset: string; remaining: string }>(
+    `SELECT payer_wallet_id AS payer, payee_wallet_id AS payee, asset,
+       (amount - released_amount - refunded_amount)::text AS remaining
+     FROM escrows WHERE id = $1 AND livemode = $2`,
+    [id, livemode],
+  );
+  const escrow = found.rows[0];
+  if (toward === 'none' || escrow === undefined || escrow.remaining === '0') return ok([]);
+  const scale = await assetScale(db, livemode, escrow.asset, 'currency');
+  if (!scale.ok) return ok([]);
+  return all(db, livemode, [
+    {
+      source: escrow.payer,
+      source_param: 'id',
+      destinations: toward === 'payee' ? [escrow.payee] : [],
+      external: false,
+      currency: escrow.asset,
+      amount: formatAmount(BigInt(escrow.remaining), scale.value),
       prefix: '',
       counts: false,
     },

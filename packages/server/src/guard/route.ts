@@ -20,7 +20,8 @@ export function guardRequest(
     approval_ttl_s: deps.config.limits.approval_ttl_s,
     route,
     params: (request.params ?? {}) as Record<string, string>,
-    body: request.body,
+    // A route without a body (an escrow cancel) is parked with an empty one.
+    body: request.body ?? {},
     approved,
   };
 }

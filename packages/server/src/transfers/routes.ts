@@ -1,8 +1,13 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Approval } from '../approvals/schemas.js';
 import { requestAudit } from '../audit/request.js';
-import { type MoneyEndpoint, transfer_batch_endpoint, transfer_endpoint } from '../guard/endpoints.js';
-import { guardRequest } from '../guard/route.js';
+import {
+  capture_endpoint,
+  type MoneyEndpoint,
+  transfer_batch_endpoint,
+  transfer_endpoint,
+} from '../guard/endpoints.js';
+import { guardedMutation, guardRequest } from '../guard/route.js';
 import { needsScreen, prepareScreen } from '../guard/screen.js';
 import { type Api, type RouteDeps, sendResult } from '../http/api.js';
 import { authOf } from '../http/auth.js';
@@ -20,7 +25,7 @@ import {
   Transfer,
   TransferListQuery,
 } from './schemas.js';
-import { captureTransfer, getTransfer, listTransfers, voidTransfer } from './service.js';
+import { getTransfer, listTransfers, voidTransfer } from './service.js';
 
 export function transferRoutes(app: Api, deps: RouteDeps): void {
   const mutation = { pool: deps.pool, limits: deps.config.limits };
@@ -104,19 +109,10 @@ export function transferRoutes(app: Api, deps: RouteDeps): void {
           'Moves all of a pending transfer, or part of it (fee and destinations in proportion); the rest is released.',
         params: IdParams,
         body: CaptureBody,
-        response: { 200: Transfer, ...errorResponses },
+        response: { 200: Transfer, 202: Approval, ...errorResponses },
       },
     },
-    (request, reply) =>
-      runMutation(mutation, request, reply, 200, (db) =>
-        captureTransfer(
-          db,
-          authOf(request).livemode,
-          request.params.id,
-          request.body.amount,
-          deps.clock.now(),
-        ),
-      ),
+    (request, reply) => guardedMutation(deps, request, reply, capture_endpoint),
   );
 
   app.post(
