@@ -14,6 +14,12 @@ export interface Config {
   readonly data_dir: string;
   readonly embedded_pg_port: number;
   readonly db_pool_size_max: number;
+  /** The background worker's own pool, so a busy worker never takes the API's connections. */
+  readonly worker_db_pool_size_max: number;
+  /** PostgreSQL cancels a statement (lock waits included) running longer; 0: no limit. */
+  readonly db_statement_timeout_ms: number;
+  /** How long a caller waits for a pooled connection, a free one or a new one, before failing. */
+  readonly db_connection_timeout_ms: number;
   readonly log_level: string;
   readonly bootstrap_key: string | undefined;
   /** Unset: /metrics is open (serve it on a private network); set: scrapers send it as a bearer token. */
@@ -40,6 +46,8 @@ export interface EventsConfig {
   readonly stream_heartbeat_ms: number;
   /** Open streams per process; more are refused with 429. */
   readonly streams_max: number;
+  /** Open streams per API key in one process, so one key cannot hold every stream; more are 429. */
+  readonly streams_per_key_max: number;
 }
 
 /** Webhook delivery (see events/delivery.ts). */
@@ -95,7 +103,12 @@ export interface Limits {
   readonly lock_wait_ms_max: number;
   readonly api_key_cache_ttl_ms: number;
   readonly api_key_cache_entries_max: number;
+  /** From a connection's first byte to the end of its request headers; then the socket is closed. */
+  readonly headers_timeout_ms: number;
+  /** To receive a whole request, headers and body; the response (a stream) is not limited by it. */
   readonly request_timeout_ms: number;
+  /** A socket with no traffic either way is closed; above the stream heartbeat, so streams live. */
+  readonly socket_idle_timeout_ms: number;
   readonly shutdown_grace_ms: number;
   readonly worker_tick_ms: number;
   /** Requests per window for an unrestricted key without a spend policy (a key may override it); 0: unlimited. */
@@ -123,7 +136,9 @@ export const defaultLimits: Limits = {
   lock_wait_ms_max: 5_000,
   api_key_cache_ttl_ms: 5_000,
   api_key_cache_entries_max: 10_000,
-  request_timeout_ms: 30_000,
+  headers_timeout_ms: 10_000,
+  request_timeout_ms: 20_000,
+  socket_idle_timeout_ms: 60_000,
   shutdown_grace_ms: 10_000,
   worker_tick_ms: 1_000,
   // Above what one server answers (about 34,000 bare requests/s, 2,000 transfers/s on the bench
@@ -147,6 +162,9 @@ export function loadConfig(env: Env = process.env): Config {
     data_dir: path.resolve(env.PURSE_DATA_DIR ?? '.purse'),
     embedded_pg_port: intFromEnv(env, 'PURSE_EMBEDDED_PG_PORT', 54329),
     db_pool_size_max,
+    worker_db_pool_size_max: Math.max(1, intFromEnv(env, 'PURSE_WORKER_DB_POOL_SIZE_MAX', 10)),
+    db_statement_timeout_ms: intFromEnv(env, 'PURSE_DB_STATEMENT_TIMEOUT_MS', 15_000),
+    db_connection_timeout_ms: Math.max(1, intFromEnv(env, 'PURSE_DB_CONNECTION_TIMEOUT_MS', 5_000)),
     log_level: env.LOG_LEVEL ?? 'info',
     bootstrap_key: nonEmpty(env.PURSE_BOOTSTRAP_KEY),
     metrics_token: nonEmpty(env.PURSE_METRICS_TOKEN),
@@ -163,6 +181,7 @@ export function loadConfig(env: Env = process.env): Config {
       stream_poll_ms: intFromEnv(env, 'PURSE_EVENT_STREAM_POLL_MS', 250),
       stream_heartbeat_ms: intFromEnv(env, 'PURSE_EVENT_STREAM_HEARTBEAT_MS', 15_000),
       streams_max: intFromEnv(env, 'PURSE_EVENT_STREAMS_MAX', 100),
+      streams_per_key_max: Math.max(1, intFromEnv(env, 'PURSE_EVENT_STREAMS_PER_KEY_MAX', 5)),
     },
     webhooks: {
       retry_schedule_s: scheduleFromEnv(env, 'PURSE_WEBHOOK_RETRY_SCHEDULE'),

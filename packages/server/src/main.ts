@@ -59,8 +59,11 @@ async function main(argv: string[]): Promise<number> {
 async function verifyCommand(config: Config): Promise<number> {
   const db = await openDatabase(config, () => undefined);
   try {
-    await migrate(db.pool);
-    const violations = [...(await verifyLedger(db.pool)), ...(await verifyAuditChain(db.pool))];
+    await migrate(db.maintenance_pool);
+    const violations = [
+      ...(await verifyLedger(db.maintenance_pool)),
+      ...(await verifyAuditChain(db.maintenance_pool)),
+    ];
     if (violations.length === 0) return print('verified: every invariant holds (ledger and audit chain)', 0);
     const lines = violations.map(
       (violation) => `${violation.check}: ${violation.subject}: ${violation.detail}`,
@@ -74,7 +77,7 @@ async function verifyCommand(config: Config): Promise<number> {
 async function withDatabase(config: Config, work: (pool: Pool) => Promise<string>): Promise<number> {
   const db = await openDatabase(config, () => undefined);
   try {
-    return print(await work(db.pool), 0);
+    return print(await work(db.maintenance_pool), 0);
   } finally {
     await db.close();
   }

@@ -43,9 +43,12 @@ async function start(
   const db = await openDatabase(config, (line) => log.debug({ postgres: line.trim() }, 'embedded postgres'));
   started.push({ name: 'database', close: () => db.close() });
   log.info({ database: db.description }, 'database ready');
-  const applied = await migrate(db.pool);
+  const applied = await migrate(db.maintenance_pool);
   if (applied.length > 0) log.info({ applied }, 'migrations applied');
-  const worker = startWorker({ pool: db.pool, clock: systemClock, log }, backgroundTasks(config, { log }));
+  const worker = startWorker(
+    { pool: db.worker_pool, clock: systemClock, log },
+    backgroundTasks(config, { log }),
+  );
   started.push({ name: 'worker', close: () => worker.stop() });
   if (!options.with_api) return;
   await announceBootstrapKey(config, db.pool, log);

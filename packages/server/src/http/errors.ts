@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { isDatabaseUnavailable } from '../db/pool.js';
 import { type DomainError, domainError, type ErrorCode, HttpProblem } from '../shared/errors.js';
 import { timestamp_rule } from '../shared/time.js';
 import { sendProblem } from './problem.js';
@@ -20,6 +21,15 @@ export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const mapped = clientError(error);
     if (mapped !== undefined) return sendProblem(request, reply, mapped);
+    if (isDatabaseUnavailable(error)) {
+      // The database was cut off or too slow: nothing was acknowledged, so the client may retry.
+      request.log.warn({ err: error }, 'database unavailable');
+      return sendProblem(
+        request,
+        reply,
+        domainError('service_unavailable', 'The database did not answer in time; retry shortly.'),
+      );
+    }
     request.log.error({ err: error }, 'unhandled error');
     return sendProblem(
       request,

@@ -124,7 +124,7 @@ export const catalogue: { readonly [C in ErrorCode]: ErrorSpec } = {
   approval_not_pending: { status: 409, title: 'The approval was already decided' },
   approval_expired: { status: 409, title: 'The approval has expired' },
   rate_limited: { status: 429, title: 'Too many requests' },
-  service_unavailable: { status: 503, title: 'The service is unavailable' },
+  service_unavailable: { status: 503, title: 'The service is unavailable', retry_after_s: 1 },
   // Nothing was written: the same request (same Idempotency-Key) can be sent again as it is.
   lock_timeout: {
     status: 409,
