@@ -83,6 +83,11 @@ export interface GroupCommitConfig {
   readonly batch_wait_ms: number;
   /** Batches written concurrently, each on its own connection. */
   readonly flushes_in_flight_max: number;
+  /**
+   * Transfers waiting for a batch; a request that would pass it is answered 503 queue_full. A
+   * request arriving at an empty queue is always taken, whatever its size.
+   */
+  readonly queued_transfers_max: number;
 }
 
 export interface Limits {
@@ -221,6 +226,7 @@ function groupCommitFromEnv(env: Env, pool_size: number): GroupCommitConfig {
       1,
       intFromEnv(env, 'PURSE_GROUP_COMMIT_FLUSHES_MAX', batch_size_max <= 1 ? pool_size : 2),
     ),
+    queued_transfers_max: Math.max(1, intFromEnv(env, 'PURSE_GROUP_COMMIT_QUEUED_MAX', 10_000)),
   };
 }
 

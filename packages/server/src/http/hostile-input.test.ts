@@ -1,5 +1,6 @@
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { verifyLedger } from '../ledger/verify.js';
 import { createTestApp, type TestApp } from '../test-support/app.js';
 import { expectProblem, funded, newWallet, transfer } from '../test-support/money.js';
 
@@ -170,5 +171,44 @@ describe('JSON bodies', () => {
     const headers = { 'content-type': `application/json; charset=${charset}` };
     const response = await send({ method: 'POST', url: '/v1/holders', payload: '{"name":"Ada"}', headers });
     expect(response.statusCode, response.body).toBe(201);
+  });
+});
+
+describe('amount ceilings', () => {
+  const card = { type: 'card', number: '4242424242424242' };
+  const pay = (wallet_id: string, amount: string) =>
+    send({
+      method: 'POST',
+      url: '/v1/payments',
+      payload: { wallet_id, amount, currency: 'USD', source: card },
+    });
+
+  it('an amount above the largest (10^27 minor units): 400 invalid_amount naming it', async () => {
+    const target = await newWallet(t);
+    for (const amount of ['999999999999999999999999999999999999.99', '10000000000000000000000000.01']) {
+      const response = await pay(target, amount);
+      expectProblem(response, 400, 'invalid_amount', 'amount');
+      expect(response.json().detail).toMatch(/largest amount, 10000000000000000000000000\.00/);
+    }
+  });
+
+  it('ten maximum-size payments into one wallet: every counter stays in range', async () => {
+    const target = await newWallet(t);
+    for (let n = 0; n < 10; n += 1) {
+      const response = await pay(target, '10000000000000000000000000.00');
+      expect(response.statusCode, response.body).toBe(201);
+    }
+    const balance = await send({ method: 'GET', url: `/v1/wallets/${target}` });
+    expect(balance.json().balance.available).toBe('100000000000000000000000000.00');
+    expect(await verifyLedger(t.db.pool)).toEqual([]);
+  });
+
+  it('the database refuses a balance past 10^30 minor units even if the ledger did not', async () => {
+    const target = await newWallet(t);
+    const update = t.db.pool.query(
+      'UPDATE accounts SET posted_credits = posted_credits + 1e31 WHERE id = $1',
+      [target],
+    );
+    await expect(update).rejects.toMatchObject({ code: '23514', constraint: 'accounts_balance_max' });
   });
 });

@@ -1,6 +1,6 @@
 import { assert } from '../shared/assert.js';
 import { type DomainError, domainError } from '../shared/errors.js';
-import { amount_minor_limit } from '../shared/money.js';
+import { amount_minor_max, balance_minor_max } from '../shared/money.js';
 
 /**
  * A movement of `amount_minor` from one account to another on one layer: `posted` moves money,
@@ -75,19 +75,51 @@ export function applyEntry(
   for (const account of touched(accounts, entry)) {
     const previous = before.get(account.id);
     assert(previous !== undefined, 'touched account has a snapshot');
-    if (
-      account.floor_minor !== null &&
-      availableOf(account) < account.floor_minor &&
-      availableOf(account) < availableOf(previous)
-    ) {
+    const refusal = floorRefusal(account, previous) ?? ceilingRefusal(account, previous);
+    if (refusal !== undefined) {
       for (const [id, snapshot] of before) Object.assign(mustGet(accounts, id), snapshot);
-      return {
-        ...domainError('insufficient_funds', `Wallet ${account.id} has insufficient available funds.`),
-        subject: account.id,
-      };
+      return refusal;
     }
   }
   return postings;
+}
+
+function floorRefusal(account: AccountState, previous: AccountState): DomainError | undefined {
+  if (account.floor_minor === null) return undefined;
+  if (availableOf(account) >= account.floor_minor || availableOf(account) >= availableOf(previous))
+    return undefined;
+  return {
+    ...domainError('insufficient_funds', `Wallet ${account.id} has insufficient available funds.`),
+    subject: account.id,
+  };
+}
+
+/**
+ * Refuses a balance, held or incoming amount past `balance_minor_max` either way (system accounts
+ * go negative), unless the entry brought it closer to zero.
+ */
+function ceilingRefusal(account: AccountState, previous: AccountState): DomainError | undefined {
+  const magnitudes = (state: AccountState) => [
+    abs(state.posted_credits - state.posted_debits),
+    state.pending_debits,
+    state.pending_credits,
+  ];
+  const was = magnitudes(previous);
+  const over = magnitudes(account).some(
+    (magnitude, index) => magnitude > balance_minor_max && magnitude > (was[index] ?? 0n),
+  );
+  if (!over) return undefined;
+  return {
+    ...domainError(
+      'balance_limit_exceeded',
+      `The movement would take account ${account.id} past the largest balance, ${balance_minor_max} minor units.`,
+    ),
+    subject: account.id,
+  };
+}
+
+function abs(value: bigint): bigint {
+  return value < 0n ? -value : value;
 }
 
 function checkEntry(
@@ -97,7 +129,7 @@ function checkEntry(
   assert(entry.movements.length > 0, 'an entry needs movements');
   for (const movement of entry.movements) {
     assert(
-      movement.amount_minor > 0n && movement.amount_minor < amount_minor_limit,
+      movement.amount_minor > 0n && movement.amount_minor <= amount_minor_max,
       'movement amount out of range',
     );
     assert(movement.from !== movement.to, 'a movement needs two accounts');

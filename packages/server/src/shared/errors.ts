@@ -26,6 +26,7 @@ export type ErrorCode =
   | 'invalid_split'
   | 'same_wallet'
   | 'insufficient_funds'
+  | 'balance_limit_exceeded'
   | 'wallet_frozen'
   | 'wallet_closed'
   | 'wallet_not_empty'
@@ -58,6 +59,7 @@ export type ErrorCode =
   | 'rate_limited'
   | 'service_unavailable'
   | 'lock_timeout'
+  | 'queue_full'
   | 'internal_error';
 
 export interface ErrorSpec {
@@ -94,6 +96,7 @@ export const catalogue: { readonly [C in ErrorCode]: ErrorSpec } = {
   invalid_split: { status: 400, title: 'The destinations do not split the amount' },
   same_wallet: { status: 400, title: 'A transfer cannot pay its own source' },
   insufficient_funds: { status: 402, title: 'The wallet has insufficient available funds' },
+  balance_limit_exceeded: { status: 422, title: 'The movement would take an account past the largest balance' },
   wallet_frozen: { status: 409, title: 'The wallet is frozen' },
   wallet_closed: { status: 409, title: 'The wallet is closed' },
   wallet_not_empty: { status: 409, title: 'Only a wallet with a zero balance can be closed' },
@@ -131,6 +134,7 @@ export const catalogue: { readonly [C in ErrorCode]: ErrorSpec } = {
     title: 'Another request holds an object this one needs; retry shortly',
     retry_after_s: 1,
   },
+  queue_full: { status: 503, title: 'Too many transfers are waiting to be written', retry_after_s: 1 },
   internal_error: { status: 500, title: 'Internal error' },
 };
 

@@ -1,12 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { amount_minor_limit, formatAmount, parseAmount } from './money.js';
+import { amount_minor_max, formatAmount, parseAmount } from './money.js';
 
 describe('money', () => {
   it('round-trips every amount of every scale exactly', () => {
     fc.assert(
       fc.property(
-        fc.bigInt({ min: 1n, max: amount_minor_limit - 1n }),
+        fc.bigInt({ min: 1n, max: amount_minor_max }),
         fc.integer({ min: 0, max: 18 }),
         (minor, scale) => {
           const parsed = parseAmount(formatAmount(minor, scale), scale, 'amount');
@@ -14,6 +14,14 @@ describe('money', () => {
         },
       ),
     );
+  });
+
+  it('accepts the largest amount, 10^27 minor units, at every scale', () => {
+    expect(parseAmount('1000000000000000000000000000', 0, 'amount')).toEqual({ ok: true, value: 10n ** 27n });
+    expect(parseAmount('1000000000.000000000000000000', 18, 'amount')).toEqual({
+      ok: true,
+      value: 10n ** 27n,
+    });
   });
 
   it('accepts fewer decimals than the scale', () => {
@@ -33,6 +41,7 @@ describe('money', () => {
     ['1.', 'trailing dot'],
     [' 1.00', 'whitespace'],
     ['100000000000000000000000000000000000000', '10^38'],
+    ['10000000000000000000000000.01', 'one minor unit above the largest amount'],
     [null, 'null'],
   ])('refuses %j (%s) with invalid_amount naming the field', (value, _why) => {
     const result = parseAmount(value, 2, 'amount');

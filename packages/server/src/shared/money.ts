@@ -2,15 +2,23 @@ import { assert } from './assert.js';
 import { domainError } from './errors.js';
 import { fail, ok, type Result } from './result.js';
 
-/** Exclusive upper bound of any amount in minor units: NUMERIC(39,0) holds below 10^38. */
-export const amount_minor_limit = 10n ** 38n;
+/**
+ * The ceilings that keep every counter inside NUMERIC(39,0) (below 10^39). One movement moves at
+ * most `amount_minor_max` (a billion whole units of an 18-decimal asset); no account's balance,
+ * held or incoming amount goes past `balance_minor_max`, so a batch of movements on one account
+ * stays far inside the column too. The lifetime debit and credit totals of an account grow with
+ * every posting; at this movement ceiling they have room for 10^12 maximum-size postings. These
+ * are constants, not settings: raising them is what would let the counters overflow.
+ */
+export const amount_minor_max = 10n ** 27n;
+export const balance_minor_max = 10n ** 30n;
 
 const decimal_pattern = /^(0|[1-9][0-9]*)(?:\.([0-9]+))?$/;
 
 /**
  * Parses a wire amount ("12.34") of an asset with `scale` decimals into minor units. Refuses
  * anything that is not a plain positive decimal string: numbers, exponents, signs, more decimals
- * than the asset has, zero, and values at or above 10^38 minor units.
+ * than the asset has, zero, and more than `amount_minor_max` minor units.
  */
 export function parseAmount(value: unknown, scale: number, param: string): Result<bigint> {
   const invalid = (detail: string) => fail<bigint>(domainError('invalid_amount', detail, param));
@@ -24,7 +32,8 @@ export function parseAmount(value: unknown, scale: number, param: string): Resul
     return invalid(`${param} has more than ${scale} decimal places for this asset.`);
   const minor = BigInt(whole + fraction.padEnd(scale, '0'));
   if (minor === 0n) return invalid(`${param} must be greater than zero.`);
-  if (minor >= amount_minor_limit) return invalid(`${param} is out of range.`);
+  if (minor > amount_minor_max)
+    return invalid(`${param} is above the largest amount, ${formatAmount(amount_minor_max, scale)}.`);
   return ok(minor);
 }
 

@@ -328,26 +328,26 @@ describe('invalid_amount', () => {
     });
   }
 
-  it('refuses the smallest amount of 10^38 minor units and accepts one unit below in the range check', async () => {
-    // 10^36 dollars is 10^38 cents: out of range.
+  it('refuses one minor unit above the largest amount (10^27 minor units) and accepts the largest in the range check', async () => {
+    // 10^25 dollars is 10^27 cents, the largest amount; one cent more is out of range.
     await expectRefused(
       [a, b],
       () =>
         transfer(t, {
           source_wallet_id: a,
           destination_wallet_id: b,
-          amount: `1${'0'.repeat(36)}`,
+          amount: `1${'0'.repeat(25)}.01`,
         }),
       { status: 400, code: 'invalid_amount', param: 'amount' },
     );
-    // One cent less is in range, and then merely too much for the wallet.
+    // The largest amount is in range, and then merely too much for the wallet.
     await expectRefused(
       [a, b],
       () =>
         transfer(t, {
           source_wallet_id: a,
           destination_wallet_id: b,
-          amount: `${'9'.repeat(36)}.99`,
+          amount: `1${'0'.repeat(25)}.00`,
         }),
       { status: 402, code: 'insufficient_funds', param: 'source_wallet_id' },
     );

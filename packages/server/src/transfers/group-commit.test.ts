@@ -232,6 +232,75 @@ describe('lock waits', () => {
   });
 });
 
+describe('queue', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp({}, { batch_size_max: 100, flushes_in_flight_max: 1, queued_transfers_max: 3 });
+  });
+  afterAll(async () => {
+    expect(await verifyLedger(t.db.pool)).toEqual([]);
+    await t.close();
+  });
+
+  /**
+   * Sends a first transfer whose batch waits on a row lock held from outside, then `burst` while
+   * it waits (so the burst queues behind it), and releases the lock once the burst has arrived.
+   */
+  async function behindALockedBatch<T>(burst: () => Promise<T>[]): Promise<T[]> {
+    const [payer, payee] = [await newWallet(t), await newWallet(t)];
+    await fund(t, payer, '10.00');
+    const blocker = new pg.Client({ connectionString: t.db.url });
+    await blocker.connect();
+    await blocker.query('BEGIN');
+    await blocker.query('SELECT 1 FROM accounts WHERE id = $1 FOR UPDATE', [payer]);
+    const first = transfer(t, { source_wallet_id: payer, destination_wallet_id: payee, amount: '1.00' });
+    for (let tries = 0; (await lockWaiters(t)) === 0; tries += 1) {
+      expect(tries).toBeLessThan(200);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    const responses = burst();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await blocker.query('COMMIT');
+    await blocker.end();
+    expect((await first).statusCode).toBe(201);
+    return Promise.all(responses);
+  }
+
+  it('answers 503 queue_full with Retry-After past queued_transfers_max, and writes the queued ones', async () => {
+    const [payer, payee] = [await newWallet(t), await newWallet(t)];
+    await fund(t, payer, '10.00');
+    const payload = { source_wallet_id: payer, destination_wallet_id: payee, amount: '1.00' };
+    const responses = await behindALockedBatch(() =>
+      Array.from({ length: 5 }, (_, i) => transfer(t, payload, `queue-full-${i}`)),
+    );
+    expect(responses.map((response) => response.statusCode).sort()).toEqual([201, 201, 201, 503, 503]);
+    for (const response of responses.filter((response) => response.statusCode === 503)) {
+      expect(response.json()).toMatchObject({ code: 'queue_full', status: 503 });
+      expect(response.headers['retry-after']).toBe('1');
+    }
+    expect(await balanceOf(t, payee)).toMatchObject({ available: '3.00' });
+  });
+
+  it('holds back only the second request with a key already in the batch: the others share one commit, it replays', async () => {
+    const [payer, payee] = [await newWallet(t), await newWallet(t)];
+    await fund(t, payer, '10.00');
+    const payload = { source_wallet_id: payer, destination_wallet_id: payee, amount: '1.00' };
+    const [first, other, again] = await behindALockedBatch(() => [
+      transfer(t, payload, 'dup-in-batch'),
+      transfer(t, { ...payload, amount: '2.00' }, 'dup-other'),
+      transfer(t, payload, 'dup-in-batch'),
+    ]);
+    const created = [first, again].filter((response) => response?.headers['idempotent-replayed'] !== 'true');
+    const replayed = [first, again].filter((response) => response?.headers['idempotent-replayed'] === 'true');
+    expect(created).toHaveLength(1);
+    expect(replayed).toHaveLength(1);
+    expect(replayed[0]?.body).toBe(created[0]?.body);
+    expect(other?.statusCode).toBe(201);
+    expect(await commitsFor(t, [created[0]?.json().id, other?.json().id])).toBe(1);
+    expect(await balanceOf(t, payee)).toMatchObject({ available: '3.00' });
+  });
+});
+
 describe('shutdown', () => {
   it('finishes every transfer already submitted before close() returns, so the pool can close after', async () => {
     const t = await createTestApp({}, { batch_size_max: 100, flushes_in_flight_max: 1 });

@@ -10,7 +10,9 @@ import { enabledRules, type RiskRuleRow } from '../risk/rules.js';
 import { RunningMovements } from '../risk/running.js';
 import { assert } from '../shared/assert.js';
 import type { Clock } from '../shared/clock.js';
+import { domainError } from '../shared/errors.js';
 import type { Result } from '../shared/result.js';
+import { BatchQueue, type JobFacts, type Timer } from './batch-queue.js';
 import { batchOutcome, type JobOutcome, problemOutcome, singleOutcome } from './outcomes.js';
 import type { TransferInput } from './prepare.js';
 import { createTransfers } from './service.js';
@@ -41,44 +43,34 @@ export interface TransferGuard {
   prepare(db: Client, rules: readonly RiskRuleRow[]): Promise<PreparedScreen<TransferResults> | undefined>;
 }
 
-interface Pending {
-  readonly job: TransferJob;
-  resolve(outcome: JobOutcome): void;
-  reject(error: unknown): void;
-}
-
 /**
  * Group commit for transfers, as TigerBeetle batches: concurrent requests in this process share
  * one database transaction, so the commit (an fsync) and the locks on hot accounts (the fee
  * account every transfer credits) are paid once per batch instead of once per transfer.
  *
- * A request that finds a free flush slot goes at once, so an idle system adds no latency; while
- * every slot is busy, requests queue and leave together (up to `batch_size_max`) when one frees.
- * Each batch claims its idempotency keys, applies its transfers in arrival order against running
- * balances (one refused transfer does not fail the others), records every response and commits
- * once; only then is any request answered. Several processes stay correct through row locks.
+ * Which requests leave together, and when, is the pure `BatchQueue`'s business (batch-queue.ts);
+ * this class is the batch writer. Each batch claims its idempotency keys, applies its transfers in
+ * arrival order against running balances (one refused transfer does not fail the others), records
+ * every response and commits once; only then is any request answered. Several processes stay
+ * correct through row locks.
  */
 export class TransferGroupCommit {
-  private readonly queue: Pending[] = [];
-  private in_flight = 0;
-  private timer: NodeJS.Timeout | undefined;
-  private readonly idle_waiters: (() => void)[] = [];
+  private readonly queue: BatchQueue<TransferJob, JobOutcome>;
 
   constructor(
     private readonly deps: { pool: Pool; limits: Limits; clock: Clock },
-    private readonly options: GroupCommitConfig,
+    options: GroupCommitConfig,
+    timer?: Timer,
   ) {
-    assert(
-      options.batch_size_max >= 1 && options.flushes_in_flight_max >= 1,
-      'group commit needs room for one transfer',
-    );
+    this.queue = new BatchQueue((jobs) => this.flush(jobs), jobFacts, options, timer);
   }
 
+  /** The request's answer once its batch commits; 503 queue_full at once when too many wait. */
   submit(job: TransferJob): Promise<JobOutcome> {
-    return new Promise((resolve, reject) => {
-      this.queue.push({ job, resolve, reject });
-      this.schedule();
-    });
+    const outcome = this.queue.submit(job);
+    if (outcome !== 'full') return outcome;
+    const detail = 'Too many transfers are waiting to be written; nothing was written. Retry shortly.';
+    return Promise.resolve(problemOutcome(domainError('queue_full', detail), job.request_id));
   }
 
   /**
@@ -86,76 +78,20 @@ export class TransferGroupCommit {
    * pool: a request whose client hung up is still in a batch and must finish its transaction.
    */
   drain(): Promise<void> {
-    if (this.queue.length === 0 && this.in_flight === 0) return Promise.resolve();
-    return new Promise((resolve) => this.idle_waiters.push(resolve));
+    return this.queue.drain();
   }
 
-  private schedule(): void {
-    while (this.in_flight < this.options.flushes_in_flight_max && this.queue.length > 0) {
-      const full = this.queue.length >= this.options.batch_size_max;
-      if (!full && this.in_flight > 0 && this.options.batch_wait_ms > 0) {
-        this.timer ??= setTimeout(() => {
-          this.timer = undefined;
-          this.flushNow();
-        }, this.options.batch_wait_ms);
-        return;
-      }
-      this.flushNow();
-    }
-    if (this.queue.length === 0 && this.in_flight === 0) {
-      for (const resolve of this.idle_waiters.splice(0)) resolve();
-    }
-  }
-
-  private flushNow(): void {
-    if (this.queue.length === 0 || this.in_flight >= this.options.flushes_in_flight_max) return;
-    const batch = this.queue.splice(0, this.takeCount());
-    this.in_flight += 1;
-    void this.flush(batch).finally(() => {
-      this.in_flight -= 1;
-      this.schedule();
-    });
-  }
-
-  /**
-   * How many queued jobs the next batch takes: up to `batch_size_max` transfers, at least one job.
-   * An atomic batch request always goes alone, so its refusal can roll back just its own effect, and
-   * so does a request of a key with a spend policy, whose counters are checked and then added to.
-   */
-  private takeCount(): number {
-    let transfers = 0;
-    let count = 0;
-    for (const { job } of this.queue) {
-      const alone = job.batch?.atomic === true || job.guard?.alone === true;
-      if (count > 0 && (alone || transfers + job.inputs.length > this.options.batch_size_max)) break;
-      transfers += job.inputs.length;
-      count += 1;
-      if (alone) break;
-    }
-    return count;
-  }
-
-  private async flush(batch: Pending[]): Promise<void> {
+  private async flush(jobs: readonly TransferJob[]): Promise<readonly JobOutcome[]> {
     try {
-      const outcomes = await this.write(batch.map((pending) => pending.job));
-      batch.forEach((pending, index) => {
-        const outcome = outcomes[index];
-        assert(outcome !== undefined, 'one outcome per job');
-        pending.resolve(outcome);
-      });
+      return await this.write(jobs);
     } catch (error) {
-      if (batch.length === 1) {
-        const [pending] = batch as [Pending];
-        // A transient failure (a key in use, a lock held too long) rolled back the whole
-        // transaction: the request is answered with a retryable problem, and nothing is recorded.
-        const problem = transientProblem(error);
-        if (problem === undefined) pending.reject(error);
-        else pending.resolve(problemOutcome(problem, pending.job.request_id));
-        return;
-      }
-      // Isolate whatever failed the batch (a lock timeout on a contended key, a bug in one
-      // request): each job is retried in a batch of its own.
-      await Promise.all(batch.map((pending) => this.flush([pending])));
+      // A transient failure (a key in use, a lock held too long) rolled back the whole transaction:
+      // a request alone in its batch is answered with a retryable problem, and nothing is recorded.
+      // A larger batch throws, and the queue retries its jobs one per batch.
+      const [only] = jobs;
+      const problem = jobs.length === 1 ? transientProblem(error) : undefined;
+      if (only === undefined || problem === undefined) throw error;
+      return [problemOutcome(problem, only.request_id)];
     }
   }
 
@@ -297,36 +233,24 @@ export class TransferGroupCommit {
   }
 
   /**
-   * Locks every job's idempotency key with one statement, then reads those already answered.
-   * Returns, by job index, the replay for keys already used: by an earlier request, or by an
-   * earlier job of this very batch.
+   * Claims every job's idempotency key with one statement (the queue never puts one key twice in
+   * a batch), then returns, by job index, the replay of each key already answered.
    */
-  private async claim(
-    client: Client,
-    jobs: readonly TransferJob[],
-  ): Promise<Map<number, Replay | 'duplicate'>> {
-    const first_by_key = new Map<string, { index: number; claim: Claim }>();
-    const duplicates = new Set<number>();
-    jobs.forEach((job, index) => {
+  private async claim(client: Client, jobs: readonly TransferJob[]): Promise<Map<number, Replay>> {
+    const claims = jobs.flatMap((job, index) => {
       const claim = claimOf(job);
-      if (claim === undefined) return;
-      if (first_by_key.has(keyId(claim))) duplicates.add(index);
-      else first_by_key.set(keyId(claim), { index, claim });
+      return claim === undefined ? [] : [{ index, claim }];
     });
-    const firsts = [...first_by_key.values()];
     const stored = await claimKeys(
       client,
       this.deps.limits,
-      firsts.map(({ claim }) => claim),
+      claims.map(({ claim }) => claim),
     );
-    const replays = new Map<number, Replay | 'duplicate'>();
-    for (const { index, claim } of firsts) {
+    const replays = new Map<number, Replay>();
+    for (const { index, claim } of claims) {
       const replay = stored.get(keyId(claim));
       if (replay !== undefined) replays.set(index, replay);
     }
-    // A second job with a key claimed earlier in this batch waits for the first: it is answered in
-    // a batch of its own after this one commits, which then finds the stored response.
-    for (const index of duplicates) replays.set(index, 'duplicate');
     return replays;
   }
 }
@@ -335,8 +259,21 @@ function claimOf(job: TransferJob): Claim | undefined {
   return job.idempotency === undefined ? undefined : { api_key_id: job.api_key_id, ...job.idempotency };
 }
 
-function replayOutcome(replay: Replay | 'duplicate', request_id: string): JobOutcome {
-  if (replay === 'duplicate') throw new DuplicateInBatch();
+/**
+ * How the queue may batch a job. An atomic batch request always goes alone, so its refusal can
+ * roll back just its own effect, and so does a request of a key with a spend policy, whose
+ * counters are checked and then added to.
+ */
+function jobFacts(job: TransferJob): JobFacts {
+  const claim = claimOf(job);
+  return {
+    size: job.inputs.length,
+    alone: job.batch?.atomic === true || job.guard?.alone === true,
+    ...(claim === undefined ? {} : { key: keyId(claim) }),
+  };
+}
+
+function replayOutcome(replay: Replay, request_id: string): JobOutcome {
   if ('error' in replay) return problemOutcome(replay.error, request_id);
   return { status: replay.status, body: replay.body, replayed: true };
 }
@@ -348,5 +285,3 @@ function outcomeOf(job: TransferJob, results: readonly Result<TransferView>[]): 
   return singleOutcome(result, job.request_id);
 }
 
-/** Thrown to make the batch fall back to one job per transaction, which serialises same-key jobs. */
-class DuplicateInBatch extends Error {}
