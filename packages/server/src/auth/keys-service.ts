@@ -328,30 +328,56 @@ async function walletHolders(
 
 export const admin_scopes: readonly string[] = ['*'];
 
+/** What start-up did about the admin key. */
+export type BootstrapOutcome =
+  /** A fresh database got a new test-mode admin key: print its secret once. */
+  | { readonly kind: 'created'; readonly secret: string }
+  /** PURSE_BOOTSTRAP_KEY was registered, or already was, or no key was needed. */
+  | { readonly kind: 'ready' }
+  /** PURSE_BOOTSTRAP_KEY was rolled or revoked once: it stays refused, and start-up says so. */
+  | { readonly kind: 'retired'; readonly key_id: string; readonly reason: string; readonly retired_at: Date };
+
 /**
  * On a database with no keys yet, registers the admin key: `PURSE_BOOTSTRAP_KEY` when given (its
  * mode from its prefix), else a new test-mode key whose secret is returned so it can be printed
- * once. A given bootstrap key that is already registered is left alone, so restarts are harmless.
+ * once. A given bootstrap key that is already registered is left alone, so restarts are harmless;
+ * one that was ever rolled or revoked is never registered again (it may have leaked).
  */
 export async function ensureBootstrapKey(
   db: Queryable,
   bootstrap_secret: string | undefined,
-): Promise<string | undefined> {
+): Promise<BootstrapOutcome> {
   if (bootstrap_secret !== undefined) {
     const mode = secretMode(bootstrap_secret);
     if (mode === undefined)
       throw new Error('PURSE_BOOTSTRAP_KEY must look like sk_test_<24+ letters and digits>');
-    if ((await findApiKeyBySecretHash(db, hashSecret(bootstrap_secret))) === undefined) {
+    const hash = hashSecret(bootstrap_secret);
+    const retired = await retiredSecret(db, hash);
+    if (retired !== undefined) return { kind: 'retired', ...retired };
+    if ((await findApiKeyBySecretHash(db, hash)) === undefined) {
       await createApiKey(
         db,
         { livemode: mode.livemode, name: 'Bootstrap admin key', scopes: admin_scopes },
         bootstrap_secret,
       );
     }
-    return undefined;
+    return { kind: 'ready' };
   }
   const existing = await db.query('SELECT 1 FROM api_keys LIMIT 1');
-  if (existing.rowCount !== 0) return undefined;
+  if (existing.rowCount !== 0) return { kind: 'ready' };
   const created = await createApiKey(db, { livemode: false, name: 'Admin key', scopes: admin_scopes });
-  return created.secret;
+  assert(created.secret !== undefined, 'a created key carries its secret');
+  return { kind: 'created', secret: created.secret };
+}
+
+/** When and why a secret stopped being its key's (migration 0017 keeps every one). */
+async function retiredSecret(
+  db: Queryable,
+  secret_hash: Buffer,
+): Promise<{ key_id: string; reason: string; retired_at: Date } | undefined> {
+  const result = await db.query<{ key_id: string; reason: string; retired_at: Date }>(
+    `SELECT api_key_id AS key_id, reason, retired_at FROM retired_api_key_secrets WHERE secret_hash = $1`,
+    [secret_hash],
+  );
+  return result.rows[0];
 }

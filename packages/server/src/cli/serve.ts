@@ -62,14 +62,24 @@ async function start(
 }
 
 async function announceBootstrapKey(config: Config, pool: Pool, log: Logger): Promise<void> {
-  const secret = await inTransaction(pool, async (client) => {
+  const outcome = await inTransaction(pool, async (client) => {
     // Two processes starting on an empty database must not both mint an admin key.
     await client.query('SELECT pg_advisory_xact_lock($1)', [bootstrap_lock_id]);
     return ensureBootstrapKey(client, config.bootstrap_key);
   });
-  if (secret === undefined) return;
+  if (outcome.kind === 'retired') {
+    // Served on, since the old secret stays refused either way: exiting would turn a routine roll
+    // through the API into an outage at the next restart (docs/decisions.md).
+    const { key_id, reason, retired_at } = outcome;
+    log.error(
+      { key_id, reason, retired_at },
+      `PURSE_BOOTSTRAP_KEY was ${reason} at ${retired_at.toISOString()} and is refused for good: set it to the key's current secret or unset it`,
+    );
+    return;
+  }
+  if (outcome.kind !== 'created') return;
   log.info('created the first API key (test mode, all scopes); it is shown only this once');
-  process.stdout.write(`\n  Test-mode admin API key: ${secret}\n\n`);
+  process.stdout.write(`\n  Test-mode admin API key: ${outcome.secret}\n\n`);
 }
 
 interface Part {
