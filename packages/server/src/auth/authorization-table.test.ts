@@ -1,0 +1,641 @@
+import type { LightMyRequestResponse } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestApp, type TestApp } from '../test-support/app.js';
+import { type CreatedKey, createKey } from '../test-support/keys.js';
+import { balanceOf, expectProblem, funded, newWallet, postOk } from '../test-support/money.js';
+
+/**
+ * One authorization table: every operation of the OpenAPI document has an entry, so a new endpoint
+ * fails this test until someone decides how each kind of key may use it. Endpoints that move money
+ * or reveal an object are checked against every kind of key: unrestricted, scoped (without the
+ * scope), restricted (to another wallet, and to the paying one), policy-bound (over its limit,
+ * outside its destinations, and within them: counted or not), expired, and of the other mode.
+ */
+
+let t: TestApp;
+let keys: { unscoped: CreatedKey; assets_only: CreatedKey; expired: CreatedKey };
+beforeAll(async () => {
+  t = await createTestApp();
+  const expires_at = new Date(t.clock.now().getTime() + 1_000).toISOString();
+  keys = {
+    unscoped: await createKey(t, { scopes: ['assets:read'] }),
+    assets_only: await createKey(t, { scopes: ['reports:read'] }),
+    expired: await createKey(t, { scopes: ['*'], expires_at }),
+  };
+  t.clock.advance(2_000);
+});
+afterAll(() => t.close());
+
+interface Parties {
+  /** Funded with 100.00 USD. */
+  readonly payer: string;
+  readonly payee: string;
+}
+
+interface Call {
+  readonly method: 'GET' | 'POST' | 'DELETE';
+  readonly url: string;
+  readonly payload?: Record<string, unknown>;
+}
+
+/** An endpoint that moves money: a fresh request moving 10.00 USD from payer toward payee. */
+interface Moves {
+  readonly kind: 'moves';
+  readonly scope: string;
+  readonly status: 200 | 201;
+  readonly call: (parties: Parties) => Promise<Call>;
+  /** Where the money goes: the payee, back to the payer (no destination), or out of Purse. */
+  readonly to: 'payee' | 'payer' | 'outside';
+  /** Whether it counts against a spend policy (escrowed money was counted when funded). */
+  readonly counts: boolean;
+  /** A batch whose items fail one by one: another mode's wallets fail the item, not the request. */
+  readonly per_item?: true;
+}
+
+/** An endpoint answering one object: seen by keys of its mode that hold the scope. */
+interface Reveals {
+  readonly kind: 'reveals';
+  readonly scope: string;
+  /** For restricted keys: `wallet` shows it when it involves their wallets, `closed` never, `open` always. */
+  readonly restricted: 'wallet' | 'closed' | 'open';
+  /** The URL of a fresh object of test mode, whose payer (if any) is `parties.payer`. */
+  readonly make: (parties: Parties) => Promise<string>;
+}
+
+/** Everything else, with why it needs no row of its own (and where it is tested). */
+interface Other {
+  readonly kind: 'other';
+  readonly why: string;
+}
+
+type Entry = Moves | Reveals | Other;
+
+const usd = (amount = '10.00') => ({ amount, currency: 'USD' });
+const bank = {
+  type: 'bank_account',
+  account_holder_name: 'Ada Lovelace',
+  account_number: '000123456789',
+  routing_number: '110000000',
+};
+
+async function escrow(parties: Parties): Promise<string> {
+  return (
+    await postOk(t, '/v1/escrows', {
+      payer_wallet_id: parties.payer,
+      payee_wallet_id: parties.payee,
+      ...usd(),
+    })
+  ).id;
+}
+
+async function hold(parties: Parties): Promise<string> {
+  return (
+    await postOk(t, '/v1/transfers', {
+      source_wallet_id: parties.payer,
+      destination_wallet_id: parties.payee,
+      hold: true,
+      ...usd(),
+    })
+  ).id;
+}
+
+async function transferTo(parties: Parties, amount = '10.00'): Promise<string> {
+  return (
+    await postOk(t, '/v1/transfers', {
+      source_wallet_id: parties.payer,
+      destination_wallet_id: parties.payee,
+      ...usd(amount),
+    })
+  ).id;
+}
+
+async function payout(parties: Parties): Promise<string> {
+  return (await postOk(t, '/v1/payouts', { wallet_id: parties.payer, destination: bank, ...usd() })).id;
+}
+
+async function payment(parties: Parties): Promise<string> {
+  return (
+    await postOk(t, '/v1/payments', {
+      wallet_id: parties.payer,
+      source: { type: 'card', number: '4242424242424242' },
+      ...usd(),
+    })
+  ).id;
+}
+
+const closed_to_agents =
+  'operator route: closed to restricted keys (not in auth/restricted-routes.ts) and scope-checked in access.test.ts';
+
+const table: Readonly<Record<string, Entry>> = {
+  // Money out of a wallet.
+  'POST /v1/transfers': {
+    kind: 'moves',
+    scope: 'transfers:write',
+    status: 201,
+    to: 'payee',
+    counts: true,
+    call: async ({ payer, payee }) => ({
+      method: 'POST',
+      url: '/v1/transfers',
+      payload: { source_wallet_id: payer, destination_wallet_id: payee, ...usd() },
+    }),
+  },
+  'POST /v1/transfers/batch': {
+    kind: 'moves',
+    scope: 'transfers:write',
+    status: 200,
+    to: 'payee',
+    counts: true,
+    call: async ({ payer, payee }) => ({
+      method: 'POST',
+      url: '/v1/transfers/batch',
+      payload: {
+        transfers: [{ source_wallet_id: payer, destination_wallet_id: payee, ...usd() }],
+        atomic: true,
+      },
+    }),
+  },
+  'POST /v1/transfers/{id}/capture': {
+    kind: 'moves',
+    scope: 'transfers:write',
+    status: 200,
+    to: 'payee',
+    counts: true,
+    call: async (parties) => ({
+      method: 'POST',
+      url: `/v1/transfers/${await hold(parties)}/capture`,
+      payload: {},
+    }),
+  },
+  'POST /v1/payouts': {
+    kind: 'moves',
+    scope: 'payouts:write',
+    status: 201,
+    to: 'outside',
+    counts: true,
+    call: async ({ payer }) => ({
+      method: 'POST',
+      url: '/v1/payouts',
+      payload: { wallet_id: payer, destination: bank, ...usd() },
+    }),
+  },
+  'POST /v1/payout_batches': {
+    kind: 'moves',
+    scope: 'payouts:write',
+    status: 201,
+    to: 'outside',
+    counts: true,
+    per_item: true,
+    call: async ({ payer }) => ({
+      method: 'POST',
+      url: '/v1/payout_batches',
+      payload: { payouts: [{ wallet_id: payer, destination: bank, ...usd() }] },
+    }),
+  },
+  'POST /v1/escrows': {
+    kind: 'moves',
+    scope: 'escrows:write',
+    status: 201,
+    to: 'payee',
+    counts: true,
+    call: async ({ payer, payee }) => ({
+      method: 'POST',
+      url: '/v1/escrows',
+      payload: { payer_wallet_id: payer, payee_wallet_id: payee, ...usd() },
+    }),
+  },
+  'POST /v1/escrows/{id}/release': {
+    kind: 'moves',
+    scope: 'escrows:write',
+    status: 200,
+    to: 'payee',
+    counts: false,
+    call: async (parties) => ({
+      method: 'POST',
+      url: `/v1/escrows/${await escrow(parties)}/release`,
+      payload: { amount: '10.00' },
+    }),
+  },
+  'POST /v1/escrows/{id}/resolve': {
+    kind: 'moves',
+    scope: 'escrows:write',
+    status: 200,
+    to: 'payee',
+    counts: false,
+    call: async (parties) => {
+      const id = await escrow(parties);
+      await postOk(t, `/v1/escrows/${id}/dispute`, { reason: 'not delivered' }, 200);
+      return { method: 'POST', url: `/v1/escrows/${id}/resolve`, payload: { outcome: 'release' } };
+    },
+  },
+  'POST /v1/escrows/{id}/cancel': {
+    kind: 'moves',
+    scope: 'escrows:write',
+    status: 200,
+    to: 'payer',
+    counts: false,
+    call: async (parties) => ({
+      method: 'POST',
+      url: `/v1/escrows/${await escrow(parties)}/cancel`,
+      payload: {},
+    }),
+  },
+  'POST /v1/refunds': {
+    kind: 'moves',
+    scope: 'refunds:write',
+    status: 201,
+    // Refunding a transfer from the payee to the payer: the payer gives it back to the payee.
+    to: 'payee',
+    counts: true,
+    call: async ({ payer, payee }) => {
+      await payment({ payer: payee, payee: payer });
+      const id = await transferTo({ payer: payee, payee: payer });
+      return { method: 'POST', url: '/v1/refunds', payload: { transfer_id: id } };
+    },
+  },
+  // Reads of one object.
+  'GET /v1/transfers/{id}': {
+    kind: 'reveals',
+    scope: 'transfers:read',
+    restricted: 'wallet',
+    make: async (parties) => `/v1/transfers/${await transferTo(parties)}`,
+  },
+  'GET /v1/payments/{id}': {
+    kind: 'reveals',
+    scope: 'payments:read',
+    restricted: 'wallet',
+    make: async (parties) => `/v1/payments/${await payment(parties)}`,
+  },
+  'GET /v1/payouts/{id}': {
+    kind: 'reveals',
+    scope: 'payouts:read',
+    restricted: 'wallet',
+    make: async (parties) => `/v1/payouts/${await payout(parties)}`,
+  },
+  'GET /v1/refunds/{id}': {
+    kind: 'reveals',
+    scope: 'refunds:read',
+    restricted: 'wallet',
+    make: async (parties) => {
+      const id = await transferTo({ payer: await funded(t, '10.00'), payee: parties.payer });
+      return `/v1/refunds/${(await postOk(t, '/v1/refunds', { transfer_id: id })).id}`;
+    },
+  },
+  'GET /v1/escrows/{id}': {
+    kind: 'reveals',
+    scope: 'escrows:read',
+    restricted: 'wallet',
+    make: async (parties) => `/v1/escrows/${await escrow(parties)}`,
+  },
+  'GET /v1/wallets/{id}': {
+    kind: 'reveals',
+    scope: 'wallets:read',
+    restricted: 'wallet',
+    make: async ({ payer }) => `/v1/wallets/${payer}`,
+  },
+  'GET /v1/wallets/{id}/balance': {
+    kind: 'reveals',
+    scope: 'wallets:read',
+    restricted: 'wallet',
+    make: async ({ payer }) => `/v1/wallets/${payer}/balance`,
+  },
+  'GET /v1/wallets/{id}/transactions': {
+    kind: 'reveals',
+    scope: 'wallets:read',
+    restricted: 'wallet',
+    make: async ({ payer }) => `/v1/wallets/${payer}/transactions`,
+  },
+  'GET /v1/wallets/{id}/statement': {
+    kind: 'reveals',
+    scope: 'wallets:read',
+    restricted: 'wallet',
+    make: async ({ payer }) =>
+      `/v1/wallets/${payer}/statement?from=2000-01-01T00:00:00Z&to=${t.clock.now().toISOString()}`,
+  },
+  'GET /v1/wallets/{id}/payout_schedule': {
+    kind: 'reveals',
+    scope: 'payouts:read',
+    restricted: 'wallet',
+    make: async ({ payer }) => {
+      await postOk(t, `/v1/wallets/${payer}/payout_schedule`, { interval: 'daily', destination: bank }, 200);
+      return `/v1/wallets/${payer}/payout_schedule`;
+    },
+  },
+  'GET /v1/payout_batches/{id}': {
+    kind: 'reveals',
+    scope: 'payouts:read',
+    restricted: 'closed',
+    make: async ({ payer }) =>
+      `/v1/payout_batches/${(await postOk(t, '/v1/payout_batches', { payouts: [{ wallet_id: payer, destination: bank, ...usd() }] })).id}`,
+  },
+  'GET /v1/holders/{id}': {
+    kind: 'reveals',
+    scope: 'holders:read',
+    // A key restricted to wallets has no holder of its own: every holder is 404 to it.
+    restricted: 'closed',
+    make: async () => `/v1/holders/${(await postOk(t, '/v1/holders', { name: 'Table' })).id}`,
+  },
+  'GET /v1/api_keys/{id}': {
+    kind: 'reveals',
+    scope: 'api_keys:read',
+    restricted: 'closed',
+    make: async () => `/v1/api_keys/${(await createKey(t, { scopes: ['holders:read'] })).id}`,
+  },
+  'GET /v1/risk_rules/{id}': {
+    kind: 'reveals',
+    scope: 'risk_rules:read',
+    restricted: 'closed',
+    make: async () =>
+      `/v1/risk_rules/${(await postOk(t, '/v1/risk_rules', { name: 'table', type: 'amount_above', action: 'flag', currency: 'USD', amount: '9999.00', enabled: false })).id}`,
+  },
+  'GET /v1/webhook_endpoints/{id}': {
+    kind: 'reveals',
+    scope: 'webhook_endpoints:read',
+    restricted: 'closed',
+    make: async () =>
+      `/v1/webhook_endpoints/${(await postOk(t, '/v1/webhook_endpoints', { url: 'https://example.com/hook', enabled_events: ['*'] })).id}`,
+  },
+  'GET /v1/webhook_endpoints/{id}/deliveries': {
+    kind: 'reveals',
+    scope: 'webhook_endpoints:read',
+    restricted: 'closed',
+    make: async () =>
+      `/v1/webhook_endpoints/${(await postOk(t, '/v1/webhook_endpoints', { url: 'https://example.com/hook', enabled_events: ['*'] })).id}/deliveries`,
+  },
+  'GET /v1/events/{id}': {
+    kind: 'reveals',
+    scope: 'events:read',
+    restricted: 'closed',
+    make: async (parties) => {
+      const id = await transferTo(parties);
+      const found = await t.db.pool.query<{ id: string }>(
+        'SELECT id FROM events WHERE NOT livemode AND object_id = $1 LIMIT 1',
+        [id],
+      );
+      return `/v1/events/${found.rows[0]?.id}`;
+    },
+  },
+  'GET /v1/audit_logs/{id}': {
+    kind: 'reveals',
+    scope: 'audit_logs:read',
+    restricted: 'closed',
+    make: async (parties) => {
+      const id = await transferTo(parties);
+      const found = await t.db.pool.query<{ id: string }>(
+        'SELECT id FROM audit_logs WHERE NOT livemode AND object_id = $1 LIMIT 1',
+        [id],
+      );
+      return `/v1/audit_logs/${found.rows[0]?.id}`;
+    },
+  },
+  'GET /v1/approvals/{id}': {
+    kind: 'reveals',
+    scope: 'approvals:read',
+    // Visible to the restricted key that asked for it, tested in access.test.ts; 404 to others.
+    restricted: 'closed',
+    make: async ({ payer, payee }) => {
+      const asker = await createKey(t, {
+        scopes: ['transfers:write'],
+        spend_policy: { limits: [{ currency: 'USD', approval_above: '1.00' }] },
+      });
+      const parked = await t.request({
+        method: 'POST',
+        url: '/v1/transfers',
+        key: asker.secret,
+        payload: { source_wallet_id: payer, destination_wallet_id: payee, ...usd() },
+      });
+      expect(parked.statusCode, parked.body).toBe(202);
+      return `/v1/approvals/${parked.json().id}`;
+    },
+  },
+  'GET /v1/assets/{code}': {
+    kind: 'reveals',
+    scope: 'assets:read',
+    restricted: 'open',
+    make: async () => {
+      const code = `T${Math.random().toString(36).slice(2, 8).toUpperCase()}`.replace(/[0-9]/g, 'X');
+      await postOk(t, '/v1/assets', { code, scale: 2, name: 'Table points' });
+      return `/v1/assets/${code}`;
+    },
+  },
+  // Money that the checks do not see: closed to agents.
+  'POST /v1/wallets/{id}/payout_schedule': {
+    kind: 'other',
+    why: 'money leaves later, in the worker: 403 to restricted and policy-bound keys (access.test.ts, spend.test.ts)',
+  },
+  'POST /v1/payout_files': {
+    kind: 'other',
+    why: `bank files gather payouts already screened; ${closed_to_agents}`,
+  },
+  'POST /v1/bank_statements': {
+    kind: 'other',
+    why: `reconciliation of what the bank reports; ${closed_to_agents}`,
+  },
+  'GET /v1/bank_statements/{id}': { kind: 'other', why: closed_to_agents },
+  'GET /v1/payout_files/{id}': { kind: 'other', why: closed_to_agents },
+  'GET /v1/payout_files/{id}/xml': { kind: 'other', why: closed_to_agents },
+  'POST /v1/approvals/{id}/approve': {
+    kind: 'other',
+    why: 'executes a parked request screened again as its asker; restricted and policy-bound keys cannot decide (approvals tests)',
+  },
+  'POST /v1/approvals/{id}/reject': { kind: 'other', why: 'moves nothing; same deciders as approve' },
+  'POST /v1/payments': {
+    kind: 'other',
+    why: 'money in through a rail: screened as an inflow (payments and risk tests own its policy semantics)',
+  },
+  'POST /v1/wallets/{id}/deposit_addresses': {
+    kind: 'other',
+    why: 'an address to receive crypto; money arrives through the rail',
+  },
+  'POST /v1/transfers/{id}/void': {
+    kind: 'other',
+    why: 'releases a hold back to its payer, moving nothing out; closed to restricted keys',
+  },
+  'POST /v1/escrows/{id}/dispute': {
+    kind: 'other',
+    why: 'freezes an escrow, moving nothing; resolving it is screened',
+  },
+  'GET /v1/reports/trial_balance': {
+    kind: 'other',
+    why: 'of the key mode only: reports/trial-balance.test.ts; closed to restricted keys',
+  },
+  'GET /v1/events/stream': { kind: 'other', why: 'a stream of the mode events: events/stream.test.ts' },
+};
+
+/** Test-mode helpers simulate a rail; lists and writes that move no money are checked elsewhere. */
+function otherByShape(route: string): Other | undefined {
+  if (route.includes(' /v1/test_helpers/'))
+    return { kind: 'other', why: 'test mode only: simulates what a rail reports' };
+  if (route.startsWith('GET ') && !route.includes('{'))
+    return {
+      kind: 'other',
+      why: 'a list: filtered by mode in its query, by wallet for restricted keys (access.test.ts)',
+    };
+  return undefined;
+}
+
+/** Writes that create or change objects without moving money. */
+const no_money_writes = new Set([
+  'POST /v1/api_keys',
+  'POST /v1/api_keys/{id}',
+  'POST /v1/api_keys/{id}/revoke',
+  'POST /v1/api_keys/{id}/roll',
+  'POST /v1/assets',
+  'POST /v1/holders',
+  'POST /v1/holders/{id}',
+  'POST /v1/risk_rules',
+  'POST /v1/risk_rules/{id}',
+  'POST /v1/wallets',
+  'POST /v1/wallets/{id}/close',
+  'POST /v1/wallets/{id}/freeze',
+  'POST /v1/wallets/{id}/unfreeze',
+  'DELETE /v1/wallets/{id}/payout_schedule',
+  'POST /v1/webhook_endpoints',
+  'POST /v1/webhook_endpoints/{id}',
+  'DELETE /v1/webhook_endpoints/{id}',
+  'POST /v1/webhook_endpoints/{id}/replay',
+  'POST /v1/webhook_endpoints/{id}/rotate_secret',
+]);
+
+function entryOf(route: string): Entry | undefined {
+  if (no_money_writes.has(route))
+    return { kind: 'other', why: 'moves no money and answers only its own object' };
+  return table[route] ?? otherByShape(route);
+}
+
+async function operations(): Promise<string[]> {
+  const document = (await t.request({ method: 'GET', url: '/openapi.json', key: null })).json<{
+    paths: Record<string, Record<string, unknown>>;
+  }>();
+  return Object.entries(document.paths)
+    .filter(([path]) => path.startsWith('/v1/'))
+    .flatMap(([path, methods]) => Object.keys(methods).map((method) => `${method.toUpperCase()} ${path}`));
+}
+
+async function parties(): Promise<Parties> {
+  return { payer: await funded(t, '100.00'), payee: await newWallet(t) };
+}
+
+function send(call: Call, key: string | null): Promise<LightMyRequestResponse> {
+  return t.request({
+    method: call.method,
+    url: call.url,
+    key,
+    ...(call.payload === undefined ? {} : { payload: call.payload }),
+  });
+}
+
+async function spentToday(key_id: string): Promise<bigint> {
+  const found = await t.db.pool.query<{ spent: string | null }>(
+    "SELECT sum(spent_minor)::text AS spent FROM spend_counters WHERE api_key_id = $1 AND period = 'day'",
+    [key_id],
+  );
+  return BigInt(found.rows[0]?.spent ?? '0');
+}
+
+/** Sends `call` with `key`, expects a refusal, and checks that no money left the payer. */
+async function refused(
+  call: Call,
+  key: string,
+  payer: string,
+  status: number,
+  code: string,
+  param?: string,
+): Promise<void> {
+  const before = await balanceOf(t, payer);
+  const response = await send(call, key);
+  expectProblem(response, status, code, param ?? response.json().param);
+  expect(await balanceOf(t, payer)).toEqual(before);
+}
+
+function restrictedKey(scope: string, wallet: string): Promise<CreatedKey> {
+  return createKey(t, { scopes: [scope], restrictions: { wallet_ids: [wallet] } });
+}
+
+function policyKey(scope: string, policy: Record<string, unknown>): Promise<CreatedKey> {
+  return createKey(t, { scopes: [scope], spend_policy: policy });
+}
+
+describe('the authorization table', () => {
+  it('has an entry for every operation of the OpenAPI document', async () => {
+    const missing = (await operations()).filter((route) => entryOf(route) === undefined);
+    expect(missing, 'decide how every kind of key may use these, then add them to the table').toEqual([]);
+    const documented = new Set(await operations());
+    expect(Object.keys(table).filter((route) => !documented.has(route))).toEqual([]);
+  });
+
+  const moves = Object.entries(table).filter((entry): entry is [string, Moves] => entry[1].kind === 'moves');
+  it.each(moves)('%s: every kind of key', async (_route, entry) => {
+    const ok = async (call: Call, key: string) => {
+      const response = await send(call, key);
+      expect(response.statusCode, response.body).toBe(entry.status);
+    };
+    // Unrestricted, then without the scope, expired and of the other mode.
+    await ok(await entry.call(await parties()), t.test_key);
+    let p = await parties();
+    let call = await entry.call(p);
+    const outsider = entry.scope.startsWith('assets') ? keys.assets_only : keys.unscoped;
+    await refused(call, outsider.secret, p.payer, 403, 'insufficient_scope', entry.scope);
+    await refused(call, keys.expired.secret, p.payer, 401, 'invalid_api_key');
+    if (entry.per_item === true) {
+      const response = await send(call, t.live_key);
+      expect(response.json().items[0].error.code, response.body).toBe('resource_not_found');
+    } else await refused(call, t.live_key, p.payer, 404, 'resource_not_found');
+    // Restricted: another wallet's money is not there; its own goes.
+    const elsewhere = await newWallet(t);
+    await refused(
+      call,
+      (await restrictedKey(entry.scope, elsewhere)).secret,
+      p.payer,
+      404,
+      'resource_not_found',
+    );
+    await ok(call, (await restrictedKey(entry.scope, p.payer)).secret);
+    // Policy-bound: over its per-movement limit, outside its destinations, then within them.
+    p = await parties();
+    call = await entry.call(p);
+    const small = await policyKey(entry.scope, { limits: [{ currency: 'USD', per_movement_max: '5.00' }] });
+    await refused(call, small.secret, p.payer, 403, 'spend_limit_exceeded', 'per_movement_max');
+    if (entry.to !== 'payer') {
+      const fenced = await policyKey(entry.scope, {
+        limits: [{ currency: 'USD', per_movement_max: '50.00' }],
+        allowed_destinations: { wallet_ids: [await newWallet(t)] },
+      });
+      await refused(call, fenced.secret, p.payer, 403, 'spend_limit_exceeded', 'allowed_destinations');
+    }
+    const allowed = await policyKey(entry.scope, {
+      limits: [{ currency: 'USD', per_movement_max: '50.00', daily_max: '100.00' }],
+      ...(entry.to === 'outside' ? {} : { allowed_destinations: { wallet_ids: [p.payee, p.payer] } }),
+    });
+    await ok(call, allowed.secret);
+    expect(await spentToday(allowed.id)).toBe(entry.counts ? 1000n : 0n);
+  });
+
+  const reveals = Object.entries(table).filter(
+    (entry): entry is [string, Reveals] => entry[1].kind === 'reveals',
+  );
+  it.each(reveals)('%s: every kind of key', async (_route, entry) => {
+    const p = await parties();
+    const url = await entry.make(p);
+    const get = (key: string) => t.request({ method: 'GET', url, key });
+    const seen = await get(t.test_key);
+    expect(seen.statusCode, seen.body).toBe(200);
+    const outsider = entry.scope.startsWith('assets') ? keys.assets_only : keys.unscoped;
+    expectProblem(await get(outsider.secret), 403, 'insufficient_scope', entry.scope);
+    expectProblem(await get(keys.expired.secret), 401, 'invalid_api_key');
+    expect((await get(t.live_key)).statusCode, url).toBe(404);
+    const policy = await policyKey(entry.scope, { limits: [{ currency: 'USD', per_movement_max: '1.00' }] });
+    expect((await get(policy.secret)).statusCode).toBe(200);
+    const elsewhere = await restrictedKey(entry.scope, await newWallet(t));
+    const own = await restrictedKey(entry.scope, p.payer);
+    if (entry.restricted === 'wallet') {
+      const hidden = await get(elsewhere.secret);
+      expectProblem(hidden, 404, 'resource_not_found', hidden.json().param);
+      expect((await get(own.secret)).statusCode, url).toBe(200);
+    } else if (entry.restricted === 'open') {
+      expect((await get(elsewhere.secret)).statusCode).toBe(200);
+    } else {
+      expect([403, 404]).toContain((await get(own.secret)).statusCode);
+    }
+  });
+});
