@@ -121,6 +121,13 @@ async function recordAttempt(
   started_at: Date,
   config: WebhookConfig,
 ): Promise<void> {
+  // The endpoint first, as deleting it locks it first and then its deliveries and attempts (by
+  // cascade): taken in the same order, the two wait for each other instead of deadlocking. An
+  // endpoint deleted meanwhile took its deliveries with it: nothing is left to record.
+  const endpoint = await db.query('SELECT 1 FROM webhook_endpoints WHERE id = $1 FOR NO KEY UPDATE', [
+    claimed.endpoint.id,
+  ]);
+  if (endpoint.rowCount === 0) return;
   await db.query(
     `INSERT INTO webhook_attempts (id, delivery_id, attempt, status_code, error, latency_ms, response_excerpt, created_at)
      SELECT $1, id, $3, $4, $5, $6, $7, $8 FROM webhook_deliveries WHERE id = $2

@@ -1,6 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { systemClock } from '../shared/clock.js';
 import { createTestApp, type TestApp } from '../test-support/app.js';
 import { expectProblem } from '../test-support/money.js';
+import { type Receiver, startReceiver } from '../test-support/receiver.js';
+import { queueDeliveries } from './delivery-queue.js';
+import { DeliveryRunner } from './delivery-runner.js';
+import { type SequencedEvent, sequenceEvents } from './sequencer.js';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -280,4 +285,66 @@ describe('webhook endpoints', () => {
       'webhook_endpoints:write',
     );
   });
+});
+
+describe('deleting an endpoint while its deliveries are being sent', () => {
+  let d: TestApp;
+  let receiver: Receiver;
+  beforeAll(async () => {
+    d = await createTestApp({}, {}, {}, { deliveries_in_flight_max: 16 });
+    receiver = await startReceiver();
+  });
+  afterAll(async () => {
+    await receiver.close();
+    await d.close();
+  });
+
+  it('never deadlocks with the worker recording attempts: every delete answers 200', async () => {
+    // Failures make the worker update the endpoint's health after each attempt it records.
+    receiver.answer(() => ({ status: 500 }));
+    for (let i = 0; i < 8; i += 1) {
+      const holder = await d.request({ method: 'POST', url: '/v1/holders', payload: { name: `h${i}` } });
+      expect(holder.statusCode).toBe(201);
+    }
+    await sequenceEvents(d.db.pool, 1_000, systemClock.now());
+    const events = (
+      await d.db.pool.query<SequencedEvent>(
+        'SELECT id, livemode, type, object_id, position FROM events WHERE position IS NOT NULL AND NOT livemode',
+      )
+    ).rows;
+    const failures: unknown[] = [];
+    const log = { error: (obj: object) => failures.push(obj) };
+    const runner = new DeliveryRunner({
+      pool: d.db.pool,
+      clock: systemClock,
+      config: d.config.webhooks,
+      log,
+    });
+    const statuses: number[] = [];
+    try {
+      for (let round = 0; round < 60; round += 1) {
+        const endpoint = await d.request({
+          method: 'POST',
+          url: '/v1/webhook_endpoints',
+          payload: { url: receiver.url, enabled_events: ['*'] },
+        });
+        const id = endpoint.json<{ id: string }>().id;
+        await queueDeliveries(d.db.pool, events, systemClock.now(), { endpoint_id: id, replay: true });
+        const sending = runner.poll();
+        // Delete while the attempts are in flight and being recorded.
+        await new Promise((resolve) => setTimeout(resolve, round % 10));
+        const deleted = await d.request({ method: 'DELETE', url: `/v1/webhook_endpoints/${id}` });
+        statuses.push(deleted.statusCode);
+        await sending;
+      }
+      await runner.stop();
+    } finally {
+      await runner.stop();
+    }
+    expect(statuses.filter((status) => status !== 200)).toEqual([]);
+    expect(failures).toEqual([]);
+    // The deliveries went with their endpoints.
+    const left = await d.db.pool.query('SELECT 1 FROM webhook_deliveries');
+    expect(left.rowCount).toBe(0);
+  }, 120_000);
 });
