@@ -3,6 +3,8 @@ import type { Queryable } from '../db/pool.js';
 import type { CreateEscrowBody, ReleaseBody, ResolveBody } from '../escrows/schemas.js';
 import { createEscrow } from '../escrows/service.js';
 import { cancelEscrow, releaseEscrow, resolveEscrow } from '../escrows/transitions.js';
+import { type CreatePaymentInput, createPayment } from '../payments/service.js';
+import type { PaymentView } from '../payments/view.js';
 import { createPayoutBatch } from '../payouts/batches.js';
 import type { CreatePayoutBatchBody, CreatePayoutBody } from '../payouts/schemas.js';
 import { createPayout } from '../payouts/service.js';
@@ -21,6 +23,7 @@ import type { Movement } from './movement.js';
 import {
   captureMovements,
   escrowMovements,
+  paymentMovements,
   escrowSettleMovements,
   payoutMovements,
   refundMovements,
@@ -95,6 +98,14 @@ export const payout_batch_endpoint: MoneyEndpoint<Static<typeof CreatePayoutBatc
   objects: (value) => value.items.map((item) => item.payout?.id),
 };
 
+export const payment_endpoint: MoneyEndpoint<CreatePaymentInput, PaymentView> = {
+  route: 'POST /v1/payments',
+  success_status: 201,
+  movements: (db, livemode, body) => paymentMovements(db, livemode, body),
+  execute: (ctx, body) => createPayment(ctx, body),
+  objects: one,
+};
+
 export const escrow_endpoint: MoneyEndpoint<Static<typeof CreateEscrowBody>, { id: string }> = {
   route: 'POST /v1/escrows',
   success_status: 201,
@@ -157,6 +168,7 @@ export const money_endpoints: ReadonlyMap<string, AnyEndpoint> = new Map(
     transfer_batch_endpoint,
     payout_endpoint,
     payout_batch_endpoint,
+    payment_endpoint,
     escrow_endpoint,
     escrow_release_endpoint,
     escrow_cancel_endpoint,

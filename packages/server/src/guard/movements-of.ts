@@ -120,6 +120,37 @@ export function payoutMovements(
   );
 }
 
+interface PaymentLike {
+  wallet_id: string;
+  amount: string;
+  currency: string;
+  fee?: { wallet_id?: string };
+  splits?: readonly { wallet_id: string }[];
+}
+
+/**
+ * A pay-in brings money from outside Purse into its wallet, its splits and the fee wallet: an
+ * inflow, screened like any movement (the wallet is the one a key must be allowed to use).
+ */
+export function paymentMovements(db: Queryable, livemode: boolean, input: PaymentLike) {
+  return all(db, livemode, [
+    {
+      source: input.wallet_id,
+      source_param: 'wallet_id',
+      destinations: [
+        input.wallet_id,
+        ...(input.splits ?? []).map((split) => split.wallet_id),
+        input.fee?.wallet_id,
+      ],
+      external: false,
+      inflow: true,
+      currency: input.currency,
+      amount: input.amount,
+      prefix: '',
+    },
+  ]);
+}
+
 export function escrowMovements(
   db: Queryable,
   livemode: boolean,

@@ -1,5 +1,8 @@
 import { Type } from '@sinclair/typebox';
-import { type Api, type RouteDeps, railContext, sendResult } from '../http/api.js';
+import { Approval } from '../approvals/schemas.js';
+import { payment_endpoint } from '../guard/endpoints.js';
+import { guardedMutation } from '../guard/route.js';
+import { type Api, type RouteDeps, sendResult } from '../http/api.js';
 import { authOf } from '../http/auth.js';
 import { runMutation } from '../http/mutation.js';
 import { errorResponses, IdParams, ListOf, Timestamp } from '../http/schemas.js';
@@ -9,7 +12,7 @@ import { crypto_networks } from '../rails/sandbox/crypto.js';
 import { domainError, notFound } from '../shared/errors.js';
 import { fail, ok } from '../shared/result.js';
 import { CreatePaymentBody, Payment, PaymentListQuery } from './schemas.js';
-import { createPayment, getPayment, listPayments } from './service.js';
+import { getPayment, listPayments } from './service.js';
 
 const DepositAddress = Type.Object(
   {
@@ -35,15 +38,13 @@ export function paymentRoutes(app: Api, deps: RouteDeps): void {
         tags,
         summary: 'Take a payment into a wallet',
         description:
-          'Collects money through a rail (card, bank account or crypto) into a wallet, with an optional fee and splits applied atomically when it succeeds. Cards decide at once: 4242424242424242 succeeds, 4000000000000002 makes a `failed` payment with failure_code card_declined. Bank debits and crypto deposits start `processing`. See docs/rails.md for all sandbox test data.',
+          'Collects money through a rail (card, bank account or crypto) into a wallet, with an optional fee and splits applied atomically when it succeeds. Cards decide at once: 4242424242424242 succeeds, 4000000000000002 makes a `failed` payment with failure_code card_declined. Bank debits and crypto deposits start `processing`. See docs/rails.md for all sandbox test data. Screened before the rail is asked, as every movement is: a risk rule (an amount, the balance cap of a KYC tier on the wallet or a split) can refuse it with 403 risk_blocked or park it as an approval (202).',
         body: CreatePaymentBody,
-        response: { 201: Payment, ...errorResponses },
+        response: { 201: Payment, 202: Approval, ...errorResponses },
       },
     },
-    (request, reply) =>
-      runMutation(mutation, request, reply, 201, (db) =>
-        createPayment(railContext(deps, request, db), request.body),
-      ),
+    // A pay-in is a movement like any other: restrictions, spend policy and risk rules screen it.
+    (request, reply) => guardedMutation(deps, request, reply, payment_endpoint),
   );
 
   app.get(
