@@ -511,6 +511,45 @@ describe('a policy-bound key on endpoints that settle money others set aside', (
     expect(await spent(key.id)).toBe('5000');
   });
 
+  it('parks a capture or a cancel above its approval threshold; approving executes and counts it once', async () => {
+    const source = await funded(t, '100.00');
+    const payee = await newWallet(t);
+    const key = await createKey(t, {
+      scopes: ['transfers:write', 'escrows:write'],
+      spend_policy: { limits: [{ currency: 'USD', daily_max: '50.00', approval_above: '5.00' }] },
+    });
+    const approve = async (id: string) => {
+      const approved = await t.request({ method: 'POST', url: `/v1/approvals/${id}/approve` });
+      expect(approved.statusCode, approved.body).toBe(200);
+      expect(approved.json().result.status, approved.body).toBe(200);
+    };
+    const held = await hold(source, payee, '10.00');
+    const parked = await t.request({
+      method: 'POST',
+      url: `/v1/transfers/${held}/capture`,
+      key: key.secret,
+      payload: {},
+    });
+    expect(parked.statusCode, parked.body).toBe(202);
+    await approve(parked.json().id);
+    expect((await balanceOf(t, payee)).available).toBe('10.00');
+    expect(await spent(key.id)).toBe('1000');
+    const escrow = await t.request({
+      method: 'POST',
+      url: '/v1/escrows',
+      payload: { payer_wallet_id: source, payee_wallet_id: payee, amount: '20.00', currency: 'USD' },
+    });
+    const cancel = await t.request({
+      method: 'POST',
+      url: `/v1/escrows/${escrow.json().id}/cancel`,
+      key: key.secret,
+    });
+    expect(cancel.statusCode, cancel.body).toBe(202);
+    await approve(cancel.json().id);
+    expect((await balanceOf(t, source)).available).toBe('90.00');
+    expect(await spent(key.id)).toBe('1000');
+  });
+
   it('cannot pay an escrow to a payee outside its policy by disputing and resolving it', async () => {
     const payer = await funded(t, '100.00');
     const allowed = await newWallet(t);

@@ -20,8 +20,7 @@ export function guardRequest(
     approval_ttl_s: deps.config.limits.approval_ttl_s,
     route,
     params: (request.params ?? {}) as Record<string, string>,
-    // A route without a body (an escrow cancel) is parked with an empty one.
-    body: request.body ?? {},
+    body: request.body,
     approved,
   };
 }
