@@ -123,11 +123,7 @@ function excessPolicy(target: KeyPowers, actor: KeyPowers, facts: PowerFacts): D
 }
 
 /** Every movement `target` allows, `actor` allows too. */
-export function policyWithin(
-  target: SpendPolicyValue | null,
-  actor: SpendPolicyValue,
-  facts: PowerFacts,
-): boolean {
+function policyWithin(target: SpendPolicyValue | null, actor: SpendPolicyValue, facts: PowerFacts): boolean {
   if (target === null) return false;
   const limits_within = target.limits.every((limit) => {
     const bound = actor.limits.find((candidate) => candidate.currency === limit.currency);
