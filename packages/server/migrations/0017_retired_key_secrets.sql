@@ -47,3 +47,7 @@ END $$;
 
 CREATE TRIGGER api_keys_refuse_retired_secret BEFORE INSERT OR UPDATE OF secret_hash ON api_keys
   FOR EACH ROW EXECUTE FUNCTION api_keys_refuse_retired_secret();
+
+-- A retired secret stays retired: the API's role may add rows but never take one back.
+CREATE TRIGGER retired_api_key_secrets_permanent BEFORE UPDATE OR DELETE OR TRUNCATE
+  ON retired_api_key_secrets FOR EACH STATEMENT EXECUTE FUNCTION ledger_rows_permanent();

@@ -79,6 +79,10 @@ describe('a bootstrap key that was rolled or revoked', () => {
     await expect(
       createApiKey(t.db.pool, { livemode: false, name: 'again', scopes: ['*'] }, secret),
     ).rejects.toThrow(/retired/);
+    await expect(t.db.pool.query('DELETE FROM retired_api_key_secrets')).rejects.toThrow(/permanent/);
+    await expect(
+      t.db.pool.query('UPDATE retired_api_key_secrets SET reason = $1', ['revoked']),
+    ).rejects.toThrow(/permanent/);
   });
 });
 
