@@ -62,7 +62,11 @@ export const CreateApiKeyBody = Type.Object(
           "resource:read, resource:write, resource:* or *. Defaults to the caller's scopes; never more than the caller holds.",
       }),
     ),
-    expires_at: Type.Optional(Timestamp),
+    expires_at: Type.Optional({
+      ...Timestamp,
+      description:
+        "Never later than the calling key's own expiry; a calling key that expires must give one (no key outlives the key that made it).",
+    }),
     metadata: Type.Optional(Metadata),
     restrictions: Type.Optional(Restrictions),
     spend_policy: Type.Optional(SpendPolicy),
