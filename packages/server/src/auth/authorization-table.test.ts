@@ -1,5 +1,6 @@
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sealAudit } from '../audit/seal.js';
 import { createTestApp, type TestApp } from '../test-support/app.js';
 import { type CreatedKey, createKey } from '../test-support/keys.js';
 import { balanceOf, expectProblem, funded, newWallet, postOk } from '../test-support/money.js';
@@ -62,13 +63,26 @@ interface Reveals {
   readonly make: (parties: Parties) => Promise<string>;
 }
 
+/** A list: shows objects of the key's mode only, and a restricted key only its wallets' objects. */
+interface Lists {
+  readonly kind: 'lists';
+  readonly scope: string;
+  /**
+   * For restricted keys: `wallet_query` must filter by one of its wallets, `own` narrows to them,
+   * `closed` refuses, `open` shows everything (nothing of a wallet's).
+   */
+  readonly restricted: 'wallet_query' | 'own' | 'closed' | 'open';
+  /** A fresh object of test mode (paid by `parties.payer` where it has a payer) and its id. */
+  readonly make: (parties: Parties) => Promise<string>;
+}
+
 /** Everything else, with why it needs no row of its own (and where it is tested). */
 interface Other {
   readonly kind: 'other';
   readonly why: string;
 }
 
-type Entry = Moves | Reveals | Other;
+type Entry = Moves | Reveals | Lists | Other;
 
 const usd = (amount = '10.00') => ({ amount, currency: 'USD' });
 const bank = {
@@ -122,6 +136,66 @@ async function payment(parties: Parties): Promise<string> {
     })
   ).id;
 }
+
+async function approval({ payer, payee }: Parties): Promise<string> {
+  const asker = await createKey(t, {
+    scopes: ['transfers:write'],
+    spend_policy: { limits: [{ currency: 'USD', approval_above: '1.00' }] },
+  });
+  const parked = await t.request({
+    method: 'POST',
+    url: '/v1/transfers',
+    key: asker.secret,
+    payload: { source_wallet_id: payer, destination_wallet_id: payee, ...usd() },
+  });
+  expect(parked.statusCode, parked.body).toBe(202);
+  return parked.json().id;
+}
+
+async function eventOf(parties: Parties): Promise<string> {
+  const id = await transferTo(parties);
+  const found = await t.db.pool.query<{ id: string }>(
+    'SELECT id FROM events WHERE NOT livemode AND object_id = $1 LIMIT 1',
+    [id],
+  );
+  return found.rows[0]?.id ?? '';
+}
+
+async function auditOf(parties: Parties): Promise<string> {
+  const id = await transferTo(parties);
+  await sealAudit(t.db.pool);
+  const found = await t.db.pool.query<{ id: string }>(
+    'SELECT id FROM audit_logs WHERE NOT livemode AND object_id = $1 LIMIT 1',
+    [id],
+  );
+  return found.rows[0]?.id ?? '';
+}
+
+async function refundOf(parties: Parties): Promise<string> {
+  const id = await transferTo({ payer: await funded(t, '10.00'), payee: parties.payer });
+  return (await postOk(t, '/v1/refunds', { transfer_id: id })).id;
+}
+
+async function customAsset(): Promise<string> {
+  const code = `T${Math.random().toString(36).slice(2, 8).toUpperCase()}`.replace(/[0-9]/g, 'X');
+  await postOk(t, '/v1/assets', { code, scale: 2, name: 'Table points' });
+  return code;
+}
+
+const webhook = async () =>
+  (await postOk(t, '/v1/webhook_endpoints', { url: 'https://example.com/hook', enabled_events: ['*'] })).id;
+const riskRule = async () =>
+  (
+    await postOk(t, '/v1/risk_rules', {
+      name: 'table',
+      type: 'amount_above',
+      action: 'flag',
+      currency: 'USD',
+      amount: '9999.00',
+      enabled: false,
+    })
+  ).id;
+const holder = async () => (await postOk(t, '/v1/holders', { name: 'Table' })).id;
 
 const closed_to_agents =
   'operator route: closed to restricted keys (not in auth/restricted-routes.ts) and scope-checked in access.test.ts';
@@ -276,10 +350,7 @@ const table: Readonly<Record<string, Entry>> = {
     kind: 'reveals',
     scope: 'refunds:read',
     restricted: 'wallet',
-    make: async (parties) => {
-      const id = await transferTo({ payer: await funded(t, '10.00'), payee: parties.payer });
-      return `/v1/refunds/${(await postOk(t, '/v1/refunds', { transfer_id: id })).id}`;
-    },
+    make: async (parties) => `/v1/refunds/${await refundOf(parties)}`,
   },
   'GET /v1/escrows/{id}': {
     kind: 'reveals',
@@ -333,7 +404,7 @@ const table: Readonly<Record<string, Entry>> = {
     scope: 'holders:read',
     // A key restricted to wallets has no holder of its own: every holder is 404 to it.
     restricted: 'closed',
-    make: async () => `/v1/holders/${(await postOk(t, '/v1/holders', { name: 'Table' })).id}`,
+    make: async () => `/v1/holders/${await holder()}`,
   },
   'GET /v1/api_keys/{id}': {
     kind: 'reveals',
@@ -345,78 +416,83 @@ const table: Readonly<Record<string, Entry>> = {
     kind: 'reveals',
     scope: 'risk_rules:read',
     restricted: 'closed',
-    make: async () =>
-      `/v1/risk_rules/${(await postOk(t, '/v1/risk_rules', { name: 'table', type: 'amount_above', action: 'flag', currency: 'USD', amount: '9999.00', enabled: false })).id}`,
+    make: async () => `/v1/risk_rules/${await riskRule()}`,
   },
   'GET /v1/webhook_endpoints/{id}': {
     kind: 'reveals',
     scope: 'webhook_endpoints:read',
     restricted: 'closed',
-    make: async () =>
-      `/v1/webhook_endpoints/${(await postOk(t, '/v1/webhook_endpoints', { url: 'https://example.com/hook', enabled_events: ['*'] })).id}`,
+    make: async () => `/v1/webhook_endpoints/${await webhook()}`,
   },
   'GET /v1/webhook_endpoints/{id}/deliveries': {
     kind: 'reveals',
     scope: 'webhook_endpoints:read',
     restricted: 'closed',
-    make: async () =>
-      `/v1/webhook_endpoints/${(await postOk(t, '/v1/webhook_endpoints', { url: 'https://example.com/hook', enabled_events: ['*'] })).id}/deliveries`,
+    make: async () => `/v1/webhook_endpoints/${await webhook()}/deliveries`,
   },
   'GET /v1/events/{id}': {
     kind: 'reveals',
     scope: 'events:read',
     restricted: 'closed',
-    make: async (parties) => {
-      const id = await transferTo(parties);
-      const found = await t.db.pool.query<{ id: string }>(
-        'SELECT id FROM events WHERE NOT livemode AND object_id = $1 LIMIT 1',
-        [id],
-      );
-      return `/v1/events/${found.rows[0]?.id}`;
-    },
+    make: async (parties) => `/v1/events/${await eventOf(parties)}`,
   },
   'GET /v1/audit_logs/{id}': {
     kind: 'reveals',
     scope: 'audit_logs:read',
     restricted: 'closed',
-    make: async (parties) => {
-      const id = await transferTo(parties);
-      const found = await t.db.pool.query<{ id: string }>(
-        'SELECT id FROM audit_logs WHERE NOT livemode AND object_id = $1 LIMIT 1',
-        [id],
-      );
-      return `/v1/audit_logs/${found.rows[0]?.id}`;
-    },
+    make: async (parties) => `/v1/audit_logs/${await auditOf(parties)}`,
   },
   'GET /v1/approvals/{id}': {
     kind: 'reveals',
     scope: 'approvals:read',
     // Visible to the restricted key that asked for it, tested in access.test.ts; 404 to others.
     restricted: 'closed',
-    make: async ({ payer, payee }) => {
-      const asker = await createKey(t, {
-        scopes: ['transfers:write'],
-        spend_policy: { limits: [{ currency: 'USD', approval_above: '1.00' }] },
-      });
-      const parked = await t.request({
-        method: 'POST',
-        url: '/v1/transfers',
-        key: asker.secret,
-        payload: { source_wallet_id: payer, destination_wallet_id: payee, ...usd() },
-      });
-      expect(parked.statusCode, parked.body).toBe(202);
-      return `/v1/approvals/${parked.json().id}`;
-    },
+    make: async (parties) => `/v1/approvals/${await approval(parties)}`,
   },
   'GET /v1/assets/{code}': {
     kind: 'reveals',
     scope: 'assets:read',
     restricted: 'open',
-    make: async () => {
-      const code = `T${Math.random().toString(36).slice(2, 8).toUpperCase()}`.replace(/[0-9]/g, 'X');
-      await postOk(t, '/v1/assets', { code, scale: 2, name: 'Table points' });
-      return `/v1/assets/${code}`;
-    },
+    make: async () => `/v1/assets/${await customAsset()}`,
+  },
+  // Lists.
+  'GET /v1/transfers': {
+    kind: 'lists',
+    scope: 'transfers:read',
+    restricted: 'wallet_query',
+    make: transferTo,
+  },
+  'GET /v1/payouts': { kind: 'lists', scope: 'payouts:read', restricted: 'wallet_query', make: payout },
+  'GET /v1/payments': { kind: 'lists', scope: 'payments:read', restricted: 'closed', make: payment },
+  'GET /v1/refunds': { kind: 'lists', scope: 'refunds:read', restricted: 'closed', make: refundOf },
+  'GET /v1/escrows': { kind: 'lists', scope: 'escrows:read', restricted: 'closed', make: escrow },
+  'GET /v1/approvals': { kind: 'lists', scope: 'approvals:read', restricted: 'closed', make: approval },
+  'GET /v1/events': { kind: 'lists', scope: 'events:read', restricted: 'closed', make: eventOf },
+  'GET /v1/audit_logs': { kind: 'lists', scope: 'audit_logs:read', restricted: 'closed', make: auditOf },
+  'GET /v1/wallets': {
+    kind: 'lists',
+    scope: 'wallets:read',
+    restricted: 'own',
+    make: async ({ payer }) => payer,
+  },
+  'GET /v1/holders': { kind: 'lists', scope: 'holders:read', restricted: 'closed', make: holder },
+  'GET /v1/assets': { kind: 'lists', scope: 'assets:read', restricted: 'open', make: customAsset },
+  'GET /v1/risk_rules': { kind: 'lists', scope: 'risk_rules:read', restricted: 'closed', make: riskRule },
+  'GET /v1/webhook_endpoints': {
+    kind: 'lists',
+    scope: 'webhook_endpoints:read',
+    restricted: 'closed',
+    make: webhook,
+  },
+  'GET /v1/api_keys': {
+    kind: 'lists',
+    scope: 'api_keys:read',
+    restricted: 'closed',
+    make: async () => (await createKey(t, { scopes: ['holders:read'] })).id,
+  },
+  'GET /v1/risk_decisions': {
+    kind: 'other',
+    why: 'decisions of risk rules, by mode: risk tests; closed to restricted keys',
   },
   // Money that the checks do not see: closed to agents.
   'POST /v1/wallets/{id}/payout_schedule': {
@@ -462,15 +538,10 @@ const table: Readonly<Record<string, Entry>> = {
   'GET /v1/events/stream': { kind: 'other', why: 'a stream of the mode events: events/stream.test.ts' },
 };
 
-/** Test-mode helpers simulate a rail; lists and writes that move no money are checked elsewhere. */
+/** Test-mode helpers simulate a rail. */
 function otherByShape(route: string): Other | undefined {
   if (route.includes(' /v1/test_helpers/'))
     return { kind: 'other', why: 'test mode only: simulates what a rail reports' };
-  if (route.startsWith('GET ') && !route.includes('{'))
-    return {
-      kind: 'other',
-      why: 'a list: filtered by mode in its query, by wallet for restricted keys (access.test.ts)',
-    };
   return undefined;
 }
 
@@ -609,6 +680,45 @@ describe('the authorization table', () => {
     });
     await ok(call, allowed.secret);
     expect(await spentToday(allowed.id)).toBe(entry.counts ? 1000n : 0n);
+  });
+
+  const lists = Object.entries(table).filter((entry): entry is [string, Lists] => entry[1].kind === 'lists');
+  it.each(lists)('%s: every kind of key', async (route, entry) => {
+    const p = await parties();
+    const id = await entry.make(p);
+    const base = `${route.slice('GET '.length)}?limit=100`;
+    const list = (key: string, query = '') => t.request({ method: 'GET', url: `${base}${query}`, key });
+    const ids = (response: LightMyRequestResponse) =>
+      response.json<{ data: { id?: string; code?: string }[] }>().data.map((item) => item.id ?? item.code);
+    const all = await list(t.test_key);
+    expect(all.statusCode, all.body).toBe(200);
+    expect(ids(all)).toContain(id);
+    const live = await list(t.live_key);
+    expect(live.statusCode, live.body).toBe(200);
+    expect(ids(live)).not.toContain(id);
+    const outsider = entry.scope.startsWith('assets') ? keys.assets_only : keys.unscoped;
+    expectProblem(await list(outsider.secret), 403, 'insufficient_scope', entry.scope);
+    expectProblem(await list(keys.expired.secret), 401, 'invalid_api_key');
+    const policy = await policyKey(entry.scope, { limits: [{ currency: 'USD', per_movement_max: '1.00' }] });
+    expect(ids(await list(policy.secret))).toContain(id);
+    const elsewhere = await newWallet(t);
+    const stranger = await restrictedKey(entry.scope, elsewhere);
+    const own = await restrictedKey(entry.scope, p.payer);
+    if (entry.restricted === 'wallet_query') {
+      expectProblem(await list(own.secret), 403, 'key_restricted', 'wallet_id');
+      expectProblem(
+        await list(stranger.secret, `&wallet_id=${p.payer}`),
+        404,
+        'resource_not_found',
+        'wallet_id',
+      );
+      expect(ids(await list(own.secret, `&wallet_id=${p.payer}`))).toContain(id);
+    } else if (entry.restricted === 'own') {
+      expect(ids(await list(stranger.secret))).toEqual([elsewhere]);
+      expect(ids(await list(own.secret))).toEqual([p.payer]);
+    } else if (entry.restricted === 'open') {
+      expect(ids(await list(stranger.secret))).toContain(id);
+    } else expectProblem(await list(own.secret), 403, 'key_restricted');
   });
 
   const reveals = Object.entries(table).filter(
