@@ -52,6 +52,7 @@ export function eventRoutes(app: Api, deps: RouteDeps): void {
     async (request, reply) => {
       const last_event_id = request.headers['last-event-id'];
       const start = await deps.event_streams.start({
+        key_id: authOf(request).key_id,
         livemode: authOf(request).livemode,
         type: request.query.type,
         last_event_id: typeof last_event_id === 'string' ? last_event_id : undefined,

@@ -20,6 +20,10 @@ beforeAll(async () => {
   };
   const log = { info: () => undefined, error: (obj: object) => console.error(obj) };
   worker = startWorker({ pool: t.db.pool, clock: systemClock, log }, [sequencer]);
+  // The set-up's own events (the test keys) are sequenced before any stream starts, so no test
+  // sees them as new.
+  const unsequenced = () => t.db.pool.query('SELECT 1 FROM events WHERE position IS NULL LIMIT 1');
+  while ((await unsequenced()).rowCount !== 0) await new Promise((resolve) => setTimeout(resolve, 20));
 });
 afterAll(async () => {
   await worker.stop();
@@ -186,6 +190,39 @@ describe('GET /v1/events/stream', () => {
     expect(live_stream.messages).toEqual([]);
     await live_stream.close();
     await test_stream.close();
+  });
+
+  it('limits open streams per key, so one key cannot take every stream of the server from the others', async () => {
+    const per_key_max = t.config.events.streams_per_key_max;
+    expect(per_key_max).toBeLessThan(t.config.events.streams_max);
+    const reader = async (name: string) => {
+      const key = await t.request({
+        method: 'POST',
+        url: '/v1/api_keys',
+        payload: { name, scopes: ['events:read'] },
+      });
+      return key.json().secret as string;
+    };
+    const hog_key = await reader('hog');
+    // Opened at once, so each start's check runs before any earlier one is streaming.
+    const hog = await Promise.all(
+      Array.from({ length: per_key_max + 3 }, () => connect('', undefined, hog_key)),
+    );
+    const statuses = hog.map((stream) => stream.response.status).sort();
+    expect(statuses).toEqual([
+      ...Array.from({ length: per_key_max }, () => 200),
+      ...Array.from({ length: 3 }, () => 429),
+    ]);
+    const refused = hog.find((stream) => stream.response.status === 429);
+    expect(refused?.response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    const other = await connect('', undefined, await reader('other'));
+    expect(other.response.status).toBe(200);
+    await Promise.all([...hog, other].map((stream) => stream.close()));
+    // A closed stream gives its place back.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const again = await connect('', undefined, hog_key);
+    expect(again.response.status).toBe(200);
+    await again.close();
   });
 
   it('ends open streams when the server closes, without waiting for clients', async () => {

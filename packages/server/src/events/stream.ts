@@ -10,6 +10,8 @@ import { type EventRow, eventView } from './view.js';
 const page_size = 100;
 
 export interface StreamRequest {
+  /** The API key asking: it may hold at most `streams_per_key_max` streams of this process. */
+  readonly key_id: string;
   readonly livemode: boolean;
   readonly type: string | undefined;
   /** The `Last-Event-ID` header: resume right after this event. */
@@ -18,6 +20,7 @@ export interface StreamRequest {
 
 /** Where a stream starts: the position after which it sends, and its filter. */
 interface StreamStart {
+  readonly key_id: string;
   readonly livemode: boolean;
   readonly type: string | undefined;
   readonly after_position: bigint;
@@ -30,24 +33,65 @@ interface StreamStart {
  */
 export class EventStreams {
   private readonly open = new Set<ServerResponse>();
+  /**
+   * Streams counted against the limits, per key: taken when a start is accepted, before its first
+   * await, so parallel requests cannot all pass the check; given back when the stream ends or the
+   * start fails.
+   */
+  private readonly held_per_key = new Map<string, number>();
+  private held = 0;
 
   constructor(private readonly deps: { pool: Pool; config: EventsConfig }) {}
 
-  /** Checks the request before any byte is sent, so a refusal can still be a problem document. */
+  /**
+   * Checks the request before any byte is sent, so a refusal can still be a problem document. A
+   * stream it accepts is counted until `run` ends it: call `run` (or `release`) exactly once.
+   */
   async start(request: StreamRequest): Promise<Result<StreamStart>> {
-    if (this.open.size >= this.deps.config.streams_max) {
-      return fail(
-        domainError(
-          'rate_limited',
-          `This server holds ${this.deps.config.streams_max} open streams; retry later.`,
-        ),
-      );
-    }
+    const refused = this.refusal(request.key_id);
+    if (refused !== undefined) return fail(refused);
     if (request.type !== undefined && !isValidPattern(request.type))
       return fail(unknownEventType(request.type, 'type'));
-    const after = await startPosition(this.deps.pool, request);
-    if (typeof after !== 'bigint') return fail(after);
-    return ok({ livemode: request.livemode, type: request.type, after_position: after });
+    this.hold(request.key_id, 1);
+    const after = await startPosition(this.deps.pool, request).catch((error: unknown) => {
+      this.hold(request.key_id, -1);
+      throw error;
+    });
+    if (typeof after !== 'bigint') {
+      this.hold(request.key_id, -1);
+      return fail(after);
+    }
+    return ok({
+      key_id: request.key_id,
+      livemode: request.livemode,
+      type: request.type,
+      after_position: after,
+    });
+  }
+
+  /** Gives back a started stream that will not run. */
+  release(start: StreamStart): void {
+    this.hold(start.key_id, -1);
+  }
+
+  /** One key may not take every stream of the process, or every other key would be refused. */
+  private refusal(key_id: string): DomainError | undefined {
+    const { streams_max, streams_per_key_max } = this.deps.config;
+    if (this.held >= streams_max)
+      return domainError('rate_limited', `This server holds ${streams_max} open streams; retry later.`);
+    if ((this.held_per_key.get(key_id) ?? 0) >= streams_per_key_max)
+      return domainError(
+        'rate_limited',
+        `This API key holds ${streams_per_key_max} open streams, the most one key may; close one first.`,
+      );
+    return undefined;
+  }
+
+  private hold(key_id: string, delta: 1 | -1): void {
+    const count = (this.held_per_key.get(key_id) ?? 0) + delta;
+    if (count === 0) this.held_per_key.delete(key_id);
+    else this.held_per_key.set(key_id, count);
+    this.held += delta;
   }
 
   /** Streams until the client goes away or the server closes; the response is already 200. */
@@ -75,6 +119,7 @@ export class EventStreams {
       }
     } finally {
       this.open.delete(response);
+      this.release(start);
       // A stream's connection is never reused: a response merely ended can keep it open until the
       // keep-alive timeout when the client stopped reading, holding up the server's close.
       response.destroy();
