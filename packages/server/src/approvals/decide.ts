@@ -7,6 +7,7 @@ import { type GuardRequest, screenMovements } from '../guard/screen.js';
 import type { AuthContext } from '../http/auth.js';
 import { problemBody } from '../http/problem.js';
 import type { RailContext } from '../rails/index.js';
+import { screenAndApply } from '../requests/screening.js';
 import { enabledRules } from '../risk/rules.js';
 import { assert } from '../shared/assert.js';
 import { catalogue, domainError, notFound } from '../shared/errors.js';
@@ -48,28 +49,26 @@ export async function approve(decider: Decider, id: string): Promise<Result<Appr
   };
   const db = decider.ctx.db;
   const ctx = { ...decider.ctx, livemode: approval.livemode };
-  await db.query('SAVEPOINT approved_request');
-  const rules = await enabledRules(db, approval.livemode);
-  const movements = await endpoint.movements(db, approval.livemode, approval.body, approval.params);
-  const screen = await screenMovements(db, guard, rules, movements, endpoint.objects);
-  let status: number;
-  let body: unknown;
-  if (screen.verdict === 'proceed') {
-    const result = await endpoint.execute(ctx, approval.body, approval.params, decider.request_id);
-    if (result.ok) await screen.after(db, result.value);
-    else await db.query('ROLLBACK TO SAVEPOINT approved_request');
-    status = result.ok ? endpoint.success_status : catalogue[result.error.code].status;
-    body = result.ok ? result.value : problemBody(result.error, decider.request_id);
-  } else {
-    await db.query('ROLLBACK TO SAVEPOINT approved_request');
-    if (screen.verdict === 'refuse') await screen.after(db);
-    const error =
-      screen.verdict === 'refuse'
-        ? screen.error
-        : domainError('invalid_state', 'The request was parked again.');
-    status = catalogue[error.code].status;
-    body = problemBody(error, decider.request_id);
-  }
+  const applied = await screenAndApply(
+    db,
+    'approved_request',
+    async () => {
+      const rules = await enabledRules(db, approval.livemode);
+      const movements = await endpoint.movements(db, approval.livemode, approval.body, approval.params);
+      return screenMovements(db, guard, rules, movements, endpoint.objects);
+    },
+    () => endpoint.execute(ctx, approval.body, approval.params, decider.request_id),
+  );
+  const result =
+    applied.verdict === 'ran'
+      ? applied.result
+      : fail(
+          applied.verdict === 'refuse'
+            ? applied.error
+            : domainError('invalid_state', 'The request was parked again.'),
+        );
+  const status = result.ok ? endpoint.success_status : catalogue[result.error.code].status;
+  const body = result.ok ? result.value : problemBody(result.error, decider.request_id);
   await appendAudit(db, [executionAudit(decider, approval, status, body)]);
   return decide(decider, id, 'approved', { status, body });
 }

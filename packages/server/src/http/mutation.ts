@@ -3,9 +3,10 @@ import { appendAudit } from '../audit/append.js';
 import { requestAudit } from '../audit/request.js';
 import type { Limits } from '../config.js';
 import type { Client, Pool } from '../db/pool.js';
+import { type Screen, screenAndApply } from '../requests/screening.js';
 import { begin, claimKeys, transientProblem } from '../requests/transaction.js';
 import { catalogue, type DomainError, domainError } from '../shared/errors.js';
-import type { Result } from '../shared/result.js';
+import { fail, type Result } from '../shared/result.js';
 import { authOf } from './auth.js';
 import { keyId, recordResponses, requestFingerprint } from './idempotency-store.js';
 import { problem_content_type, problemBody, sendProblem } from './problem.js';
@@ -16,17 +17,6 @@ export interface MutationDeps {
 }
 
 type Work<T> = (db: Client) => Promise<Result<T>>;
-
-/**
- * What the access checks (spend policy, restrictions, risk rules) decided about a money movement
- * before it runs: go ahead (then `after` records what was moved), refuse with a problem (`after`
- * records why, outside the rolled-back effect), or park it as an approval (HTTP 202 with `park`'s
- * result, the approval).
- */
-export type Screen<T> =
-  | { readonly verdict: 'proceed'; readonly after: (db: Client, value: T) => Promise<void> }
-  | { readonly verdict: 'refuse'; readonly error: DomainError; readonly after: (db: Client) => Promise<void> }
-  | { readonly verdict: 'park'; readonly park: (db: Client) => Promise<unknown> };
 
 export interface MutationOptions<T> {
   /** What a replay returns instead of the first response, for bodies that carry a one-time secret. */
@@ -102,30 +92,25 @@ async function execute<T>(
   work: Work<T>,
   options: MutationOptions<T>,
 ): Promise<{ status: number; body: string; replay: string }> {
-  await client.query('SAVEPOINT effect');
-  const screen = await options.screen?.(client);
-  if (screen !== undefined && screen.verdict !== 'proceed') {
-    await client.query('ROLLBACK TO SAVEPOINT effect');
-    if (screen.verdict === 'park') {
-      const body = JSON.stringify(await screen.park(client));
-      return { status: 202, body, replay: body };
-    }
-    await screen.after(client);
-    const problem = JSON.stringify(problemBody(screen.error, request.id));
-    return { status: catalogue[screen.error.code].status, body: problem, replay: problem };
+  const screen = options.screen;
+  const applied = await screenAndApply(
+    client,
+    'effect',
+    screen === undefined ? undefined : () => screen(client),
+    () => work(client),
+  );
+  if (applied.verdict === 'park') {
+    const body = JSON.stringify(await applied.park(client));
+    return { status: 202, body, replay: body };
   }
-  const result = await work(client);
-  if (result.ok) await screen?.after(client, result.value);
-  if (result.ok) {
-    const body = JSON.stringify(result.value);
-    const replay =
-      options.replay_body === undefined ? body : JSON.stringify(options.replay_body(result.value));
-    return { status: success_status, body, replay };
+  const result = applied.verdict === 'refuse' ? fail(applied.error) : applied.result;
+  if (!result.ok) {
+    const problem = JSON.stringify(problemBody(result.error, request.id));
+    return { status: catalogue[result.error.code].status, body: problem, replay: problem };
   }
-  await client.query('ROLLBACK TO SAVEPOINT effect');
-  const problem = problemBody(result.error, request.id);
-  const body = JSON.stringify(problem);
-  return { status: problem.status, body, replay: body };
+  const body = JSON.stringify(result.value);
+  const replay = options.replay_body === undefined ? body : JSON.stringify(options.replay_body(result.value));
+  return { status: success_status, body, replay };
 }
 
 function sendStored(reply: FastifyReply, status: number, body: string): FastifyReply {

@@ -2,8 +2,9 @@ import { type AuditEntry, appendAudit } from '../audit/append.js';
 import type { GroupCommitConfig, Limits } from '../config.js';
 import { DeferredInserts } from '../db/deferred.js';
 import type { Client, Pool } from '../db/pool.js';
-import { keyId, type Replay, recordResponses } from '../http/idempotency-store.js';
 import type { PreparedScreen } from '../guard/screen.js';
+import { keyId, type Replay, recordResponses } from '../http/idempotency-store.js';
+import { screenInSavepoint } from '../requests/screening.js';
 import { begin, type Claim, claimKeys, transientProblem } from '../requests/transaction.js';
 import { lockRiskReads } from '../risk/locks.js';
 import { enabledRules, type RiskRuleRow } from '../risk/rules.js';
@@ -218,14 +219,15 @@ export class TransferGroupCommit {
     await lockRiskReads(client, prepared.flatMap((screen) => screen?.lock_ids ?? []));
     const running = new RunningMovements();
     for (const [position, item] of group.entries()) {
-      const screen = await prepared[position]?.screen(client, running);
+      const check = prepared[position];
+      const screen =
+        check === undefined ? undefined : await screenInSavepoint(client, () => check.screen(client, running));
       if (screen === undefined || screen.verdict === 'proceed') {
         going.push(screen === undefined ? item : { ...item, after: screen.after });
       } else if (screen.verdict === 'park') {
         const parked = await screen.park(client);
         outcomes[item.index] = { status: 202, body: JSON.stringify(parked), replayed: false, value: parked };
       } else {
-        await screen.after(client);
         outcomes[item.index] = problemOutcome(screen.error, item.job.request_id);
       }
     }
