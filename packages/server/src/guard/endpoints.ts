@@ -3,6 +3,7 @@ import type { Queryable } from '../db/pool.js';
 import type { CreateEscrowBody, ReleaseBody, ResolveBody } from '../escrows/schemas.js';
 import { createEscrow } from '../escrows/service.js';
 import { cancelEscrow, releaseEscrow, resolveEscrow } from '../escrows/transitions.js';
+import { type CryptoDepositInput, simulateCryptoDeposit } from '../payments/deposits.js';
 import { type CreatePaymentInput, createPayment } from '../payments/service.js';
 import type { PaymentView } from '../payments/view.js';
 import { createPayoutBatch } from '../payouts/batches.js';
@@ -22,9 +23,10 @@ import type { TransferView } from '../transfers/view.js';
 import type { Movement } from './movement.js';
 import {
   captureMovements,
+  depositMovements,
   escrowMovements,
-  paymentMovements,
   escrowSettleMovements,
+  paymentMovements,
   payoutMovements,
   refundMovements,
   releaseMovements,
@@ -106,6 +108,14 @@ export const payment_endpoint: MoneyEndpoint<CreatePaymentInput, PaymentView> = 
   objects: one,
 };
 
+export const crypto_deposit_endpoint: MoneyEndpoint<CryptoDepositInput, PaymentView> = {
+  route: 'POST /v1/test_helpers/crypto_deposits',
+  success_status: 200,
+  movements: (db, livemode, body) => depositMovements(db, livemode, body),
+  execute: (ctx, body) => simulateCryptoDeposit(ctx, body),
+  objects: one,
+};
+
 export const escrow_endpoint: MoneyEndpoint<Static<typeof CreateEscrowBody>, { id: string }> = {
   route: 'POST /v1/escrows',
   success_status: 201,
@@ -169,6 +179,7 @@ export const money_endpoints: ReadonlyMap<string, AnyEndpoint> = new Map(
     payout_endpoint,
     payout_batch_endpoint,
     payment_endpoint,
+    crypto_deposit_endpoint,
     escrow_endpoint,
     escrow_release_endpoint,
     escrow_cancel_endpoint,

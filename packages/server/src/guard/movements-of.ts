@@ -1,5 +1,6 @@
 import { assetScale } from '../assets/service.js';
 import type { Queryable } from '../db/pool.js';
+import { depositTarget } from '../payments/deposits.js';
 import { formatAmount, parseAmount } from '../shared/money.js';
 import { ok, type Result } from '../shared/result.js';
 import type { Movement } from './movement.js';
@@ -145,6 +146,28 @@ export function paymentMovements(db: Queryable, livemode: boolean, input: Paymen
       external: false,
       inflow: true,
       currency: input.currency,
+      amount: input.amount,
+      prefix: '',
+    },
+  ]);
+}
+
+/** A simulated crypto deposit is a pay-in into the wallet its address belongs to. */
+export async function depositMovements(
+  db: Queryable,
+  livemode: boolean,
+  input: { address: string; amount: string },
+) {
+  const target = await depositTarget(db, livemode, input.address);
+  if (target === undefined) return ok([]);
+  return all(db, livemode, [
+    {
+      source: target.wallet_id,
+      source_param: 'address',
+      destinations: [target.wallet_id],
+      external: false,
+      inflow: true,
+      currency: target.asset,
       amount: input.amount,
       prefix: '',
     },

@@ -109,6 +109,28 @@ describe('pay-ins are screened', () => {
     expect((await balanceOf(t, wallet)).available).toBe('60.00');
   });
 
+  it("a crypto deposit is screened too: one that would break a tier's cap is refused", async () => {
+    const holder = await postOk(t, '/v1/holders', { name: 'Tier Zero' });
+    const capped = await newWallet(t, 'USDC', { holder_id: holder.id });
+    const { address } = await postOk(
+      t,
+      `/v1/wallets/${capped}/deposit_addresses`,
+      { network: 'ethereum' },
+      200,
+    );
+    const deposit = (amount: string) => post(t, '/v1/test_helpers/crypto_deposits', { address, amount });
+    const rule = { type: 'kyc_tier', action: 'block', kyc_tier: 0, balance_max: '100', currency: 'USDC' };
+    await withRule(rule, async (id) => {
+      const refused = await deposit('500');
+      expectProblem(refused, 403, 'risk_blocked', undefined);
+      expect(refused.json().detail).toContain(id);
+      expect((await deposit('100')).json().status).toBe('processing');
+      // Processing, so not credited yet: it counts against the cap all the same.
+      expectProblem(await deposit('0.000001'), 403, 'risk_blocked', undefined);
+    });
+    expect(await paymentsOf(capped)).toBe(1);
+  });
+
   it("a policy-bound key's pay-ins count against its spend policy", async () => {
     const wallet = await newWallet(t);
     const agent = await createKey(t, {

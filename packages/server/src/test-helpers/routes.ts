@@ -1,21 +1,22 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
+import { Approval } from '../approvals/schemas.js';
 import { viewsWithScale } from '../assets/service.js';
 import type { Client } from '../db/pool.js';
+import { crypto_deposit_endpoint } from '../guard/endpoints.js';
+import { guardedMutation } from '../guard/route.js';
 import { type Api, type RouteDeps, railContext } from '../http/api.js';
 import { authOf } from '../http/auth.js';
-import { Amount } from '../http/money-schemas.js';
 import { runMutation } from '../http/mutation.js';
 import { errorResponses, IdParams } from '../http/schemas.js';
+import { CryptoDepositBody } from '../payments/deposits.js';
 import { applyPaymentUpdate, type PaymentUpdate, settleWalletNow } from '../payments/lifecycle.js';
 import { Payment } from '../payments/schemas.js';
-import { createPayment } from '../payments/service.js';
 import { paymentView } from '../payments/view.js';
 import { applyPayoutUpdate, type PayoutUpdate } from '../payouts/lifecycle.js';
 import { PayoutSchedule, runScheduleNow } from '../payouts/schedules.js';
 import { Payout } from '../payouts/schemas.js';
 import { payoutView } from '../payouts/view.js';
-import { addressOwner } from '../rails/deposit-addresses.js';
 import { failure_codes } from '../rails/failure-codes.js';
 import { Refund } from '../refunds/schemas.js';
 import { completeRefund, failRefund } from '../refunds/service.js';
@@ -200,37 +201,11 @@ export function testHelperRoutes(app: Api, deps: RouteDeps): void {
         summary: 'Simulate an on-chain deposit',
         description:
           'Money arrives at a deposit address (POST /v1/wallets/:id/deposit_addresses): a processing payment into its wallet, which succeeds once the sandbox chain has confirmed it (one confirmation per sandbox step, or /v1/test_helpers/payments/:id/succeed).',
-        body: Type.Object(
-          {
-            address: Type.String({ minLength: 1, maxLength: 128 }),
-            amount: Amount,
-            tx_hash: Type.Optional(Type.String({ pattern: '^[0-9A-Za-z]{8,128}$' })),
-          },
-          {
-            additionalProperties: false,
-            examples: [{ address: '0x52908400098527886e0f7030069857d2e4169ee7', amount: '0.25' }],
-          },
-        ),
-        response: { 200: Payment, ...errorResponses },
+        body: CryptoDepositBody,
+        response: { 200: Payment, 202: Approval, ...errorResponses },
       },
     },
-    (request, reply) =>
-      helper(request, reply, async (db) => {
-        const owner = await addressOwner(db, false, request.body.address);
-        if (owner === undefined) return fail(notFound('deposit address', request.body.address, 'address'));
-        const wallet = await getWallet(db, false, owner.wallet_id);
-        if (!wallet.ok) return wallet;
-        const source = {
-          type: 'crypto' as const,
-          network: owner.network,
-          ...(request.body.tx_hash === undefined ? {} : { tx_hash: request.body.tx_hash }),
-        };
-        return createPayment(railContext(deps, request, db), {
-          wallet_id: owner.wallet_id,
-          amount: request.body.amount,
-          currency: wallet.value.currency,
-          source,
-        });
-      }),
+    // Money coming in, screened as a pay-in: a risk rule can refuse it or park it for review.
+    (request, reply) => guardedMutation(deps, request, reply, crypto_deposit_endpoint),
   );
 }
