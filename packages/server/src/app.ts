@@ -39,6 +39,8 @@ import { TransferGroupCommit } from './transfers/group-commit.js';
 import { transferRoutes } from './transfers/routes.js';
 import { walletRoutes } from './wallets/routes.js';
 
+const timeout_check_interval_ms = 1_000;
+
 export interface AppDeps {
   readonly pool: Pool;
   readonly config: Config;
@@ -54,16 +56,29 @@ export interface AppDeps {
 
 /** Builds the HTTP application without listening: the CLI listens, tests use inject(). */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const limits = deps.config.limits;
+  const server_timeouts = {
+    headersTimeout: limits.headers_timeout_ms,
+    // Node checks the two timeouts above only this often (30 s by default), so a slow client
+    // would otherwise keep its socket up to that much longer.
+    connectionsCheckingInterval: timeout_check_interval_ms,
+  };
   const app = Fastify({
     ...(deps.logger === undefined ? { logger: false } : { loggerInstance: deps.logger }),
     genReqId: generateRequestId,
-    bodyLimit: deps.config.limits.body_bytes_max,
-    requestTimeout: deps.config.limits.request_timeout_ms,
+    bodyLimit: limits.body_bytes_max,
+    // Slow-header and slow-body clients are cut off (408); once a request is in, its response is
+    // not limited by these, so an event stream lives on, kept busy by its heartbeat.
+    http: server_timeouts,
+    requestTimeout: limits.request_timeout_ms,
+    connectionTimeout: limits.socket_idle_timeout_ms,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     frameworkErrors: answerFrameworkError,
     // Typed as plain HTTP: routes and hooks are the same whichever server carries them.
-    ...((deps.tls === undefined ? {} : { https: { cert: deps.tls.cert, key: deps.tls.key } }) as object),
+    ...((deps.tls === undefined
+      ? {}
+      : { https: { cert: deps.tls.cert, key: deps.tls.key, ...server_timeouts } }) as object),
   }).withTypeProvider<TypeBoxTypeProvider>();
   const route_deps: RouteDeps = {
     pool: deps.pool,
