@@ -52,6 +52,18 @@ describe('database timeouts', () => {
     }
   });
 
+  it('the worker has a pool of its own, sized by worker_db_pool_size_max, so it cannot take the API connections', async () => {
+    expect(db.worker_pool).not.toBe(db.pool);
+    expect(db.worker_pool.options.max).toBe(1);
+    const held = await db.worker_pool.connect();
+    try {
+      // The worker's only connection is busy; the API still gets one at once.
+      expect((await db.pool.query('SELECT 1 AS one')).rows[0]).toEqual({ one: 1 });
+    } finally {
+      held.release();
+    }
+  });
+
   it('maintenance (migrations, verify) has no statement timeout', async () => {
     const result = await db.maintenance_pool.query('SELECT pg_sleep(0.5), current_setting($1) AS timeout', [
       'statement_timeout',
