@@ -376,6 +376,43 @@ describe('restricted keys', () => {
     expect(seen.statusCode, seen.body).toBe(200);
   });
 
+  it('learn nothing of a hold or an escrow they do not pay, even one that has ended', async () => {
+    const mine = await funded(t, '100.00');
+    const other = await funded(t, '100.00');
+    const vendor = await newWallet(t);
+    const key = await createKey(t, {
+      scopes: ['transfers:write', 'escrows:write'],
+      restrictions: { wallet_ids: [mine] },
+    });
+    const held = await transfer(t, {
+      source_wallet_id: other,
+      destination_wallet_id: vendor,
+      amount: '1.00',
+      hold: true,
+    });
+    const escrow = await t.request({
+      method: 'POST',
+      url: '/v1/escrows',
+      payload: { payer_wallet_id: other, payee_wallet_id: vendor, amount: '1.00', currency: 'USD' },
+    });
+    const as = (url: string, payload: Record<string, unknown> = {}) =>
+      t.request({ method: 'POST', url, key: key.secret, payload });
+    const capture = `/v1/transfers/${held.json().id}/capture`;
+    const cancel = `/v1/escrows/${escrow.json().id}/cancel`;
+    for (const [url, payload] of [
+      [capture, {}],
+      [cancel, {}],
+      [`/v1/escrows/${escrow.json().id}/release`, { amount: '1.00' }],
+      [`/v1/escrows/${escrow.json().id}/resolve`, { outcome: 'release' }],
+    ] as const)
+      expectProblem(await as(url, payload), 404, 'resource_not_found', (await as(url, payload)).json().param);
+    // Ended: the answer is still that it does not exist, not that it has ended.
+    expect((await t.request({ method: 'POST', url: capture, payload: {} })).statusCode).toBe(200);
+    expect((await t.request({ method: 'POST', url: cancel, payload: {} })).statusCode).toBe(200);
+    expectProblem(await as(capture), 404, 'resource_not_found');
+    expectProblem(await as(cancel), 404, 'resource_not_found');
+  });
+
   it('restricted to a holder: every wallet of the holder and nothing else', async () => {
     const holder = (await t.request({ method: 'POST', url: '/v1/holders', payload: { name: 'Hana' } })).json()
       .id;

@@ -14,7 +14,9 @@ import { type ObjectKind, objectWallets, permittedWallets, type RestrictionsValu
  * - `wallet_query`: a list filtered by one of its wallets, which the query must name;
  * - `object`: the object named by the path must involve one of its wallets, read from the object's
  *   own columns (`restrictions.ts` objectWallets), never from its serialized text: metadata can
- *   name any wallet. An approval is visible to the key that asked for it;
+ *   name any wallet. An approval is visible to the key that asked for it. On a route that settles
+ *   money an object holds (capture, escrow release), the guard then checks its paying wallet too,
+ *   and an object that moves nothing any more (an ended escrow) is still 404, not 409;
  * - `screened`: a money movement, whose paying wallet the access checks verify (guard/screen.ts);
  * - `own`: a list its handler narrows to the key's wallets (`GET /v1/wallets`);
  * - `open`: nothing of a wallet's (assets).
@@ -51,10 +53,10 @@ export const restricted_routes: Readonly<Record<string, RestrictedAccess>> = {
   'POST /v1/payouts': 'screened',
   'POST /v1/payout_batches': 'screened',
   'POST /v1/escrows': 'screened',
-  'POST /v1/escrows/:id/release': 'screened',
-  'POST /v1/escrows/:id/cancel': 'screened',
-  'POST /v1/escrows/:id/resolve': 'screened',
-  'POST /v1/transfers/:id/capture': 'screened',
+  'POST /v1/escrows/:id/release': { object: 'escrow' },
+  'POST /v1/escrows/:id/cancel': { object: 'escrow' },
+  'POST /v1/escrows/:id/resolve': { object: 'escrow' },
+  'POST /v1/transfers/:id/capture': { object: 'transfer' },
   'POST /v1/refunds': 'screened',
 };
 
