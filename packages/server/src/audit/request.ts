@@ -17,18 +17,40 @@ const audited_methods = new Set(['POST', 'DELETE', 'PUT', 'PATCH']);
 
 /** The audit entry of an authenticated request that answered `status` with `body`. */
 export function requestAudit(request: FastifyRequest, now: Date, status: number, body: unknown): AuditEntry {
+  return auditEntry(auditSubject(request), now, status, body);
+}
+
+/** What an audit entry says of a request before it is answered: plain data a queued job can carry. */
+export type AuditSubject = Omit<
+  AuditEntry,
+  'object_id' | 'outcome_status' | 'outcome_code' | 'created_at'
+> & {
+  /** The path's `:id`, the entry's object when the response names none. */
+  readonly param_id: string | null;
+};
+
+export function auditSubject(request: FastifyRequest): AuditSubject {
   const auth = request.auth;
   const params = request.params as Record<string, unknown> | undefined;
-  const facts = responseFacts(status, body);
   // A path id the request was refused for may hold text PostgreSQL cannot store (a NUL).
   const param_id = typeof params?.id === 'string' && textFault(params.id) === undefined ? params.id : null;
   return {
     livemode: auth?.livemode ?? false,
     actor: auth?.key_id ?? 'anonymous',
     action: `${request.method} ${request.routeOptions.url ?? request.url.split('?')[0]}`,
-    object_id: facts.object_id ?? param_id,
     request_id: request.id,
     ip: request.ip,
+    param_id,
+  };
+}
+
+/** The entry of a request described by `subject` that answered `status` with `body`. */
+export function auditEntry(subject: AuditSubject, now: Date, status: number, body: unknown): AuditEntry {
+  const { param_id, ...who } = subject;
+  const facts = responseFacts(status, body);
+  return {
+    ...who,
+    object_id: facts.object_id ?? param_id,
     outcome_status: status,
     outcome_code: facts.outcome_code,
     created_at: now,

@@ -1,8 +1,10 @@
-import { type AuditEntry, appendAudit } from '../audit/append.js';
+import { appendAudit } from '../audit/append.js';
+import { type AuditSubject, auditEntry } from '../audit/request.js';
 import type { GroupCommitConfig, Limits } from '../config.js';
 import { DeferredInserts } from '../db/deferred.js';
 import type { Client, Pool } from '../db/pool.js';
-import type { PreparedScreen } from '../guard/screen.js';
+import { transferMovements } from '../guard/movements-of.js';
+import { type GuardRequest, needsScreen, type PreparedScreen, prepareScreen } from '../guard/screen.js';
 import { keyId, type Replay, recordResponses } from '../http/idempotency-store.js';
 import { screenInSavepoint } from '../requests/screening.js';
 import { begin, type Claim, claimKeys, transientProblem } from '../requests/transaction.js';
@@ -29,20 +31,13 @@ export interface TransferJob {
   readonly inputs: readonly TransferInput[];
   /** Set for POST /v1/transfers/batch, which answers with a result per item. */
   readonly batch?: { readonly atomic: boolean };
-  /** The request's audit entry, given how it was answered; written in the batch's transaction. */
-  readonly audit: (status: number, body: unknown) => AuditEntry;
-  /** Access checks: restrictions, spend policy, risk rules (see guard/screen.ts). */
-  readonly guard?: TransferGuard;
+  /** Who asked, for the request's audit entry, written in the batch's transaction once answered. */
+  readonly audit: AuditSubject;
+  /** The request as the access checks see it (restrictions, spend policy, risk rules). */
+  readonly guard: GuardRequest;
 }
 
 export type TransferResults = readonly Result<TransferView>[];
-
-export interface TransferGuard {
-  /** A key with a spend policy: its job is written in a batch of its own (its counters are exact). */
-  readonly alone: boolean;
-  /** The checks, to run once their locks are held; undefined when nothing applies to this key. */
-  prepare(db: Client, rules: readonly RiskRuleRow[]): Promise<PreparedScreen<TransferResults> | undefined>;
-}
 
 /**
  * Group commit for transfers, as TigerBeetle batches: concurrent requests in this process share
@@ -185,7 +180,7 @@ export class TransferGroupCommit {
       deferred.queryable,
       jobs.map((job, index) => {
         const outcome = answered[index];
-        return job.audit(outcome?.status ?? 500, outcome?.value ?? outcome?.body ?? '');
+        return auditEntry(job.audit, now, outcome?.status ?? 500, outcome?.value ?? outcome?.body ?? '');
       }),
     );
     await deferred.flush(client);
@@ -215,13 +210,18 @@ export class TransferGroupCommit {
       after?: (db: Client, value: TransferResults) => Promise<void>;
     }[] = [];
     const prepared: (PreparedScreen<TransferResults> | undefined)[] = [];
-    for (const item of group) prepared.push(await item.job.guard?.prepare(client, rules));
-    await lockRiskReads(client, prepared.flatMap((screen) => screen?.lock_ids ?? []));
+    for (const item of group) prepared.push(await prepareChecks(client, item.job, rules));
+    await lockRiskReads(
+      client,
+      prepared.flatMap((screen) => screen?.lock_ids ?? []),
+    );
     const running = new RunningMovements();
     for (const [position, item] of group.entries()) {
       const check = prepared[position];
       const screen =
-        check === undefined ? undefined : await screenInSavepoint(client, () => check.screen(client, running));
+        check === undefined
+          ? undefined
+          : await screenInSavepoint(client, () => check.screen(client, running));
       if (screen === undefined || screen.verdict === 'proceed') {
         going.push(screen === undefined ? item : { ...item, after: screen.after });
       } else if (screen.verdict === 'park') {
@@ -270,9 +270,22 @@ function jobFacts(job: TransferJob): JobFacts {
   const claim = claimOf(job);
   return {
     size: job.inputs.length,
-    alone: job.batch?.atomic === true || job.guard?.alone === true,
+    alone: job.batch?.atomic === true || job.guard.auth.spend_policy !== null,
     ...(claim === undefined ? {} : { key: keyId(claim) }),
   };
+}
+
+/** The job's access checks, to run once their locks are held; undefined when nothing applies. */
+async function prepareChecks(
+  db: Client,
+  job: TransferJob,
+  rules: readonly RiskRuleRow[],
+): Promise<PreparedScreen<TransferResults> | undefined> {
+  if (!needsScreen(job.guard.auth, rules)) return undefined;
+  const movements = await transferMovements(db, job.livemode, job.inputs, job.batch !== undefined);
+  return prepareScreen(db, job.guard, rules, movements, (results: TransferResults) =>
+    results.map((result) => (result.ok ? result.value.id : undefined)),
+  );
 }
 
 function replayOutcome(replay: Replay, request_id: string): JobOutcome {
@@ -286,4 +299,3 @@ function outcomeOf(job: TransferJob, results: readonly Result<TransferView>[]): 
   assert(result !== undefined && results.length === 1, 'a single transfer has one result');
   return singleOutcome(result, job.request_id);
 }
-

@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Approval } from '../approvals/schemas.js';
-import { requestAudit } from '../audit/request.js';
+import { auditSubject } from '../audit/request.js';
 import {
   capture_endpoint,
   type MoneyEndpoint,
@@ -8,14 +8,12 @@ import {
   transfer_endpoint,
 } from '../guard/endpoints.js';
 import { guardedMutation, guardRequest } from '../guard/route.js';
-import { needsScreen, prepareScreen } from '../guard/screen.js';
 import { type Api, type RouteDeps, sendResult } from '../http/api.js';
 import { authOf } from '../http/auth.js';
 import { requestFingerprint } from '../http/idempotency-store.js';
 import { idempotencyKey, json_content_type, runMutation } from '../http/mutation.js';
 import { problem_content_type, retryAfter, sendProblem } from '../http/problem.js';
 import { errorResponses, IdParams, ListOf } from '../http/schemas.js';
-import type { TransferGuard, TransferResults } from './group-commit.js';
 import type { TransferInput } from './prepare.js';
 import {
   BatchBody,
@@ -155,8 +153,8 @@ async function submit(
       : { idempotency: { key, fingerprint: requestFingerprint(request.method, request.url, request.body) } }),
     inputs,
     ...(batch === undefined ? {} : { batch }),
-    audit: (status, body) => requestAudit(request, deps.clock.now(), status, body),
-    guard: transferGuard(deps, request, endpoint),
+    audit: auditSubject(request),
+    guard: guardRequest(deps, request, endpoint.route),
   });
   request.audited = true;
   if (outcome.replayed) reply.header('Idempotent-Replayed', 'true');
@@ -165,23 +163,4 @@ async function submit(
     .code(outcome.status)
     .type(outcome.status < 400 ? json_content_type : problem_content_type)
     .send(outcome.body);
-}
-
-/** The access checks of a transfer request, run by the group-commit engine inside its batch. */
-function transferGuard(
-  deps: RouteDeps,
-  request: FastifyRequest,
-  endpoint: MoneyEndpoint<never, unknown>,
-): TransferGuard {
-  const guard = guardRequest(deps, request, endpoint.route);
-  return {
-    alone: guard.auth.spend_policy !== null,
-    async prepare(db, rules) {
-      if (!needsScreen(guard.auth, rules)) return undefined;
-      const movements = await endpoint.movements(db, guard.auth.livemode, request.body as never, {});
-      return prepareScreen(db, guard, rules, movements, (results: TransferResults) =>
-        results.map((result) => (result.ok ? result.value.id : undefined)),
-      );
-    },
-  };
 }
