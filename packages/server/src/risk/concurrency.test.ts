@@ -112,6 +112,15 @@ describe('risk rules under parallel requests', () => {
     expect((await balanceOf(t, capped)).available).toBe('100.00');
   });
 
+  it("a new wallet's limit holds against 40 parallel payouts", async () => {
+    const young = await funded(t, '500.00');
+    await withRule({ type: 'new_wallet', wallet_age_s: 86_400, amount_max: '100.00' }, async () => {
+      const responses = await Promise.all(Array.from({ length: parallel }, () => payout(young, '10.00')));
+      expect(passed(responses)).toBe(10);
+    });
+    expect((await balanceOf(t, young)).available).toBe('400.00');
+  });
+
   it('a tier daily outflow cap holds against 40 parallel transfers and 40 parallel payouts', async () => {
     const vendor = await newWallet(t);
     for (const send of [

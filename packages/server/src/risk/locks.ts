@@ -41,7 +41,8 @@ export function riskReads(
               : movement.source_wallet_id;
         if (id !== undefined && id !== null) ids.add(id);
       } else if (rule.type === 'new_wallet') {
-        ids.add(movement.source_wallet_id);
+        const age_ms = source === undefined ? undefined : subject.now.getTime() - source.created_at.getTime();
+        if (age_ms !== undefined && age_ms < (p.wallet_age_s ?? 0) * 1000) ids.add(movement.source_wallet_id);
       } else if (rule.type === 'kyc_tier' && p.daily_outflow_max !== undefined) {
         const holder = source?.holder_id;
         if (source?.kyc_tier === p.kyc_tier && holder !== undefined && holder !== null) ids.add(holder);
