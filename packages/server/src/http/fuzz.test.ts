@@ -1,4 +1,7 @@
+import { Ajv, type ValidateFunction } from 'ajv';
+import formats from 'ajv-formats';
 import fc from 'fast-check';
+import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyAuditChain } from '../audit/verify.js';
 import { verifyLedger } from '../ledger/verify.js';
@@ -6,25 +9,79 @@ import { createTestApp, type TestApp } from '../test-support/app.js';
 import { createKey } from '../test-support/keys.js';
 import { funded, newWallet, transfer } from '../test-support/money.js';
 
+/**
+ * Fuzzes every POST and GET endpoint of the OpenAPI document with bodies of each schema's shape,
+ * mutated, and with the input classes of issue 13 defect 12: NUL and unpaired surrogates in
+ * fields, ids and queries, leap seconds and out-of-range timestamps, amounts at and above the
+ * largest, duplicate fields, non-UTF-8 charsets. No answer may be a 5xx, every refusal is a
+ * problem document, and every JSON success body matches its route's response schema.
+ */
 let t: TestApp;
-let operations: { path: string; example: unknown }[] = [];
+let operations: Write[] = [];
+let reads: Read[] = [];
 let real_ids: string[] = [];
 let agent_key = '';
+let responses: ResponseSchemas;
+
+interface Parameter {
+  name: string;
+  in: string;
+  schema: { type?: string; format?: string; anyOf?: { enum?: string[] }[] };
+}
+/** The part of a JSON schema that `schemaValue` reads. */
+interface Schema {
+  type?: string;
+  format?: string;
+  examples?: unknown[];
+  const?: unknown;
+  enum?: unknown[];
+  anyOf?: Schema[];
+  properties?: Record<string, Schema>;
+  required?: string[];
+  items?: Schema;
+  minItems?: number;
+  minimum?: number;
+  maximum?: number;
+}
+interface Operation {
+  parameters?: Parameter[];
+  requestBody?: { content?: { 'application/json'?: { schema?: Schema } } };
+  responses?: Record<string, { content?: Record<string, { schema?: object }> }>;
+}
+interface Document {
+  paths: Record<string, Record<string, Operation>>;
+  components: object;
+}
+/** A POST endpoint: an arbitrary body of its schema's shape, and one such body. */
+interface Write {
+  path: string;
+  body: fc.Arbitrary<unknown>;
+  example: unknown;
+}
+/** A GET endpoint and its query parameters, as the OpenAPI document declares them. */
+interface Read {
+  path: string;
+  query: Parameter[];
+}
 
 beforeAll(async () => {
   t = await createTestApp();
-  const document = (await t.request({ method: 'GET', url: '/openapi.json', key: null })).json<{
-    paths: Record<
-      string,
-      { post?: { requestBody?: { content: { 'application/json': { schema: { examples?: unknown[] } } } } } }
-    >;
-  }>();
+  const document = (await t.request({ method: 'GET', url: '/openapi.json', key: null })).json<Document>();
   operations = Object.entries(document.paths)
     .filter(([path, methods]) => path.startsWith('/v1/') && methods.post !== undefined)
+    .map(([path, methods]) => {
+      const body = schemaValue(methods.post?.requestBody?.content?.['application/json']?.schema ?? {});
+      return { path, body, example: fc.sample(body, { numRuns: 1, seed: 1 })[0] };
+    });
+  // The event stream never ends on its own; it has tests of its own (events/stream.test.ts).
+  reads = Object.entries(document.paths)
+    .filter(([path, methods]) => path.startsWith('/v1/') && methods.get !== undefined)
+    .filter(([path]) => path !== '/v1/events/stream')
     .map(([path, methods]) => ({
       path,
-      example: methods.post?.requestBody?.content['application/json'].schema.examples?.[0] ?? {},
+      query: (methods.get?.parameters ?? []).filter((parameter) => parameter.in === 'query'),
     }));
+  responses = new ResponseSchemas(document);
   // Real objects, so that fuzzed requests also reach the logic behind the id lookups.
   const wallet = await funded(t, '1000.00');
   const other = await newWallet(t);
@@ -56,8 +113,85 @@ beforeAll(async () => {
 });
 afterAll(() => t.close());
 
+/**
+ * The 2xx response schemas of the OpenAPI document, compiled with ajv: every JSON success body
+ * must match the schema its route declares (and a route that answers JSON must declare one).
+ */
+class ResponseSchemas {
+  private readonly ajv: Ajv;
+  private readonly compiled = new Map<string, ValidateFunction | undefined>();
+  /** Success bodies checked so far, so a run that checked none cannot pass unnoticed. */
+  checked = 0;
+
+  constructor(private readonly document: Document) {
+    this.ajv = new Ajv({ strict: false, allErrors: true });
+    (formats as unknown as (ajv: Ajv) => Ajv)(this.ajv);
+    this.ajv.addSchema({ $id: 'openapi', components: document.components });
+  }
+
+  check(method: 'get' | 'post', path: string, response: LightMyRequestResponse): void {
+    if (response.statusCode >= 300 || !/^application\/json/.test(String(response.headers['content-type'])))
+      return;
+    const validate = this.validator(method, path, response.statusCode);
+    expect(validate, `${method} ${path} answers ${response.statusCode} JSON without a schema`).toBeDefined();
+    this.checked += 1;
+    const body: unknown = response.json();
+    expect(
+      validate?.(body),
+      `${method} ${path}: ${JSON.stringify(validate?.errors)} in ${response.body}`,
+    ).toBe(true);
+  }
+
+  private validator(method: 'get' | 'post', path: string, status: number): ValidateFunction | undefined {
+    const key = `${method} ${path} ${status}`;
+    if (!this.compiled.has(key)) {
+      const schema =
+        this.document.paths[path]?.[method]?.responses?.[String(status)]?.content?.['application/json']
+          ?.schema;
+      const rebased =
+        schema === undefined
+          ? undefined
+          : JSON.parse(JSON.stringify(schema).replaceAll('"#/components/', '"openapi#/components/'));
+      this.compiled.set(key, rebased === undefined ? undefined : this.ajv.compile(rebased));
+    }
+    return this.compiled.get(key);
+  }
+}
+
+/** Any UTF-16 code units, NUL and unpaired surrogates included. */
+const raw_text = fc.string({
+  unit: fc.integer({ min: 0, max: 0xffff }).map((n) => String.fromCharCode(n)),
+  maxLength: 20,
+});
+/** Text PostgreSQL cannot store, alone or around ordinary text (issue 13, defect 12). */
+const unstorable = fc.oneof(
+  fc.constantFrom('\u0000', 'a\u0000b', '\ud800', '\udfff', 'x\ud83d', '\ude00y', 'wal_\u0000'),
+  raw_text,
+);
+/** Timestamps: leap seconds, out of range years, impossible dates, and ordinary ones. */
+const timestamps = fc.oneof(
+  fc.constantFrom(
+    '2016-12-31T23:59:60Z',
+    '0000-01-01T00:00:00Z',
+    '0001-01-01T00:00:00+05:00',
+    '1969-12-31T23:59:59Z',
+    '9999-12-31T23:59:59-01:00',
+    '+010000-01-01T00:00:00Z',
+    '2026-02-30T00:00:00Z',
+    '2026-01-01T24:00:00Z',
+    '2026-01-01T00:00:00.123456789Z',
+    '2026-01-01',
+    '1970-01-01T00:00:00Z',
+    '9999-12-31T23:59:59.999Z',
+  ),
+  fc
+    .date({ min: new Date(-8.64e15), max: new Date(8.64e15), noInvalidDate: true })
+    .map((date) => date.toISOString()),
+);
 const amounts = fc.oneof(
   fc.constantFrom('0', '-1', '1e3', '0.001', '1.', '.5', '00.10', ' 1', '1,00', 'NaN', '1'.repeat(60), '١٢'),
+  // The largest amount, one minor unit above it, and the old bound (10^38 minor units).
+  fc.constantFrom('10000000000000000000000000.00', '10000000000000000000000000.01', `${'9'.repeat(36)}.99`),
   fc.stringMatching(/^-?\d{0,45}(\.\d{0,20})?$/),
   fc.double(),
   fc.bigInt().map((value) => value.toString()),
@@ -66,27 +200,100 @@ const ids = fc.oneof(
   fc.constantFrom('', 'wal_', '../../etc', '%00', 'x'.repeat(300), 'wal_01jd0w3n3w8m5t5vq6fz1y2k3h'),
   fc.string({ maxLength: 80 }),
   fc.stringMatching(/^[a-z]{2,5}_[0-9a-z]{26}$/),
+  unstorable,
 );
 const junk: fc.Arbitrary<unknown> = fc.oneof(
   amounts,
   ids,
-  fc.constantFrom(null, true, [], {}, { __proto__: { admin: true } }, -0, 1e308),
+  timestamps,
+  unstorable,
+  fc.constantFrom(null, true, [], {}, { __proto__: { admin: true } }, -0, 1e308, '*', { '\u0000': 'x' }),
   fc.jsonValue({ maxDepth: 3 }),
 );
 
-/** A body: random JSON, or the endpoint's example with fields replaced, added or removed. */
-function bodyFor(example: unknown): fc.Arbitrary<unknown> {
+/** A path segment for any id: lone surrogates, which encodeURIComponent refuses, as their WTF-8 bytes. */
+function segment(id: string): string {
+  if (id === '') return 'x';
+  return [...id]
+    .map((char) => {
+      try {
+        return encodeURIComponent(char);
+      } catch {
+        const unit = char.charCodeAt(0);
+        const bytes = [0xe0 | (unit >> 12), 0x80 | ((unit >> 6) & 0x3f), 0x80 | (unit & 0x3f)];
+        return bytes.map((byte) => `%${byte.toString(16).toUpperCase()}`).join('');
+      }
+    })
+    .join('');
+}
+
+/** The same JSON object with its first field given a second time, first with another value. */
+function withDuplicateField(example: unknown): string | undefined {
+  if (example === null || typeof example !== 'object' || Array.isArray(example)) return undefined;
+  const [first] = Object.keys(example);
+  if (first === undefined) return undefined;
+  return `{${JSON.stringify(first)}:"other",${JSON.stringify(example).slice(1)}`;
+}
+
+/** A future time within a day, for fields that must lie ahead (holds, escrow dates, expiries). */
+const soon = new Date(Date.now() + 3_600_000).toISOString();
+
+/**
+ * Values of a request body schema: its examples where it gives them, else a value of its type;
+ * optional fields come and go. The example wallet id stands for a real wallet (see `bodyFor`).
+ */
+function schemaValue(schema: Schema): fc.Arbitrary<unknown> {
+  if (schema.examples !== undefined && schema.examples.length > 0) return fc.constantFrom(...schema.examples);
+  if (schema.const !== undefined) return fc.constant(schema.const);
+  if (schema.enum !== undefined && schema.enum.length > 0) return fc.constantFrom(...schema.enum);
+  if (schema.anyOf !== undefined && schema.anyOf.length > 0)
+    return fc.oneof(...schema.anyOf.map(schemaValue));
+  switch (schema.type) {
+    case 'object': {
+      const properties = Object.entries(schema.properties ?? {});
+      const fields = Object.fromEntries(properties.map(([name, property]) => [name, schemaValue(property)]));
+      return fc.record(fields, { requiredKeys: schema.required ?? [] });
+    }
+    case 'array': {
+      const length_min = schema.minItems ?? 0;
+      return fc.array(schemaValue(schema.items ?? {}), {
+        minLength: length_min,
+        maxLength: Math.max(length_min, 2),
+      });
+    }
+    case 'string':
+      if (schema.format === 'date-time') return fc.constant(soon);
+      if (schema.format === 'email') return fc.constant('fuzz@example.com');
+      return fc.constant('fuzz');
+    case 'integer':
+    case 'number': {
+      const low = schema.minimum ?? 0;
+      return fc.integer({ min: low, max: Math.min(schema.maximum ?? low + 100, low + 100) });
+    }
+    case 'boolean':
+      return fc.boolean();
+    case 'null':
+      return fc.constant(null);
+    default:
+      return fc.constant({});
+  }
+}
+
+/** A body: random JSON, or one of the endpoint's shape, as it is or with a field replaced, added or removed. */
+function bodyFor(operation: Write): fc.Arbitrary<unknown> {
+  const real = fc.constantFrom(...(real_ids.length > 0 ? real_ids : ['x']));
+  const withReal = (base: unknown, use_real: string): unknown =>
+    JSON.parse(JSON.stringify(base ?? {}).replace(/wal_01jd0w3n3w8m5t5vq6fz1y2k3h/g, use_real));
   const mutated = fc
     .record({
+      example: operation.body,
       field: fc.string({ maxLength: 3 }),
       value: junk,
       drop: fc.boolean(),
-      use_real: fc.constantFrom(...(real_ids.length > 0 ? real_ids : ['x'])),
+      use_real: real,
     })
-    .map(({ field, value, drop, use_real }) => {
-      const base = JSON.parse(
-        JSON.stringify(example ?? {}).replace(/wal_01jd0w3n3w8m5t5vq6fz1y2k3h/g, use_real),
-      );
+    .map(({ example, field, value, drop, use_real }) => {
+      const base = withReal(example, use_real) as Record<string, unknown>;
       if (base === null || typeof base !== 'object' || Array.isArray(base)) return value;
       const keys = Object.keys(base);
       const key = keys.length > 0 && field.length < 2 ? (keys[field.length % keys.length] as string) : field;
@@ -94,11 +301,16 @@ function bodyFor(example: unknown): fc.Arbitrary<unknown> {
       else base[key] = value;
       return base;
     });
-  return fc.oneof(mutated, junk, fc.constant(example));
+  const intact = fc.tuple(operation.body, real).map(([example, use_real]) => withReal(example, use_real));
+  return fc.oneof(
+    { weight: 4, arbitrary: mutated },
+    { weight: 1, arbitrary: junk },
+    { weight: 2, arbitrary: intact },
+  );
 }
 
 interface Case {
-  operation: { path: string; example: unknown };
+  path: string;
   id: string;
   body: unknown;
   raw: string | undefined;
@@ -109,47 +321,124 @@ interface Case {
 }
 
 function caseArbitrary(): fc.Arbitrary<Case> {
-  return fc
-    .constantFrom(...operations)
-    .chain((operation) =>
-      fc.record({
-        operation: fc.constant(operation),
-        id: fc.oneof(ids, fc.constantFrom(...real_ids)),
-        body: bodyFor(operation.example),
-        raw: fc.option(
-          fc.oneof(fc.string({ maxLength: 200 }), fc.constantFrom('{', '{"a":', '[1,', '\u0000', 'null')),
-          { freq: 8 },
+  return fc.constantFrom(...operations).chain((operation) =>
+    fc.record({
+      path: fc.constant(operation.path),
+      id: fc.oneof(
+        { weight: 3, arbitrary: fc.constantFrom(...idsFor(operation.path)) },
+        { weight: 1, arbitrary: ids },
+      ),
+      body: bodyFor(operation),
+      raw: rarely(
+        fc.oneof(
+          fc.string({ maxLength: 200 }),
+          fc.constantFrom('{', '{"a":', '[1,', '\u0000', 'null', '{"a":1,"a":2}', '{"m":{"k":"\\u0000"}}'),
+          fc.constant(withDuplicateField(operation.example) ?? '{"a":1,"a":1}'),
         ),
-        content_type: fc.option(
-          fc.constantFrom(
-            'application/json',
-            'text/plain',
-            'application/json; charset=latin1',
-            'multipart/form-data',
-            '',
-          ),
-          { freq: 4 },
+      ),
+      content_type: rarely(
+        fc.constantFrom(
+          'application/json',
+          'text/plain',
+          'application/json; charset=latin1',
+          'application/json; charset=utf-16',
+          'application/json; charset="UTF-8"',
+          'multipart/form-data',
+          '',
         ),
-        idempotency_key: fc.option(
-          fc.oneof(fc.string({ maxLength: 300 }), fc.constantFrom('ok-key', '\u00e9', ' ')),
-          { freq: 3 },
-        ),
-        version: fc.option(fc.constantFrom('2026-11-01', 'latest', '', '2026-13-45'), { freq: 4 }),
-        as: fc.constantFrom('test' as const, 'live' as const, 'agent' as const),
-      }),
-    )
-    .map((value) => ({
-      ...value,
-      raw: value.raw ?? undefined,
-      content_type: value.content_type ?? undefined,
-      idempotency_key: value.idempotency_key ?? undefined,
-      version: value.version ?? undefined,
-    }));
+      ),
+      idempotency_key: rarely(
+        fc.oneof(fc.string({ maxLength: 300 }), fc.constantFrom('ok-key', '\u00e9', ' ')),
+      ),
+      version: rarely(fc.constantFrom('2026-11-01', 'latest', '', '2026-13-45')),
+      as: fc.constantFrom('test' as const, 'live' as const, 'agent' as const),
+    }),
+  );
+}
+
+/** A header or raw body in one case of five: most cases send the body of the schema's shape. */
+function rarely<T>(value: fc.Arbitrary<T>): fc.Arbitrary<T | undefined> {
+  return fc.oneof({ weight: 1, arbitrary: value }, { weight: 4, arbitrary: fc.constant(undefined) });
 }
 
 function safeHeader(value: string): string {
   // Header values cannot carry control characters at all; Node refuses them before any server sees them.
   return value.replace(/[^\x20-\x7e]/g, '?');
+}
+
+/** No 5xx; every refusal an RFC 9457 problem with its status and a code. */
+function expectSound(response: LightMyRequestResponse, url: string): void {
+  expect(response.statusCode, `${url} ${response.body}`).toBeLessThan(500);
+  if (response.statusCode >= 400) {
+    expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(response.json()).toMatchObject({ status: response.statusCode, code: expect.any(String) });
+  }
+}
+
+/** A value for a query parameter: of its declared kind, or anything at all. */
+function queryValue(parameter: Parameter): fc.Arbitrary<string> {
+  const declared = parameter.schema.anyOf?.flatMap((option) => option.enum ?? []) ?? [];
+  const typed =
+    parameter.schema.format === 'date-time'
+      ? timestamps
+      : parameter.schema.type === 'integer'
+        ? fc.oneof(fc.integer({ min: -5, max: 200 }).map(String), fc.constantFrom('1e2', '0x10', ''))
+        : parameter.schema.type === 'boolean'
+          ? fc.constantFrom('true', 'false', '1', 'yes')
+          : declared.length > 0
+            ? fc.constantFrom(...declared)
+            : fc.oneof(
+                fc.constantFrom(...real_ids),
+                fc.constantFrom('*', 'transfer.*', 'nope.*', 'holder.created'),
+              );
+  return fc.oneof(
+    { weight: 3, arbitrary: typed },
+    { weight: 1, arbitrary: fc.oneof(unstorable, ids, timestamps).map(String) },
+  );
+}
+
+interface ReadCase {
+  read: Read;
+  id: string;
+  query: [string, string][];
+  as: 'test' | 'live' | 'agent';
+}
+
+function readArbitrary(): fc.Arbitrary<ReadCase> {
+  return fc
+    .constantFrom(...reads)
+    .chain((read) =>
+      fc.record({
+        read: fc.constant(read),
+        id: fc.oneof(
+          { weight: 3, arbitrary: fc.constantFrom(...idsFor(read.path)) },
+          { weight: 1, arbitrary: ids },
+        ),
+        query: fc.tuple(
+          ...read.query.map((parameter) =>
+            rarely(queryValue(parameter).map((value): [string, string] => [parameter.name, value])),
+          ),
+          rarely(fc.tuple(fc.oneof(ids, unstorable), fc.oneof(ids, unstorable))),
+        ),
+        as: fc.constantFrom('test' as const, 'live' as const, 'agent' as const),
+      }),
+    )
+    .map(({ query, ...rest }) => ({
+      ...rest,
+      query: query.filter((pair): pair is [string, string] => pair !== undefined),
+    }));
+}
+
+/** The real ids that fit a path (a wallet's for /v1/wallets/{id}), else every real id. */
+function idsFor(path: string): string[] {
+  const prefix = { wallets: 'wal_', transfers: 'tr_', holders: 'hol_' }[path.split('/')[2] ?? ''];
+  const fitting = real_ids.filter((id) => prefix !== undefined && id.startsWith(prefix));
+  return fitting.length > 0 ? fitting : real_ids;
+}
+
+/** A query string for any text, lone surrogates included (URLSearchParams would replace them). */
+function queryString(pairs: readonly [string, string][]): string {
+  return pairs.map(([name, value]) => `${segment(name)}=${segment(value)}`).join('&');
 }
 
 describe('fuzzing every POST endpoint', () => {
@@ -159,7 +448,7 @@ describe('fuzzing every POST endpoint', () => {
     await fc.assert(
       fc.asyncProperty(caseArbitrary(), async (c) => {
         count += 1;
-        const url = c.operation.path.replace(/\{[a-z_]+\}/g, encodeURIComponent(c.id) || 'x');
+        const url = c.path.replace(/\{[a-z_]+\}/g, segment(c.id));
         const headers: Record<string, string> = {};
         if (c.content_type !== undefined) headers['content-type'] = c.content_type;
         else headers['content-type'] = 'application/json';
@@ -172,16 +461,73 @@ describe('fuzzing every POST endpoint', () => {
           payload: c.raw ?? JSON.stringify(c.body),
           key: { test: t.test_key, live: t.live_key, agent: agent_key }[c.as],
         });
-        expect(response.statusCode, `${url} ${response.body}`).toBeLessThan(500);
-        if (response.statusCode >= 400) {
-          expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
-          expect(response.json()).toMatchObject({ status: response.statusCode, code: expect.any(String) });
-        }
+        expectSound(response, url);
+        responses.check('post', c.path, response);
       }),
       { numRuns: 3000, seed: 20261121 },
     );
     expect(count).toBe(3000);
+    // Most fuzzed writes are refused; some must succeed, or their bodies would go unchecked.
+    expect(responses.checked).toBeGreaterThan(20);
     expect(await verifyLedger(t.db.pool)).toEqual([]);
     expect(await verifyAuditChain(t.db.pool)).toEqual([]);
   }, 120_000);
+});
+
+describe('fuzzing every GET endpoint', () => {
+  it('never answers 5xx, answers problems as problem+json, and every 2xx matches its response schema', async () => {
+    expect(reads.length).toBeGreaterThan(35);
+    const before = responses.checked;
+    await fc.assert(
+      fc.asyncProperty(readArbitrary(), async (c) => {
+        const path = c.read.path.replace(/\{[a-z_]+\}/g, segment(c.id));
+        const url = c.query.length === 0 ? path : `${path}?${queryString(c.query)}`;
+        const key = { test: t.test_key, live: t.live_key, agent: agent_key }[c.as];
+        const response = await t.request({ method: 'GET', url, key });
+        expectSound(response, url);
+        responses.check('get', c.read.path, response);
+      }),
+      { numRuns: 1500, seed: 20261201 },
+    );
+    expect(responses.checked - before).toBeGreaterThan(300);
+  }, 120_000);
+
+  it('every list answers its schema with no parameters, and every object read answers its schema', async () => {
+    for (const read of reads.filter((candidate) => !candidate.path.includes('{'))) {
+      const response = await t.request({ method: 'GET', url: read.path });
+      expect(response.statusCode, `${read.path} ${response.body}`).toBe(200);
+      responses.check('get', read.path, response);
+    }
+    for (const [prefix, path] of [
+      ['wal_', '/v1/wallets/{id}'],
+      ['tr_', '/v1/transfers/{id}'],
+      ['hol_', '/v1/holders/{id}'],
+    ] as const) {
+      const id = real_ids.find((candidate) => candidate.startsWith(prefix)) ?? '';
+      const response = await t.request({ method: 'GET', url: path.replace('{id}', id) });
+      expect(response.statusCode, response.body).toBe(200);
+      responses.check('get', path, response);
+    }
+  });
+});
+
+describe('a field given twice', () => {
+  it('is 400 invalid_json naming it, on every POST endpoint with fields', async () => {
+    for (const operation of operations) {
+      const payload = withDuplicateField(operation.example);
+      if (payload === undefined) continue;
+      const url = operation.path.replace(/\{[a-z_]+\}/g, real_ids[0] ?? 'x');
+      const response = await t.request({
+        method: 'POST',
+        url,
+        payload,
+        headers: { 'content-type': 'application/json' },
+      });
+      expect(response.statusCode, `${url} ${response.body}`).toBe(400);
+      expect(response.json()).toMatchObject({
+        code: 'invalid_json',
+        param: Object.keys(operation.example as object)[0],
+      });
+    }
+  });
 });
