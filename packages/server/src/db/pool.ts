@@ -73,6 +73,7 @@ function asError(error: unknown): Error {
 /** True when a PostgreSQL answers at `url`. */
 export async function answers(url: string): Promise<boolean> {
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 1_000 });
+  client.on('error', () => undefined);
   try {
     await client.connect();
     await client.query('SELECT 1');
