@@ -126,7 +126,8 @@ const Attempt = Type.Object({
   error: Type.Union([Type.String(), Type.Null()], { examples: ['timed out after 10000 ms'] }),
   latency_ms: Type.Integer(),
   response_excerpt: Type.Union([Type.String(), Type.Null()], {
-    description: 'The start of the response body.',
+    description:
+      'The start of the response body, control characters removed; null when there was no response or it came from an address that is not public (loopback, private, link-local...), whose bodies are never read.',
   }),
   created_at: Timestamp,
 });
