@@ -314,16 +314,26 @@ export async function refundMovements(
   livemode: boolean,
   input: { payment_id?: string; transfer_id?: string; amount?: string; cover_wallet_id?: string },
 ) {
-  const found = await db.query<{ source: string; target: string | null; asset: string; remaining: string }>(
-    `SELECT wallet_id AS source, NULL AS target, asset, (amount - refunded_amount)::text AS remaining
+  const found = await db.query<{
+    source: string;
+    target: string | null;
+    asset: string;
+    total: string;
+    remaining: string;
+  }>(
+    `SELECT wallet_id AS source, NULL AS target, asset, amount::text AS total, (amount - refunded_amount)::text AS remaining
        FROM payments WHERE id = $1 AND livemode = $3
      UNION ALL
-     SELECT destinations->0->>'wallet_id', source_wallet_id, asset, (coalesce(captured_amount, amount) - refunded_amount)::text
+     SELECT destinations->0->>'wallet_id', source_wallet_id, asset, coalesce(captured_amount, amount)::text,
+       (coalesce(captured_amount, amount) - refunded_amount)::text
        FROM transfers WHERE id = $2 AND livemode = $3`,
     [input.payment_id ?? null, input.transfer_id ?? null, livemode],
   );
   const original = found.rows[0];
-  if (original === undefined || original.remaining === '0') return ok([]);
+  if (original === undefined) return ok([]);
+  // Fully refunded, it is still screened as its payer's (a restricted key gets 404 rather than
+  // learning it exists); the endpoint then refuses it.
+  const left = original.remaining === '0' ? original.total : original.remaining;
   const scale = await assetScale(db, livemode, original.asset, 'currency');
   if (!scale.ok) return ok([]);
   const refund: Leg = {
@@ -332,7 +342,7 @@ export async function refundMovements(
     destinations: original.target === null ? [] : [original.target],
     external: original.target === null,
     currency: original.asset,
-    amount: input.amount ?? formatAmount(BigInt(original.remaining), scale.value),
+    amount: input.amount ?? formatAmount(BigInt(left), scale.value),
     prefix: '',
   };
   const cover = input.cover_wallet_id;

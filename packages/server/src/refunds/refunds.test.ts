@@ -200,6 +200,31 @@ describe('payment refunds', () => {
     expect(await balanceOf(t, cover)).toEqual(usd('0.00'));
   });
 
+  it('a restricted key learns nothing of a refunded transfer it did not receive', async () => {
+    const mine = await newWallet(t);
+    const theirs = await newWallet(t);
+    const sent = await postOk(t, '/v1/transfers', {
+      source_wallet_id: await funded(t, '10.00'),
+      destination_wallet_id: theirs,
+      amount: '10.00',
+      currency: 'USD',
+    });
+    const key = await createKey(t, { scopes: ['refunds:write'], restrictions: { wallet_ids: [mine] } });
+    expectProblem(
+      await post(t, '/v1/refunds', { transfer_id: sent.id }, key.secret),
+      404,
+      'resource_not_found',
+      'transfer_id',
+    );
+    await postOk(t, '/v1/refunds', { transfer_id: sent.id });
+    expectProblem(
+      await post(t, '/v1/refunds', { transfer_id: sent.id }, key.secret),
+      404,
+      'resource_not_found',
+      'transfer_id',
+    );
+  });
+
   it('an unsettled payment gives back pending funds', async () => {
     const { seller, payment } = await marketplacePayment({ settlement_delay_days: 3 });
     expect(await balanceOf(t, seller)).toEqual(usd('0.00', '0.00', '60.00', '60.00'));
