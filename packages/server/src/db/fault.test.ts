@@ -93,6 +93,13 @@ describe('cut database connections', () => {
       const after = await send(base, source, destination, 'fault-after');
       expect(after.status, server.output()).toBe(201);
       if (after.id !== undefined) acknowledged.set('fault-after', after.id);
+      // And the worker, on its own pool, reconnected: it still orders every new event.
+      const unsequenced = async () =>
+        (await t.db.pool.query('SELECT 1 FROM events WHERE position IS NULL LIMIT 1')).rowCount;
+      const deadline = Date.now() + 15_000;
+      while ((await unsequenced()) !== 0 && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 100));
+      expect(await unsequenced(), server.output()).toBe(0);
 
       // A request whose connection was cut is answered 503 (retry as it is), never 500; most succeed.
       for (const status of statuses.keys()) expect([201, 503], server.output()).toContain(status);
