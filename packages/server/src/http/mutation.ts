@@ -1,14 +1,13 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { appendAudit } from '../audit/append.js';
 import { requestAudit } from '../audit/request.js';
 import type { Limits } from '../config.js';
 import type { Client, Pool } from '../db/pool.js';
 import { type Screen, screenAndApply } from '../requests/screening.js';
-import { begin, claimKeys, transientProblem } from '../requests/transaction.js';
+import { begin, claimKeys, recordAnswers, transientProblem } from '../requests/transaction.js';
 import { catalogue, type DomainError, domainError } from '../shared/errors.js';
 import { fail, type Result } from '../shared/result.js';
 import { authOf } from './auth.js';
-import { keyId, recordResponses, requestFingerprint } from './idempotency-store.js';
+import { keyId, requestFingerprint } from './idempotency-store.js';
 import { problem_content_type, problemBody, sendProblem } from './problem.js';
 
 export interface MutationDeps {
@@ -67,8 +66,14 @@ export async function runMutation<T>(
         : sendStored(reply, replay.status, replay.body);
     }
     const { status, body, replay: stored } = await execute(client, request, success_status, work, options);
-    if (claim !== undefined) await recordResponses(client, [{ ...claim, status, body: stored }]);
-    await appendAudit(client, [requestAudit(request, request.audit_clock.now(), status, body)]);
+    await recordAnswers(client, [
+      {
+        claim,
+        status,
+        stored_body: stored,
+        audit: requestAudit(request, request.audit_clock.now(), status, body),
+      },
+    ]);
     await client.query('COMMIT');
     request.audited = true;
     return reply

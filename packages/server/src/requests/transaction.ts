@@ -1,11 +1,13 @@
+import { type AuditEntry, appendAudit } from '../audit/append.js';
 import type { Limits } from '../config.js';
-import type { Client } from '../db/pool.js';
+import type { Client, Queryable } from '../db/pool.js';
 import {
   inUse,
   type KeyRef,
   keyId,
   lockKeys,
   type Replay,
+  recordResponses,
   replayOf,
   storedResponses,
 } from '../http/idempotency-store.js';
@@ -62,6 +64,33 @@ export async function claimKeys(
     if (response !== undefined) replays.set(keyId(claim), replayOf(response, claim.fingerprint));
   }
   return replays;
+}
+
+/** How a request was answered, to record before its transaction commits. */
+export interface Answer {
+  /** The key to record the answer under; undefined without a key, or for a replay. */
+  readonly claim: Claim | undefined;
+  readonly status: number;
+  /** What a replay will return: the body, or a redacted one (a created key without its secret). */
+  readonly stored_body: string;
+  readonly audit: AuditEntry;
+}
+
+/**
+ * Records answers in the caller's transaction (or its deferred inserts): the idempotency records
+ * of those with a key and every audit entry, one statement each whatever their number.
+ */
+export async function recordAnswers(db: Queryable, answers: readonly Answer[]): Promise<void> {
+  await recordResponses(
+    db,
+    answers.flatMap(({ claim, status, stored_body }) =>
+      claim === undefined ? [] : [{ ...claim, status, body: stored_body }],
+    ),
+  );
+  await appendAudit(
+    db,
+    answers.map((answer) => answer.audit),
+  );
 }
 
 /** Thrown when a request's transaction cannot go on, with the problem that answers the request. */

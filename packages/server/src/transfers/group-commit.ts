@@ -1,13 +1,12 @@
-import { appendAudit } from '../audit/append.js';
 import { type AuditSubject, auditEntry } from '../audit/request.js';
 import type { GroupCommitConfig, Limits } from '../config.js';
 import { DeferredInserts } from '../db/deferred.js';
 import type { Client, Pool } from '../db/pool.js';
 import { transferMovements } from '../guard/movements-of.js';
 import { type GuardRequest, needsScreen, type PreparedScreen, prepareScreen } from '../guard/screen.js';
-import { keyId, type Replay, recordResponses } from '../http/idempotency-store.js';
+import { keyId, type Replay } from '../http/idempotency-store.js';
 import { screenInSavepoint } from '../requests/screening.js';
-import { begin, type Claim, claimKeys, transientProblem } from '../requests/transaction.js';
+import { begin, type Claim, claimKeys, recordAnswers, transientProblem } from '../requests/transaction.js';
 import { lockRiskReads } from '../risk/locks.js';
 import { enabledRules, type RiskRuleRow } from '../risk/rules.js';
 import { RunningMovements } from '../risk/running.js';
@@ -156,31 +155,22 @@ export class TransferGroupCommit {
         outcomes[item.index] = outcome;
       }
     }
-    await recordResponses(
-      deferred.queryable,
-      to_run.flatMap(({ job, index }) => {
-        const outcome = outcomes[index];
-        return job.idempotency === undefined || outcome === undefined
-          ? []
-          : [
-              {
-                api_key_id: job.api_key_id,
-                ...job.idempotency,
-                status: outcome.status,
-                body: outcome.body,
-              },
-            ];
-      }),
-    );
     const answered = outcomes.map((outcome) => {
       assert(outcome !== undefined, 'every job has an outcome');
       return outcome;
     });
-    await appendAudit(
+    // A replayed job (its key already answered) is audited, not recorded again.
+    const ran = new Set(to_run.map(({ index }) => index));
+    await recordAnswers(
       deferred.queryable,
       jobs.map((job, index) => {
-        const outcome = answered[index];
-        return auditEntry(job.audit, now, outcome?.status ?? 500, outcome?.value ?? outcome?.body ?? '');
+        const { status, body, value } = answered[index] as JobOutcome;
+        return {
+          claim: ran.has(index) ? claimOf(job) : undefined,
+          status,
+          stored_body: body,
+          audit: auditEntry(job.audit, now, status, value ?? body),
+        };
       }),
     );
     await deferred.flush(client);
