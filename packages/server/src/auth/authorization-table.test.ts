@@ -1,6 +1,7 @@
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sealAudit } from '../audit/seal.js';
+import { money_endpoints } from '../guard/endpoints.js';
 import { createTestApp, type TestApp } from '../test-support/app.js';
 import { type CreatedKey, createKey } from '../test-support/keys.js';
 import { balanceOf, expectProblem, funded, newWallet, postOk } from '../test-support/money.js';
@@ -51,6 +52,8 @@ interface Moves {
   readonly counts: boolean;
   /** A batch whose items fail one by one: another mode's wallets fail the item, not the request. */
   readonly per_item?: true;
+  /** Closed to restricted keys (403 key_restricted) rather than open for their own wallets. */
+  readonly restricted_closed?: true;
 }
 
 /** An endpoint answering one object: seen by keys of its mode that hold the scope. */
@@ -516,8 +519,18 @@ const table: Readonly<Record<string, Entry>> = {
   },
   'POST /v1/approvals/{id}/reject': { kind: 'other', why: 'moves nothing; same deciders as approve' },
   'POST /v1/payments': {
-    kind: 'other',
-    why: 'money in through a rail: screened as an inflow (payments and risk tests own its policy semantics)',
+    kind: 'moves',
+    scope: 'payments:write',
+    status: 201,
+    // A pay-in: money from a card into the payer's own wallet, which is its destination.
+    to: 'payee',
+    counts: true,
+    restricted_closed: true,
+    call: async ({ payer }) => ({
+      method: 'POST',
+      url: '/v1/payments',
+      payload: { wallet_id: payer, source: { type: 'card', number: '4242424242424242' }, ...usd() },
+    }),
   },
   'POST /v1/wallets/{id}/deposit_addresses': {
     kind: 'other',
@@ -633,6 +646,11 @@ describe('the authorization table', () => {
     expect(missing, 'decide how every kind of key may use these, then add them to the table').toEqual([]);
     const documented = new Set(await operations());
     expect(Object.keys(table).filter((route) => !documented.has(route))).toEqual([]);
+    // Every endpoint the guard screens is a money row here (test helpers simulate a rail).
+    const screened = [...money_endpoints.keys()]
+      .map((route) => route.replace(/:([a-z_]+)/g, '{$1}'))
+      .filter((route) => !route.includes('/test_helpers/'));
+    expect(screened.filter((route) => table[route]?.kind !== 'moves')).toEqual([]);
   });
 
   const moves = Object.entries(table).filter((entry): entry is [string, Moves] => entry[1].kind === 'moves');
@@ -654,14 +672,15 @@ describe('the authorization table', () => {
     } else await refused(call, t.live_key, p.payer, 404, 'resource_not_found');
     // Restricted: another wallet's money is not there; its own goes.
     const elsewhere = await newWallet(t);
-    await refused(
-      call,
-      (await restrictedKey(entry.scope, elsewhere)).secret,
-      p.payer,
-      404,
-      'resource_not_found',
-    );
-    await ok(call, (await restrictedKey(entry.scope, p.payer)).secret);
+    const stranger = (await restrictedKey(entry.scope, elsewhere)).secret;
+    const own = (await restrictedKey(entry.scope, p.payer)).secret;
+    if (entry.restricted_closed === true) {
+      await refused(call, stranger, p.payer, 403, 'key_restricted');
+      await refused(call, own, p.payer, 403, 'key_restricted');
+    } else {
+      await refused(call, stranger, p.payer, 404, 'resource_not_found');
+      await ok(call, own);
+    }
     // Policy-bound: over its per-movement limit, outside its destinations, then within them.
     p = await parties();
     call = await entry.call(p);
