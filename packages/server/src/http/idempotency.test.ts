@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { lockKeys, purgeExpiredKeys } from '../requests/idempotency-store.js';
 import { createTestApp, type TestApp } from '../test-support/app.js';
 import { balanceOf, fund, newWallet, transfer } from '../test-support/money.js';
-import { lockKeys, purgeExpiredKeys } from './idempotency-store.js';
 
 let t: TestApp;
 beforeAll(async () => {

@@ -2,12 +2,12 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { requestAudit } from '../audit/request.js';
 import type { Limits } from '../config.js';
 import type { Client, Pool } from '../db/pool.js';
+import { keyId, requestFingerprint } from '../requests/idempotency-store.js';
 import { type Screen, screenAndApply } from '../requests/screening.js';
 import { begin, claimKeys, recordAnswers, transientProblem } from '../requests/transaction.js';
 import { catalogue, type DomainError, domainError } from '../shared/errors.js';
 import { fail, type Result } from '../shared/result.js';
 import { authOf } from './auth.js';
-import { keyId, requestFingerprint } from './idempotency-store.js';
 import { problem_content_type, problemBody, sendProblem } from './problem.js';
 
 export interface MutationDeps {

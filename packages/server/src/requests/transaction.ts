@@ -1,6 +1,8 @@
 import { type AuditEntry, appendAudit } from '../audit/append.js';
 import type { Limits } from '../config.js';
 import type { Client, Queryable } from '../db/pool.js';
+import { assert } from '../shared/assert.js';
+import { type DomainError, domainError } from '../shared/errors.js';
 import {
   inUse,
   type KeyRef,
@@ -10,9 +12,7 @@ import {
   recordResponses,
   replayOf,
   storedResponses,
-} from '../http/idempotency-store.js';
-import { assert } from '../shared/assert.js';
-import { type DomainError, domainError } from '../shared/errors.js';
+} from './idempotency-store.js';
 
 /**
  * The steps every state-changing request takes in its database transaction, written once for the

@@ -3,7 +3,7 @@ import type { Movement } from '../guard/movement.js';
 import type { RiskSubject, WalletFacts } from './evaluate.js';
 import type { RiskRuleRow } from './rules.js';
 
-/** Seeds the lock ids apart from the idempotency keys' (http/idempotency-store.ts). */
+/** Seeds the lock ids apart from the idempotency keys' (requests/idempotency-store.ts). */
 const risk_lock_seed = 5_118_902_341;
 
 /**

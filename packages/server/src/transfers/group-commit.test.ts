@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { lockKeys } from '../http/idempotency-store.js';
 import { verifyLedger } from '../ledger/verify.js';
+import { lockKeys } from '../requests/idempotency-store.js';
 import { createTestApp, type TestApp } from '../test-support/app.js';
 import { balanceOf, fund, newWallet, transfer } from '../test-support/money.js';
 

@@ -4,7 +4,7 @@ import { DeferredInserts } from '../db/deferred.js';
 import type { Client, Pool } from '../db/pool.js';
 import { transferMovements } from '../guard/movements-of.js';
 import { type GuardRequest, needsScreen, type PreparedScreen, prepareScreen } from '../guard/screen.js';
-import { keyId, type Replay } from '../http/idempotency-store.js';
+import { keyId, type Replay } from '../requests/idempotency-store.js';
 import { screenInSavepoint } from '../requests/screening.js';
 import { begin, type Claim, claimKeys, recordAnswers, transientProblem } from '../requests/transaction.js';
 import { lockRiskReads } from '../risk/locks.js';

@@ -10,10 +10,10 @@ import {
 import { guardedMutation, guardRequest } from '../guard/route.js';
 import { type Api, type RouteDeps, sendResult } from '../http/api.js';
 import { authOf } from '../http/auth.js';
-import { requestFingerprint } from '../http/idempotency-store.js';
 import { idempotencyKey, json_content_type, runMutation } from '../http/mutation.js';
 import { problem_content_type, retryAfter, sendProblem } from '../http/problem.js';
 import { errorResponses, IdParams, ListOf } from '../http/schemas.js';
+import { requestFingerprint } from '../requests/idempotency-store.js';
 import type { TransferInput } from './prepare.js';
 import {
   BatchBody,
