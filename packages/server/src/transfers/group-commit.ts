@@ -14,7 +14,7 @@ import { assert } from '../shared/assert.js';
 import type { Clock } from '../shared/clock.js';
 import { domainError } from '../shared/errors.js';
 import type { Result } from '../shared/result.js';
-import { BatchQueue, type JobFacts, type Timer } from './batch-queue.js';
+import { BatchQueue, type JobFacts } from './batch-queue.js';
 import { batchOutcome, type JobOutcome, problemOutcome, singleOutcome } from './outcomes.js';
 import type { TransferInput } from './prepare.js';
 import { createTransfers } from './service.js';
@@ -55,9 +55,8 @@ export class TransferGroupCommit {
   constructor(
     private readonly deps: { pool: Pool; limits: Limits; clock: Clock },
     options: GroupCommitConfig,
-    timer?: Timer,
   ) {
-    this.queue = new BatchQueue((jobs) => this.flush(jobs), jobFacts, options, timer);
+    this.queue = new BatchQueue((jobs) => this.flush(jobs), jobFacts, options);
   }
 
   /** The request's answer once its batch commits; 503 queue_full at once when too many wait. */
