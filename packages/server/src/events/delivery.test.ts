@@ -1,3 +1,9 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { systemClock } from '../shared/clock.js';
@@ -389,6 +395,47 @@ describe('webhook delivery', () => {
       'SELECT count(*)::int AS kept FROM webhook_attempts WHERE response_excerpt IS NOT NULL',
     );
     expect(stored.rows[0]).toEqual({ kept: 0 });
+  });
+
+  it('names only the code of an error raised by a service on a private address', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'purse-tls-'));
+    const [key_path, cert_path] = [path.join(dir, 'key.pem'), path.join(dir, 'cert.pem')];
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-days',
+        '2',
+      ].concat(['-subj', '/CN=vault.internal.corp', '-keyout', key_path, '-out', cert_path]),
+      { stdio: 'ignore' },
+    );
+    const internal = createHttpsServer(
+      { key: await readFile(key_path), cert: await readFile(cert_path) },
+      (_q, r) => r.end('secret'),
+    );
+    await new Promise<void>((resolve) => internal.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = internal.address() as AddressInfo;
+      const { id } = await endpoint(['holder.*'], `https://127.0.0.1:${port}/`);
+      await holder('TLS probe');
+      await deliverUntil(() => settled(id, 1));
+      const [delivery] = await deliveries(id);
+      expect(delivery?.attempts.map((attempt) => attempt.error)).toEqual([
+        'DEPTH_ZERO_SELF_SIGNED_CERT',
+        'DEPTH_ZERO_SELF_SIGNED_CERT',
+        'DEPTH_ZERO_SELF_SIGNED_CERT',
+      ]);
+    } finally {
+      internal.closeAllConnections();
+      await new Promise((resolve) => internal.close(resolve));
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('in live mode, refuses at send time an address that became private', async () => {

@@ -61,7 +61,10 @@ export function sendWebhook(options: SendOptions): Promise<SendResult> {
       () => settle(failure(`timed out after ${options.timeout_ms} ms`, latency())),
       options.timeout_ms,
     );
-    request.on('error', (error: NodeJS.ErrnoException) => settle(failure(describe(error), latency())));
+    // The address the socket reached, kept for errors raised after the socket is gone.
+    let peer: string | undefined;
+    request.on('socket', (socket) => socket.once('connect', () => (peer = socket.remoteAddress)));
+    request.on('error', (error: NodeJS.ErrnoException) => settle(failure(describe(error, peer), latency())));
     request.on('response', (response) => {
       const answered = (excerpt: string | null) =>
         settle({
@@ -120,8 +123,14 @@ function failure(error: string, latency_ms: number): SendResult {
   return { status_code: null, error: error.slice(0, error_chars_max), latency_ms, response_excerpt: null };
 }
 
-function describe(error: NodeJS.ErrnoException): string {
+/**
+ * An error as the delivery log shows it. From a peer that is not public only its code: a message
+ * can carry what the service there said about itself (a TLS certificate's names, for one), which
+ * is as much a read of the inside as a response body (see `excerptKept`).
+ */
+function describe(error: NodeJS.ErrnoException, peer: string | undefined): string {
   if (error.code === 'ECONNREFUSED') return 'connection refused';
   if (error.code === 'ENOTFOUND') return `host not found: ${error.message}`;
+  if (peer !== undefined && !excerptKept(peer)) return error.code ?? 'the connection failed';
   return error.code === undefined ? error.message : `${error.code}: ${error.message}`;
 }
