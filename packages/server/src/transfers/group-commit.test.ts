@@ -244,9 +244,11 @@ describe('queue', () => {
 
   /**
    * Sends a first transfer whose batch waits on a row lock held from outside, then `burst` while
-   * it waits (so the burst queues behind it), and releases the lock once the burst has arrived.
+   * it waits (so the burst queues behind it), and releases the lock once the burst has arrived:
+   * once `answered_early` of its requests are answered (those the queue refuses at once), or
+   * after a grace when none is.
    */
-  async function behindALockedBatch<T>(burst: () => Promise<T>[]): Promise<T[]> {
+  async function behindALockedBatch<T>(burst: () => Promise<T>[], answered_early = 0): Promise<T[]> {
     const [payer, payee] = [await newWallet(t), await newWallet(t)];
     await fund(t, payer, '10.00');
     const blocker = new pg.Client({ connectionString: t.db.url });
@@ -259,7 +261,13 @@ describe('queue', () => {
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
     const responses = burst();
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    let answered = 0;
+    for (const response of responses) void response.then(() => (answered += 1));
+    if (answered_early === 0) await new Promise((resolve) => setTimeout(resolve, 500));
+    for (let tries = 0; answered < answered_early; tries += 1) {
+      expect(tries).toBeLessThan(500);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
     await blocker.query('COMMIT');
     await blocker.end();
     expect((await first).statusCode).toBe(201);
@@ -270,8 +278,9 @@ describe('queue', () => {
     const [payer, payee] = [await newWallet(t), await newWallet(t)];
     await fund(t, payer, '10.00');
     const payload = { source_wallet_id: payer, destination_wallet_id: payee, amount: '1.00' };
-    const responses = await behindALockedBatch(() =>
-      Array.from({ length: 5 }, (_, i) => transfer(t, payload, `queue-full-${i}`)),
+    const responses = await behindALockedBatch(
+      () => Array.from({ length: 5 }, (_, i) => transfer(t, payload, `queue-full-${i}`)),
+      2,
     );
     expect(responses.map((response) => response.statusCode).sort()).toEqual([201, 201, 201, 503, 503]);
     for (const response of responses.filter((response) => response.statusCode === 503)) {
