@@ -65,12 +65,22 @@ async function granted(db: Database, role: () => Promise<string>): Promise<Datab
   }
 }
 
+/**
+ * The role DATABASE_URL logs in as: asked rather than read from the URL, which may leave it to
+ * PGUSER or the OS account. Given apart from the owner, it must be no superuser: a superuser can
+ * switch the triggers off whatever it owns, and the separation would only look real.
+ */
 async function roleOf(pool: Pool): Promise<string> {
-  // Asked rather than read from the URL, which may leave the user to PGUSER or the OS account.
-  const result = await pool.query<{ role: string }>('SELECT current_user AS role');
-  const role = result.rows[0]?.role;
-  if (role === undefined) throw new Error('PostgreSQL did not say which role DATABASE_URL logs in as');
-  return role;
+  const result = await pool.query<{ role: string; superuser: boolean }>(
+    'SELECT current_user AS role, rolsuper AS superuser FROM pg_roles WHERE rolname = current_user',
+  );
+  const row = result.rows[0];
+  if (row === undefined) throw new Error('PostgreSQL did not say which role DATABASE_URL logs in as');
+  if (row.superuser)
+    throw new Error(
+      `DATABASE_URL logs in as ${row.role}, a superuser, beside DATABASE_MIGRATION_URL: give it a role that owns nothing (docs/operations.md, "Database roles")`,
+    );
+  return row.role;
 }
 
 function database(

@@ -187,6 +187,21 @@ describe('purse serve with DATABASE_MIGRATION_URL', () => {
   }, 120_000);
 });
 
+describe('DATABASE_MIGRATION_URL', () => {
+  it('refuses a DATABASE_URL that logs in as a superuser, since the separation would only look real', async () => {
+    const owner = await t.db.pool.query<{ superuser: boolean }>(
+      'SELECT rolsuper AS superuser FROM pg_roles WHERE rolname = current_user',
+    );
+    if (owner.rows[0]?.superuser !== true) return; // the test server's admin is not a superuser
+    const migration_url = new URL(t.db.url);
+    migration_url.searchParams.set('application_name', 'purse-migrations');
+    const config = loadConfig({ DATABASE_URL: t.db.url, DATABASE_MIGRATION_URL: migration_url.toString() });
+    await expect(openDatabase(config, () => undefined)).rejects.toThrow(
+      /a superuser, beside DATABASE_MIGRATION_URL/,
+    );
+  });
+});
+
 describe('the embedded PostgreSQL', () => {
   it('hands the API and the worker a role that cannot switch the triggers off', async () => {
     const data_dir = await mkdtemp(path.join(tmpdir(), 'purse-roles-'));
