@@ -216,7 +216,10 @@ export function loadConfig(env: Env = process.env): Config {
       ),
       api_key_cache_ttl_ms: intFromEnv(env, 'PURSE_API_KEY_CACHE_TTL_MS', defaultLimits.api_key_cache_ttl_ms),
       worker_tick_ms: intFromEnv(env, 'PURSE_WORKER_TICK_MS', defaultLimits.worker_tick_ms),
-      lock_wait_ms_max: Math.max(1, intFromEnv(env, 'PURSE_LOCK_WAIT_MS_MAX', defaultLimits.lock_wait_ms_max)),
+      lock_wait_ms_max: Math.max(
+        1,
+        intFromEnv(env, 'PURSE_LOCK_WAIT_MS_MAX', defaultLimits.lock_wait_ms_max),
+      ),
       ...accessLimitsFromEnv(env),
     },
   };

@@ -56,7 +56,9 @@ interface PlanNode {
 /** Every row every node of an executed plan produced or threw away: the work it did. */
 function rowsTouched(node: PlanNode): number {
   const own =
-    (node['Actual Rows'] + (node['Rows Removed by Filter'] ?? 0) + (node['Rows Removed by Join Filter'] ?? 0)) *
+    (node['Actual Rows'] +
+      (node['Rows Removed by Filter'] ?? 0) +
+      (node['Rows Removed by Join Filter'] ?? 0)) *
     node['Actual Loops'];
   return own + (node.Plans ?? []).reduce((sum, child) => sum + rowsTouched(child), 0);
 }
@@ -94,7 +96,9 @@ describe('the sequencer', () => {
       await db.query('BEGIN');
       await db.query(sequencing_statements.settings);
       const pick = await explainAnalyze(db, sequencing_statements.pick, [batch]);
-      const ids = (await db.query<{ id: string }>(sequencing_statements.pick, [batch])).rows.map((row) => row.id);
+      const ids = (await db.query<{ id: string }>(sequencing_statements.pick, [batch])).rows.map(
+        (row) => row.id,
+      );
       expect(ids).toHaveLength(batch);
       const number = await explainAnalyze(db, sequencing_statements.number, [ids]);
       // A few rows per event per node; the plan that stalled touched about backlog x batch.

@@ -96,7 +96,10 @@ export const catalogue: { readonly [C in ErrorCode]: ErrorSpec } = {
   invalid_split: { status: 400, title: 'The destinations do not split the amount' },
   same_wallet: { status: 400, title: 'A transfer cannot pay its own source' },
   insufficient_funds: { status: 402, title: 'The wallet has insufficient available funds' },
-  balance_limit_exceeded: { status: 422, title: 'The movement would take an account past the largest balance' },
+  balance_limit_exceeded: {
+    status: 422,
+    title: 'The movement would take an account past the largest balance',
+  },
   wallet_frozen: { status: 409, title: 'The wallet is frozen' },
   wallet_closed: { status: 409, title: 'The wallet is closed' },
   wallet_not_empty: { status: 409, title: 'Only a wallet with a zero balance can be closed' },
