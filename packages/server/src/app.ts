@@ -9,7 +9,6 @@ import { apiKeyRoutes } from './auth/routes.js';
 import type { Config } from './config.js';
 import type { Pool } from './db/pool.js';
 import { escrowRoutes } from './escrows/routes.js';
-import { webhookEndpointRoutes } from './events/endpoint-routes.js';
 import { eventRoutes } from './events/routes.js';
 import { EventStreams } from './events/stream.js';
 import { holderRoutes } from './holders/routes.js';
@@ -33,11 +32,12 @@ import { redisLimiter } from './ratelimit/redis.js';
 import { refundRoutes } from './refunds/routes.js';
 import { reportRoutes } from './reports/routes.js';
 import { riskRoutes } from './risk/routes.js';
+import { testHelperRoutes } from './sandbox-api/routes.js';
 import { type Clock, systemClock } from './shared/clock.js';
-import { testHelperRoutes } from './test-helpers/routes.js';
 import { TransferGroupCommit } from './transfers/group-commit.js';
 import { transferRoutes } from './transfers/routes.js';
 import { walletRoutes } from './wallets/routes.js';
+import { webhookEndpointRoutes } from './webhooks/routes.js';
 
 const timeout_check_interval_ms = 1_000;
 

@@ -55,7 +55,7 @@ export interface EventsConfig {
   readonly streams_per_key_max: number;
 }
 
-/** Webhook delivery (see events/delivery.ts). */
+/** Webhook delivery (see webhooks/delivery.ts). */
 export interface WebhookConfig {
   /** Seconds to wait before each retry (jittered ±20%); an event gets 1 + length attempts. */
   readonly retry_schedule_s: readonly number[];

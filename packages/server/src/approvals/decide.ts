@@ -1,10 +1,10 @@
 import { appendAudit, responseFacts } from '../audit/append.js';
+import type { AuthContext } from '../auth/context.js';
 import type { ApiKeyRow } from '../auth/keys-service.js';
 import type { Client } from '../db/pool.js';
 import { rowById } from '../db/rows.js';
 import { money_endpoints } from '../guard/endpoints.js';
 import { type GuardRequest, screenMovements } from '../guard/screen.js';
-import type { AuthContext } from '../http/auth.js';
 import { problemBody } from '../http/problem.js';
 import type { RailContext } from '../rails/index.js';
 import { screenAndApply } from '../requests/screening.js';

@@ -3,7 +3,7 @@ import { unlessUniqueViolation } from '../db/unique.js';
 import { eventOf, recordEvents } from '../events/index.js';
 import { createSystemAccounts } from '../ledger/accounts.js';
 import { domainError, notFound } from '../shared/errors.js';
-import { fetchPage, type Page, type PageQuery, type PageSource } from '../shared/pagination.js';
+import type { Page } from '../shared/pagination.js';
 import { fail, ok, type Result } from '../shared/result.js';
 
 interface AssetRow {
@@ -115,50 +115,4 @@ export async function assetScale(
   if (row === undefined) return fail(domainError('asset_not_found', `No asset with code "${code}".`, param));
   if (!row.custom) builtin_scales.set(code, row.scale);
   return ok(row.scale);
-}
-
-/** Renders rows of a list, each with its asset's scale; rows of an unknown asset cannot exist. */
-export async function viewsWithScale<Row extends { asset: string }, View>(
-  db: Queryable,
-  livemode: boolean,
-  rows: readonly Row[],
-  view: (row: Row, scale: number) => View,
-): Promise<View[]> {
-  const views: View[] = [];
-  for (const row of rows) {
-    const scale = await assetScale(db, livemode, row.asset, 'currency');
-    if (scale.ok) views.push(view(row, scale.value));
-  }
-  return views;
-}
-
-/** One row of a table of money objects, by id within a mode, rendered with its asset's scale. */
-export async function viewById<Row extends { asset: string }, View>(
-  db: Queryable,
-  livemode: boolean,
-  source: { readonly table: string; readonly what: string },
-  id: string,
-  view: (row: Row, scale: number) => View,
-): Promise<Result<View>> {
-  const result = await db.query<Row>(`SELECT * FROM ${source.table} WHERE id = $1 AND livemode = $2`, [
-    id,
-    livemode,
-  ]);
-  const row = result.rows[0];
-  if (row === undefined) return fail(notFound(source.what, id));
-  const scale = await assetScale(db, livemode, row.asset, 'currency');
-  return scale.ok ? ok(view(row, scale.value)) : scale;
-}
-
-/** A page of a list of money objects, each rendered with its asset's scale. */
-export async function pageWithScale<Row extends { asset: string }, View>(
-  db: Queryable,
-  livemode: boolean,
-  source: Omit<PageSource<Row>, 'map'>,
-  page: PageQuery,
-  view: (row: Row, scale: number) => View,
-): Promise<Result<Page<View>>> {
-  const rows = await fetchPage(db, { ...source, map: (row: Row) => row }, page);
-  if (!rows.ok) return rows;
-  return ok({ ...rows.value, data: await viewsWithScale(db, livemode, rows.value.data, view) });
 }

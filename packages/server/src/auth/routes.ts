@@ -2,13 +2,14 @@ import type { Static } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
 import type { Client } from '../db/pool.js';
 import { type Api, type RouteDeps, sendResult } from '../http/api.js';
-import { type AuthContext, authOf } from '../http/auth.js';
+import { authOf } from '../http/auth.js';
 import { runMutation } from '../http/mutation.js';
 import { errorResponses, IdParams, ListOf, PageQuerystring } from '../http/schemas.js';
 import { validateSpendPolicy } from '../policies/validate.js';
 import { domainError } from '../shared/errors.js';
 import { pageQuery } from '../shared/pagination.js';
 import { fail, ok } from '../shared/result.js';
+import type { AuthContext } from './context.js';
 import {
   type ApiKeyView,
   createManagedApiKey,

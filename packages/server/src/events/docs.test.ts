@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { generateWebhookSecret, signDelivery } from './signing.js';
+import { generateWebhookSecret, signDelivery } from '../webhooks/signing.js';
 
 const webhooks_doc = path.join(
   path.dirname(fileURLToPath(import.meta.url)),

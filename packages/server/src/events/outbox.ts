@@ -1,4 +1,4 @@
-import { viewsWithScale } from '../assets/service.js';
+import { viewsWithScale } from '../assets/scaled-views.js';
 import type { Queryable } from '../db/pool.js';
 import { assert } from '../shared/assert.js';
 import { newId } from '../shared/ids.js';

@@ -1,5 +1,5 @@
 import { type Client, inTransaction, type Pool } from '../db/pool.js';
-import { queueDeliveries } from './delivery-queue.js';
+import { queueDeliveries } from '../webhooks/delivery-queue.js';
 
 /** Any constant; it only has to differ from Purse's other advisory locks. */
 const sequencer_lock_id = 7_270_185_003;

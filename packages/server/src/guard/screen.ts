@@ -1,7 +1,7 @@
 import { createApproval } from '../approvals/service.js';
+import type { AuthContext } from '../auth/context.js';
 import { permittedWallets } from '../auth/restrictions.js';
 import type { Client, Queryable } from '../db/pool.js';
-import type { AuthContext } from '../http/auth.js';
 import { checkPolicy } from '../policies/check.js';
 import type { Screen } from '../requests/screening.js';
 import { recordDecisions } from '../risk/decisions.js';

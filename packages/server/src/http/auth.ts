@@ -1,27 +1,14 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { LRUCache } from 'lru-cache';
+import type { AuthContext } from '../auth/context.js';
 import { type ApiKeyRow, findApiKeyBySecretHash } from '../auth/keys-service.js';
-import type { RestrictionsValue } from '../auth/restrictions.js';
 import { grants, type Scope } from '../auth/scopes.js';
 import { hashSecret, sameHash, secretMode } from '../auth/secrets.js';
 import type { Limits } from '../config.js';
 import type { Pool } from '../db/pool.js';
-import type { SpendPolicyValue } from '../policies/schemas.js';
 import { assert } from '../shared/assert.js';
 import type { Clock } from '../shared/clock.js';
 import { domainError, HttpProblem } from '../shared/errors.js';
-
-export interface AuthContext {
-  readonly key_id: string;
-  readonly livemode: boolean;
-  readonly scopes: readonly string[];
-  readonly api_version: string;
-  /** Set: the key may only act on these wallets (see auth/restrictions.ts). */
-  readonly restrictions: RestrictionsValue | null;
-  readonly spend_policy: SpendPolicyValue | null;
-  /** This key's requests per rate-limit window, when it overrides the default. */
-  readonly rate_limit_requests_max: number | null;
-}
 
 declare module 'fastify' {
   interface FastifyRequest {

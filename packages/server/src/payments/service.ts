@@ -1,5 +1,6 @@
 import type { Static } from '@sinclair/typebox';
-import { assetScale, pageWithScale, viewById } from '../assets/service.js';
+import { pageWithScale, viewById } from '../assets/scaled-views.js';
+import { assetScale } from '../assets/service.js';
 import type { Queryable } from '../db/pool.js';
 import { eventOf, recordEvents } from '../events/index.js';
 import { enqueueJobs } from '../jobs/queue.js';

@@ -1,5 +1,6 @@
 import type { Static } from '@sinclair/typebox';
-import { assetScale, pageWithScale, viewById } from '../assets/service.js';
+import { pageWithScale, viewById } from '../assets/scaled-views.js';
+import { assetScale } from '../assets/service.js';
 import type { Client, Queryable } from '../db/pool.js';
 import { rowById } from '../db/rows.js';
 import { eventOf, recordEvents, recordRowEvents } from '../events/index.js';

@@ -1,5 +1,6 @@
 import type { Static } from '@sinclair/typebox';
-import { assetScale, pageWithScale } from '../assets/service.js';
+import { pageWithScale } from '../assets/scaled-views.js';
+import { assetScale } from '../assets/service.js';
 import type { Client, Queryable } from '../db/pool.js';
 import { rowById } from '../db/rows.js';
 import { eventOf, type NewEvent, recordEvents } from '../events/index.js';

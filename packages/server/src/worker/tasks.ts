@@ -3,7 +3,6 @@ import { sealAudit } from '../audit/seal.js';
 import type { Config } from '../config.js';
 import { inTransaction } from '../db/pool.js';
 import { settleDueEscrows } from '../escrows/auto.js';
-import { DeliveryRunner } from '../events/delivery-runner.js';
 import { sequenceEvents } from '../events/sequencer.js';
 import { job_handlers } from '../jobs/handlers.js';
 import { runDueJobs } from '../jobs/queue.js';
@@ -12,6 +11,7 @@ import { runDueSchedules } from '../payouts/schedules.js';
 import { purgeExpiredKeys } from '../requests/idempotency-store.js';
 import { type Clock, systemClock } from '../shared/clock.js';
 import { expireHolds } from '../transfers/service.js';
+import { DeliveryRunner } from '../webhooks/delivery-runner.js';
 import type { PeriodicTask, WorkerDeps } from './scheduler.js';
 
 const expired_holds_per_round_max = 500;

@@ -1,13 +1,13 @@
 import type { WebhookConfig } from '../config.js';
 import { type Client, inTransaction, type Pool } from '../db/pool.js';
+import { type EventRow, eventView } from '../events/view.js';
 import type { Clock } from '../shared/clock.js';
 import { newId } from '../shared/ids.js';
-import { type EndpointRow, signingSecrets } from './endpoint-view.js';
 import { addressPolicy, withEvents } from './endpoints.js';
 import { retryDelayMs } from './retry.js';
 import { type SendResult, sendWebhook } from './send.js';
 import { signDelivery } from './signing.js';
-import { type EventRow, eventView } from './view.js';
+import { type EndpointRow, signingSecrets } from './view.js';
 
 /** A delivery a worker has claimed: the attempt it is about to make, with what it needs to send. */
 interface ClaimedDelivery {

@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
 import { Approval } from '../approvals/schemas.js';
-import { viewsWithScale } from '../assets/service.js';
+import { viewsWithScale } from '../assets/scaled-views.js';
 import type { Client } from '../db/pool.js';
 import { crypto_deposit_endpoint } from '../guard/endpoints.js';
 import { guardedMutation } from '../guard/route.js';

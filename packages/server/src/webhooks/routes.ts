@@ -7,18 +7,6 @@ import { errorResponses, IdParams, ListOf, PageQuerystring } from '../http/schem
 import { pageQuery } from '../shared/pagination.js';
 import { listDeliveries } from './delivery-log.js';
 import {
-  CreateEndpointBody,
-  DeletedEndpoint,
-  Delivery,
-  DeliveryListQuery,
-  ReplayBody,
-  ReplayResult,
-  RotateSecretBody,
-  UpdateEndpointBody,
-  WebhookEndpoint,
-} from './endpoint-schemas.js';
-import type { EndpointView } from './endpoint-view.js';
-import {
   createEndpoint,
   deleteEndpoint,
   type EndpointContext,
@@ -28,6 +16,18 @@ import {
   updateEndpoint,
 } from './endpoints.js';
 import { replayEvents } from './replay.js';
+import {
+  CreateEndpointBody,
+  DeletedEndpoint,
+  Delivery,
+  DeliveryListQuery,
+  ReplayBody,
+  ReplayResult,
+  RotateSecretBody,
+  UpdateEndpointBody,
+  WebhookEndpoint,
+} from './schemas.js';
+import type { EndpointView } from './view.js';
 
 /**
  * The secret exists in a response only when created or rotated; the idempotency record keeps the

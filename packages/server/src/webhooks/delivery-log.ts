@@ -3,8 +3,8 @@ import type { Queryable } from '../db/pool.js';
 import { notFound } from '../shared/errors.js';
 import { fetchPage, type Page, pageQuery } from '../shared/pagination.js';
 import { fail, ok, type Result } from '../shared/result.js';
-import type { Delivery, DeliveryListQuery } from './endpoint-schemas.js';
 import { findEndpoint } from './endpoints.js';
+import type { Delivery, DeliveryListQuery } from './schemas.js';
 
 type DeliveryView = Static<typeof Delivery>;
 

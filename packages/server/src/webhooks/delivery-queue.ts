@@ -1,7 +1,7 @@
 import type { Queryable } from '../db/pool.js';
+import { matchesAny } from '../events/catalogue.js';
+import type { SequencedEvent } from '../events/sequencer.js';
 import { newId } from '../shared/ids.js';
-import { matchesAny } from './catalogue.js';
-import type { SequencedEvent } from './sequencer.js';
 
 interface EnabledEndpoint {
   id: string;

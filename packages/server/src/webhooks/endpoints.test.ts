@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type SequencedEvent, sequenceEvents } from '../events/sequencer.js';
 import { systemClock } from '../shared/clock.js';
 import { createTestApp, type TestApp } from '../test-support/app.js';
 import { expectProblem } from '../test-support/money.js';
 import { type Receiver, startReceiver } from '../test-support/receiver.js';
 import { queueDeliveries } from './delivery-queue.js';
 import { DeliveryRunner } from './delivery-runner.js';
-import { type SequencedEvent, sequenceEvents } from './sequencer.js';
 
 let t: TestApp;
 beforeAll(async () => {

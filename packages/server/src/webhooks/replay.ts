@@ -1,11 +1,11 @@
 import type { Static } from '@sinclair/typebox';
+import { patternCondition } from '../events/catalogue.js';
+import type { SequencedEvent } from '../events/sequencer.js';
 import { domainError, notFound } from '../shared/errors.js';
 import { fail, ok, type Result } from '../shared/result.js';
-import { patternCondition } from './catalogue.js';
 import { queueDeliveries } from './delivery-queue.js';
-import type { ReplayBody, ReplayResult } from './endpoint-schemas.js';
 import { type EndpointContext, findEndpoint } from './endpoints.js';
-import type { SequencedEvent } from './sequencer.js';
+import type { ReplayBody, ReplayResult } from './schemas.js';
 
 /**
  * Queues events for an endpoint again, as new deliveries (each with its own attempts) carrying the

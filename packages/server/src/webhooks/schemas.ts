@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
+import { EventPattern } from '../events/schemas.js';
 import { Metadata, PageQuerystring, Timestamp } from '../http/schemas.js';
-import { EventPattern } from './schemas.js';
 
 const Url = Type.String({
   minLength: 1,

@@ -6,12 +6,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { sequenceEvents } from '../events/sequencer.js';
 import { systemClock } from '../shared/clock.js';
 import { createTestApp, type TestApp } from '../test-support/app.js';
 import { expectProblem } from '../test-support/money.js';
 import { type Receiver, startReceiver, verifiesWith } from '../test-support/receiver.js';
 import { DeliveryRunner } from './delivery-runner.js';
-import { sequenceEvents } from './sequencer.js';
 
 const webhooks = { retry_schedule_s: [0.1, 0.1], timeout_ms: 400, response_bytes_max: 64 };
 

@@ -1,6 +1,6 @@
 import type { Static } from '@sinclair/typebox';
 import type { Metadata } from '../shared/metadata.js';
-import type { WebhookEndpoint } from './endpoint-schemas.js';
+import type { WebhookEndpoint } from './schemas.js';
 
 export type EndpointView = Static<typeof WebhookEndpoint>;
 

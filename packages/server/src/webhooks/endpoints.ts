@@ -2,19 +2,19 @@ import type { Static } from '@sinclair/typebox';
 import type { Limits, WebhookConfig } from '../config.js';
 import type { Client, Queryable } from '../db/pool.js';
 import { rowById } from '../db/rows.js';
+import { type EventType, isValidPattern } from '../events/catalogue.js';
+import { eventOf, recordEvents } from '../events/outbox.js';
+import { unknownEventType } from '../events/service.js';
 import { assert } from '../shared/assert.js';
 import { type DomainError, domainError, notFound } from '../shared/errors.js';
 import { newId } from '../shared/ids.js';
 import { checkMetadata, mergeMetadata } from '../shared/metadata.js';
 import { fetchPage, type Page, type PageQuery } from '../shared/pagination.js';
 import { fail, ok, type Result } from '../shared/result.js';
-import { type EventType, isValidPattern } from './catalogue.js';
-import type { CreateEndpointBody, UpdateEndpointBody } from './endpoint-schemas.js';
-import { type EndpointRow, type EndpointView, endpointView } from './endpoint-view.js';
-import { eventOf, recordEvents } from './outbox.js';
-import { unknownEventType } from './service.js';
+import type { CreateEndpointBody, UpdateEndpointBody } from './schemas.js';
 import { generateWebhookSecret } from './signing.js';
 import { AddressPolicy, checkUrlAddresses, checkUrlShape } from './url-guard.js';
+import { type EndpointRow, type EndpointView, endpointView } from './view.js';
 
 /** What endpoint changes need: the caller's transaction and mode, the time and the configuration. */
 export interface EndpointContext {

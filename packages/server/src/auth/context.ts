@@ -1,0 +1,18 @@
+import type { SpendPolicyValue } from '../policies/schemas.js';
+import type { RestrictionsValue } from './restrictions.js';
+
+/**
+ * Who is asking: the API key a request authenticated with, as the access checks read it. Typed
+ * data, never text: restrictions, spend policy, scopes and mode decide what the key may do.
+ */
+export interface AuthContext {
+  readonly key_id: string;
+  readonly livemode: boolean;
+  readonly scopes: readonly string[];
+  readonly api_version: string;
+  /** Set: the key may only act on these wallets (see auth/restrictions.ts). */
+  readonly restrictions: RestrictionsValue | null;
+  readonly spend_policy: SpendPolicyValue | null;
+  /** This key's requests per rate-limit window, when it overrides the default. */
+  readonly rate_limit_requests_max: number | null;
+}
