@@ -3,6 +3,7 @@ import type { AuthContext } from '../auth/context.js';
 import { permittedWallets } from '../auth/restrictions.js';
 import type { Client, Queryable } from '../db/pool.js';
 import { checkPolicy } from '../policies/check.js';
+import { withoutCardNumbers } from '../rails/index.js';
 import type { Screen } from '../requests/screening.js';
 import { recordDecisions } from '../risk/decisions.js';
 import {
@@ -183,7 +184,7 @@ async function park(
     api_key_id: request.auth.key_id,
     route: request.route,
     params: request.params,
-    body: request.body,
+    body: withoutCardNumbers(request.body),
     request_id: request.request_id,
     asset: first?.currency ?? '',
     amount_minor: total,

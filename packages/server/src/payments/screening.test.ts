@@ -109,6 +109,28 @@ describe('pay-ins are screened', () => {
     expect((await balanceOf(t, wallet)).available).toBe('60.00');
   });
 
+  it('a parked pay-in keeps no card number but the sandbox test cards, in the database or the API', async () => {
+    const wallet = await newWallet(t);
+    const unknown_card = '4111111111111111';
+    await withRule({ type: 'amount_above', action: 'review', amount: '50.00' }, async () => {
+      const held = await pay(wallet, '60.00', { type: 'card', number: unknown_card });
+      expect(held.statusCode, held.body).toBe(202);
+      expect(held.body).not.toContain(unknown_card);
+      const shown = await t.request({ method: 'GET', url: `/v1/approvals/${held.json().id}` });
+      expect(shown.json().request.body.source.number).toBe('************1111');
+      const stored = await t.db.pool.query<{ body: string }>(
+        'SELECT body::text FROM approvals WHERE id = $1',
+        [held.json().id],
+      );
+      expect(stored.rows[0]?.body).not.toContain(unknown_card);
+      const operator = await createKey(t, { scopes: ['approvals:write'] });
+      const approved = await post(t, `/v1/approvals/${held.json().id}/approve`, undefined, operator.secret);
+      // The original number could only have failed at the sandbox rail; the masked one fails alike.
+      expect(approved.json().result, approved.body).toMatchObject({ status: 400 });
+    });
+    expect(await paymentsOf(wallet)).toBe(0);
+  });
+
   it("a crypto deposit is screened too: one that would break a tier's cap is refused", async () => {
     const holder = await postOk(t, '/v1/holders', { name: 'Tier Zero' });
     const capped = await newWallet(t, 'USDC', { holder_id: holder.id });

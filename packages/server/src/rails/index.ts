@@ -16,6 +16,24 @@ import { sandboxBankDebit, sandboxBankPayout } from './sandbox/bank.js';
 import { sandbox_cards, sandboxCardCharge, sandboxCardPayout } from './sandbox/cards.js';
 import { crypto_networks, sandboxCryptoDeposit, sandboxCryptoPayout } from './sandbox/crypto.js';
 
+/**
+ * A request body as it may be stored (a parked request's approval): every card number that no rail
+ * here can charge or pay is masked to its last four digits. Only the sandbox's documented test
+ * numbers are usable today, and they are public; any other number can only fail, and may be a real
+ * card typed into test mode, which Purse must not keep. Executing the stored body later fails on
+ * the masked number exactly as the original would have.
+ */
+export function withoutCardNumbers(body: unknown): unknown {
+  if (Array.isArray(body)) return body.map(withoutCardNumbers);
+  if (body === null || typeof body !== 'object') return body;
+  const entries = Object.entries(body).map(([key, value]) => [key, withoutCardNumbers(value)] as const);
+  const masked = Object.fromEntries(entries) as Record<string, unknown>;
+  const number = masked.number;
+  if (masked.type === 'card' && typeof number === 'string' && sandbox_cards[number] === undefined)
+    masked.number = `${'*'.repeat(Math.max(number.length - 4, 0))}${last4(number)}`;
+  return masked;
+}
+
 /** What a service that talks to rails needs: the request's write context and the rails' settings. */
 export interface RailContext extends WriteContext {
   readonly rails: RailsConfig;
