@@ -111,6 +111,27 @@ describe('the audit trail', () => {
     expect(batched).toMatchObject({ object_id: null, outcome_status: 200, outcome_code: null });
   });
 
+  it('answers a problem document, quoting nothing, when the entry of a refused request cannot be written', async () => {
+    await t.db.pool.query(`CREATE FUNCTION audit_fails() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN RAISE EXCEPTION 'internal detail: relation audit_logs on db host'; END $$`);
+    await t.db.pool.query(
+      'CREATE TRIGGER audit_fails BEFORE INSERT ON audit_logs FOR EACH ROW EXECUTE FUNCTION audit_fails()',
+    );
+    try {
+      // Refused by its schema, so no transaction of an endpoint audits it: the onSend hook does.
+      const response = await t.request({ method: 'POST', url: '/v1/holders', payload: { name: 7 } });
+      expect(response.statusCode).toBe(500);
+      expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(response.json()).toMatchObject({
+        code: 'internal_error',
+        request_id: response.headers['request-id'],
+      });
+      expect(response.body).not.toContain('internal detail');
+    } finally {
+      await t.db.pool.query('DROP TRIGGER audit_fails ON audit_logs; DROP FUNCTION audit_fails()');
+    }
+  });
+
   it('does not record unauthenticated requests or reads', async () => {
     const before = (await entries()).length;
     await t.request({ method: 'POST', url: '/v1/wallets', key: null, payload: { currency: 'USD' } });

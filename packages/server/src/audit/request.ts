@@ -1,5 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Pool } from '../db/pool.js';
+import { unexpectedProblem } from '../http/errors.js';
+import { problem_content_type, problemBody, retryAfter } from '../http/problem.js';
 import type { Clock } from '../shared/clock.js';
 import { textFault } from '../shared/text.js';
 import { type AuditEntry, appendAudit, responseFacts } from './append.js';
@@ -73,7 +75,16 @@ export function registerAudit(app: FastifyInstance, deps: { pool: Pool; clock: C
     if (request.audited || request.auth === null || !audited_methods.has(request.method)) return payload;
     // A key hammering past its rate limit is logged, not audited: each entry serialises on the chain.
     if (reply.statusCode === 429) return payload;
-    await appendAudit(deps.pool, [requestAudit(request, deps.clock.now(), reply.statusCode, payload)]);
+    try {
+      await appendAudit(deps.pool, [requestAudit(request, deps.clock.now(), reply.statusCode, payload)]);
+    } catch (error) {
+      // Still a problem document: a hook that throws here, after the error handler has run, would
+      // fall back to Fastify's own JSON, which quotes the error (a database message, say).
+      const problem = unexpectedProblem(request, error);
+      const body = problemBody(problem, request.id);
+      retryAfter(reply, problem.code).code(body.status).type(problem_content_type);
+      return JSON.stringify(body);
+    }
     request.audited = true;
     return payload;
   });

@@ -21,21 +21,7 @@ export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const mapped = clientError(error);
     if (mapped !== undefined) return sendProblem(request, reply, mapped);
-    if (isDatabaseUnavailable(error)) {
-      // The database was cut off or too slow: nothing was acknowledged, so the client may retry.
-      request.log.warn({ err: error }, 'database unavailable');
-      return sendProblem(
-        request,
-        reply,
-        domainError('service_unavailable', 'The database did not answer in time; retry shortly.'),
-      );
-    }
-    request.log.error({ err: error }, 'unhandled error');
-    return sendProblem(
-      request,
-      reply,
-      domainError('internal_error', 'An internal error occurred; quote the request id.'),
-    );
+    return sendProblem(request, reply, unexpectedProblem(request, error));
   });
   app.setNotFoundHandler((request, reply) =>
     sendProblem(
@@ -44,6 +30,20 @@ export function registerErrorHandling(app: FastifyInstance): void {
       domainError('route_not_found', `No endpoint ${request.method} ${request.url.split('?')[0]}`),
     ),
   );
+}
+
+/**
+ * The answer to an error no one expected: the database cut off or too slow (nothing was
+ * acknowledged, so the client may retry: 503), else a bug (500, logged with the request id).
+ * Never the error's own text, which may quote the database.
+ */
+export function unexpectedProblem(request: FastifyRequest, error: unknown): DomainError {
+  if (isDatabaseUnavailable(error)) {
+    request.log.warn({ err: error }, 'database unavailable');
+    return domainError('service_unavailable', 'The database did not answer in time; retry shortly.');
+  }
+  request.log.error({ err: error }, 'unhandled error');
+  return domainError('internal_error', 'An internal error occurred; quote the request id.');
 }
 
 function clientError(error: FastifyError): DomainError | undefined {
