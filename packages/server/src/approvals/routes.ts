@@ -32,8 +32,12 @@ export function approvalRoutes(app: Api, deps: RouteDeps): void {
         response: { 200: ListOf(Approval), ...errorResponses },
       },
     },
-    async (request, reply) =>
-      sendResult(request, reply, await listApprovals(deps.pool, authOf(request).livemode, request.query)),
+    async (request, reply) => {
+      const { livemode, restrictions, key_id } = authOf(request);
+      // An agent's key follows its parked requests, as it may retrieve each of them (restricted-routes.ts).
+      const requester = restrictions === null ? undefined : key_id;
+      return sendResult(request, reply, await listApprovals(deps.pool, livemode, request.query, requester));
+    },
   );
 
   app.get(

@@ -132,14 +132,20 @@ export async function getApproval(
   return row === undefined ? fail(notFound('approval', id)) : ok(await approvalView(db, row));
 }
 
+/**
+ * `requester_key_id`, when given, narrows the list to that key's own requests (a restricted key's
+ * view); an `api_key_id` filter naming another key then finds nothing.
+ */
 export async function listApprovals(
   db: Queryable,
   livemode: boolean,
   query: Static<typeof ApprovalListQuery>,
+  requester_key_id?: string,
 ): Promise<Result<Page<ApprovalView>>> {
   const { where, params } = new Filters(livemode)
     .equals('status', query.status)
-    .equals('api_key_id', query.api_key_id);
+    .equals('api_key_id', query.api_key_id)
+    .equals('api_key_id', requester_key_id);
   const page = await fetchPage(
     db,
     { table: 'approvals', where, params, id_prefix: 'apr', map: (row: ApprovalRow) => row },

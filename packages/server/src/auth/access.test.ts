@@ -441,6 +441,39 @@ describe('restricted keys', () => {
     expect(elsewhere.json().data).toEqual([]);
   });
 
+  it("list only the approvals of their own requests (an agent follows what it parked), never another key's", async () => {
+    const wallet = await funded(t, '100.00');
+    const vendor = await newWallet(t);
+    const restricted_agent = (name: string) =>
+      createKey(t, {
+        name,
+        scopes: ['transfers:write', 'approvals:read'],
+        restrictions: { wallet_ids: [wallet] },
+        spend_policy: { limits: [{ currency: 'USD', approval_above: '1.00' }] },
+      });
+    const [agent, other] = [await restricted_agent('agent'), await restricted_agent('other')];
+    const parked = async (key: string) => {
+      const response = await t.request({
+        method: 'POST',
+        url: '/v1/transfers',
+        key,
+        payload: { source_wallet_id: wallet, destination_wallet_id: vendor, amount: '5.00', currency: 'USD' },
+      });
+      expect(response.statusCode, response.body).toBe(202);
+      return response.json().id as string;
+    };
+    const own = await parked(agent.secret);
+    await parked(other.secret);
+    const list = (query: string) =>
+      t.request({ method: 'GET', url: `/v1/approvals${query}`, key: agent.secret });
+    const listed = await list('?status=pending');
+    expect(listed.statusCode, listed.body).toBe(200);
+    expect(listed.json().data.map((approval: { id: string }) => approval.id)).toEqual([own]);
+    expect((await list(`?api_key_id=${other.id}`)).json().data).toEqual([]);
+    const everyone = await t.request({ method: 'GET', url: '/v1/approvals?status=pending' });
+    expect(everyone.json().data).toHaveLength(2);
+  });
+
   it('cannot manage keys, and restrictions must name objects of the mode, exactly one kind', async () => {
     const wallet = await newWallet(t);
     const agent = await createKey(t, { restrictions: { wallet_ids: [wallet] } });

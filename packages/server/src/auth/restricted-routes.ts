@@ -18,7 +18,8 @@ import { type ObjectKind, objectWallets, permittedWallets, type RestrictionsValu
  *   money an object holds (capture, escrow release), the guard then checks its paying wallet too,
  *   and an object that moves nothing any more (an ended escrow) is still 404, not 409;
  * - `screened`: a money movement, whose paying wallet the access checks verify (guard/screen.ts);
- * - `own`: a list its handler narrows to the key's wallets (`GET /v1/wallets`);
+ * - `own`: a list its handler narrows to the key's wallets (`GET /v1/wallets`) or, for approvals,
+ *   to those of its own requests (`GET /v1/approvals`);
  * - `open`: nothing of a wallet's (assets).
  */
 export type RestrictedAccess =
@@ -48,6 +49,7 @@ export const restricted_routes: Readonly<Record<string, RestrictedAccess>> = {
   'GET /v1/refunds/:id': { object: 'refund' },
   'GET /v1/escrows/:id': { object: 'escrow' },
   'GET /v1/approvals/:id': { object: 'approval' },
+  'GET /v1/approvals': 'own',
   'POST /v1/transfers': 'screened',
   'POST /v1/transfers/batch': 'screened',
   'POST /v1/payouts': 'screened',
