@@ -1,5 +1,6 @@
 import { type TSchema, Type } from '@sinclair/typebox';
 import { defaultLimits } from '../config.js';
+import { catalogue, type ErrorCode } from '../shared/errors.js';
 
 /** Schemas shared by every resource: problems, lists, pagination and metadata. */
 
@@ -9,7 +10,12 @@ export const Problem = Type.Object(
     title: Type.String(),
     status: Type.Integer(),
     detail: Type.String(),
-    code: Type.String({ examples: ['invalid_request'] }),
+    // Every code of the catalogue, so generated clients (packages/sdk) type `code` as their union.
+    code: Type.Unsafe<ErrorCode>({
+      type: 'string',
+      enum: Object.keys(catalogue),
+      examples: ['invalid_request'],
+    }),
     param: Type.Optional(Type.String({ examples: ['email'] })),
     request_id: Type.String({ examples: ['req_01jd0w3n3w8m5t5vq6fz1y2k3h'] }),
   },

@@ -1,0 +1,82 @@
+import type { paths } from './generated/openapi.js';
+import { bindResource, type Kind, type Operation, type ResourceOf } from './operation.js';
+import type { ClientConfig } from './request.js';
+import { resources } from './resources.js';
+import { default_retry_policy } from './retry.js';
+
+export interface PurseOptions {
+  /** Where the API answers; default `http://localhost:8080`. */
+  readonly baseUrl?: string;
+  /** Retries after the first attempt of a call (default 3); 0 turns retrying off. */
+  readonly max_retries?: number;
+  /** Per attempt, until the whole answer is read (default 30 s). */
+  readonly timeout_ms?: number;
+  /** No retry starts later than this after a call began (default 120 s). */
+  readonly retry_total_ms_max?: number;
+  /** Pins the API version for every call (`Purse-Version`); default: the key's pinned version. */
+  readonly purse_version?: string;
+  /** A `fetch` to use instead of the global one (a proxy agent, a test double). */
+  readonly fetch?: typeof fetch;
+}
+
+const default_base_url = 'http://localhost:8080';
+const default_timeout_ms = 30_000;
+
+type Resources = { readonly [R in keyof typeof resources]: ResourceOf<(typeof resources)[R]> };
+
+/**
+ * The Purse API client: one property per resource, e.g.
+ * `await new Purse(key).transfers.create({ ... })`.
+ */
+export class Purse {
+  readonly assets!: Resources['assets'];
+  readonly holders!: Resources['holders'];
+  readonly wallets!: Resources['wallets'];
+  readonly transfers!: Resources['transfers'];
+  readonly payments!: Resources['payments'];
+  readonly refunds!: Resources['refunds'];
+  readonly escrows!: Resources['escrows'];
+  readonly payouts!: Resources['payouts'];
+  readonly payout_batches!: Resources['payout_batches'];
+  readonly payout_files!: Resources['payout_files'];
+  readonly bank_statements!: Resources['bank_statements'];
+  readonly events!: Resources['events'];
+  readonly webhook_endpoints!: Resources['webhook_endpoints'];
+  readonly api_keys!: Resources['api_keys'];
+  readonly approvals!: Resources['approvals'];
+  readonly risk_rules!: Resources['risk_rules'];
+  readonly risk_decisions!: Resources['risk_decisions'];
+  readonly audit_logs!: Resources['audit_logs'];
+  readonly reports!: Resources['reports'];
+  readonly test_helpers!: Resources['test_helpers'];
+  /** The configuration every call of this client shares. */
+  protected readonly config: ClientConfig;
+
+  constructor(apiKey: string, options: PurseOptions = {}) {
+    if (typeof apiKey !== 'string' || apiKey === '') throw new TypeError('Purse: an API key is required');
+    this.config = clientConfig(apiKey, options);
+    const bound = this as unknown as Record<string, unknown>;
+    for (const [name, declaration] of Object.entries(resources))
+      bound[name] = bindResource(this.config, declaration as Record<string, Operation<Kind, keyof paths>>);
+  }
+}
+
+function clientConfig(api_key: string, options: PurseOptions): ClientConfig {
+  const max_retries = options.max_retries ?? default_retry_policy.max_retries;
+  if (!Number.isInteger(max_retries) || max_retries < 0)
+    throw new RangeError('max_retries must be an integer >= 0');
+  const timeout_ms = options.timeout_ms ?? default_timeout_ms;
+  if (!(timeout_ms > 0)) throw new RangeError('timeout_ms must be > 0');
+  return {
+    api_key,
+    base_url: options.baseUrl ?? default_base_url,
+    timeout_ms,
+    retry: {
+      ...default_retry_policy,
+      max_retries,
+      total_ms_max: options.retry_total_ms_max ?? default_retry_policy.total_ms_max,
+    },
+    purse_version: options.purse_version,
+    fetch: options.fetch ?? globalThis.fetch,
+  };
+}

@@ -1,0 +1,23 @@
+export { Purse, type PurseOptions } from './client.js';
+export {
+  ApiError,
+  AuthenticationError,
+  type ClientErrorCode,
+  ConflictError,
+  ConnectionError,
+  type ErrorCode,
+  IdempotencyError,
+  InsufficientFundsError,
+  InvalidRequestError,
+  NotFoundError,
+  PermissionError,
+  type Problem,
+  type ProblemCode,
+  PurseError,
+  RateLimitError,
+  WebhookVerificationError,
+} from './errors.js';
+export type { components, paths } from './generated/openapi.js';
+export { type Cursor, type Page, PageRequest } from './list.js';
+export type { ListParams } from './operation.js';
+export type { RequestOptions } from './request.js';

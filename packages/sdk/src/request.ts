@@ -1,0 +1,184 @@
+import { randomUUID } from 'node:crypto';
+import { ConnectionError, clientError, errorFromResponse, type PurseError } from './errors.js';
+import { isRetryable, nextDelay_ms, type Outcome, type RetryPolicy, retryAfter_ms } from './retry.js';
+
+export type HttpMethod = 'GET' | 'POST' | 'DELETE';
+
+/** What every request of one client shares. */
+export interface ClientConfig {
+  readonly api_key: string;
+  readonly base_url: string;
+  readonly timeout_ms: number;
+  readonly retry: RetryPolicy;
+  readonly purse_version: string | undefined;
+  readonly fetch: typeof fetch;
+}
+
+/** Per-call options, the last argument of every method. */
+export interface RequestOptions {
+  /** Sent on a POST; generated (a random UUID) when absent, and the same on every retry. */
+  readonly idempotency_key?: string;
+  /** Aborts the call, including any wait between retries. */
+  readonly signal?: AbortSignal;
+  /** Answer as this API version instead of the client's or the key's. */
+  readonly purse_version?: string;
+  readonly max_retries?: number;
+  readonly timeout_ms?: number;
+}
+
+export interface ApiRequest {
+  readonly method: HttpMethod;
+  /** With its path parameters already filled in, e.g. `/v1/wallets/wal_.../balance`. */
+  readonly path: string;
+  readonly query?: Readonly<Record<string, unknown>> | undefined;
+  readonly body?: unknown;
+}
+
+/** A successful answer, parsed: JSON as objects, any other content type as text. */
+export interface ApiResponse {
+  readonly status: number;
+  readonly headers: Headers;
+  readonly body: unknown;
+}
+
+/**
+ * Sends one API request, retrying what `isRetryable` allows with the policy's backoff, and
+ * returns the parsed 2xx answer or throws a typed `PurseError`. The one request function every
+ * resource method goes through.
+ */
+export async function send(
+  config: ClientConfig,
+  request: ApiRequest,
+  options: RequestOptions = {},
+): Promise<ApiResponse> {
+  const policy = {
+    ...config.retry,
+    ...(options.max_retries === undefined ? {} : { max_retries: options.max_retries }),
+  };
+  const init = requestInit(config, request, options);
+  const url = requestUrl(config.base_url, request);
+  const started_ms = Date.now();
+  for (let retry = 0; ; retry++) {
+    const attempt = await attemptOnce(config, url, init, options);
+    if (attempt.response !== undefined) return attempt.response;
+    const delay_ms = isRetryable(attempt.outcome)
+      ? nextDelay_ms(
+          retry,
+          Date.now() - started_ms,
+          attempt.error.retry_after_s === undefined ? undefined : attempt.error.retry_after_s * 1000,
+          policy,
+        )
+      : undefined;
+    if (delay_ms === undefined) throw attempt.error;
+    await sleep(delay_ms, options.signal);
+  }
+}
+
+type Attempt =
+  | { readonly response: ApiResponse; readonly outcome?: undefined; readonly error?: undefined }
+  | { readonly response?: undefined; readonly outcome: Outcome; readonly error: PurseError };
+
+async function attemptOnce(
+  config: ClientConfig,
+  url: string,
+  init: RequestInit,
+  options: RequestOptions,
+): Promise<Attempt> {
+  const timeout_ms = options.timeout_ms ?? config.timeout_ms;
+  const timeout = AbortSignal.timeout(timeout_ms);
+  const signal = options.signal === undefined ? timeout : AbortSignal.any([options.signal, timeout]);
+  let response: Response;
+  let body: unknown;
+  try {
+    response = await config.fetch(url, { ...init, signal });
+    body = await readBody(response);
+  } catch (error) {
+    // The caller's own abort ends the call as it is; anything else is a missing answer.
+    if (options.signal?.aborted === true) throw options.signal.reason;
+    const timed_out = timeout.aborted;
+    return {
+      outcome: { kind: 'no_answer' },
+      error: clientError(
+        ConnectionError,
+        timed_out ? 'timeout' : 'connection_failed',
+        timed_out ? 'The request timed out' : 'The connection failed',
+        timed_out ? `No answer within ${timeout_ms} ms` : `${init.method} ${url}: ${describe(error)}`,
+        error,
+      ),
+    };
+  }
+  if (response.ok) return { response: { status: response.status, headers: response.headers, body } };
+  const error = errorFromResponse(response.status, body, {
+    request_id: response.headers.get('request-id') ?? undefined,
+    retry_after_s: retryAfterSeconds(response.headers.get('retry-after')),
+  });
+  return { outcome: { kind: 'answer', status: response.status, code: error.code }, error };
+}
+
+function requestInit(config: ClientConfig, request: ApiRequest, options: RequestOptions): RequestInit {
+  const headers: Record<string, string> = {
+    authorization: `Bearer ${config.api_key}`,
+    accept: 'application/json',
+    'user-agent': 'purse-sdk-node/0.1.0',
+  };
+  const version = options.purse_version ?? config.purse_version;
+  if (version !== undefined) headers['purse-version'] = version;
+  if (request.method === 'POST') headers['idempotency-key'] = options.idempotency_key ?? randomUUID();
+  if (request.body !== undefined) headers['content-type'] = 'application/json';
+  return {
+    method: request.method,
+    headers,
+    ...(request.body === undefined ? {} : { body: JSON.stringify(request.body) }),
+  };
+}
+
+export function requestUrl(base_url: string, request: Pick<ApiRequest, 'path' | 'query'>): string {
+  const url = new URL(request.path, base_url);
+  for (const [name, value] of Object.entries(request.query ?? {})) {
+    if (value === undefined || value === null) continue;
+    url.searchParams.set(name, value instanceof Date ? value.toISOString() : String(value));
+  }
+  return url.toString();
+}
+
+async function readBody(response: Response): Promise<unknown> {
+  const text = await response.text();
+  if (text === '') return undefined;
+  const type = response.headers.get('content-type') ?? '';
+  if (!/\bjson\b/.test(type)) return text;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+function retryAfterSeconds(header: string | null): number | undefined {
+  const ms = retryAfter_ms(header, Date.now());
+  return ms === undefined ? undefined : ms / 1000;
+}
+
+function describe(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const cause = error.cause instanceof Error ? `: ${error.cause.message}` : '';
+  return `${error.message}${cause}`;
+}
+
+/** Waits, unless the caller aborts first. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted === true) {
+      reject(signal.reason);
+      return;
+    }
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}

@@ -1,0 +1,141 @@
+import { action, del, get, list, post, query } from './operation.js';
+
+/**
+ * Every resource of the API, declared once: a method name, the kind of call and the path in
+ * openapi.json. Types come from the generated file; the plumbing from `bindOperation`. Resource
+ * names are the API's own (`payout_batches`, `webhook_endpoints`).
+ */
+export const resources = {
+  assets: {
+    create: post('/v1/assets'),
+    retrieve: get('/v1/assets/{code}'),
+    list: list('/v1/assets'),
+  },
+  holders: {
+    create: post('/v1/holders'),
+    retrieve: get('/v1/holders/{id}'),
+    update: post('/v1/holders/{id}'),
+    list: list('/v1/holders'),
+  },
+  wallets: {
+    create: post('/v1/wallets'),
+    retrieve: get('/v1/wallets/{id}'),
+    list: list('/v1/wallets'),
+    freeze: action('/v1/wallets/{id}/freeze'),
+    unfreeze: action('/v1/wallets/{id}/unfreeze'),
+    close: action('/v1/wallets/{id}/close'),
+    balance: query('/v1/wallets/{id}/balance'),
+    transactions: list('/v1/wallets/{id}/transactions'),
+    /** CSV text. */
+    statement: query('/v1/wallets/{id}/statement'),
+    createDepositAddress: post('/v1/wallets/{id}/deposit_addresses'),
+    setPayoutSchedule: post('/v1/wallets/{id}/payout_schedule'),
+    retrievePayoutSchedule: get('/v1/wallets/{id}/payout_schedule'),
+    deletePayoutSchedule: del('/v1/wallets/{id}/payout_schedule'),
+  },
+  transfers: {
+    create: post('/v1/transfers'),
+    retrieve: get('/v1/transfers/{id}'),
+    list: list('/v1/transfers'),
+    capture: post('/v1/transfers/{id}/capture'),
+    void: action('/v1/transfers/{id}/void'),
+    batch: post('/v1/transfers/batch'),
+  },
+  payments: {
+    create: post('/v1/payments'),
+    retrieve: get('/v1/payments/{id}'),
+    list: list('/v1/payments'),
+  },
+  refunds: {
+    create: post('/v1/refunds'),
+    retrieve: get('/v1/refunds/{id}'),
+    list: list('/v1/refunds'),
+  },
+  escrows: {
+    create: post('/v1/escrows'),
+    retrieve: get('/v1/escrows/{id}'),
+    list: list('/v1/escrows'),
+    release: post('/v1/escrows/{id}/release'),
+    cancel: action('/v1/escrows/{id}/cancel'),
+    dispute: post('/v1/escrows/{id}/dispute'),
+    resolve: post('/v1/escrows/{id}/resolve'),
+  },
+  payouts: {
+    create: post('/v1/payouts'),
+    retrieve: get('/v1/payouts/{id}'),
+    list: list('/v1/payouts'),
+  },
+  payout_batches: {
+    create: post('/v1/payout_batches'),
+    retrieve: get('/v1/payout_batches/{id}'),
+  },
+  payout_files: {
+    create: post('/v1/payout_files'),
+    retrieve: get('/v1/payout_files/{id}'),
+    /** The pain.001 XML text. */
+    xml: get('/v1/payout_files/{id}/xml'),
+  },
+  bank_statements: {
+    create: post('/v1/bank_statements'),
+    retrieve: get('/v1/bank_statements/{id}'),
+  },
+  events: {
+    retrieve: get('/v1/events/{id}'),
+    list: list('/v1/events'),
+  },
+  webhook_endpoints: {
+    create: post('/v1/webhook_endpoints'),
+    retrieve: get('/v1/webhook_endpoints/{id}'),
+    update: post('/v1/webhook_endpoints/{id}'),
+    list: list('/v1/webhook_endpoints'),
+    del: del('/v1/webhook_endpoints/{id}'),
+    rotateSecret: post('/v1/webhook_endpoints/{id}/rotate_secret'),
+    replay: post('/v1/webhook_endpoints/{id}/replay'),
+    deliveries: list('/v1/webhook_endpoints/{id}/deliveries'),
+  },
+  api_keys: {
+    create: post('/v1/api_keys'),
+    retrieve: get('/v1/api_keys/{id}'),
+    update: post('/v1/api_keys/{id}'),
+    list: list('/v1/api_keys'),
+    revoke: action('/v1/api_keys/{id}/revoke'),
+    roll: post('/v1/api_keys/{id}/roll'),
+  },
+  approvals: {
+    retrieve: get('/v1/approvals/{id}'),
+    list: list('/v1/approvals'),
+    approve: action('/v1/approvals/{id}/approve'),
+    reject: action('/v1/approvals/{id}/reject'),
+  },
+  risk_rules: {
+    create: post('/v1/risk_rules'),
+    retrieve: get('/v1/risk_rules/{id}'),
+    update: post('/v1/risk_rules/{id}'),
+    list: list('/v1/risk_rules'),
+  },
+  risk_decisions: {
+    list: list('/v1/risk_decisions'),
+  },
+  audit_logs: {
+    retrieve: get('/v1/audit_logs/{id}'),
+    list: list('/v1/audit_logs'),
+  },
+  reports: {
+    trialBalance: get('/v1/reports/trial_balance'),
+  },
+  /** Test-mode simulations of what rails and banks do (a live key gets `test_mode_only`). */
+  test_helpers: {
+    succeedPayment: post('/v1/test_helpers/payments/{id}/succeed'),
+    failPayment: post('/v1/test_helpers/payments/{id}/fail'),
+    confirmPayment: post('/v1/test_helpers/payments/{id}/confirm'),
+    payoutInTransit: post('/v1/test_helpers/payouts/{id}/in_transit'),
+    payPayout: post('/v1/test_helpers/payouts/{id}/pay'),
+    failPayout: post('/v1/test_helpers/payouts/{id}/fail'),
+    returnPayout: post('/v1/test_helpers/payouts/{id}/return'),
+    succeedRefund: post('/v1/test_helpers/refunds/{id}/succeed'),
+    failRefund: post('/v1/test_helpers/refunds/{id}/fail'),
+    settleWallet: post('/v1/test_helpers/wallets/{id}/settle'),
+    runPayoutSchedule: post('/v1/test_helpers/wallets/{id}/run_payout_schedule'),
+    createCryptoDeposit: post('/v1/test_helpers/crypto_deposits'),
+  },
+} as const;
