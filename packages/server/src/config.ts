@@ -26,6 +26,8 @@ export interface Config {
   /** How long a caller waits for a pooled connection, a free one or a new one, before failing. */
   readonly db_connection_timeout_ms: number;
   readonly log_level: string;
+  /** pretty: human lines; json: JSON lines; auto: pretty when stdout is a terminal. */
+  readonly log_format: 'auto' | 'json' | 'pretty';
   readonly bootstrap_key: string | undefined;
   /** Unset: /metrics is open (serve it on a private network); set: scrapers send it as a bearer token. */
   readonly metrics_token: string | undefined;
@@ -177,6 +179,7 @@ export function loadConfig(env: Env = process.env): Config {
     db_statement_timeout_ms: intFromEnv(env, 'PURSE_DB_STATEMENT_TIMEOUT_MS', 15_000),
     db_connection_timeout_ms: Math.max(1, intFromEnv(env, 'PURSE_DB_CONNECTION_TIMEOUT_MS', 5_000)),
     log_level: env.LOG_LEVEL ?? 'info',
+    log_format: env.LOG_FORMAT === 'json' || env.LOG_FORMAT === 'pretty' ? env.LOG_FORMAT : 'auto',
     bootstrap_key: nonEmpty(env.PURSE_BOOTSTRAP_KEY),
     metrics_token: nonEmpty(env.PURSE_METRICS_TOKEN),
     redis_url: nonEmpty(env.REDIS_URL),

@@ -1,102 +1,100 @@
 #!/usr/bin/env node
-import { verifyAuditChain } from './audit/verify.js';
 import { parseCommand } from './cli/args.js';
-import { keys_usage, keysCommand, UsageError } from './cli/keys.js';
-import { serve } from './cli/serve.js';
-import { type Config, loadConfig } from './config.js';
-import { openDatabase } from './db/connect.js';
-import { migrate } from './db/migrate.js';
-import { inTransaction, type Pool } from './db/pool.js';
-import { verifyLedger } from './ledger/verify.js';
+import { emit, type Outcome, ProblemError, UsageError } from './cli/output.js';
 
-const usage = `usage: purse <command>
+// Each command's modules load only when it runs: `purse --help` and `purse trigger` must not pay for
+// loading the whole server (docs/cli.md, "Start time").
+const usage = `usage: purse <command> [--json]
   serve      run the API and the background worker (default port 8080; PORT, HOST)
   worker     run only the background worker
   migrate    apply pending database migrations
   verify     check every ledger invariant and the audit chain; exits 1 and names each violation
   keys       manage API keys:
-${keys_usage.replace(/^/gm, '             ')}
+             purse keys create [--name NAME] [--mode test|live] [--scopes a,b] [--expires-at ISO]
+             purse keys list [--mode test|live]
+             purse keys revoke KEY_ID [--mode test|live]
+  listen     forward the event stream to a local URL, signed as webhooks:
+             purse listen --forward-to URL [--events type,prefix.*]
+  trigger    create the sandbox objects that produce an event: purse trigger EVENT_TYPE
+  import     create holders and wallets with opening balances from a CSV:
+             purse import FILE.csv --map name=Name,email=Email,... [--batch-size N]
 
-DATABASE_URL selects a PostgreSQL; unset, an embedded one runs under PURSE_DATA_DIR (./.purse).`;
+--json: stdout carries one JSON document and nothing else. Exit codes: 0 done, 1 a failed check or
+a refused request, 2 a usage error.
+DATABASE_URL selects a PostgreSQL; unset, an embedded one runs under PURSE_DATA_DIR (./.purse).
+listen, trigger and import call the API: --base-url or PURSE_URL (default http://localhost:8080),
+--api-key or PURSE_API_KEY.`;
 
-async function main(argv: string[]): Promise<number> {
-  const { flags, positionals } = parseCommand(argv, {
-    json: { type: 'boolean' },
-    name: { type: 'string' },
-    mode: { type: 'string' },
-    scopes: { type: 'string' },
-    'expires-at': { type: 'string' },
-    help: { type: 'boolean', short: 'h' },
-  });
+const options = {
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+  name: { type: 'string' },
+  mode: { type: 'string' },
+  scopes: { type: 'string' },
+  'expires-at': { type: 'string' },
+  'api-key': { type: 'string' },
+  'base-url': { type: 'string' },
+  'forward-to': { type: 'string' },
+  events: { type: 'string' },
+  map: { type: 'string' },
+  'batch-size': { type: 'string' },
+} as const;
+
+/** The exit code, or undefined for a long-running command (it exits from its signal handler). */
+async function main(argv: string[]): Promise<Outcome | undefined> {
+  const { flags, positionals } = parseCommand(argv, options);
   const [command = 'serve', ...rest] = positionals;
-  const config = loadConfig();
-  if (flags.help === true) return print(usage, 0);
+  if (flags.help === true) {
+    process.stdout.write(`${usage}\n`);
+    return undefined;
+  }
   switch (command) {
     case 'serve':
-      await serve(config, { with_api: true });
-      return -1;
-    case 'worker':
-      await serve(config, { with_api: false });
-      return -1;
+    case 'worker': {
+      const [{ serve }, { loadConfig }] = await Promise.all([
+        import('./cli/serve.js'),
+        import('./config.js'),
+      ]);
+      await serve(loadConfig(), { with_api: command === 'serve' });
+      return undefined;
+    }
     case 'verify':
-      return verifyCommand(config);
     case 'migrate':
-    case 'keys':
-      return withDatabase(config, async (pool) => {
-        if (command === 'migrate') {
-          const applied = await migrate(pool);
-          return applied.length === 0 ? 'migrations: up to date' : `applied: ${applied.join(', ')}`;
-        }
-        await migrate(pool);
-        // The key and its audit entry commit together.
-        return inTransaction(pool, (client) => keysCommand(client, rest, flags));
-      });
+    case 'keys': {
+      const { databaseCommand } = await import('./cli/database-commands.js');
+      return databaseCommand(command, rest, flags);
+    }
+    case 'listen': {
+      const { listenCommand } = await import('./cli/listen.js');
+      return listenCommand(flags);
+    }
+    case 'trigger': {
+      const { triggerCommand } = await import('./cli/trigger.js');
+      return triggerCommand(rest, flags);
+    }
+    case 'import': {
+      const { importCommand } = await import('./cli/import.js');
+      return importCommand(rest, flags);
+    }
     default:
-      return print(usage, 2);
+      throw new UsageError(`unknown command "${command}"\n${usage}`);
   }
 }
 
-async function verifyCommand(config: Config): Promise<number> {
-  const db = await openDatabase(config, () => undefined);
-  try {
-    await migrate(db.maintenance_pool);
-    const violations = [
-      ...(await verifyLedger(db.maintenance_pool)),
-      ...(await verifyAuditChain(db.maintenance_pool)),
-    ];
-    if (violations.length === 0) return print('verified: every invariant holds (ledger and audit chain)', 0);
-    const lines = violations.map(
-      (violation) => `${violation.check}: ${violation.subject}: ${violation.detail}`,
-    );
-    return print(`${violations.length} violation(s):\n${lines.join('\n')}`, 1);
-  } finally {
-    await db.close();
-  }
-}
-
-async function withDatabase(config: Config, work: (pool: Pool) => Promise<string>): Promise<number> {
-  const db = await openDatabase(config, () => undefined);
-  try {
-    return print(await work(db.maintenance_pool), 0);
-  } finally {
-    await db.close();
-  }
-}
-
-function print(text: string, code: number): number {
-  (code === 0 ? process.stdout : process.stderr).write(`${text}\n`);
-  return code;
-}
-
+const json = process.argv.includes('--json');
 main(process.argv.slice(2)).then(
-  (code) => {
-    // -1: a long-running command; it exits from its signal handler.
-    if (code >= 0) process.exitCode = code;
+  (outcome) => {
+    if (outcome !== undefined) process.exitCode = emit(outcome, json);
   },
   (error: unknown) => {
-    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      process.stderr.write(`${(error as Error).message}\n`);
-      process.exitCode = 2;
+    const parse_error = (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') === true;
+    if (error instanceof UsageError || parse_error) {
+      const usage_error = error instanceof UsageError ? error : new UsageError((error as Error).message);
+      process.exitCode = emit({ exit_code: 2, json: usage_error.problem, text: usage_error.message }, json);
+      return;
+    }
+    if (error instanceof ProblemError) {
+      process.exitCode = emit({ exit_code: 1, json: error.problem, text: `purse: ${error.message}` }, json);
       return;
     }
     process.stderr.write(`purse: ${(error as Error).stack ?? String(error)}\n`);

@@ -195,10 +195,8 @@ describe('the audit trail', () => {
   });
 
   it('records operator actions from the CLI, in the same transaction as the key', async () => {
-    const output = await inTransaction(t.db.pool, (client) =>
-      keysCommand(client, ['create'], { json: true }),
-    );
-    const key = JSON.parse(output);
+    const output = await inTransaction(t.db.pool, (client) => keysCommand(client, ['create'], {}));
+    const key = output.json as { id: string };
     await inTransaction(t.db.pool, (client) => keysCommand(client, ['revoke', key.id], {}));
     const cli = await entries("actor = 'cli' AND object_id = $1", [key.id]);
     expect(cli.map((e) => e.action)).toEqual(['keys.create', 'keys.revoke']);

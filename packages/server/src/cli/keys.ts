@@ -9,14 +9,14 @@ import {
 import { isValidScope } from '../auth/scopes.js';
 import type { Queryable } from '../db/pool.js';
 import { type Flags, flag } from './args.js';
+import { type Outcome, ProblemError, success, UsageError } from './output.js';
 
-export const keys_usage = `purse keys create [--name NAME] [--mode test|live] [--scopes a,b] [--expires-at ISO] [--json]
+const keys_usage = `purse keys create [--name NAME] [--mode test|live] [--scopes a,b] [--expires-at ISO] [--json]
 purse keys list [--mode test|live] [--json]
 purse keys revoke KEY_ID [--mode test|live] [--json]`;
 
 /** `purse keys create|list|revoke`: key administration from the machine, e.g. to make the first live key. */
-export async function keysCommand(db: Queryable, positionals: string[], flags: Flags): Promise<string> {
-  const json = flags.json === true;
+export async function keysCommand(db: Queryable, positionals: string[], flags: Flags): Promise<Outcome> {
   const livemode = modeFlag(flags);
   switch (positionals[0]) {
     case 'create': {
@@ -33,22 +33,20 @@ export async function keysCommand(db: Queryable, positionals: string[], flags: F
         ...(expires === undefined ? {} : { expires_at: parseDate(expires) }),
       });
       await auditCli(db, livemode, 'keys.create', key.id);
-      return json
-        ? JSON.stringify(key, null, 2)
-        : `${key.id}\n${key.secret}\n(the secret is shown only this once)`;
+      return success(key, `${key.id}\n${key.secret}\n(the secret is shown only this once)`);
     }
     case 'list': {
       const page = await listApiKeys(db, livemode, { limit: 100 });
       if (!page.ok) throw new Error(page.error.detail);
-      return json ? JSON.stringify(page.value.data, null, 2) : page.value.data.map(describe).join('\n');
+      return success(page.value.data, page.value.data.map(describe).join('\n'));
     }
     case 'revoke': {
       const id = positionals[1];
       if (id === undefined) throw new UsageError('revoke needs a key id');
       const revoked = await revokeApiKey(db, { kind: 'operator', livemode }, id, new Date());
-      if (!revoked.ok) throw new UsageError(revoked.error.detail);
+      if (!revoked.ok) throw new ProblemError({ code: revoked.error.code, detail: revoked.error.detail });
       await auditCli(db, livemode, 'keys.revoke', id);
-      return json ? JSON.stringify(revoked.value, null, 2) : `revoked ${id}`;
+      return success(revoked.value, `revoked ${id}`);
     }
     default:
       throw new UsageError(keys_usage);
@@ -73,8 +71,6 @@ function parseDate(value: string): Date {
     throw new UsageError('--expires-at must be a future ISO date');
   return date;
 }
-
-export class UsageError extends Error {}
 
 /** Operator actions from the machine are audited like API requests, with `cli` as the actor. */
 function auditCli(db: Queryable, livemode: boolean, action: string, object_id: string): Promise<void> {

@@ -1,9 +1,13 @@
 import pino from 'pino';
 import type { Config } from '../config.js';
+import { prettyDestination } from './pretty-log.js';
 
 export type Logger = pino.Logger;
 
-/** JSON logs to stdout; anything that could carry a secret is redacted before it is written. */
+/**
+ * JSON logs to stdout, or human lines when stdout is a terminal (LOG_FORMAT=json|pretty overrides);
+ * anything that could carry a secret is redacted before it is written.
+ */
 export function createLogger(config: Config, destination?: pino.DestinationStream): Logger {
   const options: pino.LoggerOptions = {
     level: config.log_level,
@@ -23,5 +27,8 @@ export function createLogger(config: Config, destination?: pino.DestinationStrea
       censor: '[redacted]',
     },
   };
-  return destination === undefined ? pino(options) : pino(options, destination);
+  if (destination !== undefined) return pino(options, destination);
+  const pretty =
+    config.log_format === 'pretty' || (config.log_format === 'auto' && process.stdout.isTTY === true);
+  return pretty ? pino(options, prettyDestination(process.stdout)) : pino(options);
 }

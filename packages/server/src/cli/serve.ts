@@ -8,6 +8,7 @@ import { inTransaction, type Pool } from '../db/pool.js';
 import { systemClock } from '../shared/clock.js';
 import { startWorker } from '../worker/scheduler.js';
 import { backgroundTasks } from '../worker/tasks.js';
+import { displayHost, startBanner } from './banner.js';
 import { createLogger, type Logger } from './logger.js';
 
 const bootstrap_lock_id = 7_270_185_002;
@@ -51,7 +52,7 @@ async function start(
   );
   started.push({ name: 'worker', close: () => worker.stop() });
   if (!options.with_api) return;
-  await announceBootstrapKey(config, db.pool, log);
+  const admin_secret = await announceBootstrapKey(config, db.pool, log);
   const tls =
     config.tls === undefined
       ? undefined
@@ -59,9 +60,18 @@ async function start(
   const app = await buildApp({ pool: db.pool, config, logger: log, ...(tls === undefined ? {} : { tls }) });
   started.push({ name: 'http', close: () => app.close() });
   await app.listen({ port: config.port, host: config.host });
+  // Last, after the start-up logs, so the key and the addresses are the bottom of the screen.
+  process.stdout.write(
+    startBanner({
+      api_url: `${tls === undefined ? 'http' : 'https'}://${displayHost(config.host)}:${config.port}`,
+      admin_secret,
+      database_url: db.embedded?.url,
+    }),
+  );
 }
 
-async function announceBootstrapKey(config: Config, pool: Pool, log: Logger): Promise<void> {
+/** Makes the first key on a fresh database; its secret, to be shown once, or undefined. */
+async function announceBootstrapKey(config: Config, pool: Pool, log: Logger): Promise<string | undefined> {
   const outcome = await inTransaction(pool, async (client) => {
     // Two processes starting on an empty database must not both mint an admin key.
     await client.query('SELECT pg_advisory_xact_lock($1)', [bootstrap_lock_id]);
@@ -75,11 +85,11 @@ async function announceBootstrapKey(config: Config, pool: Pool, log: Logger): Pr
       { key_id, reason, retired_at },
       `PURSE_BOOTSTRAP_KEY was ${reason} at ${retired_at.toISOString()} and is refused for good: set it to the key's current secret or unset it`,
     );
-    return;
+    return undefined;
   }
-  if (outcome.kind !== 'created') return;
-  log.info('created the first API key (test mode, all scopes); it is shown only this once');
-  process.stdout.write(`\n  Test-mode admin API key: ${outcome.secret}\n\n`);
+  if (outcome.kind !== 'created') return undefined;
+  log.info('created the first API key (test mode, all scopes); it is shown once, in the banner');
+  return outcome.secret;
 }
 
 interface Part {

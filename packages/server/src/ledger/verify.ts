@@ -20,19 +20,26 @@ export interface Violation {
  * below its floor; every posting's "after" balances follow from the posting before it on its account,
  * which names the very posting that was edited. Returns every violation found (empty: sound).
  */
-export async function verifyLedger(db: Queryable, livemode?: boolean): Promise<Violation[]> {
+export async function verifyLedger(
+  db: Queryable,
+  livemode?: boolean,
+  on_check_done?: () => void,
+): Promise<Violation[]> {
   // A mode's report (a trial balance) names only that mode's objects; `purse verify` checks both.
   const mode = livemode ?? null;
-  const checks = await Promise.all([
-    assetSums(db, mode),
-    transactionBalances(db, mode),
-    accountSums(db, mode),
-    floors(db, mode),
-    lastPostings(db, mode),
-    postingChains(db, mode),
-  ]);
+  const checks = await Promise.all(
+    [assetSums, transactionBalances, accountSums, floors, lastPostings, postingChains].map((check) =>
+      check(db, mode).then((violations) => {
+        on_check_done?.();
+        return violations;
+      }),
+    ),
+  );
   return checks.flat();
 }
+
+/** How many times verifyLedger calls `on_check_done` (`purse verify`'s progress bar). */
+export const ledger_checks_count = 6;
 
 /** Accounts of the mode `$1`, or of both modes when it is NULL. */
 const in_mode = '($1::boolean IS NULL OR livemode = $1::boolean)';

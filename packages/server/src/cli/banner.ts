@@ -1,0 +1,40 @@
+export interface BannerFacts {
+  readonly api_url: string;
+  /** The admin key made on a fresh database: shown this once. */
+  readonly admin_secret: string | undefined;
+  /** The embedded PostgreSQL's DATABASE_URL when this process started it. */
+  readonly database_url: string | undefined;
+}
+
+/**
+ * What `purse serve` prints once it listens: where the API is, the first admin key (only on a fresh
+ * database), and how to reach the embedded database from another process. A framed block on
+ * stdout, written apart from the log lines, so it stands out and can be grepped.
+ */
+export function startBanner(facts: BannerFacts): string {
+  const lines = [
+    `Purse is running: ${facts.api_url}  (docs: ${facts.api_url}/docs)`,
+    ...(facts.admin_secret === undefined
+      ? []
+      : ['', `Test-mode admin API key: ${facts.admin_secret}`, '(shown only this once: keep it)']),
+    ...(facts.database_url === undefined
+      ? []
+      : [
+          '',
+          `Embedded PostgreSQL: DATABASE_URL=${facts.database_url}`,
+          'Another process on it: `npx purse worker` (same directory) or `psql "$DATABASE_URL"`',
+        ]),
+  ];
+  const width = Math.max(...lines.map((line) => line.length));
+  const rule = `+${'-'.repeat(width + 2)}+`;
+  return `\n${rule}\n${lines.map((line) => `| ${line.padEnd(width)} |`).join('\n')}\n${rule}\n\n`;
+}
+
+/** A wildcard bind address is reached locally as localhost. */
+export function displayHost(host: string): string {
+  return host === '0.0.0.0' || host === '::' || host === ''
+    ? 'localhost'
+    : host.includes(':')
+      ? `[${host}]`
+      : host;
+}

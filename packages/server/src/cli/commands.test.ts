@@ -1,0 +1,233 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sequenceEvents } from '../events/sequencer.js';
+import { systemClock } from '../shared/clock.js';
+import { createTestApp, type TestApp } from '../test-support/app.js';
+import { type PurseProcess, runPurse } from '../test-support/process.js';
+import { startReceiver, verifiesWith } from '../test-support/receiver.js';
+import { startWorker, type Worker } from '../worker/scheduler.js';
+import { createClient } from './api-client.js';
+import { recipes, trigger_types } from './trigger.js';
+
+let t: TestApp;
+let base: string;
+let worker: Worker;
+let dir: string;
+beforeAll(async () => {
+  t = await createTestApp();
+  await t.app.listen({ port: 0, host: '127.0.0.1' });
+  base = `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}`;
+  // The event stream follows sequenced events: run the sequencer as `purse serve` would.
+  const sequencer = {
+    name: 'sequence_events',
+    interval_ms: 50,
+    exclusive: false,
+    run: (pool: typeof t.db.pool, now: Date) => sequenceEvents(pool, 1_000, now),
+  };
+  const log = { info: () => undefined, error: (obj: object) => console.error(obj) };
+  worker = startWorker({ pool: t.db.pool, clock: systemClock, log }, [sequencer]);
+  dir = await mkdtemp(path.join(tmpdir(), 'purse-cli-'));
+});
+afterAll(async () => {
+  await worker.stop();
+  t.app.server.closeAllConnections();
+  await rm(dir, { recursive: true, force: true });
+  await t.close();
+});
+
+const api = () => ({ PURSE_URL: base, PURSE_API_KEY: t.test_key });
+
+/** Runs `purse ...` to its end: exit code, stdout alone, and stdout with stderr. */
+async function purse(args: string[], env: Record<string, string>) {
+  const run = runPurse(args, env);
+  let stdout = '';
+  run.child.stdout?.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+  });
+  // 'close', not 'exit': the process can end before its last output has been read.
+  await new Promise((resolve) => run.child.once('close', resolve));
+  return { code: await run.exited, stdout, output: run.output() };
+}
+
+describe('--json and exit codes', () => {
+  it('prints one JSON document on stdout: a result (0), a refused request (1), a usage error (2)', async () => {
+    const listed = await purse(['keys', 'list', '--json'], { DATABASE_URL: t.db.url });
+    expect(listed.code, listed.output).toBe(0);
+    // The test-mode keys: the test app's admin key.
+    expect(JSON.parse(listed.stdout)).toHaveLength(1);
+
+    const verified = await purse(['verify', '--json'], { DATABASE_URL: t.db.url });
+    expect(verified.code, verified.output).toBe(0);
+    expect(JSON.parse(verified.stdout)).toEqual({ ok: true, violations: [] });
+
+    const refused = await purse(['trigger', 'holder.created', '--json'], {
+      PURSE_URL: base,
+      PURSE_API_KEY: 'sk_test_not_a_key_of_this_server_00000000',
+    });
+    expect(refused.code, refused.output).toBe(1);
+    expect(JSON.parse(refused.stdout)).toMatchObject({ code: 'invalid_api_key', status: 401 });
+
+    const usage = await purse(['trigger', 'no.such_event', '--json'], api());
+    expect(usage.code, usage.output).toBe(2);
+    expect(JSON.parse(usage.stdout)).toMatchObject({ code: 'usage_error' });
+    expect(usage.stdout).toContain('payment.succeeded');
+
+    const bad_flag = await purse(['keys', 'list', '--no-such-flag', '--json'], { DATABASE_URL: t.db.url });
+    expect(bad_flag.code).toBe(2);
+    expect(JSON.parse(bad_flag.stdout)).toMatchObject({ code: 'usage_error' });
+  }, 120_000);
+
+  it('without --json, says what went wrong on stderr and nothing on stdout', async () => {
+    const refused = await purse(['trigger', 'holder.created'], {
+      PURSE_URL: base,
+      PURSE_API_KEY: 'sk_test_nope',
+    });
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toBe('');
+    expect(refused.output).toMatch(/purse: invalid_api_key/);
+  }, 60_000);
+});
+
+describe('purse trigger', () => {
+  it('makes the objects behind each event type it knows, and the event follows', async () => {
+    const client = createClient(base, t.test_key);
+    for (const type of trigger_types) {
+      const made = await (recipes[type] as (typeof recipes)[string])(client);
+      const subject = made[made.length - 1];
+      const events = await client.get<{ data: { type: string }[] }>(
+        `/v1/events?type=${type}&object_id=${subject?.id}`,
+      );
+      expect(
+        events.data.map((event) => event.type),
+        type,
+      ).toContain(type);
+    }
+  }, 120_000);
+
+  it('as a command, prints the event it produced', async () => {
+    const run = await purse(['trigger', 'transfer.captured', '--json'], api());
+    expect(run.code, run.output).toBe(0);
+    const result = JSON.parse(run.stdout) as { event_id: string; objects: { object: string }[] };
+    const event = await t.request({ method: 'GET', url: `/v1/events/${result.event_id}` });
+    expect(event.json()).toMatchObject({ type: 'transfer.captured' });
+    expect(result.objects.map((object) => object.object)).toContain('transfer');
+  }, 60_000);
+});
+
+describe('purse import', () => {
+  const csv = [
+    'Id,Name,Email,Currency,Balance',
+    'u1,Ada Lovelace,ada@example.com,USD,120.50',
+    'u2,Grace Hopper,grace@example.com,EUR,0',
+    'u3,Bad Amount,bad@example.com,USD,12.345',
+    'u4,Nowhere,n@example.com,XXQ,1.00',
+    'u1,Ada Again,ada2@example.com,USD,5.00',
+    'u5,Alan Turing,,JPY,1000',
+    'u6,,blank@example.com,USD,1.00',
+  ].join('\n');
+  const map = 'name=Name,email=Email,external_id=Id,currency=Currency,opening_balance=Balance';
+
+  it('creates holders and funded wallets, reports each rejected row by line, and writes nothing twice when run again', async () => {
+    const file = path.join(dir, 'wallets.csv');
+    await writeFile(file, csv);
+    const first = await purse(['import', file, '--map', map, '--json', '--batch-size', '2'], api());
+    expect(first.code, first.output).toBe(1);
+    const report = JSON.parse(first.stdout) as {
+      rows: number;
+      imported: number;
+      rejected: { line: number; code: string; reason: string }[];
+      wallets: { line: number; wallet_id: string }[];
+    };
+    expect(report.rows).toBe(7);
+    expect(report.imported).toBe(3);
+    expect(report.rejected.map(({ line, code }) => [line, code])).toEqual([
+      [4, 'invalid_row'],
+      [5, 'invalid_row'],
+      [6, 'duplicate_row'],
+      [8, 'invalid_row'],
+    ]);
+    expect(report.rejected[0]?.reason).toMatch(/decimal places/);
+    expect(report.rejected[1]?.reason).toMatch(/unknown currency "XXQ"/);
+    expect(report.rejected[2]?.reason).toBe('duplicates line 2');
+    const ada = report.wallets.find((wallet) => wallet.line === 2);
+    const wallet = await t.request({ method: 'GET', url: `/v1/wallets/${ada?.wallet_id}` });
+    expect(wallet.json().balance).toMatchObject({ available: '120.50' });
+
+    const counts = async () =>
+      (
+        await t.db.pool.query<{ holders: string; wallets: string; transfers: string }>(
+          `SELECT (SELECT count(*) FROM holders) AS holders, (SELECT count(*) FROM accounts WHERE kind = 'wallet') AS wallets,
+                  (SELECT count(*) FROM transfers) AS transfers`,
+        )
+      ).rows[0];
+    const before = await counts();
+    const second = await purse(['import', file, '--map', map, '--json'], api());
+    expect(second.code, second.output).toBe(1);
+    expect(JSON.parse(second.stdout)).toMatchObject({ imported: 3, rejected: report.rejected });
+    expect(await counts()).toEqual(before);
+    const again = await t.request({ method: 'GET', url: `/v1/wallets/${ada?.wallet_id}` });
+    expect(again.json().balance).toMatchObject({ available: '120.50' });
+  }, 120_000);
+
+  it('refuses a --map that names a column the file lacks, as a usage error', async () => {
+    const file = path.join(dir, 'small.csv');
+    await writeFile(file, 'Name,Currency\nAda,USD\n');
+    const run = await purse(['import', file, '--map', 'name=Name,currency=Cur'], api());
+    expect(run.code).toBe(2);
+    expect(run.output).toContain('column "Cur"');
+  }, 60_000);
+});
+
+describe('purse listen', () => {
+  let listener: PurseProcess | undefined;
+  afterAll(async () => {
+    listener?.child.kill('SIGTERM');
+    await listener?.exited;
+  });
+
+  it('forwards each event signed as a webhook, and resumes after the stream drops', async () => {
+    const receiver = await startReceiver();
+    try {
+      listener = runPurse(
+        ['listen', '--forward-to', receiver.url, '--events', 'holder.created', '--json'],
+        api(),
+      );
+      const [, secret] = await listener.waitForOutput(/"secret":"(whsec_[^"]+)"/);
+      // Give the stream a moment to open: it starts with events committed from then on.
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      const first = await t.request({ method: 'POST', url: '/v1/holders', payload: { name: 'Listened' } });
+      await t.request({ method: 'POST', url: '/v1/wallets', payload: { currency: 'USD' } });
+      const [delivery] = await receiver.waitFor(1, 30_000);
+      expect(verifiesWith(secret as string, delivery as never)).toBe(true);
+      const event = JSON.parse(delivery?.body ?? '{}') as {
+        id: string;
+        type: string;
+        data: { object: { id: string } };
+      };
+      expect(event).toMatchObject({ type: 'holder.created', data: { object: { id: first.json().id } } });
+      expect(delivery?.headers['webhook-id']).toBe(event.id);
+      await listener.waitForOutput(
+        new RegExp(`"event_id":"${event.id}","type":"holder.created","status":"200"`),
+      );
+
+      // Drop every connection (the stream's too); an event made meanwhile is still forwarded, once.
+      t.app.server.closeAllConnections();
+      const second = await t.request({
+        method: 'POST',
+        url: '/v1/holders',
+        payload: { name: 'After the drop' },
+      });
+      const deliveries = await receiver.waitFor(2, 30_000);
+      expect(JSON.parse(deliveries[1]?.body ?? '{}')).toMatchObject({
+        data: { object: { id: second.json().id } },
+      });
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      expect(receiver.received).toHaveLength(2);
+    } finally {
+      await receiver.close();
+    }
+  }, 120_000);
+});

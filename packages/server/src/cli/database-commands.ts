@@ -1,0 +1,54 @@
+import { verifyAuditChain } from '../audit/verify.js';
+import { loadConfig } from '../config.js';
+import { openDatabase } from '../db/connect.js';
+import { migrate } from '../db/migrate.js';
+import { inTransaction } from '../db/pool.js';
+import { ledger_checks_count, type Violation, verifyLedger } from '../ledger/verify.js';
+import type { Flags } from './args.js';
+import { keysCommand } from './keys.js';
+import { failure, type Outcome, success } from './output.js';
+import { progressBar } from './progress.js';
+
+/** `purse verify | migrate | keys`: commands on the database itself (as its owner), not the API. */
+export async function databaseCommand(
+  command: 'verify' | 'migrate' | 'keys',
+  positionals: string[],
+  flags: Flags,
+): Promise<Outcome> {
+  const db = await openDatabase(loadConfig(), () => undefined);
+  try {
+    const applied = await migrate(db.maintenance_pool);
+    switch (command) {
+      case 'migrate':
+        return success(
+          { applied },
+          applied.length === 0 ? 'migrations: up to date' : `applied: ${applied.join(', ')}`,
+        );
+      case 'verify':
+        return await verify(db.maintenance_pool);
+      case 'keys':
+        // The key and its audit entry commit together.
+        return await inTransaction(db.maintenance_pool, (client) => keysCommand(client, positionals, flags));
+    }
+  } finally {
+    await db.close();
+  }
+}
+
+async function verify(pool: Parameters<typeof verifyLedger>[0]): Promise<Outcome> {
+  const progress = progressBar('verify', ledger_checks_count + 1);
+  const violations: Violation[] = [];
+  try {
+    violations.push(...(await verifyLedger(pool, undefined, () => progress.increment())));
+    violations.push(...(await verifyAuditChain(pool)));
+    progress.increment();
+  } finally {
+    progress.stop();
+  }
+  if (violations.length === 0)
+    return success({ ok: true, violations }, 'verified: every invariant holds (ledger and audit chain)');
+  const lines = violations.map(
+    (violation) => `${violation.check}: ${violation.subject}: ${violation.detail}`,
+  );
+  return failure({ ok: false, violations }, `${violations.length} violation(s):\n${lines.join('\n')}`);
+}
