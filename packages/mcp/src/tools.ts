@@ -37,6 +37,7 @@ export interface Tool<Shape extends z.ZodRawShape = z.ZodRawShape> {
 type Arguments<Shape extends z.ZodRawShape> = Defined<z.output<z.ZodObject<Shape>>>;
 type Defined<T> = T extends object ? { [K in keyof T]: Defined<Exclude<T[K], undefined>> } : T;
 
+/** Checks a definition against its own shape; the table then holds tools of different shapes. */
 function tool<Shape extends z.ZodRawShape>(definition: Tool<Shape>): Tool {
   return definition as unknown as Tool;
 }
@@ -54,7 +55,7 @@ export const tools: readonly Tool[] = [
     name: 'list_wallets',
     title: 'List wallets',
     description:
-      "Lists the wallets this key can see (a restricted key sees only its own), newest first, each with its currency and status. Use get_balance for a wallet's balance.",
+      'Lists the wallets this key can see (a restricted key sees only its own), newest first, each with its currency, status and balance. Start here to learn the ids of the wallets this key may spend from.',
     input: {
       currency: currency.optional(),
       limit: limit.optional(),
