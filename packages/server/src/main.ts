@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { parseCommand } from './cli/args.js';
-import { emit, type Outcome, ProblemError, UsageError } from './cli/output.js';
+import { emit, emitError, type Outcome, ProblemError, UsageError } from './cli/output.js';
 
 // Each command's modules load only when it runs: `purse --help` and `purse trigger` must not pay for
 // loading the whole server (docs/cli.md, "Start time").
@@ -90,11 +90,11 @@ main(process.argv.slice(2)).then(
     const parse_error = (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') === true;
     if (error instanceof UsageError || parse_error) {
       const usage_error = error instanceof UsageError ? error : new UsageError((error as Error).message);
-      process.exitCode = emit({ exit_code: 2, json: usage_error.problem, text: usage_error.message }, json);
+      process.exitCode = emitError(usage_error.problem, usage_error.message, 2, json);
       return;
     }
     if (error instanceof ProblemError) {
-      process.exitCode = emit({ exit_code: 1, json: error.problem, text: `purse: ${error.message}` }, json);
+      process.exitCode = emitError(error.problem, `purse: ${error.message}`, 1, json);
       return;
     }
     process.stderr.write(`purse: ${(error as Error).stack ?? String(error)}\n`);

@@ -7,7 +7,7 @@ export interface Outcome {
   readonly exit_code: 0 | 1 | 2;
   /** Printed with --json. */
   readonly json: unknown;
-  /** Printed otherwise: to stdout on success, to stderr on failure. */
+  /** Printed otherwise. */
   readonly text: string;
 }
 
@@ -57,9 +57,18 @@ export function describeProblem(problem: Problem): string {
   return `${problem.code}: ${problem.detail ?? problem.title ?? 'refused'}${where}${request}`;
 }
 
-/** Prints an outcome and returns its exit code. */
+/** Prints a command's result on stdout, whether it found a problem or not; returns its exit code. */
 export function emit(outcome: Outcome, json: boolean): number {
-  if (json) process.stdout.write(`${JSON.stringify(outcome.json, null, 2)}\n`);
-  else (outcome.exit_code === 0 ? process.stdout : process.stderr).write(`${outcome.text}\n`);
+  process.stdout.write(`${json ? JSON.stringify(outcome.json, null, 2) : outcome.text}\n`);
   return outcome.exit_code;
+}
+
+/**
+ * Prints why a command could not run (a usage error, a refused request): the problem as JSON on
+ * stdout with --json, so a script reads one document either way, else a line on stderr.
+ */
+export function emitError(problem: Problem, text: string, exit_code: 1 | 2, json: boolean): number {
+  if (json) process.stdout.write(`${JSON.stringify(problem, null, 2)}\n`);
+  else process.stderr.write(`${text}\n`);
+  return exit_code;
 }
