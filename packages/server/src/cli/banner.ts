@@ -21,8 +21,9 @@ export function startBanner(facts: BannerFacts): string {
       ? []
       : [
           '',
-          `Embedded PostgreSQL: DATABASE_URL=${facts.database_url}`,
-          'Another process on it: `npx purse worker` (same directory) or `psql "$DATABASE_URL"`',
+          'Embedded PostgreSQL, as a role that reads and writes rows (psql, your tools):',
+          `DATABASE_URL=${facts.database_url}`,
+          'A second Purse process on it: `npx purse worker` in this directory, without DATABASE_URL',
         ]),
   ];
   const width = Math.max(...lines.map((line) => line.length));

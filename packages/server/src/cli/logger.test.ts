@@ -2,7 +2,9 @@ import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../app.js';
 import { createTestApp, type TestApp } from '../test-support/app.js';
+import { startBanner } from './banner.js';
 import { createLogger } from './logger.js';
+import { prettyDestination } from './pretty-log.js';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -62,5 +64,36 @@ describe('logs', () => {
     } finally {
       await app.close();
     }
+  });
+
+  it('on a terminal are one human line each, redacted as the JSON ones', () => {
+    const out = capture();
+    const log = createLogger({ ...t.config, log_level: 'info' }, prettyDestination(out.stream));
+    log.info({ port: 8080, key: { secret: 'sk_test_leak6' } }, 'listening');
+    expect(out.text()).toMatch(
+      /^\d\d:\d\d:\d\d INFO {2}listening port=8080 key=\{"secret":"\[redacted\]"\}\n$/,
+    );
+  });
+});
+
+describe('the start banner', () => {
+  it('frames the address, the key shown once and the embedded database URL', () => {
+    const banner = startBanner({
+      api_url: 'http://localhost:8080',
+      admin_secret: 'sk_test_abc',
+      database_url: 'postgres://purse_app:pw@127.0.0.1:54329/purse',
+    });
+    expect(banner).toContain('| Test-mode admin API key: sk_test_abc');
+    expect(banner).toContain('DATABASE_URL=postgres://purse_app:pw@127.0.0.1:54329/purse');
+    const widths = new Set(
+      banner
+        .trim()
+        .split('\n')
+        .map((line) => line.length),
+    );
+    expect(widths.size).toBe(1);
+    expect(
+      startBanner({ api_url: 'http://h:1', admin_secret: undefined, database_url: undefined }),
+    ).not.toContain('API key');
   });
 });

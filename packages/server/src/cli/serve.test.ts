@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../shared/ports.js';
 import { createTestDatabase, type TestDatabase } from '../test-support/database.js';
@@ -129,10 +130,22 @@ describe('purse serve with the embedded PostgreSQL', () => {
     expect(created.status).toBe(201);
     const holder = (await created.json()) as { id: string };
 
+    // The banner, printed once the API listens, gives the key and the database's address.
+    const [, database_url] = await first.waitForOutput(/DATABASE_URL=(postgres:\/\/purse_app:\S+)/);
+    const rows = new pg.Client({ connectionString: database_url });
+    await rows.connect();
+    expect((await rows.query('SELECT id FROM holders')).rows).toEqual([{ id: holder.id }]);
+    await rows.end();
+
     // A CLI command beside the running server reuses its database rather than starting another.
     const keys = runPurse(['keys', 'list', '--json'], env);
     expect(await keys.exited).toBe(0);
     expect(JSON.parse(keys.output())).toHaveLength(1);
+    // So does a second process, the worker on its own, as the README says.
+    const worker = runPurse(['worker'], { ...env, LOG_FORMAT: 'json' });
+    await worker.waitForOutput(/"msg":"database ready"/);
+    worker.child.kill('SIGTERM');
+    expect(await worker.exited, worker.output()).toBe(0);
 
     first.child.kill('SIGTERM');
     expect(await first.exited).toBe(0);
