@@ -63,13 +63,16 @@ export const restricted_routes: Readonly<Record<string, RestrictedAccess>> = {
 };
 
 /**
- * Routes that make money leave later without passing the spend checks (a payout schedule runs in
- * the worker): closed to keys with a spend policy, which could otherwise drain a wallet around it.
+ * Routes that move money without passing the spend checks: a payout schedule pays out later, in
+ * the worker; a bank statement puts returned payouts back in their wallets, as the file says.
+ * Closed to keys with a spend policy, which could otherwise move money around it (restricted keys
+ * are refused them anyway, as they are not in `restricted_routes`).
  */
 export const unscreened_money_routes: ReadonlySet<string> = new Set([
   'POST /v1/wallets/:id/payout_schedule',
   'POST /v1/test_helpers/wallets/:id/run_payout_schedule',
   'POST /v1/payout_files',
+  'POST /v1/bank_statements',
 ]);
 
 /** Applies `restricted_routes` to every request of a restricted key. */
@@ -79,7 +82,10 @@ export function registerRestrictedAccess(app: FastifyInstance, deps: { pool: Poo
     const route = `${request.method} ${request.routeOptions.url}`;
     if (spend_policy !== null && unscreened_money_routes.has(route))
       throw new HttpProblem(
-        domainError('key_restricted', 'A key with a spend policy cannot set up payouts that bypass it.'),
+        domainError(
+          'key_restricted',
+          'A key with a spend policy cannot use an endpoint that moves money around it.',
+        ),
       );
     if (restrictions === null) return;
     const access = restricted_routes[route];

@@ -1,6 +1,10 @@
 /**
  * Scopes are `resource:read`, `resource:write`, `resource:*` or `*`. Write implies read, as with
  * Stripe's restricted keys: a key that may create holders may also look at them.
+ *
+ * `bank_files` is the operator's side of the live bank rail (writing pain.001 files, importing the
+ * bank's statements): a statement says which payouts came back, so `payouts:write` must not imply
+ * it, or any key that may pay out could forge the return of its own payouts.
  */
 export const resources = [
   'assets',
@@ -11,6 +15,7 @@ export const resources = [
   'payments',
   'refunds',
   'payouts',
+  'bank_files',
   'test_helpers',
   'reports',
   'escrows',

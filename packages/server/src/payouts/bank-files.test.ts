@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildCamt054, parsePain001 } from '../rails/iso20022/index.js';
 import type { NotifiedOutcome } from '../rails/iso20022/types.js';
 import { createTestApp, type TestApp } from '../test-support/app.js';
+import { createKey } from '../test-support/keys.js';
 import { expectProblem } from '../test-support/money.js';
 
 const debtor = { name: 'Purse Platform Ltd', iban: 'DE89370400440532013000', bic: 'COBADEFFXXX' };
@@ -232,5 +233,70 @@ describe('the ISO 20022 bank-file rail (live mode)', () => {
       'invalid_state',
       'currency',
     );
+  });
+});
+
+describe('who may write bank files', () => {
+  /** A live key made by the operator's key. */
+  const liveKey = (payload: Record<string, unknown>) =>
+    createKey(t, { mode: 'live', ...payload }, t.live_key);
+  const as = (key: string, url: string, payload: Record<string, unknown>) =>
+    t.request({ method: 'POST', url, key, payload });
+
+  it('a key that may pay out cannot import a statement that returns its own payout; an operator key can (second attack, F3)', async () => {
+    const platform = await liveWallet({ overdraft_limit: '1000.00' });
+    const wallet = await liveWallet();
+    await live('POST', '/v1/transfers', {
+      source_wallet_id: platform,
+      destination_wallet_id: wallet,
+      amount: '100.00',
+      currency: 'EUR',
+    });
+    const policy = { limits: [{ currency: 'EUR', daily_max: '100.00' }] };
+    const agent = await liveKey({ scopes: ['payouts:write'], spend_policy: policy });
+    const sent = await as(agent.secret, '/v1/payouts', {
+      wallet_id: wallet,
+      amount: '100.00',
+      currency: 'EUR',
+      destination: {
+        type: 'bank_account',
+        account_holder_name: 'Agent Owner',
+        iban: 'GB29NWBK60161331926819',
+      },
+    });
+    expect(sent.statusCode, sent.body).toBe(201);
+    const payout = sent.json().id;
+    const file = (await live('POST', '/v1/payout_files', { currency: 'EUR' })).json();
+    const pain001 = (await live('GET', `/v1/payout_files/${file.id}/xml`)).body;
+    const forged = bankAnswers(pain001, 'F3-FORGED', (id) =>
+      id === payout ? { outcome: 'returned', return_reason_code: 'AC04' } : undefined,
+    );
+
+    // payouts:write does not reach the bank files...
+    expectProblem(
+      await as(agent.secret, '/v1/bank_statements', { xml: forged }),
+      403,
+      'insufficient_scope',
+      'bank_files:write',
+    );
+    // ...and even with their scope, a policy-bound or restricted key may not write them.
+    const bound = await liveKey({ scopes: ['payouts:write', 'bank_files:write'], spend_policy: policy });
+    const restricted = await liveKey({
+      scopes: ['bank_files:write'],
+      restrictions: { wallet_ids: [wallet] },
+    });
+    for (const key of [bound, restricted]) {
+      expectProblem(await as(key.secret, '/v1/bank_statements', { xml: forged }), 403, 'key_restricted');
+      expectProblem(await as(key.secret, '/v1/payout_files', { currency: 'EUR' }), 403, 'key_restricted');
+    }
+    expect((await live('GET', `/v1/payouts/${payout}`)).json().status).toBe('in_transit');
+    expect(await available(wallet)).toBe('0.00');
+
+    // The operator's key, with bank_files:write alone, imports what the bank says.
+    const operator = await liveKey({ scopes: ['bank_files:write'] });
+    const imported = await as(operator.secret, '/v1/bank_statements', { xml: forged });
+    expect(imported.statusCode, imported.body).toBe(201);
+    expect((await live('GET', `/v1/payouts/${payout}`)).json().status).toBe('failed');
+    expect(await available(wallet)).toBe('100.00');
   });
 });

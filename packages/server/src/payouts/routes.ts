@@ -178,7 +178,11 @@ export function payoutRoutes(app: Api, deps: RouteDeps): void {
   bankFileRoutes(app, deps);
 }
 
-/** The live bank rail: pain.001 files out, camt.053/054 statements in. */
+/**
+ * The live bank rail: pain.001 files out, camt.053/054 statements in. Writing either is the
+ * operator's work (scope `bank_files:write`, closed to restricted and policy-bound keys): a
+ * statement puts returned payouts back in their wallets, so whoever may import one decides money.
+ */
 function bankFileRoutes(app: Api, deps: RouteDeps): void {
   const mutation = { pool: deps.pool, limits: deps.config.limits };
   const tags = ['Bank files'];
@@ -186,7 +190,7 @@ function bankFileRoutes(app: Api, deps: RouteDeps): void {
   app.post(
     '/v1/payout_files',
     {
-      config: { scope: 'payouts:write' },
+      config: { scope: 'bank_files:write' },
       schema: {
         tags,
         summary: 'Gather pending bank payouts into a pain.001 file',
@@ -245,7 +249,7 @@ function bankFileRoutes(app: Api, deps: RouteDeps): void {
   app.post(
     '/v1/bank_statements',
     {
-      config: { scope: 'payouts:write' },
+      config: { scope: 'bank_files:write' },
       schema: {
         tags,
         summary: "Import the bank's camt.053 or camt.054 file",
