@@ -1,7 +1,7 @@
 import type { OutgoingHttpHeaders } from 'node:http';
 import { Type } from '@sinclair/typebox';
 import { type Api, type RouteDeps, sendResult } from '../http/api.js';
-import { authOf } from '../http/auth.js';
+import { authOf, stillAuthorized } from '../http/auth.js';
 import { sendProblem } from '../http/problem.js';
 import { errorResponses, IdParams, ListOf } from '../http/schemas.js';
 import { Event, EventListQuery, StreamQuery } from './schemas.js';
@@ -56,6 +56,8 @@ export function eventRoutes(app: Api, deps: RouteDeps): void {
         livemode: authOf(request).livemode,
         type: request.query.type,
         last_event_id: typeof last_event_id === 'string' ? last_event_id : undefined,
+        still_authorized: () =>
+          stillAuthorized(request, { pool: deps.pool, clock: deps.clock, cache: deps.key_cache }),
       });
       if (!start.ok) return sendProblem(request, reply, start.error);
       reply.hijack();

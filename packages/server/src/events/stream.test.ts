@@ -78,6 +78,11 @@ async function connect(query = '', last_event_id?: string, key = t.test_key) {
   return {
     response,
     messages,
+    /** Whether the server ends the stream within `timeout_ms`. */
+    async endsWithin(timeout_ms: number): Promise<boolean> {
+      const timer = new Promise<false>((resolve) => setTimeout(() => resolve(false), timeout_ms));
+      return Promise.race([reading.then(() => true), timer]);
+    },
     async waitFor(count: number, timeout_ms = 10_000) {
       const deadline = Date.now() + timeout_ms;
       while (messages.length < count) {
@@ -223,6 +228,77 @@ describe('GET /v1/events/stream', () => {
     const again = await connect('', undefined, hog_key);
     expect(again.response.status).toBe(200);
     await again.close();
+  });
+
+  it('ends a stream once its key is revoked, rolled past its grace period or expired; other streams go on', async () => {
+    const reader = async (name: string, expires_at?: string) => {
+      const key = await t.request({
+        method: 'POST',
+        url: '/v1/api_keys',
+        payload: { name, scopes: ['events:read'], ...(expires_at === undefined ? {} : { expires_at }) },
+      });
+      expect(key.statusCode, key.body).toBe(201);
+      return key.json() as { id: string; secret: string };
+    };
+    const [revoked, rolled, graced, expiring, other] = await Promise.all([
+      reader('revoked'),
+      reader('rolled'),
+      reader('graced'),
+      reader('expiring', new Date(t.clock.now().getTime() + 3_600_000).toISOString()),
+      reader('other'),
+    ]);
+    const streams = await Promise.all(
+      [revoked, rolled, graced, expiring, other].map((key) =>
+        connect('?type=holder.*', undefined, key.secret),
+      ),
+    );
+    const [revoked_stream, rolled_stream, graced_stream, expiring_stream, other_stream] = streams;
+    for (const stream of streams) expect(stream.response.status).toBe(200);
+    const poll_ms = t.config.events.stream_poll_ms;
+
+    await t.request({ method: 'POST', url: `/v1/api_keys/${revoked.id}/revoke` });
+    expect(await revoked_stream?.endsWithin(poll_ms * 4)).toBe(true);
+    await t.request({
+      method: 'POST',
+      url: `/v1/api_keys/${rolled.id}/roll`,
+      payload: { grace_period_s: 0 },
+    });
+    expect(await rolled_stream?.endsWithin(poll_ms * 4)).toBe(true);
+
+    // The old secret works during its grace period, and no longer after it.
+    await t.request({
+      method: 'POST',
+      url: `/v1/api_keys/${graced.id}/roll`,
+      payload: { grace_period_s: 60 },
+    });
+    expect(await graced_stream?.endsWithin(poll_ms * 4)).toBe(false);
+    t.clock.advance(61_000);
+    expect(await graced_stream?.endsWithin(poll_ms * 4)).toBe(true);
+    expect(await expiring_stream?.endsWithin(poll_ms * 4)).toBe(false);
+    t.clock.advance(3_600_000);
+    expect(await expiring_stream?.endsWithin(poll_ms * 4)).toBe(true);
+
+    const id = await holder('Seen by the valid key only');
+    expect((await other_stream?.waitFor(1))?.map((message) => message.data.data.object.id)).toEqual([id]);
+    for (const stream of streams) await stream.close();
+  });
+
+  it('ends a stream whose key another process revoked, within the key cache TTL', async () => {
+    const key = await t.request({
+      method: 'POST',
+      url: '/v1/api_keys',
+      payload: { name: 'elsewhere', scopes: ['events:read'] },
+    });
+    const stream = await connect('', undefined, key.json().secret);
+    expect(stream.response.status).toBe(200);
+    // Another process revokes it: this one's cache is not told, and learns it when its entry expires.
+    await t.db.pool.query('UPDATE api_keys SET revoked_at = $2 WHERE id = $1', [
+      key.json().id,
+      t.clock.now(),
+    ]);
+    const bound_ms = t.config.limits.api_key_cache_ttl_ms + t.config.events.stream_poll_ms * 4;
+    expect(await stream.endsWithin(bound_ms)).toBe(true);
+    await stream.close();
   });
 
   it('ends open streams when the server closes, without waiting for clients', async () => {

@@ -16,6 +16,11 @@ export interface StreamRequest {
   readonly type: string | undefined;
   /** The `Last-Event-ID` header: resume right after this event. */
   readonly last_event_id: string | undefined;
+  /**
+   * Whether the key that opened the stream may still read it (not revoked, rolled past its grace
+   * period or expired): asked before every poll, and the stream ends when it says no.
+   */
+  readonly still_authorized: () => Promise<boolean>;
 }
 
 /** Where a stream starts: the position after which it sends, and its filter. */
@@ -24,6 +29,7 @@ interface StreamStart {
   readonly livemode: boolean;
   readonly type: string | undefined;
   readonly after_position: bigint;
+  readonly still_authorized: () => Promise<boolean>;
 }
 
 /**
@@ -66,6 +72,7 @@ export class EventStreams {
       livemode: request.livemode,
       type: request.type,
       after_position: after,
+      still_authorized: request.still_authorized,
     });
   }
 
@@ -94,7 +101,10 @@ export class EventStreams {
     this.held += delta;
   }
 
-  /** Streams until the client goes away or the server closes; the response is already 200. */
+  /**
+   * Streams until the client goes away, the server closes or the key stops being valid; the
+   * response is already 200.
+   */
   async run(response: ServerResponse, start: StreamStart): Promise<void> {
     this.open.add(response);
     const closed = new Promise<void>((resolve) => response.once('close', resolve));
@@ -103,6 +113,11 @@ export class EventStreams {
     try {
       response.write(`retry: ${this.deps.config.stream_poll_ms * 4}\n\n`);
       while (!response.destroyed && !response.writableEnded) {
+        if (!(await start.still_authorized())) {
+          // Said for someone reading the raw stream; a client reconnecting gets the 401 problem.
+          response.write(': the API key is no longer valid\n\n');
+          break;
+        }
         const batch = await nextEvents(this.deps.pool, start, cursor);
         for (const row of batch.rows) {
           const frame = `id: ${row.id}\nevent: ${row.type}\ndata: ${JSON.stringify(eventView(row))}\n\n`;

@@ -67,6 +67,23 @@ export function registerAuth(app: FastifyInstance, deps: AuthDeps): void {
   });
 }
 
+/**
+ * Whether the key that authenticated `request` still holds the route's scope and is still valid
+ * (not revoked, not rolled past its grace period, not expired), for a response that outlives its
+ * request: an event stream ends when this turns false. Through the key cache, so a revocation or
+ * roll in this process is seen at once and one in another process within the cache TTL.
+ */
+export async function stillAuthorized(request: FastifyRequest, deps: AuthDeps): Promise<boolean> {
+  const scope = request.routeOptions.config.scope;
+  assert(scope !== undefined, `route ${request.routeOptions.url} declares no scope`);
+  try {
+    return grants((await authenticate(request, deps)).scopes, scope);
+  } catch (error) {
+    if (error instanceof HttpProblem) return false;
+    throw error;
+  }
+}
+
 async function authenticate(request: FastifyRequest, deps: AuthDeps): Promise<ApiKeyRow> {
   const header = request.headers.authorization;
   if (header === undefined || header === '') {
