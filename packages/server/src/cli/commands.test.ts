@@ -1,7 +1,9 @@
+import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sequenceEvents } from '../events/sequencer.js';
 import { systemClock } from '../shared/clock.js';
@@ -62,6 +64,7 @@ describe('--json and exit codes', () => {
     const verified = await purse(['verify', '--json'], { DATABASE_URL: t.db.url });
     expect(verified.code, verified.output).toBe(0);
     expect(JSON.parse(verified.stdout)).toEqual({ ok: true, violations: [] });
+    expect(verified.output).not.toContain('verify [');
 
     const refused = await purse(['trigger', 'holder.created', '--json'], {
       PURSE_URL: base,
@@ -89,6 +92,30 @@ describe('--json and exit codes', () => {
     expect(refused.stdout).toBe('');
     expect(refused.output).toMatch(/purse: invalid_api_key/);
   }, 60_000);
+});
+
+describe('progress bars', () => {
+  // `script` (util-linux) gives the command a terminal; its stdout and stderr both land in it.
+  it.skipIf(process.platform !== 'linux')(
+    'are drawn on a terminal',
+    async () => {
+      const command = `${process.execPath} --import tsx src/main.ts verify`;
+      const run = spawn('script', ['-qec', command, '/dev/null'], {
+        cwd: path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..'),
+        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', DATABASE_URL: t.db.url },
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
+      let output = '';
+      run.stdout.on('data', (chunk: Buffer) => {
+        output += chunk.toString();
+      });
+      const code = await new Promise((resolve) => run.on('close', resolve));
+      expect(code, output).toBe(0);
+      expect(output).toMatch(/verify \[[^\]]*\] 7\/7/);
+      expect(output).toContain('every invariant holds');
+    },
+    60_000,
+  );
 });
 
 describe('purse trigger', () => {
