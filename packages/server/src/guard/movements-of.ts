@@ -1,6 +1,8 @@
 import { assetScale } from '../assets/service.js';
 import type { Queryable } from '../db/pool.js';
 import { depositTarget } from '../payments/deposits.js';
+import { readRefundable } from '../refunds/service.js';
+import { takeBackShares } from '../refunds/take-back.js';
 import { formatAmount, parseAmount } from '../shared/money.js';
 import { ok, type Result } from '../shared/result.js';
 import type { Movement } from './movement.js';
@@ -22,22 +24,29 @@ interface Leg {
   readonly counts?: boolean;
 }
 
-async function movementOf(db: Queryable, livemode: boolean, leg: Leg): Promise<Result<Movement>> {
-  const scale = await assetScale(db, livemode, leg.currency, `${leg.prefix}currency`);
-  if (!scale.ok) return scale;
-  const amount = parseAmount(leg.amount, scale.value, `${leg.prefix}amount`);
-  if (!amount.ok) return amount;
-  return ok({
+/** A leg whose amount is already known in minor units. */
+type Paying = Omit<Leg, 'amount' | 'prefix'>;
+
+function toMovement(leg: Paying, scale: number, amount_minor: bigint): Movement {
+  return {
     source_wallet_id: leg.source,
     source_param: leg.source_param,
     destination_wallet_ids: leg.destinations.filter((id): id is string => id !== undefined),
     external: leg.external,
     inflow: leg.inflow ?? false,
     currency: leg.currency,
-    scale: scale.value,
-    amount_minor: amount.value,
+    scale,
+    amount_minor,
     counts: leg.counts ?? true,
-  });
+  };
+}
+
+async function movementOf(db: Queryable, livemode: boolean, leg: Leg): Promise<Result<Movement>> {
+  const scale = await assetScale(db, livemode, leg.currency, `${leg.prefix}currency`);
+  if (!scale.ok) return scale;
+  const amount = parseAmount(leg.amount, scale.value, `${leg.prefix}amount`);
+  if (!amount.ok) return amount;
+  return ok(toMovement(leg, scale.value, amount.value));
 }
 
 async function all(db: Queryable, livemode: boolean, legs: readonly Leg[]): Promise<Result<Movement[]>> {
@@ -304,53 +313,52 @@ export async function escrowSettleMovements(
 }
 
 /**
- * A refund gives money back from what a payment or transfer paid in: from the payment's wallet to
- * the card or bank, or from the transfer's first destination to its source. A cover wallet pays
- * too (whatever a wallet has spent, up to the whole refund), so it is a paying wallet like any
- * other: restrictions, spend policy and risk rules see it. The refund's amount is counted once.
+ * A refund takes money back from every part of a payment or transfer that received some (the fee
+ * account, each destination or split), in the shares `planTakeBack` will take (`takeBackShares`):
+ * each part is a paying movement of its share, to the card or bank, or back to the transfer's
+ * source, so restrictions, spend policy and risk rules see every wallet made to pay, the
+ * platform's fee account included (a restricted key holds no system account, so it cannot refund
+ * what paid a fee to one). A cover wallet pays too (whatever a part has spent, up to the whole
+ * refund): a paying movement like any other. The refund's amount is counted once, over its parts.
  */
 export async function refundMovements(
   db: Queryable,
   livemode: boolean,
   input: { payment_id?: string; transfer_id?: string; amount?: string; cover_wallet_id?: string },
 ) {
-  const found = await db.query<{
-    source: string;
-    target: string | null;
-    asset: string;
-    total: string;
-    remaining: string;
-  }>(
-    `SELECT wallet_id AS source, NULL AS target, asset, amount::text AS total, (amount - refunded_amount)::text AS remaining
-       FROM payments WHERE id = $1 AND livemode = $3
-     UNION ALL
-     SELECT destinations->0->>'wallet_id', source_wallet_id, asset, coalesce(captured_amount, amount)::text,
-       (coalesce(captured_amount, amount) - refunded_amount)::text
-       FROM transfers WHERE id = $2 AND livemode = $3`,
-    [input.payment_id ?? null, input.transfer_id ?? null, livemode],
-  );
-  const original = found.rows[0];
-  if (original === undefined) return ok([]);
-  // Fully refunded, it is still screened as its payer's (a restricted key gets 404 rather than
-  // learning it exists); the endpoint then refuses it.
-  const left = original.remaining === '0' ? original.total : original.remaining;
+  if ((input.payment_id === undefined) === (input.transfer_id === undefined)) return ok([]);
+  const found = await readRefundable(db, livemode, input, { for_update: false });
+  if (!found.ok) return ok([]);
+  const original = found.value;
   const scale = await assetScale(db, livemode, original.asset, 'currency');
   if (!scale.ok) return ok([]);
-  const refund: Leg = {
-    source: original.source,
+  // Fully refunded, it is still screened as a full refund (a restricted key gets 404 rather than
+  // learning it exists); the endpoint then refuses it.
+  const holdings =
+    original.total_minor === original.refunded_minor
+      ? original.holdings.map((holding) => ({ ...holding, remaining_minor: holding.received_minor }))
+      : original.holdings;
+  const left = holdings.reduce((sum, holding) => sum + holding.remaining_minor, 0n);
+  const asked = input.amount === undefined ? ok(left) : parseAmount(input.amount, scale.value, 'amount');
+  if (!asked.ok) return asked;
+  // Beyond what remains the endpoint refuses it: screened meanwhile as taking all that remains.
+  // biome-ignore lint/complexity/useMathMinMax: Math.min takes no bigints.
+  const amount_minor = asked.value < left ? asked.value : left;
+  if (amount_minor === 0n) return ok([]);
+  const back: Paying = {
+    source: original.to,
     source_param: input.payment_id === undefined ? 'transfer_id' : 'payment_id',
-    destinations: original.target === null ? [] : [original.target],
-    external: original.target === null,
+    destinations: original.kind === 'transfer' ? [original.to] : [],
+    external: original.kind === 'payment',
     currency: original.asset,
-    amount: input.amount ?? formatAmount(BigInt(left), scale.value),
-    prefix: '',
   };
+  const shares = takeBackShares(holdings, amount_minor);
+  const parts = holdings.flatMap((holding, index) => {
+    const share = shares[index] ?? 0n;
+    return share === 0n ? [] : [toMovement({ ...back, source: holding.account_id }, scale.value, share)];
+  });
   const cover = input.cover_wallet_id;
-  return all(
-    db,
-    livemode,
-    cover === undefined
-      ? [refund]
-      : [refund, { ...refund, source: cover, source_param: 'cover_wallet_id', counts: false }],
-  );
+  if (cover === undefined) return ok(parts);
+  const covered = { ...back, source: cover, source_param: 'cover_wallet_id', counts: false };
+  return ok([...parts, toMovement(covered, scale.value, amount_minor)]);
 }

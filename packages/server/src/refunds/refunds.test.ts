@@ -156,7 +156,7 @@ describe('payment refunds', () => {
   });
 
   it('a restricted key cannot make a wallet it cannot see cover a payment or transfer refund', async () => {
-    const { seller, payment } = await marketplacePayment();
+    const { seller, partner, platform, payment } = await marketplacePayment();
     const elsewhere = await newWallet(t);
     await postOk(t, '/v1/transfers', {
       source_wallet_id: seller,
@@ -167,7 +167,7 @@ describe('payment refunds', () => {
     const cover = await newWallet(t, 'USD', { overdraft_limit: '1000.00' });
     const key = await createKey(t, {
       scopes: ['refunds:write'],
-      restrictions: { wallet_ids: [seller, elsewhere] },
+      restrictions: { wallet_ids: [seller, partner, platform, elsewhere] },
     });
     expectProblem(
       await post(t, '/v1/refunds', { payment_id: payment.id, cover_wallet_id: cover }, key.secret),
@@ -194,6 +194,39 @@ describe('payment refunds', () => {
       'cover_wallet_id',
     );
     expect(await balanceOf(t, cover)).toEqual(usd('0.00'));
+  });
+
+  it('a restricted key refunds a payment only if it may make every part pay: fee and splits, full or partial', async () => {
+    const [wallet, split, fee] = [await newWallet(t), await newWallet(t), await newWallet(t)];
+    const payment = await postOk(t, '/v1/payments', {
+      wallet_id: wallet,
+      amount: '100.00',
+      currency: 'USD',
+      source: card,
+      fee: { amount: '5.00', wallet_id: fee },
+      splits: [{ wallet_id: split, amount: '85.00' }],
+    });
+    const refundWith = async (key: string, amount?: string) =>
+      post(t, '/v1/refunds', { payment_id: payment.id, ...(amount === undefined ? {} : { amount }) }, key);
+    for (const wallets of [[wallet], [wallet, split]]) {
+      const key = await createKey(t, { scopes: ['refunds:write'], restrictions: { wallet_ids: wallets } });
+      for (const amount of [undefined, '1.00'])
+        expectProblem(await refundWith(key.secret, amount), 404, 'resource_not_found', 'payment_id');
+    }
+    for (const [id, left] of [
+      [wallet, '10.00'],
+      [split, '85.00'],
+      [fee, '5.00'],
+    ] as const)
+      expect(await balanceOf(t, id)).toEqual(usd(left));
+    const all = await createKey(t, {
+      scopes: ['refunds:write'],
+      restrictions: { wallet_ids: [wallet, split, fee] },
+    });
+    expect((await refundWith(all.secret, '20.00')).statusCode).toBe(201);
+    expect(await balanceOf(t, split)).toEqual(usd('68.00'));
+    expect((await refundWith(all.secret)).statusCode).toBe(201);
+    for (const id of [wallet, split, fee]) expect(await balanceOf(t, id)).toEqual(usd('0.00'));
   });
 
   it('a restricted key learns nothing of a refunded transfer it did not receive', async () => {
@@ -306,5 +339,56 @@ describe('transfer refunds', () => {
     await postOk(t, '/v1/refunds', { transfer_id: hold.id });
     expectProblem(await refund({ transfer_id: hold.id }), 409, 'refund_exceeds_remaining', 'amount');
     expect(await balanceOf(t, source)).toEqual(usd('100.00'));
+  });
+
+  it('a restricted key refunds a transfer only if it may make every part pay: fee and destinations, full or partial', async () => {
+    const source = await funded(t, '100.00');
+    const [d0, d1, fee] = [await newWallet(t), await newWallet(t), await newWallet(t)];
+    const sent = await postOk(t, '/v1/transfers', {
+      source_wallet_id: source,
+      destinations: [
+        { wallet_id: d0, amount: '10.00' },
+        { wallet_id: d1, remainder: true },
+      ],
+      amount: '100.00',
+      currency: 'USD',
+      fee: { amount: '5.00', wallet_id: fee },
+    });
+    const refundWith = async (key: string, amount?: string) =>
+      post(t, '/v1/refunds', { transfer_id: sent.id, ...(amount === undefined ? {} : { amount }) }, key);
+    for (const wallets of [[d0], [d0, d1]]) {
+      const key = await createKey(t, { scopes: ['refunds:write'], restrictions: { wallet_ids: wallets } });
+      for (const amount of [undefined, '1.00'])
+        expectProblem(await refundWith(key.secret, amount), 404, 'resource_not_found', 'transfer_id');
+    }
+    expect(await balanceOf(t, d0)).toEqual(usd('10.00'));
+    expect(await balanceOf(t, d1)).toEqual(usd('85.00'));
+    expect(await balanceOf(t, fee)).toEqual(usd('5.00'));
+    // A partial refund takes nothing from a part whose share rounds to zero: only the others pay.
+    const two = await createKey(t, { scopes: ['refunds:write'], restrictions: { wallet_ids: [d0, d1] } });
+    const cent = await refundWith(two.secret, '0.01');
+    expect(cent.statusCode, cent.body).toBe(201);
+    expect(cent.json().parts).toEqual([{ account_id: d1, amount: '0.01', covered_by: null }]);
+    const all = await createKey(t, {
+      scopes: ['refunds:write'],
+      restrictions: { wallet_ids: [d0, d1, fee] },
+    });
+    expect((await refundWith(all.secret)).statusCode).toBe(201);
+    expect(await balanceOf(t, source)).toEqual(usd('100.00'));
+    // A fee paid to the platform's system fee account: no restricted key holds it.
+    const to_platform = await postOk(t, '/v1/transfers', {
+      source_wallet_id: source,
+      destination_wallet_id: d0,
+      amount: '10.00',
+      currency: 'USD',
+      fee: { amount: '1.00' },
+    });
+    expectProblem(
+      await post(t, '/v1/refunds', { transfer_id: to_platform.id }, all.secret),
+      404,
+      'resource_not_found',
+      'transfer_id',
+    );
+    expect(await balanceOf(t, source)).toEqual(usd('90.00'));
   });
 });

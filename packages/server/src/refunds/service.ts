@@ -10,7 +10,7 @@ import { writeEntries } from '../ledger/write.js';
 import { type PaymentRow, paymentParts } from '../payments/view.js';
 import { clearingAccount, type RailContext } from '../rails/index.js';
 import { assert } from '../shared/assert.js';
-import { domainError, notFound } from '../shared/errors.js';
+import { type DomainError, domainError, notFound } from '../shared/errors.js';
 import { Filters } from '../shared/filters.js';
 import { newId } from '../shared/ids.js';
 import { checkMetadata } from '../shared/metadata.js';
@@ -26,7 +26,7 @@ export type CreateRefundInput = Static<typeof CreateRefundBody>;
 export const refund_update_job = 'refund.rail_update';
 
 /** What is being refunded, reduced to what the refund needs, whichever kind it is. */
-interface Refundable {
+export interface Refundable {
   readonly kind: 'payment' | 'transfer';
   readonly id: string;
   readonly asset: string;
@@ -121,18 +121,25 @@ export async function createRefund(ctx: RailContext, input: CreateRefundInput): 
 }
 
 async function lockRefundable(ctx: RailContext, input: CreateRefundInput): Promise<Result<Refundable>> {
-  const { db, livemode } = ctx;
+  const found = await readRefundable(ctx.db, ctx.livemode, input, { for_update: true });
+  if (!found.ok) return found;
+  return found.value.refusal === undefined ? found : fail(found.value.refusal);
+}
+
+/**
+ * The payment or transfer a refund names, with what each of its parts received and still holds;
+ * `refusal` says why it cannot be refunded (not succeeded, a pending hold), as the access checks
+ * read it too (guard/movements-of.ts), to screen every wallet a refund would take money from.
+ */
+export async function readRefundable(
+  db: Queryable,
+  livemode: boolean,
+  input: { payment_id?: string; transfer_id?: string },
+  options: { readonly for_update: boolean },
+): Promise<Result<Refundable & { readonly refusal: DomainError | undefined }>> {
   if (input.payment_id !== undefined) {
-    const row = await rowById<PaymentRow>(db, 'payments', livemode, input.payment_id, { for_update: true });
+    const row = await rowById<PaymentRow>(db, 'payments', livemode, input.payment_id, options);
     if (row === undefined) return fail(notFound('payment', input.payment_id, 'payment_id'));
-    if (row.status !== 'succeeded')
-      return fail(
-        domainError(
-          'not_refundable',
-          `Payment ${row.id} is ${row.status}; only a succeeded payment can be refunded.`,
-          'payment_id',
-        ),
-      );
     return ok({
       kind: 'payment',
       id: row.id,
@@ -143,6 +150,14 @@ async function lockRefundable(ctx: RailContext, input: CreateRefundInput): Promi
       to: systemAccountId(livemode, row.asset, clearingAccount(row.rail)),
       pending: row.settled_at === null,
       waits_for_rail: row.rail === 'bank_account',
+      refusal:
+        row.status === 'succeeded'
+          ? undefined
+          : domainError(
+              'not_refundable',
+              `Payment ${row.id} is ${row.status}; only a succeeded payment can be refunded.`,
+              'payment_id',
+            ),
     });
   }
   const transfer_id = input.transfer_id ?? '';
@@ -151,17 +166,9 @@ async function lockRefundable(ctx: RailContext, input: CreateRefundInput): Promi
     'transfers',
     livemode,
     transfer_id,
-    { for_update: true },
+    options,
   );
   if (row === undefined) return fail(notFound('transfer', transfer_id, 'transfer_id'));
-  if (row.status !== 'posted')
-    return fail(
-      domainError(
-        'not_refundable',
-        `Transfer ${row.id} is ${row.status}; void a pending hold instead.`,
-        'transfer_id',
-      ),
-    );
   const parts = row.destinations.map((leg) => ({
     account_id: leg.wallet_id,
     amount_minor: minorFromDb(leg.amount_minor),
@@ -178,6 +185,14 @@ async function lockRefundable(ctx: RailContext, input: CreateRefundInput): Promi
     to: row.source_wallet_id,
     pending: false,
     waits_for_rail: false,
+    refusal:
+      row.status === 'posted'
+        ? undefined
+        : domainError(
+            'not_refundable',
+            `Transfer ${row.id} is ${row.status}; void a pending hold instead.`,
+            'transfer_id',
+          ),
   });
 }
 

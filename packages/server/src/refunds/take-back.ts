@@ -21,6 +21,17 @@ export interface TakeBack {
 }
 
 /**
+ * What a refund of `amount_minor` takes from each holding, in order: the one split of a refund,
+ * used to write it (`planTakeBack`) and to screen every wallet it makes pay (guard/movements-of.ts).
+ */
+export function takeBackShares(holdings: readonly Holding[], amount_minor: bigint): bigint[] {
+  return apportion(
+    holdings.map((holding) => holding.remaining_minor),
+    amount_minor,
+  );
+}
+
+/**
  * Plans how a refund takes money back: the amount is shared over the holdings by `apportion`, and
  * each share moves to `to` (the rail's clearing account, or a transfer's source wallet). Funds that
  * are still pending (an unsettled payment) are released instead, as they were never spendable. A
@@ -34,10 +45,7 @@ export async function planTakeBack(
   to: string,
   options: { readonly pending: boolean; readonly cover_wallet_id: string | undefined },
 ): Promise<TakeBack> {
-  const shares = apportion(
-    holdings.map((holding) => holding.remaining_minor),
-    amount_minor,
-  );
+  const shares = takeBackShares(holdings, amount_minor);
   const ids = [...holdings.map((holding) => holding.account_id), to];
   if (options.cover_wallet_id !== undefined) ids.push(options.cover_wallet_id);
   // Every account is locked now, in id order, so the write that follows takes no new locks.
