@@ -15,8 +15,11 @@ declare module 'fastify' {
     auth: AuthContext | null;
   }
   interface FastifyContextConfig {
-    /** The scope an authenticated route needs; routes under /v1 must name one. */
-    scope?: Scope;
+    /**
+     * The scope an authenticated route needs; routes under /v1 must name one. Several: it needs
+     * every one (a webhook endpoint's route also needs `events:read`, as it sends events).
+     */
+    scope?: Scope | readonly [Scope, ...Scope[]];
   }
 }
 
@@ -47,8 +50,7 @@ export function registerAuth(app: FastifyInstance, deps: AuthDeps): void {
   app.decorateRequest('auth', null);
   app.addHook('onRequest', async (request) => {
     const key = await authenticate(request, deps);
-    const scope = request.routeOptions.config.scope;
-    assert(scope !== undefined, `route ${request.routeOptions.url} declares no scope`);
+    const missing = missingScope(request, key.scopes);
     // Known before the scope check, so that a refusal is audited against the key that asked.
     request.auth = {
       key_id: key.id,
@@ -59,12 +61,20 @@ export function registerAuth(app: FastifyInstance, deps: AuthDeps): void {
       spend_policy: key.spend_policy,
       rate_limit_requests_max: key.rate_limit_requests_max,
     };
-    if (!grants(key.scopes, scope)) {
+    if (missing !== undefined) {
       throw new HttpProblem(
-        domainError('insufficient_scope', `This API key lacks the scope "${scope}".`, scope),
+        domainError('insufficient_scope', `This API key lacks the scope "${missing}".`, missing),
       );
     }
   });
+}
+
+/** The first scope the route needs that `granted` does not give, if any. */
+function missingScope(request: FastifyRequest, granted: readonly string[]): Scope | undefined {
+  const scope = request.routeOptions.config.scope;
+  assert(scope !== undefined, `route ${request.routeOptions.url} declares no scope`);
+  const needed: readonly Scope[] = typeof scope === 'string' ? [scope] : scope;
+  return needed.find((one) => !grants(granted, one));
 }
 
 /**
@@ -74,10 +84,8 @@ export function registerAuth(app: FastifyInstance, deps: AuthDeps): void {
  * roll in this process is seen at once and one in another process within the cache TTL.
  */
 export async function stillAuthorized(request: FastifyRequest, deps: AuthDeps): Promise<boolean> {
-  const scope = request.routeOptions.config.scope;
-  assert(scope !== undefined, `route ${request.routeOptions.url} declares no scope`);
   try {
-    return grants((await authenticate(request, deps)).scopes, scope);
+    return missingScope(request, (await authenticate(request, deps)).scopes) === undefined;
   } catch (error) {
     if (error instanceof HttpProblem) return false;
     throw error;

@@ -261,6 +261,64 @@ describe('webhook endpoints', () => {
     expect(await eventTypes(endpoint.id)).toEqual(['webhook_endpoint.created', 'webhook_endpoint.deleted']);
   });
 
+  it('lets only a key that reads events choose where events go: create, update and replay need events:read (second attack, F6)', async () => {
+    const keyWith = async (scopes: string[]) => {
+      const key = await t.request({
+        method: 'POST',
+        url: '/v1/api_keys',
+        payload: { name: 'hooks', scopes },
+      });
+      expect(key.statusCode, key.body).toBe(201);
+      return key.json().secret as string;
+    };
+    const writer = await keyWith(['webhook_endpoints:write']);
+    const reader = await keyWith(['webhook_endpoints:*', 'events:read']);
+    const payload = { url: hook, enabled_events: ['holder.created', 'api_key.created'] };
+    expectProblem(await create(payload, writer), 403, 'insufficient_scope', 'events:read');
+    expectProblem(
+      await create({ url: hook, enabled_events: ['*'] }, writer),
+      403,
+      'insufficient_scope',
+      'events:read',
+    );
+    const before = await t.request({ method: 'GET', url: '/v1/webhook_endpoints?limit=100' });
+
+    const allowed = await create(payload, reader);
+    expect(allowed.statusCode, allowed.body).toBe(201);
+    const id = allowed.json<Endpoint>().id;
+    expect(
+      (await t.request({ method: 'GET', url: '/v1/webhook_endpoints?limit=100' })).json().data,
+    ).toHaveLength(before.json().data.length + 1);
+    const update = { method: 'POST' as const, url: `/v1/webhook_endpoints/${id}` };
+    const redirect = { url: 'http://localhost:4001/mine', enabled_events: ['*'] };
+    expectProblem(
+      await t.request({ ...update, payload: redirect, key: writer }),
+      403,
+      'insufficient_scope',
+      'events:read',
+    );
+    const replay = { method: 'POST' as const, url: `/v1/webhook_endpoints/${id}/replay` };
+    const since = { since: '2020-01-01T00:00:00Z' };
+    expectProblem(
+      await t.request({ ...replay, payload: since, key: writer }),
+      403,
+      'insufficient_scope',
+      'events:read',
+    );
+    expect((await t.request({ ...update, payload: redirect, key: reader })).statusCode).toBe(200);
+    expect((await t.request({ ...replay, payload: since, key: reader })).statusCode).toBe(200);
+    // Neither sends events anywhere: a key that may not read them can still rotate and delete.
+    const rotated = await t.request({
+      method: 'POST',
+      url: `/v1/webhook_endpoints/${id}/rotate_secret`,
+      payload: {},
+      key: writer,
+    });
+    expect(rotated.statusCode, rotated.body).toBe(200);
+    const deleted = await t.request({ method: 'DELETE', url: `/v1/webhook_endpoints/${id}`, key: writer });
+    expect(deleted.statusCode, deleted.body).toBe(200);
+  });
+
   it('limits endpoints per mode', async () => {
     for (let i = 0; i < 3; i += 1) await created({ url: `${hook}/${i}`, enabled_events: ['*'] });
     expectProblem(await create({ url: hook, enabled_events: ['*'] }), 409, 'webhook_endpoint_limit_reached');

@@ -37,6 +37,14 @@ const without_secret = {
   replay_body: ({ secret: _secret, ...rest }: EndpointView & { secret: string }) => rest,
 };
 
+/**
+ * Creating or changing an endpoint, and replaying to one, choose which events go to which URL: a
+ * key that may not read events could otherwise send every one to a URL of its own (second attack,
+ * F6). `events:read` reads every event type, so it is exactly what such an endpoint reveals.
+ */
+const sends_events_scopes = ['webhook_endpoints:write', 'events:read'] as const;
+const needs_events_read = ' Needs `events:read` as well as `webhook_endpoints:write`.';
+
 export function webhookEndpointRoutes(app: Api, deps: RouteDeps): void {
   const mutation = { pool: deps.pool, limits: deps.config.limits };
   const tags = ['Webhook endpoints'];
@@ -51,12 +59,11 @@ export function webhookEndpointRoutes(app: Api, deps: RouteDeps): void {
   app.post(
     '/v1/webhook_endpoints',
     {
-      config: { scope: 'webhook_endpoints:write' },
+      config: { scope: sends_events_scopes },
       schema: {
         tags,
         summary: 'Create a webhook endpoint',
-        description:
-          'Purse POSTs each matching event to the URL, signed per Standard Webhooks. The response carries the signing secret (`whsec_...`); it is never shown again.',
+        description: `Purse POSTs each matching event to the URL, signed per Standard Webhooks. The response carries the signing secret (\`whsec_...\`); it is never shown again.${needs_events_read}`,
         body: CreateEndpointBody,
         response: { 201: WebhookEndpoint, ...errorResponses },
       },
@@ -111,12 +118,11 @@ export function webhookEndpointRoutes(app: Api, deps: RouteDeps): void {
   app.post(
     '/v1/webhook_endpoints/:id',
     {
-      config: { scope: 'webhook_endpoints:write' },
+      config: { scope: sends_events_scopes },
       schema: {
         tags,
         summary: 'Update, disable or enable a webhook endpoint',
-        description:
-          'Sets the fields given. `disabled: true` stops deliveries (queued ones wait); `disabled: false` resumes them and clears the failure state.',
+        description: `Sets the fields given. \`disabled: true\` stops deliveries (queued ones wait); \`disabled: false\` resumes them and clears the failure state.${needs_events_read}`,
         params: IdParams,
         body: UpdateEndpointBody,
         response: { 200: WebhookEndpoint, ...errorResponses },
@@ -174,12 +180,11 @@ export function webhookEndpointRoutes(app: Api, deps: RouteDeps): void {
   app.post(
     '/v1/webhook_endpoints/:id/replay',
     {
-      config: { scope: 'webhook_endpoints:write' },
+      config: { scope: sends_events_scopes },
       schema: {
         tags,
         summary: 'Send events again',
-        description:
-          "One event (`event_id`), or every event since a time that the endpoint subscribes to (`since`), queued as new deliveries with the events' original ids as `webhook-id`.",
+        description: `One event (\`event_id\`), or every event since a time that the endpoint subscribes to (\`since\`), queued as new deliveries with the events' original ids as \`webhook-id\`.${needs_events_read}`,
         params: IdParams,
         body: ReplayBody,
         response: { 200: ReplayResult, ...errorResponses },
