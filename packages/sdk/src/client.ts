@@ -3,6 +3,8 @@ import { bindResource, type Kind, type Operation, type ResourceOf } from './oper
 import type { ClientConfig } from './request.js';
 import { resources } from './resources.js';
 import { default_retry_policy } from './retry.js';
+import { type FollowOptions, followEvents } from './stream.js';
+import type { Event } from './webhooks.js';
 
 export interface PurseOptions {
   /** Where the API answers; default `http://localhost:8080`. */
@@ -40,7 +42,14 @@ export class Purse {
   readonly payout_batches!: Resources['payout_batches'];
   readonly payout_files!: Resources['payout_files'];
   readonly bank_statements!: Resources['bank_statements'];
-  readonly events!: Resources['events'];
+  readonly events!: Resources['events'] & {
+    /**
+     * The live event stream as an async iterator: reconnects with backoff when the connection
+     * drops and resumes after the last event it yielded (`Last-Event-ID`), so no event is missed
+     * or repeated. Ends when `signal` aborts or the loop breaks.
+     */
+    follow(options?: FollowOptions): AsyncGenerator<Event>;
+  };
   readonly webhook_endpoints!: Resources['webhook_endpoints'];
   readonly api_keys!: Resources['api_keys'];
   readonly approvals!: Resources['approvals'];
@@ -58,6 +67,8 @@ export class Purse {
     const bound = this as unknown as Record<string, unknown>;
     for (const [name, declaration] of Object.entries(resources))
       bound[name] = bindResource(this.config, declaration as Record<string, Operation<Kind, keyof paths>>);
+    const config = this.config;
+    Object.assign(this.events, { follow: (options?: FollowOptions) => followEvents(config, options) });
   }
 }
 

@@ -21,3 +21,5 @@ export type { components, paths } from './generated/openapi.js';
 export { type Cursor, type Page, PageRequest } from './list.js';
 export type { ListParams } from './operation.js';
 export type { RequestOptions } from './request.js';
+export type { FollowOptions } from './stream.js';
+export { type Event, type VerifyOptions, verifyWebhook, type WebhookHeaders } from './webhooks.js';

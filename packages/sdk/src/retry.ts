@@ -44,7 +44,7 @@ export function isRetryable(outcome: Outcome): boolean {
 /** Exponential backoff with full jitter: uniform in [0, min(max, base * 2^retry)). */
 export function backoffDelay_ms(
   retry: number,
-  policy: RetryPolicy,
+  policy: Pick<RetryPolicy, 'base_delay_ms' | 'max_delay_ms'>,
   random: () => number = Math.random,
 ): number {
   const ceiling_ms = Math.min(policy.max_delay_ms, policy.base_delay_ms * 2 ** retry);

@@ -27,8 +27,8 @@ beforeEach(() => fake.answers({ status: 200 }));
 const client = (options: ConstructorParameters<typeof Purse>[1] = {}) =>
   new Purse('sk_test_fake', { baseUrl: fake.base_url, ...options });
 const keys = () => fake.seen.map((request) => request.headers['idempotency-key']);
-const error = (promise: Promise<unknown>) =>
-  promise.then(
+const error = (promise: PromiseLike<unknown>) =>
+  Promise.resolve(promise).then(
     () => undefined,
     (e: unknown) => e,
   );
