@@ -11750,7 +11750,7 @@ export interface paths {
         put?: never;
         /**
          * Create a webhook endpoint
-         * @description Purse POSTs each matching event to the URL, signed per Standard Webhooks. The response carries the signing secret (`whsec_...`); it is never shown again.
+         * @description Purse POSTs each matching event to the URL, signed per Standard Webhooks. The response carries the signing secret (`whsec_...`); it is never shown again. Needs `events:read` as well as `webhook_endpoints:write`.
          */
         post: {
             parameters: {
@@ -12044,7 +12044,7 @@ export interface paths {
         put?: never;
         /**
          * Update, disable or enable a webhook endpoint
-         * @description Sets the fields given. `disabled: true` stops deliveries (queued ones wait); `disabled: false` resumes them and clears the failure state.
+         * @description Sets the fields given. `disabled: true` stops deliveries (queued ones wait); `disabled: false` resumes them and clears the failure state. Needs `events:read` as well as `webhook_endpoints:write`.
          */
         post: {
             parameters: {
@@ -12465,7 +12465,7 @@ export interface paths {
         put?: never;
         /**
          * Send events again
-         * @description One event (`event_id`), or every event since a time that the endpoint subscribes to (`since`), queued as new deliveries with the events' original ids as `webhook-id`.
+         * @description One event (`event_id`), or every event since a time that the endpoint subscribes to (`since`), queued as new deliveries with the events' original ids as `webhook-id`. Needs `events:read` as well as `webhook_endpoints:write`.
          */
         post: {
             parameters: {
