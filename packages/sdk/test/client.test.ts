@@ -63,4 +63,35 @@ describe('the client against a real server', () => {
     expect(error).toBeInstanceOf(InsufficientFundsError);
     expect(error).toMatchObject({ status: 402, code: 'insufficient_funds', param: 'source_wallet_id' });
   });
+
+  it('lists: await gives the first page, for await walks every page', async () => {
+    const purse = server.client();
+    const holder = await purse.holders.create({ name: 'Many wallets' });
+    const created = [];
+    for (let i = 0; i < 5; i++)
+      created.push(await purse.wallets.create({ currency: 'USD', holder_id: holder.id }));
+    const newest_first = created.map((wallet) => wallet.id).reverse();
+
+    const page = await purse.wallets.list({ holder_id: holder.id, limit: 2 });
+    expect(page.data.map((wallet) => wallet.id)).toEqual(newest_first.slice(0, 2));
+    expect(page.has_more).toBe(true);
+
+    const walked: string[] = [];
+    for await (const wallet of purse.wallets.list({ holder_id: holder.id, limit: 2 })) walked.push(wallet.id);
+    expect(walked).toEqual(newest_first);
+
+    // Awaiting, then iterating the same list fetches its first page once.
+    const list = purse.wallets.list({ holder_id: holder.id, limit: 2 });
+    expect((await list).data).toHaveLength(2);
+    expect((await list.toArray({ max_items: 3 })).map((wallet) => wallet.id)).toEqual(
+      newest_first.slice(0, 3),
+    );
+
+    // From an ending_before cursor, iteration goes forward in time, page by page.
+    const oldest = newest_first.at(-1) ?? '';
+    const newer: string[] = [];
+    for await (const wallet of purse.wallets.list({ holder_id: holder.id, limit: 2, ending_before: oldest }))
+      newer.push(wallet.id);
+    expect(newer.sort()).toEqual(newest_first.slice(0, 4).sort());
+  });
 });
