@@ -78,6 +78,13 @@ describe('--json and exit codes', () => {
     expect(JSON.parse(usage.stdout)).toMatchObject({ code: 'usage_error' });
     expect(usage.stdout).toContain('payment.succeeded');
 
+    const bad_pattern = await purse(
+      ['listen', '--forward-to', base, '--events', 'payment.*,paymnet.failed'],
+      api(),
+    );
+    expect(bad_pattern.code).toBe(2);
+    expect(bad_pattern.output).toContain('"paymnet.failed" selects no event type');
+
     const bad_flag = await purse(['keys', 'list', '--no-such-flag', '--json'], { DATABASE_URL: t.db.url });
     expect(bad_flag.code).toBe(2);
     expect(JSON.parse(bad_flag.stdout)).toMatchObject({ code: 'usage_error' });

@@ -1,4 +1,4 @@
-import { matchesAny } from '../events/catalogue.js';
+import { isValidPattern, matchesAny } from '../events/catalogue.js';
 import { generateWebhookSecret, signDelivery } from '../webhooks/signing.js';
 import { type ApiClient, clientFromFlags } from './api-client.js';
 import { type Flags, flag } from './args.js';
@@ -27,6 +27,9 @@ export async function listenCommand(flags: Flags): Promise<Outcome | undefined> 
   if (forward_to === undefined || !/^https?:\/\//.test(forward_to))
     throw new UsageError('listen needs --forward-to http://localhost:PORT/PATH');
   const patterns = (flag(flags, 'events') ?? '*').split(',').map((pattern) => pattern.trim());
+  // Checked here too: the server checks one pattern, and several are filtered on this side.
+  const unknown = patterns.find((pattern) => !isValidPattern(pattern));
+  if (unknown !== undefined) throw new UsageError(`--events: "${unknown}" selects no event type`);
   const api = clientFromFlags(flags);
   const json = flags.json === true;
   const secret = process.env.PURSE_LISTEN_SECRET ?? generateWebhookSecret();
