@@ -31,6 +31,13 @@ export interface GuardRequest {
   readonly body: unknown;
   /** Executing an approved request: the approval threshold and review rules are passed. */
   readonly approved: boolean;
+  /**
+   * A movement no key asked for (a payout schedule's run, in the worker): an approval could not
+   * execute it later, as approvals run as their requesting key, so a review rule blocks it; what
+   * the rules decided is recorded against `object_id` (the schedule), where a blocked request's
+   * decisions have no object.
+   */
+  readonly unattended?: { readonly object_id: string };
 }
 
 /** Whether a request needs screening at all: the fast path for unbound keys with no rules. */
@@ -125,16 +132,16 @@ async function screenLocked<T>(
   const action = strongest(matches);
   const decide = (object_ids: readonly (string | null)[], of: readonly RiskMatch[]) => (client: Client) =>
     recordDecisions(client, request, of, object_ids);
-  if (action === 'block') {
-    const rule = matches.find((match) => match.rule.action === 'block');
+  if (action === 'block' || (action === 'review' && request.unattended !== undefined)) {
+    const rule = matches.find((match) => match.rule.action === action);
     return {
       verdict: 'refuse',
       error: domainError(
         'risk_blocked',
-        `Risk rule ${rule?.rule.id} (${rule?.rule.name}) blocked this: ${rule?.detail}.`,
+        `Risk rule ${rule?.rule.id} (${rule?.rule.name}) ${action === 'block' ? 'blocked this' : 'asks for a review, which nothing can approve here'}: ${rule?.detail}.`,
       ),
       after: decide(
-        list.map(() => null),
+        list.map(() => request.unattended?.object_id ?? null),
         matches,
       ),
     };

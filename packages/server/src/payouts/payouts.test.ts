@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { inTransaction } from '../db/pool.js';
 import { createTestApp, type TestApp } from '../test-support/app.js';
 import { advanceAndRunJobs } from '../test-support/jobs.js';
 import {
@@ -221,12 +220,7 @@ describe('payout schedules', () => {
     expect(next.getUTCDay()).toBe(5);
     expect(next.getTime()).toBeGreaterThan(t.clock.now().getTime());
     const run = (at: Date) =>
-      inTransaction(t.db.pool, (db) =>
-        runDueSchedules(
-          { db, pool: t.db.pool, limits: t.config.limits, now: at, rails: t.config.rails },
-          100,
-        ),
-      );
+      runDueSchedules({ pool: t.db.pool, limits: t.config.limits, now: at, rails: t.config.rails }, 100);
     expect(await run(new Date(next.getTime() - 1))).toBe(0);
     expect(await run(next)).toBe(1);
     expect(await run(next)).toBe(0);
@@ -264,6 +258,107 @@ describe('payout schedules', () => {
       404,
       'resource_not_found',
     );
+  });
+
+  it('screen each payout by the risk rules: a blocked or reviewed one is not made, the decision names the schedule, the next run tries again (second attack, F4)', async () => {
+    const wallet = await funded(t, '500.00', 'DKK');
+    const rule = await postOk(
+      t,
+      '/v1/risk_rules',
+      {
+        name: 'DKK payouts above 200',
+        type: 'amount_above',
+        action: 'block',
+        currency: 'DKK',
+        amount: '200.00',
+      },
+      201,
+    );
+    const destination = bank();
+    expectProblem(
+      await post(t, '/v1/payouts', { wallet_id: wallet, amount: '500.00', currency: 'DKK', destination }),
+      403,
+      'risk_blocked',
+    );
+    const schedule = await postOk(
+      t,
+      `/v1/wallets/${wallet}/payout_schedule`,
+      { interval: 'daily', destination },
+      200,
+    );
+    const runNow = () => postOk(t, `/v1/test_helpers/wallets/${wallet}/run_payout_schedule`, undefined, 200);
+    const decisions = async () =>
+      ((await getJson(t, `/v1/risk_decisions?object_id=${schedule.id}`)).data as { action: string }[]).map(
+        (decision) => decision.action,
+      );
+
+    const blocked = await runNow();
+    expect(blocked.last_payout_id).toBeNull();
+    expect(new Date(blocked.next_run_at as string).getTime()).toBeGreaterThan(t.clock.now().getTime());
+    expect((await balanceOf(t, wallet)).available).toBe('500.00');
+    expect(await decisions()).toEqual(['block']);
+    expect((await getJson(t, `/v1/payouts?wallet_id=${wallet}`)).data).toEqual([]);
+
+    // A review could only be approved as the key that asked, and none did: it blocks too.
+    await postOk(t, `/v1/risk_rules/${rule.id}`, { action: 'review' }, 200);
+    const approvals_before = await t.db.pool.query('SELECT count(*)::int AS n FROM approvals');
+    expect((await runNow()).last_payout_id).toBeNull();
+    expect(await decisions()).toEqual(['review', 'block']);
+    expect((await t.db.pool.query('SELECT count(*)::int AS n FROM approvals')).rows[0].n).toBe(
+      approvals_before.rows[0].n,
+    );
+    expect((await balanceOf(t, wallet)).available).toBe('500.00');
+
+    // Within the rules, the next run pays out.
+    await postOk(t, `/v1/risk_rules/${rule.id}`, { enabled: false }, 200);
+    const paid = await runNow();
+    expect(await getJson(t, `/v1/payouts/${paid.last_payout_id}`)).toMatchObject({
+      amount: '500.00',
+      currency: 'DKK',
+      schedule_id: schedule.id,
+    });
+    expect((await balanceOf(t, wallet)).available).toBe('0.00');
+  });
+
+  it('the worker screens them too, each schedule on its own: a blocked one stops no other (second attack, F4)', async () => {
+    const large = await funded(t, '500.00', 'DKK');
+    const small = await funded(t, '100.00', 'DKK');
+    const rule = await postOk(
+      t,
+      '/v1/risk_rules',
+      {
+        name: 'DKK payouts above 200',
+        type: 'amount_above',
+        action: 'block',
+        currency: 'DKK',
+        amount: '200.00',
+      },
+      201,
+    );
+    const schedules = [];
+    for (const wallet of [large, small])
+      schedules.push(
+        await postOk(
+          t,
+          `/v1/wallets/${wallet}/payout_schedule`,
+          { interval: 'daily', destination: bank() },
+          200,
+        ),
+      );
+    const due = new Date(schedules[0]?.next_run_at as string);
+    await runDueSchedules({ pool: t.db.pool, limits: t.config.limits, now: due, rails: t.config.rails }, 100);
+    const [blocked, paid] = await Promise.all(
+      [large, small].map((wallet) => getJson(t, `/v1/wallets/${wallet}/payout_schedule`)),
+    );
+    expect(blocked?.last_payout_id).toBeNull();
+    expect(new Date(blocked?.next_run_at as string).getTime()).toBeGreaterThan(due.getTime());
+    expect((await balanceOf(t, large)).available).toBe('500.00');
+    expect((await getJson(t, `/v1/risk_decisions?object_id=${schedules[0]?.id}`)).data).toMatchObject([
+      { rule_id: rule.id, action: 'block', wallet_id: large },
+    ]);
+    expect(await getJson(t, `/v1/payouts/${paid?.last_payout_id}`)).toMatchObject({ amount: '100.00' });
+    expect((await balanceOf(t, small)).available).toBe('0.00');
+    await postOk(t, `/v1/risk_rules/${rule.id}`, { enabled: false }, 200);
   });
 
   it('refuses anchors that do not fit the interval', async () => {

@@ -1,7 +1,9 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { assetScale } from '../assets/service.js';
-import type { Queryable } from '../db/pool.js';
+import { inTransaction, type Queryable } from '../db/pool.js';
 import { eventOf, recordEvents } from '../events/index.js';
+import { payoutMovements } from '../guard/movements-of.js';
+import { type GuardRequest, screenMovements } from '../guard/screen.js';
 import { Amount } from '../http/money-schemas.js';
 import { Timestamp } from '../http/schemas.js';
 import { accountState, findWallet } from '../ledger/accounts.js';
@@ -10,12 +12,15 @@ import type { RailContext } from '../rails/index.js';
 import { payOut } from '../rails/index.js';
 import type { PayoutDestination } from '../rails/rail.js';
 import { MaskedInstrument, PayoutDestinationSchema } from '../rails/schemas.js';
+import { screenAndApply } from '../requests/screening.js';
+import { enabledRules } from '../risk/rules.js';
 import { assert } from '../shared/assert.js';
 import { domainError, notFound } from '../shared/errors.js';
 import { newId } from '../shared/ids.js';
 import { formatAmount, minorFromDb, parseAmount } from '../shared/money.js';
 import { fail, ok, type Result } from '../shared/result.js';
-import { createPayout } from './service.js';
+import { type CreatePayoutInput, createPayout } from './service.js';
+import type { PayoutView } from './view.js';
 
 const Interval = Type.Union([Type.Literal('daily'), Type.Literal('weekly'), Type.Literal('monthly')]);
 
@@ -237,17 +242,14 @@ export async function runPayoutSchedule(ctx: RailContext, row: ScheduleRow): Pro
   const payable = availableOf(accountState(wallet)) - minorFromDb(row.minimum_balance);
   let payout_id: string | null = null;
   if (payable > 0n && wallet.status === 'active') {
-    await db.query('SAVEPOINT scheduled_payout');
-    const input = {
+    const created = await screenedPayout(ctx, row, {
       wallet_id: wallet.id,
       amount: formatAmount(payable, scale.value),
       currency: wallet.asset,
       destination: row.destination,
       description: 'Scheduled payout',
-    };
-    const created = await createPayout({ ...ctx, livemode: row.livemode }, input, { schedule_id: row.id });
+    });
     if (created.ok) payout_id = created.value.id;
-    else await db.query('ROLLBACK TO SAVEPOINT scheduled_payout');
   }
   await db.query(
     'UPDATE payout_schedules SET next_run_at = $2, last_payout_id = COALESCE($3, last_payout_id), updated_at = $4 WHERE id = $1',
@@ -256,14 +258,81 @@ export async function runPayoutSchedule(ctx: RailContext, row: ScheduleRow): Pro
   return payout_id;
 }
 
-/** The worker's task: every schedule that is due, a batch at a time (SKIP LOCKED shares the work). */
-export async function runDueSchedules(ctx: Omit<RailContext, 'livemode'>, limit: number): Promise<number> {
-  const due = await ctx.db.query<ScheduleRow>(
-    'SELECT * FROM payout_schedules WHERE next_run_at <= $1 ORDER BY next_run_at LIMIT $2 FOR UPDATE SKIP LOCKED',
+/**
+ * Creates the schedule's payout screened by the risk rules of its mode, as a request would be. No
+ * key asks for it, so there are no restrictions or spend policy to apply (setting a schedule is
+ * closed to keys with either); the schedule stands in for the key in velocity counts and risk
+ * decisions. A payout the rules block, or would send for review (an approval runs as the key that
+ * asked, and there is none), is not created: the decisions name the schedule, and it tries again
+ * at its next run. Screening and payout share one savepoint, so a refusal leaves nothing behind.
+ */
+async function screenedPayout(
+  ctx: RailContext,
+  row: ScheduleRow,
+  input: CreatePayoutInput,
+): Promise<Result<PayoutView>> {
+  const { db, now } = ctx;
+  const guard: GuardRequest = {
+    auth: {
+      key_id: row.id,
+      livemode: row.livemode,
+      scopes: [],
+      api_version: '',
+      restrictions: null,
+      spend_policy: null,
+      rate_limit_requests_max: null,
+    },
+    request_id: newId('request', now.getTime()),
+    now,
+    approval_ttl_s: ctx.limits.approval_ttl_s,
+    route: 'POST /v1/wallets/:id/payout_schedule',
+    params: { id: row.wallet_id },
+    body: input,
+    approved: false,
+    unattended: { object_id: row.id },
+  };
+  const applied = await screenAndApply(
+    db,
+    'scheduled_payout',
+    async () => {
+      const rules = await enabledRules(db, row.livemode);
+      if (rules.length === 0) return { verdict: 'proceed', after: async () => undefined };
+      const movements = await payoutMovements(db, row.livemode, [input], false);
+      return screenMovements(db, guard, rules, movements, (payout: PayoutView) => [payout.id]);
+    },
+    () => createPayout({ ...ctx, livemode: row.livemode }, input, { schedule_id: row.id }),
+  );
+  assert(applied.verdict !== 'park', 'an unattended payout is blocked, never parked');
+  return applied.verdict === 'ran' ? applied.result : fail(applied.error);
+}
+
+/**
+ * The worker's task: every schedule that is due, up to `limit`, each in its own transaction (SKIP
+ * LOCKED shares the work between workers). One transaction per schedule keeps the lock order of a
+ * request: a payout takes its risk locks before its account rows, which a transaction that had
+ * already paid out for another schedule would not; and one schedule's failure stops no other.
+ */
+export async function runDueSchedules(
+  ctx: Omit<RailContext, 'livemode' | 'db'>,
+  limit: number,
+): Promise<number> {
+  const due = await ctx.pool.query<{ id: string }>(
+    'SELECT id FROM payout_schedules WHERE next_run_at <= $1 ORDER BY next_run_at LIMIT $2',
     [ctx.now, limit],
   );
-  for (const row of due.rows) await runPayoutSchedule({ ...ctx, livemode: row.livemode }, row);
-  return due.rows.length;
+  let ran = 0;
+  for (const { id } of due.rows)
+    ran += await inTransaction(ctx.pool, async (db) => {
+      const locked = await db.query<ScheduleRow>(
+        'SELECT * FROM payout_schedules WHERE id = $1 AND next_run_at <= $2 FOR UPDATE SKIP LOCKED',
+        [id, ctx.now],
+      );
+      const row = locked.rows[0];
+      if (row === undefined) return 0;
+      await runPayoutSchedule({ ...ctx, db, livemode: row.livemode }, row);
+      return 1;
+    });
+  return ran;
 }
 
 /** Test mode: runs a wallet's schedule now, whatever its next run time. */

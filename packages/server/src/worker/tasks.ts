@@ -55,13 +55,9 @@ export function backgroundTasks(
     {
       name: 'run_payout_schedules',
       interval_ms: tick_ms,
+      // One transaction per schedule, opened by runDueSchedules.
       run: (pool, now) =>
-        inTransaction(pool, (client) =>
-          runDueSchedules(
-            { db: client, pool, limits: config.limits, now, rails: config.rails },
-            schedules_per_round_max,
-          ),
-        ),
+        runDueSchedules({ pool, limits: config.limits, now, rails: config.rails }, schedules_per_round_max),
     },
     {
       name: 'settle_due_escrows',
