@@ -38,7 +38,11 @@ if (builtTime() >= newestSource(path.join(root, 'src'))) {
   process.stderr.write(
     'purse: the build is missing or older than src/; running from source (slower). `npm run build` for a fast start.\n',
   );
-  const { register } = await import('tsx/esm/api');
-  register();
+  const tsx = await import('tsx/esm/api').catch(() => {
+    // Installed without devDependencies: only the build can run.
+    process.stderr.write('purse: tsx is not installed; run `npm run build` first.\n');
+    process.exit(1);
+  });
+  tsx.register();
   await import(pathToFileURL(path.join(root, 'src', 'main.ts')).href);
 }
