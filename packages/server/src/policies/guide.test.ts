@@ -46,7 +46,7 @@ describe('docs/guides/agent-budget.md', () => {
     ]);
     const agent = await t.db.pool.query("SELECT id FROM api_keys WHERE name = 'Purchasing agent'");
     const audited = await t.db.pool.query(
-      'SELECT outcome_status FROM audit_logs WHERE actor = $1 ORDER BY seq',
+      'SELECT outcome_status FROM audit_logs WHERE actor = $1 ORDER BY id',
       [agent.rows[0].id],
     );
     expect(audited.rows.map((row) => row.outcome_status)).toEqual([201, 403, 403, 202, 201, 403, 201, 403]);

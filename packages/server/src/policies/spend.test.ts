@@ -401,7 +401,7 @@ describe('approvals', () => {
     );
     expect(await transfersFrom(source)).toBe(1);
     const entries = await t.db.pool.query(
-      "SELECT actor, action, outcome_status FROM audit_logs WHERE action IN ('POST /v1/transfers', 'POST /v1/approvals/:id/approve') AND (object_id = $1 OR object_id = $2) ORDER BY seq",
+      "SELECT actor, action, outcome_status FROM audit_logs WHERE action IN ('POST /v1/transfers', 'POST /v1/approvals/:id/approve') AND (object_id = $1 OR object_id = $2) ORDER BY id",
       [id, approved.json().result.body.id],
     );
     // Every attempt is in the trail: the parked request, the refused and the successful approval
