@@ -413,6 +413,66 @@ describe('restricted keys', () => {
     expectProblem(await as(cancel), 404, 'resource_not_found');
   });
 
+  it("cannot lift an operator's dispute from the payee's side: resolving, resume included, needs the payer's", async () => {
+    const payer = await funded(t, '100.00');
+    const payee = await newWallet(t);
+    const created = await t.request({
+      method: 'POST',
+      url: '/v1/escrows',
+      payload: {
+        payer_wallet_id: payer,
+        payee_wallet_id: payee,
+        amount: '50.00',
+        currency: 'USD',
+        auto_release_at: new Date(t.clock.now().getTime() + 20_000).toISOString(),
+      },
+    });
+    expect(created.statusCode, created.body).toBe(201);
+    const id = created.json().id as string;
+    const dispute = await t.request({
+      method: 'POST',
+      url: `/v1/escrows/${id}/dispute`,
+      payload: { reason: 'fraud' },
+    });
+    expect(dispute.statusCode, dispute.body).toBe(200);
+    const resolve = (key: string, outcome: string) =>
+      t.request({ method: 'POST', url: `/v1/escrows/${id}/resolve`, key, payload: { outcome } });
+    const payee_key = await createKey(t, {
+      scopes: ['escrows:write'],
+      restrictions: { wallet_ids: [payee] },
+    });
+    for (const outcome of ['resume', 'release', 'refund'])
+      expectProblem(await resolve(payee_key.secret, outcome), 404, 'resource_not_found', 'id');
+    // A key fenced away from the payee cannot re-arm the automatic release to it either.
+    const fenced = await createKey(t, {
+      scopes: ['escrows:write'],
+      spend_policy: { limits: [{ currency: 'USD' }], allowed_destinations: { wallet_ids: [payer] } },
+    });
+    expectProblem(
+      await resolve(fenced.secret, 'resume'),
+      403,
+      'spend_limit_exceeded',
+      'allowed_destinations',
+    );
+    const escrow = await t.request({ method: 'GET', url: `/v1/escrows/${id}` });
+    expect(escrow.json().status).toBe('disputed');
+    // The payer's side may: resuming moves nothing and counts nothing.
+    const payer_key = await createKey(t, {
+      scopes: ['escrows:write'],
+      restrictions: { wallet_ids: [payer] },
+      spend_policy: { limits: [{ currency: 'USD', per_movement_max: '50.00' }] },
+    });
+    const resumed = await resolve(payer_key.secret, 'resume');
+    expect(resumed.statusCode, resumed.body).toBe(200);
+    expect(resumed.json().status).toBe('held');
+    expect(await balanceOf(t, payee)).toEqual(usd('0.00'));
+    const spent = await t.db.pool.query(
+      'SELECT 1 FROM spend_counters WHERE api_key_id = $1 AND spent_minor > 0',
+      [payer_key.id],
+    );
+    expect(spent.rowCount).toBe(0);
+  });
+
   it('restricted to a holder: every wallet of the holder and nothing else', async () => {
     const holder = (await t.request({ method: 'POST', url: '/v1/holders', payload: { name: 'Hana' } })).json()
       .id;

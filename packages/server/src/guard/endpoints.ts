@@ -149,7 +149,7 @@ export const escrow_cancel_endpoint: MoneyEndpoint<unknown, { id: string }> = {
   objects: one,
 };
 
-const settled_toward = { release: 'payee', refund: 'payer', resume: 'none' } as const;
+const settled_toward = { release: 'payee', refund: 'payer', resume: 'resume' } as const;
 
 export const escrow_resolve_endpoint: MoneyEndpoint<Static<typeof ResolveBody>, { id: string }> = {
   route: 'POST /v1/escrows/:id/resolve',

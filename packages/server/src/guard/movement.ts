@@ -19,6 +19,13 @@ export interface Movement {
   readonly amount_minor: bigint;
   /** False when the money was already counted (an escrow release was counted when funded). */
   readonly counts: boolean;
+  /**
+   * Nothing moves now, but the request decides where this money goes later (a dispute resumed,
+   * which re-arms the escrow's automatic release): restrictions and the spend policy check that the
+   * key may decide it; risk rules judge money that moves, so they neither check nor count it (the
+   * automatic settlement is screened by them when it runs).
+   */
+  readonly decides_only?: true;
 }
 
 /** Per movement of a finished request: the id of the object it made, or undefined if it failed. */

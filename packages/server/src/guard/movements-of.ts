@@ -278,38 +278,48 @@ export async function captureMovements(
 }
 
 /**
- * Settling what remains in an escrow: to the payee (a dispute resolved as `release`, checked like a
- * release) or back to the payer (cancel, `refund`: checked as the payer's, with no destination).
- * Neither counts: the payer's money was counted when the escrow was funded. `resume` moves nothing.
+ * Settling what remains in an escrow, or deciding who may. To the payee (a dispute resolved as
+ * `release`, checked like a release); back to the payer (cancel, `refund`): an inflow into the
+ * payer's wallet, whose balance caps apply to it as to a pay-in. Neither counts: the payer's money
+ * was counted when the escrow was funded. A dispute `resume`d moves nothing now but re-arms the
+ * escrow's automatic settlement of the payer's money, so it needs the authority to settle the
+ * payer's side: a movement from the payer that decides only (see Movement), toward the payee when
+ * a release date is set, so a key fenced by its spend policy cannot re-arm a payment outside it.
  */
 export async function escrowSettleMovements(
   db: Queryable,
   livemode: boolean,
   id: string,
-  toward: 'payee' | 'payer' | 'none',
+  toward: 'payee' | 'payer' | 'resume',
 ) {
-  const found = await db.query<{ payer: string; payee: string; asset: string; remaining: string }>(
+  const found = await db.query<{
+    payer: string;
+    payee: string;
+    asset: string;
+    remaining: string;
+    releases: boolean;
+  }>(
     `SELECT payer_wallet_id AS payer, payee_wallet_id AS payee, asset,
-       (amount - released_amount - refunded_amount)::text AS remaining
+       (amount - released_amount - refunded_amount)::text AS remaining, auto_release_at IS NOT NULL AS releases
      FROM escrows WHERE id = $1 AND livemode = $2`,
     [id, livemode],
   );
   const escrow = found.rows[0];
-  if (toward === 'none' || escrow === undefined || escrow.remaining === '0') return ok([]);
+  if (escrow === undefined || escrow.remaining === '0') return ok([]);
   const scale = await assetScale(db, livemode, escrow.asset, 'currency');
   if (!scale.ok) return ok([]);
-  return all(db, livemode, [
-    {
-      source: escrow.payer,
-      source_param: 'id',
-      destinations: toward === 'payee' ? [escrow.payee] : [],
-      external: false,
-      currency: escrow.asset,
-      amount: formatAmount(BigInt(escrow.remaining), scale.value),
-      prefix: '',
-      counts: false,
-    },
-  ]);
+  const leg: Paying = {
+    source: escrow.payer,
+    source_param: 'id',
+    destinations:
+      toward === 'payer' ? [escrow.payer] : toward === 'payee' || escrow.releases ? [escrow.payee] : [],
+    external: false,
+    inflow: toward === 'payer',
+    currency: escrow.asset,
+    counts: false,
+  };
+  const movement = toMovement(leg, scale.value, BigInt(escrow.remaining));
+  return ok([toward === 'resume' ? { ...movement, decides_only: true as const } : movement]);
 }
 
 /**

@@ -105,6 +105,8 @@ function destinationRefusal(ctx: PolicyContext, policy: SpendPolicyValue, moveme
   const wallets = new Set(allowed.wallet_ids ?? []);
   const holders = new Set(allowed.holder_ids ?? []);
   const outside = movement.destination_wallet_ids.find((id) => {
+    // Money already counted going back to the wallet that paid it (an escrow canceled) is no spending.
+    if (!movement.counts && id === movement.source_wallet_id) return false;
     const holder = ctx.holders.get(id);
     return !wallets.has(id) && (holder === undefined || holder === null || !holders.has(holder));
   });

@@ -51,6 +51,7 @@ export async function evaluateRules(
   const matches: RiskMatch[] = [];
   const seen = { db, running };
   for (const [movement_index, movement] of movements.entries()) {
+    if (movement.decides_only === true) continue;
     for (const rule of rules) {
       if (rule.asset !== movement.currency) continue;
       const found = await match(seen, subject, rule, movement, wallets);
@@ -66,15 +67,16 @@ export async function evaluateRules(
 }
 
 /**
- * The movement as the movement log keeps it, or undefined for a pay-in: the log counts money
- * leaving wallets (velocity, a new wallet's and a tier's outflow), and a pay-in leaves none.
+ * The movement as the movement log keeps it, or undefined for a pay-in or a decision that moves
+ * nothing now: the log counts money leaving wallets (velocity, a new wallet's and a tier's
+ * outflow), and these leave none.
  */
 export function loggedMovement(
   api_key_id: string,
   movement: Movement,
   wallets: ReadonlyMap<string, WalletFacts>,
 ): LoggedMovement | undefined {
-  if (movement.inflow) return undefined;
+  if (movement.inflow || movement.decides_only === true) return undefined;
   return {
     source_wallet_id: movement.source_wallet_id,
     holder_id: wallets.get(movement.source_wallet_id)?.holder_id ?? null,

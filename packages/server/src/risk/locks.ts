@@ -22,6 +22,7 @@ export function riskReads(
 ): string[] {
   const ids = new Set<string>();
   for (const movement of movements) {
+    if (movement.decides_only === true) continue;
     const source = wallets.get(movement.source_wallet_id);
     for (const rule of rules) {
       if (rule.asset !== movement.currency) continue;
