@@ -15,6 +15,7 @@ import { holderRoutes } from './holders/routes.js';
 import type { Api, RouteDeps } from './http/api.js';
 import { type ApiKeyCache, createApiKeyCache, registerAuth } from './http/auth.js';
 import { registerJsonParser } from './http/body.js';
+import { answerClientError } from './http/client-error.js';
 import { answerFrameworkError, registerErrorHandling } from './http/errors.js';
 import { registerHealth } from './http/health.js';
 import { registerMetrics } from './http/metrics.js';
@@ -75,6 +76,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     frameworkErrors: answerFrameworkError,
+    // What Node's HTTP parser refuses, and the header and request timeouts: problems too.
+    clientErrorHandler: answerClientError,
     // Typed as plain HTTP: routes and hooks are the same whichever server carries them.
     ...((deps.tls === undefined
       ? {}

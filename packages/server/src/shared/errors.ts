@@ -5,6 +5,9 @@
  */
 export type ErrorCode =
   | 'invalid_request'
+  | 'malformed_request'
+  | 'request_timeout'
+  | 'headers_too_large'
   | 'invalid_json'
   | 'invalid_amount'
   | 'invalid_api_version'
@@ -71,6 +74,9 @@ export interface ErrorSpec {
 
 export const catalogue: { readonly [C in ErrorCode]: ErrorSpec } = {
   invalid_request: { status: 400, title: 'The request is not valid' },
+  malformed_request: { status: 400, title: 'The request is not valid HTTP' },
+  request_timeout: { status: 408, title: 'The request did not arrive in time' },
+  headers_too_large: { status: 431, title: 'The request headers are too large' },
   invalid_json: { status: 400, title: 'The body is not valid JSON' },
   invalid_amount: { status: 400, title: 'The amount is not valid for its asset' },
   invalid_api_version: { status: 400, title: 'Unknown Purse-Version' },
