@@ -40,7 +40,7 @@ describe('the guide runner', () => {
     );
     const lines = script.split('\n');
     expect(lines).toHaveLength(10);
-    expect(lines[0]).toMatch(/^set -euo pipefail; trap .* ERR; $/);
+    expect(lines[0]).toMatch(/^set -euo pipefail; trap .* ERR; purse_ts\(\) \{.*\}; PURSE_TS_N=0; $/);
     expect(lines[2]).toBe('echo one');
     expect(lines[5]).toBe('');
     expect(lines[8]).toBe('echo two');
@@ -65,6 +65,31 @@ describe('the guide runner', () => {
       { method: 'POST', path: '/v1/wallets', status: 201 },
       { method: 'GET', path: '/v1/nothing', status: 404 },
     ]);
+  });
+
+  it('runs ts blocks with tsx and the workspace SDK, PURSE and KEY in process.env, on their own lines', async () => {
+    const markdown = [
+      '# SDK',
+      '```ts',
+      "import { Purse } from '@purse/sdk';",
+      "const purse = new Purse(process.env.KEY ?? '', { baseUrl: process.env.PURSE });",
+      "const wallet = await purse.wallets.create({ currency: 'USD' });",
+      'console.log(`${wallet.object} $HOME`);',
+      '```',
+      '```sh',
+      'echo after',
+      '```',
+    ].join('\n');
+    const lines = guideScript(markdown).split('\n');
+    expect(lines).toHaveLength(10);
+    expect(lines[1]).toBe("purse_ts <<'PURSE_TS_BLOCK'");
+    expect(lines[6]).toBe('PURSE_TS_BLOCK');
+    expect(lines[8]).toBe('echo after');
+    const run = await runGuide(t, await guide(markdown));
+    expect(run.stdout).toBe('wallet $HOME\nafter\n');
+    expect(run.exchanges).toEqual([{ method: 'POST', path: '/v1/wallets', status: 201 }]);
+    const failing = await guide(['Text.', '```ts', "throw new Error('no');", '```'].join('\n'));
+    await expect(runGuide(t, failing)).rejects.toThrow(/guide failed at line 2/);
   });
 
   it('fails on a failing command, naming its line in the guide, and on an unset variable', async () => {

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildApp } from '../app.js';
@@ -20,21 +20,37 @@ export interface GuideRun {
   readonly exchanges: readonly Exchange[];
 }
 
+/** The heredoc delimiter that ends a TypeScript block in the script. */
+const ts_block_end = 'PURSE_TS_BLOCK';
+
+/**
+ * Runs one TypeScript block (its text on stdin) as an ES module with tsx, from a file in
+ * `PURSE_TS_DIR`, inside the repository so that `@purse/sdk` resolves to the workspace's SDK (its
+ * sources, through the `@purse/source` condition: no build needed). A failure returns from the
+ * function, so that the ERR trap names the block's line in the guide.
+ */
+const ts_runner = `purse_ts() { PURSE_TS_N=$((PURSE_TS_N + 1)); local file="$PURSE_TS_DIR/block-$PURSE_TS_N.mts"; cat > "$file"; node --conditions=@purse/source --import tsx "$file" || return; }; PURSE_TS_N=0;`;
+
 /**
  * Turns a Markdown guide into a bash script: the lines of its ```sh blocks, in order, and a blank
  * line for every other line, so that bash's line numbers are the guide's. Variables carry from one
- * block to the next, as they would in a reader's terminal.
+ * block to the next, as they would in a reader's terminal. A ```ts block becomes a heredoc run by
+ * `purse_ts` (tsx, with `PURSE` and `KEY` in `process.env`), on its own lines too.
  */
 export function guideScript(markdown: string): string {
-  let inside = false;
+  let inside: 'sh' | 'ts' | undefined;
   const lines = markdown.split('\n').map((line) => {
-    if (/^```/.test(line)) {
-      inside = !inside && /^```(sh|bash)\s*$/.test(line);
-      return '';
+    if (!/^```/.test(line)) return inside === undefined ? '' : line;
+    if (inside !== undefined) {
+      const closing = inside === 'ts' ? ts_block_end : '';
+      inside = undefined;
+      return closing;
     }
-    return inside ? line : '';
+    if (/^```(sh|bash)\s*$/.test(line)) inside = 'sh';
+    if (/^```(ts|typescript)\s*$/.test(line)) inside = 'ts';
+    return inside === 'ts' ? `purse_ts <<'${ts_block_end}'` : '';
   });
-  lines[0] = `set -euo pipefail; trap 'echo "guide failed at line $LINENO" >&2' ERR; ${lines[0]}`;
+  lines[0] = `set -euo pipefail; trap 'echo "guide failed at line $LINENO" >&2' ERR; ${ts_runner} ${lines[0]}`;
   return lines.join('\n');
 }
 
@@ -57,8 +73,16 @@ export async function runGuide(t: TestApp, guide: string): Promise<GuideRun> {
       exchanges.push({ method: request.method ?? '', path: url, status: response.statusCode });
     });
   });
+  // Inside the repository, so that the TypeScript blocks' imports resolve to its packages.
+  const ts_parent = path.join(repository_root, 'node_modules', '.cache', 'purse-guides');
+  await mkdir(ts_parent, { recursive: true });
+  const ts_dir = await mkdtemp(path.join(ts_parent, 'guide-'));
   try {
-    const { code, stdout, stderr } = await bash(script, { PURSE: base, KEY: t.test_key });
+    const { code, stdout, stderr } = await bash(script, {
+      PURSE: base,
+      KEY: t.test_key,
+      PURSE_TS_DIR: ts_dir,
+    });
     const failed = exchanges.filter((exchange) => exchange.status >= 500);
     if (code !== 0 || failed.length > 0) {
       const log = exchanges.map((e) => `${e.method} ${e.path} ${e.status}`).join('\n');
@@ -68,6 +92,7 @@ export async function runGuide(t: TestApp, guide: string): Promise<GuideRun> {
     }
     return { stdout, exchanges };
   } finally {
+    await rm(ts_dir, { recursive: true, force: true });
     await app.close();
   }
 }
