@@ -74,7 +74,8 @@ interface Lists {
    * For restricted keys: `wallet_query` must filter by one of its wallets, `own` narrows to them,
    * `closed` refuses, `open` shows everything (nothing of a wallet's).
    */
-  readonly restricted: 'wallet_query' | 'own' | 'closed' | 'open';
+  /** own_requests: a restricted key lists only what its own requests made (its approvals). */
+  readonly restricted: 'wallet_query' | 'own' | 'own_requests' | 'closed' | 'open';
   /** A fresh object of test mode (paid by `parties.payer` where it has a payer) and its id. */
   readonly make: (parties: Parties) => Promise<string>;
 }
@@ -469,7 +470,7 @@ const table: Readonly<Record<string, Entry>> = {
   'GET /v1/payments': { kind: 'lists', scope: 'payments:read', restricted: 'closed', make: payment },
   'GET /v1/refunds': { kind: 'lists', scope: 'refunds:read', restricted: 'closed', make: refundOf },
   'GET /v1/escrows': { kind: 'lists', scope: 'escrows:read', restricted: 'closed', make: escrow },
-  'GET /v1/approvals': { kind: 'lists', scope: 'approvals:read', restricted: 'closed', make: approval },
+  'GET /v1/approvals': { kind: 'lists', scope: 'approvals:read', restricted: 'own_requests', make: approval },
   'GET /v1/events': { kind: 'lists', scope: 'events:read', restricted: 'closed', make: eventOf },
   'GET /v1/audit_logs': { kind: 'lists', scope: 'audit_logs:read', restricted: 'closed', make: auditOf },
   'GET /v1/wallets': {
@@ -735,6 +736,10 @@ describe('the authorization table', () => {
     } else if (entry.restricted === 'own') {
       expect(ids(await list(stranger.secret))).toEqual([elsewhere]);
       expect(ids(await list(own.secret))).toEqual([p.payer]);
+    } else if (entry.restricted === 'own_requests') {
+      // The approval was parked by another key: neither restricted key sees it.
+      expect(ids(await list(own.secret))).not.toContain(id);
+      expect(ids(await list(stranger.secret))).not.toContain(id);
     } else if (entry.restricted === 'open') {
       expect(ids(await list(stranger.secret))).toContain(id);
     } else expectProblem(await list(own.secret), 403, 'key_restricted');

@@ -268,6 +268,14 @@ describe('who may write bank files', () => {
     const payout = sent.json().id;
     const file = (await live('POST', '/v1/payout_files', { currency: 'EUR' })).json();
     const pain001 = (await live('GET', `/v1/payout_files/${file.id}/xml`)).body;
+    // The file carries every destination's full account number: not for a key that may only read payouts.
+    const reader = await liveKey({ scopes: ['payouts:read'] });
+    expectProblem(
+      await t.request({ method: 'GET', url: `/v1/payout_files/${file.id}/xml`, key: reader.secret }),
+      403,
+      'insufficient_scope',
+      'bank_files:read',
+    );
     const forged = bankAnswers(pain001, 'F3-FORGED', (id) =>
       id === payout ? { outcome: 'returned', return_reason_code: 'AC04' } : undefined,
     );

@@ -228,7 +228,7 @@ function bankFileRoutes(app: Api, deps: RouteDeps): void {
   app.get(
     '/v1/payout_files/:id/xml',
     {
-      config: { scope: 'payouts:read' },
+      config: { scope: 'bank_files:read' },
       schema: {
         tags,
         summary: 'Download a payout file',
