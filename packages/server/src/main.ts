@@ -55,7 +55,10 @@ async function main(argv: string[]): Promise<Outcome | undefined> {
         import('./cli/serve.js'),
         import('./config.js'),
       ]);
-      await serve(loadConfig(), { with_api: command === 'serve' });
+      const config = loadConfig();
+      // --json: JSON log lines even on a terminal, and the banner as one more JSON line.
+      const json = flags.json === true;
+      await serve(json ? { ...config, log_format: 'json' } : config, { with_api: command === 'serve', json });
       return undefined;
     }
     case 'verify':

@@ -31,6 +31,11 @@ export function startBanner(facts: BannerFacts): string {
   return `\n${rule}\n${lines.map((line) => `| ${line.padEnd(width)} |`).join('\n')}\n${rule}\n\n`;
 }
 
+/** The banner for `--json`: one JSON line, so stdout stays JSON lines (its key is not a log field, so not redacted). */
+export function bannerJson(facts: BannerFacts): string {
+  return `${JSON.stringify({ msg: 'purse is running', ...facts })}\n`;
+}
+
 /** A wildcard bind address is reached locally as localhost. */
 export function displayHost(host: string): string {
   return host === '0.0.0.0' || host === '::' || host === ''

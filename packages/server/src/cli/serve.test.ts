@@ -57,6 +57,39 @@ describe('purse serve against DATABASE_URL', () => {
   });
 });
 
+describe('purse serve --json', () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await createTestDatabase({ migrated: false });
+  });
+  afterAll(() => db.drop());
+
+  it('writes only JSON lines on stdout, the banner with the first key among them', async () => {
+    const port = await freePort();
+    const server = runPurse(['serve', '--json'], {
+      DATABASE_URL: db.url,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+    });
+    let stdout = '';
+    server.child.stdout?.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    await server.waitForOutput(/"msg":"purse is running"/);
+    server.child.kill('SIGTERM');
+    expect(await server.exited, server.output()).toBe(0);
+    const lines = stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    const banner = lines.find((line) => line.msg === 'purse is running');
+    expect(banner).toMatchObject({
+      api_url: `http://127.0.0.1:${port}`,
+      admin_secret: expect.stringMatching(/^sk_test_/),
+    });
+  }, 60_000);
+});
+
 describe('purse serve after a fatal start-up error', () => {
   let db: TestDatabase;
   beforeAll(async () => {

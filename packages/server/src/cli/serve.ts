@@ -8,10 +8,16 @@ import { inTransaction, type Pool } from '../db/pool.js';
 import { systemClock } from '../shared/clock.js';
 import { startWorker } from '../worker/scheduler.js';
 import { backgroundTasks } from '../worker/tasks.js';
-import { displayHost, startBanner } from './banner.js';
+import { bannerJson, displayHost, startBanner } from './banner.js';
 import { createLogger, type Logger } from './logger.js';
 
 const bootstrap_lock_id = 7_270_185_002;
+
+export interface ServeOptions {
+  readonly with_api: boolean;
+  /** --json: the banner as one JSON line, beside JSON log lines. */
+  readonly json: boolean;
+}
 
 /**
  * `purse serve`: database (embedded unless DATABASE_URL), migrations, the admin key on a fresh
@@ -19,7 +25,7 @@ const bootstrap_lock_id = 7_270_185_002;
  * down in order: stop accepting and finish requests in flight, stop the worker, close the pool,
  * stop the embedded database.
  */
-export async function serve(config: Config, options: { with_api: boolean }): Promise<void> {
+export async function serve(config: Config, options: ServeOptions): Promise<void> {
   const log = createLogger(config);
   // Installed first, so a signal during startup also shuts down in order what was started so far.
   const started: Part[] = [];
@@ -35,12 +41,7 @@ export async function serve(config: Config, options: { with_api: boolean }): Pro
   }
 }
 
-async function start(
-  config: Config,
-  options: { with_api: boolean },
-  log: Logger,
-  started: Part[],
-): Promise<void> {
+async function start(config: Config, options: ServeOptions, log: Logger, started: Part[]): Promise<void> {
   const db = await openDatabase(config, (line) => log.debug({ postgres: line.trim() }, 'embedded postgres'));
   started.push({ name: 'database', close: () => db.close() });
   log.info({ database: db.description }, 'database ready');
@@ -62,7 +63,7 @@ async function start(
   await app.listen({ port: config.port, host: config.host });
   // Last, after the start-up logs, so the key and the addresses are the bottom of the screen.
   process.stdout.write(
-    startBanner({
+    (options.json ? bannerJson : startBanner)({
       api_url: `${tls === undefined ? 'http' : 'https'}://${displayHost(config.host)}:${config.port}`,
       admin_secret,
       database_url: db.embedded?.url,
