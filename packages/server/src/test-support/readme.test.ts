@@ -19,5 +19,7 @@ describe('README.md', () => {
     expect(run.stdout).toMatch(/idempotent-replayed: true/i);
     expect(run.stdout).toContain('"available":"45.00","held":"20.00"');
     expect(run.stdout).toContain('"code":"insufficient_funds"');
+    // The SDK example: Alice's postings, newest first, with the balance after each.
+    expect(run.stdout).toContain('debit 25.00 75.00\ncredit 100.00 100.00\n');
   });
 });
