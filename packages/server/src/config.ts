@@ -75,7 +75,10 @@ export interface WebhookConfig {
   /** How long a rotated-out secret keeps signing, unless the rotation says otherwise. */
   readonly secret_grace_s_default: number;
   readonly secret_grace_s_max: number;
-  /** Events one replay request may queue. */
+  /**
+   * Events one replay request may queue (each one delivery); a replay matching more is refused
+   * with 400, naming `since`.
+   */
   readonly replay_events_max: number;
 }
 
@@ -207,7 +210,7 @@ export function loadConfig(env: Env = process.env): Config {
       endpoints_per_mode_max: 100,
       secret_grace_s_default: 86_400,
       secret_grace_s_max: 7 * 86_400,
-      replay_events_max: 10_000,
+      replay_events_max: Math.max(1, intFromEnv(env, 'PURSE_WEBHOOK_REPLAY_EVENTS_MAX', 1_000)),
     },
     limits: {
       ...defaultLimits,

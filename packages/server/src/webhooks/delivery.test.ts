@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../config.js';
 import { sequenceEvents } from '../events/sequencer.js';
 import { systemClock } from '../shared/clock.js';
 import { createTestApp, type TestApp } from '../test-support/app.js';
@@ -303,6 +304,8 @@ describe('webhook delivery', () => {
       endpoint_id: id,
       queued: 1,
     });
+    // Sent before the next replay, which would not queue it again while it is pending.
+    await deliverUntil(() => settled(id, 3));
     expect((await replay({ since })).json().queued).toBe(2);
     await deliverUntil(() => settled(id, 5));
     const ids = receiver.received.map((request) => request.headers['webhook-id']);
@@ -314,6 +317,57 @@ describe('webhook delivery', () => {
     expectProblem(await replay({ event_id: 'evt_missing' }), 404, 'resource_not_found', 'event_id');
     await t.request({ method: 'POST', url: `/v1/webhook_endpoints/${id}`, payload: { disabled: true } });
     expectProblem(await replay({ event_id }), 409, 'webhook_endpoint_disabled');
+  });
+
+  it('queues an event once while it is pending for the endpoint, however many replays ask (second attack, L1)', async () => {
+    const { id } = await endpoint(['holder.created']);
+    t.clock.advance(1);
+    const since = t.clock.now().toISOString();
+    const first = await holder('Replayed once');
+    await holder('Replayed once too');
+    await deliverUntil(() => settled(id, 2));
+    const event_id = await eventIdOf(first, 'holder.created');
+    const replay = async (payload: object) => {
+      const response = await t.request({
+        method: 'POST',
+        url: `/v1/webhook_endpoints/${id}/replay`,
+        payload,
+      });
+      expect(response.statusCode, response.body).toBe(200);
+      return response.json().queued as number;
+    };
+    expect(await replay({ since })).toBe(2);
+    // Back to back, before the worker sends anything: nothing more is queued.
+    expect(await Promise.all([replay({ since }), replay({ since }), replay({ event_id })])).toEqual([
+      0, 0, 0,
+    ]);
+    await deliverUntil(() => settled(id, 4));
+    expect(receiver.received).toHaveLength(4);
+    // Once sent, the events may be replayed again.
+    expect(await replay({ since })).toBe(2);
+    await deliverUntil(() => settled(id, 6));
+    expect(receiver.received).toHaveLength(6);
+  });
+
+  it('refuses a replay matching more than replay_events_max events (PURSE_WEBHOOK_REPLAY_EVENTS_MAX)', async () => {
+    expect(loadConfig({}).webhooks.replay_events_max).toBe(1_000);
+    expect(loadConfig({ PURSE_WEBHOOK_REPLAY_EVENTS_MAX: '50' }).webhooks.replay_events_max).toBe(50);
+    t.clock.advance(1);
+    const since = t.clock.now().toISOString();
+    const max = t.config.webhooks.replay_events_max;
+    await t.db.pool.query(
+      `INSERT INTO events (id, livemode, type, object_id, data, created_at)
+       SELECT 'evt_bulk_' || n, false, 'holder.created', 'hol_bulk_' || n, '{}', $1 FROM generate_series(1, $2) AS n`,
+      [t.clock.now(), max + 1],
+    );
+    await sequenceEvents(t.db.pool, max + 1, systemClock.now());
+    // Created after the events were queued, so only a replay could send them.
+    const { id } = await endpoint(['holder.created']);
+    const replay = (payload: object) =>
+      t.request({ method: 'POST', url: `/v1/webhook_endpoints/${id}/replay`, payload });
+    expectProblem(await replay({ since }), 400, 'invalid_request', 'since');
+    const deliveries = await t.db.pool.query('SELECT 1 FROM webhook_deliveries WHERE endpoint_id = $1', [id]);
+    expect(deliveries.rowCount).toBe(0);
   });
 
   it('signs with both secrets during a rotation grace period, then with the new one only', async () => {
