@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPool, inTransaction, type Pool } from '../db/pool.js';
+import { createPool, type Pool } from '../db/pool.js';
 import { createTestApp, type TestApp } from '../test-support/app.js';
 import {
   escrowAction,
@@ -24,7 +24,7 @@ afterAll(async () => {
 const hour_ms = 3_600_000;
 
 function settle(now = t.clock.now(), limit = 100, pool: Pool = t.db.pool): Promise<number> {
-  return inTransaction(pool, (client) => settleDueEscrows(client, now, limit));
+  return settleDueEscrows(pool, now, limit);
 }
 
 function inHours(hours: number): string {

@@ -62,8 +62,8 @@ export function backgroundTasks(
     {
       name: 'settle_due_escrows',
       interval_ms: tick_ms,
-      run: (pool, now) =>
-        inTransaction(pool, (client) => settleDueEscrows(client, now, due_escrows_per_round_max)),
+      // One transaction per escrow, opened by settleDueEscrows.
+      run: (pool, now) => settleDueEscrows(pool, now, due_escrows_per_round_max),
     },
     {
       // Exclusive by its own advisory lock (see sequencer.ts), which it holds until it commits.
