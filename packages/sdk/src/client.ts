@@ -8,17 +8,17 @@ import type { Event } from './webhooks.js';
 
 export interface PurseOptions {
   /** Where the API answers; default `http://localhost:8080`. */
-  readonly baseUrl?: string;
+  readonly baseUrl?: string | undefined;
   /** Retries after the first attempt of a call (default 3); 0 turns retrying off. */
-  readonly max_retries?: number;
+  readonly max_retries?: number | undefined;
   /** Per attempt, until the whole answer is read (default 30 s). */
-  readonly timeout_ms?: number;
+  readonly timeout_ms?: number | undefined;
   /** No retry starts later than this after a call began (default 120 s). */
-  readonly retry_total_ms_max?: number;
+  readonly retry_total_ms_max?: number | undefined;
   /** Pins the API version for every call (`Purse-Version`); default: the key's pinned version. */
-  readonly purse_version?: string;
+  readonly purse_version?: string | undefined;
   /** A `fetch` to use instead of the global one (a proxy agent, a test double). */
-  readonly fetch?: typeof fetch;
+  readonly fetch?: typeof fetch | undefined;
 }
 
 const default_base_url = 'http://localhost:8080';

@@ -17,13 +17,13 @@ export interface ClientConfig {
 /** Per-call options, the last argument of every method. */
 export interface RequestOptions {
   /** Sent on a POST; generated (a random UUID) when absent, and the same on every retry. */
-  readonly idempotency_key?: string;
+  readonly idempotency_key?: string | undefined;
   /** Aborts the call, including any wait between retries. */
-  readonly signal?: AbortSignal;
+  readonly signal?: AbortSignal | undefined;
   /** Answer as this API version instead of the client's or the key's. */
-  readonly purse_version?: string;
-  readonly max_retries?: number;
-  readonly timeout_ms?: number;
+  readonly purse_version?: string | undefined;
+  readonly max_retries?: number | undefined;
+  readonly timeout_ms?: number | undefined;
 }
 
 export interface ApiRequest {

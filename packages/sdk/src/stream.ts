@@ -5,15 +5,15 @@ import type { Event } from './webhooks.js';
 
 export interface FollowOptions {
   /** Start right after this event id (as `Last-Event-ID`); default: events committed from now on. */
-  readonly after?: string;
+  readonly after?: string | undefined;
   /** Only events of this type or pattern (`transfer.*`). */
-  readonly type?: string;
+  readonly type?: string | undefined;
   /** Ends the iteration (the loop simply finishes). Breaking out of the loop works too. */
-  readonly signal?: AbortSignal;
+  readonly signal?: AbortSignal | undefined;
   /** Failed connection attempts in a row before `follow` throws (default 20). */
-  readonly reconnect_attempts_max?: number;
+  readonly reconnect_attempts_max?: number | undefined;
   /** No byte (not even the server's keep-alive comment) for this long means a dead connection: reconnect (default 45 s). */
-  readonly idle_timeout_ms?: number;
+  readonly idle_timeout_ms?: number | undefined;
 }
 
 const default_reconnect_attempts_max = 20;
