@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   AuthenticationError,
+  IdempotencyError,
   InsufficientFundsError,
   InvalidRequestError,
   NotFoundError,
@@ -62,6 +63,25 @@ describe('the client against a real server', () => {
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(InsufficientFundsError);
     expect(error).toMatchObject({ status: 402, code: 'insufficient_funds', param: 'source_wallet_id' });
+  });
+
+  it('replays a POST under its Idempotency-Key, and refuses the key with another body as an IdempotencyError', async () => {
+    const requests: string[] = [];
+    const counting: typeof fetch = (input, init) => {
+      requests.push(String(input));
+      return fetch(input, init);
+    };
+    const purse = server.client({ fetch: counting });
+    const first = await purse.wallets.create({ currency: 'USD' }, { idempotency_key: 'sdk-replay' });
+    const again = await purse.wallets.create({ currency: 'USD' }, { idempotency_key: 'sdk-replay' });
+    expect(again.id).toBe(first.id);
+    const reused = await purse.wallets
+      .create({ currency: 'EUR' }, { idempotency_key: 'sdk-replay' })
+      .catch((e: unknown) => e);
+    expect(reused).toBeInstanceOf(IdempotencyError);
+    expect(reused).toMatchObject({ status: 422, code: 'idempotency_key_reused' });
+    // Three calls, three requests: a 422 is never retried.
+    expect(requests).toHaveLength(3);
   });
 
   it('lists: await gives the first page, for await walks every page', async () => {
