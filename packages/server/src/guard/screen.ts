@@ -154,7 +154,8 @@ async function screenLocked<T>(
     verdict: 'proceed',
     after: async (client, value) => {
       const ids = objects(value);
-      const done = list.map((_, index) => ids[index]);
+      // One object made by several movements (a refund taking back from every part) is each one's.
+      const done = list.map((_, index) => (ids.length === 1 ? ids[0] : ids[index]));
       if (verdict?.verdict === 'allow') await verdict.commit(client, done);
       await logMovements(client, request, list, wallets, done);
       const flagged = matches.filter((match) => done[match.movement_index] !== undefined);

@@ -391,4 +391,36 @@ describe('transfer refunds', () => {
     );
     expect(await balanceOf(t, source)).toEqual(usd('90.00'));
   });
+
+  it("checks each part's share against a spend policy and counts the refund once in full", async () => {
+    const source = await funded(t, '100.00');
+    const [d0, d1, fee] = [await newWallet(t), await newWallet(t), await newWallet(t)];
+    const sent = await postOk(t, '/v1/transfers', {
+      source_wallet_id: source,
+      destinations: [
+        { wallet_id: d0, amount: '10.00' },
+        { wallet_id: d1, remainder: true },
+      ],
+      amount: '100.00',
+      currency: 'USD',
+      fee: { amount: '5.00', wallet_id: fee },
+    });
+    const key = await createKey(t, {
+      scopes: ['refunds:write'],
+      spend_policy: { limits: [{ currency: 'USD', per_movement_max: '50.00', daily_max: '100.00' }] },
+    });
+    expectProblem(
+      await post(t, '/v1/refunds', { transfer_id: sent.id }, key.secret),
+      403,
+      'spend_limit_exceeded',
+      'per_movement_max',
+    );
+    const partial = await post(t, '/v1/refunds', { transfer_id: sent.id, amount: '20.00' }, key.secret);
+    expect(partial.statusCode, partial.body).toBe(201);
+    const spent = await t.db.pool.query<{ spent: string }>(
+      "SELECT spent_minor::text AS spent FROM spend_counters WHERE api_key_id = $1 AND period = 'day'",
+      [key.id],
+    );
+    expect(spent.rows.map((row) => row.spent)).toEqual(['2000']);
+  });
 });
