@@ -11,6 +11,8 @@ interface Proxy {
   readonly base_url: string;
   /** Connections made through it so far. */
   connections(): number;
+  /** Bytes the server has sent back through it so far. */
+  received(): number;
   dropAll(): void;
   close(): Promise<void>;
 }
@@ -18,6 +20,7 @@ interface Proxy {
 async function startProxy(target: URL): Promise<Proxy> {
   const open = new Set<Socket>();
   let count = 0;
+  let received = 0;
   const server: Server = createServer((client) => {
     count += 1;
     const upstream = createConnection(Number(target.port), target.hostname);
@@ -26,6 +29,9 @@ async function startProxy(target: URL): Promise<Proxy> {
       socket.on('close', () => open.delete(socket));
       socket.on('error', () => undefined);
     }
+    upstream.on('data', (chunk: Buffer) => {
+      received += chunk.length;
+    });
     client.pipe(upstream).pipe(client);
     client.on('close', () => upstream.destroy());
     upstream.on('close', () => client.destroy());
@@ -35,6 +41,7 @@ async function startProxy(target: URL): Promise<Proxy> {
   return {
     base_url: `http://127.0.0.1:${port}`,
     connections: () => count,
+    received: () => received,
     dropAll: () => {
       for (const socket of open) socket.destroy();
     },
@@ -49,12 +56,21 @@ async function startProxy(target: URL): Promise<Proxy> {
 let server: LiveServer;
 let proxy: Proxy;
 let sequencer: NodeJS.Timeout;
+const sequenced = new Set<string>();
 beforeAll(async () => {
   server = await startServer();
   proxy = await startProxy(new URL(server.base_url));
   // The worker's sequencer, which gives events the positions the stream follows.
   sequencer = setInterval(
-    () => void sequenceEvents(server.t.db.pool, 1_000, systemClock.now()).catch(() => undefined),
+    () =>
+      void sequenceEvents(server.t.db.pool, 1_000, systemClock.now())
+        .then(() =>
+          server.t.db.pool.query<{ id: string }>('SELECT id FROM events WHERE position IS NOT NULL'),
+        )
+        .then((result) => {
+          for (const row of result.rows) sequenced.add(row.id);
+        })
+        .catch(() => undefined),
     50,
   );
 });
@@ -93,9 +109,8 @@ describe('events.follow', () => {
     const admin = server.client();
     const controller = new AbortController();
     const { seen, done } = collect(purse.events.follow({ type: 'holder.*', signal: controller.signal }), 6);
-    await until(() => proxy.connections() === 1);
-    // Give the stream its start position before anything happens.
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // The stream is open (its start position taken) once the server has sent its first bytes.
+    await until(() => proxy.received() > 0);
     const names = ['a', 'b', 'c', 'd', 'e', 'f'];
     for (const name of names.slice(0, 3)) await admin.holders.create({ name });
     await until(() => seen.length === 3);
@@ -115,7 +130,8 @@ describe('events.follow', () => {
     await admin.holders.create({ name: 'second' });
     const [created] = (await admin.events.list({ object_id: first.id, type: 'holder.created' })).data;
     if (created === undefined) throw new Error('no event');
-    await until(() => false, 0).catch(() => undefined);
+    // `after` must be an event the stream can have sent: one the sequencer has ordered.
+    await until(() => sequenced.has(created.id));
     const { done } = collect(server.client().events.follow({ after: created.id, type: 'holder.created' }), 1);
     const [next] = await done;
     expect(next?.data.object.name).toBe('second');
