@@ -67,6 +67,13 @@ export interface WebhookConfig {
   readonly response_bytes_max: number;
   /** Attempts one worker process sends at once. */
   readonly deliveries_in_flight_max: number;
+  /** Of those, to one endpoint: a slow endpoint cannot take every slot. */
+  readonly deliveries_per_endpoint_in_flight_max: number;
+  /**
+   * Of those, to endpoints that are failing (`failing_since` set, timeouts included) together, so
+   * many slow or dead endpoints leave the rest of the slots to healthy ones.
+   */
+  readonly failing_deliveries_in_flight_max: number;
   /** How often each worker process looks for due deliveries. */
   readonly poll_ms: number;
   /** CIDR ranges live-mode endpoints may reach although private (self-hosted networks). */
@@ -204,7 +211,7 @@ export function loadConfig(env: Env = process.env): Config {
       retry_schedule_s: scheduleFromEnv(env, 'PURSE_WEBHOOK_RETRY_SCHEDULE'),
       timeout_ms: Math.max(1, intFromEnv(env, 'PURSE_WEBHOOK_TIMEOUT_MS', 10_000)),
       response_bytes_max: intFromEnv(env, 'PURSE_WEBHOOK_RESPONSE_BYTES_MAX', 4_096),
-      deliveries_in_flight_max: Math.max(1, intFromEnv(env, 'PURSE_WEBHOOK_DELIVERIES_IN_FLIGHT_MAX', 16)),
+      ...deliverySlotsFromEnv(env),
       poll_ms: intFromEnv(env, 'PURSE_WEBHOOK_POLL_MS', 500),
       allowed_networks: networksFromEnv(env, 'PURSE_WEBHOOK_ALLOWED_NETWORKS'),
       endpoints_per_mode_max: 100,
@@ -228,6 +235,26 @@ export function loadConfig(env: Env = process.env): Config {
       ),
       ...accessLimitsFromEnv(env),
     },
+  };
+}
+
+/** Delivery slots per worker process, and the shares of one endpoint and of failing endpoints. */
+function deliverySlotsFromEnv(
+  env: Env,
+): Pick<
+  WebhookConfig,
+  'deliveries_in_flight_max' | 'deliveries_per_endpoint_in_flight_max' | 'failing_deliveries_in_flight_max'
+> {
+  const deliveries_in_flight_max = Math.max(1, intFromEnv(env, 'PURSE_WEBHOOK_DELIVERIES_IN_FLIGHT_MAX', 16));
+  const share = (name: string, fallback: number) =>
+    Math.min(deliveries_in_flight_max, Math.max(1, intFromEnv(env, name, fallback)));
+  return {
+    deliveries_in_flight_max,
+    deliveries_per_endpoint_in_flight_max: share('PURSE_WEBHOOK_DELIVERIES_PER_ENDPOINT_MAX', 4),
+    failing_deliveries_in_flight_max: share(
+      'PURSE_WEBHOOK_FAILING_DELIVERIES_MAX',
+      Math.ceil(deliveries_in_flight_max / 2),
+    ),
   };
 }
 

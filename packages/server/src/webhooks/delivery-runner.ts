@@ -1,7 +1,7 @@
 import type { WebhookConfig } from '../config.js';
 import type { Pool } from '../db/pool.js';
 import type { Clock } from '../shared/clock.js';
-import { attemptDelivery, claimDeliveries } from './delivery.js';
+import { attemptDelivery, type ClaimedDelivery, claimDeliveries } from './delivery.js';
 
 export interface DeliveryRunnerDeps {
   readonly pool: Pool;
@@ -13,10 +13,14 @@ export interface DeliveryRunnerDeps {
 /**
  * Keeps up to `deliveries_in_flight_max` attempts in flight in this process. Each poll claims what
  * there is room for and returns at once; whenever an attempt finishes, the freed slot is refilled,
- * so one slow endpoint never holds up the others and a backlog drains without waiting for polls.
+ * so a backlog drains without waiting for polls. What is in flight per endpoint, and to failing
+ * endpoints, bounds what a claim takes (see claimDeliveries): slow endpoints, even many of them,
+ * leave slots to the others.
  */
 export class DeliveryRunner {
   private readonly in_flight = new Set<Promise<void>>();
+  private readonly per_endpoint = new Map<string, number>();
+  private failing = 0;
   private filling: Promise<number> | undefined;
   private stopped = false;
 
@@ -42,8 +46,12 @@ export class DeliveryRunner {
     while (!this.stopped) {
       const room = this.deps.config.deliveries_in_flight_max - this.in_flight.size;
       if (room <= 0) break;
-      const claimed = await claimDeliveries(this.deps.pool, this.deps.clock.now(), room, this.deps.config);
+      const claimed = await claimDeliveries(this.deps.pool, this.deps.clock.now(), room, this.deps.config, {
+        per_endpoint: this.per_endpoint,
+        failing: this.failing,
+      });
       for (const delivery of claimed) {
+        this.count(delivery, 1);
         const attempt: Promise<void> = attemptDelivery(this.deps, delivery)
           .then(
             () => undefined,
@@ -54,6 +62,7 @@ export class DeliveryRunner {
               ),
           )
           .finally(() => {
+            this.count(delivery, -1);
             this.in_flight.delete(attempt);
             if (!this.stopped) void this.poll().catch(() => undefined);
           });
@@ -63,5 +72,13 @@ export class DeliveryRunner {
       if (claimed.length < room) break;
     }
     return started;
+  }
+
+  private count(delivery: ClaimedDelivery, delta: 1 | -1): void {
+    const endpoint_id = delivery.endpoint.id;
+    const count = (this.per_endpoint.get(endpoint_id) ?? 0) + delta;
+    if (count === 0) this.per_endpoint.delete(endpoint_id);
+    else this.per_endpoint.set(endpoint_id, count);
+    if (delivery.failing) this.failing += delta;
   }
 }

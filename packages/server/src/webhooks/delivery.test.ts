@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Webhook } from 'standardwebhooks';
@@ -518,4 +518,80 @@ describe('webhook delivery', () => {
     expect(attempt.rows[0]).toEqual({ status_code: null, error: expect.stringMatching(/forbidden address/) });
     expect(receiver.received).toHaveLength(0);
   });
+});
+
+describe('many endpoints that never answer (second attack, L1)', () => {
+  it('leave slots to a healthy endpoint: it is served within about one timeout, not after every hanging attempt', async () => {
+    const timeout_ms = 1_000;
+    const s = await createTestApp(
+      {},
+      {},
+      {},
+      {
+        retry_schedule_s: [60],
+        timeout_ms,
+        deliveries_in_flight_max: 4,
+        deliveries_per_endpoint_in_flight_max: 2,
+        failing_deliveries_in_flight_max: 2,
+      },
+    );
+    const held: Socket[] = [];
+    const tarpit = createServer((socket) => {
+      held.push(socket);
+      socket.on('error', () => undefined);
+    });
+    await new Promise<void>((resolve) => tarpit.listen(0, '127.0.0.1', resolve));
+    const tarpit_url = `http://127.0.0.1:${(tarpit.address() as AddressInfo).port}/`;
+    const healthy = await startReceiver();
+    const create = async (url: string) => {
+      const response = await s.request({
+        method: 'POST',
+        url: '/v1/webhook_endpoints',
+        payload: { url, enabled_events: ['holder.created'] },
+      });
+      expect(response.statusCode, response.body).toBe(201);
+    };
+    const holders = async (count: number) => {
+      for (let i = 0; i < count; i += 1)
+        await s.request({ method: 'POST', url: '/v1/holders', payload: { name: `Holder ${i}` } });
+      await sequenceEvents(s.db.pool, 1_000, systemClock.now());
+    };
+    try {
+      for (let i = 0; i < 6; i += 1) await create(tarpit_url);
+      // 30 deliveries to hanging endpoints, all older than the healthy endpoint's one.
+      await holders(5);
+      await create(healthy.url);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      await holders(1);
+      const log = { error: (obj: object) => console.error(obj) };
+      const runner = new DeliveryRunner({
+        pool: s.db.pool,
+        clock: systemClock,
+        config: s.config.webhooks,
+        log,
+      });
+      const started = Date.now();
+      let served_after_ms = Number.POSITIVE_INFINITY;
+      try {
+        while (Date.now() - started < 15_000) {
+          await runner.poll();
+          await new Promise((resolve) => setTimeout(resolve, 20));
+          if (healthy.received.length > 0) {
+            served_after_ms = Date.now() - started;
+            break;
+          }
+        }
+      } finally {
+        await runner.stop();
+      }
+      // Four slots and 30 hanging attempts ahead of it: without the shares, about 8 timeouts; with
+      // them, the first four hanging attempts end (one timeout), and it goes before their retries.
+      expect(served_after_ms).toBeLessThan(timeout_ms * 2.5);
+    } finally {
+      for (const socket of held) socket.destroy();
+      await new Promise((resolve) => tarpit.close(resolve));
+      await healthy.close();
+      await s.close();
+    }
+  }, 30_000);
 });

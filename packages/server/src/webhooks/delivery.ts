@@ -10,14 +10,24 @@ import { signDelivery } from './signing.js';
 import { type EndpointRow, signingSecrets } from './view.js';
 
 /** A delivery a worker has claimed: the attempt it is about to make, with what it needs to send. */
-interface ClaimedDelivery {
+export interface ClaimedDelivery {
   readonly delivery_id: string;
   readonly attempt: number;
   readonly endpoint: Pick<
     EndpointRow,
     'id' | 'livemode' | 'url' | 'secret' | 'previous_secret' | 'previous_secret_expires_at'
   >;
+  /** Whether the endpoint was failing when claimed: failing endpoints share a part of the slots. */
+  readonly failing: boolean;
   readonly event: EventRow;
+}
+
+/** What a worker has in flight, so a claim leaves room for every endpoint (see DeliveryRunner). */
+export interface InFlight {
+  /** Attempts in flight per endpoint id. */
+  readonly per_endpoint: ReadonlyMap<string, number>;
+  /** Attempts in flight to endpoints that were failing. */
+  readonly failing: number;
 }
 
 /** Extra lease beyond the send timeout, for recording the outcome; a worker that dies is retried after it. */
@@ -28,31 +38,60 @@ const lease_margin_ms = 5_000;
  * without ever taking the same one; the claim moves `next_attempt_at` past the send's deadline (a
  * lease) and counts the attempt, and commits at once, so no transaction stays open while sending.
  * A delivery waits while an earlier event of the same object is still pending for that endpoint:
- * each endpoint receives an object's events in order.
+ * each endpoint receives an object's events in order. So that slow endpoints cannot take every
+ * slot, one endpoint gets at most `deliveries_per_endpoint_in_flight_max` attempts in flight, and
+ * endpoints that are failing (timeouts included) at most `failing_deliveries_in_flight_max`
+ * together, counting what this worker already has in flight; healthy endpoints are served first,
+ * and endpoints take turns (each one's oldest due delivery before anyone's second). Endpoints are
+ * few (a limit per mode), so the due deliveries are looked up per endpoint.
  */
 export async function claimDeliveries(
   pool: Pool,
   now: Date,
   limit: number,
   config: WebhookConfig,
+  in_flight: InFlight = { per_endpoint: new Map(), failing: 0 },
 ): Promise<ClaimedDelivery[]> {
   const lease_ends = new Date(now.getTime() + config.timeout_ms + lease_margin_ms);
   const result = await pool.query<{
     delivery_id: string;
     attempt: number;
     endpoint: ClaimedDelivery['endpoint'];
+    failing: boolean;
     event: EventRow;
   }>(
-    `WITH due AS (
-       SELECT d.id FROM webhook_deliveries d JOIN webhook_endpoints w ON w.id = d.endpoint_id
-       WHERE d.status = 'pending' AND d.next_attempt_at <= $1 AND w.status = 'enabled'
-         AND NOT EXISTS (
-           SELECT 1 FROM webhook_deliveries earlier
-           WHERE earlier.endpoint_id = d.endpoint_id AND earlier.object_id = d.object_id
-             AND earlier.status = 'pending' AND earlier.position < d.position)
-       ORDER BY d.next_attempt_at, d.position
+    `WITH busy AS (
+       SELECT * FROM unnest($4::text[], $5::int[]) AS b (endpoint_id, in_flight)
+     ), candidates AS (
+       SELECT picked.id, w.id AS endpoint_id, picked.next_attempt_at, picked.position,
+         w.failing_since IS NOT NULL AS failing
+       FROM webhook_endpoints w
+       CROSS JOIN LATERAL (
+         SELECT d.id, d.next_attempt_at, d.position FROM webhook_deliveries d
+         WHERE d.endpoint_id = w.id AND d.status = 'pending' AND d.next_attempt_at <= $1
+           AND NOT EXISTS (
+             SELECT 1 FROM webhook_deliveries earlier
+             WHERE earlier.endpoint_id = d.endpoint_id AND earlier.object_id = d.object_id
+               AND earlier.status = 'pending' AND earlier.position < d.position)
+         ORDER BY d.next_attempt_at, d.position
+         LIMIT greatest(0, $6 - coalesce((SELECT in_flight FROM busy WHERE busy.endpoint_id = w.id), 0))
+         FOR UPDATE OF d SKIP LOCKED
+       ) picked
+       WHERE w.status = 'enabled'
+     ), ranked AS (
+       -- An endpoint's turn counts what it already has in flight.
+       SELECT c.*,
+         row_number() OVER (PARTITION BY c.endpoint_id ORDER BY c.next_attempt_at, c.position)
+           + coalesce((SELECT in_flight FROM busy WHERE busy.endpoint_id = c.endpoint_id), 0) AS turn
+       FROM candidates c
+     ), due AS (
+       SELECT id FROM (
+         SELECT r.*, row_number() OVER (PARTITION BY r.failing ORDER BY r.turn, r.next_attempt_at, r.position) AS rank
+         FROM ranked r
+       ) shares
+       WHERE NOT failing OR rank <= $7
+       ORDER BY failing, turn, next_attempt_at, position
        LIMIT $2
-       FOR UPDATE OF d SKIP LOCKED
      ), claimed AS (
        UPDATE webhook_deliveries d SET attempts = d.attempts + 1, next_attempt_at = $3, updated_at = $1
        FROM due WHERE d.id = due.id
@@ -61,9 +100,18 @@ export async function claimDeliveries(
      SELECT c.id AS delivery_id, c.attempts AS attempt,
        json_build_object('id', w.id, 'livemode', w.livemode, 'url', w.url, 'secret', w.secret,
          'previous_secret', w.previous_secret, 'previous_secret_expires_at', w.previous_secret_expires_at) AS endpoint,
+       w.failing_since IS NOT NULL AS failing,
        row_to_json(e) AS event
      FROM claimed c JOIN webhook_endpoints w ON w.id = c.endpoint_id JOIN events e ON e.id = c.event_id`,
-    [now, limit, lease_ends],
+    [
+      now,
+      limit,
+      lease_ends,
+      [...in_flight.per_endpoint.keys()],
+      [...in_flight.per_endpoint.values()],
+      config.deliveries_per_endpoint_in_flight_max,
+      Math.max(0, config.failing_deliveries_in_flight_max - in_flight.failing),
+    ],
   );
   return result.rows.map((row) => ({
     ...row,
