@@ -75,6 +75,12 @@ export const unscreened_money_routes: ReadonlySet<string> = new Set([
   'POST /v1/bank_statements',
 ]);
 
+/**
+ * Bank files as the bank gets them carry every destination's full account number: the operator's
+ * to read, never an agent's, whatever scopes its key was given.
+ */
+export const operator_only_reads: ReadonlySet<string> = new Set(['GET /v1/payout_files/:id/xml']);
+
 /** Applies `restricted_routes` to every request of a restricted key. */
 export function registerRestrictedAccess(app: FastifyInstance, deps: { pool: Pool }): void {
   app.addHook('preHandler', async (request) => {
@@ -85,6 +91,13 @@ export function registerRestrictedAccess(app: FastifyInstance, deps: { pool: Poo
         domainError(
           'key_restricted',
           'A key with a spend policy cannot use an endpoint that moves money around it.',
+        ),
+      );
+    if (spend_policy !== null && operator_only_reads.has(route))
+      throw new HttpProblem(
+        domainError(
+          'key_restricted',
+          'A key with a spend policy cannot read bank files: they carry account numbers.',
         ),
       );
     if (restrictions === null) return;

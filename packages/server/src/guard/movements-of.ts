@@ -337,7 +337,10 @@ export async function refundMovements(
   input: { payment_id?: string; transfer_id?: string; amount?: string; cover_wallet_id?: string },
 ) {
   if ((input.payment_id === undefined) === (input.transfer_id === undefined)) return ok([]);
-  const found = await readRefundable(db, livemode, input, { for_update: false });
+  // Locked now, in the request's transaction: the shares must be those the refund will take.
+  // Read unlocked, parallel refunds were each screened against the same remains and then split
+  // over what the earlier ones left, so a leftover unit fell on a part the key may not use.
+  const found = await readRefundable(db, livemode, input, { for_update: true });
   if (!found.ok) return ok([]);
   const original = found.value;
   const scale = await assetScale(db, livemode, original.asset, 'currency');

@@ -276,6 +276,15 @@ describe('who may write bank files', () => {
       'insufficient_scope',
       'bank_files:read',
     );
+    const agent_reader = await liveKey({
+      scopes: ['bank_files:read'],
+      spend_policy: { limits: [{ currency: 'EUR', per_movement_max: '10.00' }] },
+    });
+    expectProblem(
+      await t.request({ method: 'GET', url: `/v1/payout_files/${file.id}/xml`, key: agent_reader.secret }),
+      403,
+      'key_restricted',
+    );
     const forged = bankAnswers(pain001, 'F3-FORGED', (id) =>
       id === payout ? { outcome: 'returned', return_reason_code: 'AC04' } : undefined,
     );

@@ -341,6 +341,34 @@ describe('transfer refunds', () => {
     expect(await balanceOf(t, source)).toEqual(usd('100.00'));
   });
 
+  it('parallel refunds by a restricted key never make another part pay (third attack, N1)', async () => {
+    const source = await funded(t, '100.00');
+    const [d0, d1] = [await newWallet(t), await newWallet(t)];
+    const sent = await postOk(t, '/v1/transfers', {
+      source_wallet_id: source,
+      destinations: [
+        { wallet_id: d0, percent: '50' },
+        { wallet_id: d1, remainder: true },
+      ],
+      amount: '100.00',
+      currency: 'USD',
+    });
+    const key = await createKey(t, { scopes: ['refunds:write'], restrictions: { wallet_ids: [d0] } });
+    // Each cent's share falls on whichever part has the most left: checked against a state that
+    // parallel refunds change, it was approved as d0's and then taken from d1.
+    const answers = await Promise.all(
+      Array.from({ length: 16 }, () =>
+        post(t, '/v1/refunds', { transfer_id: sent.id, amount: '0.01' }, key.secret),
+      ),
+    );
+    for (const answer of answers) {
+      if (answer.statusCode === 201)
+        expect(answer.json().parts).toEqual([{ account_id: d0, amount: '0.01', covered_by: null }]);
+      else expectProblem(answer, 404, 'resource_not_found', 'transfer_id');
+    }
+    expect(await balanceOf(t, d1)).toEqual(usd('50.00'));
+  });
+
   it('a restricted key refunds a transfer only if it may make every part pay: fee and destinations, full or partial', async () => {
     const source = await funded(t, '100.00');
     const [d0, d1, fee] = [await newWallet(t), await newWallet(t), await newWallet(t)];
