@@ -44,6 +44,23 @@ function refund(payload: Record<string, unknown>) {
   return post(t, '/v1/refunds', payload);
 }
 
+/** 100.00 from a funded source: 10.00 to d0, the rest to d1 after a 5.00 fee to a fee wallet. */
+async function splitTransfer() {
+  const source = await funded(t, '100.00');
+  const [d0, d1, fee] = [await newWallet(t), await newWallet(t), await newWallet(t)];
+  const sent = await postOk(t, '/v1/transfers', {
+    source_wallet_id: source,
+    destinations: [
+      { wallet_id: d0, amount: '10.00' },
+      { wallet_id: d1, remainder: true },
+    ],
+    amount: '100.00',
+    currency: 'USD',
+    fee: { amount: '5.00', wallet_id: fee },
+  });
+  return { source, d0, d1, fee, sent };
+}
+
 describe('apportion', () => {
   it('never gives a part more than it holds and always sums to the amount', () => {
     fc.assert(
@@ -370,18 +387,7 @@ describe('transfer refunds', () => {
   });
 
   it('a restricted key refunds a transfer only if it may make every part pay: fee and destinations, full or partial', async () => {
-    const source = await funded(t, '100.00');
-    const [d0, d1, fee] = [await newWallet(t), await newWallet(t), await newWallet(t)];
-    const sent = await postOk(t, '/v1/transfers', {
-      source_wallet_id: source,
-      destinations: [
-        { wallet_id: d0, amount: '10.00' },
-        { wallet_id: d1, remainder: true },
-      ],
-      amount: '100.00',
-      currency: 'USD',
-      fee: { amount: '5.00', wallet_id: fee },
-    });
+    const { source, d0, d1, fee, sent } = await splitTransfer();
     const refundWith = async (key: string, amount?: string) =>
       post(t, '/v1/refunds', { transfer_id: sent.id, ...(amount === undefined ? {} : { amount }) }, key);
     for (const wallets of [[d0], [d0, d1]]) {
@@ -421,18 +427,7 @@ describe('transfer refunds', () => {
   });
 
   it("checks each part's share against a spend policy and counts the refund once in full", async () => {
-    const source = await funded(t, '100.00');
-    const [d0, d1, fee] = [await newWallet(t), await newWallet(t), await newWallet(t)];
-    const sent = await postOk(t, '/v1/transfers', {
-      source_wallet_id: source,
-      destinations: [
-        { wallet_id: d0, amount: '10.00' },
-        { wallet_id: d1, remainder: true },
-      ],
-      amount: '100.00',
-      currency: 'USD',
-      fee: { amount: '5.00', wallet_id: fee },
-    });
+    const { sent } = await splitTransfer();
     const key = await createKey(t, {
       scopes: ['refunds:write'],
       spend_policy: { limits: [{ currency: 'USD', per_movement_max: '50.00', daily_max: '100.00' }] },
