@@ -5,12 +5,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sequenceEvents } from '../events/sequencer.js';
-import { systemClock } from '../shared/clock.js';
 import { createTestApp, type TestApp } from '../test-support/app.js';
 import { type PurseProcess, runPurse } from '../test-support/process.js';
 import { startReceiver, verifiesWith } from '../test-support/receiver.js';
-import { startWorker, type Worker } from '../worker/scheduler.js';
+import { startSequencer } from '../test-support/sequencer.js';
+import type { Worker } from '../worker/scheduler.js';
 import { createClient } from './api-client.js';
 import { recipes, trigger_types } from './trigger.js';
 
@@ -23,14 +22,7 @@ beforeAll(async () => {
   await t.app.listen({ port: 0, host: '127.0.0.1' });
   base = `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}`;
   // The event stream follows sequenced events: run the sequencer as `purse serve` would.
-  const sequencer = {
-    name: 'sequence_events',
-    interval_ms: 50,
-    exclusive: false,
-    run: (pool: typeof t.db.pool, now: Date) => sequenceEvents(pool, 1_000, now),
-  };
-  const log = { info: () => undefined, error: (obj: object) => console.error(obj) };
-  worker = startWorker({ pool: t.db.pool, clock: systemClock, log }, [sequencer]);
+  worker = startSequencer(t);
   dir = await mkdtemp(path.join(tmpdir(), 'purse-cli-'));
 });
 afterAll(async () => {

@@ -1,9 +1,8 @@
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { systemClock } from '../shared/clock.js';
 import { createTestApp, type TestApp } from '../test-support/app.js';
-import { startWorker, type Worker } from '../worker/scheduler.js';
-import { sequenceEvents } from './sequencer.js';
+import { startSequencer } from '../test-support/sequencer.js';
+import type { Worker } from '../worker/scheduler.js';
 
 let t: TestApp;
 let base: string;
@@ -12,14 +11,7 @@ beforeAll(async () => {
   t = await createTestApp();
   await t.app.listen({ port: 0, host: '127.0.0.1' });
   base = `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}`;
-  const sequencer = {
-    name: 'sequence_events',
-    interval_ms: 50,
-    exclusive: false,
-    run: (pool: typeof t.db.pool, now: Date) => sequenceEvents(pool, 1_000, now),
-  };
-  const log = { info: () => undefined, error: (obj: object) => console.error(obj) };
-  worker = startWorker({ pool: t.db.pool, clock: systemClock, log }, [sequencer]);
+  worker = startSequencer(t);
   // The set-up's own events (the test keys) are sequenced before any stream starts, so no test
   // sees them as new.
   const unsequenced = () => t.db.pool.query('SELECT 1 FROM events WHERE position IS NULL LIMIT 1');
