@@ -24,6 +24,11 @@ export const resources = [
   'approvals',
   'risk_rules',
   'audit_logs',
+  'products',
+  'subscriptions',
+  'invoices',
+  'usage_records',
+  'test_clocks',
 ] as const;
 export type Resource = (typeof resources)[number];
 export type Scope = `${Resource}:${'read' | 'write'}`;

@@ -6,6 +6,16 @@
 export const event_catalogue = {
   'bank_statement.imported':
     "A bank's camt.053 or camt.054 file was imported; the payouts it reports have their own events.",
+  'coupon.created': 'A coupon was created.',
+  'coupon.updated': "A coupon's name, metadata or active flag changed.",
+  'customer.subscription.created':
+    'A subscription was created; its first invoice (paid, open or zero during a trial) has its own events.',
+  'customer.subscription.deleted':
+    'A subscription ended: canceled at once, at its period end, or by dunning.',
+  'customer.subscription.paused': 'A subscription was paused: it renews nothing until resumed.',
+  'customer.subscription.resumed': 'A paused subscription was resumed.',
+  'customer.subscription.updated':
+    'A subscription changed: renewed into a new period, its status (past_due, unpaid, active), items, quantities, coupon or cancel_at_period_end.',
   'escrow.canceled':
     'An escrow ended with what remained returned to the payer: canceled, refunded by a resolved dispute, or by its auto_refund_at date.',
   'escrow.created': "An escrow was funded: the amount left the payer's wallet for the escrow account.",
@@ -14,6 +24,14 @@ export const event_catalogue = {
   'escrow.released':
     'Money was released from an escrow to the payee: a milestone, an amount, the rest by its auto_release_at date.',
   'escrow.resolved': 'A dispute was resolved: released to the payee, refunded to the payer, or resumed.',
+  'invoice.created': 'An invoice was created (a draft, or finalized in the same step by a subscription).',
+  'invoice.finalized': 'An invoice was finalized: it has its number and can be paid.',
+  'invoice.marked_uncollectible': 'An open invoice was given up on: by hand, or at the end of dunning.',
+  'invoice.paid':
+    'An invoice was paid: from a wallet in one ledger entry with the charge, or by a payment through a rail.',
+  'invoice.payment_failed':
+    'Collecting an invoice failed (insufficient funds, a declined card, a risk rule); see last_failure_code and next_payment_attempt.',
+  'invoice.voided': 'An invoice was voided: it will never be paid.',
   'payment.failed': 'A payment failed: declined card, failed bank debit; see failure_code. No money moved.',
   'payment.processing':
     'A payment is waiting for its rail: a bank debit settling, a crypto deposit confirming.',
@@ -31,6 +49,10 @@ export const event_catalogue = {
   'payout_file.created': 'Pending bank payouts were gathered into an ISO 20022 pain.001 file for the bank.',
   'payout_schedule.deleted': "A wallet's payout schedule was removed.",
   'payout_schedule.updated': "A wallet's payout schedule was set or changed.",
+  'price.created': 'A price was created.',
+  'price.updated': "A price's nickname, metadata or active flag changed; its amounts never change.",
+  'product.created': 'A product was created.',
+  'product.updated': "A product's name, description, metadata or active flag changed.",
   'refund.created': 'A refund was created: the money was taken back from the accounts that received it.',
   'refund.failed': 'A pending refund could not be returned by the rail; every account got its share back.',
   'refund.succeeded':
@@ -42,6 +64,10 @@ export const event_catalogue = {
   'holder.updated': "A holder's fields, KYC status or metadata changed.",
   'risk.flagged':
     'A risk rule with action flag matched a money movement, which went through; data is the risk decision.',
+  'tax_rate.created': 'A tax rate was created.',
+  'tax_rate.updated': "A tax rate's display name, metadata or active flag changed.",
+  'test_clock.advancing': 'A test clock started advancing: what falls due in the simulated time is running.',
+  'test_clock.ready': 'A test clock finished advancing: everything due by its frozen_time ran.',
   'transfer.captured': 'A hold was captured in full or in part; the rest was released.',
   'transfer.expired': 'A hold passed its expires_at uncaptured and was released.',
   'transfer.pending': 'A hold was placed: the funds are reserved until captured, voided or expired.',

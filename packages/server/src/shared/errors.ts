@@ -63,6 +63,14 @@ export type ErrorCode =
   | 'service_unavailable'
   | 'lock_timeout'
   | 'queue_full'
+  | 'subscription_canceled'
+  | 'invoice_not_payable'
+  | 'price_not_metered'
+  | 'price_inactive'
+  | 'price_mismatch'
+  | 'coupon_not_applicable'
+  | 'usage_identifier_reused'
+  | 'test_clock_advancing'
   | 'internal_error';
 
 export interface ErrorSpec {
@@ -144,6 +152,17 @@ export const catalogue: { readonly [C in ErrorCode]: ErrorSpec } = {
     retry_after_s: 1,
   },
   queue_full: { status: 503, title: 'Too many transfers are waiting to be written', retry_after_s: 1 },
+  subscription_canceled: { status: 409, title: 'The subscription is canceled' },
+  invoice_not_payable: { status: 409, title: 'The invoice cannot be paid in its state' },
+  price_not_metered: { status: 400, title: 'Usage can only be recorded for a metered price' },
+  price_inactive: { status: 400, title: 'The price or its product is archived' },
+  price_mismatch: { status: 400, title: "The prices do not share the subscription's currency and interval" },
+  coupon_not_applicable: { status: 400, title: 'The coupon cannot be applied' },
+  usage_identifier_reused: {
+    status: 409,
+    title: 'A usage record with this identifier records something else',
+  },
+  test_clock_advancing: { status: 409, title: 'The test clock is advancing' },
   internal_error: { status: 500, title: 'Internal error' },
 };
 

@@ -31,6 +31,17 @@ export const idPrefixes = {
   risk_rule: 'rr',
   risk_decision: 'rd',
   audit_log: 'aud',
+  test_clock: 'clock',
+  product: 'prod',
+  price: 'prc',
+  coupon: 'cpn',
+  tax_rate: 'txr',
+  subscription: 'sub',
+  subscription_item: 'si',
+  invoice: 'inv',
+  invoice_item: 'ii',
+  invoice_line: 'il',
+  usage_record: 'ur',
 } as const;
 
 export type IdKind = keyof typeof idPrefixes;

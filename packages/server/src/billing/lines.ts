@@ -1,0 +1,224 @@
+import { assert } from '../shared/assert.js';
+import { newId } from '../shared/ids.js';
+import { termsOf } from './catalog-views.js';
+import type { CouponRow, TaxRateTerms } from './discounts.js';
+import { discountOf } from './discounts.js';
+import type { LineRow } from './invoice-views.js';
+import { invoiceTotals } from './math/invoice-totals.js';
+import { amountFor } from './math/pricing.js';
+import { prorate } from './math/proration.js';
+import type { PricedItem } from './subscription-views.js';
+
+/** A line before discounts and taxes. */
+export interface LineDraft {
+  readonly type: LineRow['type'];
+  readonly description: string;
+  readonly price_id: string | null;
+  readonly subscription_item_id: string | null;
+  readonly quantity: bigint;
+  readonly unit_amount_minor: bigint | null;
+  readonly amount_minor: bigint;
+  readonly proration: boolean;
+  readonly period_start: Date;
+  readonly period_end: Date;
+}
+
+/** A draft line as kept in `invoice_items` until its invoice: amounts as text, times as RFC 3339. */
+export type StoredDraft = Record<keyof LineDraft, string | boolean | null>;
+
+export function storeDraft(line: LineDraft): StoredDraft {
+  return {
+    ...line,
+    quantity: line.quantity.toString(),
+    unit_amount_minor: line.unit_amount_minor?.toString() ?? null,
+    amount_minor: line.amount_minor.toString(),
+    period_start: line.period_start.toISOString(),
+    period_end: line.period_end.toISOString(),
+  };
+}
+
+export function loadDraft(stored: StoredDraft): LineDraft {
+  const text = (value: string | boolean | null) => String(value);
+  return {
+    type: text(stored.type) as LineDraft['type'],
+    description: text(stored.description),
+    price_id: stored.price_id === null ? null : text(stored.price_id),
+    subscription_item_id: stored.subscription_item_id === null ? null : text(stored.subscription_item_id),
+    quantity: BigInt(text(stored.quantity)),
+    unit_amount_minor: stored.unit_amount_minor === null ? null : BigInt(text(stored.unit_amount_minor)),
+    amount_minor: BigInt(text(stored.amount_minor)),
+    proration: stored.proration === true,
+    period_start: new Date(text(stored.period_start)),
+    period_end: new Date(text(stored.period_end)),
+  };
+}
+
+export interface Period {
+  readonly start: Date;
+  readonly end: Date;
+}
+
+function nameOf({ price }: PricedItem): string {
+  return price.product_name ?? price.nickname ?? price.id;
+}
+
+/** What one full period of an item costs at its quantity. */
+export function itemAmount({ item, price }: PricedItem): bigint {
+  return amountFor(termsOf(price), BigInt(item.quantity));
+}
+
+function unitAmount({ price }: PricedItem): bigint | null {
+  const terms = termsOf(price);
+  return terms.billing_scheme === 'per_unit' ? terms.unit_amount_minor : null;
+}
+
+/**
+ * Licensed items are billed in advance for `period`. A period shorter than a whole interval (up to
+ * a billing cycle anchor) is prorated over `full`, the whole interval it is part of.
+ */
+export function licensedLines(
+  items: readonly PricedItem[],
+  period: Period,
+  full: Period = period,
+): LineDraft[] {
+  return items
+    .filter(({ item, price }) => price.usage_type === 'licensed' && item.deleted_at === null)
+    .map((priced) => {
+      const whole = itemAmount(priced);
+      const amount = sameSpan(period, full)
+        ? whole
+        : prorate(whole, BigInt(span(period)), BigInt(span(full)));
+      return {
+        type: 'subscription',
+        description: `${priced.item.quantity} × ${nameOf(priced)}`,
+        price_id: priced.price.id,
+        subscription_item_id: priced.item.id,
+        quantity: BigInt(priced.item.quantity),
+        unit_amount_minor: unitAmount(priced),
+        amount_minor: amount,
+        proration: !sameSpan(period, full),
+        period_start: period.start,
+        period_end: period.end,
+      };
+    });
+}
+
+/** Metered items are billed in arrears: the usage recorded for them, priced by their tiers. */
+export function usageLines(
+  items: readonly PricedItem[],
+  usage: ReadonlyMap<string, bigint>,
+  period: Period,
+): LineDraft[] {
+  return items
+    .filter(
+      ({ item, price }) => price.usage_type === 'metered' && (item.deleted_at === null || usage.has(item.id)),
+    )
+    .map((priced) => {
+      const quantity = usage.get(priced.item.id) ?? 0n;
+      return {
+        type: 'usage',
+        description: `${quantity} × ${nameOf(priced)} (usage)`,
+        price_id: priced.price.id,
+        subscription_item_id: priced.item.id,
+        quantity,
+        unit_amount_minor: unitAmount(priced),
+        amount_minor: amountFor(termsOf(priced.price), quantity),
+        proration: false,
+        period_start: period.start,
+        period_end: period.end,
+      };
+    });
+}
+
+/**
+ * The prorations of a change at `at` within `period`: each licensed item that was there is credited
+ * for the time left at its old quantity, each that is there now is charged for it at its new one
+ * (prorate: nearest minor unit, halves away from zero, so an unchanged item nets to zero and is
+ * left out).
+ */
+export function prorationLines(
+  before: readonly PricedItem[],
+  after: readonly PricedItem[],
+  at: Date,
+  period: Period,
+): LineDraft[] {
+  const left = BigInt(period.end.getTime() - at.getTime());
+  const whole = BigInt(span(period));
+  assert(left >= 0n && left <= whole, 'a change falls within its period');
+  const rest = { start: at, end: period.end };
+  const line = (priced: PricedItem, sign: 1n | -1n): LineDraft => {
+    const amount = prorate(itemAmount(priced), left, whole) * sign;
+    return {
+      type: 'proration',
+      description: `${sign < 0n ? 'Unused time on' : 'Remaining time on'} ${priced.item.quantity} × ${nameOf(priced)}`,
+      price_id: priced.price.id,
+      subscription_item_id: priced.item.id,
+      quantity: BigInt(priced.item.quantity),
+      unit_amount_minor: unitAmount(priced),
+      amount_minor: amount,
+      proration: true,
+      period_start: rest.start,
+      period_end: rest.end,
+    };
+  };
+  const licensed = (items: readonly PricedItem[]) =>
+    items.filter(({ item, price }) => price.usage_type === 'licensed' && item.deleted_at === null);
+  const old_lines = licensed(before).map((priced) => line(priced, -1n));
+  const new_lines = licensed(after).map((priced) => line(priced, 1n));
+  const key = (l: LineDraft) => `${l.price_id}:${l.quantity}`;
+  const unchanged = new Set(old_lines.map(key).filter((k) => new_lines.some((l) => key(l) === k)));
+  return [...old_lines, ...new_lines].filter((l) => !unchanged.has(key(l)) && l.amount_minor !== 0n);
+}
+
+export interface Totals {
+  readonly lines: LineRow[];
+  readonly subtotal: bigint;
+  readonly discount: bigint;
+  readonly tax: bigint;
+  readonly total: bigint;
+}
+
+/** Discounts and taxes applied to the lines, by the rules of math/invoice-totals.ts. */
+export function totalsOf(
+  lines: readonly LineDraft[],
+  coupon: CouponRow | null,
+  tax_rates: readonly TaxRateTerms[],
+): Totals {
+  const totals = invoiceTotals(
+    lines.map((line) => ({ amount_minor: line.amount_minor, discountable: true, tax_rates })),
+    coupon === null ? undefined : discountOf(coupon),
+  );
+  return {
+    lines: lines.map((line, i) => {
+      const figures = totals.lines[i];
+      assert(figures !== undefined, 'a total per line');
+      return {
+        id: newId('invoice_line'),
+        type: line.type,
+        description: line.description,
+        price_id: line.price_id,
+        subscription_item_id: line.subscription_item_id,
+        quantity: line.quantity.toString(),
+        unit_amount_minor: line.unit_amount_minor?.toString() ?? null,
+        amount_minor: line.amount_minor.toString(),
+        discount_minor: figures.discount_minor.toString(),
+        taxes: figures.taxes.map((tax) => ({ ...tax, amount_minor: tax.amount_minor.toString() })),
+        proration: line.proration,
+        period_start: line.period_start.toISOString(),
+        period_end: line.period_end.toISOString(),
+      };
+    }),
+    subtotal: totals.subtotal_minor,
+    discount: totals.discount_minor,
+    tax: totals.tax_minor,
+    total: totals.total_minor,
+  };
+}
+
+function span(period: Period): number {
+  return period.end.getTime() - period.start.getTime();
+}
+
+function sameSpan(a: Period, b: Period): boolean {
+  return a.start.getTime() === b.start.getTime() && a.end.getTime() === b.end.getTime();
+}

@@ -1,0 +1,140 @@
+import type { Limits } from '../config.js';
+import { inTransaction, type Pool } from '../db/pool.js';
+import { recordEvents } from '../events/index.js';
+import type { RailContext, RailsConfig } from '../rails/index.js';
+import { collect } from './collect.js';
+import { carryOut, outcomeEvents, ScaleCache, settle, subscriptionEvents } from './cycle.js';
+import { type InvoiceRow, invoiceView } from './invoice-views.js';
+import { planRenewal } from './plans.js';
+import { loadBillables, pendingLines, unbilledUsage } from './state.js';
+import type { SubscriptionRow } from './subscription-views.js';
+import { saveInvoices, saveSubscriptions } from './writes.js';
+
+export interface BillingDeps {
+  readonly pool: Pool;
+  readonly limits: Limits;
+  readonly rails: RailsConfig;
+}
+
+/** Whose time: real time (subscriptions with no test clock) or one test clock's. */
+export type ClockScope = { readonly test_clock_id: string | null };
+
+function clockCondition(scope: ClockScope, param: number): string {
+  return scope.test_clock_id === null ? 'test_clock_id IS NULL' : `test_clock_id = $${param}`;
+}
+
+const due_statuses = "status IN ('trialing', 'active', 'past_due')";
+
+/**
+ * Renews up to `limit` subscriptions whose period ended by `now`, in one transaction: each row is
+ * claimed FOR UPDATE SKIP LOCKED, so two workers take disjoint batches, and its period moves on in
+ * the same transaction that writes its invoice and ledger entry, so a renewal is never written
+ * twice; a crash rolls the whole batch back and the next run takes it again. A subscription several
+ * periods behind is renewed once per run until it catches up. Returns how many it renewed.
+ */
+export async function renewDue(
+  deps: BillingDeps,
+  scope: ClockScope,
+  now: Date,
+  limit: number,
+): Promise<number> {
+  return inTransaction(deps.pool, async (db) => {
+    const due = await db.query<SubscriptionRow>(
+      `SELECT * FROM subscriptions WHERE ${due_statuses} AND ${clockCondition(scope, 3)} AND current_period_end <= $1
+       ORDER BY current_period_end LIMIT $2 FOR UPDATE SKIP LOCKED`,
+      scope.test_clock_id === null ? [now, limit] : [now, limit, scope.test_clock_id],
+    );
+    if (due.rows.length === 0) return 0;
+    const billables = await loadBillables(db, due.rows);
+    const cutoffs = new Map(
+      billables.flatMap((b) =>
+        b.items
+          .filter(({ price }) => price.usage_type === 'metered')
+          .map(({ item }) => [item.id, b.subscription.current_period_end] as const),
+      ),
+    );
+    const usage = await unbilledUsage(db, cutoffs);
+    const pending = await pendingLines(
+      db,
+      due.rows.map((s) => s.id),
+    );
+    const plans = billables.map((b) => {
+      const item_ids = b.items.map(({ item }) => item.id);
+      return planRenewal(
+        b,
+        {
+          quantities: usage.quantities,
+          record_ids: item_ids.flatMap((id) => usage.records.get(id) ?? []),
+        },
+        pending.get(b.subscription.id) ?? { ids: [], lines: [] },
+        now,
+      );
+    });
+    const ctx: RailContext = {
+      db,
+      pool: deps.pool,
+      livemode: false,
+      limits: deps.limits,
+      now,
+      rails: deps.rails,
+    };
+    await carryOut(ctx, plans);
+    return plans.length;
+  });
+}
+
+/**
+ * Tries again open invoices whose retry is due, and those collected from a wallet that now holds
+ * enough (a top-up retries at once rather than at the next scheduled attempt).
+ */
+export async function retryDue(
+  deps: BillingDeps,
+  scope: ClockScope,
+  now: Date,
+  limit: number,
+): Promise<number> {
+  return inTransaction(deps.pool, async (db) => {
+    const due = await db.query<InvoiceRow>(
+      `SELECT i.* FROM invoices i
+       WHERE i.status = 'open' AND i.collection_method = 'charge_automatically' AND ${clockCondition(scope, 3).replace('test_clock_id', 'i.test_clock_id')}
+         AND (i.next_payment_attempt <= $1 OR (i.wallet_id IS NOT NULL AND i.payment_id IS NULL AND EXISTS (
+           SELECT 1 FROM accounts a WHERE a.id = i.wallet_id AND a.status = 'active'
+             AND a.posted_credits - a.posted_debits - a.pending_debits - coalesce(a.floor_minor, 0) >= i.total)))
+       ORDER BY i.id LIMIT $2 FOR UPDATE OF i SKIP LOCKED`,
+      scope.test_clock_id === null ? [now, limit] : [now, limit, scope.test_clock_id],
+    );
+    if (due.rows.length === 0) return 0;
+    const sub_ids = [
+      ...new Set(due.rows.flatMap((inv) => (inv.subscription_id === null ? [] : [inv.subscription_id]))),
+    ];
+    const subs = await db.query<SubscriptionRow>(
+      'SELECT * FROM subscriptions WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE',
+      [sub_ids],
+    );
+    const before = new Map(subs.rows.map((s) => [s.id, s]));
+    const after = new Map(before);
+    const ctx: RailContext = {
+      db,
+      pool: deps.pool,
+      livemode: false,
+      limits: deps.limits,
+      now,
+      rails: deps.rails,
+    };
+    const settled = settle(await collect(ctx, due.rows), after, now);
+    await saveInvoices(db, [...settled.values()]);
+    const changed = [...after.values()].filter((s) => s.status !== before.get(s.id)?.status);
+    await saveSubscriptions(db, changed);
+    const billables = new Map((await loadBillables(db, changed)).map((b) => [b.subscription.id, b.items]));
+    const scales = new ScaleCache(db);
+    const events = [];
+    for (const invoice of settled.values())
+      events.push(
+        ...outcomeEvents(invoice, invoiceView(invoice, await scales.of(invoice.livemode, invoice.asset))),
+      );
+    for (const sub of changed)
+      events.push(...subscriptionEvents(before.get(sub.id), sub, billables.get(sub.id) ?? []));
+    await recordEvents(db, events, now);
+    return settled.size;
+  });
+}
