@@ -6,6 +6,8 @@ import { registerAudit } from './audit/request.js';
 import { auditRoutes } from './audit/routes.js';
 import { registerRestrictedAccess } from './auth/restricted-routes.js';
 import { apiKeyRoutes } from './auth/routes.js';
+import { catalogRoutes } from './billing/catalog-routes.js';
+import { billingRoutes } from './billing/routes.js';
 import type { Config } from './config.js';
 import type { Pool } from './db/pool.js';
 import { escrowRoutes } from './escrows/routes.js';
@@ -134,6 +136,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     approvalRoutes(api, route_deps);
     riskRoutes(api, route_deps);
     auditRoutes(api, route_deps);
+    catalogRoutes(api, route_deps);
+    billingRoutes(api, route_deps);
   });
   return app;
 }

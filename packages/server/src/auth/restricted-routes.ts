@@ -73,6 +73,15 @@ export const unscreened_money_routes: ReadonlySet<string> = new Set([
   'POST /v1/test_helpers/wallets/:id/run_payout_schedule',
   'POST /v1/payout_files',
   'POST /v1/bank_statements',
+  // Subscriptions and invoices charge the holder's wallet now and again at every renewal, in the
+  // worker: the spend checks see none of it.
+  'POST /v1/subscriptions',
+  'POST /v1/subscriptions/:id',
+  'POST /v1/subscriptions/:id/cancel',
+  'POST /v1/subscriptions/:id/resume',
+  'POST /v1/invoices',
+  'POST /v1/invoices/:id/finalize',
+  'POST /v1/invoices/:id/pay',
 ]);
 
 /**

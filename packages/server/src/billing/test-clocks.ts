@@ -174,12 +174,20 @@ async function nextDue(db: Queryable, id: string): Promise<Date | null> {
   return found.rows[0]?.at ?? null;
 }
 
-/** Clocks left `advancing` by a process that stopped mid-way, for the worker to finish. */
-export async function advancingClocks(db: Queryable): Promise<string[]> {
-  const found = await db.query<{ id: string }>(
-    "SELECT id FROM test_clocks WHERE status = 'advancing' ORDER BY id",
+/** How long an advance may go without progress before the worker takes it over. */
+const stalled_advance_ms = 30_000;
+
+/**
+ * Finishes advances a process left `advancing` when it stopped mid-way (its clock made no progress
+ * for `stalled_advance_ms`). Each step is safe to run twice: renewals and retries claim their rows.
+ */
+export async function resumeAdvances(deps: BillingDeps, now: Date): Promise<number> {
+  const found = await deps.pool.query<{ id: string }>(
+    "SELECT id FROM test_clocks WHERE status = 'advancing' AND updated_at < $1 ORDER BY id",
+    [new Date(now.getTime() - stalled_advance_ms)],
   );
-  return found.rows.map((row) => row.id);
+  for (const { id } of found.rows) await finishAdvance(deps, id, now);
+  return found.rows.length;
 }
 
 /** The time a holder lives in: its test clock's, or `now`. An advancing clock refuses new objects. */

@@ -31,6 +31,9 @@ export const Holder = Type.Object(
     external_id: Type.Union([Type.String(), Type.Null()]),
     kyc_status: KycStatus,
     kyc_tier: Type.Integer(),
+    test_clock: Type.Union([Type.String(), Type.Null()], {
+      description: 'The test clock the holder lives in, if any.',
+    }),
     metadata: Type.Record(Type.String(), Type.String()),
     created_at: Timestamp,
     updated_at: Timestamp,
@@ -52,6 +55,14 @@ export const CreateHolderBody = Type.Object(
     external_id: Type.Optional(ExternalId),
     kyc_status: Type.Optional(KycStatus),
     kyc_tier: Type.Optional(KycTier),
+    test_clock: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 64,
+        description:
+          "Test mode: the holder lives in this test clock's time from now on (its subscriptions, invoices and usage).",
+      }),
+    ),
     metadata: Type.Optional(Metadata),
   },
   { additionalProperties: false, examples: [example] },

@@ -19,12 +19,14 @@ interface HolderRow {
   external_id: string | null;
   kyc_status: string;
   kyc_tier: number;
+  test_clock_id: string | null;
   metadata: Metadata;
   created_at: Date;
   updated_at: Date;
 }
 
-export type HolderView = Omit<HolderRow, 'created_at' | 'updated_at'> & {
+export type HolderView = Omit<HolderRow, 'created_at' | 'updated_at' | 'test_clock_id'> & {
+  test_clock: string | null;
   object: 'holder';
   created_at: string;
   updated_at: string;
@@ -44,6 +46,7 @@ function viewHolder(row: HolderRow): HolderView {
     external_id: row.external_id,
     kyc_status: row.kyc_status,
     kyc_tier: row.kyc_tier,
+    test_clock: row.test_clock_id,
     metadata: row.metadata,
     created_at: row.created_at.toISOString(),
     updated_at: row.updated_at.toISOString(),
@@ -67,10 +70,13 @@ export async function createHolder(
 ): Promise<Result<HolderView>> {
   const metadata = checkMetadata(input.metadata ?? {}, limits);
   if (!metadata.ok) return metadata;
+  const clock = await testClockOf(db, livemode, input.test_clock);
+  if (!clock.ok) return clock;
   const inserted = await unlessUniqueViolation(db, () =>
     db.query<HolderRow>(
-      `INSERT INTO holders (id, livemode, name, email, external_id, kyc_status, kyc_tier, metadata, created_at, updated_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING *`,
+      `INSERT INTO holders (id, livemode, name, email, external_id, kyc_status, kyc_tier, metadata, created_at, updated_at,
+         test_clock_id)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10) RETURNING *`,
       [
         newId('holder', now.getTime()),
         livemode,
@@ -81,12 +87,26 @@ export async function createHolder(
         input.kyc_tier ?? 0,
         metadata.value,
         now,
+        clock.value,
       ],
     ),
   );
   const row = inserted?.rows[0];
   if (row === undefined) return fail(externalIdTaken(input.external_id ?? ''));
   return ok(await withEvent(db, 'holder.created', row, now));
+}
+
+/** A test clock for a new holder: test mode only, and one that exists. */
+async function testClockOf(
+  db: Queryable,
+  livemode: boolean,
+  id: string | undefined,
+): Promise<Result<string | null>> {
+  if (id === undefined) return ok(null);
+  if (livemode)
+    return fail(domainError('test_mode_only', 'Test clocks exist in test mode only.', 'test_clock'));
+  const found = await db.query('SELECT 1 FROM test_clocks WHERE id = $1', [id]);
+  return found.rowCount === 0 ? fail(notFound('test clock', id, 'test_clock')) : ok(id);
 }
 
 /** The holder as the API returns it, recorded as an event in the same transaction. */

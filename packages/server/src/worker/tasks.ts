@@ -1,5 +1,7 @@
 import { expireDueApprovals } from '../approvals/expiry.js';
 import { sealAudit } from '../audit/seal.js';
+import { renewDue, retryDue } from '../billing/renewals.js';
+import { resumeAdvances } from '../billing/test-clocks.js';
 import type { Config } from '../config.js';
 import { inTransaction } from '../db/pool.js';
 import { settleDueEscrows } from '../escrows/auto.js';
@@ -20,6 +22,9 @@ const settlements_per_round_max = 500;
 const schedules_per_round_max = 100;
 const due_escrows_per_round_max = 500;
 const expired_approvals_per_round_max = 500;
+/** Renewals per transaction: each is an invoice, a ledger entry and its events (see bench/). */
+const renewals_per_batch_max = 1_000;
+const retries_per_batch_max = 500;
 
 /** Every background task Purse runs, in `purse serve` and in `purse worker`. */
 export function backgroundTasks(
@@ -64,6 +69,25 @@ export function backgroundTasks(
       interval_ms: tick_ms,
       // One transaction per escrow, opened by settleDueEscrows.
       run: (pool, now) => settleDueEscrows(pool, now, due_escrows_per_round_max),
+    },
+    {
+      name: 'run_billing',
+      interval_ms: tick_ms,
+      // Every process may renew at once: batches are claimed FOR UPDATE SKIP LOCKED (renewals.ts).
+      exclusive: false,
+      run: async (pool, now) => {
+        const billing = { pool, limits: config.limits, rails: config.rails };
+        const real_time = { test_clock_id: null };
+        let handled = 0;
+        for (let renewed = -1; renewed !== 0; handled += renewed)
+          renewed = await renewDue(billing, real_time, now, renewals_per_batch_max);
+        return handled + (await retryDue(billing, real_time, now, retries_per_batch_max));
+      },
+    },
+    {
+      name: 'resume_test_clock_advances',
+      interval_ms: 10_000,
+      run: (pool, now) => resumeAdvances({ pool, limits: config.limits, rails: config.rails }, now),
     },
     {
       // Exclusive by its own advisory lock (see sequencer.ts), which it holds until it commits.

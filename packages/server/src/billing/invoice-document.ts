@@ -1,0 +1,71 @@
+import type { Queryable } from '../db/pool.js';
+import { formatAmount } from '../shared/money.js';
+import { ok, type Result } from '../shared/result.js';
+import { type InvoiceDocument, renderInvoicePdf } from './invoice-pdf.js';
+import { getInvoiceView } from './reads.js';
+
+/** The issuer printed on invoices. */
+const issuer_name = 'Purse';
+
+/** An invoice as a PDF: its view, the holder it bills and the names of its tax rates, rendered. */
+export async function invoicePdf(
+  db: Queryable,
+  livemode: boolean,
+  id: string,
+): Promise<Result<{ filename: string; body: Buffer }>> {
+  const found = await getInvoiceView(db, livemode, id);
+  if (!found.ok) return found;
+  const invoice = found.value;
+  const holder = await db.query<{ name: string | null; email: string | null }>(
+    'SELECT name, email FROM holders WHERE id = $1',
+    [invoice.holder_id],
+  );
+  const rates = await db.query<{ id: string; display_name: string; percentage: string }>(
+    'SELECT id, display_name, percentage FROM tax_rates WHERE id = ANY($1::text[])',
+    [invoice.tax_rate_ids],
+  );
+  const scale = invoice.total.split('.')[1]?.length ?? 0;
+  const date = (text: string | null) => (text === null ? null : new Date(text));
+  const taxes = rates.rows.map((rate) => {
+    const minor = invoice.lines
+      .flatMap((line) => line.tax_amounts.filter((tax) => tax.tax_rate_id === rate.id))
+      .reduce((sum, tax) => sum + BigInt(tax.amount.replace('.', '')), 0n);
+    return { name: `${rate.display_name} ${Number(rate.percentage)}%`, amount: formatAmount(minor, scale) };
+  });
+  const document: InvoiceDocument = {
+    number: invoice.number ?? `Draft ${invoice.id}`,
+    status: invoice.status,
+    currency: invoice.currency,
+    issued_at: date(invoice.finalized_at),
+    due_at: date(invoice.due_date),
+    paid_at: date(invoice.paid_at),
+    period:
+      invoice.subscription_id === null
+        ? null
+        : { start: new Date(invoice.period_start), end: new Date(invoice.period_end) },
+    issuer: { name: issuer_name },
+    bill_to: {
+      name: holder.rows[0]?.name ?? invoice.holder_id,
+      email: holder.rows[0]?.email ?? null,
+      holder_id: invoice.holder_id,
+    },
+    lines: invoice.lines.map((line) => ({
+      description: line.description,
+      quantity: String(line.quantity),
+      unit_amount: line.unit_amount ?? '',
+      amount: line.amount,
+      period:
+        line.type === 'invoice_item'
+          ? null
+          : { start: new Date(line.period.start), end: new Date(line.period.end) },
+    })),
+    subtotal: invoice.subtotal,
+    discount: invoice.discount,
+    tax: invoice.tax,
+    total: invoice.total,
+    amount_paid: invoice.amount_paid,
+    amount_due: invoice.amount_due,
+    taxes,
+  };
+  return ok({ filename: `${invoice.number ?? invoice.id}.pdf`, body: await renderInvoicePdf(document) });
+}

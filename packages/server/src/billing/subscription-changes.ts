@@ -1,0 +1,389 @@
+import type { Static } from '@sinclair/typebox';
+import { eventOf, recordEvents } from '../events/index.js';
+import type { RailContext } from '../rails/index.js';
+import { assert } from '../shared/assert.js';
+import { domainError, notFound } from '../shared/errors.js';
+import { newId } from '../shared/ids.js';
+import { mergeMetadata } from '../shared/metadata.js';
+import { fail, ok, type Result } from '../shared/result.js';
+import type { PriceRow } from './catalog-views.js';
+import { carryOut } from './cycle.js';
+import { loadTaxRates } from './discounts.js';
+import { type LineDraft, prorationLines, storeDraft, usageLines } from './lines.js';
+import { type BillingReason, draftFor, planRenewal } from './plans.js';
+import { type Billable, loadBillables, pendingLines, unbilledUsage } from './state.js';
+import type { CancelSubscriptionBody, UpdateSubscriptionBody } from './subscription-schemas.js';
+import {
+  type PricedItem,
+  type SubscriptionRow,
+  type SubscriptionView,
+  subscriptionView,
+} from './subscription-views.js';
+import { insertItems, redeemCoupon } from './subscriptions.js';
+import { holderTime } from './test-clocks.js';
+import { saveSubscriptions } from './writes.js';
+
+/** The subscription locked, with its items, in the holder's time; a canceled one is 409. */
+async function lockBillable(
+  ctx: RailContext,
+  id: string,
+): Promise<Result<{ billable: Billable; now: Date }>> {
+  const found = await ctx.db.query<SubscriptionRow>(
+    'SELECT * FROM subscriptions WHERE id = $1 AND livemode = $2 FOR UPDATE',
+    [id, ctx.livemode],
+  );
+  const row = found.rows[0];
+  if (row === undefined) return fail(notFound('subscription', id));
+  if (row.status === 'canceled')
+    return fail(domainError('subscription_canceled', `Subscription ${id} is canceled.`));
+  const time = await holderTime(ctx.db, row.holder_id, ctx.now);
+  if (!time.ok) return time;
+  const [billable] = await loadBillables(ctx.db, [row]);
+  assert(billable !== undefined, 'the subscription loads');
+  return ok({ billable, now: time.value.now });
+}
+
+/** Writes the subscription's new state with an invoice of `lines` (collected now), or alone. */
+async function commitChange(
+  ctx: RailContext,
+  billable: Billable,
+  subscription: SubscriptionRow,
+  invoice: {
+    lines: LineDraft[];
+    reason: BillingReason;
+    pending_item_ids?: string[];
+    usage_record_ids?: string[];
+    period?: { start: Date; end: Date };
+  } | null,
+  now: Date,
+): Promise<SubscriptionView> {
+  const moved: Billable = { ...billable, subscription };
+  if (invoice === null || invoice.lines.length === 0) {
+    await saveSubscriptions(ctx.db, [subscription]);
+    const view = subscriptionView(subscription, billable.items);
+    const type =
+      subscription.status === 'canceled' ? 'customer.subscription.deleted' : 'customer.subscription.updated';
+    await recordEvents(ctx.db, [eventOf(type, view)], now);
+    return view;
+  }
+  const period = invoice.period ?? {
+    start: subscription.current_period_start,
+    end: subscription.current_period_end,
+  };
+  const { draft, coupon_id } = draftFor(moved, invoice.lines, invoice.reason, period, now);
+  const done = await carryOut({ ...ctx, now }, [
+    {
+      billable: { ...moved, subscription: billable.subscription },
+      subscription: { ...subscription, coupon_id, latest_invoice_id: draft.id },
+      draft,
+      usage_record_ids: invoice.usage_record_ids ?? [],
+      pending_item_ids: invoice.pending_item_ids ?? [],
+    },
+  ]);
+  const after = done.subscriptions[0];
+  assert(after !== undefined, 'one subscription');
+  return subscriptionView(after, billable.items);
+}
+
+type UpdateInput = Static<typeof UpdateSubscriptionBody>;
+
+/**
+ * Changes items, quantities, the coupon, tax rates or cancel_at_period_end. A change to licensed
+ * items in a paid period is prorated to the second (lines.ts prorationLines): by default the lines
+ * wait for the next invoice; `always_invoice` bills and collects them now; `none` skips them.
+ */
+export async function updateSubscription(
+  ctx: RailContext,
+  id: string,
+  input: UpdateInput,
+): Promise<Result<SubscriptionView>> {
+  const locked = await lockBillable(ctx, id);
+  if (!locked.ok) return locked;
+  const { billable, now } = locked.value;
+  const sub = billable.subscription;
+  const items =
+    input.items === undefined ? ok(billable.items) : await changedItems(ctx, billable, input.items, now);
+  if (!items.ok) return items;
+  const coupon = await redeemCoupon(ctx.db, ctx.livemode, input.coupon, sub.asset, 'coupon');
+  if (!coupon.ok) return coupon;
+  const tax_rates =
+    input.default_tax_rates === undefined
+      ? ok(billable.tax_rates)
+      : await loadTaxRates(ctx.db, ctx.livemode, input.default_tax_rates, 'default_tax_rates');
+  if (!tax_rates.ok) return tax_rates;
+  const metadata = mergeMetadata(sub.metadata, input.metadata ?? {}, ctx.limits);
+  if (!metadata.ok) return metadata;
+  const next: SubscriptionRow = {
+    ...sub,
+    cancel_at_period_end: input.cancel_at_period_end ?? sub.cancel_at_period_end,
+    coupon_id: coupon.value?.id ?? sub.coupon_id,
+    tax_rate_ids: tax_rates.value.map((rate) => rate.id),
+    metadata: metadata.value,
+    updated_at: now,
+  };
+  await ctx.db.query('UPDATE subscriptions SET tax_rate_ids = $2, metadata = $3 WHERE id = $1', [
+    id,
+    next.tax_rate_ids,
+    next.metadata,
+  ]);
+  const after: Billable = {
+    subscription: next,
+    items: items.value,
+    coupon: coupon.value ?? billable.coupon,
+    tax_rates: tax_rates.value,
+  };
+  const behavior = input.proration_behavior ?? 'create_prorations';
+  const paid_period = ['active', 'past_due'].includes(sub.status);
+  const lines =
+    input.items === undefined || behavior === 'none' || !paid_period
+      ? []
+      : prorationLines(billable.items, items.value, now, {
+          start: sub.current_period_start,
+          end: sub.current_period_end,
+        });
+  if (behavior === 'create_prorations' || lines.length === 0) {
+    await insertPending(ctx, id, lines, now);
+    return ok(await commitChange(ctx, after, next, null, now));
+  }
+  const pending = (await pendingLines(ctx.db, [id])).get(id) ?? { ids: [], lines: [] };
+  return ok(
+    await commitChange(
+      ctx,
+      after,
+      next,
+      { lines: [...pending.lines, ...lines], reason: 'subscription_update', pending_item_ids: pending.ids },
+      now,
+    ),
+  );
+}
+
+async function insertPending(
+  ctx: RailContext,
+  subscription_id: string,
+  lines: readonly LineDraft[],
+  now: Date,
+): Promise<void> {
+  if (lines.length === 0) return;
+  await ctx.db.query(
+    `INSERT INTO invoice_items (id, livemode, subscription_id, line, created_at)
+     SELECT id, $1, $2, line, $3 FROM unnest($4::text[], $5::jsonb[]) AS u (id, line)`,
+    [
+      ctx.livemode,
+      subscription_id,
+      now,
+      lines.map(() => newId('invoice_item', now.getTime())),
+      lines.map((l) => JSON.stringify(storeDraft(l))),
+    ],
+  );
+}
+
+/** Applies item changes to the rows and returns the items as they now are (removed ones marked). */
+async function changedItems(
+  ctx: RailContext,
+  billable: Billable,
+  changes: NonNullable<UpdateInput['items']>,
+  now: Date,
+): Promise<Result<PricedItem[]>> {
+  const items = billable.items.map((priced) => ({ ...priced, item: { ...priced.item } }));
+  const reference = billable.items[0]?.price;
+  for (const [i, change] of changes.entries()) {
+    const param = `items.${i}`;
+    const price =
+      change.price_id === undefined
+        ? undefined
+        : await priceFor(ctx, change.price_id, reference, `${param}.price_id`);
+    if (price !== undefined && !price.ok) return price;
+    if (change.id === undefined) {
+      if (price === undefined)
+        return fail(domainError('invalid_request', 'A new item needs price_id.', `${param}.price_id`));
+      if (items.some(({ item, price: p }) => item.deleted_at === null && p.id === price.value.id))
+        return fail(
+          domainError(
+            'invalid_request',
+            `Price ${price.value.id} is already an item; change its quantity.`,
+            `${param}.price_id`,
+          ),
+        );
+      await insertItems(
+        ctx.db,
+        billable.subscription.id,
+        [{ price: price.value, quantity: change.quantity ?? 1 }],
+        now,
+      );
+      continue;
+    }
+    const existing = items.find(({ item }) => item.id === change.id && item.deleted_at === null);
+    if (existing === undefined) return fail(notFound('subscription item', change.id, `${param}.id`));
+    if (change.deleted === true) existing.item.deleted_at = now;
+    if (price !== undefined) existing.price = price.value;
+    if (change.quantity !== undefined) existing.item.quantity = String(change.quantity);
+    await ctx.db.query(
+      'UPDATE subscription_items SET price_id = $2, quantity = $3, deleted_at = $4 WHERE id = $1',
+      [existing.item.id, existing.price.id, existing.item.quantity, existing.item.deleted_at],
+    );
+  }
+  const [reloaded] = await loadBillables(ctx.db, [billable.subscription]);
+  assert(reloaded !== undefined, 'the subscription loads');
+  if (!reloaded.items.some(({ item }) => item.deleted_at === null))
+    return fail(
+      domainError('invalid_request', 'A subscription keeps at least one item; cancel it instead.', 'items'),
+    );
+  return ok([...reloaded.items]);
+}
+
+async function priceFor(
+  ctx: RailContext,
+  id: string,
+  reference: PriceRow | undefined,
+  param: string,
+): Promise<Result<PriceRow>> {
+  const found = await ctx.db.query<PriceRow & { product_active: boolean }>(
+    `SELECT p.*, pr.name AS product_name, pr.active AS product_active FROM prices p JOIN products pr ON pr.id = p.product_id
+     WHERE p.id = $1 AND p.livemode = $2`,
+    [id, ctx.livemode],
+  );
+  const price = found.rows[0];
+  if (price === undefined) return fail(notFound('price', id, param));
+  if (!price.active || !price.product_active)
+    return fail(domainError('price_inactive', `Price ${id} or its product is archived.`, param));
+  if (
+    reference !== undefined &&
+    (price.asset !== reference.asset ||
+      price.recurring_interval !== reference.recurring_interval ||
+      price.recurring_interval_count !== reference.recurring_interval_count)
+  )
+    return fail(
+      domainError(
+        'price_mismatch',
+        "A new price must share the subscription's currency and interval.",
+        param,
+      ),
+    );
+  return ok(price);
+}
+
+/**
+ * Ends a subscription now. With `prorate`, the unused time of the paid period is credited back to
+ * the wallet on a final invoice; usage not yet billed is billed on it too (unless invoice_now is
+ * false, when it is dropped with the subscription).
+ */
+export async function cancelSubscription(
+  ctx: RailContext,
+  id: string,
+  input: Static<typeof CancelSubscriptionBody>,
+): Promise<Result<SubscriptionView>> {
+  const locked = await lockBillable(ctx, id);
+  if (!locked.ok) return locked;
+  const { billable, now } = locked.value;
+  const sub = billable.subscription;
+  if (input.prorate === true && sub.wallet_id === null)
+    return fail(
+      domainError(
+        'invalid_request',
+        'A proration credit goes back to a wallet; this subscription is paid from a source.',
+        'prorate',
+      ),
+    );
+  const period = { start: sub.current_period_start, end: sub.current_period_end };
+  const credit =
+    input.prorate === true && ['active', 'past_due'].includes(sub.status) && now < period.end
+      ? prorationLines(billable.items, [], now, period)
+      : [];
+  const lines: LineDraft[] = [...credit];
+  let pending_ids: string[] = [];
+  let usage_ids: string[] = [];
+  if (input.invoice_now !== false) {
+    const metered = billable.items
+      .filter(({ price }) => price.usage_type === 'metered')
+      .map(({ item }) => [item.id, now] as const);
+    const usage = await unbilledUsage(ctx.db, new Map(metered));
+    const pending = (await pendingLines(ctx.db, [id])).get(id) ?? { ids: [], lines: [] };
+    lines.push(
+      ...usageLines(billable.items, usage.quantities, { start: period.start, end: now }).filter(
+        (l) => l.quantity > 0n,
+      ),
+      ...pending.lines,
+    );
+    pending_ids = pending.ids;
+    usage_ids = [...usage.records.values()].flat();
+  }
+  const ended: SubscriptionRow = {
+    ...sub,
+    status: 'canceled',
+    canceled_at: now,
+    ended_at: now,
+    updated_at: now,
+  };
+  return ok(
+    await commitChange(
+      ctx,
+      billable,
+      ended,
+      {
+        lines,
+        reason: 'subscription_cancel',
+        pending_item_ids: pending_ids,
+        usage_record_ids: usage_ids,
+        period: { start: period.start, end: now < period.end ? now : period.end },
+      },
+      now,
+    ),
+  );
+}
+
+/** Pauses renewals: nothing is billed until resumed. */
+export async function pauseSubscription(ctx: RailContext, id: string): Promise<Result<SubscriptionView>> {
+  const locked = await lockBillable(ctx, id);
+  if (!locked.ok) return locked;
+  const { billable, now } = locked.value;
+  const sub = billable.subscription;
+  if (!['active', 'trialing', 'past_due'].includes(sub.status))
+    return fail(domainError('invalid_state', `A ${sub.status} subscription cannot be paused.`));
+  const paused: SubscriptionRow = { ...sub, status: 'paused', paused_at: now, updated_at: now };
+  await saveSubscriptions(ctx.db, [paused]);
+  const view = subscriptionView(paused, billable.items);
+  await recordEvents(ctx.db, [eventOf('customer.subscription.paused', view)], now);
+  return ok(view);
+}
+
+/**
+ * Resumes a paused subscription. Within the period it had paid for, it simply goes on; after it, a
+ * new period starts now (the billing cycle anchor moves here) and is invoiced at once.
+ */
+export async function resumeSubscription(ctx: RailContext, id: string): Promise<Result<SubscriptionView>> {
+  const locked = await lockBillable(ctx, id);
+  if (!locked.ok) return locked;
+  const { billable, now } = locked.value;
+  const sub = billable.subscription;
+  if (sub.status !== 'paused')
+    return fail(domainError('invalid_state', 'Only a paused subscription can be resumed.'));
+  const status = sub.trial_end !== null && sub.trial_end > now ? 'trialing' : 'active';
+  const resumed: SubscriptionRow = { ...sub, status, paused_at: null, updated_at: now };
+  if (now < sub.current_period_end) {
+    await saveSubscriptions(ctx.db, [resumed]);
+    const view = subscriptionView(resumed, billable.items);
+    await recordEvents(ctx.db, [eventOf('customer.subscription.resumed', view)], now);
+    return ok(view);
+  }
+  const restart: Billable = {
+    ...billable,
+    subscription: { ...resumed, status: 'active', billing_cycle_anchor: now, current_period_end: now },
+  };
+  const pending = (await pendingLines(ctx.db, [id])).get(id) ?? { ids: [], lines: [] };
+  const metered = billable.items
+    .filter(({ price }) => price.usage_type === 'metered')
+    .map(({ item }) => [item.id, now] as const);
+  const usage = await unbilledUsage(ctx.db, new Map(metered));
+  const plan = planRenewal(
+    restart,
+    { quantities: usage.quantities, record_ids: [...usage.records.values()].flat() },
+    pending,
+    now,
+  );
+  const done = await carryOut({ ...ctx, now }, [plan]);
+  const after = done.subscriptions[0];
+  assert(after !== undefined, 'one subscription');
+  const view = subscriptionView(after, billable.items);
+  await recordEvents(ctx.db, [eventOf('customer.subscription.resumed', view)], now);
+  return ok(view);
+}
