@@ -80,13 +80,25 @@ interface Lists {
   readonly make: (parties: Parties) => Promise<string>;
 }
 
+/**
+ * A billing endpoint that charges a holder's wallet now and again later, in the worker, where the
+ * spend checks cannot follow: closed to restricted and policy-bound keys alike (key_restricted).
+ */
+interface Charges {
+  readonly kind: 'charges';
+  readonly scope: string;
+  readonly status: 200 | 201;
+  /** A fresh request and the wallet it would charge. */
+  readonly call: () => Promise<{ call: Call; payer: string }>;
+}
+
 /** Everything else, with why it needs no row of its own (and where it is tested). */
 interface Other {
   readonly kind: 'other';
   readonly why: string;
 }
 
-type Entry = Moves | Reveals | Lists | Other;
+type Entry = Moves | Charges | Reveals | Lists | Other;
 
 const usd = (amount = '10.00') => ({ amount, currency: 'USD' });
 const bank = {
@@ -200,6 +212,62 @@ const riskRule = async () =>
     })
   ).id;
 const holder = async () => (await postOk(t, '/v1/holders', { name: 'Table' })).id;
+
+/** A monthly 10.00 USD price, a holder with a wallet funded with 100.00 and its subscription. */
+async function billingParty(): Promise<{ price: string; holder: string; wallet: string }> {
+  const product = await postOk(t, '/v1/products', { name: 'Table plan' });
+  const price = (
+    await postOk(t, '/v1/prices', {
+      product_id: product.id,
+      currency: 'USD',
+      unit_amount: '10.00',
+      recurring: { interval: 'month' },
+    })
+  ).id;
+  const holder = await holder_();
+  const wallet = await newWallet(t, 'USD', { holder_id: holder });
+  await postOk(t, '/v1/payments', {
+    wallet_id: wallet,
+    source: { type: 'card', number: '4242424242424242' },
+    ...usd('100.00'),
+  });
+  return { price, holder, wallet };
+}
+
+async function subscribed(): Promise<{ id: string; price: string; wallet: string }> {
+  const { price, holder, wallet } = await billingParty();
+  const sub = await postOk(t, '/v1/subscriptions', {
+    holder_id: holder,
+    wallet_id: wallet,
+    items: [{ price_id: price }],
+  });
+  return { id: sub.id, price, wallet };
+}
+
+async function openInvoice(): Promise<{ id: string; wallet: string }> {
+  const { holder, wallet } = await billingParty();
+  const draft = await postOk(t, '/v1/invoices', {
+    holder_id: holder,
+    currency: 'USD',
+    wallet_id: wallet,
+    lines: [{ description: 'Setup', amount: '10.00' }],
+  });
+  return { id: draft.id, wallet };
+}
+
+const holder_ = async () => (await postOk(t, '/v1/holders', { name: 'Table' })).id;
+const catalogue = (path: string, payload: () => Promise<Record<string, unknown>>) => async () =>
+  `${path}/${(await postOk(t, path, await payload())).id}`;
+const product = async () => ({ name: 'Table product' });
+const price = async () => ({
+  product_id: (await postOk(t, '/v1/products', await product())).id,
+  currency: 'USD',
+  unit_amount: '1.00',
+  recurring: { interval: 'month' },
+});
+const coupon = async () => ({ percent_off: '10', duration: 'once' });
+const tax_rate = async () => ({ display_name: 'VAT', percentage: '20', inclusive: true });
+const clock = async () => ({ frozen_time: '2027-01-01T00:00:00Z' });
 
 const closed_to_agents =
   'operator route: closed to restricted keys (not in auth/restricted-routes.ts) and scope-checked in access.test.ts';
@@ -550,6 +618,194 @@ const table: Readonly<Record<string, Entry>> = {
     why: 'of the key mode only: reports/trial-balance.test.ts; closed to restricted keys',
   },
   'GET /v1/events/stream': { kind: 'other', why: 'a stream of the mode events: events/stream.test.ts' },
+  // Billing: charges now and at every renewal, in the worker.
+  'POST /v1/subscriptions': {
+    kind: 'charges',
+    scope: 'subscriptions:write',
+    status: 201,
+    call: async () => {
+      const { price, holder, wallet } = await billingParty();
+      return {
+        call: {
+          method: 'POST',
+          url: '/v1/subscriptions',
+          payload: { holder_id: holder, wallet_id: wallet, items: [{ price_id: price }] },
+        },
+        payer: wallet,
+      };
+    },
+  },
+  'POST /v1/subscriptions/{id}': {
+    kind: 'charges',
+    scope: 'subscriptions:write',
+    status: 200,
+    call: async () => {
+      const sub = await subscribed();
+      const items = (await t.request({ method: 'GET', url: `/v1/subscriptions/${sub.id}` })).json().items;
+      const payload = { items: [{ id: items[0].id, quantity: 3 }], proration_behavior: 'always_invoice' };
+      return { call: { method: 'POST', url: `/v1/subscriptions/${sub.id}`, payload }, payer: sub.wallet };
+    },
+  },
+  'POST /v1/subscriptions/{id}/cancel': {
+    kind: 'charges',
+    scope: 'subscriptions:write',
+    status: 200,
+    call: async () => {
+      const sub = await subscribed();
+      return {
+        call: { method: 'POST', url: `/v1/subscriptions/${sub.id}/cancel`, payload: { prorate: true } },
+        payer: sub.wallet,
+      };
+    },
+  },
+  'POST /v1/subscriptions/{id}/resume': {
+    kind: 'charges',
+    scope: 'subscriptions:write',
+    status: 200,
+    call: async () => {
+      const sub = await subscribed();
+      await postOk(t, `/v1/subscriptions/${sub.id}/pause`, undefined, 200);
+      return { call: { method: 'POST', url: `/v1/subscriptions/${sub.id}/resume` }, payer: sub.wallet };
+    },
+  },
+  'POST /v1/invoices': {
+    kind: 'charges',
+    scope: 'invoices:write',
+    status: 201,
+    call: async () => {
+      const { holder, wallet } = await billingParty();
+      const payload = { holder_id: holder, currency: 'USD', wallet_id: wallet, lines: [{ amount: '10.00' }] };
+      return { call: { method: 'POST', url: '/v1/invoices', payload }, payer: wallet };
+    },
+  },
+  'POST /v1/invoices/{id}/finalize': {
+    kind: 'charges',
+    scope: 'invoices:write',
+    status: 200,
+    call: async () => {
+      const invoice = await openInvoice();
+      return { call: { method: 'POST', url: `/v1/invoices/${invoice.id}/finalize` }, payer: invoice.wallet };
+    },
+  },
+  'POST /v1/invoices/{id}/pay': {
+    kind: 'charges',
+    scope: 'invoices:write',
+    status: 200,
+    call: async () => {
+      const invoice = await openInvoice();
+      return { call: { method: 'POST', url: `/v1/invoices/${invoice.id}/pay` }, payer: invoice.wallet };
+    },
+  },
+  'GET /v1/products/{id}': {
+    kind: 'reveals',
+    scope: 'products:read',
+    restricted: 'closed',
+    make: catalogue('/v1/products', product),
+  },
+  'GET /v1/prices/{id}': {
+    kind: 'reveals',
+    scope: 'products:read',
+    restricted: 'closed',
+    make: catalogue('/v1/prices', price),
+  },
+  'GET /v1/coupons/{id}': {
+    kind: 'reveals',
+    scope: 'products:read',
+    restricted: 'closed',
+    make: catalogue('/v1/coupons', coupon),
+  },
+  'GET /v1/tax_rates/{id}': {
+    kind: 'reveals',
+    scope: 'products:read',
+    restricted: 'closed',
+    make: catalogue('/v1/tax_rates', tax_rate),
+  },
+  'GET /v1/test_clocks/{id}': {
+    kind: 'reveals',
+    scope: 'test_clocks:read',
+    restricted: 'closed',
+    make: catalogue('/v1/test_clocks', clock),
+  },
+  'GET /v1/subscriptions/{id}': {
+    kind: 'reveals',
+    scope: 'subscriptions:read',
+    restricted: 'closed',
+    make: async () => `/v1/subscriptions/${(await subscribed()).id}`,
+  },
+  'GET /v1/invoices/{id}': {
+    kind: 'reveals',
+    scope: 'invoices:read',
+    restricted: 'closed',
+    make: async () => `/v1/invoices/${(await openInvoice()).id}`,
+  },
+  'GET /v1/invoices/{id}/pdf': {
+    kind: 'reveals',
+    scope: 'invoices:read',
+    restricted: 'closed',
+    make: async () => `/v1/invoices/${(await openInvoice()).id}/pdf`,
+  },
+  'GET /v1/products': {
+    kind: 'lists',
+    scope: 'products:read',
+    restricted: 'closed',
+    make: async () => (await postOk(t, '/v1/products', await product())).id,
+  },
+  'GET /v1/prices': {
+    kind: 'lists',
+    scope: 'products:read',
+    restricted: 'closed',
+    make: async () => (await postOk(t, '/v1/prices', await price())).id,
+  },
+  'GET /v1/coupons': {
+    kind: 'lists',
+    scope: 'products:read',
+    restricted: 'closed',
+    make: async () => (await postOk(t, '/v1/coupons', await coupon())).id,
+  },
+  'GET /v1/tax_rates': {
+    kind: 'lists',
+    scope: 'products:read',
+    restricted: 'closed',
+    make: async () => (await postOk(t, '/v1/tax_rates', await tax_rate())).id,
+  },
+  'GET /v1/test_clocks': {
+    kind: 'lists',
+    scope: 'test_clocks:read',
+    restricted: 'closed',
+    make: async () => (await postOk(t, '/v1/test_clocks', await clock())).id,
+  },
+  'GET /v1/subscriptions': {
+    kind: 'lists',
+    scope: 'subscriptions:read',
+    restricted: 'closed',
+    make: async () => (await subscribed()).id,
+  },
+  'GET /v1/invoices': {
+    kind: 'lists',
+    scope: 'invoices:read',
+    restricted: 'closed',
+    make: async () => (await openInvoice()).id,
+  },
+  'POST /v1/test_clocks/{id}/advance': {
+    kind: 'other',
+    why: 'test mode only (a live key is 403 test_mode_only); runs what is due for the clock holders, closed to restricted keys (billing/test-clocks tests)',
+  },
+  'POST /v1/usage_records': {
+    kind: 'other',
+    why: 'records usage billed later by the invoice of its subscription; closed to restricted keys (billing/usage.test.ts)',
+  },
+  'POST /v1/subscriptions/{id}/pause': {
+    kind: 'other',
+    why: 'stops renewals, moving nothing; closed to restricted keys',
+  },
+  'POST /v1/invoices/{id}/void': {
+    kind: 'other',
+    why: 'closes an invoice, moving nothing; closed to restricted keys',
+  },
+  'POST /v1/invoices/{id}/mark_uncollectible': {
+    kind: 'other',
+    why: 'gives up on an invoice, moving nothing; closed to restricted keys',
+  },
 };
 
 /** Test-mode helpers simulate a rail. */
@@ -580,6 +836,15 @@ const no_money_writes = new Set([
   'DELETE /v1/webhook_endpoints/{id}',
   'POST /v1/webhook_endpoints/{id}/replay',
   'POST /v1/webhook_endpoints/{id}/rotate_secret',
+  'POST /v1/products',
+  'POST /v1/products/{id}',
+  'POST /v1/prices',
+  'POST /v1/prices/{id}',
+  'POST /v1/coupons',
+  'POST /v1/coupons/{id}',
+  'POST /v1/tax_rates',
+  'POST /v1/tax_rates/{id}',
+  'POST /v1/test_clocks',
 ]);
 
 function entryOf(route: string): Entry | undefined {
@@ -700,6 +965,22 @@ describe('the authorization table', () => {
     });
     await ok(call, allowed.secret);
     expect(await spentToday(allowed.id)).toBe(entry.counts ? 1000n : 0n);
+  });
+
+  const charges = Object.entries(table).filter(
+    (entry): entry is [string, Charges] => entry[1].kind === 'charges',
+  );
+  it.each(charges)('%s: every kind of key', async (_route, entry) => {
+    const { call, payer } = await entry.call();
+    const outsider = keys.unscoped;
+    await refused(call, outsider.secret, payer, 403, 'insufficient_scope', entry.scope);
+    await refused(call, keys.expired.secret, payer, 401, 'invalid_api_key');
+    await refused(call, t.live_key, payer, 404, 'resource_not_found');
+    await refused(call, (await restrictedKey(entry.scope, payer)).secret, payer, 403, 'key_restricted');
+    const policy = await policyKey(entry.scope, { limits: [{ currency: 'USD', per_movement_max: '50.00' }] });
+    await refused(call, policy.secret, payer, 403, 'key_restricted');
+    const response = await send(call, t.test_key);
+    expect(response.statusCode, response.body).toBe(entry.status);
   });
 
   const lists = Object.entries(table).filter((entry): entry is [string, Lists] => entry[1].kind === 'lists');
