@@ -520,6 +520,8 @@ export interface paths {
                         kyc_status?: "unverified" | "pending" | "verified" | "rejected";
                         /** @description Selects limits such as maximum balance and daily outflow. */
                         kyc_tier?: number;
+                        /** @description Test mode: the holder lives in this test clock's time from now on (its subscriptions, invoices and usage). */
+                        test_clock?: string;
                         /**
                          * @description Up to 50 string pairs of your own. On update, a key set to "" is removed.
                          * @example {
@@ -551,6 +553,8 @@ export interface paths {
                             /** @description Where the holder stands in your KYC process. */
                             kyc_status: "unverified" | "pending" | "verified" | "rejected";
                             kyc_tier: number;
+                            /** @description The test clock the holder lives in, if any. */
+                            test_clock: string | null;
                             metadata: {
                                 [key: string]: string;
                             };
@@ -675,6 +679,8 @@ export interface paths {
                             /** @description Where the holder stands in your KYC process. */
                             kyc_status: "unverified" | "pending" | "verified" | "rejected";
                             kyc_tier: number;
+                            /** @description The test clock the holder lives in, if any. */
+                            test_clock: string | null;
                             metadata: {
                                 [key: string]: string;
                             };
@@ -822,6 +828,8 @@ export interface paths {
                             /** @description Where the holder stands in your KYC process. */
                             kyc_status: "unverified" | "pending" | "verified" | "rejected";
                             kyc_tier: number;
+                            /** @description The test clock the holder lives in, if any. */
+                            test_clock: string | null;
                             metadata: {
                                 [key: string]: string;
                             };
@@ -11548,7 +11556,7 @@ export interface paths {
                             /** @enum {string} */
                             object: "event";
                             /** @description What happened; see the event catalogue (docs/events.md). */
-                            type: "api_key.created" | "api_key.revoked" | "asset.created" | "bank_statement.imported" | "escrow.canceled" | "escrow.created" | "escrow.disputed" | "escrow.released" | "escrow.resolved" | "holder.created" | "holder.updated" | "payment.failed" | "payment.processing" | "payment.settled" | "payment.succeeded" | "payout.created" | "payout.failed" | "payout.in_transit" | "payout.paid" | "payout.returned" | "payout_batch.created" | "payout_file.created" | "payout_schedule.deleted" | "payout_schedule.updated" | "refund.created" | "refund.failed" | "refund.succeeded" | "risk.flagged" | "transfer.captured" | "transfer.expired" | "transfer.pending" | "transfer.posted" | "transfer.voided" | "wallet.closed" | "wallet.created" | "wallet.frozen" | "wallet.unfrozen" | "webhook_endpoint.created" | "webhook_endpoint.deleted" | "webhook_endpoint.disabled" | "webhook_endpoint.enabled" | "webhook_endpoint.updated";
+                            type: "api_key.created" | "api_key.revoked" | "asset.created" | "bank_statement.imported" | "coupon.created" | "coupon.updated" | "customer.subscription.created" | "customer.subscription.deleted" | "customer.subscription.paused" | "customer.subscription.resumed" | "customer.subscription.updated" | "escrow.canceled" | "escrow.created" | "escrow.disputed" | "escrow.released" | "escrow.resolved" | "holder.created" | "holder.updated" | "invoice.created" | "invoice.finalized" | "invoice.marked_uncollectible" | "invoice.paid" | "invoice.payment_failed" | "invoice.voided" | "payment.failed" | "payment.processing" | "payment.settled" | "payment.succeeded" | "payout.created" | "payout.failed" | "payout.in_transit" | "payout.paid" | "payout.returned" | "payout_batch.created" | "payout_file.created" | "payout_schedule.deleted" | "payout_schedule.updated" | "price.created" | "price.updated" | "product.created" | "product.updated" | "refund.created" | "refund.failed" | "refund.succeeded" | "risk.flagged" | "tax_rate.created" | "tax_rate.updated" | "test_clock.advancing" | "test_clock.ready" | "transfer.captured" | "transfer.expired" | "transfer.pending" | "transfer.posted" | "transfer.voided" | "wallet.closed" | "wallet.created" | "wallet.frozen" | "wallet.unfrozen" | "webhook_endpoint.created" | "webhook_endpoint.deleted" | "webhook_endpoint.disabled" | "webhook_endpoint.enabled" | "webhook_endpoint.updated";
                             livemode: boolean;
                             /**
                              * Format: date-time
@@ -14195,6 +14203,5666 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/products": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List products
+         * @description Newest first.
+         */
+        get: {
+            parameters: {
+                query: {
+                    /** @description Page size. */
+                    limit: number;
+                    /** @description Id of the last object of the previous page: returns older objects. */
+                    starting_after?: string;
+                    /** @description Id of the first object of the next page: returns newer objects. */
+                    ending_before?: string;
+                    active?: boolean;
+                };
+                header?: {
+                    /**
+                     * @description Answer as this API version instead of the key's pinned one.
+                     * @example 2026-11-01
+                     */
+                    "Purse-Version"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            object: "list";
+                            data: components["schemas"]["Product"][];
+                            has_more: boolean;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Create a product
+         * @description Something you sell; its prices say what it costs.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /**
+                     * @description Answer as this API version instead of the key's pinned one.
+                     * @example 2026-11-01
+                     */
+                    "Purse-Version"?: string;
+                    /**
+                     * @description Makes a retry safe: the first response is stored for 24 hours and replayed with Idempotent-Replayed: true.
+                     * @example order-6735-payout
+                     */
+                    "Idempotency-Key"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    /**
+                     * @example {
+                     *       "name": "Pro plan",
+                     *       "description": "Everything, every month"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @example Pro plan */
+                        name: string;
+                        description?: string;
+                        /**
+                         * @description Up to 50 string pairs of your own. On update, a key set to "" is removed.
+                         * @example {
+                         *       "order_id": "6735"
+                         *     }
+                         */
+                        metadata?: {
+                            [key: string]: string;
+                        };
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @example prod_01jd0w3n3w8m5t5vq6fz1y2k3h */
+                            id: string;
+                            /** @enum {string} */
+                            object: "product";
+                            livemode: boolean;
+                            name: string;
+                            description: string | null;
+                            active: boolean;
+                            /**
+                             * @description Up to 50 string pairs of your own. On update, a key set to "" is removed.
+                             * @example {
+                             *       "order_id": "6735"
+                             *     }
+                             */
+                            metadata: {
+                                [key: string]: string;
+                            };
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            created_at: string;
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            updated_at: string;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/products/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Retrieve a product
+         * @description The product, or 404.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /**
+                     * @description Answer as this API version instead of the key's pinned one.
+                     * @example 2026-11-01
+                     */
+                    "Purse-Version"?: string;
+                };
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @example prod_01jd0w3n3w8m5t5vq6fz1y2k3h */
+                            id: string;
+                            /** @enum {string} */
+                            object: "product";
+                            livemode: boolean;
+                            name: string;
+                            description: string | null;
+                            active: boolean;
+                            /**
+                             * @description Up to 50 string pairs of your own. On update, a key set to "" is removed.
+                             * @example {
+                             *       "order_id": "6735"
+                             *     }
+                             */
+                            metadata: {
+                                [key: string]: string;
+                            };
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            created_at: string;
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            updated_at: string;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Update a product
+         * @description Renames or archives it (active: false); archived products take no new subscriptions.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /**
+                     * @description Answer as this API version instead of the key's pinned one.
+                     * @example 2026-11-01
+                     */
+                    "Purse-Version"?: string;
+                    /**
+                     * @description Makes a retry safe: the first response is stored for 24 hours and replayed with Idempotent-Replayed: true.
+                     * @example order-6735-payout
+                     */
+                    "Idempotency-Key"?: string;
+                };
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    /**
+                     * @example {
+                     *       "active": false
+                     *     }
+                     */
+                    "application/json": {
+                        name?: string;
+                        description?: string;
+                        /** @description false archives it: no new subscription can use it. */
+                        active?: boolean;
+                        /**
+                         * @description Up to 50 string pairs of your own. On update, a key set to "" is removed.
+                         * @example {
+                         *       "order_id": "6735"
+                         *     }
+                         */
+                        metadata?: {
+                            [key: string]: string;
+                        };
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @example prod_01jd0w3n3w8m5t5vq6fz1y2k3h */
+                            id: string;
+                            /** @enum {string} */
+                            object: "product";
+                            livemode: boolean;
+                            name: string;
+                            description: string | null;
+                            active: boolean;
+                            /**
+                             * @description Up to 50 string pairs of your own. On update, a key set to "" is removed.
+                             * @example {
+                             *       "order_id": "6735"
+                             *     }
+                             */
+                            metadata: {
+                                [key: string]: string;
+                            };
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            created_at: string;
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            updated_at: string;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/prices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List prices
+         * @description Newest first.
+         */
+        get: {
+            parameters: {
+                query: {
+                    /** @description Page size. */
+                    limit: number;
+                    /** @description Id of the last object of the previous page: returns older objects. */
+                    starting_after?: string;
+                    /** @description Id of the first object of the next page: returns newer objects. */
+                    ending_before?: string;
+                    active?: boolean;
+                    /** @example prod_01jd0w3n3w8m5t5vq6fz1y2k3h */
+                    product_id?: string;
+                    /**
+                     * @description An asset code.
+                     * @example USD
+                     */
+                    currency?: string;
+                };
+                header?: {
+                    /**
+                     * @description Answer as this API version instead of the key's pinned one.
+                     * @example 2026-11-01
+                     */
+                    "Purse-Version"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            object: "list";
+                            data: components["schemas"]["Price"][];
+                            has_more: boolean;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Create a price
+         * @description A fixed amount per unit or a tier ladder (graduated or volume), one-time or per interval, licensed or metered. Its amounts never change afterwards.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /**
+                     * @description Answer as this API version instead of the key's pinned one.
+                     * @example 2026-11-01
+                     */
+                    "Purse-Version"?: string;
+                    /**
+                     * @description Makes a retry safe: the first response is stored for 24 hours and replayed with Idempotent-Replayed: true.
+                     * @example order-6735-payout
+                     */
+                    "Idempotency-Key"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    /**
+                     * @example {
+                     *       "product_id": "prod_01jd0w3n3w8m5t5vq6fz1y2k3h",
+                     *       "currency": "USD",
+                     *       "unit_amount": "25.00",
+                     *       "recurring": {
+                     *         "interval": "month"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        /** @example prod_01jd0w3n3w8m5t5vq6fz1y2k3h */
+                        product_id: string;
+                        /**
+                         * @description An asset code.
+                         * @example USD
+                         */
+                        currency: string;
+                        /**
+                         * @description A decimal string, zero or more, with at most the asset's scale of decimals.
+                         * @example 12.00
+                         */
+                        unit_amount?: string;
+                        recurring?: {
+                            /** @example month */
+                            interval: "day" | "week" | "month" | "year";
+                            interval_count?: number;
+                        };
+                        /** @description per_unit (the default): unit_amount × quantity; tiered: by tiers. */
+                        billing_scheme?: "per_unit" | "tiered";
+                        /** @description graduated (the default): each unit at the price of the tier it falls in; volume: every unit at the tier the total reaches. */
+                        tiers_mode?: "graduated" | "volume";
+                        tiers?: {
+                            /** @description The last quantity in this tier; "inf" for the last tier. */
+                            up_to: number | "inf";
+                            /**
+                             * @description A decimal string, zero or more, with at most the asset's scale of decimals.
+                             * @example 12.00
+                             */
+                            unit_amount?: string;
+                            /**
+                             * @description A decimal string, zero or more, with at most the asset's scale of decimals.
+                             * @example 12.00
+                             */
+                            flat_amount?: string;
+                        }[];
+                        /** @description licensed (the default): billed in advance for the quantity subscribed; metered: billed at period end from usage records. */
+                        usage_type?: "licensed" | "metered";
+                        nickname?: string;
+                        /**
+                         * @description Up to 50 string pairs of your own. On update, a key set to "" is removed.
+                         * @example {
+                         *       "order_id": "6735"
+                         *     }
+                         */
+                        metadata?: {
+                            [key: string]: string;
+                        };
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @example prc_01jd0w3n3w8m5t5vq6fz1y2k3h */
+                            id: string;
+                            /** @enum {string} */
+                            object: "price";
+                            livemode: boolean;
+                            /** @example prod_01jd0w3n3w8m5t5vq6fz1y2k3h */
+                            product_id: string;
+                            currency: string;
+                            type: "recurring" | "one_time";
+                            billing_scheme: "per_unit" | "tiered";
+                            unit_amount: string | null;
+                            tiers_mode: "graduated" | "volume" | null;
+                            tiers: {
+                                up_to: number | "inf";
+                                unit_amount: string;
+                                flat_amount: string;
+                            }[] | null;
+                            recurring: {
+                                /** @example month */
+                                interval: "day" | "week" | "month" | "year";
+                                interval_count: number;
+                            } | null;
+                            usage_type: "licensed" | "metered";
+                            nickname: string | null;
+                            active: boolean;
+                            /**
+                             * @description Up to 50 string pairs of your own. On update, a key set to "" is removed.
+                             * @example {
+                             *       "order_id": "6735"
+                             *     }
+                             */
+                            metadata: {
+                                [key: string]: string;
+                            };
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            created_at: string;
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            updated_at: string;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/prices/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Retrieve a price
+         * @description The price, or 404.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /**
+                     * @description Answer as this API version instead of the key's pinned one.
+                     * @example 2026-11-01
+                     */
+                    "Purse-Version"?: string;
+                };
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @example prc_01jd0w3n3w8m5t5vq6fz1y2k3h */
+                            id: string;
+                            /** @enum {string} */
+                            object: "price";
+                            livemode: boolean;
+                            /** @example prod_01jd0w3n3w8m5t5vq6fz1y2k3h */
+                            product_id: string;
+                            currency: string;
+                            type: "recurring" | "one_time";
+                            billing_scheme: "per_unit" | "tiered";
+                            unit_amount: string | null;
+                            tiers_mode: "graduated" | "volume" | null;
+                            tiers: {
+                                up_to: number | "inf";
+                                unit_amount: string;
+                                flat_amount: string;
+                            }[] | null;
+                            recurring: {
+                                /** @example month */
+                                interval: "day" | "week" | "month" | "year";
+                                interval_count: number;
+                            } | null;
+                            usage_type: "licensed" | "metered";
+                            nickname: string | null;
+                            active: boolean;
+                            /**
+                             * @description Up to 50 string pairs of your own. On update, a key set to "" is removed.
+                             * @example {
+                             *       "order_id": "6735"
+                             *     }
+                             */
+                            metadata: {
+                                [key: string]: string;
+                            };
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            created_at: string;
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            updated_at: string;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Update a price
+         * @description Changes its nickname or metadata, or archives it.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /**
+                     * @description Answer as this API version instead of the key's pinned one.
+                     * @example 2026-11-01
+                     */
+                    "Purse-Version"?: string;
+                    /**
+                     * @description Makes a retry safe: the first response is stored for 24 hours and replayed with Idempotent-Replayed: true.
+                     * @example order-6735-payout
+                     */
+                    "Idempotency-Key"?: string;
+                };
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    /**
+                     * @example {
+                     *       "nickname": "Pro monthly (2026)",
+                     *       "active": false
+                     *     }
+                     */
+                    "application/json": {
+                        nickname?: string;
+                        /** @description false archives it. Its amounts never change. */
+                        active?: boolean;
+                        /**
+                         * @description Up to 50 string pairs of your own. On update, a key set to "" is removed.
+                         * @example {
+                         *       "order_id": "6735"
+                         *     }
+                         */
+                        metadata?: {
+                            [key: string]: string;
+                        };
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @example prc_01jd0w3n3w8m5t5vq6fz1y2k3h */
+                            id: string;
+                            /** @enum {string} */
+                            object: "price";
+                            livemode: boolean;
+                            /** @example prod_01jd0w3n3w8m5t5vq6fz1y2k3h */
+                            product_id: string;
+                            currency: string;
+                            type: "recurring" | "one_time";
+                            billing_scheme: "per_unit" | "tiered";
+                            unit_amount: string | null;
+                            tiers_mode: "graduated" | "volume" | null;
+                            tiers: {
+                                up_to: number | "inf";
+                                unit_amount: string;
+                                flat_amount: string;
+                            }[] | null;
+                            recurring: {
+                                /** @example month */
+                                interval: "day" | "week" | "month" | "year";
+                                interval_count: number;
+                            } | null;
+                            usage_type: "licensed" | "metered";
+                            nickname: string | null;
+                            active: boolean;
+                            /**
+                             * @description Up to 50 string pairs of your own. On update, a key set to "" is removed.
+                             * @example {
+                             *       "order_id": "6735"
+                             *     }
+                             */
+                            metadata: {
+                                [key: string]: string;
+                            };
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            created_at: string;
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            updated_at: string;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/coupons": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List coupons
+         * @description Newest first.
+         */
+        get: {
+            parameters: {
+                query: {
+                    /** @description Page size. */
+                    limit: number;
+                    /** @description Id of the last object of the previous page: returns older objects. */
+                    starting_after?: string;
+                    /** @description Id of the first object of the next page: returns newer objects. */
+                    ending_before?: string;
+                    active?: boolean;
+                };
+                header?: {
+                    /**
+                     * @description Answer as this API version instead of the key's pinned one.
+                     * @example 2026-11-01
+                     */
+                    "Purse-Version"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            object: "list";
+                            data: components["schemas"]["Coupon"][];
+                            has_more: boolean;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Create a coupon
+         * @description A percent or an amount off, for one invoice, some months of them, or forever.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /**
+                     * @description Answer as this API version instead of the key's pinned one.
+                     * @example 2026-11-01
+                     */
+                    "Purse-Version"?: string;
+                    /**
+                     * @description Makes a retry safe: the first response is stored for 24 hours and replayed with Idempotent-Replayed: true.
+                     * @example order-6735-payout
+                     */
+                    "Idempotency-Key"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    /**
+                     * @example {
+                     *       "name": "Launch",
+                     *       "percent_off": "20",
+                     *       "duration": "repeating",
+                     *       "duration_in_months": 3
+                     *     }
+                     */
+                    "application/json": {
+                        name?: string;
+                        /**
+                         * @description A percentage above 0 and at most 100, with up to 4 decimals.
+                         * @example 20
+                         */
+                        percent_off?: string;
+                        /**
+                         * @description A decimal string, zero or more, with at most the asset's scale of decimals.
+                         * @example 12.00
+                         */
+                        amount_off?: string;
+                        /**
+                         * @description An asset code.
+                         * @example USD
+                         */
+                        currency?: string;
+                        /** @description once: the first invoice; repeating: every invoice for duration_in_months; forever. */
+                        duration: "once" | "repeating" | "forever";
+                        duration_in_months?: number;
+                        max_redemptions?: number;
+                        /**
+                         * @description Up to 50 string pairs of your own. On update, a key set to "" is removed.
+                         * @example {
+                         *       "order_id": "6735"
+                         *     }
+                         */
+                        metadata?: {
+                            [key: string]: string;
+                        };
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @example cpn_01jd0w3n3w8m5t5vq6fz1y2k3h */
+                            id: string;
+                            /** @enum {string} */
+                            object: "coupon";
+                            livemode: boolean;
+                            name: string | null;
+                            percent_off: string | null;
+                            amount_off: string | null;
+                            currency: string | null;
+                            duration: "once" | "repeating" | "forever";
+                            duration_in_months: number | null;
+                            max_redemptions: number | null;
+                            times_redeemed: number;
+                            active: boolean;
+                            /**
+                             * @description Up to 50 string pairs of your own. On update, a key set to "" is removed.
+                             * @example {
+                             *       "order_id": "6735"
+                             *     }
+                             */
+                            metadata: {
+                                [key: string]: string;
+                            };
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            created_at: string;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/coupons/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Retrieve a coupon
+         * @description The coupon, or 404.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /**
+                     * @description Answer as this API version instead of the key's pinned one.
+                     * @example 2026-11-01
+                     */
+                    "Purse-Version"?: string;
+                };
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @example cpn_01jd0w3n3w8m5t5vq6fz1y2k3h */
+                            id: string;
+                            /** @enum {string} */
+                            object: "coupon";
+                            livemode: boolean;
+                            name: string | null;
+                            percent_off: string | null;
+                            amount_off: string | null;
+                            currency: string | null;
+                            duration: "once" | "repeating" | "forever";
+                            duration_in_months: number | null;
+                            max_redemptions: number | null;
+                            times_redeemed: number;
+                            active: boolean;
+                            /**
+                             * @description Up to 50 string pairs of your own. On update, a key set to "" is removed.
+                             * @example {
+                             *       "order_id": "6735"
+                             *     }
+                             */
+                            metadata: {
+                                [key: string]: string;
+                            };
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            created_at: string;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Update a coupon
+         * @description Renames or archives it; what it takes off never changes.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /**
+                     * @description Answer as this API version instead of the key's pinned one.
+                     * @example 2026-11-01
+                     */
+                    "Purse-Version"?: string;
+                    /**
+                     * @description Makes a retry safe: the first response is stored for 24 hours and replayed with Idempotent-Replayed: true.
+                     * @example order-6735-payout
+                     */
+                    "Idempotency-Key"?: string;
+                };
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    /**
+                     * @example {
+                     *       "active": false
+                     *     }
+                     */
+                    "application/json": {
+                        active?: boolean;
+                        name?: string;
+                        /**
+                         * @description Up to 50 string pairs of your own. On update, a key set to "" is removed.
+                         * @example {
+                         *       "order_id": "6735"
+                         *     }
+                         */
+                        metadata?: {
+                            [key: string]: string;
+                        };
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @example cpn_01jd0w3n3w8m5t5vq6fz1y2k3h */
+                            id: string;
+                            /** @enum {string} */
+                            object: "coupon";
+                            livemode: boolean;
+                            name: string | null;
+                            percent_off: string | null;
+                            amount_off: string | null;
+                            currency: string | null;
+                            duration: "once" | "repeating" | "forever";
+                            duration_in_months: number | null;
+                            max_redemptions: number | null;
+                            times_redeemed: number;
+                            active: boolean;
+                            /**
+                             * @description Up to 50 string pairs of your own. On update, a key set to "" is removed.
+                             * @example {
+                             *       "order_id": "6735"
+                             *     }
+                             */
+                            metadata: {
+                                [key: string]: string;
+                            };
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            created_at: string;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tax_rates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List tax rates
+         * @description Newest first.
+         */
+        get: {
+            parameters: {
+                query: {
+                    /** @description Page size. */
+                    limit: number;
+                    /** @description Id of the last object of the previous page: returns older objects. */
+                    starting_after?: string;
+                    /** @description Id of the first object of the next page: returns newer objects. */
+                    ending_before?: string;
+                    active?: boolean;
+                };
+                header?: {
+                    /**
+                     * @description Answer as this API version instead of the key's pinned one.
+                     * @example 2026-11-01
+                     */
+                    "Purse-Version"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            object: "list";
+                            data: components["schemas"]["TaxRate"][];
+                            has_more: boolean;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Create a tax rate
+         * @description A percentage added on top of each line (exclusive) or contained in it (inclusive).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /**
+                     * @description Answer as this API version instead of the key's pinned one.
+                     * @example 2026-11-01
+                     */
+                    "Purse-Version"?: string;
+                    /**
+                     * @description Makes a retry safe: the first response is stored for 24 hours and replayed with Idempotent-Replayed: true.
+                     * @example order-6735-payout
+                     */
+                    "Idempotency-Key"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    /**
+                     * @example {
+                     *       "display_name": "VAT",
+                     *       "percentage": "20",
+                     *       "inclusive": true,
+                     *       "jurisdiction": "FR"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @example VAT */
+                        display_name: string;
+                        /**
+                         * @description A percentage above 0 and at most 100, with up to 4 decimals.
+                         * @example 20
+                         */
+                        percentage: string;
+                        /** @description true: the tax is contained in the line amounts; false: it is added on top. */
+                        inclusive: boolean;
+                        jurisdiction?: string;
+                        /**
+                         * @description Up to 50 string pairs of your own. On update, a key set to "" is removed.
+                         * @example {
+                         *       "order_id": "6735"
+                         *     }
+                         */
+                        metadata?: {
+                            [key: string]: string;
+                        };
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @example txr_01jd0w3n3w8m5t5vq6fz1y2k3h */
+                            id: string;
+                            /** @enum {string} */
+                            object: "tax_rate";
+                            livemode: boolean;
+                            display_name: string;
+                            percentage: string;
+                            inclusive: boolean;
+                            jurisdiction: string | null;
+                            active: boolean;
+                            /**
+                             * @description Up to 50 string pairs of your own. On update, a key set to "" is removed.
+                             * @example {
+                             *       "order_id": "6735"
+                             *     }
+                             */
+                            metadata: {
+                                [key: string]: string;
+                            };
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            created_at: string;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tax_rates/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Retrieve a tax rate
+         * @description The tax rate, or 404.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /**
+                     * @description Answer as this API version instead of the key's pinned one.
+                     * @example 2026-11-01
+                     */
+                    "Purse-Version"?: string;
+                };
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @example txr_01jd0w3n3w8m5t5vq6fz1y2k3h */
+                            id: string;
+                            /** @enum {string} */
+                            object: "tax_rate";
+                            livemode: boolean;
+                            display_name: string;
+                            percentage: string;
+                            inclusive: boolean;
+                            jurisdiction: string | null;
+                            active: boolean;
+                            /**
+                             * @description Up to 50 string pairs of your own. On update, a key set to "" is removed.
+                             * @example {
+                             *       "order_id": "6735"
+                             *     }
+                             */
+                            metadata: {
+                                [key: string]: string;
+                            };
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            created_at: string;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Update a tax rate
+         * @description Renames (name sets display_name) or archives it; its percentage never changes.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /**
+                     * @description Answer as this API version instead of the key's pinned one.
+                     * @example 2026-11-01
+                     */
+                    "Purse-Version"?: string;
+                    /**
+                     * @description Makes a retry safe: the first response is stored for 24 hours and replayed with Idempotent-Replayed: true.
+                     * @example order-6735-payout
+                     */
+                    "Idempotency-Key"?: string;
+                };
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    /**
+                     * @example {
+                     *       "active": false
+                     *     }
+                     */
+                    "application/json": {
+                        active?: boolean;
+                        name?: string;
+                        /**
+                         * @description Up to 50 string pairs of your own. On update, a key set to "" is removed.
+                         * @example {
+                         *       "order_id": "6735"
+                         *     }
+                         */
+                        metadata?: {
+                            [key: string]: string;
+                        };
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @example txr_01jd0w3n3w8m5t5vq6fz1y2k3h */
+                            id: string;
+                            /** @enum {string} */
+                            object: "tax_rate";
+                            livemode: boolean;
+                            display_name: string;
+                            percentage: string;
+                            inclusive: boolean;
+                            jurisdiction: string | null;
+                            active: boolean;
+                            /**
+                             * @description Up to 50 string pairs of your own. On update, a key set to "" is removed.
+                             * @example {
+                             *       "order_id": "6735"
+                             *     }
+                             */
+                            metadata: {
+                                [key: string]: string;
+                            };
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            created_at: string;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/subscriptions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List subscriptions
+         * @description Newest first; filter by holder, status or test clock.
+         */
+        get: {
+            parameters: {
+                query: {
+                    /** @description Page size. */
+                    limit: number;
+                    /** @description Id of the last object of the previous page: returns older objects. */
+                    starting_after?: string;
+                    /** @description Id of the first object of the next page: returns newer objects. */
+                    ending_before?: string;
+                    holder_id?: string;
+                    status?: "trialing" | "active" | "past_due" | "unpaid" | "canceled" | "paused" | "incomplete";
+                    test_clock_id?: string;
+                };
+                header?: {
+                    /**
+                     * @description Answer as this API version instead of the key's pinned one.
+                     * @example 2026-11-01
+                     */
+                    "Purse-Version"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            object: "list";
+                            data: components["schemas"]["Subscription"][];
+                            has_more: boolean;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Create a subscription
+         * @description Subscribes a holder to prices. The first invoice is written and collected in this request: from the holder's wallet in one ledger entry (active at once, or incomplete with the invoice open if the wallet cannot pay), or from a source through its rail; during a trial, nothing is charged.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /**
+                     * @description Answer as this API version instead of the key's pinned one.
+                     * @example 2026-11-01
+                     */
+                    "Purse-Version"?: string;
+                    /**
+                     * @description Makes a retry safe: the first response is stored for 24 hours and replayed with Idempotent-Replayed: true.
+                     * @example order-6735-payout
+                     */
+                    "Idempotency-Key"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    /**
+                     * @example {
+                     *       "holder_id": "hol_01jd0w3n3w8m5t5vq6fz1y2k3h",
+                     *       "wallet_id": "wal_01jd0w3n3w8m5t5vq6fz1y2k3h",
+                     *       "items": [
+                     *         {
+                     *           "price_id": "prc_01jd0w3n3w8m5t5vq6fz1y2k3h",
+                     *           "quantity": 1
+                     *         }
+                     *       ],
+                     *       "trial_period_days": 14
+                     *     }
+                     */
+                    "application/json": {
+                        /** @example hol_01jd0w3n3w8m5t5vq6fz1y2k3h */
+                        holder_id: string;
+                        items: {
+                            /** @example prc_01jd0w3n3w8m5t5vq6fz1y2k3h */
+                            price_id: string;
+                            /** @description Default 1. */
+                            quantity?: number;
+                        }[];
+                        /** @description The holder's wallet the invoices are paid from (the default way to collect). */
+                        wallet_id?: string;
+                        /** @description Collect through a rail instead of a wallet: a card, or a bank debit. */
+                        source?: {
+                            /** @enum {string} */
+                            type: "card";
+                            /**
+                             * @description In test mode a sandbox card: 4242424242424242 succeeds, 4000000000000002 is declined.
+                             * @example 4242424242424242
+                             */
+                            number: string;
+                        } | {
+                            /** @enum {string} */
+                            type: "bank_account";
+                            account_number: string;
+                            routing_number: string;
+                            account_holder_name?: string;
+                        };
+                        /** @description The platform's wallet that receives the money; default: the currency's fees account. Required with a source. */
+                        revenue_wallet_id?: string;
+                        /**
+                         * Format: date-time
+                         * @description The trial ends then; nothing is charged before.
+                         */
+                        trial_end?: string;
+                        trial_period_days?: number;
+                        /**
+                         * Format: date-time
+                         * @description Renewals fall on this time, every interval; the first period up to it is prorated.
+                         */
+                        billing_cycle_anchor?: string;
+                        /** @description A coupon id. */
+                        coupon?: string;
+                        default_tax_rates?: string[];
+                        dunning?: {
+                            /** @description Days after each failed attempt before the next; default [3, 5, 7]. */
+                            retry_schedule_days?: number[];
+                            /** @description After the last retry fails: unpaid (the default; the invoice stays open) or canceled. */
+                            final_action?: "unpaid" | "canceled";
+                        };
+                        /**
+                         * @description Up to 50 string pairs of your own. On update, a key set to "" is removed.
+                         * @example {
+                         *       "order_id": "6735"
+                         *     }
+                         */
+                        metadata?: {
+                            [key: string]: string;
+                        };
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @example sub_01jd0w3n3w8m5t5vq6fz1y2k3h */
+                            id: string;
+                            /** @enum {string} */
+                            object: "subscription";
+                            livemode: boolean;
+                            holder_id: string;
+                            status: "trialing" | "active" | "past_due" | "unpaid" | "canceled" | "paused" | "incomplete";
+                            currency: string;
+                            items: {
+                                id: string;
+                                /** @enum {string} */
+                                object: "subscription_item";
+                                price_id: string;
+                                quantity: number;
+                                usage_type: "licensed" | "metered";
+                                /**
+                                 * Format: date-time
+                                 * @example 2026-11-21T12:00:00.000Z
+                                 */
+                                created_at: string;
+                            }[];
+                            /** @example month */
+                            interval: "day" | "week" | "month" | "year";
+                            interval_count: number;
+                            wallet_id: string | null;
+                            source: {
+                                [key: string]: unknown;
+                            } | null;
+                            revenue_wallet_id: string;
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            billing_cycle_anchor: string;
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            current_period_start: string;
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            current_period_end: string;
+                            trial_start: string | null;
+                            trial_end: string | null;
+                            cancel_at_period_end: boolean;
+                            canceled_at: string | null;
+                            ended_at: string | null;
+                            paused_at: string | null;
+                            coupon_id: string | null;
+                            discount_end: string | null;
+                            default_tax_rates: string[];
+                            dunning: {
+                                retry_schedule_days: number[];
+                                final_action: string;
+                            };
+                            latest_invoice_id: string | null;
+                            test_clock_id: string | null;
+                            /**
+                             * @description Up to 50 string pairs of your own. On update, a key set to "" is removed.
+                             * @example {
+                             *       "order_id": "6735"
+                             *     }
+                             */
+                            metadata: {
+                                [key: string]: string;
+                            };
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            created_at: string;
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            updated_at: string;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/subscriptions/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Retrieve a subscription
+         * @description With its items, period and status.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /**
+                     * @description Answer as this API version instead of the key's pinned one.
+                     * @example 2026-11-01
+                     */
+                    "Purse-Version"?: string;
+                };
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @example sub_01jd0w3n3w8m5t5vq6fz1y2k3h */
+                            id: string;
+                            /** @enum {string} */
+                            object: "subscription";
+                            livemode: boolean;
+                            holder_id: string;
+                            status: "trialing" | "active" | "past_due" | "unpaid" | "canceled" | "paused" | "incomplete";
+                            currency: string;
+                            items: {
+                                id: string;
+                                /** @enum {string} */
+                                object: "subscription_item";
+                                price_id: string;
+                                quantity: number;
+                                usage_type: "licensed" | "metered";
+                                /**
+                                 * Format: date-time
+                                 * @example 2026-11-21T12:00:00.000Z
+                                 */
+                                created_at: string;
+                            }[];
+                            /** @example month */
+                            interval: "day" | "week" | "month" | "year";
+                            interval_count: number;
+                            wallet_id: string | null;
+                            source: {
+                                [key: string]: unknown;
+                            } | null;
+                            revenue_wallet_id: string;
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            billing_cycle_anchor: string;
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            current_period_start: string;
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            current_period_end: string;
+                            trial_start: string | null;
+                            trial_end: string | null;
+                            cancel_at_period_end: boolean;
+                            canceled_at: string | null;
+                            ended_at: string | null;
+                            paused_at: string | null;
+                            coupon_id: string | null;
+                            discount_end: string | null;
+                            default_tax_rates: string[];
+                            dunning: {
+                                retry_schedule_days: number[];
+                                final_action: string;
+                            };
+                            latest_invoice_id: string | null;
+                            test_clock_id: string | null;
+                            /**
+                             * @description Up to 50 string pairs of your own. On update, a key set to "" is removed.
+                             * @example {
+                             *       "order_id": "6735"
+                             *     }
+                             */
+                            metadata: {
+                                [key: string]: string;
+                            };
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            created_at: string;
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            updated_at: string;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Update a subscription
+         * @description Changes items and quantities (prorated to the second: waiting for the next invoice, invoiced now with always_invoice, or not at all with none), the coupon, tax rates, cancel_at_period_end or metadata. 409 subscription_canceled once canceled.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /**
+                     * @description Answer as this API version instead of the key's pinned one.
+                     * @example 2026-11-01
+                     */
+                    "Purse-Version"?: string;
+                    /**
+                     * @description Makes a retry safe: the first response is stored for 24 hours and replayed with Idempotent-Replayed: true.
+                     * @example order-6735-payout
+                     */
+                    "Idempotency-Key"?: string;
+                };
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "si_01jd0w3n3w8m5t5vq6fz1y2k3h",
+                     *           "price_id": "prc_01jd0w3n3w8m5t5vq6fz1y2k3j"
+                     *         }
+                     *       ],
+                     *       "proration_behavior": "always_invoice"
+                     *     }
+                     */
+                    "application/json": {
+                        items?: {
+                            /** @description An item to change or delete. */
+                            id?: string;
+                            /** @example prc_01jd0w3n3w8m5t5vq6fz1y2k3h */
+                            price_id?: string;
+                            /** @description Default 1. */
+                            quantity?: number;
+                            deleted?: boolean;
+                        }[];
+                        /** @description create_prorations (the default): the prorations wait for the next invoice; always_invoice: invoiced and collected now; none: no proration. */
+                        proration_behavior?: "create_prorations" | "always_invoice" | "none";
+                        cancel_at_period_end?: boolean;
+                        coupon?: string;
+                        default_tax_rates?: string[];
+                        /**
+                         * @description Up to 50 string pairs of your own. On update, a key set to "" is removed.
+                         * @example {
+                         *       "order_id": "6735"
+                         *     }
+                         */
+                        metadata?: {
+                            [key: string]: string;
+                        };
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @example sub_01jd0w3n3w8m5t5vq6fz1y2k3h */
+                            id: string;
+                            /** @enum {string} */
+                            object: "subscription";
+                            livemode: boolean;
+                            holder_id: string;
+                            status: "trialing" | "active" | "past_due" | "unpaid" | "canceled" | "paused" | "incomplete";
+                            currency: string;
+                            items: {
+                                id: string;
+                                /** @enum {string} */
+                                object: "subscription_item";
+                                price_id: string;
+                                quantity: number;
+                                usage_type: "licensed" | "metered";
+                                /**
+                                 * Format: date-time
+                                 * @example 2026-11-21T12:00:00.000Z
+                                 */
+                                created_at: string;
+                            }[];
+                            /** @example month */
+                            interval: "day" | "week" | "month" | "year";
+                            interval_count: number;
+                            wallet_id: string | null;
+                            source: {
+                                [key: string]: unknown;
+                            } | null;
+                            revenue_wallet_id: string;
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            billing_cycle_anchor: string;
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            current_period_start: string;
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            current_period_end: string;
+                            trial_start: string | null;
+                            trial_end: string | null;
+                            cancel_at_period_end: boolean;
+                            canceled_at: string | null;
+                            ended_at: string | null;
+                            paused_at: string | null;
+                            coupon_id: string | null;
+                            discount_end: string | null;
+                            default_tax_rates: string[];
+                            dunning: {
+                                retry_schedule_days: number[];
+                                final_action: string;
+                            };
+                            latest_invoice_id: string | null;
+                            test_clock_id: string | null;
+                            /**
+                             * @description Up to 50 string pairs of your own. On update, a key set to "" is removed.
+                             * @example {
+                             *       "order_id": "6735"
+                             *     }
+                             */
+                            metadata: {
+                                [key: string]: string;
+                            };
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            created_at: string;
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            updated_at: string;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/subscriptions/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel a subscription
+         * @description Ends it now. With prorate, the unused time is credited back to the wallet on a final invoice, which also bills usage not yet billed.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /**
+                     * @description Answer as this API version instead of the key's pinned one.
+                     * @example 2026-11-01
+                     */
+                    "Purse-Version"?: string;
+                    /**
+                     * @description Makes a retry safe: the first response is stored for 24 hours and replayed with Idempotent-Replayed: true.
+                     * @example order-6735-payout
+                     */
+                    "Idempotency-Key"?: string;
+                };
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    /**
+                     * @example {
+                     *       "prorate": true
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description Credit the unused time of the paid period back to the wallet. Default false. */
+                        prorate?: boolean;
+                        /** @description Bill usage not yet billed on a final invoice now. Default true. */
+                        invoice_now?: boolean;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @example sub_01jd0w3n3w8m5t5vq6fz1y2k3h */
+                            id: string;
+                            /** @enum {string} */
+                            object: "subscription";
+                            livemode: boolean;
+                            holder_id: string;
+                            status: "trialing" | "active" | "past_due" | "unpaid" | "canceled" | "paused" | "incomplete";
+                            currency: string;
+                            items: {
+                                id: string;
+                                /** @enum {string} */
+                                object: "subscription_item";
+                                price_id: string;
+                                quantity: number;
+                                usage_type: "licensed" | "metered";
+                                /**
+                                 * Format: date-time
+                                 * @example 2026-11-21T12:00:00.000Z
+                                 */
+                                created_at: string;
+                            }[];
+                            /** @example month */
+                            interval: "day" | "week" | "month" | "year";
+                            interval_count: number;
+                            wallet_id: string | null;
+                            source: {
+                                [key: string]: unknown;
+                            } | null;
+                            revenue_wallet_id: string;
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            billing_cycle_anchor: string;
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            current_period_start: string;
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            current_period_end: string;
+                            trial_start: string | null;
+                            trial_end: string | null;
+                            cancel_at_period_end: boolean;
+                            canceled_at: string | null;
+                            ended_at: string | null;
+                            paused_at: string | null;
+                            coupon_id: string | null;
+                            discount_end: string | null;
+                            default_tax_rates: string[];
+                            dunning: {
+                                retry_schedule_days: number[];
+                                final_action: string;
+                            };
+                            latest_invoice_id: string | null;
+                            test_clock_id: string | null;
+                            /**
+                             * @description Up to 50 string pairs of your own. On update, a key set to "" is removed.
+                             * @example {
+                             *       "order_id": "6735"
+                             *     }
+                             */
+                            metadata: {
+                                [key: string]: string;
+                            };
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            created_at: string;
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            updated_at: string;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/subscriptions/{id}/pause": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Pause a subscription
+         * @description Stops renewals until resumed; nothing is billed meanwhile.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /**
+                     * @description Answer as this API version instead of the key's pinned one.
+                     * @example 2026-11-01
+                     */
+                    "Purse-Version"?: string;
+                    /**
+                     * @description Makes a retry safe: the first response is stored for 24 hours and replayed with Idempotent-Replayed: true.
+                     * @example order-6735-payout
+                     */
+                    "Idempotency-Key"?: string;
+                };
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @example sub_01jd0w3n3w8m5t5vq6fz1y2k3h */
+                            id: string;
+                            /** @enum {string} */
+                            object: "subscription";
+                            livemode: boolean;
+                            holder_id: string;
+                            status: "trialing" | "active" | "past_due" | "unpaid" | "canceled" | "paused" | "incomplete";
+                            currency: string;
+                            items: {
+                                id: string;
+                                /** @enum {string} */
+                                object: "subscription_item";
+                                price_id: string;
+                                quantity: number;
+                                usage_type: "licensed" | "metered";
+                                /**
+                                 * Format: date-time
+                                 * @example 2026-11-21T12:00:00.000Z
+                                 */
+                                created_at: string;
+                            }[];
+                            /** @example month */
+                            interval: "day" | "week" | "month" | "year";
+                            interval_count: number;
+                            wallet_id: string | null;
+                            source: {
+                                [key: string]: unknown;
+                            } | null;
+                            revenue_wallet_id: string;
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            billing_cycle_anchor: string;
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            current_period_start: string;
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            current_period_end: string;
+                            trial_start: string | null;
+                            trial_end: string | null;
+                            cancel_at_period_end: boolean;
+                            canceled_at: string | null;
+                            ended_at: string | null;
+                            paused_at: string | null;
+                            coupon_id: string | null;
+                            discount_end: string | null;
+                            default_tax_rates: string[];
+                            dunning: {
+                                retry_schedule_days: number[];
+                                final_action: string;
+                            };
+                            latest_invoice_id: string | null;
+                            test_clock_id: string | null;
+                            /**
+                             * @description Up to 50 string pairs of your own. On update, a key set to "" is removed.
+                             * @example {
+                             *       "order_id": "6735"
+                             *     }
+                             */
+                            metadata: {
+                                [key: string]: string;
+                            };
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            created_at: string;
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            updated_at: string;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/subscriptions/{id}/resume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Resume a subscription
+         * @description Goes on within the paid period; after it, a new period starts now and is invoiced at once.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /**
+                     * @description Answer as this API version instead of the key's pinned one.
+                     * @example 2026-11-01
+                     */
+                    "Purse-Version"?: string;
+                    /**
+                     * @description Makes a retry safe: the first response is stored for 24 hours and replayed with Idempotent-Replayed: true.
+                     * @example order-6735-payout
+                     */
+                    "Idempotency-Key"?: string;
+                };
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @example sub_01jd0w3n3w8m5t5vq6fz1y2k3h */
+                            id: string;
+                            /** @enum {string} */
+                            object: "subscription";
+                            livemode: boolean;
+                            holder_id: string;
+                            status: "trialing" | "active" | "past_due" | "unpaid" | "canceled" | "paused" | "incomplete";
+                            currency: string;
+                            items: {
+                                id: string;
+                                /** @enum {string} */
+                                object: "subscription_item";
+                                price_id: string;
+                                quantity: number;
+                                usage_type: "licensed" | "metered";
+                                /**
+                                 * Format: date-time
+                                 * @example 2026-11-21T12:00:00.000Z
+                                 */
+                                created_at: string;
+                            }[];
+                            /** @example month */
+                            interval: "day" | "week" | "month" | "year";
+                            interval_count: number;
+                            wallet_id: string | null;
+                            source: {
+                                [key: string]: unknown;
+                            } | null;
+                            revenue_wallet_id: string;
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            billing_cycle_anchor: string;
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            current_period_start: string;
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            current_period_end: string;
+                            trial_start: string | null;
+                            trial_end: string | null;
+                            cancel_at_period_end: boolean;
+                            canceled_at: string | null;
+                            ended_at: string | null;
+                            paused_at: string | null;
+                            coupon_id: string | null;
+                            discount_end: string | null;
+                            default_tax_rates: string[];
+                            dunning: {
+                                retry_schedule_days: number[];
+                                final_action: string;
+                            };
+                            latest_invoice_id: string | null;
+                            test_clock_id: string | null;
+                            /**
+                             * @description Up to 50 string pairs of your own. On update, a key set to "" is removed.
+                             * @example {
+                             *       "order_id": "6735"
+                             *     }
+                             */
+                            metadata: {
+                                [key: string]: string;
+                            };
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            created_at: string;
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            updated_at: string;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/usage_records": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Record usage
+         * @description Usage of a metered item, billed at its period's end; a record for a period already billed is billed on the next invoice. The same identifier twice records once (200 with the first record).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /**
+                     * @description Answer as this API version instead of the key's pinned one.
+                     * @example 2026-11-01
+                     */
+                    "Purse-Version"?: string;
+                    /**
+                     * @description Makes a retry safe: the first response is stored for 24 hours and replayed with Idempotent-Replayed: true.
+                     * @example order-6735-payout
+                     */
+                    "Idempotency-Key"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    /**
+                     * @example {
+                     *       "subscription_item_id": "si_01jd0w3n3w8m5t5vq6fz1y2k3h",
+                     *       "quantity": 1200,
+                     *       "action": "increment",
+                     *       "identifier": "req-8812"
+                     *     }
+                     */
+                    "application/json": {
+                        subscription_item_id?: string;
+                        /** @description With price_id, instead of subscription_item_id. */
+                        subscription_id?: string;
+                        /** @example prc_01jd0w3n3w8m5t5vq6fz1y2k3h */
+                        price_id?: string;
+                        quantity: number;
+                        /** @description increment (the default) adds to the period total; set replaces it as of timestamp. */
+                        action?: "increment" | "set";
+                        /**
+                         * Format: date-time
+                         * @description Default: now (the holder's test clock time).
+                         */
+                        timestamp?: string;
+                        /** @description Your id for this record: sending it again records nothing twice. */
+                        identifier?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @example ur_01jd0w3n3w8m5t5vq6fz1y2k3h */
+                            id: string;
+                            /** @enum {string} */
+                            object: "usage_record";
+                            livemode: boolean;
+                            subscription_item_id: string;
+                            quantity: number;
+                            action: "increment" | "set";
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            timestamp: string;
+                            identifier: string | null;
+                            invoice_id: string | null;
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            created_at: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @example ur_01jd0w3n3w8m5t5vq6fz1y2k3h */
+                            id: string;
+                            /** @enum {string} */
+                            object: "usage_record";
+                            livemode: boolean;
+                            subscription_item_id: string;
+                            quantity: number;
+                            action: "increment" | "set";
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            timestamp: string;
+                            identifier: string | null;
+                            invoice_id: string | null;
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            created_at: string;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/invoices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List invoices
+         * @description Newest first; filter by subscription, holder or status.
+         */
+        get: {
+            parameters: {
+                query: {
+                    /** @description Page size. */
+                    limit: number;
+                    /** @description Id of the last object of the previous page: returns older objects. */
+                    starting_after?: string;
+                    /** @description Id of the first object of the next page: returns newer objects. */
+                    ending_before?: string;
+                    subscription_id?: string;
+                    holder_id?: string;
+                    status?: "draft" | "open" | "paid" | "void" | "uncollectible";
+                };
+                header?: {
+                    /**
+                     * @description Answer as this API version instead of the key's pinned one.
+                     * @example 2026-11-01
+                     */
+                    "Purse-Version"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            object: "list";
+                            data: components["schemas"]["Invoice"][];
+                            has_more: boolean;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Create a one-off invoice
+         * @description A draft with lines (amounts or prices), a coupon, tax rates and net terms; finalize it to owe it.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /**
+                     * @description Answer as this API version instead of the key's pinned one.
+                     * @example 2026-11-01
+                     */
+                    "Purse-Version"?: string;
+                    /**
+                     * @description Makes a retry safe: the first response is stored for 24 hours and replayed with Idempotent-Replayed: true.
+                     * @example order-6735-payout
+                     */
+                    "Idempotency-Key"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    /**
+                     * @example {
+                     *       "holder_id": "hol_01jd0w3n3w8m5t5vq6fz1y2k3h",
+                     *       "currency": "USD",
+                     *       "wallet_id": "wal_01jd0w3n3w8m5t5vq6fz1y2k3h",
+                     *       "lines": [
+                     *         {
+                     *           "description": "Onboarding workshop",
+                     *           "amount": "1500.00"
+                     *         }
+                     *       ],
+                     *       "days_until_due": 30
+                     *     }
+                     */
+                    "application/json": {
+                        holder_id: string;
+                        /**
+                         * @description An asset code.
+                         * @example USD
+                         */
+                        currency: string;
+                        /** @description Each line an amount (unit amount with a quantity) or a price. */
+                        lines: {
+                            description?: string;
+                            /**
+                             * @description A decimal string, zero or more, with at most the asset's scale of decimals.
+                             * @example 12.00
+                             */
+                            amount?: string;
+                            /** @example prc_01jd0w3n3w8m5t5vq6fz1y2k3h */
+                            price_id?: string;
+                            quantity?: number;
+                        }[];
+                        /** @description The holder's wallet that pays it. */
+                        wallet_id?: string;
+                        revenue_wallet_id?: string;
+                        /** @description send_invoice (the default): the holder pays it (POST /v1/invoices/:id/pay) by its due date; charge_automatically: collected from wallet_id when finalized. */
+                        collection_method?: "charge_automatically" | "send_invoice";
+                        /** @description Net terms: due this many days after finalization (default 30). */
+                        days_until_due?: number;
+                        coupon?: string;
+                        default_tax_rates?: string[];
+                        description?: string;
+                        /**
+                         * @description Up to 50 string pairs of your own. On update, a key set to "" is removed.
+                         * @example {
+                         *       "order_id": "6735"
+                         *     }
+                         */
+                        metadata?: {
+                            [key: string]: string;
+                        };
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @example inv_01jd0w3n3w8m5t5vq6fz1y2k3h */
+                            id: string;
+                            /** @enum {string} */
+                            object: "invoice";
+                            livemode: boolean;
+                            number: string | null;
+                            holder_id: string;
+                            subscription_id: string | null;
+                            status: "draft" | "open" | "paid" | "void" | "uncollectible";
+                            billing_reason: string;
+                            collection_method: "charge_automatically" | "send_invoice";
+                            currency: string;
+                            wallet_id: string | null;
+                            source: {
+                                [key: string]: unknown;
+                            } | null;
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            period_start: string;
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            period_end: string;
+                            lines: {
+                                id: string;
+                                /** @enum {string} */
+                                object: "line_item";
+                                type: "subscription" | "usage" | "proration" | "invoice_item";
+                                description: string;
+                                price_id: string | null;
+                                subscription_item_id: string | null;
+                                quantity: number;
+                                unit_amount: string | null;
+                                /** @description Before discount and taxes; negative for a credit. */
+                                amount: string;
+                                discount_amount: string;
+                                tax_amounts: {
+                                    tax_rate_id: string;
+                                    inclusive: boolean;
+                                    amount: string;
+                                }[];
+                                proration: boolean;
+                                period: {
+                                    /**
+                                     * Format: date-time
+                                     * @example 2026-11-21T12:00:00.000Z
+                                     */
+                                    start: string;
+                                    /**
+                                     * Format: date-time
+                                     * @example 2026-11-21T12:00:00.000Z
+                                     */
+                                    end: string;
+                                };
+                            }[];
+                            coupon_id: string | null;
+                            tax_rate_ids: string[];
+                            subtotal: string;
+                            discount: string;
+                            tax: string;
+                            total: string;
+                            amount_paid: string;
+                            amount_due: string;
+                            attempt_count: number;
+                            next_payment_attempt: string | null;
+                            last_failure_code: string | null;
+                            due_date: string | null;
+                            ledger_transaction_id: string | null;
+                            payment_id: string | null;
+                            description: string | null;
+                            test_clock_id: string | null;
+                            /**
+                             * @description Up to 50 string pairs of your own. On update, a key set to "" is removed.
+                             * @example {
+                             *       "order_id": "6735"
+                             *     }
+                             */
+                            metadata: {
+                                [key: string]: string;
+                            };
+                            finalized_at: string | null;
+                            paid_at: string | null;
+                            voided_at: string | null;
+                            marked_uncollectible_at: string | null;
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            created_at: string;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/invoices/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Retrieve an invoice
+         * @description With its lines, totals and payment state.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /**
+                     * @description Answer as this API version instead of the key's pinned one.
+                     * @example 2026-11-01
+                     */
+                    "Purse-Version"?: string;
+                };
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @example inv_01jd0w3n3w8m5t5vq6fz1y2k3h */
+                            id: string;
+                            /** @enum {string} */
+                            object: "invoice";
+                            livemode: boolean;
+                            number: string | null;
+                            holder_id: string;
+                            subscription_id: string | null;
+                            status: "draft" | "open" | "paid" | "void" | "uncollectible";
+                            billing_reason: string;
+                            collection_method: "charge_automatically" | "send_invoice";
+                            currency: string;
+                            wallet_id: string | null;
+                            source: {
+                                [key: string]: unknown;
+                            } | null;
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            period_start: string;
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            period_end: string;
+                            lines: {
+                                id: string;
+                                /** @enum {string} */
+                                object: "line_item";
+                                type: "subscription" | "usage" | "proration" | "invoice_item";
+                                description: string;
+                                price_id: string | null;
+                                subscription_item_id: string | null;
+                                quantity: number;
+                                unit_amount: string | null;
+                                /** @description Before discount and taxes; negative for a credit. */
+                                amount: string;
+                                discount_amount: string;
+                                tax_amounts: {
+                                    tax_rate_id: string;
+                                    inclusive: boolean;
+                                    amount: string;
+                                }[];
+                                proration: boolean;
+                                period: {
+                                    /**
+                                     * Format: date-time
+                                     * @example 2026-11-21T12:00:00.000Z
+                                     */
+                                    start: string;
+                                    /**
+                                     * Format: date-time
+                                     * @example 2026-11-21T12:00:00.000Z
+                                     */
+                                    end: string;
+                                };
+                            }[];
+                            coupon_id: string | null;
+                            tax_rate_ids: string[];
+                            subtotal: string;
+                            discount: string;
+                            tax: string;
+                            total: string;
+                            amount_paid: string;
+                            amount_due: string;
+                            attempt_count: number;
+                            next_payment_attempt: string | null;
+                            last_failure_code: string | null;
+                            due_date: string | null;
+                            ledger_transaction_id: string | null;
+                            payment_id: string | null;
+                            description: string | null;
+                            test_clock_id: string | null;
+                            /**
+                             * @description Up to 50 string pairs of your own. On update, a key set to "" is removed.
+                             * @example {
+                             *       "order_id": "6735"
+                             *     }
+                             */
+                            metadata: {
+                                [key: string]: string;
+                            };
+                            finalized_at: string | null;
+                            paid_at: string | null;
+                            voided_at: string | null;
+                            marked_uncollectible_at: string | null;
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            created_at: string;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/invoices/{id}/pdf": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download an invoice as PDF
+         * @description The invoice rendered as an A4 PDF document (application/pdf).
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /**
+                     * @description Answer as this API version instead of the key's pinned one.
+                     * @example 2026-11-01
+                     */
+                    "Purse-Version"?: string;
+                };
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The PDF file. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": string;
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/invoices/{id}/finalize": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Finalize an invoice
+         * @description Gives a draft its number and due date; one charged automatically is collected now.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /**
+                     * @description Answer as this API version instead of the key's pinned one.
+                     * @example 2026-11-01
+                     */
+                    "Purse-Version"?: string;
+                    /**
+                     * @description Makes a retry safe: the first response is stored for 24 hours and replayed with Idempotent-Replayed: true.
+                     * @example order-6735-payout
+                     */
+                    "Idempotency-Key"?: string;
+                };
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @example inv_01jd0w3n3w8m5t5vq6fz1y2k3h */
+                            id: string;
+                            /** @enum {string} */
+                            object: "invoice";
+                            livemode: boolean;
+                            number: string | null;
+                            holder_id: string;
+                            subscription_id: string | null;
+                            status: "draft" | "open" | "paid" | "void" | "uncollectible";
+                            billing_reason: string;
+                            collection_method: "charge_automatically" | "send_invoice";
+                            currency: string;
+                            wallet_id: string | null;
+                            source: {
+                                [key: string]: unknown;
+                            } | null;
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            period_start: string;
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            period_end: string;
+                            lines: {
+                                id: string;
+                                /** @enum {string} */
+                                object: "line_item";
+                                type: "subscription" | "usage" | "proration" | "invoice_item";
+                                description: string;
+                                price_id: string | null;
+                                subscription_item_id: string | null;
+                                quantity: number;
+                                unit_amount: string | null;
+                                /** @description Before discount and taxes; negative for a credit. */
+                                amount: string;
+                                discount_amount: string;
+                                tax_amounts: {
+                                    tax_rate_id: string;
+                                    inclusive: boolean;
+                                    amount: string;
+                                }[];
+                                proration: boolean;
+                                period: {
+                                    /**
+                                     * Format: date-time
+                                     * @example 2026-11-21T12:00:00.000Z
+                                     */
+                                    start: string;
+                                    /**
+                                     * Format: date-time
+                                     * @example 2026-11-21T12:00:00.000Z
+                                     */
+                                    end: string;
+                                };
+                            }[];
+                            coupon_id: string | null;
+                            tax_rate_ids: string[];
+                            subtotal: string;
+                            discount: string;
+                            tax: string;
+                            total: string;
+                            amount_paid: string;
+                            amount_due: string;
+                            attempt_count: number;
+                            next_payment_attempt: string | null;
+                            last_failure_code: string | null;
+                            due_date: string | null;
+                            ledger_transaction_id: string | null;
+                            payment_id: string | null;
+                            description: string | null;
+                            test_clock_id: string | null;
+                            /**
+                             * @description Up to 50 string pairs of your own. On update, a key set to "" is removed.
+                             * @example {
+                             *       "order_id": "6735"
+                             *     }
+                             */
+                            metadata: {
+                                [key: string]: string;
+                            };
+                            finalized_at: string | null;
+                            paid_at: string | null;
+                            voided_at: string | null;
+                            marked_uncollectible_at: string | null;
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            created_at: string;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/invoices/{id}/pay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Pay an invoice
+         * @description Collects it now from its wallet (or the wallet or source given). A failed collection answers the invoice, still open, with last_failure_code. 409 invoice_not_payable when paid or void.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /**
+                     * @description Answer as this API version instead of the key's pinned one.
+                     * @example 2026-11-01
+                     */
+                    "Purse-Version"?: string;
+                    /**
+                     * @description Makes a retry safe: the first response is stored for 24 hours and replayed with Idempotent-Replayed: true.
+                     * @example order-6735-payout
+                     */
+                    "Idempotency-Key"?: string;
+                };
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    /**
+                     * @example {
+                     *       "wallet_id": "wal_01jd0w3n3w8m5t5vq6fz1y2k3h"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description Pay from this wallet of the holder's instead. */
+                        wallet_id?: string;
+                        /** @description Collect through a rail instead of a wallet: a card, or a bank debit. */
+                        source?: {
+                            /** @enum {string} */
+                            type: "card";
+                            /**
+                             * @description In test mode a sandbox card: 4242424242424242 succeeds, 4000000000000002 is declined.
+                             * @example 4242424242424242
+                             */
+                            number: string;
+                        } | {
+                            /** @enum {string} */
+                            type: "bank_account";
+                            account_number: string;
+                            routing_number: string;
+                            account_holder_name?: string;
+                        };
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @example inv_01jd0w3n3w8m5t5vq6fz1y2k3h */
+                            id: string;
+                            /** @enum {string} */
+                            object: "invoice";
+                            livemode: boolean;
+                            number: string | null;
+                            holder_id: string;
+                            subscription_id: string | null;
+                            status: "draft" | "open" | "paid" | "void" | "uncollectible";
+                            billing_reason: string;
+                            collection_method: "charge_automatically" | "send_invoice";
+                            currency: string;
+                            wallet_id: string | null;
+                            source: {
+                                [key: string]: unknown;
+                            } | null;
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            period_start: string;
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            period_end: string;
+                            lines: {
+                                id: string;
+                                /** @enum {string} */
+                                object: "line_item";
+                                type: "subscription" | "usage" | "proration" | "invoice_item";
+                                description: string;
+                                price_id: string | null;
+                                subscription_item_id: string | null;
+                                quantity: number;
+                                unit_amount: string | null;
+                                /** @description Before discount and taxes; negative for a credit. */
+                                amount: string;
+                                discount_amount: string;
+                                tax_amounts: {
+                                    tax_rate_id: string;
+                                    inclusive: boolean;
+                                    amount: string;
+                                }[];
+                                proration: boolean;
+                                period: {
+                                    /**
+                                     * Format: date-time
+                                     * @example 2026-11-21T12:00:00.000Z
+                                     */
+                                    start: string;
+                                    /**
+                                     * Format: date-time
+                                     * @example 2026-11-21T12:00:00.000Z
+                                     */
+                                    end: string;
+                                };
+                            }[];
+                            coupon_id: string | null;
+                            tax_rate_ids: string[];
+                            subtotal: string;
+                            discount: string;
+                            tax: string;
+                            total: string;
+                            amount_paid: string;
+                            amount_due: string;
+                            attempt_count: number;
+                            next_payment_attempt: string | null;
+                            last_failure_code: string | null;
+                            due_date: string | null;
+                            ledger_transaction_id: string | null;
+                            payment_id: string | null;
+                            description: string | null;
+                            test_clock_id: string | null;
+                            /**
+                             * @description Up to 50 string pairs of your own. On update, a key set to "" is removed.
+                             * @example {
+                             *       "order_id": "6735"
+                             *     }
+                             */
+                            metadata: {
+                                [key: string]: string;
+                            };
+                            finalized_at: string | null;
+                            paid_at: string | null;
+                            voided_at: string | null;
+                            marked_uncollectible_at: string | null;
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            created_at: string;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/invoices/{id}/void": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Void an invoice
+         * @description It will never be paid: for a mistake. 409 when paid.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /**
+                     * @description Answer as this API version instead of the key's pinned one.
+                     * @example 2026-11-01
+                     */
+                    "Purse-Version"?: string;
+                    /**
+                     * @description Makes a retry safe: the first response is stored for 24 hours and replayed with Idempotent-Replayed: true.
+                     * @example order-6735-payout
+                     */
+                    "Idempotency-Key"?: string;
+                };
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @example inv_01jd0w3n3w8m5t5vq6fz1y2k3h */
+                            id: string;
+                            /** @enum {string} */
+                            object: "invoice";
+                            livemode: boolean;
+                            number: string | null;
+                            holder_id: string;
+                            subscription_id: string | null;
+                            status: "draft" | "open" | "paid" | "void" | "uncollectible";
+                            billing_reason: string;
+                            collection_method: "charge_automatically" | "send_invoice";
+                            currency: string;
+                            wallet_id: string | null;
+                            source: {
+                                [key: string]: unknown;
+                            } | null;
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            period_start: string;
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            period_end: string;
+                            lines: {
+                                id: string;
+                                /** @enum {string} */
+                                object: "line_item";
+                                type: "subscription" | "usage" | "proration" | "invoice_item";
+                                description: string;
+                                price_id: string | null;
+                                subscription_item_id: string | null;
+                                quantity: number;
+                                unit_amount: string | null;
+                                /** @description Before discount and taxes; negative for a credit. */
+                                amount: string;
+                                discount_amount: string;
+                                tax_amounts: {
+                                    tax_rate_id: string;
+                                    inclusive: boolean;
+                                    amount: string;
+                                }[];
+                                proration: boolean;
+                                period: {
+                                    /**
+                                     * Format: date-time
+                                     * @example 2026-11-21T12:00:00.000Z
+                                     */
+                                    start: string;
+                                    /**
+                                     * Format: date-time
+                                     * @example 2026-11-21T12:00:00.000Z
+                                     */
+                                    end: string;
+                                };
+                            }[];
+                            coupon_id: string | null;
+                            tax_rate_ids: string[];
+                            subtotal: string;
+                            discount: string;
+                            tax: string;
+                            total: string;
+                            amount_paid: string;
+                            amount_due: string;
+                            attempt_count: number;
+                            next_payment_attempt: string | null;
+                            last_failure_code: string | null;
+                            due_date: string | null;
+                            ledger_transaction_id: string | null;
+                            payment_id: string | null;
+                            description: string | null;
+                            test_clock_id: string | null;
+                            /**
+                             * @description Up to 50 string pairs of your own. On update, a key set to "" is removed.
+                             * @example {
+                             *       "order_id": "6735"
+                             *     }
+                             */
+                            metadata: {
+                                [key: string]: string;
+                            };
+                            finalized_at: string | null;
+                            paid_at: string | null;
+                            voided_at: string | null;
+                            marked_uncollectible_at: string | null;
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            created_at: string;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/invoices/{id}/mark_uncollectible": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mark an invoice uncollectible
+         * @description Given up on; it can still be paid later.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /**
+                     * @description Answer as this API version instead of the key's pinned one.
+                     * @example 2026-11-01
+                     */
+                    "Purse-Version"?: string;
+                    /**
+                     * @description Makes a retry safe: the first response is stored for 24 hours and replayed with Idempotent-Replayed: true.
+                     * @example order-6735-payout
+                     */
+                    "Idempotency-Key"?: string;
+                };
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @example inv_01jd0w3n3w8m5t5vq6fz1y2k3h */
+                            id: string;
+                            /** @enum {string} */
+                            object: "invoice";
+                            livemode: boolean;
+                            number: string | null;
+                            holder_id: string;
+                            subscription_id: string | null;
+                            status: "draft" | "open" | "paid" | "void" | "uncollectible";
+                            billing_reason: string;
+                            collection_method: "charge_automatically" | "send_invoice";
+                            currency: string;
+                            wallet_id: string | null;
+                            source: {
+                                [key: string]: unknown;
+                            } | null;
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            period_start: string;
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            period_end: string;
+                            lines: {
+                                id: string;
+                                /** @enum {string} */
+                                object: "line_item";
+                                type: "subscription" | "usage" | "proration" | "invoice_item";
+                                description: string;
+                                price_id: string | null;
+                                subscription_item_id: string | null;
+                                quantity: number;
+                                unit_amount: string | null;
+                                /** @description Before discount and taxes; negative for a credit. */
+                                amount: string;
+                                discount_amount: string;
+                                tax_amounts: {
+                                    tax_rate_id: string;
+                                    inclusive: boolean;
+                                    amount: string;
+                                }[];
+                                proration: boolean;
+                                period: {
+                                    /**
+                                     * Format: date-time
+                                     * @example 2026-11-21T12:00:00.000Z
+                                     */
+                                    start: string;
+                                    /**
+                                     * Format: date-time
+                                     * @example 2026-11-21T12:00:00.000Z
+                                     */
+                                    end: string;
+                                };
+                            }[];
+                            coupon_id: string | null;
+                            tax_rate_ids: string[];
+                            subtotal: string;
+                            discount: string;
+                            tax: string;
+                            total: string;
+                            amount_paid: string;
+                            amount_due: string;
+                            attempt_count: number;
+                            next_payment_attempt: string | null;
+                            last_failure_code: string | null;
+                            due_date: string | null;
+                            ledger_transaction_id: string | null;
+                            payment_id: string | null;
+                            description: string | null;
+                            test_clock_id: string | null;
+                            /**
+                             * @description Up to 50 string pairs of your own. On update, a key set to "" is removed.
+                             * @example {
+                             *       "order_id": "6735"
+                             *     }
+                             */
+                            metadata: {
+                                [key: string]: string;
+                            };
+                            finalized_at: string | null;
+                            paid_at: string | null;
+                            voided_at: string | null;
+                            marked_uncollectible_at: string | null;
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            created_at: string;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/test_clocks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List test clocks
+         * @description Newest first.
+         */
+        get: {
+            parameters: {
+                query: {
+                    /** @description Page size. */
+                    limit: number;
+                    /** @description Id of the last object of the previous page: returns older objects. */
+                    starting_after?: string;
+                    /** @description Id of the first object of the next page: returns newer objects. */
+                    ending_before?: string;
+                };
+                header?: {
+                    /**
+                     * @description Answer as this API version instead of the key's pinned one.
+                     * @example 2026-11-01
+                     */
+                    "Purse-Version"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            object: "list";
+                            data: components["schemas"]["TestClock"][];
+                            has_more: boolean;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Create a test clock
+         * @description Simulated time for test-mode holders created with test_clock.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /**
+                     * @description Answer as this API version instead of the key's pinned one.
+                     * @example 2026-11-01
+                     */
+                    "Purse-Version"?: string;
+                    /**
+                     * @description Makes a retry safe: the first response is stored for 24 hours and replayed with Idempotent-Replayed: true.
+                     * @example order-6735-payout
+                     */
+                    "Idempotency-Key"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    /**
+                     * @example {
+                     *       "frozen_time": "2027-01-01T00:00:00Z",
+                     *       "name": "Annual renewal"
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * Format: date-time
+                         * @example 2027-01-01T00:00:00Z
+                         */
+                        frozen_time: string;
+                        name?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @example clock_01jd0w3n3w8m5t5vq6fz1y2k3h */
+                            id: string;
+                            /** @enum {string} */
+                            object: "test_clock";
+                            livemode: boolean;
+                            name: string | null;
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            frozen_time: string;
+                            status: "ready" | "advancing";
+                            advancing_to: string | null;
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            created_at: string;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/test_clocks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Retrieve a test clock
+         * @description status is advancing until everything due by frozen_time ran, then ready.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /**
+                     * @description Answer as this API version instead of the key's pinned one.
+                     * @example 2026-11-01
+                     */
+                    "Purse-Version"?: string;
+                };
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @example clock_01jd0w3n3w8m5t5vq6fz1y2k3h */
+                            id: string;
+                            /** @enum {string} */
+                            object: "test_clock";
+                            livemode: boolean;
+                            name: string | null;
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            frozen_time: string;
+                            status: "ready" | "advancing";
+                            advancing_to: string | null;
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            created_at: string;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/test_clocks/{id}/advance": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Advance a test clock
+         * @description Moves the clock forward to frozen_time and runs, in time order, everything of its holders that falls due: renewals, trial ends, dunning retries. Answers at once with status advancing; the clock turns ready (event test_clock.ready) when done.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /**
+                     * @description Answer as this API version instead of the key's pinned one.
+                     * @example 2026-11-01
+                     */
+                    "Purse-Version"?: string;
+                    /**
+                     * @description Makes a retry safe: the first response is stored for 24 hours and replayed with Idempotent-Replayed: true.
+                     * @example order-6735-payout
+                     */
+                    "Idempotency-Key"?: string;
+                };
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    /**
+                     * @example {
+                     *       "frozen_time": "2027-02-01T00:00:00Z"
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * Format: date-time
+                         * @description Later than the current frozen_time.
+                         */
+                        frozen_time: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @example clock_01jd0w3n3w8m5t5vq6fz1y2k3h */
+                            id: string;
+                            /** @enum {string} */
+                            object: "test_clock";
+                            livemode: boolean;
+                            name: string | null;
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            frozen_time: string;
+                            status: "ready" | "advancing";
+                            advancing_to: string | null;
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            created_at: string;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -14210,7 +19878,7 @@ export interface components {
              * @example invalid_request
              * @enum {string}
              */
-            code: "invalid_request" | "malformed_request" | "request_timeout" | "headers_too_large" | "invalid_json" | "invalid_amount" | "invalid_api_version" | "invalid_cursor" | "unsupported_media_type" | "body_too_large" | "authentication_required" | "invalid_api_key" | "insufficient_scope" | "mode_mismatch" | "resource_not_found" | "route_not_found" | "asset_exists" | "asset_not_found" | "holder_external_id_taken" | "api_key_revoked" | "idempotency_key_reused" | "idempotency_key_in_use" | "invalid_split" | "same_wallet" | "insufficient_funds" | "balance_limit_exceeded" | "wallet_frozen" | "wallet_closed" | "wallet_not_empty" | "currency_mismatch" | "hold_not_pending" | "capture_exceeds_hold" | "hold_expired" | "escrow_not_active" | "escrow_disputed" | "escrow_not_disputed" | "milestone_not_pending" | "release_exceeds_remaining" | "not_refundable" | "refund_exceeds_remaining" | "invalid_state" | "test_mode_only" | "bank_file_invalid" | "rail_unavailable" | "unknown_event_type" | "invalid_webhook_url" | "webhook_url_forbidden" | "webhook_endpoint_disabled" | "webhook_endpoint_limit_reached" | "key_restricted" | "api_key_exceeds_caller" | "spend_limit_exceeded" | "risk_blocked" | "approval_not_pending" | "approval_expired" | "rate_limited" | "service_unavailable" | "lock_timeout" | "queue_full" | "internal_error";
+            code: "invalid_request" | "malformed_request" | "request_timeout" | "headers_too_large" | "invalid_json" | "invalid_amount" | "invalid_api_version" | "invalid_cursor" | "unsupported_media_type" | "body_too_large" | "authentication_required" | "invalid_api_key" | "insufficient_scope" | "mode_mismatch" | "resource_not_found" | "route_not_found" | "asset_exists" | "asset_not_found" | "holder_external_id_taken" | "api_key_revoked" | "idempotency_key_reused" | "idempotency_key_in_use" | "invalid_split" | "same_wallet" | "insufficient_funds" | "balance_limit_exceeded" | "wallet_frozen" | "wallet_closed" | "wallet_not_empty" | "currency_mismatch" | "hold_not_pending" | "capture_exceeds_hold" | "hold_expired" | "escrow_not_active" | "escrow_disputed" | "escrow_not_disputed" | "milestone_not_pending" | "release_exceeds_remaining" | "not_refundable" | "refund_exceeds_remaining" | "invalid_state" | "test_mode_only" | "bank_file_invalid" | "rail_unavailable" | "unknown_event_type" | "invalid_webhook_url" | "webhook_url_forbidden" | "webhook_endpoint_disabled" | "webhook_endpoint_limit_reached" | "key_restricted" | "api_key_exceeds_caller" | "spend_limit_exceeded" | "risk_blocked" | "approval_not_pending" | "approval_expired" | "rate_limited" | "service_unavailable" | "lock_timeout" | "queue_full" | "subscription_canceled" | "invoice_not_payable" | "price_not_metered" | "price_inactive" | "price_mismatch" | "coupon_not_applicable" | "usage_identifier_reused" | "test_clock_advancing" | "internal_error";
             /** @example email */
             param?: string;
             /** @example req_01jd0w3n3w8m5t5vq6fz1y2k3h */
@@ -14254,6 +19922,8 @@ export interface components {
             /** @description Where the holder stands in your KYC process. */
             kyc_status: "unverified" | "pending" | "verified" | "rejected";
             kyc_tier: number;
+            /** @description The test clock the holder lives in, if any. */
+            test_clock: string | null;
             metadata: {
                 [key: string]: string;
             };
@@ -14734,7 +20404,7 @@ export interface components {
             /** @enum {string} */
             object: "event";
             /** @description What happened; see the event catalogue (docs/events.md). */
-            type: "api_key.created" | "api_key.revoked" | "asset.created" | "bank_statement.imported" | "escrow.canceled" | "escrow.created" | "escrow.disputed" | "escrow.released" | "escrow.resolved" | "holder.created" | "holder.updated" | "payment.failed" | "payment.processing" | "payment.settled" | "payment.succeeded" | "payout.created" | "payout.failed" | "payout.in_transit" | "payout.paid" | "payout.returned" | "payout_batch.created" | "payout_file.created" | "payout_schedule.deleted" | "payout_schedule.updated" | "refund.created" | "refund.failed" | "refund.succeeded" | "risk.flagged" | "transfer.captured" | "transfer.expired" | "transfer.pending" | "transfer.posted" | "transfer.voided" | "wallet.closed" | "wallet.created" | "wallet.frozen" | "wallet.unfrozen" | "webhook_endpoint.created" | "webhook_endpoint.deleted" | "webhook_endpoint.disabled" | "webhook_endpoint.enabled" | "webhook_endpoint.updated";
+            type: "api_key.created" | "api_key.revoked" | "asset.created" | "bank_statement.imported" | "coupon.created" | "coupon.updated" | "customer.subscription.created" | "customer.subscription.deleted" | "customer.subscription.paused" | "customer.subscription.resumed" | "customer.subscription.updated" | "escrow.canceled" | "escrow.created" | "escrow.disputed" | "escrow.released" | "escrow.resolved" | "holder.created" | "holder.updated" | "invoice.created" | "invoice.finalized" | "invoice.marked_uncollectible" | "invoice.paid" | "invoice.payment_failed" | "invoice.voided" | "payment.failed" | "payment.processing" | "payment.settled" | "payment.succeeded" | "payout.created" | "payout.failed" | "payout.in_transit" | "payout.paid" | "payout.returned" | "payout_batch.created" | "payout_file.created" | "payout_schedule.deleted" | "payout_schedule.updated" | "price.created" | "price.updated" | "product.created" | "product.updated" | "refund.created" | "refund.failed" | "refund.succeeded" | "risk.flagged" | "tax_rate.created" | "tax_rate.updated" | "test_clock.advancing" | "test_clock.ready" | "transfer.captured" | "transfer.expired" | "transfer.pending" | "transfer.posted" | "transfer.voided" | "wallet.closed" | "wallet.created" | "wallet.frozen" | "wallet.unfrozen" | "webhook_endpoint.created" | "webhook_endpoint.deleted" | "webhook_endpoint.disabled" | "webhook_endpoint.enabled" | "webhook_endpoint.updated";
             livemode: boolean;
             /**
              * Format: date-time
@@ -14976,6 +20646,331 @@ export interface components {
             prev_hash: string | null;
             /** @description Hex SHA-256 over prev_hash and this entry; null until sealed. */
             hash: string | null;
+        };
+        Product: {
+            /** @example prod_01jd0w3n3w8m5t5vq6fz1y2k3h */
+            id: string;
+            /** @enum {string} */
+            object: "product";
+            livemode: boolean;
+            name: string;
+            description: string | null;
+            active: boolean;
+            /**
+             * @description Up to 50 string pairs of your own. On update, a key set to "" is removed.
+             * @example {
+             *       "order_id": "6735"
+             *     }
+             */
+            metadata: {
+                [key: string]: string;
+            };
+            /**
+             * Format: date-time
+             * @example 2026-11-21T12:00:00.000Z
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @example 2026-11-21T12:00:00.000Z
+             */
+            updated_at: string;
+        };
+        Price: {
+            /** @example prc_01jd0w3n3w8m5t5vq6fz1y2k3h */
+            id: string;
+            /** @enum {string} */
+            object: "price";
+            livemode: boolean;
+            /** @example prod_01jd0w3n3w8m5t5vq6fz1y2k3h */
+            product_id: string;
+            currency: string;
+            type: "recurring" | "one_time";
+            billing_scheme: "per_unit" | "tiered";
+            unit_amount: string | null;
+            tiers_mode: "graduated" | "volume" | null;
+            tiers: {
+                up_to: number | "inf";
+                unit_amount: string;
+                flat_amount: string;
+            }[] | null;
+            recurring: {
+                /** @example month */
+                interval: "day" | "week" | "month" | "year";
+                interval_count: number;
+            } | null;
+            usage_type: "licensed" | "metered";
+            nickname: string | null;
+            active: boolean;
+            /**
+             * @description Up to 50 string pairs of your own. On update, a key set to "" is removed.
+             * @example {
+             *       "order_id": "6735"
+             *     }
+             */
+            metadata: {
+                [key: string]: string;
+            };
+            /**
+             * Format: date-time
+             * @example 2026-11-21T12:00:00.000Z
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @example 2026-11-21T12:00:00.000Z
+             */
+            updated_at: string;
+        };
+        Coupon: {
+            /** @example cpn_01jd0w3n3w8m5t5vq6fz1y2k3h */
+            id: string;
+            /** @enum {string} */
+            object: "coupon";
+            livemode: boolean;
+            name: string | null;
+            percent_off: string | null;
+            amount_off: string | null;
+            currency: string | null;
+            duration: "once" | "repeating" | "forever";
+            duration_in_months: number | null;
+            max_redemptions: number | null;
+            times_redeemed: number;
+            active: boolean;
+            /**
+             * @description Up to 50 string pairs of your own. On update, a key set to "" is removed.
+             * @example {
+             *       "order_id": "6735"
+             *     }
+             */
+            metadata: {
+                [key: string]: string;
+            };
+            /**
+             * Format: date-time
+             * @example 2026-11-21T12:00:00.000Z
+             */
+            created_at: string;
+        };
+        TaxRate: {
+            /** @example txr_01jd0w3n3w8m5t5vq6fz1y2k3h */
+            id: string;
+            /** @enum {string} */
+            object: "tax_rate";
+            livemode: boolean;
+            display_name: string;
+            percentage: string;
+            inclusive: boolean;
+            jurisdiction: string | null;
+            active: boolean;
+            /**
+             * @description Up to 50 string pairs of your own. On update, a key set to "" is removed.
+             * @example {
+             *       "order_id": "6735"
+             *     }
+             */
+            metadata: {
+                [key: string]: string;
+            };
+            /**
+             * Format: date-time
+             * @example 2026-11-21T12:00:00.000Z
+             */
+            created_at: string;
+        };
+        Subscription: {
+            /** @example sub_01jd0w3n3w8m5t5vq6fz1y2k3h */
+            id: string;
+            /** @enum {string} */
+            object: "subscription";
+            livemode: boolean;
+            holder_id: string;
+            status: "trialing" | "active" | "past_due" | "unpaid" | "canceled" | "paused" | "incomplete";
+            currency: string;
+            items: {
+                id: string;
+                /** @enum {string} */
+                object: "subscription_item";
+                price_id: string;
+                quantity: number;
+                usage_type: "licensed" | "metered";
+                /**
+                 * Format: date-time
+                 * @example 2026-11-21T12:00:00.000Z
+                 */
+                created_at: string;
+            }[];
+            /** @example month */
+            interval: "day" | "week" | "month" | "year";
+            interval_count: number;
+            wallet_id: string | null;
+            source: {
+                [key: string]: unknown;
+            } | null;
+            revenue_wallet_id: string;
+            /**
+             * Format: date-time
+             * @example 2026-11-21T12:00:00.000Z
+             */
+            billing_cycle_anchor: string;
+            /**
+             * Format: date-time
+             * @example 2026-11-21T12:00:00.000Z
+             */
+            current_period_start: string;
+            /**
+             * Format: date-time
+             * @example 2026-11-21T12:00:00.000Z
+             */
+            current_period_end: string;
+            trial_start: string | null;
+            trial_end: string | null;
+            cancel_at_period_end: boolean;
+            canceled_at: string | null;
+            ended_at: string | null;
+            paused_at: string | null;
+            coupon_id: string | null;
+            discount_end: string | null;
+            default_tax_rates: string[];
+            dunning: {
+                retry_schedule_days: number[];
+                final_action: string;
+            };
+            latest_invoice_id: string | null;
+            test_clock_id: string | null;
+            /**
+             * @description Up to 50 string pairs of your own. On update, a key set to "" is removed.
+             * @example {
+             *       "order_id": "6735"
+             *     }
+             */
+            metadata: {
+                [key: string]: string;
+            };
+            /**
+             * Format: date-time
+             * @example 2026-11-21T12:00:00.000Z
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @example 2026-11-21T12:00:00.000Z
+             */
+            updated_at: string;
+        };
+        Invoice: {
+            /** @example inv_01jd0w3n3w8m5t5vq6fz1y2k3h */
+            id: string;
+            /** @enum {string} */
+            object: "invoice";
+            livemode: boolean;
+            number: string | null;
+            holder_id: string;
+            subscription_id: string | null;
+            status: "draft" | "open" | "paid" | "void" | "uncollectible";
+            billing_reason: string;
+            collection_method: "charge_automatically" | "send_invoice";
+            currency: string;
+            wallet_id: string | null;
+            source: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Format: date-time
+             * @example 2026-11-21T12:00:00.000Z
+             */
+            period_start: string;
+            /**
+             * Format: date-time
+             * @example 2026-11-21T12:00:00.000Z
+             */
+            period_end: string;
+            lines: {
+                id: string;
+                /** @enum {string} */
+                object: "line_item";
+                type: "subscription" | "usage" | "proration" | "invoice_item";
+                description: string;
+                price_id: string | null;
+                subscription_item_id: string | null;
+                quantity: number;
+                unit_amount: string | null;
+                /** @description Before discount and taxes; negative for a credit. */
+                amount: string;
+                discount_amount: string;
+                tax_amounts: {
+                    tax_rate_id: string;
+                    inclusive: boolean;
+                    amount: string;
+                }[];
+                proration: boolean;
+                period: {
+                    /**
+                     * Format: date-time
+                     * @example 2026-11-21T12:00:00.000Z
+                     */
+                    start: string;
+                    /**
+                     * Format: date-time
+                     * @example 2026-11-21T12:00:00.000Z
+                     */
+                    end: string;
+                };
+            }[];
+            coupon_id: string | null;
+            tax_rate_ids: string[];
+            subtotal: string;
+            discount: string;
+            tax: string;
+            total: string;
+            amount_paid: string;
+            amount_due: string;
+            attempt_count: number;
+            next_payment_attempt: string | null;
+            last_failure_code: string | null;
+            due_date: string | null;
+            ledger_transaction_id: string | null;
+            payment_id: string | null;
+            description: string | null;
+            test_clock_id: string | null;
+            /**
+             * @description Up to 50 string pairs of your own. On update, a key set to "" is removed.
+             * @example {
+             *       "order_id": "6735"
+             *     }
+             */
+            metadata: {
+                [key: string]: string;
+            };
+            finalized_at: string | null;
+            paid_at: string | null;
+            voided_at: string | null;
+            marked_uncollectible_at: string | null;
+            /**
+             * Format: date-time
+             * @example 2026-11-21T12:00:00.000Z
+             */
+            created_at: string;
+        };
+        TestClock: {
+            /** @example clock_01jd0w3n3w8m5t5vq6fz1y2k3h */
+            id: string;
+            /** @enum {string} */
+            object: "test_clock";
+            livemode: boolean;
+            name: string | null;
+            /**
+             * Format: date-time
+             * @example 2026-11-21T12:00:00.000Z
+             */
+            frozen_time: string;
+            status: "ready" | "advancing";
+            advancing_to: string | null;
+            /**
+             * Format: date-time
+             * @example 2026-11-21T12:00:00.000Z
+             */
+            created_at: string;
         };
     };
     responses: never;

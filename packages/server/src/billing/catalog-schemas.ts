@@ -33,7 +33,7 @@ export const CreateProductBody = Type.Object(
     description: Type.Optional(Type.String({ maxLength: 1000 })),
     metadata: Type.Optional(Metadata),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, examples: [{ name: 'Pro plan', description: 'Everything, every month' }] },
 );
 
 export const UpdateProductBody = Type.Object(
@@ -45,7 +45,7 @@ export const UpdateProductBody = Type.Object(
     ),
     metadata: Type.Optional(Metadata),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, examples: [{ active: false }] },
 );
 
 export const Product = Type.Object(
@@ -109,7 +109,17 @@ export const CreatePriceBody = Type.Object(
     nickname: Type.Optional(Type.String({ maxLength: 200 })),
     metadata: Type.Optional(Metadata),
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    examples: [
+      {
+        product_id: 'prod_01jd0w3n3w8m5t5vq6fz1y2k3h',
+        currency: 'USD',
+        unit_amount: '25.00',
+        recurring: { interval: 'month' },
+      },
+    ],
+  },
 );
 
 export const UpdatePriceBody = Type.Object(
@@ -118,7 +128,7 @@ export const UpdatePriceBody = Type.Object(
     active: Type.Optional(Type.Boolean({ description: 'false archives it. Its amounts never change.' })),
     metadata: Type.Optional(Metadata),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, examples: [{ nickname: 'Pro monthly (2026)', active: false }] },
 );
 
 const TierOut = Type.Object({
@@ -163,7 +173,10 @@ export const CreateCouponBody = Type.Object(
     max_redemptions: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000_000 })),
     metadata: Type.Optional(Metadata),
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    examples: [{ name: 'Launch', percent_off: '20', duration: 'repeating', duration_in_months: 3 }],
+  },
 );
 
 export const Coupon = Type.Object(
@@ -196,7 +209,10 @@ export const CreateTaxRateBody = Type.Object(
     jurisdiction: Type.Optional(Type.String({ maxLength: 100 })),
     metadata: Type.Optional(Metadata),
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    examples: [{ display_name: 'VAT', percentage: '20', inclusive: true, jurisdiction: 'FR' }],
+  },
 );
 
 export const TaxRate = Type.Object(
@@ -221,7 +237,7 @@ export const ArchiveBody = Type.Object(
     name: Type.Optional(Type.String({ maxLength: 200 })),
     metadata: Type.Optional(Metadata),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, examples: [{ active: false }] },
 );
 
 export const CatalogListQuery = Type.Composite([

@@ -126,7 +126,18 @@ export const CreateInvoiceBody = Type.Object(
     description: Type.Optional(Type.String({ maxLength: 1000 })),
     metadata: Type.Optional(Metadata),
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    examples: [
+      {
+        holder_id: 'hol_01jd0w3n3w8m5t5vq6fz1y2k3h',
+        currency: 'USD',
+        wallet_id: 'wal_01jd0w3n3w8m5t5vq6fz1y2k3h',
+        lines: [{ description: 'Onboarding workshop', amount: '1500.00' }],
+        days_until_due: 30,
+      },
+    ],
+  },
 );
 
 export const PayInvoiceBody = Type.Object(
@@ -140,7 +151,7 @@ export const PayInvoiceBody = Type.Object(
     ),
     source: Type.Optional(SubscriptionSource),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, examples: [{ wallet_id: 'wal_01jd0w3n3w8m5t5vq6fz1y2k3h' }] },
 );
 
 export const InvoiceListQuery = Type.Composite([
@@ -171,10 +182,13 @@ export const CreateTestClockBody = Type.Object(
     frozen_time: Type.String({ format: 'date-time', examples: ['2027-01-01T00:00:00Z'] }),
     name: Type.Optional(Type.String({ maxLength: 200 })),
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    examples: [{ frozen_time: '2027-01-01T00:00:00Z', name: 'Annual renewal' }],
+  },
 );
 
 export const AdvanceTestClockBody = Type.Object(
   { frozen_time: Type.String({ format: 'date-time', description: 'Later than the current frozen_time.' }) },
-  { additionalProperties: false },
+  { additionalProperties: false, examples: [{ frozen_time: '2027-02-01T00:00:00Z' }] },
 );

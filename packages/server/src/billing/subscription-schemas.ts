@@ -83,7 +83,17 @@ export const CreateSubscriptionBody = Type.Object(
     dunning: Type.Optional(Dunning),
     metadata: Type.Optional(Metadata),
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    examples: [
+      {
+        holder_id: 'hol_01jd0w3n3w8m5t5vq6fz1y2k3h',
+        wallet_id: 'wal_01jd0w3n3w8m5t5vq6fz1y2k3h',
+        items: [{ price_id: 'prc_01jd0w3n3w8m5t5vq6fz1y2k3h', quantity: 1 }],
+        trial_period_days: 14,
+      },
+    ],
+  },
 );
 
 export const ProrationBehavior = Type.Union(
@@ -120,7 +130,15 @@ export const UpdateSubscriptionBody = Type.Object(
     ),
     metadata: Type.Optional(Metadata),
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    examples: [
+      {
+        items: [{ id: 'si_01jd0w3n3w8m5t5vq6fz1y2k3h', price_id: 'prc_01jd0w3n3w8m5t5vq6fz1y2k3j' }],
+        proration_behavior: 'always_invoice',
+      },
+    ],
+  },
 );
 
 export const CancelSubscriptionBody = Type.Object(
@@ -134,7 +152,7 @@ export const CancelSubscriptionBody = Type.Object(
       Type.Boolean({ description: 'Bill usage not yet billed on a final invoice now. Default true.' }),
     ),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, examples: [{ prorate: true }] },
 );
 
 const Status = Type.Union([
@@ -229,7 +247,17 @@ export const CreateUsageRecordBody = Type.Object(
       }),
     ),
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    examples: [
+      {
+        subscription_item_id: 'si_01jd0w3n3w8m5t5vq6fz1y2k3h',
+        quantity: 1200,
+        action: 'increment',
+        identifier: 'req-8812',
+      },
+    ],
+  },
 );
 
 export const UsageRecord = Type.Object(

@@ -103,6 +103,7 @@ describe('create and retrieve', () => {
       external_id: 'u1',
       kyc_status: 'pending',
       kyc_tier: 1,
+      test_clock: null,
       metadata: { plan: 'pro' },
       created_at: t.clock.now().toISOString(),
       updated_at: t.clock.now().toISOString(),
