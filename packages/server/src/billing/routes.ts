@@ -42,7 +42,7 @@ import {
 } from './subscription-schemas.js';
 import { createSubscription } from './subscriptions.js';
 import { createTestClock, finishAdvance, startAdvance } from './test-clocks.js';
-import { recordUsage } from './usage.js';
+import { recordUsage, usageIdentifierTaken } from './usage.js';
 
 export function billingRoutes(app: Api, deps: RouteDeps): void {
   subscriptionRoutes(app, deps);
@@ -203,13 +203,14 @@ function subscriptionRoutes(app: Api, deps: RouteDeps): void {
       },
     },
     async (request, reply) => {
-      let status: 200 | 201 = 201;
-      return runMutation(mutation, request, reply, 201, async (db) => {
-        const recorded = await recordUsage(db, authOf(request).livemode, request.body, deps.clock.now());
-        if (!recorded.ok) return recorded;
-        status = recorded.value.created ? 201 : 200;
-        reply.status(status);
-        return ok(recorded.value.record);
+      const { livemode } = authOf(request);
+      // runMutation answers the status it is given (a reply.status() set inside is overwritten), so
+      // a repeated identifier is looked up first. A repeat racing the first request still records
+      // once, but may be answered 201.
+      const repeat = await usageIdentifierTaken(deps.pool, livemode, request.body.identifier);
+      return runMutation(mutation, request, reply, repeat ? 200 : 201, async (db) => {
+        const recorded = await recordUsage(db, livemode, request.body, deps.clock.now());
+        return recorded.ok ? ok(recorded.value.record) : recorded;
       });
     },
   );

@@ -111,6 +111,20 @@ export async function recordUsage(
   return ok({ record: usageView(first), created: false });
 }
 
+/** Whether a usage record with this identifier exists already in this mode. */
+export async function usageIdentifierTaken(
+  db: Queryable,
+  livemode: boolean,
+  identifier: string | undefined,
+): Promise<boolean> {
+  if (identifier === undefined) return false;
+  const found = await db.query('SELECT 1 FROM usage_records WHERE livemode = $1 AND identifier = $2', [
+    livemode,
+    identifier,
+  ]);
+  return found.rowCount !== 0;
+}
+
 async function itemOf(
   db: Queryable,
   livemode: boolean,
