@@ -21,7 +21,8 @@ export const default_final_action = 'unpaid';
  *   attempt; after the last retry fails, the subscription's `final_action` applies: `unpaid` (the
  *   invoice stays open and paying it revives the subscription) or `canceled` (the subscription
  *   ends and the invoice is marked uncollectible). An invoice without a subscription just stays
- *   open.
+ *   open. A `paused` subscription keeps its status (it was paused on purpose and renews nothing):
+ *   its invoice follows the same schedule and, after the last retry, stays open.
  */
 export function afterAttempt(
   invoice: InvoiceRow,
@@ -62,13 +63,16 @@ export function afterAttempt(
   if (invoice.billing_reason === 'subscription_create')
     return { invoice: failed, subscription: { ...subscription, status: 'incomplete', updated_at: now } };
   const delay_s = subscription.retry_schedule_s[attempted.attempt_count - 1];
+  // A paused subscription stays paused: its invoice keeps its retries, and nothing else changes.
+  const paused = subscription.status === 'paused';
   if (delay_s !== undefined) {
     const retry = new Date(now.getTime() + delay_s * 1000);
     return {
       invoice: { ...failed, next_payment_attempt: retry },
-      subscription: { ...subscription, status: 'past_due', updated_at: now },
+      subscription: paused ? subscription : { ...subscription, status: 'past_due', updated_at: now },
     };
   }
+  if (paused) return { invoice: failed, subscription };
   if (subscription.final_action === 'unpaid')
     return { invoice: failed, subscription: { ...subscription, status: 'unpaid', updated_at: now } };
   return {

@@ -85,7 +85,9 @@ export async function renewDue(
 
 /**
  * Tries again open invoices whose retry is due, and those collected from a wallet that now holds
- * enough (a top-up retries at once rather than at the next scheduled attempt).
+ * enough (a top-up retries at once rather than at the next scheduled attempt). Only a charge that
+ * last failed for want of funds is retried early: one refused for another reason (a frozen revenue
+ * wallet, a risk rule) would fail again at once, and again, with the balance unchanged.
  */
 export async function retryDue(
   deps: BillingDeps,
@@ -97,7 +99,8 @@ export async function retryDue(
     const due = await db.query<InvoiceRow>(
       `SELECT i.* FROM invoices i
        WHERE i.status = 'open' AND i.collection_method = 'charge_automatically' AND ${clockCondition(scope, 3).replace('test_clock_id', 'i.test_clock_id')}
-         AND (i.next_payment_attempt <= $1 OR (i.wallet_id IS NOT NULL AND i.payment_id IS NULL AND EXISTS (
+         AND (i.next_payment_attempt <= $1 OR (i.wallet_id IS NOT NULL AND i.payment_id IS NULL AND i.total > 0
+           AND i.last_failure_code = 'insufficient_funds' AND EXISTS (
            SELECT 1 FROM accounts a WHERE a.id = i.wallet_id AND a.status = 'active'
              AND a.posted_credits - a.posted_debits - a.pending_debits - coalesce(a.floor_minor, 0) >= i.total)))
        ORDER BY i.id LIMIT $2 FOR UPDATE OF i SKIP LOCKED`,
