@@ -1,11 +1,21 @@
 import { assetScale } from '../assets/service.js';
+import type { Queryable } from '../db/pool.js';
+import type { Movement } from '../guard/movement.js';
+import { type GuardRequest, type PreparedScreen, prepareScreen } from '../guard/screen.js';
 import type { EntryIntent } from '../ledger/entries.js';
 import { writeEntries } from '../ledger/write.js';
 import { createPayment } from '../payments/service.js';
 import type { RailContext } from '../rails/index.js';
 import type { PaymentSource } from '../rails/rail.js';
+import { screenAndApply } from '../requests/screening.js';
+import { lockRiskReads } from '../risk/locks.js';
+import { enabledRules } from '../risk/rules.js';
+import { RunningMovements } from '../risk/running.js';
 import { assert } from '../shared/assert.js';
+import { domainError } from '../shared/errors.js';
+import { newId } from '../shared/ids.js';
 import { formatAmount, minorFromDb } from '../shared/money.js';
+import { fail, ok, type Result } from '../shared/result.js';
 import type { InvoiceRow } from './invoice-views.js';
 
 /** What one attempt to collect an invoice came to. */
@@ -31,6 +41,14 @@ export interface Attempt {
  * revenue wallet through the rail. A zero total is paid with no money moving.
  */
 export async function collect(ctx: RailContext, invoices: readonly InvoiceRow[]): Promise<Attempt[]> {
+  const modes = [...new Set(invoices.map((inv) => inv.livemode))];
+  for (const livemode of modes)
+    if ((await enabledRules(ctx.db, livemode)).length > 0) return collectScreened(ctx, invoices);
+  return collectAll(ctx, invoices);
+}
+
+/** The fast path, with no risk rule enabled in the invoices' modes. */
+async function collectAll(ctx: RailContext, invoices: readonly InvoiceRow[]): Promise<Attempt[]> {
   const from_wallet = invoices.filter((inv) => inv.wallet_id !== null && minorFromDb(inv.total) !== 0n);
   const entries: EntryIntent[] = from_wallet.map((inv) => walletEntry(inv));
   const outcomes = await writeEntries(ctx.db, entries, ctx.now, undefined, ctx.later);
@@ -66,6 +84,106 @@ function walletEntry(inv: InvoiceRow): EntryIntent {
     reason: total > 0n ? 'invoice.paid' : 'invoice.credited',
     reference_id: inv.id,
     movements: [{ from, to, amount_minor: total > 0n ? total : -total, layer: 'posted' }],
+  };
+}
+
+/** Collects one invoice alone: a failure is a domain error, so a screen's savepoint rolls back with it. */
+async function collectOne(ctx: RailContext, invoice: InvoiceRow): Promise<Result<Collected>> {
+  const [attempt] = await collectAll(ctx, [invoice]);
+  assert(attempt !== undefined, 'one attempt');
+  const { collected } = attempt;
+  return collected.kind === 'failed'
+    ? fail(domainError('insufficient_funds', collected.failure_code))
+    : ok(collected);
+}
+
+/**
+ * With risk rules enabled, each charge is screened as the money movement it is, by the rules of
+ * its mode, before it moves: no key asks for a renewal, so it is screened as the worker's payout
+ * schedules and escrow dates are (unattended: a review blocks, as no one could approve it), and the
+ * invoice stands in for the key. The rules' locks are all taken first, in one order, then each
+ * charge is screened against what the batch already let through and collected in one savepoint
+ * with its screen: a refusal leaves the invoice open with failure code `risk_blocked` (dunning
+ * goes on), a ledger refusal rolls back the screen's bookkeeping.
+ */
+async function collectScreened(ctx: RailContext, invoices: readonly InvoiceRow[]): Promise<Attempt[]> {
+  const { db } = ctx;
+  const prepared = new Map<string, PreparedScreen<Collected>>();
+  for (const invoice of invoices) {
+    if (minorFromDb(invoice.total) <= 0n) continue;
+    const rules = await enabledRules(db, invoice.livemode);
+    const movements = await chargeMovements(db, invoice);
+    prepared.set(
+      invoice.id,
+      await prepareScreen(db, unattendedCharge(invoice, ctx.now), rules, movements, () => [invoice.id]),
+    );
+  }
+  await lockRiskReads(
+    db,
+    [...prepared.values()].flatMap((p) => p.lock_ids),
+  );
+  const running = new RunningMovements();
+  const attempts: Attempt[] = [];
+  for (const invoice of invoices) {
+    const screen = prepared.get(invoice.id);
+    const applied = await screenAndApply(
+      db,
+      'billing_charge',
+      screen === undefined ? undefined : () => screen.screen(db, running),
+      () => collectOne(ctx, invoice),
+    );
+    assert(applied.verdict !== 'park', 'an unattended charge is refused, never parked');
+    const collected: Collected =
+      applied.verdict === 'refuse'
+        ? { kind: 'failed', failure_code: applied.error.code }
+        : applied.result.ok
+          ? applied.result.value
+          : { kind: 'failed', failure_code: applied.result.error.detail };
+    attempts.push({ invoice, collected });
+  }
+  return attempts;
+}
+
+/** A charge as the access checks see it: out of the holder's wallet, or in from a source. */
+async function chargeMovements(db: Queryable, invoice: InvoiceRow): Promise<Result<Movement[]>> {
+  const scale = await assetScale(db, invoice.livemode, invoice.asset, 'currency');
+  if (!scale.ok) return scale;
+  const revenue = invoice.revenue_account_id.startsWith('wal_') ? [invoice.revenue_account_id] : [];
+  const from_source = invoice.wallet_id === null;
+  return ok([
+    {
+      source_wallet_id: invoice.wallet_id ?? invoice.revenue_account_id,
+      source_param: from_source ? 'source' : 'wallet_id',
+      destination_wallet_ids: revenue,
+      external: false,
+      inflow: from_source,
+      currency: invoice.asset,
+      scale: scale.value,
+      amount_minor: minorFromDb(invoice.total),
+      counts: true,
+    },
+  ]);
+}
+
+function unattendedCharge(invoice: InvoiceRow, now: Date): GuardRequest {
+  return {
+    auth: {
+      key_id: invoice.id,
+      livemode: invoice.livemode,
+      scopes: [],
+      api_version: '',
+      restrictions: null,
+      spend_policy: null,
+      rate_limit_requests_max: null,
+    },
+    request_id: newId('request', now.getTime()),
+    now,
+    approval_ttl_s: 0,
+    route: 'billing.collect',
+    params: { id: invoice.id },
+    body: {},
+    approved: false,
+    unattended: { object_id: invoice.id },
   };
 }
 

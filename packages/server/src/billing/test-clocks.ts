@@ -36,6 +36,8 @@ export type TestClockView = ReturnType<typeof testClockView>;
 
 /** The most steps (distinct due times) one advance runs: ten years of daily renewals fit. */
 const advance_steps_max = 5_000;
+/** Rounds of batches at one time of the clock, at most. */
+const advance_rounds_max = 1_000;
 /** Renewals or retries per transaction while advancing. */
 const advance_batch_max = 200;
 
@@ -131,11 +133,12 @@ export async function finishAdvance(
       next !== null && next <= clock.advancing_to
         ? new Date(Math.max(next.getTime(), clock.frozen_time.getTime()))
         : clock.advancing_to;
-    while (
-      (await renewDue(deps, scope, at, advance_batch_max)) > 0 ||
-      (await retryDue(deps, scope, at, advance_batch_max)) > 0
-    ) {
-      // Until nothing is due at this time.
+    // Until nothing is due at this time: each renewal or retry moves past `at`; the bound is a guard.
+    for (let round = 0; round < advance_rounds_max; round += 1) {
+      const ran =
+        (await renewDue(deps, scope, at, advance_batch_max)) +
+        (await retryDue(deps, scope, at, advance_batch_max));
+      if (ran === 0) break;
     }
     if (at.getTime() === clock.advancing_to.getTime()) return ready(deps, id, at, now);
     await deps.pool.query('UPDATE test_clocks SET frozen_time = $2, updated_at = $3 WHERE id = $1', [
