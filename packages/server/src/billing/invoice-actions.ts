@@ -113,8 +113,8 @@ async function oneOffLines(
   now: Date,
 ): Promise<Result<LineDraft[]>> {
   const price_ids = input.lines.flatMap((line) => (line.price_id === undefined ? [] : [line.price_id]));
-  const found = await ctx.db.query<PriceRow & { product_name: string }>(
-    `SELECT p.*, pr.name AS product_name FROM prices p JOIN products pr ON pr.id = p.product_id
+  const found = await ctx.db.query<PriceRow & { product_name: string; product_active: boolean }>(
+    `SELECT p.*, pr.name AS product_name, pr.active AS product_active FROM prices p JOIN products pr ON pr.id = p.product_id
      WHERE p.id = ANY($1::text[]) AND p.livemode = $2`,
     [price_ids, ctx.livemode],
   );
@@ -136,6 +136,14 @@ async function oneOffLines(
     if (line.price_id !== undefined) {
       const price = prices.get(line.price_id);
       if (price === undefined) return fail(notFound('price', line.price_id, `lines.${i}.price_id`));
+      if (!price.active || !price.product_active)
+        return fail(
+          domainError(
+            'price_inactive',
+            `Price ${price.id} or its product is archived.`,
+            `lines.${i}.price_id`,
+          ),
+        );
       if (price.asset !== input.currency)
         return fail(
           domainError(

@@ -19,7 +19,7 @@ import {
   type SubscriptionView,
   subscriptionView,
 } from './subscription-views.js';
-import { insertItems, redeemCoupon } from './subscriptions.js';
+import { discountEnd, insertItems, redeemCoupon } from './subscriptions.js';
 import { holderTime } from './test-clocks.js';
 import { saveSubscriptions } from './writes.js';
 
@@ -117,15 +117,16 @@ export async function updateSubscription(
     ...sub,
     cancel_at_period_end: input.cancel_at_period_end ?? sub.cancel_at_period_end,
     coupon_id: coupon.value?.id ?? sub.coupon_id,
+    // A new coupon brings its own end: a repeating one runs its months from now.
+    discount_end: coupon.value === null ? sub.discount_end : discountEnd(coupon.value, now),
     tax_rate_ids: tax_rates.value.map((rate) => rate.id),
     metadata: metadata.value,
     updated_at: now,
   };
-  await ctx.db.query('UPDATE subscriptions SET tax_rate_ids = $2, metadata = $3 WHERE id = $1', [
-    id,
-    next.tax_rate_ids,
-    next.metadata,
-  ]);
+  await ctx.db.query(
+    'UPDATE subscriptions SET tax_rate_ids = $2, metadata = $3, discount_end = $4 WHERE id = $1',
+    [id, next.tax_rate_ids, next.metadata, next.discount_end],
+  );
   const after: Billable = {
     subscription: next,
     items: items.value,

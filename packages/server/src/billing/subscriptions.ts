@@ -71,10 +71,7 @@ export async function createSubscription(
     ended_at: null,
     paused_at: null,
     coupon_id: coupon.value?.id ?? null,
-    discount_end:
-      coupon.value?.duration === 'repeating' && coupon.value.duration_in_months !== null
-        ? addMonthsClamped(now, coupon.value.duration_in_months)
-        : null,
+    discount_end: discountEnd(coupon.value, now),
     tax_rate_ids: tax_rates.value.map((rate) => rate.id),
     retry_schedule_s: input.dunning?.retry_schedule_days?.map((days) => days * 86_400) ?? [
       ...default_retry_schedule_s,
@@ -197,6 +194,13 @@ async function collectionOf(
     );
   if (payer.id === revenue) return fail(invalid('The wallet cannot pay itself.', 'revenue_wallet_id'));
   return ok({ wallet_id: payer.id, source: null, revenue_account_id: revenue });
+}
+
+/** When a coupon applied at `at` stops applying: a repeating one after its months, others never. */
+export function discountEnd(coupon: CouponRow | null, at: Date): Date | null {
+  return coupon?.duration === 'repeating' && coupon.duration_in_months !== null
+    ? addMonthsClamped(at, coupon.duration_in_months)
+    : null;
 }
 
 /** Locks a coupon and counts one more redemption, or says why it cannot apply. */
