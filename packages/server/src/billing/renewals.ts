@@ -1,3 +1,4 @@
+import type { ClockScope } from '../clocks/scope.js';
 import type { Limits } from '../config.js';
 import { inTransaction, type Pool } from '../db/pool.js';
 import { recordEvents } from '../events/index.js';
@@ -15,9 +16,6 @@ export interface BillingDeps {
   readonly limits: Limits;
   readonly rails: RailsConfig;
 }
-
-/** Whose time: real time (subscriptions with no test clock) or one test clock's. */
-export type ClockScope = { readonly test_clock_id: string | null };
 
 function clockCondition(scope: ClockScope, param: number): string {
   return scope.test_clock_id === null ? 'test_clock_id IS NULL' : `test_clock_id = $${param}`;

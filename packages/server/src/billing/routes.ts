@@ -1,4 +1,5 @@
 import { Type } from '@sinclair/typebox';
+import { finishAdvance } from '../clocks/advance.js';
 import { type Api, type RouteDeps, railContext, sendResult } from '../http/api.js';
 import { authOf } from '../http/auth.js';
 import { runMutation } from '../http/mutation.js';
@@ -41,7 +42,7 @@ import {
   UsageRecord,
 } from './subscription-schemas.js';
 import { createSubscription } from './subscriptions.js';
-import { createTestClock, finishAdvance, startAdvance } from './test-clocks.js';
+import { createTestClock, startAdvance } from './test-clocks.js';
 import { recordUsage, usageIdentifierTaken } from './usage.js';
 
 export function billingRoutes(app: Api, deps: RouteDeps): void {

@@ -1,3 +1,4 @@
+import { type ClockScope, real_time, scopeParams, walletInScope } from '../clocks/scope.js';
 import { type Client, inTransaction, type Pool } from '../db/pool.js';
 import { escrowSettleMovements } from '../guard/movements-of.js';
 import { type GuardRequest, screenMovements } from '../guard/screen.js';
@@ -28,12 +29,18 @@ type Toward = 'payee' | 'payer';
  * ledger (a frozen or closed wallet) or a risk rule refuses, the escrow stays held and is tried
  * again `auto_retry_s` later; an operator may settle it by hand meanwhile.
  */
-export async function settleDueEscrows(pool: Pool, now: Date, limit: number): Promise<number> {
+export async function settleDueEscrows(
+  pool: Pool,
+  now: Date,
+  limit: number,
+  scope: ClockScope = real_time,
+): Promise<number> {
   // An escrow's automatic dates are set when it is created and never change.
   const due = await pool.query<{ id: string; livemode: boolean; toward: Toward }>(
     `SELECT id, livemode, CASE WHEN auto_release_at IS NULL THEN 'payer' ELSE 'payee' END AS toward
-     FROM escrows WHERE ${dueAt('$1')} ORDER BY coalesce(auto_release_at, auto_refund_at), id LIMIT $2`,
-    [now, limit],
+     FROM escrows WHERE ${dueAt('$1')} AND ${walletInScope('escrows.payer_wallet_id', scope, 3)}
+     ORDER BY coalesce(auto_release_at, auto_refund_at), id LIMIT $2`,
+    [now, limit, ...scopeParams(scope)],
   );
   let settled = 0;
   for (const escrow of due.rows) settled += await inTransaction(pool, (db) => settleOne(db, escrow, now));

@@ -1,5 +1,6 @@
 import type { Static } from '@sinclair/typebox';
 import { assetScale } from '../assets/service.js';
+import { walletTime } from '../clocks/scope.js';
 import type { Client, Queryable } from '../db/pool.js';
 import { rowById } from '../db/rows.js';
 import { eventOf, recordEvents } from '../events/index.js';
@@ -30,7 +31,7 @@ export async function createEscrow(ctx: WriteContext, input: CreateEscrowInput):
   if (!amount.ok) return amount;
   const milestones = parseMilestones(input, amount.value, scale.value);
   if (!milestones.ok) return milestones;
-  const auto = parseAutoAction(input, now);
+  const auto = parseAutoAction(input, await walletTime(db, livemode, input.payer_wallet_id, now));
   if (!auto.ok) return auto;
   const metadata = checkMetadata(input.metadata ?? {}, limits);
   if (!metadata.ok) return metadata;

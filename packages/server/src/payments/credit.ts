@@ -1,3 +1,4 @@
+import { walletTime } from '../clocks/scope.js';
 import type { Client } from '../db/pool.js';
 import { recordRowEvents } from '../events/index.js';
 import { systemAccountId } from '../ledger/accounts.js';
@@ -36,9 +37,10 @@ export async function creditPayment(
     now,
   );
   assert(outcome !== undefined, 'one entry, one outcome');
-  return layer === 'pending'
-    ? { outcome, settles_at: new Date(now.getTime() + delay_days * day_ms), settled_at: null }
-    : { outcome, settles_at: null, settled_at: now };
+  if (layer !== 'pending') return { outcome, settles_at: null, settled_at: now };
+  // A wallet whose holder lives in a test clock settles in the clock's time.
+  const from = await walletTime(db, row.livemode, row.wallet_id, now);
+  return { outcome, settles_at: new Date(from.getTime() + delay_days * day_ms), settled_at: null };
 }
 
 /**

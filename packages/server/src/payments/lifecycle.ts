@@ -1,3 +1,4 @@
+import { type ClockScope, real_time, scopeParams, walletInScope } from '../clocks/scope.js';
 import type { Client } from '../db/pool.js';
 import { rowById } from '../db/rows.js';
 import { recordRowEvents } from '../events/index.js';
@@ -116,11 +117,17 @@ export async function runPaymentUpdateJob(
 }
 
 /** Settles payments whose settlement time has come, a batch at a time; SKIP LOCKED shares the work. */
-export async function settleDuePayments(db: Client, now: Date, limit: number): Promise<number> {
+export async function settleDuePayments(
+  db: Client,
+  now: Date,
+  limit: number,
+  scope: ClockScope = real_time,
+): Promise<number> {
   const due = await db.query<PaymentRow>(
     `SELECT * FROM payments WHERE status = 'succeeded' AND settled_at IS NULL AND settles_at <= $1
+       AND ${walletInScope('payments.wallet_id', scope, 3)}
      ORDER BY settles_at LIMIT $2 FOR UPDATE SKIP LOCKED`,
-    [now, limit],
+    [now, limit, ...scopeParams(scope)],
   );
   return (await settlePayments(db, due.rows, now)).length;
 }

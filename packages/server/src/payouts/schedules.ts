@@ -1,5 +1,6 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { assetScale } from '../assets/service.js';
+import { type ClockScope, real_time, scopeParams, walletInScope, walletTime } from '../clocks/scope.js';
 import { inTransaction, type Queryable } from '../db/pool.js';
 import { eventOf, recordEvents } from '../events/index.js';
 import { payoutMovements } from '../guard/movements-of.js';
@@ -171,7 +172,8 @@ export async function setPayoutSchedule(
       anchor,
       minimum.value.toString(),
       input.destination,
-      nextRunAt(input.interval, anchor, now),
+      // A wallet of a holder with a test clock runs on the clock's time.
+      nextRunAt(input.interval, anchor, await walletTime(db, livemode, wallet.id, now)),
       now,
     ],
   );
@@ -315,10 +317,12 @@ async function screenedPayout(
 export async function runDueSchedules(
   ctx: Omit<RailContext, 'livemode' | 'db'>,
   limit: number,
+  scope: ClockScope = real_time,
 ): Promise<number> {
   const due = await ctx.pool.query<{ id: string }>(
-    'SELECT id FROM payout_schedules WHERE next_run_at <= $1 ORDER BY next_run_at LIMIT $2',
-    [ctx.now, limit],
+    `SELECT id FROM payout_schedules WHERE next_run_at <= $1 AND ${walletInScope('payout_schedules.wallet_id', scope, 3)}
+     ORDER BY next_run_at LIMIT $2`,
+    [ctx.now, limit, ...scopeParams(scope)],
   );
   let ran = 0;
   for (const { id } of due.rows)

@@ -1,5 +1,6 @@
 import type { Static } from '@sinclair/typebox';
 import { assetScale } from '../assets/service.js';
+import { walletTime } from '../clocks/scope.js';
 import { systemAccountId } from '../ledger/accounts.js';
 import type { WriteContext } from '../ledger/context.js';
 import type { AccountState, EntryIntent, Movement } from '../ledger/entries.js';
@@ -63,7 +64,9 @@ export async function prepareTransfer(
   if (!fee.ok) return fee;
   const legs = resolveDestinations(input, amount.value - fee.value.amount_minor, scope);
   if (!legs.ok) return legs;
-  const expires_at = holdExpiry(input, now);
+  // A hold of a wallet whose holder lives in a test clock expires in the clock's time.
+  const hold_now = input.hold === true ? await walletTime(db, livemode, input.source_wallet_id, now) : now;
+  const expires_at = holdExpiry(input, hold_now);
   if (!expires_at.ok) return expires_at;
   const id = newId('transfer', now.getTime());
   const layer = input.hold === true ? 'pending' : 'posted';

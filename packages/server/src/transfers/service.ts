@@ -1,6 +1,7 @@
 import type { Static } from '@sinclair/typebox';
 import { pageWithScale } from '../assets/scaled-views.js';
 import { assetScale } from '../assets/service.js';
+import { type ClockScope, real_time, scopeParams, walletInScope } from '../clocks/scope.js';
 import type { Client, Queryable } from '../db/pool.js';
 import { rowById } from '../db/rows.js';
 import { eventOf, type NewEvent, recordEvents } from '../events/index.js';
@@ -248,10 +249,17 @@ function mustRow(row: TransferRow | undefined): TransferRow {
 }
 
 /** Voids up to `limit` holds past their expiry; returns how many. Run by the worker. */
-export async function expireHolds(db: Client, now: Date, limit: number): Promise<number> {
+export async function expireHolds(
+  db: Client,
+  now: Date,
+  limit: number,
+  scope: ClockScope = real_time,
+): Promise<number> {
   const due = await db.query<{ id: string; livemode: boolean }>(
-    "SELECT id, livemode FROM transfers WHERE status = 'pending' AND expires_at <= $1 ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED",
-    [now, limit],
+    `SELECT id, livemode FROM transfers WHERE status = 'pending' AND expires_at <= $1
+       AND ${walletInScope('transfers.source_wallet_id', scope, 3)}
+     ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED`,
+    [now, limit, ...scopeParams(scope)],
   );
   for (const transfer of due.rows) await voidTransfer(db, transfer.livemode, transfer.id, now, 'expired');
   return due.rows.length;

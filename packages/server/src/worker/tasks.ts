@@ -1,7 +1,7 @@
 import { expireDueApprovals } from '../approvals/expiry.js';
 import { sealAudit } from '../audit/seal.js';
 import { renewDue, retryDue } from '../billing/renewals.js';
-import { resumeAdvances } from '../billing/test-clocks.js';
+import { resumeAdvances } from '../clocks/advance.js';
 import type { Config } from '../config.js';
 import { inTransaction } from '../db/pool.js';
 import { settleDueEscrows } from '../escrows/auto.js';
