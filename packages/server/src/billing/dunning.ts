@@ -53,10 +53,12 @@ export function afterAttempt(
       invoice: { ...attempted, payment_id: collected.payment_id, next_payment_attempt: null },
       subscription,
     };
+  // A failed payment is done with: the next attempt makes a new one.
   const failed: InvoiceRow = {
     ...attempted,
     last_failure_code: collected.failure_code,
     next_payment_attempt: null,
+    payment_id: null,
   };
   if (subscription === undefined || subscription.status === 'canceled')
     return { invoice: failed, subscription };

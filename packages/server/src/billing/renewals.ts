@@ -3,7 +3,7 @@ import type { Limits } from '../config.js';
 import { inTransaction, type Pool } from '../db/pool.js';
 import { recordEvents } from '../events/index.js';
 import type { RailContext, RailsConfig } from '../rails/index.js';
-import { collect } from './collect.js';
+import { type Attempt, collect } from './collect.js';
 import { carryOut, outcomeEvents, ScaleCache, settle, subscriptionEvents } from './cycle.js';
 import { type InvoiceRow, invoiceView } from './invoice-views.js';
 import { planRenewal } from './plans.js';
@@ -105,15 +105,6 @@ export async function retryDue(
       scope.test_clock_id === null ? [now, limit] : [now, limit, scope.test_clock_id],
     );
     if (due.rows.length === 0) return 0;
-    const sub_ids = [
-      ...new Set(due.rows.flatMap((inv) => (inv.subscription_id === null ? [] : [inv.subscription_id]))),
-    ];
-    const subs = await db.query<SubscriptionRow>(
-      'SELECT * FROM subscriptions WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE',
-      [sub_ids],
-    );
-    const before = new Map(subs.rows.map((s) => [s.id, s]));
-    const after = new Map(before);
     const ctx: RailContext = {
       db,
       pool: deps.pool,
@@ -122,20 +113,77 @@ export async function retryDue(
       now,
       rails: deps.rails,
     };
-    const settled = settle(await collect(ctx, due.rows), after, now);
-    await saveInvoices(db, [...settled.values()]);
-    const changed = [...after.values()].filter((s) => s.status !== before.get(s.id)?.status);
-    await saveSubscriptions(db, changed);
-    const billables = new Map((await loadBillables(db, changed)).map((b) => [b.subscription.id, b.items]));
-    const scales = new ScaleCache(db);
-    const events = [];
-    for (const invoice of settled.values())
-      events.push(
-        ...outcomeEvents(invoice, invoiceView(invoice, await scales.of(invoice.livemode, invoice.asset))),
-      );
-    for (const sub of changed)
-      events.push(...subscriptionEvents(before.get(sub.id), sub, billables.get(sub.id) ?? []));
-    await recordEvents(db, events, now);
-    return settled.size;
+    return applyAttempts(ctx, await collect(ctx, due.rows));
   });
+}
+
+/**
+ * Settles invoices whose charge was a payment still in progress (a bank debit) once that payment
+ * has succeeded or failed: paid, or failed and into dunning as any failed charge.
+ */
+export async function resolvePendingCharges(
+  deps: BillingDeps,
+  scope: ClockScope,
+  now: Date,
+  limit: number,
+): Promise<number> {
+  return inTransaction(deps.pool, async (db) => {
+    const due = await db.query<InvoiceRow & { payment_status: string; payment_failure_code: string | null }>(
+      `SELECT i.*, p.status AS payment_status, p.failure_code AS payment_failure_code
+       FROM invoices i JOIN payments p ON p.id = i.payment_id
+       WHERE i.status = 'open' AND p.status IN ('succeeded', 'failed')
+         AND ${clockCondition(scope, 2).replace('test_clock_id', 'i.test_clock_id')}
+       ORDER BY i.id LIMIT $1 FOR UPDATE OF i SKIP LOCKED`,
+      scope.test_clock_id === null ? [limit] : [limit, scope.test_clock_id],
+    );
+    if (due.rows.length === 0) return 0;
+    const ctx: RailContext = {
+      db,
+      pool: deps.pool,
+      livemode: false,
+      limits: deps.limits,
+      now,
+      rails: deps.rails,
+    };
+    const attempts: Attempt[] = due.rows.map(({ payment_status, payment_failure_code, ...invoice }) => ({
+      // The attempt was counted when the payment started.
+      invoice: { ...invoice, attempt_count: invoice.attempt_count - 1 },
+      collected:
+        payment_status === 'succeeded'
+          ? { kind: 'paid', ledger_transaction_id: null, payment_id: invoice.payment_id }
+          : { kind: 'failed', failure_code: payment_failure_code ?? 'payment_failed' },
+    }));
+    return applyAttempts(ctx, attempts);
+  });
+}
+
+/** Writes what attempts came to: invoices, the subscriptions whose status moved, and the events. */
+async function applyAttempts(ctx: RailContext, attempts: readonly Attempt[]): Promise<number> {
+  const { db, now } = ctx;
+  const sub_ids = [
+    ...new Set(
+      attempts.flatMap(({ invoice }) => (invoice.subscription_id === null ? [] : [invoice.subscription_id])),
+    ),
+  ];
+  const subs = await db.query<SubscriptionRow>(
+    'SELECT * FROM subscriptions WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE',
+    [sub_ids],
+  );
+  const before = new Map(subs.rows.map((s) => [s.id, s]));
+  const after = new Map(before);
+  const settled = settle(attempts, after, now);
+  await saveInvoices(db, [...settled.values()]);
+  const changed = [...after.values()].filter((s) => s.status !== before.get(s.id)?.status);
+  await saveSubscriptions(db, changed);
+  const billables = new Map((await loadBillables(db, changed)).map((b) => [b.subscription.id, b.items]));
+  const scales = new ScaleCache(db);
+  const events = [];
+  for (const invoice of settled.values())
+    events.push(
+      ...outcomeEvents(invoice, invoiceView(invoice, await scales.of(invoice.livemode, invoice.asset))),
+    );
+  for (const sub of changed)
+    events.push(...subscriptionEvents(before.get(sub.id), sub, billables.get(sub.id) ?? []));
+  await recordEvents(db, events, now);
+  return settled.size;
 }

@@ -1,5 +1,5 @@
 import type { BillingDeps } from '../billing/renewals.js';
-import { renewDue, retryDue } from '../billing/renewals.js';
+import { renewDue, resolvePendingCharges, retryDue } from '../billing/renewals.js';
 import {
   findTestClock,
   type TestClockRow,
@@ -66,6 +66,7 @@ async function runDue(deps: BillingDeps, scope: ClockScope, at: Date): Promise<n
     (await settleDueEscrows(deps.pool, at, limit, scope)) +
     (await runDueSchedules({ ...deps, now: at }, limit, scope)) +
     (await renewDue(deps, scope, at, limit)) +
+    (await resolvePendingCharges(deps, scope, at, limit)) +
     (await retryDue(deps, scope, at, limit))
   );
 }

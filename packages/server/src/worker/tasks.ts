@@ -1,6 +1,6 @@
 import { expireDueApprovals } from '../approvals/expiry.js';
 import { sealAudit } from '../audit/seal.js';
-import { renewDue, retryDue } from '../billing/renewals.js';
+import { renewDue, resolvePendingCharges, retryDue } from '../billing/renewals.js';
 import { resumeAdvances } from '../clocks/advance.js';
 import type { Config } from '../config.js';
 import { inTransaction } from '../db/pool.js';
@@ -81,6 +81,7 @@ export function backgroundTasks(
         let handled = 0;
         for (let renewed = -1; renewed !== 0; handled += renewed)
           renewed = await renewDue(billing, real_time, now, renewals_per_batch_max);
+        handled += await resolvePendingCharges(billing, real_time, now, retries_per_batch_max);
         return handled + (await retryDue(billing, real_time, now, retries_per_batch_max));
       },
     },
