@@ -4,6 +4,7 @@ import type { ClientConfig } from './request.js';
 import { resources } from './resources.js';
 import { default_retry_policy } from './retry.js';
 import { type FollowOptions, followEvents } from './stream.js';
+import { type AdvanceAndWaitOptions, advanceAndWait, type TestClock } from './test-clocks.js';
 import type { Event } from './webhooks.js';
 
 export interface PurseOptions {
@@ -56,6 +57,21 @@ export class Purse {
   readonly risk_rules!: Resources['risk_rules'];
   readonly risk_decisions!: Resources['risk_decisions'];
   readonly audit_logs!: Resources['audit_logs'];
+  readonly products!: Resources['products'];
+  readonly prices!: Resources['prices'];
+  readonly coupons!: Resources['coupons'];
+  readonly tax_rates!: Resources['tax_rates'];
+  readonly subscriptions!: Resources['subscriptions'];
+  readonly usage_records!: Resources['usage_records'];
+  readonly invoices!: Resources['invoices'];
+  readonly test_clocks!: Resources['test_clocks'] & {
+    /**
+     * Advances the clock to `frozen_time` and waits until it is `ready` again (the advance itself
+     * answers `advancing` at once): every renewal and retry due on the way has run. Throws an
+     * `ApiError` with code `timeout` after `timeout_ms` (default 60 s).
+     */
+    advanceAndWait(id: string, frozen_time: string, options?: AdvanceAndWaitOptions): Promise<TestClock>;
+  };
   readonly reports!: Resources['reports'];
   readonly test_helpers!: Resources['test_helpers'];
   /** The configuration every call of this client shares. */
@@ -69,6 +85,11 @@ export class Purse {
       bound[name] = bindResource(this.config, declaration as Record<string, Operation<Kind, keyof paths>>);
     const config = this.config;
     Object.assign(this.events, { follow: (options?: FollowOptions) => followEvents(config, options) });
+    const clocks = this.test_clocks;
+    Object.assign(this.test_clocks, {
+      advanceAndWait: (id: string, frozen_time: string, options?: AdvanceAndWaitOptions) =>
+        advanceAndWait(clocks, id, frozen_time, options),
+    });
   }
 }
 

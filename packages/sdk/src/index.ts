@@ -22,4 +22,5 @@ export { type Cursor, type Page, PageRequest } from './list.js';
 export type { ListParams } from './operation.js';
 export type { RequestOptions } from './request.js';
 export type { FollowOptions } from './stream.js';
+export type { AdvanceAndWaitOptions, TestClock } from './test-clocks.js';
 export { type Event, type VerifyOptions, verifyWebhook, type WebhookHeaders } from './webhooks.js';

@@ -14,12 +14,15 @@ import { send } from './request.js';
  * - `post`:   POST with a JSON body (`create(body)`, `capture(id, body)`)
  * - `action`: POST without a body (`void(id)`)
  * - `delete`: DELETE without a body
+ * - `bytes`:  GET without a query whose answer is a file (`pdf(id)`): a `Uint8Array`
  */
-export type Kind = 'get' | 'query' | 'list' | 'post' | 'action' | 'delete';
+export type Kind = 'get' | 'query' | 'list' | 'post' | 'action' | 'delete' | 'bytes';
 
 export interface Operation<K extends Kind, P extends keyof paths> {
   readonly kind: K;
   readonly path: P;
+  /** `bytes` only: the file's media type, asked for with `Accept`. */
+  readonly accept?: string;
 }
 
 type Verb<K extends Kind> = K extends 'post' | 'action' ? 'post' : K extends 'delete' ? 'delete' : 'get';
@@ -74,7 +77,9 @@ type ArgsOf<K extends Kind, P extends keyof paths & string> = K extends 'post'
 
 type ResultOf<K extends Kind, P extends keyof paths> = K extends 'list'
   ? PageRequest<ItemOf<OperationOf<P, 'get'>> & { readonly id: string }>
-  : Promise<SuccessOf<OperationOf<P, Verb<K>>>>;
+  : K extends 'bytes'
+    ? Promise<Uint8Array<ArrayBuffer>>
+    : Promise<SuccessOf<OperationOf<P, Verb<K>>>>;
 
 /** The method an operation declaration becomes. */
 export type MethodOf<D> =
@@ -106,6 +111,11 @@ export const post = <P extends PathsWhere<'post', WithJsonBody>>(path: P) =>
 export const action = <P extends PathsWhere<'post', { requestBody?: never }>>(path: P) =>
   ({ kind: 'action', path }) as const;
 export const del = <P extends PathsWhere<'delete', object>>(path: P) => ({ kind: 'delete', path }) as const;
+// openapi.json describes a file answer as a string, whatever its media type: the kind says bytes.
+export const bytes = <P extends PathsWhere<'get', { parameters: { query?: never } }>>(
+  path: P,
+  accept: string,
+) => ({ kind: 'bytes', path, accept }) as const;
 
 const takes_input: Readonly<Record<Kind, boolean>> = {
   get: false,
@@ -114,6 +124,7 @@ const takes_input: Readonly<Record<Kind, boolean>> = {
   post: true,
   action: false,
   delete: false,
+  bytes: false,
 };
 const verb_of: Readonly<Record<Kind, ApiRequest['method']>> = {
   get: 'GET',
@@ -122,6 +133,7 @@ const verb_of: Readonly<Record<Kind, ApiRequest['method']>> = {
   post: 'POST',
   action: 'POST',
   delete: 'DELETE',
+  bytes: 'GET',
 };
 
 /** Turns a declaration into its method, over one client's configuration. */
@@ -139,7 +151,7 @@ export function bindOperation(
       return listRequest(config, path, (input ?? {}) as Record<string, unknown>, options);
     const request: ApiRequest =
       method === 'GET'
-        ? { method, path, query: input as Record<string, unknown> }
+        ? { method, path, query: input as Record<string, unknown>, accept: operation.accept }
         : { method, path, body: input };
     return send(config, request, options).then((response) => response.body);
   };

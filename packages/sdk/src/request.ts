@@ -32,9 +32,14 @@ export interface ApiRequest {
   readonly path: string;
   readonly query?: Readonly<Record<string, unknown>> | undefined;
   readonly body?: unknown;
+  /** A file's media type (`application/pdf`): asked for with `Accept`, and a 2xx is read as bytes. */
+  readonly accept?: string | undefined;
 }
 
-/** A successful answer, parsed: JSON as objects, any other content type as text. */
+/**
+ * A successful answer, parsed: JSON as objects, a file asked for with `accept` as a `Uint8Array`,
+ * any other content type as text.
+ */
 export interface ApiResponse {
   readonly status: number;
   readonly headers: Headers;
@@ -59,7 +64,7 @@ export async function send(
   const url = requestUrl(config.base_url, request);
   const started_ms = Date.now();
   for (let retry = 0; ; retry++) {
-    const attempt = await attemptOnce(config, url, init, options);
+    const attempt = await attemptOnce(config, url, init, request.accept !== undefined, options);
     if (attempt.response !== undefined) return attempt.response;
     const delay_ms = isRetryable(attempt.outcome)
       ? nextDelay_ms(
@@ -82,6 +87,7 @@ async function attemptOnce(
   config: ClientConfig,
   url: string,
   init: RequestInit,
+  binary: boolean,
   options: RequestOptions,
 ): Promise<Attempt> {
   const timeout_ms = options.timeout_ms ?? config.timeout_ms;
@@ -91,7 +97,7 @@ async function attemptOnce(
   let body: unknown;
   try {
     response = await config.fetch(url, { ...init, signal });
-    body = await readBody(response);
+    body = binary && response.ok ? new Uint8Array(await response.arrayBuffer()) : await readBody(response);
   } catch (error) {
     // The caller's own abort ends the call as it is; anything else is a missing answer.
     if (options.signal?.aborted === true) throw options.signal.reason;
@@ -118,7 +124,8 @@ async function attemptOnce(
 function requestInit(config: ClientConfig, request: ApiRequest, options: RequestOptions): RequestInit {
   const headers: Record<string, string> = {
     authorization: `Bearer ${config.api_key}`,
-    accept: 'application/json',
+    // A file's refusal is still a problem document.
+    accept: request.accept === undefined ? 'application/json' : `${request.accept}, application/problem+json`,
     'user-agent': 'purse-sdk-node/0.1.0',
   };
   const version = options.purse_version ?? config.purse_version;

@@ -1,4 +1,4 @@
-import { action, del, get, list, post, query } from './operation.js';
+import { action, bytes, del, get, list, post, query } from './operation.js';
 
 /**
  * Every resource of the API, declared once: a method name, the kind of call and the path in
@@ -119,6 +119,61 @@ export const resources = {
   audit_logs: {
     retrieve: get('/v1/audit_logs/{id}'),
     list: list('/v1/audit_logs'),
+  },
+  products: {
+    create: post('/v1/products'),
+    retrieve: get('/v1/products/{id}'),
+    update: post('/v1/products/{id}'),
+    list: list('/v1/products'),
+  },
+  prices: {
+    create: post('/v1/prices'),
+    retrieve: get('/v1/prices/{id}'),
+    update: post('/v1/prices/{id}'),
+    list: list('/v1/prices'),
+  },
+  coupons: {
+    create: post('/v1/coupons'),
+    retrieve: get('/v1/coupons/{id}'),
+    update: post('/v1/coupons/{id}'),
+    list: list('/v1/coupons'),
+  },
+  tax_rates: {
+    create: post('/v1/tax_rates'),
+    retrieve: get('/v1/tax_rates/{id}'),
+    update: post('/v1/tax_rates/{id}'),
+    list: list('/v1/tax_rates'),
+  },
+  subscriptions: {
+    create: post('/v1/subscriptions'),
+    retrieve: get('/v1/subscriptions/{id}'),
+    update: post('/v1/subscriptions/{id}'),
+    list: list('/v1/subscriptions'),
+    cancel: post('/v1/subscriptions/{id}/cancel'),
+    pause: action('/v1/subscriptions/{id}/pause'),
+    resume: action('/v1/subscriptions/{id}/resume'),
+  },
+  usage_records: {
+    create: post('/v1/usage_records'),
+  },
+  invoices: {
+    create: post('/v1/invoices'),
+    retrieve: get('/v1/invoices/{id}'),
+    list: list('/v1/invoices'),
+    /** The invoice as a PDF document, its bytes. */
+    pdf: bytes('/v1/invoices/{id}/pdf', 'application/pdf'),
+    finalize: action('/v1/invoices/{id}/finalize'),
+    pay: post('/v1/invoices/{id}/pay'),
+    void: action('/v1/invoices/{id}/void'),
+    markUncollectible: action('/v1/invoices/{id}/mark_uncollectible'),
+  },
+  /** Simulated time for test-mode holders; see also `Purse.test_clocks.advanceAndWait`. */
+  test_clocks: {
+    create: post('/v1/test_clocks'),
+    retrieve: get('/v1/test_clocks/{id}'),
+    list: list('/v1/test_clocks'),
+    /** Answers at once with status `advancing`; the clock turns `ready` when everything due ran. */
+    advance: post('/v1/test_clocks/{id}/advance'),
   },
   reports: {
     trialBalance: get('/v1/reports/trial_balance'),

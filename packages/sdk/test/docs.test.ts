@@ -49,6 +49,9 @@ describe('docs/sdk.md', () => {
       expect(refused).toEqual(['POST /v1/transfers 402', 'GET /v1/wallets/:id 404']);
       expect(run.stdout).toContain('Alice has 75.00 USD');
       expect(run.stdout).toContain('no such wallet');
+      expect(run.stdout).toMatch(
+        /INV-TEST-\d+ subscription_cycle 10\.00 paid\nINV-TEST-\d+ subscription_create 10\.00 paid\n/,
+      );
     } finally {
       await stop();
     }

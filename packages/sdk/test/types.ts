@@ -30,3 +30,26 @@ export async function probe() {
   const tb = await purse.reports.trialBalance();
   return [o, b, b2, v, page.data[0]?.balance, csv, xml, d, tb];
 }
+
+export async function billingProbe() {
+  const pdf: Uint8Array = await purse.invoices.pdf('inv_1');
+  const canceled = await purse.subscriptions.cancel('sub_1');
+  const s: 'canceled' | 'active' | 'trialing' | 'past_due' | 'unpaid' | 'paused' | 'incomplete' =
+    canceled.status;
+  const paid = await purse.invoices.pay('inv_1');
+  const void_ = await purse.invoices.void('inv_1');
+  const uncollectible = await purse.invoices.markUncollectible('inv_1');
+  for await (const invoice of purse.invoices.list({ subscription_id: 'sub_1', status: 'paid' })) {
+    const total: string = invoice.total;
+    void total;
+  }
+  const ready = await purse.test_clocks.advanceAndWait('clock_1', '2027-02-01T00:00:00Z', {
+    timeout_ms: 5_000,
+  });
+  const r: 'ready' | 'advancing' = ready.status;
+  // @ts-expect-error pdf takes no query
+  await purse.invoices.pdf('inv_1', { page: 1 });
+  // @ts-expect-error a price needs its product
+  await purse.prices.create({ currency: 'USD', unit_amount: '1.00' });
+  return [pdf, s, paid.status, void_.status, uncollectible.status, r];
+}
