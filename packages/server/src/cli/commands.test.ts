@@ -133,6 +133,21 @@ describe('purse trigger', () => {
     }
   }, 120_000);
 
+  it('billing: a subscription paid from a funded wallet, or incomplete with its invoice open on an empty one', async () => {
+    const client = createClient(base, t.test_key);
+    const run = (type: string) => (recipes[type] as (typeof recipes)[string])(client);
+    const objects = (made: { object: string }[]) => made.map((object) => object.object);
+    const subscribed = await run('customer.subscription.created');
+    expect(objects(subscribed)).toEqual(['product', 'price', 'holder', 'wallet', 'payment', 'subscription']);
+    expect(subscribed.at(-1)).toMatchObject({ status: 'active' });
+    const paid = await run('invoice.paid');
+    expect(paid.at(-1)).toMatchObject({ object: 'invoice', status: 'paid', total: '10.00' });
+    const failed = await run('invoice.payment_failed');
+    expect(objects(failed)).toEqual(['product', 'price', 'holder', 'wallet', 'subscription', 'invoice']);
+    expect(failed.at(-2)).toMatchObject({ status: 'incomplete' });
+    expect(failed.at(-1)).toMatchObject({ status: 'open', last_failure_code: 'insufficient_funds' });
+  }, 60_000);
+
   it('as a command, prints the event it produced', async () => {
     const run = await purse(['trigger', 'transfer.captured', '--json'], api());
     expect(run.code, run.output).toBe(0);

@@ -92,6 +92,45 @@ async function refund(api: ApiClient): Promise<Made[]> {
 const holder = (api: ApiClient) =>
   api.post<Made>('/v1/holders', { name: 'Trigger Test', metadata: { purse_trigger: 'true' } });
 
+/**
+ * A monthly plan at 10.00 and a holder subscribed to it, paying from a USD wallet of theirs that
+ * the test card funds with 100.00, or left empty: the subscription last. Its first invoice is
+ * collected from the wallet in the same request.
+ */
+async function subscription(api: ApiClient, funded: boolean): Promise<Made[]> {
+  const metadata = { purse_trigger: 'true' };
+  const product = await api.post<Made>('/v1/products', { name: 'Trigger plan', metadata });
+  const price = await api.post<Made>('/v1/prices', {
+    product_id: product.id,
+    currency: 'USD',
+    unit_amount: '10.00',
+    recurring: { interval: 'month' },
+    metadata,
+  });
+  const customer = await holder(api);
+  const account = await api.post<Made>('/v1/wallets', { currency: 'USD', holder_id: customer.id, metadata });
+  const made = [product, price, customer, account];
+  if (funded)
+    made.push(
+      await api.post<Made>('/v1/payments', { wallet_id: account.id, ...usd('100.00'), source: card_ok }),
+    );
+  const subscribed = await api.post<Made>('/v1/subscriptions', {
+    holder_id: customer.id,
+    wallet_id: account.id,
+    items: [{ price_id: price.id }],
+    metadata,
+  });
+  return [...made, subscribed];
+}
+
+/** A subscription's first invoice: paid from the funded wallet, or failing on the empty one. */
+async function firstInvoice(api: ApiClient, funded: boolean): Promise<Made[]> {
+  const made = await subscription(api, funded);
+  // Creating a subscription always writes its first invoice.
+  const subscribed = made[made.length - 1] as Made & { latest_invoice_id: string };
+  return [...made, await api.get<Made>(`/v1/invoices/${subscribed.latest_invoice_id}`)];
+}
+
 /** The event types `purse trigger` knows, from the catalogue (events/catalogue.ts). */
 export const recipes: Readonly<Record<string, Recipe>> = {
   'holder.created': async (api) => [await holder(api)],
@@ -126,6 +165,9 @@ export const recipes: Readonly<Record<string, Recipe>> = {
       await api.post(`/v1/escrows/${id}/dispute`, { reason: 'purse trigger' });
       return api.post(`/v1/escrows/${id}/resolve`, { outcome: 'resume' });
     }),
+  'customer.subscription.created': (api) => subscription(api, true),
+  'invoice.paid': (api) => firstInvoice(api, true),
+  'invoice.payment_failed': (api) => firstInvoice(api, false),
 };
 
 export const trigger_types = Object.keys(recipes).sort();
