@@ -18477,7 +18477,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": string;
+                        "application/pdf": string;
                     };
                 };
                 /** @description An RFC 9457 problem document. */
@@ -18486,7 +18486,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Problem"];
+                        "application/pdf": components["schemas"]["Problem"];
                     };
                 };
                 /** @description An RFC 9457 problem document. */
@@ -18495,7 +18495,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Problem"];
+                        "application/pdf": components["schemas"]["Problem"];
                     };
                 };
                 /** @description An RFC 9457 problem document. */
@@ -18504,7 +18504,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Problem"];
+                        "application/pdf": components["schemas"]["Problem"];
                     };
                 };
                 /** @description An RFC 9457 problem document. */
@@ -18513,7 +18513,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Problem"];
+                        "application/pdf": components["schemas"]["Problem"];
                     };
                 };
                 /** @description An RFC 9457 problem document. */
@@ -18522,7 +18522,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Problem"];
+                        "application/pdf": components["schemas"]["Problem"];
                     };
                 };
                 /** @description An RFC 9457 problem document. */
@@ -18531,7 +18531,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Problem"];
+                        "application/pdf": components["schemas"]["Problem"];
                     };
                 };
             };

@@ -196,14 +196,17 @@ async function chargeSource(ctx: RailContext, invoice: InvoiceRow): Promise<Coll
   if (total < 0n || invoice.source === null) return { kind: 'failed', failure_code: 'no_payment_method' };
   const scale = await assetScale(ctx.db, invoice.livemode, invoice.asset, 'currency');
   if (!scale.ok) return { kind: 'failed', failure_code: scale.error.code };
-  const payment = await createPayment(ctx, {
-    wallet_id: invoice.revenue_account_id,
-    amount: formatAmount(total, scale.value),
-    currency: invoice.asset,
-    source: invoice.source as PaymentSource,
-    description: `Invoice ${invoice.number ?? invoice.id}`,
-    metadata: { invoice_id: invoice.id },
-  });
+  const payment = await createPayment(
+    { ...ctx, livemode: invoice.livemode },
+    {
+      wallet_id: invoice.revenue_account_id,
+      amount: formatAmount(total, scale.value),
+      currency: invoice.asset,
+      source: invoice.source as PaymentSource,
+      description: `Invoice ${invoice.number ?? invoice.id}`,
+      metadata: { invoice_id: invoice.id },
+    },
+  );
   if (!payment.ok) return { kind: 'failed', failure_code: payment.error.code };
   const { status, id, failure_code } = payment.value;
   if (status === 'succeeded') return { kind: 'paid', ledger_transaction_id: null, payment_id: id };

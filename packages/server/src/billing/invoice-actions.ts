@@ -17,7 +17,7 @@ import { loadTaxRates } from './discounts.js';
 import type { CreateInvoiceBody, PayInvoiceBody } from './invoice-schemas.js';
 import { type InvoiceRow, type InvoiceView, invoiceView } from './invoice-views.js';
 import { type InvoiceDraft, insertInvoices, lockInvoice, newInvoiceId, takeNumbers } from './invoices.js';
-import { type LineDraft, totalsOf } from './lines.js';
+import { type LineDraft, lineTooLarge, totalsOf } from './lines.js';
 import { amountFor } from './math/pricing.js';
 import { loadBillables } from './state.js';
 import type { SubscriptionRow } from './subscription-views.js';
@@ -161,6 +161,8 @@ async function oneOffLines(
           ),
         );
       const terms = termsOf(price);
+      const price_too_large = lineTooLarge(amountFor(terms, quantity), `lines.${i}.quantity`);
+      if (price_too_large !== undefined) return fail(price_too_large);
       lines.push({
         ...base,
         description: line.description ?? `${quantity} × ${price.product_name}`,
@@ -173,6 +175,8 @@ async function oneOffLines(
     }
     const unit = parseAmountOrZero(line.amount, scale, `lines.${i}.amount`);
     if (!unit.ok) return unit;
+    const too_large = lineTooLarge(unit.value * quantity, `lines.${i}.amount`);
+    if (too_large !== undefined) return fail(too_large);
     lines.push({
       ...base,
       description: line.description ?? 'Line',

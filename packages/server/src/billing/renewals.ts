@@ -96,7 +96,9 @@ export async function retryDue(
   return inTransaction(deps.pool, async (db) => {
     const due = await db.query<InvoiceRow>(
       `SELECT i.* FROM invoices i
-       WHERE i.status = 'open' AND i.collection_method = 'charge_automatically' AND ${clockCondition(scope, 3).replace('test_clock_id', 'i.test_clock_id')}
+       WHERE i.status = 'open' AND i.collection_method = 'charge_automatically'
+         -- A canceled subscription's open invoices can still be paid, but are no longer collected.
+         AND NOT EXISTS (SELECT 1 FROM subscriptions s WHERE s.id = i.subscription_id AND s.status = 'canceled') AND ${clockCondition(scope, 3).replace('test_clock_id', 'i.test_clock_id')}
          AND (i.next_payment_attempt <= $1 OR (i.wallet_id IS NOT NULL AND i.payment_id IS NULL AND i.total > 0
            AND i.last_failure_code = 'insufficient_funds' AND EXISTS (
            SELECT 1 FROM accounts a WHERE a.id = i.wallet_id AND a.status = 'active'

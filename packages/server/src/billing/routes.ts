@@ -296,6 +296,7 @@ function invoiceRoutes(app: Api, deps: RouteDeps): void {
       schema: {
         tags,
         summary: 'Download an invoice as PDF',
+        produces: ['application/pdf'],
         description: 'The invoice rendered as an A4 PDF document (application/pdf).',
         params: IdParams,
         response: { 200: Type.String({ description: 'The PDF file.' }), ...errorResponses },

@@ -20,7 +20,12 @@ afterAll(() => t.close());
 
 async function subscribe(source: Record<string, unknown>) {
   const { holder_id } = await customer(t, '0');
-  return postOk(t, '/v1/subscriptions', { holder_id, source, revenue_wallet_id: revenue, items: [{ price_id: price }] });
+  return postOk(t, '/v1/subscriptions', {
+    holder_id,
+    source,
+    revenue_wallet_id: revenue,
+    items: [{ price_id: price }],
+  });
 }
 
 describe('a subscription paid from a source', () => {
@@ -42,7 +47,11 @@ describe('a subscription paid from a source', () => {
   });
 
   it('by bank debit: open while the debit settles, then paid and active', async () => {
-    const sub = await subscribe({ type: 'bank_account', account_number: '000123456789', routing_number: '110000000' });
+    const sub = await subscribe({
+      type: 'bank_account',
+      account_number: '000123456789',
+      routing_number: '110000000',
+    });
     expect(sub.status).toBe('incomplete');
     const [pending] = await invoicesOf(t, sub.id);
     expect(pending).toMatchObject({ status: 'open', payment_id: expect.stringMatching(/^pay_/) });

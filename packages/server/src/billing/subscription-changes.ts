@@ -9,7 +9,15 @@ import { fail, ok, type Result } from '../shared/result.js';
 import type { PriceRow } from './catalog-views.js';
 import { carryOut } from './cycle.js';
 import { loadTaxRates } from './discounts.js';
-import { type LineDraft, prorationLines, storeDraft, usageLines } from './lines.js';
+import {
+  itemAmount,
+  type LineDraft,
+  lineTooLarge,
+  pending_lines_max,
+  prorationLines,
+  storeDraft,
+  usageLines,
+} from './lines.js';
 import { type BillingReason, draftFor, planRenewal } from './plans.js';
 import { type Billable, loadBillables, pendingLines, unbilledUsage } from './state.js';
 import type { CancelSubscriptionBody, UpdateSubscriptionBody } from './subscription-schemas.js';
@@ -134,7 +142,8 @@ export async function updateSubscription(
     tax_rates: tax_rates.value,
   };
   const behavior = input.proration_behavior ?? 'create_prorations';
-  const paid_period = ['active', 'past_due'].includes(sub.status);
+  // Only a period that was paid is prorated: a past_due one's invoice is still open.
+  const paid_period = sub.status === 'active';
   const lines =
     input.items === undefined || behavior === 'none' || !paid_period
       ? []
@@ -143,6 +152,15 @@ export async function updateSubscription(
           end: sub.current_period_end,
         });
   if (behavior === 'create_prorations' || lines.length === 0) {
+    const waiting = (await pendingLines(ctx.db, [id])).get(id)?.ids.length ?? 0;
+    if (waiting + lines.length > pending_lines_max)
+      return fail(
+        domainError(
+          'invalid_state',
+          `${waiting} prorations already wait for the next invoice; invoice them now with proration_behavior "always_invoice".`,
+          'proration_behavior',
+        ),
+      );
     await insertPending(ctx, id, lines, now);
     return ok(await commitChange(ctx, after, next, null, now));
   }
@@ -225,6 +243,13 @@ async function changedItems(
   }
   const [reloaded] = await loadBillables(ctx.db, [billable.subscription]);
   assert(reloaded !== undefined, 'the subscription loads');
+  for (const [i, priced] of reloaded.items.entries()) {
+    const refused =
+      priced.price.usage_type === 'licensed'
+        ? lineTooLarge(itemAmount(priced), `items.${i}.quantity`)
+        : undefined;
+    if (refused !== undefined) return fail(refused);
+  }
   if (!reloaded.items.some(({ item }) => item.deleted_at === null))
     return fail(
       domainError('invalid_request', 'A subscription keeps at least one item; cancel it instead.', 'items'),
@@ -287,7 +312,7 @@ export async function cancelSubscription(
     );
   const period = { start: sub.current_period_start, end: sub.current_period_end };
   const credit =
-    input.prorate === true && ['active', 'past_due'].includes(sub.status) && now < period.end
+    input.prorate === true && sub.status === 'active' && now < period.end
       ? prorationLines(billable.items, [], now, period)
       : [];
   const lines: LineDraft[] = [...credit];

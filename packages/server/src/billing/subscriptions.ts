@@ -8,11 +8,13 @@ import { newId } from '../shared/ids.js';
 import { checkMetadata } from '../shared/metadata.js';
 import { fail, ok, type Result } from '../shared/result.js';
 import { parseTimestamp } from '../shared/time.js';
-import type { PriceRow } from './catalog-views.js';
+import { type PriceRow, termsOf } from './catalog-views.js';
 import { carryOut } from './cycle.js';
 import { type CouponRow, loadTaxRates } from './discounts.js';
 import { default_final_action, default_retry_schedule_s } from './dunning.js';
+import { lineTooLarge } from './lines.js';
 import { addMonthsClamped, periodEnd } from './math/periods.js';
+import { amountFor } from './math/pricing.js';
 import { planFirst } from './plans.js';
 import { loadBillables } from './state.js';
 import type { CreateSubscriptionBody } from './subscription-schemas.js';
@@ -43,6 +45,14 @@ export async function createSubscription(
   const now = time.value.now;
   const prices = await subscribedPrices(db, livemode, input.items);
   if (!prices.ok) return prices;
+  for (const [i, price] of prices.value.entries()) {
+    const quantity = BigInt(input.items[i]?.quantity ?? 1);
+    const refused =
+      price.usage_type === 'licensed'
+        ? lineTooLarge(amountFor(termsOf(price), quantity), `items.${i}.quantity`)
+        : undefined;
+    if (refused !== undefined) return fail(refused);
+  }
   const first = prices.value[0];
   assert(first !== undefined, 'at least one item');
   const collection = await collectionOf(db, livemode, input, first.asset);

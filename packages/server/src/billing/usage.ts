@@ -5,6 +5,9 @@ import { domainError, notFound } from '../shared/errors.js';
 import { newId } from '../shared/ids.js';
 import { fail, ok, type Result } from '../shared/result.js';
 import { parseTimestamp } from '../shared/time.js';
+import { type PriceRow, termsOf } from './catalog-views.js';
+import { lineTooLarge } from './lines.js';
+import { amountFor } from './math/pricing.js';
 import type { CreateUsageRecordBody } from './subscription-schemas.js';
 import { holderTime } from './test-clocks.js';
 
@@ -73,6 +76,13 @@ export async function recordUsage(
   if (timestamp === undefined)
     return fail(domainError('invalid_request', 'timestamp is not a timestamp.', 'timestamp'));
   const action = input.action ?? 'increment';
+  const unbilled = await db.query<{ total: string }>(
+    'SELECT coalesce(sum(quantity), 0)::text AS total FROM usage_records WHERE subscription_item_id = $1 AND invoice_id IS NULL',
+    [item_id],
+  );
+  const total = BigInt(unbilled.rows[0]?.total ?? '0') + BigInt(input.quantity);
+  const too_large = lineTooLarge(amountFor(termsOf(item.value.price), total), 'quantity');
+  if (too_large !== undefined) return fail(too_large);
   const inserted = await db.query<UsageRow>(
     `INSERT INTO usage_records (id, livemode, subscription_item_id, quantity, action, timestamp, identifier, created_at)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (livemode, identifier) DO NOTHING RETURNING *`,
@@ -125,11 +135,15 @@ export async function usageIdentifierTaken(
   return found.rowCount !== 0;
 }
 
-async function itemOf(
-  db: Queryable,
-  livemode: boolean,
-  input: Input,
-): Promise<Result<{ id: string; usage_type: string; holder_id: string; status: string }>> {
+interface ItemOfUsage {
+  id: string;
+  usage_type: string;
+  holder_id: string;
+  status: string;
+  price: PriceRow;
+}
+
+async function itemOf(db: Queryable, livemode: boolean, input: Input): Promise<Result<ItemOfUsage>> {
   const by_item = input.subscription_item_id !== undefined;
   if (by_item === (input.subscription_id !== undefined) || (!by_item && input.price_id === undefined))
     return fail(
@@ -139,11 +153,12 @@ async function itemOf(
         'subscription_item_id',
       ),
     );
-  const found = await db.query<{ id: string; usage_type: string; holder_id: string; status: string }>(
-    `SELECT si.id, p.usage_type, s.holder_id, s.status
+  // Locked: records of one item are checked against its unbilled total one at a time.
+  const found = await db.query<ItemOfUsage>(
+    `SELECT si.id, p.usage_type, s.holder_id, s.status, to_jsonb(p) AS price
      FROM subscription_items si JOIN subscriptions s ON s.id = si.subscription_id JOIN prices p ON p.id = si.price_id
      WHERE s.livemode = $1 AND ${by_item ? 'si.id = $2' : 'si.subscription_id = $2 AND si.price_id = $3'}
-     ORDER BY si.deleted_at NULLS FIRST LIMIT 1`,
+     ORDER BY si.deleted_at NULLS FIRST LIMIT 1 FOR UPDATE OF si`,
     by_item ? [livemode, input.subscription_item_id] : [livemode, input.subscription_id, input.price_id],
   );
   const row = found.rows[0];

@@ -7,7 +7,7 @@ import { formatAmount, minorFromDb } from '../shared/money.js';
 import { fetchPage, type Page, type PageQuery } from '../shared/pagination.js';
 import { fail, ok, type Result } from '../shared/result.js';
 import type { BalanceAt, Posting } from './schemas.js';
-import { balanceView } from './view.js';
+import { balanceView, walletView } from './view.js';
 
 interface PostingRow {
   id: string;
@@ -84,17 +84,31 @@ export async function walletPostings(
   );
 }
 
-/** The balances as of `at`: those after the last posting at or before it (zero before the first). */
+/**
+ * The balances as of `at`: those after the last posting at or before it (zero before the first).
+ * Without `at`, the wallet's balances now, as the wallet itself shows them: a holder in a test clock
+ * has postings dated in the clock's time, which may be ahead of the real one.
+ */
 export async function balanceAt(
   db: Queryable,
   livemode: boolean,
   id: string,
-  at: Date,
+  at: Date | undefined,
+  now: Date,
 ): Promise<Result<Static<typeof BalanceAt>>> {
   const wallet = await findWallet(db, livemode, id);
   if (wallet === undefined) return fail(notFound('wallet', id));
   const scale = await assetScale(db, livemode, wallet.asset, 'currency');
   if (!scale.ok) return scale;
+  if (at === undefined)
+    return ok({
+      object: 'balance',
+      livemode,
+      wallet_id: id,
+      currency: wallet.asset,
+      at: now.toISOString(),
+      ...walletView(wallet, scale.value).balance,
+    });
   const result = await db.query<Pick<PostingRow, 'posted_after' | 'held_after' | 'incoming_after'>>(
     'SELECT posted_after, held_after, incoming_after FROM postings WHERE account_id = $1 AND created_at <= $2 ORDER BY account_seq DESC LIMIT 1',
     [id, at],

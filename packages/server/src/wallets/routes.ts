@@ -141,11 +141,11 @@ export function walletRoutes(app: Api, deps: RouteDeps): void {
       },
     },
     async (request, reply) => {
-      const at = request.query.at === undefined ? deps.clock.now() : new Date(request.query.at);
+      const at = request.query.at === undefined ? undefined : new Date(request.query.at);
       return sendResult(
         request,
         reply,
-        await balanceAt(deps.pool, authOf(request).livemode, request.params.id, at),
+        await balanceAt(deps.pool, authOf(request).livemode, request.params.id, at, deps.clock.now()),
       );
     },
   );
