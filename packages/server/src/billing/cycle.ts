@@ -55,13 +55,17 @@ export async function carryOut(ctx: RailContext, plans: readonly Plan[]): Promis
   const items = new Map(plans.map((plan) => [plan.subscription.id, plan.billable.items]));
   const events: NewEvent[] = [];
   const scales = new ScaleCache(ctx.db);
+  // By id, not searched for each plan: a batch of 1,000 renewals searched half a million times.
+  const invoice_by_id = new Map(invoices.map((inv) => [inv.id, inv]));
+  const attempted = new Set(attempts.map((attempt) => attempt.invoice.id));
   for (const plan of plans) {
     const after = subscriptions.get(plan.subscription.id);
     assert(after !== undefined, 'every planned subscription is kept');
     if (plan.created)
       events.push(eventOf('customer.subscription.created', subscriptionView(after, plan.billable.items)));
-    const invoice = invoices.find((inv) => inv.id === plan.draft?.id);
-    if (invoice !== undefined) events.push(...(await invoiceEvents(scales, invoice, attempts)));
+    const invoice = plan.draft === null ? undefined : invoice_by_id.get(plan.draft.id);
+    if (invoice !== undefined)
+      events.push(...(await invoiceEvents(scales, invoice, attempted.has(invoice.id))));
     if (!plan.created)
       events.push(...subscriptionEvents(before.get(after.id), after, items.get(after.id) ?? []));
   }
@@ -101,16 +105,19 @@ export class ScaleCache {
   }
 }
 
-/** The events of a new invoice: created, finalized, and the outcome of its first collection. */
+/**
+ * The events of a new invoice: created, finalized, and the outcome of its first collection when
+ * it was `attempted`.
+ */
 export async function invoiceEvents(
   scales: ScaleCache,
   invoice: InvoiceRow,
-  attempts: readonly Attempt[],
+  attempted: boolean,
 ): Promise<NewEvent[]> {
   const view = invoiceView(invoice, await scales.of(invoice.livemode, invoice.asset));
   const events = [eventOf('invoice.created', view)];
   if (invoice.status !== 'draft') events.push(eventOf('invoice.finalized', view));
-  if (attempts.some((a) => a.invoice.id === invoice.id)) events.push(...outcomeEvents(invoice, view));
+  if (attempted) events.push(...outcomeEvents(invoice, view));
   return events;
 }
 

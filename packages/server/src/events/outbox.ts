@@ -22,16 +22,22 @@ export async function recordEvents(db: Queryable, events: readonly NewEvent[], n
     assert(isEventType(event.type), `event type ${event.type} is in the catalogue`);
     assert(event.data.id.length > 0, `a ${event.type} event names its object`);
   }
+  // The data go as one JSON array, not a json[]: node-postgres writes an array parameter as an
+  // array literal, escaping every quote of every element and measuring the result again, which was
+  // most of this statement's time for a billing batch (4,000 invoice and subscription views: 480 ms
+  // of 1,000 renewals' 1,050). ROWS FROM pairs the n-th element with the n-th id, and
+  // json_array_elements hands each element back as its own text, so the rows are as before.
   await db.query(
     `INSERT INTO events (id, livemode, type, object_id, data, created_at)
-     SELECT id, livemode, type, object_id, data, $6 FROM unnest($1::text[], $2::boolean[], $3::text[], $4::text[], $5::json[])
-       AS e (id, livemode, type, object_id, data)`,
+     SELECT id, livemode, type, object_id, data, $6
+     FROM ROWS FROM (unnest($1::text[]), unnest($2::boolean[]), unnest($3::text[]), unnest($4::text[]),
+       json_array_elements($5::json)) AS e (id, livemode, type, object_id, data)`,
     [
       events.map(() => newId('event', now.getTime())),
       events.map((event) => event.livemode),
       events.map((event) => event.type),
       events.map((event) => event.data.id),
-      events.map((event) => JSON.stringify(event.data)),
+      JSON.stringify(events.map((event) => event.data)),
       now,
     ],
   );
