@@ -89,3 +89,68 @@ describe('time not paid for is not credited', () => {
     expect((await getJson(t, `/v1/wallets/${wallet_id}/balance`)).available).toBe('0.00');
   });
 });
+
+describe('a cancel credits what was paid, never what the items would cost now', () => {
+  async function subscribed(extra: Record<string, unknown> = {}, price_amount = '10.00') {
+    const price = await monthlyPrice(t, price_amount);
+    const { holder_id, wallet_id } = await customer(t, '100.00');
+    const sub = await postOk(t, '/v1/subscriptions', {
+      holder_id,
+      wallet_id,
+      items: [{ price_id: price }],
+      ...extra,
+    });
+    const item = (sub.items as { id: string }[])[0]?.id;
+    return { sub, wallet_id, item };
+  }
+
+  async function creditOf(sub_id: string, body: Record<string, unknown>): Promise<string> {
+    t.clock.advance(86_400_000);
+    await postOk(t, `/v1/subscriptions/${sub_id}/cancel`, body, 200);
+    const last = (await invoicesOf(t, sub_id)).at(-1);
+    return last?.billing_reason === 'subscription_cancel' ? String(last.total) : '0.00';
+  }
+
+  it('a first period shortened by an anchor credits at most what it cost', async () => {
+    const anchor = new Date(t.clock.now().getTime() + 2 * 86_400_000).toISOString();
+    const { sub, wallet_id } = await subscribed({ billing_cycle_anchor: anchor }, '10.00');
+    const paid = 100 - Number((await balanceOf(t, wallet_id)).available);
+    const credit = -Number(await creditOf(sub.id, { prorate: true }));
+    expect(credit).toBeGreaterThan(0);
+    expect(credit).toBeLessThanOrEqual(paid);
+  });
+
+  it('an upgrade that was never billed (none, or waiting and dropped) is not credited', async () => {
+    for (const [behavior, cancel] of [
+      ['none', { prorate: true }],
+      ['create_prorations', { prorate: true, invoice_now: false }],
+    ] as const) {
+      const { sub, wallet_id, item } = await subscribed();
+      await postOk(
+        t,
+        `/v1/subscriptions/${sub.id}`,
+        { items: [{ id: item, quantity: 50 }], proration_behavior: behavior },
+        200,
+      );
+      await creditOf(sub.id, cancel);
+      expect(Number((await balanceOf(t, wallet_id)).available)).toBeLessThanOrEqual(100);
+    }
+  });
+
+  it('a free first period (a 100% coupon) credits nothing', async () => {
+    const coupon = await postOk(t, '/v1/coupons', { percent_off: '100', duration: 'once' });
+    const { sub, wallet_id } = await subscribed({ coupon: coupon.id });
+    expect(await creditOf(sub.id, { prorate: true })).toBe('0.00');
+    expect((await balanceOf(t, wallet_id)).available).toBe('100.00');
+  });
+
+  it('pausing and resuming a past_due subscription leaves it past_due', async () => {
+    const clock = await postOk(t, '/v1/test_clocks', { frozen_time: '2027-08-01T00:00:00Z' });
+    const price = await monthlyPrice(t, '10.00');
+    const { holder_id, wallet_id } = await customer(t, '10.00', clock.id);
+    const sub = await postOk(t, '/v1/subscriptions', { holder_id, wallet_id, items: [{ price_id: price }] });
+    await advance(t, clock.id, '2027-09-02T00:00:00Z');
+    await postOk(t, `/v1/subscriptions/${sub.id}/pause`, undefined, 200);
+    expect((await postOk(t, `/v1/subscriptions/${sub.id}/resume`, undefined, 200)).status).toBe('past_due');
+  });
+});

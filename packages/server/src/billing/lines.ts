@@ -40,12 +40,16 @@ export interface LineDraft {
   readonly unit_amount_minor: bigint | null;
   readonly amount_minor: bigint;
   readonly proration: boolean;
+  /** A credit of what was already paid net of its discount is not discounted again. */
+  readonly discountable?: boolean;
   readonly period_start: Date;
   readonly period_end: Date;
 }
 
 /** A draft line as kept in `invoice_items` until its invoice: amounts as text, times as RFC 3339. */
-export type StoredDraft = Record<keyof LineDraft, string | boolean | null>;
+export type StoredDraft = Record<Exclude<keyof LineDraft, 'discountable'>, string | boolean | null> & {
+  discountable?: boolean;
+};
 
 export function storeDraft(line: LineDraft): StoredDraft {
   return {
@@ -69,6 +73,7 @@ export function loadDraft(stored: StoredDraft): LineDraft {
     unit_amount_minor: stored.unit_amount_minor === null ? null : BigInt(text(stored.unit_amount_minor)),
     amount_minor: BigInt(text(stored.amount_minor)),
     proration: stored.proration === true,
+    ...(stored.discountable === false ? { discountable: false } : {}),
     period_start: new Date(text(stored.period_start)),
     period_end: new Date(text(stored.period_end)),
   };
@@ -152,43 +157,54 @@ export function usageLines(
 }
 
 /**
- * The prorations of a change at `at` within `period`: each licensed item that was there is credited
- * for the time left at its old quantity, each that is there now is charged for it at its new one
- * (prorate: nearest minor unit, halves away from zero, so an unchanged item nets to zero and is
- * left out).
+ * The charges for the time left after a change at `at`: each licensed item as it is now, its whole
+ * interval's amount prorated over the time left (prorate: nearest minor unit, halves away from
+ * zero). `interval_ms` is the whole interval, longer than the period when an anchor shortened it.
  */
-export function prorationLines(
-  before: readonly PricedItem[],
-  after: readonly PricedItem[],
+export function remainingTime(
+  items: readonly PricedItem[],
   at: Date,
-  period: Period,
+  end: Date,
+  interval_ms: number,
 ): LineDraft[] {
-  const left = BigInt(period.end.getTime() - at.getTime());
-  const whole = BigInt(span(period));
-  assert(left >= 0n && left <= whole, 'a change falls within its period');
-  const rest = { start: at, end: period.end };
-  const line = (priced: PricedItem, sign: 1n | -1n): LineDraft => {
-    const amount = prorate(itemAmount(priced), left, whole) * sign;
-    return {
-      type: 'proration',
-      description: `${sign < 0n ? 'Unused time on' : 'Remaining time on'} ${priced.item.quantity} × ${nameOf(priced)}`,
+  const left = BigInt(end.getTime() - at.getTime());
+  const whole = BigInt(interval_ms);
+  assert(left >= 0n && left <= whole, 'a change falls within its interval');
+  return items
+    .filter(({ item, price }) => price.usage_type === 'licensed' && item.deleted_at === null)
+    .map((priced) => ({
+      type: 'proration' as const,
+      description: `Remaining time on ${priced.item.quantity} × ${nameOf(priced)}`,
       price_id: priced.price.id,
       subscription_item_id: priced.item.id,
       quantity: BigInt(priced.item.quantity),
       unit_amount_minor: unitAmount(priced),
-      amount_minor: amount,
+      amount_minor: prorate(itemAmount(priced), left, whole),
       proration: true,
-      period_start: rest.start,
-      period_end: rest.end,
-    };
-  };
-  const licensed = (items: readonly PricedItem[]) =>
-    items.filter(({ item, price }) => price.usage_type === 'licensed' && item.deleted_at === null);
-  const old_lines = licensed(before).map((priced) => line(priced, -1n));
-  const new_lines = licensed(after).map((priced) => line(priced, 1n));
-  const key = (l: LineDraft) => `${l.price_id}:${l.quantity}`;
-  const unchanged = new Set(old_lines.map(key).filter((k) => new_lines.some((l) => key(l) === k)));
-  return [...old_lines, ...new_lines].filter((l) => !unchanged.has(key(l)) && l.amount_minor !== 0n);
+      period_start: at,
+      period_end: end,
+    }))
+    .filter((line) => line.amount_minor !== 0n);
+}
+
+/**
+ * Leaves out each credit that exactly cancels a charge for the same price and quantity: an item
+ * a change did not touch nets to nothing.
+ */
+export function withoutUnchanged(credits: readonly LineDraft[], charges: readonly LineDraft[]): LineDraft[] {
+  const unmatched = [...charges];
+  const kept = credits.filter((credit) => {
+    const twin = unmatched.findIndex(
+      (charge) =>
+        charge.price_id === credit.price_id &&
+        charge.quantity === credit.quantity &&
+        charge.amount_minor === -credit.amount_minor,
+    );
+    if (twin === -1) return true;
+    unmatched.splice(twin, 1);
+    return false;
+  });
+  return [...kept, ...unmatched];
 }
 
 export interface Totals {
@@ -206,7 +222,11 @@ export function totalsOf(
   tax_rates: readonly TaxRateTerms[],
 ): Totals {
   const totals = invoiceTotals(
-    lines.map((line) => ({ amount_minor: line.amount_minor, discountable: true, tax_rates })),
+    lines.map((line) => ({
+      amount_minor: line.amount_minor,
+      discountable: line.discountable ?? true,
+      tax_rates,
+    })),
     coupon === null ? undefined : discountOf(coupon),
   );
   return {

@@ -171,8 +171,8 @@ export function planRenewal(
   };
 }
 
-/** The start of the whole interval that ends at the subscription's first period end. */
-function intervalBefore(sub: SubscriptionRow): Date {
+/** The start of the whole interval that ends at the subscription's period end. */
+export function intervalBefore(sub: SubscriptionRow): Date {
   const end = sub.current_period_end;
   if (sub.interval === 'day' || sub.interval === 'week')
     return new Date(end.getTime() - sub.interval_count * (sub.interval === 'day' ? 1 : 7) * day_ms);

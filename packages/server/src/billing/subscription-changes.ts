@@ -7,6 +7,7 @@ import { newId } from '../shared/ids.js';
 import { mergeMetadata } from '../shared/metadata.js';
 import { fail, ok, type Result } from '../shared/result.js';
 import type { PriceRow } from './catalog-views.js';
+import { unusedTime } from './credits.js';
 import { carryOut } from './cycle.js';
 import { loadTaxRates } from './discounts.js';
 import {
@@ -14,11 +15,12 @@ import {
   type LineDraft,
   lineTooLarge,
   pending_lines_max,
-  prorationLines,
+  remainingTime,
   storeDraft,
   usageLines,
+  withoutUnchanged,
 } from './lines.js';
-import { type BillingReason, draftFor, planRenewal } from './plans.js';
+import { type BillingReason, draftFor, intervalBefore, planRenewal } from './plans.js';
 import { type Billable, loadBillables, pendingLines, unbilledUsage } from './state.js';
 import type { CancelSubscriptionBody, UpdateSubscriptionBody } from './subscription-schemas.js';
 import {
@@ -97,8 +99,10 @@ type UpdateInput = Static<typeof UpdateSubscriptionBody>;
 
 /**
  * Changes items, quantities, the coupon, tax rates or cancel_at_period_end. A change to licensed
- * items in a paid period is prorated to the second (lines.ts prorationLines): by default the lines
- * wait for the next invoice; `always_invoice` bills and collects them now; `none` skips them.
+ * items in a paid period is prorated to the millisecond: what was charged for the time left is
+ * credited (credits.ts), the items as they are now are charged for it (lines.ts remainingTime).
+ * By default the lines wait for the next invoice; `always_invoice` bills and collects them now;
+ * `none` skips them.
  */
 export async function updateSubscription(
   ctx: RailContext,
@@ -147,10 +151,15 @@ export async function updateSubscription(
   const lines =
     input.items === undefined || behavior === 'none' || !paid_period
       ? []
-      : prorationLines(billable.items, items.value, now, {
-          start: sub.current_period_start,
-          end: sub.current_period_end,
-        });
+      : withoutUnchanged(
+          await unusedTime(ctx.db, sub, now, true),
+          remainingTime(
+            items.value,
+            now,
+            sub.current_period_end,
+            sub.current_period_end.getTime() - intervalBefore(sub).getTime(),
+          ),
+        );
   if (behavior === 'create_prorations' || lines.length === 0) {
     const waiting = (await pendingLines(ctx.db, [id])).get(id)?.ids.length ?? 0;
     if (waiting + lines.length > pending_lines_max)
@@ -312,8 +321,8 @@ export async function cancelSubscription(
     );
   const period = { start: sub.current_period_start, end: sub.current_period_end };
   const credit =
-    input.prorate === true && sub.status === 'active' && now < period.end
-      ? prorationLines(billable.items, [], now, period)
+    input.prorate === true && sub.status === 'active'
+      ? await unusedTime(ctx.db, sub, now, input.invoice_now !== false)
       : [];
   const lines: LineDraft[] = [...credit];
   let pending_ids: string[] = [];
@@ -383,7 +392,17 @@ export async function resumeSubscription(ctx: RailContext, id: string): Promise<
   const sub = billable.subscription;
   if (sub.status !== 'paused')
     return fail(domainError('invalid_state', 'Only a paused subscription can be resumed.'));
-  const status = sub.trial_end !== null && sub.trial_end > now ? 'trialing' : 'active';
+  // Pausing forgives nothing: a subscription that owed an invoice owes it still.
+  const owing = await ctx.db.query(
+    "SELECT 1 FROM invoices WHERE subscription_id = $1 AND status = 'open' LIMIT 1",
+    [id],
+  );
+  const status =
+    (owing.rowCount ?? 0) > 0
+      ? 'past_due'
+      : sub.trial_end !== null && sub.trial_end > now
+        ? 'trialing'
+        : 'active';
   const resumed: SubscriptionRow = { ...sub, status, paused_at: null, updated_at: now };
   if (now < sub.current_period_end) {
     await saveSubscriptions(ctx.db, [resumed]);
@@ -393,7 +412,12 @@ export async function resumeSubscription(ctx: RailContext, id: string): Promise<
   }
   const restart: Billable = {
     ...billable,
-    subscription: { ...resumed, status: 'active', billing_cycle_anchor: now, current_period_end: now },
+    subscription: {
+      ...resumed,
+      status: status === 'past_due' ? 'past_due' : 'active',
+      billing_cycle_anchor: now,
+      current_period_end: now,
+    },
   };
   const pending = (await pendingLines(ctx.db, [id])).get(id) ?? { ids: [], lines: [] };
   const metered = billable.items

@@ -1,0 +1,101 @@
+import type { Queryable } from '../db/pool.js';
+import type { LineRow } from './invoice-views.js';
+import { type LineDraft, loadDraft, type StoredDraft } from './lines.js';
+import { prorate } from './math/proration.js';
+import type { SubscriptionRow } from './subscription-views.js';
+
+/** A licensed charge as it was billed (or waits to be): what it cost, after discount, over when. */
+interface Charged {
+  readonly line: Pick<
+    LineDraft,
+    'description' | 'price_id' | 'subscription_item_id' | 'quantity' | 'unit_amount_minor'
+  >;
+  readonly net_minor: bigint;
+  readonly start: Date;
+  readonly end: Date;
+}
+
+/**
+ * The credit for the time left from `at` to the period's end: what the subscription was actually
+ * charged for that time, never what its items would cost now. Each licensed line of its paid
+ * invoices, and of the prorations waiting for its next invoice when they will be billed, gives back
+ * its net amount (after its discount) prorated over the part of its own period still to come: a
+ * first period shortened by an anchor credits what it cost, an upgrade left unbilled or a free
+ * coupon credits nothing, and earlier credits count against later ones. Taxes follow on the
+ * invoice, computed on these lines like any other; coupons do not apply again (the lines are net).
+ */
+export async function unusedTime(
+  db: Queryable,
+  subscription: SubscriptionRow,
+  at: Date,
+  with_pending: boolean,
+): Promise<LineDraft[]> {
+  const end = subscription.current_period_end;
+  if (at >= end) return [];
+  const charged = [
+    ...(await paidCharges(db, subscription.id, at)),
+    ...(with_pending ? await pendingCharges(db, subscription.id) : []),
+  ];
+  const lines: LineDraft[] = [];
+  for (const { line, net_minor, start, end: line_end } of charged) {
+    const until = line_end < end ? line_end : end;
+    const from = start > at ? start : at;
+    const span_ms = BigInt(line_end.getTime() - start.getTime());
+    const left_ms = BigInt(until.getTime() - from.getTime());
+    if (span_ms <= 0n || left_ms <= 0n) continue;
+    const credit = prorate(net_minor, left_ms, span_ms);
+    if (credit === 0n) continue;
+    lines.push({
+      ...line,
+      type: 'proration',
+      description: `Unused time on ${line.description}`,
+      amount_minor: -credit,
+      proration: true,
+      discountable: false,
+      period_start: at,
+      period_end: end,
+    });
+  }
+  return lines;
+}
+
+const licensed_types = new Set(['subscription', 'proration']);
+
+async function paidCharges(db: Queryable, subscription_id: string, at: Date): Promise<Charged[]> {
+  const paid = await db.query<{ lines: LineRow[] }>(
+    "SELECT lines FROM invoices WHERE subscription_id = $1 AND status = 'paid' AND period_end > $2",
+    [subscription_id, at],
+  );
+  return paid.rows.flatMap(({ lines }) =>
+    lines
+      .filter((line) => licensed_types.has(line.type))
+      .map((line) => ({
+        line: {
+          description: line.description.replace(/^(Unused|Remaining) time on /, ''),
+          price_id: line.price_id,
+          subscription_item_id: line.subscription_item_id,
+          quantity: BigInt(line.quantity),
+          unit_amount_minor: line.unit_amount_minor === null ? null : BigInt(line.unit_amount_minor),
+        },
+        net_minor: BigInt(line.amount_minor) - BigInt(line.discount_minor),
+        start: new Date(line.period_start),
+        end: new Date(line.period_end),
+      })),
+  );
+}
+
+async function pendingCharges(db: Queryable, subscription_id: string): Promise<Charged[]> {
+  const pending = await db.query<{ line: StoredDraft }>(
+    'SELECT line FROM invoice_items WHERE subscription_id = $1 AND invoice_id IS NULL',
+    [subscription_id],
+  );
+  return pending.rows
+    .map(({ line }) => loadDraft(line))
+    .filter((line) => licensed_types.has(line.type))
+    .map((line) => ({
+      line: { ...line, description: line.description.replace(/^(Unused|Remaining) time on /, '') },
+      net_minor: line.amount_minor,
+      start: line.period_start,
+      end: line.period_end,
+    }));
+}
