@@ -6,11 +6,11 @@ import { assert } from '../shared/assert.js';
 import { type Attempt, collect } from './collect.js';
 import { afterAttempt } from './dunning.js';
 import { type InvoiceRow, invoiceView } from './invoice-views.js';
-import { insertInvoices } from './invoices.js';
+import { insertInvoiceRows, numberedRows } from './invoices.js';
 import type { Plan } from './plans.js';
 import { markBilled } from './state.js';
 import { type PricedItem, type SubscriptionRow, subscriptionView } from './subscription-views.js';
-import { saveInvoices, saveSubscriptions } from './writes.js';
+import { saveSubscriptions } from './writes.js';
 
 export interface CarriedOut {
   readonly subscriptions: SubscriptionRow[];
@@ -19,13 +19,19 @@ export interface CarriedOut {
 
 /**
  * Writes what the plans decided, for any number of subscriptions with a fixed number of statements:
- * their invoices (numbered), which usage and prorations each billed, one collection of them all
- * (collect.ts), dunning's verdict on each attempt, the subscriptions' new state, and the events,
- * in the order they happened. The caller's transaction makes it all or nothing.
+ * which usage and prorations each invoice billed, one collection of them all (collect.ts), the
+ * invoices (numbered) as dunning's verdict on each attempt left them, the subscriptions' new
+ * state, and the events, in the order they happened. The caller's transaction makes it all or
+ * nothing.
  */
 export async function carryOut(ctx: RailContext, plans: readonly Plan[]): Promise<CarriedOut> {
   const drafts = plans.flatMap((plan) => (plan.draft === null ? [] : [plan.draft]));
-  const inserted = await insertInvoices(ctx.db, drafts, ctx.now);
+  // Numbered first (the counter is still the first lock taken), collected next, and only then
+  // inserted, each in the state its collection left it: inserting and then updating wrote every
+  // invoice twice and checked its foreign keys again (the update of a row inserted by the same
+  // transaction re-checks them), 55 ms of a 1,000-renewal batch's ~500 ms. Nothing in a collection
+  // reads the invoices table.
+  const numbered = await numberedRows(ctx.db, drafts, ctx.now);
   const billed = (pick: (plan: Plan) => readonly string[]) =>
     plans.flatMap((plan) => pick(plan).map((id) => [id, plan.draft?.id ?? ''] as const));
   const usage = billed((plan) => plan.usage_record_ids);
@@ -45,11 +51,13 @@ export async function carryOut(ctx: RailContext, plans: readonly Plan[]): Promis
   const subscriptions = new Map(plans.map((plan) => [plan.subscription.id, plan.subscription]));
   const attempts = await collect(
     ctx,
-    inserted.filter((inv) => inv.status === 'open' && inv.collection_method === 'charge_automatically'),
+    numbered.filter((inv) => inv.status === 'open' && inv.collection_method === 'charge_automatically'),
   );
   const settled = settle(attempts, subscriptions, ctx.now);
-  const invoices = inserted.map((inv) => settled.get(inv.id) ?? inv);
-  await saveInvoices(ctx.db, [...settled.values()]);
+  const invoices = await insertInvoiceRows(
+    ctx.db,
+    numbered.map((inv) => settled.get(inv.id) ?? inv),
+  );
   await saveSubscriptions(ctx.db, [...subscriptions.values()]);
   const before = new Map(plans.map((plan) => [plan.subscription.id, plan.billable.subscription]));
   const items = new Map(plans.map((plan) => [plan.subscription.id, plan.billable.items]));
