@@ -788,11 +788,11 @@ const table: Readonly<Record<string, Entry>> = {
   },
   'POST /v1/test_clocks/{id}/advance': {
     kind: 'other',
-    why: 'test mode only (a live key is 403 test_mode_only); runs what is due for the clock holders, closed to restricted keys (billing/test-clocks tests)',
+    why: 'test mode only (a live key is 403 test_mode_only); runs the charges due for the clock holders, so closed to restricted and policy-bound keys (clocks/advance.test.ts)',
   },
   'POST /v1/usage_records': {
     kind: 'other',
-    why: 'records usage billed later by the invoice of its subscription; closed to restricted keys (billing/usage.test.ts)',
+    why: 'records usage charged later by the invoice of its subscription: closed to restricted and policy-bound keys (billing/abuse.test.ts)',
   },
   'POST /v1/subscriptions/{id}/pause': {
     kind: 'other',

@@ -82,6 +82,9 @@ export const unscreened_money_routes: ReadonlySet<string> = new Set([
   'POST /v1/invoices',
   'POST /v1/invoices/:id/finalize',
   'POST /v1/invoices/:id/pay',
+  // Usage is charged at the period's end; an advance runs renewals and retries that charge.
+  'POST /v1/usage_records',
+  'POST /v1/test_clocks/:id/advance',
 ]);
 
 /**

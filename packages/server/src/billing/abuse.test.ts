@@ -1,5 +1,7 @@
+import { decodeTime } from 'ulidx';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../test-support/app.js';
+import { createKey } from '../test-support/keys.js';
 import { balanceOf, expectProblem, getJson, post, postOk } from '../test-support/money.js';
 import { renewDue } from './renewals.js';
 import { advance, customer, invoicesOf, monthlyPrice } from './test-support.js';
@@ -152,5 +154,166 @@ describe('a cancel credits what was paid, never what the items would cost now', 
     await advance(t, clock.id, '2027-09-02T00:00:00Z');
     await postOk(t, `/v1/subscriptions/${sub.id}/pause`, undefined, 200);
     expect((await postOk(t, `/v1/subscriptions/${sub.id}/resume`, undefined, 200)).status).toBe('past_due');
+  });
+});
+
+describe('what the attack on billing found, refused', () => {
+  it('an invoice whose bank debit is still settling cannot be paid again or voided', async () => {
+    const price = await monthlyPrice(t, '12.00');
+    const { holder_id } = await customer(t, '0');
+    const sub = await postOk(t, '/v1/subscriptions', {
+      holder_id,
+      source: { type: 'bank_account', account_number: '000123456789', routing_number: '110000000' },
+      revenue_wallet_id: (await postOk(t, '/v1/wallets', { currency: 'USD' })).id,
+      items: [{ price_id: price }],
+    });
+    const [invoice] = await invoicesOf(t, sub.id);
+    expectProblem(await post(t, `/v1/invoices/${invoice?.id}/pay`, {}), 409, 'invoice_not_payable');
+    expectProblem(await post(t, `/v1/invoices/${invoice?.id}/void`), 409, 'invoice_not_payable');
+  });
+
+  it('a subscription keeps at most 20 items', async () => {
+    const { holder_id, wallet_id } = await customer(t, '1000.00');
+    const first = await monthlyPrice(t, '1.00');
+    const sub = await postOk(t, '/v1/subscriptions', { holder_id, wallet_id, items: [{ price_id: first }] });
+    const more = [];
+    for (let i = 0; i < 20; i += 1) more.push({ price_id: await monthlyPrice(t, '1.00') });
+    expectProblem(
+      await post(t, `/v1/subscriptions/${sub.id}`, { items: more }),
+      400,
+      'invalid_request',
+      'items',
+    );
+  });
+
+  it('usage recorded at a free price cannot be moved to a dear one', async () => {
+    const free = await monthlyPrice(t, '0.00', { usage_type: 'metered' });
+    const dear = await monthlyPrice(t, '1000000000000.00', { usage_type: 'metered' });
+    const { holder_id, wallet_id } = await customer(t, '1.00');
+    const sub = await postOk(t, '/v1/subscriptions', { holder_id, wallet_id, items: [{ price_id: free }] });
+    const item = (sub.items as { id: string }[])[0]?.id;
+    await postOk(t, '/v1/usage_records', { subscription_item_id: item, quantity: 1_000_000_000_000 });
+    expectProblem(
+      await post(t, `/v1/subscriptions/${sub.id}`, { items: [{ id: item, price_id: dear }] }),
+      400,
+      'invalid_amount',
+      'items',
+    );
+  });
+
+  it('a key with a spend policy cannot record usage; revenue goes to a platform wallet only', async () => {
+    const bound = await createKey(t, {
+      scopes: ['usage_records:write'],
+      spend_policy: { limits: [{ currency: 'USD', per_movement_max: '1.00' }] },
+    });
+    const usage = await t.request({
+      method: 'POST',
+      url: '/v1/usage_records',
+      key: bound.secret,
+      payload: { subscription_item_id: 'si_x', quantity: 1 },
+    });
+    expectProblem(usage, 403, 'key_restricted');
+    const price = await monthlyPrice(t, '1.00');
+    const { holder_id, wallet_id } = await customer(t, '10.00');
+    const someone = await customer(t, '0');
+    const refused = await post(t, '/v1/subscriptions', {
+      holder_id,
+      wallet_id,
+      revenue_wallet_id: someone.wallet_id,
+      items: [{ price_id: price }],
+    });
+    expectProblem(refused, 400, 'invalid_request', 'revenue_wallet_id');
+  });
+
+  it('void of a draft, a wallet paying itself and a price at the largest amount are 4xx, not 5xx', async () => {
+    const { holder_id, wallet_id } = await customer(t, '10.00');
+    const draft = await postOk(t, '/v1/invoices', {
+      holder_id,
+      currency: 'USD',
+      lines: [{ amount: '1.00' }],
+    });
+    expectProblem(await post(t, `/v1/invoices/${draft.id}/void`), 409, 'invoice_not_payable');
+    const platform = (await postOk(t, '/v1/wallets', { currency: 'USD' })).id;
+    const self = await post(t, '/v1/invoices', {
+      holder_id,
+      currency: 'USD',
+      wallet_id,
+      revenue_wallet_id: wallet_id,
+      lines: [{ amount: '1.00' }],
+    });
+    expect(self.statusCode).toBe(400);
+    expect(platform).toMatch(/^wal_/);
+    const product = await postOk(t, '/v1/products', { name: 'Huge' });
+    const huge = await post(t, '/v1/prices', {
+      product_id: product.id,
+      currency: 'USD',
+      unit_amount: '10000000000000000000000000.00',
+      recurring: { interval: 'month' },
+    });
+    expectProblem(huge, 400, 'invalid_amount', 'unit_amount');
+  });
+
+  it('objects made in a clock years ahead do not stamp later ids with its time', async () => {
+    const clock = await postOk(t, '/v1/test_clocks', { frozen_time: '2190-01-01T00:00:00Z' });
+    const price = await monthlyPrice(t, '1.00');
+    const { holder_id, wallet_id } = await customer(t, '10.00', clock.id);
+    await postOk(t, '/v1/subscriptions', { holder_id, wallet_id, items: [{ price_id: price }] });
+    const later = await postOk(t, '/v1/holders', { name: 'Now' });
+    const ms = decodeTime(later.id.slice('hol_'.length).toUpperCase());
+    expect(ms).toBeLessThanOrEqual(Date.now());
+    expectProblem(
+      await post(t, '/v1/test_clocks', { frozen_time: '2300-01-01T00:00:00Z' }),
+      400,
+      'invalid_request',
+      'frozen_time',
+    );
+  });
+});
+
+describe('a batch that renews both modes', () => {
+  it("keeps each subscription's tax, whichever mode its rates are in", async () => {
+    const as = (key: string) => async (url: string, payload: Record<string, unknown>) => {
+      const response = await t.request({ method: 'POST', url, key, payload });
+      expect(response.statusCode, response.body).toBe(201);
+      return response.json() as { id: string; items: { id: string }[] };
+    };
+    const subs: string[] = [];
+    for (const key of [t.test_key, t.live_key]) {
+      const create = as(key);
+      const product = await create('/v1/products', { name: 'Taxed' });
+      const price = await create('/v1/prices', {
+        product_id: product.id,
+        currency: 'USD',
+        unit_amount: '10.00',
+        recurring: { interval: 'month' },
+      });
+      const tax = await create('/v1/tax_rates', { display_name: 'VAT', percentage: '20', inclusive: false });
+      const holder = await create('/v1/holders', { name: 'Taxed' });
+      const wallet = await create('/v1/wallets', { currency: 'USD', holder_id: holder.id });
+      // Live mode has no rail to fund a wallet from: a platform wallet's overdraft does.
+      const platform = await create('/v1/wallets', { currency: 'USD', overdraft_limit: '100.00' });
+      await create('/v1/transfers', {
+        source_wallet_id: platform.id,
+        destination_wallet_id: wallet.id,
+        amount: '50.00',
+        currency: 'USD',
+      });
+      const sub = await create('/v1/subscriptions', {
+        holder_id: holder.id,
+        wallet_id: wallet.id,
+        items: [{ price_id: price.id }],
+        default_tax_rates: [tax.id],
+      });
+      subs.push(sub.id);
+    }
+    const billing = { pool: t.db.pool, limits: t.config.limits, rails: t.config.rails };
+    const later = new Date(t.clock.now().getTime() + 40 * 86_400_000);
+    while ((await renewDue(billing, { test_clock_id: null }, later, 1_000)) > 0);
+    const taxes = await t.db.pool.query<{ tax: string }>(
+      "SELECT tax::text FROM invoices WHERE subscription_id = ANY($1::text[]) AND billing_reason = 'subscription_cycle'",
+      [subs],
+    );
+    expect(taxes.rows.length).toBeGreaterThanOrEqual(2);
+    expect(taxes.rows.every((row) => row.tax === '200')).toBe(true);
   });
 });

@@ -1,5 +1,6 @@
 import { assert } from '../shared/assert.js';
-import { formatAmount, parseAmount } from '../shared/money.js';
+import { type DomainError, domainError } from '../shared/errors.js';
+import { amount_minor_max, formatAmount, parseAmount } from '../shared/money.js';
 import { ok, type Result } from '../shared/result.js';
 import { type Percent, parsePercent } from './math/rates.js';
 
@@ -32,4 +33,23 @@ export function percentFromDb(text: string): Percent {
 /** A scaled money string for a bigint, or null: the views' one formatter. */
 export function moneyOrNull(minor: bigint | null, scale: number): string | null {
   return minor === null ? null : formatAmount(minor, scale);
+}
+
+/**
+ * The most one line may bill, and the most lines waiting for a subscription's next invoice. An
+ * invoice has at most 250 lines (items, usage, waiting prorations), so its total, taxes included,
+ * stays far inside the largest amount the ledger moves: a quantity or usage that would pass it is
+ * refused when it is given, never found by the billing run, where it would stop the batch.
+ */
+export const line_amount_minor_max = amount_minor_max / 1_000n;
+export const pending_lines_max = 100;
+
+/** Refuses an amount one line could not bill. */
+export function lineTooLarge(amount_minor: bigint, param: string): DomainError | undefined {
+  if (amount_minor <= line_amount_minor_max) return undefined;
+  return domainError(
+    'invalid_amount',
+    `${param} makes a line larger than the largest billable amount.`,
+    param,
+  );
 }

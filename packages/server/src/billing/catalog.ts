@@ -8,7 +8,7 @@ import { domainError, notFound } from '../shared/errors.js';
 import { newId } from '../shared/ids.js';
 import { checkMetadata, mergeMetadata } from '../shared/metadata.js';
 import { fail, ok, type Result } from '../shared/result.js';
-import { parseAmountOrZero } from './amounts.js';
+import { lineTooLarge, parseAmountOrZero } from './amounts.js';
 import type {
   CreatePriceBody,
   CreateProductBody,
@@ -154,6 +154,8 @@ function priceTerms(input: PriceInput, scale: number): Result<ParsedTerms> {
     if (input.unit_amount === undefined) return invalid('A per_unit price needs unit_amount.', 'unit_amount');
     const amount = parseAmountOrZero(input.unit_amount, scale, 'unit_amount');
     if (!amount.ok) return amount;
+    const too_large = lineTooLarge(amount.value, 'unit_amount');
+    if (too_large !== undefined) return fail(too_large);
     return ok({ billing_scheme: 'per_unit', unit_amount: amount.value, tiers_mode: null, tiers: null });
   }
   if (input.unit_amount !== undefined)
@@ -165,6 +167,10 @@ function priceTerms(input: PriceInput, scale: number): Result<ParsedTerms> {
     if (!unit.ok) return unit;
     const flat = parseAmountOrZero(tier.flat_amount ?? '0', scale, `tiers.${i}.flat_amount`);
     if (!flat.ok) return flat;
+    const too_large =
+      lineTooLarge(unit.value, `tiers.${i}.unit_amount`) ??
+      lineTooLarge(flat.value, `tiers.${i}.flat_amount`);
+    if (too_large !== undefined) return fail(too_large);
     tiers.push({
       up_to: tier.up_to === 'inf' ? null : BigInt(tier.up_to),
       unit_amount_minor: unit.value,

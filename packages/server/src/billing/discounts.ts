@@ -9,7 +9,7 @@ import { newId } from '../shared/ids.js';
 import { checkMetadata, type Metadata, mergeMetadata } from '../shared/metadata.js';
 import { formatAmount, minorFromDb, parseAmount } from '../shared/money.js';
 import { fail, ok, type Result } from '../shared/result.js';
-import { percentFromDb, percentView } from './amounts.js';
+import { lineTooLarge, percentFromDb, percentView } from './amounts.js';
 import type { ArchiveBody, CreateCouponBody, CreateTaxRateBody } from './catalog-schemas.js';
 import type { DiscountInput } from './math/invoice-totals.js';
 import type { Percent } from './math/rates.js';
@@ -110,6 +110,8 @@ export async function createCoupon(ctx: Ctx, input: Static<typeof CreateCouponBo
     if (!scale.ok) return scale;
     const amount = parseAmount(input.amount_off, scale.value, 'amount_off');
     if (!amount.ok) return amount;
+    const too_large = lineTooLarge(amount.value, 'amount_off');
+    if (too_large !== undefined) return fail(too_large);
     amount_off = amount.value;
   }
   const metadata = checkMetadata(input.metadata ?? {}, ctx.limits);
@@ -227,12 +229,17 @@ export async function loadTaxRates(
   for (const [i, id] of ids.entries()) {
     const row = by_id.get(id);
     if (row === undefined) return fail(notFound('tax rate', id, `${param}.${i}`));
-    terms.push({
-      id,
-      percent: percentFromDb(row.percentage),
-      inclusive: row.inclusive,
-      display_name: row.display_name,
-    });
+    terms.push(taxRateTerms(row));
   }
   return ok(terms);
+}
+
+/** A tax rate as the invoice arithmetic takes it. */
+export function taxRateTerms(row: TaxRateRow): TaxRateTerms {
+  return {
+    id: row.id,
+    percent: percentFromDb(row.percentage),
+    inclusive: row.inclusive,
+    display_name: row.display_name,
+  };
 }

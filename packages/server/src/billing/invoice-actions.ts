@@ -8,7 +8,7 @@ import { assert } from '../shared/assert.js';
 import { domainError, notFound } from '../shared/errors.js';
 import { checkMetadata } from '../shared/metadata.js';
 import { fail, ok, type Result } from '../shared/result.js';
-import { parseAmountOrZero } from './amounts.js';
+import { lineTooLarge, parseAmountOrZero } from './amounts.js';
 import type { PriceRow } from './catalog-views.js';
 import { termsOf } from './catalog-views.js';
 import { collect } from './collect.js';
@@ -17,11 +17,11 @@ import { loadTaxRates } from './discounts.js';
 import type { CreateInvoiceBody, PayInvoiceBody } from './invoice-schemas.js';
 import { type InvoiceRow, type InvoiceView, invoiceView } from './invoice-views.js';
 import { type InvoiceDraft, insertInvoices, lockInvoice, newInvoiceId, takeNumbers } from './invoices.js';
-import { type LineDraft, lineTooLarge, totalsOf } from './lines.js';
+import { type LineDraft, totalsOf } from './lines.js';
 import { amountFor } from './math/pricing.js';
 import { loadBillables } from './state.js';
 import type { SubscriptionRow } from './subscription-views.js';
-import { redeemCoupon } from './subscriptions.js';
+import { notPlatformWallet, redeemCoupon } from './subscriptions.js';
 import { holderTime } from './test-clocks.js';
 import { saveInvoices, saveSubscriptions } from './writes.js';
 
@@ -202,6 +202,10 @@ async function walletsFor(
     [[wallet_id, revenue_wallet_id].filter((id) => id !== undefined), ctx.livemode],
   );
   const get = (id: string) => found.rows.find((row) => row.id === id);
+  if (wallet_id !== undefined && wallet_id === revenue_wallet_id)
+    return fail(
+      domainError('invalid_request', 'The paying wallet cannot be the revenue wallet.', 'revenue_wallet_id'),
+    );
   if (wallet_id !== undefined) {
     const wallet = get(wallet_id);
     if (wallet === undefined || wallet.holder_id !== holder_id)
@@ -222,6 +226,7 @@ async function walletsFor(
     });
   const revenue = get(revenue_wallet_id);
   if (revenue === undefined) return fail(notFound('wallet', revenue_wallet_id, 'revenue_wallet_id'));
+  if (revenue.holder_id !== null) return fail(notPlatformWallet(revenue.id));
   if (revenue.asset !== currency)
     return fail(
       domainError(
@@ -239,13 +244,20 @@ type Action = 'finalize' | 'pay' | 'void' | 'mark_uncollectible';
 const allowed: Readonly<Record<Action, readonly InvoiceRow['status'][]>> = {
   finalize: ['draft'],
   pay: ['draft', 'open', 'uncollectible'],
-  void: ['draft', 'open', 'uncollectible'],
+  void: ['open', 'uncollectible'],
   mark_uncollectible: ['open'],
 };
 
 async function lockFor(ctx: RailContext, id: string, action: Action): Promise<Result<InvoiceRow>> {
   const row = await lockInvoice(ctx.db, ctx.livemode, id);
   if (row === undefined) return fail(notFound('invoice', id));
+  if (row.status === 'open' && row.payment_id !== null && action !== 'finalize')
+    return fail(
+      domainError(
+        'invoice_not_payable',
+        `Invoice ${id} has a payment in progress (${row.payment_id}); wait for it to end.`,
+      ),
+    );
   if (!allowed[action].includes(row.status))
     return fail(
       domainError(

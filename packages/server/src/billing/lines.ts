@@ -1,7 +1,5 @@
 import { assert } from '../shared/assert.js';
-import { type DomainError, domainError } from '../shared/errors.js';
 import { newId } from '../shared/ids.js';
-import { amount_minor_max } from '../shared/money.js';
 import { termsOf } from './catalog-views.js';
 import type { CouponRow, TaxRateTerms } from './discounts.js';
 import { discountOf } from './discounts.js';
@@ -10,25 +8,6 @@ import { invoiceTotals } from './math/invoice-totals.js';
 import { amountFor } from './math/pricing.js';
 import { prorate } from './math/proration.js';
 import type { PricedItem } from './subscription-views.js';
-
-/**
- * The most one line may bill, and the most lines waiting for a subscription's next invoice. An
- * invoice has at most 250 lines (items, usage, waiting prorations), so its total, taxes included,
- * stays far inside the largest amount the ledger moves: a quantity or usage that would pass it is
- * refused when it is given, never found by the billing run, where it would stop the batch.
- */
-export const line_amount_minor_max = amount_minor_max / 1_000n;
-export const pending_lines_max = 100;
-
-/** Refuses an amount one line could not bill. */
-export function lineTooLarge(amount_minor: bigint, param: string): DomainError | undefined {
-  if (amount_minor <= line_amount_minor_max) return undefined;
-  return domainError(
-    'invalid_amount',
-    `${param} makes a line larger than the largest billable amount.`,
-    param,
-  );
-}
 
 /** A line before discounts and taxes. */
 export interface LineDraft {

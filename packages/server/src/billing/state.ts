@@ -1,6 +1,6 @@
 import type { Queryable } from '../db/pool.js';
 import type { PriceRow } from './catalog-views.js';
-import { type CouponRow, loadTaxRates, type TaxRateTerms } from './discounts.js';
+import { type CouponRow, type TaxRateRow, type TaxRateTerms, taxRateTerms } from './discounts.js';
 import { type LineDraft, loadDraft, type StoredDraft } from './lines.js';
 import type { ItemRow, PricedItem, SubscriptionRow } from './subscription-views.js';
 
@@ -22,7 +22,7 @@ export async function loadBillables(
 ): Promise<Billable[]> {
   if (subscriptions.length === 0) return [];
   const items = await db.query<ItemRow & { price: PriceRow }>(
-    `SELECT si.*, to_jsonb(p) || jsonb_build_object('product_name', pr.name) AS price
+    `SELECT si.*, to_jsonb(p) || jsonb_build_object('product_name', pr.name, 'unit_amount', p.unit_amount::text) AS price
      FROM subscription_items si JOIN prices p ON p.id = si.price_id JOIN products pr ON pr.id = p.product_id
      WHERE si.subscription_id = ANY($1::text[]) ORDER BY si.id`,
     [subscriptions.map((s) => s.id)],
@@ -39,12 +39,13 @@ export async function loadBillables(
   const coupon_ids = [...new Set(subscriptions.map((s) => s.coupon_id).filter((id) => id !== null))];
   const coupons = await db.query<CouponRow>('SELECT * FROM coupons WHERE id = ANY($1::text[])', [coupon_ids]);
   const coupon_by_id = new Map(coupons.rows.map((row) => [row.id, row]));
-  const rates = new Map<string, TaxRateTerms>();
+  // A subscription's tax rates were checked to be of its mode when it was given them; a batch
+  // may hold both modes, so they are read by id alone.
   const rate_ids = [...new Set(subscriptions.flatMap((s) => s.tax_rate_ids))];
-  for (const livemode of [false, true]) {
-    const loaded = await loadTaxRates(db, livemode, rate_ids, 'default_tax_rates');
-    if (loaded.ok) for (const rate of loaded.value) rates.set(rate.id, rate);
-  }
+  const found_rates = await db.query<TaxRateRow>('SELECT * FROM tax_rates WHERE id = ANY($1::text[])', [
+    rate_ids,
+  ]);
+  const rates = new Map(found_rates.rows.map((row) => [row.id, taxRateTerms(row)]));
   return subscriptions.map((subscription) => ({
     subscription,
     items: by_subscription.get(subscription.id) ?? [],

@@ -6,20 +6,21 @@ import { domainError, notFound } from '../shared/errors.js';
 import { newId } from '../shared/ids.js';
 import { mergeMetadata } from '../shared/metadata.js';
 import { fail, ok, type Result } from '../shared/result.js';
+import { lineTooLarge, pending_lines_max } from './amounts.js';
 import type { PriceRow } from './catalog-views.js';
+import { termsOf } from './catalog-views.js';
 import { unusedTime } from './credits.js';
 import { carryOut } from './cycle.js';
 import { loadTaxRates } from './discounts.js';
 import {
   itemAmount,
   type LineDraft,
-  lineTooLarge,
-  pending_lines_max,
   remainingTime,
   storeDraft,
   usageLines,
   withoutUnchanged,
 } from './lines.js';
+import { amountCeiling } from './math/pricing.js';
 import { type BillingReason, draftFor, intervalBefore, planRenewal } from './plans.js';
 import { type Billable, loadBillables, pendingLines, unbilledUsage } from './state.js';
 import type { CancelSubscriptionBody, UpdateSubscriptionBody } from './subscription-schemas.js';
@@ -96,6 +97,9 @@ async function commitChange(
 }
 
 type UpdateInput = Static<typeof UpdateSubscriptionBody>;
+
+/** Items one subscription may have, as when it is created (subscription-schemas.ts). */
+const items_max = 20;
 
 /**
  * Changes items, quantities, the coupon, tax rates or cancel_at_period_end. A change to licensed
@@ -252,6 +256,23 @@ async function changedItems(
   }
   const [reloaded] = await loadBillables(ctx.db, [billable.subscription]);
   assert(reloaded !== undefined, 'the subscription loads');
+  const active = reloaded.items.filter(({ item }) => item.deleted_at === null);
+  if (active.length > items_max)
+    return fail(domainError('invalid_request', `A subscription has at most ${items_max} items.`, 'items'));
+  // A metered item's unbilled usage is billed at its price as it is at the period's end.
+  const unbilled = await ctx.db.query<{ subscription_item_id: string; total: string }>(
+    `SELECT subscription_item_id, sum(quantity)::text AS total FROM usage_records
+     WHERE subscription_item_id = ANY($1::text[]) AND invoice_id IS NULL GROUP BY subscription_item_id`,
+    [active.map(({ item }) => item.id)],
+  );
+  for (const { subscription_item_id, total } of unbilled.rows) {
+    const priced = active.find(({ item }) => item.id === subscription_item_id);
+    const refused =
+      priced === undefined
+        ? undefined
+        : lineTooLarge(amountCeiling(termsOf(priced.price), BigInt(total)), 'items');
+    if (refused !== undefined) return fail(refused);
+  }
   for (const [i, priced] of reloaded.items.entries()) {
     const refused =
       priced.price.usage_type === 'licensed'

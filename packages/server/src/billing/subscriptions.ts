@@ -8,11 +8,11 @@ import { newId } from '../shared/ids.js';
 import { checkMetadata } from '../shared/metadata.js';
 import { fail, ok, type Result } from '../shared/result.js';
 import { parseTimestamp } from '../shared/time.js';
+import { lineTooLarge } from './amounts.js';
 import { type PriceRow, termsOf } from './catalog-views.js';
 import { carryOut } from './cycle.js';
 import { type CouponRow, loadTaxRates } from './discounts.js';
 import { default_final_action, default_retry_schedule_s } from './dunning.js';
-import { lineTooLarge } from './lines.js';
 import { addMonthsClamped, periodEnd } from './math/periods.js';
 import { amountFor } from './math/pricing.js';
 import { planFirst } from './plans.js';
@@ -146,6 +146,18 @@ async function subscribedPrices(
   return ok(prices);
 }
 
+/**
+ * Revenue goes to the platform: a wallet with no holder. Letting it name a holder's wallet would make
+ * a key that may bill subscriptions a key that may move money between any two holders.
+ */
+export function notPlatformWallet(wallet_id: string): DomainError {
+  return domainError(
+    'invalid_request',
+    `Wallet ${wallet_id} belongs to a holder; revenue goes to a platform wallet, one with no holder.`,
+    'revenue_wallet_id',
+  );
+}
+
 type Collection = Pick<SubscriptionRow, 'wallet_id' | 'source' | 'revenue_account_id'>;
 
 /** Where the money comes from (the holder's wallet, or a source) and where it goes. */
@@ -166,6 +178,7 @@ async function collectionOf(
   if (input.revenue_wallet_id !== undefined) {
     const found = wallet(input.revenue_wallet_id);
     if (found === undefined) return fail(notFound('wallet', input.revenue_wallet_id, 'revenue_wallet_id'));
+    if (found.holder_id !== null) return fail(notPlatformWallet(found.id));
     if (found.asset !== asset)
       return fail(
         domainError(

@@ -32,6 +32,25 @@ export function testClockView(row: TestClockRow) {
 
 export type TestClockView = ReturnType<typeof testClockView>;
 
+/**
+ * A clock stays before 2200: periods counted from it (a yearly plan, years of renewals) must end
+ * before 9999, the last year a timestamp of the API can name.
+ */
+const frozen_time_max = new Date('2200-01-01T00:00:00Z');
+
+function clockTime(text: string): Date | undefined {
+  const at = parseTimestamp(text);
+  return at === undefined || at >= frozen_time_max ? undefined : at;
+}
+
+function outOfRange() {
+  return domainError(
+    'invalid_request',
+    `frozen_time must be a timestamp before ${frozen_time_max.toISOString()}.`,
+    'frozen_time',
+  );
+}
+
 function testModeOnly(livemode: boolean): Result<never> | undefined {
   return livemode ? fail(domainError('test_mode_only', 'Test clocks exist in test mode only.')) : undefined;
 }
@@ -44,9 +63,8 @@ export async function createTestClock(
 ): Promise<Result<TestClockView>> {
   const refused = testModeOnly(livemode);
   if (refused !== undefined) return refused;
-  const frozen = parseTimestamp(input.frozen_time);
-  if (frozen === undefined)
-    return fail(domainError('invalid_request', 'frozen_time is not a timestamp.', 'frozen_time'));
+  const frozen = clockTime(input.frozen_time);
+  if (frozen === undefined) return fail(outOfRange());
   const inserted = await db.query<TestClockRow>(
     `INSERT INTO test_clocks (id, livemode, name, frozen_time, status, created_at, updated_at)
      VALUES ($1, false, $2, $3, 'ready', $4, $4) RETURNING *`,
@@ -84,8 +102,9 @@ export async function startAdvance(
   if (clock === undefined) return fail(notFound('test clock', id));
   if (clock.status === 'advancing')
     return fail(domainError('test_clock_advancing', `Test clock ${id} is still advancing.`));
-  const to = parseTimestamp(to_text);
-  if (to === undefined || to <= clock.frozen_time)
+  const to = clockTime(to_text);
+  if (to === undefined) return fail(outOfRange());
+  if (to <= clock.frozen_time)
     return fail(
       domainError(
         'invalid_request',

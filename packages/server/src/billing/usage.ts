@@ -5,9 +5,9 @@ import { domainError, notFound } from '../shared/errors.js';
 import { newId } from '../shared/ids.js';
 import { fail, ok, type Result } from '../shared/result.js';
 import { parseTimestamp } from '../shared/time.js';
+import { lineTooLarge } from './amounts.js';
 import { type PriceRow, termsOf } from './catalog-views.js';
-import { lineTooLarge } from './lines.js';
-import { amountFor } from './math/pricing.js';
+import { amountCeiling } from './math/pricing.js';
 import type { CreateUsageRecordBody } from './subscription-schemas.js';
 import { holderTime } from './test-clocks.js';
 
@@ -81,7 +81,7 @@ export async function recordUsage(
     [item_id],
   );
   const total = BigInt(unbilled.rows[0]?.total ?? '0') + BigInt(input.quantity);
-  const too_large = lineTooLarge(amountFor(termsOf(item.value.price), total), 'quantity');
+  const too_large = lineTooLarge(amountCeiling(termsOf(item.value.price), total), 'quantity');
   if (too_large !== undefined) return fail(too_large);
   const inserted = await db.query<UsageRow>(
     `INSERT INTO usage_records (id, livemode, subscription_item_id, quantity, action, timestamp, identifier, created_at)
@@ -155,7 +155,7 @@ async function itemOf(db: Queryable, livemode: boolean, input: Input): Promise<R
     );
   // Locked: records of one item are checked against its unbilled total one at a time.
   const found = await db.query<ItemOfUsage>(
-    `SELECT si.id, p.usage_type, s.holder_id, s.status, to_jsonb(p) AS price
+    `SELECT si.id, p.usage_type, s.holder_id, s.status, to_jsonb(p) || jsonb_build_object('unit_amount', p.unit_amount::text) AS price
      FROM subscription_items si JOIN subscriptions s ON s.id = si.subscription_id JOIN prices p ON p.id = si.price_id
      WHERE s.livemode = $1 AND ${by_item ? 'si.id = $2' : 'si.subscription_id = $2 AND si.price_id = $3'}
      ORDER BY si.deleted_at NULLS FIRST LIMIT 1 FOR UPDATE OF si`,

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { amountFor, type PriceTerms, type Tier, tiersProblem } from './pricing.js';
+import { amountCeiling, amountFor, type PriceTerms, type Tier, tiersProblem } from './pricing.js';
 
 const tier = (up_to: bigint | null, unit_amount_minor: bigint, flat_amount_minor = 0n): Tier => ({
   up_to,
@@ -144,5 +144,26 @@ describe('pricing', () => {
         },
       ),
     );
+  });
+});
+
+describe('amountCeiling', () => {
+  it('is the most any smaller quantity costs, for a volume price whose flat amount falls away', () => {
+    const terms = {
+      billing_scheme: 'tiered' as const,
+      tiers_mode: 'volume' as const,
+      tiers: [
+        { up_to: 1n, unit_amount_minor: 0n, flat_amount_minor: 1_000n },
+        { up_to: null, unit_amount_minor: 1n, flat_amount_minor: 0n },
+      ],
+    };
+    expect(amountFor(terms, 5n)).toBe(5n);
+    expect(amountCeiling(terms, 5n)).toBe(1_000n);
+    expect(amountCeiling(terms, 2_000n)).toBe(2_000n);
+    for (let q = 0n; q <= 30n; q += 1n) {
+      let most = 0n;
+      for (let r = 0n; r <= q; r += 1n) if (amountFor(terms, r) > most) most = amountFor(terms, r);
+      expect(amountCeiling(terms, q)).toBe(most);
+    }
   });
 });

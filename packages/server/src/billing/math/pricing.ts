@@ -88,3 +88,25 @@ function volume(tiers: readonly Tier[], quantity: bigint): bigint {
   assert(tier !== undefined, 'the last tier is unbounded');
   return quantity * tier.unit_amount_minor + tier.flat_amount_minor;
 }
+
+/**
+ * The most any quantity from 0 to `quantity` can cost. Per unit and graduated prices only grow with
+ * the quantity; a volume price need not (a tier's flat amount can cost more than the next tier's
+ * units), so each tier reached is priced at the most of it that fits. A usage total that `set`
+ * records may bring down is bounded by this before it is accepted.
+ */
+export function amountCeiling(terms: PriceTerms, quantity: bigint): bigint {
+  if (terms.billing_scheme === 'per_unit' || terms.tiers_mode === 'graduated')
+    return amountFor(terms, quantity);
+  let ceiling = 0n;
+  let below = 0n;
+  for (const tier of terms.tiers) {
+    if (quantity <= below) break;
+    const most = tier.up_to === null || tier.up_to > quantity ? quantity : tier.up_to;
+    const amount = amountFor(terms, most);
+    if (amount > ceiling) ceiling = amount;
+    if (tier.up_to === null) break;
+    below = tier.up_to;
+  }
+  return ceiling;
+}
