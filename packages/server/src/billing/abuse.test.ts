@@ -317,3 +317,29 @@ describe('a batch that renews both modes', () => {
     expect(taxes.rows.every((row) => row.tax === '200')).toBe(true);
   });
 });
+
+describe('the billing run sets aside what it cannot renew', () => {
+  it('a subscription whose invoice cannot be written is set unpaid; the rest of its batch renews', async () => {
+    const price = await monthlyPrice(t, '10.00');
+    const good = await customer(t, '100.00');
+    const bad = await customer(t, '100.00');
+    const ok_sub = await postOk(t, '/v1/subscriptions', { ...good, items: [{ price_id: price }] });
+    const broken = await postOk(t, '/v1/subscriptions', { ...bad, items: [{ price_id: price }] });
+    // A waiting line no request could make (requests refuse it): the invoice's total would break its CHECK.
+    const huge = '9'.repeat(30);
+    await t.db.pool.query(
+      `INSERT INTO invoice_items (id, livemode, subscription_id, line, created_at)
+       VALUES ('ii_corrupt', false, $1, jsonb_build_object('type', 'proration', 'description', 'Corrupt', 'price_id', null,
+         'subscription_item_id', null, 'quantity', '1', 'unit_amount_minor', null, 'amount_minor', $2::text, 'proration', true,
+         'period_start', now(), 'period_end', now()), now())`,
+      [broken.id, huge],
+    );
+    const billing = { pool: t.db.pool, limits: t.config.limits, rails: t.config.rails };
+    const later = new Date(t.clock.now().getTime() + 40 * 86_400_000);
+    expect(await renewDue(billing, { test_clock_id: null }, later, 1_000)).toBeGreaterThanOrEqual(2);
+    expect((await getJson(t, `/v1/subscriptions/${broken.id}`)).status).toBe('unpaid');
+    const renewed = await getJson(t, `/v1/subscriptions/${ok_sub.id}`);
+    expect(renewed.status).toBe('active');
+    expect((await invoicesOf(t, ok_sub.id)).at(-1)?.billing_reason).toBe('subscription_cycle');
+  });
+});

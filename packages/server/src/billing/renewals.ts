@@ -1,12 +1,13 @@
 import type { ClockScope } from '../clocks/scope.js';
 import type { Limits } from '../config.js';
-import { inTransaction, type Pool } from '../db/pool.js';
+import { type Client, inTransaction, type Pool } from '../db/pool.js';
 import { recordEvents } from '../events/index.js';
 import type { RailContext, RailsConfig } from '../rails/index.js';
+import { transientProblem } from '../requests/transaction.js';
 import { type Attempt, collect } from './collect.js';
 import { carryOut, outcomeEvents, ScaleCache, settle, subscriptionEvents } from './cycle.js';
 import { type InvoiceRow, invoiceView } from './invoice-views.js';
-import { planRenewal } from './plans.js';
+import { type Plan, planRenewal } from './plans.js';
 import { loadBillables, pendingLines, unbilledUsage } from './state.js';
 import type { SubscriptionRow } from './subscription-views.js';
 import { saveInvoices, saveSubscriptions } from './writes.js';
@@ -56,18 +57,21 @@ export async function renewDue(
       db,
       due.rows.map((s) => s.id),
     );
-    const plans = billables.map((b) => {
+    const plans: Plan[] = [];
+    const broken: SubscriptionRow[] = [];
+    for (const b of billables) {
       const item_ids = b.items.map(({ item }) => item.id);
-      return planRenewal(
-        b,
-        {
-          quantities: usage.quantities,
-          record_ids: item_ids.flatMap((id) => usage.records.get(id) ?? []),
-        },
-        pending.get(b.subscription.id) ?? { ids: [], lines: [] },
-        now,
-      );
-    });
+      const usage_of = {
+        quantities: usage.quantities,
+        record_ids: item_ids.flatMap((id) => usage.records.get(id) ?? []),
+      };
+      try {
+        plans.push(planRenewal(b, usage_of, pending.get(b.subscription.id) ?? { ids: [], lines: [] }, now));
+      } catch {
+        // Planning is pure: it throws only on a limit the checks missed; set aside below.
+        broken.push(b.subscription);
+      }
+    }
     const ctx: RailContext = {
       db,
       pool: deps.pool,
@@ -76,9 +80,50 @@ export async function renewDue(
       now,
       rails: deps.rails,
     };
-    await carryOut(ctx, plans);
-    return plans.length;
+    broken.push(...(await carryOutIsolated(ctx, plans)));
+    await setAside(db, broken, now);
+    return billables.length;
   });
+}
+
+/**
+ * Writes the batch's plans together; if that fails for a reason that is not another transaction's
+ * lock, writes them one by one, each in its own savepoint, so that one subscription that cannot be
+ * renewed (a limit the requests' checks missed, a bug) does not stop the thousand beside it.
+ * Returns the subscriptions it could not renew.
+ */
+async function carryOutIsolated(ctx: RailContext, plans: readonly Plan[]): Promise<SubscriptionRow[]> {
+  const attempt = async (batch: readonly Plan[], savepoint: string): Promise<boolean> => {
+    await ctx.db.query(`SAVEPOINT ${savepoint}`);
+    try {
+      await carryOut(ctx, batch);
+      return true;
+    } catch (error) {
+      if (transientProblem(error) !== undefined) throw error;
+      await ctx.db.query(`ROLLBACK TO SAVEPOINT ${savepoint}`);
+      return false;
+    }
+  };
+  if (plans.length === 0 || (await attempt(plans, 'renewals'))) return [];
+  const broken: SubscriptionRow[] = [];
+  for (const plan of plans) if (!(await attempt([plan], 'renewal'))) broken.push(plan.billable.subscription);
+  return broken;
+}
+
+/**
+ * A subscription the run could not renew is set `unpaid`: it renews nothing more until someone looks
+ * (its customer.subscription.updated event says so), rather than failing again at every tick.
+ */
+async function setAside(db: Client, subscriptions: readonly SubscriptionRow[], now: Date): Promise<void> {
+  if (subscriptions.length === 0) return;
+  const unpaid = subscriptions.map((sub) => ({ ...sub, status: 'unpaid' as const, updated_at: now }));
+  await saveSubscriptions(db, unpaid);
+  const billables = await loadBillables(db, unpaid);
+  await recordEvents(
+    db,
+    billables.flatMap((b) => subscriptionEvents(undefined, b.subscription, b.items)),
+    now,
+  );
 }
 
 /**
