@@ -343,3 +343,17 @@ describe('the billing run sets aside what it cannot renew', () => {
     expect((await invoicesOf(t, ok_sub.id)).at(-1)?.billing_reason).toBe('subscription_cycle');
   });
 });
+
+describe('invoice PDFs', () => {
+  it('are rendered once per content and one at a time: parallel downloads all answer, identically', async () => {
+    const { holder_id } = await customer(t, '0');
+    const lines = Array.from({ length: 200 }, (_, i) => ({ description: `Line ${i}`, amount: '1.00' }));
+    const invoice = await postOk(t, '/v1/invoices', { holder_id, currency: 'USD', lines });
+    const answers = await Promise.all(
+      Array.from({ length: 10 }, () => t.request({ method: 'GET', url: `/v1/invoices/${invoice.id}/pdf` })),
+    );
+    for (const answer of answers) expect(answer.statusCode).toBe(200);
+    const bodies = new Set(answers.map((answer) => answer.rawPayload.toString('base64')));
+    expect(bodies.size).toBe(1);
+  });
+});

@@ -1,11 +1,50 @@
+import { createHash } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import type { Queryable } from '../db/pool.js';
+import { domainError } from '../shared/errors.js';
 import { formatAmount } from '../shared/money.js';
-import { ok, type Result } from '../shared/result.js';
+import { fail, ok, type Result } from '../shared/result.js';
 import { type InvoiceDocument, renderInvoicePdf } from './invoice-pdf.js';
 import { getInvoiceView } from './reads.js';
 
 /** The issuer printed on invoices. */
 const issuer_name = 'Purse';
+
+/**
+ * Rendering is synchronous CPU work (about 0.1 s for a 250-line invoice, more on a busy machine),
+ * so it must not be done more than needed nor by many requests at once: a rendered invoice is kept
+ * until what it shows changes (the key is a digest of the document), and renders run one at a time, between which the
+ * process serves everything else; past `renders_waiting_max` waiting, a request is told to retry.
+ */
+const rendered = new LRUCache<string, Buffer>({
+  max: 200,
+  maxSize: 50_000_000,
+  sizeCalculation: (pdf) => pdf.length,
+});
+const renders_waiting_max = 16;
+let renders_waiting = 0;
+let last_render: Promise<unknown> = Promise.resolve();
+
+async function renderOnce(key: string, document: InvoiceDocument): Promise<Result<Buffer>> {
+  const cached = rendered.get(key);
+  if (cached !== undefined) return ok(cached);
+  if (renders_waiting >= renders_waiting_max)
+    return fail(domainError('service_unavailable', 'Too many invoices are being rendered; retry shortly.'));
+  renders_waiting += 1;
+  const turn = last_render.then(async () => {
+    // Yield to the event loop between two renders, so waiting requests run in between.
+    await new Promise((resolve) => setImmediate(resolve));
+    return renderInvoicePdf(document);
+  });
+  last_render = turn.catch(() => undefined);
+  try {
+    const pdf = await turn;
+    rendered.set(key, pdf);
+    return ok(pdf);
+  } finally {
+    renders_waiting -= 1;
+  }
+}
 
 /** An invoice as a PDF: its view, the holder it bills and the names of its tax rates, rendered. */
 export async function invoicePdf(
@@ -67,5 +106,6 @@ export async function invoicePdf(
     amount_due: invoice.amount_due,
     taxes,
   };
-  return ok({ filename: `${invoice.number ?? invoice.id}.pdf`, body: await renderInvoicePdf(document) });
+  const pdf = await renderOnce(createHash('sha256').update(JSON.stringify(document)).digest('hex'), document);
+  return pdf.ok ? ok({ filename: `${invoice.number ?? invoice.id}.pdf`, body: pdf.value }) : pdf;
 }
