@@ -1,6 +1,7 @@
 /**
  * `npm run bench`: Purse's write path under load, beside the group-commit-off baseline measured in
- * the same run on the same database. See bench/README.md.
+ * the same run on the same database; with BENCH_SCENARIOS=billing_run, the billing run of
+ * billing.ts. See bench/README.md.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
@@ -11,6 +12,7 @@ import pg from 'pg';
 import { scratchServer } from '../packages/server/src/db/scratch.js';
 import { assert } from '../packages/server/src/shared/assert.js';
 import { freePort } from '../packages/server/src/shared/ports.js';
+import { type BillingResult, billingBench } from './billing.js';
 import { type CpuSpent, measured, postmasterPid } from './cpu.js';
 import { type LoadResult, load } from './load.js';
 import { runHttpReference } from './reference-http.js';
@@ -101,6 +103,16 @@ const scenarios = picked(all_scenarios, process.env.BENCH_SCENARIOS);
 const modes = picked(all_modes, process.env.BENCH_MODES);
 /** The ceilings measured beside Purse: bare HTTP and plain SQL (reference-*.ts). */
 const references = picked([{ name: 'reference' }], process.env.BENCH_MODES).length > 0;
+/**
+ * The billing run (billing.ts) takes minutes and writes its own results file, so it runs only when
+ * BENCH_SCENARIOS names it (`BENCH_SCENARIOS=billing_run`); the write path then runs only for the
+ * other scenarios named beside it.
+ */
+const billing_run =
+  (process.env.BENCH_SCENARIOS ?? '') !== '' &&
+  picked([{ name: 'billing_run' }], process.env.BENCH_SCENARIOS).length > 0;
+/** Subscriptions due at once in the billing run (issue 15 asks for 100,000); fewer for a smoke test. */
+const subscriptions_count = Number(process.env.BENCH_SUBSCRIPTIONS ?? 100_000);
 
 interface Row {
   scenario: string;
@@ -118,21 +130,31 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   const funded: { wallets?: Funded } = {};
   try {
-    for (let round = 1; round <= rounds; round += 1) {
-      if (rounds > 1) process.stdout.write(`round ${round} of ${rounds}\n`);
-      for (const mode of modes) rows.push(...(await runMode(database.url, postmaster, mode, funded)));
-      if (references) rows.push(...(await referenceRows(database.url, postmaster, round === 1)));
+    if (scenarios.length > 0) {
+      for (let round = 1; round <= rounds; round += 1) {
+        if (rounds > 1) process.stdout.write(`round ${round} of ${rounds}\n`);
+        for (const mode of modes)
+          rows.push(...(await runMode(database.url, postmaster, mode, funded, scenarios)));
+        if (references) rows.push(...(await referenceRows(database.url, postmaster, round === 1)));
+      }
+      const verified = verify(database.url);
+      await record('write-path', await describe(database.url, rows, verified));
+      if (!verified.ok) process.exitCode = 1;
     }
-    const verified = verify(database.url);
-    const report = await describe(database.url, rows, verified);
-    process.stdout.write(`\n${report}\n`);
-    const file = path.join(root, 'bench/results', `${new Date().toISOString().slice(0, 10)}-write-path.md`);
-    await writeFile(file, `${report}\n`);
-    process.stdout.write(`written to ${path.relative(root, file)}\n`);
-    if (!verified.ok) process.exitCode = 1;
+    if (billing_run) {
+      const ok = await runBilling(database.url, postmaster, funded);
+      if (!ok) process.exitCode = 1;
+    }
   } finally {
     await database.close();
   }
+}
+
+async function record(kind: string, report: string): Promise<void> {
+  process.stdout.write(`\n${report}\n`);
+  const file = path.join(root, 'bench/results', `${new Date().toISOString().slice(0, 10)}-${kind}.md`);
+  await writeFile(file, `${report}\n`);
+  process.stdout.write(`written to ${path.relative(root, file)}\n`);
 }
 
 type Funded = { wallets: string[]; fee_wallet: string };
@@ -143,6 +165,7 @@ async function runMode(
   postmaster: number | undefined,
   mode: (typeof all_modes)[number],
   funded: { wallets?: Funded },
+  scenarios: readonly Scenario[],
 ): Promise<Row[]> {
   const rows: Row[] = [];
   const server = await startServer(database_url, mode.env);
@@ -382,12 +405,8 @@ async function describe(
   const rows = medianRows(all_rounds);
   const client = new pg.Client({ connectionString: database_url });
   await client.connect();
-  const settings = await client.query<{ version: string; synchronous_commit: string; fsync: string }>(
-    "SELECT version(), current_setting('synchronous_commit') AS synchronous_commit, current_setting('fsync') AS fsync",
-  );
   const stored = await client.query<{ n: string }>('SELECT count(*) AS n FROM transfers');
   await client.end();
-  const s = settings.rows[0];
   const baseline = new Map(
     rows.filter((row) => row.mode.startsWith('baseline')).map((row) => [row.scenario, row.transfers_per_s]),
   );
@@ -407,10 +426,6 @@ async function describe(
       return `| ${row.scenario} | ${row.mode} | ${fmt(row.transfers_per_s)} | ${l.p50} | ${l.p99} | ${l.max} | ${ratio} | ${row.result.errors} |`;
     }),
   ];
-  const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], {
-    cwd: root,
-    encoding: 'utf8',
-  }).trim();
   return [
     `# Write-path benchmark, ${new Date().toISOString()}`,
     '',
@@ -426,10 +441,126 @@ async function describe(
     '',
     'Rows marked "reference" are not Purse: they measure, on the same machine in the same run, what bare HTTP (a Fastify POST validated by a JSON schema, answered without a database) and plain SQL (the transfer as its minimal statements: lock the accounts in id order, update them, insert the transfer and its postings, commit; its own tables, no idempotency, events or audit) reach. Their latency is per request or per commit.',
     '',
+    ...(await machine(database_url)),
+  ].join('\n');
+}
+
+/** The machine, the database's settings and the commit measured: the end of every results file. */
+async function machine(database_url: string): Promise<string[]> {
+  const client = new pg.Client({ connectionString: database_url });
+  await client.connect();
+  const settings = await client.query<{ version: string; synchronous_commit: string; fsync: string }>(
+    "SELECT version(), current_setting('synchronous_commit') AS synchronous_commit, current_setting('fsync') AS fsync",
+  );
+  await client.end();
+  const s = settings.rows[0];
+  const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], {
+    cwd: root,
+    encoding: 'utf8',
+  }).trim();
+  const dirty = execFileSync('git', ['status', '--porcelain', '--', 'packages/server/src', 'bench'], {
+    cwd: root,
+    encoding: 'utf8',
+  }).trim();
+  return [
     '## Machine',
     `- ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.type()} ${os.release()}`,
     `- Node.js ${process.version}; ${s?.version.split(' on ')[0]}, synchronous_commit=${s?.synchronous_commit}, fsync=${s?.fsync}, on the same machine`,
-    `- Load generator: autocannon in the benchmark process; Purse commit ${commit}`,
+    `- Load generator: autocannon in the benchmark process; Purse commit ${commit}${dirty === '' ? '' : ' with uncommitted changes'}`,
+    `- Load average as the report was written (1, 5, 15 min): ${os
+      .loadavg()
+      .map((load) => load.toFixed(2))
+      .join(', ')}; anything else running shares the same cores`,
+  ];
+}
+
+/**
+ * The billing run, with the transfer batch endpoint measured first on the same database (group
+ * commit on) to compare it with. The server is stopped before the subscriptions are set up, so its
+ * worker does not renew them itself.
+ */
+async function runBilling(
+  database_url: string,
+  postmaster: number | undefined,
+  funded: { wallets?: Funded },
+): Promise<boolean> {
+  const batch = all_scenarios.filter((scenario) => scenario.name.startsWith('batch endpoint'));
+  const on = all_modes.find((mode) => mode.name === 'group commit on');
+  assert(on !== undefined && batch.length === 1, 'the batch scenario and group commit mode exist');
+  const [transfers] = await runMode(database_url, postmaster, on, funded, batch);
+  assert(transfers !== undefined, 'the batch endpoint was measured');
+  const result = await billingBench({
+    database_url,
+    postmaster,
+    subscriptions: subscriptions_count,
+    trace: process.env.BENCH_BILLING_TRACE === '1',
+    progress: (line) => process.stdout.write(line),
+  });
+  const verified = verify(database_url);
+  await record('billing-run', await describeBilling(database_url, result, transfers, verified));
+  return result.ok && verified.ok;
+}
+
+/** Issue 15, "Speed": 100,000 renewals in under 60 s. */
+const target_renewals_per_s = 1_600;
+
+async function describeBilling(
+  database_url: string,
+  result: BillingResult,
+  transfers: Row,
+  verified: { ok: boolean; output: string },
+): Promise<string> {
+  const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+  const per_renewal_us = (seconds: number | undefined, renewed: number) =>
+    seconds === undefined || renewed === 0 ? '-' : fmt((seconds * 1e6) / renewed);
+  const checked = result.runs.map((run) => {
+    const c = run.checks;
+    return `- ${run.name} (at ${run.now.toISOString()}): ${fmt(run.due)} due, ${fmt(run.renewed)} renewed; ${fmt(c.invoices_paid)} invoices paid, ${fmt(c.ledger_entries)} ledger entries, ${fmt(c.events)} events; ${fmt(c.not_invoiced_once)} subscriptions without exactly one new subscription_cycle invoice, ${fmt(c.still_due)} still due; the same run again a moment later renewed ${fmt(run.renewed_again)}.`;
+  });
+  const traced = result.runs.flatMap((run) => {
+    const entries = Object.entries(run.statements).sort(([, a], [, b]) => b.ms - a.ms);
+    if (entries.length === 0) return [];
+    return [
+      `### Statements of "${run.name}", by time (the workers' side, round trip included)`,
+      '',
+      '| statement | count | ms in all | ms each |',
+      '| --- | ---: | ---: | ---: |',
+      ...entries
+        .slice(0, 25)
+        .map(
+          ([text, s]) =>
+            `| \`${text.replaceAll('|', '\\|')}\` | ${fmt(s.count)} | ${fmt(s.ms)} | ${(s.ms / s.count).toFixed(2)} |`,
+        ),
+      '',
+    ];
+  });
+  return [
+    `# Billing-run benchmark, ${new Date().toISOString()}`,
+    '',
+    result.ok && verified.ok
+      ? `Checks passed: every subscription renewed once per run and not again; verifyLedger found no violation (${result.verify_s.toFixed(1)} s) and \`purse verify\` passed (\`${verified.output}\`).`
+      : `**VOID: a check failed** (${result.violations} ledger violations; \`purse verify\`: ${verified.ok ? 'passed' : verified.output}).`,
+    '',
+    '| run | renewals | seconds | renewals/s | node CPU µs/renewal | PostgreSQL CPU µs/renewal | machine idle | over 1,600/s |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+    ...result.runs.map(
+      (run) =>
+        `| ${run.name} | ${fmt(run.renewed)} | ${run.wall_s.toFixed(1)} | ${fmt(run.renewed / run.wall_s)} | ${per_renewal_us(run.node_cpu_s, run.renewed)} | ${per_renewal_us(run.cpu?.database_s, run.renewed)} | ${run.cpu === undefined ? '-' : `${Math.round(run.cpu.idle_share * 100)}%`} | ${run.renewed / run.wall_s > target_renewals_per_s ? 'yes' : 'no'} |`,
+    ),
+    '',
+    `Issue 15's target: 100,000 due at once renewed in under 60 s, over ${fmt(target_renewals_per_s)} renewals/s, on this 2-core machine.`,
+    '',
+    `Beside it, in the same run on the same database, before the subscriptions were set up: the transfer batch endpoint (100 transfers a request, 8 connections, group commit on, ${duration_s} s over ${wallets_count.toLocaleString('en-US')} wallets) committed **${fmt(transfers.transfers_per_s)} transfers/s** (p50 ${transfers.result.latency_ms.p50} ms, p99 ${transfers.result.latency_ms.p99} ms, ${transfers.result.errors} errors).`,
+    '',
+    `A renewal is an invoice (numbered, with its lines), one ledger entry from the holder's wallet to the revenue account (fees), the subscription's next period and four events (invoice.created, .finalized, .paid, customer.subscription.updated). Each worker is its own process running the worker's \`run_billing\` task once (renewDue in batches of 1,000 until none is due, then the retries); the seconds are from the start signal to the last worker's end. Node CPU is the workers' own; PostgreSQL's is all its processes' (backends, WAL writer, checkpointer, autovacuum) over the same window. The event sequencer and webhook delivery were not running (no server), so the events wait unsequenced.`,
+    '',
+    `Setup: ${fmt(result.subscriptions)} holders, each with a USD wallet funded with 100.00 through the ledger (one writeEntries call per 10,000 from a treasury wallet) and one active monthly subscription of one 10.00 price, its period ended within the past day; bulk SQL, ${result.setup_s.toFixed(0)} s, then ANALYZE and CHECKPOINT. The second run is a month later in simulated time (\`now\` after every new period end), so every subscription is due again, on tables that now hold the first run's rows.`,
+    '',
+    '### Checks',
+    ...checked,
+    '',
+    ...traced,
+    ...(await machine(database_url)),
   ].join('\n');
 }
 
