@@ -1,7 +1,7 @@
 import { assetScale } from '../assets/service.js';
 import type { Queryable } from '../db/pool.js';
 import type { Movement } from '../guard/movement.js';
-import { type GuardRequest, type PreparedScreen, prepareScreen } from '../guard/screen.js';
+import { type PreparedScreen, prepareScreen, unattendedRequest } from '../guard/screen.js';
 import type { EntryIntent } from '../ledger/entries.js';
 import { writeEntries } from '../ledger/write.js';
 import { createPayment } from '../payments/service.js';
@@ -13,7 +13,6 @@ import { enabledRules } from '../risk/rules.js';
 import { RunningMovements } from '../risk/running.js';
 import { assert } from '../shared/assert.js';
 import { domainError } from '../shared/errors.js';
-import { newId } from '../shared/ids.js';
 import { formatAmount, minorFromDb } from '../shared/money.js';
 import { fail, ok, type Result } from '../shared/result.js';
 import type { InvoiceRow } from './invoice-views.js';
@@ -115,7 +114,18 @@ async function collectScreened(ctx: RailContext, invoices: readonly InvoiceRow[]
     const movements = await chargeMovements(db, invoice);
     prepared.set(
       invoice.id,
-      await prepareScreen(db, unattendedCharge(invoice, ctx.now), rules, movements, () => [invoice.id]),
+      await prepareScreen(
+        db,
+        unattendedRequest(
+          { livemode: invoice.livemode, object_id: invoice.id, now: ctx.now },
+          'billing.collect',
+          { id: invoice.id },
+          {},
+        ),
+        rules,
+        movements,
+        () => [invoice.id],
+      ),
     );
   }
   await lockRiskReads(
@@ -163,28 +173,6 @@ async function chargeMovements(db: Queryable, invoice: InvoiceRow): Promise<Resu
       counts: true,
     },
   ]);
-}
-
-function unattendedCharge(invoice: InvoiceRow, now: Date): GuardRequest {
-  return {
-    auth: {
-      key_id: invoice.id,
-      livemode: invoice.livemode,
-      scopes: [],
-      api_version: '',
-      restrictions: null,
-      spend_policy: null,
-      rate_limit_requests_max: null,
-    },
-    request_id: newId('request', now.getTime()),
-    now,
-    approval_ttl_s: 0,
-    route: 'billing.collect',
-    params: { id: invoice.id },
-    body: {},
-    approved: false,
-    unattended: { object_id: invoice.id },
-  };
 }
 
 /**

@@ -22,6 +22,14 @@ function clockCondition(scope: ClockScope, param: number): string {
   return scope.test_clock_id === null ? 'test_clock_id IS NULL' : `test_clock_id = $${param}`;
 }
 
+/**
+ * The worker's context for a batch: every object keeps its own mode (a batch may hold both), which
+ * the charges take from their invoices; `livemode` here is only a default nothing reads.
+ */
+function workerContext(deps: BillingDeps, db: Client, now: Date): RailContext {
+  return { db, pool: deps.pool, livemode: false, limits: deps.limits, now, rails: deps.rails };
+}
+
 const due_statuses = "status IN ('trialing', 'active', 'past_due')";
 
 /**
@@ -72,14 +80,7 @@ export async function renewDue(
         broken.push(b.subscription);
       }
     }
-    const ctx: RailContext = {
-      db,
-      pool: deps.pool,
-      livemode: false,
-      limits: deps.limits,
-      now,
-      rails: deps.rails,
-    };
+    const ctx = workerContext(deps, db, now);
     broken.push(...(await carryOutIsolated(ctx, plans)));
     await setAside(db, broken, now);
     return billables.length;
@@ -152,14 +153,7 @@ export async function retryDue(
       scope.test_clock_id === null ? [now, limit] : [now, limit, scope.test_clock_id],
     );
     if (due.rows.length === 0) return 0;
-    const ctx: RailContext = {
-      db,
-      pool: deps.pool,
-      livemode: false,
-      limits: deps.limits,
-      now,
-      rails: deps.rails,
-    };
+    const ctx = workerContext(deps, db, now);
     return applyAttempts(ctx, await collect(ctx, due.rows));
   });
 }
@@ -184,14 +178,7 @@ export async function resolvePendingCharges(
       scope.test_clock_id === null ? [limit] : [limit, scope.test_clock_id],
     );
     if (due.rows.length === 0) return 0;
-    const ctx: RailContext = {
-      db,
-      pool: deps.pool,
-      livemode: false,
-      limits: deps.limits,
-      now,
-      rails: deps.rails,
-    };
+    const ctx = workerContext(deps, db, now);
     const attempts: Attempt[] = due.rows.map(({ payment_status, payment_failure_code, ...invoice }) => ({
       // The attempt was counted when the payment started.
       invoice: { ...invoice, attempt_count: invoice.attempt_count - 1 },

@@ -1,11 +1,10 @@
 import { type ClockScope, real_time, scopeParams, walletInScope } from '../clocks/scope.js';
 import { type Client, inTransaction, type Pool } from '../db/pool.js';
 import { escrowSettleMovements } from '../guard/movements-of.js';
-import { type GuardRequest, screenMovements } from '../guard/screen.js';
+import { screenMovements, unattendedRequest } from '../guard/screen.js';
 import { screenAndApply } from '../requests/screening.js';
 import { enabledRules } from '../risk/rules.js';
 import { assert } from '../shared/assert.js';
-import { newId } from '../shared/ids.js';
 import { ok, type Result } from '../shared/result.js';
 import { settleRemaining, transition } from './transitions.js';
 import type { EscrowRow } from './view.js';
@@ -60,7 +59,7 @@ async function settleOne(
   { id, livemode, toward }: { id: string; livemode: boolean; toward: Toward },
   now: Date,
 ): Promise<number> {
-  const guard = unattended(livemode, id, now);
+  const guard = unattendedRequest({ livemode, object_id: id, now }, 'escrow.auto_settle', { id }, {});
   const applied = await screenAndApply(
     db,
     'auto_settle',
@@ -98,27 +97,4 @@ async function claimAndSettle(
   if (row === undefined) return ok(null);
   const reason = toward === 'payee' ? 'escrow.auto_released' : 'escrow.auto_refunded';
   return transition(db, row, settleRemaining(row, toward), reason, now);
-}
-
-/** The worker's request for one escrow: no key, no restrictions or policy, never parked. */
-function unattended(livemode: boolean, escrow_id: string, now: Date): GuardRequest {
-  return {
-    auth: {
-      key_id: escrow_id,
-      livemode,
-      scopes: [],
-      api_version: '',
-      restrictions: null,
-      spend_policy: null,
-      rate_limit_requests_max: null,
-    },
-    request_id: newId('request', now.getTime()),
-    now,
-    approval_ttl_s: 0,
-    route: 'escrow.auto_settle',
-    params: { id: escrow_id },
-    body: {},
-    approved: false,
-    unattended: { object_id: escrow_id },
-  };
 }

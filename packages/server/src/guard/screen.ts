@@ -17,6 +17,7 @@ import { lockRiskReads, riskReads } from '../risk/locks.js';
 import type { RiskRuleRow } from '../risk/rules.js';
 import { RunningMovements } from '../risk/running.js';
 import { domainError, notFound } from '../shared/errors.js';
+import { newId } from '../shared/ids.js';
 import type { Result } from '../shared/result.js';
 import type { Movement } from './movement.js';
 
@@ -38,6 +39,38 @@ export interface GuardRequest {
    * decisions have no object.
    */
   readonly unattended?: { readonly object_id: string };
+}
+
+/**
+ * A movement the worker makes with no key behind it (a payout schedule's run, an escrow's date, a
+ * subscription's charge): no restrictions or spend policy apply, `object_id` stands in for the key
+ * in velocity counts and risk decisions, and it is never parked (a review blocks it).
+ */
+export function unattendedRequest(
+  at: { readonly livemode: boolean; readonly object_id: string; readonly now: Date },
+  route: string,
+  params: Readonly<Record<string, string>>,
+  body: unknown,
+): GuardRequest {
+  return {
+    auth: {
+      key_id: at.object_id,
+      livemode: at.livemode,
+      scopes: [],
+      api_version: '',
+      restrictions: null,
+      spend_policy: null,
+      rate_limit_requests_max: null,
+    },
+    request_id: newId('request', at.now.getTime()),
+    now: at.now,
+    approval_ttl_s: 0,
+    route,
+    params,
+    body,
+    approved: false,
+    unattended: { object_id: at.object_id },
+  };
 }
 
 /** Whether a request needs screening at all: the fast path for unbound keys with no rules. */

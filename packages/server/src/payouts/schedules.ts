@@ -4,7 +4,7 @@ import { type ClockScope, real_time, scopeParams, walletInScope, walletTime } fr
 import { inTransaction, type Queryable } from '../db/pool.js';
 import { eventOf, recordEvents } from '../events/index.js';
 import { payoutMovements } from '../guard/movements-of.js';
-import { type GuardRequest, screenMovements } from '../guard/screen.js';
+import { screenMovements, unattendedRequest } from '../guard/screen.js';
 import { Amount } from '../http/money-schemas.js';
 import { Timestamp } from '../http/schemas.js';
 import { accountState, findWallet } from '../ledger/accounts.js';
@@ -274,25 +274,13 @@ async function screenedPayout(
   input: CreatePayoutInput,
 ): Promise<Result<PayoutView>> {
   const { db, now } = ctx;
-  const guard: GuardRequest = {
-    auth: {
-      key_id: row.id,
-      livemode: row.livemode,
-      scopes: [],
-      api_version: '',
-      restrictions: null,
-      spend_policy: null,
-      rate_limit_requests_max: null,
-    },
-    request_id: newId('request', now.getTime()),
-    now,
-    approval_ttl_s: ctx.limits.approval_ttl_s,
-    route: 'POST /v1/wallets/:id/payout_schedule',
-    params: { id: row.wallet_id },
-    body: input,
-    approved: false,
-    unattended: { object_id: row.id },
-  };
+  const guard = unattendedRequest(
+    { livemode: row.livemode, object_id: row.id, now },
+    'POST /v1/wallets/:id/payout_schedule',
+    { id: row.wallet_id },
+    input,
+  );
+
   const applied = await screenAndApply(
     db,
     'scheduled_payout',
