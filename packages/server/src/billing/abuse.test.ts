@@ -357,3 +357,32 @@ describe('invoice PDFs', () => {
     expect(bodies.size).toBe(1);
   });
 });
+
+describe('a credit gives back the tax that was paid, not the tax of today', () => {
+  it('a tax rate added after the payment is not refunded', async () => {
+    const price = await monthlyPrice(t, '10.00');
+    const { holder_id, wallet_id } = await customer(t, '100.00');
+    const sub = await postOk(t, '/v1/subscriptions', { holder_id, wallet_id, items: [{ price_id: price }] });
+    const vat = await postOk(t, '/v1/tax_rates', { display_name: 'VAT', percentage: '50', inclusive: false });
+    await postOk(t, `/v1/subscriptions/${sub.id}`, { default_tax_rates: [vat.id] }, 200);
+    t.clock.advance(60_000);
+    await postOk(t, `/v1/subscriptions/${sub.id}/cancel`, { prorate: true }, 200);
+    // Paid 10.00 with no tax; at most 10.00 comes back.
+    expect(Number((await balanceOf(t, wallet_id)).available)).toBeLessThanOrEqual(100);
+  });
+
+  it('a tax that was paid is given back with the unused time', async () => {
+    const price = await monthlyPrice(t, '10.00');
+    const { holder_id, wallet_id } = await customer(t, '100.00');
+    const vat = await postOk(t, '/v1/tax_rates', { display_name: 'VAT', percentage: '20', inclusive: false });
+    const sub = await postOk(t, '/v1/subscriptions', {
+      holder_id,
+      wallet_id,
+      items: [{ price_id: price }],
+      default_tax_rates: [vat.id],
+    });
+    expect((await balanceOf(t, wallet_id)).available).toBe('88.00');
+    await postOk(t, `/v1/subscriptions/${sub.id}/cancel`, { prorate: true }, 200);
+    expect((await balanceOf(t, wallet_id)).available).toBe('100.00');
+  });
+});

@@ -11,6 +11,8 @@ interface Charged {
     'description' | 'price_id' | 'subscription_item_id' | 'quantity' | 'unit_amount_minor'
   >;
   readonly net_minor: bigint;
+  /** Paid: its discount and taxes are in `net_minor`; waiting: they come when it is billed. */
+  readonly paid: boolean;
   readonly start: Date;
   readonly end: Date;
 }
@@ -21,8 +23,9 @@ interface Charged {
  * invoices, and of the prorations waiting for its next invoice when they will be billed, gives back
  * its net amount (after its discount) prorated over the part of its own period still to come: a
  * first period shortened by an anchor credits what it cost, an upgrade left unbilled or a free
- * coupon credits nothing, and earlier credits count against later ones. Taxes follow on the
- * invoice, computed on these lines like any other; coupons do not apply again (the lines are net).
+ * coupon credits nothing, and earlier credits count against later ones. A paid line gives back
+ * what was paid for it, its taxes included, and is neither discounted nor taxed again (the rates
+ * may have changed since); a waiting line is discounted and taxed when billed, as its charge is.
  */
 export async function unusedTime(
   db: Queryable,
@@ -37,7 +40,7 @@ export async function unusedTime(
     ...(with_pending ? await pendingCharges(db, subscription.id) : []),
   ];
   const lines: LineDraft[] = [];
-  for (const { line, net_minor, start, end: line_end } of charged) {
+  for (const { line, net_minor, paid, start, end: line_end } of charged) {
     const until = line_end < end ? line_end : end;
     const from = start > at ? start : at;
     const span_ms = BigInt(line_end.getTime() - start.getTime());
@@ -51,7 +54,8 @@ export async function unusedTime(
       description: `Unused time on ${line.description}`,
       amount_minor: -credit,
       proration: true,
-      discountable: false,
+      discountable: !paid,
+      taxable: !paid,
       period_start: at,
       period_end: end,
     });
@@ -77,7 +81,12 @@ async function paidCharges(db: Queryable, subscription_id: string, at: Date): Pr
           quantity: BigInt(line.quantity),
           unit_amount_minor: line.unit_amount_minor === null ? null : BigInt(line.unit_amount_minor),
         },
-        net_minor: BigInt(line.amount_minor) - BigInt(line.discount_minor),
+        // What was paid for it: after its discount, with the taxes added on top (inclusive ones are in it).
+        net_minor:
+          BigInt(line.amount_minor) -
+          BigInt(line.discount_minor) +
+          line.taxes.filter((tax) => !tax.inclusive).reduce((sum, tax) => sum + BigInt(tax.amount_minor), 0n),
+        paid: true,
         start: new Date(line.period_start),
         end: new Date(line.period_end),
       })),
@@ -95,6 +104,7 @@ async function pendingCharges(db: Queryable, subscription_id: string): Promise<C
     .map((line) => ({
       line: { ...line, description: line.description.replace(/^(Unused|Remaining) time on /, '') },
       net_minor: line.amount_minor,
+      paid: false,
       start: line.period_start,
       end: line.period_end,
     }));

@@ -21,13 +21,19 @@ export interface LineDraft {
   readonly proration: boolean;
   /** A credit of what was already paid net of its discount is not discounted again. */
   readonly discountable?: boolean;
+  /** A credit of what was already paid with its tax is not taxed again. */
+  readonly taxable?: boolean;
   readonly period_start: Date;
   readonly period_end: Date;
 }
 
 /** A draft line as kept in `invoice_items` until its invoice: amounts as text, times as RFC 3339. */
-export type StoredDraft = Record<Exclude<keyof LineDraft, 'discountable'>, string | boolean | null> & {
+export type StoredDraft = Record<
+  Exclude<keyof LineDraft, 'discountable' | 'taxable'>,
+  string | boolean | null
+> & {
   discountable?: boolean;
+  taxable?: boolean;
 };
 
 export function storeDraft(line: LineDraft): StoredDraft {
@@ -53,6 +59,7 @@ export function loadDraft(stored: StoredDraft): LineDraft {
     amount_minor: BigInt(text(stored.amount_minor)),
     proration: stored.proration === true,
     ...(stored.discountable === false ? { discountable: false } : {}),
+    ...(stored.taxable === false ? { taxable: false } : {}),
     period_start: new Date(text(stored.period_start)),
     period_end: new Date(text(stored.period_end)),
   };
@@ -204,7 +211,7 @@ export function totalsOf(
     lines.map((line) => ({
       amount_minor: line.amount_minor,
       discountable: line.discountable ?? true,
-      tax_rates,
+      tax_rates: line.taxable === false ? [] : tax_rates,
     })),
     coupon === null ? undefined : discountOf(coupon),
   );
