@@ -386,3 +386,83 @@ describe('a credit gives back the tax that was paid, not the tax of today', () =
     expect((await balanceOf(t, wallet_id)).available).toBe('100.00');
   });
 });
+
+describe('what the second attack found, refused', () => {
+  it('toggling a quantity with always_invoice keeps invoices short and the subscription cancelable', async () => {
+    const price = await monthlyPrice(t, '10.00');
+    const { holder_id, wallet_id } = await customer(t, '1000.00');
+    const sub = await postOk(t, '/v1/subscriptions', { holder_id, wallet_id, items: [{ price_id: price }] });
+    const item = (sub.items as { id: string }[])[0]?.id;
+    for (let i = 0; i < 12; i += 1) {
+      t.clock.advance(1_000);
+      const body = { items: [{ id: item, quantity: 2 + (i % 2) }], proration_behavior: 'always_invoice' };
+      await postOk(t, `/v1/subscriptions/${sub.id}`, body, 200);
+    }
+    const longest = Math.max(...(await invoicesOf(t, sub.id)).map((inv) => (inv.lines as unknown[]).length));
+    expect(longest).toBeLessThanOrEqual(10);
+    await postOk(t, `/v1/subscriptions/${sub.id}/cancel`, { prorate: true }, 200);
+  });
+
+  it('changing an item to a price another item has is 400, not 500', async () => {
+    const a = await monthlyPrice(t, '1.00');
+    const b = await monthlyPrice(t, '2.00');
+    const { holder_id, wallet_id } = await customer(t, '100.00');
+    const sub = await postOk(t, '/v1/subscriptions', {
+      holder_id,
+      wallet_id,
+      items: [{ price_id: a }, { price_id: b }],
+    });
+    const first = (sub.items as { id: string }[])[0]?.id;
+    expectProblem(
+      await post(t, `/v1/subscriptions/${sub.id}`, { items: [{ id: first, price_id: b }] }),
+      400,
+      'invalid_request',
+      'items.0.price_id',
+    );
+  });
+
+  it('a card-paid subscription downgraded with always_invoice keeps its credit for the next invoice', async () => {
+    const price = await monthlyPrice(t, '10.00');
+    const { holder_id } = await customer(t, '0');
+    const revenue = (await postOk(t, '/v1/wallets', { currency: 'USD' })).id;
+    const sub = await postOk(t, '/v1/subscriptions', {
+      holder_id,
+      source: { type: 'card', number: '4242424242424242' },
+      revenue_wallet_id: revenue,
+      items: [{ price_id: price, quantity: 3 }],
+    });
+    const item = (sub.items as { id: string }[])[0]?.id;
+    const changed = await postOk(
+      t,
+      `/v1/subscriptions/${sub.id}`,
+      { items: [{ id: item, quantity: 1 }], proration_behavior: 'always_invoice' },
+      200,
+    );
+    expect(changed.status).toBe('active');
+    const waiting = await t.db.pool.query(
+      'SELECT count(*)::int AS n FROM invoice_items WHERE subscription_id = $1',
+      [sub.id],
+    );
+    expect(waiting.rows[0].n).toBeGreaterThan(0);
+  });
+
+  it('an amount coupon on the charge and not its credit gives back no more than was paid', async () => {
+    const price = await monthlyPrice(t, '10.00');
+    const coupon = await postOk(t, '/v1/coupons', {
+      amount_off: '15.00',
+      currency: 'USD',
+      duration: 'forever',
+    });
+    const { holder_id, wallet_id } = await customer(t, '100.00');
+    const sub = await postOk(t, '/v1/subscriptions', {
+      holder_id,
+      wallet_id,
+      items: [{ price_id: price }],
+      coupon: coupon.id,
+    });
+    const item = (sub.items as { id: string }[])[0]?.id;
+    await postOk(t, `/v1/subscriptions/${sub.id}`, { items: [{ id: item, quantity: 2 }] }, 200);
+    await postOk(t, `/v1/subscriptions/${sub.id}/cancel`, { prorate: true }, 200);
+    expect(Number((await balanceOf(t, wallet_id)).available)).toBeLessThanOrEqual(100);
+  });
+});

@@ -11,8 +11,12 @@ interface Charged {
     'description' | 'price_id' | 'subscription_item_id' | 'quantity' | 'unit_amount_minor'
   >;
   readonly net_minor: bigint;
-  /** Paid: its discount and taxes are in `net_minor`; waiting: they come when it is billed. */
-  readonly paid: boolean;
+  /**
+   * Paid lines had their discount and taxes (they are in `net_minor`), so their credits get neither
+   * again; a waiting line's credit is discounted and taxed as the line itself will be.
+   */
+  readonly discountable: boolean;
+  readonly taxable: boolean;
   readonly start: Date;
   readonly end: Date;
 }
@@ -39,8 +43,10 @@ export async function unusedTime(
     ...(await paidCharges(db, subscription.id, at)),
     ...(with_pending ? await pendingCharges(db, subscription.id) : []),
   ];
-  const lines: LineDraft[] = [];
-  for (const { line, net_minor, paid, start, end: line_end } of charged) {
+  // One credit per item, quantity and kind, however many lines paid for it: lines credited at each
+  // change would otherwise be credited again at the next, doubling an invoice's lines each time.
+  const credits = new Map<string, LineDraft>();
+  for (const { line, net_minor, discountable, taxable, start, end: line_end } of charged) {
     const until = line_end < end ? line_end : end;
     const from = start > at ? start : at;
     const span_ms = BigInt(line_end.getTime() - start.getTime());
@@ -48,19 +54,25 @@ export async function unusedTime(
     if (span_ms <= 0n || left_ms <= 0n) continue;
     const credit = prorate(net_minor, left_ms, span_ms);
     if (credit === 0n) continue;
-    lines.push({
+    const key = `${discountable}:${taxable}:${line.subscription_item_id}:${line.price_id}:${line.quantity}`;
+    const same = credits.get(key);
+    if (same !== undefined) {
+      credits.set(key, { ...same, amount_minor: same.amount_minor - credit });
+      continue;
+    }
+    credits.set(key, {
       ...line,
       type: 'proration',
       description: `Unused time on ${line.description}`,
       amount_minor: -credit,
       proration: true,
-      discountable: !paid,
-      taxable: !paid,
+      discountable,
+      taxable,
       period_start: at,
       period_end: end,
     });
   }
-  return lines;
+  return [...credits.values()].filter((line) => line.amount_minor !== 0n);
 }
 
 const licensed_types = new Set(['subscription', 'proration']);
@@ -86,7 +98,8 @@ async function paidCharges(db: Queryable, subscription_id: string, at: Date): Pr
           BigInt(line.amount_minor) -
           BigInt(line.discount_minor) +
           line.taxes.filter((tax) => !tax.inclusive).reduce((sum, tax) => sum + BigInt(tax.amount_minor), 0n),
-        paid: true,
+        discountable: false,
+        taxable: false,
         start: new Date(line.period_start),
         end: new Date(line.period_end),
       })),
@@ -104,8 +117,22 @@ async function pendingCharges(db: Queryable, subscription_id: string): Promise<C
     .map((line) => ({
       line: { ...line, description: line.description.replace(/^(Unused|Remaining) time on /, '') },
       net_minor: line.amount_minor,
-      paid: false,
+      discountable: line.discountable ?? true,
+      taxable: line.taxable ?? true,
       start: line.period_start,
       end: line.period_end,
     }));
+}
+
+/**
+ * What the holder paid, net, on the subscription's invoices for periods that reach past `since`:
+ * no credit may give back more than that, whatever the lines say (a discount that fell on a charge
+ * and not on its credit, a rounding), so credits never create money.
+ */
+export async function paidSince(db: Queryable, subscription_id: string, since: Date): Promise<bigint> {
+  const paid = await db.query<{ total: string }>(
+    "SELECT coalesce(sum(total), 0)::text AS total FROM invoices WHERE subscription_id = $1 AND status = 'paid' AND period_end > $2",
+    [subscription_id, since],
+  );
+  return BigInt(paid.rows[0]?.total ?? '0');
 }

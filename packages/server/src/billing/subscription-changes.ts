@@ -9,7 +9,7 @@ import { fail, ok, type Result } from '../shared/result.js';
 import { lineTooLarge, pending_lines_max } from './amounts.js';
 import type { PriceRow } from './catalog-views.js';
 import { termsOf } from './catalog-views.js';
-import { unusedTime } from './credits.js';
+import { paidSince, unusedTime } from './credits.js';
 import { carryOut } from './cycle.js';
 import { loadTaxRates } from './discounts.js';
 import {
@@ -81,7 +81,19 @@ async function commitChange(
     start: subscription.current_period_start,
     end: subscription.current_period_end,
   };
-  const { draft, coupon_id } = draftFor(moved, invoice.lines, invoice.reason, period, now);
+  let { draft, coupon_id } = draftFor(moved, invoice.lines, invoice.reason, period, now);
+  if (draft.total < 0n) {
+    const paid = await paidSince(ctx.db, subscription.id, subscription.current_period_start);
+    const excess = -draft.total - (paid > 0n ? paid : 0n);
+    if (excess > 0n)
+      ({ draft, coupon_id } = draftFor(
+        moved,
+        [...invoice.lines, creditLimit(excess, period)],
+        invoice.reason,
+        period,
+        now,
+      ));
+  }
   const done = await carryOut({ ...ctx, now }, [
     {
       billable: { ...moved, subscription: billable.subscription },
@@ -96,8 +108,28 @@ async function commitChange(
   return subscriptionView(after, billable.items);
 }
 
+/** The line that brings a credit down to what was paid for the period (credits.ts paidSince). */
+function creditLimit(amount_minor: bigint, period: { start: Date; end: Date }): LineDraft {
+  return {
+    type: 'proration',
+    description: 'Credit limited to what was paid for the period',
+    price_id: null,
+    subscription_item_id: null,
+    quantity: 1n,
+    unit_amount_minor: null,
+    amount_minor,
+    proration: true,
+    discountable: false,
+    taxable: false,
+    period_start: period.start,
+    period_end: period.end,
+  };
+}
+
 type UpdateInput = Static<typeof UpdateSubscriptionBody>;
 
+/** Lines an update may put on one invoice; the table holds 250. */
+const invoice_lines_max = 200;
 /** Items one subscription may have, as when it is created (subscription-schemas.ts). */
 const items_max = 20;
 
@@ -164,7 +196,10 @@ export async function updateSubscription(
             sub.current_period_end.getTime() - intervalBefore(sub).getTime(),
           ),
         );
-  if (behavior === 'create_prorations' || lines.length === 0) {
+  // A subscription paid from a source cannot be paid back at once: its credits wait and are netted
+  // against the next invoice's charges.
+  const owed = lines.reduce((sum, line) => sum + line.amount_minor, 0n);
+  if (behavior === 'create_prorations' || lines.length === 0 || (sub.source !== null && owed < 0n)) {
     const waiting = (await pendingLines(ctx.db, [id])).get(id)?.ids.length ?? 0;
     if (waiting + lines.length > pending_lines_max)
       return fail(
@@ -178,6 +213,10 @@ export async function updateSubscription(
     return ok(await commitChange(ctx, after, next, null, now));
   }
   const pending = (await pendingLines(ctx.db, [id])).get(id) ?? { ids: [], lines: [] };
+  if (pending.lines.length + lines.length > invoice_lines_max)
+    return fail(
+      domainError('invalid_state', 'The change would need more lines than one invoice holds.', 'items'),
+    );
   return ok(
     await commitChange(
       ctx,
@@ -247,6 +286,20 @@ async function changedItems(
     const existing = items.find(({ item }) => item.id === change.id && item.deleted_at === null);
     if (existing === undefined) return fail(notFound('subscription item', change.id, `${param}.id`));
     if (change.deleted === true) existing.item.deleted_at = now;
+    if (
+      price !== undefined &&
+      items.some(
+        ({ item, price: p }) =>
+          item.deleted_at === null && item.id !== existing.item.id && p.id === price.value.id,
+      )
+    )
+      return fail(
+        domainError(
+          'invalid_request',
+          `Price ${price.value.id} is already an item; change its quantity.`,
+          `${param}.price_id`,
+        ),
+      );
     if (price !== undefined) existing.price = price.value;
     if (change.quantity !== undefined) existing.item.quantity = String(change.quantity);
     await ctx.db.query(
