@@ -796,7 +796,7 @@ const table: Readonly<Record<string, Entry>> = {
   },
   'POST /v1/subscriptions/{id}/pause': {
     kind: 'other',
-    why: 'stops renewals, moving nothing; closed to restricted keys',
+    why: 'stops renewals, moving nothing; closed to restricted and policy-bound keys, as resume is',
   },
   'POST /v1/invoices/{id}/void': {
     kind: 'other',

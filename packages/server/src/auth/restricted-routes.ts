@@ -78,6 +78,7 @@ export const unscreened_money_routes: ReadonlySet<string> = new Set([
   'POST /v1/subscriptions',
   'POST /v1/subscriptions/:id',
   'POST /v1/subscriptions/:id/cancel',
+  'POST /v1/subscriptions/:id/pause',
   'POST /v1/subscriptions/:id/resume',
   'POST /v1/invoices',
   'POST /v1/invoices/:id/finalize',
