@@ -466,3 +466,23 @@ describe('what the second attack found, refused', () => {
     expect(Number((await balanceOf(t, wallet_id)).available)).toBeLessThanOrEqual(100);
   });
 });
+
+describe('archived tax rates', () => {
+  it('apply to nothing new', async () => {
+    const rate = await postOk(t, '/v1/tax_rates', {
+      display_name: 'Old VAT',
+      percentage: '19',
+      inclusive: false,
+    });
+    await postOk(t, `/v1/tax_rates/${rate.id}`, { active: false }, 200);
+    const price = await monthlyPrice(t, '1.00');
+    const { holder_id, wallet_id } = await customer(t, '10.00');
+    const refused = await post(t, '/v1/subscriptions', {
+      holder_id,
+      wallet_id,
+      items: [{ price_id: price }],
+      default_tax_rates: [rate.id],
+    });
+    expectProblem(refused, 400, 'invalid_request', 'default_tax_rates.0');
+  });
+});

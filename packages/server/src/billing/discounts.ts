@@ -212,7 +212,7 @@ export interface TaxRateTerms {
   readonly display_name: string;
 }
 
-/** The active tax rates of this mode among `ids`, in the order given; an unknown id is a 400. */
+/** The active tax rates of this mode among `ids`, in the order given; an unknown or archived one is refused. */
 export async function loadTaxRates(
   db: Queryable,
   livemode: boolean,
@@ -229,6 +229,14 @@ export async function loadTaxRates(
   for (const [i, id] of ids.entries()) {
     const row = by_id.get(id);
     if (row === undefined) return fail(notFound('tax rate', id, `${param}.${i}`));
+    if (!row.active)
+      return fail(
+        domainError(
+          'invalid_request',
+          `Tax rate ${id} is archived; it applies to nothing new.`,
+          `${param}.${i}`,
+        ),
+      );
     terms.push(taxRateTerms(row));
   }
   return ok(terms);
