@@ -18,8 +18,9 @@ export interface BillingDeps {
   readonly rails: RailsConfig;
 }
 
-function clockCondition(scope: ClockScope, param: number): string {
-  return scope.test_clock_id === null ? 'test_clock_id IS NULL' : `test_clock_id = $${param}`;
+/** The SQL condition that `column` (a test clock id) is in the scope, given as parameter `$param`. */
+function clockCondition(scope: ClockScope, param: number, column = 'test_clock_id'): string {
+  return scope.test_clock_id === null ? `${column} IS NULL` : `${column} = $${param}`;
 }
 
 /**
@@ -144,7 +145,7 @@ export async function retryDue(
       `SELECT i.* FROM invoices i
        WHERE i.status = 'open' AND i.collection_method = 'charge_automatically'
          -- A canceled subscription's open invoices can still be paid, but are no longer collected.
-         AND NOT EXISTS (SELECT 1 FROM subscriptions s WHERE s.id = i.subscription_id AND s.status = 'canceled') AND ${clockCondition(scope, 3).replace('test_clock_id', 'i.test_clock_id')}
+         AND NOT EXISTS (SELECT 1 FROM subscriptions s WHERE s.id = i.subscription_id AND s.status = 'canceled') AND ${clockCondition(scope, 3, 'i.test_clock_id')}
          AND (i.next_payment_attempt <= $1 OR (i.wallet_id IS NOT NULL AND i.payment_id IS NULL AND i.total > 0
            AND i.last_failure_code = 'insufficient_funds' AND EXISTS (
            SELECT 1 FROM accounts a WHERE a.id = i.wallet_id AND a.status = 'active'
@@ -173,7 +174,7 @@ export async function resolvePendingCharges(
       `SELECT i.*, p.status AS payment_status, p.failure_code AS payment_failure_code
        FROM invoices i JOIN payments p ON p.id = i.payment_id
        WHERE i.status = 'open' AND p.status IN ('succeeded', 'failed')
-         AND ${clockCondition(scope, 2).replace('test_clock_id', 'i.test_clock_id')}
+         AND ${clockCondition(scope, 2, 'i.test_clock_id')}
        ORDER BY i.id LIMIT $1 FOR UPDATE OF i SKIP LOCKED`,
       scope.test_clock_id === null ? [limit] : [limit, scope.test_clock_id],
     );
