@@ -27,6 +27,9 @@ import { registerSecurityHeaders } from './http/security.js';
 import { registerGracefulClose } from './http/shutdown.js';
 import { registerValidation } from './http/validation.js';
 import { registerVersioning } from './http/versioning.js';
+import { registerOAuth } from './oauth/mount.js';
+import { oauthRoutes } from './oauth/routes.js';
+import { type HolderSignIn, SandboxHolderSignIn } from './oauth/sign-in.js';
 import { paymentRoutes } from './payments/routes.js';
 import { payoutRoutes } from './payouts/routes.js';
 import { memoryLimiter, type RateLimiter } from './ratelimit/limiter.js';
@@ -55,6 +58,8 @@ export interface AppDeps {
   readonly rate_limiter?: RateLimiter;
   /** PEM certificate and key: the server speaks HTTPS only. */
   readonly tls?: { readonly cert: Buffer; readonly key: Buffer };
+  /** How holders sign in on partner apps' consent pages; by default test mode's sandbox codes. */
+  readonly holder_sign_in?: HolderSignIn;
 }
 
 /** Builds the HTTP application without listening: the CLI listens, tests use inject(). */
@@ -113,6 +118,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await registerOpenApi(app);
   registerHealth(app, deps.pool);
   registerMetrics(app, deps.pool, deps.config.metrics_token);
+  await registerOAuth(app, {
+    pool: deps.pool,
+    clock: route_deps.clock,
+    config: deps.config,
+    sign_in: deps.holder_sign_in ?? new SandboxHolderSignIn(),
+  });
   await app.register(async (v1) => {
     const api = v1 as Api;
     registerAuth(api, { pool: deps.pool, clock: route_deps.clock, cache: route_deps.key_cache });
@@ -138,6 +149,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     auditRoutes(api, route_deps);
     catalogRoutes(api, route_deps);
     billingRoutes(api, route_deps);
+    oauthRoutes(api, route_deps);
   });
   return app;
 }

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 import path from 'node:path';
 import type { BankDebtor, RailsConfig } from './rails/index.js';
@@ -40,6 +41,22 @@ export interface Config {
   readonly redis_url: string | undefined;
   /** Paths of a PEM certificate and its key (TLS_CERT, TLS_KEY): set, the API serves HTTPS only. */
   readonly tls: { readonly cert_path: string; readonly key_path: string } | undefined;
+  readonly oauth: OAuthConfig;
+}
+
+/** The authorization server for partner apps (docs/oauth.md). */
+export interface OAuthConfig {
+  /** PURSE_OAUTH_ISSUER: the server's public URL of /oauth, as apps see it (RFC 8414 `issuer`). */
+  readonly issuer: string;
+  /**
+   * PURSE_OAUTH_COOKIE_KEYS (comma-separated, newest first): sign the consent page's cookies. Unset:
+   * random per process, so every API process behind one address must be given the same keys.
+   */
+  readonly cookie_keys: readonly string[];
+  readonly access_token_ttl_s: number;
+  readonly refresh_token_ttl_s: number;
+  /** How long a consent, and the grant behind it, lasts unless revoked. */
+  readonly consent_ttl_s: number;
 }
 
 /** The event sequencer and the live stream (see events/sequencer.ts and events/stream.ts). */
@@ -194,6 +211,7 @@ export function loadConfig(env: Env = process.env): Config {
     metrics_token: nonEmpty(env.PURSE_METRICS_TOKEN),
     redis_url: nonEmpty(env.REDIS_URL),
     tls: tlsFromEnv(env),
+    oauth: oauthFromEnv(env),
     group_commit: groupCommitFromEnv(env, db_pool_size_max),
     rails: {
       sandbox_step_ms: intFromEnv(env, 'PURSE_SANDBOX_STEP_MS', 10_000),
@@ -269,6 +287,17 @@ function groupCommitFromEnv(env: Env, pool_size: number): GroupCommitConfig {
       intFromEnv(env, 'PURSE_GROUP_COMMIT_FLUSHES_MAX', batch_size_max <= 1 ? pool_size : 2),
     ),
     queued_transfers_max: Math.max(1, intFromEnv(env, 'PURSE_GROUP_COMMIT_QUEUED_MAX', 10_000)),
+  };
+}
+
+function oauthFromEnv(env: Env): OAuthConfig {
+  const keys = (env.PURSE_OAUTH_COOKIE_KEYS ?? '').split(',').filter((key) => key.length > 0);
+  return {
+    issuer: nonEmpty(env.PURSE_OAUTH_ISSUER) ?? `http://localhost:${intFromEnv(env, 'PORT', 8080)}/oauth`,
+    cookie_keys: keys.length > 0 ? keys : [randomBytes(32).toString('base64url')],
+    access_token_ttl_s: Math.max(1, intFromEnv(env, 'PURSE_OAUTH_ACCESS_TOKEN_TTL_S', 600)),
+    refresh_token_ttl_s: Math.max(1, intFromEnv(env, 'PURSE_OAUTH_REFRESH_TOKEN_TTL_S', 30 * 86_400)),
+    consent_ttl_s: Math.max(1, intFromEnv(env, 'PURSE_OAUTH_CONSENT_TTL_S', 365 * 86_400)),
   };
 }
 

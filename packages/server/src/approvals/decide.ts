@@ -1,4 +1,5 @@
 import { appendAudit, responseFacts } from '../audit/append.js';
+import { consentAuthContext, consentRefusal, findConsentGrant } from '../auth/consent-access.js';
 import type { AuthContext } from '../auth/context.js';
 import type { ApiKeyRow } from '../auth/keys-service.js';
 import type { Client } from '../db/pool.js';
@@ -11,6 +12,7 @@ import { screenAndApply } from '../requests/screening.js';
 import { enabledRules } from '../risk/rules.js';
 import { assert } from '../shared/assert.js';
 import { catalogue, domainError, notFound } from '../shared/errors.js';
+import { idPrefixes } from '../shared/ids.js';
 import { fail, ok, type Result } from '../shared/result.js';
 import { type ApprovalRow, type ApprovalView, approvalView } from './service.js';
 
@@ -98,8 +100,9 @@ async function lockPending(decider: Decider, id: string): Promise<Result<Approva
   return ok(row);
 }
 
-/** The requesting key as it is now: a revoked or expired key's requests are not run. */
+/** The requesting key (or partner consent) as it is now: a revoked or expired one's requests are not run. */
 async function requesterAuth(db: Client, approval: ApprovalRow, now: Date): Promise<Result<AuthContext>> {
+  if (approval.api_key_id.startsWith(`${idPrefixes.consent}_`)) return consentRequester(db, approval, now);
   const found = await db.query<ApiKeyRow>('SELECT * FROM api_keys WHERE id = $1', [approval.api_key_id]);
   const key = found.rows[0];
   assert(key !== undefined, `approval ${approval.id} names an existing key`);
@@ -116,6 +119,15 @@ async function requesterAuth(db: Client, approval: ApprovalRow, now: Date): Prom
     spend_policy: key.spend_policy,
     rate_limit_requests_max: key.rate_limit_requests_max,
   });
+}
+
+/** A partner app's parked request runs only while the holder's consent and the app still stand. */
+async function consentRequester(db: Client, approval: ApprovalRow, now: Date): Promise<Result<AuthContext>> {
+  const consent = await findConsentGrant(db, approval.api_key_id);
+  assert(consent !== undefined, `approval ${approval.id} names an existing consent`);
+  const refusal = consentRefusal(consent, now);
+  if (refusal !== undefined) return fail(domainError('invalid_state', refusal));
+  return ok(consentAuthContext(consent));
 }
 
 async function decide(

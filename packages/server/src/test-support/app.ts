@@ -4,6 +4,7 @@ import { admin_scopes, createApiKey } from '../auth/keys-service.js';
 import { type Config, loadConfig } from '../config.js';
 import { createPool, inTransaction } from '../db/pool.js';
 import { verifyLedger } from '../ledger/verify.js';
+import type { HolderSignIn } from '../oauth/sign-in.js';
 import type { Clock } from '../shared/clock.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
 import { asApplicationRole } from './global-setup.js';
@@ -46,7 +47,12 @@ export async function createTestApp(
    * as_application_role: the app logs in as production's API does, as a role that owns nothing
    * (db/roles.ts); `db.pool` stays the owner's, for a test's own setup and inspection.
    */
-  options: { as_application_role?: boolean } = {},
+  options: {
+    as_application_role?: boolean;
+    /** The authorization server's issuer (its public URL), for tests that listen on a real port. */
+    oauth_issuer?: string;
+    holder_sign_in?: HolderSignIn;
+  } = {},
 ): Promise<TestApp> {
   const db = await createTestDatabase();
   const base = loadConfig({ DATABASE_URL: db.url });
@@ -57,10 +63,16 @@ export async function createTestApp(
     group_commit: { ...base.group_commit, ...group_commit },
     rails: { ...base.rails, ...rails },
     webhooks: { ...base.webhooks, ...webhooks },
+    oauth: { ...base.oauth, ...(options.oauth_issuer === undefined ? {} : { issuer: options.oauth_issuer }) },
   };
   const clock = new TestClock();
   const pool = options.as_application_role === true ? createPool(asApplicationRole(db.url), 10) : db.pool;
-  const app = await buildApp({ pool, config, clock });
+  const app = await buildApp({
+    pool,
+    config,
+    clock,
+    ...(options.holder_sign_in === undefined ? {} : { holder_sign_in: options.holder_sign_in }),
+  });
   const [test, live] = await inTransaction(pool, async (client) => [
     await createApiKey(client, { livemode: false, name: 'test admin', scopes: admin_scopes }),
     await createApiKey(client, { livemode: true, name: 'live admin', scopes: admin_scopes }),

@@ -1,0 +1,124 @@
+import type { Adapter, AdapterPayload } from 'oidc-provider';
+import { inTransaction, type Pool } from '../db/pool.js';
+import type { Clock } from '../shared/clock.js';
+import { findClientRow } from './clients.js';
+import { revokeConsentOfGrant } from './consents.js';
+
+/**
+ * Where the authorization server keeps its models (sessions, interactions, grants, codes, tokens):
+ * one table, `oauth_payloads`, a row per instance with the grant it belongs to, so that revoking a
+ * consent deletes everything of its grant in one statement. Apps (`Client`) are read from
+ * `oauth_clients`, the table the API registers them in.
+ */
+export function oauthAdapter(deps: { pool: Pool; clock: Clock }): (name: string) => Adapter {
+  return (name) => (name === 'Client' ? clientAdapter(deps.pool) : new PayloadAdapter(name, deps));
+}
+
+/**
+ * Times here are the authorization server's: real time, as oidc-provider stamps iat and exp with
+ * Date.now(), whatever Purse's clock says. Consents expire by Purse's clock.
+ */
+class PayloadAdapter implements Adapter {
+  constructor(
+    private readonly kind: string,
+    private readonly deps: { pool: Pool; clock: Clock },
+  ) {}
+
+  async upsert(id: string, payload: AdapterPayload, expires_in_s?: number): Promise<void> {
+    const grant_id = payload.grantId ?? (this.kind === 'Grant' ? id : null);
+    const expires_at = expires_in_s === undefined ? null : new Date(Date.now() + expires_in_s * 1_000);
+    await this.deps.pool.query(
+      `INSERT INTO oauth_payloads (kind, id, payload, grant_id, uid, expires_at)
+       VALUES ($1, $2, $3, $4, $5, $6)
+       ON CONFLICT (kind, id) DO UPDATE SET payload = EXCLUDED.payload, grant_id = EXCLUDED.grant_id,
+         uid = EXCLUDED.uid, expires_at = EXCLUDED.expires_at`,
+      [this.kind, id, JSON.stringify(payload), grant_id, payload.uid ?? null, expires_at],
+    );
+  }
+
+  find(id: string): Promise<AdapterPayload | undefined> {
+    return this.findWhere('id = $2', id);
+  }
+
+  findByUid(uid: string): Promise<AdapterPayload | undefined> {
+    return this.findWhere('uid = $2', uid);
+  }
+
+  async findByUserCode(): Promise<undefined> {
+    return undefined; // No device flow.
+  }
+
+  async consume(id: string): Promise<void> {
+    await this.deps.pool.query('UPDATE oauth_payloads SET consumed_at = now() WHERE kind = $1 AND id = $2', [
+      this.kind,
+      id,
+    ]);
+  }
+
+  /**
+   * Destroying a grant is how the server revokes one: the app revoked its refresh token (RFC 7009),
+   * or a code or a rotated refresh token was used twice. The consent behind it is revoked with it.
+   */
+  async destroy(id: string): Promise<void> {
+    if (this.kind !== 'Grant') {
+      await this.deps.pool.query('DELETE FROM oauth_payloads WHERE kind = $1 AND id = $2', [this.kind, id]);
+      return;
+    }
+    await inTransaction(this.deps.pool, async (db) => {
+      await db.query('DELETE FROM oauth_payloads WHERE grant_id = $1', [id]);
+      await revokeConsentOfGrant(db, id, 'client', this.deps.clock.now());
+    });
+  }
+
+  async revokeByGrantId(grant_id: string): Promise<void> {
+    await this.deps.pool.query('DELETE FROM oauth_payloads WHERE kind = $1 AND grant_id = $2', [
+      this.kind,
+      grant_id,
+    ]);
+  }
+
+  private async findWhere(condition: string, value: string): Promise<AdapterPayload | undefined> {
+    const found = await this.deps.pool.query<{ payload: AdapterPayload; consumed: boolean }>(
+      `SELECT payload, consumed_at IS NOT NULL AS consumed FROM oauth_payloads
+       WHERE kind = $1 AND ${condition} AND (expires_at IS NULL OR expires_at > now())`,
+      [this.kind, value],
+    );
+    const row = found.rows[0];
+    if (row === undefined) return undefined;
+    return row.consumed ? { ...row.payload, consumed: true } : row.payload;
+  }
+}
+
+/**
+ * Apps as the server sees them: confidential clients of the authorization code flow with refresh
+ * tokens, limited to their registered scopes. `client_secret` holds the secret's SHA-256 in hex;
+ * the provider compares presented secrets through it (see provider.ts). A deleted app is unknown.
+ */
+function clientAdapter(pool: Pool): Adapter {
+  const unsupported = async () => {
+    throw new Error('apps are registered through /v1/oauth_clients');
+  };
+  return {
+    async find(id: string) {
+      const row = await findClientRow(pool, id);
+      if (row === undefined || row.revoked_at !== null) return undefined;
+      return {
+        client_id: row.id,
+        client_secret: row.secret_hash.toString('hex'),
+        client_name: row.name,
+        redirect_uris: row.redirect_uris,
+        grant_types: ['authorization_code', 'refresh_token'],
+        response_types: ['code'],
+        scope: row.scopes.join(' '),
+        // The signing key is ES256 (provider.ts); no ID token is issued, but the metadata must agree.
+        id_token_signed_response_alg: 'ES256',
+      };
+    },
+    upsert: unsupported,
+    findByUid: unsupported,
+    findByUserCode: unsupported,
+    consume: unsupported,
+    destroy: unsupported,
+    revokeByGrantId: unsupported,
+  };
+}
