@@ -1,0 +1,394 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createKey } from '../test-support/keys.js';
+import { fund, newWallet, post, postOk } from '../test-support/money.js';
+import {
+  authorizeUrl,
+  Browser,
+  consentThrough,
+  createOAuthTestApp,
+  exchangeCode,
+  formOf,
+  newPkce,
+  type OAuthTestApp,
+  type PartnerApp,
+  registerApp,
+  type Tokens,
+  tokenRequest,
+  withToken,
+} from '../test-support/oauth.js';
+
+/**
+ * What a partner app (or someone holding its token) must not be able to do, over real HTTP: act
+ * outside its consent, after a revocation, in the other mode, on endpoints that are the
+ * platform's, or past its limits; and what the authorization server must refuse: a reused code,
+ * a wrong PKCE verifier, an unregistered redirect URI, scopes the app may not have.
+ */
+
+let o: OAuthTestApp;
+let ada: { id: string; email: string };
+let bob: { id: string; email: string };
+let ada_wallet: string;
+let bob_wallet: string;
+let shop: string;
+beforeAll(async () => {
+  o = await createOAuthTestApp();
+  ada = await newHolder('ada@example.com');
+  bob = await newHolder('bob@example.com');
+  ada_wallet = await newWallet(o.t, 'USD', { holder_id: ada.id });
+  bob_wallet = await newWallet(o.t, 'USD', { holder_id: bob.id });
+  shop = await newWallet(o.t, 'USD');
+  await fund(o.t, ada_wallet, '500.00');
+  await fund(o.t, bob_wallet, '500.00');
+});
+afterAll(() => o.close());
+
+async function newHolder(email: string, key?: string) {
+  const response = await post(o.t, '/v1/holders', { name: email, email }, key);
+  expect(response.statusCode, response.body).toBe(201);
+  return { id: response.json<{ id: string }>().id, email };
+}
+
+/** A partner app with a consent of Ada's on her wallet, and its tokens. */
+async function consented(body: Record<string, unknown> = {}): Promise<{ app: PartnerApp; tokens: Tokens }> {
+  const app = await registerApp(o, body);
+  const pkce = newPkce();
+  const scope = (
+    (body.scopes as string[] | undefined) ?? ['wallets:read', 'transactions:read', 'payments:write']
+  ).join(' ');
+  const { code } = await consentThrough(o, authorizeUrl(o, app, pkce, { scope }), ada, [ada_wallet]);
+  return { app, tokens: await exchangeCode(o, app, code, pkce) };
+}
+
+async function codeOf(response: Response): Promise<string> {
+  return ((await response.json()) as { code?: string; error?: string }).code ?? '';
+}
+
+async function consentIdOf(app: PartnerApp): Promise<string> {
+  const list = await o.t.request({ method: 'GET', url: `/v1/consents?client_id=${app.client_id}` });
+  return list.json<{ data: { id: string }[] }>().data[0]?.id ?? '';
+}
+
+describe('partner tokens', () => {
+  it("are 404 on another holder's wallet and on a wallet of the other mode", async () => {
+    const { tokens } = await consented();
+    expect((await withToken(o, tokens.access_token, 'GET', `/v1/wallets/${bob_wallet}`)).status).toBe(404);
+    const live_wallet = await newWallet(o.t, 'USD', {}, o.t.live_key);
+    expect((await withToken(o, tokens.access_token, 'GET', `/v1/wallets/${live_wallet}`)).status).toBe(404);
+    const moved = await withToken(o, tokens.access_token, 'POST', '/v1/transfers', {
+      source_wallet_id: bob_wallet,
+      destination_wallet_id: shop,
+      amount: '1.00',
+      currency: 'USD',
+    });
+    expect(moved.status).toBe(404);
+  });
+
+  it("are refused the platform's endpoints: keys, apps, consents, holders", async () => {
+    const { tokens } = await consented();
+    for (const [method, path] of [
+      ['GET', '/v1/api_keys'],
+      ['GET', '/v1/oauth_clients'],
+      ['GET', '/v1/consents'],
+      ['GET', `/v1/holders/${ada.id}`],
+      ['GET', '/v1/events'],
+    ] as const) {
+      const response = await withToken(o, tokens.access_token, method, path);
+      expect(response.status, path).toBe(403);
+      expect(await codeOf(response), path).toBe('key_restricted');
+    }
+    const created = await withToken(o, tokens.access_token, 'POST', '/v1/api_keys', { name: 'mine' });
+    expect(created.status).toBe(403);
+  });
+
+  it('hold only the consented scopes: wallets:read reads a balance, not transactions', async () => {
+    const { tokens } = await consented({ scopes: ['wallets:read'], spend_policy: undefined });
+    expect((await withToken(o, tokens.access_token, 'GET', `/v1/wallets/${ada_wallet}/balance`)).status).toBe(
+      200,
+    );
+    const history = await withToken(o, tokens.access_token, 'GET', `/v1/wallets/${ada_wallet}/transactions`);
+    expect(history.status).toBe(403);
+    expect(await codeOf(history)).toBe('insufficient_scope');
+    const pay = await withToken(o, tokens.access_token, 'POST', '/v1/transfers', {
+      source_wallet_id: ada_wallet,
+      destination_wallet_id: shop,
+      amount: '1.00',
+      currency: 'USD',
+    });
+    expect(pay.status).toBe(403);
+  });
+
+  it("pay within the consent's limits, counted against the consent, and no further", async () => {
+    const { app, tokens } = await consented();
+    const pay = (amount: string) =>
+      withToken(o, tokens.access_token, 'POST', '/v1/transfers', {
+        source_wallet_id: ada_wallet,
+        destination_wallet_id: shop,
+        amount,
+        currency: 'USD',
+      });
+    const over_one = await pay('30.01');
+    expect(over_one.status).toBe(403);
+    expect(await codeOf(over_one)).toBe('spend_limit_exceeded');
+    expect((await pay('30.00')).status).toBe(201);
+    const over_day = await pay('20.01');
+    expect(over_day.status).toBe(403);
+    expect(((await over_day.json()) as { param: string }).param).toBe('daily_max');
+    const consent_id = await consentIdOf(app);
+    const counted = await o.t.db.pool.query<{ spent_minor: string }>(
+      "SELECT spent_minor FROM spend_counters WHERE api_key_id = $1 AND period = 'day'",
+      [consent_id],
+    );
+    expect(counted.rows[0]?.spent_minor).toBe('3000');
+  });
+
+  it('are refused at once after the consent is revoked, and so is the refresh token', async () => {
+    const { app, tokens } = await consented();
+    const consent_id = await consentIdOf(app);
+    await postOk(o.t, `/v1/consents/${consent_id}/revoke`, undefined, 200);
+    const refused = await withToken(o, tokens.access_token, 'GET', `/v1/wallets/${ada_wallet}`);
+    expect(refused.status).toBe(401);
+    expect(await codeOf(refused)).toBe('invalid_access_token');
+    const refresh = await tokenRequest(o, app, {
+      grant_type: 'refresh_token',
+      refresh_token: tokens.refresh_token,
+    });
+    expect(refresh.status).toBe(400);
+    const again = await post(o.t, `/v1/consents/${consent_id}/revoke`);
+    expect(again.statusCode).toBe(409);
+  });
+
+  it("stop when the app revokes its refresh token (RFC 7009): the holder's consent ends", async () => {
+    const { app, tokens } = await consented();
+    const revoked = await tokenRequest(
+      o,
+      app,
+      { token: tokens.refresh_token, token_type_hint: 'refresh_token' },
+      '/oauth/token/revocation',
+    );
+    expect(revoked.status).toBe(200);
+    expect((await withToken(o, tokens.access_token, 'GET', `/v1/wallets/${ada_wallet}`)).status).toBe(401);
+    const consent = await o.t.request({ method: 'GET', url: `/v1/consents/${await consentIdOf(app)}` });
+    expect(consent.json()).toMatchObject({ status: 'revoked', revoked_by: 'client' });
+  });
+
+  it('stop when the app is deleted', async () => {
+    const { app, tokens } = await consented();
+    const deleted = await o.t.request({ method: 'DELETE', url: `/v1/oauth_clients/${app.client_id}` });
+    expect(deleted.statusCode, deleted.body).toBe(200);
+    expect((await withToken(o, tokens.access_token, 'GET', `/v1/wallets/${ada_wallet}`)).status).toBe(401);
+    const token = await tokenRequest(o, app, {
+      grant_type: 'refresh_token',
+      refresh_token: tokens.refresh_token,
+    });
+    expect(token.status).toBe(401);
+  });
+
+  it('are introspected (RFC 7662) as active, then inactive once revoked', async () => {
+    const { app, tokens } = await consented();
+    const introspect = async () =>
+      (await (
+        await tokenRequest(o, app, { token: tokens.access_token }, '/oauth/token/introspection')
+      ).json()) as { active: boolean; scope?: string; sub?: string };
+    expect(await introspect()).toMatchObject({ active: true, sub: ada.id });
+    await postOk(o.t, `/v1/consents/${await consentIdOf(app)}/revoke`, undefined, 200);
+    expect(await introspect()).toEqual({ active: false });
+  });
+});
+
+describe('the authorization server', () => {
+  it('refuses a code used twice, and revokes what the first use gave', async () => {
+    const app = await registerApp(o);
+    const pkce = newPkce();
+    const { code } = await consentThrough(o, authorizeUrl(o, app, pkce), ada, [ada_wallet]);
+    const tokens = await exchangeCode(o, app, code, pkce);
+    const reused = await tokenRequest(o, app, {
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: o.callback.url,
+      code_verifier: pkce.verifier,
+    });
+    expect(reused.status).toBe(400);
+    expect(((await reused.json()) as { error: string }).error).toBe('invalid_grant');
+    expect((await withToken(o, tokens.access_token, 'GET', `/v1/wallets/${ada_wallet}`)).status).toBe(401);
+  });
+
+  it('refuses a wrong PKCE verifier, and an authorization request without PKCE', async () => {
+    const app = await registerApp(o);
+    const pkce = newPkce();
+    const { code } = await consentThrough(o, authorizeUrl(o, app, pkce), ada, [ada_wallet]);
+    const wrong = await tokenRequest(o, app, {
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: o.callback.url,
+      code_verifier: newPkce().verifier,
+    });
+    expect(wrong.status).toBe(400);
+    expect(((await wrong.json()) as { error: string }).error).toBe('invalid_grant');
+
+    const browser = new Browser();
+    const url = new URL(authorizeUrl(o, app, pkce));
+    url.searchParams.delete('code_challenge');
+    url.searchParams.delete('code_challenge_method');
+    await browser.go(url.toString());
+    const answer = new URL(browser.visited.at(-1) as string);
+    expect(answer.searchParams.get('error')).toBe('invalid_request');
+    expect(answer.searchParams.get('code')).toBeNull();
+  });
+
+  it('never redirects to an unregistered redirect URI', async () => {
+    const app = await registerApp(o);
+    const browser = new Browser();
+    const response = await browser.go(
+      authorizeUrl(o, app, newPkce(), { redirect_uri: 'https://evil.example.com/steal' }),
+    );
+    expect(response.status).toBe(400);
+    expect(browser.visited.every((url) => url.startsWith(o.base))).toBe(true);
+  });
+
+  it('refuses scopes the app may not have, before any consent', async () => {
+    const app = await registerApp(o, { scopes: ['wallets:read'], spend_policy: undefined });
+    const browser = new Browser();
+    await browser.go(authorizeUrl(o, app, newPkce(), { scope: 'wallets:read payments:write' }));
+    const answer = new URL(browser.visited.at(-1) as string);
+    expect(answer.origin + answer.pathname).toBe(o.callback.url);
+    expect(answer.searchParams.get('error')).toBe('invalid_scope');
+  });
+
+  it("gives a holder's denial back to the app as access_denied, with no consent", async () => {
+    const app = await registerApp(o);
+    const browser = new Browser();
+    const login = await browser.go(authorizeUrl(o, app, newPkce()));
+    const email = formOf(await login.text());
+    const code_page = formOf(
+      await (
+        await browser.go(`${o.base}${email.action}`, {
+          method: 'POST',
+          form: { ...email.fields, email: ada.email },
+        })
+      ).text(),
+    );
+    const consent = formOf(
+      await (
+        await browser.go(`${o.base}${code_page.action}`, {
+          method: 'POST',
+          form: { ...code_page.fields, code: o.sign_in.codeFor(ada.id) as string },
+        })
+      ).text(),
+    );
+    await browser.go(`${o.base}${consent.action}`, {
+      method: 'POST',
+      form: { ...consent.fields, decision: 'deny' },
+    });
+    const answer = new URL(browser.visited.at(-1) as string);
+    expect(answer.searchParams.get('error')).toBe('access_denied');
+    expect(await consentIdOf(app)).toBe('');
+  });
+
+  it('refuses a form without its CSRF token, a wrong code, and a wallet that is not the holder’s', async () => {
+    const app = await registerApp(o);
+    const browser = new Browser();
+    const login = await browser.go(authorizeUrl(o, app, newPkce()));
+    const email = formOf(await login.text());
+    const forged = await browser.go(`${o.base}${email.action}`, {
+      method: 'POST',
+      form: { csrf: 'forged', email: ada.email },
+    });
+    expect(forged.status).toBe(403);
+    const code_form = formOf(
+      await (
+        await browser.go(`${o.base}${email.action}`, {
+          method: 'POST',
+          form: { ...email.fields, email: ada.email },
+        })
+      ).text(),
+    );
+    const wrong = await browser.go(`${o.base}${code_form.action}`, {
+      method: 'POST',
+      form: { ...code_form.fields, code: '000000x' },
+    });
+    expect(await wrong.text()).toContain('That code is wrong or has expired.');
+    const consent = formOf(
+      await (
+        await browser.go(`${o.base}${code_form.action}`, {
+          method: 'POST',
+          form: { ...code_form.fields, code: o.sign_in.codeFor(ada.id) as string },
+        })
+      ).text(),
+    );
+    const stolen = await browser.go(`${o.base}${consent.action}`, {
+      method: 'POST',
+      form: { ...consent.fields, decision: 'approve', wallet_ids: [bob_wallet] },
+    });
+    expect(await stolen.text()).toContain('Choose at least one of your wallets.');
+    expect(await consentIdOf(app)).toBe('');
+  });
+
+  it("signs in only holders of the app's mode", async () => {
+    const app = await registerApp(o);
+    const live = await newHolder('carol@example.com', o.t.live_key);
+    const browser = new Browser();
+    const email = formOf(await (await browser.go(authorizeUrl(o, app, newPkce()))).text());
+    await browser.go(`${o.base}${email.action}`, {
+      method: 'POST',
+      form: { ...email.fields, email: live.email },
+    });
+    expect(o.sign_in.codeFor(live.id)).toBeUndefined();
+  });
+});
+
+describe('registering apps', () => {
+  it('refuses unsafe redirect URIs, and payments:write without limits', async () => {
+    const refused = async (body: Record<string, unknown>, key?: string) =>
+      post(
+        o.t,
+        '/v1/oauth_clients',
+        { name: 'x', redirect_uris: ['https://ok.example.com/cb'], scopes: ['wallets:read'], ...body },
+        key,
+      );
+    const http = await refused({ redirect_uris: ['http://example.com/cb'] });
+    expect(http.json()).toMatchObject({ code: 'invalid_redirect_uri', param: 'redirect_uris.0' });
+    const live_loopback = await refused({ redirect_uris: ['http://localhost:3000/cb'] }, o.t.live_key);
+    expect(live_loopback.json()).toMatchObject({ code: 'invalid_redirect_uri' });
+    const fragment = await refused({ redirect_uris: ['https://ok.example.com/cb#x'] });
+    expect(fragment.json()).toMatchObject({ code: 'invalid_redirect_uri' });
+    const unlimited = await refused({ scopes: ['payments:write'] });
+    expect(unlimited.json()).toMatchObject({ code: 'invalid_request', param: 'spend_policy' });
+    const unknown = await refused({ scopes: ['holders:write'] });
+    expect(unknown.statusCode).toBe(400);
+  });
+
+  it('shows the secret once and keeps only its hash; restricted and policy-bound keys cannot register', async () => {
+    const app = await registerApp(o);
+    const shown = await o.t.request({ method: 'GET', url: `/v1/oauth_clients/${app.client_id}` });
+    expect(shown.json().client_secret).toBeUndefined();
+    expect(shown.json().redacted_secret).toBe(`pcs_test_...${app.client_secret.slice(-4)}`);
+    const stored = await o.t.db.pool.query('SELECT * FROM oauth_clients WHERE id = $1', [app.client_id]);
+    expect(JSON.stringify(stored.rows[0])).not.toContain(app.client_secret);
+    const restricted = await createKey(o.t, { scopes: ['*'], restrictions: { wallet_ids: [ada_wallet] } });
+    const bound = await createKey(o.t, {
+      scopes: ['oauth_clients:write'],
+      spend_policy: { limits: [{ currency: 'USD', daily_max: '1.00' }] },
+    });
+    for (const key of [restricted.secret, bound.secret]) {
+      const response = await post(
+        o.t,
+        '/v1/oauth_clients',
+        { name: 'x', redirect_uris: ['https://ok.example.com/cb'], scopes: ['wallets:read'] },
+        key,
+      );
+      expect(response.statusCode, response.body).toBe(403);
+    }
+  });
+
+  it('keeps apps and consents to their mode', async () => {
+    const app = await registerApp(o);
+    const other_mode = await o.t.request({
+      method: 'GET',
+      url: `/v1/oauth_clients/${app.client_id}`,
+      key: o.t.live_key,
+    });
+    expect(other_mode.statusCode).toBe(404);
+    const live_list = await o.t.request({ method: 'GET', url: '/v1/consents', key: o.t.live_key });
+    expect(live_list.json().data).toEqual([]);
+  });
+});
