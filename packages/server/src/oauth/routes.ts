@@ -80,6 +80,7 @@ export function oauthRoutes(app: Api, deps: RouteDeps): void {
       schema: {
         tags,
         summary: 'Retrieve a partner app',
+        description: 'Its redirect URIs, allowed scopes, payment limits and state; never its secret.',
         params: IdParams,
         response: { 200: OAuthClient, ...errorResponses },
       },
@@ -149,6 +150,8 @@ export function oauthRoutes(app: Api, deps: RouteDeps): void {
       schema: {
         tags,
         summary: 'Retrieve a consent',
+        description:
+          'Which app, holder, scopes and wallets, the payment limits, and whether it still stands.',
         params: IdParams,
         response: { 200: Consent, ...errorResponses },
       },
