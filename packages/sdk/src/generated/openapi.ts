@@ -21180,7 +21180,19 @@ export interface paths {
                 };
                 cookie?: never;
             };
-            requestBody?: never;
+            requestBody: {
+                content: {
+                    /**
+                     * @example {
+                     *       "requested_by": "holder"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description holder: the platform revokes at its holder's request (its own app, where the holder is signed in); recorded as revoked_by 'holder'. platform (the default): recorded with the key's id. */
+                        requested_by?: "platform" | "holder";
+                    };
+                };
+            };
             responses: {
                 /** @description Default Response */
                 200: {

@@ -21,7 +21,7 @@ export function isPartnerScope(value: string): value is PartnerScope {
 const internal_scopes: Readonly<Record<PartnerScope, readonly Scope[]>> = {
   'wallets:read': ['wallets:read', 'assets:read'],
   'transactions:read': ['wallets:read', 'transfers:read'],
-  'payments:write': ['transfers:write'],
+  'payments:write': ['transfers:write', 'approvals:read'],
 };
 
 /** The scopes of Purse's own routes that a partner token with `granted` holds. */
@@ -49,6 +49,8 @@ const partner_routes: Readonly<Record<string, readonly PartnerScope[]>> = {
   'GET /v1/transfers': ['transactions:read'],
   'GET /v1/transfers/:id': ['transactions:read', 'payments:write'],
   'POST /v1/transfers': ['payments:write'],
+  // A payment above the consent's approval_above is parked (202): the app follows its approval.
+  'GET /v1/approvals/:id': ['payments:write'],
 };
 
 /** Why a partner token holding `granted` may not call `route`, or undefined when it may. */

@@ -141,10 +141,59 @@ describe('partner tokens', () => {
     expect(counted.rows[0]?.spent_minor).toBe('3000');
   });
 
+  it('replay a payment under its Idempotency-Key, scoped to the consent', async () => {
+    const { tokens } = await consented();
+    const pay = () =>
+      fetch(`${o.base}/v1/transfers`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${tokens.access_token}`,
+          'content-type': 'application/json',
+          'idempotency-key': 'partner-pay-1',
+        },
+        body: JSON.stringify({
+          source_wallet_id: ada_wallet,
+          destination_wallet_id: shop,
+          amount: '1.00',
+          currency: 'USD',
+        }),
+      });
+    const first = await pay();
+    expect(first.status).toBe(201);
+    const replay = await pay();
+    expect(replay.headers.get('idempotent-replayed')).toBe('true');
+    expect(((await replay.json()) as { id: string }).id).toBe(((await first.json()) as { id: string }).id);
+  });
+
+  it('park payments above approval_above; an approval runs only while the consent stands', async () => {
+    const policy = { limits: [{ currency: 'USD', per_movement_max: '100.00', approval_above: '10.00' }] };
+    const park = async () => {
+      const { app, tokens } = await consented({ spend_policy: policy });
+      const parked = await withToken(o, tokens.access_token, 'POST', '/v1/transfers', {
+        source_wallet_id: ada_wallet,
+        destination_wallet_id: shop,
+        amount: '15.00',
+        currency: 'USD',
+      });
+      expect(parked.status).toBe(202);
+      const approval = ((await parked.json()) as { id: string }).id;
+      expect((await withToken(o, tokens.access_token, 'GET', `/v1/approvals/${approval}`)).status).toBe(200);
+      return { app, approval };
+    };
+    const runs = await park();
+    const approved = await post(o.t, `/v1/approvals/${runs.approval}/approve`);
+    expect(approved.statusCode, approved.body).toBe(200);
+    const stale = await park();
+    await postOk(o.t, `/v1/consents/${await consentIdOf(stale.app)}/revoke`, undefined, 200);
+    const refused = await post(o.t, `/v1/approvals/${stale.approval}/approve`);
+    expect(refused.json()).toMatchObject({ code: 'invalid_state' });
+  });
+
   it('are refused at once after the consent is revoked, and so is the refresh token', async () => {
     const { app, tokens } = await consented();
     const consent_id = await consentIdOf(app);
-    await postOk(o.t, `/v1/consents/${consent_id}/revoke`, undefined, 200);
+    const revoked = await postOk(o.t, `/v1/consents/${consent_id}/revoke`, { requested_by: 'holder' }, 200);
+    expect(revoked).toMatchObject({ status: 'revoked', revoked_by: 'holder' });
     const refused = await withToken(o, tokens.access_token, 'GET', `/v1/wallets/${ada_wallet}`);
     expect(refused.status).toBe(401);
     expect(await codeOf(refused)).toBe('invalid_access_token');

@@ -122,3 +122,17 @@ function clientAdapter(pool: Pool): Adapter {
     revokeByGrantId: unsupported,
   };
 }
+
+/**
+ * Deletes up to `limit` of the authorization server's records past their expiry (codes, tokens,
+ * sessions, interactions, grants of expired consents), by real time as they were stamped. Reads
+ * already ignore them; this keeps the table small. Answers how many went.
+ */
+export async function purgeExpiredPayloads(pool: Pool, limit: number): Promise<number> {
+  const purged = await pool.query(
+    `DELETE FROM oauth_payloads WHERE (kind, id) IN (
+       SELECT kind, id FROM oauth_payloads WHERE expires_at <= now() LIMIT $1)`,
+    [limit],
+  );
+  return purged.rowCount ?? 0;
+}

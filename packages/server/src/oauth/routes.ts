@@ -15,7 +15,13 @@ import {
   revokeOAuthClient,
 } from './clients.js';
 import { getConsent, listConsents, revokeConsent } from './consents.js';
-import { Consent, ConsentListQuery, CreateOAuthClientBody, OAuthClient } from './schemas.js';
+import {
+  Consent,
+  ConsentListQuery,
+  CreateOAuthClientBody,
+  OAuthClient,
+  RevokeConsentBody,
+} from './schemas.js';
 
 /** Partner apps and the holders' consents to them, managed with the platform's API keys. */
 export function oauthRoutes(app: Api, deps: RouteDeps): void {
@@ -170,13 +176,15 @@ export function oauthRoutes(app: Api, deps: RouteDeps): void {
         description:
           "Revokes the holder's consent: its codes, access and refresh tokens are deleted in the same transaction, so the next request with any of them is refused, in every process.",
         params: IdParams,
+        body: RevokeConsentBody,
         response: { 200: Consent, ...errorResponses },
       },
     },
     (request, reply) =>
       runMutation(mutation, request, reply, 200, (db) => {
         const { livemode, key_id } = authOf(request);
-        return revokeConsent(db, livemode, request.params.id, key_id, deps.clock.now());
+        const revoked_by = request.body.requested_by === 'holder' ? 'holder' : key_id;
+        return revokeConsent(db, livemode, request.params.id, revoked_by, deps.clock.now());
       }),
   );
 }

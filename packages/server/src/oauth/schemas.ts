@@ -132,3 +132,15 @@ export const ConsentListQuery = Type.Composite([
     status: Type.Optional(Type.Union([Type.Literal('active'), Type.Literal('revoked')])),
   }),
 ]);
+
+export const RevokeConsentBody = Type.Object(
+  {
+    requested_by: Type.Optional(
+      Type.Union([Type.Literal('platform'), Type.Literal('holder')], {
+        description:
+          "holder: the platform revokes at its holder's request (its own app, where the holder is signed in); recorded as revoked_by 'holder'. platform (the default): recorded with the key's id.",
+      }),
+    ),
+  },
+  { additionalProperties: false, examples: [{ requested_by: 'holder' }] },
+);

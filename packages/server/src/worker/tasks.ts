@@ -8,6 +8,7 @@ import { settleDueEscrows } from '../escrows/auto.js';
 import { sequenceEvents } from '../events/sequencer.js';
 import { job_handlers } from '../jobs/handlers.js';
 import { runDueJobs } from '../jobs/queue.js';
+import { purgeExpiredPayloads } from '../oauth/adapter.js';
 import { settleDuePayments } from '../payments/lifecycle.js';
 import { runDueSchedules } from '../payouts/schedules.js';
 import { purgeExpiredKeys } from '../requests/idempotency-store.js';
@@ -22,6 +23,7 @@ const settlements_per_round_max = 500;
 const schedules_per_round_max = 100;
 const due_escrows_per_round_max = 500;
 const expired_approvals_per_round_max = 500;
+const expired_oauth_payloads_per_round_max = 5_000;
 /** Renewals per transaction: each is an invoice, a ledger entry and its events (see bench/). */
 const renewals_per_batch_max = 1_000;
 const retries_per_batch_max = 500;
@@ -117,6 +119,11 @@ export function backgroundTasks(
       interval_ms: tick_ms,
       run: (pool, now) =>
         inTransaction(pool, (client) => expireDueApprovals(client, now, expired_approvals_per_round_max)),
+    },
+    {
+      name: 'purge_oauth_payloads',
+      interval_ms: 60_000,
+      run: (pool) => purgeExpiredPayloads(pool, expired_oauth_payloads_per_round_max),
     },
   ];
 }
