@@ -220,6 +220,23 @@ describe('partner tokens', () => {
     expect(consent.json()).toMatchObject({ status: 'revoked', revoked_by: 'client' });
   });
 
+  it('stop when a rotated refresh token is used again: the consent is revoked', async () => {
+    const { app, tokens } = await consented();
+    const first = await tokenRequest(o, app, {
+      grant_type: 'refresh_token',
+      refresh_token: tokens.refresh_token,
+    });
+    const renewed = (await first.json()) as Tokens;
+    const replayed = await tokenRequest(o, app, {
+      grant_type: 'refresh_token',
+      refresh_token: tokens.refresh_token,
+    });
+    expect(replayed.status).toBe(400);
+    expect((await withToken(o, renewed.access_token, 'GET', `/v1/wallets/${ada_wallet}`)).status).toBe(401);
+    const consent = await o.t.request({ method: 'GET', url: `/v1/consents/${await consentIdOf(app)}` });
+    expect(consent.json()).toMatchObject({ status: 'revoked', revoked_by: 'client' });
+  });
+
   it('stop when the app is deleted', async () => {
     const { app, tokens } = await consented();
     const deleted = await o.t.request({ method: 'DELETE', url: `/v1/oauth_clients/${app.client_id}` });
