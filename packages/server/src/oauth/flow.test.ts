@@ -49,6 +49,8 @@ describe('the OAuth flow', () => {
       code_challenge_methods_supported: ['S256'],
       response_types_supported: ['code'],
     });
+    // Tokens are bearer tokens only: DPoP is not offered (the API does not check proofs).
+    expect(metadata.dpop_signing_alg_values_supported).toBeUndefined();
     expect(metadata.scopes_supported).toEqual(
       expect.arrayContaining(['wallets:read', 'transactions:read', 'payments:write']),
     );

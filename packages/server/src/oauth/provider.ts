@@ -6,7 +6,7 @@ import type { Pool } from '../db/pool.js';
 import type { Clock } from '../shared/clock.js';
 import { oauthAdapter } from './adapter.js';
 import { clientSecretMatches } from './clients.js';
-import { messagePage } from './pages.js';
+import { messagePage, page_csp } from './pages.js';
 
 /** Where the authorization server is mounted in the API's URL space. */
 export const oauth_mount_path = '/oauth';
@@ -56,6 +56,9 @@ function configuration(deps: ProviderDeps): Configuration {
       devInteractions: { enabled: false },
       userinfo: { enabled: false },
       rpInitiatedLogout: { enabled: false },
+      // Purse's resource server checks bearer tokens only: a DPoP-bound token would be honoured
+      // without its proof, so DPoP is not offered.
+      dPoP: { enabled: false },
       introspection: { enabled: true, allowedPolicy: own_tokens },
       revocation: { enabled: true, allowedPolicy: own_tokens },
       resourceIndicators: {
@@ -96,9 +99,13 @@ function configuration(deps: ProviderDeps): Configuration {
     cookies: { keys: [...ttl.cookie_keys] },
     // No ID tokens are issued (no openid scope); the provider still wants a signing key.
     jwks: { keys: [signingKey()] },
+    // Apps are confidential, server-side clients: no browser calls the token endpoints cross-origin.
+    clientBasedCORS: () => false,
     renderError: async (ctx, out) => {
       ctx.type = 'html';
       ctx.set('Cache-Control', 'no-store');
+      ctx.set('Content-Security-Policy', page_csp);
+      ctx.set('X-Frame-Options', 'DENY');
       ctx.body = messagePage('Something went wrong', `${out.error}: ${out.error_description ?? ''}`);
     },
   };
