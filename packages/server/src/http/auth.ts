@@ -47,7 +47,10 @@ export interface AuthDeps {
   readonly cache: ApiKeyCache;
 }
 
-/** Adds bearer-key authentication and the route's scope check to every route of `app`. */
+/**
+ * Adds bearer authentication and the route's scope check to every route of `app`: an API key, or
+ * a partner app's OAuth access token acting under a holder's consent (docs/oauth.md).
+ */
 export function registerAuth(app: FastifyInstance, deps: AuthDeps): void {
   app.decorateRequest('auth', null);
   app.addHook('onRequest', async (request) => {
