@@ -8,6 +8,7 @@ import { registerRestrictedAccess } from './auth/restricted-routes.js';
 import { apiKeyRoutes } from './auth/routes.js';
 import { catalogRoutes } from './billing/catalog-routes.js';
 import { billingRoutes } from './billing/routes.js';
+import { challengeRoutes } from './challenges/routes.js';
 import type { Config } from './config.js';
 import type { Pool } from './db/pool.js';
 import { escrowRoutes } from './escrows/routes.js';
@@ -134,6 +135,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     eventRoutes(api, route_deps);
     webhookEndpointRoutes(api, route_deps);
     approvalRoutes(api, route_deps);
+    challengeRoutes(api, route_deps);
     riskRoutes(api, route_deps);
     auditRoutes(api, route_deps);
     catalogRoutes(api, route_deps);

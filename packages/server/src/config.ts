@@ -36,10 +36,25 @@ export interface Config {
   readonly rails: RailsConfig;
   readonly events: EventsConfig;
   readonly webhooks: WebhookConfig;
+  readonly challenges: ChallengesConfig;
   /** Set: rate-limit counters live in this Redis, shared by every API process; unset: in memory. */
   readonly redis_url: string | undefined;
   /** Paths of a PEM certificate and its key (TLS_CERT, TLS_KEY): set, the API serves HTTPS only. */
   readonly tls: { readonly cert_path: string; readonly key_path: string } | undefined;
+}
+
+/** One-time codes that confirm payments (see challenges/). */
+export interface ChallengesConfig {
+  /** How long a challenge waits for its code. */
+  readonly ttl_s: number;
+  /** Wrong codes a challenge takes before it fails. */
+  readonly attempts_max: number;
+  /** Codes a challenge may send in all (the first and its resends). */
+  readonly sends_max: number;
+  /** Set (PURSE_SMTP_URL): codes go by email to holders that have one; unset: test mode's sandbox only. */
+  readonly smtp: { readonly url: string; readonly from: string } | undefined;
+  /** How long the sender waits for the SMTP server per step before trying again later. */
+  readonly smtp_timeout_ms: number;
 }
 
 /** The event sequencer and the live stream (see events/sequencer.ts and events/stream.ts). */
@@ -219,6 +234,13 @@ export function loadConfig(env: Env = process.env): Config {
       secret_grace_s_max: 7 * 86_400,
       replay_events_max: Math.max(1, intFromEnv(env, 'PURSE_WEBHOOK_REPLAY_EVENTS_MAX', 1_000)),
     },
+    challenges: {
+      ttl_s: Math.max(30, intFromEnv(env, 'PURSE_CHALLENGE_TTL_S', 600)),
+      attempts_max: Math.max(1, intFromEnv(env, 'PURSE_CHALLENGE_ATTEMPTS_MAX', 5)),
+      sends_max: Math.max(1, intFromEnv(env, 'PURSE_CHALLENGE_SENDS_MAX', 5)),
+      smtp: smtpFromEnv(env),
+      smtp_timeout_ms: Math.max(1, intFromEnv(env, 'PURSE_SMTP_TIMEOUT_MS', 10_000)),
+    },
     limits: {
       ...defaultLimits,
       body_bytes_max: intFromEnv(env, 'PURSE_BODY_BYTES_MAX', defaultLimits.body_bytes_max),
@@ -236,6 +258,11 @@ export function loadConfig(env: Env = process.env): Config {
       ...accessLimitsFromEnv(env),
     },
   };
+}
+
+function smtpFromEnv(env: Env): ChallengesConfig['smtp'] {
+  const url = nonEmpty(env.PURSE_SMTP_URL);
+  return url === undefined ? undefined : { url, from: env.PURSE_SMTP_FROM ?? 'Purse <no-reply@localhost>' };
 }
 
 /** Delivery slots per worker process, and the shares of one endpoint and of failing endpoints. */

@@ -14,12 +14,12 @@ import { type ObjectKind, objectWallets, permittedWallets, type RestrictionsValu
  * - `wallet_query`: a list filtered by one of its wallets, which the query must name;
  * - `object`: the object named by the path must involve one of its wallets, read from the object's
  *   own columns (`restrictions.ts` objectWallets), never from its serialized text: metadata can
- *   name any wallet. An approval is visible to the key that asked for it. On a route that settles
+ *   name any wallet. An approval or a challenge is visible to the key that asked for it. On a route that settles
  *   money an object holds (capture, escrow release), the guard then checks its paying wallet too,
  *   and an object that moves nothing any more (an ended escrow) is still 404, not 409;
  * - `screened`: a money movement, whose paying wallet the access checks verify (guard/screen.ts);
  * - `own`: a list its handler narrows to the key's wallets (`GET /v1/wallets`) or, for approvals,
- *   to those of its own requests (`GET /v1/approvals`);
+ *   to those of its own requests (`GET /v1/approvals`, `GET /v1/challenges`);
  * - `open`: nothing of a wallet's (assets).
  */
 export type RestrictedAccess =
@@ -35,6 +35,7 @@ export const restricted_routes: Readonly<Record<string, RestrictedAccess>> = {
   'GET /v1/assets': 'open',
   'GET /v1/assets/:code': 'open',
   'GET /v1/holders/:id': { holder_param: 'id' },
+  'GET /v1/holders/:id/authenticator': { holder_param: 'id' },
   'GET /v1/wallets': 'own',
   'GET /v1/wallets/:id': { wallet_param: 'id' },
   'GET /v1/wallets/:id/transactions': { wallet_param: 'id' },
@@ -50,6 +51,12 @@ export const restricted_routes: Readonly<Record<string, RestrictedAccess>> = {
   'GET /v1/escrows/:id': { object: 'escrow' },
   'GET /v1/approvals/:id': { object: 'approval' },
   'GET /v1/approvals': 'own',
+  // A challenge, like an approval, is the key's own request waiting: it follows it to the end.
+  'GET /v1/challenges/:id': { object: 'challenge' },
+  'GET /v1/challenges': 'own',
+  'POST /v1/challenges/:id/confirm': { object: 'challenge' },
+  'POST /v1/challenges/:id/resend': { object: 'challenge' },
+  'POST /v1/challenges/:id/cancel': { object: 'challenge' },
   'POST /v1/transfers': 'screened',
   'POST /v1/transfers/batch': 'screened',
   'POST /v1/payouts': 'screened',

@@ -71,7 +71,7 @@ export async function permittedWallets(
 }
 
 /** The objects a restricted key may read when they involve one of its wallets. */
-export type ObjectKind = 'transfer' | 'payment' | 'payout' | 'refund' | 'escrow' | 'approval';
+export type ObjectKind = 'transfer' | 'payment' | 'payout' | 'refund' | 'escrow' | 'approval' | 'challenge';
 
 /**
  * Per kind, the wallets an object involves, from its typed columns (never its metadata), and the
@@ -92,6 +92,8 @@ const involved_wallets: Readonly<Record<ObjectKind, string>> = {
   escrow: `SELECT ARRAY[payer_wallet_id, payee_wallet_id] AS wallet_ids, NULL AS api_key_id
     FROM escrows WHERE id = $1 AND livemode = $2`,
   approval: 'SELECT ARRAY[]::text[] AS wallet_ids, api_key_id FROM approvals WHERE id = $1 AND livemode = $2',
+  challenge:
+    'SELECT ARRAY[]::text[] AS wallet_ids, api_key_id FROM challenges WHERE id = $1 AND livemode = $2',
 };
 
 /** The wallets one object of the mode involves, and the key it belongs to; undefined if none. */

@@ -29,6 +29,7 @@ export const resources = [
   'invoices',
   'usage_records',
   'test_clocks',
+  'challenges',
 ] as const;
 export type Resource = (typeof resources)[number];
 export type Scope = `${Resource}:${'read' | 'write'}`;

@@ -44,6 +44,7 @@ export const idPrefixes = {
   usage_record: 'ur',
   data_key: 'dk',
   token: 'tok',
+  challenge: 'chl',
 } as const;
 
 export type IdKind = keyof typeof idPrefixes;
