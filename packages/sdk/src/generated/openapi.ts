@@ -13265,6 +13265,1316 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/challenges": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List challenges
+         * @description Newest first; filter by holder and status. A restricted key sees its own requests' only.
+         */
+        get: {
+            parameters: {
+                query: {
+                    /** @description Page size. */
+                    limit: number;
+                    /** @description Id of the last object of the previous page: returns older objects. */
+                    starting_after?: string;
+                    /** @description Id of the first object of the next page: returns newer objects. */
+                    ending_before?: string;
+                    holder_id?: string;
+                    /** @description requires_action: waiting for the holder's code. succeeded: the code was right and the request ran once; `result` holds what it answered. failed: out of attempts. expired or canceled: never run. */
+                    status?: "requires_action" | "succeeded" | "failed" | "expired" | "canceled";
+                };
+                header?: {
+                    /**
+                     * @description Answer as this API version instead of the key's pinned one.
+                     * @example 2026-11-01
+                     */
+                    "Purse-Version"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            object: "list";
+                            data: components["schemas"]["Challenge"][];
+                            has_more: boolean;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/challenges/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Retrieve a challenge
+         * @description The request waiting for its holder’s code, and once confirmed what it answered.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /**
+                     * @description Answer as this API version instead of the key's pinned one.
+                     * @example 2026-11-01
+                     */
+                    "Purse-Version"?: string;
+                };
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @example chl_01jd0w3n3w8m5t5vq6fz1y2k3h */
+                            id: string;
+                            /** @enum {string} */
+                            object: "challenge";
+                            livemode: boolean;
+                            /** @description requires_action: waiting for the holder's code. succeeded: the code was right and the request ran once; `result` holds what it answered. failed: out of attempts. expired or canceled: never run. */
+                            status: "requires_action" | "succeeded" | "failed" | "expired" | "canceled";
+                            purpose: "payment" | "sign_in";
+                            /** @description The holder who confirms with the code. */
+                            holder_id: string;
+                            /** @description Where the code comes from: the holder's authenticator app (totp), an email, or in test mode the sandbox (POST /v1/test_helpers/challenges/:id/reveal_code shows it). */
+                            channel: "email" | "totp" | "sandbox";
+                            attempts_remaining: number;
+                            /** @description The request waiting for the code (its body is kept, not shown). */
+                            request: {
+                                /** @example POST */
+                                method: string;
+                                /** @example /v1/transfers */
+                                path: string;
+                                request_id: string | null;
+                            } | null;
+                            /** @description The key that made the request; it runs on its behalf. */
+                            api_key_id: string | null;
+                            /** @description The rule that asked for the code. */
+                            risk_rule_id: string | null;
+                            amount: string | null;
+                            currency: string | null;
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            expires_at: string;
+                            confirmed_at: string | null;
+                            /** @description Once succeeded: the status and body the request answered when it ran. */
+                            result: {
+                                status: number;
+                                body: unknown;
+                            } | null;
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            created_at: string;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/challenges/{id}/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Confirm with the code
+         * @description The holder's code (from the email, the authenticator app, or in test mode the sandbox) runs the waiting request once, in this request's transaction, on behalf of the key that made it; `result` holds what it answered (its blocking rules and hard limits still apply). A wrong code is 400 challenge_code_invalid and spends one of the attempts; with none left the challenge fails (429 challenge_attempts_exceeded). Only the requesting key, or a key without restrictions or a spend policy, confirms.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /**
+                     * @description Answer as this API version instead of the key's pinned one.
+                     * @example 2026-11-01
+                     */
+                    "Purse-Version"?: string;
+                    /**
+                     * @description Makes a retry safe: the first response is stored for 24 hours and replayed with Idempotent-Replayed: true.
+                     * @example order-6735-payout
+                     */
+                    "Idempotency-Key"?: string;
+                };
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "492817"
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * @description The six-digit code the holder received or their authenticator app shows.
+                         * @example 492817
+                         */
+                        code: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @example chl_01jd0w3n3w8m5t5vq6fz1y2k3h */
+                            id: string;
+                            /** @enum {string} */
+                            object: "challenge";
+                            livemode: boolean;
+                            /** @description requires_action: waiting for the holder's code. succeeded: the code was right and the request ran once; `result` holds what it answered. failed: out of attempts. expired or canceled: never run. */
+                            status: "requires_action" | "succeeded" | "failed" | "expired" | "canceled";
+                            purpose: "payment" | "sign_in";
+                            /** @description The holder who confirms with the code. */
+                            holder_id: string;
+                            /** @description Where the code comes from: the holder's authenticator app (totp), an email, or in test mode the sandbox (POST /v1/test_helpers/challenges/:id/reveal_code shows it). */
+                            channel: "email" | "totp" | "sandbox";
+                            attempts_remaining: number;
+                            /** @description The request waiting for the code (its body is kept, not shown). */
+                            request: {
+                                /** @example POST */
+                                method: string;
+                                /** @example /v1/transfers */
+                                path: string;
+                                request_id: string | null;
+                            } | null;
+                            /** @description The key that made the request; it runs on its behalf. */
+                            api_key_id: string | null;
+                            /** @description The rule that asked for the code. */
+                            risk_rule_id: string | null;
+                            amount: string | null;
+                            currency: string | null;
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            expires_at: string;
+                            confirmed_at: string | null;
+                            /** @description Once succeeded: the status and body the request answered when it ran. */
+                            result: {
+                                status: number;
+                                body: unknown;
+                            } | null;
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            created_at: string;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/challenges/{id}/resend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a new code
+         * @description A new code replaces the last one, which stops working (email, sandbox; not an authenticator app). At most 5 codes per challenge.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /**
+                     * @description Answer as this API version instead of the key's pinned one.
+                     * @example 2026-11-01
+                     */
+                    "Purse-Version"?: string;
+                    /**
+                     * @description Makes a retry safe: the first response is stored for 24 hours and replayed with Idempotent-Replayed: true.
+                     * @example order-6735-payout
+                     */
+                    "Idempotency-Key"?: string;
+                };
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    /** @example {} */
+                    "application/json": Record<string, never>;
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @example chl_01jd0w3n3w8m5t5vq6fz1y2k3h */
+                            id: string;
+                            /** @enum {string} */
+                            object: "challenge";
+                            livemode: boolean;
+                            /** @description requires_action: waiting for the holder's code. succeeded: the code was right and the request ran once; `result` holds what it answered. failed: out of attempts. expired or canceled: never run. */
+                            status: "requires_action" | "succeeded" | "failed" | "expired" | "canceled";
+                            purpose: "payment" | "sign_in";
+                            /** @description The holder who confirms with the code. */
+                            holder_id: string;
+                            /** @description Where the code comes from: the holder's authenticator app (totp), an email, or in test mode the sandbox (POST /v1/test_helpers/challenges/:id/reveal_code shows it). */
+                            channel: "email" | "totp" | "sandbox";
+                            attempts_remaining: number;
+                            /** @description The request waiting for the code (its body is kept, not shown). */
+                            request: {
+                                /** @example POST */
+                                method: string;
+                                /** @example /v1/transfers */
+                                path: string;
+                                request_id: string | null;
+                            } | null;
+                            /** @description The key that made the request; it runs on its behalf. */
+                            api_key_id: string | null;
+                            /** @description The rule that asked for the code. */
+                            risk_rule_id: string | null;
+                            amount: string | null;
+                            currency: string | null;
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            expires_at: string;
+                            confirmed_at: string | null;
+                            /** @description Once succeeded: the status and body the request answered when it ran. */
+                            result: {
+                                status: number;
+                                body: unknown;
+                            } | null;
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            created_at: string;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/challenges/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel
+         * @description The waiting request is dropped: nothing moves.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /**
+                     * @description Answer as this API version instead of the key's pinned one.
+                     * @example 2026-11-01
+                     */
+                    "Purse-Version"?: string;
+                    /**
+                     * @description Makes a retry safe: the first response is stored for 24 hours and replayed with Idempotent-Replayed: true.
+                     * @example order-6735-payout
+                     */
+                    "Idempotency-Key"?: string;
+                };
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    /** @example {} */
+                    "application/json": Record<string, never>;
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @example chl_01jd0w3n3w8m5t5vq6fz1y2k3h */
+                            id: string;
+                            /** @enum {string} */
+                            object: "challenge";
+                            livemode: boolean;
+                            /** @description requires_action: waiting for the holder's code. succeeded: the code was right and the request ran once; `result` holds what it answered. failed: out of attempts. expired or canceled: never run. */
+                            status: "requires_action" | "succeeded" | "failed" | "expired" | "canceled";
+                            purpose: "payment" | "sign_in";
+                            /** @description The holder who confirms with the code. */
+                            holder_id: string;
+                            /** @description Where the code comes from: the holder's authenticator app (totp), an email, or in test mode the sandbox (POST /v1/test_helpers/challenges/:id/reveal_code shows it). */
+                            channel: "email" | "totp" | "sandbox";
+                            attempts_remaining: number;
+                            /** @description The request waiting for the code (its body is kept, not shown). */
+                            request: {
+                                /** @example POST */
+                                method: string;
+                                /** @example /v1/transfers */
+                                path: string;
+                                request_id: string | null;
+                            } | null;
+                            /** @description The key that made the request; it runs on its behalf. */
+                            api_key_id: string | null;
+                            /** @description The rule that asked for the code. */
+                            risk_rule_id: string | null;
+                            amount: string | null;
+                            currency: string | null;
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            expires_at: string;
+                            confirmed_at: string | null;
+                            /** @description Once succeeded: the status and body the request answered when it ran. */
+                            result: {
+                                status: number;
+                                body: unknown;
+                            } | null;
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            created_at: string;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/test_helpers/challenges/{id}/reveal_code": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reveal a challenge's code
+         * @description Test mode: the code the holder would have received by email or the sandbox channel (the latest one). Not for an authenticator app, whose code the app computes.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /**
+                     * @description Answer as this API version instead of the key's pinned one.
+                     * @example 2026-11-01
+                     */
+                    "Purse-Version"?: string;
+                    /**
+                     * @description Makes a retry safe: the first response is stored for 24 hours and replayed with Idempotent-Replayed: true.
+                     * @example order-6735-payout
+                     */
+                    "Idempotency-Key"?: string;
+                };
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    /** @example {} */
+                    "application/json": Record<string, never>;
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            object: "challenge_code";
+                            challenge: string;
+                            /**
+                             * @description The six-digit code the holder received or their authenticator app shows.
+                             * @example 492817
+                             */
+                            code: string;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/holders/{id}/authenticator": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Retrieve the holder's authenticator app
+         * @description Its status; never the secret.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /**
+                     * @description Answer as this API version instead of the key's pinned one.
+                     * @example 2026-11-01
+                     */
+                    "Purse-Version"?: string;
+                };
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            object: "authenticator";
+                            holder_id: string;
+                            /** @description pending: enrolled, waiting for a first code from the app. active: answers challenges. */
+                            status: "pending" | "active";
+                            /** @description Base32, shown once at enrollment; the app scans `uri` or takes this. */
+                            secret?: string;
+                            /** @description The otpauth:// URI for a QR code, shown once. */
+                            uri?: string;
+                            activated_at: string | null;
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            created_at: string;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Enroll an authenticator app
+         * @description A new TOTP secret (RFC 6238: 6 digits, 30 s) for the holder's app, shown once as `secret` and `uri` (for a QR code). It answers challenges once activated with a first code. Replaces an enrollment not yet activated; an active app must be deleted first (409 authenticator_exists).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /**
+                     * @description Answer as this API version instead of the key's pinned one.
+                     * @example 2026-11-01
+                     */
+                    "Purse-Version"?: string;
+                    /**
+                     * @description Makes a retry safe: the first response is stored for 24 hours and replayed with Idempotent-Replayed: true.
+                     * @example order-6735-payout
+                     */
+                    "Idempotency-Key"?: string;
+                };
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    /** @example {} */
+                    "application/json": Record<string, never>;
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            object: "authenticator";
+                            holder_id: string;
+                            /** @description pending: enrolled, waiting for a first code from the app. active: answers challenges. */
+                            status: "pending" | "active";
+                            /** @description Base32, shown once at enrollment; the app scans `uri` or takes this. */
+                            secret?: string;
+                            /** @description The otpauth:// URI for a QR code, shown once. */
+                            uri?: string;
+                            activated_at: string | null;
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            created_at: string;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        /**
+         * Remove the authenticator app
+         * @description Challenges fall back to email (or the sandbox in test mode).
+         */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /**
+                     * @description Answer as this API version instead of the key's pinned one.
+                     * @example 2026-11-01
+                     */
+                    "Purse-Version"?: string;
+                };
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            object: "authenticator";
+                            holder_id: string;
+                            /** @enum {boolean} */
+                            deleted: true;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/holders/{id}/authenticator/activate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Activate the authenticator app
+         * @description With a code the app shows now: proves it holds the secret. From now on challenges ask the app.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /**
+                     * @description Answer as this API version instead of the key's pinned one.
+                     * @example 2026-11-01
+                     */
+                    "Purse-Version"?: string;
+                    /**
+                     * @description Makes a retry safe: the first response is stored for 24 hours and replayed with Idempotent-Replayed: true.
+                     * @example order-6735-payout
+                     */
+                    "Idempotency-Key"?: string;
+                };
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "492817"
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * @description The six-digit code the holder received or their authenticator app shows.
+                         * @example 492817
+                         */
+                        code: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            object: "authenticator";
+                            holder_id: string;
+                            /** @description pending: enrolled, waiting for a first code from the app. active: answers challenges. */
+                            status: "pending" | "active";
+                            /** @description Base32, shown once at enrollment; the app scans `uri` or takes this. */
+                            secret?: string;
+                            /** @description The otpauth:// URI for a QR code, shown once. */
+                            uri?: string;
+                            activated_at: string | null;
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            created_at: string;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/risk_rules": {
         parameters: {
             query?: never;
@@ -13396,10 +14706,10 @@ export interface paths {
                 content: {
                     "application/json": {
                         name: string;
-                        /** @description amount_above: one movement above `amount`. velocity: more than `count_max` movements or `amount_max` moved by one `subject` within `window_s`. new_wallet: a wallet younger than `wallet_age_s` sending more than `amount_max` in all. kyc_tier: holders at `kyc_tier` above `balance_max` (receiving) or `daily_outflow_max` (sending, per UTC day). */
+                        /** @description amount_above: one movement above `amount`. velocity: more than `count_max` movements or `amount_max` moved by one `subject` within `window_s`. new_wallet: a wallet younger than `wallet_age_s` sending more than `amount_max` in all. kyc_tier: holders at `kyc_tier` above `balance_max` (what a wallet holds), `daily_outflow_max` or `monthly_outflow_max` (what the holder sends, per UTC day or month), `daily_inflow_max` or `monthly_inflow_max` (what the holder receives: transfers, pay-ins and deposits alike). */
                         type: "amount_above" | "velocity" | "new_wallet" | "kyc_tier";
-                        /** @description block: refused with 403 risk_blocked. review: parked as an approval until an operator decides. flag: allowed, and recorded as a risk decision. */
-                        action: "block" | "review" | "flag";
+                        /** @description block: refused with 403 risk_blocked. review: parked as an approval until an operator decides. challenge: the wallet's holder confirms it with a one-time code (202 with a challenge in status requires_action; see POST /v1/challenges/:id/confirm). flag: allowed, and recorded as a risk decision. */
+                        action: "block" | "review" | "challenge" | "flag";
                         /**
                          * @description An asset code.
                          * @example USD
@@ -13431,6 +14741,21 @@ export interface paths {
                          * @example 12.34
                          */
                         daily_outflow_max?: string;
+                        /**
+                         * @description A positive decimal string with at most the asset's scale of decimals.
+                         * @example 12.34
+                         */
+                        monthly_outflow_max?: string;
+                        /**
+                         * @description A positive decimal string with at most the asset's scale of decimals.
+                         * @example 12.34
+                         */
+                        daily_inflow_max?: string;
+                        /**
+                         * @description A positive decimal string with at most the asset's scale of decimals.
+                         * @example 12.34
+                         */
+                        monthly_inflow_max?: string;
                         /** @default true */
                         enabled?: boolean;
                         /**
@@ -13459,10 +14784,10 @@ export interface paths {
                             object: "risk_rule";
                             livemode: boolean;
                             name: string;
-                            /** @description amount_above: one movement above `amount`. velocity: more than `count_max` movements or `amount_max` moved by one `subject` within `window_s`. new_wallet: a wallet younger than `wallet_age_s` sending more than `amount_max` in all. kyc_tier: holders at `kyc_tier` above `balance_max` (receiving) or `daily_outflow_max` (sending, per UTC day). */
+                            /** @description amount_above: one movement above `amount`. velocity: more than `count_max` movements or `amount_max` moved by one `subject` within `window_s`. new_wallet: a wallet younger than `wallet_age_s` sending more than `amount_max` in all. kyc_tier: holders at `kyc_tier` above `balance_max` (what a wallet holds), `daily_outflow_max` or `monthly_outflow_max` (what the holder sends, per UTC day or month), `daily_inflow_max` or `monthly_inflow_max` (what the holder receives: transfers, pay-ins and deposits alike). */
                             type: "amount_above" | "velocity" | "new_wallet" | "kyc_tier";
-                            /** @description block: refused with 403 risk_blocked. review: parked as an approval until an operator decides. flag: allowed, and recorded as a risk decision. */
-                            action: "block" | "review" | "flag";
+                            /** @description block: refused with 403 risk_blocked. review: parked as an approval until an operator decides. challenge: the wallet's holder confirms it with a one-time code (202 with a challenge in status requires_action; see POST /v1/challenges/:id/confirm). flag: allowed, and recorded as a risk decision. */
+                            action: "block" | "review" | "challenge" | "flag";
                             currency: string;
                             amount?: string;
                             /** @description Whose movements a velocity rule counts: the paying wallet, its holder, or the API key. */
@@ -13594,10 +14919,10 @@ export interface paths {
                             object: "risk_rule";
                             livemode: boolean;
                             name: string;
-                            /** @description amount_above: one movement above `amount`. velocity: more than `count_max` movements or `amount_max` moved by one `subject` within `window_s`. new_wallet: a wallet younger than `wallet_age_s` sending more than `amount_max` in all. kyc_tier: holders at `kyc_tier` above `balance_max` (receiving) or `daily_outflow_max` (sending, per UTC day). */
+                            /** @description amount_above: one movement above `amount`. velocity: more than `count_max` movements or `amount_max` moved by one `subject` within `window_s`. new_wallet: a wallet younger than `wallet_age_s` sending more than `amount_max` in all. kyc_tier: holders at `kyc_tier` above `balance_max` (what a wallet holds), `daily_outflow_max` or `monthly_outflow_max` (what the holder sends, per UTC day or month), `daily_inflow_max` or `monthly_inflow_max` (what the holder receives: transfers, pay-ins and deposits alike). */
                             type: "amount_above" | "velocity" | "new_wallet" | "kyc_tier";
-                            /** @description block: refused with 403 risk_blocked. review: parked as an approval until an operator decides. flag: allowed, and recorded as a risk decision. */
-                            action: "block" | "review" | "flag";
+                            /** @description block: refused with 403 risk_blocked. review: parked as an approval until an operator decides. challenge: the wallet's holder confirms it with a one-time code (202 with a challenge in status requires_action; see POST /v1/challenges/:id/confirm). flag: allowed, and recorded as a risk decision. */
+                            action: "block" | "review" | "challenge" | "flag";
                             currency: string;
                             amount?: string;
                             /** @description Whose movements a velocity rule counts: the paying wallet, its holder, or the API key. */
@@ -13716,8 +15041,8 @@ export interface paths {
                      */
                     "application/json": {
                         name?: string;
-                        /** @description block: refused with 403 risk_blocked. review: parked as an approval until an operator decides. flag: allowed, and recorded as a risk decision. */
-                        action?: "block" | "review" | "flag";
+                        /** @description block: refused with 403 risk_blocked. review: parked as an approval until an operator decides. challenge: the wallet's holder confirms it with a one-time code (202 with a challenge in status requires_action; see POST /v1/challenges/:id/confirm). flag: allowed, and recorded as a risk decision. */
+                        action?: "block" | "review" | "challenge" | "flag";
                         enabled?: boolean;
                         /**
                          * @description Up to 50 string pairs of your own. On update, a key set to "" is removed.
@@ -13745,10 +15070,10 @@ export interface paths {
                             object: "risk_rule";
                             livemode: boolean;
                             name: string;
-                            /** @description amount_above: one movement above `amount`. velocity: more than `count_max` movements or `amount_max` moved by one `subject` within `window_s`. new_wallet: a wallet younger than `wallet_age_s` sending more than `amount_max` in all. kyc_tier: holders at `kyc_tier` above `balance_max` (receiving) or `daily_outflow_max` (sending, per UTC day). */
+                            /** @description amount_above: one movement above `amount`. velocity: more than `count_max` movements or `amount_max` moved by one `subject` within `window_s`. new_wallet: a wallet younger than `wallet_age_s` sending more than `amount_max` in all. kyc_tier: holders at `kyc_tier` above `balance_max` (what a wallet holds), `daily_outflow_max` or `monthly_outflow_max` (what the holder sends, per UTC day or month), `daily_inflow_max` or `monthly_inflow_max` (what the holder receives: transfers, pay-ins and deposits alike). */
                             type: "amount_above" | "velocity" | "new_wallet" | "kyc_tier";
-                            /** @description block: refused with 403 risk_blocked. review: parked as an approval until an operator decides. flag: allowed, and recorded as a risk decision. */
-                            action: "block" | "review" | "flag";
+                            /** @description block: refused with 403 risk_blocked. review: parked as an approval until an operator decides. challenge: the wallet's holder confirms it with a one-time code (202 with a challenge in status requires_action; see POST /v1/challenges/:id/confirm). flag: allowed, and recorded as a risk decision. */
+                            action: "block" | "review" | "challenge" | "flag";
                             currency: string;
                             amount?: string;
                             /** @description Whose movements a velocity rule counts: the paying wallet, its holder, or the API key. */
@@ -13861,8 +15186,8 @@ export interface paths {
                     ending_before?: string;
                     rule_id?: string;
                     object_id?: string;
-                    /** @description block: refused with 403 risk_blocked. review: parked as an approval until an operator decides. flag: allowed, and recorded as a risk decision. */
-                    action?: "block" | "review" | "flag";
+                    /** @description block: refused with 403 risk_blocked. review: parked as an approval until an operator decides. challenge: the wallet's holder confirms it with a one-time code (202 with a challenge in status requires_action; see POST /v1/challenges/:id/confirm). flag: allowed, and recorded as a risk decision. */
+                    action?: "block" | "review" | "challenge" | "flag";
                 };
                 header?: {
                     /**
@@ -19878,7 +21203,7 @@ export interface components {
              * @example invalid_request
              * @enum {string}
              */
-            code: "invalid_request" | "malformed_request" | "request_timeout" | "headers_too_large" | "invalid_json" | "invalid_amount" | "invalid_api_version" | "invalid_cursor" | "unsupported_media_type" | "body_too_large" | "authentication_required" | "invalid_api_key" | "insufficient_scope" | "mode_mismatch" | "resource_not_found" | "route_not_found" | "asset_exists" | "asset_not_found" | "holder_external_id_taken" | "api_key_revoked" | "idempotency_key_reused" | "idempotency_key_in_use" | "invalid_split" | "same_wallet" | "insufficient_funds" | "balance_limit_exceeded" | "wallet_frozen" | "wallet_closed" | "wallet_not_empty" | "currency_mismatch" | "hold_not_pending" | "capture_exceeds_hold" | "hold_expired" | "escrow_not_active" | "escrow_disputed" | "escrow_not_disputed" | "milestone_not_pending" | "release_exceeds_remaining" | "not_refundable" | "refund_exceeds_remaining" | "invalid_state" | "test_mode_only" | "bank_file_invalid" | "rail_unavailable" | "unknown_event_type" | "invalid_webhook_url" | "webhook_url_forbidden" | "webhook_endpoint_disabled" | "webhook_endpoint_limit_reached" | "key_restricted" | "api_key_exceeds_caller" | "spend_limit_exceeded" | "risk_blocked" | "approval_not_pending" | "approval_expired" | "rate_limited" | "service_unavailable" | "lock_timeout" | "queue_full" | "subscription_canceled" | "invoice_not_payable" | "price_not_metered" | "price_inactive" | "price_mismatch" | "coupon_not_applicable" | "usage_identifier_reused" | "test_clock_advancing" | "internal_error";
+            code: "invalid_request" | "malformed_request" | "request_timeout" | "headers_too_large" | "invalid_json" | "invalid_amount" | "invalid_api_version" | "invalid_cursor" | "unsupported_media_type" | "body_too_large" | "authentication_required" | "invalid_api_key" | "insufficient_scope" | "mode_mismatch" | "resource_not_found" | "route_not_found" | "asset_exists" | "asset_not_found" | "holder_external_id_taken" | "api_key_revoked" | "idempotency_key_reused" | "idempotency_key_in_use" | "invalid_split" | "same_wallet" | "insufficient_funds" | "balance_limit_exceeded" | "wallet_frozen" | "wallet_closed" | "wallet_not_empty" | "currency_mismatch" | "hold_not_pending" | "capture_exceeds_hold" | "hold_expired" | "escrow_not_active" | "escrow_disputed" | "escrow_not_disputed" | "milestone_not_pending" | "release_exceeds_remaining" | "not_refundable" | "refund_exceeds_remaining" | "invalid_state" | "test_mode_only" | "bank_file_invalid" | "rail_unavailable" | "unknown_event_type" | "invalid_webhook_url" | "webhook_url_forbidden" | "webhook_endpoint_disabled" | "webhook_endpoint_limit_reached" | "key_restricted" | "api_key_exceeds_caller" | "spend_limit_exceeded" | "risk_blocked" | "approval_not_pending" | "approval_expired" | "rate_limited" | "service_unavailable" | "lock_timeout" | "queue_full" | "subscription_canceled" | "invoice_not_payable" | "price_not_metered" | "price_inactive" | "price_mismatch" | "coupon_not_applicable" | "usage_identifier_reused" | "test_clock_advancing" | "challenge_not_pending" | "challenge_expired" | "challenge_code_invalid" | "challenge_attempts_exceeded" | "challenge_sends_exceeded" | "challenge_channel_unavailable" | "authenticator_exists" | "authenticator_not_found" | "internal_error";
             /** @example email */
             param?: string;
             /** @example req_01jd0w3n3w8m5t5vq6fz1y2k3h */
@@ -20554,6 +21879,51 @@ export interface components {
              */
             created_at: string;
         };
+        Challenge: {
+            /** @example chl_01jd0w3n3w8m5t5vq6fz1y2k3h */
+            id: string;
+            /** @enum {string} */
+            object: "challenge";
+            livemode: boolean;
+            /** @description requires_action: waiting for the holder's code. succeeded: the code was right and the request ran once; `result` holds what it answered. failed: out of attempts. expired or canceled: never run. */
+            status: "requires_action" | "succeeded" | "failed" | "expired" | "canceled";
+            purpose: "payment" | "sign_in";
+            /** @description The holder who confirms with the code. */
+            holder_id: string;
+            /** @description Where the code comes from: the holder's authenticator app (totp), an email, or in test mode the sandbox (POST /v1/test_helpers/challenges/:id/reveal_code shows it). */
+            channel: "email" | "totp" | "sandbox";
+            attempts_remaining: number;
+            /** @description The request waiting for the code (its body is kept, not shown). */
+            request: {
+                /** @example POST */
+                method: string;
+                /** @example /v1/transfers */
+                path: string;
+                request_id: string | null;
+            } | null;
+            /** @description The key that made the request; it runs on its behalf. */
+            api_key_id: string | null;
+            /** @description The rule that asked for the code. */
+            risk_rule_id: string | null;
+            amount: string | null;
+            currency: string | null;
+            /**
+             * Format: date-time
+             * @example 2026-11-21T12:00:00.000Z
+             */
+            expires_at: string;
+            confirmed_at: string | null;
+            /** @description Once succeeded: the status and body the request answered when it ran. */
+            result: {
+                status: number;
+                body: unknown;
+            } | null;
+            /**
+             * Format: date-time
+             * @example 2026-11-21T12:00:00.000Z
+             */
+            created_at: string;
+        };
         RiskRule: {
             /** @example rr_01jd0w3n3w8m5t5vq6fz1y2k3h */
             id: string;
@@ -20561,10 +21931,10 @@ export interface components {
             object: "risk_rule";
             livemode: boolean;
             name: string;
-            /** @description amount_above: one movement above `amount`. velocity: more than `count_max` movements or `amount_max` moved by one `subject` within `window_s`. new_wallet: a wallet younger than `wallet_age_s` sending more than `amount_max` in all. kyc_tier: holders at `kyc_tier` above `balance_max` (receiving) or `daily_outflow_max` (sending, per UTC day). */
+            /** @description amount_above: one movement above `amount`. velocity: more than `count_max` movements or `amount_max` moved by one `subject` within `window_s`. new_wallet: a wallet younger than `wallet_age_s` sending more than `amount_max` in all. kyc_tier: holders at `kyc_tier` above `balance_max` (what a wallet holds), `daily_outflow_max` or `monthly_outflow_max` (what the holder sends, per UTC day or month), `daily_inflow_max` or `monthly_inflow_max` (what the holder receives: transfers, pay-ins and deposits alike). */
             type: "amount_above" | "velocity" | "new_wallet" | "kyc_tier";
-            /** @description block: refused with 403 risk_blocked. review: parked as an approval until an operator decides. flag: allowed, and recorded as a risk decision. */
-            action: "block" | "review" | "flag";
+            /** @description block: refused with 403 risk_blocked. review: parked as an approval until an operator decides. challenge: the wallet's holder confirms it with a one-time code (202 with a challenge in status requires_action; see POST /v1/challenges/:id/confirm). flag: allowed, and recorded as a risk decision. */
+            action: "block" | "review" | "challenge" | "flag";
             currency: string;
             amount?: string;
             /** @description Whose movements a velocity rule counts: the paying wallet, its holder, or the API key. */
@@ -20598,8 +21968,8 @@ export interface components {
             object: "risk_decision";
             livemode: boolean;
             rule_id: string;
-            /** @description block: refused with 403 risk_blocked. review: parked as an approval until an operator decides. flag: allowed, and recorded as a risk decision. */
-            action: "block" | "review" | "flag";
+            /** @description block: refused with 403 risk_blocked. review: parked as an approval until an operator decides. challenge: the wallet's holder confirms it with a one-time code (202 with a challenge in status requires_action; see POST /v1/challenges/:id/confirm). flag: allowed, and recorded as a risk decision. */
+            action: "block" | "review" | "challenge" | "flag";
             /** @description What the movement made (transfer, payout, ...), the approval a review parked, or null when blocked. */
             object_id: string | null;
             api_key_id: string;

@@ -168,6 +168,41 @@ async function approval({ payer, payee }: Parties): Promise<string> {
   return parked.json().id;
 }
 
+/**
+ * A transfer parked for its holder's code: in an asset of its own, whose challenge rule (above
+ * 1.00) no other row's movement meets.
+ */
+async function challenge(): Promise<string> {
+  const code = await customAsset();
+  await postOk(t, '/v1/risk_rules', {
+    name: 'table step-up',
+    type: 'amount_above',
+    action: 'challenge',
+    currency: code,
+    amount: '1.00',
+  });
+  const wallet = await newWallet(t, code, { holder_id: await holder() });
+  for (const _ of [1, 2])
+    await postOk(t, '/v1/payments', {
+      wallet_id: wallet,
+      amount: '1.00',
+      currency: code,
+      source: { type: 'card', number: '4242424242424242' },
+    });
+  const parked = await t.request({
+    method: 'POST',
+    url: '/v1/transfers',
+    payload: {
+      source_wallet_id: wallet,
+      destination_wallet_id: await newWallet(t, code),
+      amount: '2.00',
+      currency: code,
+    },
+  });
+  expect(parked.statusCode, parked.body).toBe(202);
+  return parked.json().id;
+}
+
 async function eventOf(parties: Parties): Promise<string> {
   const id = await transferTo(parties);
   const found = await t.db.pool.query<{ id: string }>(
@@ -521,6 +556,13 @@ const table: Readonly<Record<string, Entry>> = {
     restricted: 'closed',
     make: async (parties) => `/v1/approvals/${await approval(parties)}`,
   },
+  'GET /v1/challenges/{id}': {
+    kind: 'reveals',
+    scope: 'challenges:read',
+    // Visible to the restricted key that asked for it, tested in challenges.test.ts; 404 to others.
+    restricted: 'closed',
+    make: async () => `/v1/challenges/${await challenge()}`,
+  },
   'GET /v1/assets/{code}': {
     kind: 'reveals',
     scope: 'assets:read',
@@ -539,6 +581,12 @@ const table: Readonly<Record<string, Entry>> = {
   'GET /v1/refunds': { kind: 'lists', scope: 'refunds:read', restricted: 'closed', make: refundOf },
   'GET /v1/escrows': { kind: 'lists', scope: 'escrows:read', restricted: 'closed', make: escrow },
   'GET /v1/approvals': { kind: 'lists', scope: 'approvals:read', restricted: 'own_requests', make: approval },
+  'GET /v1/challenges': {
+    kind: 'lists',
+    scope: 'challenges:read',
+    restricted: 'own_requests',
+    make: challenge,
+  },
   'GET /v1/events': { kind: 'lists', scope: 'events:read', restricted: 'closed', make: eventOf },
   'GET /v1/audit_logs': { kind: 'lists', scope: 'audit_logs:read', restricted: 'closed', make: auditOf },
   'GET /v1/wallets': {
@@ -587,6 +635,26 @@ const table: Readonly<Record<string, Entry>> = {
     why: 'executes a parked request screened again as its asker; restricted and policy-bound keys cannot decide (approvals tests)',
   },
   'POST /v1/approvals/{id}/reject': { kind: 'other', why: 'moves nothing; same deciders as approve' },
+  'POST /v1/challenges/{id}/confirm': {
+    kind: 'other',
+    why: "runs a kept request screened again as its asker; only the asker, or a key without restrictions or a spend policy, finds it; another mode's key does not (challenges.test.ts, who may confirm)",
+  },
+  'POST /v1/challenges/{id}/resend': { kind: 'other', why: 'moves nothing; the same keys as confirm' },
+  'POST /v1/challenges/{id}/cancel': { kind: 'other', why: 'moves nothing; the same keys as confirm' },
+  'POST /v1/test_helpers/challenges/{id}/reveal_code': {
+    kind: 'other',
+    why: 'test mode only (test_mode_only); closed to restricted keys; test_helpers:write',
+  },
+  'POST /v1/holders/{id}/authenticator': {
+    kind: 'other',
+    why: 'manages how a holder is asked for codes: holders:write, by mode (another mode finds no holder); closed to restricted keys',
+  },
+  'POST /v1/holders/{id}/authenticator/activate': { kind: 'other', why: 'the same keys as enrolling' },
+  'DELETE /v1/holders/{id}/authenticator': { kind: 'other', why: 'the same keys as enrolling' },
+  'GET /v1/holders/{id}/authenticator': {
+    kind: 'other',
+    why: "a status, never the secret: holders:read; a restricted key sees its own holder's (holder_param)",
+  },
   'POST /v1/payments': {
     kind: 'moves',
     scope: 'payments:write',

@@ -101,12 +101,13 @@ async function lockWaiting(
   const mine = confirmerKey(confirmer);
   if (row === undefined || row.purpose !== 'payment' || (mine !== null && row.api_key_id !== mine))
     return fail(notFound('challenge', id));
-  if (row.status !== 'requires_action' && row.status !== 'failed')
-    return fail(domainError('challenge_not_pending', `Challenge ${id} is ${row.status}.`));
-  if (row.expires_at <= run.ctx.now)
+  if (row.status === 'expired' || (row.status === 'requires_action' && row.expires_at <= run.ctx.now))
     return fail(
       domainError('challenge_expired', `Challenge ${id} expired at ${row.expires_at.toISOString()}.`),
     );
+  if (row.status !== 'requires_action' && row.status !== 'failed')
+    return fail(domainError('challenge_not_pending', `Challenge ${id} is ${row.status}.`));
+  // Failed, or out of attempts by the time this request asked (others spent them first).
   if (row.status === 'failed' || !confirmation.attempt_spent)
     return fail(
       domainError('challenge_attempts_exceeded', `Challenge ${id} took its ${row.attempts_max} attempts.`),

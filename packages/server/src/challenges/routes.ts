@@ -1,3 +1,4 @@
+import { Type } from '@sinclair/typebox';
 import { type Api, type RouteDeps, railContext, sendResult } from '../http/api.js';
 import { authOf } from '../http/auth.js';
 import { runMutation } from '../http/mutation.js';
@@ -21,7 +22,7 @@ import {
 } from './schemas.js';
 import { getChallenge, listChallenges } from './service.js';
 
-const EmptyBody = { type: 'object', additionalProperties: false } as const;
+const EmptyBody = Type.Optional(Type.Object({}, { additionalProperties: false, examples: [{}] }));
 
 export function challengeRoutes(app: Api, deps: RouteDeps): void {
   const mutation = { pool: deps.pool, limits: deps.config.limits };
@@ -41,8 +42,9 @@ export function challengeRoutes(app: Api, deps: RouteDeps): void {
       },
     },
     async (request, reply) => {
-      const { livemode, restrictions, spend_policy, key_id } = authOf(request);
-      const requester = restrictions === null && spend_policy === null ? undefined : key_id;
+      const { livemode, restrictions, key_id } = authOf(request);
+      // As with approvals: a restricted key follows its own requests only.
+      const requester = restrictions === null ? undefined : key_id;
       return sendResult(request, reply, await listChallenges(deps.pool, livemode, request.query, requester));
     },
   );

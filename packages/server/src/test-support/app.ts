@@ -46,7 +46,7 @@ export async function createTestApp(
    * as_application_role: the app logs in as production's API does, as a role that owns nothing
    * (db/roles.ts); `db.pool` stays the owner's, for a test's own setup and inspection.
    */
-  options: { as_application_role?: boolean } = {},
+  options: { as_application_role?: boolean; challenges?: Partial<Config['challenges']> } = {},
 ): Promise<TestApp> {
   const db = await createTestDatabase();
   const base = loadConfig({ DATABASE_URL: db.url });
@@ -57,6 +57,7 @@ export async function createTestApp(
     group_commit: { ...base.group_commit, ...group_commit },
     rails: { ...base.rails, ...rails },
     webhooks: { ...base.webhooks, ...webhooks },
+    challenges: { ...base.challenges, ...options.challenges },
   };
   const clock = new TestClock();
   const pool = options.as_application_role === true ? createPool(asApplicationRole(db.url), 10) : db.pool;
