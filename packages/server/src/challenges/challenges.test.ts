@@ -4,6 +4,8 @@ import { createTestApp, type TestApp } from '../test-support/app.js';
 import { createKey } from '../test-support/keys.js';
 import { balanceOf, expectProblem, fund, newWallet, post, transfer } from '../test-support/money.js';
 import { authenticatorCode } from './codes.js';
+import { challengeSettings, createSignInChallenge } from './service.js';
+import { checkSignInCode } from './sign-in.js';
 
 // Payments above 500.00 USD ask the paying wallet's holder for a one-time code.
 let t: TestApp;
@@ -284,5 +286,27 @@ describe('who may confirm', () => {
       attempts_remaining: 4,
     });
     expect((await balanceOf(t, payer.wallet)).available).toBe('400.00');
+  });
+});
+
+describe('sign-in codes', () => {
+  it('sign a holder in once with the right code, and spend an attempt on each wrong one', async () => {
+    const holder = (await post(t, '/v1/holders', { name: 'Signing In' })).json().id;
+    const issued = await createSignInChallenge(t.db.pool, {
+      livemode: false,
+      holder_id: holder,
+      settings: challengeSettings(t.config),
+      now: t.clock.now(),
+    });
+    if (!issued.ok) throw new Error(issued.error.detail);
+    const id = issued.value.id;
+    const sent = await code(id);
+    const check = (value: string) =>
+      checkSignInCode(t.db.pool, { livemode: false, challenge_id: id, code: value, now: t.clock.now() });
+    expect(await check(wrong(sent))).toMatchObject({ ok: false, error: { code: 'challenge_code_invalid' } });
+    expect(await check(sent)).toEqual({ ok: true, value: { holder_id: holder } });
+    expect(await check(sent)).toMatchObject({ ok: false, error: { code: 'challenge_not_pending' } });
+    // Not a payment: the API's confirm does not know it.
+    expectProblem(await confirm(id, sent), 404, 'resource_not_found');
   });
 });

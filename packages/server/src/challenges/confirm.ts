@@ -116,7 +116,12 @@ async function lockWaiting(
 }
 
 /** The latest code sent, or the authenticator app's code for now (used once: its step is kept). */
-async function codeMatches(db: Client, challenge: ChallengeRow, code: string, now: Date): Promise<boolean> {
+export async function codeMatches(
+  db: Client,
+  challenge: ChallengeRow,
+  code: string,
+  now: Date,
+): Promise<boolean> {
   if (challenge.channel !== 'totp') return isSentCode(keyedHash, challenge.id, challenge.sends, code);
   const found = await db.query<{ secret_sealed: string; last_step: string | null }>(
     `SELECT secret_sealed, last_step FROM holder_authenticators
