@@ -42,6 +42,8 @@ export const idPrefixes = {
   invoice_item: 'ii',
   invoice_line: 'il',
   usage_record: 'ur',
+  data_key: 'dk',
+  token: 'tok',
 } as const;
 
 export type IdKind = keyof typeof idPrefixes;
