@@ -13,7 +13,8 @@ CREATE TABLE files (
   sha256       text NOT NULL CHECK (sha256 ~ '^[0-9a-f]{64}$'),
   -- The key that uploaded it: a restricted key sees and attaches only its own uploads.
   api_key_id   text NOT NULL REFERENCES api_keys (id),
-  content      bytea NOT NULL,
+  -- Sealed (record class file): the bytes as uploaded, never served back.
+  content      text NOT NULL,
   created_at   timestamptz NOT NULL
 );
 CREATE INDEX files_list ON files (livemode, id);
@@ -24,8 +25,9 @@ CREATE TABLE verification_sessions (
   holder_id     text NOT NULL REFERENCES holders (id),
   type          text NOT NULL CHECK (type IN ('person', 'business')),
   status        text NOT NULL CHECK (status IN ('requires_input', 'processing', 'verified', 'rejected')),
-  -- The input as given (names, dates of birth, addresses, document numbers), sealed.
-  input         bytea NOT NULL,
+  -- The input as given (names, dates of birth, addresses, document numbers), sealed JSON
+  -- (record class personal).
+  input         text NOT NULL,
   -- What input is still missing, by field path; empty unless requires_input.
   missing_fields text[] NOT NULL DEFAULT '{}',
   -- Why a processing session waits for an operator: a possible sanctions match, or no verifier

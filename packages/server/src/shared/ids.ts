@@ -44,6 +44,8 @@ export const idPrefixes = {
   usage_record: 'ur',
   data_key: 'dk',
   token: 'tok',
+  file: 'file',
+  verification_session: 'vs',
 } as const;
 
 export type IdKind = keyof typeof idPrefixes;

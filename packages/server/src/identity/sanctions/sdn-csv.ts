@@ -23,6 +23,7 @@ export interface SanctionedParty {
 }
 
 const empty_marker = '-0-';
+const dos_end_of_file = String.fromCharCode(0x1a);
 const sdn_fields = 12;
 const alt_fields = 5;
 
@@ -38,7 +39,7 @@ export function parseSdnCsv(text: string, aliases_text = ''): ParseResult<Sancti
   for (const [index, row] of rows.value.entries()) {
     if (row.length !== sdn_fields)
       return { ok: false, row: index + 1, reason: `expected ${sdn_fields} fields, found ${row.length}` };
-    const [entry_id = '', name = '', type = '', program = ''] = row.map(valueOf);
+    const [entry_id = '', name = '', type = '', program = ''] = row.map(fieldValue);
     if (!/^\d+$/.test(entry_id)) return { ok: false, row: index + 1, reason: 'ent_num is not a number' };
     if (name === '') return { ok: false, row: index + 1, reason: 'SDN_Name is empty' };
     const kind = kindOf(type);
@@ -73,14 +74,14 @@ function parseAliases(text: string): ParseResult<Map<string, string[]>> {
         row: index + 1,
         reason: `alias: expected ${alt_fields} fields, found ${row.length}`,
       };
-    const [entry_id = '', , , name = ''] = row.map(valueOf);
+    const [entry_id = '', , , name = ''] = row.map(fieldValue);
     if (name === '') continue;
     aliases.set(entry_id, [...(aliases.get(entry_id) ?? []), name]);
   }
   return { ok: true, value: aliases };
 }
 
-function valueOf(field: string): string {
+function fieldValue(field: string): string {
   const trimmed = field.trim();
   return trimmed === empty_marker ? '' : trimmed;
 }
@@ -91,7 +92,8 @@ export function parseCsv(text: string): ParseResult<string[][]> {
   let row: string[] = [];
   let field = '';
   let quoted = false;
-  const body = text.replace(/\x1a\s*$/, '');
+  const trimmed = text.trimEnd();
+  const body = trimmed.endsWith(dos_end_of_file) ? trimmed.slice(0, -1) : trimmed;
   for (let i = 0; i < body.length; i += 1) {
     const char = body[i];
     if (quoted) {
