@@ -71,6 +71,9 @@ export type ErrorCode =
   | 'coupon_not_applicable'
   | 'usage_identifier_reused'
   | 'test_clock_advancing'
+  | 'file_type_unsupported'
+  | 'file_too_large'
+  | 'verification_in_progress'
   | 'internal_error';
 
 export interface ErrorSpec {
@@ -163,6 +166,9 @@ export const catalogue: { readonly [C in ErrorCode]: ErrorSpec } = {
     title: 'A usage record with this identifier records something else',
   },
   test_clock_advancing: { status: 409, title: 'The test clock is advancing' },
+  file_type_unsupported: { status: 415, title: 'The file is not a PDF, JPEG or PNG' },
+  file_too_large: { status: 413, title: 'The file is larger than allowed' },
+  verification_in_progress: { status: 409, title: 'The holder has a verification session in progress' },
   internal_error: { status: 500, title: 'Internal error' },
 };
 
