@@ -29,6 +29,8 @@ export const resources = [
   'invoices',
   'usage_records',
   'test_clocks',
+  'files',
+  'verification_sessions',
 ] as const;
 export type Resource = (typeof resources)[number];
 export type Scope = `${Resource}:${'read' | 'write'}`;
