@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import path from 'node:path';
+import { type IdentityConfig, identityConfigFromEnv } from './identity/config.js';
 import type { BankDebtor, RailsConfig } from './rails/index.js';
 
 /**
@@ -36,6 +37,8 @@ export interface Config {
   readonly rails: RailsConfig;
   readonly events: EventsConfig;
   readonly webhooks: WebhookConfig;
+  /** Uploads, the sanctions list and the verifier (identity/config.ts). */
+  readonly identity: IdentityConfig;
   /** Set: rate-limit counters live in this Redis, shared by every API process; unset: in memory. */
   readonly redis_url: string | undefined;
   /** Paths of a PEM certificate and its key (TLS_CERT, TLS_KEY): set, the API serves HTTPS only. */
@@ -219,6 +222,7 @@ export function loadConfig(env: Env = process.env): Config {
       secret_grace_s_max: 7 * 86_400,
       replay_events_max: Math.max(1, intFromEnv(env, 'PURSE_WEBHOOK_REPLAY_EVENTS_MAX', 1_000)),
     },
+    identity: identityConfigFromEnv(env),
     limits: {
       ...defaultLimits,
       body_bytes_max: intFromEnv(env, 'PURSE_BODY_BYTES_MAX', defaultLimits.body_bytes_max),
