@@ -1,6 +1,7 @@
 import { appendAudit, responseFacts } from '../audit/append.js';
 import type { AuthContext } from '../auth/context.js';
 import type { ApiKeyRow } from '../auth/keys-service.js';
+import { openJson, sealJson } from '../crypto/keyring.js';
 import type { Client } from '../db/pool.js';
 import { rowById } from '../db/rows.js';
 import { money_endpoints } from '../guard/endpoints.js';
@@ -95,7 +96,7 @@ async function lockPending(decider: Decider, id: string): Promise<Result<Approva
     return fail(
       domainError('key_restricted', 'A key with restrictions or a spend policy cannot decide approvals.'),
     );
-  return ok(row);
+  return ok({ ...row, body: openJson('personal', row.body) });
 }
 
 /** The requesting key as it is now: a revoked or expired key's requests are not run. */
@@ -133,7 +134,7 @@ async function decide(
       decider.ctx.now,
       decider.decider.key_id,
       result?.status ?? null,
-      result === undefined ? null : JSON.stringify(result.body),
+      result === undefined ? null : JSON.stringify(sealJson('personal', result.body)),
     ],
   );
   return ok(await approvalView(decider.ctx.db, updated.rows[0] as ApprovalRow));
