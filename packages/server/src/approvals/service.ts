@@ -1,9 +1,9 @@
 import type { Static } from '@sinclair/typebox';
 import { assetScale } from '../assets/service.js';
 import { openJson, sealJson } from '../crypto/keyring.js';
-import { withoutInstrumentNumbers } from '../crypto/tokens.js';
 import type { Queryable } from '../db/pool.js';
 import { rowById } from '../db/rows.js';
+import { withMaskedNumbers } from '../rails/index.js';
 import { notFound } from '../shared/errors.js';
 import { Filters } from '../shared/filters.js';
 import { newId } from '../shared/ids.js';
@@ -88,7 +88,7 @@ export async function approvalView(db: Queryable, row: ApprovalRow): Promise<App
       method,
       path: pattern.replace(/:([a-z_]+)/g, (_, name: string) => row.params[name] ?? `:${name}`),
       // Shown again without card or account numbers; the approval runs the sealed original.
-      body: withoutInstrumentNumbers(openJson('personal', row.body)),
+      body: withMaskedNumbers(openJson('personal', row.body)),
       request_id: row.request_id,
     },
     amount: formatAmount(BigInt(row.amount_minor), scale.ok ? scale.value : 0),

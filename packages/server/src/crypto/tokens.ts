@@ -100,25 +100,3 @@ function instrumentNumber(instrument: Readonly<Record<string, unknown>>): string
   assert(typeof number === 'string' && number.length >= 4, 'a card or bank instrument has a number');
   return number;
 }
-
-const number_fields = ['number', 'account_number', 'iban', 'cvc'] as const;
-
-/**
- * A request body as the API may show it again (an approval's parked request): every card or bank
- * instrument in it keeps its type and other fields, its number reduced to `last4`, its CVC gone.
- */
-export function withoutInstrumentNumbers(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(withoutInstrumentNumbers);
-  if (value === null || typeof value !== 'object') return value;
-  const record = value as Record<string, unknown>;
-  const masked: Record<string, unknown> = {};
-  for (const [key, field] of Object.entries(record)) masked[key] = withoutInstrumentNumbers(field);
-  if (record.type !== 'card' && record.type !== 'bank_account') return masked;
-  for (const field of number_fields) {
-    const number = record[field];
-    if (typeof number !== 'string') continue;
-    delete masked[field];
-    if (field !== 'cvc') masked.last4 = number.slice(-4);
-  }
-  return masked;
-}
