@@ -148,6 +148,19 @@ describe('verifying a person', () => {
     );
   });
 
+  it('opens one session of concurrent starts for a holder; the others are 409 and write nothing', async () => {
+    const holder = await newHolder();
+    const url = `/v1/holders/${holder}/verification_sessions`;
+    const starts = await Promise.all(
+      [1, 2, 3, 4].map(() => post(t, url, { type: 'person', person: { first_name: 'Ada' } })),
+    );
+    expect(starts.map((response) => response.statusCode).sort()).toEqual([201, 409, 409, 409]);
+    for (const refused of starts.filter((response) => response.statusCode === 409))
+      expect(refused.json().code).toBe('verification_in_progress');
+    const found = await t.db.pool.query('SELECT 1 FROM verification_sessions WHERE holder_id = $1', [holder]);
+    expect(found.rowCount).toBe(1);
+  });
+
   it('follows the sandbox test data: rejected documents, unreadable ones, unverifiable people and addresses', async () => {
     const fraud = await start(await newHolder(), {
       type: 'person',
