@@ -14,6 +14,7 @@ import type { Pool } from './db/pool.js';
 import { escrowRoutes } from './escrows/routes.js';
 import { eventRoutes } from './events/routes.js';
 import { EventStreams } from './events/stream.js';
+import { fileRoutes } from './files/routes.js';
 import { holderRoutes } from './holders/routes.js';
 import type { Api, RouteDeps } from './http/api.js';
 import { type ApiKeyCache, createApiKeyCache, registerAuth } from './http/auth.js';
@@ -28,6 +29,7 @@ import { registerSecurityHeaders } from './http/security.js';
 import { registerGracefulClose } from './http/shutdown.js';
 import { registerValidation } from './http/validation.js';
 import { registerVersioning } from './http/versioning.js';
+import { verificationRoutes } from './identity/routes.js';
 import { paymentRoutes } from './payments/routes.js';
 import { payoutRoutes } from './payouts/routes.js';
 import { memoryLimiter, type RateLimiter } from './ratelimit/limiter.js';
@@ -140,6 +142,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     auditRoutes(api, route_deps);
     catalogRoutes(api, route_deps);
     billingRoutes(api, route_deps);
+    fileRoutes(api, route_deps);
+    verificationRoutes(api, route_deps);
   });
   return app;
 }

@@ -1,5 +1,7 @@
 import { isIP } from 'node:net';
 import path from 'node:path';
+import type { KekSettings } from './crypto/kek.js';
+import { type IdentityConfig, identityConfigFromEnv } from './identity/config.js';
 import type { BankDebtor, RailsConfig } from './rails/index.js';
 
 /**
@@ -29,6 +31,11 @@ export interface Config {
   /** pretty: human lines; json: JSON lines; auto: pretty when stdout is a terminal. */
   readonly log_format: 'auto' | 'json' | 'pretty';
   readonly bootstrap_key: string | undefined;
+  /**
+   * The key-encryption key's source (PURSE_KEK, PURSE_KEK_FILE, and the previous one while
+   * re-wrapping); unset with the embedded database, a KEK file is made in `data_dir`.
+   */
+  readonly kek: KekSettings;
   /** Unset: /metrics is open (serve it on a private network); set: scrapers send it as a bearer token. */
   readonly metrics_token: string | undefined;
   readonly limits: Limits;
@@ -37,6 +44,8 @@ export interface Config {
   readonly events: EventsConfig;
   readonly webhooks: WebhookConfig;
   readonly challenges: ChallengesConfig;
+  /** Uploads, the sanctions list and the verifier (identity/config.ts). */
+  readonly identity: IdentityConfig;
   /** Set: rate-limit counters live in this Redis, shared by every API process; unset: in memory. */
   readonly redis_url: string | undefined;
   /** Paths of a PEM certificate and its key (TLS_CERT, TLS_KEY): set, the API serves HTTPS only. */
@@ -206,6 +215,12 @@ export function loadConfig(env: Env = process.env): Config {
     log_level: env.LOG_LEVEL ?? 'info',
     log_format: env.LOG_FORMAT === 'json' || env.LOG_FORMAT === 'pretty' ? env.LOG_FORMAT : 'auto',
     bootstrap_key: nonEmpty(env.PURSE_BOOTSTRAP_KEY),
+    kek: {
+      value: nonEmpty(env.PURSE_KEK),
+      file: nonEmpty(env.PURSE_KEK_FILE),
+      previous_value: nonEmpty(env.PURSE_KEK_PREVIOUS),
+      previous_file: nonEmpty(env.PURSE_KEK_PREVIOUS_FILE),
+    },
     metrics_token: nonEmpty(env.PURSE_METRICS_TOKEN),
     redis_url: nonEmpty(env.REDIS_URL),
     tls: tlsFromEnv(env),
@@ -241,6 +256,7 @@ export function loadConfig(env: Env = process.env): Config {
       smtp: smtpFromEnv(env),
       smtp_timeout_ms: Math.max(1, intFromEnv(env, 'PURSE_SMTP_TIMEOUT_MS', 10_000)),
     },
+    identity: identityConfigFromEnv(env),
     limits: {
       ...defaultLimits,
       body_bytes_max: intFromEnv(env, 'PURSE_BODY_BYTES_MAX', defaultLimits.body_bytes_max),

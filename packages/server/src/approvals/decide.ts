@@ -1,4 +1,5 @@
 import type { AuthContext } from '../auth/context.js';
+import { openJson, sealJson } from '../crypto/keyring.js';
 import { rowById } from '../db/rows.js';
 import { runStoredRequest } from '../guard/stored.js';
 import type { RailContext } from '../rails/index.js';
@@ -62,7 +63,7 @@ async function lockPending(decider: Decider, id: string): Promise<Result<Approva
     return fail(
       domainError('key_restricted', 'A key with restrictions or a spend policy cannot decide approvals.'),
     );
-  return ok(row);
+  return ok({ ...row, body: openJson('personal', row.body) });
 }
 
 async function decide(
@@ -80,7 +81,7 @@ async function decide(
       decider.ctx.now,
       decider.decider.key_id,
       result?.status ?? null,
-      result === undefined ? null : JSON.stringify(result.body),
+      result === undefined ? null : JSON.stringify(sealJson('personal', result.body)),
     ],
   );
   return ok(await approvalView(decider.ctx.db, updated.rows[0] as ApprovalRow));

@@ -30,6 +30,8 @@ export const resources = [
   'usage_records',
   'test_clocks',
   'challenges',
+  'files',
+  'verification_sessions',
 ] as const;
 export type Resource = (typeof resources)[number];
 export type Scope = `${Resource}:${'read' | 'write'}`;

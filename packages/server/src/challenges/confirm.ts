@@ -1,5 +1,5 @@
 import type { AuthContext } from '../auth/context.js';
-import { keyedHash, open } from '../crypto/keyring.js';
+import { keyedHash, open, openJson, sealJson } from '../crypto/keyring.js';
 import type { Client, Pool } from '../db/pool.js';
 import { rowById } from '../db/rows.js';
 import { runStoredRequest, type StoredRun } from '../guard/stored.js';
@@ -80,13 +80,13 @@ export async function confirmChallenge(
     api_key_id: challenge.api_key_id ?? '',
     route: challenge.route ?? '',
     params: challenge.params ?? {},
-    body: challenge.body,
+    body: openJson('personal', challenge.body),
   });
   if (!ran.ok) return ran;
   const updated = await db.query<ChallengeRow>(
     `UPDATE challenges SET status = 'succeeded', confirmed_at = $2, updated_at = $2, result_status = $3, result_body = $4
      WHERE id = $1 RETURNING *`,
-    [id, now, ran.value.status, JSON.stringify(ran.value.body)],
+    [id, now, ran.value.status, JSON.stringify(sealJson('personal', ran.value.body))],
   );
   return ok(await challengeView(db, updated.rows[0] as ChallengeRow));
 }

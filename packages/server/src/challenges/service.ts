@@ -1,6 +1,7 @@
 import type { Static } from '@sinclair/typebox';
 import { assetScale } from '../assets/service.js';
 import type { Config } from '../config.js';
+import { openJson, sealJson } from '../crypto/keyring.js';
 import type { Queryable } from '../db/pool.js';
 import { rowById } from '../db/rows.js';
 import { domainError, notFound } from '../shared/errors.js';
@@ -85,7 +86,10 @@ export async function challengeView(db: Queryable, row: ChallengeRow) {
     currency: row.asset,
     expires_at: row.expires_at.toISOString(),
     confirmed_at: row.confirmed_at?.toISOString() ?? null,
-    result: row.result_status === null ? null : { status: row.result_status, body: row.result_body },
+    result:
+      row.result_status === null
+        ? null
+        : { status: row.result_status, body: openJson('personal', row.result_body) },
     created_at: row.created_at.toISOString(),
   };
 }
@@ -150,7 +154,8 @@ export async function createPaymentChallenge(
       input.api_key_id,
       input.route,
       input.params,
-      JSON.stringify(input.body),
+      // Sealed like an approval's: a card or account number in it is personal data at rest.
+      JSON.stringify(sealJson('personal', input.body)),
       input.request_id,
       input.risk_rule_id,
       input.asset,

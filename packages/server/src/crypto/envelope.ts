@@ -86,8 +86,8 @@ export function unwrapKey(kek: Buffer, key_id: string, wrapped: string): Buffer 
  * same hash under one key, and without the key a hash cannot be tested against guesses (an email
  * or a card number has little entropy, so a plain hash would not protect it).
  */
-export function keyedHashWith(key: Buffer, purpose: string, value: string): string {
-  return createHmac('sha256', key).update(`${purpose}\u0000${value}`).digest('base64url');
+export function keyedDigestWith(key: Buffer, purpose: string, value: string): Buffer {
+  return createHmac('sha256', key).update(`${purpose}\u0000${value}`).digest();
 }
 
 /** A short public name for a key-encryption key, stored beside what it wrapped. */

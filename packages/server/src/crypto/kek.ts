@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { key_bytes } from './envelope.js';
 
@@ -64,6 +64,7 @@ export async function loadKek(
       'no key-encryption key: set PURSE_KEK (base64 of 32 random bytes, e.g. `openssl rand -base64 32`) or PURSE_KEK_FILE',
     );
   const file = path.join(embedded_data_dir, generated_kek_file);
+  await mkdir(embedded_data_dir, { recursive: true });
   const existing = await readFile(file, 'utf8').catch(() => undefined);
   if (existing !== undefined) return { kek: decodeKek(existing, file), previous, source: 'file', file };
   const kek = randomBytes(key_bytes);

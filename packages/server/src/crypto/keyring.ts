@@ -7,7 +7,7 @@ import {
   isSealed,
   kekId,
   key_bytes,
-  keyedHashWith,
+  keyedDigestWith,
   openWith,
   type RecordClass,
   record_classes,
@@ -224,11 +224,16 @@ export function openJson<T>(record_class: RecordClass, stored: unknown): T {
  * separates uses, so one hash cannot be matched against another column's.
  */
 export function keyedHash(purpose: string, value: string): string {
+  return keyedDigest(purpose, value).toString('base64url');
+}
+
+/** keyedHash as bytes, for bytea columns. */
+export function keyedDigest(purpose: string, value: string): Buffer {
   let lookup: LoadedDataKey | undefined;
   for (const key of installed().data_keys.values())
     if (key.record_class === 'lookup' && (lookup === undefined || key.version < lookup.version)) lookup = key;
   if (lookup === undefined) throw new EnvelopeError('no lookup data key loaded');
-  return keyedHashWith(lookup.key, purpose, value);
+  return keyedDigestWith(lookup.key, purpose, value);
 }
 
 /** The data keys held in memory, for rotation (which re-seals what older versions sealed). */

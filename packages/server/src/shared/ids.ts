@@ -45,6 +45,8 @@ export const idPrefixes = {
   data_key: 'dk',
   token: 'tok',
   challenge: 'chl',
+  file: 'file',
+  verification_session: 'vs',
 } as const;
 
 export type IdKind = keyof typeof idPrefixes;
