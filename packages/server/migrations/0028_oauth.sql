@@ -64,14 +64,17 @@ CREATE INDEX oauth_payloads_uid ON oauth_payloads (uid) WHERE uid IS NOT NULL;
 CREATE INDEX oauth_payloads_expires ON oauth_payloads (expires_at);
 
 -- What a request's credential id names is now an API key or a consent: the foreign keys to api_keys
--- become one trigger that accepts either.
+-- of what a partner's request can write become one trigger that accepts either (files stay API
+-- keys' only: a partner token uploads none).
 ALTER TABLE idempotency_keys DROP CONSTRAINT idempotency_keys_api_key_id_fkey;
 ALTER TABLE spend_counters DROP CONSTRAINT spend_counters_api_key_id_fkey;
 ALTER TABLE approvals DROP CONSTRAINT approvals_api_key_id_fkey;
+ALTER TABLE challenges DROP CONSTRAINT challenges_api_key_id_fkey;
 
 CREATE FUNCTION credential_exists() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  IF NOT EXISTS (SELECT 1 FROM api_keys WHERE id = NEW.api_key_id)
+  IF NEW.api_key_id IS NOT NULL
+     AND NOT EXISTS (SELECT 1 FROM api_keys WHERE id = NEW.api_key_id)
      AND NOT EXISTS (SELECT 1 FROM oauth_consents WHERE id = NEW.api_key_id) THEN
     RAISE EXCEPTION 'no API key or consent %', NEW.api_key_id USING ERRCODE = 'foreign_key_violation';
   END IF;
@@ -83,4 +86,6 @@ CREATE TRIGGER idempotency_keys_credential BEFORE INSERT OR UPDATE OF api_key_id
 CREATE TRIGGER spend_counters_credential BEFORE INSERT OR UPDATE OF api_key_id ON spend_counters
   FOR EACH ROW EXECUTE FUNCTION credential_exists();
 CREATE TRIGGER approvals_credential BEFORE INSERT OR UPDATE OF api_key_id ON approvals
+  FOR EACH ROW EXECUTE FUNCTION credential_exists();
+CREATE TRIGGER challenges_credential BEFORE INSERT OR UPDATE OF api_key_id ON challenges
   FOR EACH ROW EXECUTE FUNCTION credential_exists();

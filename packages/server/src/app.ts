@@ -8,11 +8,13 @@ import { registerRestrictedAccess } from './auth/restricted-routes.js';
 import { apiKeyRoutes } from './auth/routes.js';
 import { catalogRoutes } from './billing/catalog-routes.js';
 import { billingRoutes } from './billing/routes.js';
+import { challengeRoutes } from './challenges/routes.js';
 import type { Config } from './config.js';
 import type { Pool } from './db/pool.js';
 import { escrowRoutes } from './escrows/routes.js';
 import { eventRoutes } from './events/routes.js';
 import { EventStreams } from './events/stream.js';
+import { fileRoutes } from './files/routes.js';
 import { holderRoutes } from './holders/routes.js';
 import type { Api, RouteDeps } from './http/api.js';
 import { type ApiKeyCache, createApiKeyCache, registerAuth } from './http/auth.js';
@@ -27,9 +29,9 @@ import { registerSecurityHeaders } from './http/security.js';
 import { registerGracefulClose } from './http/shutdown.js';
 import { registerValidation } from './http/validation.js';
 import { registerVersioning } from './http/versioning.js';
+import { verificationRoutes } from './identity/routes.js';
 import { registerOAuth } from './oauth/mount.js';
 import { oauthRoutes } from './oauth/routes.js';
-import { type HolderSignIn, SandboxHolderSignIn } from './oauth/sign-in.js';
 import { paymentRoutes } from './payments/routes.js';
 import { payoutRoutes } from './payouts/routes.js';
 import { memoryLimiter, type RateLimiter } from './ratelimit/limiter.js';
@@ -58,8 +60,6 @@ export interface AppDeps {
   readonly rate_limiter?: RateLimiter;
   /** PEM certificate and key: the server speaks HTTPS only. */
   readonly tls?: { readonly cert: Buffer; readonly key: Buffer };
-  /** How holders sign in on partner apps' consent pages; by default test mode's sandbox codes. */
-  readonly holder_sign_in?: HolderSignIn;
 }
 
 /** Builds the HTTP application without listening: the CLI listens, tests use inject(). */
@@ -118,12 +118,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await registerOpenApi(app);
   registerHealth(app, deps.pool);
   registerMetrics(app, deps.pool, deps.config.metrics_token);
-  await registerOAuth(app, {
-    pool: deps.pool,
-    clock: route_deps.clock,
-    config: deps.config,
-    sign_in: deps.holder_sign_in ?? new SandboxHolderSignIn(),
-  });
+  await registerOAuth(app, { pool: deps.pool, clock: route_deps.clock, config: deps.config });
   await app.register(async (v1) => {
     const api = v1 as Api;
     registerAuth(api, { pool: deps.pool, clock: route_deps.clock, cache: route_deps.key_cache });
@@ -145,10 +140,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     eventRoutes(api, route_deps);
     webhookEndpointRoutes(api, route_deps);
     approvalRoutes(api, route_deps);
+    challengeRoutes(api, route_deps);
     riskRoutes(api, route_deps);
     auditRoutes(api, route_deps);
     catalogRoutes(api, route_deps);
     billingRoutes(api, route_deps);
+    fileRoutes(api, route_deps);
+    verificationRoutes(api, route_deps);
     oauthRoutes(api, route_deps);
   });
   return app;

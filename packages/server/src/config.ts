@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 import path from 'node:path';
+import type { KekSettings } from './crypto/kek.js';
+import { type IdentityConfig, identityConfigFromEnv } from './identity/config.js';
 import type { BankDebtor, RailsConfig } from './rails/index.js';
 
 /**
@@ -30,6 +32,11 @@ export interface Config {
   /** pretty: human lines; json: JSON lines; auto: pretty when stdout is a terminal. */
   readonly log_format: 'auto' | 'json' | 'pretty';
   readonly bootstrap_key: string | undefined;
+  /**
+   * The key-encryption key's source (PURSE_KEK, PURSE_KEK_FILE, and the previous one while
+   * re-wrapping); unset with the embedded database, a KEK file is made in `data_dir`.
+   */
+  readonly kek: KekSettings;
   /** Unset: /metrics is open (serve it on a private network); set: scrapers send it as a bearer token. */
   readonly metrics_token: string | undefined;
   readonly limits: Limits;
@@ -37,6 +44,9 @@ export interface Config {
   readonly rails: RailsConfig;
   readonly events: EventsConfig;
   readonly webhooks: WebhookConfig;
+  readonly challenges: ChallengesConfig;
+  /** Uploads, the sanctions list and the verifier (identity/config.ts). */
+  readonly identity: IdentityConfig;
   /** Set: rate-limit counters live in this Redis, shared by every API process; unset: in memory. */
   readonly redis_url: string | undefined;
   /** Paths of a PEM certificate and its key (TLS_CERT, TLS_KEY): set, the API serves HTTPS only. */
@@ -57,6 +67,20 @@ export interface OAuthConfig {
   readonly refresh_token_ttl_s: number;
   /** How long a consent, and the grant behind it, lasts unless revoked. */
   readonly consent_ttl_s: number;
+}
+
+/** One-time codes that confirm payments (see challenges/). */
+export interface ChallengesConfig {
+  /** How long a challenge waits for its code. */
+  readonly ttl_s: number;
+  /** Wrong codes a challenge takes before it fails. */
+  readonly attempts_max: number;
+  /** Codes a challenge may send in all (the first and its resends). */
+  readonly sends_max: number;
+  /** Set (PURSE_SMTP_URL): codes go by email to holders that have one; unset: test mode's sandbox only. */
+  readonly smtp: { readonly url: string; readonly from: string } | undefined;
+  /** How long the sender waits for the SMTP server per step before trying again later. */
+  readonly smtp_timeout_ms: number;
 }
 
 /** The event sequencer and the live stream (see events/sequencer.ts and events/stream.ts). */
@@ -208,6 +232,12 @@ export function loadConfig(env: Env = process.env): Config {
     log_level: env.LOG_LEVEL ?? 'info',
     log_format: env.LOG_FORMAT === 'json' || env.LOG_FORMAT === 'pretty' ? env.LOG_FORMAT : 'auto',
     bootstrap_key: nonEmpty(env.PURSE_BOOTSTRAP_KEY),
+    kek: {
+      value: nonEmpty(env.PURSE_KEK),
+      file: nonEmpty(env.PURSE_KEK_FILE),
+      previous_value: nonEmpty(env.PURSE_KEK_PREVIOUS),
+      previous_file: nonEmpty(env.PURSE_KEK_PREVIOUS_FILE),
+    },
     metrics_token: nonEmpty(env.PURSE_METRICS_TOKEN),
     redis_url: nonEmpty(env.REDIS_URL),
     tls: tlsFromEnv(env),
@@ -237,6 +267,14 @@ export function loadConfig(env: Env = process.env): Config {
       secret_grace_s_max: 7 * 86_400,
       replay_events_max: Math.max(1, intFromEnv(env, 'PURSE_WEBHOOK_REPLAY_EVENTS_MAX', 1_000)),
     },
+    challenges: {
+      ttl_s: Math.max(30, intFromEnv(env, 'PURSE_CHALLENGE_TTL_S', 600)),
+      attempts_max: Math.max(1, intFromEnv(env, 'PURSE_CHALLENGE_ATTEMPTS_MAX', 5)),
+      sends_max: Math.max(1, intFromEnv(env, 'PURSE_CHALLENGE_SENDS_MAX', 5)),
+      smtp: smtpFromEnv(env),
+      smtp_timeout_ms: Math.max(1, intFromEnv(env, 'PURSE_SMTP_TIMEOUT_MS', 10_000)),
+    },
+    identity: identityConfigFromEnv(env),
     limits: {
       ...defaultLimits,
       body_bytes_max: intFromEnv(env, 'PURSE_BODY_BYTES_MAX', defaultLimits.body_bytes_max),
@@ -254,6 +292,11 @@ export function loadConfig(env: Env = process.env): Config {
       ...accessLimitsFromEnv(env),
     },
   };
+}
+
+function smtpFromEnv(env: Env): ChallengesConfig['smtp'] {
+  const url = nonEmpty(env.PURSE_SMTP_URL);
+  return url === undefined ? undefined : { url, from: env.PURSE_SMTP_FROM ?? 'Purse <no-reply@localhost>' };
 }
 
 /** Delivery slots per worker process, and the shares of one endpoint and of failing endpoints. */

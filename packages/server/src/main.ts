@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { parseCommand } from './cli/args.js';
 import { emit, emitError, type Outcome, ProblemError, UsageError } from './cli/output.js';
+import { KekError } from './crypto/kek.js';
 
 // Each command's modules load only when it runs: `purse --help` and `purse trigger` must not pay for
 // loading the whole server (docs/cli.md, "Start time").
@@ -99,6 +100,12 @@ main(process.argv.slice(2)).then(
     if (error instanceof ProblemError) {
       process.exitCode = emitError(error.problem, `purse: ${error.message}`, 1, json);
       return;
+    }
+    if (error instanceof KekError) {
+      // Refused to start without a usable key-encryption key: a stable code, no stack.
+      const problem = { type: `urn:purse:problem:${error.code}`, code: error.code, detail: error.message };
+      process.exitCode = emitError(problem, `purse: ${error.code}: ${error.message}`, 1, json);
+      process.exit();
     }
     process.stderr.write(`purse: ${(error as Error).stack ?? String(error)}\n`);
     // Exit now rather than when the event loop drains: whatever a failed start left behind (a pool

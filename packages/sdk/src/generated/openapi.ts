@@ -11698,7 +11698,7 @@ export interface paths {
                             /** @enum {string} */
                             object: "event";
                             /** @description What happened; see the event catalogue (docs/events.md). */
-                            type: "api_key.created" | "api_key.revoked" | "asset.created" | "bank_statement.imported" | "consent.granted" | "consent.revoked" | "coupon.created" | "coupon.updated" | "customer.subscription.created" | "customer.subscription.deleted" | "customer.subscription.paused" | "customer.subscription.resumed" | "customer.subscription.updated" | "escrow.canceled" | "escrow.created" | "escrow.disputed" | "escrow.released" | "escrow.resolved" | "holder.created" | "holder.updated" | "invoice.created" | "invoice.finalized" | "invoice.marked_uncollectible" | "invoice.paid" | "invoice.payment_failed" | "invoice.voided" | "payment.failed" | "payment.processing" | "payment.settled" | "payment.succeeded" | "payout.created" | "payout.failed" | "payout.in_transit" | "payout.paid" | "payout.returned" | "payout_batch.created" | "payout_file.created" | "payout_schedule.deleted" | "payout_schedule.updated" | "price.created" | "price.updated" | "product.created" | "product.updated" | "refund.created" | "refund.failed" | "refund.succeeded" | "risk.flagged" | "tax_rate.created" | "tax_rate.updated" | "test_clock.advancing" | "test_clock.ready" | "transfer.captured" | "transfer.expired" | "transfer.pending" | "transfer.posted" | "transfer.voided" | "wallet.closed" | "wallet.created" | "wallet.frozen" | "wallet.unfrozen" | "webhook_endpoint.created" | "webhook_endpoint.deleted" | "webhook_endpoint.disabled" | "webhook_endpoint.enabled" | "webhook_endpoint.updated";
+                            type: "api_key.created" | "api_key.revoked" | "asset.created" | "bank_statement.imported" | "consent.granted" | "consent.revoked" | "coupon.created" | "coupon.updated" | "customer.subscription.created" | "customer.subscription.deleted" | "customer.subscription.paused" | "customer.subscription.resumed" | "customer.subscription.updated" | "escrow.canceled" | "escrow.created" | "escrow.disputed" | "escrow.released" | "escrow.resolved" | "holder.created" | "holder.updated" | "invoice.created" | "invoice.finalized" | "invoice.marked_uncollectible" | "invoice.paid" | "invoice.payment_failed" | "invoice.voided" | "payment.failed" | "payment.processing" | "payment.settled" | "payment.succeeded" | "payout.created" | "payout.failed" | "payout.in_transit" | "payout.paid" | "payout.returned" | "payout_batch.created" | "payout_file.created" | "payout_schedule.deleted" | "payout_schedule.updated" | "price.created" | "price.updated" | "product.created" | "product.updated" | "refund.created" | "refund.failed" | "refund.succeeded" | "risk.flagged" | "tax_rate.created" | "tax_rate.updated" | "test_clock.advancing" | "test_clock.ready" | "transfer.captured" | "transfer.expired" | "transfer.pending" | "transfer.posted" | "transfer.voided" | "verification_session.created" | "verification_session.processing" | "verification_session.rejected" | "verification_session.requires_input" | "verification_session.verified" | "wallet.closed" | "wallet.created" | "wallet.frozen" | "wallet.unfrozen" | "webhook_endpoint.created" | "webhook_endpoint.deleted" | "webhook_endpoint.disabled" | "webhook_endpoint.enabled" | "webhook_endpoint.updated";
                             livemode: boolean;
                             /**
                              * Format: date-time
@@ -13407,6 +13407,1316 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/challenges": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List challenges
+         * @description Newest first; filter by holder and status. A restricted key sees its own requests' only.
+         */
+        get: {
+            parameters: {
+                query: {
+                    /** @description Page size. */
+                    limit: number;
+                    /** @description Id of the last object of the previous page: returns older objects. */
+                    starting_after?: string;
+                    /** @description Id of the first object of the next page: returns newer objects. */
+                    ending_before?: string;
+                    holder_id?: string;
+                    /** @description requires_action: waiting for the holder's code. succeeded: the code was right and the request ran once; `result` holds what it answered. failed: out of attempts. expired or canceled: never run. */
+                    status?: "requires_action" | "succeeded" | "failed" | "expired" | "canceled";
+                };
+                header?: {
+                    /**
+                     * @description Answer as this API version instead of the key's pinned one.
+                     * @example 2026-11-01
+                     */
+                    "Purse-Version"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            object: "list";
+                            data: components["schemas"]["Challenge"][];
+                            has_more: boolean;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/challenges/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Retrieve a challenge
+         * @description The request waiting for its holder’s code, and once confirmed what it answered.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /**
+                     * @description Answer as this API version instead of the key's pinned one.
+                     * @example 2026-11-01
+                     */
+                    "Purse-Version"?: string;
+                };
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @example chl_01jd0w3n3w8m5t5vq6fz1y2k3h */
+                            id: string;
+                            /** @enum {string} */
+                            object: "challenge";
+                            livemode: boolean;
+                            /** @description requires_action: waiting for the holder's code. succeeded: the code was right and the request ran once; `result` holds what it answered. failed: out of attempts. expired or canceled: never run. */
+                            status: "requires_action" | "succeeded" | "failed" | "expired" | "canceled";
+                            purpose: "payment" | "sign_in";
+                            /** @description The holder who confirms with the code. */
+                            holder_id: string;
+                            /** @description Where the code comes from: the holder's authenticator app (totp), an email, or in test mode the sandbox (POST /v1/test_helpers/challenges/:id/reveal_code shows it). */
+                            channel: "email" | "totp" | "sandbox";
+                            attempts_remaining: number;
+                            /** @description The request waiting for the code (its body is kept, not shown). */
+                            request: {
+                                /** @example POST */
+                                method: string;
+                                /** @example /v1/transfers */
+                                path: string;
+                                request_id: string | null;
+                            } | null;
+                            /** @description The key that made the request; it runs on its behalf. */
+                            api_key_id: string | null;
+                            /** @description The rule that asked for the code. */
+                            risk_rule_id: string | null;
+                            amount: string | null;
+                            currency: string | null;
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            expires_at: string;
+                            confirmed_at: string | null;
+                            /** @description Once succeeded: the status and body the request answered when it ran. */
+                            result: {
+                                status: number;
+                                body: unknown;
+                            } | null;
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            created_at: string;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/challenges/{id}/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Confirm with the code
+         * @description The holder's code (from the email, the authenticator app, or in test mode the sandbox) runs the waiting request once, in this request's transaction, on behalf of the key that made it; `result` holds what it answered (its blocking rules and hard limits still apply). A wrong code is 400 challenge_code_invalid and spends one of the attempts; with none left the challenge fails (429 challenge_attempts_exceeded). Only the requesting key, or a key without restrictions or a spend policy, confirms.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /**
+                     * @description Answer as this API version instead of the key's pinned one.
+                     * @example 2026-11-01
+                     */
+                    "Purse-Version"?: string;
+                    /**
+                     * @description Makes a retry safe: the first response is stored for 24 hours and replayed with Idempotent-Replayed: true.
+                     * @example order-6735-payout
+                     */
+                    "Idempotency-Key"?: string;
+                };
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "492817"
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * @description The six-digit code the holder received or their authenticator app shows.
+                         * @example 492817
+                         */
+                        code: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @example chl_01jd0w3n3w8m5t5vq6fz1y2k3h */
+                            id: string;
+                            /** @enum {string} */
+                            object: "challenge";
+                            livemode: boolean;
+                            /** @description requires_action: waiting for the holder's code. succeeded: the code was right and the request ran once; `result` holds what it answered. failed: out of attempts. expired or canceled: never run. */
+                            status: "requires_action" | "succeeded" | "failed" | "expired" | "canceled";
+                            purpose: "payment" | "sign_in";
+                            /** @description The holder who confirms with the code. */
+                            holder_id: string;
+                            /** @description Where the code comes from: the holder's authenticator app (totp), an email, or in test mode the sandbox (POST /v1/test_helpers/challenges/:id/reveal_code shows it). */
+                            channel: "email" | "totp" | "sandbox";
+                            attempts_remaining: number;
+                            /** @description The request waiting for the code (its body is kept, not shown). */
+                            request: {
+                                /** @example POST */
+                                method: string;
+                                /** @example /v1/transfers */
+                                path: string;
+                                request_id: string | null;
+                            } | null;
+                            /** @description The key that made the request; it runs on its behalf. */
+                            api_key_id: string | null;
+                            /** @description The rule that asked for the code. */
+                            risk_rule_id: string | null;
+                            amount: string | null;
+                            currency: string | null;
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            expires_at: string;
+                            confirmed_at: string | null;
+                            /** @description Once succeeded: the status and body the request answered when it ran. */
+                            result: {
+                                status: number;
+                                body: unknown;
+                            } | null;
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            created_at: string;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/challenges/{id}/resend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a new code
+         * @description A new code replaces the last one, which stops working (email, sandbox; not an authenticator app). At most 5 codes per challenge.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /**
+                     * @description Answer as this API version instead of the key's pinned one.
+                     * @example 2026-11-01
+                     */
+                    "Purse-Version"?: string;
+                    /**
+                     * @description Makes a retry safe: the first response is stored for 24 hours and replayed with Idempotent-Replayed: true.
+                     * @example order-6735-payout
+                     */
+                    "Idempotency-Key"?: string;
+                };
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    /** @example {} */
+                    "application/json": Record<string, never>;
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @example chl_01jd0w3n3w8m5t5vq6fz1y2k3h */
+                            id: string;
+                            /** @enum {string} */
+                            object: "challenge";
+                            livemode: boolean;
+                            /** @description requires_action: waiting for the holder's code. succeeded: the code was right and the request ran once; `result` holds what it answered. failed: out of attempts. expired or canceled: never run. */
+                            status: "requires_action" | "succeeded" | "failed" | "expired" | "canceled";
+                            purpose: "payment" | "sign_in";
+                            /** @description The holder who confirms with the code. */
+                            holder_id: string;
+                            /** @description Where the code comes from: the holder's authenticator app (totp), an email, or in test mode the sandbox (POST /v1/test_helpers/challenges/:id/reveal_code shows it). */
+                            channel: "email" | "totp" | "sandbox";
+                            attempts_remaining: number;
+                            /** @description The request waiting for the code (its body is kept, not shown). */
+                            request: {
+                                /** @example POST */
+                                method: string;
+                                /** @example /v1/transfers */
+                                path: string;
+                                request_id: string | null;
+                            } | null;
+                            /** @description The key that made the request; it runs on its behalf. */
+                            api_key_id: string | null;
+                            /** @description The rule that asked for the code. */
+                            risk_rule_id: string | null;
+                            amount: string | null;
+                            currency: string | null;
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            expires_at: string;
+                            confirmed_at: string | null;
+                            /** @description Once succeeded: the status and body the request answered when it ran. */
+                            result: {
+                                status: number;
+                                body: unknown;
+                            } | null;
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            created_at: string;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/challenges/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel
+         * @description The waiting request is dropped: nothing moves.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /**
+                     * @description Answer as this API version instead of the key's pinned one.
+                     * @example 2026-11-01
+                     */
+                    "Purse-Version"?: string;
+                    /**
+                     * @description Makes a retry safe: the first response is stored for 24 hours and replayed with Idempotent-Replayed: true.
+                     * @example order-6735-payout
+                     */
+                    "Idempotency-Key"?: string;
+                };
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    /** @example {} */
+                    "application/json": Record<string, never>;
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @example chl_01jd0w3n3w8m5t5vq6fz1y2k3h */
+                            id: string;
+                            /** @enum {string} */
+                            object: "challenge";
+                            livemode: boolean;
+                            /** @description requires_action: waiting for the holder's code. succeeded: the code was right and the request ran once; `result` holds what it answered. failed: out of attempts. expired or canceled: never run. */
+                            status: "requires_action" | "succeeded" | "failed" | "expired" | "canceled";
+                            purpose: "payment" | "sign_in";
+                            /** @description The holder who confirms with the code. */
+                            holder_id: string;
+                            /** @description Where the code comes from: the holder's authenticator app (totp), an email, or in test mode the sandbox (POST /v1/test_helpers/challenges/:id/reveal_code shows it). */
+                            channel: "email" | "totp" | "sandbox";
+                            attempts_remaining: number;
+                            /** @description The request waiting for the code (its body is kept, not shown). */
+                            request: {
+                                /** @example POST */
+                                method: string;
+                                /** @example /v1/transfers */
+                                path: string;
+                                request_id: string | null;
+                            } | null;
+                            /** @description The key that made the request; it runs on its behalf. */
+                            api_key_id: string | null;
+                            /** @description The rule that asked for the code. */
+                            risk_rule_id: string | null;
+                            amount: string | null;
+                            currency: string | null;
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            expires_at: string;
+                            confirmed_at: string | null;
+                            /** @description Once succeeded: the status and body the request answered when it ran. */
+                            result: {
+                                status: number;
+                                body: unknown;
+                            } | null;
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            created_at: string;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/test_helpers/challenges/{id}/reveal_code": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reveal a challenge's code
+         * @description Test mode: the code the holder would have received by email or the sandbox channel (the latest one). Not for an authenticator app, whose code the app computes.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /**
+                     * @description Answer as this API version instead of the key's pinned one.
+                     * @example 2026-11-01
+                     */
+                    "Purse-Version"?: string;
+                    /**
+                     * @description Makes a retry safe: the first response is stored for 24 hours and replayed with Idempotent-Replayed: true.
+                     * @example order-6735-payout
+                     */
+                    "Idempotency-Key"?: string;
+                };
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    /** @example {} */
+                    "application/json": Record<string, never>;
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            object: "challenge_code";
+                            challenge: string;
+                            /**
+                             * @description The six-digit code the holder received or their authenticator app shows.
+                             * @example 492817
+                             */
+                            code: string;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/holders/{id}/authenticator": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Retrieve the holder's authenticator app
+         * @description Its status; never the secret.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /**
+                     * @description Answer as this API version instead of the key's pinned one.
+                     * @example 2026-11-01
+                     */
+                    "Purse-Version"?: string;
+                };
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            object: "authenticator";
+                            holder_id: string;
+                            /** @description pending: enrolled, waiting for a first code from the app. active: answers challenges. */
+                            status: "pending" | "active";
+                            /** @description Base32, shown once at enrollment; the app scans `uri` or takes this. */
+                            secret?: string;
+                            /** @description The otpauth:// URI for a QR code, shown once. */
+                            uri?: string;
+                            activated_at: string | null;
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            created_at: string;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Enroll an authenticator app
+         * @description A new TOTP secret (RFC 6238: 6 digits, 30 s) for the holder's app, shown once as `secret` and `uri` (for a QR code). It answers challenges once activated with a first code. Replaces an enrollment not yet activated; an active app must be deleted first (409 authenticator_exists).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /**
+                     * @description Answer as this API version instead of the key's pinned one.
+                     * @example 2026-11-01
+                     */
+                    "Purse-Version"?: string;
+                    /**
+                     * @description Makes a retry safe: the first response is stored for 24 hours and replayed with Idempotent-Replayed: true.
+                     * @example order-6735-payout
+                     */
+                    "Idempotency-Key"?: string;
+                };
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    /** @example {} */
+                    "application/json": Record<string, never>;
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            object: "authenticator";
+                            holder_id: string;
+                            /** @description pending: enrolled, waiting for a first code from the app. active: answers challenges. */
+                            status: "pending" | "active";
+                            /** @description Base32, shown once at enrollment; the app scans `uri` or takes this. */
+                            secret?: string;
+                            /** @description The otpauth:// URI for a QR code, shown once. */
+                            uri?: string;
+                            activated_at: string | null;
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            created_at: string;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        /**
+         * Remove the authenticator app
+         * @description Challenges fall back to email (or the sandbox in test mode).
+         */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /**
+                     * @description Answer as this API version instead of the key's pinned one.
+                     * @example 2026-11-01
+                     */
+                    "Purse-Version"?: string;
+                };
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            object: "authenticator";
+                            holder_id: string;
+                            /** @enum {boolean} */
+                            deleted: true;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/holders/{id}/authenticator/activate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Activate the authenticator app
+         * @description With a code the app shows now: proves it holds the secret. From now on challenges ask the app.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /**
+                     * @description Answer as this API version instead of the key's pinned one.
+                     * @example 2026-11-01
+                     */
+                    "Purse-Version"?: string;
+                    /**
+                     * @description Makes a retry safe: the first response is stored for 24 hours and replayed with Idempotent-Replayed: true.
+                     * @example order-6735-payout
+                     */
+                    "Idempotency-Key"?: string;
+                };
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "492817"
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * @description The six-digit code the holder received or their authenticator app shows.
+                         * @example 492817
+                         */
+                        code: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            object: "authenticator";
+                            holder_id: string;
+                            /** @description pending: enrolled, waiting for a first code from the app. active: answers challenges. */
+                            status: "pending" | "active";
+                            /** @description Base32, shown once at enrollment; the app scans `uri` or takes this. */
+                            secret?: string;
+                            /** @description The otpauth:// URI for a QR code, shown once. */
+                            uri?: string;
+                            activated_at: string | null;
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            created_at: string;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/risk_rules": {
         parameters: {
             query?: never;
@@ -13538,10 +14848,10 @@ export interface paths {
                 content: {
                     "application/json": {
                         name: string;
-                        /** @description amount_above: one movement above `amount`. velocity: more than `count_max` movements or `amount_max` moved by one `subject` within `window_s`. new_wallet: a wallet younger than `wallet_age_s` sending more than `amount_max` in all. kyc_tier: holders at `kyc_tier` above `balance_max` (receiving) or `daily_outflow_max` (sending, per UTC day). */
+                        /** @description amount_above: one movement above `amount`. velocity: more than `count_max` movements or `amount_max` moved by one `subject` within `window_s`. new_wallet: a wallet younger than `wallet_age_s` sending more than `amount_max` in all. kyc_tier: holders at `kyc_tier` above `balance_max` (what a wallet holds), `daily_outflow_max` or `monthly_outflow_max` (what the holder sends, per UTC day or month), `daily_inflow_max` or `monthly_inflow_max` (what the holder receives: transfers, pay-ins and deposits alike). */
                         type: "amount_above" | "velocity" | "new_wallet" | "kyc_tier";
-                        /** @description block: refused with 403 risk_blocked. review: parked as an approval until an operator decides. flag: allowed, and recorded as a risk decision. */
-                        action: "block" | "review" | "flag";
+                        /** @description block: refused with 403 risk_blocked. review: parked as an approval until an operator decides. challenge: the wallet's holder confirms it with a one-time code (202 with a challenge in status requires_action; see POST /v1/challenges/:id/confirm). flag: allowed, and recorded as a risk decision. */
+                        action: "block" | "review" | "challenge" | "flag";
                         /**
                          * @description An asset code.
                          * @example USD
@@ -13573,6 +14883,21 @@ export interface paths {
                          * @example 12.34
                          */
                         daily_outflow_max?: string;
+                        /**
+                         * @description A positive decimal string with at most the asset's scale of decimals.
+                         * @example 12.34
+                         */
+                        monthly_outflow_max?: string;
+                        /**
+                         * @description A positive decimal string with at most the asset's scale of decimals.
+                         * @example 12.34
+                         */
+                        daily_inflow_max?: string;
+                        /**
+                         * @description A positive decimal string with at most the asset's scale of decimals.
+                         * @example 12.34
+                         */
+                        monthly_inflow_max?: string;
                         /** @default true */
                         enabled?: boolean;
                         /**
@@ -13601,10 +14926,10 @@ export interface paths {
                             object: "risk_rule";
                             livemode: boolean;
                             name: string;
-                            /** @description amount_above: one movement above `amount`. velocity: more than `count_max` movements or `amount_max` moved by one `subject` within `window_s`. new_wallet: a wallet younger than `wallet_age_s` sending more than `amount_max` in all. kyc_tier: holders at `kyc_tier` above `balance_max` (receiving) or `daily_outflow_max` (sending, per UTC day). */
+                            /** @description amount_above: one movement above `amount`. velocity: more than `count_max` movements or `amount_max` moved by one `subject` within `window_s`. new_wallet: a wallet younger than `wallet_age_s` sending more than `amount_max` in all. kyc_tier: holders at `kyc_tier` above `balance_max` (what a wallet holds), `daily_outflow_max` or `monthly_outflow_max` (what the holder sends, per UTC day or month), `daily_inflow_max` or `monthly_inflow_max` (what the holder receives: transfers, pay-ins and deposits alike). */
                             type: "amount_above" | "velocity" | "new_wallet" | "kyc_tier";
-                            /** @description block: refused with 403 risk_blocked. review: parked as an approval until an operator decides. flag: allowed, and recorded as a risk decision. */
-                            action: "block" | "review" | "flag";
+                            /** @description block: refused with 403 risk_blocked. review: parked as an approval until an operator decides. challenge: the wallet's holder confirms it with a one-time code (202 with a challenge in status requires_action; see POST /v1/challenges/:id/confirm). flag: allowed, and recorded as a risk decision. */
+                            action: "block" | "review" | "challenge" | "flag";
                             currency: string;
                             amount?: string;
                             /** @description Whose movements a velocity rule counts: the paying wallet, its holder, or the API key. */
@@ -13736,10 +15061,10 @@ export interface paths {
                             object: "risk_rule";
                             livemode: boolean;
                             name: string;
-                            /** @description amount_above: one movement above `amount`. velocity: more than `count_max` movements or `amount_max` moved by one `subject` within `window_s`. new_wallet: a wallet younger than `wallet_age_s` sending more than `amount_max` in all. kyc_tier: holders at `kyc_tier` above `balance_max` (receiving) or `daily_outflow_max` (sending, per UTC day). */
+                            /** @description amount_above: one movement above `amount`. velocity: more than `count_max` movements or `amount_max` moved by one `subject` within `window_s`. new_wallet: a wallet younger than `wallet_age_s` sending more than `amount_max` in all. kyc_tier: holders at `kyc_tier` above `balance_max` (what a wallet holds), `daily_outflow_max` or `monthly_outflow_max` (what the holder sends, per UTC day or month), `daily_inflow_max` or `monthly_inflow_max` (what the holder receives: transfers, pay-ins and deposits alike). */
                             type: "amount_above" | "velocity" | "new_wallet" | "kyc_tier";
-                            /** @description block: refused with 403 risk_blocked. review: parked as an approval until an operator decides. flag: allowed, and recorded as a risk decision. */
-                            action: "block" | "review" | "flag";
+                            /** @description block: refused with 403 risk_blocked. review: parked as an approval until an operator decides. challenge: the wallet's holder confirms it with a one-time code (202 with a challenge in status requires_action; see POST /v1/challenges/:id/confirm). flag: allowed, and recorded as a risk decision. */
+                            action: "block" | "review" | "challenge" | "flag";
                             currency: string;
                             amount?: string;
                             /** @description Whose movements a velocity rule counts: the paying wallet, its holder, or the API key. */
@@ -13858,8 +15183,8 @@ export interface paths {
                      */
                     "application/json": {
                         name?: string;
-                        /** @description block: refused with 403 risk_blocked. review: parked as an approval until an operator decides. flag: allowed, and recorded as a risk decision. */
-                        action?: "block" | "review" | "flag";
+                        /** @description block: refused with 403 risk_blocked. review: parked as an approval until an operator decides. challenge: the wallet's holder confirms it with a one-time code (202 with a challenge in status requires_action; see POST /v1/challenges/:id/confirm). flag: allowed, and recorded as a risk decision. */
+                        action?: "block" | "review" | "challenge" | "flag";
                         enabled?: boolean;
                         /**
                          * @description Up to 50 string pairs of your own. On update, a key set to "" is removed.
@@ -13887,10 +15212,10 @@ export interface paths {
                             object: "risk_rule";
                             livemode: boolean;
                             name: string;
-                            /** @description amount_above: one movement above `amount`. velocity: more than `count_max` movements or `amount_max` moved by one `subject` within `window_s`. new_wallet: a wallet younger than `wallet_age_s` sending more than `amount_max` in all. kyc_tier: holders at `kyc_tier` above `balance_max` (receiving) or `daily_outflow_max` (sending, per UTC day). */
+                            /** @description amount_above: one movement above `amount`. velocity: more than `count_max` movements or `amount_max` moved by one `subject` within `window_s`. new_wallet: a wallet younger than `wallet_age_s` sending more than `amount_max` in all. kyc_tier: holders at `kyc_tier` above `balance_max` (what a wallet holds), `daily_outflow_max` or `monthly_outflow_max` (what the holder sends, per UTC day or month), `daily_inflow_max` or `monthly_inflow_max` (what the holder receives: transfers, pay-ins and deposits alike). */
                             type: "amount_above" | "velocity" | "new_wallet" | "kyc_tier";
-                            /** @description block: refused with 403 risk_blocked. review: parked as an approval until an operator decides. flag: allowed, and recorded as a risk decision. */
-                            action: "block" | "review" | "flag";
+                            /** @description block: refused with 403 risk_blocked. review: parked as an approval until an operator decides. challenge: the wallet's holder confirms it with a one-time code (202 with a challenge in status requires_action; see POST /v1/challenges/:id/confirm). flag: allowed, and recorded as a risk decision. */
+                            action: "block" | "review" | "challenge" | "flag";
                             currency: string;
                             amount?: string;
                             /** @description Whose movements a velocity rule counts: the paying wallet, its holder, or the API key. */
@@ -14003,8 +15328,8 @@ export interface paths {
                     ending_before?: string;
                     rule_id?: string;
                     object_id?: string;
-                    /** @description block: refused with 403 risk_blocked. review: parked as an approval until an operator decides. flag: allowed, and recorded as a risk decision. */
-                    action?: "block" | "review" | "flag";
+                    /** @description block: refused with 403 risk_blocked. review: parked as an approval until an operator decides. challenge: the wallet's holder confirms it with a one-time code (202 with a challenge in status requires_action; see POST /v1/challenges/:id/confirm). flag: allowed, and recorded as a risk decision. */
+                    action?: "block" | "review" | "challenge" | "flag";
                 };
                 header?: {
                     /**
@@ -20005,6 +21330,1392 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/files/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Retrieve a file
+         * @description The file's metadata (purpose, type, size, SHA-256); its content is never served back.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /**
+                     * @description Answer as this API version instead of the key's pinned one.
+                     * @example 2026-11-01
+                     */
+                    "Purse-Version"?: string;
+                };
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @example file_01jd0w3n3w8m5t5vq6fz1y2k3h */
+                            id: string;
+                            /** @enum {string} */
+                            object: "file";
+                            livemode: boolean;
+                            /** @description What the file is for: which verification input may use it. */
+                            purpose: "identity_document" | "proof_of_address" | "business_document";
+                            /** @description Read from the first bytes of the content, not from the declared content type. */
+                            type: "application/pdf" | "image/jpeg" | "image/png";
+                            /** @example 48213 */
+                            size_bytes: number;
+                            /**
+                             * @description SHA-256 of the content, hex: compare it with your copy to confirm the upload.
+                             * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
+                             */
+                            sha256: string;
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            created_at: string;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/holders/{id}/verification_sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start a verification
+         * @description KYC of a person or KYB of a business and its owners, for the holder. Decided at once with what is given: requires_input (see missing_fields), processing (an operator decides), verified (the holder's kyc_tier is set) or rejected. See docs/identity.md for the sandbox's test data.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /**
+                     * @description Answer as this API version instead of the key's pinned one.
+                     * @example 2026-11-01
+                     */
+                    "Purse-Version"?: string;
+                    /**
+                     * @description Makes a retry safe: the first response is stored for 24 hours and replayed with Idempotent-Replayed: true.
+                     * @example order-6735-payout
+                     */
+                    "Idempotency-Key"?: string;
+                };
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description person: KYC of an individual; business: KYB of a company and its owners. */
+                        type: "person" | "business";
+                        person?: {
+                            /** @example Ada */
+                            first_name?: string;
+                            /** @example Lovelace */
+                            last_name?: string;
+                            /**
+                             * Format: date
+                             * @description Date of birth.
+                             * @example 1990-04-12
+                             */
+                            dob?: string;
+                            address?: {
+                                /** @example 12 Analytical Row */
+                                line1?: string;
+                                /** @example Flat 3 */
+                                line2?: string;
+                                /** @example London */
+                                city?: string;
+                                /** @example SW1A 1AA */
+                                postal_code?: string;
+                                /** @example Greater London */
+                                state?: string;
+                                /**
+                                 * @description ISO 3166-1 alpha-2 country code.
+                                 * @example GB
+                                 */
+                                country?: string;
+                            };
+                            id_document?: {
+                                type?: "passport" | "id_card" | "driving_license";
+                                /** @example 502135326 */
+                                number?: string;
+                                /**
+                                 * @description ISO 3166-1 alpha-2 country code.
+                                 * @example GB
+                                 */
+                                issuing_country?: string;
+                                /**
+                                 * Format: date
+                                 * @description A calendar day, YYYY-MM-DD.
+                                 * @example 1990-04-12
+                                 */
+                                expires_on?: string;
+                                /**
+                                 * @description A file uploaded with purpose identity_document.
+                                 * @example file_01jd0w3n3w8m5t5vq6fz1y2k3h
+                                 */
+                                front_file?: string;
+                                /**
+                                 * @description The back, for cards; purpose identity_document.
+                                 * @example file_01jd0w3n3w8m5t5vq6fz1y2k3h
+                                 */
+                                back_file?: string;
+                            };
+                            /**
+                             * @description A file uploaded with purpose proof_of_address.
+                             * @example file_01jd0w3n3w8m5t5vq6fz1y2k3h
+                             */
+                            proof_of_address_file?: string;
+                        };
+                        business?: {
+                            /** @example Analytical Engines Ltd */
+                            legal_name?: string;
+                            /** @example 09876543 */
+                            registration_number?: string;
+                            /**
+                             * @description ISO 3166-1 alpha-2 country code.
+                             * @example GB
+                             */
+                            country?: string;
+                            address?: {
+                                /** @example 12 Analytical Row */
+                                line1?: string;
+                                /** @example Flat 3 */
+                                line2?: string;
+                                /** @example London */
+                                city?: string;
+                                /** @example SW1A 1AA */
+                                postal_code?: string;
+                                /** @example Greater London */
+                                state?: string;
+                                /**
+                                 * @description ISO 3166-1 alpha-2 country code.
+                                 * @example GB
+                                 */
+                                country?: string;
+                            };
+                            /** @description Beneficial owners; replaced as a whole on update. Their shares add up to at most 100. */
+                            owners?: {
+                                /** @example Grace */
+                                first_name?: string;
+                                /** @example Hopper */
+                                last_name?: string;
+                                /**
+                                 * Format: date
+                                 * @description A calendar day, YYYY-MM-DD.
+                                 * @example 1990-04-12
+                                 */
+                                dob?: string;
+                                /**
+                                 * @description Share of the business owned, 0 to 100 with up to 2 decimals, as a string.
+                                 * @example 60
+                                 */
+                                ownership_percent?: string;
+                            }[];
+                            /** @description Files uploaded with purpose business_document (a registry extract). */
+                            documents?: string[];
+                        };
+                        /**
+                         * @description Up to 50 string pairs of your own. On update, a key set to "" is removed.
+                         * @example {
+                         *       "order_id": "6735"
+                         *     }
+                         */
+                        metadata?: {
+                            [key: string]: string;
+                        };
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @example vs_01jd0w3n3w8m5t5vq6fz1y2k3h */
+                            id: string;
+                            /** @enum {string} */
+                            object: "verification_session";
+                            livemode: boolean;
+                            /** @example hol_01jd0w3n3w8m5t5vq6fz1y2k3h */
+                            holder_id: string;
+                            type: "person" | "business";
+                            status: "requires_input" | "processing" | "verified" | "rejected";
+                            last_error: {
+                                code: "sanctions_match" | "under_age" | "document_expired" | "document_fraudulent" | "identity_unverified" | "business_unverified" | "operator_rejected" | "document_unreadable" | "address_unverified" | "business_document_required";
+                                reason: string;
+                            } | null;
+                            /**
+                             * @description Input still needed, by path, while requires_input.
+                             * @example [
+                             *       "person.dob",
+                             *       "person.address.country"
+                             *     ]
+                             */
+                            missing_fields: string[];
+                            /**
+                             * @description Which input the session holds, by path; the values themselves are never returned.
+                             * @example [
+                             *       "person.first_name",
+                             *       "person.last_name",
+                             *       "person.dob"
+                             *     ]
+                             */
+                            provided_fields: string[];
+                            /** @description Set while processing: what an operator decides with approve or reject. */
+                            review: {
+                                reason: "sanctions" | "manual";
+                                sanctions_matches: {
+                                    /**
+                                     * @description Which name matched: holder, person, business or owners[i].
+                                     * @example owners[0]
+                                     */
+                                    party: string;
+                                    /**
+                                     * @description The list entry's number (ent_num).
+                                     * @example 9000102
+                                     */
+                                    entry_id: string;
+                                    /** @example KESTRELL, Odina */
+                                    listed_name: string;
+                                    /**
+                                     * @example [
+                                     *       "NPWMD"
+                                     *     ]
+                                     */
+                                    programs: string[];
+                                    /** @example 0.91 */
+                                    score: number;
+                                }[];
+                            } | null;
+                            /** @description The tier the verification gave the holder. */
+                            verified_tier: number | null;
+                            /** @description Files the input refers to. */
+                            files: string[];
+                            metadata: {
+                                [key: string]: string;
+                            };
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            created_at: string;
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            updated_at: string;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/verification_sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List verification sessions
+         * @description Newest first; filter by holder_id or status. A restricted key sees only its holder's.
+         */
+        get: {
+            parameters: {
+                query: {
+                    /** @description Page size. */
+                    limit: number;
+                    /** @description Id of the last object of the previous page: returns older objects. */
+                    starting_after?: string;
+                    /** @description Id of the first object of the next page: returns newer objects. */
+                    ending_before?: string;
+                    holder_id?: string;
+                    status?: "requires_input" | "processing" | "verified" | "rejected";
+                };
+                header?: {
+                    /**
+                     * @description Answer as this API version instead of the key's pinned one.
+                     * @example 2026-11-01
+                     */
+                    "Purse-Version"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            object: "list";
+                            data: components["schemas"]["VerificationSession"][];
+                            has_more: boolean;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/verification_sessions/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Retrieve a verification session
+         * @description Its status, what is missing or why it was rejected; which input it holds, never the values.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /**
+                     * @description Answer as this API version instead of the key's pinned one.
+                     * @example 2026-11-01
+                     */
+                    "Purse-Version"?: string;
+                };
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @example vs_01jd0w3n3w8m5t5vq6fz1y2k3h */
+                            id: string;
+                            /** @enum {string} */
+                            object: "verification_session";
+                            livemode: boolean;
+                            /** @example hol_01jd0w3n3w8m5t5vq6fz1y2k3h */
+                            holder_id: string;
+                            type: "person" | "business";
+                            status: "requires_input" | "processing" | "verified" | "rejected";
+                            last_error: {
+                                code: "sanctions_match" | "under_age" | "document_expired" | "document_fraudulent" | "identity_unverified" | "business_unverified" | "operator_rejected" | "document_unreadable" | "address_unverified" | "business_document_required";
+                                reason: string;
+                            } | null;
+                            /**
+                             * @description Input still needed, by path, while requires_input.
+                             * @example [
+                             *       "person.dob",
+                             *       "person.address.country"
+                             *     ]
+                             */
+                            missing_fields: string[];
+                            /**
+                             * @description Which input the session holds, by path; the values themselves are never returned.
+                             * @example [
+                             *       "person.first_name",
+                             *       "person.last_name",
+                             *       "person.dob"
+                             *     ]
+                             */
+                            provided_fields: string[];
+                            /** @description Set while processing: what an operator decides with approve or reject. */
+                            review: {
+                                reason: "sanctions" | "manual";
+                                sanctions_matches: {
+                                    /**
+                                     * @description Which name matched: holder, person, business or owners[i].
+                                     * @example owners[0]
+                                     */
+                                    party: string;
+                                    /**
+                                     * @description The list entry's number (ent_num).
+                                     * @example 9000102
+                                     */
+                                    entry_id: string;
+                                    /** @example KESTRELL, Odina */
+                                    listed_name: string;
+                                    /**
+                                     * @example [
+                                     *       "NPWMD"
+                                     *     ]
+                                     */
+                                    programs: string[];
+                                    /** @example 0.91 */
+                                    score: number;
+                                }[];
+                            } | null;
+                            /** @description The tier the verification gave the holder. */
+                            verified_tier: number | null;
+                            /** @description Files the input refers to. */
+                            files: string[];
+                            metadata: {
+                                [key: string]: string;
+                            };
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            created_at: string;
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            updated_at: string;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Update a verification session
+         * @description Adds or corrects input (documents included) of a session that requires input, which is then decided again. Metadata can change in any status.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /**
+                     * @description Answer as this API version instead of the key's pinned one.
+                     * @example 2026-11-01
+                     */
+                    "Purse-Version"?: string;
+                    /**
+                     * @description Makes a retry safe: the first response is stored for 24 hours and replayed with Idempotent-Replayed: true.
+                     * @example order-6735-payout
+                     */
+                    "Idempotency-Key"?: string;
+                };
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            /** @description Fields given replace those of the session (address and id_document field by field). */
+            requestBody: {
+                content: {
+                    /**
+                     * @example {
+                     *       "person": {
+                     *         "id_document": {
+                     *           "front_file": "file_01jd0w3n3w8m5t5vq6fz1y2k3h"
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        person?: {
+                            /** @example Ada */
+                            first_name?: string;
+                            /** @example Lovelace */
+                            last_name?: string;
+                            /**
+                             * Format: date
+                             * @description Date of birth.
+                             * @example 1990-04-12
+                             */
+                            dob?: string;
+                            address?: {
+                                /** @example 12 Analytical Row */
+                                line1?: string;
+                                /** @example Flat 3 */
+                                line2?: string;
+                                /** @example London */
+                                city?: string;
+                                /** @example SW1A 1AA */
+                                postal_code?: string;
+                                /** @example Greater London */
+                                state?: string;
+                                /**
+                                 * @description ISO 3166-1 alpha-2 country code.
+                                 * @example GB
+                                 */
+                                country?: string;
+                            };
+                            id_document?: {
+                                type?: "passport" | "id_card" | "driving_license";
+                                /** @example 502135326 */
+                                number?: string;
+                                /**
+                                 * @description ISO 3166-1 alpha-2 country code.
+                                 * @example GB
+                                 */
+                                issuing_country?: string;
+                                /**
+                                 * Format: date
+                                 * @description A calendar day, YYYY-MM-DD.
+                                 * @example 1990-04-12
+                                 */
+                                expires_on?: string;
+                                /**
+                                 * @description A file uploaded with purpose identity_document.
+                                 * @example file_01jd0w3n3w8m5t5vq6fz1y2k3h
+                                 */
+                                front_file?: string;
+                                /**
+                                 * @description The back, for cards; purpose identity_document.
+                                 * @example file_01jd0w3n3w8m5t5vq6fz1y2k3h
+                                 */
+                                back_file?: string;
+                            };
+                            /**
+                             * @description A file uploaded with purpose proof_of_address.
+                             * @example file_01jd0w3n3w8m5t5vq6fz1y2k3h
+                             */
+                            proof_of_address_file?: string;
+                        };
+                        business?: {
+                            /** @example Analytical Engines Ltd */
+                            legal_name?: string;
+                            /** @example 09876543 */
+                            registration_number?: string;
+                            /**
+                             * @description ISO 3166-1 alpha-2 country code.
+                             * @example GB
+                             */
+                            country?: string;
+                            address?: {
+                                /** @example 12 Analytical Row */
+                                line1?: string;
+                                /** @example Flat 3 */
+                                line2?: string;
+                                /** @example London */
+                                city?: string;
+                                /** @example SW1A 1AA */
+                                postal_code?: string;
+                                /** @example Greater London */
+                                state?: string;
+                                /**
+                                 * @description ISO 3166-1 alpha-2 country code.
+                                 * @example GB
+                                 */
+                                country?: string;
+                            };
+                            /** @description Beneficial owners; replaced as a whole on update. Their shares add up to at most 100. */
+                            owners?: {
+                                /** @example Grace */
+                                first_name?: string;
+                                /** @example Hopper */
+                                last_name?: string;
+                                /**
+                                 * Format: date
+                                 * @description A calendar day, YYYY-MM-DD.
+                                 * @example 1990-04-12
+                                 */
+                                dob?: string;
+                                /**
+                                 * @description Share of the business owned, 0 to 100 with up to 2 decimals, as a string.
+                                 * @example 60
+                                 */
+                                ownership_percent?: string;
+                            }[];
+                            /** @description Files uploaded with purpose business_document (a registry extract). */
+                            documents?: string[];
+                        };
+                        /**
+                         * @description Up to 50 string pairs of your own. On update, a key set to "" is removed.
+                         * @example {
+                         *       "order_id": "6735"
+                         *     }
+                         */
+                        metadata?: {
+                            [key: string]: string;
+                        };
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @example vs_01jd0w3n3w8m5t5vq6fz1y2k3h */
+                            id: string;
+                            /** @enum {string} */
+                            object: "verification_session";
+                            livemode: boolean;
+                            /** @example hol_01jd0w3n3w8m5t5vq6fz1y2k3h */
+                            holder_id: string;
+                            type: "person" | "business";
+                            status: "requires_input" | "processing" | "verified" | "rejected";
+                            last_error: {
+                                code: "sanctions_match" | "under_age" | "document_expired" | "document_fraudulent" | "identity_unverified" | "business_unverified" | "operator_rejected" | "document_unreadable" | "address_unverified" | "business_document_required";
+                                reason: string;
+                            } | null;
+                            /**
+                             * @description Input still needed, by path, while requires_input.
+                             * @example [
+                             *       "person.dob",
+                             *       "person.address.country"
+                             *     ]
+                             */
+                            missing_fields: string[];
+                            /**
+                             * @description Which input the session holds, by path; the values themselves are never returned.
+                             * @example [
+                             *       "person.first_name",
+                             *       "person.last_name",
+                             *       "person.dob"
+                             *     ]
+                             */
+                            provided_fields: string[];
+                            /** @description Set while processing: what an operator decides with approve or reject. */
+                            review: {
+                                reason: "sanctions" | "manual";
+                                sanctions_matches: {
+                                    /**
+                                     * @description Which name matched: holder, person, business or owners[i].
+                                     * @example owners[0]
+                                     */
+                                    party: string;
+                                    /**
+                                     * @description The list entry's number (ent_num).
+                                     * @example 9000102
+                                     */
+                                    entry_id: string;
+                                    /** @example KESTRELL, Odina */
+                                    listed_name: string;
+                                    /**
+                                     * @example [
+                                     *       "NPWMD"
+                                     *     ]
+                                     */
+                                    programs: string[];
+                                    /** @example 0.91 */
+                                    score: number;
+                                }[];
+                            } | null;
+                            /** @description The tier the verification gave the holder. */
+                            verified_tier: number | null;
+                            /** @description Files the input refers to. */
+                            files: string[];
+                            metadata: {
+                                [key: string]: string;
+                            };
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            created_at: string;
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            updated_at: string;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/verification_sessions/{id}/approve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Approve a verification session under review
+         * @description An operator's decision on a processing session: a possible sanctions match is cleared and the verifier decides next; a session waiting for a manual decision is verified.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /**
+                     * @description Answer as this API version instead of the key's pinned one.
+                     * @example 2026-11-01
+                     */
+                    "Purse-Version"?: string;
+                    /**
+                     * @description Makes a retry safe: the first response is stored for 24 hours and replayed with Idempotent-Replayed: true.
+                     * @example order-6735-payout
+                     */
+                    "Idempotency-Key"?: string;
+                };
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @example vs_01jd0w3n3w8m5t5vq6fz1y2k3h */
+                            id: string;
+                            /** @enum {string} */
+                            object: "verification_session";
+                            livemode: boolean;
+                            /** @example hol_01jd0w3n3w8m5t5vq6fz1y2k3h */
+                            holder_id: string;
+                            type: "person" | "business";
+                            status: "requires_input" | "processing" | "verified" | "rejected";
+                            last_error: {
+                                code: "sanctions_match" | "under_age" | "document_expired" | "document_fraudulent" | "identity_unverified" | "business_unverified" | "operator_rejected" | "document_unreadable" | "address_unverified" | "business_document_required";
+                                reason: string;
+                            } | null;
+                            /**
+                             * @description Input still needed, by path, while requires_input.
+                             * @example [
+                             *       "person.dob",
+                             *       "person.address.country"
+                             *     ]
+                             */
+                            missing_fields: string[];
+                            /**
+                             * @description Which input the session holds, by path; the values themselves are never returned.
+                             * @example [
+                             *       "person.first_name",
+                             *       "person.last_name",
+                             *       "person.dob"
+                             *     ]
+                             */
+                            provided_fields: string[];
+                            /** @description Set while processing: what an operator decides with approve or reject. */
+                            review: {
+                                reason: "sanctions" | "manual";
+                                sanctions_matches: {
+                                    /**
+                                     * @description Which name matched: holder, person, business or owners[i].
+                                     * @example owners[0]
+                                     */
+                                    party: string;
+                                    /**
+                                     * @description The list entry's number (ent_num).
+                                     * @example 9000102
+                                     */
+                                    entry_id: string;
+                                    /** @example KESTRELL, Odina */
+                                    listed_name: string;
+                                    /**
+                                     * @example [
+                                     *       "NPWMD"
+                                     *     ]
+                                     */
+                                    programs: string[];
+                                    /** @example 0.91 */
+                                    score: number;
+                                }[];
+                            } | null;
+                            /** @description The tier the verification gave the holder. */
+                            verified_tier: number | null;
+                            /** @description Files the input refers to. */
+                            files: string[];
+                            metadata: {
+                                [key: string]: string;
+                            };
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            created_at: string;
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            updated_at: string;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/verification_sessions/{id}/reject": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reject a verification session
+         * @description An operator's rejection of an open session; code sanctions_match also sets the holder to rejected at tier 0 and freezes its wallets.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /**
+                     * @description Answer as this API version instead of the key's pinned one.
+                     * @example 2026-11-01
+                     */
+                    "Purse-Version"?: string;
+                    /**
+                     * @description Makes a retry safe: the first response is stored for 24 hours and replayed with Idempotent-Replayed: true.
+                     * @example order-6735-payout
+                     */
+                    "Idempotency-Key"?: string;
+                };
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "sanctions_match",
+                     *       "reason": "Confirmed listed person"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description Why; sanctions_match also blocks the holder. Default operator_rejected. */
+                        code?: "sanctions_match" | "document_expired" | "document_fraudulent" | "identity_unverified" | "business_unverified" | "operator_rejected";
+                        /** @example Document photo altered */
+                        reason?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @example vs_01jd0w3n3w8m5t5vq6fz1y2k3h */
+                            id: string;
+                            /** @enum {string} */
+                            object: "verification_session";
+                            livemode: boolean;
+                            /** @example hol_01jd0w3n3w8m5t5vq6fz1y2k3h */
+                            holder_id: string;
+                            type: "person" | "business";
+                            status: "requires_input" | "processing" | "verified" | "rejected";
+                            last_error: {
+                                code: "sanctions_match" | "under_age" | "document_expired" | "document_fraudulent" | "identity_unverified" | "business_unverified" | "operator_rejected" | "document_unreadable" | "address_unverified" | "business_document_required";
+                                reason: string;
+                            } | null;
+                            /**
+                             * @description Input still needed, by path, while requires_input.
+                             * @example [
+                             *       "person.dob",
+                             *       "person.address.country"
+                             *     ]
+                             */
+                            missing_fields: string[];
+                            /**
+                             * @description Which input the session holds, by path; the values themselves are never returned.
+                             * @example [
+                             *       "person.first_name",
+                             *       "person.last_name",
+                             *       "person.dob"
+                             *     ]
+                             */
+                            provided_fields: string[];
+                            /** @description Set while processing: what an operator decides with approve or reject. */
+                            review: {
+                                reason: "sanctions" | "manual";
+                                sanctions_matches: {
+                                    /**
+                                     * @description Which name matched: holder, person, business or owners[i].
+                                     * @example owners[0]
+                                     */
+                                    party: string;
+                                    /**
+                                     * @description The list entry's number (ent_num).
+                                     * @example 9000102
+                                     */
+                                    entry_id: string;
+                                    /** @example KESTRELL, Odina */
+                                    listed_name: string;
+                                    /**
+                                     * @example [
+                                     *       "NPWMD"
+                                     *     ]
+                                     */
+                                    programs: string[];
+                                    /** @example 0.91 */
+                                    score: number;
+                                }[];
+                            } | null;
+                            /** @description The tier the verification gave the holder. */
+                            verified_tier: number | null;
+                            /** @description Files the input refers to. */
+                            files: string[];
+                            metadata: {
+                                [key: string]: string;
+                            };
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            created_at: string;
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            updated_at: string;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/oauth_clients": {
         parameters: {
             query?: never;
@@ -21368,6 +24079,168 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/files": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Upload a file
+         * @description A document for a verification, as multipart/form-data with `purpose` and `file`: a PDF, JPEG or PNG (read from its first bytes) of at most 10485760 bytes. Stored encrypted; only its metadata is ever returned.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /**
+                     * @description Answer as this API version instead of the key's pinned one.
+                     * @example 2026-11-01
+                     */
+                    "Purse-Version"?: string;
+                    /**
+                     * @description Makes a retry safe: the first response is stored for 24 hours and replayed with Idempotent-Replayed: true.
+                     * @example order-6735-payout
+                     */
+                    "Idempotency-Key"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    /**
+                     * @example {
+                     *       "purpose": "identity_document",
+                     *       "file": "(binary)"
+                     *     }
+                     */
+                    "multipart/form-data": {
+                        /** @description What the file is for: which verification input may use it. */
+                        purpose: "identity_document" | "proof_of_address" | "business_document";
+                        /**
+                         * Format: binary
+                         * @description The file: a PDF, JPEG or PNG, up to PURSE_FILE_BYTES_MAX (10 MB by default).
+                         */
+                        file: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @example file_01jd0w3n3w8m5t5vq6fz1y2k3h */
+                            id: string;
+                            /** @enum {string} */
+                            object: "file";
+                            livemode: boolean;
+                            /** @description What the file is for: which verification input may use it. */
+                            purpose: "identity_document" | "proof_of_address" | "business_document";
+                            /** @description Read from the first bytes of the content, not from the declared content type. */
+                            type: "application/pdf" | "image/jpeg" | "image/png";
+                            /** @example 48213 */
+                            size_bytes: number;
+                            /**
+                             * @description SHA-256 of the content, hex: compare it with your copy to confirm the upload.
+                             * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
+                             */
+                            sha256: string;
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            created_at: string;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -21383,7 +24256,7 @@ export interface components {
              * @example invalid_request
              * @enum {string}
              */
-            code: "invalid_request" | "malformed_request" | "request_timeout" | "headers_too_large" | "invalid_json" | "invalid_amount" | "invalid_api_version" | "invalid_cursor" | "unsupported_media_type" | "body_too_large" | "authentication_required" | "invalid_api_key" | "invalid_access_token" | "insufficient_scope" | "mode_mismatch" | "resource_not_found" | "route_not_found" | "asset_exists" | "asset_not_found" | "holder_external_id_taken" | "api_key_revoked" | "idempotency_key_reused" | "idempotency_key_in_use" | "invalid_split" | "same_wallet" | "insufficient_funds" | "balance_limit_exceeded" | "wallet_frozen" | "wallet_closed" | "wallet_not_empty" | "currency_mismatch" | "hold_not_pending" | "capture_exceeds_hold" | "hold_expired" | "escrow_not_active" | "escrow_disputed" | "escrow_not_disputed" | "milestone_not_pending" | "release_exceeds_remaining" | "not_refundable" | "refund_exceeds_remaining" | "invalid_state" | "test_mode_only" | "bank_file_invalid" | "rail_unavailable" | "unknown_event_type" | "invalid_webhook_url" | "webhook_url_forbidden" | "invalid_redirect_uri" | "webhook_endpoint_disabled" | "webhook_endpoint_limit_reached" | "key_restricted" | "api_key_exceeds_caller" | "spend_limit_exceeded" | "risk_blocked" | "approval_not_pending" | "approval_expired" | "rate_limited" | "service_unavailable" | "lock_timeout" | "queue_full" | "subscription_canceled" | "invoice_not_payable" | "price_not_metered" | "price_inactive" | "price_mismatch" | "coupon_not_applicable" | "usage_identifier_reused" | "test_clock_advancing" | "internal_error";
+            code: "invalid_request" | "malformed_request" | "request_timeout" | "headers_too_large" | "invalid_json" | "invalid_amount" | "invalid_api_version" | "invalid_cursor" | "unsupported_media_type" | "body_too_large" | "authentication_required" | "invalid_api_key" | "invalid_access_token" | "insufficient_scope" | "mode_mismatch" | "resource_not_found" | "route_not_found" | "asset_exists" | "asset_not_found" | "holder_external_id_taken" | "api_key_revoked" | "idempotency_key_reused" | "idempotency_key_in_use" | "invalid_split" | "same_wallet" | "insufficient_funds" | "balance_limit_exceeded" | "wallet_frozen" | "wallet_closed" | "wallet_not_empty" | "currency_mismatch" | "hold_not_pending" | "capture_exceeds_hold" | "hold_expired" | "escrow_not_active" | "escrow_disputed" | "escrow_not_disputed" | "milestone_not_pending" | "release_exceeds_remaining" | "not_refundable" | "refund_exceeds_remaining" | "invalid_state" | "test_mode_only" | "bank_file_invalid" | "rail_unavailable" | "unknown_event_type" | "invalid_webhook_url" | "webhook_url_forbidden" | "invalid_redirect_uri" | "webhook_endpoint_disabled" | "webhook_endpoint_limit_reached" | "key_restricted" | "api_key_exceeds_caller" | "spend_limit_exceeded" | "risk_blocked" | "approval_not_pending" | "approval_expired" | "rate_limited" | "service_unavailable" | "lock_timeout" | "queue_full" | "subscription_canceled" | "invoice_not_payable" | "price_not_metered" | "price_inactive" | "price_mismatch" | "coupon_not_applicable" | "usage_identifier_reused" | "test_clock_advancing" | "challenge_not_pending" | "challenge_expired" | "challenge_code_invalid" | "challenge_attempts_exceeded" | "challenge_sends_exceeded" | "challenge_channel_unavailable" | "authenticator_exists" | "authenticator_not_found" | "file_type_unsupported" | "file_too_large" | "verification_in_progress" | "internal_error";
             /** @example email */
             param?: string;
             /** @example req_01jd0w3n3w8m5t5vq6fz1y2k3h */
@@ -21909,7 +24782,7 @@ export interface components {
             /** @enum {string} */
             object: "event";
             /** @description What happened; see the event catalogue (docs/events.md). */
-            type: "api_key.created" | "api_key.revoked" | "asset.created" | "bank_statement.imported" | "consent.granted" | "consent.revoked" | "coupon.created" | "coupon.updated" | "customer.subscription.created" | "customer.subscription.deleted" | "customer.subscription.paused" | "customer.subscription.resumed" | "customer.subscription.updated" | "escrow.canceled" | "escrow.created" | "escrow.disputed" | "escrow.released" | "escrow.resolved" | "holder.created" | "holder.updated" | "invoice.created" | "invoice.finalized" | "invoice.marked_uncollectible" | "invoice.paid" | "invoice.payment_failed" | "invoice.voided" | "payment.failed" | "payment.processing" | "payment.settled" | "payment.succeeded" | "payout.created" | "payout.failed" | "payout.in_transit" | "payout.paid" | "payout.returned" | "payout_batch.created" | "payout_file.created" | "payout_schedule.deleted" | "payout_schedule.updated" | "price.created" | "price.updated" | "product.created" | "product.updated" | "refund.created" | "refund.failed" | "refund.succeeded" | "risk.flagged" | "tax_rate.created" | "tax_rate.updated" | "test_clock.advancing" | "test_clock.ready" | "transfer.captured" | "transfer.expired" | "transfer.pending" | "transfer.posted" | "transfer.voided" | "wallet.closed" | "wallet.created" | "wallet.frozen" | "wallet.unfrozen" | "webhook_endpoint.created" | "webhook_endpoint.deleted" | "webhook_endpoint.disabled" | "webhook_endpoint.enabled" | "webhook_endpoint.updated";
+            type: "api_key.created" | "api_key.revoked" | "asset.created" | "bank_statement.imported" | "consent.granted" | "consent.revoked" | "coupon.created" | "coupon.updated" | "customer.subscription.created" | "customer.subscription.deleted" | "customer.subscription.paused" | "customer.subscription.resumed" | "customer.subscription.updated" | "escrow.canceled" | "escrow.created" | "escrow.disputed" | "escrow.released" | "escrow.resolved" | "holder.created" | "holder.updated" | "invoice.created" | "invoice.finalized" | "invoice.marked_uncollectible" | "invoice.paid" | "invoice.payment_failed" | "invoice.voided" | "payment.failed" | "payment.processing" | "payment.settled" | "payment.succeeded" | "payout.created" | "payout.failed" | "payout.in_transit" | "payout.paid" | "payout.returned" | "payout_batch.created" | "payout_file.created" | "payout_schedule.deleted" | "payout_schedule.updated" | "price.created" | "price.updated" | "product.created" | "product.updated" | "refund.created" | "refund.failed" | "refund.succeeded" | "risk.flagged" | "tax_rate.created" | "tax_rate.updated" | "test_clock.advancing" | "test_clock.ready" | "transfer.captured" | "transfer.expired" | "transfer.pending" | "transfer.posted" | "transfer.voided" | "verification_session.created" | "verification_session.processing" | "verification_session.rejected" | "verification_session.requires_input" | "verification_session.verified" | "wallet.closed" | "wallet.created" | "wallet.frozen" | "wallet.unfrozen" | "webhook_endpoint.created" | "webhook_endpoint.deleted" | "webhook_endpoint.disabled" | "webhook_endpoint.enabled" | "webhook_endpoint.updated";
             livemode: boolean;
             /**
              * Format: date-time
@@ -22059,6 +24932,51 @@ export interface components {
              */
             created_at: string;
         };
+        Challenge: {
+            /** @example chl_01jd0w3n3w8m5t5vq6fz1y2k3h */
+            id: string;
+            /** @enum {string} */
+            object: "challenge";
+            livemode: boolean;
+            /** @description requires_action: waiting for the holder's code. succeeded: the code was right and the request ran once; `result` holds what it answered. failed: out of attempts. expired or canceled: never run. */
+            status: "requires_action" | "succeeded" | "failed" | "expired" | "canceled";
+            purpose: "payment" | "sign_in";
+            /** @description The holder who confirms with the code. */
+            holder_id: string;
+            /** @description Where the code comes from: the holder's authenticator app (totp), an email, or in test mode the sandbox (POST /v1/test_helpers/challenges/:id/reveal_code shows it). */
+            channel: "email" | "totp" | "sandbox";
+            attempts_remaining: number;
+            /** @description The request waiting for the code (its body is kept, not shown). */
+            request: {
+                /** @example POST */
+                method: string;
+                /** @example /v1/transfers */
+                path: string;
+                request_id: string | null;
+            } | null;
+            /** @description The key that made the request; it runs on its behalf. */
+            api_key_id: string | null;
+            /** @description The rule that asked for the code. */
+            risk_rule_id: string | null;
+            amount: string | null;
+            currency: string | null;
+            /**
+             * Format: date-time
+             * @example 2026-11-21T12:00:00.000Z
+             */
+            expires_at: string;
+            confirmed_at: string | null;
+            /** @description Once succeeded: the status and body the request answered when it ran. */
+            result: {
+                status: number;
+                body: unknown;
+            } | null;
+            /**
+             * Format: date-time
+             * @example 2026-11-21T12:00:00.000Z
+             */
+            created_at: string;
+        };
         RiskRule: {
             /** @example rr_01jd0w3n3w8m5t5vq6fz1y2k3h */
             id: string;
@@ -22066,10 +24984,10 @@ export interface components {
             object: "risk_rule";
             livemode: boolean;
             name: string;
-            /** @description amount_above: one movement above `amount`. velocity: more than `count_max` movements or `amount_max` moved by one `subject` within `window_s`. new_wallet: a wallet younger than `wallet_age_s` sending more than `amount_max` in all. kyc_tier: holders at `kyc_tier` above `balance_max` (receiving) or `daily_outflow_max` (sending, per UTC day). */
+            /** @description amount_above: one movement above `amount`. velocity: more than `count_max` movements or `amount_max` moved by one `subject` within `window_s`. new_wallet: a wallet younger than `wallet_age_s` sending more than `amount_max` in all. kyc_tier: holders at `kyc_tier` above `balance_max` (what a wallet holds), `daily_outflow_max` or `monthly_outflow_max` (what the holder sends, per UTC day or month), `daily_inflow_max` or `monthly_inflow_max` (what the holder receives: transfers, pay-ins and deposits alike). */
             type: "amount_above" | "velocity" | "new_wallet" | "kyc_tier";
-            /** @description block: refused with 403 risk_blocked. review: parked as an approval until an operator decides. flag: allowed, and recorded as a risk decision. */
-            action: "block" | "review" | "flag";
+            /** @description block: refused with 403 risk_blocked. review: parked as an approval until an operator decides. challenge: the wallet's holder confirms it with a one-time code (202 with a challenge in status requires_action; see POST /v1/challenges/:id/confirm). flag: allowed, and recorded as a risk decision. */
+            action: "block" | "review" | "challenge" | "flag";
             currency: string;
             amount?: string;
             /** @description Whose movements a velocity rule counts: the paying wallet, its holder, or the API key. */
@@ -22103,8 +25021,8 @@ export interface components {
             object: "risk_decision";
             livemode: boolean;
             rule_id: string;
-            /** @description block: refused with 403 risk_blocked. review: parked as an approval until an operator decides. flag: allowed, and recorded as a risk decision. */
-            action: "block" | "review" | "flag";
+            /** @description block: refused with 403 risk_blocked. review: parked as an approval until an operator decides. challenge: the wallet's holder confirms it with a one-time code (202 with a challenge in status requires_action; see POST /v1/challenges/:id/confirm). flag: allowed, and recorded as a risk decision. */
+            action: "block" | "review" | "challenge" | "flag";
             /** @description What the movement made (transfer, payout, ...), the approval a review parked, or null when blocked. */
             object_id: string | null;
             api_key_id: string;
@@ -22476,6 +25394,81 @@ export interface components {
              * @example 2026-11-21T12:00:00.000Z
              */
             created_at: string;
+        };
+        VerificationSession: {
+            /** @example vs_01jd0w3n3w8m5t5vq6fz1y2k3h */
+            id: string;
+            /** @enum {string} */
+            object: "verification_session";
+            livemode: boolean;
+            /** @example hol_01jd0w3n3w8m5t5vq6fz1y2k3h */
+            holder_id: string;
+            type: "person" | "business";
+            status: "requires_input" | "processing" | "verified" | "rejected";
+            last_error: {
+                code: "sanctions_match" | "under_age" | "document_expired" | "document_fraudulent" | "identity_unverified" | "business_unverified" | "operator_rejected" | "document_unreadable" | "address_unverified" | "business_document_required";
+                reason: string;
+            } | null;
+            /**
+             * @description Input still needed, by path, while requires_input.
+             * @example [
+             *       "person.dob",
+             *       "person.address.country"
+             *     ]
+             */
+            missing_fields: string[];
+            /**
+             * @description Which input the session holds, by path; the values themselves are never returned.
+             * @example [
+             *       "person.first_name",
+             *       "person.last_name",
+             *       "person.dob"
+             *     ]
+             */
+            provided_fields: string[];
+            /** @description Set while processing: what an operator decides with approve or reject. */
+            review: {
+                reason: "sanctions" | "manual";
+                sanctions_matches: {
+                    /**
+                     * @description Which name matched: holder, person, business or owners[i].
+                     * @example owners[0]
+                     */
+                    party: string;
+                    /**
+                     * @description The list entry's number (ent_num).
+                     * @example 9000102
+                     */
+                    entry_id: string;
+                    /** @example KESTRELL, Odina */
+                    listed_name: string;
+                    /**
+                     * @example [
+                     *       "NPWMD"
+                     *     ]
+                     */
+                    programs: string[];
+                    /** @example 0.91 */
+                    score: number;
+                }[];
+            } | null;
+            /** @description The tier the verification gave the holder. */
+            verified_tier: number | null;
+            /** @description Files the input refers to. */
+            files: string[];
+            metadata: {
+                [key: string]: string;
+            };
+            /**
+             * Format: date-time
+             * @example 2026-11-21T12:00:00.000Z
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @example 2026-11-21T12:00:00.000Z
+             */
+            updated_at: string;
         };
         /**
          * @example {

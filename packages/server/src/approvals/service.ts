@@ -1,7 +1,9 @@
 import type { Static } from '@sinclair/typebox';
 import { assetScale } from '../assets/service.js';
+import { openJson, sealJson } from '../crypto/keyring.js';
 import type { Queryable } from '../db/pool.js';
 import { rowById } from '../db/rows.js';
+import { withMaskedNumbers } from '../rails/index.js';
 import { notFound } from '../shared/errors.js';
 import { Filters } from '../shared/filters.js';
 import { newId } from '../shared/ids.js';
@@ -85,7 +87,8 @@ export async function approvalView(db: Queryable, row: ApprovalRow): Promise<App
     request: {
       method,
       path: pattern.replace(/:([a-z_]+)/g, (_, name: string) => row.params[name] ?? `:${name}`),
-      body: row.body,
+      // Shown again without card or account numbers; the approval runs the sealed original.
+      body: withMaskedNumbers(openJson('personal', row.body)),
       request_id: row.request_id,
     },
     amount: formatAmount(BigInt(row.amount_minor), scale.ok ? scale.value : 0),
@@ -93,7 +96,10 @@ export async function approvalView(db: Queryable, row: ApprovalRow): Promise<App
     expires_at: row.expires_at.toISOString(),
     decided_at: row.decided_at?.toISOString() ?? null,
     decided_by: row.decided_by,
-    result: row.result_status === null ? null : { status: row.result_status, body: row.result_body },
+    result:
+      row.result_status === null
+        ? null
+        : { status: row.result_status, body: openJson('personal', row.result_body) },
     created_at: row.created_at.toISOString(),
   };
 }
@@ -112,7 +118,8 @@ export async function createApproval(db: Queryable, input: NewApproval): Promise
       input.api_key_id,
       input.route,
       input.params,
-      JSON.stringify(input.body),
+      // Sealed: the parked request may hold personal data and card or account numbers.
+      JSON.stringify(sealJson('personal', input.body)),
       input.request_id,
       input.asset,
       input.amount_minor.toString(),

@@ -5,6 +5,7 @@ import { inTransaction } from '../db/pool.js';
 import { money_endpoints } from '../guard/endpoints.js';
 import { recordConsent } from '../oauth/consents.js';
 import { createTestApp, type TestApp } from '../test-support/app.js';
+import { uploadedFile } from '../test-support/files.js';
 import { type CreatedKey, createKey } from '../test-support/keys.js';
 import { balanceOf, expectProblem, funded, newWallet, postOk } from '../test-support/money.js';
 
@@ -77,7 +78,8 @@ interface Lists {
    * `closed` refuses, `open` shows everything (nothing of a wallet's).
    */
   /** own_requests: a restricted key lists only what its own requests made (its approvals). */
-  readonly restricted: 'wallet_query' | 'own' | 'own_requests' | 'closed' | 'open';
+  /** own_holder: a restricted key lists only its holder's; one restricted to wallets has none. */
+  readonly restricted: 'wallet_query' | 'own' | 'own_requests' | 'own_holder' | 'closed' | 'open';
   /** A fresh object of test mode (paid by `parties.payer` where it has a payer) and its id. */
   readonly make: (parties: Parties) => Promise<string>;
 }
@@ -94,13 +96,29 @@ interface Charges {
   readonly call: () => Promise<{ call: Call; payer: string }>;
 }
 
+/**
+ * A write that moves no money but changes what a holder may do (its verification): checked against
+ * every kind of key. `restricted`: closed (403 key_restricted) or, for keys restricted to a holder,
+ * open for that holder only, so a key restricted to wallets gets 404. `policy`: whether keys with a
+ * spend policy may call it (an operator's decision is closed to them).
+ */
+interface Writes {
+  readonly kind: 'writes';
+  readonly scope: string;
+  readonly status: 200 | 201;
+  /** A fresh request of test mode. */
+  readonly call: () => Promise<Call>;
+  readonly restricted: 'closed' | 'holder';
+  readonly policy: 'open' | 'closed';
+}
+
 /** Everything else, with why it needs no row of its own (and where it is tested). */
 interface Other {
   readonly kind: 'other';
   readonly why: string;
 }
 
-type Entry = Moves | Charges | Reveals | Lists | Other;
+type Entry = Moves | Charges | Writes | Reveals | Lists | Other;
 
 const usd = (amount = '10.00') => ({ amount, currency: 'USD' });
 const bank = {
@@ -165,6 +183,41 @@ async function approval({ payer, payee }: Parties): Promise<string> {
     url: '/v1/transfers',
     key: asker.secret,
     payload: { source_wallet_id: payer, destination_wallet_id: payee, ...usd() },
+  });
+  expect(parked.statusCode, parked.body).toBe(202);
+  return parked.json().id;
+}
+
+/**
+ * A transfer parked for its holder's code: in an asset of its own, whose challenge rule (above
+ * 1.00) no other row's movement meets.
+ */
+async function challenge(): Promise<string> {
+  const code = await customAsset();
+  await postOk(t, '/v1/risk_rules', {
+    name: 'table step-up',
+    type: 'amount_above',
+    action: 'challenge',
+    currency: code,
+    amount: '1.00',
+  });
+  const wallet = await newWallet(t, code, { holder_id: await holder() });
+  for (const _ of [1, 2])
+    await postOk(t, '/v1/payments', {
+      wallet_id: wallet,
+      amount: '1.00',
+      currency: code,
+      source: { type: 'card', number: '4242424242424242' },
+    });
+  const parked = await t.request({
+    method: 'POST',
+    url: '/v1/transfers',
+    payload: {
+      source_wallet_id: wallet,
+      destination_wallet_id: await newWallet(t, code),
+      amount: '2.00',
+      currency: code,
+    },
   });
   expect(parked.statusCode, parked.body).toBe(202);
   return parked.json().id;
@@ -301,6 +354,25 @@ const price = async () => ({
 const coupon = async () => ({ percent_off: '10', duration: 'once' });
 const tax_rate = async () => ({ display_name: 'VAT', percentage: '20', inclusive: true });
 const clock = async () => ({ frozen_time: '2027-01-01T00:00:00Z' });
+
+/** A holder and a verification session of it: waiting for input, or for an operator (a possible match). */
+async function verificationSession(state: 'requires_input' | 'processing'): Promise<string> {
+  const person =
+    state === 'processing'
+      ? {
+          first_name: 'Maria',
+          last_name: 'Quill',
+          dob: '1990-01-01',
+          address: { line1: '1 Row', city: 'Leeds', country: 'GB' },
+        }
+      : { first_name: 'Ada' };
+  const session = await postOk(t, `/v1/holders/${await holder()}/verification_sessions`, {
+    type: 'person',
+    person,
+  });
+  expect(session.status).toBe(state);
+  return session.id;
+}
 
 const closed_to_agents =
   'operator route: closed to restricted keys (not in auth/restricted-routes.ts) and scope-checked in access.test.ts';
@@ -554,6 +626,13 @@ const table: Readonly<Record<string, Entry>> = {
     restricted: 'closed',
     make: async (parties) => `/v1/approvals/${await approval(parties)}`,
   },
+  'GET /v1/challenges/{id}': {
+    kind: 'reveals',
+    scope: 'challenges:read',
+    // Visible to the restricted key that asked for it, tested in challenges.test.ts; 404 to others.
+    restricted: 'closed',
+    make: async () => `/v1/challenges/${await challenge()}`,
+  },
   'GET /v1/assets/{code}': {
     kind: 'reveals',
     scope: 'assets:read',
@@ -572,6 +651,12 @@ const table: Readonly<Record<string, Entry>> = {
   'GET /v1/refunds': { kind: 'lists', scope: 'refunds:read', restricted: 'closed', make: refundOf },
   'GET /v1/escrows': { kind: 'lists', scope: 'escrows:read', restricted: 'closed', make: escrow },
   'GET /v1/approvals': { kind: 'lists', scope: 'approvals:read', restricted: 'own_requests', make: approval },
+  'GET /v1/challenges': {
+    kind: 'lists',
+    scope: 'challenges:read',
+    restricted: 'own_requests',
+    make: challenge,
+  },
   'GET /v1/events': { kind: 'lists', scope: 'events:read', restricted: 'closed', make: eventOf },
   'GET /v1/audit_logs': { kind: 'lists', scope: 'audit_logs:read', restricted: 'closed', make: auditOf },
   'GET /v1/wallets': {
@@ -639,6 +724,26 @@ const table: Readonly<Record<string, Entry>> = {
     why: 'executes a parked request screened again as its asker; restricted and policy-bound keys cannot decide (approvals tests)',
   },
   'POST /v1/approvals/{id}/reject': { kind: 'other', why: 'moves nothing; same deciders as approve' },
+  'POST /v1/challenges/{id}/confirm': {
+    kind: 'other',
+    why: "runs a kept request screened again as its asker; only the asker, or a key without restrictions or a spend policy, finds it; another mode's key does not (challenges.test.ts, who may confirm)",
+  },
+  'POST /v1/challenges/{id}/resend': { kind: 'other', why: 'moves nothing; the same keys as confirm' },
+  'POST /v1/challenges/{id}/cancel': { kind: 'other', why: 'moves nothing; the same keys as confirm' },
+  'POST /v1/test_helpers/challenges/{id}/reveal_code': {
+    kind: 'other',
+    why: 'test mode only (test_mode_only); closed to restricted keys; test_helpers:write',
+  },
+  'POST /v1/holders/{id}/authenticator': {
+    kind: 'other',
+    why: 'manages how a holder is asked for codes: holders:write, by mode (another mode finds no holder); closed to restricted keys',
+  },
+  'POST /v1/holders/{id}/authenticator/activate': { kind: 'other', why: 'the same keys as enrolling' },
+  'DELETE /v1/holders/{id}/authenticator': { kind: 'other', why: 'the same keys as enrolling' },
+  'GET /v1/holders/{id}/authenticator': {
+    kind: 'other',
+    why: "a status, never the secret: holders:read; a restricted key sees its own holder's (holder_param)",
+  },
   'POST /v1/payments': {
     kind: 'moves',
     scope: 'payments:write',
@@ -854,6 +959,78 @@ const table: Readonly<Record<string, Entry>> = {
     kind: 'other',
     why: 'closes an invoice, moving nothing; closed to restricted keys',
   },
+  // Onboarding and verification (docs/identity.md).
+  'POST /v1/files': {
+    kind: 'other',
+    why: "an upload in the key's own mode, open to restricted keys, which see only their own uploads: files/files.test.ts",
+  },
+  'GET /v1/files/{id}': {
+    kind: 'reveals',
+    scope: 'files:read',
+    // Visible to the restricted key that uploaded it (files.test.ts); these did not.
+    restricted: 'closed',
+    make: async () => `/v1/files/${await uploadedFile(t, 'identity_document')}`,
+  },
+  'GET /v1/verification_sessions/{id}': {
+    kind: 'reveals',
+    scope: 'verification_sessions:read',
+    // A key restricted to a holder sees its holder's (verification.test.ts); to wallets, none.
+    restricted: 'closed',
+    make: async () => `/v1/verification_sessions/${await verificationSession('requires_input')}`,
+  },
+  'GET /v1/verification_sessions': {
+    kind: 'lists',
+    scope: 'verification_sessions:read',
+    restricted: 'own_holder',
+    make: async () => verificationSession('requires_input'),
+  },
+  'POST /v1/holders/{id}/verification_sessions': {
+    kind: 'writes',
+    scope: 'verification_sessions:write',
+    status: 201,
+    restricted: 'holder',
+    policy: 'open',
+    call: async () => ({
+      method: 'POST',
+      url: `/v1/holders/${await holder()}/verification_sessions`,
+      payload: { type: 'person', person: { first_name: 'Ada' } },
+    }),
+  },
+  'POST /v1/verification_sessions/{id}': {
+    kind: 'writes',
+    scope: 'verification_sessions:write',
+    status: 200,
+    restricted: 'holder',
+    policy: 'open',
+    call: async () => ({
+      method: 'POST',
+      url: `/v1/verification_sessions/${await verificationSession('requires_input')}`,
+      payload: { person: { last_name: 'Lovelace' } },
+    }),
+  },
+  'POST /v1/verification_sessions/{id}/approve': {
+    kind: 'writes',
+    scope: 'verification_sessions:write',
+    status: 200,
+    restricted: 'closed',
+    policy: 'closed',
+    call: async () => ({
+      method: 'POST',
+      url: `/v1/verification_sessions/${await verificationSession('processing')}/approve`,
+    }),
+  },
+  'POST /v1/verification_sessions/{id}/reject': {
+    kind: 'writes',
+    scope: 'verification_sessions:write',
+    status: 200,
+    restricted: 'closed',
+    policy: 'closed',
+    call: async () => ({
+      method: 'POST',
+      url: `/v1/verification_sessions/${await verificationSession('processing')}/reject`,
+      payload: { reason: 'Not the person listed? Not sure: rejected.' },
+    }),
+  },
   'POST /v1/invoices/{id}/mark_uncollectible': {
     kind: 'other',
     why: 'gives up on an invoice, moving nothing; closed to restricted keys',
@@ -1040,6 +1217,32 @@ describe('the authorization table', () => {
     expect(response.statusCode, response.body).toBe(entry.status);
   });
 
+  const writes = Object.entries(table).filter(
+    (entry): entry is [string, Writes] => entry[1].kind === 'writes',
+  );
+  it.each(writes)('%s: every kind of key', async (_route, entry) => {
+    const expectStatus = async (key: string, status: number, code?: string) => {
+      const response = await send(await entry.call(), key);
+      if (code === undefined) expect(response.statusCode, response.body).toBe(status);
+      else expectProblem(response, status, code, response.json().param);
+    };
+    await expectStatus(t.test_key, entry.status);
+    expectProblem(
+      await send(await entry.call(), keys.unscoped.secret),
+      403,
+      'insufficient_scope',
+      entry.scope,
+    );
+    await expectStatus(keys.expired.secret, 401, 'invalid_api_key');
+    await expectStatus(t.live_key, 404, 'resource_not_found');
+    const restricted = await restrictedKey(entry.scope, await newWallet(t));
+    if (entry.restricted === 'closed') await expectStatus(restricted.secret, 403, 'key_restricted');
+    else await expectStatus(restricted.secret, 404, 'resource_not_found');
+    const policy = await policyKey(entry.scope, { limits: [{ currency: 'USD', per_movement_max: '1.00' }] });
+    if (entry.policy === 'closed') await expectStatus(policy.secret, 403, 'key_restricted');
+    else await expectStatus(policy.secret, entry.status);
+  });
+
   const lists = Object.entries(table).filter((entry): entry is [string, Lists] => entry[1].kind === 'lists');
   it.each(lists)('%s: every kind of key', async (route, entry) => {
     const p = await parties();
@@ -1074,7 +1277,7 @@ describe('the authorization table', () => {
     } else if (entry.restricted === 'own') {
       expect(ids(await list(stranger.secret))).toEqual([elsewhere]);
       expect(ids(await list(own.secret))).toEqual([p.payer]);
-    } else if (entry.restricted === 'own_requests') {
+    } else if (entry.restricted === 'own_requests' || entry.restricted === 'own_holder') {
       // The approval was parked by another key: neither restricted key sees it.
       expect(ids(await list(own.secret))).not.toContain(id);
       expect(ids(await list(stranger.secret))).not.toContain(id);

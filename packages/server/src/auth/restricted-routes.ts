@@ -2,7 +2,13 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Pool } from '../db/pool.js';
 import { authOf } from '../http/auth.js';
 import { domainError, HttpProblem, notFound } from '../shared/errors.js';
-import { type ObjectKind, objectWallets, permittedWallets, type RestrictionsValue } from './restrictions.js';
+import {
+  type ObjectKind,
+  objectWallets,
+  permittedWallets,
+  type RestrictionsValue,
+  sessionHolder,
+} from './restrictions.js';
 
 /**
  * What a restricted key may do on each route, like Stripe's keys for a connected account: it sees
@@ -14,12 +20,15 @@ import { type ObjectKind, objectWallets, permittedWallets, type RestrictionsValu
  * - `wallet_query`: a list filtered by one of its wallets, which the query must name;
  * - `object`: the object named by the path must involve one of its wallets, read from the object's
  *   own columns (`restrictions.ts` objectWallets), never from its serialized text: metadata can
- *   name any wallet. An approval is visible to the key that asked for it. On a route that settles
+ *   name any wallet. An approval or a challenge is visible to the key that asked for it. On a route that settles
  *   money an object holds (capture, escrow release), the guard then checks its paying wallet too,
  *   and an object that moves nothing any more (an ended escrow) is still 404, not 409;
+ * - `holder_session`: the verification session the path names must be of the key's holder (a key
+ *   restricted to wallets has no holder: every session is 404 to it);
  * - `screened`: a money movement, whose paying wallet the access checks verify (guard/screen.ts);
  * - `own`: a list its handler narrows to the key's wallets (`GET /v1/wallets`) or, for approvals,
- *   to those of its own requests (`GET /v1/approvals`);
+ *   to those of its own requests (`GET /v1/approvals`, `GET /v1/challenges`), for verification
+ *   sessions to its holder's;
  * - `open`: nothing of a wallet's (assets).
  */
 export type RestrictedAccess =
@@ -27,6 +36,7 @@ export type RestrictedAccess =
   | { readonly holder_param: string }
   | { readonly wallet_query: string }
   | { readonly object: ObjectKind }
+  | 'holder_session'
   | 'screened'
   | 'own'
   | 'open';
@@ -35,6 +45,7 @@ export const restricted_routes: Readonly<Record<string, RestrictedAccess>> = {
   'GET /v1/assets': 'open',
   'GET /v1/assets/:code': 'open',
   'GET /v1/holders/:id': { holder_param: 'id' },
+  'GET /v1/holders/:id/authenticator': { holder_param: 'id' },
   'GET /v1/wallets': 'own',
   'GET /v1/wallets/:id': { wallet_param: 'id' },
   'GET /v1/wallets/:id/transactions': { wallet_param: 'id' },
@@ -50,6 +61,12 @@ export const restricted_routes: Readonly<Record<string, RestrictedAccess>> = {
   'GET /v1/escrows/:id': { object: 'escrow' },
   'GET /v1/approvals/:id': { object: 'approval' },
   'GET /v1/approvals': 'own',
+  // A challenge, like an approval, is the key's own request waiting: it follows it to the end.
+  'GET /v1/challenges/:id': { object: 'challenge' },
+  'GET /v1/challenges': 'own',
+  'POST /v1/challenges/:id/confirm': { object: 'challenge' },
+  'POST /v1/challenges/:id/resend': { object: 'challenge' },
+  'POST /v1/challenges/:id/cancel': { object: 'challenge' },
   'POST /v1/transfers': 'screened',
   'POST /v1/transfers/batch': 'screened',
   'POST /v1/payouts': 'screened',
@@ -60,6 +77,13 @@ export const restricted_routes: Readonly<Record<string, RestrictedAccess>> = {
   'POST /v1/escrows/:id/resolve': { object: 'escrow' },
   'POST /v1/transfers/:id/capture': { object: 'transfer' },
   'POST /v1/refunds': 'screened',
+  // Onboarding: a key restricted to a holder verifies that holder, with files it uploaded itself.
+  'POST /v1/files': 'open',
+  'GET /v1/files/:id': { object: 'file' },
+  'POST /v1/holders/:id/verification_sessions': { holder_param: 'id' },
+  'GET /v1/verification_sessions': 'own',
+  'GET /v1/verification_sessions/:id': 'holder_session',
+  'POST /v1/verification_sessions/:id': 'holder_session',
 };
 
 /**
@@ -94,6 +118,16 @@ export const unscreened_money_routes: ReadonlySet<string> = new Set([
  */
 export const operator_only_reads: ReadonlySet<string> = new Set(['GET /v1/payout_files/:id/xml']);
 
+/**
+ * An operator's decisions on a holder's verification: clearing a possible sanctions match, or
+ * verifying a holder (which lifts its tier and so its limits). Closed to keys with a spend policy,
+ * which could otherwise raise the limits they are held to (restricted keys are refused them anyway).
+ */
+export const operator_decisions: ReadonlySet<string> = new Set([
+  'POST /v1/verification_sessions/:id/approve',
+  'POST /v1/verification_sessions/:id/reject',
+]);
+
 /** Applies `restricted_routes` to every request of a restricted key. */
 export function registerRestrictedAccess(app: FastifyInstance, deps: { pool: Pool }): void {
   app.addHook('preHandler', async (request) => {
@@ -113,10 +147,15 @@ export function registerRestrictedAccess(app: FastifyInstance, deps: { pool: Poo
           'A key with a spend policy cannot read bank files: they carry account numbers.',
         ),
       );
+    if (spend_policy !== null && operator_decisions.has(route))
+      throw new HttpProblem(
+        domainError('key_restricted', "A key with a spend policy cannot decide a holder's verification."),
+      );
     if (restrictions === null) return;
     const access = restricted_routes[route];
     if (access === undefined)
       throw new HttpProblem(domainError('key_restricted', 'A restricted API key cannot use this endpoint.'));
+    if (access === 'holder_session') return checkSessionHolder(deps.pool, request, restrictions);
     if (typeof access === 'string') return;
     if ('object' in access) return checkObject(deps.pool, request, restrictions, access.object);
     await checkNamed(deps.pool, request, restrictions, access);
@@ -138,6 +177,18 @@ async function checkObject(
     if ((await permittedWallets(pool, restrictions, found.wallet_ids)).size > 0) return;
   }
   throw new HttpProblem(notFound(kind, id));
+}
+
+/** The verification session the path names must belong to the key's holder. */
+async function checkSessionHolder(
+  pool: Pool,
+  request: FastifyRequest,
+  restrictions: RestrictionsValue,
+): Promise<void> {
+  const id = (request.params as { id?: string }).id ?? '';
+  const holder_id = await sessionHolder(pool, authOf(request).livemode, id);
+  if (holder_id === undefined || holder_id !== restrictions.holder_id)
+    throw new HttpProblem(notFound('verification session', id));
 }
 
 async function checkNamed(

@@ -71,7 +71,15 @@ export async function permittedWallets(
 }
 
 /** The objects a restricted key may read when they involve one of its wallets. */
-export type ObjectKind = 'transfer' | 'payment' | 'payout' | 'refund' | 'escrow' | 'approval';
+export type ObjectKind =
+  | 'transfer'
+  | 'payment'
+  | 'payout'
+  | 'refund'
+  | 'escrow'
+  | 'approval'
+  | 'challenge'
+  | 'file';
 
 /**
  * Per kind, the wallets an object involves, from its typed columns (never its metadata), and the
@@ -92,6 +100,10 @@ const involved_wallets: Readonly<Record<ObjectKind, string>> = {
   escrow: `SELECT ARRAY[payer_wallet_id, payee_wallet_id] AS wallet_ids, NULL AS api_key_id
     FROM escrows WHERE id = $1 AND livemode = $2`,
   approval: 'SELECT ARRAY[]::text[] AS wallet_ids, api_key_id FROM approvals WHERE id = $1 AND livemode = $2',
+  challenge:
+    'SELECT ARRAY[]::text[] AS wallet_ids, api_key_id FROM challenges WHERE id = $1 AND livemode = $2',
+  // An upload involves no wallet: it is visible to the key that uploaded it.
+  file: 'SELECT ARRAY[]::text[] AS wallet_ids, api_key_id FROM files WHERE id = $1 AND livemode = $2',
 };
 
 /** The wallets one object of the mode involves, and the key it belongs to; undefined if none. */
@@ -111,4 +123,17 @@ export async function objectWallets(
     wallet_ids: row.wallet_ids.filter((wallet): wallet is string => wallet !== null),
     api_key_id: row.api_key_id,
   };
+}
+
+/** The holder a verification session of the mode belongs to; undefined if there is none. */
+export async function sessionHolder(
+  db: Queryable,
+  livemode: boolean,
+  id: string,
+): Promise<string | undefined> {
+  const found = await db.query<{ holder_id: string }>(
+    'SELECT holder_id FROM verification_sessions WHERE id = $1 AND livemode = $2',
+    [id, livemode],
+  );
+  return found.rows[0]?.holder_id;
 }

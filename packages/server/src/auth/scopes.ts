@@ -31,6 +31,9 @@ export const resources = [
   'test_clocks',
   'oauth_clients',
   'consents',
+  'challenges',
+  'files',
+  'verification_sessions',
 ] as const;
 export type Resource = (typeof resources)[number];
 export type Scope = `${Resource}:${'read' | 'write'}`;

@@ -1,4 +1,5 @@
 import { assetScale } from '../assets/service.js';
+import { detokenizeInstrument } from '../crypto/tokens.js';
 import type { Queryable } from '../db/pool.js';
 import type { Movement } from '../guard/movement.js';
 import { type PreparedScreen, prepareScreen, unattendedRequest } from '../guard/screen.js';
@@ -190,7 +191,8 @@ async function chargeSource(ctx: RailContext, invoice: InvoiceRow): Promise<Coll
       wallet_id: invoice.revenue_account_id,
       amount: formatAmount(total, scale.value),
       currency: invoice.asset,
-      source: invoice.source as PaymentSource,
+      // Detokenized only here, to charge it; the payment keeps the token again.
+      source: await detokenizeInstrument(ctx.db, invoice.livemode, invoice.source as PaymentSource),
       description: `Invoice ${invoice.number ?? invoice.id}`,
       metadata: { invoice_id: invoice.id },
     },

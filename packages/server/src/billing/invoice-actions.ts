@@ -1,5 +1,6 @@
 import type { Static } from '@sinclair/typebox';
 import { assetScale } from '../assets/service.js';
+import { tokenizeInstrument } from '../crypto/tokens.js';
 import type { Client } from '../db/pool.js';
 import { eventOf, type NewEvent, recordEvents } from '../events/index.js';
 import { systemAccountId } from '../ledger/accounts.js';
@@ -321,7 +322,9 @@ export async function payInvoice(
           'source',
         ),
       );
-    row = { ...row, wallet_id: wallets.value.wallet_id, source: input.source ?? null };
+    const source =
+      input.source === undefined ? null : await tokenizeInstrument(ctx.db, row.livemode, input.source, now);
+    row = { ...row, wallet_id: wallets.value.wallet_id, source };
     await ctx.db.query('UPDATE invoices SET wallet_id = $2, source = $3 WHERE id = $1', [
       row.id,
       row.wallet_id,

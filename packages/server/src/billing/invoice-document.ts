@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
+import { openNullable } from '../crypto/keyring.js';
 import type { Queryable } from '../db/pool.js';
 import { domainError } from '../shared/errors.js';
 import { formatAmount } from '../shared/money.js';
@@ -59,6 +60,8 @@ export async function invoicePdf(
     'SELECT name, email FROM holders WHERE id = $1',
     [invoice.holder_id],
   );
+  // Sealed personal data, opened for the document only.
+  const bill_to = holder.rows[0];
   const rates = await db.query<{ id: string; display_name: string; percentage: string }>(
     'SELECT id, display_name, percentage FROM tax_rates WHERE id = ANY($1::text[])',
     [invoice.tax_rate_ids],
@@ -84,8 +87,8 @@ export async function invoicePdf(
         : { start: new Date(invoice.period_start), end: new Date(invoice.period_end) },
     issuer: { name: issuer_name },
     bill_to: {
-      name: holder.rows[0]?.name ?? invoice.holder_id,
-      email: holder.rows[0]?.email ?? null,
+      name: openNullable('personal', bill_to?.name ?? null) ?? invoice.holder_id,
+      email: openNullable('personal', bill_to?.email ?? null),
       holder_id: invoice.holder_id,
     },
     lines: invoice.lines.map((line) => ({

@@ -109,8 +109,10 @@ export function subscriptionView(row: SubscriptionRow, items: readonly PricedIte
 
 export type SubscriptionView = ReturnType<typeof subscriptionView>;
 
-/** A card shows its last four digits only. */
+/** A card or account shows its last four digits and its token only. */
 export function sourceView(source: Record<string, unknown>): Record<string, unknown> {
+  if (typeof source.token === 'string')
+    return { type: source.type, last4: source.last4, token: source.token };
   if (source.type === 'card' && typeof source.number === 'string')
     return { type: 'card', last4: source.number.slice(-4) };
   if (source.type === 'bank_account' && typeof source.account_number === 'string')

@@ -1,4 +1,5 @@
 import type { Static } from '@sinclair/typebox';
+import { tokenizeInstrument } from '../crypto/tokens.js';
 import type { Client, Queryable } from '../db/pool.js';
 import { systemAccountId } from '../ledger/accounts.js';
 import type { RailContext } from '../rails/index.js';
@@ -55,7 +56,7 @@ export async function createSubscription(
   }
   const first = prices.value[0];
   assert(first !== undefined, 'at least one item');
-  const collection = await collectionOf(db, livemode, input, first.asset);
+  const collection = await collectionOf(db, livemode, input, first.asset, now);
   if (!collection.ok) return collection;
   const coupon = await redeemCoupon(db, livemode, input.coupon, first.asset, 'coupon');
   if (!coupon.ok) return coupon;
@@ -166,6 +167,7 @@ async function collectionOf(
   livemode: boolean,
   input: CreateInput,
   asset: string,
+  now: Date,
 ): Promise<Result<Collection>> {
   if ((input.wallet_id === undefined) === (input.source === undefined))
     return fail(invalid('Give wallet_id or source, one of them.', 'wallet_id'));
@@ -201,7 +203,9 @@ async function collectionOf(
       return fail(
         domainError('rail_unavailable', `No live ${input.source.type} rail is configured.`, 'source.type'),
       );
-    return ok({ wallet_id: null, source: input.source, revenue_account_id: revenue });
+    // Kept behind a token: each renewal detokenizes it to charge (billing/collect.ts).
+    const source = await tokenizeInstrument(db, livemode, input.source, now);
+    return ok({ wallet_id: null, source, revenue_account_id: revenue });
   }
   assert(input.wallet_id !== undefined, 'a wallet when there is no source');
   const payer = wallet(input.wallet_id);

@@ -4,6 +4,8 @@ export interface BannerFacts {
   readonly admin_secret: string | undefined;
   /** The embedded PostgreSQL's DATABASE_URL when this process started it. */
   readonly database_url: string | undefined;
+  /** The KEK file made at this start beside the embedded database, if one was. */
+  readonly kek_file_created?: string | undefined;
 }
 
 /**
@@ -24,6 +26,13 @@ export function startBanner(facts: BannerFacts): string {
           'Embedded PostgreSQL, as a role that reads and writes rows (psql, your tools):',
           `DATABASE_URL=${facts.database_url}`,
           'A second Purse process on it: `npx purse worker` in this directory, without DATABASE_URL',
+        ]),
+    ...(facts.kek_file_created === undefined
+      ? []
+      : [
+          '',
+          `Key-encryption key generated: ${facts.kek_file_created}`,
+          'It opens the personal and bank data in the database: back it up apart from the database',
         ]),
   ];
   const width = Math.max(...lines.map((line) => line.length));

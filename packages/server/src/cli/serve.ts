@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { buildApp } from '../app.js';
 import { ensureBootstrapKey } from '../auth/keys-service.js';
 import type { Config } from '../config.js';
+import { installProcessKek, openDataKeys } from '../crypto/start.js';
 import { openDatabase } from '../db/connect.js';
 import { migrate } from '../db/migrate.js';
 import { inTransaction, type Pool } from '../db/pool.js';
@@ -42,11 +43,18 @@ export async function serve(config: Config, options: ServeOptions): Promise<void
 }
 
 async function start(config: Config, options: ServeOptions, log: Logger, started: Part[]): Promise<void> {
+  // First: without a KEK nothing personal can be read or written, so nothing else starts.
+  const kek = await installProcessKek(config);
+  if (kek.source === 'generated') log.info({ file: kek.file }, 'generated a key-encryption key');
   const db = await openDatabase(config, (line) => log.debug({ postgres: line.trim() }, 'embedded postgres'));
   started.push({ name: 'database', close: () => db.close() });
   log.info({ database: db.description }, 'database ready');
   const applied = await migrate(db.maintenance_pool);
   if (applied.length > 0) log.info({ applied }, 'migrations applied');
+  const stop_refresh = await openDataKeys(db.pool, (error) =>
+    log.error({ err: error }, 'data key refresh failed'),
+  );
+  started.push({ name: 'data keys', close: async () => stop_refresh() });
   const worker = startWorker(
     { pool: db.worker_pool, clock: systemClock, log },
     backgroundTasks(config, { log }),
@@ -67,6 +75,7 @@ async function start(config: Config, options: ServeOptions, log: Logger, started
       api_url: `${tls === undefined ? 'http' : 'https'}://${displayHost(config.host)}:${config.port}`,
       admin_secret,
       database_url: db.embedded?.url,
+      kek_file_created: kek.source === 'generated' ? kek.file : undefined,
     }),
   );
 }

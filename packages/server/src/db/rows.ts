@@ -5,6 +5,7 @@ type ModeTable =
   | 'api_keys'
   | 'approvals'
   | 'audit_logs'
+  | 'challenges'
   | 'escrows'
   | 'events'
   | 'holders'

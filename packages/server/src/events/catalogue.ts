@@ -77,6 +77,16 @@ export const event_catalogue = {
   'transfer.pending': 'A hold was placed: the funds are reserved until captured, voided or expired.',
   'transfer.posted': 'A transfer moved money at once.',
   'transfer.voided': 'A hold was voided and its funds released.',
+  'verification_session.created':
+    "A holder's verification session was started; its result has its own event.",
+  'verification_session.processing':
+    'A verification session waits for an operator: a possible sanctions match, or no verifier decides in this mode (see review).',
+  'verification_session.requires_input':
+    'A verification session needs more input or documents; see missing_fields and last_error.',
+  'verification_session.rejected':
+    "A verification session was rejected; see last_error.code (sanctions_match also freezes the holder's wallets).",
+  'verification_session.verified':
+    "A verification session succeeded: the holder's kyc_status and kyc_tier were set.",
   'wallet.closed': 'A wallet was closed for good.',
   'wallet.created': 'A wallet was created.',
   'wallet.frozen': 'A wallet was frozen: it neither sends nor receives.',

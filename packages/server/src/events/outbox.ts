@@ -1,4 +1,5 @@
 import { viewsWithScale } from '../assets/scaled-views.js';
+import { sealJson } from '../crypto/keyring.js';
 import type { Queryable } from '../db/pool.js';
 import { assert } from '../shared/assert.js';
 import { newId } from '../shared/ids.js';
@@ -12,7 +13,7 @@ export interface NewEvent {
 }
 
 /**
- * Writes events with one multi-row INSERT inside the caller's transaction (the transactional
+ * Writes events, each payload sealed (crypto/keyring.ts), with one multi-row INSERT inside the caller's transaction (the transactional
  * outbox): they commit or roll back with the change they describe. Ids are time-sortable `evt_`
  * ids; the order the stream and webhooks follow is assigned later by the sequencer, in commit order.
  */
@@ -37,7 +38,8 @@ export async function recordEvents(db: Queryable, events: readonly NewEvent[], n
       events.map((event) => event.livemode),
       events.map((event) => event.type),
       events.map((event) => event.data.id),
-      JSON.stringify(events.map((event) => event.data)),
+      // Sealed: an object's view may carry personal data (a holder's name and email); eventView opens it.
+      JSON.stringify(events.map((event) => sealJson('personal', event.data))),
       now,
     ],
   );

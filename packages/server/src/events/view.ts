@@ -1,4 +1,5 @@
 import type { Static } from '@sinclair/typebox';
+import { openJson } from '../crypto/keyring.js';
 import type { EventType } from './catalogue.js';
 import type { Event } from './schemas.js';
 
@@ -10,7 +11,8 @@ export interface EventRow {
   livemode: boolean;
   type: EventType;
   object_id: string;
-  data: { id: string; object: string } & Record<string, unknown>;
+  /** The object as the API returned it, sealed (a JSON string; rows from before sealing are plain). */
+  data: string | ({ id: string; object: string } & Record<string, unknown>);
   created_at: Date;
   /** Commit order, once sequenced; a decimal string (bigint). */
   position: string | null;
@@ -23,6 +25,6 @@ export function eventView(row: EventRow): EventView {
     type: row.type,
     livemode: row.livemode,
     created_at: row.created_at.toISOString(),
-    data: { object: row.data },
+    data: { object: openJson('personal', row.data) },
   };
 }

@@ -26,6 +26,12 @@ export interface Movement {
    * automatic settlement is screened by them when it runs).
    */
   readonly decides_only?: true;
+  /**
+   * Money that has already arrived (a deposit to a deposit address): it cannot be sent back by
+   * refusing the request, so a rule that would block it holds it for review instead (an approval),
+   * and it is credited only once approved.
+   */
+  readonly arrived?: true;
 }
 
 /** Per movement of a finished request: the id of the object it made, or undefined if it failed. */

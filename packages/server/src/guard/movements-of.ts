@@ -22,6 +22,7 @@ interface Leg {
   readonly amount: unknown;
   readonly prefix: string;
   readonly counts?: boolean;
+  readonly arrived?: true;
 }
 
 /** A leg whose amount is already known in minor units. */
@@ -38,6 +39,7 @@ function toMovement(leg: Paying, scale: number, amount_minor: bigint): Movement 
     scale,
     amount_minor,
     counts: leg.counts ?? true,
+    ...(leg.arrived === undefined ? {} : { arrived: leg.arrived }),
   };
 }
 
@@ -179,6 +181,7 @@ export async function depositMovements(
       currency: target.asset,
       amount: input.amount,
       prefix: '',
+      arrived: true,
     },
   ]);
 }

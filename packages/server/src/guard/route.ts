@@ -1,4 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { challengeSettings } from '../challenges/service.js';
 import { type RouteDeps, railContext } from '../http/api.js';
 import { authOf } from '../http/auth.js';
 import { runMutation } from '../http/mutation.js';
@@ -22,6 +23,8 @@ export function guardRequest(
     params: (request.params ?? {}) as Record<string, string>,
     body: request.body,
     approved,
+    challenge_confirmed: false,
+    challenges: challengeSettings(deps.config),
   };
 }
 

@@ -1,6 +1,7 @@
 import { createApproval } from '../approvals/service.js';
 import type { AuthContext } from '../auth/context.js';
 import { permittedWallets } from '../auth/restrictions.js';
+import { type ChallengeSettings, channelFor, createPaymentChallenge } from '../challenges/service.js';
 import type { Client, Queryable } from '../db/pool.js';
 import { checkPolicy } from '../policies/check.js';
 import { withoutCardNumbers } from '../rails/index.js';
@@ -8,7 +9,7 @@ import type { Screen } from '../requests/screening.js';
 import { recordDecisions } from '../risk/decisions.js';
 import {
   evaluateRules,
-  loggedMovement,
+  loggedMovements,
   type RiskMatch,
   strongest,
   type WalletFacts,
@@ -32,6 +33,10 @@ export interface GuardRequest {
   readonly body: unknown;
   /** Executing an approved request: the approval threshold and review rules are passed. */
   readonly approved: boolean;
+  /** Executing a request whose holder confirmed it with a code: challenge rules are passed. */
+  readonly challenge_confirmed: boolean;
+  /** Set: a challenge rule may ask the holder for a code (unset: it is refused, as unattended). */
+  readonly challenges?: ChallengeSettings;
   /**
    * A movement no key asked for (a payout schedule's run, in the worker): an approval could not
    * execute it later, as approvals run as their requesting key, so a review rule blocks it; what
@@ -69,6 +74,7 @@ export function unattendedRequest(
     params,
     body,
     approved: false,
+    challenge_confirmed: false,
     unattended: { object_id: at.object_id },
   };
 }
@@ -161,17 +167,23 @@ async function screenLocked<T>(
         );
   if (verdict?.verdict === 'refuse') return { verdict: 'refuse', error: verdict.error, after: nothing };
   const mine = running.layer();
-  const matches = await evaluateRules(db, subjectOf(request), rules, list, wallets, mine);
+  const matches = heldNotRefused(
+    await evaluateRules(db, subjectOf(request), rules, list, wallets, mine),
+    list,
+  );
   const action = strongest(matches);
   const decide = (object_ids: readonly (string | null)[], of: readonly RiskMatch[]) => (client: Client) =>
     recordDecisions(client, request, of, object_ids);
-  if (action === 'block' || (action === 'review' && request.unattended !== undefined)) {
+  if (
+    action === 'block' ||
+    ((action === 'review' || action === 'challenge') && !answerable(request, action))
+  ) {
     const rule = matches.find((match) => match.rule.action === action);
     return {
       verdict: 'refuse',
       error: domainError(
         'risk_blocked',
-        `Risk rule ${rule?.rule.id} (${rule?.rule.name}) ${action === 'block' ? 'blocked this' : 'asks for a review, which nothing can approve here'}: ${rule?.detail}.`,
+        `Risk rule ${rule?.rule.id} (${rule?.rule.name}) ${action === 'block' ? 'blocked this' : `asks for ${action === 'review' ? 'a review' : "the holder's code"}, which nothing can answer here`}: ${rule?.detail}.`,
       ),
       after: decide(
         list.map(() => request.unattended?.object_id ?? null),
@@ -179,9 +191,19 @@ async function screenLocked<T>(
       ),
     };
   }
-  const review = request.approved ? undefined : matches.find((match) => match.rule.action === 'review');
+  const review = request.approved ? undefined : first(matches, 'review');
   if (verdict?.verdict === 'approval' || review !== undefined)
     return { verdict: 'park', park: (client) => park(client, request, list, matches, review, verdict) };
+  const challenge = passes(request, 'challenge') ? undefined : first(matches, 'challenge');
+  if (challenge !== undefined && request.challenges !== undefined) {
+    const settings = request.challenges;
+    const holder_id = wallets.get(list[challenge.movement_index]?.source_wallet_id ?? '')?.holder_id ?? null;
+    return {
+      verdict: 'park',
+      park: (client) =>
+        parkForCode(client, { request, settings, movements: list, matches, challenge, holder_id }),
+    };
+  }
   mine.keep();
   return {
     verdict: 'proceed',
@@ -202,6 +224,97 @@ async function screenLocked<T>(
   };
 }
 
+/** Money that already arrived is held for review where a rule would block it: refusing loses it. */
+function heldNotRefused(matches: RiskMatch[], movements: readonly Movement[]): RiskMatch[] {
+  return matches.map((match) =>
+    match.rule.action === 'block' && movements[match.movement_index]?.arrived === true
+      ? {
+          ...match,
+          rule: { ...match.rule, action: 'review' },
+          detail: `${match.detail}; the money has arrived, so it is held for review rather than refused`,
+        }
+      : match,
+  );
+}
+
+function first(matches: readonly RiskMatch[], action: RiskMatch['rule']['action']): RiskMatch | undefined {
+  return matches.find((match) => match.rule.action === action);
+}
+
+/** Whether what the request already passed (an approval, a confirmed code) answers `action`. */
+function passes(request: GuardRequest, action: 'review' | 'challenge'): boolean {
+  return action === 'review' ? request.approved : request.approved || request.challenge_confirmed;
+}
+
+/**
+ * Whether a review or challenge can be answered: passed already, or parked for someone to answer.
+ * Nobody answers for a movement no key asked for, and only a request that can reach a holder
+ * (challenge settings given) parks for a code.
+ */
+function answerable(request: GuardRequest, action: 'review' | 'challenge'): boolean {
+  if (passes(request, action)) return true;
+  return request.unattended === undefined && (action === 'review' || request.challenges !== undefined);
+}
+
+/**
+ * Parks a movement until its holder confirms it with a code (the paying wallet's holder; for a
+ * pay-in, the holder of the wallet paid into). A movement no holder can confirm (a platform
+ * wallet's, or a holder with no channel in live mode) is parked for an operator instead.
+ */
+async function parkForCode(
+  db: Client,
+  at: {
+    request: GuardRequest;
+    settings: ChallengeSettings;
+    movements: readonly Movement[];
+    matches: readonly RiskMatch[];
+    challenge: RiskMatch;
+    holder_id: string | null;
+  },
+): Promise<unknown> {
+  const { request, movements, challenge } = at;
+  const channel =
+    at.holder_id === null
+      ? undefined
+      : await channelFor(db, request.auth.livemode, at.holder_id, at.settings);
+  if (at.holder_id === null || channel === undefined) {
+    const review = { ...challenge, detail: `${challenge.detail}; no holder can confirm it with a code` };
+    return park(db, request, movements, at.matches, review, undefined);
+  }
+  const { asset, amount_minor } = totalOf(movements);
+  const created = await createPaymentChallenge(db, {
+    livemode: request.auth.livemode,
+    holder_id: at.holder_id,
+    channel,
+    api_key_id: request.auth.key_id,
+    route: request.route,
+    params: request.params,
+    body: withoutCardNumbers(request.body),
+    request_id: request.request_id,
+    risk_rule_id: challenge.rule.id,
+    asset,
+    amount_minor,
+    settings: at.settings,
+    now: request.now,
+  });
+  await recordDecisions(
+    db,
+    request,
+    at.matches,
+    movements.map(() => created.id),
+  );
+  return created;
+}
+
+/** The amount a parked request moves, in its first movement's asset. */
+function totalOf(movements: readonly Movement[]): { asset: string; amount_minor: bigint } {
+  const [first_movement] = movements;
+  const amount_minor = movements
+    .filter((movement) => movement.currency === first_movement?.currency)
+    .reduce((sum, movement) => sum + movement.amount_minor, 0n);
+  return { asset: first_movement?.currency ?? '', amount_minor };
+}
+
 async function park(
   db: Client,
   request: GuardRequest,
@@ -210,10 +323,7 @@ async function park(
   review: RiskMatch | undefined,
   verdict: { verdict: string; detail?: string } | undefined,
 ): Promise<unknown> {
-  const [first] = movements;
-  const total = movements
-    .filter((movement) => movement.currency === first?.currency)
-    .reduce((sum, movement) => sum + movement.amount_minor, 0n);
+  const { asset, amount_minor } = totalOf(movements);
   const approval = await createApproval(db, {
     livemode: request.auth.livemode,
     reason: verdict?.verdict === 'approval' ? 'spend_policy' : 'risk_review',
@@ -227,8 +337,8 @@ async function park(
     params: request.params,
     body: withoutCardNumbers(request.body),
     request_id: request.request_id,
-    asset: first?.currency ?? '',
-    amount_minor: total,
+    asset,
+    amount_minor,
     expires_at: new Date(request.now.getTime() + request.approval_ttl_s * 1000),
     now: request.now,
   });
@@ -277,7 +387,7 @@ async function walletFacts(db: Queryable, livemode: boolean, movements: readonly
   );
 }
 
-/** What went through, for velocity rules later. */
+/** What went through, for velocity rules and a tier's outflow and inflow caps later. */
 async function logMovements(
   db: Client,
   request: GuardRequest,
@@ -285,18 +395,18 @@ async function logMovements(
   wallets: ReadonlyMap<string, WalletFacts>,
   done: readonly (string | undefined)[],
 ): Promise<void> {
-  const moved = movements.flatMap((movement, index) => {
-    const logged = loggedMovement(request.auth.key_id, movement, wallets);
-    return done[index] === undefined || logged === undefined ? [] : [logged];
-  });
+  const moved = movements.flatMap((movement, index) =>
+    done[index] === undefined ? [] : loggedMovements(request.auth.key_id, movement, wallets),
+  );
   if (moved.length === 0) return;
   await db.query(
-    `INSERT INTO movement_log (livemode, api_key_id, source_wallet_id, holder_id, asset, amount_minor, created_at)
-     SELECT $1, $2, source, holder, asset, amount, $7
-     FROM unnest($3::text[], $4::text[], $5::text[], $6::numeric[]) AS m (source, holder, asset, amount)`,
+    `INSERT INTO movement_log (livemode, api_key_id, direction, source_wallet_id, holder_id, asset, amount_minor, created_at)
+     SELECT $1, $2, direction, source, holder, asset, amount, $8
+     FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::numeric[]) AS m (direction, source, holder, asset, amount)`,
     [
       request.auth.livemode,
       request.auth.key_id,
+      moved.map((movement) => movement.direction),
       moved.map((movement) => movement.source_wallet_id),
       moved.map((movement) => movement.holder_id),
       moved.map((movement) => movement.asset),

@@ -1,5 +1,6 @@
 import type { Static } from '@sinclair/typebox';
 import type { Limits } from '../config.js';
+import { keyedHash, openNullable, sealNullable } from '../crypto/keyring.js';
 import type { Client, Queryable } from '../db/pool.js';
 import { rowById } from '../db/rows.js';
 import { unlessUniqueViolation } from '../db/unique.js';
@@ -11,11 +12,13 @@ import { fetchPage, type Page, pageQuery } from '../shared/pagination.js';
 import { fail, ok, type Result } from '../shared/result.js';
 import type { CreateHolderBody, HolderListQuery, UpdateHolderBody } from './schemas.js';
 
+/** `name` and `email` are stored sealed (personal data, docs/security.md); views open them. */
 interface HolderRow {
   id: string;
   livemode: boolean;
   name: string | null;
   email: string | null;
+  email_hash: string | null;
   external_id: string | null;
   kyc_status: string;
   kyc_tier: number;
@@ -25,7 +28,7 @@ interface HolderRow {
   updated_at: Date;
 }
 
-export type HolderView = Omit<HolderRow, 'created_at' | 'updated_at' | 'test_clock_id'> & {
+export type HolderView = Omit<HolderRow, 'created_at' | 'updated_at' | 'test_clock_id' | 'email_hash'> & {
   test_clock: string | null;
   object: 'holder';
   created_at: string;
@@ -41,8 +44,8 @@ function viewHolder(row: HolderRow): HolderView {
     id: row.id,
     object: 'holder',
     livemode: row.livemode,
-    name: row.name,
-    email: row.email,
+    name: openNullable('personal', row.name),
+    email: openNullable('personal', row.email),
     external_id: row.external_id,
     kyc_status: row.kyc_status,
     kyc_tier: row.kyc_tier,
@@ -75,19 +78,20 @@ export async function createHolder(
   const inserted = await unlessUniqueViolation(db, () =>
     db.query<HolderRow>(
       `INSERT INTO holders (id, livemode, name, email, external_id, kyc_status, kyc_tier, metadata, created_at, updated_at,
-         test_clock_id)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10) RETURNING *`,
+         test_clock_id, email_hash)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11) RETURNING *`,
       [
         newId('holder', now.getTime()),
         livemode,
-        input.name ?? null,
-        input.email ?? null,
+        sealNullable('personal', input.name ?? null),
+        sealNullable('personal', input.email ?? null),
         input.external_id ?? null,
         input.kyc_status ?? 'unverified',
         input.kyc_tier ?? 0,
         metadata.value,
         now,
         clock.value,
+        emailHash(input.email ?? null),
       ],
     ),
   );
@@ -143,18 +147,31 @@ export async function updateHolder(
   if (current === undefined) return fail(notFound('holder', id));
   const metadata = mergeMetadata(current.metadata, update.metadata ?? {}, limits);
   if (!metadata.ok) return metadata;
+  // A field not given keeps its sealed value as it is.
   const next = {
-    name: update.name === undefined ? current.name : update.name,
-    email: update.email === undefined ? current.email : update.email,
+    name: update.name === undefined ? current.name : sealNullable('personal', update.name),
+    email: update.email === undefined ? current.email : sealNullable('personal', update.email),
+    email_hash: update.email === undefined ? current.email_hash : emailHash(update.email),
     external_id: update.external_id === undefined ? current.external_id : update.external_id,
     kyc_status: update.kyc_status ?? current.kyc_status,
     kyc_tier: update.kyc_tier ?? current.kyc_tier,
   };
   const updated = await unlessUniqueViolation(db, () =>
     db.query<HolderRow>(
-      `UPDATE holders SET name = $2, email = $3, external_id = $4, kyc_status = $5, kyc_tier = $6, metadata = $7, updated_at = $8
+      `UPDATE holders SET name = $2, email = $3, external_id = $4, kyc_status = $5, kyc_tier = $6, metadata = $7, updated_at = $8,
+         email_hash = $9
        WHERE id = $1 RETURNING *`,
-      [id, next.name, next.email, next.external_id, next.kyc_status, next.kyc_tier, metadata.value, now],
+      [
+        id,
+        next.name,
+        next.email,
+        next.external_id,
+        next.kyc_status,
+        next.kyc_tier,
+        metadata.value,
+        now,
+        next.email_hash,
+      ],
     ),
   );
   const row = updated?.rows[0];
@@ -172,12 +189,18 @@ export function listHolders(
   for (const field of ['external_id', 'email', 'kyc_status'] as const) {
     const value = filter[field];
     if (value === undefined) continue;
-    params.push(value);
-    where.push(`${field} = $${params.length}`);
+    // Emails are sealed: equality goes through their keyed hash.
+    params.push(field === 'email' ? emailHash(value) : value);
+    where.push(`${field === 'email' ? 'email_hash' : field} = $${params.length}`);
   }
   return fetchPage(
     db,
     { table: 'holders', where, params, id_prefix: 'hol', map: viewHolder },
     pageQuery(filter),
   );
+}
+
+/** The keyed hash `GET /v1/holders?email=` looks up: exact text, as the filter always compared. */
+function emailHash(email: string | null): string | null {
+  return email === null ? null : keyedHash('holder_email', email);
 }

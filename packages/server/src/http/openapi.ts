@@ -21,7 +21,11 @@ const version_header = Type.String({
   examples: ['2026-11-01'],
 });
 
-/** Documents the headers every /v1 operation takes; they are checked by plugins, not route schemas. */
+/**
+ * Documents the headers every /v1 operation takes; they are checked by plugins, not route schemas.
+ * A multipart route documents its form (`config.multipart_form`), which its handler reads part by
+ * part rather than a body schema validating it.
+ */
 function documentHeaders({
   schema,
   url,
@@ -29,13 +33,15 @@ function documentHeaders({
 }: {
   schema: FastifySchema;
   url: string;
-  route: { method: string | string[] };
+  route: { method: string | string[]; config?: { multipart_form?: object } };
 }) {
   if (!url.startsWith('/v1/')) return { schema, url };
   const own = (schema.headers as { properties?: Record<string, unknown> } | undefined)?.properties ?? {};
   const headers: Record<string, unknown> = { ...own, 'Purse-Version': Type.Optional(version_header) };
   if (route.method === 'POST') headers['Idempotency-Key'] = Type.Optional(idempotency_header);
-  return { schema: { ...schema, headers: Type.Object(headers as never) }, url };
+  const form = route.config?.multipart_form;
+  const body = form === undefined ? {} : { body: form, consumes: ['multipart/form-data'] };
+  return { schema: { ...schema, ...body, headers: Type.Object(headers as never) }, url };
 }
 
 export async function registerOpenApi(app: FastifyInstance): Promise<void> {

@@ -12,6 +12,7 @@ import {
   type OAuthTestApp,
   type PartnerApp,
   registerApp,
+  sentCode,
   type Tokens,
   tokenRequest,
   withToken,
@@ -337,7 +338,7 @@ describe('the authorization server', () => {
       await (
         await browser.go(`${o.base}${code_page.action}`, {
           method: 'POST',
-          form: { ...code_page.fields, code: o.sign_in.codeFor(ada.id) as string },
+          form: { ...code_page.fields, code: await sentCode(o, code_page.fields.challenge_id) },
         })
       ).text(),
     );
@@ -377,7 +378,7 @@ describe('the authorization server', () => {
       await (
         await browser.go(`${o.base}${code_form.action}`, {
           method: 'POST',
-          form: { ...code_form.fields, code: o.sign_in.codeFor(ada.id) as string },
+          form: { ...code_form.fields, code: await sentCode(o, code_form.fields.challenge_id) },
         })
       ).text(),
     );
@@ -394,11 +395,16 @@ describe('the authorization server', () => {
     const live = await newHolder('carol@example.com', o.t.live_key);
     const browser = new Browser();
     const email = formOf(await (await browser.go(authorizeUrl(o, app, newPkce()))).text());
-    await browser.go(`${o.base}${email.action}`, {
+    const code_page = await browser.go(`${o.base}${email.action}`, {
       method: 'POST',
       form: { ...email.fields, email: live.email },
     });
-    expect(o.sign_in.codeFor(live.id)).toBeUndefined();
+    const { challenge_id } = formOf(await code_page.text()).fields;
+    expect(challenge_id).toMatch(/^chl_/);
+    const sent = await o.t.db.pool.query('SELECT 1 FROM challenges WHERE holder_id = $1', [live.id]);
+    expect(sent.rowCount).toBe(0);
+    const revealed = await post(o.t, `/v1/test_helpers/challenges/${challenge_id}/reveal_code`);
+    expect(revealed.statusCode).toBe(404);
   });
 });
 

@@ -1,4 +1,4 @@
-import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import { parse as parseQuery } from 'node:querystring';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -8,6 +8,7 @@ import { isPartnerScope } from '../auth/partner-scopes.js';
 import { inTransaction, type Pool } from '../db/pool.js';
 import { findHolderIdByEmail } from '../holders/lookup.js';
 import type { Clock } from '../shared/clock.js';
+import { newId } from '../shared/ids.js';
 import { findClientRow, type OAuthClientRow } from './clients.js';
 import { recordConsent } from './consents.js';
 import { type ConsentWallet, codePage, consentPage, emailPage, messagePage, page_csp } from './pages.js';
@@ -82,9 +83,9 @@ export async function interactionRoutes(app: FastifyInstance, deps: InteractionD
         holder_id === undefined
           ? undefined
           : await deps.sign_in.issue({ id: holder_id, livemode: client.livemode });
-      // An unknown email gets the same page, with a challenge no code satisfies: the page does
-      // not tell who has an account.
-      const challenge_id = issued?.ok === true ? issued.value.challenge_id : randomUUID();
+      // An unknown email (or a holder no code can reach) gets the same page, with a challenge id
+      // that exists nowhere: the page does not tell who has an account.
+      const challenge_id = issued?.ok === true ? issued.value.challenge_id : newId('challenge');
       return codePage(
         client.name,
         `${actionOf(interaction.uid)}/code`,
@@ -97,7 +98,7 @@ export async function interactionRoutes(app: FastifyInstance, deps: InteractionD
   app.post(`${base}/code`, { schema: { ...hidden, body: CodeForm } }, (request, reply) =>
     page(deps, request, reply, async (interaction, client) => {
       const { challenge_id, code } = request.body as { challenge_id: string; code: string };
-      const checked = await deps.sign_in.check(challenge_id, code);
+      const checked = await deps.sign_in.check({ livemode: client.livemode, challenge_id, code });
       if (!checked.ok)
         return codePage(
           client.name,

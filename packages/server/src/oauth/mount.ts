@@ -1,18 +1,18 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type Provider from 'oidc-provider';
+import { challengeSettings } from '../challenges/service.js';
 import type { Config } from '../config.js';
 import type { Pool } from '../db/pool.js';
 import type { Clock } from '../shared/clock.js';
 import { interactionRoutes } from './interactions.js';
 import { createProvider, oauth_mount_path } from './provider.js';
-import type { HolderSignIn } from './sign-in.js';
+import { challengeSignIn } from './sign-in.js';
 
 export interface OAuthDeps {
   readonly pool: Pool;
   readonly clock: Clock;
   readonly config: Config;
-  readonly sign_in: HolderSignIn;
 }
 
 const metadata_example = {
@@ -81,7 +81,11 @@ export async function registerOAuth(app: FastifyInstance, deps: OAuthDeps): Prom
       pool: deps.pool,
       clock: deps.clock,
       provider,
-      sign_in: deps.sign_in,
+      sign_in: challengeSignIn({
+        pool: deps.pool,
+        clock: deps.clock,
+        settings: challengeSettings(deps.config),
+      }),
       csrf_key: deps.config.oauth.cookie_keys[0] ?? '',
       consent_ttl_s: deps.config.oauth.consent_ttl_s,
     }),

@@ -131,7 +131,7 @@ describe('pay-ins are screened', () => {
     expect(await paymentsOf(wallet)).toBe(0);
   });
 
-  it("a crypto deposit is screened too: one that would break a tier's cap is refused", async () => {
+  it("a crypto deposit is screened too: one that would break a tier's cap is held for review, not lost", async () => {
     const holder = await postOk(t, '/v1/holders', { name: 'Tier Zero' });
     const capped = await newWallet(t, 'USDC', { holder_id: holder.id });
     const { address } = await postOk(
@@ -143,14 +143,24 @@ describe('pay-ins are screened', () => {
     const deposit = (amount: string) => post(t, '/v1/test_helpers/crypto_deposits', { address, amount });
     const rule = { type: 'kyc_tier', action: 'block', kyc_tier: 0, balance_max: '100', currency: 'USDC' };
     await withRule(rule, async (id) => {
-      const refused = await deposit('500');
-      expectProblem(refused, 403, 'risk_blocked', undefined);
-      expect(refused.json().detail).toContain(id);
+      // The money is on the chain already: refusing the deposit would lose it.
+      const held = await deposit('500');
+      expect(held.statusCode, held.body).toBe(202);
+      expect(held.json()).toMatchObject({ object: 'approval', reason: 'risk_review', risk_rule_id: id });
+      expect(held.json().detail).toContain('held for review');
+      expect(await paymentsOf(capped)).toBe(0);
       expect((await deposit('100')).json().status).toBe('processing');
       // Processing, so not credited yet: it counts against the cap all the same.
-      expectProblem(await deposit('0.000001'), 403, 'risk_blocked', undefined);
+      expect((await deposit('0.000001')).statusCode).toBe(202);
+      // An operator who looked at it lets the first one in, above the cap.
+      const operator = await createKey(t, { scopes: ['approvals:write'] });
+      const approved = await post(t, `/v1/approvals/${held.json().id}/approve`, undefined, operator.secret);
+      expect(approved.json().result, approved.body).toMatchObject({
+        status: 200,
+        body: { status: 'processing' },
+      });
     });
-    expect(await paymentsOf(capped)).toBe(1);
+    expect(await paymentsOf(capped)).toBe(2);
   });
 
   it("a policy-bound key's pay-ins count against its spend policy", async () => {

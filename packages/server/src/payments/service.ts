@@ -1,6 +1,7 @@
 import type { Static } from '@sinclair/typebox';
 import { pageWithScale, viewById } from '../assets/scaled-views.js';
 import { assetScale } from '../assets/service.js';
+import { isTokenized, tokenizeInstrument } from '../crypto/tokens.js';
 import type { Queryable } from '../db/pool.js';
 import { eventOf, recordEvents } from '../events/index.js';
 import { enqueueJobs } from '../jobs/queue.js';
@@ -61,10 +62,15 @@ export async function createPayment(
       : '';
   const decision = payIn(ctx.rails, livemode, input.source, input.currency, address);
   if (!decision.ok) return decision;
+  // The number stays behind a token; the payment shows its last four digits and the token.
+  const stored = await tokenizeInstrument(db, livemode, input.source, now);
+  const source_view = isTokenized(stored)
+    ? { ...decision.value.source_view, token: stored.token }
+    : decision.value.source_view;
   const row = await insertPayment(
     db,
     { ...prepared.value, id: newId('payment', now.getTime()) },
-    decision.value,
+    { ...decision.value, source_view },
     now,
   );
   await enqueueJobs(db, paymentStepJobs(row.id, decision.value.steps, now), now);

@@ -1,5 +1,7 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { assetScale } from '../assets/service.js';
+import { openNullable, seal } from '../crypto/keyring.js';
+import { detokenizeInstrument } from '../crypto/tokens.js';
 import type { Queryable } from '../db/pool.js';
 import { rowById } from '../db/rows.js';
 import { eventOf, recordEvents, recordRowEvents } from '../events/index.js';
@@ -91,14 +93,15 @@ export async function createPayoutFile(ctx: RailContext, currency: string): Prom
     requested_execution_date: now.toISOString().slice(0, 10),
     initiating_party_name: debtor.name,
     debtor: { name: debtor.name, account: { iban: debtor.iban }, agent: { bic: debtor.bic } },
-    payouts: pending.rows.map((row) => creditTransfer(row, scale.value)),
+    payouts: await Promise.all(pending.rows.map((row) => creditTransfer(db, row, scale.value))),
   });
   if (!xml.ok) return fail({ ...xml.error, code: 'invalid_request' });
   const total = pending.rows.reduce((sum, row) => sum + minorFromDb(row.amount), 0n);
   const inserted = await db.query<FileRow>(
     `INSERT INTO payout_files (id, livemode, asset, message_id, payout_count, total_amount, xml, created_at)
      VALUES ($1, $2, $3, $1, $4, $5, $6, $7) RETURNING *`,
-    [id, livemode, currency, pending.rows.length, total.toString(), xml.value, now],
+    // Sealed: the file names every creditor and their account.
+    [id, livemode, currency, pending.rows.length, total.toString(), seal('instrument', xml.value), now],
   );
   const sent = await db.query<PayoutRow>(
     `UPDATE payouts SET status = 'in_transit', file_id = $2, updated_at = $3 WHERE id = ANY($1::text[]) RETURNING *`,
@@ -111,8 +114,12 @@ export async function createPayoutFile(ctx: RailContext, currency: string): Prom
   return ok(view);
 }
 
-function creditTransfer(row: PayoutRow, scale: number): CreditTransfer {
-  const destination = row.destination as Extract<PayoutDestination, { type: 'bank_account' }>;
+/** One payout's transfer in the file: the account detokenized here, where the bank needs it. */
+async function creditTransfer(db: Queryable, row: PayoutRow, scale: number): Promise<CreditTransfer> {
+  const destination = (await detokenizeInstrument(db, row.livemode, row.destination)) as Extract<
+    PayoutDestination,
+    { type: 'bank_account' }
+  >;
   const account =
     destination.iban !== undefined
       ? { iban: destination.iban }
@@ -150,5 +157,7 @@ export async function getPayoutFile(
 /** The file's XML, to hand to the bank. */
 export async function payoutFileXml(db: Queryable, livemode: boolean, id: string): Promise<Result<string>> {
   const row = await fileRow(db, livemode, id);
-  return row === undefined ? fail(notFound('payout file', id)) : ok(row.xml);
+  return row === undefined
+    ? fail(notFound('payout file', id))
+    : ok(openNullable('instrument', row.xml) ?? '');
 }

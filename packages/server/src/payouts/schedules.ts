@@ -1,6 +1,7 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { assetScale } from '../assets/service.js';
 import { type ClockScope, real_time, scopeParams, walletInScope, walletTime } from '../clocks/scope.js';
+import { detokenizeInstrument, type TokenizedInstrument, tokenizeInstrument } from '../crypto/tokens.js';
 import { inTransaction, type Queryable } from '../db/pool.js';
 import { eventOf, recordEvents } from '../events/index.js';
 import { payoutMovements } from '../guard/movements-of.js';
@@ -21,7 +22,7 @@ import { newId } from '../shared/ids.js';
 import { formatAmount, minorFromDb, parseAmount } from '../shared/money.js';
 import { fail, ok, type Result } from '../shared/result.js';
 import { type CreatePayoutInput, createPayout } from './service.js';
-import type { PayoutView } from './view.js';
+import { type PayoutView, viewWithToken } from './view.js';
 
 const Interval = Type.Union([Type.Literal('daily'), Type.Literal('weekly'), Type.Literal('monthly')]);
 
@@ -84,7 +85,8 @@ interface ScheduleRow {
   interval: Input['interval'];
   anchor: number | null;
   minimum_balance: string;
-  destination: PayoutDestination;
+  /** A card or bank account behind its token (detokenized for each run and view). */
+  destination: PayoutDestination | TokenizedInstrument;
   next_run_at: Date;
   last_payout_id: string | null;
   created_at: Date;
@@ -171,14 +173,19 @@ export async function setPayoutSchedule(
       input.interval,
       anchor,
       minimum.value.toString(),
-      input.destination,
+      await tokenizeInstrument(db, livemode, input.destination, now),
       // A wallet of a holder with a test clock runs on the clock's time.
       nextRunAt(input.interval, anchor, await walletTime(db, livemode, wallet.id, now)),
       now,
     ],
   );
   assert(result.rows[0] !== undefined, 'schedule saved');
-  const view = scheduleView(result.rows[0], scale.value, rail.value.destination_view);
+  const saved = result.rows[0];
+  const view = scheduleView(
+    saved,
+    scale.value,
+    viewWithToken(rail.value.destination_view, saved.destination),
+  );
   await recordEvents(db, [eventOf('payout_schedule.updated', view)], now);
   return ok(view);
 }
@@ -225,10 +232,12 @@ async function viewOf(ctx: ScheduleReader, row: ScheduleRow): Promise<Result<Sch
   assert(wallet !== undefined, 'a schedule has its wallet');
   const scale = await assetScale(ctx.db, ctx.livemode, wallet.asset, 'currency');
   if (!scale.ok) return scale;
-  const rail = payOut(ctx.rails, ctx.livemode, row.destination, wallet.asset);
-  return ok(
-    scheduleView(row, scale.value, rail.ok ? rail.value.destination_view : { type: row.destination.type }),
-  );
+  const destination = await detokenizeInstrument(ctx.db, ctx.livemode, row.destination);
+  const rail = payOut(ctx.rails, ctx.livemode, destination, wallet.asset);
+  const view = rail.ok
+    ? viewWithToken(rail.value.destination_view, row.destination)
+    : { type: destination.type };
+  return ok(scheduleView(row, scale.value, view));
 }
 
 /**
@@ -248,7 +257,7 @@ export async function runPayoutSchedule(ctx: RailContext, row: ScheduleRow): Pro
       wallet_id: wallet.id,
       amount: formatAmount(payable, scale.value),
       currency: wallet.asset,
-      destination: row.destination,
+      destination: await detokenizeInstrument(db, row.livemode, row.destination),
       description: 'Scheduled payout',
     });
     if (created.ok) payout_id = created.value.id;

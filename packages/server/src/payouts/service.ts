@@ -1,6 +1,8 @@
 import type { Static } from '@sinclair/typebox';
 import { pageWithScale, viewById, viewsWithScale } from '../assets/scaled-views.js';
 import { assetScale } from '../assets/service.js';
+import { sealJson } from '../crypto/keyring.js';
+import { tokenizeInstrument } from '../crypto/tokens.js';
 import type { Queryable } from '../db/pool.js';
 import { eventOf, recordEvents } from '../events/index.js';
 import { enqueueJobs } from '../jobs/queue.js';
@@ -17,7 +19,7 @@ import { type Page, pageQuery } from '../shared/pagination.js';
 import { fail, ok, type Result } from '../shared/result.js';
 import { payoutStepJobs } from './lifecycle.js';
 import type { CreatePayoutBody, PayoutListQuery } from './schemas.js';
-import { type PayoutRow, type PayoutView, payoutView } from './view.js';
+import { type PayoutRow, type PayoutView, payoutView, viewWithToken } from './view.js';
 
 export type CreatePayoutInput = Static<typeof CreatePayoutBody>;
 
@@ -58,6 +60,8 @@ export async function createPayout(
   const decision = payOut(ctx.rails, livemode, input.destination, input.currency);
   if (!decision.ok) return decision;
   const id = newId('payout', now.getTime());
+  // The rail has decided on the full details; from here on only the token is kept.
+  const destination = await tokenizeInstrument(db, livemode, input.destination, now);
   const clearing = systemAccountId(livemode, input.currency, clearingAccount(decision.value.rail));
   const [outcome] = await writeEntries(
     db,
@@ -85,8 +89,8 @@ export async function createPayout(
     asset: input.currency,
     amount: amount.value.toString(),
     rail: decision.value.rail,
-    destination: input.destination,
-    destination_view: decision.value.destination_view,
+    destination,
+    destination_view: viewWithToken(decision.value.destination_view, destination),
     failure_code: null,
     failure_message: null,
     batch_id: origin.batch_id ?? null,
@@ -118,7 +122,8 @@ async function insertPayout(db: Queryable, row: PayoutRow): Promise<PayoutRow> {
       row.amount,
       row.rail,
       row.destination,
-      row.destination_view,
+      // Sealed: the view names the account holder.
+      JSON.stringify(sealJson('personal', row.destination_view)),
       row.batch_id,
       row.schedule_id,
       row.description,

@@ -1,4 +1,6 @@
 import type { Static } from '@sinclair/typebox';
+import { openJson } from '../crypto/keyring.js';
+import { isTokenized, type TokenizedInstrument } from '../crypto/tokens.js';
 import type { PayoutDestination, PayoutRail } from '../rails/rail.js';
 import { formatAmount, minorFromDb } from '../shared/money.js';
 import type { Payout } from './schemas.js';
@@ -13,8 +15,10 @@ export interface PayoutRow {
   asset: string;
   amount: string;
   rail: PayoutRail;
-  destination: PayoutDestination;
-  destination_view: Record<string, string>;
+  /** A card or bank account behind its token; a crypto address as it is. */
+  destination: PayoutDestination | TokenizedInstrument;
+  /** What the API shows, sealed in the table (it names the account holder). */
+  destination_view: Record<string, string> | string;
   failure_code: string | null;
   failure_message: string | null;
   batch_id: string | null;
@@ -37,7 +41,7 @@ export function payoutView(row: PayoutRow, scale: number): PayoutView {
     amount: formatAmount(minorFromDb(row.amount), scale),
     currency: row.asset,
     rail: row.rail,
-    destination: row.destination_view,
+    destination: openJson('personal', row.destination_view),
     failure_code: row.failure_code,
     failure_message: row.failure_message,
     batch_id: row.batch_id,
@@ -49,4 +53,12 @@ export function payoutView(row: PayoutRow, scale: number): PayoutView {
     created_at: row.created_at.toISOString(),
     updated_at: row.updated_at.toISOString(),
   };
+}
+
+/** The masked view a rail gave, with the token standing for the card or account. */
+export function viewWithToken(
+  view: Record<string, string>,
+  stored: PayoutDestination | TokenizedInstrument,
+): Record<string, string> {
+  return isTokenized(stored) ? { ...view, token: stored.token } : view;
 }

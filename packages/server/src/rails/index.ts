@@ -30,8 +30,30 @@ export function withoutCardNumbers(body: unknown): unknown {
   const masked = Object.fromEntries(entries) as Record<string, unknown>;
   const number = masked.number;
   if (masked.type === 'card' && typeof number === 'string' && sandbox_cards[number] === undefined)
-    masked.number = `${'*'.repeat(Math.max(number.length - 4, 0))}${last4(number)}`;
+    masked.number = maskedNumber(number);
   return masked;
+}
+
+/**
+ * A request body as the API shows it again (an approval's request): every card or bank number,
+ * sandbox ones included, masked to its last four digits, and no CVC. The stored body is sealed.
+ */
+export function withMaskedNumbers(body: unknown): unknown {
+  if (Array.isArray(body)) return body.map(withMaskedNumbers);
+  if (body === null || typeof body !== 'object') return body;
+  const entries = Object.entries(body).map(([key, value]) => [key, withMaskedNumbers(value)] as const);
+  const masked = Object.fromEntries(entries) as Record<string, unknown>;
+  if (masked.type !== 'card' && masked.type !== 'bank_account') return masked;
+  for (const field of ['number', 'account_number', 'iban']) {
+    const number = masked[field];
+    if (typeof number === 'string') masked[field] = maskedNumber(number);
+  }
+  delete masked.cvc;
+  return masked;
+}
+
+function maskedNumber(number: string): string {
+  return `${'*'.repeat(Math.max(number.length - 4, 0))}${last4(number)}`;
 }
 
 /** What a service that talks to rails needs: the request's write context and the rails' settings. */

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { keyedDigest, openNullable, seal } from '../crypto/keyring.js';
 import type { Queryable } from '../db/pool.js';
 import { prepared } from '../db/prepared.js';
 import { type DomainError, domainError } from '../shared/errors.js';
@@ -6,11 +6,11 @@ import { type DomainError, domainError } from '../shared/errors.js';
 /**
  * What identifies "the same request" for an idempotency key: method, path and the parsed body in a
  * canonical form (object keys sorted), so whitespace or key order in the JSON does not matter.
+ * Keyed (HMAC): a body may hold a card or account number, which a plain hash would let anyone with
+ * the table and the other fields of the request guess.
  */
 export function requestFingerprint(method: string, path: string, body: unknown): Buffer {
-  return createHash('sha256')
-    .update(`${method} ${path}\n${canonicalJson(body ?? null)}`)
-    .digest();
+  return keyedDigest('request_fingerprint', `${method} ${path}\n${canonicalJson(body ?? null)}`);
 }
 
 function canonicalJson(value: unknown): string {
@@ -78,7 +78,11 @@ export async function storedResponses(
   return new Map(
     result.rows.map((row) => [
       keyId(row),
-      { fingerprint: row.fingerprint, status: row.response_status, body: row.response_body },
+      {
+        fingerprint: row.fingerprint,
+        status: row.response_status,
+        body: openNullable('personal', row.response_body) ?? '',
+      },
     ]),
   );
 }
@@ -119,7 +123,8 @@ export async function recordResponses(db: Queryable, responses: readonly Recorde
       responses.map((r) => r.key),
       responses.map((r) => r.fingerprint),
       responses.map((r) => r.status),
-      responses.map((r) => r.body),
+      // Sealed: a response may show a holder's name and email.
+      responses.map((r) => seal('personal', r.body)),
     ],
   );
 }

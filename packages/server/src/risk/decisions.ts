@@ -6,13 +6,14 @@ import { newId } from '../shared/ids.js';
 import { fetchPage, type Page, pageQuery } from '../shared/pagination.js';
 import type { Result } from '../shared/result.js';
 import type { RiskMatch } from './evaluate.js';
+import type { RuleAction } from './rules.js';
 import type { RiskDecisionListQuery } from './schemas.js';
 
 interface DecisionRow {
   id: string;
   livemode: boolean;
   rule_id: string;
-  action: 'block' | 'review' | 'flag';
+  action: RuleAction;
   object_id: string | null;
   api_key_id: string;
   request_id: string;

@@ -28,9 +28,9 @@ export interface RiskSubject {
   readonly now: Date;
 }
 
-/** The strongest action among matches: block over review over flag. */
+/** The strongest action among matches: block over review over challenge over flag. */
 export function strongest(matches: readonly RiskMatch[]): RuleAction | undefined {
-  for (const action of ['block', 'review', 'flag'] as const)
+  for (const action of ['block', 'review', 'challenge', 'flag'] as const)
     if (matches.some((match) => match.rule.action === action)) return action;
   return undefined;
 }
@@ -58,7 +58,7 @@ export async function evaluateRules(
       if (found !== undefined) matches.push({ rule, movement_index, ...found });
     }
     running.add(
-      loggedMovement(subject.api_key_id, movement, wallets),
+      loggedMovements(subject.api_key_id, movement, wallets),
       movement.destination_wallet_ids,
       movement.amount_minor,
     );
@@ -67,23 +67,36 @@ export async function evaluateRules(
 }
 
 /**
- * The movement as the movement log keeps it, or undefined for a pay-in or a decision that moves
- * nothing now: the log counts money leaving wallets (velocity, a new wallet's and a tier's
- * outflow), and these leave none.
+ * The movement as the movement log keeps it: the money leaving its wallet (not a pay-in's: it
+ * leaves none), and arriving at each holder it credits, once per holder. A holder among several
+ * destinations (splits, a fee) is counted the whole amount: an upper bound, so an inflow cap can
+ * refuse a movement too early, never let one too many through. A decision that moves nothing now
+ * is not logged.
  */
-export function loggedMovement(
+export function loggedMovements(
   api_key_id: string,
   movement: Movement,
   wallets: ReadonlyMap<string, WalletFacts>,
-): LoggedMovement | undefined {
-  if (movement.inflow || movement.decides_only === true) return undefined;
-  return {
-    source_wallet_id: movement.source_wallet_id,
-    holder_id: wallets.get(movement.source_wallet_id)?.holder_id ?? null,
+): LoggedMovement[] {
+  if (movement.decides_only === true) return [];
+  const of = (direction: 'out' | 'in', wallet_id: string, holder_id: string | null): LoggedMovement => ({
+    direction,
+    source_wallet_id: wallet_id,
+    holder_id,
     api_key_id,
     asset: movement.currency,
     amount_minor: movement.amount_minor,
-  };
+  });
+  const logged = movement.inflow
+    ? []
+    : [of('out', movement.source_wallet_id, wallets.get(movement.source_wallet_id)?.holder_id ?? null)];
+  const holders = new Map<string, string>();
+  for (const id of movement.destination_wallet_ids) {
+    const holder_id = wallets.get(id)?.holder_id;
+    if (holder_id !== undefined && holder_id !== null && !holders.has(holder_id)) holders.set(holder_id, id);
+  }
+  for (const [holder_id, wallet_id] of holders) logged.push(of('in', wallet_id, holder_id));
+  return logged;
 }
 
 /** Where the checks read what has moved: the database, plus what this transaction will move. */
@@ -180,11 +193,15 @@ async function kycTier(
   amount: (value: bigint) => string,
 ): Promise<Found> {
   const p = rule.params;
+  const tiered = (id: string) => {
+    const wallet = wallets.get(id);
+    return wallet !== undefined && wallet.kyc_tier === p.kyc_tier ? wallet : undefined;
+  };
   if (p.balance_max !== undefined) {
     const max = BigInt(p.balance_max);
     for (const id of movement.destination_wallet_ids) {
-      const wallet = wallets.get(id);
-      if (wallet === undefined || wallet.kyc_tier !== p.kyc_tier) continue;
+      const wallet = tiered(id);
+      if (wallet === undefined) continue;
       const after = wallet.balance_minor + seen.running.credited(id) + movement.amount_minor;
       if (after > max)
         return {
@@ -193,18 +210,69 @@ async function kycTier(
         };
     }
   }
-  const source = wallets.get(movement.source_wallet_id);
-  if (p.daily_outflow_max === undefined || source === undefined || movement.inflow) return undefined;
-  if (source.kyc_tier !== p.kyc_tier || source.holder_id === null) return undefined;
-  const day_start = new Date(`${periodStarts(subject.now).day}T00:00:00Z`);
-  const sent = await sumSince(seen, 'holder_id', source.holder_id, day_start, movement.currency);
-  const max = BigInt(p.daily_outflow_max);
-  return sent.amount + movement.amount_minor > max
-    ? {
-        wallet_id: source.id,
-        detail: `holder ${source.holder_id} (tier ${p.kyc_tier}) would send ${amount(sent.amount + movement.amount_minor)} today, above ${amount(max)}`,
-      }
-    : undefined;
+  const periods = periodStarts(subject.now);
+  const starts = {
+    day: new Date(`${periods.day}T00:00:00Z`),
+    month: new Date(`${periods.month}T00:00:00Z`),
+  };
+  const flows = tierFlows(p, movement, tiered);
+  for (const flow of flows) {
+    const moved = await sumSince(
+      seen,
+      'holder_id',
+      flow.holder_id,
+      starts[flow.period],
+      movement.currency,
+      flow.direction,
+    );
+    const total = moved.amount + movement.amount_minor;
+    if (total > flow.max)
+      return {
+        wallet_id: flow.wallet_id,
+        detail: `holder ${flow.holder_id} (tier ${p.kyc_tier}) would ${flow.direction === 'out' ? 'send' : 'receive'} ${amount(total)} ${flow.period === 'day' ? 'today' : 'this month'}, above ${amount(flow.max)}`,
+      };
+  }
+  return undefined;
+}
+
+interface TierFlow {
+  readonly direction: 'out' | 'in';
+  readonly period: 'day' | 'month';
+  readonly max: bigint;
+  readonly holder_id: string;
+  readonly wallet_id: string;
+}
+
+/** The outflow and inflow caps a tier rule sets on this movement's tiered holders. */
+function tierFlows(
+  p: RiskRuleRow['params'],
+  movement: Movement,
+  tiered: (id: string) => WalletFacts | undefined,
+): TierFlow[] {
+  const flows: TierFlow[] = [];
+  const caps = [
+    ['out', 'day', p.daily_outflow_max],
+    ['out', 'month', p.monthly_outflow_max],
+    ['in', 'day', p.daily_inflow_max],
+    ['in', 'month', p.monthly_inflow_max],
+  ] as const;
+  const source = movement.inflow ? undefined : tiered(movement.source_wallet_id);
+  const receivers = new Map<string, string>();
+  for (const id of movement.destination_wallet_ids) {
+    const holder_id = tiered(id)?.holder_id;
+    if (holder_id !== undefined && holder_id !== null && !receivers.has(holder_id))
+      receivers.set(holder_id, id);
+  }
+  for (const [direction, period, cap] of caps) {
+    if (cap === undefined) continue;
+    const max = BigInt(cap);
+    if (direction === 'out' && source !== undefined && source.holder_id !== null)
+      flows.push({ direction, period, max, holder_id: source.holder_id, wallet_id: source.id });
+    if (direction === 'in')
+      for (const [holder_id, wallet_id] of receivers)
+        flows.push({ direction, period, max, holder_id, wallet_id });
+  }
+  return flows;
 }
 
 /**
@@ -218,13 +286,15 @@ async function sumSince(
   value: string,
   since: Date,
   asset?: string,
+  direction: 'out' | 'in' = 'out',
 ): Promise<{ count: number; amount: bigint }> {
+  // direction is a literal, not a parameter, so the planner can use the partial index of its kind.
   const result = await seen.db.query<{ count: number; amount: string }>(
     `SELECT count(*)::int AS count, coalesce(sum(amount_minor), 0)::text AS amount FROM movement_log
-     WHERE ${column} = $1 AND created_at >= $2 AND ($3::text IS NULL OR asset = $3)`,
+     WHERE ${column} = $1 AND created_at >= $2 AND ($3::text IS NULL OR asset = $3) AND direction = '${direction}'`,
     [value, since, asset ?? null],
   );
   const row = result.rows[0];
-  const pending = seen.running.sum(column, value, asset);
+  const pending = seen.running.sum(column, value, asset, direction);
   return { count: (row?.count ?? 0) + pending.count, amount: BigInt(row?.amount ?? '0') + pending.amount };
 }

@@ -8,8 +8,8 @@ const risk_lock_seed = 5_118_902_341;
 
 /**
  * What the rules read for these movements, by the id it belongs to: the movement log of a paying
- * wallet, holder or key (velocity, a new wallet's and a tier's outflow), the balance of a capped
- * destination (a tier's balance_max). A request holds the lock of each until it commits, so two
+ * wallet, holder or key (velocity, a new wallet's and a tier's outflow, a tier's inflow into a
+ * receiving holder), the balance of a capped destination (a tier's balance_max). A request holds the lock of each until it commits, so two
  * transactions that read the same count or balance cannot both pass on it, as the spend counters'
  * row locks do for policies. Ids no rule reads are not locked: the platform's fee wallet, which
  * every transfer credits, is not serialised by a velocity rule on payers.
@@ -27,9 +27,14 @@ export function riskReads(
     for (const rule of rules) {
       if (rule.asset !== movement.currency) continue;
       const p = rule.params;
-      if (rule.type === 'kyc_tier' && p.balance_max !== undefined)
-        for (const id of movement.destination_wallet_ids)
-          if (wallets.get(id)?.kyc_tier === p.kyc_tier) ids.add(id);
+      if (rule.type === 'kyc_tier')
+        for (const id of movement.destination_wallet_ids) {
+          const wallet = wallets.get(id);
+          if (wallet === undefined || wallet.kyc_tier !== p.kyc_tier) continue;
+          if (p.balance_max !== undefined) ids.add(id);
+          const inflow_capped = p.daily_inflow_max !== undefined || p.monthly_inflow_max !== undefined;
+          if (inflow_capped && wallet.holder_id !== null) ids.add(wallet.holder_id);
+        }
       // A pay-in is not counted by the rules below (risk/evaluate.ts).
       if (movement.inflow) continue;
       if (rule.type === 'velocity') {
@@ -44,7 +49,10 @@ export function riskReads(
       } else if (rule.type === 'new_wallet') {
         const age_ms = source === undefined ? undefined : subject.now.getTime() - source.created_at.getTime();
         if (age_ms !== undefined && age_ms < (p.wallet_age_s ?? 0) * 1000) ids.add(movement.source_wallet_id);
-      } else if (rule.type === 'kyc_tier' && p.daily_outflow_max !== undefined) {
+      } else if (
+        rule.type === 'kyc_tier' &&
+        (p.daily_outflow_max !== undefined || p.monthly_outflow_max !== undefined)
+      ) {
         const holder = source?.holder_id;
         if (source?.kyc_tier === p.kyc_tier && holder !== undefined && holder !== null) ids.add(holder);
       }

@@ -14,7 +14,7 @@ import { fail, ok, type Result } from '../shared/result.js';
 import type { CreateRiskRuleBody, RiskRuleListQuery, UpdateRiskRuleBody } from './schemas.js';
 
 export type RuleType = 'amount_above' | 'velocity' | 'new_wallet' | 'kyc_tier';
-export type RuleAction = 'block' | 'review' | 'flag';
+export type RuleAction = 'block' | 'review' | 'challenge' | 'flag';
 
 /** A rule's parameters as stored: amounts in minor units (text), the rest as given. */
 export interface RuleParams {
@@ -27,6 +27,9 @@ export interface RuleParams {
   kyc_tier?: number;
   balance_max?: string;
   daily_outflow_max?: string;
+  monthly_outflow_max?: string;
+  daily_inflow_max?: string;
+  monthly_inflow_max?: string;
 }
 
 export interface RiskRuleRow {
@@ -43,7 +46,15 @@ export interface RiskRuleRow {
   updated_at: Date;
 }
 
-const amount_params = ['amount', 'amount_max', 'balance_max', 'daily_outflow_max'] as const;
+/** A tier's caps: what its holders may hold, and send and receive per UTC day and month. */
+export const tier_caps = [
+  'balance_max',
+  'daily_outflow_max',
+  'monthly_outflow_max',
+  'daily_inflow_max',
+  'monthly_inflow_max',
+] as const;
+const amount_params = ['amount', 'amount_max', ...tier_caps] as const;
 const required: Record<RuleType, readonly (keyof RuleParams)[]> = {
   amount_above: ['amount'],
   velocity: ['subject', 'window_s'],
@@ -54,7 +65,7 @@ const allowed: Record<RuleType, readonly (keyof RuleParams)[]> = {
   amount_above: ['amount'],
   velocity: ['subject', 'window_s', 'count_max', 'amount_max'],
   new_wallet: ['wallet_age_s', 'amount_max'],
-  kyc_tier: ['kyc_tier', 'balance_max', 'daily_outflow_max'],
+  kyc_tier: ['kyc_tier', ...tier_caps],
 };
 
 type CreateInput = Static<typeof CreateRiskRuleBody>;
@@ -78,13 +89,9 @@ async function ruleParams(db: Queryable, livemode: boolean, input: CreateInput):
     return fail(
       domainError('invalid_request', 'A velocity rule needs count_max or amount_max.', 'count_max'),
     );
-  if (input.type === 'kyc_tier' && params.balance_max === undefined && params.daily_outflow_max === undefined)
+  if (input.type === 'kyc_tier' && tier_caps.every((cap) => params[cap] === undefined))
     return fail(
-      domainError(
-        'invalid_request',
-        'A kyc_tier rule needs balance_max or daily_outflow_max.',
-        'balance_max',
-      ),
+      domainError('invalid_request', `A kyc_tier rule needs one of ${tier_caps.join(', ')}.`, 'balance_max'),
     );
   for (const field of amount_params) {
     if (params[field] === undefined) continue;
@@ -106,6 +113,9 @@ function allowedFieldsOfAll(): Record<keyof RuleParams, true> {
     kyc_tier: true,
     balance_max: true,
     daily_outflow_max: true,
+    monthly_outflow_max: true,
+    daily_inflow_max: true,
+    monthly_inflow_max: true,
   };
 }
 

@@ -9,6 +9,7 @@ import { type LoggedMovement, RunningMovements } from './running.js';
 const wallets = ['wal_a', 'wal_b', 'wal_c'];
 
 const logged = fc.record({
+  direction: fc.constantFrom<'out' | 'in'>('out', 'in'),
   source_wallet_id: fc.constantFrom(...wallets),
   holder_id: fc.constantFrom('hol_x', 'hol_y', null),
   api_key_id: fc.constantFrom('key_1', 'key_2'),
@@ -30,17 +31,22 @@ describe('running movements of a transaction', () => {
         const model: { movement: LoggedMovement; destinations: string[] }[] = [];
         for (const { movement, destinations, kept } of steps) {
           const layer = running.layer();
-          layer.add(movement, destinations, movement.amount_minor);
-          // A layer sees what is below it plus its own.
-          expect(layer.sum('source_wallet_id', movement.source_wallet_id).count).toBe(
-            model.filter((item) => item.movement.source_wallet_id === movement.source_wallet_id).length + 1,
-          );
+          layer.add([movement], destinations, movement.amount_minor);
+          // A layer sees what is below it plus its own, in the movement's direction only.
+          const same = (item: { movement: LoggedMovement }) =>
+            item.movement.source_wallet_id === movement.source_wallet_id &&
+            item.movement.direction === movement.direction;
+          expect(
+            layer.sum('source_wallet_id', movement.source_wallet_id, undefined, movement.direction).count,
+          ).toBe(model.filter(same).length + 1);
           if (!kept) continue;
           layer.keep();
           model.push({ movement, destinations });
         }
         for (const wallet of wallets) {
-          const mine = model.filter((item) => item.movement.source_wallet_id === wallet);
+          const mine = model.filter(
+            (item) => item.movement.source_wallet_id === wallet && item.movement.direction === 'out',
+          );
           const usd = mine.filter((item) => item.movement.asset === 'USD');
           expect(running.sum('source_wallet_id', wallet, 'USD')).toEqual({
             count: usd.length,

@@ -1,7 +1,12 @@
 import { assert } from '../shared/assert.js';
 
-/** One movement as the movement log keeps it: what velocity and outflow rules count. */
+/**
+ * One movement as the movement log keeps it: money leaving a wallet (`out`: what velocity and
+ * outflow rules count) or arriving at a holder's (`in`: what a tier's inflow caps count; then
+ * `source_wallet_id` is the wallet it arrived at and `holder_id` its holder).
+ */
 export interface LoggedMovement {
+  readonly direction: 'out' | 'in';
   readonly source_wallet_id: string;
   readonly holder_id: string | null;
   readonly api_key_id: string;
@@ -37,20 +42,26 @@ export class RunningMovements {
       this.below.credits.set(wallet_id, this.below.credited(wallet_id, false) + amount);
   }
 
-  /** A movement that leaves a wallet (`logged`) and credits `destinations` (raising their balance). */
-  add(logged: LoggedMovement | undefined, destination_wallet_ids: readonly string[], amount_minor: bigint) {
+  /** A movement as logged (leaving a wallet, arriving at holders) that credits `destinations`. */
+  add(logged: readonly LoggedMovement[], destination_wallet_ids: readonly string[], amount_minor: bigint) {
     assert(amount_minor > 0n, 'a movement moves a positive amount');
-    if (logged !== undefined) this.logged.push(logged);
+    this.logged.push(...logged);
     for (const id of new Set(destination_wallet_ids))
       this.credits.set(id, this.credited(id, false) + amount_minor);
   }
 
   /** Count and sum of the logged movements with `column` = `value` (in `asset` if given). */
-  sum(column: LogColumn, value: string, asset?: string): { count: number; amount: bigint } {
-    const below = this.below?.sum(column, value, asset) ?? { count: 0, amount: 0n };
+  sum(
+    column: LogColumn,
+    value: string,
+    asset?: string,
+    direction: 'out' | 'in' = 'out',
+  ): { count: number; amount: bigint } {
+    const below = this.below?.sum(column, value, asset, direction) ?? { count: 0, amount: 0n };
     let { count, amount } = below;
     for (const movement of this.logged) {
-      if (movement[column] !== value || (asset !== undefined && movement.asset !== asset)) continue;
+      if (movement.direction !== direction || movement[column] !== value) continue;
+      if (asset !== undefined && movement.asset !== asset) continue;
       count += 1;
       amount += movement.amount_minor;
     }

@@ -11,13 +11,16 @@ const RuleType = Type.Union(
   ],
   {
     description:
-      'amount_above: one movement above `amount`. velocity: more than `count_max` movements or `amount_max` moved by one `subject` within `window_s`. new_wallet: a wallet younger than `wallet_age_s` sending more than `amount_max` in all. kyc_tier: holders at `kyc_tier` above `balance_max` (receiving) or `daily_outflow_max` (sending, per UTC day).',
+      'amount_above: one movement above `amount`. velocity: more than `count_max` movements or `amount_max` moved by one `subject` within `window_s`. new_wallet: a wallet younger than `wallet_age_s` sending more than `amount_max` in all. kyc_tier: holders at `kyc_tier` above `balance_max` (what a wallet holds), `daily_outflow_max` or `monthly_outflow_max` (what the holder sends, per UTC day or month), `daily_inflow_max` or `monthly_inflow_max` (what the holder receives: transfers, pay-ins and deposits alike).',
   },
 );
-const Action = Type.Union([Type.Literal('block'), Type.Literal('review'), Type.Literal('flag')], {
-  description:
-    'block: refused with 403 risk_blocked. review: parked as an approval until an operator decides. flag: allowed, and recorded as a risk decision.',
-});
+const Action = Type.Union(
+  [Type.Literal('block'), Type.Literal('review'), Type.Literal('challenge'), Type.Literal('flag')],
+  {
+    description:
+      "block: refused with 403 risk_blocked. review: parked as an approval until an operator decides. challenge: the wallet's holder confirms it with a one-time code (202 with a challenge in status requires_action; see POST /v1/challenges/:id/confirm). flag: allowed, and recorded as a risk decision.",
+  },
+);
 const Subject = Type.Union([Type.Literal('wallet'), Type.Literal('holder'), Type.Literal('api_key')], {
   description: 'Whose movements a velocity rule counts: the paying wallet, its holder, or the API key.',
 });
@@ -33,6 +36,9 @@ const rule_fields = {
   kyc_tier: Type.Optional(Type.Integer({ minimum: 0, maximum: 9 })),
   balance_max: Type.Optional(Amount),
   daily_outflow_max: Type.Optional(Amount),
+  monthly_outflow_max: Type.Optional(Amount),
+  daily_inflow_max: Type.Optional(Amount),
+  monthly_inflow_max: Type.Optional(Amount),
 };
 
 export const CreateRiskRuleBody = Type.Object(

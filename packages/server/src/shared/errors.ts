@@ -73,6 +73,17 @@ export type ErrorCode =
   | 'coupon_not_applicable'
   | 'usage_identifier_reused'
   | 'test_clock_advancing'
+  | 'challenge_not_pending'
+  | 'challenge_expired'
+  | 'challenge_code_invalid'
+  | 'challenge_attempts_exceeded'
+  | 'challenge_sends_exceeded'
+  | 'challenge_channel_unavailable'
+  | 'authenticator_exists'
+  | 'authenticator_not_found'
+  | 'file_type_unsupported'
+  | 'file_too_large'
+  | 'verification_in_progress'
   | 'internal_error';
 
 export interface ErrorSpec {
@@ -167,6 +178,17 @@ export const catalogue: { readonly [C in ErrorCode]: ErrorSpec } = {
     title: 'A usage record with this identifier records something else',
   },
   test_clock_advancing: { status: 409, title: 'The test clock is advancing' },
+  challenge_not_pending: { status: 409, title: 'The challenge is no longer waiting for a code' },
+  challenge_expired: { status: 409, title: 'The challenge has expired' },
+  challenge_code_invalid: { status: 400, title: 'The code is not the one sent' },
+  challenge_attempts_exceeded: { status: 429, title: 'The challenge has no attempts left' },
+  challenge_sends_exceeded: { status: 429, title: 'The challenge has sent all the codes it may' },
+  challenge_channel_unavailable: { status: 409, title: 'The holder cannot receive a code' },
+  authenticator_exists: { status: 409, title: 'The holder already has an active authenticator app' },
+  authenticator_not_found: { status: 404, title: 'The holder has no authenticator app' },
+  file_type_unsupported: { status: 415, title: 'The file is not a PDF, JPEG or PNG' },
+  file_too_large: { status: 413, title: 'The file is larger than allowed' },
+  verification_in_progress: { status: 409, title: 'The holder has a verification session in progress' },
   internal_error: { status: 500, title: 'Internal error' },
 };
 

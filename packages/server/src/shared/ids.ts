@@ -44,6 +44,11 @@ export const idPrefixes = {
   usage_record: 'ur',
   oauth_client: 'oac',
   consent: 'cns',
+  data_key: 'dk',
+  token: 'tok',
+  challenge: 'chl',
+  file: 'file',
+  verification_session: 'vs',
 } as const;
 
 export type IdKind = keyof typeof idPrefixes;

@@ -4,7 +4,6 @@ import { admin_scopes, createApiKey } from '../auth/keys-service.js';
 import { type Config, loadConfig } from '../config.js';
 import { createPool, inTransaction } from '../db/pool.js';
 import { verifyLedger } from '../ledger/verify.js';
-import type { HolderSignIn } from '../oauth/sign-in.js';
 import type { Clock } from '../shared/clock.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
 import { asApplicationRole } from './global-setup.js';
@@ -49,9 +48,9 @@ export async function createTestApp(
    */
   options: {
     as_application_role?: boolean;
+    challenges?: Partial<Config['challenges']>;
     /** The authorization server's issuer (its public URL), for tests that listen on a real port. */
     oauth_issuer?: string;
-    holder_sign_in?: HolderSignIn;
   } = {},
 ): Promise<TestApp> {
   const db = await createTestDatabase();
@@ -63,16 +62,12 @@ export async function createTestApp(
     group_commit: { ...base.group_commit, ...group_commit },
     rails: { ...base.rails, ...rails },
     webhooks: { ...base.webhooks, ...webhooks },
+    challenges: { ...base.challenges, ...options.challenges },
     oauth: { ...base.oauth, ...(options.oauth_issuer === undefined ? {} : { issuer: options.oauth_issuer }) },
   };
   const clock = new TestClock();
   const pool = options.as_application_role === true ? createPool(asApplicationRole(db.url), 10) : db.pool;
-  const app = await buildApp({
-    pool,
-    config,
-    clock,
-    ...(options.holder_sign_in === undefined ? {} : { holder_sign_in: options.holder_sign_in }),
-  });
+  const app = await buildApp({ pool, config, clock });
   const [test, live] = await inTransaction(pool, async (client) => [
     await createApiKey(client, { livemode: false, name: 'test admin', scopes: admin_scopes }),
     await createApiKey(client, { livemode: true, name: 'live admin', scopes: admin_scopes }),

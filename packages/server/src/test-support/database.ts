@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
+import { hasKek, installKek, loadDataKeys } from '../crypto/keyring.js';
 import { createPool, type Pool } from '../db/pool.js';
 import { withDatabase } from './global-setup.js';
 
@@ -23,6 +24,7 @@ export async function createTestDatabase(
   );
   const url = withDatabase(admin_url, name);
   const pool = createPool(url, 10);
+  if (options.migrated) await withDataKeys(pool);
   return {
     url,
     pool,
@@ -32,4 +34,13 @@ export async function createTestDatabase(
       await admin.end();
     },
   };
+}
+
+/**
+ * A random KEK for this test process (installed once), and the data keys every migrated test
+ * database needs before anything seals: the process's keys are shared by its databases.
+ */
+async function withDataKeys(pool: Pool): Promise<void> {
+  if (!hasKek()) installKek(randomBytes(32));
+  await loadDataKeys(pool);
 }

@@ -2,7 +2,6 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'vitest';
-import { SandboxHolderSignIn } from '../oauth/sign-in.js';
 import { createTestApp, type TestApp } from './app.js';
 import { post } from './money.js';
 
@@ -14,7 +13,6 @@ import { post } from './money.js';
 export interface OAuthTestApp {
   readonly t: TestApp;
   readonly base: string;
-  readonly sign_in: SandboxHolderSignIn;
   readonly callback: CallbackServer;
   close(): Promise<void>;
 }
@@ -22,14 +20,12 @@ export interface OAuthTestApp {
 export async function createOAuthTestApp(): Promise<OAuthTestApp> {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const sign_in = new SandboxHolderSignIn();
-  const t = await createTestApp({}, {}, {}, {}, { oauth_issuer: `${base}/oauth`, holder_sign_in: sign_in });
+  const t = await createTestApp({}, {}, {}, {}, { oauth_issuer: `${base}/oauth` });
   await t.app.listen({ port, host: '127.0.0.1' });
   const callback = await startCallbackServer();
   return {
     t,
     base,
-    sign_in,
     callback,
     async close() {
       await callback.close();
@@ -223,11 +219,9 @@ export async function consentThrough(
     form: { ...email.fields, email: holder.email },
   });
   const code_form = formOf(await code_page.text());
-  const sent = o.sign_in.codeFor(holder.id);
-  expect(sent).toBeDefined();
   const consent = await browser.go(`${o.base}${code_form.action}`, {
     method: 'POST',
-    form: { ...code_form.fields, code: sent as string },
+    form: { ...code_form.fields, code: await sentCode(o, code_form.fields.challenge_id) },
   });
   const consent_html = await consent.text();
   expect(consent.status, consent_html).toBe(200);
@@ -242,6 +236,16 @@ export async function consentThrough(
   const code = callback.searchParams.get('code');
   expect(code, callback.toString()).toBeTruthy();
   return { code: code as string, callback, browser };
+}
+
+/** The code the sandbox channel sent for a sign-in challenge (the test helper reveals it). */
+export async function sentCode(o: OAuthTestApp, challenge_id: string | undefined): Promise<string> {
+  const revealed = await o.t.request({
+    method: 'POST',
+    url: `/v1/test_helpers/challenges/${challenge_id}/reveal_code`,
+  });
+  expect(revealed.statusCode, revealed.body).toBe(200);
+  return revealed.json<{ code: string }>().code;
 }
 
 /** A POST to the token endpoint (or another form endpoint of the server) with the app's secret. */

@@ -1,6 +1,8 @@
 import { expireDueApprovals } from '../approvals/expiry.js';
 import { sealAudit } from '../audit/seal.js';
 import { renewDue, resolvePendingCharges, retryDue } from '../billing/renewals.js';
+import { closeDueChallenges } from '../challenges/actions.js';
+import { sendDueCodes, smtpTransport } from '../challenges/email.js';
 import { resumeAdvances } from '../clocks/advance.js';
 import type { Config } from '../config.js';
 import { inTransaction } from '../db/pool.js';
@@ -24,6 +26,8 @@ const schedules_per_round_max = 100;
 const due_escrows_per_round_max = 500;
 const expired_approvals_per_round_max = 500;
 const expired_oauth_payloads_per_round_max = 5_000;
+/** Each is an SMTP exchange: a round stays short enough not to hold its challenges long. */
+const challenge_codes_per_round_max = 20;
 /** Renewals per transaction: each is an invoice, a ledger entry and its events (see bench/). */
 const renewals_per_batch_max = 1_000;
 const retries_per_batch_max = 500;
@@ -35,6 +39,7 @@ export function backgroundTasks(
 ): PeriodicTask[] {
   const clock = deps.clock ?? systemClock;
   let runner: DeliveryRunner | undefined;
+  let smtp: ReturnType<typeof smtpTransport>;
   const tick_ms = config.limits.worker_tick_ms;
   return [
     {
@@ -119,6 +124,24 @@ export function backgroundTasks(
       interval_ms: tick_ms,
       run: (pool, now) =>
         inTransaction(pool, (client) => expireDueApprovals(client, now, expired_approvals_per_round_max)),
+    },
+    {
+      name: 'close_due_challenges',
+      interval_ms: tick_ms,
+      run: (pool, now) =>
+        inTransaction(pool, (client) => closeDueChallenges(client, now, expired_approvals_per_round_max)),
+    },
+    {
+      name: 'send_challenge_codes',
+      interval_ms: tick_ms,
+      // Claimed FOR UPDATE SKIP LOCKED: every process may send at once, each its own codes.
+      exclusive: false,
+      run: (pool, now) => {
+        smtp ??= smtpTransport(config.challenges);
+        return smtp === undefined
+          ? Promise.resolve(0)
+          : sendDueCodes(pool, config.challenges, smtp, now, challenge_codes_per_round_max);
+      },
     },
     {
       name: 'purge_oauth_payloads',

@@ -1,0 +1,60 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { jaroWinkler, nameSimilarity, normalizeName } from './similarity.js';
+
+const word = fc.stringMatching(/^[a-z]{2,10}$/);
+const name = fc.array(word, { minLength: 1, maxLength: 4 }).map((words) => words.join(' '));
+
+describe('name similarity', () => {
+  it('gives the published Jaro-Winkler values of the classic pairs', () => {
+    expect(jaroWinkler('MARTHA', 'MARHTA')).toBeCloseTo(0.961, 3);
+    expect(jaroWinkler('DWAYNE', 'DUANE')).toBeCloseTo(0.84, 2);
+    expect(jaroWinkler('DIXON', 'DICKSONX')).toBeCloseTo(0.813, 3);
+    expect(jaroWinkler('abc', 'xyz')).toBe(0);
+  });
+
+  it('is between 0 and 1, and 1 for a name and itself', () => {
+    fc.assert(
+      fc.property(name, name, (a, b) => {
+        const score = nameSimilarity(a, b);
+        expect(score).toBeGreaterThanOrEqual(0);
+        expect(score).toBeLessThanOrEqual(1 + 1e-12);
+        expect(nameSimilarity(a, a)).toBe(1);
+      }),
+    );
+  });
+
+  it('ignores word order, case, accents and punctuation', () => {
+    fc.assert(
+      fc.property(fc.array(word, { minLength: 1, maxLength: 4 }), (words) => {
+        const plain = words.join(' ');
+        const shuffled = `${[...words].reverse().join(', ').toUpperCase()}.`;
+        expect(nameSimilarity(plain, shuffled)).toBe(1);
+      }),
+    );
+    expect(normalizeName('PETROVÁ, Ivana-María')).toBe('ivana maria petrova');
+    expect(nameSimilarity('Zoë Ødegård', 'zoe odegard')).toBeLessThan(1); // ø is a letter, not o plus a mark
+    expect(nameSimilarity('Zoë Muñoz', 'ZOE MUNOZ')).toBe(1);
+  });
+
+  it('keeps a one-letter change of a long name close, and a different name far', () => {
+    fc.assert(
+      fc.property(
+        fc.stringMatching(/^[a-z]{8,12}$/),
+        fc.stringMatching(/^[a-z]{8,12}$/),
+        fc.nat(),
+        (first, last, at) => {
+          // One letter of the last name changed (a changed space would join two words).
+          const i = at % last.length;
+          const typo = `${last.slice(0, i)}${last[i] === 'q' ? 'z' : 'q'}${last.slice(i + 1)}`;
+          expect(nameSimilarity(`${first} ${last}`, `${first} ${typo}`)).toBeGreaterThanOrEqual(0.9);
+        },
+      ),
+    );
+    expect(nameSimilarity('Ada Lovelace', 'Ilya Vortanis')).toBeLessThan(0.7);
+  });
+
+  it('is 0 for a name with no letters or digits', () => {
+    expect(nameSimilarity('...', 'Ada')).toBe(0);
+  });
+});
