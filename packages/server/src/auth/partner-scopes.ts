@@ -21,7 +21,7 @@ export function isPartnerScope(value: string): value is PartnerScope {
 const internal_scopes: Readonly<Record<PartnerScope, readonly Scope[]>> = {
   'wallets:read': ['wallets:read', 'assets:read'],
   'transactions:read': ['wallets:read', 'transfers:read'],
-  'payments:write': ['transfers:write', 'approvals:read'],
+  'payments:write': ['transfers:write', 'approvals:read', 'challenges:write'],
 };
 
 /** The scopes of Purse's own routes that a partner token with `granted` holds. */
@@ -51,6 +51,11 @@ const partner_routes: Readonly<Record<string, readonly PartnerScope[]>> = {
   'POST /v1/transfers': ['payments:write'],
   // A payment above the consent's approval_above is parked (202): the app follows its approval.
   'GET /v1/approvals/:id': ['payments:write'],
+  // A payment a risk rule steps up (202 with a challenge): the holder gives the app the code.
+  'GET /v1/challenges/:id': ['payments:write'],
+  'POST /v1/challenges/:id/confirm': ['payments:write'],
+  'POST /v1/challenges/:id/resend': ['payments:write'],
+  'POST /v1/challenges/:id/cancel': ['payments:write'],
 };
 
 /** Why a partner token holding `granted` may not call `route`, or undefined when it may. */

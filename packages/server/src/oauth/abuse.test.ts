@@ -408,6 +408,48 @@ describe('the authorization server', () => {
   });
 });
 
+describe('step-up of partner payments', () => {
+  it('a payment a risk rule challenges waits for the holder, and the app confirms it with the code', async () => {
+    const rule = await postOk(o.t, '/v1/risk_rules', {
+      name: 'Step up partner payments',
+      type: 'amount_above',
+      action: 'challenge',
+      currency: 'USD',
+      amount: '20.00',
+    });
+    try {
+      const { app, tokens } = await consented();
+      const parked = await withToken(o, tokens.access_token, 'POST', '/v1/transfers', {
+        source_wallet_id: ada_wallet,
+        destination_wallet_id: shop,
+        amount: '25.00',
+        currency: 'USD',
+      });
+      expect(parked.status).toBe(202);
+      const challenge = (await parked.json()) as { id: string; holder_id: string };
+      expect(challenge.holder_id).toBe(ada.id);
+      const confirmed = await withToken(
+        o,
+        tokens.access_token,
+        'POST',
+        `/v1/challenges/${challenge.id}/confirm`,
+        {
+          code: await sentCode(o, challenge.id),
+        },
+      );
+      expect(confirmed.status).toBe(200);
+      expect(await confirmed.json()).toMatchObject({ status: 'succeeded', result: { status: 201 } });
+      const counted = await o.t.db.pool.query<{ spent_minor: string }>(
+        "SELECT spent_minor FROM spend_counters WHERE api_key_id = $1 AND period = 'day'",
+        [await consentIdOf(app)],
+      );
+      expect(counted.rows[0]?.spent_minor).toBe('2500');
+    } finally {
+      await postOk(o.t, `/v1/risk_rules/${rule.id}`, { enabled: false }, 200);
+    }
+  });
+});
+
 describe('registering apps', () => {
   it('refuses unsafe redirect URIs, and payments:write without limits', async () => {
     const refused = async (body: Record<string, unknown>, key?: string) =>
