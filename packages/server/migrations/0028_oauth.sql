@@ -1,8 +1,10 @@
 -- OAuth 2.0 for partner apps (docs/oauth.md): apps registered by an API key, the holders' consents,
 -- and what the authorization server (oidc-provider) stores: grants, codes, tokens, interactions.
 
--- A partner app. Its client_secret is stored as a SHA-256 hash (it carries 256 random bits), shown
--- once. Deleting an app revokes it (revoked_at) and its consents; the row stays for their history.
+-- A partner app. It authenticates with a client_secret, stored as a SHA-256 hash (it carries 256
+-- random bits) and shown once, or with a client certificate whose subject is
+-- tls_client_auth_subject_dn (RFC 8705 mutual TLS; its tokens are then bound to the certificate).
+-- Deleting an app revokes it (revoked_at) and its consents; the row stays for their history.
 CREATE TABLE oauth_clients (
   id             text PRIMARY KEY,
   livemode       boolean NOT NULL,
@@ -12,13 +14,16 @@ CREATE TABLE oauth_clients (
   -- The spend policy a consent that grants payments:write gets (see src/policies/); NULL: the app
   -- may not ask for payments:write.
   spend_policy   jsonb CHECK (spend_policy IS NULL OR jsonb_typeof(spend_policy) = 'object'),
-  secret_hash    bytea NOT NULL UNIQUE CHECK (octet_length(secret_hash) = 32),
-  secret_last4   text NOT NULL CHECK (char_length(secret_last4) = 4),
+  secret_hash    bytea UNIQUE CHECK (octet_length(secret_hash) = 32),
+  secret_last4   text CHECK (char_length(secret_last4) = 4),
+  tls_client_auth_subject_dn  text CHECK (char_length(tls_client_auth_subject_dn) BETWEEN 1 AND 1000),
   created_by     text NOT NULL,
   metadata       jsonb NOT NULL DEFAULT '{}' CHECK (jsonb_typeof(metadata) = 'object'),
   revoked_at     timestamptz,
   created_at     timestamptz NOT NULL,
-  CHECK ('payments:write' <> ALL (scopes) OR spend_policy IS NOT NULL)
+  CHECK ('payments:write' <> ALL (scopes) OR spend_policy IS NOT NULL),
+  CHECK ((secret_hash IS NULL) = (secret_last4 IS NULL)),
+  CHECK ((secret_hash IS NULL) = (tls_client_auth_subject_dn IS NOT NULL))
 );
 CREATE INDEX oauth_clients_list ON oauth_clients (livemode, id);
 

@@ -59,7 +59,18 @@ export interface AppDeps {
   /** Rate-limit counters; by default Redis when REDIS_URL is set, else this process's memory. */
   readonly rate_limiter?: RateLimiter;
   /** PEM certificate and key: the server speaks HTTPS only. */
-  readonly tls?: { readonly cert: Buffer; readonly key: Buffer };
+  readonly tls?: { readonly cert: Buffer; readonly key: Buffer; readonly client_ca?: Buffer };
+}
+
+/**
+ * With client CAs, TLS asks every client for a certificate but lets one without, or with one those
+ * CAs did not sign, through: the API's keys need none; mutual-TLS partner apps are checked by the
+ * authorization server and their bound tokens by the auth plugin (docs/oauth.md, RFC 8705).
+ */
+function clientCertificates(tls: { readonly client_ca?: Buffer }) {
+  return tls.client_ca === undefined
+    ? {}
+    : { ca: tls.client_ca, requestCert: true, rejectUnauthorized: false };
 }
 
 /** Builds the HTTP application without listening: the CLI listens, tests use inject(). */
@@ -88,7 +99,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // Typed as plain HTTP: routes and hooks are the same whichever server carries them.
     ...((deps.tls === undefined
       ? {}
-      : { https: { cert: deps.tls.cert, key: deps.tls.key, ...server_timeouts } }) as object),
+      : {
+          https: {
+            cert: deps.tls.cert,
+            key: deps.tls.key,
+            ...clientCertificates(deps.tls),
+            ...server_timeouts,
+          },
+        }) as object),
   }).withTypeProvider<TypeBoxTypeProvider>();
   const route_deps: RouteDeps = {
     pool: deps.pool,

@@ -50,7 +50,17 @@ export interface Config {
   /** Set: rate-limit counters live in this Redis, shared by every API process; unset: in memory. */
   readonly redis_url: string | undefined;
   /** Paths of a PEM certificate and its key (TLS_CERT, TLS_KEY): set, the API serves HTTPS only. */
-  readonly tls: { readonly cert_path: string; readonly key_path: string } | undefined;
+  readonly tls:
+    | {
+        readonly cert_path: string;
+        readonly key_path: string;
+        /**
+         * TLS_CLIENT_CA: CA certificates (PEM) that sign partner apps' client certificates. Set, the
+         * server asks clients for a certificate (optional) for RFC 8705 mutual-TLS apps (oauth.md).
+         */
+        readonly client_ca_path?: string;
+      }
+    | undefined;
   readonly oauth: OAuthConfig;
 }
 
@@ -347,9 +357,14 @@ function oauthFromEnv(env: Env): OAuthConfig {
 function tlsFromEnv(env: Env): Config['tls'] {
   const cert_path = nonEmpty(env.TLS_CERT);
   const key_path = nonEmpty(env.TLS_KEY);
-  if (cert_path === undefined && key_path === undefined) return undefined;
+  if (cert_path === undefined && key_path === undefined) {
+    if (nonEmpty(env.TLS_CLIENT_CA) !== undefined)
+      throw new Error('TLS_CLIENT_CA needs TLS_CERT and TLS_KEY');
+    return undefined;
+  }
   if (cert_path === undefined || key_path === undefined) throw new Error('TLS_CERT and TLS_KEY go together');
-  return { cert_path, key_path };
+  const client_ca_path = nonEmpty(env.TLS_CLIENT_CA);
+  return { cert_path, key_path, ...(client_ca_path === undefined ? {} : { client_ca_path }) };
 }
 
 function accessLimitsFromEnv(env: Env) {

@@ -22,6 +22,8 @@ export interface ConsentGrantRow {
 export interface AccessTokenRow extends ConsentGrantRow {
   token_scope: string;
   token_expires_at: Date | null;
+  /** Set for a token bound to the app's client certificate (RFC 8705 `x5t#S256`). */
+  certificate_thumbprint: string | null;
 }
 
 const consent_columns = `c.id, c.livemode, c.client_id, c.holder_id, c.scopes, c.wallet_ids, c.spend_policy,
@@ -34,7 +36,8 @@ const consent_columns = `c.id, c.livemode, c.client_id, c.holder_id, c.scopes, c
  */
 export async function findAccessToken(db: Queryable, token: string): Promise<AccessTokenRow | undefined> {
   const found = await db.query<AccessTokenRow>(
-    `SELECT ${consent_columns}, coalesce(p.payload->>'scope', '') AS token_scope, p.expires_at AS token_expires_at
+    `SELECT ${consent_columns}, coalesce(p.payload->>'scope', '') AS token_scope, p.expires_at AS token_expires_at,
+       p.payload->>'x5t#S256' AS certificate_thumbprint
      FROM oauth_payloads p
      JOIN oauth_consents c ON c.grant_id = p.grant_id
      JOIN oauth_clients cl ON cl.id = c.client_id

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { LRUCache } from 'lru-cache';
+import { certificateThumbprint, peerCertificate } from '../auth/client-certificates.js';
 import { consentAuthContext, consentRefusal, findAccessToken } from '../auth/consent-access.js';
 import type { AuthContext } from '../auth/context.js';
 import { type ApiKeyRow, findApiKeyBySecretHash } from '../auth/keys-service.js';
@@ -118,7 +119,7 @@ async function authenticate(request: FastifyRequest, deps: AuthDeps): Promise<Au
   const secret = /^Bearer (\S+)$/i.exec(header)?.[1];
   if (secret === undefined) throw invalidKey('The API key is malformed.');
   // Purse API keys start with sk_; any other bearer token may be a partner app's access token.
-  if (!secret.startsWith('sk_')) return partnerAuth(secret, deps);
+  if (!secret.startsWith('sk_')) return partnerAuth(request, secret, deps);
   return keyContext(await authenticateKey(secret, deps));
 }
 
@@ -152,11 +153,13 @@ function keyContext(key: ApiKeyRow): AuthContext {
  * or its app refuses it at once in every process. Tokens expire by the authorization server's
  * clock (real time), consents by Purse's.
  */
-async function partnerAuth(token: string, deps: AuthDeps): Promise<AuthContext> {
+async function partnerAuth(request: FastifyRequest, token: string, deps: AuthDeps): Promise<AuthContext> {
   const row = token.length > 512 ? undefined : await findAccessToken(deps.pool, token);
   if (row === undefined) throw invalidToken('The access token is not known or was revoked.');
   if (row.token_expires_at !== null && row.token_expires_at <= new Date())
     throw invalidToken('The access token has expired; use the refresh token.');
+  if (row.certificate_thumbprint !== null && !presentsCertificate(request, row.certificate_thumbprint))
+    throw invalidToken("The access token is bound to the app's client certificate; present it (mutual TLS).");
   const refusal = consentRefusal(row, deps.clock.now());
   if (refusal !== undefined) throw invalidToken(refusal);
   return consentAuthContext(row, row.token_scope.split(' '));
@@ -190,6 +193,12 @@ async function fetchKey(hash: Buffer, deps: AuthDeps): Promise<ApiKeyRow | undef
 
 function invalidKey(detail: string): HttpProblem {
   return new HttpProblem(domainError('invalid_api_key', detail));
+}
+
+/** RFC 8705 section 3: a bound token is good only over a connection with the certificate it names. */
+function presentsCertificate(request: FastifyRequest, thumbprint: string): boolean {
+  const certificate = peerCertificate(request.raw.socket);
+  return certificate !== undefined && certificateThumbprint(certificate) === thumbprint;
 }
 
 function invalidToken(detail: string): HttpProblem {

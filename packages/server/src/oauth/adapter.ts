@@ -92,7 +92,9 @@ class PayloadAdapter implements Adapter {
 /**
  * Apps as the server sees them: confidential clients of the authorization code flow with refresh
  * tokens, limited to their registered scopes. `client_secret` holds the secret's SHA-256 in hex;
- * the provider compares presented secrets through it (see provider.ts). A deleted app is unknown.
+ * the provider compares presented secrets through it (see provider.ts). An app registered with a
+ * certificate subject authenticates with mutual TLS, and its access tokens are bound to its
+ * certificate (RFC 8705). A deleted app is unknown.
  */
 function clientAdapter(pool: Pool): Adapter {
   const unsupported = async () => {
@@ -104,7 +106,6 @@ function clientAdapter(pool: Pool): Adapter {
       if (row === undefined || row.revoked_at !== null) return undefined;
       return {
         client_id: row.id,
-        client_secret: row.secret_hash.toString('hex'),
         client_name: row.name,
         redirect_uris: row.redirect_uris,
         grant_types: ['authorization_code', 'refresh_token'],
@@ -112,6 +113,13 @@ function clientAdapter(pool: Pool): Adapter {
         scope: row.scopes.join(' '),
         // The signing key is ES256 (provider.ts); no ID token is issued, but the metadata must agree.
         id_token_signed_response_alg: 'ES256',
+        ...(row.secret_hash === null
+          ? {
+              token_endpoint_auth_method: 'tls_client_auth',
+              tls_client_auth_subject_dn: row.tls_client_auth_subject_dn ?? '',
+              tls_client_certificate_bound_access_tokens: true,
+            }
+          : { client_secret: row.secret_hash.toString('hex') }),
       };
     },
     upsert: unsupported,

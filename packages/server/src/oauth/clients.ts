@@ -20,8 +20,9 @@ export interface OAuthClientRow {
   redirect_uris: string[];
   scopes: string[];
   spend_policy: SpendPolicyValue | null;
-  secret_hash: Buffer;
-  secret_last4: string;
+  secret_hash: Buffer | null;
+  secret_last4: string | null;
+  tls_client_auth_subject_dn: string | null;
   created_by: string;
   metadata: Metadata;
   revoked_at: Date | null;
@@ -36,11 +37,12 @@ export interface OAuthClientView {
   redirect_uris: string[];
   scopes: string[];
   spend_policy: SpendPolicyValue | null;
-  redacted_secret: string;
+  redacted_secret: string | null;
+  tls_client_auth_subject_dn: string | null;
   metadata: Metadata;
   revoked_at: string | null;
   created_at: string;
-  /** Only in the response that registered the app. */
+  /** Only in the response that registered an app authenticating with a secret. */
   client_secret?: string;
 }
 
@@ -57,7 +59,9 @@ export function oauthClientView(row: OAuthClientRow): OAuthClientView {
     redirect_uris: row.redirect_uris,
     scopes: row.scopes,
     spend_policy: row.spend_policy,
-    redacted_secret: `pcs_${modeName(row.livemode)}_...${row.secret_last4}`,
+    redacted_secret:
+      row.secret_last4 === null ? null : `pcs_${modeName(row.livemode)}_...${row.secret_last4}`,
+    tls_client_auth_subject_dn: row.tls_client_auth_subject_dn,
     metadata: row.metadata,
     revoked_at: row.revoked_at?.toISOString() ?? null,
     created_at: row.created_at.toISOString(),
@@ -75,18 +79,22 @@ export interface ClientContext {
 
 type NewClient = Static<typeof CreateOAuthClientBody>;
 
-/** Registers an app; the answer carries its client_secret, stored only as a SHA-256 hash. */
+/**
+ * Registers an app. One authenticating with a secret gets it in this answer only (it is stored as
+ * a SHA-256 hash); one registered with a certificate subject authenticates with mutual TLS.
+ */
 export async function createOAuthClient(
   ctx: ClientContext,
   body: NewClient,
 ): Promise<Result<OAuthClientView>> {
   const checked = await checkNewClient(ctx, body);
   if (!checked.ok) return checked;
-  const secret = `pcs_${modeName(ctx.livemode)}_${randomBytes(32).toString('base64url')}`;
+  const mtls = body.tls_client_auth_subject_dn !== undefined;
+  const secret = mtls ? undefined : `pcs_${modeName(ctx.livemode)}_${randomBytes(32).toString('base64url')}`;
   const inserted = await ctx.db.query<OAuthClientRow>(
     `INSERT INTO oauth_clients (id, livemode, name, redirect_uris, scopes, spend_policy, secret_hash,
-       secret_last4, created_by, metadata, created_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING *`,
+       secret_last4, tls_client_auth_subject_dn, created_by, metadata, created_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING *`,
     [
       newId('oauth_client', ctx.now.getTime()),
       ctx.livemode,
@@ -94,14 +102,16 @@ export async function createOAuthClient(
       body.redirect_uris,
       body.scopes,
       body.spend_policy === undefined ? null : JSON.stringify(body.spend_policy),
-      hashSecret(secret),
-      secret.slice(-4),
+      secret === undefined ? null : hashSecret(secret),
+      secret?.slice(-4) ?? null,
+      body.tls_client_auth_subject_dn ?? null,
       ctx.key_id,
       JSON.stringify(body.metadata ?? {}),
       ctx.now,
     ],
   );
-  return ok({ ...oauthClientView(inserted.rows[0] as OAuthClientRow), client_secret: secret });
+  const view = oauthClientView(inserted.rows[0] as OAuthClientRow);
+  return ok(secret === undefined ? view : { ...view, client_secret: secret });
 }
 
 async function checkNewClient(ctx: ClientContext, body: NewClient): Promise<Result<NewClient>> {
@@ -169,8 +179,8 @@ export async function findClientRow(db: Queryable, id: string): Promise<OAuthCli
 }
 
 /** Compares a presented client_secret with the stored hash, in constant time. */
-export function clientSecretMatches(row: Pick<OAuthClientRow, 'secret_hash'>, presented: string): boolean {
-  return sameHash(row.secret_hash, hashSecret(presented));
+export function clientSecretMatches(secret_hash: Buffer, presented: string): boolean {
+  return sameHash(secret_hash, hashSecret(presented));
 }
 
 export function listOAuthClients(

@@ -1,5 +1,6 @@
 import { generateKeyPairSync } from 'node:crypto';
 import Provider, { type Configuration, errors } from 'oidc-provider';
+import { peerCertificate, peerCertificateTrusted, subjectMatches } from '../auth/client-certificates.js';
 import { partner_scopes } from '../auth/partner-scopes.js';
 import type { OAuthConfig } from '../config.js';
 import type { Pool } from '../db/pool.js';
@@ -23,7 +24,8 @@ export interface ProviderDeps {
 /**
  * panva's oidc-provider (OpenID Certified) as a plain OAuth 2.0 authorization server for partner
  * apps: the authorization code flow only, PKCE (S256) required of every app, confidential apps
- * authenticating with their client_secret, opaque access tokens for the Purse API, refresh tokens
+ * authenticating with their client_secret or a client certificate (RFC 8705, with tokens bound to
+ * it), opaque access tokens for the Purse API, refresh tokens
  * rotated on every use, introspection (RFC 7662), revocation (RFC 7009) and metadata (RFC 8414).
  * Holders sign in and consent on Purse's own pages (interactions.ts).
  */
@@ -32,7 +34,7 @@ export function createProvider(deps: ProviderDeps): Provider {
   // Client secrets are stored as SHA-256 hashes (oauth_clients.secret_hash); the adapter hands the
   // hash to the provider as the client's secret, and presented secrets are hashed to compare.
   provider.Client.prototype.compareClientSecret = function compare(this: { clientSecret: string }, actual) {
-    return clientSecretMatches({ secret_hash: Buffer.from(this.clientSecret, 'hex') }, String(actual));
+    return clientSecretMatches(Buffer.from(this.clientSecret, 'hex'), String(actual));
   };
   return provider;
 }
@@ -50,7 +52,7 @@ function configuration(deps: ProviderDeps): Configuration {
     findAccount: async (_ctx, sub) => ({ accountId: sub, claims: async () => ({ sub }) }),
     scopes: [...partner_scopes],
     responseTypes: ['code'],
-    clientAuthMethods: ['client_secret_basic', 'client_secret_post'],
+    clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'tls_client_auth'],
     pkce: { required: () => true },
     features: {
       devInteractions: { enabled: false },
@@ -59,6 +61,23 @@ function configuration(deps: ProviderDeps): Configuration {
       // Purse's resource server checks bearer tokens only: a DPoP-bound token would be honoured
       // without its proof, so DPoP is not offered.
       dPoP: { enabled: false },
+      // RFC 8705: apps registered with a certificate subject authenticate with it (tls_client_auth)
+      // and get access tokens bound to it, which the API checks (http/auth.ts).
+      mTLS: {
+        enabled: true,
+        tlsClientAuth: true,
+        certificateBoundAccessTokens: true,
+        getCertificate: (ctx) => peerCertificate(ctx.socket),
+        certificateAuthorized: (ctx) => peerCertificateTrusted(ctx.socket),
+        certificateSubjectMatches: (ctx, property, expected) => {
+          const certificate = peerCertificate(ctx.socket);
+          return (
+            property === 'tls_client_auth_subject_dn' &&
+            certificate !== undefined &&
+            subjectMatches(certificate, expected)
+          );
+        },
+      },
       introspection: { enabled: true, allowedPolicy: own_tokens },
       revocation: { enabled: true, allowedPolicy: own_tokens },
       resourceIndicators: {

@@ -24,6 +24,7 @@ const client_example = {
   scopes: ['wallets:read', 'transactions:read', 'payments:write'],
   spend_policy: { limits: [{ currency: 'USD', per_movement_max: '50.00', daily_max: '200.00' }] },
   redacted_secret: 'pcs_test_...x9Qa',
+  tls_client_auth_subject_dn: null,
   metadata: {},
   revoked_at: null,
   created_at: '2026-12-02T05:00:00.000Z',
@@ -40,7 +41,13 @@ export const OAuthClient = Type.Object(
     spend_policy: Type.Union([SpendPolicy, Type.Null()], {
       description: 'The limits every consent granting payments:write gets.',
     }),
-    redacted_secret: Type.String(),
+    redacted_secret: Type.Union([Type.String(), Type.Null()], {
+      description: 'Null for an app that authenticates with mutual TLS.',
+    }),
+    tls_client_auth_subject_dn: Type.Union([Type.String(), Type.Null()], {
+      description:
+        'Set: the app authenticates with a client certificate of this subject (RFC 8705 tls_client_auth) and its access tokens are bound to that certificate.',
+    }),
     metadata: Type.Record(Type.String(), Type.String()),
     revoked_at: Type.Union([Timestamp, Type.Null()], {
       description: 'When the app was deleted: its tokens and consents stopped working then.',
@@ -48,7 +55,8 @@ export const OAuthClient = Type.Object(
     created_at: Timestamp,
     client_secret: Type.Optional(
       Type.String({
-        description: 'Only in the response that registered the app: stored hashed, never shown again.',
+        description:
+          'Only in the response that registered an app authenticating with a secret: stored hashed, never shown again.',
         examples: ['pcs_test_4hV8pQ0sZ2mN7cR1tY6uW3xK9bL5dF0gJ8aE2iO7'],
       }),
     ),
@@ -68,6 +76,15 @@ export const CreateOAuthClientBody = Type.Object(
       ...SpendPolicy,
       description: 'Required with payments:write: the limits of the payments the app may initiate.',
     }),
+    tls_client_auth_subject_dn: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 1000,
+        description:
+          'Instead of a client_secret: the subject DN (RFC 4514) of the certificate the app presents over mutual TLS, signed by a CA of TLS_CLIENT_CA. Its access tokens are bound to that certificate (RFC 8705).',
+        examples: ['CN=budget-buddy,O=Budget Buddy Ltd,C=GB'],
+      }),
+    ),
     metadata: Type.Optional(Metadata),
   },
   {

@@ -1,5 +1,5 @@
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
-import { buildApp } from '../app.js';
+import { type AppDeps, buildApp } from '../app.js';
 import { admin_scopes, createApiKey } from '../auth/keys-service.js';
 import { type Config, loadConfig } from '../config.js';
 import { createPool, inTransaction } from '../db/pool.js';
@@ -51,6 +51,8 @@ export async function createTestApp(
     challenges?: Partial<Config['challenges']>;
     /** The authorization server's issuer (its public URL), for tests that listen on a real port. */
     oauth_issuer?: string;
+    /** HTTPS (and client certificates), for tests that listen on a real port. */
+    tls?: AppDeps['tls'];
   } = {},
 ): Promise<TestApp> {
   const db = await createTestDatabase();
@@ -67,7 +69,12 @@ export async function createTestApp(
   };
   const clock = new TestClock();
   const pool = options.as_application_role === true ? createPool(asApplicationRole(db.url), 10) : db.pool;
-  const app = await buildApp({ pool, config, clock });
+  const app = await buildApp({
+    pool,
+    config,
+    clock,
+    ...(options.tls === undefined ? {} : { tls: options.tls }),
+  });
   const [test, live] = await inTransaction(pool, async (client) => [
     await createApiKey(client, { livemode: false, name: 'test admin', scopes: admin_scopes }),
     await createApiKey(client, { livemode: true, name: 'live admin', scopes: admin_scopes }),

@@ -1,7 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
+import { createServer, request as httpRequest, type Server } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'vitest';
+import type { AppDeps } from '../app.js';
 import { createTestApp, type TestApp } from './app.js';
 import { post } from './money.js';
 
@@ -13,19 +15,36 @@ import { post } from './money.js';
 export interface OAuthTestApp {
   readonly t: TestApp;
   readonly base: string;
+  /** How the partner app calls the server (a client certificate, for mutual TLS). */
+  readonly fetch: Fetch;
   readonly callback: CallbackServer;
   close(): Promise<void>;
 }
 
-export async function createOAuthTestApp(): Promise<OAuthTestApp> {
+export type Fetch = (url: string, init?: RequestInit) => Promise<Response>;
+
+/** With `tls`, the app serves HTTPS and `partner_fetch` is how the partner app reaches it. */
+export async function createOAuthTestApp(
+  options: { tls?: AppDeps['tls']; partner_fetch?: Fetch } = {},
+): Promise<OAuthTestApp> {
   const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
-  const t = await createTestApp({}, {}, {}, {}, { oauth_issuer: `${base}/oauth` });
+  const base = `${options.tls === undefined ? 'http' : 'https'}://127.0.0.1:${port}`;
+  const t = await createTestApp(
+    {},
+    {},
+    {},
+    {},
+    {
+      oauth_issuer: `${base}/oauth`,
+      ...(options.tls === undefined ? {} : { tls: options.tls }),
+    },
+  );
   await t.app.listen({ port, host: '127.0.0.1' });
   const callback = await startCallbackServer();
   return {
     t,
     base,
+    fetch: options.partner_fetch ?? fetch,
     callback,
     async close() {
       await callback.close();
@@ -75,6 +94,8 @@ export class Browser {
   /** Every URL visited, redirects included, in order. */
   readonly visited: string[] = [];
 
+  constructor(private readonly fetcher: Fetch = fetch) {}
+
   /** Requests `url` and follows redirects (at most 10), answering the last response. */
   async go(
     url: string,
@@ -110,7 +131,7 @@ export class Browser {
         for (const one of Array.isArray(value) ? value : [value]) params.append(name, one);
       body = params.toString();
     }
-    const response = await fetch(url, {
+    const response = await this.fetcher(url, {
       method,
       headers,
       redirect: 'manual',
@@ -155,6 +176,7 @@ export function newPkce(): Pkce {
 
 export interface PartnerApp {
   readonly client_id: string;
+  /** Empty for an app that authenticates with its client certificate. */
   readonly client_secret: string;
 }
 
@@ -177,8 +199,8 @@ export async function registerApp(
     key,
   );
   expect(created.statusCode, created.body).toBe(201);
-  const { id, client_secret } = created.json<{ id: string; client_secret: string }>();
-  return { client_id: id, client_secret };
+  const { id, client_secret } = created.json<{ id: string; client_secret?: string }>();
+  return { client_id: id, client_secret: client_secret ?? '' };
 }
 
 export function authorizeUrl(
@@ -255,11 +277,14 @@ export async function tokenRequest(
   form: Record<string, string>,
   path = '/oauth/token',
 ): Promise<Response> {
-  return fetch(`${o.base}${path}`, {
+  if (app.client_secret === '') form = { client_id: app.client_id, ...form };
+  const basic = Buffer.from(`${app.client_id}:${app.client_secret}`).toString('base64');
+  return o.fetch(`${o.base}${path}`, {
     method: 'POST',
     headers: {
       'content-type': 'application/x-www-form-urlencoded',
-      authorization: `Basic ${Buffer.from(`${app.client_id}:${app.client_secret}`).toString('base64')}`,
+      // An app authenticating with its certificate sends only its client_id.
+      ...(app.client_secret === '' ? {} : { authorization: `Basic ${basic}` }),
     },
     body: new URLSearchParams(form).toString(),
   });
@@ -291,7 +316,7 @@ export async function exchangeCode(
 
 /** A call to the Purse API with a partner's access token. */
 export function withToken(o: OAuthTestApp, token: string, method: string, path: string, body?: unknown) {
-  return fetch(`${o.base}${path}`, {
+  return o.fetch(`${o.base}${path}`, {
     method,
     headers: {
       authorization: `Bearer ${token}`,
@@ -299,4 +324,40 @@ export function withToken(o: OAuthTestApp, token: string, method: string, path: 
     },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
+}
+
+/**
+ * A fetch over node:https trusting `ca` and presenting `certificate` (a client certificate and its
+ * key), which Node's own fetch cannot do without undici's agent; plain http URLs too (the app's
+ * callback). Redirects are never followed.
+ */
+export function tlsFetch(options: { ca: Buffer; certificate?: { cert: Buffer; key: Buffer } }): Fetch {
+  return (url, init = {}) =>
+    new Promise((resolve, reject) => {
+      const target = new URL(url);
+      const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
+      const outgoing = send(
+        target,
+        {
+          method: init.method ?? 'GET',
+          headers: init.headers as Record<string, string>,
+          ca: options.ca,
+          ...(options.certificate ?? {}),
+        },
+        (incoming) => {
+          const chunks: Buffer[] = [];
+          incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
+          incoming.on('end', () => {
+            const headers = new Headers();
+            for (const [name, value] of Object.entries(incoming.headers))
+              for (const one of Array.isArray(value) ? value : [value ?? '']) headers.append(name, one);
+            const status = incoming.statusCode ?? 0;
+            const body = [204, 304].includes(status) ? null : Buffer.concat(chunks);
+            resolve(new Response(body, { status, headers }));
+          });
+        },
+      );
+      outgoing.on('error', reject);
+      outgoing.end(typeof init.body === 'string' ? init.body : undefined);
+    });
 }
