@@ -22950,6 +22950,11 @@ export interface paths {
                             };
                         };
                         /**
+                         * @description Instead of a client_secret: the subject DN (RFC 4514) of the certificate the app presents over mutual TLS, signed by a CA of TLS_CLIENT_CA. Its access tokens are bound to that certificate (RFC 8705).
+                         * @example CN=budget-buddy,O=Budget Buddy Ltd,C=GB
+                         */
+                        tls_client_auth_subject_dn?: string;
+                        /**
                          * @description Up to 50 string pairs of your own. On update, a key set to "" is removed.
                          * @example {
                          *       "order_id": "6735"
@@ -22992,6 +22997,7 @@ export interface paths {
                          *         ]
                          *       },
                          *       "redacted_secret": "pcs_test_...x9Qa",
+                         *       "tls_client_auth_subject_dn": null,
                          *       "metadata": {},
                          *       "revoked_at": null,
                          *       "created_at": "2026-12-02T05:00:00.000Z",
@@ -23059,7 +23065,10 @@ export interface paths {
                                     weekdays?: number[];
                                 };
                             } | null;
-                            redacted_secret: string;
+                            /** @description Null for an app that authenticates with mutual TLS. */
+                            redacted_secret: string | null;
+                            /** @description Set: the app authenticates with a client certificate of this subject (RFC 8705 tls_client_auth) and its access tokens are bound to that certificate. */
+                            tls_client_auth_subject_dn: string | null;
                             metadata: {
                                 [key: string]: string;
                             };
@@ -23071,7 +23080,7 @@ export interface paths {
                              */
                             created_at: string;
                             /**
-                             * @description Only in the response that registered the app: stored hashed, never shown again.
+                             * @description Only in the response that registered an app authenticating with a secret: stored hashed, never shown again.
                              * @example pcs_test_4hV8pQ0sZ2mN7cR1tY6uW3xK9bL5dF0gJ8aE2iO7
                              */
                             client_secret?: string;
@@ -23198,6 +23207,7 @@ export interface paths {
                          *         ]
                          *       },
                          *       "redacted_secret": "pcs_test_...x9Qa",
+                         *       "tls_client_auth_subject_dn": null,
                          *       "metadata": {},
                          *       "revoked_at": null,
                          *       "created_at": "2026-12-02T05:00:00.000Z",
@@ -23265,7 +23275,10 @@ export interface paths {
                                     weekdays?: number[];
                                 };
                             } | null;
-                            redacted_secret: string;
+                            /** @description Null for an app that authenticates with mutual TLS. */
+                            redacted_secret: string | null;
+                            /** @description Set: the app authenticates with a client certificate of this subject (RFC 8705 tls_client_auth) and its access tokens are bound to that certificate. */
+                            tls_client_auth_subject_dn: string | null;
                             metadata: {
                                 [key: string]: string;
                             };
@@ -23277,7 +23290,7 @@ export interface paths {
                              */
                             created_at: string;
                             /**
-                             * @description Only in the response that registered the app: stored hashed, never shown again.
+                             * @description Only in the response that registered an app authenticating with a secret: stored hashed, never shown again.
                              * @example pcs_test_4hV8pQ0sZ2mN7cR1tY6uW3xK9bL5dF0gJ8aE2iO7
                              */
                             client_secret?: string;
@@ -23393,6 +23406,7 @@ export interface paths {
                          *         ]
                          *       },
                          *       "redacted_secret": "pcs_test_...x9Qa",
+                         *       "tls_client_auth_subject_dn": null,
                          *       "metadata": {},
                          *       "revoked_at": null,
                          *       "created_at": "2026-12-02T05:00:00.000Z",
@@ -23460,7 +23474,10 @@ export interface paths {
                                     weekdays?: number[];
                                 };
                             } | null;
-                            redacted_secret: string;
+                            /** @description Null for an app that authenticates with mutual TLS. */
+                            redacted_secret: string | null;
+                            /** @description Set: the app authenticates with a client certificate of this subject (RFC 8705 tls_client_auth) and its access tokens are bound to that certificate. */
+                            tls_client_auth_subject_dn: string | null;
                             metadata: {
                                 [key: string]: string;
                             };
@@ -23472,7 +23489,7 @@ export interface paths {
                              */
                             created_at: string;
                             /**
-                             * @description Only in the response that registered the app: stored hashed, never shown again.
+                             * @description Only in the response that registered an app authenticating with a secret: stored hashed, never shown again.
                              * @example pcs_test_4hV8pQ0sZ2mN7cR1tY6uW3xK9bL5dF0gJ8aE2iO7
                              */
                             client_secret?: string;
@@ -25494,6 +25511,7 @@ export interface components {
          *         ]
          *       },
          *       "redacted_secret": "pcs_test_...x9Qa",
+         *       "tls_client_auth_subject_dn": null,
          *       "metadata": {},
          *       "revoked_at": null,
          *       "created_at": "2026-12-02T05:00:00.000Z",
@@ -25561,7 +25579,10 @@ export interface components {
                     weekdays?: number[];
                 };
             } | null;
-            redacted_secret: string;
+            /** @description Null for an app that authenticates with mutual TLS. */
+            redacted_secret: string | null;
+            /** @description Set: the app authenticates with a client certificate of this subject (RFC 8705 tls_client_auth) and its access tokens are bound to that certificate. */
+            tls_client_auth_subject_dn: string | null;
             metadata: {
                 [key: string]: string;
             };
@@ -25573,7 +25594,7 @@ export interface components {
              */
             created_at: string;
             /**
-             * @description Only in the response that registered the app: stored hashed, never shown again.
+             * @description Only in the response that registered an app authenticating with a secret: stored hashed, never shown again.
              * @example pcs_test_4hV8pQ0sZ2mN7cR1tY6uW3xK9bL5dF0gJ8aE2iO7
              */
             client_secret?: string;
