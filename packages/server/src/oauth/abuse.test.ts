@@ -390,6 +390,27 @@ describe('the authorization server', () => {
     expect(await consentIdOf(app)).toBe('');
   });
 
+  it('sends one holder at most 5 unused sign-in codes per 10 minutes', async () => {
+    const app = await registerApp(o);
+    const dora = await newHolder('dora@example.com');
+    const ask = async () => {
+      const browser = new Browser();
+      const email = formOf(await (await browser.go(authorizeUrl(o, app, newPkce()))).text());
+      const page = await browser.go(`${o.base}${email.action}`, {
+        method: 'POST',
+        form: { ...email.fields, email: dora.email },
+      });
+      expect(page.status).toBe(200);
+    };
+    for (let sent = 0; sent < 6; sent += 1) await ask();
+    const codes = await o.t.db.pool.query('SELECT 1 FROM challenges WHERE holder_id = $1', [dora.id]);
+    expect(codes.rowCount).toBe(5);
+    o.t.clock.advance(10 * 60_000 + 1);
+    await ask();
+    const later = await o.t.db.pool.query('SELECT 1 FROM challenges WHERE holder_id = $1', [dora.id]);
+    expect(later.rowCount).toBe(6);
+  });
+
   it("signs in only holders of the app's mode", async () => {
     const app = await registerApp(o);
     const live = await newHolder('carol@example.com', o.t.live_key);

@@ -25,6 +25,7 @@ class PayloadAdapter implements Adapter {
   ) {}
 
   async upsert(id: string, payload: AdapterPayload, expires_in_s?: number): Promise<void> {
+    withoutLoginHint(payload);
     const grant_id = payload.grantId ?? (this.kind === 'Grant' ? id : null);
     const expires_at = expires_in_s === undefined ? null : new Date(Date.now() + expires_in_s * 1_000);
     await this.deps.pool.query(
@@ -87,6 +88,16 @@ class PayloadAdapter implements Adapter {
     if (row === undefined) return undefined;
     return row.consumed ? { ...row.payload, consumed: true } : row.payload;
   }
+}
+
+/**
+ * An app may send `login_hint` (often the holder's email) with its authorization request; Purse
+ * never uses it, and personal data is not kept in clear at rest, so it is not stored.
+ */
+function withoutLoginHint(payload: AdapterPayload): void {
+  // Where oidc-provider keeps it: the request's parameters and the login prompt's details.
+  for (const holder of [payload.params, payload.prompt?.details] as (Record<string, unknown> | undefined)[])
+    if (holder !== undefined && 'login_hint' in holder) delete holder.login_hint;
 }
 
 /**

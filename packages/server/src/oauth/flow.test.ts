@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fund, newWallet, postOk } from '../test-support/money.js';
 import {
   authorizeUrl,
+  Browser,
   consentThrough,
   createOAuthTestApp,
   exchangeCode,
@@ -102,11 +103,20 @@ describe('the OAuth flow', () => {
     expect(((await again.json()) as { error: string }).error).toBe('invalid_grant');
   });
 
-  it('binds the token to the consented wallets: another wallet of the same holder is 404', async () => {
+  it('binds the token to the consented wallets (another wallet of the same holder is 404) and keeps no login_hint', async () => {
     const app = await registerApp(o);
     const pkce = newPkce();
-    const { code } = await consentThrough(o, authorizeUrl(o, app, pkce), holder, [wallet]);
+    const url = authorizeUrl(o, app, pkce, { login_hint: holder.email });
+    // The app's login_hint (an email) is not kept by the authorization server, even mid-flow.
+    const browser = new Browser();
+    expect((await browser.go(url)).status).toBe(200);
+    const stored = await o.t.db.pool.query<{ rows: string }>(
+      "SELECT string_agg(p::text, ' ') AS rows FROM oauth_payloads p",
+    );
+    expect(stored.rows[0]?.rows).toContain('state-123');
+    const { code } = await consentThrough(o, url, holder, [wallet], browser);
     const tokens = await exchangeCode(o, app, code, pkce);
     expect((await withToken(o, tokens.access_token, 'GET', `/v1/wallets/${other_wallet}`)).status).toBe(404);
+    expect(stored.rows[0]?.rows).not.toContain(holder.email);
   });
 });

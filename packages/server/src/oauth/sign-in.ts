@@ -2,7 +2,8 @@ import { type ChallengeSettings, createSignInChallenge } from '../challenges/ser
 import { checkSignInCode } from '../challenges/sign-in.js';
 import type { Pool } from '../db/pool.js';
 import type { Clock } from '../shared/clock.js';
-import { ok, type Result } from '../shared/result.js';
+import { domainError } from '../shared/errors.js';
+import { fail, ok, type Result } from '../shared/result.js';
 
 /**
  * How a holder proves who they are on the consent page: a one-time code sent to them. The only
@@ -17,6 +18,15 @@ export interface HolderSignIn {
   check(input: { livemode: boolean; challenge_id: string; code: string }): Promise<Result<string>>;
 }
 
+/**
+ * Sign-in codes one holder may be sent per window, not counting those the holder used: each code
+ * allows the challenges' attempts, so this bounds the guesses against a holder (5 codes x 5
+ * attempts per 10 minutes against 10^6 codes) and the emails anyone can make a holder receive by
+ * typing their address. Past it the page looks the same and no code is sent.
+ */
+const sign_in_codes_per_window_max = 5;
+const sign_in_window_ms = 10 * 60_000;
+
 export function challengeSignIn(deps: {
   pool: Pool;
   clock: Clock;
@@ -24,11 +34,19 @@ export function challengeSignIn(deps: {
 }): HolderSignIn {
   return {
     async issue(holder) {
+      const now = deps.clock.now();
+      const recent = await deps.pool.query<{ count: string }>(
+        `SELECT count(*) FROM challenges
+         WHERE holder_id = $1 AND purpose = 'sign_in' AND status <> 'succeeded' AND created_at > $2`,
+        [holder.id, new Date(now.getTime() - sign_in_window_ms)],
+      );
+      if (Number(recent.rows[0]?.count ?? 0) >= sign_in_codes_per_window_max)
+        return fail(domainError('rate_limited', 'Too many sign-in codes for this holder; try again later.'));
       const created = await createSignInChallenge(deps.pool, {
         livemode: holder.livemode,
         holder_id: holder.id,
         settings: deps.settings,
-        now: deps.clock.now(),
+        now,
       });
       return created.ok ? ok({ challenge_id: created.value.id }) : created;
     },
