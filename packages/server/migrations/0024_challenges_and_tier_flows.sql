@@ -32,7 +32,14 @@ CREATE TABLE challenges (
   attempts_max     integer NOT NULL CHECK (attempts_max > 0),
   sends            integer NOT NULL DEFAULT 1 CHECK (sends >= 1),
   sends_delivered  integer NOT NULL DEFAULT 0 CHECK (sends_delivered >= 0),
-  -- The request, for purpose 'payment'.
+  -- Email: the address the codes go to, sealed, as it was when the challenge was made (a later
+  -- change of the holder's address does not redirect them). Sends that failed back off.
+  destination      text,
+  send_failures    integer NOT NULL DEFAULT 0 CHECK (send_failures >= 0),
+  next_send_at     timestamptz,
+  -- The request, for purpose 'payment'; `approved`: an operator approved it before it asked for the
+  -- code, so the code runs it past the approval threshold and review rules.
+  approved         boolean NOT NULL DEFAULT false,
   api_key_id       text REFERENCES api_keys (id),
   route            text,
   params           jsonb CHECK (params IS NULL OR jsonb_typeof(params) = 'object'),
@@ -52,6 +59,7 @@ CREATE TABLE challenges (
   CONSTRAINT challenges_payment_request CHECK (
     purpose <> 'payment' OR (api_key_id IS NOT NULL AND route IS NOT NULL AND params IS NOT NULL AND body IS NOT NULL)),
   CONSTRAINT challenges_delivered CHECK (sends_delivered <= sends),
+  CONSTRAINT challenges_destination CHECK ((channel = 'email') = (destination IS NOT NULL)),
   CONSTRAINT challenges_result CHECK ((status = 'succeeded' AND purpose = 'payment') = (result_status IS NOT NULL))
 );
 CREATE INDEX challenges_list ON challenges (livemode, id);

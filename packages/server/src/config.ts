@@ -87,6 +87,8 @@ export interface ChallengesConfig {
   readonly attempts_max: number;
   /** Codes a challenge may send in all (the first and its resends). */
   readonly sends_max: number;
+  /** Wrong codes one holder may send in 24 hours over all their challenges (new challenges buy no guesses). */
+  readonly holder_wrong_codes_max: number;
   /** Set (PURSE_SMTP_URL): codes go by email to holders that have one; unset: test mode's sandbox only. */
   readonly smtp: { readonly url: string; readonly from: string } | undefined;
   /** How long the sender waits for the SMTP server per step before trying again later. */
@@ -281,6 +283,7 @@ export function loadConfig(env: Env = process.env): Config {
       ttl_s: Math.max(30, intFromEnv(env, 'PURSE_CHALLENGE_TTL_S', 600)),
       attempts_max: Math.max(1, intFromEnv(env, 'PURSE_CHALLENGE_ATTEMPTS_MAX', 5)),
       sends_max: Math.max(1, intFromEnv(env, 'PURSE_CHALLENGE_SENDS_MAX', 5)),
+      holder_wrong_codes_max: Math.max(1, intFromEnv(env, 'PURSE_CHALLENGE_HOLDER_WRONG_CODES_MAX', 20)),
       smtp: smtpFromEnv(env),
       smtp_timeout_ms: Math.max(1, intFromEnv(env, 'PURSE_SMTP_TIMEOUT_MS', 10_000)),
     },

@@ -1,9 +1,9 @@
 import type { AuthContext } from '../auth/context.js';
+import type { ChallengeSettings } from '../challenges/service.js';
 import { openJson, sealJson } from '../crypto/keyring.js';
 import { rowById } from '../db/rows.js';
 import { runStoredRequest } from '../guard/stored.js';
 import type { RailContext } from '../rails/index.js';
-import { assert } from '../shared/assert.js';
 import { domainError, notFound } from '../shared/errors.js';
 import { fail, ok, type Result } from '../shared/result.js';
 import { type ApprovalRow, type ApprovalView, approvalView } from './service.js';
@@ -14,13 +14,14 @@ export interface Decider {
   readonly request_id: string;
   readonly ip: string;
   readonly approval_ttl_s: number;
+  readonly challenges: ChallengeSettings;
 }
 
 /**
  * Approves a pending approval and executes its request once, in this transaction, on behalf of the
  * key that made it. The approval row is locked first: a second approval racing this one waits, then
  * finds it decided (409). The execution is screened again with the approval threshold and review
- * rules passed (and challenge rules: an operator's approval answers for the holder), so hard limits and blocking rules still hold at the time it runs. Whatever the
+ * rules passed, so hard limits and blocking rules still hold at the time it runs. Whatever the
  * request answers (success or refusal) is stored on the approval as its result.
  */
 export async function approve(decider: Decider, id: string): Promise<Result<ApprovalView>> {
@@ -32,12 +33,12 @@ export async function approve(decider: Decider, id: string): Promise<Result<Appr
       request_id: decider.request_id,
       ip: decider.ip,
       approval_ttl_s: decider.approval_ttl_s,
-      passed: { approved: true, challenge_confirmed: true },
+      passed: { approved: true },
+      challenges: decider.challenges,
     },
     row.value,
   );
   if (!ran.ok) return ran;
-  assert(ran.value.status !== 202, `approved request ${id} passes every check that parks`);
   return decide(decider, id, 'approved', ran.value);
 }
 

@@ -1,3 +1,4 @@
+import { challengeSettings } from '../challenges/service.js';
 import { type Api, type RouteDeps, railContext, sendResult } from '../http/api.js';
 import { authOf } from '../http/auth.js';
 import { runMutation } from '../http/mutation.js';
@@ -18,6 +19,7 @@ export function approvalRoutes(app: Api, deps: RouteDeps): void {
     request_id: request.id,
     ip: request.ip,
     approval_ttl_s: deps.config.limits.approval_ttl_s,
+    challenges: challengeSettings(deps.config),
   });
 
   app.get(

@@ -119,13 +119,18 @@ export const unscreened_money_routes: ReadonlySet<string> = new Set([
 export const operator_only_reads: ReadonlySet<string> = new Set(['GET /v1/payout_files/:id/xml']);
 
 /**
- * An operator's decisions on a holder's verification: clearing a possible sanctions match, or
- * verifying a holder (which lifts its tier and so its limits). Closed to keys with a spend policy,
- * which could otherwise raise the limits they are held to (restricted keys are refused them anyway).
+ * An operator's decisions on a holder's verification and second factor: clearing a possible
+ * sanctions match, verifying a holder (which lifts its tier and so its limits), enrolling or
+ * removing the authenticator app that confirms its payments. Closed to keys with a spend policy,
+ * which could otherwise raise the limits they are held to or answer the holder's challenges
+ * themselves (restricted keys are refused them anyway).
  */
 export const operator_decisions: ReadonlySet<string> = new Set([
   'POST /v1/verification_sessions/:id/approve',
   'POST /v1/verification_sessions/:id/reject',
+  'POST /v1/holders/:id/authenticator',
+  'POST /v1/holders/:id/authenticator/activate',
+  'DELETE /v1/holders/:id/authenticator',
 ]);
 
 /** Applies `restricted_routes` to every request of a restricted key. */
@@ -149,7 +154,10 @@ export function registerRestrictedAccess(app: FastifyInstance, deps: { pool: Poo
       );
     if (spend_policy !== null && operator_decisions.has(route))
       throw new HttpProblem(
-        domainError('key_restricted', "A key with a spend policy cannot decide a holder's verification."),
+        domainError(
+          'key_restricted',
+          "A key with a spend policy cannot decide a holder's verification or second factor.",
+        ),
       );
     if (restrictions === null) return;
     const access = restricted_routes[route];

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openJson } from '../crypto/keyring.js';
 import { createTestApp, type TestApp } from '../test-support/app.js';
 import { balanceOf, fund, getJson, postOk } from '../test-support/money.js';
 import { advance, customer, invoicesOf, monthlyPrice } from './test-support.js';
@@ -31,7 +32,11 @@ async function eventsOf(object_id: string, type: string) {
     'SELECT created_at, data FROM events WHERE object_id = $1 AND type = $2 ORDER BY seq',
     [object_id, type],
   );
-  return found.rows.map((row) => ({ at: row.created_at.toISOString(), data: row.data }));
+  // Payloads are sealed at rest (docs/security.md).
+  return found.rows.map((row) => ({
+    at: row.created_at.toISOString(),
+    data: openJson<Record<string, unknown>>('personal', row.data),
+  }));
 }
 
 async function renewalOf(sub_id: string) {

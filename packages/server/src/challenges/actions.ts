@@ -1,18 +1,16 @@
 import type { AuthContext } from '../auth/context.js';
-import { keyedHash } from '../crypto/keyring.js';
+import { keyedDigest } from '../crypto/keyring.js';
 import type { Client, Queryable } from '../db/pool.js';
 import { rowById } from '../db/rows.js';
 import { domainError, notFound } from '../shared/errors.js';
 import { fail, ok, type Result } from '../shared/result.js';
 import { sentCode } from './codes.js';
-import { type ChallengeRow, type ChallengeView, challengeView } from './service.js';
+import { type ChallengeRow, type ChallengeView, challengeView, mayActOn, ownKeyOnly } from './service.js';
 
 /** A waiting payment challenge this key may act on, locked. */
 async function lockOwn(db: Client, auth: AuthContext, id: string, now: Date): Promise<Result<ChallengeRow>> {
   const row = await rowById<ChallengeRow>(db, 'challenges', auth.livemode, id, { for_update: true });
-  const own = auth.restrictions === null && auth.spend_policy === null ? undefined : auth.key_id;
-  if (row === undefined || row.purpose !== 'payment' || (own !== undefined && row.api_key_id !== own))
-    return fail(notFound('challenge', id));
+  if (row === undefined || !mayActOn(auth, row)) return fail(notFound('challenge', id));
   if (row.status !== 'requires_action')
     return fail(domainError('challenge_not_pending', `Challenge ${id} is ${row.status}.`));
   if (row.expires_at <= now)
@@ -73,12 +71,15 @@ export async function revealCode(
   if (auth.livemode)
     return fail(domainError('test_mode_only', 'Test helpers act on test-mode objects only.'));
   const row = await rowById<ChallengeRow>(db, 'challenges', false, id);
-  if (row === undefined) return fail(notFound('challenge', id));
+  // A sign-in code is the holder's alone: only an operator's key sees it in test mode.
+  const visible =
+    row?.purpose === 'sign_in' ? ownKeyOnly(auth) === undefined : row !== undefined && mayActOn(auth, row);
+  if (row === undefined || !visible) return fail(notFound('challenge', id));
   if (row.channel === 'totp')
     return fail(
       domainError('invalid_state', `Challenge ${id} is answered from the holder's authenticator app.`),
     );
-  return ok({ object: 'challenge_code', challenge: id, code: sentCode(keyedHash, id, row.sends) });
+  return ok({ object: 'challenge_code', challenge: id, code: sentCode(keyedDigest, id, row.sends) });
 }
 
 /** The worker's task: waiting challenges past their expiry, or out of attempts, are closed. */

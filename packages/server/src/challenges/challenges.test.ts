@@ -257,6 +257,158 @@ describe('step-up challenges', () => {
   });
 });
 
+describe('attacks on challenges', () => {
+  it('give every challenge its own code', async () => {
+    const codes = new Set<string>();
+    for (let index = 0; index < 8; index += 1) codes.add(await code((await challenged()).challenge.id));
+    expect(codes.size).toBeGreaterThanOrEqual(7);
+  });
+
+  it('run the request once when the right code is sent 20 times at once: one 200, the rest 409', async () => {
+    const { challenge, payer } = await challenged();
+    const sent = await code(challenge.id);
+    const answers = await Promise.all(Array.from({ length: 20 }, () => confirm(challenge.id, sent)));
+    const statuses = answers.map((answer) => answer.statusCode);
+    expect(statuses.filter((status) => status === 200)).toHaveLength(1);
+    for (const answer of answers.filter((one) => one.statusCode !== 200))
+      expect(answer.json().code).toBe('challenge_not_pending');
+    expect((await balanceOf(t, payer.wallet)).available).toBe('400.00');
+  });
+
+  it('spend no attempt on an idempotent replay of a wrong code', async () => {
+    const { challenge } = await challenged();
+    const sent = await code(challenge.id);
+    const again = () =>
+      t.request({
+        method: 'POST',
+        url: `/v1/challenges/${challenge.id}/confirm`,
+        payload: { code: wrong(sent) },
+        headers: { 'idempotency-key': `wrong-${challenge.id}` },
+      });
+    for (let index = 0; index < 6; index += 1)
+      expect((await again()).json().code).toBe('challenge_code_invalid');
+    expect(
+      (await t.request({ method: 'GET', url: `/v1/challenges/${challenge.id}` })).json().attempts_remaining,
+    ).toBe(4);
+    expect((await confirm(challenge.id, sent)).statusCode).toBe(200);
+  });
+
+  it("ask each holder once: a batch moving two holders' money goes to an operator instead", async () => {
+    const first = await holderWallet();
+    const second = await holderWallet();
+    const to = await newWallet(t);
+    const response = await post(t, '/v1/transfers/batch', {
+      transfers: [
+        { source_wallet_id: first.wallet, destination_wallet_id: to, amount: '600.00', currency: 'USD' },
+        { source_wallet_id: second.wallet, destination_wallet_id: to, amount: '600.00', currency: 'USD' },
+      ],
+    });
+    expect(response.statusCode, response.body).toBe(202);
+    expect(response.json()).toMatchObject({ object: 'approval', reason: 'risk_review' });
+    expect(response.json().detail).toContain('no one holder can confirm it');
+    expect((await balanceOf(t, second.wallet)).available).toBe('1000.00');
+  });
+
+  it("never let an approval stand in for the holder's code: an approved request then asks for it", async () => {
+    const payer = await holderWallet();
+    const agent = await createKey(t, {
+      scopes: ['*'],
+      spend_policy: { limits: [{ currency: 'USD', approval_above: '100.00' }] },
+    });
+    const parked = await t.request({
+      method: 'POST',
+      url: '/v1/transfers',
+      payload: {
+        source_wallet_id: payer.wallet,
+        destination_wallet_id: await newWallet(t),
+        amount: '600.00',
+        currency: 'USD',
+      },
+      key: agent.secret,
+    });
+    expect(parked.json()).toMatchObject({ object: 'approval', reason: 'spend_policy' });
+    const approved = await post(t, `/v1/approvals/${parked.json().id}/approve`, {});
+    expect(approved.json().result).toMatchObject({
+      status: 202,
+      body: { object: 'challenge', status: 'requires_action' },
+    });
+    expect((await balanceOf(t, payer.wallet)).available).toBe('1000.00');
+    const id = approved.json().result.body.id;
+    expect((await confirm(id, await code(id), agent.secret)).json().result.status).toBe(201);
+    expect((await balanceOf(t, payer.wallet)).available).toBe('400.00');
+  });
+
+  it('count wrong codes per holder: new challenges buy no new guesses', async () => {
+    const payer = await holderWallet(60);
+    const payee = await newWallet(t);
+    const open = async () =>
+      (
+        await transfer(t, { source_wallet_id: payer.wallet, destination_wallet_id: payee, amount: '600.00' })
+      ).json().id;
+    for (let round = 0; round < 4; round += 1) {
+      const id = await open();
+      const sent = await code(id);
+      for (let guess = 0; guess < 5; guess += 1) await confirm(id, wrong(sent));
+    }
+    const last = await open();
+    const refused = await confirm(last, await code(last));
+    expectProblem(refused, 429, 'challenge_attempts_exceeded');
+    expect(refused.json().detail).toContain('wrong codes in the last 24 hours');
+    expect((await balanceOf(t, payer.wallet)).available).toBe('6000.00');
+  });
+
+  it("keep agents out of a holder's second factor: no enrolling, removing or changing the email", async () => {
+    const { holder } = await holderWallet(0);
+    const agent = await createKey(t, {
+      scopes: ['*'],
+      spend_policy: { limits: [{ currency: 'USD', daily_max: '5000.00' }] },
+    });
+    const as = (method: 'POST' | 'DELETE', url: string, payload?: Record<string, unknown>) =>
+      t.request({ method, url, key: agent.secret, ...(payload === undefined ? {} : { payload }) });
+    expectProblem(await as('POST', `/v1/holders/${holder}/authenticator`, {}), 403, 'key_restricted');
+    expectProblem(await as('DELETE', `/v1/holders/${holder}/authenticator`), 403, 'key_restricted');
+    expectProblem(
+      await as('POST', `/v1/holders/${holder}`, { email: 'agent@evil.example' }),
+      403,
+      'key_restricted',
+      'email',
+    );
+    expect((await as('POST', `/v1/holders/${holder}`, { metadata: { note: 'fine' } })).statusCode).toBe(200);
+  });
+
+  it('take no code from an authenticator app enrolled after the challenge was made', async () => {
+    const { holder, wallet } = await holderWallet();
+    const enroll = async () => {
+      const { secret } = (await post(t, `/v1/holders/${holder}/authenticator`, {})).json();
+      await post(t, `/v1/holders/${holder}/authenticator/activate`, {
+        code: authenticatorCode(secret, t.clock.now()),
+      });
+      return secret as string;
+    };
+    await enroll();
+    t.clock.advance(30_000);
+    const pending = (
+      await transfer(t, {
+        source_wallet_id: wallet,
+        destination_wallet_id: await newWallet(t),
+        amount: '600.00',
+      })
+    ).json();
+    expect(pending.channel).toBe('totp');
+    await t.request({ method: 'DELETE', url: `/v1/holders/${holder}/authenticator` });
+    t.clock.advance(1_000);
+    const replaced = await enroll();
+    t.clock.advance(30_000);
+    expectProblem(
+      await confirm(pending.id, authenticatorCode(replaced, t.clock.now())),
+      400,
+      'challenge_code_invalid',
+      'code',
+    );
+    expect((await balanceOf(t, wallet)).available).toBe('1000.00');
+  });
+});
+
 describe('who may confirm', () => {
   it('a restricted key confirms its own requests only; other keys and modes do not find them', async () => {
     const payer = await holderWallet();
@@ -278,6 +430,21 @@ describe('who may confirm', () => {
     const sent = await code(id);
     expectProblem(await confirm(id, sent, other.secret), 404, 'resource_not_found');
     expectProblem(await confirm(id, sent, t.live_key), 404, 'resource_not_found');
+    expectProblem(
+      await post(t, `/v1/test_helpers/challenges/${id}/reveal_code`, {}, other.secret),
+      403,
+      'key_restricted',
+    );
+    const bound = await createKey(t, {
+      scopes: ['*'],
+      spend_policy: { limits: [{ currency: 'USD', daily_max: '5000.00' }] },
+    });
+    expectProblem(
+      await post(t, `/v1/test_helpers/challenges/${id}/reveal_code`, {}, bound.secret),
+      404,
+      'resource_not_found',
+    );
+    expectProblem(await confirm(id, sent, bound.secret), 404, 'resource_not_found');
     const listed = await t.request({ method: 'GET', url: '/v1/challenges', key: other.secret });
     expect(listed.json().data.map((item: { id: string }) => item.id)).not.toContain(id);
     // Nobody's attempts were spent by those.
@@ -302,7 +469,13 @@ describe('sign-in codes', () => {
     const id = issued.value.id;
     const sent = await code(id);
     const check = (value: string) =>
-      checkSignInCode(t.db.pool, { livemode: false, challenge_id: id, code: value, now: t.clock.now() });
+      checkSignInCode(t.db.pool, {
+        livemode: false,
+        challenge_id: id,
+        code: value,
+        now: t.clock.now(),
+        holder_wrong_codes_max: 20,
+      });
     expect(await check(wrong(sent))).toMatchObject({ ok: false, error: { code: 'challenge_code_invalid' } });
     expect(await check(sent)).toEqual({ ok: true, value: { holder_id: holder } });
     expect(await check(sent)).toMatchObject({ ok: false, error: { code: 'challenge_not_pending' } });

@@ -1,4 +1,5 @@
 import { HOTP, Secret, TOTP } from 'otpauth';
+import { assert } from '../shared/assert.js';
 
 /**
  * The codes that confirm a challenge. None is ever stored: the n-th code a challenge sends is
@@ -13,19 +14,20 @@ export const code_digits = 6;
 const totp_algorithm = 'SHA1';
 export const totp_period_s = 30;
 
-/** A keyed hash under the server's lookup key: (purpose, value) → hex. */
-export type KeyedHash = (purpose: string, value: string) => string;
+/** A keyed digest under the server's lookup key: (purpose, value) → 32 bytes (crypto/keyring.ts). */
+export type KeyedDigest = (purpose: string, value: string) => Buffer;
 
-function challengeSecret(keyed_hash: KeyedHash, challenge_id: string): Secret {
-  return new Secret({
-    buffer: new Uint8Array(Buffer.from(keyed_hash('challenge_code', challenge_id), 'hex')).buffer,
-  });
+/** The challenge's own 256-bit HOTP secret; a digest of any other length is a bug, not a secret. */
+function challengeSecret(keyed_digest: KeyedDigest, challenge_id: string): Secret {
+  const digest = keyed_digest('challenge_code', challenge_id);
+  assert(digest.length === 32, 'a challenge secret is a 32-byte digest');
+  return new Secret({ buffer: new Uint8Array(digest).buffer });
 }
 
 /** The code a challenge sent as its `send`-th (1 for the first). */
-export function sentCode(keyed_hash: KeyedHash, challenge_id: string, send: number): string {
+export function sentCode(keyed_digest: KeyedDigest, challenge_id: string, send: number): string {
   return HOTP.generate({
-    secret: challengeSecret(keyed_hash, challenge_id),
+    secret: challengeSecret(keyed_digest, challenge_id),
     algorithm: 'SHA256',
     digits: code_digits,
     counter: send,
@@ -33,10 +35,15 @@ export function sentCode(keyed_hash: KeyedHash, challenge_id: string, send: numb
 }
 
 /** Whether `code` is the latest code the challenge sent; earlier ones no longer count. */
-export function isSentCode(keyed_hash: KeyedHash, challenge_id: string, send: number, code: string): boolean {
+export function isSentCode(
+  keyed_digest: KeyedDigest,
+  challenge_id: string,
+  send: number,
+  code: string,
+): boolean {
   const delta = HOTP.validate({
     token: code,
-    secret: challengeSecret(keyed_hash, challenge_id),
+    secret: challengeSecret(keyed_digest, challenge_id),
     algorithm: 'SHA256',
     digits: code_digits,
     counter: send,

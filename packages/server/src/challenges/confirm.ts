@@ -1,58 +1,28 @@
 import type { AuthContext } from '../auth/context.js';
-import { keyedHash, open, openJson, sealJson } from '../crypto/keyring.js';
-import type { Client, Pool } from '../db/pool.js';
+import { keyedDigest, open, openJson, sealJson } from '../crypto/keyring.js';
+import type { Client } from '../db/pool.js';
 import { rowById } from '../db/rows.js';
 import { runStoredRequest, type StoredRun } from '../guard/stored.js';
-import { domainError, notFound } from '../shared/errors.js';
+import { lockRiskReads } from '../risk/locks.js';
+import { type DomainError, domainError, notFound } from '../shared/errors.js';
 import { fail, ok, type Result } from '../shared/result.js';
 import { authenticatorStep, isSentCode } from './codes.js';
-import { type ChallengeRow, type ChallengeView, challengeView } from './service.js';
+import { type ChallengeRow, type ChallengeView, challengeView, mayActOn } from './service.js';
 
 /**
- * Confirming a challenge takes two transactions. The first only spends one attempt, and commits
- * whatever the code turns out to be: a wrong code's refusal rolls back its request's transaction,
- * so an attempt counted there would never count. The conditional update cannot pass
- * `attempts_max` however many confirmations race. The second checks the code and, if right, runs
- * the kept request in the same transaction that marks the challenge succeeded.
+ * Confirming a challenge is one transaction that commits whatever the code turns out to be
+ * (runMutation's `commit_refusals`): the challenge row is locked first, so confirmations of one
+ * challenge take turns; each spends an attempt before its code is looked at, and a wrong code's
+ * refusal keeps that spending. The right code runs the kept request in the same transaction that
+ * marks the challenge succeeded. An idempotent replay is answered before any of this, and spends
+ * nothing.
  */
-
-/** Only the key that made the request, or one without restrictions or a spend policy, confirms it. */
-function confirmerKey(confirmer: AuthContext): string | null {
-  return confirmer.restrictions === null && confirmer.spend_policy === null ? null : confirmer.key_id;
-}
-
-/**
- * Spends one attempt of a waiting challenge; true if this request got one. A challenge out of
- * attempts or past its expiry is marked failed or expired here, where the mark commits.
- */
-export async function spendAttempt(
-  pool: Pool,
-  confirmer: AuthContext,
-  id: string,
-  now: Date,
-): Promise<boolean> {
-  const params = [id, confirmer.livemode, now, confirmerKey(confirmer)];
-  const spent = await pool.query(
-    `UPDATE challenges SET attempts = attempts + 1, updated_at = $3
-     WHERE id = $1 AND livemode = $2 AND purpose = 'payment' AND status = 'requires_action'
-       AND attempts < attempts_max AND expires_at > $3 AND ($4::text IS NULL OR api_key_id = $4)`,
-    params,
-  );
-  if (spent.rowCount === 1) return true;
-  await pool.query(
-    `UPDATE challenges SET status = CASE WHEN expires_at <= $3 THEN 'expired' ELSE 'failed' END, updated_at = $3
-     WHERE id = $1 AND livemode = $2 AND purpose = 'payment' AND status = 'requires_action'
-       AND (attempts >= attempts_max OR expires_at <= $3) AND ($4::text IS NULL OR api_key_id = $4)`,
-    params,
-  );
-  return false;
-}
 
 export interface Confirmation {
   readonly run: StoredRun;
   readonly confirmer: AuthContext;
-  /** Whether spendAttempt gave this request an attempt. */
-  readonly attempt_spent: boolean;
+  /** Wrong codes one holder may send in 24 hours, over all their challenges. */
+  readonly holder_wrong_codes_max: number;
 }
 
 /** Checks the code and, if it is right, runs the kept request once, in this transaction. */
@@ -63,25 +33,23 @@ export async function confirmChallenge(
 ): Promise<Result<ChallengeView>> {
   const db = confirmation.run.ctx.db;
   const now = confirmation.run.ctx.now;
-  const row = await lockWaiting(db, confirmation, id);
-  if (!row.ok) return row;
-  const challenge = row.value;
-  if (!(await codeMatches(db, challenge, code, now)))
-    return fail(
-      domainError(
-        'challenge_code_invalid',
-        `The code is wrong or was replaced by a newer one; ${challenge.attempts_max - challenge.attempts} attempts remain.`,
-        'code',
-      ),
-    );
-  const ran = await runStoredRequest(confirmation.run, {
-    id: challenge.id,
-    livemode: challenge.livemode,
-    api_key_id: challenge.api_key_id ?? '',
-    route: challenge.route ?? '',
-    params: challenge.params ?? {},
-    body: openJson('personal', challenge.body),
+  const row = await rowById<ChallengeRow>(db, 'challenges', confirmation.confirmer.livemode, id, {
+    for_update: true,
   });
+  if (row === undefined || !mayActOn(confirmation.confirmer, row)) return fail(notFound('challenge', id));
+  const tried = await tryCode(db, row, code, now, confirmation.holder_wrong_codes_max);
+  if (!tried.ok) return tried;
+  const ran = await runStoredRequest(
+    { ...confirmation.run, passed: { approved: row.approved, challenge_confirmed_by: row.holder_id } },
+    {
+      id: row.id,
+      livemode: row.livemode,
+      api_key_id: row.api_key_id ?? '',
+      route: row.route ?? '',
+      params: row.params ?? {},
+      body: openJson('personal', row.body),
+    },
+  );
   if (!ran.ok) return ran;
   const updated = await db.query<ChallengeRow>(
     `UPDATE challenges SET status = 'succeeded', confirmed_at = $2, updated_at = $2, result_status = $3, result_body = $4
@@ -91,42 +59,97 @@ export async function confirmChallenge(
   return ok(await challengeView(db, updated.rows[0] as ChallengeRow));
 }
 
-async function lockWaiting(
-  db: Client,
-  confirmation: Confirmation,
-  id: string,
-): Promise<Result<ChallengeRow>> {
-  const { confirmer, run } = confirmation;
-  const row = await rowById<ChallengeRow>(db, 'challenges', confirmer.livemode, id, { for_update: true });
-  const mine = confirmerKey(confirmer);
-  if (row === undefined || row.purpose !== 'payment' || (mine !== null && row.api_key_id !== mine))
-    return fail(notFound('challenge', id));
-  if (row.status === 'expired' || (row.status === 'requires_action' && row.expires_at <= run.ctx.now))
-    return fail(
-      domainError('challenge_expired', `Challenge ${id} expired at ${row.expires_at.toISOString()}.`),
-    );
-  if (row.status !== 'requires_action' && row.status !== 'failed')
-    return fail(domainError('challenge_not_pending', `Challenge ${id} is ${row.status}.`));
-  // Failed, or out of attempts by the time this request asked (others spent them first).
-  if (row.status === 'failed' || !confirmation.attempt_spent)
-    return fail(
-      domainError('challenge_attempts_exceeded', `Challenge ${id} took its ${row.attempts_max} attempts.`),
-    );
-  return ok(row);
-}
-
-/** The latest code sent, or the authenticator app's code for now (used once: its step is kept). */
-export async function codeMatches(
+/**
+ * Spends one attempt of a challenge (locked by the caller) and checks `code`: the latest code sent,
+ * or the holder's authenticator code for now. Refuses a challenge that is not waiting, past its
+ * expiry (marked expired), or out of attempts (marked failed), and a holder who sent
+ * `holder_wrong_codes_max` wrong codes in 24 hours over all their challenges, so that opening new
+ * challenges does not buy new guesses. The caller commits whatever this returns.
+ */
+export async function tryCode(
   db: Client,
   challenge: ChallengeRow,
   code: string,
   now: Date,
-): Promise<boolean> {
-  if (challenge.channel !== 'totp') return isSentCode(keyedHash, challenge.id, challenge.sends, code);
+  holder_wrong_codes_max: number,
+): Promise<Result<void>> {
+  const closed = await closedReason(db, challenge, now);
+  if (closed !== undefined) return fail(closed);
+  // One holder's guesses are counted under the holder's lock (the one a tier's caps take).
+  await lockRiskReads(db, [challenge.holder_id]);
+  if ((await wrongCodesToday(db, challenge.holder_id, now)) >= holder_wrong_codes_max)
+    return fail(
+      domainError(
+        'challenge_attempts_exceeded',
+        `Holder ${challenge.holder_id} sent ${holder_wrong_codes_max} wrong codes in the last 24 hours; try again later.`,
+      ),
+    );
+  const spent = await db.query<{ attempts: number }>(
+    'UPDATE challenges SET attempts = attempts + 1, updated_at = $2 WHERE id = $1 RETURNING attempts',
+    [challenge.id, now],
+  );
+  const attempts = spent.rows[0]?.attempts ?? challenge.attempts_max;
+  if (await codeMatches(db, challenge, code, now)) return ok(undefined);
+  if (attempts >= challenge.attempts_max)
+    await db.query("UPDATE challenges SET status = 'failed' WHERE id = $1", [challenge.id]);
+  return fail(
+    domainError(
+      'challenge_code_invalid',
+      `The code is wrong or was replaced by a newer one; ${challenge.attempts_max - attempts} attempts remain.`,
+      'code',
+    ),
+  );
+}
+
+async function closedReason(
+  db: Client,
+  challenge: ChallengeRow,
+  now: Date,
+): Promise<DomainError | undefined> {
+  const id = challenge.id;
+  if (challenge.status === 'requires_action' && challenge.expires_at <= now) {
+    await db.query("UPDATE challenges SET status = 'expired', updated_at = $2 WHERE id = $1", [id, now]);
+    return domainError(
+      'challenge_expired',
+      `Challenge ${id} expired at ${challenge.expires_at.toISOString()}.`,
+    );
+  }
+  if (challenge.status === 'expired')
+    return domainError(
+      'challenge_expired',
+      `Challenge ${id} expired at ${challenge.expires_at.toISOString()}.`,
+    );
+  if (challenge.status === 'failed' || challenge.attempts >= challenge.attempts_max)
+    return domainError(
+      'challenge_attempts_exceeded',
+      `Challenge ${id} took its ${challenge.attempts_max} attempts.`,
+    );
+  if (challenge.status !== 'requires_action')
+    return domainError('challenge_not_pending', `Challenge ${id} is ${challenge.status}.`);
+  return undefined;
+}
+
+/** Attempts on the holder's challenges in the last 24 hours that were not the right code. */
+async function wrongCodesToday(db: Client, holder_id: string, now: Date): Promise<number> {
+  const found = await db.query<{ wrong: number }>(
+    `SELECT coalesce(sum(attempts) - count(*) FILTER (WHERE status = 'succeeded'), 0)::int AS wrong
+     FROM challenges WHERE holder_id = $1 AND updated_at > $2`,
+    [holder_id, new Date(now.getTime() - 86_400_000)],
+  );
+  return found.rows[0]?.wrong ?? 0;
+}
+
+/**
+ * The latest code sent, or the authenticator app's code for now (used once: its step is kept).
+ * The app must have been active before the challenge was made: one enrolled since cannot answer it
+ * (a key that may manage holders could otherwise enroll its own and confirm).
+ */
+async function codeMatches(db: Client, challenge: ChallengeRow, code: string, now: Date): Promise<boolean> {
+  if (challenge.channel !== 'totp') return isSentCode(keyedDigest, challenge.id, challenge.sends, code);
   const found = await db.query<{ secret_sealed: string; last_step: string | null }>(
     `SELECT secret_sealed, last_step FROM holder_authenticators
-     WHERE holder_id = $1 AND status = 'active' FOR UPDATE`,
-    [challenge.holder_id],
+     WHERE holder_id = $1 AND status = 'active' AND activated_at <= $2 FOR UPDATE`,
+    [challenge.holder_id, challenge.created_at],
   );
   const authenticator = found.rows[0];
   if (authenticator === undefined) return false;

@@ -20,6 +20,10 @@ function startSmtp(): Promise<void> {
   server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS'],
+    onRcptTo(address, _session, callback) {
+      if (address.address.startsWith('bounce@')) callback(new Error('550 no such mailbox'));
+      else callback();
+    },
     onData(stream, session, callback) {
       const chunks: Buffer[] = [];
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -122,7 +126,36 @@ describe('codes by email', () => {
     inbox.length = 0;
     await expect(send()).rejects.toThrow();
     await startSmtp();
+    // The failed send waits a second before the next try.
+    expect(await send()).toBe(0);
+    t.clock.advance(1_000);
     expect(await send()).toBe(1);
     expect(inbox.map((mail) => mail.to)).toEqual(['patient@example.com']);
+  });
+
+  it('keep sending to others while one address is refused, and keep the address out of the error', async () => {
+    const challengeFor = async (email: string) => {
+      const holder = await post(t, '/v1/holders', { name: 'Mail', email });
+      const wallet = await newWallet(t, 'USD', { holder_id: holder.json().id });
+      await fund(t, wallet, '500.00');
+      await fund(t, wallet, '500.00');
+      return transfer(t, {
+        source_wallet_id: wallet,
+        destination_wallet_id: await newWallet(t),
+        amount: '600.00',
+      });
+    };
+    const bounced = await challengeFor('bounce@example.com');
+    const fine = await challengeFor('fine@example.com');
+    expect([bounced.statusCode, fine.statusCode]).toEqual([202, 202]);
+    inbox.length = 0;
+    const error = await send().then(
+      () => undefined,
+      (failure: Error) => failure,
+    );
+    expect(error?.message).toContain(bounced.json().id);
+    expect(error?.message).not.toContain('bounce@');
+    expect(inbox.map((mail) => mail.to)).toEqual(['fine@example.com']);
+    expect(inbox[0]?.text).toContain('to confirm a payment of 600.00 USD');
   });
 });

@@ -10,7 +10,7 @@ import {
   getAuthenticator,
   removeAuthenticator,
 } from './authenticators.js';
-import { confirmChallenge, spendAttempt } from './confirm.js';
+import { confirmChallenge } from './confirm.js';
 import {
   ActivateAuthenticatorBody,
   Authenticator,
@@ -20,7 +20,7 @@ import {
   ConfirmChallengeBody,
   DeletedAuthenticator,
 } from './schemas.js';
-import { getChallenge, listChallenges } from './service.js';
+import { challengeSettings, getChallenge, listChallenges } from './service.js';
 
 const EmptyBody = Type.Optional(Type.Object({}, { additionalProperties: false, examples: [{}] }));
 
@@ -79,27 +79,32 @@ export function challengeRoutes(app: Api, deps: RouteDeps): void {
         response: { 200: Challenge, ...errorResponses },
       },
     },
-    async (request, reply) => {
-      const confirmer = authOf(request);
-      const attempt_spent = await spendAttempt(deps.pool, confirmer, request.params.id, deps.clock.now());
-      return runMutation(mutation, request, reply, 200, (db) =>
-        confirmChallenge(
-          {
-            run: {
-              ctx: railContext(deps, request, db),
-              request_id: request.id,
-              ip: request.ip,
-              approval_ttl_s: deps.config.limits.approval_ttl_s,
-              passed: { approved: false, challenge_confirmed: true },
+    (request, reply) =>
+      runMutation(
+        mutation,
+        request,
+        reply,
+        200,
+        (db) =>
+          confirmChallenge(
+            {
+              run: {
+                ctx: railContext(deps, request, db),
+                request_id: request.id,
+                ip: request.ip,
+                approval_ttl_s: deps.config.limits.approval_ttl_s,
+                passed: { approved: false },
+                challenges: challengeSettings(deps.config),
+              },
+              confirmer: authOf(request),
+              holder_wrong_codes_max: deps.config.challenges.holder_wrong_codes_max,
             },
-            confirmer,
-            attempt_spent,
-          },
-          request.params.id,
-          request.body.code,
-        ),
-      );
-    },
+            request.params.id,
+            request.body.code,
+          ),
+        // A wrong code's refusal keeps the attempt it spent.
+        { commit_refusals: true },
+      ),
   );
 
   app.post(

@@ -1,5 +1,6 @@
 import type { Static } from '@sinclair/typebox';
 import { assetScale } from '../assets/service.js';
+import type { AuthContext } from '../auth/context.js';
 import type { Config } from '../config.js';
 import { openJson, sealJson } from '../crypto/keyring.js';
 import type { Queryable } from '../db/pool.js';
@@ -26,7 +27,11 @@ export interface ChallengeRow {
   attempts_max: number;
   sends: number;
   sends_delivered: number;
+  destination: string | null;
+  send_failures: number;
+  next_send_at: Date | null;
   api_key_id: string | null;
+  approved: boolean;
   route: string | null;
   params: Record<string, string> | null;
   body: unknown;
@@ -40,6 +45,17 @@ export interface ChallengeRow {
   confirmed_at: Date | null;
   created_at: Date;
   updated_at: Date;
+}
+
+/** Only the key that made the request, or one without restrictions or a spend policy, acts on it. */
+export function ownKeyOnly(auth: AuthContext): string | undefined {
+  return auth.restrictions === null && auth.spend_policy === null ? undefined : auth.key_id;
+}
+
+/** A payment challenge, for the key that made its request or a key without restrictions or a policy. */
+export function mayActOn(auth: AuthContext, row: ChallengeRow): boolean {
+  const own = ownKeyOnly(auth);
+  return row.purpose === 'payment' && (own === undefined || row.api_key_id === own);
 }
 
 /** What screening needs to ask a holder for a code (from the configuration). */
@@ -96,35 +112,43 @@ export async function challengeView(db: Queryable, row: ChallengeRow) {
 
 export type ChallengeView = Awaited<ReturnType<typeof challengeView>>;
 
+/** How a holder gets a challenge's codes, and for email the address, sealed as the holder's is. */
+export interface Reach {
+  readonly channel: Channel;
+  readonly destination: string | null;
+}
+
 /**
  * How a holder receives codes: their authenticator app when one is enrolled, else email when the
  * holder has an address and an SMTP server is configured, else (test mode) the sandbox channel,
- * whose code a test helper reveals. Undefined: the holder cannot be reached (live mode).
+ * whose code a test helper reveals. Undefined: the holder cannot be reached (live mode). The
+ * address is kept on the challenge as it is now: changing the holder's later does not redirect it.
  */
-export async function channelFor(
+export async function reachOf(
   db: Queryable,
   livemode: boolean,
   holder_id: string,
   settings: ChallengeSettings,
-): Promise<Channel | undefined> {
-  const found = await db.query<{ authenticator: boolean; has_email: boolean }>(
+): Promise<Reach | undefined> {
+  const found = await db.query<{ authenticator: boolean; email: string | null }>(
     `SELECT EXISTS (SELECT 1 FROM holder_authenticators a WHERE a.holder_id = h.id AND a.status = 'active') AS authenticator,
-       h.email IS NOT NULL AS has_email
+       h.email
      FROM holders h WHERE h.id = $1 AND h.livemode = $2`,
     [holder_id, livemode],
   );
   const holder = found.rows[0];
-  if (holder?.authenticator === true) return 'totp';
-  if (holder?.has_email === true && settings.email) return 'email';
-  return livemode ? undefined : 'sandbox';
+  if (holder?.authenticator === true) return { channel: 'totp', destination: null };
+  if (holder?.email != null && settings.email) return { channel: 'email', destination: holder.email };
+  return livemode ? undefined : { channel: 'sandbox', destination: null };
 }
 
 /** A money request waiting for its holder's code: what to run, on whose behalf, for how much. */
 export interface NewPaymentChallenge {
   readonly livemode: boolean;
   readonly holder_id: string;
-  readonly channel: Channel;
+  readonly reach: Reach;
   readonly api_key_id: string;
+  readonly approved: boolean;
   readonly route: string;
   readonly params: Readonly<Record<string, string>>;
   readonly body: unknown;
@@ -141,15 +165,16 @@ export async function createPaymentChallenge(
   input: NewPaymentChallenge,
 ): Promise<ChallengeView> {
   const result = await db.query<ChallengeRow>(
-    `INSERT INTO challenges (id, livemode, status, purpose, holder_id, channel, attempts_max, api_key_id, route, params,
-       body, request_id, risk_rule_id, asset, amount_minor, expires_at, created_at, updated_at)
-     VALUES ($1, $2, 'requires_action', 'payment', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15)
+    `INSERT INTO challenges (id, livemode, status, purpose, holder_id, channel, destination, attempts_max, api_key_id,
+       route, params, body, request_id, risk_rule_id, asset, amount_minor, expires_at, created_at, updated_at, approved)
+     VALUES ($1, $2, 'requires_action', 'payment', $3, $4, $16, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15,
+       $17)
      RETURNING *`,
     [
       newId('challenge', input.now.getTime()),
       input.livemode,
       input.holder_id,
-      input.channel,
+      input.reach.channel,
       input.settings.attempts_max,
       input.api_key_id,
       input.route,
@@ -162,6 +187,8 @@ export async function createPaymentChallenge(
       input.amount_minor.toString(),
       new Date(input.now.getTime() + input.settings.ttl_s * 1000),
       input.now,
+      input.reach.destination,
+      input.approved,
     ],
   );
   return challengeView(db, result.rows[0] as ChallengeRow);
@@ -172,17 +199,18 @@ export async function createSignInChallenge(
   db: Queryable,
   input: { livemode: boolean; holder_id: string; settings: ChallengeSettings; now: Date },
 ): Promise<Result<ChallengeView>> {
-  const channel = await channelFor(db, input.livemode, input.holder_id, input.settings);
-  if (channel === undefined) return fail(unreachable(input.holder_id));
+  const reach = await reachOf(db, input.livemode, input.holder_id, input.settings);
+  if (reach === undefined) return fail(unreachable(input.holder_id));
   const result = await db.query<ChallengeRow>(
-    `INSERT INTO challenges (id, livemode, status, purpose, holder_id, channel, attempts_max, expires_at, created_at,
-       updated_at)
-     VALUES ($1, $2, 'requires_action', 'sign_in', $3, $4, $5, $6, $7, $7) RETURNING *`,
+    `INSERT INTO challenges (id, livemode, status, purpose, holder_id, channel, destination, attempts_max, expires_at,
+       created_at, updated_at)
+     VALUES ($1, $2, 'requires_action', 'sign_in', $3, $4, $5, $6, $7, $8, $8) RETURNING *`,
     [
       newId('challenge', input.now.getTime()),
       input.livemode,
       input.holder_id,
-      channel,
+      reach.channel,
+      reach.destination,
       input.settings.attempts_max,
       new Date(input.now.getTime() + input.settings.ttl_s * 1000),
       input.now,

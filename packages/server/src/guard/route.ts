@@ -23,7 +23,6 @@ export function guardRequest(
     params: (request.params ?? {}) as Record<string, string>,
     body: request.body,
     approved,
-    challenge_confirmed: false,
     challenges: challengeSettings(deps.config),
   };
 }

@@ -1,19 +1,13 @@
 import { createApproval } from '../approvals/service.js';
 import type { AuthContext } from '../auth/context.js';
 import { permittedWallets } from '../auth/restrictions.js';
-import { type ChallengeSettings, channelFor, createPaymentChallenge } from '../challenges/service.js';
+import { type ChallengeSettings, createPaymentChallenge, reachOf } from '../challenges/service.js';
 import type { Client, Queryable } from '../db/pool.js';
 import { checkPolicy } from '../policies/check.js';
 import { withoutCardNumbers } from '../rails/index.js';
 import type { Screen } from '../requests/screening.js';
 import { recordDecisions } from '../risk/decisions.js';
-import {
-  evaluateRules,
-  loggedMovements,
-  type RiskMatch,
-  strongest,
-  type WalletFacts,
-} from '../risk/evaluate.js';
+import { evaluateRules, loggedMovements, type RiskMatch, type WalletFacts } from '../risk/evaluate.js';
 import { lockRiskReads, riskReads } from '../risk/locks.js';
 import type { RiskRuleRow } from '../risk/rules.js';
 import { RunningMovements } from '../risk/running.js';
@@ -33,8 +27,8 @@ export interface GuardRequest {
   readonly body: unknown;
   /** Executing an approved request: the approval threshold and review rules are passed. */
   readonly approved: boolean;
-  /** Executing a request whose holder confirmed it with a code: challenge rules are passed. */
-  readonly challenge_confirmed: boolean;
+  /** Executing a request this holder confirmed with a code: their movements' challenges are passed. */
+  readonly challenge_confirmed_by?: string;
   /** Set: a challenge rule may ask the holder for a code (unset: it is refused, as unattended). */
   readonly challenges?: ChallengeSettings;
   /**
@@ -74,7 +68,6 @@ export function unattendedRequest(
     params,
     body,
     approved: false,
-    challenge_confirmed: false,
     unattended: { object_id: at.object_id },
   };
 }
@@ -171,33 +164,41 @@ async function screenLocked<T>(
     await evaluateRules(db, subjectOf(request), rules, list, wallets, mine),
     list,
   );
-  const action = strongest(matches);
-  const decide = (object_ids: readonly (string | null)[], of: readonly RiskMatch[]) => (client: Client) =>
-    recordDecisions(client, request, of, object_ids);
-  if (
-    action === 'block' ||
-    ((action === 'review' || action === 'challenge') && !answerable(request, action))
-  ) {
-    const rule = matches.find((match) => match.rule.action === action);
+  const holderOf = (match: RiskMatch) =>
+    wallets.get(list[match.movement_index]?.source_wallet_id ?? '')?.holder_id ?? null;
+  // A holder's code answers the challenges of that holder's movements only; an operator's approval
+  // never stands in for a holder's code.
+  const pending = matches.filter(
+    (match) =>
+      match.rule.action !== 'challenge' ||
+      request.challenge_confirmed_by === undefined ||
+      holderOf(match) !== request.challenge_confirmed_by,
+  );
+  const review = request.approved ? undefined : first(pending, 'review');
+  const challenges = pending.filter((match) => match.rule.action === 'challenge');
+  const unanswerable =
+    first(pending, 'block') ??
+    (request.unattended !== undefined ? (review ?? challenges[0]) : undefined) ??
+    (review === undefined && request.challenges === undefined ? challenges[0] : undefined);
+  if (unanswerable !== undefined)
     return {
       verdict: 'refuse',
-      error: domainError(
-        'risk_blocked',
-        `Risk rule ${rule?.rule.id} (${rule?.rule.name}) ${action === 'block' ? 'blocked this' : `asks for ${action === 'review' ? 'a review' : "the holder's code"}, which nothing can answer here`}: ${rule?.detail}.`,
-      ),
-      after: decide(
-        list.map(() => request.unattended?.object_id ?? null),
-        matches,
-      ),
+      error: refusal(unanswerable),
+      after: (client) =>
+        recordDecisions(
+          client,
+          request,
+          matches,
+          list.map(() => request.unattended?.object_id ?? null),
+        ),
     };
-  }
-  const review = request.approved ? undefined : first(matches, 'review');
   if (verdict?.verdict === 'approval' || review !== undefined)
     return { verdict: 'park', park: (client) => park(client, request, list, matches, review, verdict) };
-  const challenge = passes(request, 'challenge') ? undefined : first(matches, 'challenge');
+  const [challenge] = challenges;
   if (challenge !== undefined && request.challenges !== undefined) {
     const settings = request.challenges;
-    const holder_id = wallets.get(list[challenge.movement_index]?.source_wallet_id ?? '')?.holder_id ?? null;
+    const holders = new Set(challenges.map(holderOf));
+    const [holder_id = null] = holders.size === 1 ? holders : [];
     return {
       verdict: 'park',
       park: (client) =>
@@ -224,10 +225,14 @@ async function screenLocked<T>(
   };
 }
 
-/** Money that already arrived is held for review where a rule would block it: refusing loses it. */
+/**
+ * Money that already arrived is held for review where a rule would block it or ask its holder for a
+ * code: refusing it, or a challenge nobody confirms, would lose it.
+ */
 function heldNotRefused(matches: RiskMatch[], movements: readonly Movement[]): RiskMatch[] {
   return matches.map((match) =>
-    match.rule.action === 'block' && movements[match.movement_index]?.arrived === true
+    (match.rule.action === 'block' || match.rule.action === 'challenge') &&
+    movements[match.movement_index]?.arrived === true
       ? {
           ...match,
           rule: { ...match.rule, action: 'review' },
@@ -241,25 +246,21 @@ function first(matches: readonly RiskMatch[], action: RiskMatch['rule']['action'
   return matches.find((match) => match.rule.action === action);
 }
 
-/** Whether what the request already passed (an approval, a confirmed code) answers `action`. */
-function passes(request: GuardRequest, action: 'review' | 'challenge'): boolean {
-  return action === 'review' ? request.approved : request.approved || request.challenge_confirmed;
-}
-
-/**
- * Whether a review or challenge can be answered: passed already, or parked for someone to answer.
- * Nobody answers for a movement no key asked for, and only a request that can reach a holder
- * (challenge settings given) parks for a code.
- */
-function answerable(request: GuardRequest, action: 'review' | 'challenge'): boolean {
-  if (passes(request, action)) return true;
-  return request.unattended === undefined && (action === 'review' || request.challenges !== undefined);
+/** The refusal of a movement a rule blocks, or asks about where nobody can answer. */
+function refusal(match: RiskMatch) {
+  const { action, id, name } = match.rule;
+  const asks =
+    action === 'block'
+      ? 'blocked this'
+      : `asks for ${action === 'review' ? 'a review' : "the holder's code"}, which nothing can answer here`;
+  return domainError('risk_blocked', `Risk rule ${id} (${name}) ${asks}: ${match.detail}.`);
 }
 
 /**
  * Parks a movement until its holder confirms it with a code (the paying wallet's holder; for a
- * pay-in, the holder of the wallet paid into). A movement no holder can confirm (a platform
- * wallet's, or a holder with no channel in live mode) is parked for an operator instead.
+ * pay-in, the holder of the wallet paid into). A request no one holder can confirm (a platform
+ * wallet's movement, movements of several holders in one batch, or a holder with no channel in
+ * live mode) is parked for an operator instead.
  */
 async function parkForCode(
   db: Client,
@@ -273,20 +274,19 @@ async function parkForCode(
   },
 ): Promise<unknown> {
   const { request, movements, challenge } = at;
-  const channel =
-    at.holder_id === null
-      ? undefined
-      : await channelFor(db, request.auth.livemode, at.holder_id, at.settings);
-  if (at.holder_id === null || channel === undefined) {
-    const review = { ...challenge, detail: `${challenge.detail}; no holder can confirm it with a code` };
+  const reach =
+    at.holder_id === null ? undefined : await reachOf(db, request.auth.livemode, at.holder_id, at.settings);
+  if (at.holder_id === null || reach === undefined) {
+    const review = { ...challenge, detail: `${challenge.detail}; no one holder can confirm it with a code` };
     return park(db, request, movements, at.matches, review, undefined);
   }
   const { asset, amount_minor } = totalOf(movements);
   const created = await createPaymentChallenge(db, {
     livemode: request.auth.livemode,
     holder_id: at.holder_id,
-    channel,
+    reach,
     api_key_id: request.auth.key_id,
+    approved: request.approved,
     route: request.route,
     params: request.params,
     body: withoutCardNumbers(request.body),

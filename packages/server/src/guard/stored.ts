@@ -2,6 +2,7 @@ import { appendAudit, responseFacts } from '../audit/append.js';
 import { consentAuthContext, consentRefusal, findConsentGrant } from '../auth/consent-access.js';
 import type { AuthContext } from '../auth/context.js';
 import type { ApiKeyRow } from '../auth/keys-service.js';
+import type { ChallengeSettings } from '../challenges/service.js';
 import type { Client } from '../db/pool.js';
 import { problemBody } from '../http/problem.js';
 import type { RailContext } from '../rails/index.js';
@@ -31,7 +32,9 @@ export interface StoredRun {
   readonly request_id: string;
   readonly ip: string;
   readonly approval_ttl_s: number;
-  readonly passed: Pick<GuardRequest, 'approved' | 'challenge_confirmed'>;
+  readonly passed: Pick<GuardRequest, 'approved' | 'challenge_confirmed_by'>;
+  /** A challenge rule that matches only now asks the holder for a code (HTTP 202, a challenge). */
+  readonly challenges: ChallengeSettings;
 }
 
 /**
@@ -58,6 +61,7 @@ export async function runStoredRequest(
     params: stored.params,
     body: stored.body,
     ...run.passed,
+    challenges: run.challenges,
   };
   const ctx = { ...run.ctx, livemode: stored.livemode };
   const applied = await screenAndApply(
@@ -71,7 +75,8 @@ export async function runStoredRequest(
     () => endpoint.execute(ctx, stored.body, stored.params, run.request_id),
   );
   if (applied.verdict === 'park') {
-    // A review rule that matches only now parks it again, as a new approval (HTTP 202).
+    // A rule that matches only now parks it again (HTTP 202): a new approval, or a challenge for the
+    // holder's code (an approval never stands in for it).
     return ok({ status: 202, body: await applied.park(db) });
   }
   const result = applied.verdict === 'ran' ? applied.result : fail(applied.error);

@@ -1,7 +1,9 @@
 import { type Api, type RouteDeps, sendResult } from '../http/api.js';
 import { authOf } from '../http/auth.js';
 import { runMutation } from '../http/mutation.js';
+import { sendProblem } from '../http/problem.js';
 import { errorResponses, IdParams, ListOf } from '../http/schemas.js';
+import { domainError } from '../shared/errors.js';
 import { CreateHolderBody, Holder, HolderListQuery, UpdateHolderBody } from './schemas.js';
 import { createHolder, getHolder, listHolders, updateHolder } from './service.js';
 
@@ -73,8 +75,15 @@ export function holderRoutes(app: Api, deps: RouteDeps): void {
         response: { 200: Holder, ...errorResponses },
       },
     },
-    (request, reply) =>
-      runMutation(mutation, request, reply, 200, (db) =>
+    (request, reply) => {
+      // Step-up codes go to the holder's email: a key held to a spend policy must not redirect them.
+      if (authOf(request).spend_policy !== null && request.body.email !== undefined)
+        return sendProblem(
+          request,
+          reply,
+          domainError('key_restricted', "A key with a spend policy cannot change a holder's email.", 'email'),
+        );
+      return runMutation(mutation, request, reply, 200, (db) =>
         updateHolder(
           db,
           authOf(request).livemode,
@@ -83,6 +92,7 @@ export function holderRoutes(app: Api, deps: RouteDeps): void {
           deps.config.limits,
           deps.clock.now(),
         ),
-      ),
+      );
+    },
   );
 }

@@ -22,6 +22,11 @@ export interface MutationOptions<T> {
   readonly replay_body?: (value: T) => unknown;
   /** Runs first inside the effect's savepoint: access checks of a money movement. */
   readonly screen?: (db: Client) => Promise<Screen<T>>;
+  /**
+   * The effect's writes commit even when it answers a domain error: a wrong one-time code spends
+   * its attempt (challenges/confirm.ts). Only for an effect whose refusals write nothing else.
+   */
+  readonly commit_refusals?: true;
 }
 
 export const json_content_type = 'application/json; charset=utf-8';
@@ -98,12 +103,12 @@ async function execute<T>(
   options: MutationOptions<T>,
 ): Promise<{ status: number; body: string; replay: string }> {
   const screen = options.screen;
-  const applied = await screenAndApply(
-    client,
-    'effect',
-    screen === undefined ? undefined : () => screen(client),
-    () => work(client),
-  );
+  const applied =
+    options.commit_refusals === true
+      ? { verdict: 'ran' as const, result: await work(client) }
+      : await screenAndApply(client, 'effect', screen === undefined ? undefined : () => screen(client), () =>
+          work(client),
+        );
   if (applied.verdict === 'park') {
     const body = JSON.stringify(await applied.park(client));
     return { status: 202, body, replay: body };

@@ -163,6 +163,24 @@ describe('pay-ins are screened', () => {
     expect(await paymentsOf(capped)).toBe(2);
   });
 
+  it('a crypto deposit a challenge rule matches is held for review: nobody asked for it, nobody confirms it', async () => {
+    const capped = await newWallet(t, 'USDC', {
+      holder_id: (await postOk(t, '/v1/holders', { name: 'Depositor' })).id,
+    });
+    const { address } = await postOk(
+      t,
+      `/v1/wallets/${capped}/deposit_addresses`,
+      { network: 'ethereum' },
+      200,
+    );
+    const rule = { type: 'amount_above', action: 'challenge', amount: '1', currency: 'USDC' };
+    await withRule(rule, async () => {
+      const held = await post(t, '/v1/test_helpers/crypto_deposits', { address, amount: '2' });
+      expect(held.statusCode, held.body).toBe(202);
+      expect(held.json()).toMatchObject({ object: 'approval', reason: 'risk_review' });
+    });
+  });
+
   it("a policy-bound key's pay-ins count against its spend policy", async () => {
     const wallet = await newWallet(t);
     const agent = await createKey(t, {

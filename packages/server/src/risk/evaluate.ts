@@ -2,7 +2,7 @@ import type { Queryable } from '../db/pool.js';
 import type { Movement } from '../guard/movement.js';
 import { periodStarts } from '../policies/counters.js';
 import { formatAmount } from '../shared/money.js';
-import type { RiskRuleRow, RuleAction } from './rules.js';
+import type { RiskRuleRow } from './rules.js';
 import type { LogColumn, LoggedMovement, RunningMovements } from './running.js';
 
 /** What the checks need to know about a wallet a movement touches. */
@@ -26,13 +26,6 @@ export interface RiskSubject {
   readonly livemode: boolean;
   readonly api_key_id: string;
   readonly now: Date;
-}
-
-/** The strongest action among matches: block over review over challenge over flag. */
-export function strongest(matches: readonly RiskMatch[]): RuleAction | undefined {
-  for (const action of ['block', 'review', 'challenge', 'flag'] as const)
-    if (matches.some((match) => match.rule.action === action)) return action;
-  return undefined;
 }
 
 /**
