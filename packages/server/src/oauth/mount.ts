@@ -85,6 +85,7 @@ export async function registerOAuth(app: FastifyInstance, deps: OAuthDeps): Prom
         pool: deps.pool,
         clock: deps.clock,
         settings: challengeSettings(deps.config),
+        holder_wrong_codes_max: deps.config.challenges.holder_wrong_codes_max,
       }),
       csrf_key: deps.config.oauth.cookie_keys[0] ?? '',
       consent_ttl_s: deps.config.oauth.consent_ttl_s,

@@ -19,10 +19,10 @@ export interface HolderSignIn {
 }
 
 /**
- * Sign-in codes one holder may be sent per window, not counting those the holder used: each code
- * allows the challenges' attempts, so this bounds the guesses against a holder (5 codes x 5
- * attempts per 10 minutes against 10^6 codes) and the emails anyone can make a holder receive by
- * typing their address. Past it the page looks the same and no code is sent.
+ * Sign-in codes one holder may be sent per window, not counting those the holder used: this bounds
+ * the emails anyone can make a holder receive by typing their address (the guesses against a
+ * holder are bounded by the challenges' attempts and their daily cap of wrong codes). Past it the
+ * page looks the same and no code is sent.
  */
 const sign_in_codes_per_window_max = 5;
 const sign_in_window_ms = 10 * 60_000;
@@ -31,6 +31,8 @@ export function challengeSignIn(deps: {
   pool: Pool;
   clock: Clock;
   settings: ChallengeSettings;
+  /** A holder's wrong codes per 24 hours over all their challenges (PURSE_CHALLENGE_HOLDER_WRONG_CODES_MAX). */
+  holder_wrong_codes_max: number;
 }): HolderSignIn {
   return {
     async issue(holder) {
@@ -51,7 +53,11 @@ export function challengeSignIn(deps: {
       return created.ok ? ok({ challenge_id: created.value.id }) : created;
     },
     async check(input) {
-      const checked = await checkSignInCode(deps.pool, { ...input, now: deps.clock.now() });
+      const checked = await checkSignInCode(deps.pool, {
+        ...input,
+        now: deps.clock.now(),
+        holder_wrong_codes_max: deps.holder_wrong_codes_max,
+      });
       return checked.ok ? ok(checked.value.holder_id) : checked;
     },
   };
