@@ -54,8 +54,13 @@ export interface AuthDeps {
  */
 export function registerAuth(app: FastifyInstance, deps: AuthDeps): void {
   app.decorateRequest('auth', null);
-  app.addHook('onRequest', async (request) => {
-    const auth = await authenticate(request, deps);
+  app.addHook('onRequest', async (request, reply) => {
+    const auth = await authenticate(request, deps).catch((error: unknown) => {
+      // RFC 6750 section 3: a refused bearer token says so in WWW-Authenticate too.
+      if (error instanceof HttpProblem && error.problem.code === 'invalid_access_token')
+        reply.header('WWW-Authenticate', 'Bearer error="invalid_token"');
+      throw error;
+    });
     // Known before the scope check, so that a refusal is audited against the key that asked.
     request.auth = auth;
     checkPartnerRoute(request, auth);

@@ -197,6 +197,7 @@ describe('partner tokens', () => {
     expect(revoked).toMatchObject({ status: 'revoked', revoked_by: 'holder' });
     const refused = await withToken(o, tokens.access_token, 'GET', `/v1/wallets/${ada_wallet}`);
     expect(refused.status).toBe(401);
+    expect(refused.headers.get('www-authenticate')).toBe('Bearer error="invalid_token"');
     expect(await codeOf(refused)).toBe('invalid_access_token');
     const refresh = await tokenRequest(o, app, {
       grant_type: 'refresh_token',
