@@ -352,7 +352,7 @@ describe('the authorization server', () => {
     expect(await consentIdOf(app)).toBe('');
   });
 
-  it('refuses a form without its CSRF token, a wrong code, and a wallet that is not the holder’s', async () => {
+  it('refuses a form without its CSRF token, a wrong code, a second sign-in, and a wallet that is not the holder’s', async () => {
     const app = await registerApp(o);
     const browser = new Browser();
     const login = await browser.go(authorizeUrl(o, app, newPkce()));
@@ -383,6 +383,20 @@ describe('the authorization server', () => {
         })
       ).text(),
     );
+    // Signed in as Ada, the sign-in forms no longer switch the holder: the old page's form is of
+    // a finished interaction, and the consent page's own interaction refuses a sign-in.
+    const replayed = await browser.go(`${o.base}${code_form.action}`, {
+      method: 'POST',
+      form: { ...code_form.fields, code: '123456' },
+    });
+    expect(replayed.status).toBe(400);
+    expect(await replayed.text()).toContain('This page has expired');
+    const consent_uid_code = consent.action.replace(/\/consent$/, '/code');
+    const switched = await browser.go(`${o.base}${consent_uid_code}`, {
+      method: 'POST',
+      form: { csrf: consent.fields.csrf as string, challenge_id: 'chl_x', code: '123456' },
+    });
+    expect(await switched.text()).toContain('Already signed in');
     const stolen = await browser.go(`${o.base}${consent.action}`, {
       method: 'POST',
       form: { ...consent.fields, decision: 'approve', wallet_ids: [bob_wallet] },

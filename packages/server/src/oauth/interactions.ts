@@ -77,6 +77,7 @@ export async function interactionRoutes(app: FastifyInstance, deps: InteractionD
 
   app.post(`${base}/email`, { schema: { ...hidden, body: EmailForm } }, (request, reply) =>
     page(deps, request, reply, async (interaction, client) => {
+      if (interaction.prompt.name !== 'login') return alreadySignedIn();
       const { email } = request.body as { email: string };
       const holder_id = await findHolderIdByEmail(deps.pool, client.livemode, email);
       const issued =
@@ -97,6 +98,7 @@ export async function interactionRoutes(app: FastifyInstance, deps: InteractionD
 
   app.post(`${base}/code`, { schema: { ...hidden, body: CodeForm } }, (request, reply) =>
     page(deps, request, reply, async (interaction, client) => {
+      if (interaction.prompt.name !== 'login') return alreadySignedIn();
       const { challenge_id, code } = request.body as { challenge_id: string; code: string };
       const checked = await deps.sign_in.check({ livemode: client.livemode, challenge_id, code });
       if (!checked.ok)
@@ -254,6 +256,11 @@ async function approve(
     ),
   );
   return finish(deps, http.request, http.reply, { consent: { grantId: grant_id } });
+}
+
+/** Sign-in forms posted once the holder is signed in (a second tab, a replay) change nothing. */
+function alreadySignedIn(): string {
+  return messagePage('Already signed in', 'Go back to the consent page to allow or deny access.');
 }
 
 function actionOf(uid: string): string {
