@@ -1,5 +1,6 @@
 import type { Queryable } from '../db/pool.js';
 import type { SpendPolicyValue } from '../policies/schemas.js';
+import { type DomainError, domainError } from '../shared/errors.js';
 import { current_api_version } from '../shared/versions.js';
 import type { AuthContext } from './context.js';
 import { internalScopes } from './partner-scopes.js';
@@ -56,6 +57,28 @@ export async function findConsentGrant(
     [consent_id],
   );
   return found.rows[0];
+}
+
+/**
+ * In a money movement's transaction: whether the consent it is made under still stands, read with
+ * a share lock. Revoking takes the row's update lock, so a payment and a revocation are ordered:
+ * a payment that commits first ran under a standing consent; one that comes after sees it revoked,
+ * even if its token was checked before the revocation committed. Undefined for an API key.
+ */
+export async function consentWithdrawn(
+  db: Queryable,
+  auth: AuthContext,
+  now: Date,
+): Promise<DomainError | undefined> {
+  if (auth.consent === undefined) return undefined;
+  const found = await db.query<ConsentGrantRow>(
+    `SELECT ${consent_columns} FROM oauth_consents c JOIN oauth_clients cl ON cl.id = c.client_id
+     WHERE c.id = $1 FOR SHARE OF c`,
+    [auth.consent.id],
+  );
+  const row = found.rows[0];
+  const refusal = row === undefined ? 'The consent is not known.' : consentRefusal(row, now);
+  return refusal === undefined ? undefined : domainError('invalid_access_token', refusal);
 }
 
 /** Why the consent cannot be acted under at `now`, or undefined when it can. */

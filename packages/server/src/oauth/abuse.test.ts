@@ -17,6 +17,7 @@ import {
   tokenRequest,
   withToken,
 } from '../test-support/oauth.js';
+import { revokeConsent } from './consents.js';
 
 /**
  * What a partner app (or someone holding its token) must not be able to do, over real HTTP: act
@@ -206,6 +207,34 @@ describe('partner tokens', () => {
     expect(refresh.status).toBe(400);
     const again = await post(o.t, `/v1/consents/${consent_id}/revoke`);
     expect(again.statusCode).toBe(409);
+  });
+
+  it('move no money once a revocation commits, even when the token was checked before it', async () => {
+    const { app, tokens } = await consented();
+    const consent_id = await consentIdOf(app);
+    const before = await o.t.request({ method: 'GET', url: `/v1/wallets/${ada_wallet}` });
+    const revoker = await o.t.db.pool.connect();
+    try {
+      // A revocation under way: it holds the consent's row while the payment comes in.
+      await revoker.query('BEGIN');
+      await revoker.query('SELECT 1 FROM oauth_consents WHERE id = $1 FOR UPDATE', [consent_id]);
+      const paying = withToken(o, tokens.access_token, 'POST', '/v1/transfers', {
+        source_wallet_id: ada_wallet,
+        destination_wallet_id: shop,
+        amount: '1.00',
+        currency: 'USD',
+      });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect((await revokeConsent(revoker, false, consent_id, 'test', o.t.clock.now())).ok).toBe(true);
+      await revoker.query('COMMIT');
+      const paid = await paying;
+      expect(paid.status).toBe(401);
+      expect(await codeOf(paid)).toBe('invalid_access_token');
+    } finally {
+      revoker.release();
+    }
+    const after = await o.t.request({ method: 'GET', url: `/v1/wallets/${ada_wallet}` });
+    expect(after.json().balance).toEqual(before.json().balance);
   });
 
   it("stop when the app revokes its refresh token (RFC 7009): the holder's consent ends", async () => {
