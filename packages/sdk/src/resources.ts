@@ -16,6 +16,10 @@ export const resources = {
     retrieve: get('/v1/holders/{id}'),
     update: post('/v1/holders/{id}'),
     list: list('/v1/holders'),
+    enrollAuthenticator: post('/v1/holders/{id}/authenticator'),
+    activateAuthenticator: post('/v1/holders/{id}/authenticator/activate'),
+    retrieveAuthenticator: get('/v1/holders/{id}/authenticator'),
+    deleteAuthenticator: del('/v1/holders/{id}/authenticator'),
   },
   wallets: {
     create: post('/v1/wallets'),
@@ -107,6 +111,13 @@ export const resources = {
     approve: action('/v1/approvals/{id}/approve'),
     reject: action('/v1/approvals/{id}/reject'),
   },
+  challenges: {
+    retrieve: get('/v1/challenges/{id}'),
+    list: list('/v1/challenges'),
+    confirm: post('/v1/challenges/{id}/confirm'),
+    resend: post('/v1/challenges/{id}/resend'),
+    cancel: post('/v1/challenges/{id}/cancel'),
+  },
   risk_rules: {
     create: post('/v1/risk_rules'),
     retrieve: get('/v1/risk_rules/{id}'),
@@ -192,5 +203,6 @@ export const resources = {
     settleWallet: post('/v1/test_helpers/wallets/{id}/settle'),
     runPayoutSchedule: post('/v1/test_helpers/wallets/{id}/run_payout_schedule'),
     createCryptoDeposit: post('/v1/test_helpers/crypto_deposits'),
+    revealChallengeCode: post('/v1/test_helpers/challenges/{id}/reveal_code'),
   },
 } as const;

@@ -3650,57 +3650,13 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Kept, not run: an approval (object approval) until an operator decides, or a challenge (object challenge) until the wallet's holder confirms it with a one-time code. */
                 202: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @example apr_01jd0w3n3w8m5t5vq6fz1y2k3h */
-                            id: string;
-                            /** @enum {string} */
-                            object: "approval";
-                            livemode: boolean;
-                            /** @description pending: waiting for a decision. approved: executed once; `result` holds what the request answered. rejected or expired: never executed. */
-                            status: "pending" | "approved" | "rejected" | "expired";
-                            /** @description spend_policy: above the key's approval_above. risk_review: a risk rule with action review matched. */
-                            reason: "spend_policy" | "risk_review";
-                            /** @example 40.00 USD is above the key's approval_above of 30.00. */
-                            detail: string;
-                            risk_rule_id: string | null;
-                            /** @description The key that made the request; it runs on its behalf. */
-                            api_key_id: string;
-                            request: {
-                                /** @example POST */
-                                method: string;
-                                /** @example /v1/transfers */
-                                path: string;
-                                body: unknown;
-                                request_id: string;
-                            };
-                            /** @example 40.00 */
-                            amount: string;
-                            /** @example USD */
-                            currency: string;
-                            /**
-                             * Format: date-time
-                             * @example 2026-11-21T12:00:00.000Z
-                             */
-                            expires_at: string;
-                            decided_at: string | null;
-                            /** @description The deciding key, or system:worker. */
-                            decided_by: string | null;
-                            result: {
-                                status: number;
-                                body: unknown;
-                            } | null;
-                            /**
-                             * Format: date-time
-                             * @example 2026-11-21T12:00:00.000Z
-                             */
-                            created_at: string;
-                        };
+                        "application/json": components["schemas"]["Approval"] | components["schemas"]["Challenge"];
                     };
                 };
                 /** @description An RFC 9457 problem document. */
@@ -3901,57 +3857,13 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Kept, not run: an approval (object approval) until an operator decides, or a challenge (object challenge) until the wallet's holder confirms it with a one-time code. */
                 202: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @example apr_01jd0w3n3w8m5t5vq6fz1y2k3h */
-                            id: string;
-                            /** @enum {string} */
-                            object: "approval";
-                            livemode: boolean;
-                            /** @description pending: waiting for a decision. approved: executed once; `result` holds what the request answered. rejected or expired: never executed. */
-                            status: "pending" | "approved" | "rejected" | "expired";
-                            /** @description spend_policy: above the key's approval_above. risk_review: a risk rule with action review matched. */
-                            reason: "spend_policy" | "risk_review";
-                            /** @example 40.00 USD is above the key's approval_above of 30.00. */
-                            detail: string;
-                            risk_rule_id: string | null;
-                            /** @description The key that made the request; it runs on its behalf. */
-                            api_key_id: string;
-                            request: {
-                                /** @example POST */
-                                method: string;
-                                /** @example /v1/transfers */
-                                path: string;
-                                body: unknown;
-                                request_id: string;
-                            };
-                            /** @example 40.00 */
-                            amount: string;
-                            /** @example USD */
-                            currency: string;
-                            /**
-                             * Format: date-time
-                             * @example 2026-11-21T12:00:00.000Z
-                             */
-                            expires_at: string;
-                            decided_at: string | null;
-                            /** @description The deciding key, or system:worker. */
-                            decided_by: string | null;
-                            result: {
-                                status: number;
-                                body: unknown;
-                            } | null;
-                            /**
-                             * Format: date-time
-                             * @example 2026-11-21T12:00:00.000Z
-                             */
-                            created_at: string;
-                        };
+                        "application/json": components["schemas"]["Approval"] | components["schemas"]["Challenge"];
                     };
                 };
                 /** @description An RFC 9457 problem document. */
@@ -4252,57 +4164,13 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Kept, not run: an approval (object approval) until an operator decides, or a challenge (object challenge) until the wallet's holder confirms it with a one-time code. */
                 202: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @example apr_01jd0w3n3w8m5t5vq6fz1y2k3h */
-                            id: string;
-                            /** @enum {string} */
-                            object: "approval";
-                            livemode: boolean;
-                            /** @description pending: waiting for a decision. approved: executed once; `result` holds what the request answered. rejected or expired: never executed. */
-                            status: "pending" | "approved" | "rejected" | "expired";
-                            /** @description spend_policy: above the key's approval_above. risk_review: a risk rule with action review matched. */
-                            reason: "spend_policy" | "risk_review";
-                            /** @example 40.00 USD is above the key's approval_above of 30.00. */
-                            detail: string;
-                            risk_rule_id: string | null;
-                            /** @description The key that made the request; it runs on its behalf. */
-                            api_key_id: string;
-                            request: {
-                                /** @example POST */
-                                method: string;
-                                /** @example /v1/transfers */
-                                path: string;
-                                body: unknown;
-                                request_id: string;
-                            };
-                            /** @example 40.00 */
-                            amount: string;
-                            /** @example USD */
-                            currency: string;
-                            /**
-                             * Format: date-time
-                             * @example 2026-11-21T12:00:00.000Z
-                             */
-                            expires_at: string;
-                            decided_at: string | null;
-                            /** @description The deciding key, or system:worker. */
-                            decided_by: string | null;
-                            result: {
-                                status: number;
-                                body: unknown;
-                            } | null;
-                            /**
-                             * Format: date-time
-                             * @example 2026-11-21T12:00:00.000Z
-                             */
-                            created_at: string;
-                        };
+                        "application/json": components["schemas"]["Approval"] | components["schemas"]["Challenge"];
                     };
                 };
                 /** @description An RFC 9457 problem document. */
@@ -4809,57 +4677,13 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Kept, not run: an approval (object approval) until an operator decides, or a challenge (object challenge) until the wallet's holder confirms it with a one-time code. */
                 202: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @example apr_01jd0w3n3w8m5t5vq6fz1y2k3h */
-                            id: string;
-                            /** @enum {string} */
-                            object: "approval";
-                            livemode: boolean;
-                            /** @description pending: waiting for a decision. approved: executed once; `result` holds what the request answered. rejected or expired: never executed. */
-                            status: "pending" | "approved" | "rejected" | "expired";
-                            /** @description spend_policy: above the key's approval_above. risk_review: a risk rule with action review matched. */
-                            reason: "spend_policy" | "risk_review";
-                            /** @example 40.00 USD is above the key's approval_above of 30.00. */
-                            detail: string;
-                            risk_rule_id: string | null;
-                            /** @description The key that made the request; it runs on its behalf. */
-                            api_key_id: string;
-                            request: {
-                                /** @example POST */
-                                method: string;
-                                /** @example /v1/transfers */
-                                path: string;
-                                body: unknown;
-                                request_id: string;
-                            };
-                            /** @example 40.00 */
-                            amount: string;
-                            /** @example USD */
-                            currency: string;
-                            /**
-                             * Format: date-time
-                             * @example 2026-11-21T12:00:00.000Z
-                             */
-                            expires_at: string;
-                            decided_at: string | null;
-                            /** @description The deciding key, or system:worker. */
-                            decided_by: string | null;
-                            result: {
-                                status: number;
-                                body: unknown;
-                            } | null;
-                            /**
-                             * Format: date-time
-                             * @example 2026-11-21T12:00:00.000Z
-                             */
-                            created_at: string;
-                        };
+                        "application/json": components["schemas"]["Approval"] | components["schemas"]["Challenge"];
                     };
                 };
                 /** @description An RFC 9457 problem document. */
@@ -5422,57 +5246,13 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Kept, not run: an approval (object approval) until an operator decides, or a challenge (object challenge) until the wallet's holder confirms it with a one-time code. */
                 202: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @example apr_01jd0w3n3w8m5t5vq6fz1y2k3h */
-                            id: string;
-                            /** @enum {string} */
-                            object: "approval";
-                            livemode: boolean;
-                            /** @description pending: waiting for a decision. approved: executed once; `result` holds what the request answered. rejected or expired: never executed. */
-                            status: "pending" | "approved" | "rejected" | "expired";
-                            /** @description spend_policy: above the key's approval_above. risk_review: a risk rule with action review matched. */
-                            reason: "spend_policy" | "risk_review";
-                            /** @example 40.00 USD is above the key's approval_above of 30.00. */
-                            detail: string;
-                            risk_rule_id: string | null;
-                            /** @description The key that made the request; it runs on its behalf. */
-                            api_key_id: string;
-                            request: {
-                                /** @example POST */
-                                method: string;
-                                /** @example /v1/transfers */
-                                path: string;
-                                body: unknown;
-                                request_id: string;
-                            };
-                            /** @example 40.00 */
-                            amount: string;
-                            /** @example USD */
-                            currency: string;
-                            /**
-                             * Format: date-time
-                             * @example 2026-11-21T12:00:00.000Z
-                             */
-                            expires_at: string;
-                            decided_at: string | null;
-                            /** @description The deciding key, or system:worker. */
-                            decided_by: string | null;
-                            result: {
-                                status: number;
-                                body: unknown;
-                            } | null;
-                            /**
-                             * Format: date-time
-                             * @example 2026-11-21T12:00:00.000Z
-                             */
-                            created_at: string;
-                        };
+                        "application/json": components["schemas"]["Approval"] | components["schemas"]["Challenge"];
                     };
                 };
                 /** @description An RFC 9457 problem document. */
@@ -5939,57 +5719,13 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Kept, not run: an approval (object approval) until an operator decides, or a challenge (object challenge) until the wallet's holder confirms it with a one-time code. */
                 202: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @example apr_01jd0w3n3w8m5t5vq6fz1y2k3h */
-                            id: string;
-                            /** @enum {string} */
-                            object: "approval";
-                            livemode: boolean;
-                            /** @description pending: waiting for a decision. approved: executed once; `result` holds what the request answered. rejected or expired: never executed. */
-                            status: "pending" | "approved" | "rejected" | "expired";
-                            /** @description spend_policy: above the key's approval_above. risk_review: a risk rule with action review matched. */
-                            reason: "spend_policy" | "risk_review";
-                            /** @example 40.00 USD is above the key's approval_above of 30.00. */
-                            detail: string;
-                            risk_rule_id: string | null;
-                            /** @description The key that made the request; it runs on its behalf. */
-                            api_key_id: string;
-                            request: {
-                                /** @example POST */
-                                method: string;
-                                /** @example /v1/transfers */
-                                path: string;
-                                body: unknown;
-                                request_id: string;
-                            };
-                            /** @example 40.00 */
-                            amount: string;
-                            /** @example USD */
-                            currency: string;
-                            /**
-                             * Format: date-time
-                             * @example 2026-11-21T12:00:00.000Z
-                             */
-                            expires_at: string;
-                            decided_at: string | null;
-                            /** @description The deciding key, or system:worker. */
-                            decided_by: string | null;
-                            result: {
-                                status: number;
-                                body: unknown;
-                            } | null;
-                            /**
-                             * Format: date-time
-                             * @example 2026-11-21T12:00:00.000Z
-                             */
-                            created_at: string;
-                        };
+                        "application/json": components["schemas"]["Approval"] | components["schemas"]["Challenge"];
                     };
                 };
                 /** @description An RFC 9457 problem document. */
@@ -6363,57 +6099,13 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Kept, not run: an approval (object approval) until an operator decides, or a challenge (object challenge) until the wallet's holder confirms it with a one-time code. */
                 202: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @example apr_01jd0w3n3w8m5t5vq6fz1y2k3h */
-                            id: string;
-                            /** @enum {string} */
-                            object: "approval";
-                            livemode: boolean;
-                            /** @description pending: waiting for a decision. approved: executed once; `result` holds what the request answered. rejected or expired: never executed. */
-                            status: "pending" | "approved" | "rejected" | "expired";
-                            /** @description spend_policy: above the key's approval_above. risk_review: a risk rule with action review matched. */
-                            reason: "spend_policy" | "risk_review";
-                            /** @example 40.00 USD is above the key's approval_above of 30.00. */
-                            detail: string;
-                            risk_rule_id: string | null;
-                            /** @description The key that made the request; it runs on its behalf. */
-                            api_key_id: string;
-                            request: {
-                                /** @example POST */
-                                method: string;
-                                /** @example /v1/transfers */
-                                path: string;
-                                body: unknown;
-                                request_id: string;
-                            };
-                            /** @example 40.00 */
-                            amount: string;
-                            /** @example USD */
-                            currency: string;
-                            /**
-                             * Format: date-time
-                             * @example 2026-11-21T12:00:00.000Z
-                             */
-                            expires_at: string;
-                            decided_at: string | null;
-                            /** @description The deciding key, or system:worker. */
-                            decided_by: string | null;
-                            result: {
-                                status: number;
-                                body: unknown;
-                            } | null;
-                            /**
-                             * Format: date-time
-                             * @example 2026-11-21T12:00:00.000Z
-                             */
-                            created_at: string;
-                        };
+                        "application/json": components["schemas"]["Approval"] | components["schemas"]["Challenge"];
                     };
                 };
                 /** @description An RFC 9457 problem document. */
@@ -9567,57 +9259,13 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Kept, not run: an approval (object approval) until an operator decides, or a challenge (object challenge) until the wallet's holder confirms it with a one-time code. */
                 202: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @example apr_01jd0w3n3w8m5t5vq6fz1y2k3h */
-                            id: string;
-                            /** @enum {string} */
-                            object: "approval";
-                            livemode: boolean;
-                            /** @description pending: waiting for a decision. approved: executed once; `result` holds what the request answered. rejected or expired: never executed. */
-                            status: "pending" | "approved" | "rejected" | "expired";
-                            /** @description spend_policy: above the key's approval_above. risk_review: a risk rule with action review matched. */
-                            reason: "spend_policy" | "risk_review";
-                            /** @example 40.00 USD is above the key's approval_above of 30.00. */
-                            detail: string;
-                            risk_rule_id: string | null;
-                            /** @description The key that made the request; it runs on its behalf. */
-                            api_key_id: string;
-                            request: {
-                                /** @example POST */
-                                method: string;
-                                /** @example /v1/transfers */
-                                path: string;
-                                body: unknown;
-                                request_id: string;
-                            };
-                            /** @example 40.00 */
-                            amount: string;
-                            /** @example USD */
-                            currency: string;
-                            /**
-                             * Format: date-time
-                             * @example 2026-11-21T12:00:00.000Z
-                             */
-                            expires_at: string;
-                            decided_at: string | null;
-                            /** @description The deciding key, or system:worker. */
-                            decided_by: string | null;
-                            result: {
-                                status: number;
-                                body: unknown;
-                            } | null;
-                            /**
-                             * Format: date-time
-                             * @example 2026-11-21T12:00:00.000Z
-                             */
-                            created_at: string;
-                        };
+                        "application/json": components["schemas"]["Approval"] | components["schemas"]["Challenge"];
                     };
                 };
                 /** @description An RFC 9457 problem document. */
@@ -9974,57 +9622,13 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Kept, not run: an approval (object approval) until an operator decides, or a challenge (object challenge) until the wallet's holder confirms it with a one-time code. */
                 202: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @example apr_01jd0w3n3w8m5t5vq6fz1y2k3h */
-                            id: string;
-                            /** @enum {string} */
-                            object: "approval";
-                            livemode: boolean;
-                            /** @description pending: waiting for a decision. approved: executed once; `result` holds what the request answered. rejected or expired: never executed. */
-                            status: "pending" | "approved" | "rejected" | "expired";
-                            /** @description spend_policy: above the key's approval_above. risk_review: a risk rule with action review matched. */
-                            reason: "spend_policy" | "risk_review";
-                            /** @example 40.00 USD is above the key's approval_above of 30.00. */
-                            detail: string;
-                            risk_rule_id: string | null;
-                            /** @description The key that made the request; it runs on its behalf. */
-                            api_key_id: string;
-                            request: {
-                                /** @example POST */
-                                method: string;
-                                /** @example /v1/transfers */
-                                path: string;
-                                body: unknown;
-                                request_id: string;
-                            };
-                            /** @example 40.00 */
-                            amount: string;
-                            /** @example USD */
-                            currency: string;
-                            /**
-                             * Format: date-time
-                             * @example 2026-11-21T12:00:00.000Z
-                             */
-                            expires_at: string;
-                            decided_at: string | null;
-                            /** @description The deciding key, or system:worker. */
-                            decided_by: string | null;
-                            result: {
-                                status: number;
-                                body: unknown;
-                            } | null;
-                            /**
-                             * Format: date-time
-                             * @example 2026-11-21T12:00:00.000Z
-                             */
-                            created_at: string;
-                        };
+                        "application/json": components["schemas"]["Approval"] | components["schemas"]["Challenge"];
                     };
                 };
                 /** @description An RFC 9457 problem document. */
@@ -10410,57 +10014,13 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Kept, not run: an approval (object approval) until an operator decides, or a challenge (object challenge) until the wallet's holder confirms it with a one-time code. */
                 202: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @example apr_01jd0w3n3w8m5t5vq6fz1y2k3h */
-                            id: string;
-                            /** @enum {string} */
-                            object: "approval";
-                            livemode: boolean;
-                            /** @description pending: waiting for a decision. approved: executed once; `result` holds what the request answered. rejected or expired: never executed. */
-                            status: "pending" | "approved" | "rejected" | "expired";
-                            /** @description spend_policy: above the key's approval_above. risk_review: a risk rule with action review matched. */
-                            reason: "spend_policy" | "risk_review";
-                            /** @example 40.00 USD is above the key's approval_above of 30.00. */
-                            detail: string;
-                            risk_rule_id: string | null;
-                            /** @description The key that made the request; it runs on its behalf. */
-                            api_key_id: string;
-                            request: {
-                                /** @example POST */
-                                method: string;
-                                /** @example /v1/transfers */
-                                path: string;
-                                body: unknown;
-                                request_id: string;
-                            };
-                            /** @example 40.00 */
-                            amount: string;
-                            /** @example USD */
-                            currency: string;
-                            /**
-                             * Format: date-time
-                             * @example 2026-11-21T12:00:00.000Z
-                             */
-                            expires_at: string;
-                            decided_at: string | null;
-                            /** @description The deciding key, or system:worker. */
-                            decided_by: string | null;
-                            result: {
-                                status: number;
-                                body: unknown;
-                            } | null;
-                            /**
-                             * Format: date-time
-                             * @example 2026-11-21T12:00:00.000Z
-                             */
-                            created_at: string;
-                        };
+                        "application/json": components["schemas"]["Approval"] | components["schemas"]["Challenge"];
                     };
                 };
                 /** @description An RFC 9457 problem document. */
@@ -10649,57 +10209,13 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Kept, not run: an approval (object approval) until an operator decides, or a challenge (object challenge) until the wallet's holder confirms it with a one-time code. */
                 202: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @example apr_01jd0w3n3w8m5t5vq6fz1y2k3h */
-                            id: string;
-                            /** @enum {string} */
-                            object: "approval";
-                            livemode: boolean;
-                            /** @description pending: waiting for a decision. approved: executed once; `result` holds what the request answered. rejected or expired: never executed. */
-                            status: "pending" | "approved" | "rejected" | "expired";
-                            /** @description spend_policy: above the key's approval_above. risk_review: a risk rule with action review matched. */
-                            reason: "spend_policy" | "risk_review";
-                            /** @example 40.00 USD is above the key's approval_above of 30.00. */
-                            detail: string;
-                            risk_rule_id: string | null;
-                            /** @description The key that made the request; it runs on its behalf. */
-                            api_key_id: string;
-                            request: {
-                                /** @example POST */
-                                method: string;
-                                /** @example /v1/transfers */
-                                path: string;
-                                body: unknown;
-                                request_id: string;
-                            };
-                            /** @example 40.00 */
-                            amount: string;
-                            /** @example USD */
-                            currency: string;
-                            /**
-                             * Format: date-time
-                             * @example 2026-11-21T12:00:00.000Z
-                             */
-                            expires_at: string;
-                            decided_at: string | null;
-                            /** @description The deciding key, or system:worker. */
-                            decided_by: string | null;
-                            result: {
-                                status: number;
-                                body: unknown;
-                            } | null;
-                            /**
-                             * Format: date-time
-                             * @example 2026-11-21T12:00:00.000Z
-                             */
-                            created_at: string;
-                        };
+                        "application/json": components["schemas"]["Approval"] | components["schemas"]["Challenge"];
                     };
                 };
                 /** @description An RFC 9457 problem document. */
@@ -11097,57 +10613,13 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Kept, not run: an approval (object approval) until an operator decides, or a challenge (object challenge) until the wallet's holder confirms it with a one-time code. */
                 202: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @example apr_01jd0w3n3w8m5t5vq6fz1y2k3h */
-                            id: string;
-                            /** @enum {string} */
-                            object: "approval";
-                            livemode: boolean;
-                            /** @description pending: waiting for a decision. approved: executed once; `result` holds what the request answered. rejected or expired: never executed. */
-                            status: "pending" | "approved" | "rejected" | "expired";
-                            /** @description spend_policy: above the key's approval_above. risk_review: a risk rule with action review matched. */
-                            reason: "spend_policy" | "risk_review";
-                            /** @example 40.00 USD is above the key's approval_above of 30.00. */
-                            detail: string;
-                            risk_rule_id: string | null;
-                            /** @description The key that made the request; it runs on its behalf. */
-                            api_key_id: string;
-                            request: {
-                                /** @example POST */
-                                method: string;
-                                /** @example /v1/transfers */
-                                path: string;
-                                body: unknown;
-                                request_id: string;
-                            };
-                            /** @example 40.00 */
-                            amount: string;
-                            /** @example USD */
-                            currency: string;
-                            /**
-                             * Format: date-time
-                             * @example 2026-11-21T12:00:00.000Z
-                             */
-                            expires_at: string;
-                            decided_at: string | null;
-                            /** @description The deciding key, or system:worker. */
-                            decided_by: string | null;
-                            result: {
-                                status: number;
-                                body: unknown;
-                            } | null;
-                            /**
-                             * Format: date-time
-                             * @example 2026-11-21T12:00:00.000Z
-                             */
-                            created_at: string;
-                        };
+                        "application/json": components["schemas"]["Approval"] | components["schemas"]["Challenge"];
                     };
                 };
                 /** @description An RFC 9457 problem document. */
@@ -23006,6 +22478,96 @@ export interface components {
              */
             created_at: string;
         };
+        Approval: {
+            /** @example apr_01jd0w3n3w8m5t5vq6fz1y2k3h */
+            id: string;
+            /** @enum {string} */
+            object: "approval";
+            livemode: boolean;
+            /** @description pending: waiting for a decision. approved: executed once; `result` holds what the request answered. rejected or expired: never executed. */
+            status: "pending" | "approved" | "rejected" | "expired";
+            /** @description spend_policy: above the key's approval_above. risk_review: a risk rule with action review matched. */
+            reason: "spend_policy" | "risk_review";
+            /** @example 40.00 USD is above the key's approval_above of 30.00. */
+            detail: string;
+            risk_rule_id: string | null;
+            /** @description The key that made the request; it runs on its behalf. */
+            api_key_id: string;
+            request: {
+                /** @example POST */
+                method: string;
+                /** @example /v1/transfers */
+                path: string;
+                body: unknown;
+                request_id: string;
+            };
+            /** @example 40.00 */
+            amount: string;
+            /** @example USD */
+            currency: string;
+            /**
+             * Format: date-time
+             * @example 2026-11-21T12:00:00.000Z
+             */
+            expires_at: string;
+            decided_at: string | null;
+            /** @description The deciding key, or system:worker. */
+            decided_by: string | null;
+            result: {
+                status: number;
+                body: unknown;
+            } | null;
+            /**
+             * Format: date-time
+             * @example 2026-11-21T12:00:00.000Z
+             */
+            created_at: string;
+        };
+        Challenge: {
+            /** @example chl_01jd0w3n3w8m5t5vq6fz1y2k3h */
+            id: string;
+            /** @enum {string} */
+            object: "challenge";
+            livemode: boolean;
+            /** @description requires_action: waiting for the holder's code. succeeded: the code was right and the request ran once; `result` holds what it answered. failed: out of attempts. expired or canceled: never run. */
+            status: "requires_action" | "succeeded" | "failed" | "expired" | "canceled";
+            purpose: "payment" | "sign_in";
+            /** @description The holder who confirms with the code. */
+            holder_id: string;
+            /** @description Where the code comes from: the holder's authenticator app (totp), an email, or in test mode the sandbox (POST /v1/test_helpers/challenges/:id/reveal_code shows it). */
+            channel: "email" | "totp" | "sandbox";
+            attempts_remaining: number;
+            /** @description The request waiting for the code (its body is kept, not shown). */
+            request: {
+                /** @example POST */
+                method: string;
+                /** @example /v1/transfers */
+                path: string;
+                request_id: string | null;
+            } | null;
+            /** @description The key that made the request; it runs on its behalf. */
+            api_key_id: string | null;
+            /** @description The rule that asked for the code. */
+            risk_rule_id: string | null;
+            amount: string | null;
+            currency: string | null;
+            /**
+             * Format: date-time
+             * @example 2026-11-21T12:00:00.000Z
+             */
+            expires_at: string;
+            confirmed_at: string | null;
+            /** @description Once succeeded: the status and body the request answered when it ran. */
+            result: {
+                status: number;
+                body: unknown;
+            } | null;
+            /**
+             * Format: date-time
+             * @example 2026-11-21T12:00:00.000Z
+             */
+            created_at: string;
+        };
         Transfer: {
             /** @example tr_01jd0w3n3w8m5t5vq6fz1y2k3h */
             id: string;
@@ -23381,96 +22943,6 @@ export interface components {
              * @example 2026-11-21T12:00:00.000Z
              */
             updated_at: string;
-        };
-        Approval: {
-            /** @example apr_01jd0w3n3w8m5t5vq6fz1y2k3h */
-            id: string;
-            /** @enum {string} */
-            object: "approval";
-            livemode: boolean;
-            /** @description pending: waiting for a decision. approved: executed once; `result` holds what the request answered. rejected or expired: never executed. */
-            status: "pending" | "approved" | "rejected" | "expired";
-            /** @description spend_policy: above the key's approval_above. risk_review: a risk rule with action review matched. */
-            reason: "spend_policy" | "risk_review";
-            /** @example 40.00 USD is above the key's approval_above of 30.00. */
-            detail: string;
-            risk_rule_id: string | null;
-            /** @description The key that made the request; it runs on its behalf. */
-            api_key_id: string;
-            request: {
-                /** @example POST */
-                method: string;
-                /** @example /v1/transfers */
-                path: string;
-                body: unknown;
-                request_id: string;
-            };
-            /** @example 40.00 */
-            amount: string;
-            /** @example USD */
-            currency: string;
-            /**
-             * Format: date-time
-             * @example 2026-11-21T12:00:00.000Z
-             */
-            expires_at: string;
-            decided_at: string | null;
-            /** @description The deciding key, or system:worker. */
-            decided_by: string | null;
-            result: {
-                status: number;
-                body: unknown;
-            } | null;
-            /**
-             * Format: date-time
-             * @example 2026-11-21T12:00:00.000Z
-             */
-            created_at: string;
-        };
-        Challenge: {
-            /** @example chl_01jd0w3n3w8m5t5vq6fz1y2k3h */
-            id: string;
-            /** @enum {string} */
-            object: "challenge";
-            livemode: boolean;
-            /** @description requires_action: waiting for the holder's code. succeeded: the code was right and the request ran once; `result` holds what it answered. failed: out of attempts. expired or canceled: never run. */
-            status: "requires_action" | "succeeded" | "failed" | "expired" | "canceled";
-            purpose: "payment" | "sign_in";
-            /** @description The holder who confirms with the code. */
-            holder_id: string;
-            /** @description Where the code comes from: the holder's authenticator app (totp), an email, or in test mode the sandbox (POST /v1/test_helpers/challenges/:id/reveal_code shows it). */
-            channel: "email" | "totp" | "sandbox";
-            attempts_remaining: number;
-            /** @description The request waiting for the code (its body is kept, not shown). */
-            request: {
-                /** @example POST */
-                method: string;
-                /** @example /v1/transfers */
-                path: string;
-                request_id: string | null;
-            } | null;
-            /** @description The key that made the request; it runs on its behalf. */
-            api_key_id: string | null;
-            /** @description The rule that asked for the code. */
-            risk_rule_id: string | null;
-            amount: string | null;
-            currency: string | null;
-            /**
-             * Format: date-time
-             * @example 2026-11-21T12:00:00.000Z
-             */
-            expires_at: string;
-            confirmed_at: string | null;
-            /** @description Once succeeded: the status and body the request answered when it ran. */
-            result: {
-                status: number;
-                body: unknown;
-            } | null;
-            /**
-             * Format: date-time
-             * @example 2026-11-21T12:00:00.000Z
-             */
-            created_at: string;
         };
         RiskRule: {
             /** @example rr_01jd0w3n3w8m5t5vq6fz1y2k3h */
