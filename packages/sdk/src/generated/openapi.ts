@@ -478,7 +478,7 @@ export interface paths {
         put?: never;
         /**
          * Create a holder
-         * @description A person or business that owns wallets. Every field is optional.
+         * @description A person or business that owns wallets. Every field is optional. A name that matches the sanctions list creates the holder rejected at tier 0 (docs/identity.md).
          */
         post: {
             parameters: {

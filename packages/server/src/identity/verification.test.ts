@@ -350,6 +350,29 @@ describe('sanctions screening', () => {
     expect(by_owner).toMatchObject({ status: 'rejected', last_error: { code: 'sanctions_match' } });
   });
 
+  it('blocks a holder created or renamed with a listed name, without refusing it', async () => {
+    const created = await t.request({
+      method: 'POST',
+      url: '/v1/holders',
+      payload: { name: 'VORTANIS, Ilya', kyc_status: 'verified', kyc_tier: 3 },
+    });
+    expect(created.statusCode, created.body).toBe(201);
+    expect(created.json()).toMatchObject({ kyc_status: 'rejected', kyc_tier: 0 });
+    const holder = await newHolder();
+    const wallet = await newWallet(t, 'USD', { holder_id: holder });
+    const renamed = await post(t, `/v1/holders/${holder}`, { name: 'Odina Kestrell' });
+    expect(renamed.json()).toMatchObject({ kyc_status: 'rejected', kyc_tier: 0 });
+    expect((await t.request({ method: 'GET', url: `/v1/wallets/${wallet}` })).json().status).toBe('frozen');
+    // An operator who cleared the case sets the holder back; an update without a name does not screen.
+    const cleared = await post(t, `/v1/holders/${holder}`, { kyc_status: 'verified', kyc_tier: 1 });
+    expect(cleared.json()).toMatchObject({ kyc_status: 'verified', kyc_tier: 1 });
+    // A possible match alone changes nothing at creation: its verification sends it to review.
+    expect(await holderKyc(await newHolder(t.test_key, 'Maria Quill'))).toEqual({
+      kyc_status: 'unverified',
+      kyc_tier: 0,
+    });
+  });
+
   it('sends a possible match to review; approving clears it and the verifier decides', async () => {
     const holder = await newHolder();
     const possible = await start(holder, {
