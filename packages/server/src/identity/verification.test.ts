@@ -396,6 +396,28 @@ describe('sanctions screening', () => {
     expectProblem(await post(t, `/v1/verification_sessions/${possible.id}/approve`), 409, 'invalid_state');
   });
 
+  it('remembers a cleared match through later input, but sends a new possible match to review', async () => {
+    const unconfirmed = { ...address, line1: '1 Unverified Street' };
+    const possible = await start(await newHolder(), {
+      type: 'person',
+      person: person({ first_name: 'Maria', last_name: 'Quill', address: unconfirmed }),
+    });
+    expect(possible.review?.reason).toBe('sanctions');
+    const approved = await post(t, `/v1/verification_sessions/${possible.id}/approve`);
+    expect(approved.json()).toMatchObject({
+      status: 'requires_input',
+      last_error: { code: 'address_unverified' },
+    });
+    const renamed = await update(possible.id, { person: { first_name: 'Odina', last_name: 'Kess' } });
+    expect(renamed).toMatchObject({ status: 'processing', review: { reason: 'sanctions' } });
+    expect(renamed.review?.sanctions_matches[0]?.entry_id).toBe('9000102');
+    await post(t, `/v1/verification_sessions/${possible.id}/approve`);
+    const proven = await update(possible.id, {
+      person: { proof_of_address_file: await uploadedFile(t, 'proof_of_address') },
+    });
+    expect(proven).toMatchObject({ status: 'verified', review: null });
+  });
+
   it('lets an operator reject a possible match as a match, which blocks the holder', async () => {
     const holder = await newHolder();
     const wallet = await newWallet(t, 'USD', { holder_id: holder });
