@@ -65,7 +65,7 @@ export async function decide(deps: DecideDeps, session: Screened): Promise<Decis
   if (missing.length > 0) return { status: 'requires_input', missing, error: null };
   const broken = ruleRejection(input, deps.today);
   if (broken !== undefined) return { status: 'rejected', error: broken, matches: [] };
-  const screening = screenNames(deps.sanctions, namesOf(session), deps.thresholds);
+  const screening = await screenNames(deps.sanctions, namesOf(session), deps.thresholds);
   if (screening.decision === 'block') {
     const top = screening.matches[0];
     const reason = `${top?.party ?? 'A name'} matches list entry ${top?.entry_id ?? ''} (score ${top?.score ?? ''}).`;
