@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openJson } from '../crypto/keyring.js';
 import { createTestApp, type TestApp } from '../test-support/app.js';
 import { balanceOf, fund, getJson, postOk } from '../test-support/money.js';
 import { advance, customer, invoicesOf, monthlyPrice } from './test-support.js';
@@ -27,11 +28,14 @@ async function subscribedWithEmptyWallet(dunning?: Record<string, unknown>) {
 
 /** The events about one object, oldest first, as stored. */
 async function eventsOf(object_id: string, type: string) {
-  const found = await t.db.pool.query<{ created_at: Date; data: Record<string, unknown> }>(
+  const found = await t.db.pool.query<{ created_at: Date; data: unknown }>(
     'SELECT created_at, data FROM events WHERE object_id = $1 AND type = $2 ORDER BY seq',
     [object_id, type],
   );
-  return found.rows.map((row) => ({ at: row.created_at.toISOString(), data: row.data }));
+  return found.rows.map((row) => ({
+    at: row.created_at.toISOString(),
+    data: openJson<Record<string, unknown>>('personal', row.data),
+  }));
 }
 
 async function renewalOf(sub_id: string) {

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openJson } from '../crypto/keyring.js';
 import type { Client } from '../db/pool.js';
 import { createTestApp, type TestApp } from '../test-support/app.js';
 import { funded } from '../test-support/money.js';
@@ -206,11 +207,25 @@ describe('the sequencer', () => {
       }),
     );
     await sequenceEvents(t.db.pool, batch_max, t.clock.now());
-    const events = await t.db.pool.query<{ object_id: string; source: string; destination: string }>(
-      `SELECT object_id, data->>'source_wallet_id' AS source, data->'destinations'->0->>'wallet_id' AS destination
-       FROM events WHERE type = 'transfer.posted' AND object_id = ANY($1::text[]) ORDER BY position`,
+    const sealed = await t.db.pool.query<{ object_id: string; data: unknown }>(
+      `SELECT object_id, data FROM events WHERE type = 'transfer.posted' AND object_id = ANY($1::text[])
+       ORDER BY position`,
       [created],
     );
+    // Payloads are sealed: opened here to read each transfer's wallets.
+    const events = {
+      rows: sealed.rows.map((row) => {
+        const data = openJson<{ source_wallet_id: string; destinations: { wallet_id: string }[] }>(
+          'personal',
+          row.data,
+        );
+        return {
+          object_id: row.object_id,
+          source: data.source_wallet_id,
+          destination: data.destinations[0]?.wallet_id,
+        };
+      }),
+    };
     expect(events.rows).toHaveLength(1_000);
     expect(new Set(events.rows.map((row) => row.object_id)).size).toBe(1_000);
     for (const wallet of wallets) {
