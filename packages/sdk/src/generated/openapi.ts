@@ -4763,10 +4763,12 @@ export interface paths {
                             /** @example USD */
                             currency: string;
                             /**
+                             * @description A card or bank account shows its last four digits and `token` (tok_), which stands for the number kept encrypted; a crypto source or destination its network and address.
                              * @example {
                              *       "type": "card",
                              *       "brand": "visa",
-                             *       "last4": "4242"
+                             *       "last4": "4242",
+                             *       "token": "tok_01m7yy9v1wq0vf87gxe71jyfcv"
                              *     }
                              */
                             source: {
@@ -4971,10 +4973,12 @@ export interface paths {
                             /** @example USD */
                             currency: string;
                             /**
+                             * @description A card or bank account shows its last four digits and `token` (tok_), which stands for the number kept encrypted; a crypto source or destination its network and address.
                              * @example {
                              *       "type": "card",
                              *       "brand": "visa",
-                             *       "last4": "4242"
+                             *       "last4": "4242",
+                             *       "token": "tok_01m7yy9v1wq0vf87gxe71jyfcv"
                              *     }
                              */
                             source: {
@@ -5907,10 +5911,12 @@ export interface paths {
                              */
                             rail: string;
                             /**
+                             * @description A card or bank account shows its last four digits and `token` (tok_), which stands for the number kept encrypted; a crypto source or destination its network and address.
                              * @example {
                              *       "type": "card",
                              *       "brand": "visa",
-                             *       "last4": "4242"
+                             *       "last4": "4242",
+                             *       "token": "tok_01m7yy9v1wq0vf87gxe71jyfcv"
                              *     }
                              */
                             destination: {
@@ -6106,10 +6112,12 @@ export interface paths {
                              */
                             rail: string;
                             /**
+                             * @description A card or bank account shows its last four digits and `token` (tok_), which stands for the number kept encrypted; a crypto source or destination its network and address.
                              * @example {
                              *       "type": "card",
                              *       "brand": "visa",
-                             *       "last4": "4242"
+                             *       "last4": "4242",
+                             *       "token": "tok_01m7yy9v1wq0vf87gxe71jyfcv"
                              *     }
                              */
                             destination: {
@@ -6653,10 +6661,12 @@ export interface paths {
                             /** @example 50.00 */
                             minimum_balance: string;
                             /**
+                             * @description A card or bank account shows its last four digits and `token` (tok_), which stands for the number kept encrypted; a crypto source or destination its network and address.
                              * @example {
                              *       "type": "card",
                              *       "brand": "visa",
-                             *       "last4": "4242"
+                             *       "last4": "4242",
+                             *       "token": "tok_01m7yy9v1wq0vf87gxe71jyfcv"
                              *     }
                              */
                             destination: {
@@ -6843,10 +6853,12 @@ export interface paths {
                             /** @example 50.00 */
                             minimum_balance: string;
                             /**
+                             * @description A card or bank account shows its last four digits and `token` (tok_), which stands for the number kept encrypted; a crypto source or destination its network and address.
                              * @example {
                              *       "type": "card",
                              *       "brand": "visa",
-                             *       "last4": "4242"
+                             *       "last4": "4242",
+                             *       "token": "tok_01m7yy9v1wq0vf87gxe71jyfcv"
                              *     }
                              */
                             destination: {
@@ -6966,10 +6978,12 @@ export interface paths {
                             /** @example 50.00 */
                             minimum_balance: string;
                             /**
+                             * @description A card or bank account shows its last four digits and `token` (tok_), which stands for the number kept encrypted; a crypto source or destination its network and address.
                              * @example {
                              *       "type": "card",
                              *       "brand": "visa",
-                             *       "last4": "4242"
+                             *       "last4": "4242",
+                             *       "token": "tok_01m7yy9v1wq0vf87gxe71jyfcv"
                              *     }
                              */
                             destination: {
@@ -7742,10 +7756,12 @@ export interface paths {
                             /** @example USD */
                             currency: string;
                             /**
+                             * @description A card or bank account shows its last four digits and `token` (tok_), which stands for the number kept encrypted; a crypto source or destination its network and address.
                              * @example {
                              *       "type": "card",
                              *       "brand": "visa",
-                             *       "last4": "4242"
+                             *       "last4": "4242",
+                             *       "token": "tok_01m7yy9v1wq0vf87gxe71jyfcv"
                              *     }
                              */
                             source: {
@@ -7916,10 +7932,12 @@ export interface paths {
                             /** @example USD */
                             currency: string;
                             /**
+                             * @description A card or bank account shows its last four digits and `token` (tok_), which stands for the number kept encrypted; a crypto source or destination its network and address.
                              * @example {
                              *       "type": "card",
                              *       "brand": "visa",
-                             *       "last4": "4242"
+                             *       "last4": "4242",
+                             *       "token": "tok_01m7yy9v1wq0vf87gxe71jyfcv"
                              *     }
                              */
                             source: {
@@ -8083,10 +8101,12 @@ export interface paths {
                             /** @example USD */
                             currency: string;
                             /**
+                             * @description A card or bank account shows its last four digits and `token` (tok_), which stands for the number kept encrypted; a crypto source or destination its network and address.
                              * @example {
                              *       "type": "card",
                              *       "brand": "visa",
-                             *       "last4": "4242"
+                             *       "last4": "4242",
+                             *       "token": "tok_01m7yy9v1wq0vf87gxe71jyfcv"
                              *     }
                              */
                             source: {
@@ -8255,10 +8275,12 @@ export interface paths {
                              */
                             rail: string;
                             /**
+                             * @description A card or bank account shows its last four digits and `token` (tok_), which stands for the number kept encrypted; a crypto source or destination its network and address.
                              * @example {
                              *       "type": "card",
                              *       "brand": "visa",
-                             *       "last4": "4242"
+                             *       "last4": "4242",
+                             *       "token": "tok_01m7yy9v1wq0vf87gxe71jyfcv"
                              *     }
                              */
                             destination: {
@@ -8413,10 +8435,12 @@ export interface paths {
                              */
                             rail: string;
                             /**
+                             * @description A card or bank account shows its last four digits and `token` (tok_), which stands for the number kept encrypted; a crypto source or destination its network and address.
                              * @example {
                              *       "type": "card",
                              *       "brand": "visa",
-                             *       "last4": "4242"
+                             *       "last4": "4242",
+                             *       "token": "tok_01m7yy9v1wq0vf87gxe71jyfcv"
                              *     }
                              */
                             destination: {
@@ -8578,10 +8602,12 @@ export interface paths {
                              */
                             rail: string;
                             /**
+                             * @description A card or bank account shows its last four digits and `token` (tok_), which stands for the number kept encrypted; a crypto source or destination its network and address.
                              * @example {
                              *       "type": "card",
                              *       "brand": "visa",
-                             *       "last4": "4242"
+                             *       "last4": "4242",
+                             *       "token": "tok_01m7yy9v1wq0vf87gxe71jyfcv"
                              *     }
                              */
                             destination: {
@@ -8743,10 +8769,12 @@ export interface paths {
                              */
                             rail: string;
                             /**
+                             * @description A card or bank account shows its last four digits and `token` (tok_), which stands for the number kept encrypted; a crypto source or destination its network and address.
                              * @example {
                              *       "type": "card",
                              *       "brand": "visa",
-                             *       "last4": "4242"
+                             *       "last4": "4242",
+                             *       "token": "tok_01m7yy9v1wq0vf87gxe71jyfcv"
                              *     }
                              */
                             destination: {
@@ -9361,10 +9389,12 @@ export interface paths {
                             /** @example 50.00 */
                             minimum_balance: string;
                             /**
+                             * @description A card or bank account shows its last four digits and `token` (tok_), which stands for the number kept encrypted; a crypto source or destination its network and address.
                              * @example {
                              *       "type": "card",
                              *       "brand": "visa",
-                             *       "last4": "4242"
+                             *       "last4": "4242",
+                             *       "token": "tok_01m7yy9v1wq0vf87gxe71jyfcv"
                              *     }
                              */
                             destination: {
@@ -9521,10 +9551,12 @@ export interface paths {
                             /** @example USD */
                             currency: string;
                             /**
+                             * @description A card or bank account shows its last four digits and `token` (tok_), which stands for the number kept encrypted; a crypto source or destination its network and address.
                              * @example {
                              *       "type": "card",
                              *       "brand": "visa",
-                             *       "last4": "4242"
+                             *       "last4": "4242",
+                             *       "token": "tok_01m7yy9v1wq0vf87gxe71jyfcv"
                              *     }
                              */
                             source: {
@@ -21733,10 +21765,12 @@ export interface components {
             /** @example USD */
             currency: string;
             /**
+             * @description A card or bank account shows its last four digits and `token` (tok_), which stands for the number kept encrypted; a crypto source or destination its network and address.
              * @example {
              *       "type": "card",
              *       "brand": "visa",
-             *       "last4": "4242"
+             *       "last4": "4242",
+             *       "token": "tok_01m7yy9v1wq0vf87gxe71jyfcv"
              *     }
              */
             source: {
@@ -21834,10 +21868,12 @@ export interface components {
              */
             rail: string;
             /**
+             * @description A card or bank account shows its last four digits and `token` (tok_), which stands for the number kept encrypted; a crypto source or destination its network and address.
              * @example {
              *       "type": "card",
              *       "brand": "visa",
-             *       "last4": "4242"
+             *       "last4": "4242",
+             *       "token": "tok_01m7yy9v1wq0vf87gxe71jyfcv"
              *     }
              */
             destination: {
