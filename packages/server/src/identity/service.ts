@@ -140,7 +140,7 @@ export async function updateSession(
   if (row.status !== 'requires_input' && (body.person !== undefined || body.business !== undefined))
     return fail(notOpen(row, 'take new input'));
   const input = mergeInput(inputOf(row), body);
-  const file_ids = await checkInput(ctx.db, input, ctx.attacher);
+  const file_ids = await checkInput(ctx.db, input, ctx.attacher, row.file_ids);
   if (!file_ids.ok) return file_ids;
   const updated = await ctx.db.query<SessionRow>(
     'UPDATE verification_sessions SET input = $2, file_ids = $3, metadata = $4, updated_at = $5 WHERE id = $1 RETURNING *',

@@ -504,6 +504,15 @@ describe('who may verify', () => {
     expect(
       (await t.request({ method: 'GET', url: `/v1/verification_sessions/${own.id}`, key })).statusCode,
     ).toBe(200);
+    // A session the platform started with its own upload: the holder's key completes it.
+    const started = await start(await newHolder(), {
+      type: 'person',
+      person: { id_document: await document() },
+    });
+    const platform_key = (await createKey(t, { scopes, restrictions: { holder_id: started.holder_id } }))
+      .secret;
+    const completed = await update(started.id, { person: person() }, platform_key);
+    expect(completed).toMatchObject({ status: 'verified', verified_tier: 2 });
     const listed = await t.request({ method: 'GET', url: '/v1/verification_sessions?limit=100', key });
     expect(listed.json().data.map((s: Session) => s.id)).toEqual([own.id]);
     const narrowed = await t.request({
