@@ -189,6 +189,19 @@ export const resources = {
   reports: {
     trialBalance: get('/v1/reports/trial_balance'),
   },
+  /** KYC and KYB of holders (docs/identity.md); `create` takes the holder's id first. */
+  verification_sessions: {
+    create: post('/v1/holders/{id}/verification_sessions'),
+    retrieve: get('/v1/verification_sessions/{id}'),
+    update: post('/v1/verification_sessions/{id}'),
+    list: list('/v1/verification_sessions'),
+    approve: action('/v1/verification_sessions/{id}/approve'),
+    reject: post('/v1/verification_sessions/{id}/reject'),
+  },
+  /** Uploads are multipart (`POST /v1/files`, see docs/identity.md); the SDK reads their metadata. */
+  files: {
+    retrieve: get('/v1/files/{id}'),
+  },
   /** Test-mode simulations of what rails and banks do (a live key gets `test_mode_only`). */
   test_helpers: {
     succeedPayment: post('/v1/test_helpers/payments/{id}/succeed'),

@@ -478,7 +478,7 @@ export interface paths {
         put?: never;
         /**
          * Create a holder
-         * @description A person or business that owns wallets. Every field is optional.
+         * @description A person or business that owns wallets. Every field is optional. A name that matches the sanctions list creates the holder rejected at tier 0 (docs/identity.md).
          */
         post: {
             parameters: {
@@ -4631,10 +4631,12 @@ export interface paths {
                             /** @example USD */
                             currency: string;
                             /**
+                             * @description A card or bank account shows its last four digits and `token` (tok_), which stands for the number kept encrypted; a crypto source or destination its network and address.
                              * @example {
                              *       "type": "card",
                              *       "brand": "visa",
-                             *       "last4": "4242"
+                             *       "last4": "4242",
+                             *       "token": "tok_01m7yy9v1wq0vf87gxe71jyfcv"
                              *     }
                              */
                             source: {
@@ -4795,10 +4797,12 @@ export interface paths {
                             /** @example USD */
                             currency: string;
                             /**
+                             * @description A card or bank account shows its last four digits and `token` (tok_), which stands for the number kept encrypted; a crypto source or destination its network and address.
                              * @example {
                              *       "type": "card",
                              *       "brand": "visa",
-                             *       "last4": "4242"
+                             *       "last4": "4242",
+                             *       "token": "tok_01m7yy9v1wq0vf87gxe71jyfcv"
                              *     }
                              */
                             source: {
@@ -5687,10 +5691,12 @@ export interface paths {
                              */
                             rail: string;
                             /**
+                             * @description A card or bank account shows its last four digits and `token` (tok_), which stands for the number kept encrypted; a crypto source or destination its network and address.
                              * @example {
                              *       "type": "card",
                              *       "brand": "visa",
-                             *       "last4": "4242"
+                             *       "last4": "4242",
+                             *       "token": "tok_01m7yy9v1wq0vf87gxe71jyfcv"
                              *     }
                              */
                             destination: {
@@ -5842,10 +5848,12 @@ export interface paths {
                              */
                             rail: string;
                             /**
+                             * @description A card or bank account shows its last four digits and `token` (tok_), which stands for the number kept encrypted; a crypto source or destination its network and address.
                              * @example {
                              *       "type": "card",
                              *       "brand": "visa",
-                             *       "last4": "4242"
+                             *       "last4": "4242",
+                             *       "token": "tok_01m7yy9v1wq0vf87gxe71jyfcv"
                              *     }
                              */
                             destination: {
@@ -6345,10 +6353,12 @@ export interface paths {
                             /** @example 50.00 */
                             minimum_balance: string;
                             /**
+                             * @description A card or bank account shows its last four digits and `token` (tok_), which stands for the number kept encrypted; a crypto source or destination its network and address.
                              * @example {
                              *       "type": "card",
                              *       "brand": "visa",
-                             *       "last4": "4242"
+                             *       "last4": "4242",
+                             *       "token": "tok_01m7yy9v1wq0vf87gxe71jyfcv"
                              *     }
                              */
                             destination: {
@@ -6535,10 +6545,12 @@ export interface paths {
                             /** @example 50.00 */
                             minimum_balance: string;
                             /**
+                             * @description A card or bank account shows its last four digits and `token` (tok_), which stands for the number kept encrypted; a crypto source or destination its network and address.
                              * @example {
                              *       "type": "card",
                              *       "brand": "visa",
-                             *       "last4": "4242"
+                             *       "last4": "4242",
+                             *       "token": "tok_01m7yy9v1wq0vf87gxe71jyfcv"
                              *     }
                              */
                             destination: {
@@ -6658,10 +6670,12 @@ export interface paths {
                             /** @example 50.00 */
                             minimum_balance: string;
                             /**
+                             * @description A card or bank account shows its last four digits and `token` (tok_), which stands for the number kept encrypted; a crypto source or destination its network and address.
                              * @example {
                              *       "type": "card",
                              *       "brand": "visa",
-                             *       "last4": "4242"
+                             *       "last4": "4242",
+                             *       "token": "tok_01m7yy9v1wq0vf87gxe71jyfcv"
                              *     }
                              */
                             destination: {
@@ -7434,10 +7448,12 @@ export interface paths {
                             /** @example USD */
                             currency: string;
                             /**
+                             * @description A card or bank account shows its last four digits and `token` (tok_), which stands for the number kept encrypted; a crypto source or destination its network and address.
                              * @example {
                              *       "type": "card",
                              *       "brand": "visa",
-                             *       "last4": "4242"
+                             *       "last4": "4242",
+                             *       "token": "tok_01m7yy9v1wq0vf87gxe71jyfcv"
                              *     }
                              */
                             source: {
@@ -7608,10 +7624,12 @@ export interface paths {
                             /** @example USD */
                             currency: string;
                             /**
+                             * @description A card or bank account shows its last four digits and `token` (tok_), which stands for the number kept encrypted; a crypto source or destination its network and address.
                              * @example {
                              *       "type": "card",
                              *       "brand": "visa",
-                             *       "last4": "4242"
+                             *       "last4": "4242",
+                             *       "token": "tok_01m7yy9v1wq0vf87gxe71jyfcv"
                              *     }
                              */
                             source: {
@@ -7775,10 +7793,12 @@ export interface paths {
                             /** @example USD */
                             currency: string;
                             /**
+                             * @description A card or bank account shows its last four digits and `token` (tok_), which stands for the number kept encrypted; a crypto source or destination its network and address.
                              * @example {
                              *       "type": "card",
                              *       "brand": "visa",
-                             *       "last4": "4242"
+                             *       "last4": "4242",
+                             *       "token": "tok_01m7yy9v1wq0vf87gxe71jyfcv"
                              *     }
                              */
                             source: {
@@ -7947,10 +7967,12 @@ export interface paths {
                              */
                             rail: string;
                             /**
+                             * @description A card or bank account shows its last four digits and `token` (tok_), which stands for the number kept encrypted; a crypto source or destination its network and address.
                              * @example {
                              *       "type": "card",
                              *       "brand": "visa",
-                             *       "last4": "4242"
+                             *       "last4": "4242",
+                             *       "token": "tok_01m7yy9v1wq0vf87gxe71jyfcv"
                              *     }
                              */
                             destination: {
@@ -8105,10 +8127,12 @@ export interface paths {
                              */
                             rail: string;
                             /**
+                             * @description A card or bank account shows its last four digits and `token` (tok_), which stands for the number kept encrypted; a crypto source or destination its network and address.
                              * @example {
                              *       "type": "card",
                              *       "brand": "visa",
-                             *       "last4": "4242"
+                             *       "last4": "4242",
+                             *       "token": "tok_01m7yy9v1wq0vf87gxe71jyfcv"
                              *     }
                              */
                             destination: {
@@ -8270,10 +8294,12 @@ export interface paths {
                              */
                             rail: string;
                             /**
+                             * @description A card or bank account shows its last four digits and `token` (tok_), which stands for the number kept encrypted; a crypto source or destination its network and address.
                              * @example {
                              *       "type": "card",
                              *       "brand": "visa",
-                             *       "last4": "4242"
+                             *       "last4": "4242",
+                             *       "token": "tok_01m7yy9v1wq0vf87gxe71jyfcv"
                              *     }
                              */
                             destination: {
@@ -8435,10 +8461,12 @@ export interface paths {
                              */
                             rail: string;
                             /**
+                             * @description A card or bank account shows its last four digits and `token` (tok_), which stands for the number kept encrypted; a crypto source or destination its network and address.
                              * @example {
                              *       "type": "card",
                              *       "brand": "visa",
-                             *       "last4": "4242"
+                             *       "last4": "4242",
+                             *       "token": "tok_01m7yy9v1wq0vf87gxe71jyfcv"
                              *     }
                              */
                             destination: {
@@ -9053,10 +9081,12 @@ export interface paths {
                             /** @example 50.00 */
                             minimum_balance: string;
                             /**
+                             * @description A card or bank account shows its last four digits and `token` (tok_), which stands for the number kept encrypted; a crypto source or destination its network and address.
                              * @example {
                              *       "type": "card",
                              *       "brand": "visa",
-                             *       "last4": "4242"
+                             *       "last4": "4242",
+                             *       "token": "tok_01m7yy9v1wq0vf87gxe71jyfcv"
                              *     }
                              */
                             destination: {
@@ -9213,10 +9243,12 @@ export interface paths {
                             /** @example USD */
                             currency: string;
                             /**
+                             * @description A card or bank account shows its last four digits and `token` (tok_), which stands for the number kept encrypted; a crypto source or destination its network and address.
                              * @example {
                              *       "type": "card",
                              *       "brand": "visa",
-                             *       "last4": "4242"
+                             *       "last4": "4242",
+                             *       "token": "tok_01m7yy9v1wq0vf87gxe71jyfcv"
                              *     }
                              */
                             source: {
@@ -22620,10 +22652,12 @@ export interface components {
             /** @example USD */
             currency: string;
             /**
+             * @description A card or bank account shows its last four digits and `token` (tok_), which stands for the number kept encrypted; a crypto source or destination its network and address.
              * @example {
              *       "type": "card",
              *       "brand": "visa",
-             *       "last4": "4242"
+             *       "last4": "4242",
+             *       "token": "tok_01m7yy9v1wq0vf87gxe71jyfcv"
              *     }
              */
             source: {
@@ -22721,10 +22755,12 @@ export interface components {
              */
             rail: string;
             /**
+             * @description A card or bank account shows its last four digits and `token` (tok_), which stands for the number kept encrypted; a crypto source or destination its network and address.
              * @example {
              *       "type": "card",
              *       "brand": "visa",
-             *       "last4": "4242"
+             *       "last4": "4242",
+             *       "token": "tok_01m7yy9v1wq0vf87gxe71jyfcv"
              *     }
              */
             destination: {
