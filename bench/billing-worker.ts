@@ -11,6 +11,8 @@
  */
 import { createInterface } from 'node:readline';
 import { loadConfig } from '../packages/server/src/config.js';
+import { loadDataKeys } from '../packages/server/src/crypto/keyring.js';
+import { installProcessKek } from '../packages/server/src/crypto/start.js';
 import { createPool } from '../packages/server/src/db/pool.js';
 import { assert } from '../packages/server/src/shared/assert.js';
 import { backgroundTasks } from '../packages/server/src/worker/tasks.js';
@@ -35,6 +37,9 @@ const pool = createPool(database_url, config.worker_db_pool_size_max, {
   statement_timeout_ms: config.db_statement_timeout_ms,
   connection_timeout_ms: config.db_connection_timeout_ms,
 });
+// The billing run records sealed events: the run's KEK (bench/run.ts) and the database's data keys.
+await installProcessKek(config);
+await loadDataKeys(pool);
 const statements: WorkerReport['statements'] = {};
 if (process.env.BENCH_BILLING_TRACE === '1') pool.on('connect', traced);
 

@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { newKekText } from '../packages/server/src/crypto/kek.js';
 import { scratchServer } from '../packages/server/src/db/scratch.js';
 import { assert } from '../packages/server/src/shared/assert.js';
 import { freePort } from '../packages/server/src/shared/ports.js';
@@ -26,6 +27,8 @@ const wallets_count = Number(process.env.BENCH_WALLETS ?? 10_000);
 /** Each round runs every mode and reference again; the table shows each row's median round. */
 const rounds = Number(process.env.BENCH_ROUNDS ?? 1);
 const api_key = `sk_test_${'bench'.repeat(8)}`;
+// One key-encryption key for the run, inherited by the servers and the billing workers it starts.
+process.env.PURSE_KEK ??= newKekText();
 
 interface Scenario {
   readonly name: string;

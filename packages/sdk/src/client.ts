@@ -73,6 +73,8 @@ export class Purse {
     advanceAndWait(id: string, frozen_time: string, options?: AdvanceAndWaitOptions): Promise<TestClock>;
   };
   readonly reports!: Resources['reports'];
+  readonly verification_sessions!: Resources['verification_sessions'];
+  readonly files!: Resources['files'];
   readonly test_helpers!: Resources['test_helpers'];
   /** The configuration every call of this client shares. */
   protected readonly config: ClientConfig;

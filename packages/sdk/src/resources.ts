@@ -16,6 +16,10 @@ export const resources = {
     retrieve: get('/v1/holders/{id}'),
     update: post('/v1/holders/{id}'),
     list: list('/v1/holders'),
+    enrollAuthenticator: post('/v1/holders/{id}/authenticator'),
+    activateAuthenticator: post('/v1/holders/{id}/authenticator/activate'),
+    retrieveAuthenticator: get('/v1/holders/{id}/authenticator'),
+    deleteAuthenticator: del('/v1/holders/{id}/authenticator'),
   },
   wallets: {
     create: post('/v1/wallets'),
@@ -107,6 +111,13 @@ export const resources = {
     approve: action('/v1/approvals/{id}/approve'),
     reject: action('/v1/approvals/{id}/reject'),
   },
+  challenges: {
+    retrieve: get('/v1/challenges/{id}'),
+    list: list('/v1/challenges'),
+    confirm: post('/v1/challenges/{id}/confirm'),
+    resend: post('/v1/challenges/{id}/resend'),
+    cancel: post('/v1/challenges/{id}/cancel'),
+  },
   risk_rules: {
     create: post('/v1/risk_rules'),
     retrieve: get('/v1/risk_rules/{id}'),
@@ -178,6 +189,19 @@ export const resources = {
   reports: {
     trialBalance: get('/v1/reports/trial_balance'),
   },
+  /** KYC and KYB of holders (docs/identity.md); `create` takes the holder's id first. */
+  verification_sessions: {
+    create: post('/v1/holders/{id}/verification_sessions'),
+    retrieve: get('/v1/verification_sessions/{id}'),
+    update: post('/v1/verification_sessions/{id}'),
+    list: list('/v1/verification_sessions'),
+    approve: action('/v1/verification_sessions/{id}/approve'),
+    reject: post('/v1/verification_sessions/{id}/reject'),
+  },
+  /** Uploads are multipart (`POST /v1/files`, see docs/identity.md); the SDK reads their metadata. */
+  files: {
+    retrieve: get('/v1/files/{id}'),
+  },
   /** Test-mode simulations of what rails and banks do (a live key gets `test_mode_only`). */
   test_helpers: {
     succeedPayment: post('/v1/test_helpers/payments/{id}/succeed'),
@@ -192,5 +216,6 @@ export const resources = {
     settleWallet: post('/v1/test_helpers/wallets/{id}/settle'),
     runPayoutSchedule: post('/v1/test_helpers/wallets/{id}/run_payout_schedule'),
     createCryptoDeposit: post('/v1/test_helpers/crypto_deposits'),
+    revealChallengeCode: post('/v1/test_helpers/challenges/{id}/reveal_code'),
   },
 } as const;

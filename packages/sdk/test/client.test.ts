@@ -27,6 +27,26 @@ describe('the client against a real server', () => {
     expect(balance.available).toBe('0.00');
   });
 
+  it('verifies a holder through its verification sessions', async () => {
+    const purse = server.client();
+    const holder = await purse.holders.create({ name: 'Ada Lovelace' });
+    const session = await purse.verification_sessions.create(holder.id, {
+      type: 'person',
+      person: { first_name: 'Ada' },
+    });
+    expect(session).toMatchObject({ status: 'requires_input', holder_id: holder.id });
+    const done = await purse.verification_sessions.update(session.id, {
+      person: {
+        last_name: 'Lovelace',
+        dob: '1990-04-12',
+        address: { line1: '1 Row', city: 'London', country: 'GB' },
+      },
+    });
+    expect(done).toMatchObject({ status: 'verified', verified_tier: 1 });
+    const listed = await purse.verification_sessions.list({ holder_id: holder.id });
+    expect(listed.data.map((item) => item.id)).toEqual([session.id]);
+  });
+
   it('turns problems into typed errors with code, param and request_id', async () => {
     const purse = server.client();
     const missing = await purse.wallets.retrieve('wal_00000000000000000000000000').catch((e: unknown) => e);

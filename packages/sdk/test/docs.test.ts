@@ -48,6 +48,7 @@ describe('docs/sdk.md', () => {
       // The two refusals the errors example shows on purpose.
       expect(refused).toEqual(['POST /v1/transfers 402', 'GET /v1/wallets/:id 404']);
       expect(run.stdout).toContain('Alice has 75.00 USD');
+      expect(run.stdout).toContain('Grace confirmed: 200.00 EUR left');
       expect(run.stdout).toContain('no such wallet');
       expect(run.stdout).toMatch(
         /INV-TEST-\d+ subscription_cycle 10\.00 paid\nINV-TEST-\d+ subscription_create 10\.00 paid\n/,

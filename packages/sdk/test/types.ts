@@ -8,7 +8,7 @@ export async function probe() {
     amount: '1.00',
     currency: 'USD',
   });
-  const o: 'transfer' | 'approval' = t.object;
+  const o: 'transfer' | 'approval' | 'challenge' = t.object;
   const w = await purse.wallets.create({ currency: 'USD' });
   const b = await purse.wallets.balance(w.id);
   const b2 = await purse.wallets.balance(w.id, { at: '2026-01-01T00:00:00Z' });

@@ -35,8 +35,9 @@ CREATE TABLE verification_sessions (
   review        text CHECK (review IN ('sanctions', 'manual')),
   -- The list entries a screening matched at or above the review score (public list data).
   sanctions_matches jsonb NOT NULL DEFAULT '[]' CHECK (jsonb_typeof(sanctions_matches) = 'array'),
-  -- An operator cleared the possible matches: screening does not send it to review again.
-  sanctions_cleared boolean NOT NULL DEFAULT false,
+  -- The possible matches an operator cleared (by party and list entry): they do not send the
+  -- session to review again; a new one (another name, another entry) does.
+  sanctions_cleared jsonb NOT NULL DEFAULT '[]' CHECK (jsonb_typeof(sanctions_cleared) = 'array'),
   last_error_code   text,
   last_error_reason text CHECK (char_length(last_error_reason) <= 500),
   verified_tier smallint CHECK (verified_tier BETWEEN 0 AND 9),

@@ -14,6 +14,8 @@ const usage = `usage: purse <command> [--json]
              purse keys create [--name NAME] [--mode test|live] [--scopes a,b] [--expires-at ISO]
              purse keys list [--mode test|live]
              purse keys revoke KEY_ID [--mode test|live]
+             purse keys rotate-data-key [--class personal|instrument|file] [--activate-after-s N]
+             purse keys rotate-kek   (the new KEK in PURSE_NEW_KEK or PURSE_NEW_KEK_FILE)
   listen     forward the event stream to a local URL, signed as webhooks:
              purse listen --forward-to URL [--events type,prefix.*]
   trigger    create the sandbox objects that produce an event: purse trigger EVENT_TYPE
@@ -39,6 +41,8 @@ const options = {
   events: { type: 'string' },
   map: { type: 'string' },
   'batch-size': { type: 'string' },
+  class: { type: 'string' },
+  'activate-after-s': { type: 'string' },
 } as const;
 
 /** The exit code, or undefined for a long-running command (it exits from its signal handler). */

@@ -620,7 +620,7 @@ export interface paths {
         put?: never;
         /**
          * Create a holder
-         * @description A person or business that owns wallets. Every field is optional.
+         * @description A person or business that owns wallets. Every field is optional. A name that matches the sanctions list creates the holder rejected at tier 0 (docs/identity.md).
          */
         post: {
             parameters: {
@@ -3792,57 +3792,13 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Kept, not run: an approval (object approval) until an operator decides, or a challenge (object challenge) until the wallet's holder confirms it with a one-time code. */
                 202: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @example apr_01jd0w3n3w8m5t5vq6fz1y2k3h */
-                            id: string;
-                            /** @enum {string} */
-                            object: "approval";
-                            livemode: boolean;
-                            /** @description pending: waiting for a decision. approved: executed once; `result` holds what the request answered. rejected or expired: never executed. */
-                            status: "pending" | "approved" | "rejected" | "expired";
-                            /** @description spend_policy: above the key's approval_above. risk_review: a risk rule with action review matched. */
-                            reason: "spend_policy" | "risk_review";
-                            /** @example 40.00 USD is above the key's approval_above of 30.00. */
-                            detail: string;
-                            risk_rule_id: string | null;
-                            /** @description The key that made the request; it runs on its behalf. */
-                            api_key_id: string;
-                            request: {
-                                /** @example POST */
-                                method: string;
-                                /** @example /v1/transfers */
-                                path: string;
-                                body: unknown;
-                                request_id: string;
-                            };
-                            /** @example 40.00 */
-                            amount: string;
-                            /** @example USD */
-                            currency: string;
-                            /**
-                             * Format: date-time
-                             * @example 2026-11-21T12:00:00.000Z
-                             */
-                            expires_at: string;
-                            decided_at: string | null;
-                            /** @description The deciding key, or system:worker. */
-                            decided_by: string | null;
-                            result: {
-                                status: number;
-                                body: unknown;
-                            } | null;
-                            /**
-                             * Format: date-time
-                             * @example 2026-11-21T12:00:00.000Z
-                             */
-                            created_at: string;
-                        };
+                        "application/json": components["schemas"]["Approval"] | components["schemas"]["Challenge"];
                     };
                 };
                 /** @description An RFC 9457 problem document. */
@@ -4043,57 +3999,13 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Kept, not run: an approval (object approval) until an operator decides, or a challenge (object challenge) until the wallet's holder confirms it with a one-time code. */
                 202: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @example apr_01jd0w3n3w8m5t5vq6fz1y2k3h */
-                            id: string;
-                            /** @enum {string} */
-                            object: "approval";
-                            livemode: boolean;
-                            /** @description pending: waiting for a decision. approved: executed once; `result` holds what the request answered. rejected or expired: never executed. */
-                            status: "pending" | "approved" | "rejected" | "expired";
-                            /** @description spend_policy: above the key's approval_above. risk_review: a risk rule with action review matched. */
-                            reason: "spend_policy" | "risk_review";
-                            /** @example 40.00 USD is above the key's approval_above of 30.00. */
-                            detail: string;
-                            risk_rule_id: string | null;
-                            /** @description The key that made the request; it runs on its behalf. */
-                            api_key_id: string;
-                            request: {
-                                /** @example POST */
-                                method: string;
-                                /** @example /v1/transfers */
-                                path: string;
-                                body: unknown;
-                                request_id: string;
-                            };
-                            /** @example 40.00 */
-                            amount: string;
-                            /** @example USD */
-                            currency: string;
-                            /**
-                             * Format: date-time
-                             * @example 2026-11-21T12:00:00.000Z
-                             */
-                            expires_at: string;
-                            decided_at: string | null;
-                            /** @description The deciding key, or system:worker. */
-                            decided_by: string | null;
-                            result: {
-                                status: number;
-                                body: unknown;
-                            } | null;
-                            /**
-                             * Format: date-time
-                             * @example 2026-11-21T12:00:00.000Z
-                             */
-                            created_at: string;
-                        };
+                        "application/json": components["schemas"]["Approval"] | components["schemas"]["Challenge"];
                     };
                 };
                 /** @description An RFC 9457 problem document. */
@@ -4394,57 +4306,13 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Kept, not run: an approval (object approval) until an operator decides, or a challenge (object challenge) until the wallet's holder confirms it with a one-time code. */
                 202: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @example apr_01jd0w3n3w8m5t5vq6fz1y2k3h */
-                            id: string;
-                            /** @enum {string} */
-                            object: "approval";
-                            livemode: boolean;
-                            /** @description pending: waiting for a decision. approved: executed once; `result` holds what the request answered. rejected or expired: never executed. */
-                            status: "pending" | "approved" | "rejected" | "expired";
-                            /** @description spend_policy: above the key's approval_above. risk_review: a risk rule with action review matched. */
-                            reason: "spend_policy" | "risk_review";
-                            /** @example 40.00 USD is above the key's approval_above of 30.00. */
-                            detail: string;
-                            risk_rule_id: string | null;
-                            /** @description The key that made the request; it runs on its behalf. */
-                            api_key_id: string;
-                            request: {
-                                /** @example POST */
-                                method: string;
-                                /** @example /v1/transfers */
-                                path: string;
-                                body: unknown;
-                                request_id: string;
-                            };
-                            /** @example 40.00 */
-                            amount: string;
-                            /** @example USD */
-                            currency: string;
-                            /**
-                             * Format: date-time
-                             * @example 2026-11-21T12:00:00.000Z
-                             */
-                            expires_at: string;
-                            decided_at: string | null;
-                            /** @description The deciding key, or system:worker. */
-                            decided_by: string | null;
-                            result: {
-                                status: number;
-                                body: unknown;
-                            } | null;
-                            /**
-                             * Format: date-time
-                             * @example 2026-11-21T12:00:00.000Z
-                             */
-                            created_at: string;
-                        };
+                        "application/json": components["schemas"]["Approval"] | components["schemas"]["Challenge"];
                     };
                 };
                 /** @description An RFC 9457 problem document. */
@@ -4905,10 +4773,12 @@ export interface paths {
                             /** @example USD */
                             currency: string;
                             /**
+                             * @description A card or bank account shows its last four digits and `token` (tok_), which stands for the number kept encrypted; a crypto source or destination its network and address.
                              * @example {
                              *       "type": "card",
                              *       "brand": "visa",
-                             *       "last4": "4242"
+                             *       "last4": "4242",
+                             *       "token": "tok_01m7yy9v1wq0vf87gxe71jyfcv"
                              *     }
                              */
                             source: {
@@ -4951,57 +4821,13 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Kept, not run: an approval (object approval) until an operator decides, or a challenge (object challenge) until the wallet's holder confirms it with a one-time code. */
                 202: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @example apr_01jd0w3n3w8m5t5vq6fz1y2k3h */
-                            id: string;
-                            /** @enum {string} */
-                            object: "approval";
-                            livemode: boolean;
-                            /** @description pending: waiting for a decision. approved: executed once; `result` holds what the request answered. rejected or expired: never executed. */
-                            status: "pending" | "approved" | "rejected" | "expired";
-                            /** @description spend_policy: above the key's approval_above. risk_review: a risk rule with action review matched. */
-                            reason: "spend_policy" | "risk_review";
-                            /** @example 40.00 USD is above the key's approval_above of 30.00. */
-                            detail: string;
-                            risk_rule_id: string | null;
-                            /** @description The key that made the request; it runs on its behalf. */
-                            api_key_id: string;
-                            request: {
-                                /** @example POST */
-                                method: string;
-                                /** @example /v1/transfers */
-                                path: string;
-                                body: unknown;
-                                request_id: string;
-                            };
-                            /** @example 40.00 */
-                            amount: string;
-                            /** @example USD */
-                            currency: string;
-                            /**
-                             * Format: date-time
-                             * @example 2026-11-21T12:00:00.000Z
-                             */
-                            expires_at: string;
-                            decided_at: string | null;
-                            /** @description The deciding key, or system:worker. */
-                            decided_by: string | null;
-                            result: {
-                                status: number;
-                                body: unknown;
-                            } | null;
-                            /**
-                             * Format: date-time
-                             * @example 2026-11-21T12:00:00.000Z
-                             */
-                            created_at: string;
-                        };
+                        "application/json": components["schemas"]["Approval"] | components["schemas"]["Challenge"];
                     };
                 };
                 /** @description An RFC 9457 problem document. */
@@ -5113,10 +4939,12 @@ export interface paths {
                             /** @example USD */
                             currency: string;
                             /**
+                             * @description A card or bank account shows its last four digits and `token` (tok_), which stands for the number kept encrypted; a crypto source or destination its network and address.
                              * @example {
                              *       "type": "card",
                              *       "brand": "visa",
-                             *       "last4": "4242"
+                             *       "last4": "4242",
+                             *       "token": "tok_01m7yy9v1wq0vf87gxe71jyfcv"
                              *     }
                              */
                             source: {
@@ -5564,57 +5392,13 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Kept, not run: an approval (object approval) until an operator decides, or a challenge (object challenge) until the wallet's holder confirms it with a one-time code. */
                 202: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @example apr_01jd0w3n3w8m5t5vq6fz1y2k3h */
-                            id: string;
-                            /** @enum {string} */
-                            object: "approval";
-                            livemode: boolean;
-                            /** @description pending: waiting for a decision. approved: executed once; `result` holds what the request answered. rejected or expired: never executed. */
-                            status: "pending" | "approved" | "rejected" | "expired";
-                            /** @description spend_policy: above the key's approval_above. risk_review: a risk rule with action review matched. */
-                            reason: "spend_policy" | "risk_review";
-                            /** @example 40.00 USD is above the key's approval_above of 30.00. */
-                            detail: string;
-                            risk_rule_id: string | null;
-                            /** @description The key that made the request; it runs on its behalf. */
-                            api_key_id: string;
-                            request: {
-                                /** @example POST */
-                                method: string;
-                                /** @example /v1/transfers */
-                                path: string;
-                                body: unknown;
-                                request_id: string;
-                            };
-                            /** @example 40.00 */
-                            amount: string;
-                            /** @example USD */
-                            currency: string;
-                            /**
-                             * Format: date-time
-                             * @example 2026-11-21T12:00:00.000Z
-                             */
-                            expires_at: string;
-                            decided_at: string | null;
-                            /** @description The deciding key, or system:worker. */
-                            decided_by: string | null;
-                            result: {
-                                status: number;
-                                body: unknown;
-                            } | null;
-                            /**
-                             * Format: date-time
-                             * @example 2026-11-21T12:00:00.000Z
-                             */
-                            created_at: string;
-                        };
+                        "application/json": components["schemas"]["Approval"] | components["schemas"]["Challenge"];
                     };
                 };
                 /** @description An RFC 9457 problem document. */
@@ -6049,10 +5833,12 @@ export interface paths {
                              */
                             rail: string;
                             /**
+                             * @description A card or bank account shows its last four digits and `token` (tok_), which stands for the number kept encrypted; a crypto source or destination its network and address.
                              * @example {
                              *       "type": "card",
                              *       "brand": "visa",
-                             *       "last4": "4242"
+                             *       "last4": "4242",
+                             *       "token": "tok_01m7yy9v1wq0vf87gxe71jyfcv"
                              *     }
                              */
                             destination: {
@@ -6081,57 +5867,13 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Kept, not run: an approval (object approval) until an operator decides, or a challenge (object challenge) until the wallet's holder confirms it with a one-time code. */
                 202: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @example apr_01jd0w3n3w8m5t5vq6fz1y2k3h */
-                            id: string;
-                            /** @enum {string} */
-                            object: "approval";
-                            livemode: boolean;
-                            /** @description pending: waiting for a decision. approved: executed once; `result` holds what the request answered. rejected or expired: never executed. */
-                            status: "pending" | "approved" | "rejected" | "expired";
-                            /** @description spend_policy: above the key's approval_above. risk_review: a risk rule with action review matched. */
-                            reason: "spend_policy" | "risk_review";
-                            /** @example 40.00 USD is above the key's approval_above of 30.00. */
-                            detail: string;
-                            risk_rule_id: string | null;
-                            /** @description The key that made the request; it runs on its behalf. */
-                            api_key_id: string;
-                            request: {
-                                /** @example POST */
-                                method: string;
-                                /** @example /v1/transfers */
-                                path: string;
-                                body: unknown;
-                                request_id: string;
-                            };
-                            /** @example 40.00 */
-                            amount: string;
-                            /** @example USD */
-                            currency: string;
-                            /**
-                             * Format: date-time
-                             * @example 2026-11-21T12:00:00.000Z
-                             */
-                            expires_at: string;
-                            decided_at: string | null;
-                            /** @description The deciding key, or system:worker. */
-                            decided_by: string | null;
-                            result: {
-                                status: number;
-                                body: unknown;
-                            } | null;
-                            /**
-                             * Format: date-time
-                             * @example 2026-11-21T12:00:00.000Z
-                             */
-                            created_at: string;
-                        };
+                        "application/json": components["schemas"]["Approval"] | components["schemas"]["Challenge"];
                     };
                 };
                 /** @description An RFC 9457 problem document. */
@@ -6248,10 +5990,12 @@ export interface paths {
                              */
                             rail: string;
                             /**
+                             * @description A card or bank account shows its last four digits and `token` (tok_), which stands for the number kept encrypted; a crypto source or destination its network and address.
                              * @example {
                              *       "type": "card",
                              *       "brand": "visa",
-                             *       "last4": "4242"
+                             *       "last4": "4242",
+                             *       "token": "tok_01m7yy9v1wq0vf87gxe71jyfcv"
                              *     }
                              */
                             destination: {
@@ -6505,57 +6249,13 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Kept, not run: an approval (object approval) until an operator decides, or a challenge (object challenge) until the wallet's holder confirms it with a one-time code. */
                 202: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @example apr_01jd0w3n3w8m5t5vq6fz1y2k3h */
-                            id: string;
-                            /** @enum {string} */
-                            object: "approval";
-                            livemode: boolean;
-                            /** @description pending: waiting for a decision. approved: executed once; `result` holds what the request answered. rejected or expired: never executed. */
-                            status: "pending" | "approved" | "rejected" | "expired";
-                            /** @description spend_policy: above the key's approval_above. risk_review: a risk rule with action review matched. */
-                            reason: "spend_policy" | "risk_review";
-                            /** @example 40.00 USD is above the key's approval_above of 30.00. */
-                            detail: string;
-                            risk_rule_id: string | null;
-                            /** @description The key that made the request; it runs on its behalf. */
-                            api_key_id: string;
-                            request: {
-                                /** @example POST */
-                                method: string;
-                                /** @example /v1/transfers */
-                                path: string;
-                                body: unknown;
-                                request_id: string;
-                            };
-                            /** @example 40.00 */
-                            amount: string;
-                            /** @example USD */
-                            currency: string;
-                            /**
-                             * Format: date-time
-                             * @example 2026-11-21T12:00:00.000Z
-                             */
-                            expires_at: string;
-                            decided_at: string | null;
-                            /** @description The deciding key, or system:worker. */
-                            decided_by: string | null;
-                            result: {
-                                status: number;
-                                body: unknown;
-                            } | null;
-                            /**
-                             * Format: date-time
-                             * @example 2026-11-21T12:00:00.000Z
-                             */
-                            created_at: string;
-                        };
+                        "application/json": components["schemas"]["Approval"] | components["schemas"]["Challenge"];
                     };
                 };
                 /** @description An RFC 9457 problem document. */
@@ -6795,10 +6495,12 @@ export interface paths {
                             /** @example 50.00 */
                             minimum_balance: string;
                             /**
+                             * @description A card or bank account shows its last four digits and `token` (tok_), which stands for the number kept encrypted; a crypto source or destination its network and address.
                              * @example {
                              *       "type": "card",
                              *       "brand": "visa",
-                             *       "last4": "4242"
+                             *       "last4": "4242",
+                             *       "token": "tok_01m7yy9v1wq0vf87gxe71jyfcv"
                              *     }
                              */
                             destination: {
@@ -6985,10 +6687,12 @@ export interface paths {
                             /** @example 50.00 */
                             minimum_balance: string;
                             /**
+                             * @description A card or bank account shows its last four digits and `token` (tok_), which stands for the number kept encrypted; a crypto source or destination its network and address.
                              * @example {
                              *       "type": "card",
                              *       "brand": "visa",
-                             *       "last4": "4242"
+                             *       "last4": "4242",
+                             *       "token": "tok_01m7yy9v1wq0vf87gxe71jyfcv"
                              *     }
                              */
                             destination: {
@@ -7108,10 +6812,12 @@ export interface paths {
                             /** @example 50.00 */
                             minimum_balance: string;
                             /**
+                             * @description A card or bank account shows its last four digits and `token` (tok_), which stands for the number kept encrypted; a crypto source or destination its network and address.
                              * @example {
                              *       "type": "card",
                              *       "brand": "visa",
-                             *       "last4": "4242"
+                             *       "last4": "4242",
+                             *       "token": "tok_01m7yy9v1wq0vf87gxe71jyfcv"
                              *     }
                              */
                             destination: {
@@ -7884,10 +7590,12 @@ export interface paths {
                             /** @example USD */
                             currency: string;
                             /**
+                             * @description A card or bank account shows its last four digits and `token` (tok_), which stands for the number kept encrypted; a crypto source or destination its network and address.
                              * @example {
                              *       "type": "card",
                              *       "brand": "visa",
-                             *       "last4": "4242"
+                             *       "last4": "4242",
+                             *       "token": "tok_01m7yy9v1wq0vf87gxe71jyfcv"
                              *     }
                              */
                             source: {
@@ -8058,10 +7766,12 @@ export interface paths {
                             /** @example USD */
                             currency: string;
                             /**
+                             * @description A card or bank account shows its last four digits and `token` (tok_), which stands for the number kept encrypted; a crypto source or destination its network and address.
                              * @example {
                              *       "type": "card",
                              *       "brand": "visa",
-                             *       "last4": "4242"
+                             *       "last4": "4242",
+                             *       "token": "tok_01m7yy9v1wq0vf87gxe71jyfcv"
                              *     }
                              */
                             source: {
@@ -8225,10 +7935,12 @@ export interface paths {
                             /** @example USD */
                             currency: string;
                             /**
+                             * @description A card or bank account shows its last four digits and `token` (tok_), which stands for the number kept encrypted; a crypto source or destination its network and address.
                              * @example {
                              *       "type": "card",
                              *       "brand": "visa",
-                             *       "last4": "4242"
+                             *       "last4": "4242",
+                             *       "token": "tok_01m7yy9v1wq0vf87gxe71jyfcv"
                              *     }
                              */
                             source: {
@@ -8397,10 +8109,12 @@ export interface paths {
                              */
                             rail: string;
                             /**
+                             * @description A card or bank account shows its last four digits and `token` (tok_), which stands for the number kept encrypted; a crypto source or destination its network and address.
                              * @example {
                              *       "type": "card",
                              *       "brand": "visa",
-                             *       "last4": "4242"
+                             *       "last4": "4242",
+                             *       "token": "tok_01m7yy9v1wq0vf87gxe71jyfcv"
                              *     }
                              */
                             destination: {
@@ -8555,10 +8269,12 @@ export interface paths {
                              */
                             rail: string;
                             /**
+                             * @description A card or bank account shows its last four digits and `token` (tok_), which stands for the number kept encrypted; a crypto source or destination its network and address.
                              * @example {
                              *       "type": "card",
                              *       "brand": "visa",
-                             *       "last4": "4242"
+                             *       "last4": "4242",
+                             *       "token": "tok_01m7yy9v1wq0vf87gxe71jyfcv"
                              *     }
                              */
                             destination: {
@@ -8720,10 +8436,12 @@ export interface paths {
                              */
                             rail: string;
                             /**
+                             * @description A card or bank account shows its last four digits and `token` (tok_), which stands for the number kept encrypted; a crypto source or destination its network and address.
                              * @example {
                              *       "type": "card",
                              *       "brand": "visa",
-                             *       "last4": "4242"
+                             *       "last4": "4242",
+                             *       "token": "tok_01m7yy9v1wq0vf87gxe71jyfcv"
                              *     }
                              */
                             destination: {
@@ -8885,10 +8603,12 @@ export interface paths {
                              */
                             rail: string;
                             /**
+                             * @description A card or bank account shows its last four digits and `token` (tok_), which stands for the number kept encrypted; a crypto source or destination its network and address.
                              * @example {
                              *       "type": "card",
                              *       "brand": "visa",
-                             *       "last4": "4242"
+                             *       "last4": "4242",
+                             *       "token": "tok_01m7yy9v1wq0vf87gxe71jyfcv"
                              *     }
                              */
                             destination: {
@@ -9503,10 +9223,12 @@ export interface paths {
                             /** @example 50.00 */
                             minimum_balance: string;
                             /**
+                             * @description A card or bank account shows its last four digits and `token` (tok_), which stands for the number kept encrypted; a crypto source or destination its network and address.
                              * @example {
                              *       "type": "card",
                              *       "brand": "visa",
-                             *       "last4": "4242"
+                             *       "last4": "4242",
+                             *       "token": "tok_01m7yy9v1wq0vf87gxe71jyfcv"
                              *     }
                              */
                             destination: {
@@ -9663,10 +9385,12 @@ export interface paths {
                             /** @example USD */
                             currency: string;
                             /**
+                             * @description A card or bank account shows its last four digits and `token` (tok_), which stands for the number kept encrypted; a crypto source or destination its network and address.
                              * @example {
                              *       "type": "card",
                              *       "brand": "visa",
-                             *       "last4": "4242"
+                             *       "last4": "4242",
+                             *       "token": "tok_01m7yy9v1wq0vf87gxe71jyfcv"
                              *     }
                              */
                             source: {
@@ -9709,57 +9433,13 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Kept, not run: an approval (object approval) until an operator decides, or a challenge (object challenge) until the wallet's holder confirms it with a one-time code. */
                 202: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @example apr_01jd0w3n3w8m5t5vq6fz1y2k3h */
-                            id: string;
-                            /** @enum {string} */
-                            object: "approval";
-                            livemode: boolean;
-                            /** @description pending: waiting for a decision. approved: executed once; `result` holds what the request answered. rejected or expired: never executed. */
-                            status: "pending" | "approved" | "rejected" | "expired";
-                            /** @description spend_policy: above the key's approval_above. risk_review: a risk rule with action review matched. */
-                            reason: "spend_policy" | "risk_review";
-                            /** @example 40.00 USD is above the key's approval_above of 30.00. */
-                            detail: string;
-                            risk_rule_id: string | null;
-                            /** @description The key that made the request; it runs on its behalf. */
-                            api_key_id: string;
-                            request: {
-                                /** @example POST */
-                                method: string;
-                                /** @example /v1/transfers */
-                                path: string;
-                                body: unknown;
-                                request_id: string;
-                            };
-                            /** @example 40.00 */
-                            amount: string;
-                            /** @example USD */
-                            currency: string;
-                            /**
-                             * Format: date-time
-                             * @example 2026-11-21T12:00:00.000Z
-                             */
-                            expires_at: string;
-                            decided_at: string | null;
-                            /** @description The deciding key, or system:worker. */
-                            decided_by: string | null;
-                            result: {
-                                status: number;
-                                body: unknown;
-                            } | null;
-                            /**
-                             * Format: date-time
-                             * @example 2026-11-21T12:00:00.000Z
-                             */
-                            created_at: string;
-                        };
+                        "application/json": components["schemas"]["Approval"] | components["schemas"]["Challenge"];
                     };
                 };
                 /** @description An RFC 9457 problem document. */
@@ -10116,57 +9796,13 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Kept, not run: an approval (object approval) until an operator decides, or a challenge (object challenge) until the wallet's holder confirms it with a one-time code. */
                 202: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @example apr_01jd0w3n3w8m5t5vq6fz1y2k3h */
-                            id: string;
-                            /** @enum {string} */
-                            object: "approval";
-                            livemode: boolean;
-                            /** @description pending: waiting for a decision. approved: executed once; `result` holds what the request answered. rejected or expired: never executed. */
-                            status: "pending" | "approved" | "rejected" | "expired";
-                            /** @description spend_policy: above the key's approval_above. risk_review: a risk rule with action review matched. */
-                            reason: "spend_policy" | "risk_review";
-                            /** @example 40.00 USD is above the key's approval_above of 30.00. */
-                            detail: string;
-                            risk_rule_id: string | null;
-                            /** @description The key that made the request; it runs on its behalf. */
-                            api_key_id: string;
-                            request: {
-                                /** @example POST */
-                                method: string;
-                                /** @example /v1/transfers */
-                                path: string;
-                                body: unknown;
-                                request_id: string;
-                            };
-                            /** @example 40.00 */
-                            amount: string;
-                            /** @example USD */
-                            currency: string;
-                            /**
-                             * Format: date-time
-                             * @example 2026-11-21T12:00:00.000Z
-                             */
-                            expires_at: string;
-                            decided_at: string | null;
-                            /** @description The deciding key, or system:worker. */
-                            decided_by: string | null;
-                            result: {
-                                status: number;
-                                body: unknown;
-                            } | null;
-                            /**
-                             * Format: date-time
-                             * @example 2026-11-21T12:00:00.000Z
-                             */
-                            created_at: string;
-                        };
+                        "application/json": components["schemas"]["Approval"] | components["schemas"]["Challenge"];
                     };
                 };
                 /** @description An RFC 9457 problem document. */
@@ -10552,57 +10188,13 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Kept, not run: an approval (object approval) until an operator decides, or a challenge (object challenge) until the wallet's holder confirms it with a one-time code. */
                 202: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @example apr_01jd0w3n3w8m5t5vq6fz1y2k3h */
-                            id: string;
-                            /** @enum {string} */
-                            object: "approval";
-                            livemode: boolean;
-                            /** @description pending: waiting for a decision. approved: executed once; `result` holds what the request answered. rejected or expired: never executed. */
-                            status: "pending" | "approved" | "rejected" | "expired";
-                            /** @description spend_policy: above the key's approval_above. risk_review: a risk rule with action review matched. */
-                            reason: "spend_policy" | "risk_review";
-                            /** @example 40.00 USD is above the key's approval_above of 30.00. */
-                            detail: string;
-                            risk_rule_id: string | null;
-                            /** @description The key that made the request; it runs on its behalf. */
-                            api_key_id: string;
-                            request: {
-                                /** @example POST */
-                                method: string;
-                                /** @example /v1/transfers */
-                                path: string;
-                                body: unknown;
-                                request_id: string;
-                            };
-                            /** @example 40.00 */
-                            amount: string;
-                            /** @example USD */
-                            currency: string;
-                            /**
-                             * Format: date-time
-                             * @example 2026-11-21T12:00:00.000Z
-                             */
-                            expires_at: string;
-                            decided_at: string | null;
-                            /** @description The deciding key, or system:worker. */
-                            decided_by: string | null;
-                            result: {
-                                status: number;
-                                body: unknown;
-                            } | null;
-                            /**
-                             * Format: date-time
-                             * @example 2026-11-21T12:00:00.000Z
-                             */
-                            created_at: string;
-                        };
+                        "application/json": components["schemas"]["Approval"] | components["schemas"]["Challenge"];
                     };
                 };
                 /** @description An RFC 9457 problem document. */
@@ -10791,57 +10383,13 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Kept, not run: an approval (object approval) until an operator decides, or a challenge (object challenge) until the wallet's holder confirms it with a one-time code. */
                 202: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @example apr_01jd0w3n3w8m5t5vq6fz1y2k3h */
-                            id: string;
-                            /** @enum {string} */
-                            object: "approval";
-                            livemode: boolean;
-                            /** @description pending: waiting for a decision. approved: executed once; `result` holds what the request answered. rejected or expired: never executed. */
-                            status: "pending" | "approved" | "rejected" | "expired";
-                            /** @description spend_policy: above the key's approval_above. risk_review: a risk rule with action review matched. */
-                            reason: "spend_policy" | "risk_review";
-                            /** @example 40.00 USD is above the key's approval_above of 30.00. */
-                            detail: string;
-                            risk_rule_id: string | null;
-                            /** @description The key that made the request; it runs on its behalf. */
-                            api_key_id: string;
-                            request: {
-                                /** @example POST */
-                                method: string;
-                                /** @example /v1/transfers */
-                                path: string;
-                                body: unknown;
-                                request_id: string;
-                            };
-                            /** @example 40.00 */
-                            amount: string;
-                            /** @example USD */
-                            currency: string;
-                            /**
-                             * Format: date-time
-                             * @example 2026-11-21T12:00:00.000Z
-                             */
-                            expires_at: string;
-                            decided_at: string | null;
-                            /** @description The deciding key, or system:worker. */
-                            decided_by: string | null;
-                            result: {
-                                status: number;
-                                body: unknown;
-                            } | null;
-                            /**
-                             * Format: date-time
-                             * @example 2026-11-21T12:00:00.000Z
-                             */
-                            created_at: string;
-                        };
+                        "application/json": components["schemas"]["Approval"] | components["schemas"]["Challenge"];
                     };
                 };
                 /** @description An RFC 9457 problem document. */
@@ -11239,57 +10787,13 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Kept, not run: an approval (object approval) until an operator decides, or a challenge (object challenge) until the wallet's holder confirms it with a one-time code. */
                 202: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @example apr_01jd0w3n3w8m5t5vq6fz1y2k3h */
-                            id: string;
-                            /** @enum {string} */
-                            object: "approval";
-                            livemode: boolean;
-                            /** @description pending: waiting for a decision. approved: executed once; `result` holds what the request answered. rejected or expired: never executed. */
-                            status: "pending" | "approved" | "rejected" | "expired";
-                            /** @description spend_policy: above the key's approval_above. risk_review: a risk rule with action review matched. */
-                            reason: "spend_policy" | "risk_review";
-                            /** @example 40.00 USD is above the key's approval_above of 30.00. */
-                            detail: string;
-                            risk_rule_id: string | null;
-                            /** @description The key that made the request; it runs on its behalf. */
-                            api_key_id: string;
-                            request: {
-                                /** @example POST */
-                                method: string;
-                                /** @example /v1/transfers */
-                                path: string;
-                                body: unknown;
-                                request_id: string;
-                            };
-                            /** @example 40.00 */
-                            amount: string;
-                            /** @example USD */
-                            currency: string;
-                            /**
-                             * Format: date-time
-                             * @example 2026-11-21T12:00:00.000Z
-                             */
-                            expires_at: string;
-                            decided_at: string | null;
-                            /** @description The deciding key, or system:worker. */
-                            decided_by: string | null;
-                            result: {
-                                status: number;
-                                body: unknown;
-                            } | null;
-                            /**
-                             * Format: date-time
-                             * @example 2026-11-21T12:00:00.000Z
-                             */
-                            created_at: string;
-                        };
+                        "application/json": components["schemas"]["Approval"] | components["schemas"]["Challenge"];
                     };
                 };
                 /** @description An RFC 9457 problem document. */
@@ -24528,6 +24032,96 @@ export interface components {
              */
             created_at: string;
         };
+        Approval: {
+            /** @example apr_01jd0w3n3w8m5t5vq6fz1y2k3h */
+            id: string;
+            /** @enum {string} */
+            object: "approval";
+            livemode: boolean;
+            /** @description pending: waiting for a decision. approved: executed once; `result` holds what the request answered. rejected or expired: never executed. */
+            status: "pending" | "approved" | "rejected" | "expired";
+            /** @description spend_policy: above the key's approval_above. risk_review: a risk rule with action review matched. */
+            reason: "spend_policy" | "risk_review";
+            /** @example 40.00 USD is above the key's approval_above of 30.00. */
+            detail: string;
+            risk_rule_id: string | null;
+            /** @description The key that made the request; it runs on its behalf. */
+            api_key_id: string;
+            request: {
+                /** @example POST */
+                method: string;
+                /** @example /v1/transfers */
+                path: string;
+                body: unknown;
+                request_id: string;
+            };
+            /** @example 40.00 */
+            amount: string;
+            /** @example USD */
+            currency: string;
+            /**
+             * Format: date-time
+             * @example 2026-11-21T12:00:00.000Z
+             */
+            expires_at: string;
+            decided_at: string | null;
+            /** @description The deciding key, or system:worker. */
+            decided_by: string | null;
+            result: {
+                status: number;
+                body: unknown;
+            } | null;
+            /**
+             * Format: date-time
+             * @example 2026-11-21T12:00:00.000Z
+             */
+            created_at: string;
+        };
+        Challenge: {
+            /** @example chl_01jd0w3n3w8m5t5vq6fz1y2k3h */
+            id: string;
+            /** @enum {string} */
+            object: "challenge";
+            livemode: boolean;
+            /** @description requires_action: waiting for the holder's code. succeeded: the code was right and the request ran once; `result` holds what it answered. failed: out of attempts. expired or canceled: never run. */
+            status: "requires_action" | "succeeded" | "failed" | "expired" | "canceled";
+            purpose: "payment" | "sign_in";
+            /** @description The holder who confirms with the code. */
+            holder_id: string;
+            /** @description Where the code comes from: the holder's authenticator app (totp), an email, or in test mode the sandbox (POST /v1/test_helpers/challenges/:id/reveal_code shows it). */
+            channel: "email" | "totp" | "sandbox";
+            attempts_remaining: number;
+            /** @description The request waiting for the code (its body is kept, not shown). */
+            request: {
+                /** @example POST */
+                method: string;
+                /** @example /v1/transfers */
+                path: string;
+                request_id: string | null;
+            } | null;
+            /** @description The key that made the request; it runs on its behalf. */
+            api_key_id: string | null;
+            /** @description The rule that asked for the code. */
+            risk_rule_id: string | null;
+            amount: string | null;
+            currency: string | null;
+            /**
+             * Format: date-time
+             * @example 2026-11-21T12:00:00.000Z
+             */
+            expires_at: string;
+            confirmed_at: string | null;
+            /** @description Once succeeded: the status and body the request answered when it ran. */
+            result: {
+                status: number;
+                body: unknown;
+            } | null;
+            /**
+             * Format: date-time
+             * @example 2026-11-21T12:00:00.000Z
+             */
+            created_at: string;
+        };
         Transfer: {
             /** @example tr_01jd0w3n3w8m5t5vq6fz1y2k3h */
             id: string;
@@ -24580,10 +24174,12 @@ export interface components {
             /** @example USD */
             currency: string;
             /**
+             * @description A card or bank account shows its last four digits and `token` (tok_), which stands for the number kept encrypted; a crypto source or destination its network and address.
              * @example {
              *       "type": "card",
              *       "brand": "visa",
-             *       "last4": "4242"
+             *       "last4": "4242",
+             *       "token": "tok_01m7yy9v1wq0vf87gxe71jyfcv"
              *     }
              */
             source: {
@@ -24681,10 +24277,12 @@ export interface components {
              */
             rail: string;
             /**
+             * @description A card or bank account shows its last four digits and `token` (tok_), which stands for the number kept encrypted; a crypto source or destination its network and address.
              * @example {
              *       "type": "card",
              *       "brand": "visa",
-             *       "last4": "4242"
+             *       "last4": "4242",
+             *       "token": "tok_01m7yy9v1wq0vf87gxe71jyfcv"
              *     }
              */
             destination: {
@@ -24903,96 +24501,6 @@ export interface components {
              * @example 2026-11-21T12:00:00.000Z
              */
             updated_at: string;
-        };
-        Approval: {
-            /** @example apr_01jd0w3n3w8m5t5vq6fz1y2k3h */
-            id: string;
-            /** @enum {string} */
-            object: "approval";
-            livemode: boolean;
-            /** @description pending: waiting for a decision. approved: executed once; `result` holds what the request answered. rejected or expired: never executed. */
-            status: "pending" | "approved" | "rejected" | "expired";
-            /** @description spend_policy: above the key's approval_above. risk_review: a risk rule with action review matched. */
-            reason: "spend_policy" | "risk_review";
-            /** @example 40.00 USD is above the key's approval_above of 30.00. */
-            detail: string;
-            risk_rule_id: string | null;
-            /** @description The key that made the request; it runs on its behalf. */
-            api_key_id: string;
-            request: {
-                /** @example POST */
-                method: string;
-                /** @example /v1/transfers */
-                path: string;
-                body: unknown;
-                request_id: string;
-            };
-            /** @example 40.00 */
-            amount: string;
-            /** @example USD */
-            currency: string;
-            /**
-             * Format: date-time
-             * @example 2026-11-21T12:00:00.000Z
-             */
-            expires_at: string;
-            decided_at: string | null;
-            /** @description The deciding key, or system:worker. */
-            decided_by: string | null;
-            result: {
-                status: number;
-                body: unknown;
-            } | null;
-            /**
-             * Format: date-time
-             * @example 2026-11-21T12:00:00.000Z
-             */
-            created_at: string;
-        };
-        Challenge: {
-            /** @example chl_01jd0w3n3w8m5t5vq6fz1y2k3h */
-            id: string;
-            /** @enum {string} */
-            object: "challenge";
-            livemode: boolean;
-            /** @description requires_action: waiting for the holder's code. succeeded: the code was right and the request ran once; `result` holds what it answered. failed: out of attempts. expired or canceled: never run. */
-            status: "requires_action" | "succeeded" | "failed" | "expired" | "canceled";
-            purpose: "payment" | "sign_in";
-            /** @description The holder who confirms with the code. */
-            holder_id: string;
-            /** @description Where the code comes from: the holder's authenticator app (totp), an email, or in test mode the sandbox (POST /v1/test_helpers/challenges/:id/reveal_code shows it). */
-            channel: "email" | "totp" | "sandbox";
-            attempts_remaining: number;
-            /** @description The request waiting for the code (its body is kept, not shown). */
-            request: {
-                /** @example POST */
-                method: string;
-                /** @example /v1/transfers */
-                path: string;
-                request_id: string | null;
-            } | null;
-            /** @description The key that made the request; it runs on its behalf. */
-            api_key_id: string | null;
-            /** @description The rule that asked for the code. */
-            risk_rule_id: string | null;
-            amount: string | null;
-            currency: string | null;
-            /**
-             * Format: date-time
-             * @example 2026-11-21T12:00:00.000Z
-             */
-            expires_at: string;
-            confirmed_at: string | null;
-            /** @description Once succeeded: the status and body the request answered when it ran. */
-            result: {
-                status: number;
-                body: unknown;
-            } | null;
-            /**
-             * Format: date-time
-             * @example 2026-11-21T12:00:00.000Z
-             */
-            created_at: string;
         };
         RiskRule: {
             /** @example rr_01jd0w3n3w8m5t5vq6fz1y2k3h */

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sealAudit } from '../audit/seal.js';
+import { open } from '../crypto/keyring.js';
 import { createTestApp, type TestApp } from '../test-support/app.js';
 import { createKey } from '../test-support/keys.js';
 import { balanceOf, expectProblem, funded, newWallet, transfer, usd } from '../test-support/money.js';
@@ -180,7 +181,8 @@ describe('rolling a key', () => {
     const stored = await t.db.pool.query(
       "SELECT response_body FROM idempotency_keys WHERE key = 'roll-once'",
     );
-    expect(stored.rows[0].response_body).not.toContain(rolled.json().secret);
+    // Opened: the stored response is sealed, and must not hold the secret even so.
+    expect(open('personal', stored.rows[0].response_body)).not.toContain(rolled.json().secret);
     expectProblem(
       await t.request({
         method: 'POST',

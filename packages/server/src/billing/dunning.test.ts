@@ -28,11 +28,10 @@ async function subscribedWithEmptyWallet(dunning?: Record<string, unknown>) {
 
 /** The events about one object, oldest first, as stored. */
 async function eventsOf(object_id: string, type: string) {
-  const found = await t.db.pool.query<{ created_at: Date; data: Record<string, unknown> }>(
+  const found = await t.db.pool.query<{ created_at: Date; data: unknown }>(
     'SELECT created_at, data FROM events WHERE object_id = $1 AND type = $2 ORDER BY seq',
     [object_id, type],
   );
-  // Payloads are sealed at rest (docs/security.md).
   return found.rows.map((row) => ({
     at: row.created_at.toISOString(),
     data: openJson<Record<string, unknown>>('personal', row.data),

@@ -1,4 +1,5 @@
 import { Type } from '@sinclair/typebox';
+import { Approval } from '../approvals/schemas.js';
 import { PageQuerystring, Timestamp } from '../http/schemas.js';
 
 const Status = Type.Union(
@@ -110,3 +111,9 @@ export const DeletedAuthenticator = Type.Object(
   { object: Type.Literal('authenticator'), holder_id: Type.String(), deleted: Type.Literal(true) },
   { $id: 'DeletedAuthenticator' },
 );
+
+/** What a money endpoint answers with 202: the request is kept, not run (yet). */
+export const Parked = Type.Union([Approval, Challenge], {
+  description:
+    "Kept, not run: an approval (object approval) until an operator decides, or a challenge (object challenge) until the wallet's holder confirms it with a one-time code.",
+});

@@ -1,10 +1,13 @@
 import { verifyAuditChain } from '../audit/verify.js';
 import { loadConfig } from '../config.js';
+import { loadDataKeys } from '../crypto/keyring.js';
+import { installProcessKek } from '../crypto/start.js';
 import { openDatabase } from '../db/connect.js';
 import { migrate } from '../db/migrate.js';
 import { inTransaction } from '../db/pool.js';
 import { ledger_checks_count, type Violation, verifyLedger } from '../ledger/verify.js';
 import type { Flags } from './args.js';
+import { type DataKeyCommand, data_key_commands, dataKeyCommand } from './data-keys.js';
 import { keysCommand } from './keys.js';
 import { failure, type Outcome, success } from './output.js';
 import { progressBar } from './progress.js';
@@ -15,7 +18,8 @@ export async function databaseCommand(
   positionals: string[],
   flags: Flags,
 ): Promise<Outcome> {
-  const db = await openDatabase(loadConfig(), () => undefined);
+  const config = loadConfig();
+  const db = await openDatabase(config, () => undefined);
   try {
     const applied = await migrate(db.maintenance_pool);
     switch (command) {
@@ -27,6 +31,11 @@ export async function databaseCommand(
       case 'verify':
         return await verify(db.maintenance_pool);
       case 'keys':
+        // Keys record events, and events are sealed.
+        await installProcessKek(config);
+        await loadDataKeys(db.maintenance_pool);
+        if (isDataKeyCommand(positionals[0]))
+          return await dataKeyCommand(db.maintenance_pool, positionals[0], flags);
         // The key and its audit entry commit together.
         return await inTransaction(db.maintenance_pool, (client) => keysCommand(client, positionals, flags));
     }
@@ -51,4 +60,8 @@ async function verify(pool: Parameters<typeof verifyLedger>[0]): Promise<Outcome
     (violation) => `${violation.check}: ${violation.subject}: ${violation.detail}`,
   );
   return failure({ ok: false, violations }, `${violations.length} violation(s):\n${lines.join('\n')}`);
+}
+
+function isDataKeyCommand(name: string | undefined): name is DataKeyCommand {
+  return (data_key_commands as readonly (string | undefined)[]).includes(name);
 }

@@ -9,11 +9,13 @@ import {
 import { isValidScope } from '../auth/scopes.js';
 import type { Queryable } from '../db/pool.js';
 import { type Flags, flag } from './args.js';
+import { data_keys_usage } from './data-keys.js';
 import { type Outcome, ProblemError, success, UsageError } from './output.js';
 
 const keys_usage = `purse keys create [--name NAME] [--mode test|live] [--scopes a,b] [--expires-at ISO] [--json]
 purse keys list [--mode test|live] [--json]
-purse keys revoke KEY_ID [--mode test|live] [--json]`;
+purse keys revoke KEY_ID [--mode test|live] [--json]
+${data_keys_usage}`;
 
 /** `purse keys create|list|revoke`: key administration from the machine, e.g. to make the first live key. */
 export async function keysCommand(db: Queryable, positionals: string[], flags: Flags): Promise<Outcome> {

@@ -66,6 +66,69 @@ describe('logs', () => {
     }
   });
 
+  it('never carry a name, an email, a card or an account number, at any level, errors included', async () => {
+    const out = capture();
+    const logger = createLogger({ ...t.config, log_level: 'trace' }, out.stream);
+    const app = await buildApp({ pool: t.db.pool, config: t.config, clock: t.clock, logger });
+    const leaks = [
+      'Logged Lovelace',
+      'logged.lovelace@example.org',
+      '4242424242424242',
+      '000123456789',
+      '4000000000000119',
+    ];
+    try {
+      const send = (method: 'GET' | 'POST', url: string, payload?: Record<string, unknown>) =>
+        app.inject({
+          method,
+          url,
+          headers: { authorization: `Bearer ${t.test_key}` },
+          ...(payload ? { payload } : {}),
+        });
+      const holder = (await send('POST', '/v1/holders', { name: leaks[0], email: leaks[1] })).json();
+      await send('GET', `/v1/holders?email=${encodeURIComponent(leaks[1] ?? '')}`);
+      await send('GET', `/v1/holders/${holder.id}`);
+      const wallet = (await send('POST', '/v1/wallets', { currency: 'USD', holder_id: holder.id })).json();
+      const card = { type: 'card', number: leaks[2] };
+      await send('POST', '/v1/payments', {
+        wallet_id: wallet.id,
+        amount: '20.00',
+        currency: 'USD',
+        source: card,
+      });
+      // Refused ones too: an unknown test card, a malformed source.
+      await send('POST', '/v1/payments', {
+        wallet_id: wallet.id,
+        amount: '20.00',
+        currency: 'USD',
+        source: { type: 'card', number: leaks[4] },
+      });
+      await send('POST', '/v1/payments', {
+        wallet_id: wallet.id,
+        amount: '20.00',
+        currency: 'USD',
+        source: { type: 'card', number: leaks[2], name: leaks[0] },
+      });
+      await send('POST', '/v1/payouts', {
+        wallet_id: wallet.id,
+        amount: '5.00',
+        currency: 'USD',
+        destination: {
+          type: 'bank_account',
+          account_holder_name: leaks[0],
+          account_number: leaks[3],
+          routing_number: '110000000',
+        },
+      });
+      expect(out.text()).toContain('incoming request');
+      for (const leak of leaks) expect(out.text()).not.toContain(leak);
+      // Nor encoded, as a query string carries it.
+      expect(out.text()).not.toContain('logged.lovelace');
+    } finally {
+      await app.close();
+    }
+  });
+
   it('on a terminal are one human line each, redacted as the JSON ones', () => {
     const out = capture();
     const log = createLogger({ ...t.config, log_level: 'info' }, prettyDestination(out.stream));

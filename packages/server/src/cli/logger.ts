@@ -26,9 +26,42 @@ export function createLogger(config: Config, destination?: pino.DestinationStrea
       ],
       censor: '[redacted]',
     },
+    serializers: { req: requestLine },
   };
   if (destination !== undefined) return pino(options, destination);
   const pretty =
     config.log_format === 'pretty' || (config.log_format === 'auto' && process.stdout.isTTY === true);
   return pretty ? pino(options, prettyDestination(process.stdout)) : pino(options);
+}
+
+interface LoggedRequest {
+  readonly method?: string;
+  readonly url?: string;
+  readonly host?: string;
+  readonly hostname?: string;
+  readonly ip?: string;
+  readonly socket?: { readonly remoteAddress?: string };
+}
+
+/**
+ * A request as its log line shows it: the query's values are cut, since a filter may be an email
+ * (`GET /v1/holders?email=`) and logs must never hold personal data; bodies are never logged.
+ */
+function requestLine(request: LoggedRequest): Record<string, unknown> {
+  return {
+    method: request.method,
+    url: withoutQueryValues(request.url ?? ''),
+    host: request.host ?? request.hostname,
+    remoteAddress: request.ip ?? request.socket?.remoteAddress,
+  };
+}
+
+function withoutQueryValues(url: string): string {
+  const at = url.indexOf('?');
+  if (at < 0) return url;
+  const names = url
+    .slice(at + 1)
+    .split('&')
+    .map((pair) => `${pair.split('=')[0]}=[redacted]`);
+  return `${url.slice(0, at)}?${names.join('&')}`;
 }

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -135,6 +135,29 @@ describe('purse serve after a fatal start-up error', () => {
     expect(await exitWithin(server, 30_000), server.output()).toBe(1);
     expect(server.output()).toContain('PURSE_BOOTSTRAP_KEY must look like');
   }, 60_000);
+
+  it('refuses to start without a usable key-encryption key, naming why with a stable code', async () => {
+    const refusals = [
+      [{ PURSE_KEK: '' }, 'kek_missing'],
+      [{ PURSE_KEK: '', PURSE_KEK_FILE: path.join(tmpdir(), 'no-such-purse-kek') }, 'kek_missing'],
+      [{ PURSE_KEK: 'c2hvcnQ=' }, 'kek_invalid'],
+      // A KEK that did not wrap this database's data keys (the first test's, made with the test KEK).
+      [{ PURSE_KEK: Buffer.alloc(32, 7).toString('base64') }, 'kek_mismatch'],
+    ] as const;
+    for (const [env, code] of refusals) {
+      const server = runPurse(['serve', ...(code === 'kek_invalid' ? ['--json'] : [])], {
+        DATABASE_URL: db.url,
+        PORT: String(await freePort()),
+        HOST: '127.0.0.1',
+        ...env,
+      });
+      expect(await exitWithin(server, 30_000), server.output()).toBe(1);
+      expect(server.output()).toContain(code);
+      expect(server.output()).not.toContain('purse is running');
+      if (code === 'kek_missing') expect(server.output()).not.toContain('database ready');
+      if (code === 'kek_invalid') expect(server.output()).toContain(`"code": "kek_invalid"`);
+    }
+  }, 120_000);
 });
 
 describe('purse serve with the embedded PostgreSQL', () => {
@@ -150,6 +173,8 @@ describe('purse serve with the embedded PostgreSQL', () => {
       PURSE_EMBEDDED_PG_PORT: String(await freePort()),
       PORT: String(await freePort()),
       HOST: '127.0.0.1',
+      // No KEK given: like the database, one is made in the data directory on first start.
+      PURSE_KEK: '',
     };
     const base = `http://127.0.0.1:${env.PORT}`;
     const first = runPurse(['serve'], env);
@@ -163,7 +188,10 @@ describe('purse serve with the embedded PostgreSQL', () => {
     expect(created.status).toBe(201);
     const holder = (await created.json()) as { id: string };
 
-    // The banner, printed once the API listens, gives the key and the database's address.
+    // The banner, printed once the API listens, gives the key and the database's address, and says
+    // that a key-encryption key was generated, and where.
+    await first.waitForOutput(new RegExp(`Key-encryption key generated: ${path.join(data_dir, 'kek')}`));
+    expect((await stat(path.join(data_dir, 'kek'))).mode & 0o777).toBe(0o600);
     const [, database_url] = await first.waitForOutput(/DATABASE_URL=(postgres:\/\/purse_app:\S+)/);
     const rows = new pg.Client({ connectionString: database_url });
     await rows.connect();
@@ -194,6 +222,9 @@ describe('purse serve with the embedded PostgreSQL', () => {
       headers: { authorization: `Bearer ${key}` },
     });
     expect(fetched.status).toBe(200);
+    // Opened with the KEK file kept from the first start.
+    expect(((await fetched.json()) as { name: string }).name).toBe('Persisted');
+    expect(second.output()).not.toContain('Key-encryption key generated');
     second.child.kill('SIGINT');
     expect(await second.exited).toBe(0);
     expect(second.output()).not.toContain('admin API key');

@@ -48,13 +48,14 @@ async function start(config: Config, options: ServeOptions, log: Logger, started
   if (kek.source === 'generated') log.info({ file: kek.file }, 'generated a key-encryption key');
   const db = await openDatabase(config, (line) => log.debug({ postgres: line.trim() }, 'embedded postgres'));
   started.push({ name: 'database', close: () => db.close() });
-  log.info({ database: db.description }, 'database ready');
   const applied = await migrate(db.maintenance_pool);
   if (applied.length > 0) log.info({ applied }, 'migrations applied');
   const stop_refresh = await openDataKeys(db.pool, (error) =>
     log.error({ err: error }, 'data key refresh failed'),
   );
   started.push({ name: 'data keys', close: async () => stop_refresh() });
+  // Ready once migrated and its data keys are unwrapped: what is written from here on can be sealed.
+  log.info({ database: db.description }, 'database ready');
   const worker = startWorker(
     { pool: db.worker_pool, clock: systemClock, log },
     backgroundTasks(config, { log }),

@@ -1,4 +1,4 @@
-import { Approval } from '../approvals/schemas.js';
+import { Parked } from '../challenges/schemas.js';
 import {
   escrow_cancel_endpoint,
   escrow_endpoint,
@@ -36,7 +36,7 @@ export function escrowRoutes(app: Api, deps: RouteDeps): void {
         description:
           "Takes the amount from the payer's wallet at once (402 insufficient_funds if it cannot) and holds it for the payee, optionally split into milestones and with an automatic release or refund date.",
         body: CreateEscrowBody,
-        response: { 201: Escrow, 202: Approval, ...errorResponses },
+        response: { 201: Escrow, 202: Parked, ...errorResponses },
       },
     },
     (request, reply) => guardedMutation(deps, request, reply, escrow_endpoint),
@@ -86,7 +86,7 @@ export function escrowRoutes(app: Api, deps: RouteDeps): void {
           'Pays one milestone (each at most once), or an amount up to what remains, to the payee. Releasing the last of it ends the escrow as released.',
         params: IdParams,
         body: ReleaseBody,
-        response: { ...responses, 202: Approval },
+        response: { ...responses, 202: Parked },
       },
     },
     (request, reply) => guardedMutation(deps, request, reply, escrow_release_endpoint),
@@ -101,7 +101,7 @@ export function escrowRoutes(app: Api, deps: RouteDeps): void {
         summary: 'Cancel an escrow',
         description: 'Returns everything that remains to the payer and ends the escrow as canceled.',
         params: IdParams,
-        response: { ...responses, 202: Approval },
+        response: { ...responses, 202: Parked },
       },
     },
     (request, reply) => guardedMutation(deps, request, reply, escrow_cancel_endpoint),
@@ -138,7 +138,7 @@ export function escrowRoutes(app: Api, deps: RouteDeps): void {
           'release pays everything remaining to the payee, refund returns it to the payer, resume puts the escrow back to held.',
         params: IdParams,
         body: ResolveBody,
-        response: { ...responses, 202: Approval },
+        response: { ...responses, 202: Parked },
       },
     },
     (request, reply) => guardedMutation(deps, request, reply, escrow_resolve_endpoint),

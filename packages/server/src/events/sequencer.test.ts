@@ -207,14 +207,14 @@ describe('the sequencer', () => {
       }),
     );
     await sequenceEvents(t.db.pool, batch_max, t.clock.now());
-    const stored = await t.db.pool.query<{ object_id: string; data: unknown }>(
+    const sealed = await t.db.pool.query<{ object_id: string; data: unknown }>(
       `SELECT object_id, data FROM events WHERE type = 'transfer.posted' AND object_id = ANY($1::text[])
        ORDER BY position`,
       [created],
     );
-    // Payloads are sealed at rest (docs/security.md).
+    // Payloads are sealed: opened here to read each transfer's wallets.
     const events = {
-      rows: stored.rows.map((row) => {
+      rows: sealed.rows.map((row) => {
         const data = openJson<{ source_wallet_id: string; destinations: { wallet_id: string }[] }>(
           'personal',
           row.data,

@@ -63,6 +63,13 @@ describe('POST /v1/files', () => {
     expect(await fileCount()).toBe(before);
   });
 
+  it('takes a file above the JSON body limit, up to its own', async () => {
+    const content = Buffer.concat([sample_files.jpeg(), Buffer.alloc(t.config.limits.body_bytes_max * 2)]);
+    const response = await upload(t, 'identity_document', content);
+    expect(response.statusCode, response.body).toBe(201);
+    expect(response.json()).toMatchObject({ type: 'image/jpeg', size_bytes: content.length });
+  });
+
   it('refuses a file over the limit (413 file_too_large), storing nothing', async () => {
     const before = await fileCount();
     const limit = t.config.identity.file_bytes_max;

@@ -123,19 +123,20 @@ function formError(detail: string, param: string): DomainError {
   return domainError('invalid_request', detail, param);
 }
 
-/** @fastify/multipart's refusals (limits, a malformed form) as problems; anything else is a bug. */
+/**
+ * What reading the form threw: the size limit is 413; everything else is the client's form (no
+ * boundary, a part cut short, too many parts), 400. Nothing in the loop is ours to get wrong.
+ */
 function multipartError(error: unknown, identity: IdentityConfig): DomainError {
-  const { code, statusCode, message } = error as { code?: string; statusCode?: number; message?: string };
+  const { code, message } = error as { code?: string; message?: string };
   if (code === 'FST_REQ_FILE_TOO_LARGE')
     return domainError(
       'file_too_large',
       `The file is larger than ${identity.file_bytes_max} bytes (PURSE_FILE_BYTES_MAX).`,
       'file',
     );
-  if (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500)
-    return formError(
-      `The form cannot be read: ${message ?? code ?? 'malformed'}; send purpose and one file.`,
-      'file',
-    );
-  throw error;
+  return formError(
+    `The form cannot be read (${message ?? code ?? 'malformed'}); send purpose and one file.`,
+    'file',
+  );
 }

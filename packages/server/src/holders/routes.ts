@@ -1,14 +1,29 @@
+import type { Client } from '../db/pool.js';
 import { type Api, type RouteDeps, sendResult } from '../http/api.js';
 import { authOf } from '../http/auth.js';
 import { runMutation } from '../http/mutation.js';
 import { sendProblem } from '../http/problem.js';
 import { errorResponses, IdParams, ListOf } from '../http/schemas.js';
+import { sanctionsScreen, screenHolder } from '../identity/holder-screening.js';
 import { domainError } from '../shared/errors.js';
+import { ok, type Result } from '../shared/result.js';
 import { CreateHolderBody, Holder, HolderListQuery, UpdateHolderBody } from './schemas.js';
-import { createHolder, getHolder, listHolders, updateHolder } from './service.js';
+import { createHolder, getHolder, type HolderView, listHolders, updateHolder } from './service.js';
 
 export function holderRoutes(app: Api, deps: RouteDeps): void {
   const mutation = { pool: deps.pool, limits: deps.config.limits };
+  const sanctions = sanctionsScreen(deps.config.identity);
+  /** A name given is screened against the sanctions list in the same transaction (docs/identity.md). */
+  const screened = async (
+    db: Client,
+    livemode: boolean,
+    name: string | null | undefined,
+    result: Result<HolderView>,
+  ): Promise<Result<HolderView>> => {
+    if (!result.ok || typeof name !== 'string') return result;
+    const ctx = { db, livemode, limits: deps.config.limits, now: deps.clock.now() };
+    return ok(await screenHolder(ctx, sanctions, result.value));
+  };
   const tags = ['Holders'];
 
   app.post(
@@ -18,15 +33,18 @@ export function holderRoutes(app: Api, deps: RouteDeps): void {
       schema: {
         tags,
         summary: 'Create a holder',
-        description: 'A person or business that owns wallets. Every field is optional.',
+        description:
+          'A person or business that owns wallets. Every field is optional. A name that matches the sanctions list creates the holder rejected at tier 0 (docs/identity.md).',
         body: CreateHolderBody,
         response: { 201: Holder, ...errorResponses },
       },
     },
     (request, reply) =>
-      runMutation(mutation, request, reply, 201, (db) =>
-        createHolder(db, authOf(request).livemode, request.body, deps.config.limits, deps.clock.now()),
-      ),
+      runMutation(mutation, request, reply, 201, async (db) => {
+        const { livemode } = authOf(request);
+        const created = await createHolder(db, livemode, request.body, deps.config.limits, deps.clock.now());
+        return screened(db, livemode, request.body.name, created);
+      }),
   );
 
   app.get(
@@ -83,16 +101,19 @@ export function holderRoutes(app: Api, deps: RouteDeps): void {
           reply,
           domainError('key_restricted', "A key with a spend policy cannot change a holder's email.", 'email'),
         );
-      return runMutation(mutation, request, reply, 200, (db) =>
-        updateHolder(
+      return runMutation(mutation, request, reply, 200, async (db) => {
+        const { livemode } = authOf(request);
+        const { id } = request.params;
+        const updated = await updateHolder(
           db,
-          authOf(request).livemode,
-          request.params.id,
+          livemode,
+          id,
           request.body,
           deps.config.limits,
           deps.clock.now(),
-        ),
-      );
+        );
+        return screened(db, livemode, request.body.name, updated);
+      });
     },
   );
 }

@@ -1,5 +1,5 @@
 import { type EventType, eventOf, recordEvents } from '../events/index.js';
-import { getHolder, updateHolder } from '../holders/service.js';
+import { getHolder, type HolderView, updateHolder } from '../holders/service.js';
 import { assert } from '../shared/assert.js';
 import { changeWalletStatus } from '../wallets/service.js';
 import type { Decision } from './decide.js';
@@ -54,6 +54,10 @@ function resultOf(decision: Decision): SessionResult {
 }
 
 async function applyToHolder(ctx: SessionContext, holder_id: string, result: SessionResult): Promise<void> {
+  if (result.status === 'rejected' && result.code === 'sanctions_match') {
+    await blockHolder(ctx, holder_id);
+    return;
+  }
   const holder = await getHolder(ctx.db, ctx.livemode, holder_id);
   assert(holder.ok, `holder ${holder_id} of a session exists`);
   const current: HolderKyc = {
@@ -65,11 +69,25 @@ async function applyToHolder(ctx: SessionContext, holder_id: string, result: Ses
     const updated = await updateHolder(ctx.db, ctx.livemode, holder_id, next, ctx.limits, ctx.now);
     assert(updated.ok, `holder ${holder_id} takes its verification result`);
   }
-  if (result.status === 'rejected' && result.code === 'sanctions_match') await freezeWallets(ctx, holder_id);
 }
 
-/** A sanctioned holder's money stays where it is: every active wallet is frozen, in id order. */
-async function freezeWallets(ctx: SessionContext, holder_id: string): Promise<void> {
+/** What blocking needs: the request's transaction, its mode, limits and time. */
+export type BlockContext = Pick<SessionContext, 'db' | 'livemode' | 'limits' | 'now'>;
+
+/**
+ * A sanctions match: the holder is rejected at tier 0 whatever it was, and its money stays where
+ * it is: every active wallet is frozen, in id order. Returns the holder as it now is.
+ */
+export async function blockHolder(ctx: BlockContext, holder_id: string): Promise<HolderView> {
+  const blocked = await updateHolder(
+    ctx.db,
+    ctx.livemode,
+    holder_id,
+    { kyc_status: 'rejected', kyc_tier: 0 },
+    ctx.limits,
+    ctx.now,
+  );
+  assert(blocked.ok, `holder ${holder_id} can be blocked`);
   const wallets = await ctx.db.query<{ id: string }>(
     "SELECT id FROM accounts WHERE holder_id = $1 AND kind = 'wallet' AND status = 'active' ORDER BY id",
     [holder_id],
@@ -78,4 +96,5 @@ async function freezeWallets(ctx: SessionContext, holder_id: string): Promise<vo
     const frozen = await changeWalletStatus(ctx.db, ctx.livemode, id, 'freeze', ctx.now);
     assert(frozen.ok, `wallet ${id} of holder ${holder_id} can be frozen`);
   }
+  return blocked.value;
 }

@@ -55,8 +55,8 @@ export interface Screened {
   readonly input: SessionInput;
   /** The holder's own name is screened too: it may differ from the input's. */
   readonly holder_name: string | null;
-  /** An operator approved the session's possible matches: they do not send it to review again. */
-  readonly sanctions_cleared: boolean;
+  /** Possible matches an operator cleared: they do not send the session to review again. */
+  readonly cleared: readonly SanctionsMatch[];
 }
 
 export async function decide(deps: DecideDeps, session: Screened): Promise<Decision> {
@@ -65,13 +65,17 @@ export async function decide(deps: DecideDeps, session: Screened): Promise<Decis
   if (missing.length > 0) return { status: 'requires_input', missing, error: null };
   const broken = ruleRejection(input, deps.today);
   if (broken !== undefined) return { status: 'rejected', error: broken, matches: [] };
-  const screening = screenNames(deps.sanctions, namesOf(session), deps.thresholds);
+  const screening = await screenNames(deps.sanctions, namesOf(session), deps.thresholds);
   if (screening.decision === 'block') {
     const top = screening.matches[0];
     const reason = `${top?.party ?? 'A name'} matches list entry ${top?.entry_id ?? ''} (score ${top?.score ?? ''}).`;
     return { status: 'rejected', error: { code: 'sanctions_match', reason }, matches: screening.matches };
   }
-  if (screening.decision === 'review' && !session.sanctions_cleared)
+  const uncleared = screening.matches.filter(
+    (match) =>
+      !session.cleared.some((done) => done.party === match.party && done.entry_id === match.entry_id),
+  );
+  if (screening.decision === 'review' && uncleared.length > 0)
     return { status: 'processing', review: 'sanctions', matches: screening.matches };
   return verifierDecision(deps.verifier, input, screening.matches);
 }

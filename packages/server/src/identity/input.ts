@@ -48,11 +48,15 @@ export interface Attacher {
   readonly restricted: boolean;
 }
 
-/** Input that does not fit its type, owners holding more than all of it, or files that cannot be used. */
+/**
+ * Input that does not fit its type, owners holding more than all of it, or files that cannot be
+ * used. Files `attached` already (by whoever started the session) are not the caller's to check.
+ */
 export async function checkInput(
   db: Queryable,
   input: SessionInput,
   attacher: Attacher,
+  attached: readonly string[] = [],
 ): Promise<Result<string[]>> {
   const other = input.type === 'person' ? 'business' : 'person';
   if (input[other] !== undefined)
@@ -77,8 +81,8 @@ export async function checkInput(
   for (const { id, purpose, param } of wanted) {
     const file = found.get(id);
     // Another key's upload does not exist for a restricted key, as other objects it cannot see.
-    if (file === undefined || (attacher.restricted && file.api_key_id !== attacher.key_id))
-      return fail(notFound('file', id, param));
+    const foreign = attacher.restricted && file?.api_key_id !== attacher.key_id && !attached.includes(id);
+    if (file === undefined || foreign) return fail(notFound('file', id, param));
     if (file.purpose !== purpose) return fail(wrongPurpose(id, file.purpose, purpose, param));
   }
   return ok(wanted.map((file) => file.id));

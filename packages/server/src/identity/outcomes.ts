@@ -144,14 +144,11 @@ export type SessionResult =
 
 /**
  * The holder after a session's result. A verification never lowers a tier; a rejection leaves an
- * earlier verification standing, except a sanctions match, which takes the holder to rejected at
- * tier 0 whatever it was.
+ * earlier verification standing. (A sanctions match blocks the holder instead: apply.ts.)
  */
 export function holderKycAfter(current: HolderKyc, result: SessionResult): HolderKyc {
   if (result.status === 'verified')
     return { kyc_status: 'verified', kyc_tier: Math.max(current.kyc_tier, result.tier) };
-  if (result.status === 'rejected' && result.code === 'sanctions_match')
-    return { kyc_status: 'rejected', kyc_tier: 0 };
   if (current.kyc_status === 'verified') return current;
   return { kyc_status: result.status === 'rejected' ? 'rejected' : 'pending', kyc_tier: current.kyc_tier };
 }

@@ -4,7 +4,7 @@ import { type Api, type RouteDeps, sendResult } from '../http/api.js';
 import { authOf } from '../http/auth.js';
 import { runMutation } from '../http/mutation.js';
 import { errorResponses, IdParams, ListOf } from '../http/schemas.js';
-import { loadSanctionsList } from './sanctions/list.js';
+import { sanctionsScreen } from './holder-screening.js';
 import {
   CreateSessionBody,
   RejectSessionBody,
@@ -27,14 +27,7 @@ export function verificationRoutes(app: Api, deps: RouteDeps): void {
   const mutation = { pool: deps.pool, limits: deps.config.limits };
   const identity = deps.config.identity;
   // Read once, at start: a list that cannot be read stops the start (list.ts).
-  const sanctions = loadSanctionsList({
-    list_path: identity.sanctions_list_path,
-    aliases_path: identity.sanctions_aliases_path,
-  });
-  const thresholds = {
-    review_score_min: identity.sanctions_review_score_min,
-    block_score_min: identity.sanctions_block_score_min,
-  };
+  const { list: sanctions, thresholds } = sanctionsScreen(identity);
   const context = (request: FastifyRequest, db: Client): SessionContext => {
     const { livemode, key_id, restrictions } = authOf(request);
     return {

@@ -26,7 +26,8 @@ export interface SessionRow {
   missing_fields: string[];
   review: 'sanctions' | 'manual' | null;
   sanctions_matches: SanctionsMatch[];
-  sanctions_cleared: boolean;
+  /** The possible matches an operator cleared by approving. */
+  sanctions_cleared: SanctionsMatch[];
   last_error_code: string | null;
   last_error_reason: string | null;
   verified_tier: number | null;
@@ -121,7 +122,7 @@ export async function createSession(
   const decision = await decide(decideDeps(ctx), {
     input,
     holder_name: holder.value.name,
-    sanctions_cleared: false,
+    cleared: [],
   });
   return ok(await applyDecision(ctx, row, decision, 'verification_session.created'));
 }
@@ -139,7 +140,7 @@ export async function updateSession(
   if (row.status !== 'requires_input' && (body.person !== undefined || body.business !== undefined))
     return fail(notOpen(row, 'take new input'));
   const input = mergeInput(inputOf(row), body);
-  const file_ids = await checkInput(ctx.db, input, ctx.attacher);
+  const file_ids = await checkInput(ctx.db, input, ctx.attacher, row.file_ids);
   if (!file_ids.ok) return file_ids;
   const updated = await ctx.db.query<SessionRow>(
     'UPDATE verification_sessions SET input = $2, file_ids = $3, metadata = $4, updated_at = $5 WHERE id = $1 RETURNING *',
@@ -154,7 +155,7 @@ export async function updateSession(
 async function decideAgain(ctx: SessionContext, row: SessionRow, input: SessionInput): Promise<Decision> {
   const holder = await getHolder(ctx.db, ctx.livemode, row.holder_id);
   const holder_name = holder.ok ? holder.value.name : null;
-  return decide(decideDeps(ctx), { input, holder_name, sanctions_cleared: row.sanctions_cleared });
+  return decide(decideDeps(ctx), { input, holder_name, cleared: row.sanctions_cleared });
 }
 
 /**
@@ -167,8 +168,12 @@ export async function approveSession(ctx: SessionContext, id: string): Promise<R
   if (row.status !== 'processing') return fail(notOpen(row, 'be approved', 'processing'));
   const input = inputOf(row);
   if (row.review === 'sanctions') {
-    await ctx.db.query('UPDATE verification_sessions SET sanctions_cleared = true WHERE id = $1', [id]);
-    const cleared = { ...row, sanctions_cleared: true };
+    const cleared_matches = [...row.sanctions_cleared, ...row.sanctions_matches];
+    await ctx.db.query('UPDATE verification_sessions SET sanctions_cleared = $2 WHERE id = $1', [
+      id,
+      JSON.stringify(cleared_matches),
+    ]);
+    const cleared = { ...row, sanctions_cleared: cleared_matches };
     return ok(
       await applyDecision(
         ctx,

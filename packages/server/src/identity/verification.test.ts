@@ -350,6 +350,29 @@ describe('sanctions screening', () => {
     expect(by_owner).toMatchObject({ status: 'rejected', last_error: { code: 'sanctions_match' } });
   });
 
+  it('blocks a holder created or renamed with a listed name, without refusing it', async () => {
+    const created = await t.request({
+      method: 'POST',
+      url: '/v1/holders',
+      payload: { name: 'VORTANIS, Ilya', kyc_status: 'verified', kyc_tier: 3 },
+    });
+    expect(created.statusCode, created.body).toBe(201);
+    expect(created.json()).toMatchObject({ kyc_status: 'rejected', kyc_tier: 0 });
+    const holder = await newHolder();
+    const wallet = await newWallet(t, 'USD', { holder_id: holder });
+    const renamed = await post(t, `/v1/holders/${holder}`, { name: 'Odina Kestrell' });
+    expect(renamed.json()).toMatchObject({ kyc_status: 'rejected', kyc_tier: 0 });
+    expect((await t.request({ method: 'GET', url: `/v1/wallets/${wallet}` })).json().status).toBe('frozen');
+    // An operator who cleared the case sets the holder back; an update without a name does not screen.
+    const cleared = await post(t, `/v1/holders/${holder}`, { kyc_status: 'verified', kyc_tier: 1 });
+    expect(cleared.json()).toMatchObject({ kyc_status: 'verified', kyc_tier: 1 });
+    // A possible match alone changes nothing at creation: its verification sends it to review.
+    expect(await holderKyc(await newHolder(t.test_key, 'Maria Quill'))).toEqual({
+      kyc_status: 'unverified',
+      kyc_tier: 0,
+    });
+  });
+
   it('sends a possible match to review; approving clears it and the verifier decides', async () => {
     const holder = await newHolder();
     const possible = await start(holder, {
@@ -371,6 +394,28 @@ describe('sanctions screening', () => {
     expect(approved.json()).toMatchObject({ status: 'verified', verified_tier: 1, review: null });
     expect(await holderKyc(holder)).toEqual({ kyc_status: 'verified', kyc_tier: 1 });
     expectProblem(await post(t, `/v1/verification_sessions/${possible.id}/approve`), 409, 'invalid_state');
+  });
+
+  it('remembers a cleared match through later input, but sends a new possible match to review', async () => {
+    const unconfirmed = { ...address, line1: '1 Unverified Street' };
+    const possible = await start(await newHolder(), {
+      type: 'person',
+      person: person({ first_name: 'Maria', last_name: 'Quill', address: unconfirmed }),
+    });
+    expect(possible.review?.reason).toBe('sanctions');
+    const approved = await post(t, `/v1/verification_sessions/${possible.id}/approve`);
+    expect(approved.json()).toMatchObject({
+      status: 'requires_input',
+      last_error: { code: 'address_unverified' },
+    });
+    const renamed = await update(possible.id, { person: { first_name: 'Odina', last_name: 'Kess' } });
+    expect(renamed).toMatchObject({ status: 'processing', review: { reason: 'sanctions' } });
+    expect(renamed.review?.sanctions_matches[0]?.entry_id).toBe('9000102');
+    await post(t, `/v1/verification_sessions/${possible.id}/approve`);
+    const proven = await update(possible.id, {
+      person: { proof_of_address_file: await uploadedFile(t, 'proof_of_address') },
+    });
+    expect(proven).toMatchObject({ status: 'verified', review: null });
   });
 
   it('lets an operator reject a possible match as a match, which blocks the holder', async () => {
@@ -459,6 +504,15 @@ describe('who may verify', () => {
     expect(
       (await t.request({ method: 'GET', url: `/v1/verification_sessions/${own.id}`, key })).statusCode,
     ).toBe(200);
+    // A session the platform started with its own upload: the holder's key completes it.
+    const started = await start(await newHolder(), {
+      type: 'person',
+      person: { id_document: await document() },
+    });
+    const platform_key = (await createKey(t, { scopes, restrictions: { holder_id: started.holder_id } }))
+      .secret;
+    const completed = await update(started.id, { person: person() }, platform_key);
+    expect(completed).toMatchObject({ status: 'verified', verified_tier: 2 });
     const listed = await t.request({ method: 'GET', url: '/v1/verification_sessions?limit=100', key });
     expect(listed.json().data.map((s: Session) => s.id)).toEqual([own.id]);
     const narrowed = await t.request({

@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { Approval } from '../approvals/schemas.js';
+import { Parked } from '../challenges/schemas.js';
 import { payment_endpoint } from '../guard/endpoints.js';
 import { guardedMutation } from '../guard/route.js';
 import { type Api, type RouteDeps, sendResult } from '../http/api.js';
@@ -40,7 +40,7 @@ export function paymentRoutes(app: Api, deps: RouteDeps): void {
         description:
           'Collects money through a rail (card, bank account or crypto) into a wallet, with an optional fee and splits applied atomically when it succeeds. Cards decide at once: 4242424242424242 succeeds, 4000000000000002 makes a `failed` payment with failure_code card_declined. Bank debits and crypto deposits start `processing`. See docs/rails.md for all sandbox test data. Screened before the rail is asked, as every movement is: a risk rule (an amount, the balance cap of a KYC tier on the wallet or a split) can refuse it with 403 risk_blocked or park it as an approval (202).',
         body: CreatePaymentBody,
-        response: { 201: Payment, 202: Approval, ...errorResponses },
+        response: { 201: Payment, 202: Parked, ...errorResponses },
       },
     },
     // A pay-in is a movement like any other: restrictions, spend policy and risk rules screen it.

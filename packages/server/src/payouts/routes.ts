@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { Approval } from '../approvals/schemas.js';
+import { Parked } from '../challenges/schemas.js';
 import { payout_batch_endpoint, payout_endpoint } from '../guard/endpoints.js';
 import { guardedMutation } from '../guard/route.js';
 import { type Api, type RouteDeps, railContext, sendResult } from '../http/api.js';
@@ -40,7 +40,7 @@ export function payoutRoutes(app: Api, deps: RouteDeps): void {
         description:
           'Sends money from a wallet to a bank account, card or crypto address. The amount leaves the wallet at once; the payout goes pending → in_transit → paid, or failed / returned, which put the funds back in the wallet with failure_code. In test mode the sandbox moves it along (see docs/rails.md for the test data and POST /v1/test_helpers/payouts/:id/...); in live mode, bank payouts are gathered into ISO 20022 pain.001 files (POST /v1/payout_files).',
         body: CreatePayoutBody,
-        response: { 201: Payout, 202: Approval, ...errorResponses },
+        response: { 201: Payout, 202: Parked, ...errorResponses },
       },
     },
     (request, reply) => guardedMutation(deps, request, reply, payout_endpoint),
@@ -88,7 +88,7 @@ export function payoutRoutes(app: Api, deps: RouteDeps): void {
         description:
           'Each item is created or refused on its own (a refused item writes nothing); the answer has a result per item, in order.',
         body: CreatePayoutBatchBody,
-        response: { 201: PayoutBatch, 202: Approval, ...errorResponses },
+        response: { 201: PayoutBatch, 202: Parked, ...errorResponses },
       },
     },
     (request, reply) => guardedMutation(deps, request, reply, payout_batch_endpoint),

@@ -82,5 +82,7 @@ export const PayoutDestinationSchema = Type.Union([
 
 /** What the API shows of a source or destination: never a full card or account number. */
 export const MaskedInstrument = Type.Record(Type.String(), Type.String(), {
-  examples: [{ type: 'card', brand: 'visa', last4: '4242' }],
+  description:
+    'A card or bank account shows its last four digits and `token` (tok_), which stands for the number kept encrypted; a crypto source or destination its network and address.',
+  examples: [{ type: 'card', brand: 'visa', last4: '4242', token: 'tok_01m7yy9v1wq0vf87gxe71jyfcv' }],
 });

@@ -1,4 +1,4 @@
-import { Approval } from '../approvals/schemas.js';
+import { Parked } from '../challenges/schemas.js';
 import { refund_endpoint } from '../guard/endpoints.js';
 import { guardedMutation } from '../guard/route.js';
 import { type Api, type RouteDeps, sendResult } from '../http/api.js';
@@ -20,7 +20,7 @@ export function refundRoutes(app: Api, deps: RouteDeps): void {
         description:
           'Returns all (default) or part of a succeeded payment or a posted transfer, never beyond what remains after earlier refunds. Every account that received money gives back its share in proportion to what it still holds (fee and splits included; largest-remainder rounding, so a full refund returns every part exactly). A wallet that has spent its share makes the refund fail with insufficient_funds, unless cover_wallet_id names a platform wallet to pay the difference. Payment refunds go back through the rail: cards and crypto at once, bank refunds are pending until the rail confirms.',
         body: CreateRefundBody,
-        response: { 201: Refund, 202: Approval, ...errorResponses },
+        response: { 201: Refund, 202: Parked, ...errorResponses },
       },
     },
     (request, reply) => guardedMutation(deps, request, reply, refund_endpoint),

@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
-import { Approval } from '../approvals/schemas.js';
 import { viewsWithScale } from '../assets/scaled-views.js';
+import { Parked } from '../challenges/schemas.js';
 import type { Client } from '../db/pool.js';
 import { crypto_deposit_endpoint } from '../guard/endpoints.js';
 import { guardedMutation } from '../guard/route.js';
@@ -202,7 +202,7 @@ export function testHelperRoutes(app: Api, deps: RouteDeps): void {
         description:
           'Money arrives at a deposit address (POST /v1/wallets/:id/deposit_addresses): a processing payment into its wallet, which succeeds once the sandbox chain has confirmed it (one confirmation per sandbox step, or /v1/test_helpers/payments/:id/succeed).',
         body: CryptoDepositBody,
-        response: { 200: Payment, 202: Approval, ...errorResponses },
+        response: { 200: Payment, 202: Parked, ...errorResponses },
       },
     },
     // Money coming in, screened as a pay-in: a risk rule can refuse it or park it for review.

@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
+import { decodeKek } from '../crypto/kek.js';
 import { hasKek, installKek, loadDataKeys } from '../crypto/keyring.js';
 import { createPool, type Pool } from '../db/pool.js';
 import { withDatabase } from './global-setup.js';
+import { test_kek_text } from './kek.js';
 
 export interface TestDatabase {
   readonly url: string;
@@ -37,10 +39,10 @@ export async function createTestDatabase(
 }
 
 /**
- * A random KEK for this test process (installed once), and the data keys every migrated test
- * database needs before anything seals: the process's keys are shared by its databases.
+ * The test process's KEK (installed once), and the data keys every migrated test database needs
+ * before anything seals: the process's keys are shared by its databases.
  */
 async function withDataKeys(pool: Pool): Promise<void> {
-  if (!hasKek()) installKek(randomBytes(32));
+  if (!hasKek()) installKek(decodeKek(test_kek_text, 'test KEK'));
   await loadDataKeys(pool);
 }

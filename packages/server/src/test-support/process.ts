@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { test_kek_text } from './kek.js';
 
 const server_root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -12,7 +13,10 @@ export interface PurseProcess {
   waitForOutput(pattern: RegExp, timeout_ms?: number): Promise<RegExpExecArray>;
 }
 
-/** Runs the real CLI (`purse ...` from source through tsx) as a child process. */
+/**
+ * Runs the real CLI (`purse ...` from source through tsx) as a child process, with the test
+ * process's KEK unless `env` says otherwise (an empty PURSE_KEK: none).
+ */
 export function runPurse(args: string[], env: Record<string, string>): PurseProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], {
     cwd: server_root,
@@ -23,6 +27,7 @@ export function runPurse(args: string[], env: Record<string, string>): PurseProc
       LOG_LEVEL: 'info',
       PURSE_RATE_LIMIT_REQUESTS_MAX: '0',
       PURSE_RATE_LIMIT_BOUND_REQUESTS_MAX: '0',
+      PURSE_KEK: test_kek_text,
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

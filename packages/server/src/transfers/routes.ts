@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { Approval } from '../approvals/schemas.js';
 import { auditSubject } from '../audit/request.js';
+import { Parked } from '../challenges/schemas.js';
 import {
   capture_endpoint,
   type MoneyEndpoint,
@@ -39,7 +39,7 @@ export function transferRoutes(app: Api, deps: RouteDeps): void {
         description:
           'Moves money from one wallet to one destination or splits it across up to 100 (by amount, percent or remainder), with an optional fee. With hold: true the funds are reserved until captured, voided or expired.',
         body: CreateTransferBody,
-        response: { 201: Transfer, 202: Approval, ...errorResponses },
+        response: { 201: Transfer, 202: Parked, ...errorResponses },
       },
     },
     (request, reply) => submit(deps, request, reply, [request.body], transfer_endpoint),
@@ -55,7 +55,7 @@ export function transferRoutes(app: Api, deps: RouteDeps): void {
         description:
           'Applied in order through the same group-commit engine and ledger write as single transfers. atomic: true commits all or none; otherwise each item has its own result.',
         body: BatchBody,
-        response: { 200: BatchResult, 202: Approval, ...errorResponses },
+        response: { 200: BatchResult, 202: Parked, ...errorResponses },
       },
     },
     (request, reply) =>
@@ -107,7 +107,7 @@ export function transferRoutes(app: Api, deps: RouteDeps): void {
           'Moves all of a pending transfer, or part of it (fee and destinations in proportion); the rest is released.',
         params: IdParams,
         body: CaptureBody,
-        response: { 200: Transfer, 202: Approval, ...errorResponses },
+        response: { 200: Transfer, 202: Parked, ...errorResponses },
       },
     },
     (request, reply) => guardedMutation(deps, request, reply, capture_endpoint),

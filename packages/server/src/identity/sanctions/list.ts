@@ -9,11 +9,23 @@ export interface SanctionsListPaths {
   readonly aliases_path: string | undefined;
 }
 
+/** Lists read by this process, by their paths: the routes that screen share one copy. */
+const loaded = new Map<string, SanctionsList>();
+
 /**
  * Reads the configured list once, at start. A list that is missing or does not parse stops the
  * start with the reason: screening against nothing would clear everyone.
  */
 export function loadSanctionsList(paths: SanctionsListPaths): SanctionsList {
+  const key = `${paths.list_path}\n${paths.aliases_path ?? ''}`;
+  const known = loaded.get(key);
+  if (known !== undefined) return known;
+  const list = readSanctionsList(paths);
+  loaded.set(key, list);
+  return list;
+}
+
+function readSanctionsList(paths: SanctionsListPaths): SanctionsList {
   const text = readList(paths.list_path);
   const aliases = paths.aliases_path === undefined ? '' : readList(paths.aliases_path);
   const parsed = parseSdnCsv(text, aliases);

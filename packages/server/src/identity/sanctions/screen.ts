@@ -1,5 +1,5 @@
 import type { SanctionedParty } from './sdn-csv.js';
-import { nameTokens, tokensSimilarity } from './similarity.js';
+import { jaroWinkler, nameTokens, pairedSimilarity, similarityBound } from './similarity.js';
 
 /**
  * Screening of names against a sanctions list. Every name of a verification (the holder's, the
@@ -46,10 +46,18 @@ export interface SanctionsList {
   readonly entries: readonly { readonly party: SanctionedParty; readonly names: readonly ListedName[] }[];
 }
 
-/** A name of the list as written, and its words normalized. */
+/** A name of the list as written, its words normalized, and their lengths, longest first. */
 interface ListedName {
   readonly name: string;
   readonly tokens: readonly string[];
+  readonly lengths: readonly number[];
+  readonly lengths_desc: readonly number[];
+}
+
+function listedName(name: string, form: string): ListedName {
+  const tokens = nameTokens(form);
+  const lengths = tokens.map((token) => token.length);
+  return { name, tokens, lengths, lengths_desc: [...lengths].sort((a, b) => b - a) };
 }
 
 export function prepareList(parties: readonly SanctionedParty[]): SanctionsList {
@@ -57,8 +65,8 @@ export function prepareList(parties: readonly SanctionedParty[]): SanctionsList 
     entries: parties.map((party) => ({
       party,
       names: party.names.flatMap((name) =>
-        [name, ...(party.kind === 'individual' ? shortForms(name) : [])].map(
-          (form): ListedName => ({ name, tokens: nameTokens(form) }),
+        [name, ...(party.kind === 'individual' ? shortForms(name) : [])].map((form) =>
+          listedName(name, form),
         ),
       ),
     })),
@@ -76,17 +84,26 @@ function shortForms(name: string): string[] {
   return [`${first} ${last}`];
 }
 
-export function screenNames(
+/**
+ * Entries compared between two turns of the event loop: against a list the size of OFAC's (some
+ * 18,000 entries and their aliases) one screening takes tenths of a second of CPU, which must not
+ * stall every other request of the process meanwhile.
+ */
+const entries_per_turn_max = 1_000;
+
+export async function screenNames(
   list: SanctionsList,
   names: readonly ScreenedName[],
   thresholds: ScreeningThresholds,
-): Screening {
+): Promise<Screening> {
   const matches: SanctionsMatch[] = [];
   for (const screened of names) {
-    const tokens = nameTokens(screened.name);
-    if (tokens.length === 0) continue;
-    for (const entry of list.entries) {
-      const best = bestName(entry.names, tokens);
+    const scorer = screenedName(screened.name);
+    if (scorer === undefined) continue;
+    for (const [index, entry] of list.entries.entries()) {
+      if (index > 0 && index % entries_per_turn_max === 0)
+        await new Promise((resolve) => setImmediate(resolve));
+      const best = bestName(entry.names, scorer, thresholds.review_score_min);
       if (best === undefined || best.score < thresholds.review_score_min) continue;
       matches.push({
         party: screened.party,
@@ -104,14 +121,80 @@ export function screenNames(
   return { decision, matches: matches.slice(0, matches_max) };
 }
 
+/**
+ * A screened name's words, with each listed word's Jaro-Winkler scores against them kept as they
+ * are computed: a list repeats its words (given names, family names, AL, LTD), so each is scored
+ * once per screened name rather than once per listed name (docs/identity.md has the measurements).
+ */
+interface ScreenedScorer {
+  readonly lengths: readonly number[];
+  readonly lengths_desc: readonly number[];
+  scores(listed_token: string): readonly number[];
+}
+
+function screenedName(name: string): ScreenedScorer | undefined {
+  const tokens = nameTokens(name);
+  if (tokens.length === 0) return undefined;
+  const cache = new Map<string, number[]>();
+  const lengths = tokens.map((token) => token.length);
+  return {
+    lengths,
+    lengths_desc: [...lengths].sort((a, b) => b - a),
+    scores(listed_token) {
+      let found = cache.get(listed_token);
+      if (found === undefined) {
+        found = tokens.map((token) => jaroWinkler(token, listed_token));
+        cache.set(listed_token, found);
+      }
+      return found;
+    },
+  };
+}
+
+/** The bounds add the same products in another order: rounding must not skip a name exactly at the score. */
+const bound_slack = 1e-9;
+
+/** The listed name closest to the screened one, among those that can reach `score_min`. */
 function bestName(
   names: readonly ListedName[],
-  tokens: readonly string[],
+  scorer: ScreenedScorer,
+  score_min: number,
 ): { name: string; score: number } | undefined {
   let best: { name: string; score: number } | undefined;
   for (const listed of names) {
-    const score = tokensSimilarity(tokens, listed.tokens);
+    if (similarityBound(scorer.lengths_desc, listed.lengths_desc) < score_min - bound_slack) continue;
+    const rows = listed.tokens.map((token) => scorer.scores(token));
+    if (pairingBound(scorer.lengths, listed.lengths, rows) < score_min - bound_slack) continue;
+    const score = pairedSimilarity(scorer.lengths, listed.lengths, (i, j) => rows[j]?.[i] ?? 0);
     if (best === undefined || score > best.score) best = { name: listed.name, score };
   }
   return best;
+}
+
+/**
+ * The most the pairing can give, from each word's best score alone: a pair adds at most its
+ * screened word's best score times that word's letters, plus its listed word's best score times
+ * its letters. Most names of a list fall below the review score here, before any pairing.
+ */
+function pairingBound(
+  screened_lengths: readonly number[],
+  listed_lengths: readonly number[],
+  rows: readonly (readonly number[])[],
+): number {
+  let bound = 0;
+  let letters = 0;
+  for (let j = 0; j < listed_lengths.length; j += 1) {
+    const row = rows[j] ?? [];
+    let best = 0;
+    for (const score of row) if (score > best) best = score;
+    bound += best * (listed_lengths[j] ?? 0);
+    letters += listed_lengths[j] ?? 0;
+  }
+  for (let i = 0; i < screened_lengths.length; i += 1) {
+    let best = 0;
+    for (const row of rows) if ((row[i] ?? 0) > best) best = row[i] ?? 0;
+    bound += best * (screened_lengths[i] ?? 0);
+    letters += screened_lengths[i] ?? 0;
+  }
+  return letters === 0 ? 0 : bound / letters;
 }

@@ -1,3 +1,5 @@
+import { parse } from 'csv-parse/sync';
+
 /**
  * Reads the US Treasury OFAC "SDN" list in its published CSV format (the same layout serves the
  * Consolidated Sanctions List, `cons_prim.csv`): no header row, one entry per line, twelve fields:
@@ -86,40 +88,15 @@ function fieldValue(field: string): string {
   return trimmed === empty_marker ? '' : trimmed;
 }
 
-/** RFC 4180 fields: quoted fields may hold commas, line breaks and doubled quotes. Blank lines are skipped. */
+/** RFC 4180 rows through csv-parse (as `purse import`), blank lines skipped, field counts left to the caller. */
 export function parseCsv(text: string): ParseResult<string[][]> {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let field = '';
-  let quoted = false;
   const trimmed = text.trimEnd();
   const body = trimmed.endsWith(dos_end_of_file) ? trimmed.slice(0, -1) : trimmed;
-  for (let i = 0; i < body.length; i += 1) {
-    const char = body[i];
-    if (quoted) {
-      if (char === '"' && body[i + 1] === '"') {
-        field += '"';
-        i += 1;
-      } else if (char === '"') quoted = false;
-      else field += char;
-      continue;
-    }
-    if (char === '"' && field.trim() === '') {
-      quoted = true;
-      field = '';
-    } else if (char === ',') {
-      row.push(field);
-      field = '';
-    } else if (char === '\n' || char === '\r') {
-      if (char === '\r' && body[i + 1] === '\n') i += 1;
-      row.push(field);
-      if (row.length > 1 || row[0]?.trim() !== '') rows.push(row);
-      row = [];
-      field = '';
-    } else field += char;
+  try {
+    const rows: string[][] = parse(body, { relax_column_count: true, skip_empty_lines: true });
+    return { ok: true, value: rows };
+  } catch (error) {
+    const { lines, message } = error as { lines?: number; message?: string };
+    return { ok: false, row: lines ?? 0, reason: message ?? 'not CSV' };
   }
-  if (quoted) return { ok: false, row: rows.length + 1, reason: 'a quoted field is not closed' };
-  row.push(field);
-  if (row.length > 1 || row[0]?.trim() !== '') rows.push(row);
-  return { ok: true, value: rows };
 }

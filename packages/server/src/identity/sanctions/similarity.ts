@@ -100,20 +100,66 @@ export function nameSimilarity(a: string, b: string): number {
 
 /** Names are a few words: every pair is scored, then the best are taken greedily, each word once. */
 export function tokensSimilarity(a: readonly string[], b: readonly string[]): number {
-  const letters = [...a, ...b].reduce((sum, token) => sum + token.length, 0);
-  if (a.length === 0 || b.length === 0 || letters === 0) return 0;
-  const pairs: { i: number; j: number; score: number }[] = [];
-  for (const [i, left] of a.entries())
-    for (const [j, right] of b.entries()) pairs.push({ i, j, score: jaroWinkler(left, right) });
-  pairs.sort((x, y) => y.score - x.score);
-  const used_a = new Set<number>();
-  const used_b = new Set<number>();
+  return pairedSimilarity(
+    a.map((token) => token.length),
+    b.map((token) => token.length),
+    (i, j) => jaroWinkler(a[i] ?? '', b[j] ?? ''),
+  );
+}
+
+/**
+ * The name score from its words' lengths and a scorer of word `i` of one name against word `j` of
+ * the other (which the screening caches across the list). Each round takes the best pair of words
+ * not yet paired; the score is the pairs' scores weighted by their letters over all letters.
+ */
+export function pairedSimilarity(
+  a_lengths: readonly number[],
+  b_lengths: readonly number[],
+  score: (i: number, j: number) => number,
+): number {
+  const letters = sum(a_lengths) + sum(b_lengths);
+  if (a_lengths.length === 0 || b_lengths.length === 0 || letters === 0) return 0;
+  const n = a_lengths.length;
+  const m = b_lengths.length;
+  const scores = new Float64Array(n * m);
+  for (let i = 0; i < n; i += 1) for (let j = 0; j < m; j += 1) scores[i * m + j] = score(i, j);
+  const used_a = new Uint8Array(n);
+  const used_b = new Uint8Array(m);
   let weighted = 0;
-  for (const { i, j, score } of pairs) {
-    if (used_a.has(i) || used_b.has(j)) continue;
-    used_a.add(i);
-    used_b.add(j);
-    weighted += score * ((a[i]?.length ?? 0) + (b[j]?.length ?? 0));
+  for (let round = Math.min(n, m); round > 0; round -= 1) {
+    let best = -1;
+    for (let k = 0; k < n * m; k += 1)
+      if (
+        used_a[Math.floor(k / m)] === 0 &&
+        used_b[k % m] === 0 &&
+        (best < 0 || (scores[k] ?? 0) > (scores[best] ?? 0))
+      )
+        best = k;
+    const i = Math.floor(best / m);
+    const j = best % m;
+    used_a[i] = 1;
+    used_b[j] = 1;
+    weighted += (scores[best] ?? 0) * ((a_lengths[i] ?? 0) + (b_lengths[j] ?? 0));
   }
   return Math.min(1, weighted / letters);
+}
+
+/**
+ * The most `pairedSimilarity` can give two names of these word lengths, without scoring a word:
+ * as if the longest words paired perfectly. Screening skips names that cannot reach the review score.
+ */
+export function similarityBound(
+  a_lengths_desc: readonly number[],
+  b_lengths_desc: readonly number[],
+): number {
+  const letters = sum(a_lengths_desc) + sum(b_lengths_desc);
+  if (letters === 0) return 0;
+  const k = Math.min(a_lengths_desc.length, b_lengths_desc.length);
+  return (sum(a_lengths_desc.slice(0, k)) + sum(b_lengths_desc.slice(0, k))) / letters;
+}
+
+function sum(values: readonly number[]): number {
+  let total = 0;
+  for (const value of values) total += value;
+  return total;
 }
