@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Queryable } from '../db/pool.js';
 import type { SpendPolicyValue } from '../policies/schemas.js';
 import { type DomainError, domainError } from '../shared/errors.js';
@@ -27,6 +28,15 @@ export interface AccessTokenRow extends ConsentGrantRow {
   certificate_thumbprint: string | null;
 }
 
+/**
+ * How codes and tokens are stored: by their SHA-256 (base64url), never in clear, so a database dump
+ * holds no usable token (they carry at least 256 random bits, so a fast hash is enough, as for API
+ * keys). The authorization server's adapter stores them so, and the API looks them up so.
+ */
+export function tokenDigest(token: string): string {
+  return createHash('sha256').update(token).digest('base64url');
+}
+
 const consent_columns = `c.id, c.livemode, c.client_id, c.holder_id, c.scopes, c.wallet_ids, c.spend_policy,
   c.status, c.expires_at, cl.revoked_at AS client_revoked_at`;
 
@@ -43,7 +53,7 @@ export async function findAccessToken(db: Queryable, token: string): Promise<Acc
      JOIN oauth_consents c ON c.grant_id = p.grant_id
      JOIN oauth_clients cl ON cl.id = c.client_id
      WHERE p.kind = 'AccessToken' AND p.id = $1 AND p.consumed_at IS NULL`,
-    [token],
+    [tokenDigest(token)],
   );
   return found.rows[0];
 }

@@ -1,7 +1,7 @@
 import { appendAudit, responseFacts } from '../audit/append.js';
 import { consentAuthContext, consentRefusal, findConsentGrant } from '../auth/consent-access.js';
 import type { AuthContext } from '../auth/context.js';
-import type { ApiKeyRow } from '../auth/keys-service.js';
+import { type ApiKeyRow, keyAuthContext } from '../auth/keys-service.js';
 import type { ChallengeSettings } from '../challenges/service.js';
 import type { Client } from '../db/pool.js';
 import { problemBody } from '../http/problem.js';
@@ -96,15 +96,7 @@ async function requesterAuth(db: Client, stored: StoredRequest, now: Date): Prom
     return fail(
       domainError('invalid_state', `The key ${key.id} that made this request is revoked or expired.`),
     );
-  return ok({
-    key_id: key.id,
-    livemode: key.livemode,
-    scopes: key.scopes,
-    api_version: key.api_version,
-    restrictions: key.restrictions,
-    spend_policy: key.spend_policy,
-    rate_limit_requests_max: key.rate_limit_requests_max,
-  });
+  return ok(keyAuthContext(key));
 }
 
 /** A partner app's kept request runs only while the holder's consent and the app still stand. */

@@ -3,7 +3,7 @@ import { LRUCache } from 'lru-cache';
 import { certificateThumbprint, peerCertificate } from '../auth/client-certificates.js';
 import { consentAuthContext, consentRefusal, findAccessToken } from '../auth/consent-access.js';
 import type { AuthContext } from '../auth/context.js';
-import { type ApiKeyRow, findApiKeyBySecretHash } from '../auth/keys-service.js';
+import { type ApiKeyRow, findApiKeyBySecretHash, keyAuthContext } from '../auth/keys-service.js';
 import { partnerRefusal } from '../auth/partner-scopes.js';
 import { grants, type Scope } from '../auth/scopes.js';
 import { hashSecret, sameHash, secretMode } from '../auth/secrets.js';
@@ -125,7 +125,7 @@ async function authenticate(request: FastifyRequest, deps: AuthDeps): Promise<Au
   if (secret === undefined) throw invalidKey('The API key is malformed.');
   // Purse API keys start with sk_; any other bearer token may be a partner app's access token.
   if (!secret.startsWith('sk_')) return partnerAuth(request, secret, deps);
-  return keyContext(await authenticateKey(secret, deps));
+  return keyAuthContext(await authenticateKey(secret, deps));
 }
 
 async function authenticateKey(secret: string, deps: AuthDeps): Promise<ApiKeyRow> {
@@ -139,18 +139,6 @@ async function authenticateKey(secret: string, deps: AuthDeps): Promise<ApiKeyRo
   if (row.revoked_at !== null && row.revoked_at <= now) throw invalidKey('The API key was revoked.');
   if (row.expires_at !== null && row.expires_at <= now) throw invalidKey('The API key has expired.');
   return row;
-}
-
-function keyContext(key: ApiKeyRow): AuthContext {
-  return {
-    key_id: key.id,
-    livemode: key.livemode,
-    scopes: key.scopes,
-    api_version: key.api_version,
-    restrictions: key.restrictions,
-    spend_policy: key.spend_policy,
-    rate_limit_requests_max: key.rate_limit_requests_max,
-  };
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { Adapter, AdapterPayload } from 'oidc-provider';
+import { tokenDigest } from '../auth/consent-access.js';
 import { inTransaction, type Pool } from '../db/pool.js';
 import type { Clock } from '../shared/clock.js';
 import { findClientRow } from './clients.js';
@@ -14,18 +15,33 @@ export function oauthAdapter(deps: { pool: Pool; clock: Clock }): (name: string)
   return (name) => (name === 'Client' ? clientAdapter(deps.pool) : new PayloadAdapter(name, deps));
 }
 
+/** Bearer credentials: stored by digest (auth/consent-access.ts tokenDigest), never in clear. */
+const hashed_kinds: ReadonlySet<string> = new Set(['AccessToken', 'RefreshToken', 'AuthorizationCode']);
+
 /**
  * Times here are the authorization server's: real time, as oidc-provider stamps iat and exp with
  * Date.now(), whatever Purse's clock says. Consents expire by Purse's clock.
  */
 class PayloadAdapter implements Adapter {
+  private readonly hashed: boolean;
+
   constructor(
     private readonly kind: string,
     private readonly deps: { pool: Pool; clock: Clock },
-  ) {}
+  ) {
+    this.hashed = hashed_kinds.has(kind);
+  }
+
+  /** A code's or token's row is keyed by its digest; other models' by their id. */
+  private rowId(id: string): string {
+    return this.hashed ? tokenDigest(id) : id;
+  }
 
   async upsert(id: string, payload: AdapterPayload, expires_in_s?: number): Promise<void> {
     withoutLoginHint(payload);
+    // A token's payload names it (jti): kept out of the row, given back by find().
+    const { jti: _token, ...without_token } = payload;
+    const stored = this.hashed ? without_token : payload;
     const grant_id = payload.grantId ?? (this.kind === 'Grant' ? id : null);
     const expires_at = expires_in_s === undefined ? null : new Date(Date.now() + expires_in_s * 1_000);
     await this.deps.pool.query(
@@ -33,12 +49,13 @@ class PayloadAdapter implements Adapter {
        VALUES ($1, $2, $3, $4, $5, $6)
        ON CONFLICT (kind, id) DO UPDATE SET payload = EXCLUDED.payload, grant_id = EXCLUDED.grant_id,
          uid = EXCLUDED.uid, expires_at = EXCLUDED.expires_at`,
-      [this.kind, id, JSON.stringify(payload), grant_id, payload.uid ?? null, expires_at],
+      [this.kind, this.rowId(id), JSON.stringify(stored), grant_id, payload.uid ?? null, expires_at],
     );
   }
 
-  find(id: string): Promise<AdapterPayload | undefined> {
-    return this.findWhere('id = $2', id);
+  async find(id: string): Promise<AdapterPayload | undefined> {
+    const found = await this.findWhere('id = $2', this.rowId(id));
+    return found === undefined || !this.hashed ? found : { ...found, jti: id };
   }
 
   findByUid(uid: string): Promise<AdapterPayload | undefined> {
@@ -52,7 +69,7 @@ class PayloadAdapter implements Adapter {
   async consume(id: string): Promise<void> {
     await this.deps.pool.query('UPDATE oauth_payloads SET consumed_at = now() WHERE kind = $1 AND id = $2', [
       this.kind,
-      id,
+      this.rowId(id),
     ]);
   }
 
@@ -62,7 +79,10 @@ class PayloadAdapter implements Adapter {
    */
   async destroy(id: string): Promise<void> {
     if (this.kind !== 'Grant') {
-      await this.deps.pool.query('DELETE FROM oauth_payloads WHERE kind = $1 AND id = $2', [this.kind, id]);
+      await this.deps.pool.query('DELETE FROM oauth_payloads WHERE kind = $1 AND id = $2', [
+        this.kind,
+        this.rowId(id),
+      ]);
       return;
     }
     await inTransaction(this.deps.pool, async (db) => {

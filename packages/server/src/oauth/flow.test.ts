@@ -66,6 +66,12 @@ describe('the OAuth flow', () => {
 
     const tokens = await exchangeCode(o, app, code, pkce);
     expect(tokens.scope.split(' ').sort()).toEqual(['payments:write', 'transactions:read', 'wallets:read']);
+    // Codes and tokens are stored by their digest: a dump holds none that could be used.
+    const dump = await o.t.db.pool.query<{ rows: string }>(
+      "SELECT string_agg(p::text, ' ') AS rows FROM oauth_payloads p",
+    );
+    for (const value of [code, tokens.access_token, tokens.refresh_token])
+      expect(dump.rows[0]?.rows).not.toContain(value);
     const seen = await withToken(o, tokens.access_token, 'GET', `/v1/wallets/${wallet}`);
     expect(seen.status).toBe(200);
     expect(((await seen.json()) as { balance: { available: string } }).balance.available).toBe('100.00');
