@@ -473,6 +473,71 @@ describe('the authorization server', () => {
   });
 });
 
+describe("the holder's connected-apps page", () => {
+  async function signedIn(holder: {
+    id: string;
+    email: string;
+  }): Promise<{ browser: Browser; page: string }> {
+    const browser = new Browser();
+    const email = formOf(await (await browser.go(`${o.base}/oauth/holder?mode=test`)).text());
+    const code_form = formOf(
+      await (
+        await browser.go(`${o.base}${email.action}`, {
+          method: 'POST',
+          form: { ...email.fields, email: holder.email },
+        })
+      ).text(),
+    );
+    const apps = await browser.go(`${o.base}${code_form.action}`, {
+      method: 'POST',
+      form: { ...code_form.fields, code: await sentCode(o, code_form.fields.challenge_id) },
+    });
+    expect(apps.status).toBe(200);
+    expect(apps.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+    return { browser, page: await apps.text() };
+  }
+
+  it('lets a holder remove an app: its token stops at once; another holder cannot', async () => {
+    const { app, tokens } = await consented();
+    const consent_id = await consentIdOf(app);
+    // Bob, signed in with an app of his own, holds a valid form token: Ada's consent is still not his.
+    const bob_app = await registerApp(o);
+    await consentThrough(o, authorizeUrl(o, bob_app, newPkce()), bob, [bob_wallet]);
+    const bob_view = await signedIn(bob);
+    expect(bob_view.page).not.toContain(consent_id);
+    const bob_csrf = formOf(bob_view.page).fields.csrf as string;
+    const stolen = await bob_view.browser.go(`${o.base}/oauth/holder/apps/${consent_id}/remove`, {
+      method: 'POST',
+      form: { csrf: bob_csrf },
+    });
+    expect(stolen.status).toBe(404);
+    const { browser, page } = await signedIn(ada);
+    expect(page).toContain('Budget Buddy');
+    const forms = page.matchAll(
+      /<form method="post" action="([^"]+)"><input type="hidden" name="csrf" value="([^"]*)">/g,
+    );
+    const remove = [...forms].find((match) => match[1]?.includes(consent_id));
+    expect(remove).toBeDefined();
+    const forged = await browser.go(`${o.base}${remove?.[1]}`, { method: 'POST', form: { csrf: 'forged' } });
+    expect(forged.status).toBe(403);
+    const removed = await browser.go(`${o.base}${remove?.[1]}`, {
+      method: 'POST',
+      form: { csrf: remove?.[2] ?? '' },
+    });
+    expect(removed.status).toBe(200);
+    expect(await removed.text()).not.toContain(consent_id);
+    expect((await withToken(o, tokens.access_token, 'GET', `/v1/wallets/${ada_wallet}`)).status).toBe(401);
+    const consent = await o.t.request({ method: 'GET', url: `/v1/consents/${consent_id}` });
+    expect(consent.json()).toMatchObject({ status: 'revoked', revoked_by: 'holder' });
+  });
+
+  it('shows nothing without a signed-in session', async () => {
+    const browser = new Browser();
+    await browser.go(`${o.base}/oauth/holder/apps`);
+    expect(new URL(browser.visited.at(-1) as string).pathname).toBe('/oauth/holder');
+  });
+});
+
 describe('step-up of partner payments', () => {
   it('a payment a risk rule challenges waits for the holder, and the app confirms it with the code', async () => {
     const rule = await postOk(o.t, '/v1/risk_rules', {

@@ -11,7 +11,7 @@ import type { Clock } from '../shared/clock.js';
 import { newId } from '../shared/ids.js';
 import { findClientRow, type OAuthClientRow } from './clients.js';
 import { recordConsent } from './consents.js';
-import { type ConsentWallet, codePage, consentPage, emailPage, messagePage, page_csp } from './pages.js';
+import { type ConsentWallet, codePage, consentPage, emailPage, messagePage, page_headers } from './pages.js';
 import { api_resource, oauth_mount_path } from './provider.js';
 import type { HolderSignIn } from './sign-in.js';
 
@@ -70,7 +70,11 @@ export async function interactionRoutes(app: FastifyInstance, deps: InteractionD
     page(deps, request, reply, async (interaction, client) => {
       const csrf = csrfOf(deps, interaction.uid);
       if (interaction.prompt.name === 'login')
-        return emailPage(client.name, `${actionOf(interaction.uid)}/email`, csrf);
+        return emailPage(
+          `${client.name} wants access to your wallets`,
+          `${actionOf(interaction.uid)}/email`,
+          csrf,
+        );
       return consentView(deps, interaction, client);
     }),
   );
@@ -88,7 +92,7 @@ export async function interactionRoutes(app: FastifyInstance, deps: InteractionD
       // that exists nowhere: the page does not tell who has an account.
       const challenge_id = issued?.ok === true ? issued.value.challenge_id : newId('challenge');
       return codePage(
-        client.name,
+        `Sign in to connect ${client.name}`,
         `${actionOf(interaction.uid)}/code`,
         csrfOf(deps, interaction.uid),
         challenge_id,
@@ -103,7 +107,7 @@ export async function interactionRoutes(app: FastifyInstance, deps: InteractionD
       const checked = await deps.sign_in.check({ livemode: client.livemode, challenge_id, code });
       if (!checked.ok)
         return codePage(
-          client.name,
+          `Sign in to connect ${client.name}`,
           `${actionOf(interaction.uid)}/code`,
           csrfOf(deps, interaction.uid),
           challenge_id,
@@ -142,8 +146,7 @@ async function page(
   reply: FastifyReply,
   render: (interaction: Interaction, client: OAuthClientRow) => Promise<Rendered>,
 ): Promise<FastifyReply> {
-  reply.header('Cache-Control', 'no-store').header('Content-Security-Policy', page_csp);
-  reply.header('X-Frame-Options', 'DENY').header('Referrer-Policy', 'no-referrer');
+  reply.headers(page_headers);
   const { uid } = request.params as { uid: string };
   let interaction: Interaction;
   try {

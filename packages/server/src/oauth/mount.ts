@@ -5,6 +5,7 @@ import { challengeSettings } from '../challenges/service.js';
 import type { Config } from '../config.js';
 import type { Pool } from '../db/pool.js';
 import type { Clock } from '../shared/clock.js';
+import { holderPages } from './holder-pages.js';
 import { interactionRoutes } from './interactions.js';
 import { createProvider, oauth_mount_path } from './provider.js';
 import { challengeSignIn } from './sign-in.js';
@@ -76,20 +77,25 @@ export async function registerOAuth(app: FastifyInstance, deps: OAuthDeps): Prom
         (request, reply) => pass(request, reply, '/.well-known/openid-configuration'),
       );
   });
+  const sign_in = challengeSignIn({
+    pool: deps.pool,
+    clock: deps.clock,
+    settings: challengeSettings(deps.config),
+    holder_wrong_codes_max: deps.config.challenges.holder_wrong_codes_max,
+  });
+  const key = deps.config.oauth.cookie_keys[0] ?? '';
   await app.register(async (pages) =>
     interactionRoutes(pages, {
       pool: deps.pool,
       clock: deps.clock,
       provider,
-      sign_in: challengeSignIn({
-        pool: deps.pool,
-        clock: deps.clock,
-        settings: challengeSettings(deps.config),
-        holder_wrong_codes_max: deps.config.challenges.holder_wrong_codes_max,
-      }),
-      csrf_key: deps.config.oauth.cookie_keys[0] ?? '',
+      sign_in,
+      csrf_key: key,
       consent_ttl_s: deps.config.oauth.consent_ttl_s,
     }),
+  );
+  await app.register(async (pages) =>
+    holderPages(pages, { pool: deps.pool, clock: deps.clock, sign_in, key }),
   );
   return provider;
 }

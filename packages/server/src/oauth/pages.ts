@@ -23,6 +23,14 @@ export const page_csp = [
   // answer ends in a redirect to the app.
 ].join('; ');
 
+/** The headers of every page: never cached, never framed, no referrer. */
+export const page_headers = {
+  'cache-control': 'no-store',
+  'content-security-policy': page_csp,
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+} as const;
+
 export function escapeHtml(text: string): string {
   return text
     .replaceAll('&', '&amp;')
@@ -40,10 +48,10 @@ function form(action: string, csrf: string, fields: string): string {
   return `<form method="post" action="${escapeHtml(action)}"><input type="hidden" name="csrf" value="${escapeHtml(csrf)}">${fields}</form>`;
 }
 
-export function emailPage(app_name: string, action: string, csrf: string, error?: string): string {
+export function emailPage(heading: string, action: string, csrf: string, error?: string): string {
   return layout(
     'Sign in',
-    `<h1>${escapeHtml(app_name)} wants access to your wallets</h1>` +
+    `<h1>${escapeHtml(heading)}</h1>` +
       (error === undefined ? '' : `<p role="alert">${escapeHtml(error)}</p>`) +
       form(
         action,
@@ -54,7 +62,7 @@ export function emailPage(app_name: string, action: string, csrf: string, error?
 }
 
 export function codePage(
-  app_name: string,
+  heading: string,
   action: string,
   csrf: string,
   challenge_id: string,
@@ -62,7 +70,7 @@ export function codePage(
 ): string {
   return layout(
     'Enter your code',
-    `<h1>Sign in to connect ${escapeHtml(app_name)}</h1>` +
+    `<h1>${escapeHtml(heading)}</h1>` +
       (error === undefined
         ? '<p>If this email belongs to an account, we sent it a code.</p>'
         : `<p role="alert">${escapeHtml(error)}</p>`) +
@@ -130,4 +138,37 @@ function limitsOf(policy: SpendPolicyValue | null): string {
 
 export function messagePage(title: string, message: string): string {
   return layout(title, `<h1>${escapeHtml(title)}</h1><p>${escapeHtml(message)}</p>`);
+}
+
+export interface ConnectedApp {
+  readonly consent_id: string;
+  readonly app_name: string;
+  readonly scopes: readonly string[];
+  readonly wallet_ids: readonly string[];
+  /** The revoke form's action and CSRF token. */
+  readonly action: string;
+  readonly csrf: string;
+}
+
+/** A signed-in holder's apps, each with a button that withdraws its access at once. */
+export function connectedAppsPage(apps: readonly ConnectedApp[]): string {
+  const items = apps.map(
+    (app) =>
+      `<li><strong>${escapeHtml(app.app_name)}</strong>: ${escapeHtml(
+        app.scopes
+          .filter(isPartnerScope)
+          .map((scope) => partner_scope_descriptions[scope])
+          .join('; '),
+      )} <span class="muted">(${escapeHtml(app.wallet_ids.join(', '))})</span>${form(
+        app.action,
+        app.csrf,
+        '<button type="submit">Remove access</button>',
+      )}</li>`,
+  );
+  return layout(
+    'Connected apps',
+    `<h1>Apps connected to your wallets</h1>${
+      items.length === 0 ? '<p>No app has access to your wallets.</p>' : `<ul>${items.join('')}</ul>`
+    }`,
+  );
 }
