@@ -54,7 +54,7 @@ export interface paths {
                          *       ],
                          *       "token_endpoint_auth_methods_supported": [
                          *         "client_secret_basic",
-                         *         "client_secret_post"
+                         *         "tls_client_auth"
                          *       ]
                          *     }
                          */
@@ -125,7 +125,7 @@ export interface paths {
                          *       ],
                          *       "token_endpoint_auth_methods_supported": [
                          *         "client_secret_basic",
-                         *         "client_secret_post"
+                         *         "tls_client_auth"
                          *       ]
                          *     }
                          */

@@ -26,7 +26,7 @@ const metadata_example = {
   grant_types_supported: ['authorization_code', 'refresh_token'],
   code_challenge_methods_supported: ['S256'],
   scopes_supported: ['wallets:read', 'transactions:read', 'payments:write'],
-  token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+  token_endpoint_auth_methods_supported: ['client_secret_basic', 'tls_client_auth'],
 };
 
 /**

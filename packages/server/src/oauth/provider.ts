@@ -52,7 +52,7 @@ function configuration(deps: ProviderDeps): Configuration {
     findAccount: async (_ctx, sub) => ({ accountId: sub, claims: async () => ({ sub }) }),
     scopes: [...partner_scopes],
     responseTypes: ['code'],
-    clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'tls_client_auth'],
+    clientAuthMethods: ['client_secret_basic', 'tls_client_auth'],
     pkce: { required: () => true },
     features: {
       devInteractions: { enabled: false },
