@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../test-support/app.js';
+import { dumpAsText } from '../test-support/database.js';
 import { advanceAndRunJobs } from '../test-support/jobs.js';
 import { funded, getJson, newWallet, postOk } from '../test-support/money.js';
 
@@ -27,19 +28,6 @@ beforeAll(async () => {
   t = await createTestApp({}, {}, { bank_debtor: debtor });
 });
 afterAll(() => t.close());
-
-/** Every row of every table of the public schema, as PostgreSQL prints it. */
-async function dumpAsText(): Promise<string> {
-  const tables = await t.db.pool.query<{ name: string }>(
-    "SELECT quote_ident(table_name) AS name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'",
-  );
-  const parts: string[] = [];
-  for (const { name } of tables.rows) {
-    const rows = await t.db.pool.query<{ row: string }>(`SELECT r::text AS row FROM ${name} r`);
-    parts.push(`-- ${name}`, ...rows.rows.map((row) => row.row));
-  }
-  return parts.join('\n');
-}
 
 async function live(url: string, payload: Record<string, unknown>) {
   const response = await t.request({ method: 'POST', url, key: t.live_key, payload });
@@ -142,7 +130,7 @@ describe('data at rest', () => {
     await live('/v1/payout_files', { currency: 'EUR' });
     await advanceAndRunJobs(t, 60_000);
 
-    const dump = await dumpAsText();
+    const dump = await dumpAsText(t.db.pool);
     expect(dump).toContain(holder.id);
     for (const [what, value] of Object.entries(secrets))
       expect(dump.includes(value), `${what} in the dump`).toBe(false);
