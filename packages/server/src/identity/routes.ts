@@ -121,7 +121,8 @@ export function verificationRoutes(app: Api, deps: RouteDeps): void {
   app.post(
     '/v1/verification_sessions/:id/approve',
     {
-      config: { scope: 'verification_sessions:write' },
+      // Sets the holder's tier, which holders:write guards: the scope that submits does not decide.
+      config: { scope: ['verification_sessions:write', 'holders:write'] },
       schema: {
         tags,
         summary: 'Approve a verification session under review',
@@ -140,7 +141,8 @@ export function verificationRoutes(app: Api, deps: RouteDeps): void {
   app.post(
     '/v1/verification_sessions/:id/reject',
     {
-      config: { scope: 'verification_sessions:write' },
+      // Sets the holder's tier, which holders:write guards: the scope that submits does not decide.
+      config: { scope: ['verification_sessions:write', 'holders:write'] },
       schema: {
         tags,
         summary: 'Reject a verification session',

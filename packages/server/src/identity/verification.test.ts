@@ -522,14 +522,17 @@ describe('who may verify', () => {
     });
     expect(narrowed.json().data).toEqual([]);
     // Operators' decisions are closed to it, and to keys with a spend policy.
+    const deciding = ['verification_sessions:write', 'holders:write'];
+    const restricted_decider = (await createKey(t, { scopes: deciding, restrictions: { holder_id: mine } }))
+      .secret;
     expectProblem(
-      await post(t, `/v1/verification_sessions/${others.id}/approve`, undefined, key),
+      await post(t, `/v1/verification_sessions/${others.id}/approve`, undefined, restricted_decider),
       403,
       'key_restricted',
     );
     const agent = (
       await createKey(t, {
-        scopes: ['verification_sessions:write'],
+        scopes: deciding,
         spend_policy: { limits: [{ currency: 'USD', per_movement_max: '5.00' }] },
       })
     ).secret;
@@ -538,6 +541,24 @@ describe('who may verify', () => {
       403,
       'key_restricted',
     );
+  });
+
+  it('the scope that submits a session does not decide it: approve and reject need holders:write too', async () => {
+    const possible = await start(await newHolder(), {
+      type: 'person',
+      person: person({ first_name: 'Maria', last_name: 'Quill' }),
+    });
+    const submitter = (await createKey(t, { scopes: ['verification_sessions:write'] })).secret;
+    for (const decision of ['approve', 'reject'])
+      expectProblem(
+        await post(t, `/v1/verification_sessions/${possible.id}/${decision}`, {}, submitter),
+        403,
+        'insufficient_scope',
+        'holders:write',
+      );
+    const decider = (await createKey(t, { scopes: ['verification_sessions:write', 'holders:write'] })).secret;
+    const approved = await post(t, `/v1/verification_sessions/${possible.id}/approve`, undefined, decider);
+    expect(approved.statusCode, approved.body).toBe(200);
   });
 
   it('a key restricted to wallets has no holder: every verification is 404 to it', async () => {
