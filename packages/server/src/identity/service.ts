@@ -61,6 +61,24 @@ export function viewSession(row: SessionRow) {
 }
 export type SessionView = ReturnType<typeof viewSession>;
 
+/**
+ * The session as a restricted key (the end user's own) sees it: that it is under review or
+ * rejected for a sanctions match, never which list entry, name or score. Telling a user how close
+ * a name came to a listed one would help them find a spelling that passes.
+ */
+export function viewForRestricted(view: SessionView): SessionView {
+  const sanctions_error = view.last_error?.code === 'sanctions_match';
+  return {
+    ...view,
+    last_error: sanctions_error
+      ? { code: 'sanctions_match', reason: sanctions_reason_shown }
+      : view.last_error,
+    review: view.review === null ? null : { ...view.review, sanctions_matches: [] },
+  };
+}
+
+const sanctions_reason_shown = 'A name matches a sanctions list.';
+
 export function inputOf(row: SessionRow): SessionInput {
   return openJson<SessionInput>('personal', row.input);
 }

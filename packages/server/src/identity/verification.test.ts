@@ -211,6 +211,13 @@ describe('verifying a person', () => {
       person: person({ id_document: { ...(await document()), expires_on: '2020-01-01' } }),
     });
     expect(expired).toMatchObject({ status: 'rejected', last_error: { code: 'document_expired' } });
+    // No input value in a reason: it is shown to the holder's key and stored in clear.
+    expect(expired.last_error?.reason).not.toContain('2020');
+    const stored = await t.db.pool.query<{ last_error_reason: string }>(
+      'SELECT last_error_reason FROM verification_sessions WHERE id = $1',
+      [expired.id],
+    );
+    expect(stored.rows[0]?.last_error_reason).not.toContain('2020');
   });
 
   it('never returns or stores the personal data in clear', async () => {
@@ -541,6 +548,52 @@ describe('who may verify', () => {
       403,
       'key_restricted',
     );
+  });
+
+  it("shows a restricted key that its session is under review or rejected, never the list's entry, names or scores", async () => {
+    const scopes = ['verification_sessions:write', 'verification_sessions:read'];
+    const possible_holder = await newHolder();
+    const key = (await createKey(t, { scopes, restrictions: { holder_id: possible_holder } })).secret;
+    const possible = await start(
+      possible_holder,
+      { type: 'person', person: person({ first_name: 'Maria', last_name: 'Quill' }) },
+      201,
+      key,
+    );
+    expect(possible).toMatchObject({
+      status: 'processing',
+      review: { reason: 'sanctions', sanctions_matches: [] },
+    });
+    const read = await t.request({ method: 'GET', url: `/v1/verification_sessions/${possible.id}`, key });
+    const listed = await t.request({ method: 'GET', url: '/v1/verification_sessions', key });
+    for (const body of [read.body, listed.body]) {
+      expect(body).not.toContain('9000107');
+      expect(body).not.toMatch(/QUILLFEATHER|score/i);
+    }
+    // The platform's own key sees the match to decide it.
+    const operator_view = (
+      await t.request({ method: 'GET', url: `/v1/verification_sessions/${possible.id}` })
+    ).json();
+    expect(operator_view.review.sanctions_matches[0]).toMatchObject({ entry_id: '9000107' });
+
+    const blocked_holder = await newHolder();
+    const blocked_key = (await createKey(t, { scopes, restrictions: { holder_id: blocked_holder } })).secret;
+    const blocked = await start(
+      blocked_holder,
+      { type: 'person', person: person({ first_name: 'Ilya', last_name: 'Vortanis' }) },
+      201,
+      blocked_key,
+    );
+    expect(blocked).toMatchObject({ status: 'rejected', last_error: { code: 'sanctions_match' } });
+    const blocked_read = await t.request({
+      method: 'GET',
+      url: `/v1/verification_sessions/${blocked.id}`,
+      key: blocked_key,
+    });
+    for (const body of [JSON.stringify(blocked), blocked_read.body]) {
+      expect(body).not.toContain('9000101');
+      expect(body).not.toMatch(/VORTANIS|score/i);
+    }
   });
 
   it('the scope that submits a session does not decide it: approve and reject need holders:write too', async () => {
