@@ -183,7 +183,7 @@ describe('data at rest', () => {
     const { secret } = await postOk(t, `/v1/holders/${other.id}/authenticator`, {}, 200);
     const dump = await dumpAsText(t.db.pool);
     expect(dump).toContain(parked.id);
-    for (const value of [email, 'Octavia Stepup', '000777777771', secret])
+    for (const value of [email, 'Octavia Stepup', '000777777771', String(secret)])
       expect(dump.includes(value), `${value} in the dump`).toBe(false);
   });
 
