@@ -54,3 +54,12 @@ CREATE INDEX verification_sessions_of_holder ON verification_sessions (holder_id
 -- One open session per holder: two at once could each set the holder's tier from different input.
 CREATE UNIQUE INDEX verification_sessions_one_open ON verification_sessions (holder_id)
   WHERE status IN ('requires_input', 'processing');
+
+-- Holders blocked by a sanctions match (identity/sanctions-blocks.ts): by a verification, an
+-- operator's confirmation or a listed name given to the holder. A block stays while the holder is
+-- `rejected`: no later verification lifts it; an operator lifts it by setting the holder's
+-- kyc_status (POST /v1/holders/:id), after which the row is forgotten.
+CREATE TABLE sanctions_blocks (
+  holder_id  text PRIMARY KEY REFERENCES holders (id),
+  blocked_at timestamptz NOT NULL
+);

@@ -425,6 +425,68 @@ describe('sanctions screening', () => {
     expect(proven).toMatchObject({ status: 'verified', review: null });
   });
 
+  it('keeps a sanctions block through later verifications with a clean name, until an operator lifts it', async () => {
+    const holder = await newHolder();
+    const listed = await start(holder, {
+      type: 'person',
+      person: person({ first_name: 'Ilya', last_name: 'Vortanis' }),
+    });
+    expect(listed.last_error?.code).toBe('sanctions_match');
+    const clean = await start(holder, { type: 'person', person: person({ id_document: await document() }) });
+    expect(clean).toMatchObject({ status: 'rejected', last_error: { code: 'sanctions_match' } });
+    expect(await holderKyc(holder)).toEqual({ kyc_status: 'rejected', kyc_tier: 0 });
+    // The operator lifts it explicitly by setting the holder; then a verification counts again.
+    await post(t, `/v1/holders/${holder}`, { kyc_status: 'unverified', kyc_tier: 0 });
+    const after = await start(holder, { type: 'person', person: person({ id_document: await document() }) });
+    expect(after).toMatchObject({ status: 'verified', verified_tier: 2 });
+    expect(await holderKyc(holder)).toEqual({ kyc_status: 'verified', kyc_tier: 2 });
+  });
+
+  it("screens the holder's current name again at approval", async () => {
+    const reviewed = async () => {
+      const holder = await newHolder();
+      const possible = await start(holder, {
+        type: 'person',
+        person: person({ first_name: 'Maria', last_name: 'Quill' }),
+      });
+      expect(possible.review?.reason).toBe('sanctions');
+      return { holder, id: possible.id };
+    };
+    // Renamed to another possible match: the approval of the first does not clear it.
+    const first = await reviewed();
+    await post(t, `/v1/holders/${first.holder}`, { name: 'Odina Kess' });
+    const again = (await post(t, `/v1/verification_sessions/${first.id}/approve`)).json<Session>();
+    expect(again).toMatchObject({ status: 'processing', review: { reason: 'sanctions' } });
+    expect(again.review?.sanctions_matches.map((m) => [m.party, m.entry_id])).toContainEqual([
+      'holder',
+      '9000102',
+    ]);
+    // Renamed to a listed name: the approval rejects it.
+    const second = await reviewed();
+    await post(t, `/v1/holders/${second.holder}`, { name: 'Ilya Vortanis' });
+    const rejected = (await post(t, `/v1/verification_sessions/${second.id}/approve`)).json<Session>();
+    expect(rejected).toMatchObject({ status: 'rejected', last_error: { code: 'sanctions_match' } });
+    expect(await holderKyc(second.holder)).toEqual({ kyc_status: 'rejected', kyc_tier: 0 });
+  });
+
+  it('clears a possible match for the name reviewed only: a changed name is screened again', async () => {
+    const unconfirmed = { ...address, line1: '1 Unverified Street' };
+    const possible = await start(await newHolder(), {
+      type: 'person',
+      person: person({ first_name: 'Maria', last_name: 'Quill', address: unconfirmed }),
+    });
+    await post(t, `/v1/verification_sessions/${possible.id}/approve`);
+    const renamed = await update(possible.id, {
+      person: {
+        first_name: 'Marisol Ann',
+        last_name: 'Quillfeather',
+        proof_of_address_file: await uploadedFile(t, 'proof_of_address'),
+      },
+    });
+    expect(renamed.status).not.toBe('verified');
+    expect(renamed.last_error?.code ?? renamed.review?.reason).toMatch(/^(sanctions_match|sanctions)$/);
+  });
+
   it('lets an operator reject a possible match as a match, which blocks the holder', async () => {
     const holder = await newHolder();
     const wallet = await newWallet(t, 'USD', { holder_id: holder });
