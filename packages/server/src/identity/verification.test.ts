@@ -343,6 +343,23 @@ describe('sanctions screening', () => {
     expect(await eventTypes(wallet)).toContain('wallet.frozen');
   });
 
+  it('rejects a listed name written with lookalike letters, a split word or more names', async () => {
+    for (const [first_name, last_name] of [
+      ['\u0406l\u0443\u0430', 'V\u043ert\u0430n\u0456s'],
+      ['Odina Maria', 'Kestrell-Smith'],
+      ['Ilya', 'Vor\u00adtanis'],
+    ]) {
+      const session = await start(await newHolder(), {
+        type: 'person',
+        person: person({ first_name, last_name }),
+      });
+      expect(session, `${first_name} ${last_name}`).toMatchObject({
+        status: 'rejected',
+        last_error: { code: 'sanctions_match' },
+      });
+    }
+  });
+
   it("screens the holder's own name and every owner", async () => {
     const holder = await newHolder(t.test_key, 'Marisol Quillfeather');
     const by_holder = await start(holder, { type: 'person', person: person() });
