@@ -74,6 +74,8 @@ export class Purse {
   };
   readonly reports!: Resources['reports'];
   readonly verification_sessions!: Resources['verification_sessions'];
+  readonly oauth_clients!: Resources['oauth_clients'];
+  readonly consents!: Resources['consents'];
   readonly files!: Resources['files'];
   readonly test_helpers!: Resources['test_helpers'];
   /** The configuration every call of this client shares. */

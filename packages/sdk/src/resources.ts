@@ -198,6 +198,19 @@ export const resources = {
     approve: action('/v1/verification_sessions/{id}/approve'),
     reject: post('/v1/verification_sessions/{id}/reject'),
   },
+  /** Partner apps (docs/oauth.md); `create` answers the client_secret once. */
+  oauth_clients: {
+    create: post('/v1/oauth_clients'),
+    retrieve: get('/v1/oauth_clients/{id}'),
+    list: list('/v1/oauth_clients'),
+    del: del('/v1/oauth_clients/{id}'),
+  },
+  /** Holders' consents to partner apps; revoking one stops its tokens at once. */
+  consents: {
+    retrieve: get('/v1/consents/{id}'),
+    list: list('/v1/consents'),
+    revoke: post('/v1/consents/{id}/revoke'),
+  },
   /** Uploads are multipart (`POST /v1/files`, see docs/identity.md); the SDK reads their metadata. */
   files: {
     retrieve: get('/v1/files/{id}'),

@@ -47,6 +47,23 @@ describe('the client against a real server', () => {
     expect(listed.data.map((item) => item.id)).toEqual([session.id]);
   });
 
+  it('registers a partner app, lists consents, and refuses an unsafe redirect URI', async () => {
+    const purse = server.client();
+    const app = await purse.oauth_clients.create({
+      name: 'Budget Buddy',
+      redirect_uris: ['https://budget.example.com/callback'],
+      scopes: ['wallets:read'],
+    });
+    expect(app.client_secret).toMatch(/^pcs_test_/);
+    expect((await purse.oauth_clients.retrieve(app.id)).client_secret).toBeUndefined();
+    expect((await purse.consents.list({ client_id: app.id })).data).toEqual([]);
+    const refused = await purse.oauth_clients
+      .create({ name: 'x', redirect_uris: ['http://example.com/cb'], scopes: ['wallets:read'] })
+      .catch((error: PurseError) => error);
+    expect(refused).toMatchObject({ code: 'invalid_redirect_uri', param: 'redirect_uris.0' });
+    expect((await purse.oauth_clients.del(app.id)).revoked_at).not.toBeNull();
+  });
+
   it('turns problems into typed errors with code, param and request_id', async () => {
     const purse = server.client();
     const missing = await purse.wallets.retrieve('wal_00000000000000000000000000').catch((e: unknown) => e);

@@ -30,6 +30,8 @@ import { registerGracefulClose } from './http/shutdown.js';
 import { registerValidation } from './http/validation.js';
 import { registerVersioning } from './http/versioning.js';
 import { verificationRoutes } from './identity/routes.js';
+import { registerOAuth } from './oauth/mount.js';
+import { oauthRoutes } from './oauth/routes.js';
 import { paymentRoutes } from './payments/routes.js';
 import { payoutRoutes } from './payouts/routes.js';
 import { memoryLimiter, type RateLimiter } from './ratelimit/limiter.js';
@@ -57,7 +59,18 @@ export interface AppDeps {
   /** Rate-limit counters; by default Redis when REDIS_URL is set, else this process's memory. */
   readonly rate_limiter?: RateLimiter;
   /** PEM certificate and key: the server speaks HTTPS only. */
-  readonly tls?: { readonly cert: Buffer; readonly key: Buffer };
+  readonly tls?: { readonly cert: Buffer; readonly key: Buffer; readonly client_ca?: Buffer };
+}
+
+/**
+ * With client CAs, TLS asks every client for a certificate but lets one without, or with one those
+ * CAs did not sign, through: the API's keys need none; mutual-TLS partner apps are checked by the
+ * authorization server and their bound tokens by the auth plugin (docs/oauth.md, RFC 8705).
+ */
+function clientCertificates(tls: { readonly client_ca?: Buffer }) {
+  return tls.client_ca === undefined
+    ? {}
+    : { ca: tls.client_ca, requestCert: true, rejectUnauthorized: false };
 }
 
 /** Builds the HTTP application without listening: the CLI listens, tests use inject(). */
@@ -86,7 +99,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // Typed as plain HTTP: routes and hooks are the same whichever server carries them.
     ...((deps.tls === undefined
       ? {}
-      : { https: { cert: deps.tls.cert, key: deps.tls.key, ...server_timeouts } }) as object),
+      : {
+          https: {
+            cert: deps.tls.cert,
+            key: deps.tls.key,
+            ...clientCertificates(deps.tls),
+            ...server_timeouts,
+          },
+        }) as object),
   }).withTypeProvider<TypeBoxTypeProvider>();
   const route_deps: RouteDeps = {
     pool: deps.pool,
@@ -116,6 +136,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await registerOpenApi(app);
   registerHealth(app, deps.pool);
   registerMetrics(app, deps.pool, deps.config.metrics_token);
+  await registerOAuth(app, { pool: deps.pool, clock: route_deps.clock, config: deps.config });
   await app.register(async (v1) => {
     const api = v1 as Api;
     registerAuth(api, { pool: deps.pool, clock: route_deps.clock, cache: route_deps.key_cache });
@@ -144,6 +165,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     billingRoutes(api, route_deps);
     fileRoutes(api, route_deps);
     verificationRoutes(api, route_deps);
+    oauthRoutes(api, route_deps);
   });
   return app;
 }

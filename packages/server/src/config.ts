@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 import path from 'node:path';
 import type { KekSettings } from './crypto/kek.js';
@@ -49,7 +50,33 @@ export interface Config {
   /** Set: rate-limit counters live in this Redis, shared by every API process; unset: in memory. */
   readonly redis_url: string | undefined;
   /** Paths of a PEM certificate and its key (TLS_CERT, TLS_KEY): set, the API serves HTTPS only. */
-  readonly tls: { readonly cert_path: string; readonly key_path: string } | undefined;
+  readonly tls:
+    | {
+        readonly cert_path: string;
+        readonly key_path: string;
+        /**
+         * TLS_CLIENT_CA: CA certificates (PEM) that sign partner apps' client certificates. Set, the
+         * server asks clients for a certificate (optional) for RFC 8705 mutual-TLS apps (oauth.md).
+         */
+        readonly client_ca_path?: string;
+      }
+    | undefined;
+  readonly oauth: OAuthConfig;
+}
+
+/** The authorization server for partner apps (docs/oauth.md). */
+export interface OAuthConfig {
+  /** PURSE_OAUTH_ISSUER: the server's public URL of /oauth, as apps see it (RFC 8414 `issuer`). */
+  readonly issuer: string;
+  /**
+   * PURSE_OAUTH_COOKIE_KEYS (comma-separated, newest first): sign the consent page's cookies. Unset:
+   * random per process, so every API process behind one address must be given the same keys.
+   */
+  readonly cookie_keys: readonly string[];
+  readonly access_token_ttl_s: number;
+  readonly refresh_token_ttl_s: number;
+  /** How long a consent, and the grant behind it, lasts unless revoked. */
+  readonly consent_ttl_s: number;
 }
 
 /** One-time codes that confirm payments (see challenges/). */
@@ -226,6 +253,7 @@ export function loadConfig(env: Env = process.env): Config {
     metrics_token: nonEmpty(env.PURSE_METRICS_TOKEN),
     redis_url: nonEmpty(env.REDIS_URL),
     tls: tlsFromEnv(env),
+    oauth: oauthFromEnv(env),
     group_commit: groupCommitFromEnv(env, db_pool_size_max),
     rails: {
       sandbox_step_ms: intFromEnv(env, 'PURSE_SANDBOX_STEP_MS', 10_000),
@@ -318,12 +346,28 @@ function groupCommitFromEnv(env: Env, pool_size: number): GroupCommitConfig {
   };
 }
 
+function oauthFromEnv(env: Env): OAuthConfig {
+  const keys = (env.PURSE_OAUTH_COOKIE_KEYS ?? '').split(',').filter((key) => key.length > 0);
+  return {
+    issuer: nonEmpty(env.PURSE_OAUTH_ISSUER) ?? `http://localhost:${intFromEnv(env, 'PORT', 8080)}/oauth`,
+    cookie_keys: keys.length > 0 ? keys : [randomBytes(32).toString('base64url')],
+    access_token_ttl_s: Math.max(1, intFromEnv(env, 'PURSE_OAUTH_ACCESS_TOKEN_TTL_S', 600)),
+    refresh_token_ttl_s: Math.max(1, intFromEnv(env, 'PURSE_OAUTH_REFRESH_TOKEN_TTL_S', 30 * 86_400)),
+    consent_ttl_s: Math.max(1, intFromEnv(env, 'PURSE_OAUTH_CONSENT_TTL_S', 365 * 86_400)),
+  };
+}
+
 function tlsFromEnv(env: Env): Config['tls'] {
   const cert_path = nonEmpty(env.TLS_CERT);
   const key_path = nonEmpty(env.TLS_KEY);
-  if (cert_path === undefined && key_path === undefined) return undefined;
+  if (cert_path === undefined && key_path === undefined) {
+    if (nonEmpty(env.TLS_CLIENT_CA) !== undefined)
+      throw new Error('TLS_CLIENT_CA needs TLS_CERT and TLS_KEY');
+    return undefined;
+  }
   if (cert_path === undefined || key_path === undefined) throw new Error('TLS_CERT and TLS_KEY go together');
-  return { cert_path, key_path };
+  const client_ca_path = nonEmpty(env.TLS_CLIENT_CA);
+  return { cert_path, key_path, ...(client_ca_path === undefined ? {} : { client_ca_path }) };
 }
 
 function accessLimitsFromEnv(env: Env) {

@@ -4,6 +4,148 @@
  */
 
 export interface paths {
+    "/.well-known/oauth-authorization-server": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Authorization server metadata
+         * @description RFC 8414 metadata of the authorization server partner apps use: its endpoints, PKCE S256, the authorization code and refresh token grants, and the partner scopes. No key needed.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "issuer": "https://purse.example.com/oauth",
+                         *       "authorization_endpoint": "https://purse.example.com/oauth/auth",
+                         *       "token_endpoint": "https://purse.example.com/oauth/token",
+                         *       "introspection_endpoint": "https://purse.example.com/oauth/token/introspection",
+                         *       "revocation_endpoint": "https://purse.example.com/oauth/token/revocation",
+                         *       "response_types_supported": [
+                         *         "code"
+                         *       ],
+                         *       "grant_types_supported": [
+                         *         "authorization_code",
+                         *         "refresh_token"
+                         *       ],
+                         *       "code_challenge_methods_supported": [
+                         *         "S256"
+                         *       ],
+                         *       "scopes_supported": [
+                         *         "wallets:read",
+                         *         "transactions:read",
+                         *         "payments:write"
+                         *       ],
+                         *       "token_endpoint_auth_methods_supported": [
+                         *         "client_secret_basic",
+                         *         "tls_client_auth"
+                         *       ]
+                         *     }
+                         */
+                        "application/json": {
+                            issuer: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/.well-known/oauth-authorization-server/oauth": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Authorization server metadata
+         * @description RFC 8414 metadata of the authorization server partner apps use: its endpoints, PKCE S256, the authorization code and refresh token grants, and the partner scopes. No key needed.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "issuer": "https://purse.example.com/oauth",
+                         *       "authorization_endpoint": "https://purse.example.com/oauth/auth",
+                         *       "token_endpoint": "https://purse.example.com/oauth/token",
+                         *       "introspection_endpoint": "https://purse.example.com/oauth/token/introspection",
+                         *       "revocation_endpoint": "https://purse.example.com/oauth/token/revocation",
+                         *       "response_types_supported": [
+                         *         "code"
+                         *       ],
+                         *       "grant_types_supported": [
+                         *         "authorization_code",
+                         *         "refresh_token"
+                         *       ],
+                         *       "code_challenge_methods_supported": [
+                         *         "S256"
+                         *       ],
+                         *       "scopes_supported": [
+                         *         "wallets:read",
+                         *         "transactions:read",
+                         *         "payments:write"
+                         *       ],
+                         *       "token_endpoint_auth_methods_supported": [
+                         *         "client_secret_basic",
+                         *         "tls_client_auth"
+                         *       ]
+                         *     }
+                         */
+                        "application/json": {
+                            issuer: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/assets": {
         parameters: {
             query?: never;
@@ -11060,7 +11202,7 @@ export interface paths {
                             /** @enum {string} */
                             object: "event";
                             /** @description What happened; see the event catalogue (docs/events.md). */
-                            type: "api_key.created" | "api_key.revoked" | "asset.created" | "bank_statement.imported" | "coupon.created" | "coupon.updated" | "customer.subscription.created" | "customer.subscription.deleted" | "customer.subscription.paused" | "customer.subscription.resumed" | "customer.subscription.updated" | "escrow.canceled" | "escrow.created" | "escrow.disputed" | "escrow.released" | "escrow.resolved" | "holder.created" | "holder.updated" | "invoice.created" | "invoice.finalized" | "invoice.marked_uncollectible" | "invoice.paid" | "invoice.payment_failed" | "invoice.voided" | "payment.failed" | "payment.processing" | "payment.settled" | "payment.succeeded" | "payout.created" | "payout.failed" | "payout.in_transit" | "payout.paid" | "payout.returned" | "payout_batch.created" | "payout_file.created" | "payout_schedule.deleted" | "payout_schedule.updated" | "price.created" | "price.updated" | "product.created" | "product.updated" | "refund.created" | "refund.failed" | "refund.succeeded" | "risk.flagged" | "tax_rate.created" | "tax_rate.updated" | "test_clock.advancing" | "test_clock.ready" | "transfer.captured" | "transfer.expired" | "transfer.pending" | "transfer.posted" | "transfer.voided" | "verification_session.created" | "verification_session.processing" | "verification_session.rejected" | "verification_session.requires_input" | "verification_session.verified" | "wallet.closed" | "wallet.created" | "wallet.frozen" | "wallet.unfrozen" | "webhook_endpoint.created" | "webhook_endpoint.deleted" | "webhook_endpoint.disabled" | "webhook_endpoint.enabled" | "webhook_endpoint.updated";
+                            type: "api_key.created" | "api_key.revoked" | "asset.created" | "bank_statement.imported" | "consent.granted" | "consent.revoked" | "coupon.created" | "coupon.updated" | "customer.subscription.created" | "customer.subscription.deleted" | "customer.subscription.paused" | "customer.subscription.resumed" | "customer.subscription.updated" | "escrow.canceled" | "escrow.created" | "escrow.disputed" | "escrow.released" | "escrow.resolved" | "holder.created" | "holder.updated" | "invoice.created" | "invoice.finalized" | "invoice.marked_uncollectible" | "invoice.paid" | "invoice.payment_failed" | "invoice.voided" | "payment.failed" | "payment.processing" | "payment.settled" | "payment.succeeded" | "payout.created" | "payout.failed" | "payout.in_transit" | "payout.paid" | "payout.returned" | "payout_batch.created" | "payout_file.created" | "payout_schedule.deleted" | "payout_schedule.updated" | "price.created" | "price.updated" | "product.created" | "product.updated" | "refund.created" | "refund.failed" | "refund.succeeded" | "risk.flagged" | "tax_rate.created" | "tax_rate.updated" | "test_clock.advancing" | "test_clock.ready" | "transfer.captured" | "transfer.expired" | "transfer.pending" | "transfer.posted" | "transfer.voided" | "verification_session.created" | "verification_session.processing" | "verification_session.rejected" | "verification_session.requires_input" | "verification_session.verified" | "wallet.closed" | "wallet.created" | "wallet.frozen" | "wallet.unfrozen" | "webhook_endpoint.created" | "webhook_endpoint.deleted" | "webhook_endpoint.disabled" | "webhook_endpoint.enabled" | "webhook_endpoint.updated";
                             livemode: boolean;
                             /**
                              * Format: date-time
@@ -22078,6 +22220,1386 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/oauth_clients": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List partner apps
+         * @description Apps of the caller's mode, newest first, deleted ones included; never a secret.
+         */
+        get: {
+            parameters: {
+                query: {
+                    /** @description Page size. */
+                    limit: number;
+                    /** @description Id of the last object of the previous page: returns older objects. */
+                    starting_after?: string;
+                    /** @description Id of the first object of the next page: returns newer objects. */
+                    ending_before?: string;
+                };
+                header?: {
+                    /**
+                     * @description Answer as this API version instead of the key's pinned one.
+                     * @example 2026-11-01
+                     */
+                    "Purse-Version"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            object: "list";
+                            data: components["schemas"]["OAuthClient"][];
+                            has_more: boolean;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Register a partner app
+         * @description Registers an OAuth 2.0 client of the caller's mode. The response carries the client_secret once; it is stored hashed. Apps get consents, codes and tokens of that mode only.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /**
+                     * @description Answer as this API version instead of the key's pinned one.
+                     * @example 2026-11-01
+                     */
+                    "Purse-Version"?: string;
+                    /**
+                     * @description Makes a retry safe: the first response is stored for 24 hours and replayed with Idempotent-Replayed: true.
+                     * @example order-6735-payout
+                     */
+                    "Idempotency-Key"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    /**
+                     * @example {
+                     *       "name": "Budget Buddy",
+                     *       "redirect_uris": [
+                     *         "https://budget.example.com/purse/callback"
+                     *       ],
+                     *       "scopes": [
+                     *         "wallets:read",
+                     *         "transactions:read",
+                     *         "payments:write"
+                     *       ],
+                     *       "spend_policy": {
+                     *         "limits": [
+                     *           {
+                     *             "currency": "USD",
+                     *             "per_movement_max": "50.00",
+                     *             "daily_max": "200.00"
+                     *           }
+                     *         ]
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        name: string;
+                        redirect_uris: string[];
+                        scopes: ("wallets:read" | "transactions:read" | "payments:write")[];
+                        /**
+                         * @description Required with payments:write: the limits of the payments the app may initiate.
+                         * @example {
+                         *       "limits": [
+                         *         {
+                         *           "currency": "USD",
+                         *           "per_movement_max": "20.00",
+                         *           "daily_max": "50.00",
+                         *           "approval_above": "15.00"
+                         *         }
+                         *       ],
+                         *       "allowed_destinations": {
+                         *         "wallet_ids": [
+                         *           "wal_01jd0w3n3w8m5t5vq6fz1y2k3h"
+                         *         ]
+                         *       },
+                         *       "allowed_hours": {
+                         *         "time_zone": "Europe/Paris",
+                         *         "start_hour": 8,
+                         *         "end_hour": 20,
+                         *         "weekdays": [
+                         *           1,
+                         *           2,
+                         *           3,
+                         *           4,
+                         *           5
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        spend_policy?: {
+                            /** @description One entry per currency the key may move; any other currency is refused. */
+                            limits: {
+                                /**
+                                 * @description An asset code.
+                                 * @example USD
+                                 */
+                                currency: string;
+                                /**
+                                 * @description The most one transfer, payout, escrow or refund may move.
+                                 * @example 12.34
+                                 */
+                                per_movement_max?: string;
+                                /**
+                                 * @description The most moved per UTC day.
+                                 * @example 12.34
+                                 */
+                                daily_max?: string;
+                                /**
+                                 * @description The most moved per UTC week (Monday to Sunday).
+                                 * @example 12.34
+                                 */
+                                weekly_max?: string;
+                                /**
+                                 * @description The most moved per UTC calendar month.
+                                 * @example 12.34
+                                 */
+                                monthly_max?: string;
+                                /**
+                                 * @description A movement above this is parked as an approval (HTTP 202) instead of executed.
+                                 * @example 12.34
+                                 */
+                                approval_above?: string;
+                            }[];
+                            /** @description Money may go only to these wallets or to wallets of these holders; payouts, which leave Purse, are refused. */
+                            allowed_destinations?: {
+                                wallet_ids?: string[];
+                                holder_ids?: string[];
+                            };
+                            allowed_hours?: {
+                                /** @description IANA time zone; UTC by default. */
+                                time_zone?: string;
+                                start_hour: number;
+                                /** @description Exclusive. */
+                                end_hour: number;
+                                /** @description ISO weekdays, 1 = Monday; every day by default. */
+                                weekdays?: number[];
+                            };
+                        };
+                        /**
+                         * @description Instead of a client_secret: the subject DN (RFC 4514) of the certificate the app presents over mutual TLS, signed by a CA of TLS_CLIENT_CA. Its access tokens are bound to that certificate (RFC 8705).
+                         * @example CN=budget-buddy,O=Budget Buddy Ltd,C=GB
+                         */
+                        tls_client_auth_subject_dn?: string;
+                        /**
+                         * @description Up to 50 string pairs of your own. On update, a key set to "" is removed.
+                         * @example {
+                         *       "order_id": "6735"
+                         *     }
+                         */
+                        metadata?: {
+                            [key: string]: string;
+                        };
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "id": "oac_01jd0w3n3w8m5t5vq6fz1y2k3h",
+                         *       "object": "oauth_client",
+                         *       "livemode": false,
+                         *       "name": "Budget Buddy",
+                         *       "redirect_uris": [
+                         *         "https://budget.example.com/purse/callback"
+                         *       ],
+                         *       "scopes": [
+                         *         "wallets:read",
+                         *         "transactions:read",
+                         *         "payments:write"
+                         *       ],
+                         *       "spend_policy": {
+                         *         "limits": [
+                         *           {
+                         *             "currency": "USD",
+                         *             "per_movement_max": "50.00",
+                         *             "daily_max": "200.00"
+                         *           }
+                         *         ]
+                         *       },
+                         *       "redacted_secret": "pcs_test_...x9Qa",
+                         *       "tls_client_auth_subject_dn": null,
+                         *       "metadata": {},
+                         *       "revoked_at": null,
+                         *       "created_at": "2026-12-02T05:00:00.000Z",
+                         *       "client_secret": "pcs_test_4hV8pQ0sZ2mN7cR1tY6uW3xK9bL5dF0gJ8aE2iO7"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @description The client_id the app sends to the authorization server. */
+                            id: string;
+                            /** @enum {string} */
+                            object: "oauth_client";
+                            livemode: boolean;
+                            /** @description Shown to holders on the consent page. */
+                            name: string;
+                            redirect_uris: string[];
+                            /** @description The partner scopes the app may ask for. */
+                            scopes: string[];
+                            /** @description The limits every consent granting payments:write gets. */
+                            spend_policy: {
+                                /** @description One entry per currency the key may move; any other currency is refused. */
+                                limits: {
+                                    /**
+                                     * @description An asset code.
+                                     * @example USD
+                                     */
+                                    currency: string;
+                                    /**
+                                     * @description The most one transfer, payout, escrow or refund may move.
+                                     * @example 12.34
+                                     */
+                                    per_movement_max?: string;
+                                    /**
+                                     * @description The most moved per UTC day.
+                                     * @example 12.34
+                                     */
+                                    daily_max?: string;
+                                    /**
+                                     * @description The most moved per UTC week (Monday to Sunday).
+                                     * @example 12.34
+                                     */
+                                    weekly_max?: string;
+                                    /**
+                                     * @description The most moved per UTC calendar month.
+                                     * @example 12.34
+                                     */
+                                    monthly_max?: string;
+                                    /**
+                                     * @description A movement above this is parked as an approval (HTTP 202) instead of executed.
+                                     * @example 12.34
+                                     */
+                                    approval_above?: string;
+                                }[];
+                                /** @description Money may go only to these wallets or to wallets of these holders; payouts, which leave Purse, are refused. */
+                                allowed_destinations?: {
+                                    wallet_ids?: string[];
+                                    holder_ids?: string[];
+                                };
+                                allowed_hours?: {
+                                    /** @description IANA time zone; UTC by default. */
+                                    time_zone?: string;
+                                    start_hour: number;
+                                    /** @description Exclusive. */
+                                    end_hour: number;
+                                    /** @description ISO weekdays, 1 = Monday; every day by default. */
+                                    weekdays?: number[];
+                                };
+                            } | null;
+                            /** @description Null for an app that authenticates with mutual TLS. */
+                            redacted_secret: string | null;
+                            /** @description Set: the app authenticates with a client certificate of this subject (RFC 8705 tls_client_auth) and its access tokens are bound to that certificate. */
+                            tls_client_auth_subject_dn: string | null;
+                            metadata: {
+                                [key: string]: string;
+                            };
+                            /** @description When the app was deleted: its tokens and consents stopped working then. */
+                            revoked_at: string | null;
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            created_at: string;
+                            /**
+                             * @description Only in the response that registered an app authenticating with a secret: stored hashed, never shown again.
+                             * @example pcs_test_4hV8pQ0sZ2mN7cR1tY6uW3xK9bL5dF0gJ8aE2iO7
+                             */
+                            client_secret?: string;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/oauth_clients/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Retrieve a partner app
+         * @description Its redirect URIs, allowed scopes, payment limits and state; never its secret.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /**
+                     * @description Answer as this API version instead of the key's pinned one.
+                     * @example 2026-11-01
+                     */
+                    "Purse-Version"?: string;
+                };
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "id": "oac_01jd0w3n3w8m5t5vq6fz1y2k3h",
+                         *       "object": "oauth_client",
+                         *       "livemode": false,
+                         *       "name": "Budget Buddy",
+                         *       "redirect_uris": [
+                         *         "https://budget.example.com/purse/callback"
+                         *       ],
+                         *       "scopes": [
+                         *         "wallets:read",
+                         *         "transactions:read",
+                         *         "payments:write"
+                         *       ],
+                         *       "spend_policy": {
+                         *         "limits": [
+                         *           {
+                         *             "currency": "USD",
+                         *             "per_movement_max": "50.00",
+                         *             "daily_max": "200.00"
+                         *           }
+                         *         ]
+                         *       },
+                         *       "redacted_secret": "pcs_test_...x9Qa",
+                         *       "tls_client_auth_subject_dn": null,
+                         *       "metadata": {},
+                         *       "revoked_at": null,
+                         *       "created_at": "2026-12-02T05:00:00.000Z",
+                         *       "client_secret": "pcs_test_4hV8pQ0sZ2mN7cR1tY6uW3xK9bL5dF0gJ8aE2iO7"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @description The client_id the app sends to the authorization server. */
+                            id: string;
+                            /** @enum {string} */
+                            object: "oauth_client";
+                            livemode: boolean;
+                            /** @description Shown to holders on the consent page. */
+                            name: string;
+                            redirect_uris: string[];
+                            /** @description The partner scopes the app may ask for. */
+                            scopes: string[];
+                            /** @description The limits every consent granting payments:write gets. */
+                            spend_policy: {
+                                /** @description One entry per currency the key may move; any other currency is refused. */
+                                limits: {
+                                    /**
+                                     * @description An asset code.
+                                     * @example USD
+                                     */
+                                    currency: string;
+                                    /**
+                                     * @description The most one transfer, payout, escrow or refund may move.
+                                     * @example 12.34
+                                     */
+                                    per_movement_max?: string;
+                                    /**
+                                     * @description The most moved per UTC day.
+                                     * @example 12.34
+                                     */
+                                    daily_max?: string;
+                                    /**
+                                     * @description The most moved per UTC week (Monday to Sunday).
+                                     * @example 12.34
+                                     */
+                                    weekly_max?: string;
+                                    /**
+                                     * @description The most moved per UTC calendar month.
+                                     * @example 12.34
+                                     */
+                                    monthly_max?: string;
+                                    /**
+                                     * @description A movement above this is parked as an approval (HTTP 202) instead of executed.
+                                     * @example 12.34
+                                     */
+                                    approval_above?: string;
+                                }[];
+                                /** @description Money may go only to these wallets or to wallets of these holders; payouts, which leave Purse, are refused. */
+                                allowed_destinations?: {
+                                    wallet_ids?: string[];
+                                    holder_ids?: string[];
+                                };
+                                allowed_hours?: {
+                                    /** @description IANA time zone; UTC by default. */
+                                    time_zone?: string;
+                                    start_hour: number;
+                                    /** @description Exclusive. */
+                                    end_hour: number;
+                                    /** @description ISO weekdays, 1 = Monday; every day by default. */
+                                    weekdays?: number[];
+                                };
+                            } | null;
+                            /** @description Null for an app that authenticates with mutual TLS. */
+                            redacted_secret: string | null;
+                            /** @description Set: the app authenticates with a client certificate of this subject (RFC 8705 tls_client_auth) and its access tokens are bound to that certificate. */
+                            tls_client_auth_subject_dn: string | null;
+                            metadata: {
+                                [key: string]: string;
+                            };
+                            /** @description When the app was deleted: its tokens and consents stopped working then. */
+                            revoked_at: string | null;
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            created_at: string;
+                            /**
+                             * @description Only in the response that registered an app authenticating with a secret: stored hashed, never shown again.
+                             * @example pcs_test_4hV8pQ0sZ2mN7cR1tY6uW3xK9bL5dF0gJ8aE2iO7
+                             */
+                            client_secret?: string;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        /**
+         * Delete a partner app
+         * @description The app can no longer authenticate, and every consent to it is revoked with its tokens, at once.
+         */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /**
+                     * @description Answer as this API version instead of the key's pinned one.
+                     * @example 2026-11-01
+                     */
+                    "Purse-Version"?: string;
+                };
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "id": "oac_01jd0w3n3w8m5t5vq6fz1y2k3h",
+                         *       "object": "oauth_client",
+                         *       "livemode": false,
+                         *       "name": "Budget Buddy",
+                         *       "redirect_uris": [
+                         *         "https://budget.example.com/purse/callback"
+                         *       ],
+                         *       "scopes": [
+                         *         "wallets:read",
+                         *         "transactions:read",
+                         *         "payments:write"
+                         *       ],
+                         *       "spend_policy": {
+                         *         "limits": [
+                         *           {
+                         *             "currency": "USD",
+                         *             "per_movement_max": "50.00",
+                         *             "daily_max": "200.00"
+                         *           }
+                         *         ]
+                         *       },
+                         *       "redacted_secret": "pcs_test_...x9Qa",
+                         *       "tls_client_auth_subject_dn": null,
+                         *       "metadata": {},
+                         *       "revoked_at": null,
+                         *       "created_at": "2026-12-02T05:00:00.000Z",
+                         *       "client_secret": "pcs_test_4hV8pQ0sZ2mN7cR1tY6uW3xK9bL5dF0gJ8aE2iO7"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @description The client_id the app sends to the authorization server. */
+                            id: string;
+                            /** @enum {string} */
+                            object: "oauth_client";
+                            livemode: boolean;
+                            /** @description Shown to holders on the consent page. */
+                            name: string;
+                            redirect_uris: string[];
+                            /** @description The partner scopes the app may ask for. */
+                            scopes: string[];
+                            /** @description The limits every consent granting payments:write gets. */
+                            spend_policy: {
+                                /** @description One entry per currency the key may move; any other currency is refused. */
+                                limits: {
+                                    /**
+                                     * @description An asset code.
+                                     * @example USD
+                                     */
+                                    currency: string;
+                                    /**
+                                     * @description The most one transfer, payout, escrow or refund may move.
+                                     * @example 12.34
+                                     */
+                                    per_movement_max?: string;
+                                    /**
+                                     * @description The most moved per UTC day.
+                                     * @example 12.34
+                                     */
+                                    daily_max?: string;
+                                    /**
+                                     * @description The most moved per UTC week (Monday to Sunday).
+                                     * @example 12.34
+                                     */
+                                    weekly_max?: string;
+                                    /**
+                                     * @description The most moved per UTC calendar month.
+                                     * @example 12.34
+                                     */
+                                    monthly_max?: string;
+                                    /**
+                                     * @description A movement above this is parked as an approval (HTTP 202) instead of executed.
+                                     * @example 12.34
+                                     */
+                                    approval_above?: string;
+                                }[];
+                                /** @description Money may go only to these wallets or to wallets of these holders; payouts, which leave Purse, are refused. */
+                                allowed_destinations?: {
+                                    wallet_ids?: string[];
+                                    holder_ids?: string[];
+                                };
+                                allowed_hours?: {
+                                    /** @description IANA time zone; UTC by default. */
+                                    time_zone?: string;
+                                    start_hour: number;
+                                    /** @description Exclusive. */
+                                    end_hour: number;
+                                    /** @description ISO weekdays, 1 = Monday; every day by default. */
+                                    weekdays?: number[];
+                                };
+                            } | null;
+                            /** @description Null for an app that authenticates with mutual TLS. */
+                            redacted_secret: string | null;
+                            /** @description Set: the app authenticates with a client certificate of this subject (RFC 8705 tls_client_auth) and its access tokens are bound to that certificate. */
+                            tls_client_auth_subject_dn: string | null;
+                            metadata: {
+                                [key: string]: string;
+                            };
+                            /** @description When the app was deleted: its tokens and consents stopped working then. */
+                            revoked_at: string | null;
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            created_at: string;
+                            /**
+                             * @description Only in the response that registered an app authenticating with a secret: stored hashed, never shown again.
+                             * @example pcs_test_4hV8pQ0sZ2mN7cR1tY6uW3xK9bL5dF0gJ8aE2iO7
+                             */
+                            client_secret?: string;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/consents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List consents
+         * @description Holders' consents to partner apps, newest first, filtered by holder, app or status.
+         */
+        get: {
+            parameters: {
+                query: {
+                    /** @description Page size. */
+                    limit: number;
+                    /** @description Id of the last object of the previous page: returns older objects. */
+                    starting_after?: string;
+                    /** @description Id of the first object of the next page: returns newer objects. */
+                    ending_before?: string;
+                    holder_id?: string;
+                    client_id?: string;
+                    status?: "active" | "revoked";
+                };
+                header?: {
+                    /**
+                     * @description Answer as this API version instead of the key's pinned one.
+                     * @example 2026-11-01
+                     */
+                    "Purse-Version"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            object: "list";
+                            data: components["schemas"]["Consent"][];
+                            has_more: boolean;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/consents/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Retrieve a consent
+         * @description Which app, holder, scopes and wallets, the payment limits, and whether it still stands.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /**
+                     * @description Answer as this API version instead of the key's pinned one.
+                     * @example 2026-11-01
+                     */
+                    "Purse-Version"?: string;
+                };
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "id": "cns_01jd0w3n3w8m5t5vq6fz1y2k3h",
+                         *       "object": "consent",
+                         *       "livemode": false,
+                         *       "client_id": "oac_01jd0w3n3w8m5t5vq6fz1y2k3h",
+                         *       "holder_id": "hol_01jd0w3n3w8m5t5vq6fz1y2k3h",
+                         *       "scopes": [
+                         *         "wallets:read",
+                         *         "payments:write"
+                         *       ],
+                         *       "wallet_ids": [
+                         *         "wal_01jd0w3n3w8m5t5vq6fz1y2k3h"
+                         *       ],
+                         *       "spend_policy": {
+                         *         "limits": [
+                         *           {
+                         *             "currency": "USD",
+                         *             "per_movement_max": "50.00",
+                         *             "daily_max": "200.00"
+                         *           }
+                         *         ]
+                         *       },
+                         *       "status": "active",
+                         *       "revoked_at": null,
+                         *       "revoked_by": null,
+                         *       "expires_at": "2027-12-02T05:00:00.000Z",
+                         *       "created_at": "2026-12-02T05:00:00.000Z"
+                         *     }
+                         */
+                        "application/json": {
+                            id: string;
+                            /** @enum {string} */
+                            object: "consent";
+                            livemode: boolean;
+                            client_id: string;
+                            holder_id: string;
+                            scopes: string[];
+                            /** @description The only wallets the app may see and pay from. */
+                            wallet_ids: string[];
+                            spend_policy: {
+                                /** @description One entry per currency the key may move; any other currency is refused. */
+                                limits: {
+                                    /**
+                                     * @description An asset code.
+                                     * @example USD
+                                     */
+                                    currency: string;
+                                    /**
+                                     * @description The most one transfer, payout, escrow or refund may move.
+                                     * @example 12.34
+                                     */
+                                    per_movement_max?: string;
+                                    /**
+                                     * @description The most moved per UTC day.
+                                     * @example 12.34
+                                     */
+                                    daily_max?: string;
+                                    /**
+                                     * @description The most moved per UTC week (Monday to Sunday).
+                                     * @example 12.34
+                                     */
+                                    weekly_max?: string;
+                                    /**
+                                     * @description The most moved per UTC calendar month.
+                                     * @example 12.34
+                                     */
+                                    monthly_max?: string;
+                                    /**
+                                     * @description A movement above this is parked as an approval (HTTP 202) instead of executed.
+                                     * @example 12.34
+                                     */
+                                    approval_above?: string;
+                                }[];
+                                /** @description Money may go only to these wallets or to wallets of these holders; payouts, which leave Purse, are refused. */
+                                allowed_destinations?: {
+                                    wallet_ids?: string[];
+                                    holder_ids?: string[];
+                                };
+                                allowed_hours?: {
+                                    /** @description IANA time zone; UTC by default. */
+                                    time_zone?: string;
+                                    start_hour: number;
+                                    /** @description Exclusive. */
+                                    end_hour: number;
+                                    /** @description ISO weekdays, 1 = Monday; every day by default. */
+                                    weekdays?: number[];
+                                };
+                            } | null;
+                            status: "active" | "revoked";
+                            revoked_at: string | null;
+                            /** @description An API key id, 'holder', or 'client' (the app revoked its refresh token, or reused a code). */
+                            revoked_by: string | null;
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            expires_at: string;
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            created_at: string;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/consents/{id}/revoke": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Revoke a consent
+         * @description Revokes the holder's consent: its codes, access and refresh tokens are deleted in the same transaction, so the next request with any of them is refused, in every process.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /**
+                     * @description Answer as this API version instead of the key's pinned one.
+                     * @example 2026-11-01
+                     */
+                    "Purse-Version"?: string;
+                    /**
+                     * @description Makes a retry safe: the first response is stored for 24 hours and replayed with Idempotent-Replayed: true.
+                     * @example order-6735-payout
+                     */
+                    "Idempotency-Key"?: string;
+                };
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    /**
+                     * @example {
+                     *       "requested_by": "holder"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description holder: the platform revokes at its holder's request (its own app, where the holder is signed in); recorded as revoked_by 'holder'. platform (the default): recorded with the key's id. */
+                        requested_by?: "platform" | "holder";
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "id": "cns_01jd0w3n3w8m5t5vq6fz1y2k3h",
+                         *       "object": "consent",
+                         *       "livemode": false,
+                         *       "client_id": "oac_01jd0w3n3w8m5t5vq6fz1y2k3h",
+                         *       "holder_id": "hol_01jd0w3n3w8m5t5vq6fz1y2k3h",
+                         *       "scopes": [
+                         *         "wallets:read",
+                         *         "payments:write"
+                         *       ],
+                         *       "wallet_ids": [
+                         *         "wal_01jd0w3n3w8m5t5vq6fz1y2k3h"
+                         *       ],
+                         *       "spend_policy": {
+                         *         "limits": [
+                         *           {
+                         *             "currency": "USD",
+                         *             "per_movement_max": "50.00",
+                         *             "daily_max": "200.00"
+                         *           }
+                         *         ]
+                         *       },
+                         *       "status": "active",
+                         *       "revoked_at": null,
+                         *       "revoked_by": null,
+                         *       "expires_at": "2027-12-02T05:00:00.000Z",
+                         *       "created_at": "2026-12-02T05:00:00.000Z"
+                         *     }
+                         */
+                        "application/json": {
+                            id: string;
+                            /** @enum {string} */
+                            object: "consent";
+                            livemode: boolean;
+                            client_id: string;
+                            holder_id: string;
+                            scopes: string[];
+                            /** @description The only wallets the app may see and pay from. */
+                            wallet_ids: string[];
+                            spend_policy: {
+                                /** @description One entry per currency the key may move; any other currency is refused. */
+                                limits: {
+                                    /**
+                                     * @description An asset code.
+                                     * @example USD
+                                     */
+                                    currency: string;
+                                    /**
+                                     * @description The most one transfer, payout, escrow or refund may move.
+                                     * @example 12.34
+                                     */
+                                    per_movement_max?: string;
+                                    /**
+                                     * @description The most moved per UTC day.
+                                     * @example 12.34
+                                     */
+                                    daily_max?: string;
+                                    /**
+                                     * @description The most moved per UTC week (Monday to Sunday).
+                                     * @example 12.34
+                                     */
+                                    weekly_max?: string;
+                                    /**
+                                     * @description The most moved per UTC calendar month.
+                                     * @example 12.34
+                                     */
+                                    monthly_max?: string;
+                                    /**
+                                     * @description A movement above this is parked as an approval (HTTP 202) instead of executed.
+                                     * @example 12.34
+                                     */
+                                    approval_above?: string;
+                                }[];
+                                /** @description Money may go only to these wallets or to wallets of these holders; payouts, which leave Purse, are refused. */
+                                allowed_destinations?: {
+                                    wallet_ids?: string[];
+                                    holder_ids?: string[];
+                                };
+                                allowed_hours?: {
+                                    /** @description IANA time zone; UTC by default. */
+                                    time_zone?: string;
+                                    start_hour: number;
+                                    /** @description Exclusive. */
+                                    end_hour: number;
+                                    /** @description ISO weekdays, 1 = Monday; every day by default. */
+                                    weekdays?: number[];
+                                };
+                            } | null;
+                            status: "active" | "revoked";
+                            revoked_at: string | null;
+                            /** @description An API key id, 'holder', or 'client' (the app revoked its refresh token, or reused a code). */
+                            revoked_by: string | null;
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            expires_at: string;
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            created_at: string;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/files": {
         parameters: {
             query?: never;
@@ -22255,7 +23777,7 @@ export interface components {
              * @example invalid_request
              * @enum {string}
              */
-            code: "invalid_request" | "malformed_request" | "request_timeout" | "headers_too_large" | "invalid_json" | "invalid_amount" | "invalid_api_version" | "invalid_cursor" | "unsupported_media_type" | "body_too_large" | "authentication_required" | "invalid_api_key" | "insufficient_scope" | "mode_mismatch" | "resource_not_found" | "route_not_found" | "asset_exists" | "asset_not_found" | "holder_external_id_taken" | "api_key_revoked" | "idempotency_key_reused" | "idempotency_key_in_use" | "invalid_split" | "same_wallet" | "insufficient_funds" | "balance_limit_exceeded" | "wallet_frozen" | "wallet_closed" | "wallet_not_empty" | "currency_mismatch" | "hold_not_pending" | "capture_exceeds_hold" | "hold_expired" | "escrow_not_active" | "escrow_disputed" | "escrow_not_disputed" | "milestone_not_pending" | "release_exceeds_remaining" | "not_refundable" | "refund_exceeds_remaining" | "invalid_state" | "test_mode_only" | "bank_file_invalid" | "rail_unavailable" | "unknown_event_type" | "invalid_webhook_url" | "webhook_url_forbidden" | "webhook_endpoint_disabled" | "webhook_endpoint_limit_reached" | "key_restricted" | "api_key_exceeds_caller" | "spend_limit_exceeded" | "risk_blocked" | "approval_not_pending" | "approval_expired" | "rate_limited" | "service_unavailable" | "lock_timeout" | "queue_full" | "subscription_canceled" | "invoice_not_payable" | "price_not_metered" | "price_inactive" | "price_mismatch" | "coupon_not_applicable" | "usage_identifier_reused" | "test_clock_advancing" | "challenge_not_pending" | "challenge_expired" | "challenge_code_invalid" | "challenge_attempts_exceeded" | "challenge_sends_exceeded" | "challenge_channel_unavailable" | "authenticator_exists" | "authenticator_not_found" | "holder_blocked" | "file_type_unsupported" | "file_too_large" | "verification_in_progress" | "internal_error";
+            code: "invalid_request" | "malformed_request" | "request_timeout" | "headers_too_large" | "invalid_json" | "invalid_amount" | "invalid_api_version" | "invalid_cursor" | "unsupported_media_type" | "body_too_large" | "authentication_required" | "invalid_api_key" | "invalid_access_token" | "insufficient_scope" | "mode_mismatch" | "resource_not_found" | "route_not_found" | "asset_exists" | "asset_not_found" | "holder_external_id_taken" | "api_key_revoked" | "idempotency_key_reused" | "idempotency_key_in_use" | "invalid_split" | "same_wallet" | "insufficient_funds" | "balance_limit_exceeded" | "wallet_frozen" | "wallet_closed" | "wallet_not_empty" | "currency_mismatch" | "hold_not_pending" | "capture_exceeds_hold" | "hold_expired" | "escrow_not_active" | "escrow_disputed" | "escrow_not_disputed" | "milestone_not_pending" | "release_exceeds_remaining" | "not_refundable" | "refund_exceeds_remaining" | "invalid_state" | "test_mode_only" | "bank_file_invalid" | "rail_unavailable" | "unknown_event_type" | "invalid_webhook_url" | "webhook_url_forbidden" | "invalid_redirect_uri" | "webhook_endpoint_disabled" | "webhook_endpoint_limit_reached" | "key_restricted" | "api_key_exceeds_caller" | "spend_limit_exceeded" | "risk_blocked" | "approval_not_pending" | "approval_expired" | "rate_limited" | "service_unavailable" | "lock_timeout" | "queue_full" | "subscription_canceled" | "invoice_not_payable" | "price_not_metered" | "price_inactive" | "price_mismatch" | "coupon_not_applicable" | "usage_identifier_reused" | "test_clock_advancing" | "challenge_not_pending" | "challenge_expired" | "challenge_code_invalid" | "challenge_attempts_exceeded" | "challenge_sends_exceeded" | "challenge_channel_unavailable" | "authenticator_exists" | "authenticator_not_found" | "holder_blocked" | "file_type_unsupported" | "file_too_large" | "verification_in_progress" | "internal_error";
             /** @example email */
             param?: string;
             /** @example req_01jd0w3n3w8m5t5vq6fz1y2k3h */
@@ -22875,7 +24397,7 @@ export interface components {
             /** @enum {string} */
             object: "event";
             /** @description What happened; see the event catalogue (docs/events.md). */
-            type: "api_key.created" | "api_key.revoked" | "asset.created" | "bank_statement.imported" | "coupon.created" | "coupon.updated" | "customer.subscription.created" | "customer.subscription.deleted" | "customer.subscription.paused" | "customer.subscription.resumed" | "customer.subscription.updated" | "escrow.canceled" | "escrow.created" | "escrow.disputed" | "escrow.released" | "escrow.resolved" | "holder.created" | "holder.updated" | "invoice.created" | "invoice.finalized" | "invoice.marked_uncollectible" | "invoice.paid" | "invoice.payment_failed" | "invoice.voided" | "payment.failed" | "payment.processing" | "payment.settled" | "payment.succeeded" | "payout.created" | "payout.failed" | "payout.in_transit" | "payout.paid" | "payout.returned" | "payout_batch.created" | "payout_file.created" | "payout_schedule.deleted" | "payout_schedule.updated" | "price.created" | "price.updated" | "product.created" | "product.updated" | "refund.created" | "refund.failed" | "refund.succeeded" | "risk.flagged" | "tax_rate.created" | "tax_rate.updated" | "test_clock.advancing" | "test_clock.ready" | "transfer.captured" | "transfer.expired" | "transfer.pending" | "transfer.posted" | "transfer.voided" | "verification_session.created" | "verification_session.processing" | "verification_session.rejected" | "verification_session.requires_input" | "verification_session.verified" | "wallet.closed" | "wallet.created" | "wallet.frozen" | "wallet.unfrozen" | "webhook_endpoint.created" | "webhook_endpoint.deleted" | "webhook_endpoint.disabled" | "webhook_endpoint.enabled" | "webhook_endpoint.updated";
+            type: "api_key.created" | "api_key.revoked" | "asset.created" | "bank_statement.imported" | "consent.granted" | "consent.revoked" | "coupon.created" | "coupon.updated" | "customer.subscription.created" | "customer.subscription.deleted" | "customer.subscription.paused" | "customer.subscription.resumed" | "customer.subscription.updated" | "escrow.canceled" | "escrow.created" | "escrow.disputed" | "escrow.released" | "escrow.resolved" | "holder.created" | "holder.updated" | "invoice.created" | "invoice.finalized" | "invoice.marked_uncollectible" | "invoice.paid" | "invoice.payment_failed" | "invoice.voided" | "payment.failed" | "payment.processing" | "payment.settled" | "payment.succeeded" | "payout.created" | "payout.failed" | "payout.in_transit" | "payout.paid" | "payout.returned" | "payout_batch.created" | "payout_file.created" | "payout_schedule.deleted" | "payout_schedule.updated" | "price.created" | "price.updated" | "product.created" | "product.updated" | "refund.created" | "refund.failed" | "refund.succeeded" | "risk.flagged" | "tax_rate.created" | "tax_rate.updated" | "test_clock.advancing" | "test_clock.ready" | "transfer.captured" | "transfer.expired" | "transfer.pending" | "transfer.posted" | "transfer.voided" | "verification_session.created" | "verification_session.processing" | "verification_session.rejected" | "verification_session.requires_input" | "verification_session.verified" | "wallet.closed" | "wallet.created" | "wallet.frozen" | "wallet.unfrozen" | "webhook_endpoint.created" | "webhook_endpoint.deleted" | "webhook_endpoint.disabled" | "webhook_endpoint.enabled" | "webhook_endpoint.updated";
             livemode: boolean;
             /**
              * Format: date-time
@@ -23472,6 +24994,222 @@ export interface components {
              * @example 2026-11-21T12:00:00.000Z
              */
             updated_at: string;
+        };
+        /**
+         * @example {
+         *       "id": "oac_01jd0w3n3w8m5t5vq6fz1y2k3h",
+         *       "object": "oauth_client",
+         *       "livemode": false,
+         *       "name": "Budget Buddy",
+         *       "redirect_uris": [
+         *         "https://budget.example.com/purse/callback"
+         *       ],
+         *       "scopes": [
+         *         "wallets:read",
+         *         "transactions:read",
+         *         "payments:write"
+         *       ],
+         *       "spend_policy": {
+         *         "limits": [
+         *           {
+         *             "currency": "USD",
+         *             "per_movement_max": "50.00",
+         *             "daily_max": "200.00"
+         *           }
+         *         ]
+         *       },
+         *       "redacted_secret": "pcs_test_...x9Qa",
+         *       "tls_client_auth_subject_dn": null,
+         *       "metadata": {},
+         *       "revoked_at": null,
+         *       "created_at": "2026-12-02T05:00:00.000Z",
+         *       "client_secret": "pcs_test_4hV8pQ0sZ2mN7cR1tY6uW3xK9bL5dF0gJ8aE2iO7"
+         *     }
+         */
+        OAuthClient: {
+            /** @description The client_id the app sends to the authorization server. */
+            id: string;
+            /** @enum {string} */
+            object: "oauth_client";
+            livemode: boolean;
+            /** @description Shown to holders on the consent page. */
+            name: string;
+            redirect_uris: string[];
+            /** @description The partner scopes the app may ask for. */
+            scopes: string[];
+            /** @description The limits every consent granting payments:write gets. */
+            spend_policy: {
+                /** @description One entry per currency the key may move; any other currency is refused. */
+                limits: {
+                    /**
+                     * @description An asset code.
+                     * @example USD
+                     */
+                    currency: string;
+                    /**
+                     * @description The most one transfer, payout, escrow or refund may move.
+                     * @example 12.34
+                     */
+                    per_movement_max?: string;
+                    /**
+                     * @description The most moved per UTC day.
+                     * @example 12.34
+                     */
+                    daily_max?: string;
+                    /**
+                     * @description The most moved per UTC week (Monday to Sunday).
+                     * @example 12.34
+                     */
+                    weekly_max?: string;
+                    /**
+                     * @description The most moved per UTC calendar month.
+                     * @example 12.34
+                     */
+                    monthly_max?: string;
+                    /**
+                     * @description A movement above this is parked as an approval (HTTP 202) instead of executed.
+                     * @example 12.34
+                     */
+                    approval_above?: string;
+                }[];
+                /** @description Money may go only to these wallets or to wallets of these holders; payouts, which leave Purse, are refused. */
+                allowed_destinations?: {
+                    wallet_ids?: string[];
+                    holder_ids?: string[];
+                };
+                allowed_hours?: {
+                    /** @description IANA time zone; UTC by default. */
+                    time_zone?: string;
+                    start_hour: number;
+                    /** @description Exclusive. */
+                    end_hour: number;
+                    /** @description ISO weekdays, 1 = Monday; every day by default. */
+                    weekdays?: number[];
+                };
+            } | null;
+            /** @description Null for an app that authenticates with mutual TLS. */
+            redacted_secret: string | null;
+            /** @description Set: the app authenticates with a client certificate of this subject (RFC 8705 tls_client_auth) and its access tokens are bound to that certificate. */
+            tls_client_auth_subject_dn: string | null;
+            metadata: {
+                [key: string]: string;
+            };
+            /** @description When the app was deleted: its tokens and consents stopped working then. */
+            revoked_at: string | null;
+            /**
+             * Format: date-time
+             * @example 2026-11-21T12:00:00.000Z
+             */
+            created_at: string;
+            /**
+             * @description Only in the response that registered an app authenticating with a secret: stored hashed, never shown again.
+             * @example pcs_test_4hV8pQ0sZ2mN7cR1tY6uW3xK9bL5dF0gJ8aE2iO7
+             */
+            client_secret?: string;
+        };
+        /**
+         * @example {
+         *       "id": "cns_01jd0w3n3w8m5t5vq6fz1y2k3h",
+         *       "object": "consent",
+         *       "livemode": false,
+         *       "client_id": "oac_01jd0w3n3w8m5t5vq6fz1y2k3h",
+         *       "holder_id": "hol_01jd0w3n3w8m5t5vq6fz1y2k3h",
+         *       "scopes": [
+         *         "wallets:read",
+         *         "payments:write"
+         *       ],
+         *       "wallet_ids": [
+         *         "wal_01jd0w3n3w8m5t5vq6fz1y2k3h"
+         *       ],
+         *       "spend_policy": {
+         *         "limits": [
+         *           {
+         *             "currency": "USD",
+         *             "per_movement_max": "50.00",
+         *             "daily_max": "200.00"
+         *           }
+         *         ]
+         *       },
+         *       "status": "active",
+         *       "revoked_at": null,
+         *       "revoked_by": null,
+         *       "expires_at": "2027-12-02T05:00:00.000Z",
+         *       "created_at": "2026-12-02T05:00:00.000Z"
+         *     }
+         */
+        Consent: {
+            id: string;
+            /** @enum {string} */
+            object: "consent";
+            livemode: boolean;
+            client_id: string;
+            holder_id: string;
+            scopes: string[];
+            /** @description The only wallets the app may see and pay from. */
+            wallet_ids: string[];
+            spend_policy: {
+                /** @description One entry per currency the key may move; any other currency is refused. */
+                limits: {
+                    /**
+                     * @description An asset code.
+                     * @example USD
+                     */
+                    currency: string;
+                    /**
+                     * @description The most one transfer, payout, escrow or refund may move.
+                     * @example 12.34
+                     */
+                    per_movement_max?: string;
+                    /**
+                     * @description The most moved per UTC day.
+                     * @example 12.34
+                     */
+                    daily_max?: string;
+                    /**
+                     * @description The most moved per UTC week (Monday to Sunday).
+                     * @example 12.34
+                     */
+                    weekly_max?: string;
+                    /**
+                     * @description The most moved per UTC calendar month.
+                     * @example 12.34
+                     */
+                    monthly_max?: string;
+                    /**
+                     * @description A movement above this is parked as an approval (HTTP 202) instead of executed.
+                     * @example 12.34
+                     */
+                    approval_above?: string;
+                }[];
+                /** @description Money may go only to these wallets or to wallets of these holders; payouts, which leave Purse, are refused. */
+                allowed_destinations?: {
+                    wallet_ids?: string[];
+                    holder_ids?: string[];
+                };
+                allowed_hours?: {
+                    /** @description IANA time zone; UTC by default. */
+                    time_zone?: string;
+                    start_hour: number;
+                    /** @description Exclusive. */
+                    end_hour: number;
+                    /** @description ISO weekdays, 1 = Monday; every day by default. */
+                    weekdays?: number[];
+                };
+            } | null;
+            status: "active" | "revoked";
+            revoked_at: string | null;
+            /** @description An API key id, 'holder', or 'client' (the app revoked its refresh token, or reused a code). */
+            revoked_by: string | null;
+            /**
+             * Format: date-time
+             * @example 2026-11-21T12:00:00.000Z
+             */
+            expires_at: string;
+            /**
+             * Format: date-time
+             * @example 2026-11-21T12:00:00.000Z
+             */
+            created_at: string;
         };
     };
     responses: never;

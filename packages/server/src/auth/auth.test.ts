@@ -75,13 +75,7 @@ describe('authentication failures are 401 problems', () => {
   });
 
   it('refuses malformed credentials', async () => {
-    for (const authorization of [
-      'Bearer nope',
-      'Basic x',
-      'Bearer',
-      t.test_key,
-      `Bearer ${t.test_key} extra`,
-    ]) {
+    for (const authorization of ['Basic x', 'Bearer', t.test_key, `Bearer ${t.test_key} extra`]) {
       const response = await t.request({
         method: 'GET',
         url: '/v1/holders',
@@ -90,6 +84,14 @@ describe('authentication failures are 401 problems', () => {
       });
       expectProblem(response, 401, 'invalid_api_key');
     }
+    // A bearer token that is not an sk_ key is looked up as a partner app's access token.
+    const unknown_token = await t.request({
+      method: 'GET',
+      url: '/v1/holders',
+      key: null,
+      headers: { authorization: 'Bearer nope' },
+    });
+    expectProblem(unknown_token, 401, 'invalid_access_token');
   });
 
   it('refuses a well-formed key that is not known', async () => {

@@ -2,7 +2,9 @@ import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sealAudit } from '../audit/seal.js';
 import { authenticatorCode } from '../challenges/codes.js';
+import { inTransaction } from '../db/pool.js';
 import { money_endpoints } from '../guard/endpoints.js';
+import { recordConsent } from '../oauth/consents.js';
 import { createTestApp, type TestApp } from '../test-support/app.js';
 import { uploadedFile } from '../test-support/files.js';
 import { type CreatedKey, createKey } from '../test-support/keys.js';
@@ -267,6 +269,37 @@ const riskRule = async () =>
     })
   ).id;
 const holder = async () => (await postOk(t, '/v1/holders', { name: 'Table' })).id;
+const oauthClient = async () =>
+  (
+    await postOk(t, '/v1/oauth_clients', {
+      name: 'Table app',
+      redirect_uris: ['https://app.example.com/cb'],
+      scopes: ['wallets:read'],
+    })
+  ).id;
+
+/** A consent as the consent page records it (the flow itself is tested in oauth/flow.test.ts). */
+async function consent({ payer }: Parties): Promise<string> {
+  const client_id = await oauthClient();
+  const holder_id = await holder();
+  const granted = await inTransaction(t.db.pool, (db) =>
+    recordConsent(
+      db,
+      {
+        livemode: false,
+        client_id,
+        holder_id,
+        grant_id: `grant-${client_id}`,
+        scopes: ['wallets:read'],
+        wallet_ids: [payer],
+        spend_policy: null,
+        expires_at: new Date(t.clock.now().getTime() + 86_400_000),
+      },
+      t.clock.now(),
+    ),
+  );
+  return granted.id;
+}
 
 /** A monthly 10.00 USD price, a holder with a wallet funded with 100.00 and its subscription. */
 async function billingParty(): Promise<{ price: string; holder: string; wallet: string }> {
@@ -648,6 +681,25 @@ const table: Readonly<Record<string, Entry>> = {
     scope: 'api_keys:read',
     restricted: 'closed',
     make: async () => (await createKey(t, { scopes: ['holders:read'] })).id,
+  },
+  'GET /v1/oauth_clients': {
+    kind: 'lists',
+    scope: 'oauth_clients:read',
+    restricted: 'closed',
+    make: async () => oauthClient(),
+  },
+  'GET /v1/oauth_clients/{id}': {
+    kind: 'reveals',
+    scope: 'oauth_clients:read',
+    restricted: 'closed',
+    make: async () => `/v1/oauth_clients/${await oauthClient()}`,
+  },
+  'GET /v1/consents': { kind: 'lists', scope: 'consents:read', restricted: 'closed', make: consent },
+  'GET /v1/consents/{id}': {
+    kind: 'reveals',
+    scope: 'consents:read',
+    restricted: 'closed',
+    make: async (parties) => `/v1/consents/${await consent(parties)}`,
   },
   'GET /v1/risk_decisions': {
     kind: 'other',
@@ -1063,6 +1115,11 @@ const no_money_writes = new Set([
   'POST /v1/tax_rates',
   'POST /v1/tax_rates/{id}',
   'POST /v1/test_clocks',
+  // Partner apps and consents: the platform's (restricted keys are refused; a policy-bound key
+  // registers or deletes no app, tested with partner tokens in oauth/abuse.test.ts).
+  'POST /v1/oauth_clients',
+  'DELETE /v1/oauth_clients/{id}',
+  'POST /v1/consents/{id}/revoke',
 ]);
 
 function entryOf(route: string): Entry | undefined {

@@ -2,7 +2,7 @@ import type { SpendPolicyValue } from '../policies/schemas.js';
 import type { RestrictionsValue } from './restrictions.js';
 
 /**
- * Who is asking: the API key a request authenticated with, as the access checks read it. Typed
+ * Who is asking: the API key (or partner app's consent) a request authenticated with, as the access checks read it. Typed
  * data, never text: restrictions, spend policy, scopes and mode decide what the key may do.
  */
 export interface AuthContext {
@@ -15,4 +15,14 @@ export interface AuthContext {
   readonly spend_policy: SpendPolicyValue | null;
   /** This key's requests per rate-limit window, when it overrides the default. */
   readonly rate_limit_requests_max: number | null;
+  /**
+   * Set when a partner app's OAuth access token authenticated the request rather than an API key:
+   * the consent it acts under (`key_id` is then the consent's id) and the partner scopes it holds.
+   */
+  readonly consent?: {
+    readonly id: string;
+    readonly client_id: string;
+    readonly holder_id: string;
+    readonly scopes: readonly string[];
+  };
 }

@@ -11,6 +11,7 @@ import type { Metadata } from '../shared/metadata.js';
 import { fetchPage, type Page, type PageQuery } from '../shared/pagination.js';
 import { fail, ok, type Result } from '../shared/result.js';
 import { current_api_version } from '../shared/versions.js';
+import type { AuthContext } from './context.js';
 import { excessPower, type KeyPowers, walletsNamed } from './powers.js';
 import type { RestrictionsValue } from './restrictions.js';
 import { generateSecret, hashSecret, secretMode } from './secrets.js';
@@ -67,6 +68,19 @@ export interface NewApiKey {
   readonly restrictions?: RestrictionsValue;
   readonly spend_policy?: SpendPolicyValue;
   readonly rate_limit_requests_max?: number;
+}
+
+/** A request made with this key, as the access checks read it. */
+export function keyAuthContext(key: ApiKeyRow): AuthContext {
+  return {
+    key_id: key.id,
+    livemode: key.livemode,
+    scopes: key.scopes,
+    api_version: key.api_version,
+    restrictions: key.restrictions,
+    spend_policy: key.spend_policy,
+    rate_limit_requests_max: key.rate_limit_requests_max,
+  };
 }
 
 export function viewApiKey(row: ApiKeyRow): ApiKeyView {

@@ -29,6 +29,8 @@ export const resources = [
   'invoices',
   'usage_records',
   'test_clocks',
+  'oauth_clients',
+  'consents',
   'challenges',
   'files',
   'verification_sessions',

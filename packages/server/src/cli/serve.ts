@@ -66,7 +66,13 @@ async function start(config: Config, options: ServeOptions, log: Logger, started
   const tls =
     config.tls === undefined
       ? undefined
-      : { cert: await readFile(config.tls.cert_path), key: await readFile(config.tls.key_path) };
+      : {
+          cert: await readFile(config.tls.cert_path),
+          key: await readFile(config.tls.key_path),
+          ...(config.tls.client_ca_path === undefined
+            ? {}
+            : { client_ca: await readFile(config.tls.client_ca_path) }),
+        };
   const app = await buildApp({ pool: db.pool, config, logger: log, ...(tls === undefined ? {} : { tls }) });
   started.push({ name: 'http', close: () => app.close() });
   await app.listen({ port: config.port, host: config.host });

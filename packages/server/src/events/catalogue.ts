@@ -6,6 +6,10 @@
 export const event_catalogue = {
   'bank_statement.imported':
     "A bank's camt.053 or camt.054 file was imported; the payouts it reports have their own events.",
+  'consent.granted':
+    'A holder granted a partner app access to some of their wallets on the consent page (docs/oauth.md).',
+  'consent.revoked':
+    'A consent was revoked (by the platform, the holder or the app, or with its app): its tokens stopped working at once.',
   'coupon.created': 'A coupon was created.',
   'coupon.updated': "A coupon's name, metadata or active flag changed.",
   'customer.subscription.created':

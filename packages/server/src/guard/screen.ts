@@ -1,4 +1,5 @@
 import { createApproval } from '../approvals/service.js';
+import { consentWithdrawn } from '../auth/consent-access.js';
 import type { AuthContext } from '../auth/context.js';
 import { permittedWallets } from '../auth/restrictions.js';
 import { type ChallengeSettings, createPaymentChallenge, reachOf } from '../challenges/service.js';
@@ -146,6 +147,8 @@ async function screenLocked<T>(
   running: RunningMovements,
 ): Promise<Screen<T>> {
   const nothing = async () => undefined;
+  const withdrawn = await consentWithdrawn(db, request.auth, request.now);
+  if (withdrawn !== undefined) return { verdict: 'refuse', error: withdrawn, after: nothing };
   const hidden = await hiddenSource(db, request.auth, list);
   if (hidden !== undefined) return { verdict: 'refuse', error: hidden, after: nothing };
   const holders = new Map([...wallets].map(([id, facts]) => [id, facts.holder_id]));

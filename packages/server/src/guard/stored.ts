@@ -1,6 +1,7 @@
 import { appendAudit, responseFacts } from '../audit/append.js';
+import { consentAuthContext, consentRefusal, findConsentGrant } from '../auth/consent-access.js';
 import type { AuthContext } from '../auth/context.js';
-import type { ApiKeyRow } from '../auth/keys-service.js';
+import { type ApiKeyRow, keyAuthContext } from '../auth/keys-service.js';
 import type { ChallengeSettings } from '../challenges/service.js';
 import type { Client } from '../db/pool.js';
 import { problemBody } from '../http/problem.js';
@@ -9,6 +10,7 @@ import { screenAndApply } from '../requests/screening.js';
 import { enabledRules } from '../risk/rules.js';
 import { assert } from '../shared/assert.js';
 import { catalogue, domainError } from '../shared/errors.js';
+import { idPrefixes } from '../shared/ids.js';
 import { fail, ok, type Result } from '../shared/result.js';
 import { money_endpoints } from './endpoints.js';
 import { type GuardRequest, screenMovements } from './screen.js';
@@ -84,8 +86,9 @@ export async function runStoredRequest(
   return ok({ status, body });
 }
 
-/** The requesting key as it is now: a revoked or expired key's requests are not run. */
+/** The requesting key (or partner consent) as it is now: a revoked or expired one's requests are not run. */
 async function requesterAuth(db: Client, stored: StoredRequest, now: Date): Promise<Result<AuthContext>> {
+  if (stored.api_key_id.startsWith(`${idPrefixes.consent}_`)) return consentRequester(db, stored, now);
   const found = await db.query<ApiKeyRow>('SELECT * FROM api_keys WHERE id = $1', [stored.api_key_id]);
   const key = found.rows[0];
   assert(key !== undefined, `${stored.id} names an existing key`);
@@ -93,15 +96,16 @@ async function requesterAuth(db: Client, stored: StoredRequest, now: Date): Prom
     return fail(
       domainError('invalid_state', `The key ${key.id} that made this request is revoked or expired.`),
     );
-  return ok({
-    key_id: key.id,
-    livemode: key.livemode,
-    scopes: key.scopes,
-    api_version: key.api_version,
-    restrictions: key.restrictions,
-    spend_policy: key.spend_policy,
-    rate_limit_requests_max: key.rate_limit_requests_max,
-  });
+  return ok(keyAuthContext(key));
+}
+
+/** A partner app's kept request runs only while the holder's consent and the app still stand. */
+async function consentRequester(db: Client, stored: StoredRequest, now: Date): Promise<Result<AuthContext>> {
+  const consent = await findConsentGrant(db, stored.api_key_id);
+  assert(consent !== undefined, `${stored.id} names an existing consent`);
+  const refusal = consentRefusal(consent, now);
+  if (refusal !== undefined) return fail(domainError('invalid_state', refusal));
+  return ok(consentAuthContext(consent));
 }
 
 /** The executed request's own audit entry, on behalf of the key that asked for it. */

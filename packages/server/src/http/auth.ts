@@ -1,7 +1,10 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { LRUCache } from 'lru-cache';
+import { certificateThumbprint, peerCertificate } from '../auth/client-certificates.js';
+import { consentAuthContext, consentRefusal, findAccessToken } from '../auth/consent-access.js';
 import type { AuthContext } from '../auth/context.js';
-import { type ApiKeyRow, findApiKeyBySecretHash } from '../auth/keys-service.js';
+import { type ApiKeyRow, findApiKeyBySecretHash, keyAuthContext } from '../auth/keys-service.js';
+import { partnerRefusal } from '../auth/partner-scopes.js';
 import { grants, type Scope } from '../auth/scopes.js';
 import { hashSecret, sameHash, secretMode } from '../auth/secrets.js';
 import type { Limits } from '../config.js';
@@ -45,28 +48,45 @@ export interface AuthDeps {
   readonly cache: ApiKeyCache;
 }
 
-/** Adds bearer-key authentication and the route's scope check to every route of `app`. */
+/**
+ * Adds bearer authentication and the route's scope check to every route of `app`: an API key, or
+ * a partner app's OAuth access token acting under a holder's consent (docs/oauth.md).
+ */
 export function registerAuth(app: FastifyInstance, deps: AuthDeps): void {
   app.decorateRequest('auth', null);
-  app.addHook('onRequest', async (request) => {
-    const key = await authenticate(request, deps);
-    const missing = missingScope(request, key.scopes);
+  app.addHook('onRequest', async (request, reply) => {
+    const auth = await authenticate(request, deps).catch((error: unknown) => {
+      // RFC 6750 section 3: a refused bearer token says so in WWW-Authenticate too.
+      if (error instanceof HttpProblem && error.problem.code === 'invalid_access_token')
+        reply.header('WWW-Authenticate', 'Bearer error="invalid_token"');
+      throw error;
+    });
     // Known before the scope check, so that a refusal is audited against the key that asked.
-    request.auth = {
-      key_id: key.id,
-      livemode: key.livemode,
-      scopes: key.scopes,
-      api_version: key.api_version,
-      restrictions: key.restrictions,
-      spend_policy: key.spend_policy,
-      rate_limit_requests_max: key.rate_limit_requests_max,
-    };
+    request.auth = auth;
+    checkPartnerRoute(request, auth);
+    const missing = missingScope(request, auth.scopes);
     if (missing !== undefined) {
       throw new HttpProblem(
         domainError('insufficient_scope', `This API key lacks the scope "${missing}".`, missing),
       );
     }
   });
+}
+
+/** A partner app's token may call only the routes its consented partner scopes open. */
+function checkPartnerRoute(request: FastifyRequest, auth: AuthContext): void {
+  if (auth.consent === undefined) return;
+  const refusal = partnerRefusal(`${request.method} ${request.routeOptions.url}`, auth.consent.scopes);
+  if (refusal === undefined) return;
+  throw new HttpProblem(
+    refusal.kind === 'route'
+      ? domainError('key_restricted', "A partner app's access token cannot use this endpoint.")
+      : domainError(
+          'insufficient_scope',
+          `The holder did not grant this app the scope "${refusal.scope}".`,
+          refusal.scope,
+        ),
+  );
 }
 
 /** The first scope the route needs that `granted` does not give, if any. */
@@ -85,14 +105,16 @@ function missingScope(request: FastifyRequest, granted: readonly string[]): Scop
  */
 export async function stillAuthorized(request: FastifyRequest, deps: AuthDeps): Promise<boolean> {
   try {
-    return missingScope(request, (await authenticate(request, deps)).scopes) === undefined;
+    const auth = await authenticate(request, deps);
+    checkPartnerRoute(request, auth);
+    return missingScope(request, auth.scopes) === undefined;
   } catch (error) {
     if (error instanceof HttpProblem) return false;
     throw error;
   }
 }
 
-async function authenticate(request: FastifyRequest, deps: AuthDeps): Promise<ApiKeyRow> {
+async function authenticate(request: FastifyRequest, deps: AuthDeps): Promise<AuthContext> {
   const header = request.headers.authorization;
   if (header === undefined || header === '') {
     throw new HttpProblem(
@@ -100,8 +122,15 @@ async function authenticate(request: FastifyRequest, deps: AuthDeps): Promise<Ap
     );
   }
   const secret = /^Bearer (\S+)$/i.exec(header)?.[1];
-  const claimed = secret === undefined ? undefined : secretMode(secret);
-  if (secret === undefined || claimed === undefined) throw invalidKey('The API key is malformed.');
+  if (secret === undefined) throw invalidKey('The API key is malformed.');
+  // Purse API keys start with sk_; any other bearer token may be a partner app's access token.
+  if (!secret.startsWith('sk_')) return partnerAuth(request, secret, deps);
+  return keyAuthContext(await authenticateKey(secret, deps));
+}
+
+async function authenticateKey(secret: string, deps: AuthDeps): Promise<ApiKeyRow> {
+  const claimed = secretMode(secret);
+  if (claimed === undefined) throw invalidKey('The API key is malformed.');
   const hash = hashSecret(secret);
   const row = await lookup(hash, deps);
   const now = deps.clock.now();
@@ -110,6 +139,23 @@ async function authenticate(request: FastifyRequest, deps: AuthDeps): Promise<Ap
   if (row.revoked_at !== null && row.revoked_at <= now) throw invalidKey('The API key was revoked.');
   if (row.expires_at !== null && row.expires_at <= now) throw invalidKey('The API key has expired.');
   return row;
+}
+
+/**
+ * An OAuth access token, looked up on every request (never cached), so that revoking its consent
+ * or its app refuses it at once in every process. Tokens expire by the authorization server's
+ * clock (real time), consents by Purse's.
+ */
+async function partnerAuth(request: FastifyRequest, token: string, deps: AuthDeps): Promise<AuthContext> {
+  const row = token.length > 512 ? undefined : await findAccessToken(deps.pool, token);
+  if (row === undefined) throw invalidToken('The access token is not known or was revoked.');
+  if (row.token_expires_at !== null && row.token_expires_at <= new Date())
+    throw invalidToken('The access token has expired; use the refresh token.');
+  if (row.certificate_thumbprint !== null && !presentsCertificate(request, row.certificate_thumbprint))
+    throw invalidToken("The access token is bound to the app's client certificate; present it (mutual TLS).");
+  const refusal = consentRefusal(row, deps.clock.now());
+  if (refusal !== undefined) throw invalidToken(refusal);
+  return consentAuthContext(row, row.token_scope.split(' '));
 }
 
 /** The current secret, or the one before a roll while its grace period lasts; constant-time compares. */
@@ -140,6 +186,16 @@ async function fetchKey(hash: Buffer, deps: AuthDeps): Promise<ApiKeyRow | undef
 
 function invalidKey(detail: string): HttpProblem {
   return new HttpProblem(domainError('invalid_api_key', detail));
+}
+
+/** RFC 8705 section 3: a bound token is good only over a connection with the certificate it names. */
+function presentsCertificate(request: FastifyRequest, thumbprint: string): boolean {
+  const certificate = peerCertificate(request.raw.socket);
+  return certificate !== undefined && certificateThumbprint(certificate) === thumbprint;
+}
+
+function invalidToken(detail: string): HttpProblem {
+  return new HttpProblem(domainError('invalid_access_token', detail));
 }
 
 /** The caller's key inside an authenticated route. */

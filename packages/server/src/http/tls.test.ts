@@ -64,6 +64,7 @@ describe('HTTPS', () => {
     const config = loadConfig({ DATABASE_URL: t.db.url, TLS_CERT: cert_path, TLS_KEY: key_path });
     expect(config.tls).toEqual({ cert_path, key_path });
     expect(() => loadConfig({ TLS_CERT: cert_path })).toThrow(/go together/);
+    expect(() => loadConfig({ TLS_CLIENT_CA: cert_path })).toThrow(/needs TLS_CERT/);
     const cert = await readFile(cert_path);
     const app = await buildApp({
       pool: t.db.pool,

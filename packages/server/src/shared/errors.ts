@@ -16,6 +16,7 @@ export type ErrorCode =
   | 'body_too_large'
   | 'authentication_required'
   | 'invalid_api_key'
+  | 'invalid_access_token'
   | 'insufficient_scope'
   | 'mode_mismatch'
   | 'resource_not_found'
@@ -51,6 +52,7 @@ export type ErrorCode =
   | 'unknown_event_type'
   | 'invalid_webhook_url'
   | 'webhook_url_forbidden'
+  | 'invalid_redirect_uri'
   | 'webhook_endpoint_disabled'
   | 'webhook_endpoint_limit_reached'
   | 'key_restricted'
@@ -105,6 +107,7 @@ export const catalogue: { readonly [C in ErrorCode]: ErrorSpec } = {
   body_too_large: { status: 413, title: 'The body is larger than allowed' },
   authentication_required: { status: 401, title: 'An API key is required' },
   invalid_api_key: { status: 401, title: 'The API key is not valid' },
+  invalid_access_token: { status: 401, title: 'The OAuth access token is not valid' },
   insufficient_scope: { status: 403, title: 'The API key lacks a required scope' },
   mode_mismatch: { status: 403, title: 'The API key cannot act in that mode' },
   resource_not_found: { status: 404, title: 'No such object' },
@@ -147,6 +150,7 @@ export const catalogue: { readonly [C in ErrorCode]: ErrorSpec } = {
   unknown_event_type: { status: 400, title: 'No event type matches' },
   invalid_webhook_url: { status: 400, title: 'The webhook URL is not valid' },
   webhook_url_forbidden: { status: 400, title: 'The webhook URL points at a private network' },
+  invalid_redirect_uri: { status: 400, title: 'The redirect URI is not allowed' },
   webhook_endpoint_disabled: { status: 409, title: 'The webhook endpoint is disabled' },
   webhook_endpoint_limit_reached: { status: 409, title: 'Too many webhook endpoints' },
   key_restricted: { status: 403, title: 'The API key is restricted and cannot do this' },

@@ -42,6 +42,8 @@ export const idPrefixes = {
   invoice_item: 'ii',
   invoice_line: 'il',
   usage_record: 'ur',
+  oauth_client: 'oac',
+  consent: 'cns',
   data_key: 'dk',
   token: 'tok',
   challenge: 'chl',

@@ -1,5 +1,5 @@
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
-import { buildApp } from '../app.js';
+import { type AppDeps, buildApp } from '../app.js';
 import { admin_scopes, createApiKey } from '../auth/keys-service.js';
 import { type Config, loadConfig } from '../config.js';
 import { createPool, inTransaction } from '../db/pool.js';
@@ -46,7 +46,14 @@ export async function createTestApp(
    * as_application_role: the app logs in as production's API does, as a role that owns nothing
    * (db/roles.ts); `db.pool` stays the owner's, for a test's own setup and inspection.
    */
-  options: { as_application_role?: boolean; challenges?: Partial<Config['challenges']> } = {},
+  options: {
+    as_application_role?: boolean;
+    challenges?: Partial<Config['challenges']>;
+    /** The authorization server's issuer (its public URL), for tests that listen on a real port. */
+    oauth_issuer?: string;
+    /** HTTPS (and client certificates), for tests that listen on a real port. */
+    tls?: AppDeps['tls'];
+  } = {},
 ): Promise<TestApp> {
   const db = await createTestDatabase();
   const base = loadConfig({ DATABASE_URL: db.url });
@@ -58,10 +65,16 @@ export async function createTestApp(
     rails: { ...base.rails, ...rails },
     webhooks: { ...base.webhooks, ...webhooks },
     challenges: { ...base.challenges, ...options.challenges },
+    oauth: { ...base.oauth, ...(options.oauth_issuer === undefined ? {} : { issuer: options.oauth_issuer }) },
   };
   const clock = new TestClock();
   const pool = options.as_application_role === true ? createPool(asApplicationRole(db.url), 10) : db.pool;
-  const app = await buildApp({ pool, config, clock });
+  const app = await buildApp({
+    pool,
+    config,
+    clock,
+    ...(options.tls === undefined ? {} : { tls: options.tls }),
+  });
   const [test, live] = await inTransaction(pool, async (client) => [
     await createApiKey(client, { livemode: false, name: 'test admin', scopes: admin_scopes }),
     await createApiKey(client, { livemode: true, name: 'live admin', scopes: admin_scopes }),

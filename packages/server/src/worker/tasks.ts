@@ -10,6 +10,7 @@ import { settleDueEscrows } from '../escrows/auto.js';
 import { sequenceEvents } from '../events/sequencer.js';
 import { job_handlers } from '../jobs/handlers.js';
 import { runDueJobs } from '../jobs/queue.js';
+import { purgeExpiredPayloads } from '../oauth/adapter.js';
 import { settleDuePayments } from '../payments/lifecycle.js';
 import { runDueSchedules } from '../payouts/schedules.js';
 import { purgeExpiredKeys } from '../requests/idempotency-store.js';
@@ -24,6 +25,7 @@ const settlements_per_round_max = 500;
 const schedules_per_round_max = 100;
 const due_escrows_per_round_max = 500;
 const expired_approvals_per_round_max = 500;
+const expired_oauth_payloads_per_round_max = 5_000;
 /** Each is an SMTP exchange: a round stays short enough not to hold its challenges long. */
 const challenge_codes_per_round_max = 20;
 /** Renewals per transaction: each is an invoice, a ledger entry and its events (see bench/). */
@@ -140,6 +142,11 @@ export function backgroundTasks(
           ? Promise.resolve(0)
           : sendDueCodes(pool, config.challenges, smtp, now, challenge_codes_per_round_max);
       },
+    },
+    {
+      name: 'purge_oauth_payloads',
+      interval_ms: 60_000,
+      run: (pool) => purgeExpiredPayloads(pool, expired_oauth_payloads_per_round_max),
     },
   ];
 }
