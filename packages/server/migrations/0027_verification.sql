@@ -33,10 +33,11 @@ CREATE TABLE verification_sessions (
   -- Why a processing session waits for an operator: a possible sanctions match, or no verifier
   -- decides in this mode (live mode without a provider).
   review        text CHECK (review IN ('sanctions', 'manual')),
-  -- The list entries a screening matched at or above the review score (public list data).
+  -- The list entries a screening matched at or above the review score (public list data, and a
+  -- keyed hash of the screened name, never shown).
   sanctions_matches jsonb NOT NULL DEFAULT '[]' CHECK (jsonb_typeof(sanctions_matches) = 'array'),
-  -- The possible matches an operator cleared (by party and list entry): they do not send the
-  -- session to review again; a new one (another name, another entry) does.
+  -- The possible matches an operator cleared (by party, list entry and a keyed hash of the name
+  -- reviewed): they do not send the session to review again; another name or entry does.
   sanctions_cleared jsonb NOT NULL DEFAULT '[]' CHECK (jsonb_typeof(sanctions_cleared) = 'array'),
   last_error_code   text,
   last_error_reason text CHECK (char_length(last_error_reason) <= 500),
@@ -54,3 +55,12 @@ CREATE INDEX verification_sessions_of_holder ON verification_sessions (holder_id
 -- One open session per holder: two at once could each set the holder's tier from different input.
 CREATE UNIQUE INDEX verification_sessions_one_open ON verification_sessions (holder_id)
   WHERE status IN ('requires_input', 'processing');
+
+-- Holders blocked by a sanctions match (identity/sanctions-blocks.ts): by a verification, an
+-- operator's confirmation or a listed name given to the holder. A block stays while the holder is
+-- `rejected`: no later verification lifts it; an operator lifts it by setting the holder's
+-- kyc_status (POST /v1/holders/:id), after which the row is forgotten.
+CREATE TABLE sanctions_blocks (
+  holder_id  text PRIMARY KEY REFERENCES holders (id),
+  blocked_at timestamptz NOT NULL
+);

@@ -16,6 +16,7 @@ const usage = `usage: purse <command> [--json]
              purse keys revoke KEY_ID [--mode test|live]
              purse keys rotate-data-key [--class personal|instrument|file] [--activate-after-s N]
              purse keys rotate-kek   (the new KEK in PURSE_NEW_KEK or PURSE_NEW_KEK_FILE)
+             purse keys seal-existing   (once after upgrading: seal rows written before 0025)
   listen     forward the event stream to a local URL, signed as webhooks:
              purse listen --forward-to URL [--events type,prefix.*]
   trigger    create the sandbox objects that produce an event: purse trigger EVENT_TYPE

@@ -1,6 +1,7 @@
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sealAudit } from '../audit/seal.js';
+import { authenticatorCode } from '../challenges/codes.js';
 import { inTransaction } from '../db/pool.js';
 import { money_endpoints } from '../guard/endpoints.js';
 import { recordConsent } from '../oauth/consents.js';
@@ -104,7 +105,8 @@ interface Charges {
  */
 interface Writes {
   readonly kind: 'writes';
-  readonly scope: string;
+  /** Several: the route needs them all; the key without them lacks the first. */
+  readonly scope: string | readonly [string, ...string[]];
   readonly status: 200 | 201;
   /** A fresh request of test mode. */
   readonly call: () => Promise<Call>;
@@ -734,12 +736,52 @@ const table: Readonly<Record<string, Entry>> = {
     kind: 'other',
     why: 'test mode only (test_mode_only); closed to restricted keys; test_helpers:write',
   },
+  // A holder's second factor and a frozen wallet are the operator's (challenges.test.ts for the agent's view).
   'POST /v1/holders/{id}/authenticator': {
-    kind: 'other',
-    why: 'manages how a holder is asked for codes: holders:write, by mode (another mode finds no holder); closed to restricted keys',
+    kind: 'writes',
+    scope: 'holders:write',
+    status: 200,
+    restricted: 'closed',
+    policy: 'closed',
+    call: async () => ({ method: 'POST', url: `/v1/holders/${await holder()}/authenticator`, payload: {} }),
   },
-  'POST /v1/holders/{id}/authenticator/activate': { kind: 'other', why: 'the same keys as enrolling' },
-  'DELETE /v1/holders/{id}/authenticator': { kind: 'other', why: 'the same keys as enrolling' },
+  'POST /v1/holders/{id}/authenticator/activate': {
+    kind: 'writes',
+    scope: 'holders:write',
+    status: 200,
+    restricted: 'closed',
+    policy: 'closed',
+    call: async () => {
+      const id = await holder();
+      const { secret } = await postOk(t, `/v1/holders/${id}/authenticator`, {}, 200);
+      const code = authenticatorCode(String(secret), t.clock.now());
+      return { method: 'POST', url: `/v1/holders/${id}/authenticator/activate`, payload: { code } };
+    },
+  },
+  'DELETE /v1/holders/{id}/authenticator': {
+    kind: 'writes',
+    scope: 'holders:write',
+    status: 200,
+    restricted: 'closed',
+    policy: 'closed',
+    call: async () => {
+      const id = await holder();
+      await postOk(t, `/v1/holders/${id}/authenticator`, {}, 200);
+      return { method: 'DELETE', url: `/v1/holders/${id}/authenticator` };
+    },
+  },
+  'POST /v1/wallets/{id}/unfreeze': {
+    kind: 'writes',
+    scope: 'wallets:write',
+    status: 200,
+    restricted: 'closed',
+    policy: 'closed',
+    call: async () => {
+      const wallet = await newWallet(t);
+      await postOk(t, `/v1/wallets/${wallet}/freeze`, {}, 200);
+      return { method: 'POST', url: `/v1/wallets/${wallet}/unfreeze` };
+    },
+  },
   'GET /v1/holders/{id}/authenticator': {
     kind: 'other',
     why: "a status, never the secret: holders:read; a restricted key sees its own holder's (holder_param)",
@@ -1010,7 +1052,7 @@ const table: Readonly<Record<string, Entry>> = {
   },
   'POST /v1/verification_sessions/{id}/approve': {
     kind: 'writes',
-    scope: 'verification_sessions:write',
+    scope: ['verification_sessions:write', 'holders:write'],
     status: 200,
     restricted: 'closed',
     policy: 'closed',
@@ -1021,7 +1063,7 @@ const table: Readonly<Record<string, Entry>> = {
   },
   'POST /v1/verification_sessions/{id}/reject': {
     kind: 'writes',
-    scope: 'verification_sessions:write',
+    scope: ['verification_sessions:write', 'holders:write'],
     status: 200,
     restricted: 'closed',
     policy: 'closed',
@@ -1058,7 +1100,6 @@ const no_money_writes = new Set([
   'POST /v1/wallets',
   'POST /v1/wallets/{id}/close',
   'POST /v1/wallets/{id}/freeze',
-  'POST /v1/wallets/{id}/unfreeze',
   'DELETE /v1/wallets/{id}/payout_schedule',
   'POST /v1/webhook_endpoints',
   'POST /v1/webhook_endpoints/{id}',
@@ -1132,12 +1173,12 @@ async function refused(
   expect(await balanceOf(t, payer)).toEqual(before);
 }
 
-function restrictedKey(scope: string, wallet: string): Promise<CreatedKey> {
-  return createKey(t, { scopes: [scope], restrictions: { wallet_ids: [wallet] } });
+function restrictedKey(scope: string | readonly string[], wallet: string): Promise<CreatedKey> {
+  return createKey(t, { scopes: [scope].flat(), restrictions: { wallet_ids: [wallet] } });
 }
 
-function policyKey(scope: string, policy: Record<string, unknown>): Promise<CreatedKey> {
-  return createKey(t, { scopes: [scope], spend_policy: policy });
+function policyKey(scope: string | readonly string[], policy: Record<string, unknown>): Promise<CreatedKey> {
+  return createKey(t, { scopes: [scope].flat(), spend_policy: policy });
 }
 
 describe('the authorization table', () => {
@@ -1231,7 +1272,7 @@ describe('the authorization table', () => {
       await send(await entry.call(), keys.unscoped.secret),
       403,
       'insufficient_scope',
-      entry.scope,
+      [entry.scope].flat()[0],
     );
     await expectStatus(keys.expired.secret, 401, 'invalid_api_key');
     await expectStatus(t.live_key, 404, 'resource_not_found');

@@ -121,7 +121,7 @@ export const operator_only_reads: ReadonlySet<string> = new Set(['GET /v1/payout
 /**
  * An operator's decisions on a holder's verification and second factor: clearing a possible
  * sanctions match, verifying a holder (which lifts its tier and so its limits), enrolling or
- * removing the authenticator app that confirms its payments. Closed to keys with a spend policy,
+ * removing the authenticator app that confirms its payments, unfreezing a wallet. Closed to keys with a spend policy,
  * which could otherwise raise the limits they are held to or answer the holder's challenges
  * themselves (restricted keys are refused them anyway).
  */
@@ -131,6 +131,8 @@ export const operator_decisions: ReadonlySet<string> = new Set([
   'POST /v1/holders/:id/authenticator',
   'POST /v1/holders/:id/authenticator/activate',
   'DELETE /v1/holders/:id/authenticator',
+  // Unfreezing undoes a freeze a sanctions match (or an operator) made.
+  'POST /v1/wallets/:id/unfreeze',
 ]);
 
 /** Applies `restricted_routes` to every request of a restricted key. */

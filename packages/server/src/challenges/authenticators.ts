@@ -77,6 +77,7 @@ export async function activateAuthenticator(
   code: string,
   now: Date,
 ): Promise<Result<AuthenticatorView>> {
+  if (!(await holderExists(db, livemode, holder_id))) return fail(notFound('holder', holder_id));
   const current = await findAuthenticator(db, livemode, holder_id, true);
   if (current === undefined)
     return fail(domainError('authenticator_not_found', `Holder ${holder_id} has none.`));
@@ -100,6 +101,7 @@ export async function getAuthenticator(
   livemode: boolean,
   holder_id: string,
 ): Promise<Result<AuthenticatorView>> {
+  if (!(await holderExists(db, livemode, holder_id))) return fail(notFound('holder', holder_id));
   const current = await findAuthenticator(db, livemode, holder_id);
   return current === undefined
     ? fail(domainError('authenticator_not_found', `Holder ${holder_id} has no authenticator app.`))
@@ -112,6 +114,7 @@ export async function removeAuthenticator(
   livemode: boolean,
   holder_id: string,
 ): Promise<Result<{ object: 'authenticator'; holder_id: string; deleted: true }>> {
+  if (!(await holderExists(db, livemode, holder_id))) return fail(notFound('holder', holder_id));
   const removed = await db.query('DELETE FROM holder_authenticators WHERE holder_id = $1 AND livemode = $2', [
     holder_id,
     livemode,

@@ -1,5 +1,6 @@
 import { type RecordClass, record_classes } from '../crypto/envelope.js';
 import { decodeKek, KekError } from '../crypto/kek.js';
+import { sealExisting } from '../crypto/legacy.js';
 import {
   activation_delay_ms_default,
   type Rotation,
@@ -11,17 +12,19 @@ import type { Pool } from '../db/pool.js';
 import { type Flags, flag } from './args.js';
 import { type Outcome, success, UsageError } from './output.js';
 
-export const data_key_commands = ['rotate-data-key', 'rotate-kek'] as const;
+export const data_key_commands = ['rotate-data-key', 'rotate-kek', 'seal-existing'] as const;
 export type DataKeyCommand = (typeof data_key_commands)[number];
 
 export const data_keys_usage = `purse keys rotate-data-key [--class personal|instrument|file] [--activate-after-s N] [--json]
-purse keys rotate-kek [--json]    (the new KEK in PURSE_NEW_KEK or PURSE_NEW_KEK_FILE)`;
+purse keys rotate-kek [--json]    (the new KEK in PURSE_NEW_KEK or PURSE_NEW_KEK_FILE)
+purse keys seal-existing [--json] (once after upgrading: seal and tokenize rows written before 0025)`;
 
 /**
  * `purse keys rotate-data-key`: a new data key version per class (all rotatable classes unless
  * --class), active after --activate-after-s (default 10 s, so running processes load it first),
  * then every sealed row re-sealed under it. `purse keys rotate-kek`: every data key re-wrapped under
- * the KEK in PURSE_NEW_KEK(_FILE); then run the processes with it as PURSE_KEK. The caller has
+ * the KEK in PURSE_NEW_KEK(_FILE); then run the processes with it as PURSE_KEK. `purse keys
+ * seal-existing`: rows from before migration 0025 sealed and tokenized (crypto/legacy.ts). The caller has
  * installed the current KEK and loaded the data keys.
  */
 export async function dataKeyCommand(
@@ -30,6 +33,13 @@ export async function dataKeyCommand(
   flags: Flags,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<Outcome> {
+  if (command === 'seal-existing') {
+    const done = await sealExisting(pool, new Date());
+    return success(
+      done,
+      `sealed ${done.sealed_values} value(s), hashed ${done.email_hashes} email(s), tokenized ${done.tokenized} card or bank detail(s)`,
+    );
+  }
   if (command === 'rotate-kek') {
     const rotated = await rotateKek(pool, await newKek(env));
     return success(

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../test-support/app.js';
+import { dumpAsText } from '../test-support/database.js';
 import { advanceAndRunJobs } from '../test-support/jobs.js';
 import { funded, getJson, newWallet, postOk } from '../test-support/money.js';
 
@@ -24,22 +25,18 @@ const secrets = {
 
 let t: TestApp;
 beforeAll(async () => {
-  t = await createTestApp({}, {}, { bank_debtor: debtor });
+  // An SMTP server is named so that challenges go by email (nothing is sent in this test).
+  t = await createTestApp(
+    {},
+    {},
+    { bank_debtor: debtor },
+    {},
+    {
+      challenges: { smtp: { url: 'smtp://127.0.0.1:9', from: 'codes@purse.test' } },
+    },
+  );
 });
 afterAll(() => t.close());
-
-/** Every row of every table of the public schema, as PostgreSQL prints it. */
-async function dumpAsText(): Promise<string> {
-  const tables = await t.db.pool.query<{ name: string }>(
-    "SELECT quote_ident(table_name) AS name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'",
-  );
-  const parts: string[] = [];
-  for (const { name } of tables.rows) {
-    const rows = await t.db.pool.query<{ row: string }>(`SELECT r::text AS row FROM ${name} r`);
-    parts.push(`-- ${name}`, ...rows.rows.map((row) => row.row));
-  }
-  return parts.join('\n');
-}
 
 async function live(url: string, payload: Record<string, unknown>) {
   const response = await t.request({ method: 'POST', url, key: t.live_key, payload });
@@ -142,12 +139,52 @@ describe('data at rest', () => {
     await live('/v1/payout_files', { currency: 'EUR' });
     await advanceAndRunJobs(t, 60_000);
 
-    const dump = await dumpAsText();
+    const dump = await dumpAsText(t.db.pool);
     expect(dump).toContain(holder.id);
     for (const [what, value] of Object.entries(secrets))
       expect(dump.includes(value), `${what} in the dump`).toBe(false);
     // Nor a case-changed or JSON-escaped copy of the email.
     expect(dump.toLowerCase()).not.toContain(secrets.email.toLowerCase());
+  });
+
+  it("a dump holds no challenge's address or request, and no authenticator secret", async () => {
+    const email = 'octavia.step-up@example.org';
+    const holder = await postOk(t, '/v1/holders', { name: 'Octavia Stepup', email });
+    const wallet = await newWallet(t, 'EUR', { holder_id: holder.id });
+    for (const amount of ['300.00', '300.00'])
+      await postOk(t, '/v1/payments', {
+        wallet_id: wallet,
+        amount,
+        currency: 'EUR',
+        source: { type: 'card', number: secrets.card },
+      });
+    const rule = await postOk(t, '/v1/risk_rules', {
+      name: 'step up',
+      type: 'amount_above',
+      action: 'challenge',
+      currency: 'EUR',
+      amount: '500.00',
+    });
+    const bank = {
+      type: 'bank_account',
+      account_holder_name: 'Octavia Stepup',
+      account_number: '000777777771',
+      routing_number: '110000000',
+    };
+    const parked = await postOk(
+      t,
+      '/v1/payouts',
+      { wallet_id: wallet, amount: '550.00', currency: 'EUR', destination: bank },
+      202,
+    );
+    expect(parked).toMatchObject({ object: 'challenge', channel: 'email' });
+    await postOk(t, `/v1/risk_rules/${rule.id}`, { enabled: false }, 200);
+    const other = await postOk(t, '/v1/holders', { name: 'Authenticated' });
+    const { secret } = await postOk(t, `/v1/holders/${other.id}/authenticator`, {}, 200);
+    const dump = await dumpAsText(t.db.pool);
+    expect(dump).toContain(parked.id);
+    for (const value of [email, 'Octavia Stepup', '000777777771', String(secret)])
+      expect(dump.includes(value), `${value} in the dump`).toBe(false);
   });
 
   it('answers an authorized caller as before: names and emails, numbers as tokens with their last four', async () => {

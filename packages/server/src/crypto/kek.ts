@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, link, mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { key_bytes } from './envelope.js';
 
@@ -68,13 +68,17 @@ export async function loadKek(
   const existing = await readFile(file, 'utf8').catch(() => undefined);
   if (existing !== undefined) return { kek: decodeKek(existing, file), previous, source: 'file', file };
   const kek = randomBytes(key_bytes);
-  // wx: two processes starting at once must not each write their own; the loser reads the winner's.
-  const written = await writeFile(file, `${kek.toString('base64')}\n`, { flag: 'wx', mode: 0o600 }).then(
+  // Written whole under a private name, then linked into place: two processes starting at once do
+  // not each keep their own, and the loser never reads a half-written file; it reads the winner's.
+  const draft = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
+  await writeFile(draft, `${kek.toString('base64')}\n`, { mode: 0o600 });
+  await chmod(draft, 0o600);
+  const linked = await link(draft, file).then(
     () => true,
     () => false,
   );
-  if (!written) return { kek: await kekFromFile(file, file), previous, source: 'file', file };
-  await chmod(file, 0o600);
+  await unlink(draft);
+  if (!linked) return { kek: await kekFromFile(file, file), previous, source: 'file', file };
   return { kek, previous, source: 'generated', file };
 }
 

@@ -21,6 +21,11 @@ export const sealed_columns: readonly SealedColumn[] = [
   { table: 'approvals', column: 'body', record_class: 'personal', type: 'jsonb' },
   { table: 'approvals', column: 'result_body', record_class: 'personal', type: 'jsonb' },
   { table: 'payouts', column: 'destination_view', record_class: 'personal', type: 'jsonb' },
+  { table: 'challenges', column: 'body', record_class: 'personal', type: 'jsonb' },
+  { table: 'challenges', column: 'result_body', record_class: 'personal', type: 'jsonb' },
+  // An email challenge's address, copied sealed from the holder's when it was made.
+  { table: 'challenges', column: 'destination', record_class: 'personal', type: 'text' },
+  { table: 'holder_authenticators', column: 'secret_sealed', record_class: 'personal', type: 'text' },
   { table: 'verification_sessions', column: 'input', record_class: 'personal', type: 'text' },
   { table: 'tokens', column: 'sealed_value', record_class: 'instrument', type: 'text' },
   { table: 'payout_files', column: 'xml', record_class: 'instrument', type: 'text' },

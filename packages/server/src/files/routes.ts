@@ -1,6 +1,6 @@
 import multipart from '@fastify/multipart';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { type Api, type RouteDeps, sendResult } from '../http/api.js';
 import { authOf } from '../http/auth.js';
 import { runMutation } from '../http/mutation.js';
@@ -27,6 +27,8 @@ export function fileRoutes(app: Api, deps: RouteDeps): void {
   const mutation = { pool: deps.pool, limits: deps.config.limits };
   const identity = deps.config.identity;
   const tags = ['Files'];
+  /** Uploads of this process being read or stored now (PURSE_FILE_UPLOADS_IN_FLIGHT_MAX). */
+  let uploads_in_flight = 0;
 
   // Multipart is parsed in this scope only: every other route still takes JSON alone.
   void app.register(async (scope) => {
@@ -52,19 +54,32 @@ export function fileRoutes(app: Api, deps: RouteDeps): void {
         },
       },
       async (request, reply) => {
-        const upload = await readUpload(request, identity);
-        if (!upload.ok) return sendProblem(request, reply, upload.error);
-        const { purpose, content } = upload.value;
-        // The idempotency fingerprint is taken of the body: here the form, with the content's hash,
-        // so that a retry sending another file under the same key is 422, not the first file's answer.
-        request.body = { purpose, content_bytes: content.length, content_sha256: contentSha256(content) };
-        const { livemode, key_id } = authOf(request);
-        return runMutation(mutation, request, reply, 201, (db) =>
-          storeFile(db, { livemode, api_key_id: key_id, purpose, content }, deps.clock.now()),
-        );
+        // Checked before a byte of the form is read: a refused upload costs no memory.
+        if (uploads_in_flight >= identity.file_uploads_in_flight_max)
+          return sendProblem(request, reply, uploadsBusy(identity));
+        uploads_in_flight += 1;
+        try {
+          return await receiveUpload(request, reply);
+        } finally {
+          uploads_in_flight -= 1;
+        }
       },
     );
   });
+
+  /** Reads the form (held whole in memory: the in-flight limit bounds it) and stores the file. */
+  async function receiveUpload(request: FastifyRequest, reply: FastifyReply) {
+    const upload = await readUpload(request, identity);
+    if (!upload.ok) return sendProblem(request, reply, upload.error);
+    const { purpose, content } = upload.value;
+    // The idempotency fingerprint is taken of the body: here the form, with the content's hash,
+    // so that a retry sending another file under the same key is 422, not the first file's answer.
+    request.body = { purpose, content_bytes: content.length, content_sha256: contentSha256(content) };
+    const { livemode, key_id } = authOf(request);
+    return runMutation(mutation, request, reply, 201, (db) =>
+      storeFile(db, { livemode, api_key_id: key_id, purpose, content }, deps.clock.now()),
+    );
+  }
 
   app.get(
     '/v1/files/:id',
@@ -113,6 +128,13 @@ async function readUpload(request: FastifyRequest, identity: IdentityConfig): Pr
     return fail(formError(`purpose must be one of ${file_purposes.join(', ')}.`, 'purpose'));
   if (content === undefined) return fail(formError('The form has no file part named `file`.', 'file'));
   return ok({ purpose, content });
+}
+
+function uploadsBusy(identity: IdentityConfig): DomainError {
+  return domainError(
+    'service_unavailable',
+    `This server is reading ${identity.file_uploads_in_flight_max} uploads already (PURSE_FILE_UPLOADS_IN_FLIGHT_MAX); retry shortly.`,
+  );
 }
 
 function isPurpose(value: unknown): value is FilePurpose {

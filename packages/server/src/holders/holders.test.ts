@@ -1,6 +1,7 @@
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../test-support/app.js';
+import { createKey } from '../test-support/keys.js';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -302,5 +303,36 @@ describe('validation', () => {
     await expectRefused(post({ kyc_status: 'approved' }), 400, 'invalid_request', 'kyc_status');
     await expectRefused(post({ name: long(201) }), 400, 'invalid_request', 'name');
     await expectRefused(post({ nickname: 'Ada' }), 400, 'invalid_request', 'nickname');
+  });
+});
+
+describe("a holder's KYC fields", () => {
+  it('are set by operators only: a key with a spend policy cannot raise a tier or a status', async () => {
+    const agent = await createKey(t, {
+      scopes: ['*'],
+      spend_policy: { limits: [{ currency: 'USD', daily_max: '100.00' }] },
+    });
+    const as = (url: string, payload: Record<string, unknown>) =>
+      t.request({ method: 'POST', url, payload, key: agent.secret });
+    expectProblem(
+      await as('/v1/holders', { name: 'Agent Made', kyc_tier: 9 }),
+      403,
+      'key_restricted',
+      'kyc_tier',
+    );
+    expectProblem(await as('/v1/holders', { kyc_status: 'verified' }), 403, 'key_restricted', 'kyc_status');
+    const made = await as('/v1/holders', { name: 'Agent Made' });
+    expect(made.json()).toMatchObject({ kyc_status: 'unverified', kyc_tier: 0 });
+    const id = made.json().id;
+    expectProblem(await as(`/v1/holders/${id}`, { kyc_tier: 3 }), 403, 'key_restricted', 'kyc_tier');
+    expectProblem(
+      await as(`/v1/holders/${id}`, { kyc_status: 'verified' }),
+      403,
+      'key_restricted',
+      'kyc_status',
+    );
+    expect((await as(`/v1/holders/${id}`, { name: 'Agent Renamed' })).statusCode).toBe(200);
+    const seen = await t.request({ method: 'GET', url: `/v1/holders/${id}` });
+    expect(seen.json()).toMatchObject({ kyc_status: 'unverified', kyc_tier: 0, name: 'Agent Renamed' });
   });
 });

@@ -1,3 +1,4 @@
+import type { FastifyRequest } from 'fastify';
 import type { Client } from '../db/pool.js';
 import { type Api, type RouteDeps, sendResult } from '../http/api.js';
 import { authOf } from '../http/auth.js';
@@ -5,7 +6,7 @@ import { runMutation } from '../http/mutation.js';
 import { sendProblem } from '../http/problem.js';
 import { errorResponses, IdParams, ListOf } from '../http/schemas.js';
 import { sanctionsScreen, screenHolder } from '../identity/holder-screening.js';
-import { domainError } from '../shared/errors.js';
+import { type DomainError, domainError } from '../shared/errors.js';
 import { ok, type Result } from '../shared/result.js';
 import { CreateHolderBody, Holder, HolderListQuery, UpdateHolderBody } from './schemas.js';
 import { createHolder, getHolder, type HolderView, listHolders, updateHolder } from './service.js';
@@ -26,6 +27,19 @@ export function holderRoutes(app: Api, deps: RouteDeps): void {
   };
   const tags = ['Holders'];
 
+  /**
+   * Fields only an operator sets: a holder's KYC status and tier (which select the caps a key with
+   * a spend policy is held to) and, once the holder exists, its email (where step-up codes go).
+   */
+  const operatorOnly = (request: FastifyRequest, fields: readonly string[]): DomainError | undefined => {
+    if (authOf(request).spend_policy === null) return undefined;
+    const body = request.body as Record<string, unknown>;
+    const given = fields.find((field) => body[field] !== undefined);
+    return given === undefined
+      ? undefined
+      : domainError('key_restricted', `A key with a spend policy cannot set a holder's ${given}.`, given);
+  };
+
   app.post(
     '/v1/holders',
     {
@@ -39,12 +53,15 @@ export function holderRoutes(app: Api, deps: RouteDeps): void {
         response: { 201: Holder, ...errorResponses },
       },
     },
-    (request, reply) =>
-      runMutation(mutation, request, reply, 201, async (db) => {
+    (request, reply) => {
+      const refused = operatorOnly(request, ['kyc_status', 'kyc_tier']);
+      if (refused !== undefined) return sendProblem(request, reply, refused);
+      return runMutation(mutation, request, reply, 201, async (db) => {
         const { livemode } = authOf(request);
         const created = await createHolder(db, livemode, request.body, deps.config.limits, deps.clock.now());
         return screened(db, livemode, request.body.name, created);
-      }),
+      });
+    },
   );
 
   app.get(
@@ -94,13 +111,8 @@ export function holderRoutes(app: Api, deps: RouteDeps): void {
       },
     },
     (request, reply) => {
-      // Step-up codes go to the holder's email: a key held to a spend policy must not redirect them.
-      if (authOf(request).spend_policy !== null && request.body.email !== undefined)
-        return sendProblem(
-          request,
-          reply,
-          domainError('key_restricted', "A key with a spend policy cannot change a holder's email.", 'email'),
-        );
+      const refused = operatorOnly(request, ['kyc_status', 'kyc_tier', 'email']);
+      if (refused !== undefined) return sendProblem(request, reply, refused);
       return runMutation(mutation, request, reply, 200, async (db) => {
         const { livemode } = authOf(request);
         const { id } = request.params;

@@ -4,6 +4,7 @@ import { assert } from '../shared/assert.js';
 import { changeWalletStatus } from '../wallets/service.js';
 import type { Decision } from './decide.js';
 import { type HolderKyc, holderKycAfter, type SessionResult } from './outcomes.js';
+import { forgetLiftedBlock, recordSanctionsBlock } from './sanctions-blocks.js';
 import { type SessionContext, type SessionRow, type SessionView, viewSession } from './service.js';
 
 /**
@@ -58,6 +59,7 @@ async function applyToHolder(ctx: SessionContext, holder_id: string, result: Ses
     await blockHolder(ctx, holder_id);
     return;
   }
+  await forgetLiftedBlock(ctx.db, holder_id);
   const holder = await getHolder(ctx.db, ctx.livemode, holder_id);
   assert(holder.ok, `holder ${holder_id} of a session exists`);
   const current: HolderKyc = {
@@ -76,7 +78,8 @@ export type BlockContext = Pick<SessionContext, 'db' | 'livemode' | 'limits' | '
 
 /**
  * A sanctions match: the holder is rejected at tier 0 whatever it was, and its money stays where
- * it is: every active wallet is frozen, in id order. Returns the holder as it now is.
+ * it is: every active wallet is frozen, in id order. The block is recorded: it stays until an
+ * operator lifts it (sanctions-blocks.ts). Returns the holder as it now is.
  */
 export async function blockHolder(ctx: BlockContext, holder_id: string): Promise<HolderView> {
   const blocked = await updateHolder(
@@ -88,6 +91,7 @@ export async function blockHolder(ctx: BlockContext, holder_id: string): Promise
     ctx.now,
   );
   assert(blocked.ok, `holder ${holder_id} can be blocked`);
+  await recordSanctionsBlock(ctx.db, holder_id, ctx.now);
   const wallets = await ctx.db.query<{ id: string }>(
     "SELECT id FROM accounts WHERE holder_id = $1 AND kind = 'wallet' AND status = 'active' ORDER BY id",
     [holder_id],

@@ -5,6 +5,11 @@ import { fileURLToPath } from 'node:url';
 export interface IdentityConfig {
   /** The largest file `POST /v1/files` takes (PURSE_FILE_BYTES_MAX); larger is 413 file_too_large. */
   readonly file_bytes_max: number;
+  /**
+   * Uploads this process reads at once (PURSE_FILE_UPLOADS_IN_FLIGHT_MAX): each is held whole in
+   * memory (up to file_bytes_max), so this bounds their memory; beyond it 503 service_unavailable.
+   */
+  readonly file_uploads_in_flight_max: number;
   /** An OFAC SDN-format CSV (PURSE_SANCTIONS_LIST_PATH); by default the invented sample shipped. */
   readonly sanctions_list_path: string;
   /** Its aliases file (`alt.csv`, PURSE_SANCTIONS_ALIASES_PATH), if any. */
@@ -26,6 +31,7 @@ export const live_verifier_names = ['manual'] as const;
 export type LiveVerifierName = (typeof live_verifier_names)[number];
 
 export const file_bytes_max_default = 10 * 1024 * 1024;
+export const file_uploads_in_flight_max_default = 4;
 
 const data_dir = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'data');
 
@@ -39,6 +45,11 @@ export function identityConfigFromEnv(env: Env): IdentityConfig {
     throw new Error(`PURSE_LIVE_VERIFIER must be one of: ${live_verifier_names.join(', ')}.`);
   return {
     file_bytes_max: positiveInteger(env, 'PURSE_FILE_BYTES_MAX', file_bytes_max_default),
+    file_uploads_in_flight_max: positiveInteger(
+      env,
+      'PURSE_FILE_UPLOADS_IN_FLIGHT_MAX',
+      file_uploads_in_flight_max_default,
+    ),
     sanctions_list_path: env.PURSE_SANCTIONS_LIST_PATH ?? path.join(data_dir, 'sanctions-sample.csv'),
     sanctions_aliases_path:
       env.PURSE_SANCTIONS_LIST_PATH === undefined

@@ -109,7 +109,8 @@ export function ruleRejection(input: SessionInput, today: string): Rejection | u
       return { code: 'under_age', reason: `The person is under ${adult_age_years}.` };
     const expires_on = person.id_document?.expires_on;
     if (expires_on !== undefined && expires_on < today)
-      return { code: 'document_expired', reason: `The identity document expired on ${expires_on}.` };
+      // No input value in a reason: reasons are shown to the holder's key and stored in clear.
+      return { code: 'document_expired', reason: 'The identity document has expired.' };
   }
   return undefined;
 }

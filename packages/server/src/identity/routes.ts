@@ -4,6 +4,7 @@ import { type Api, type RouteDeps, sendResult } from '../http/api.js';
 import { authOf } from '../http/auth.js';
 import { runMutation } from '../http/mutation.js';
 import { errorResponses, IdParams, ListOf } from '../http/schemas.js';
+import { ok, type Result } from '../shared/result.js';
 import { sanctionsScreen } from './holder-screening.js';
 import {
   CreateSessionBody,
@@ -19,7 +20,9 @@ import {
   listSessions,
   rejectSession,
   type SessionContext,
+  type SessionView,
   updateSession,
+  viewForRestricted,
 } from './service.js';
 import { verifierFor } from './verifier.js';
 
@@ -38,6 +41,11 @@ export function verificationRoutes(app: Api, deps: RouteDeps): void {
       attacher: { livemode, key_id, restricted: restrictions !== null },
       decide: { verifier: verifierFor(livemode, identity.live_verifier), sanctions, thresholds },
     };
+  };
+  // A restricted key (the end user's) sees no sanctions detail: viewForRestricted.
+  const shown = async (request: FastifyRequest, pending: Promise<Result<SessionView>>) => {
+    const result = await pending;
+    return authOf(request).restrictions === null || !result.ok ? result : ok(viewForRestricted(result.value));
   };
   const tags = ['Verification sessions'];
   const Session = { 200: VerificationSession, ...errorResponses };
@@ -58,7 +66,7 @@ export function verificationRoutes(app: Api, deps: RouteDeps): void {
     },
     (request, reply) =>
       runMutation(mutation, request, reply, 201, (db) =>
-        createSession(context(request, db), request.params.id, request.body),
+        shown(request, createSession(context(request, db), request.params.id, request.body)),
       ),
   );
 
@@ -77,7 +85,12 @@ export function verificationRoutes(app: Api, deps: RouteDeps): void {
     async (request, reply) => {
       const { livemode, restrictions } = authOf(request);
       const only = restrictions === null ? undefined : (restrictions.holder_id ?? null);
-      return sendResult(request, reply, await listSessions(deps.pool, livemode, request.query, only));
+      const page = await listSessions(deps.pool, livemode, request.query, only);
+      const seen =
+        restrictions === null || !page.ok
+          ? page
+          : ok({ ...page.value, data: page.value.data.map(viewForRestricted) });
+      return sendResult(request, reply, seen);
     },
   );
 
@@ -95,7 +108,11 @@ export function verificationRoutes(app: Api, deps: RouteDeps): void {
       },
     },
     async (request, reply) =>
-      sendResult(request, reply, await getSession(deps.pool, authOf(request).livemode, request.params.id)),
+      sendResult(
+        request,
+        reply,
+        await shown(request, getSession(deps.pool, authOf(request).livemode, request.params.id)),
+      ),
   );
 
   app.post(
@@ -114,14 +131,15 @@ export function verificationRoutes(app: Api, deps: RouteDeps): void {
     },
     (request, reply) =>
       runMutation(mutation, request, reply, 200, (db) =>
-        updateSession(context(request, db), request.params.id, request.body),
+        shown(request, updateSession(context(request, db), request.params.id, request.body)),
       ),
   );
 
   app.post(
     '/v1/verification_sessions/:id/approve',
     {
-      config: { scope: 'verification_sessions:write' },
+      // Sets the holder's tier, which holders:write guards: the scope that submits does not decide.
+      config: { scope: ['verification_sessions:write', 'holders:write'] },
       schema: {
         tags,
         summary: 'Approve a verification session under review',
@@ -140,7 +158,8 @@ export function verificationRoutes(app: Api, deps: RouteDeps): void {
   app.post(
     '/v1/verification_sessions/:id/reject',
     {
-      config: { scope: 'verification_sessions:write' },
+      // Sets the holder's tier, which holders:write guards: the scope that submits does not decide.
+      config: { scope: ['verification_sessions:write', 'holders:write'] },
       schema: {
         tags,
         summary: 'Reject a verification session',

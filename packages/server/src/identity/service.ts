@@ -9,10 +9,10 @@ import { checkMetadata, type Metadata, mergeMetadata } from '../shared/metadata.
 import { fetchPage, type Page, pageQuery } from '../shared/pagination.js';
 import { fail, ok, type Result } from '../shared/result.js';
 import { applyDecision } from './apply.js';
-import { type DecideDeps, type Decision, decide, verifierDecision } from './decide.js';
+import { type DecideDeps, type Decision, decide, decideApproval, type ReviewedMatch } from './decide.js';
 import { type Attacher, checkInput, mergeInput } from './input.js';
-import { providedFields, type SessionInput, type SessionStatus, verifiedTier } from './outcomes.js';
-import type { SanctionsMatch } from './sanctions/screen.js';
+import { providedFields, type SessionInput, type SessionStatus } from './outcomes.js';
+import { isSanctionsBlocked } from './sanctions-blocks.js';
 import type { CreateSessionInput, RejectSessionInput, SessionFilter, UpdateSessionInput } from './schemas.js';
 
 export interface SessionRow {
@@ -25,9 +25,9 @@ export interface SessionRow {
   input: string;
   missing_fields: string[];
   review: 'sanctions' | 'manual' | null;
-  sanctions_matches: SanctionsMatch[];
-  /** The possible matches an operator cleared by approving. */
-  sanctions_cleared: SanctionsMatch[];
+  sanctions_matches: ReviewedMatch[];
+  /** The possible matches an operator cleared by approving, each for the name reviewed. */
+  sanctions_cleared: ReviewedMatch[];
   last_error_code: string | null;
   last_error_reason: string | null;
   verified_tier: number | null;
@@ -51,7 +51,13 @@ export function viewSession(row: SessionRow) {
         : { code: row.last_error_code, reason: row.last_error_reason ?? '' },
     missing_fields: row.missing_fields,
     provided_fields: providedFields(inputOf(row)),
-    review: row.review === null ? null : { reason: row.review, sanctions_matches: row.sanctions_matches },
+    review:
+      row.review === null
+        ? null
+        : {
+            reason: row.review,
+            sanctions_matches: row.sanctions_matches.map(({ name_hash, ...shown }) => shown),
+          },
     verified_tier: row.verified_tier,
     files: row.file_ids,
     metadata: row.metadata,
@@ -60,6 +66,24 @@ export function viewSession(row: SessionRow) {
   };
 }
 export type SessionView = ReturnType<typeof viewSession>;
+
+/**
+ * The session as a restricted key (the end user's own) sees it: that it is under review or
+ * rejected for a sanctions match, never which list entry, name or score. Telling a user how close
+ * a name came to a listed one would help them find a spelling that passes.
+ */
+export function viewForRestricted(view: SessionView): SessionView {
+  const sanctions_error = view.last_error?.code === 'sanctions_match';
+  return {
+    ...view,
+    last_error: sanctions_error
+      ? { code: 'sanctions_match', reason: sanctions_reason_shown }
+      : view.last_error,
+    review: view.review === null ? null : { ...view.review, sanctions_matches: [] },
+  };
+}
+
+const sanctions_reason_shown = 'A name matches a sanctions list.';
 
 export function inputOf(row: SessionRow): SessionInput {
   return openJson<SessionInput>('personal', row.input);
@@ -122,6 +146,7 @@ export async function createSession(
   const decision = await decide(decideDeps(ctx), {
     input,
     holder_name: holder.value.name,
+    holder_blocked: await isSanctionsBlocked(ctx.db, ctx.livemode, holder_id),
     cleared: [],
   });
   return ok(await applyDecision(ctx, row, decision, 'verification_session.created'));
@@ -153,42 +178,41 @@ export async function updateSession(
 }
 
 async function decideAgain(ctx: SessionContext, row: SessionRow, input: SessionInput): Promise<Decision> {
+  return decide(decideDeps(ctx), await screenedNow(ctx, row, input, row.sanctions_cleared));
+}
+
+/** The session's names as they are now (the holder may have been renamed or blocked meanwhile). */
+async function screenedNow(
+  ctx: SessionContext,
+  row: SessionRow,
+  input: SessionInput,
+  cleared: readonly ReviewedMatch[],
+) {
+  const holder_blocked = await isSanctionsBlocked(ctx.db, ctx.livemode, row.holder_id);
   const holder = await getHolder(ctx.db, ctx.livemode, row.holder_id);
   const holder_name = holder.ok ? holder.value.name : null;
-  return decide(decideDeps(ctx), { input, holder_name, cleared: row.sanctions_cleared });
+  return { input, holder_name, holder_blocked, cleared };
 }
 
 /**
- * An operator's approval of a session waiting for one: a possible sanctions match is cleared and
- * the verifier decides next; a session no verifier decides (review manual) is verified.
+ * An operator's approval of a session waiting for one: a possible sanctions match is cleared (for
+ * the names reviewed) and the verifier decides next; a session no verifier decides (review manual)
+ * is verified. Either way the names are screened again as they are now (decideApproval).
  */
 export async function approveSession(ctx: SessionContext, id: string): Promise<Result<SessionView>> {
   const row = await lockSession(ctx.db, ctx.livemode, id);
   if (row === undefined) return fail(notFound('verification session', id));
-  if (row.status !== 'processing') return fail(notOpen(row, 'be approved', 'processing'));
-  const input = inputOf(row);
-  if (row.review === 'sanctions') {
-    const cleared_matches = [...row.sanctions_cleared, ...row.sanctions_matches];
-    await ctx.db.query('UPDATE verification_sessions SET sanctions_cleared = $2 WHERE id = $1', [
-      id,
-      JSON.stringify(cleared_matches),
-    ]);
-    const cleared = { ...row, sanctions_cleared: cleared_matches };
-    return ok(
-      await applyDecision(
-        ctx,
-        cleared,
-        await verifierDecision(ctx.decide.verifier, input, row.sanctions_matches),
-        undefined,
-      ),
-    );
-  }
-  const decision: Decision = {
-    status: 'verified',
-    tier: verifiedTier(input),
-    matches: row.sanctions_matches,
-  };
-  return ok(await applyDecision(ctx, row, decision, undefined));
+  if (row.status !== 'processing' || row.review === null)
+    return fail(notOpen(row, 'be approved', 'processing'));
+  const cleared =
+    row.review === 'sanctions' ? [...row.sanctions_cleared, ...row.sanctions_matches] : row.sanctions_cleared;
+  await ctx.db.query('UPDATE verification_sessions SET sanctions_cleared = $2 WHERE id = $1', [
+    id,
+    JSON.stringify(cleared),
+  ]);
+  const session = await screenedNow(ctx, row, inputOf(row), cleared);
+  const decision = await decideApproval(decideDeps(ctx), session, row.review);
+  return ok(await applyDecision(ctx, { ...row, sanctions_cleared: cleared }, decision, undefined));
 }
 
 /** An operator's rejection of a session still open; sanctions_match also blocks the holder. */

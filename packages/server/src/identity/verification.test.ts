@@ -211,6 +211,13 @@ describe('verifying a person', () => {
       person: person({ id_document: { ...(await document()), expires_on: '2020-01-01' } }),
     });
     expect(expired).toMatchObject({ status: 'rejected', last_error: { code: 'document_expired' } });
+    // No input value in a reason: it is shown to the holder's key and stored in clear.
+    expect(expired.last_error?.reason).not.toContain('2020');
+    const stored = await t.db.pool.query<{ last_error_reason: string }>(
+      'SELECT last_error_reason FROM verification_sessions WHERE id = $1',
+      [expired.id],
+    );
+    expect(stored.rows[0]?.last_error_reason).not.toContain('2020');
   });
 
   it('never returns or stores the personal data in clear', async () => {
@@ -336,6 +343,23 @@ describe('sanctions screening', () => {
     expect(await eventTypes(wallet)).toContain('wallet.frozen');
   });
 
+  it('rejects a listed name written with lookalike letters, a split word or more names', async () => {
+    for (const [first_name, last_name] of [
+      ['\u0406l\u0443\u0430', 'V\u043ert\u0430n\u0456s'],
+      ['Odina Maria', 'Kestrell-Smith'],
+      ['Ilya', 'Vor\u00adtanis'],
+    ]) {
+      const session = await start(await newHolder(), {
+        type: 'person',
+        person: person({ first_name, last_name }),
+      });
+      expect(session, `${first_name} ${last_name}`).toMatchObject({
+        status: 'rejected',
+        last_error: { code: 'sanctions_match' },
+      });
+    }
+  });
+
   it("screens the holder's own name and every owner", async () => {
     const holder = await newHolder(t.test_key, 'Marisol Quillfeather');
     const by_holder = await start(holder, { type: 'person', person: person() });
@@ -416,6 +440,68 @@ describe('sanctions screening', () => {
       person: { proof_of_address_file: await uploadedFile(t, 'proof_of_address') },
     });
     expect(proven).toMatchObject({ status: 'verified', review: null });
+  });
+
+  it('keeps a sanctions block through later verifications with a clean name, until an operator lifts it', async () => {
+    const holder = await newHolder();
+    const listed = await start(holder, {
+      type: 'person',
+      person: person({ first_name: 'Ilya', last_name: 'Vortanis' }),
+    });
+    expect(listed.last_error?.code).toBe('sanctions_match');
+    const clean = await start(holder, { type: 'person', person: person({ id_document: await document() }) });
+    expect(clean).toMatchObject({ status: 'rejected', last_error: { code: 'sanctions_match' } });
+    expect(await holderKyc(holder)).toEqual({ kyc_status: 'rejected', kyc_tier: 0 });
+    // The operator lifts it explicitly by setting the holder; then a verification counts again.
+    await post(t, `/v1/holders/${holder}`, { kyc_status: 'unverified', kyc_tier: 0 });
+    const after = await start(holder, { type: 'person', person: person({ id_document: await document() }) });
+    expect(after).toMatchObject({ status: 'verified', verified_tier: 2 });
+    expect(await holderKyc(holder)).toEqual({ kyc_status: 'verified', kyc_tier: 2 });
+  });
+
+  it("screens the holder's current name again at approval", async () => {
+    const reviewed = async () => {
+      const holder = await newHolder();
+      const possible = await start(holder, {
+        type: 'person',
+        person: person({ first_name: 'Maria', last_name: 'Quill' }),
+      });
+      expect(possible.review?.reason).toBe('sanctions');
+      return { holder, id: possible.id };
+    };
+    // Renamed to another possible match: the approval of the first does not clear it.
+    const first = await reviewed();
+    await post(t, `/v1/holders/${first.holder}`, { name: 'Odina Kess' });
+    const again = (await post(t, `/v1/verification_sessions/${first.id}/approve`)).json<Session>();
+    expect(again).toMatchObject({ status: 'processing', review: { reason: 'sanctions' } });
+    expect(again.review?.sanctions_matches.map((m) => [m.party, m.entry_id])).toContainEqual([
+      'holder',
+      '9000102',
+    ]);
+    // Renamed to a listed name: the approval rejects it.
+    const second = await reviewed();
+    await post(t, `/v1/holders/${second.holder}`, { name: 'Ilya Vortanis' });
+    const rejected = (await post(t, `/v1/verification_sessions/${second.id}/approve`)).json<Session>();
+    expect(rejected).toMatchObject({ status: 'rejected', last_error: { code: 'sanctions_match' } });
+    expect(await holderKyc(second.holder)).toEqual({ kyc_status: 'rejected', kyc_tier: 0 });
+  });
+
+  it('clears a possible match for the name reviewed only: a changed name is screened again', async () => {
+    const unconfirmed = { ...address, line1: '1 Unverified Street' };
+    const possible = await start(await newHolder(), {
+      type: 'person',
+      person: person({ first_name: 'Maria', last_name: 'Quill', address: unconfirmed }),
+    });
+    await post(t, `/v1/verification_sessions/${possible.id}/approve`);
+    const renamed = await update(possible.id, {
+      person: {
+        first_name: 'Marisol Ann',
+        last_name: 'Quillfeather',
+        proof_of_address_file: await uploadedFile(t, 'proof_of_address'),
+      },
+    });
+    expect(renamed.status).not.toBe('verified');
+    expect(renamed.last_error?.code ?? renamed.review?.reason).toMatch(/^(sanctions_match|sanctions)$/);
   });
 
   it('lets an operator reject a possible match as a match, which blocks the holder', async () => {
@@ -522,14 +608,17 @@ describe('who may verify', () => {
     });
     expect(narrowed.json().data).toEqual([]);
     // Operators' decisions are closed to it, and to keys with a spend policy.
+    const deciding = ['verification_sessions:write', 'holders:write'];
+    const restricted_decider = (await createKey(t, { scopes: deciding, restrictions: { holder_id: mine } }))
+      .secret;
     expectProblem(
-      await post(t, `/v1/verification_sessions/${others.id}/approve`, undefined, key),
+      await post(t, `/v1/verification_sessions/${others.id}/approve`, undefined, restricted_decider),
       403,
       'key_restricted',
     );
     const agent = (
       await createKey(t, {
-        scopes: ['verification_sessions:write'],
+        scopes: deciding,
         spend_policy: { limits: [{ currency: 'USD', per_movement_max: '5.00' }] },
       })
     ).secret;
@@ -538,6 +627,70 @@ describe('who may verify', () => {
       403,
       'key_restricted',
     );
+  });
+
+  it("shows a restricted key that its session is under review or rejected, never the list's entry, names or scores", async () => {
+    const scopes = ['verification_sessions:write', 'verification_sessions:read'];
+    const possible_holder = await newHolder();
+    const key = (await createKey(t, { scopes, restrictions: { holder_id: possible_holder } })).secret;
+    const possible = await start(
+      possible_holder,
+      { type: 'person', person: person({ first_name: 'Maria', last_name: 'Quill' }) },
+      201,
+      key,
+    );
+    expect(possible).toMatchObject({
+      status: 'processing',
+      review: { reason: 'sanctions', sanctions_matches: [] },
+    });
+    const read = await t.request({ method: 'GET', url: `/v1/verification_sessions/${possible.id}`, key });
+    const listed = await t.request({ method: 'GET', url: '/v1/verification_sessions', key });
+    for (const body of [read.body, listed.body]) {
+      expect(body).not.toContain('9000107');
+      expect(body).not.toMatch(/QUILLFEATHER|score/i);
+    }
+    // The platform's own key sees the match to decide it.
+    const operator_view = (
+      await t.request({ method: 'GET', url: `/v1/verification_sessions/${possible.id}` })
+    ).json();
+    expect(operator_view.review.sanctions_matches[0]).toMatchObject({ entry_id: '9000107' });
+
+    const blocked_holder = await newHolder();
+    const blocked_key = (await createKey(t, { scopes, restrictions: { holder_id: blocked_holder } })).secret;
+    const blocked = await start(
+      blocked_holder,
+      { type: 'person', person: person({ first_name: 'Ilya', last_name: 'Vortanis' }) },
+      201,
+      blocked_key,
+    );
+    expect(blocked).toMatchObject({ status: 'rejected', last_error: { code: 'sanctions_match' } });
+    const blocked_read = await t.request({
+      method: 'GET',
+      url: `/v1/verification_sessions/${blocked.id}`,
+      key: blocked_key,
+    });
+    for (const body of [JSON.stringify(blocked), blocked_read.body]) {
+      expect(body).not.toContain('9000101');
+      expect(body).not.toMatch(/VORTANIS|score/i);
+    }
+  });
+
+  it('the scope that submits a session does not decide it: approve and reject need holders:write too', async () => {
+    const possible = await start(await newHolder(), {
+      type: 'person',
+      person: person({ first_name: 'Maria', last_name: 'Quill' }),
+    });
+    const submitter = (await createKey(t, { scopes: ['verification_sessions:write'] })).secret;
+    for (const decision of ['approve', 'reject'])
+      expectProblem(
+        await post(t, `/v1/verification_sessions/${possible.id}/${decision}`, {}, submitter),
+        403,
+        'insufficient_scope',
+        'holders:write',
+      );
+    const decider = (await createKey(t, { scopes: ['verification_sessions:write', 'holders:write'] })).secret;
+    const approved = await post(t, `/v1/verification_sessions/${possible.id}/approve`, undefined, decider);
+    expect(approved.statusCode, approved.body).toBe(200);
   });
 
   it('a key restricted to wallets has no holder: every verification is 404 to it', async () => {

@@ -81,6 +81,7 @@ export type ErrorCode =
   | 'challenge_channel_unavailable'
   | 'authenticator_exists'
   | 'authenticator_not_found'
+  | 'holder_blocked'
   | 'file_type_unsupported'
   | 'file_too_large'
   | 'verification_in_progress'
@@ -186,6 +187,7 @@ export const catalogue: { readonly [C in ErrorCode]: ErrorSpec } = {
   challenge_channel_unavailable: { status: 409, title: 'The holder cannot receive a code' },
   authenticator_exists: { status: 409, title: 'The holder already has an active authenticator app' },
   authenticator_not_found: { status: 404, title: 'The holder has no authenticator app' },
+  holder_blocked: { status: 403, title: 'The holder is blocked by a sanctions match' },
   file_type_unsupported: { status: 415, title: 'The file is not a PDF, JPEG or PNG' },
   file_too_large: { status: 413, title: 'The file is larger than allowed' },
   verification_in_progress: { status: 409, title: 'The holder has a verification session in progress' },

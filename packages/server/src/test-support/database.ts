@@ -46,3 +46,16 @@ async function withDataKeys(pool: Pool): Promise<void> {
   if (!hasKek()) installKek(decodeKek(test_kek_text, 'test KEK'));
   await loadDataKeys(pool);
 }
+
+/** Every row of every table of the public schema, as PostgreSQL prints it: a dump to search. */
+export async function dumpAsText(pool: Pool): Promise<string> {
+  const tables = await pool.query<{ name: string }>(
+    "SELECT quote_ident(table_name) AS name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'",
+  );
+  const parts: string[] = [];
+  for (const { name } of tables.rows) {
+    const rows = await pool.query<{ row: string }>(`SELECT r::text AS row FROM ${name} r`);
+    parts.push(`-- ${name}`, ...rows.rows.map((row) => row.row));
+  }
+  return parts.join('\n');
+}

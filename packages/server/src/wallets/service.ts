@@ -4,6 +4,7 @@ import type { RestrictionsValue } from '../auth/restrictions.js';
 import type { Limits } from '../config.js';
 import type { Client, Queryable } from '../db/pool.js';
 import { eventOf, recordEvents } from '../events/index.js';
+import { isSanctionsBlocked } from '../identity/sanctions-blocks.js';
 import { type AccountRow, findWallet, insertWallet, setWalletStatus } from '../ledger/accounts.js';
 import { domainError, notFound } from '../shared/errors.js';
 import { checkMetadata } from '../shared/metadata.js';
@@ -32,6 +33,15 @@ export async function createWallet(
       livemode,
     ]);
     if (holder.rowCount === 0) return fail(notFound('holder', input.holder_id, 'holder_id'));
+    // Blocking froze the holder's wallets; a new one must not open around the freeze.
+    if (await isSanctionsBlocked(db, livemode, input.holder_id))
+      return fail(
+        domainError(
+          'holder_blocked',
+          `Holder ${input.holder_id} is blocked by a sanctions match until an operator lifts it.`,
+          'holder_id',
+        ),
+      );
     if (input.overdraft_limit !== undefined) {
       return fail(
         domainError(

@@ -772,3 +772,28 @@ describe('history', () => {
     expectProblem(await get(`/v1/wallets/${w}/statement?from=${from}`), 400, 'invalid_request', 'to');
   });
 });
+
+describe('wallets of a sanctions-blocked holder', () => {
+  it('do not open until an operator lifts the block: the freeze is not walked around', async () => {
+    // A name on the sample sanctions list (packages/server/data/): the holder is created blocked.
+    const blocked = await t.request({
+      method: 'POST',
+      url: '/v1/holders',
+      payload: { name: 'Ilya Vortanis' },
+    });
+    expect(blocked.json()).toMatchObject({ kyc_status: 'rejected', kyc_tier: 0 });
+    const holder_id = blocked.json().id;
+    const open = () =>
+      t.request({ method: 'POST', url: '/v1/wallets', payload: { currency: 'USD', holder_id } });
+    const refused = await open();
+    expect(refused.statusCode, refused.body).toBe(403);
+    expect(refused.json()).toMatchObject({ code: 'holder_blocked', param: 'holder_id' });
+    const lifted = await t.request({
+      method: 'POST',
+      url: `/v1/holders/${holder_id}`,
+      payload: { kyc_status: 'unverified' },
+    });
+    expect(lifted.statusCode, lifted.body).toBe(200);
+    expect((await open()).statusCode).toBe(201);
+  });
+});

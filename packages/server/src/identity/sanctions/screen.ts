@@ -1,5 +1,5 @@
 import type { SanctionedParty } from './sdn-csv.js';
-import { jaroWinkler, nameTokens, pairedSimilarity, similarityBound } from './similarity.js';
+import { jaroWinkler, nameTokens, offeredTokens, pairedSimilarity, similarityBound } from './similarity.js';
 
 /**
  * Screening of names against a sanctions list. Every name of a verification (the holder's, the
@@ -44,6 +44,8 @@ const matches_max = 10;
 /** A list ready to screen against: each name normalized once, when the list is loaded. */
 export interface SanctionsList {
   readonly entries: readonly { readonly party: SanctionedParty; readonly names: readonly ListedName[] }[];
+  /** Every word of the list's names: a screened word is split where both halves are among them. */
+  readonly vocabulary: ReadonlySet<string>;
 }
 
 /** A name of the list as written, its words normalized, and their lengths, longest first. */
@@ -61,16 +63,14 @@ function listedName(name: string, form: string): ListedName {
 }
 
 export function prepareList(parties: readonly SanctionedParty[]): SanctionsList {
-  return {
-    entries: parties.map((party) => ({
-      party,
-      names: party.names.flatMap((name) =>
-        [name, ...(party.kind === 'individual' ? shortForms(name) : [])].map((form) =>
-          listedName(name, form),
-        ),
-      ),
-    })),
-  };
+  const entries = parties.map((party) => ({
+    party,
+    names: party.names.flatMap((name) =>
+      [name, ...(party.kind === 'individual' ? shortForms(name) : [])].map((form) => listedName(name, form)),
+    ),
+  }));
+  const vocabulary = new Set(entries.flatMap((entry) => entry.names.flatMap((listed) => listed.tokens)));
+  return { entries, vocabulary };
 }
 
 /**
@@ -98,7 +98,7 @@ export async function screenNames(
 ): Promise<Screening> {
   const matches: SanctionsMatch[] = [];
   for (const screened of names) {
-    const scorer = screenedName(screened.name);
+    const scorer = screenedName(screened.name, list.vocabulary);
     if (scorer === undefined) continue;
     for (const [index, entry] of list.entries.entries()) {
       if (index > 0 && index % entries_per_turn_max === 0)
@@ -127,19 +127,18 @@ export async function screenNames(
  * once per screened name rather than once per listed name (docs/identity.md has the measurements).
  */
 interface ScreenedScorer {
-  readonly lengths: readonly number[];
-  readonly lengths_desc: readonly number[];
+  /** How many words the screened name offers (its own, joined and split: offeredTokens). */
+  readonly count: number;
   scores(listed_token: string): readonly number[];
 }
 
-function screenedName(name: string): ScreenedScorer | undefined {
-  const tokens = nameTokens(name);
-  if (tokens.length === 0) return undefined;
+function screenedName(name: string, vocabulary: ReadonlySet<string>): ScreenedScorer | undefined {
+  const words = nameTokens(name);
+  if (words.length === 0) return undefined;
+  const tokens = offeredTokens(words, vocabulary);
   const cache = new Map<string, number[]>();
-  const lengths = tokens.map((token) => token.length);
   return {
-    lengths,
-    lengths_desc: [...lengths].sort((a, b) => b - a),
+    count: tokens.length,
     scores(listed_token) {
       let found = cache.get(listed_token);
       if (found === undefined) {
@@ -162,39 +161,28 @@ function bestName(
 ): { name: string; score: number } | undefined {
   let best: { name: string; score: number } | undefined;
   for (const listed of names) {
-    if (similarityBound(scorer.lengths_desc, listed.lengths_desc) < score_min - bound_slack) continue;
+    if (similarityBound(scorer.count, listed.lengths_desc) < score_min - bound_slack) continue;
     const rows = listed.tokens.map((token) => scorer.scores(token));
-    if (pairingBound(scorer.lengths, listed.lengths, rows) < score_min - bound_slack) continue;
-    const score = pairedSimilarity(scorer.lengths, listed.lengths, (i, j) => rows[j]?.[i] ?? 0);
+    if (pairingBound(listed.lengths, rows) < score_min - bound_slack) continue;
+    const score = pairedSimilarity(scorer.count, listed.lengths, (i, j) => rows[j]?.[i] ?? 0);
     if (best === undefined || score > best.score) best = { name: listed.name, score };
   }
   return best;
 }
 
 /**
- * The most the pairing can give, from each word's best score alone: a pair adds at most its
- * screened word's best score times that word's letters, plus its listed word's best score times
- * its letters. Most names of a list fall below the review score here, before any pairing.
+ * The most the pairing can give, from each listed word's best score alone: a pair adds at most
+ * its listed word's best score times that word's letters. Most names of a list fall below the
+ * review score here, before any pairing.
  */
-function pairingBound(
-  screened_lengths: readonly number[],
-  listed_lengths: readonly number[],
-  rows: readonly (readonly number[])[],
-): number {
+function pairingBound(listed_lengths: readonly number[], rows: readonly (readonly number[])[]): number {
   let bound = 0;
   let letters = 0;
   for (let j = 0; j < listed_lengths.length; j += 1) {
-    const row = rows[j] ?? [];
     let best = 0;
-    for (const score of row) if (score > best) best = score;
+    for (const score of rows[j] ?? []) if (score > best) best = score;
     bound += best * (listed_lengths[j] ?? 0);
     letters += listed_lengths[j] ?? 0;
-  }
-  for (let i = 0; i < screened_lengths.length; i += 1) {
-    let best = 0;
-    for (const row of rows) if ((row[i] ?? 0) > best) best = row[i] ?? 0;
-    bound += best * (screened_lengths[i] ?? 0);
-    letters += screened_lengths[i] ?? 0;
   }
   return letters === 0 ? 0 : bound / letters;
 }

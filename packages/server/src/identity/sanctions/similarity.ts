@@ -1,17 +1,24 @@
 /**
- * How alike two names are, from 0 (nothing in common) to 1 (the same name once normalized). Pure
- * and small, so its properties are tested directly (similarity.test.ts).
+ * How much of a listed name a screened name covers, from 0 (nothing) to 1 (every word of the
+ * listed name found). Pure and small, so its properties are tested directly (similarity.test.ts).
  *
- * Names are normalized (accents, case and punctuation do not count) and cut into words; the words
- * of one name are paired with those of the other, best pairs first, whatever their order
+ * Names are normalized and cut into words (normalizedWords): invisible format characters (soft
+ * hyphens, zero-width spaces) are dropped, letters that look like Latin ones (Cyrillic `а`, Greek
+ * `Ο`...) are folded to them, then accents, case and punctuation do not count. The words of the
+ * screened name are paired with those of the listed name, best pairs first, whatever their order
  * ("PETROVA, Ivana" and "ivana petrová" are one name). Each pair is scored with Jaro-Winkler, which
  * forgives the transpositions and dropped letters of a misspelled word and weighs its first letters
- * most, as spellings of a name vary least there. The name's score is the pairs' scores weighted by
- * their letters, over all the letters of both names: a word left without a pair (a middle name one
- * side does not give) counts as nothing and lowers the score in proportion to its length.
+ * most, as spellings of a name vary least there. The score is the pairs' scores weighted by the
+ * letters of the LISTED words, over all the listed name's letters: a listed word left without a
+ * pair counts as nothing, but a screened word the listing lacks (a middle name, a second surname,
+ * a repeated word) does not lower it: adding words must not hide a listed name.
+ *
+ * The screened side also offers its words joined (each two neighbours, and all of them: "Vor
+ * Tanis", "Kest-rell") and split where both halves are words of the list ("IlyaVortanis"): word
+ * boundaries are the cheapest thing to change in a name.
  */
 
-/** Lower case, accents and punctuation removed, words in alphabetical order, single spaces. */
+/** Lower case, accents and punctuation removed, lookalikes folded, words in alphabetical order. */
 export function normalizeName(name: string): string {
   return nameTokens(name).sort().join(' ');
 }
@@ -42,15 +49,57 @@ export function nameTokens(name: string): string[] {
 }
 
 function normalizedWords(name: string): string[] {
-  return name
-    .normalize('NFKD')
-    .replace(/\p{M}/gu, '')
+  return foldLookalikes(name.normalize('NFKD').replace(/[\p{M}\p{Cf}]/gu, ''))
     .toLowerCase()
     .replace(/[^\p{L}\p{N}]+/gu, ' ')
     .trim()
     .split(' ')
     .filter((token) => token.length > 0);
 }
+
+/**
+ * Cyrillic and Greek letters drawn like Latin ones, in the manner of a Unicode TR39 skeleton but
+ * only for letters (a name written "Іlуа Vоrtаnіs" with Cyrillic І, у, а, о, і is Ilya Vortanis).
+ * Each case is mapped on its own: Cyrillic `Н` looks like `H`, its lower case `н` like nothing Latin.
+ */
+// biome-ignore format: a table, one line per script and case
+const lookalikes: Readonly<Record<string, string>> = {
+  // Cyrillic capitals, then small letters.
+  А: 'A', В: 'B', Е: 'E', Ё: 'E', І: 'I', Ї: 'I', Ј: 'J', К: 'K', М: 'M', Н: 'H', О: 'O', Р: 'P',
+  С: 'C', Ѕ: 'S', Т: 'T', У: 'Y', Х: 'X', Ү: 'Y', Һ: 'H', Ԁ: 'D', Ԛ: 'Q', Ԝ: 'W', Ӏ: 'I',
+  а: 'a', е: 'e', ё: 'e', і: 'i', ї: 'i', ј: 'j', о: 'o', р: 'p', с: 'c', ѕ: 's', у: 'y', х: 'x',
+  һ: 'h', ԁ: 'd', ԛ: 'q', ԝ: 'w', ӏ: 'l', ү: 'y', к: 'k',
+  // Greek capitals, then small letters.
+  Α: 'A', Β: 'B', Ε: 'E', Ζ: 'Z', Η: 'H', Ι: 'I', Κ: 'K', Μ: 'M', Ν: 'N', Ο: 'O', Ρ: 'P', Τ: 'T',
+  Υ: 'Y', Χ: 'X',
+  α: 'a', ι: 'i', κ: 'k', ν: 'v', ο: 'o', ρ: 'p', υ: 'u', χ: 'x',
+};
+const lookalike_pattern = new RegExp(`[${Object.keys(lookalikes).join('')}]`, 'gu');
+
+function foldLookalikes(text: string): string {
+  return text.replace(lookalike_pattern, (letter) => lookalikes[letter] ?? letter);
+}
+
+/**
+ * The screened name's words as offered for pairing: its own, neighbours joined, all joined, and
+ * each word split in two where both halves are words of `vocabulary` (the list's words).
+ */
+export function offeredTokens(words: readonly string[], vocabulary: ReadonlySet<string>): string[] {
+  // Not deduplicated: a listed name may repeat a word, which two equal screened words then cover.
+  const offered = [...words];
+  for (let i = 0; i + 1 < words.length; i += 1) offered.push(`${words[i]}${words[i + 1]}`);
+  if (words.length > 2) offered.push(words.join(''));
+  for (const word of words)
+    for (let at = split_part_chars_min; at + split_part_chars_min <= word.length; at += 1) {
+      const head = word.slice(0, at);
+      const tail = word.slice(at);
+      if (vocabulary.has(head) && vocabulary.has(tail)) offered.push(head, tail);
+    }
+  return offered;
+}
+
+/** Halves shorter than this are not split off a word: every list has one- and two-letter words. */
+const split_part_chars_min = 3;
 
 /** Jaro-Winkler similarity of two strings, compared by UTF-16 code unit. */
 export function jaroWinkler(a: string, b: string): number {
@@ -93,34 +142,36 @@ function jaroSimilarity(a: string, b: string): number {
   return (m / a.length + m / b.length + (m - transposed / 2) / m) / 3;
 }
 
-/** The similarity of two names (see the top of this file). */
-export function nameSimilarity(a: string, b: string): number {
-  return tokensSimilarity(nameTokens(a), nameTokens(b));
+/** How much of `listed` the `screened` name covers (see the top of this file). */
+export function nameSimilarity(screened: string, listed: string): number {
+  const listed_tokens = nameTokens(listed);
+  return tokensSimilarity(offeredTokens(nameTokens(screened), new Set(listed_tokens)), listed_tokens);
 }
 
 /** Names are a few words: every pair is scored, then the best are taken greedily, each word once. */
-export function tokensSimilarity(a: readonly string[], b: readonly string[]): number {
+export function tokensSimilarity(screened: readonly string[], listed: readonly string[]): number {
   return pairedSimilarity(
-    a.map((token) => token.length),
-    b.map((token) => token.length),
-    (i, j) => jaroWinkler(a[i] ?? '', b[j] ?? ''),
+    screened.length,
+    listed.map((token) => token.length),
+    (i, j) => jaroWinkler(screened[i] ?? '', listed[j] ?? ''),
   );
 }
 
 /**
- * The name score from its words' lengths and a scorer of word `i` of one name against word `j` of
- * the other (which the screening caches across the list). Each round takes the best pair of words
- * not yet paired; the score is the pairs' scores weighted by their letters over all letters.
+ * The name score from the number of screened words, the listed words' lengths and a scorer of
+ * screened word `i` against listed word `j` (which the screening caches across the list). Each
+ * round takes the best pair of words not yet paired; the score is the pairs' scores weighted by
+ * their listed word's letters over all the listed letters.
  */
 export function pairedSimilarity(
-  a_lengths: readonly number[],
-  b_lengths: readonly number[],
+  screened_count: number,
+  listed_lengths: readonly number[],
   score: (i: number, j: number) => number,
 ): number {
-  const letters = sum(a_lengths) + sum(b_lengths);
-  if (a_lengths.length === 0 || b_lengths.length === 0 || letters === 0) return 0;
-  const n = a_lengths.length;
-  const m = b_lengths.length;
+  const letters = sum(listed_lengths);
+  const n = screened_count;
+  const m = listed_lengths.length;
+  if (n === 0 || m === 0 || letters === 0) return 0;
   const scores = new Float64Array(n * m);
   for (let i = 0; i < n; i += 1) for (let j = 0; j < m; j += 1) scores[i * m + j] = score(i, j);
   const used_a = new Uint8Array(n);
@@ -139,23 +190,20 @@ export function pairedSimilarity(
     const j = best % m;
     used_a[i] = 1;
     used_b[j] = 1;
-    weighted += (scores[best] ?? 0) * ((a_lengths[i] ?? 0) + (b_lengths[j] ?? 0));
+    weighted += (scores[best] ?? 0) * (listed_lengths[j] ?? 0);
   }
   return Math.min(1, weighted / letters);
 }
 
 /**
- * The most `pairedSimilarity` can give two names of these word lengths, without scoring a word:
- * as if the longest words paired perfectly. Screening skips names that cannot reach the review score.
+ * The most `pairedSimilarity` can give with this many screened words against listed words of these
+ * lengths, without scoring a word: as if the longest listed words paired perfectly. Screening
+ * skips names that cannot reach the review score.
  */
-export function similarityBound(
-  a_lengths_desc: readonly number[],
-  b_lengths_desc: readonly number[],
-): number {
-  const letters = sum(a_lengths_desc) + sum(b_lengths_desc);
+export function similarityBound(screened_count: number, listed_lengths_desc: readonly number[]): number {
+  const letters = sum(listed_lengths_desc);
   if (letters === 0) return 0;
-  const k = Math.min(a_lengths_desc.length, b_lengths_desc.length);
-  return (sum(a_lengths_desc.slice(0, k)) + sum(b_lengths_desc.slice(0, k))) / letters;
+  return sum(listed_lengths_desc.slice(0, screened_count)) / letters;
 }
 
 function sum(values: readonly number[]): number {
