@@ -9,7 +9,8 @@ import type { TLSSocket } from 'node:tls';
  */
 export function peerCertificate(socket: Socket | TLSSocket): X509Certificate | undefined {
   if (!('getPeerCertificate' in socket)) return undefined;
-  const raw = socket.getPeerCertificate().raw;
+  // A connection already torn down has no peer certificate object at all.
+  const raw = (socket.getPeerCertificate() as { raw?: Buffer } | null)?.raw;
   return raw === undefined ? undefined : new X509Certificate(raw);
 }
 

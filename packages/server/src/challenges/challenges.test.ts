@@ -482,4 +482,34 @@ describe('sign-in codes', () => {
     // Not a payment: the API's confirm does not know it.
     expectProblem(await confirm(id, sent), 404, 'resource_not_found');
   });
+
+  it("count apart from payments: sign-in guesses on public pages never lock a holder's payments", async () => {
+    const payer = await holderWallet();
+    const settings = challengeSettings(t.config);
+    for (let round = 0; round < 5; round += 1) {
+      const issued = await createSignInChallenge(t.db.pool, {
+        livemode: false,
+        holder_id: payer.holder,
+        settings,
+        now: t.clock.now(),
+      });
+      if (!issued.ok) throw new Error(issued.error.detail);
+      const sent = await code(issued.value.id);
+      for (let guess = 0; guess < 5; guess += 1)
+        await checkSignInCode(t.db.pool, {
+          livemode: false,
+          challenge_id: issued.value.id,
+          code: wrong(sent),
+          now: t.clock.now(),
+          holder_wrong_codes_max: 20,
+        });
+    }
+    const pay = await transfer(t, {
+      source_wallet_id: payer.wallet,
+      destination_wallet_id: await newWallet(t),
+      amount: '600.00',
+    });
+    const id = pay.json().id;
+    expect((await confirm(id, await code(id))).json().status).toBe('succeeded');
+  });
 });

@@ -77,7 +77,7 @@ export async function tryCode(
   if (closed !== undefined) return fail(closed);
   // One holder's guesses are counted under the holder's lock (the one a tier's caps take).
   await lockRiskReads(db, [challenge.holder_id]);
-  if ((await wrongCodesToday(db, challenge.holder_id, now)) >= holder_wrong_codes_max)
+  if ((await wrongCodesToday(db, challenge, now)) >= holder_wrong_codes_max)
     return fail(
       domainError(
         'challenge_attempts_exceeded',
@@ -129,12 +129,16 @@ async function closedReason(
   return undefined;
 }
 
-/** Attempts on the holder's challenges in the last 24 hours that were not the right code. */
-async function wrongCodesToday(db: Client, holder_id: string, now: Date): Promise<number> {
+/**
+ * Attempts on the holder's challenges of this purpose in the last 24 hours that were not the right
+ * code. Sign-in codes are guessed on public pages by anyone who knows an email; counted apart, they
+ * can lock a holder out of signing in to apps, never out of confirming payments.
+ */
+async function wrongCodesToday(db: Client, challenge: ChallengeRow, now: Date): Promise<number> {
   const found = await db.query<{ wrong: number }>(
     `SELECT coalesce(sum(attempts) - count(*) FILTER (WHERE status = 'succeeded'), 0)::int AS wrong
-     FROM challenges WHERE holder_id = $1 AND updated_at > $2`,
-    [holder_id, new Date(now.getTime() - 86_400_000)],
+     FROM challenges WHERE holder_id = $1 AND purpose = $2 AND updated_at > $3`,
+    [challenge.holder_id, challenge.purpose, new Date(now.getTime() - 86_400_000)],
   );
   return found.rows[0]?.wrong ?? 0;
 }

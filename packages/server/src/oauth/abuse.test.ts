@@ -251,6 +251,24 @@ describe('partner tokens', () => {
     expect(consent.json()).toMatchObject({ status: 'revoked', revoked_by: 'client' });
   });
 
+  it('stop when the app revokes an access token (RFC 7009): the consent ends, not only the token', async () => {
+    const { app, tokens } = await consented();
+    const revoked = await tokenRequest(
+      o,
+      app,
+      { token: tokens.access_token, token_type_hint: 'access_token' },
+      '/oauth/token/revocation',
+    );
+    expect(revoked.status).toBe(200);
+    const refreshed = await tokenRequest(o, app, {
+      grant_type: 'refresh_token',
+      refresh_token: tokens.refresh_token,
+    });
+    expect(refreshed.status).toBe(400);
+    const consent = await o.t.request({ method: 'GET', url: `/v1/consents/${await consentIdOf(app)}` });
+    expect(consent.json()).toMatchObject({ status: 'revoked', revoked_by: 'client' });
+  });
+
   it('stop when a rotated refresh token is used again: the consent is revoked', async () => {
     const { app, tokens } = await consented();
     const first = await tokenRequest(o, app, {
@@ -330,6 +348,21 @@ describe('the authorization server', () => {
     const answer = new URL(browser.visited.at(-1) as string);
     expect(answer.searchParams.get('error')).toBe('invalid_request');
     expect(answer.searchParams.get('code')).toBeNull();
+  });
+
+  it('answers a client_id that cannot be one (a NUL byte) with a client error, never a 5xx', async () => {
+    const auth = await o.fetch(`${o.base}/oauth/auth?client_id=%00&response_type=code`, {
+      redirect: 'manual',
+    });
+    expect(auth.status).toBeLessThan(500);
+    for (const path of ['/oauth/token', '/oauth/token/introspection', '/oauth/token/revocation']) {
+      const answer = await o.fetch(`${o.base}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'client_id=%00&grant_type=authorization_code&code=x&token=x',
+      });
+      expect(answer.status, path).toBeLessThan(500);
+    }
   });
 
   it('never redirects to an unregistered redirect URI', async () => {

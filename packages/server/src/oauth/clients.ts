@@ -174,6 +174,8 @@ export async function getOAuthClient(
 
 /** The app with this client_id, of either mode (the authorization server knows no mode). */
 export async function findClientRow(db: Queryable, id: string): Promise<OAuthClientRow | undefined> {
+  // The provider passes any client_id it is given, NUL bytes included: what cannot be an id is none.
+  if (!/^oac_[0-9a-z]{26}$/.test(id)) return undefined;
   const found = await db.query<OAuthClientRow>('SELECT * FROM oauth_clients WHERE id = $1', [id]);
   return found.rows[0];
 }

@@ -103,6 +103,9 @@ function configuration(deps: ProviderDeps): Configuration {
     },
     // Every refresh gives a new refresh token; a used one presented again revokes the grant.
     rotateRefreshToken: () => true,
+    // Revoking any token of a consent (RFC 7009) ends the consent: the provider revokes the grant's
+    // every token anyway, and a consent left "active" with nothing usable would mislead the holder.
+    revokeGrantPolicy: () => true,
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
     // Tokens live by the consent, not by the holder's session on the consent page.
     expiresWithSession: async () => false,
@@ -112,7 +115,8 @@ function configuration(deps: ProviderDeps): Configuration {
       RefreshToken: ttl.refresh_token_ttl_s,
       Grant: ttl.consent_ttl_s,
       Interaction: 10 * 60,
-      Session: 60 * 60,
+      // A holder signed in on a shared browser: the next app's consent page asks again soon.
+      Session: 15 * 60,
     },
     interactions: { url: (_ctx, interaction) => `${oauth_mount_path}/interaction/${interaction.uid}` },
     cookies: { keys: [...ttl.cookie_keys] },
