@@ -54,6 +54,7 @@ export class Purse {
   readonly webhook_endpoints!: Resources['webhook_endpoints'];
   readonly api_keys!: Resources['api_keys'];
   readonly approvals!: Resources['approvals'];
+  readonly challenges!: Resources['challenges'];
   readonly risk_rules!: Resources['risk_rules'];
   readonly risk_decisions!: Resources['risk_decisions'];
   readonly audit_logs!: Resources['audit_logs'];
