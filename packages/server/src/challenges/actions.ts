@@ -5,7 +5,14 @@ import { rowById } from '../db/rows.js';
 import { domainError, notFound } from '../shared/errors.js';
 import { fail, ok, type Result } from '../shared/result.js';
 import { sentCode } from './codes.js';
-import { type ChallengeRow, type ChallengeView, challengeView, mayActOn, ownKeyOnly } from './service.js';
+import {
+  type ChallengeRow,
+  type ChallengeView,
+  challengeView,
+  expiredError,
+  mayActOn,
+  ownKeyOnly,
+} from './service.js';
 
 /** A waiting payment challenge this key may act on, locked. */
 async function lockOwn(db: Client, auth: AuthContext, id: string, now: Date): Promise<Result<ChallengeRow>> {
@@ -13,10 +20,7 @@ async function lockOwn(db: Client, auth: AuthContext, id: string, now: Date): Pr
   if (row === undefined || !mayActOn(auth, row)) return fail(notFound('challenge', id));
   if (row.status !== 'requires_action')
     return fail(domainError('challenge_not_pending', `Challenge ${id} is ${row.status}.`));
-  if (row.expires_at <= now)
-    return fail(
-      domainError('challenge_expired', `Challenge ${id} expired at ${row.expires_at.toISOString()}.`),
-    );
+  if (row.expires_at <= now) return fail(expiredError(row));
   return ok(row);
 }
 

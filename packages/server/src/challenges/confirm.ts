@@ -7,7 +7,7 @@ import { lockRiskReads } from '../risk/locks.js';
 import { type DomainError, domainError, notFound } from '../shared/errors.js';
 import { fail, ok, type Result } from '../shared/result.js';
 import { authenticatorStep, isSentCode } from './codes.js';
-import { type ChallengeRow, type ChallengeView, challengeView, mayActOn } from './service.js';
+import { type ChallengeRow, type ChallengeView, challengeView, expiredError, mayActOn } from './service.js';
 
 /**
  * Confirming a challenge is one transaction that commits whatever the code turns out to be
@@ -109,16 +109,9 @@ async function closedReason(
   const id = challenge.id;
   if (challenge.status === 'requires_action' && challenge.expires_at <= now) {
     await db.query("UPDATE challenges SET status = 'expired', updated_at = $2 WHERE id = $1", [id, now]);
-    return domainError(
-      'challenge_expired',
-      `Challenge ${id} expired at ${challenge.expires_at.toISOString()}.`,
-    );
+    return expiredError(challenge);
   }
-  if (challenge.status === 'expired')
-    return domainError(
-      'challenge_expired',
-      `Challenge ${id} expired at ${challenge.expires_at.toISOString()}.`,
-    );
+  if (challenge.status === 'expired') return expiredError(challenge);
   if (challenge.status === 'failed' || challenge.attempts >= challenge.attempts_max)
     return domainError(
       'challenge_attempts_exceeded',

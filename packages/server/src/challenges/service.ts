@@ -5,7 +5,7 @@ import type { Config } from '../config.js';
 import { openJson, sealJson } from '../crypto/keyring.js';
 import type { Queryable } from '../db/pool.js';
 import { rowById } from '../db/rows.js';
-import { domainError, notFound } from '../shared/errors.js';
+import { type DomainError, domainError, notFound } from '../shared/errors.js';
 import { Filters } from '../shared/filters.js';
 import { newId } from '../shared/ids.js';
 import { formatAmount } from '../shared/money.js';
@@ -56,6 +56,11 @@ export function ownKeyOnly(auth: AuthContext): string | undefined {
 export function mayActOn(auth: AuthContext, row: ChallengeRow): boolean {
   const own = ownKeyOnly(auth);
   return row.purpose === 'payment' && (own === undefined || row.api_key_id === own);
+}
+
+/** The refusal of a code for a challenge past its expiry. */
+export function expiredError(row: ChallengeRow): DomainError {
+  return domainError('challenge_expired', `Challenge ${row.id} expired at ${row.expires_at.toISOString()}.`);
 }
 
 /** What screening needs to ask a holder for a code (from the configuration). */
