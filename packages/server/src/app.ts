@@ -15,6 +15,7 @@ import { escrowRoutes } from './escrows/routes.js';
 import { eventRoutes } from './events/routes.js';
 import { EventStreams } from './events/stream.js';
 import { fileRoutes } from './files/routes.js';
+import { fxRoutes } from './fx/routes.js';
 import { holderRoutes } from './holders/routes.js';
 import type { Api, RouteDeps } from './http/api.js';
 import { type ApiKeyCache, createApiKeyCache, registerAuth } from './http/auth.js';
@@ -155,6 +156,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     testHelperRoutes(api, route_deps);
     escrowRoutes(api, route_deps);
     reportRoutes(api, route_deps);
+    fxRoutes(api, route_deps);
     eventRoutes(api, route_deps);
     webhookEndpointRoutes(api, route_deps);
     approvalRoutes(api, route_deps);

@@ -84,6 +84,14 @@ export const restricted_routes: Readonly<Record<string, RestrictedAccess>> = {
   'GET /v1/verification_sessions': 'own',
   'GET /v1/verification_sessions/:id': 'holder_session',
   'POST /v1/verification_sessions/:id': 'holder_session',
+  // Converting its own money: rates are public prices, a quote names no wallet, the conversion's
+  // source wallet is screened like any payer's.
+  'GET /v1/fx_rates': 'open',
+  'GET /v1/fx_rates/:id': 'open',
+  'POST /v1/fx_quotes': 'open',
+  'POST /v1/conversions': 'screened',
+  'GET /v1/conversions': { wallet_query: 'wallet_id' },
+  'GET /v1/conversions/:id': { object: 'conversion' },
 };
 
 /**
@@ -121,7 +129,8 @@ export const operator_only_reads: ReadonlySet<string> = new Set(['GET /v1/payout
 /**
  * An operator's decisions on a holder's verification and second factor: clearing a possible
  * sanctions match, verifying a holder (which lifts its tier and so its limits), enrolling or
- * removing the authenticator app that confirms its payments, unfreezing a wallet. Closed to keys with a spend policy,
+ * removing the authenticator app that confirms its payments, unfreezing a wallet, setting exchange
+ * rates. Closed to keys with a spend policy,
  * which could otherwise raise the limits they are held to or answer the holder's challenges
  * themselves (restricted keys are refused them anyway).
  */
@@ -133,6 +142,10 @@ export const operator_decisions: ReadonlySet<string> = new Set([
   'DELETE /v1/holders/:id/authenticator',
   // Unfreezing undoes a freeze a sanctions match (or an operator) made.
   'POST /v1/wallets/:id/unfreeze',
+  // A rate sets the price of every conversion: a key that could set one and convert would print
+  // money at the platform's expense.
+  'POST /v1/fx_rates',
+  'POST /v1/fx_rates/import',
 ]);
 
 /** Applies `restricted_routes` to every request of a restricted key. */
@@ -158,7 +171,7 @@ export function registerRestrictedAccess(app: FastifyInstance, deps: { pool: Poo
       throw new HttpProblem(
         domainError(
           'key_restricted',
-          "A key with a spend policy cannot decide a holder's verification or second factor.",
+          "A key with a spend policy cannot make an operator's decision (a holder's verification or second factor, an exchange rate).",
         ),
       );
     if (restrictions === null) return;

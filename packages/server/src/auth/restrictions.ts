@@ -79,7 +79,8 @@ export type ObjectKind =
   | 'escrow'
   | 'approval'
   | 'challenge'
-  | 'file';
+  | 'file'
+  | 'conversion';
 
 /**
  * Per kind, the wallets an object involves, from its typed columns (never its metadata), and the
@@ -104,6 +105,8 @@ const involved_wallets: Readonly<Record<ObjectKind, string>> = {
     'SELECT ARRAY[]::text[] AS wallet_ids, api_key_id FROM challenges WHERE id = $1 AND livemode = $2',
   // An upload involves no wallet: it is visible to the key that uploaded it.
   file: 'SELECT ARRAY[]::text[] AS wallet_ids, api_key_id FROM files WHERE id = $1 AND livemode = $2',
+  conversion: `SELECT ARRAY[source_wallet_id, target_wallet_id] AS wallet_ids, NULL AS api_key_id
+    FROM conversions WHERE id = $1 AND livemode = $2`,
 };
 
 /** The wallets one object of the mode involves, and the key it belongs to; undefined if none. */

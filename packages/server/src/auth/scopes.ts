@@ -34,6 +34,9 @@ export const resources = [
   'challenges',
   'files',
   'verification_sessions',
+  'fx_rates',
+  'fx_quotes',
+  'conversions',
 ] as const;
 export type Resource = (typeof resources)[number];
 export type Scope = `${Resource}:${'read' | 'write'}`;

@@ -3,6 +3,7 @@ import type { Queryable } from '../db/pool.js';
 import type { CreateEscrowBody, ReleaseBody, ResolveBody } from '../escrows/schemas.js';
 import { createEscrow } from '../escrows/service.js';
 import { cancelEscrow, releaseEscrow, resolveEscrow } from '../escrows/transitions.js';
+import { type ConversionInput, type ConversionView, createConversion } from '../fx/conversions.js';
 import { type CryptoDepositInput, simulateCryptoDeposit } from '../payments/deposits.js';
 import { type CreatePaymentInput, createPayment } from '../payments/service.js';
 import type { PaymentView } from '../payments/view.js';
@@ -23,6 +24,7 @@ import type { TransferView } from '../transfers/view.js';
 import type { Movement } from './movement.js';
 import {
   captureMovements,
+  conversionMovements,
   depositMovements,
   escrowMovements,
   escrowSettleMovements,
@@ -168,6 +170,14 @@ export const refund_endpoint: MoneyEndpoint<Static<typeof CreateRefundBody>, { i
   objects: one,
 };
 
+export const conversion_endpoint: MoneyEndpoint<ConversionInput, ConversionView> = {
+  route: 'POST /v1/conversions',
+  success_status: 201,
+  movements: (db, livemode, body) => conversionMovements(db, livemode, body),
+  execute: (ctx, body) => createConversion(ctx, body),
+  objects: one,
+};
+
 // biome-ignore lint/suspicious/noExplicitAny: the registry holds endpoints of every body and result type.
 type AnyEndpoint = MoneyEndpoint<any, any>;
 
@@ -186,5 +196,6 @@ export const money_endpoints: ReadonlyMap<string, AnyEndpoint> = new Map(
     escrow_resolve_endpoint,
     capture_endpoint,
     refund_endpoint,
+    conversion_endpoint,
   ].map((endpoint: AnyEndpoint) => [endpoint.route, endpoint]),
 );

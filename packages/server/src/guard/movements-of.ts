@@ -1,5 +1,6 @@
 import { assetScale } from '../assets/service.js';
 import type { Queryable } from '../db/pool.js';
+import { findWallet } from '../ledger/accounts.js';
 import { depositTarget } from '../payments/deposits.js';
 import { readRefundable } from '../refunds/service.js';
 import { takeBackShares } from '../refunds/take-back.js';
@@ -377,4 +378,39 @@ export async function refundMovements(
   if (cover === undefined) return ok(parts);
   const covered = { ...back, source: cover, source_param: 'cover_wallet_id', counts: false };
   return ok([...parts, toMovement(covered, scale.value, amount_minor)]);
+}
+
+/**
+ * A conversion pays out of its source wallet into the holder's target wallet: the source amount
+ * is the quote's, or the request's at the current rate. An unknown quote yields no movement; the
+ * endpoint answers 404.
+ */
+export async function conversionMovements(
+  db: Queryable,
+  livemode: boolean,
+  input: { quote_id?: string; source_wallet_id: string; target_wallet_id: string; source_amount?: string },
+) {
+  const leg = {
+    source: input.source_wallet_id,
+    source_param: 'source_wallet_id',
+    destinations: [input.target_wallet_id],
+    external: false,
+    prefix: '',
+  };
+  if (input.quote_id === undefined) {
+    const wallet = await findWallet(db, livemode, input.source_wallet_id);
+    if (wallet === undefined || input.source_amount === undefined) return ok([]);
+    return all(db, livemode, [
+      { ...leg, currency: wallet.asset, amount: input.source_amount, prefix: 'source_' },
+    ]);
+  }
+  const found = await db.query<{ source_asset: string; source_amount: string }>(
+    'SELECT source_asset, source_amount::text FROM fx_quotes WHERE id = $1 AND livemode = $2',
+    [input.quote_id, livemode],
+  );
+  const quote = found.rows[0];
+  const scale =
+    quote === undefined ? undefined : await assetScale(db, livemode, quote.source_asset, 'quote_id');
+  if (quote === undefined || scale === undefined || !scale.ok) return ok([]);
+  return ok([toMovement({ ...leg, currency: quote.source_asset }, scale.value, BigInt(quote.source_amount))]);
 }

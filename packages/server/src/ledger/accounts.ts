@@ -84,6 +84,8 @@ export const system_purposes = [
   'rail_clearing:bank_account',
   'rail_clearing:crypto',
   'rail_clearing:bank_file',
+  'fx_position',
+  'fx_spread',
 ] as const;
 export type SystemPurpose = (typeof system_purposes)[number];
 

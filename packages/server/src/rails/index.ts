@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { FxConfig } from '../fx/config.js';
 import type { SystemPurpose } from '../ledger/accounts.js';
 import type { WriteContext } from '../ledger/context.js';
 import { type DomainError, domainError } from '../shared/errors.js';
@@ -75,6 +76,8 @@ export interface RailsConfig {
   readonly sandbox_step_ms: number;
   /** Unset: live bank payouts are refused (rail_unavailable). */
   readonly bank_debtor: BankDebtor | undefined;
+  /** Rates, quotes and spreads, for conversions and for money that converts on its way (fx/). */
+  readonly fx: FxConfig;
 }
 
 /** Money in transit on a rail lives in its clearing account, so the ledger always balances. */

@@ -85,6 +85,13 @@ export type ErrorCode =
   | 'file_type_unsupported'
   | 'file_too_large'
   | 'verification_in_progress'
+  | 'fx_rate_unavailable'
+  | 'fx_rate_stale'
+  | 'amount_too_small'
+  | 'quote_expired'
+  | 'quote_already_used'
+  | 'quote_holder_mismatch'
+  | 'holder_mismatch'
   | 'internal_error';
 
 export interface ErrorSpec {
@@ -191,6 +198,13 @@ export const catalogue: { readonly [C in ErrorCode]: ErrorSpec } = {
   file_type_unsupported: { status: 415, title: 'The file is not a PDF, JPEG or PNG' },
   file_too_large: { status: 413, title: 'The file is larger than allowed' },
   verification_in_progress: { status: 409, title: 'The holder has a verification session in progress' },
+  fx_rate_unavailable: { status: 400, title: 'No rate converts these currencies' },
+  fx_rate_stale: { status: 422, title: 'The newest rate for these currencies is too old to quote' },
+  amount_too_small: { status: 400, title: 'The amount converts to less than the smallest unit' },
+  quote_expired: { status: 409, title: 'The quote has expired' },
+  quote_already_used: { status: 409, title: 'The quote was already used' },
+  quote_holder_mismatch: { status: 400, title: 'The quote was made for another holder' },
+  holder_mismatch: { status: 400, title: 'The wallets belong to different holders' },
   internal_error: { status: 500, title: 'Internal error' },
 };
 

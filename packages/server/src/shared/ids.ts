@@ -49,6 +49,9 @@ export const idPrefixes = {
   challenge: 'chl',
   file: 'file',
   verification_session: 'vs',
+  fx_rate: 'fxr',
+  fx_quote: 'fxq',
+  conversion: 'cnv',
 } as const;
 
 export type IdKind = keyof typeof idPrefixes;

@@ -1,0 +1,310 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestApp, type TestApp } from '../test-support/app.js';
+import { createKey } from '../test-support/keys.js';
+import { balanceOf, expectProblem, fund, getJson, newWallet, post, postOk } from '../test-support/money.js';
+import { spreadsFromEnv } from './config.js';
+
+const sample_path = path.join(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '..',
+  '..',
+  'data',
+  'ecb-eurofxref-sample.xml',
+);
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await createTestApp(
+    {},
+    {},
+    {
+      fx: {
+        quote_ttl_ms: 30_000,
+        rate_max_age_ms: 86_400_000,
+        spreads: spreadsFromEnv('EUR/USD=50,*=0'),
+        ecb_url: undefined,
+        ecb_poll_ms: 3_600_000,
+      },
+    },
+  );
+});
+afterAll(() => t.close());
+
+/** A holder with a wallet in each currency, the first funded. */
+async function holderWith(
+  source: { currency: string; amount: string },
+  target_currency: string,
+): Promise<{ holder: string; source: string; target: string }> {
+  const holder = (await postOk(t, '/v1/holders', { name: 'Ada Lovelace' })).id;
+  const source_wallet = await newWallet(t, source.currency, { holder_id: holder });
+  await fund(t, source_wallet, source.amount, source.currency);
+  const target_wallet = await newWallet(t, target_currency, { holder_id: holder });
+  return { holder, source: source_wallet, target: target_wallet };
+}
+
+async function setRate(base: string, quote: string, rate: string, as_of?: string) {
+  return postOk(t, '/v1/fx_rates', { base, quote, rate, ...(as_of === undefined ? {} : { as_of }) });
+}
+
+describe('rates', () => {
+  it('records an operator rate with its source and time, and refuses bad ones with 400', async () => {
+    const rate = await setRate('GBP', 'CHF', '1.1250');
+    expect(rate).toMatchObject({
+      object: 'fx_rate',
+      base: 'GBP',
+      quote: 'CHF',
+      rate: '1.125',
+      source: 'api',
+    });
+    expect(rate.id).toMatch(/^fxr_/);
+    expectProblem(
+      await post(t, '/v1/fx_rates', { base: 'GBP', quote: 'CHF', rate: 1.1 }),
+      400,
+      'invalid_request',
+      'rate',
+    );
+    expectProblem(
+      await post(t, '/v1/fx_rates', { base: 'GBP', quote: 'CHF', rate: '-1' }),
+      400,
+      'invalid_request',
+      'rate',
+    );
+    expectProblem(
+      await post(t, '/v1/fx_rates', { base: 'GBP', quote: 'CHF', rate: '0' }),
+      400,
+      'invalid_request',
+      'rate',
+    );
+    expectProblem(
+      await post(t, '/v1/fx_rates', { base: 'GBP', quote: 'GBP', rate: '1' }),
+      400,
+      'invalid_request',
+      'quote',
+    );
+    expectProblem(
+      await post(t, '/v1/fx_rates', { base: 'XXQ', quote: 'GBP', rate: '1' }),
+      400,
+      'asset_not_found',
+      'base',
+    );
+    const future = new Date(t.clock.now().getTime() + 3_600_000).toISOString();
+    expectProblem(
+      await post(t, '/v1/fx_rates', { base: 'GBP', quote: 'CHF', rate: '1', as_of: future }),
+      400,
+      'invalid_request',
+      'as_of',
+    );
+  });
+
+  it('imports the ECB reference-rate file once, skipping currencies that are not assets', async () => {
+    const xml = readFileSync(sample_path, 'utf8');
+    const first = await postOk(t, '/v1/fx_rates/import', { format: 'ecb', xml });
+    expect(first.recorded).toBeGreaterThan(20);
+    expect(first.skipped_currencies).toEqual([]);
+    const again = await postOk(t, '/v1/fx_rates/import', { format: 'ecb', xml });
+    expect(again).toMatchObject({ recorded: 0, unchanged: first.recorded });
+    const listed = await getJson(t, '/v1/fx_rates?base=EUR&quote=JPY&source=ecb');
+    expect((listed.data as { rate: string }[])[0]?.rate).toBe('162.47');
+    const bad = await post(t, '/v1/fx_rates/import', { format: 'ecb', xml: '<!DOCTYPE x><x/>' });
+    expectProblem(bad, 400, 'invalid_request', 'xml');
+  });
+});
+
+describe('quotes', () => {
+  it('quotes a source amount: target rounded down, spread kept, expiry 30 s', async () => {
+    await setRate('EUR', 'USD', '1.0842');
+    const quote = await postOk(t, '/v1/fx_quotes', {
+      source_currency: 'EUR',
+      target_currency: 'USD',
+      source_amount: '100.00',
+    });
+    // Mid 1.0842 less 50 bps = 1.078779; 100.00 EUR × 1.078779 = 107.8779 → 107.87 USD.
+    expect(quote).toMatchObject({
+      object: 'fx_quote',
+      status: 'open',
+      rate: '1.078779',
+      mid_rate: '1.0842',
+      spread_bps: 50,
+      source_amount: '100.00',
+      target_amount: '107.87',
+      spread_amount: '0.55',
+    });
+    expect(quote.id).toMatch(/^fxq_/);
+    expect(Date.parse(String(quote.expires_at)) - t.clock.now().getTime()).toBe(30_000);
+  });
+
+  it('quotes a target amount: source rounded up', async () => {
+    await setRate('EUR', 'USD', '1.0842');
+    const quote = await postOk(t, '/v1/fx_quotes', {
+      source_currency: 'EUR',
+      target_currency: 'USD',
+      target_amount: '100.00',
+    });
+    // 100.00 / 1.078779 = 92.6973... → 92.70 EUR, which buys 100.0028 → exactly 100.00 delivered.
+    expect(quote).toMatchObject({ source_amount: '92.70', target_amount: '100.00' });
+  });
+
+  it('derives inverse and cross rates, across scales (JPY has none, KWD three)', async () => {
+    await setRate('EUR', 'JPY', '160');
+    await setRate('EUR', 'KWD', '0.3333');
+    const inverse = await postOk(t, '/v1/fx_quotes', {
+      source_currency: 'JPY',
+      target_currency: 'EUR',
+      source_amount: '1000',
+    });
+    expect(inverse).toMatchObject({ rate: '0.00625', target_amount: '6.25' });
+    const cross = await postOk(t, '/v1/fx_quotes', {
+      source_currency: 'JPY',
+      target_currency: 'KWD',
+      source_amount: '1000',
+    });
+    // 0.3333 / 160 = 0.002083125 KWD per JPY: 1000 JPY → 2.083 KWD.
+    expect(cross).toMatchObject({
+      rate: '0.002083125',
+      target_amount: '2.083',
+      rate_source: 'api+api via EUR',
+    });
+  });
+
+  it('refuses an unknown pair, a stale rate, an amount below the smallest unit, both or neither amount', async () => {
+    // Neither is in the ECB file imported above, so no cross through EUR either.
+    const body = { source_currency: 'KES', target_currency: 'UGX', source_amount: '1.00' };
+    expectProblem(await post(t, '/v1/fx_quotes', body), 400, 'fx_rate_unavailable', 'target_currency');
+    await setRate('KES', 'UGX', '80', new Date(t.clock.now().getTime() - 2 * 86_400_000).toISOString());
+    expectProblem(await post(t, '/v1/fx_quotes', body), 422, 'fx_rate_stale', 'target_currency');
+    await setRate('KES', 'UGX', '80');
+    expect((await postOk(t, '/v1/fx_quotes', body)).target_amount).toBe('80');
+    const tiny = { source_currency: 'KES', target_currency: 'UGX', source_amount: '0.01' };
+    expectProblem(await post(t, '/v1/fx_quotes', tiny), 400, 'amount_too_small', 'source_amount');
+    const both = { ...body, target_amount: '5' };
+    expectProblem(await post(t, '/v1/fx_quotes', both), 400, 'invalid_request', 'source_amount');
+    const neither = { source_currency: 'KES', target_currency: 'UGX' };
+    expectProblem(await post(t, '/v1/fx_quotes', neither), 400, 'invalid_request', 'source_amount');
+    const precise = { ...body, source_amount: '1.001' };
+    expectProblem(await post(t, '/v1/fx_quotes', precise), 400, 'invalid_amount', 'source_amount');
+    const float = { ...body, source_amount: 1 };
+    expect((await post(t, '/v1/fx_quotes', float)).statusCode).toBe(400);
+  });
+});
+
+describe('conversions', () => {
+  it('converts with a quote in one entry through the FX accounts, once', async () => {
+    await setRate('EUR', 'USD', '1.0842');
+    const w = await holderWith({ currency: 'EUR', amount: '500.00' }, 'USD');
+    const quote = await postOk(t, '/v1/fx_quotes', {
+      source_currency: 'EUR',
+      target_currency: 'USD',
+      source_amount: '100.00',
+      holder_id: w.holder,
+    });
+    const body = { quote_id: quote.id, source_wallet_id: w.source, target_wallet_id: w.target };
+    const conversion = await postOk(t, '/v1/conversions', body);
+    expect(conversion).toMatchObject({
+      object: 'conversion',
+      status: 'succeeded',
+      source_amount: '100.00',
+      target_amount: '107.87',
+      spread_amount: '0.55',
+      quote_id: quote.id,
+      holder_id: w.holder,
+    });
+    expect(conversion.id).toMatch(/^cnv_/);
+    expect((await balanceOf(t, w.source)).available).toBe('400.00');
+    expect((await balanceOf(t, w.target)).available).toBe('107.87');
+    expect(await getJson(t, `/v1/conversions/${conversion.id}`)).toEqual(conversion);
+    expect((await getJson(t, `/v1/fx_quotes/${quote.id}`)).status).toBe('used');
+    expectProblem(await post(t, '/v1/conversions', body), 409, 'quote_already_used', 'quote_id');
+    const report = await getJson(t, '/v1/reports/fx');
+    const positions = report.positions as { currency: string; position: string; spread_earned: string }[];
+    expect(positions.find((p) => p.currency === 'EUR')?.position).toMatch(/^\d/);
+    expect(Number(positions.find((p) => p.currency === 'USD')?.spread_earned)).toBeGreaterThan(0);
+  });
+
+  it('lets one of many parallel conversions use a quote', async () => {
+    await setRate('EUR', 'USD', '1.0842');
+    const w = await holderWith({ currency: 'EUR', amount: '500.00' }, 'USD');
+    const quote = await postOk(t, '/v1/fx_quotes', {
+      source_currency: 'EUR',
+      target_currency: 'USD',
+      source_amount: '100.00',
+    });
+    const body = { quote_id: quote.id, source_wallet_id: w.source, target_wallet_id: w.target };
+    const answers = await Promise.all(Array.from({ length: 8 }, () => post(t, '/v1/conversions', body)));
+    expect(answers.map((a) => a.statusCode).sort()).toEqual([201, 409, 409, 409, 409, 409, 409, 409]);
+    expect((await balanceOf(t, w.source)).available).toBe('400.00');
+  });
+
+  it('refuses an expired quote, another holder, another pair, mixed holders, missing funds: nothing moves', async () => {
+    await setRate('EUR', 'USD', '1.0842');
+    const w = await holderWith({ currency: 'EUR', amount: '50.00' }, 'USD');
+    const other = await holderWith({ currency: 'EUR', amount: '50.00' }, 'USD');
+    const quoteOf = (extra: Record<string, unknown> = {}) =>
+      postOk(t, '/v1/fx_quotes', {
+        source_currency: 'EUR',
+        target_currency: 'USD',
+        source_amount: '10.00',
+        ...extra,
+      });
+    const convert = (quote_id: string, source = w.source, target = w.target) =>
+      post(t, '/v1/conversions', { quote_id, source_wallet_id: source, target_wallet_id: target });
+
+    const for_other = await quoteOf({ holder_id: other.holder });
+    expectProblem(await convert(for_other.id), 400, 'quote_holder_mismatch', 'quote_id');
+    expectProblem(
+      await convert((await quoteOf()).id, w.source, other.target),
+      400,
+      'holder_mismatch',
+      'target_wallet_id',
+    );
+    const gbp = await newWallet(t, 'GBP', { holder_id: w.holder });
+    expectProblem(await convert((await quoteOf()).id, w.source, gbp), 400, 'currency_mismatch', 'quote_id');
+    const big = await quoteOf({ source_amount: '60.00' });
+    expectProblem(await convert(big.id), 402, 'insufficient_funds', 'source_wallet_id');
+    const expiring = await quoteOf();
+    t.clock.advance(30_000);
+    expectProblem(await convert(expiring.id), 409, 'quote_expired', 'quote_id');
+    expect((await getJson(t, `/v1/fx_quotes/${expiring.id}`)).status).toBe('expired');
+    expectProblem(await convert('fxq_01jd0w3n3w8m5t5vq6fz1y2k3h'), 404, 'resource_not_found', 'quote_id');
+    expect((await balanceOf(t, w.source)).available).toBe('50.00');
+    expect((await balanceOf(t, w.target)).available).toBe('0.00');
+  });
+
+  it('converts at the current rate without a quote', async () => {
+    await setRate('EUR', 'USD', '1.0842');
+    const w = await holderWith({ currency: 'EUR', amount: '20.00' }, 'USD');
+    const conversion = await postOk(t, '/v1/conversions', {
+      source_wallet_id: w.source,
+      target_wallet_id: w.target,
+      source_amount: '10.00',
+    });
+    expect(conversion).toMatchObject({ quote_id: null, target_amount: '10.78' });
+    const listed = await getJson(t, `/v1/conversions?wallet_id=${w.target}`);
+    expect((listed.data as { id: string }[]).map((c) => c.id)).toEqual([conversion.id]);
+  });
+
+  it('keeps amounts exact at scale 18 and 6 (ETH to USDC)', async () => {
+    await setRate('ETH', 'USDC', '3456.789012');
+    const w = await holderWith({ currency: 'ETH', amount: '2.000000000000000001' }, 'USDC');
+    const conversion = await postOk(t, '/v1/conversions', {
+      source_wallet_id: w.source,
+      target_wallet_id: w.target,
+      source_amount: '1.000000000000000001',
+    });
+    expect(conversion).toMatchObject({ source_amount: '1.000000000000000001', target_amount: '3456.789012' });
+    expect((await balanceOf(t, w.source)).available).toBe('1.000000000000000000');
+  });
+});
+
+describe('keys', () => {
+  it('closes setting rates to keys with a spend policy: they could price their own conversions', async () => {
+    const agent = await createKey(t, {
+      scopes: ['fx_rates:write', 'conversions:write'],
+      spend_policy: { limits: [{ currency: 'USD', daily_max: '100.00' }] },
+    });
+    const response = await post(t, '/v1/fx_rates', { base: 'EUR', quote: 'USD', rate: '1000' }, agent.secret);
+    expectProblem(response, 403, 'key_restricted', undefined);
+  });
+});
