@@ -74,6 +74,9 @@ export class Purse {
     advanceAndWait(id: string, frozen_time: string, options?: AdvanceAndWaitOptions): Promise<TestClock>;
   };
   readonly reports!: Resources['reports'];
+  readonly fx_rates!: Resources['fx_rates'];
+  readonly fx_quotes!: Resources['fx_quotes'];
+  readonly conversions!: Resources['conversions'];
   readonly verification_sessions!: Resources['verification_sessions'];
   readonly oauth_clients!: Resources['oauth_clients'];
   readonly consents!: Resources['consents'];

@@ -188,6 +188,24 @@ export const resources = {
   },
   reports: {
     trialBalance: get('/v1/reports/trial_balance'),
+    fx: query('/v1/reports/fx'),
+  },
+  /** Exchange rates (docs/fx.md): an operator's, or imported from the ECB's reference-rate file. */
+  fx_rates: {
+    create: post('/v1/fx_rates'),
+    retrieve: get('/v1/fx_rates/{id}'),
+    list: list('/v1/fx_rates'),
+    import: post('/v1/fx_rates/import'),
+  },
+  /** A rate and spread locked for one conversion, for 30 s by default. */
+  fx_quotes: {
+    create: post('/v1/fx_quotes'),
+    retrieve: get('/v1/fx_quotes/{id}'),
+  },
+  conversions: {
+    create: post('/v1/conversions'),
+    retrieve: get('/v1/conversions/{id}'),
+    list: list('/v1/conversions'),
   },
   /** KYC and KYB of holders (docs/identity.md); `create` takes the holder's id first. */
   verification_sessions: {

@@ -10988,6 +10988,1524 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/fx_rates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List exchange rates
+         * @description Newest first; filter by base, quote and source.
+         */
+        get: {
+            parameters: {
+                query: {
+                    /** @description Page size. */
+                    limit: number;
+                    /** @description Id of the last object of the previous page: returns older objects. */
+                    starting_after?: string;
+                    /** @description Id of the first object of the next page: returns newer objects. */
+                    ending_before?: string;
+                    /**
+                     * @description An asset code.
+                     * @example USD
+                     */
+                    base?: string;
+                    /**
+                     * @description An asset code.
+                     * @example USD
+                     */
+                    quote?: string;
+                    source?: "api" | "ecb";
+                };
+                header?: {
+                    /**
+                     * @description Answer as this API version instead of the key's pinned one.
+                     * @example 2026-11-01
+                     */
+                    "Purse-Version"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            object: "list";
+                            data: {
+                                /** @example fxr_01jd0w3n3w8m5t5vq6fz1y2k3h */
+                                id: string;
+                                /** @enum {string} */
+                                object: "fx_rate";
+                                livemode: boolean;
+                                /** @example EUR */
+                                base: string;
+                                /** @example USD */
+                                quote: string;
+                                /**
+                                 * @description An exact decimal string.
+                                 * @example 1.0842
+                                 */
+                                rate: string;
+                                source: "api" | "ecb";
+                                /**
+                                 * Format: date-time
+                                 * @example 2026-11-21T12:00:00.000Z
+                                 */
+                                as_of: string;
+                                /**
+                                 * Format: date-time
+                                 * @example 2026-11-21T12:00:00.000Z
+                                 */
+                                created_at: string;
+                            }[];
+                            has_more: boolean;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Set an exchange rate
+         * @description An operator's mid rate for a currency pair: units of quote per unit of base. The newest rate of a pair (by as_of) is the one quoted; its inverse and crosses through a common currency are derived. A rate older than PURSE_FX_RATE_MAX_AGE_S is never quoted.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /**
+                     * @description Answer as this API version instead of the key's pinned one.
+                     * @example 2026-11-01
+                     */
+                    "Purse-Version"?: string;
+                    /**
+                     * @description Makes a retry safe: the first response is stored for 24 hours and replayed with Idempotent-Replayed: true.
+                     * @example order-6735-payout
+                     */
+                    "Idempotency-Key"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    /**
+                     * @example {
+                     *       "base": "EUR",
+                     *       "quote": "USD",
+                     *       "rate": "1.0842"
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * @description An asset code.
+                         * @example USD
+                         */
+                        base: string;
+                        /**
+                         * @description An asset code.
+                         * @example USD
+                         */
+                        quote: string;
+                        /**
+                         * @description Units of the quote currency one unit of the base buys, as a decimal string (never a JSON number): at most 12 integer and 15 decimal digits.
+                         * @example 1.0842
+                         */
+                        rate: string;
+                        /**
+                         * Format: date-time
+                         * @description When the rate held; default now. Not in the future.
+                         */
+                        as_of?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @example fxr_01jd0w3n3w8m5t5vq6fz1y2k3h */
+                            id: string;
+                            /** @enum {string} */
+                            object: "fx_rate";
+                            livemode: boolean;
+                            /** @example EUR */
+                            base: string;
+                            /** @example USD */
+                            quote: string;
+                            /**
+                             * @description An exact decimal string.
+                             * @example 1.0842
+                             */
+                            rate: string;
+                            source: "api" | "ecb";
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            as_of: string;
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            created_at: string;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/fx_rates/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import a published reference-rate file
+         * @description Records the rates of the ECB's euro reference-rate XML (daily, 90-day or historical) for the currencies that are assets here. Importing the same file again records nothing new.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /**
+                     * @description Answer as this API version instead of the key's pinned one.
+                     * @example 2026-11-01
+                     */
+                    "Purse-Version"?: string;
+                    /**
+                     * @description Makes a retry safe: the first response is stored for 24 hours and replayed with Idempotent-Replayed: true.
+                     * @example order-6735-payout
+                     */
+                    "Idempotency-Key"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    /**
+                     * @example {
+                     *       "format": "ecb",
+                     *       "xml": "<gesmes:Envelope xmlns:gesmes='http://www.gesmes.org/xml/2002-08-01' xmlns='http://www.ecb.int/vocabulary/2002-08-01/eurofxref'><Cube><Cube time='2026-12-01'><Cube currency='USD' rate='1.0842'/></Cube></Cube></gesmes:Envelope>"
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * @description The ECB's euro reference-rate XML (eurofxref).
+                         * @enum {string}
+                         */
+                        format: "ecb";
+                        /** @description The file as published. */
+                        xml: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            object: "fx_rate_import";
+                            /** @enum {string} */
+                            source: "ecb";
+                            /** @description Rates newly recorded. */
+                            recorded: number;
+                            /** @description Rates this file had already given. */
+                            unchanged: number;
+                            /** @description Currencies in the file that are not assets here. */
+                            skipped_currencies: string[];
+                            as_of: string | null;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/fx_rates/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Retrieve an exchange rate */
+        get: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /**
+                     * @description Answer as this API version instead of the key's pinned one.
+                     * @example 2026-11-01
+                     */
+                    "Purse-Version"?: string;
+                };
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @example fxr_01jd0w3n3w8m5t5vq6fz1y2k3h */
+                            id: string;
+                            /** @enum {string} */
+                            object: "fx_rate";
+                            livemode: boolean;
+                            /** @example EUR */
+                            base: string;
+                            /** @example USD */
+                            quote: string;
+                            /**
+                             * @description An exact decimal string.
+                             * @example 1.0842
+                             */
+                            rate: string;
+                            source: "api" | "ecb";
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            as_of: string;
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            created_at: string;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/reports/fx": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * FX positions and spread earned
+         * @description Per currency, the position conversions left on the platform's FX accounts and the spread earned, from the ledger; per pair, the conversions of a period with their volumes.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    created_gte?: string;
+                    created_lt?: string;
+                };
+                header?: {
+                    /**
+                     * @description Answer as this API version instead of the key's pinned one.
+                     * @example 2026-11-01
+                     */
+                    "Purse-Version"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            object: "fx_report";
+                            livemode: boolean;
+                            positions: {
+                                /** @example USD */
+                                currency: string;
+                                /**
+                                 * @description What conversions bought of the currency less what they sold (negative: sold).
+                                 * @example -1083.10
+                                 */
+                                position: string;
+                                /**
+                                 * @description Spread kept in this currency, all time.
+                                 * @example 1.08
+                                 */
+                                spread_earned: string;
+                            }[];
+                            /** @description Conversions created in the period (created_gte, created_lt), by pair. */
+                            pairs: {
+                                source_currency: string;
+                                target_currency: string;
+                                conversions: number;
+                                source_volume: string;
+                                target_volume: string;
+                                /** @description In the target currency. */
+                                spread_earned: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/fx_quotes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Quote a conversion
+         * @description Locks the current rate less the pair's spread for PURSE_FX_QUOTE_TTL_S (30 s by default) for one conversion. Give source_amount (what is paid; the target is rounded down) or target_amount (what is received; the source is rounded up). With holder_id, only that holder's wallets may use it.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /**
+                     * @description Answer as this API version instead of the key's pinned one.
+                     * @example 2026-11-01
+                     */
+                    "Purse-Version"?: string;
+                    /**
+                     * @description Makes a retry safe: the first response is stored for 24 hours and replayed with Idempotent-Replayed: true.
+                     * @example order-6735-payout
+                     */
+                    "Idempotency-Key"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    /**
+                     * @example {
+                     *       "source_currency": "EUR",
+                     *       "target_currency": "USD",
+                     *       "source_amount": "100.00"
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * @description An asset code.
+                         * @example USD
+                         */
+                        source_currency: string;
+                        /**
+                         * @description An asset code.
+                         * @example USD
+                         */
+                        target_currency: string;
+                        /**
+                         * @description What the customer pays; give this or target_amount.
+                         * @example 12.34
+                         */
+                        source_amount?: string;
+                        /**
+                         * @description What the customer receives; give this or source_amount.
+                         * @example 12.34
+                         */
+                        target_amount?: string;
+                        /** @description Set: only this holder's wallets may use the quote. */
+                        holder_id?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @example fxq_01jd0w3n3w8m5t5vq6fz1y2k3h */
+                            id: string;
+                            /** @enum {string} */
+                            object: "fx_quote";
+                            livemode: boolean;
+                            status: "open" | "used" | "expired";
+                            holder_id: string | null;
+                            /** @example EUR */
+                            source_currency: string;
+                            /** @example USD */
+                            target_currency: string;
+                            /** @example 100.00 */
+                            source_amount: string;
+                            /** @example 108.31 */
+                            target_amount: string;
+                            /**
+                             * @description The rate the customer gets: the mid rate less the spread.
+                             * @example 1.0842
+                             */
+                            rate: string;
+                            /**
+                             * @description An exact decimal string.
+                             * @example 1.0842
+                             */
+                            mid_rate: string;
+                            /** @description The platform's spread, in hundredths of a percent. */
+                            spread_bps: number;
+                            /**
+                             * @description What the mid rate would have paid, less target_amount: the platform keeps it.
+                             * @example 0.10
+                             */
+                            spread_amount: string;
+                            /** @example ecb */
+                            rate_source: string;
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            rate_as_of: string;
+                            conversion_id: string | null;
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            expires_at: string;
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            created_at: string;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/fx_quotes/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Retrieve a quote
+         * @description Status open, used (with its conversion) or expired.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /**
+                     * @description Answer as this API version instead of the key's pinned one.
+                     * @example 2026-11-01
+                     */
+                    "Purse-Version"?: string;
+                };
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @example fxq_01jd0w3n3w8m5t5vq6fz1y2k3h */
+                            id: string;
+                            /** @enum {string} */
+                            object: "fx_quote";
+                            livemode: boolean;
+                            status: "open" | "used" | "expired";
+                            holder_id: string | null;
+                            /** @example EUR */
+                            source_currency: string;
+                            /** @example USD */
+                            target_currency: string;
+                            /** @example 100.00 */
+                            source_amount: string;
+                            /** @example 108.31 */
+                            target_amount: string;
+                            /**
+                             * @description The rate the customer gets: the mid rate less the spread.
+                             * @example 1.0842
+                             */
+                            rate: string;
+                            /**
+                             * @description An exact decimal string.
+                             * @example 1.0842
+                             */
+                            mid_rate: string;
+                            /** @description The platform's spread, in hundredths of a percent. */
+                            spread_bps: number;
+                            /**
+                             * @description What the mid rate would have paid, less target_amount: the platform keeps it.
+                             * @example 0.10
+                             */
+                            spread_amount: string;
+                            /** @example ecb */
+                            rate_source: string;
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            rate_as_of: string;
+                            conversion_id: string | null;
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            expires_at: string;
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            created_at: string;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/conversions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List conversions
+         * @description Newest first; filter by holder or by wallet (as source or target).
+         */
+        get: {
+            parameters: {
+                query: {
+                    /** @description Page size. */
+                    limit: number;
+                    /** @description Id of the last object of the previous page: returns older objects. */
+                    starting_after?: string;
+                    /** @description Id of the first object of the next page: returns newer objects. */
+                    ending_before?: string;
+                    holder_id?: string;
+                    /** @description As source or target. */
+                    wallet_id?: string;
+                };
+                header?: {
+                    /**
+                     * @description Answer as this API version instead of the key's pinned one.
+                     * @example 2026-11-01
+                     */
+                    "Purse-Version"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            object: "list";
+                            data: {
+                                /** @example cnv_01jd0w3n3w8m5t5vq6fz1y2k3h */
+                                id: string;
+                                /** @enum {string} */
+                                object: "conversion";
+                                livemode: boolean;
+                                /** @enum {string} */
+                                status: "succeeded";
+                                holder_id: string | null;
+                                quote_id: string | null;
+                                source_wallet_id: string;
+                                target_wallet_id: string;
+                                /** @example EUR */
+                                source_currency: string;
+                                /** @example USD */
+                                target_currency: string;
+                                /** @example 100.00 */
+                                source_amount: string;
+                                /** @example 108.31 */
+                                target_amount: string;
+                                /**
+                                 * @description An exact decimal string.
+                                 * @example 1.0842
+                                 */
+                                rate: string;
+                                /**
+                                 * @description An exact decimal string.
+                                 * @example 1.0842
+                                 */
+                                mid_rate: string;
+                                spread_bps: number;
+                                /** @example 0.10 */
+                                spread_amount: string;
+                                /** @example ecb */
+                                rate_source: string;
+                                ledger_transaction_id: string;
+                                description: string | null;
+                                /**
+                                 * @description Up to 50 string pairs of your own. On update, a key set to "" is removed.
+                                 * @example {
+                                 *       "order_id": "6735"
+                                 *     }
+                                 */
+                                metadata: {
+                                    [key: string]: string;
+                                };
+                                /**
+                                 * Format: date-time
+                                 * @example 2026-11-21T12:00:00.000Z
+                                 */
+                                created_at: string;
+                            }[];
+                            has_more: boolean;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Convert between two wallets of a holder
+         * @description One ledger entry through the FX position accounts: the source wallet pays the source amount, the target wallet receives the target amount, the spread goes to the platform. With quote_id the quote's amounts apply (409 quote_expired or quote_already_used otherwise); with source_amount, the current rate. Screened like every movement: restrictions, spend policy and risk rules (202 when parked).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /**
+                     * @description Answer as this API version instead of the key's pinned one.
+                     * @example 2026-11-01
+                     */
+                    "Purse-Version"?: string;
+                    /**
+                     * @description Makes a retry safe: the first response is stored for 24 hours and replayed with Idempotent-Replayed: true.
+                     * @example order-6735-payout
+                     */
+                    "Idempotency-Key"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    /**
+                     * @example {
+                     *       "quote_id": "fxq_01jd0w3n3w8m5t5vq6fz1y2k3h",
+                     *       "source_wallet_id": "wal_01jd0w3n3w8m5t5vq6fz1y2k3h",
+                     *       "target_wallet_id": "wal_01jd0w3p0c2xq3hrgq3kq4m9dv"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description A quote of this holder that is open. */
+                        quote_id?: string;
+                        /** @example wal_01jd0w3n3w8m5t5vq6fz1y2k3h */
+                        source_wallet_id: string;
+                        /** @example wal_01jd0w3n3w8m5t5vq6fz1y2k3h */
+                        target_wallet_id: string;
+                        /**
+                         * @description Without a quote: convert this much at the current rate. To fix the amount received, get a quote.
+                         * @example 12.34
+                         */
+                        source_amount?: string;
+                        description?: string;
+                        /**
+                         * @description Up to 50 string pairs of your own. On update, a key set to "" is removed.
+                         * @example {
+                         *       "order_id": "6735"
+                         *     }
+                         */
+                        metadata?: {
+                            [key: string]: string;
+                        };
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @example cnv_01jd0w3n3w8m5t5vq6fz1y2k3h */
+                            id: string;
+                            /** @enum {string} */
+                            object: "conversion";
+                            livemode: boolean;
+                            /** @enum {string} */
+                            status: "succeeded";
+                            holder_id: string | null;
+                            quote_id: string | null;
+                            source_wallet_id: string;
+                            target_wallet_id: string;
+                            /** @example EUR */
+                            source_currency: string;
+                            /** @example USD */
+                            target_currency: string;
+                            /** @example 100.00 */
+                            source_amount: string;
+                            /** @example 108.31 */
+                            target_amount: string;
+                            /**
+                             * @description An exact decimal string.
+                             * @example 1.0842
+                             */
+                            rate: string;
+                            /**
+                             * @description An exact decimal string.
+                             * @example 1.0842
+                             */
+                            mid_rate: string;
+                            spread_bps: number;
+                            /** @example 0.10 */
+                            spread_amount: string;
+                            /** @example ecb */
+                            rate_source: string;
+                            ledger_transaction_id: string;
+                            description: string | null;
+                            /**
+                             * @description Up to 50 string pairs of your own. On update, a key set to "" is removed.
+                             * @example {
+                             *       "order_id": "6735"
+                             *     }
+                             */
+                            metadata: {
+                                [key: string]: string;
+                            };
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            created_at: string;
+                        };
+                    };
+                };
+                /** @description Kept, not run: an approval (object approval) until an operator decides, or a challenge (object challenge) until the wallet's holder confirms it with a one-time code. */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Approval"] | components["schemas"]["Challenge"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/conversions/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Retrieve a conversion */
+        get: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /**
+                     * @description Answer as this API version instead of the key's pinned one.
+                     * @example 2026-11-01
+                     */
+                    "Purse-Version"?: string;
+                };
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @example cnv_01jd0w3n3w8m5t5vq6fz1y2k3h */
+                            id: string;
+                            /** @enum {string} */
+                            object: "conversion";
+                            livemode: boolean;
+                            /** @enum {string} */
+                            status: "succeeded";
+                            holder_id: string | null;
+                            quote_id: string | null;
+                            source_wallet_id: string;
+                            target_wallet_id: string;
+                            /** @example EUR */
+                            source_currency: string;
+                            /** @example USD */
+                            target_currency: string;
+                            /** @example 100.00 */
+                            source_amount: string;
+                            /** @example 108.31 */
+                            target_amount: string;
+                            /**
+                             * @description An exact decimal string.
+                             * @example 1.0842
+                             */
+                            rate: string;
+                            /**
+                             * @description An exact decimal string.
+                             * @example 1.0842
+                             */
+                            mid_rate: string;
+                            spread_bps: number;
+                            /** @example 0.10 */
+                            spread_amount: string;
+                            /** @example ecb */
+                            rate_source: string;
+                            ledger_transaction_id: string;
+                            description: string | null;
+                            /**
+                             * @description Up to 50 string pairs of your own. On update, a key set to "" is removed.
+                             * @example {
+                             *       "order_id": "6735"
+                             *     }
+                             */
+                            metadata: {
+                                [key: string]: string;
+                            };
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            created_at: string;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/events": {
         parameters: {
             query?: never;
@@ -11202,7 +12720,7 @@ export interface paths {
                             /** @enum {string} */
                             object: "event";
                             /** @description What happened; see the event catalogue (docs/events.md). */
-                            type: "api_key.created" | "api_key.revoked" | "asset.created" | "bank_statement.imported" | "consent.granted" | "consent.revoked" | "coupon.created" | "coupon.updated" | "customer.subscription.created" | "customer.subscription.deleted" | "customer.subscription.paused" | "customer.subscription.resumed" | "customer.subscription.updated" | "escrow.canceled" | "escrow.created" | "escrow.disputed" | "escrow.released" | "escrow.resolved" | "holder.created" | "holder.updated" | "invoice.created" | "invoice.finalized" | "invoice.marked_uncollectible" | "invoice.paid" | "invoice.payment_failed" | "invoice.voided" | "payment.failed" | "payment.processing" | "payment.settled" | "payment.succeeded" | "payout.created" | "payout.failed" | "payout.in_transit" | "payout.paid" | "payout.returned" | "payout_batch.created" | "payout_file.created" | "payout_schedule.deleted" | "payout_schedule.updated" | "price.created" | "price.updated" | "product.created" | "product.updated" | "refund.created" | "refund.failed" | "refund.succeeded" | "risk.flagged" | "tax_rate.created" | "tax_rate.updated" | "test_clock.advancing" | "test_clock.ready" | "transfer.captured" | "transfer.expired" | "transfer.pending" | "transfer.posted" | "transfer.voided" | "verification_session.created" | "verification_session.processing" | "verification_session.rejected" | "verification_session.requires_input" | "verification_session.verified" | "wallet.closed" | "wallet.created" | "wallet.frozen" | "wallet.unfrozen" | "webhook_endpoint.created" | "webhook_endpoint.deleted" | "webhook_endpoint.disabled" | "webhook_endpoint.enabled" | "webhook_endpoint.updated";
+                            type: "api_key.created" | "api_key.revoked" | "asset.created" | "bank_statement.imported" | "consent.granted" | "consent.revoked" | "conversion.succeeded" | "coupon.created" | "coupon.updated" | "customer.subscription.created" | "customer.subscription.deleted" | "customer.subscription.paused" | "customer.subscription.resumed" | "customer.subscription.updated" | "escrow.canceled" | "escrow.created" | "escrow.disputed" | "escrow.released" | "escrow.resolved" | "holder.created" | "holder.updated" | "invoice.created" | "invoice.finalized" | "invoice.marked_uncollectible" | "invoice.paid" | "invoice.payment_failed" | "invoice.voided" | "payment.failed" | "payment.processing" | "payment.settled" | "payment.succeeded" | "payout.created" | "payout.failed" | "payout.in_transit" | "payout.paid" | "payout.returned" | "payout_batch.created" | "payout_file.created" | "payout_schedule.deleted" | "payout_schedule.updated" | "price.created" | "price.updated" | "product.created" | "product.updated" | "refund.created" | "refund.failed" | "refund.succeeded" | "risk.flagged" | "tax_rate.created" | "tax_rate.updated" | "test_clock.advancing" | "test_clock.ready" | "transfer.captured" | "transfer.expired" | "transfer.pending" | "transfer.posted" | "transfer.voided" | "verification_session.created" | "verification_session.processing" | "verification_session.rejected" | "verification_session.requires_input" | "verification_session.verified" | "wallet.closed" | "wallet.created" | "wallet.frozen" | "wallet.unfrozen" | "webhook_endpoint.created" | "webhook_endpoint.deleted" | "webhook_endpoint.disabled" | "webhook_endpoint.enabled" | "webhook_endpoint.updated";
                             livemode: boolean;
                             /**
                              * Format: date-time
@@ -23777,7 +25295,7 @@ export interface components {
              * @example invalid_request
              * @enum {string}
              */
-            code: "invalid_request" | "malformed_request" | "request_timeout" | "headers_too_large" | "invalid_json" | "invalid_amount" | "invalid_api_version" | "invalid_cursor" | "unsupported_media_type" | "body_too_large" | "authentication_required" | "invalid_api_key" | "invalid_access_token" | "insufficient_scope" | "mode_mismatch" | "resource_not_found" | "route_not_found" | "asset_exists" | "asset_not_found" | "holder_external_id_taken" | "api_key_revoked" | "idempotency_key_reused" | "idempotency_key_in_use" | "invalid_split" | "same_wallet" | "insufficient_funds" | "balance_limit_exceeded" | "wallet_frozen" | "wallet_closed" | "wallet_not_empty" | "currency_mismatch" | "hold_not_pending" | "capture_exceeds_hold" | "hold_expired" | "escrow_not_active" | "escrow_disputed" | "escrow_not_disputed" | "milestone_not_pending" | "release_exceeds_remaining" | "not_refundable" | "refund_exceeds_remaining" | "invalid_state" | "test_mode_only" | "bank_file_invalid" | "rail_unavailable" | "unknown_event_type" | "invalid_webhook_url" | "webhook_url_forbidden" | "invalid_redirect_uri" | "webhook_endpoint_disabled" | "webhook_endpoint_limit_reached" | "key_restricted" | "api_key_exceeds_caller" | "spend_limit_exceeded" | "risk_blocked" | "approval_not_pending" | "approval_expired" | "rate_limited" | "service_unavailable" | "lock_timeout" | "queue_full" | "subscription_canceled" | "invoice_not_payable" | "price_not_metered" | "price_inactive" | "price_mismatch" | "coupon_not_applicable" | "usage_identifier_reused" | "test_clock_advancing" | "challenge_not_pending" | "challenge_expired" | "challenge_code_invalid" | "challenge_attempts_exceeded" | "challenge_sends_exceeded" | "challenge_channel_unavailable" | "authenticator_exists" | "authenticator_not_found" | "holder_blocked" | "file_type_unsupported" | "file_too_large" | "verification_in_progress" | "internal_error";
+            code: "invalid_request" | "malformed_request" | "request_timeout" | "headers_too_large" | "invalid_json" | "invalid_amount" | "invalid_api_version" | "invalid_cursor" | "unsupported_media_type" | "body_too_large" | "authentication_required" | "invalid_api_key" | "invalid_access_token" | "insufficient_scope" | "mode_mismatch" | "resource_not_found" | "route_not_found" | "asset_exists" | "asset_not_found" | "holder_external_id_taken" | "api_key_revoked" | "idempotency_key_reused" | "idempotency_key_in_use" | "invalid_split" | "same_wallet" | "insufficient_funds" | "balance_limit_exceeded" | "wallet_frozen" | "wallet_closed" | "wallet_not_empty" | "currency_mismatch" | "hold_not_pending" | "capture_exceeds_hold" | "hold_expired" | "escrow_not_active" | "escrow_disputed" | "escrow_not_disputed" | "milestone_not_pending" | "release_exceeds_remaining" | "not_refundable" | "refund_exceeds_remaining" | "invalid_state" | "test_mode_only" | "bank_file_invalid" | "rail_unavailable" | "unknown_event_type" | "invalid_webhook_url" | "webhook_url_forbidden" | "invalid_redirect_uri" | "webhook_endpoint_disabled" | "webhook_endpoint_limit_reached" | "key_restricted" | "api_key_exceeds_caller" | "spend_limit_exceeded" | "risk_blocked" | "approval_not_pending" | "approval_expired" | "rate_limited" | "service_unavailable" | "lock_timeout" | "queue_full" | "subscription_canceled" | "invoice_not_payable" | "price_not_metered" | "price_inactive" | "price_mismatch" | "coupon_not_applicable" | "usage_identifier_reused" | "test_clock_advancing" | "challenge_not_pending" | "challenge_expired" | "challenge_code_invalid" | "challenge_attempts_exceeded" | "challenge_sends_exceeded" | "challenge_channel_unavailable" | "authenticator_exists" | "authenticator_not_found" | "holder_blocked" | "file_type_unsupported" | "file_too_large" | "verification_in_progress" | "fx_rate_unavailable" | "fx_rate_stale" | "amount_too_small" | "quote_expired" | "quote_already_used" | "quote_holder_mismatch" | "holder_mismatch" | "internal_error";
             /** @example email */
             param?: string;
             /** @example req_01jd0w3n3w8m5t5vq6fz1y2k3h */
@@ -24397,7 +25915,7 @@ export interface components {
             /** @enum {string} */
             object: "event";
             /** @description What happened; see the event catalogue (docs/events.md). */
-            type: "api_key.created" | "api_key.revoked" | "asset.created" | "bank_statement.imported" | "consent.granted" | "consent.revoked" | "coupon.created" | "coupon.updated" | "customer.subscription.created" | "customer.subscription.deleted" | "customer.subscription.paused" | "customer.subscription.resumed" | "customer.subscription.updated" | "escrow.canceled" | "escrow.created" | "escrow.disputed" | "escrow.released" | "escrow.resolved" | "holder.created" | "holder.updated" | "invoice.created" | "invoice.finalized" | "invoice.marked_uncollectible" | "invoice.paid" | "invoice.payment_failed" | "invoice.voided" | "payment.failed" | "payment.processing" | "payment.settled" | "payment.succeeded" | "payout.created" | "payout.failed" | "payout.in_transit" | "payout.paid" | "payout.returned" | "payout_batch.created" | "payout_file.created" | "payout_schedule.deleted" | "payout_schedule.updated" | "price.created" | "price.updated" | "product.created" | "product.updated" | "refund.created" | "refund.failed" | "refund.succeeded" | "risk.flagged" | "tax_rate.created" | "tax_rate.updated" | "test_clock.advancing" | "test_clock.ready" | "transfer.captured" | "transfer.expired" | "transfer.pending" | "transfer.posted" | "transfer.voided" | "verification_session.created" | "verification_session.processing" | "verification_session.rejected" | "verification_session.requires_input" | "verification_session.verified" | "wallet.closed" | "wallet.created" | "wallet.frozen" | "wallet.unfrozen" | "webhook_endpoint.created" | "webhook_endpoint.deleted" | "webhook_endpoint.disabled" | "webhook_endpoint.enabled" | "webhook_endpoint.updated";
+            type: "api_key.created" | "api_key.revoked" | "asset.created" | "bank_statement.imported" | "consent.granted" | "consent.revoked" | "conversion.succeeded" | "coupon.created" | "coupon.updated" | "customer.subscription.created" | "customer.subscription.deleted" | "customer.subscription.paused" | "customer.subscription.resumed" | "customer.subscription.updated" | "escrow.canceled" | "escrow.created" | "escrow.disputed" | "escrow.released" | "escrow.resolved" | "holder.created" | "holder.updated" | "invoice.created" | "invoice.finalized" | "invoice.marked_uncollectible" | "invoice.paid" | "invoice.payment_failed" | "invoice.voided" | "payment.failed" | "payment.processing" | "payment.settled" | "payment.succeeded" | "payout.created" | "payout.failed" | "payout.in_transit" | "payout.paid" | "payout.returned" | "payout_batch.created" | "payout_file.created" | "payout_schedule.deleted" | "payout_schedule.updated" | "price.created" | "price.updated" | "product.created" | "product.updated" | "refund.created" | "refund.failed" | "refund.succeeded" | "risk.flagged" | "tax_rate.created" | "tax_rate.updated" | "test_clock.advancing" | "test_clock.ready" | "transfer.captured" | "transfer.expired" | "transfer.pending" | "transfer.posted" | "transfer.voided" | "verification_session.created" | "verification_session.processing" | "verification_session.rejected" | "verification_session.requires_input" | "verification_session.verified" | "wallet.closed" | "wallet.created" | "wallet.frozen" | "wallet.unfrozen" | "webhook_endpoint.created" | "webhook_endpoint.deleted" | "webhook_endpoint.disabled" | "webhook_endpoint.enabled" | "webhook_endpoint.updated";
             livemode: boolean;
             /**
              * Format: date-time

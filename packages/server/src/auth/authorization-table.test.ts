@@ -50,8 +50,11 @@ interface Moves {
   readonly scope: string;
   readonly status: 200 | 201;
   readonly call: (parties: Parties) => Promise<Call>;
-  /** Where the money goes: the payee, back to the payer (no destination), or out of Purse. */
-  readonly to: 'payee' | 'payer' | 'outside';
+  /**
+   * Where the money goes: the payee, back to the payer (no destination), out of Purse, or to
+   * another wallet of the payer's holder that the call made (`target_wallet_id`: a conversion).
+   */
+  readonly to: 'payee' | 'payer' | 'outside' | 'own';
   /** Whether it counts against a spend policy (escrowed money was counted when funded). */
   readonly counts: boolean;
   /** A batch whose items fail one by one: another mode's wallets fail the item, not the request. */
@@ -279,6 +282,22 @@ const oauthClient = async () =>
   ).id;
 
 /** A consent as the consent page records it (the flow itself is tested in oauth/flow.test.ts). */
+/** A fresh USD → EUR rate, so conversions out of the payer's USD price now; its id. */
+async function fxRate(): Promise<string> {
+  return (await postOk(t, '/v1/fx_rates', { base: 'USD', quote: 'EUR', rate: '0.92' })).id;
+}
+
+/** A EUR wallet of the payer's holder (the platform's, as the payer's is), priced in. */
+async function eurTarget(): Promise<string> {
+  await fxRate();
+  return newWallet(t, 'EUR');
+}
+
+async function conversionOf({ payer }: Parties): Promise<string> {
+  const body = { source_wallet_id: payer, target_wallet_id: await eurTarget(), source_amount: '10.00' };
+  return (await postOk(t, '/v1/conversions', body)).id;
+}
+
 async function consent({ payer }: Parties): Promise<string> {
   const client_id = await oauthClient();
   const holder_id = await holder();
@@ -1073,6 +1092,61 @@ const table: Readonly<Record<string, Entry>> = {
       payload: { reason: 'Not the person listed? Not sure: rejected.' },
     }),
   },
+  // Currency conversion (docs/fx.md).
+  'POST /v1/conversions': {
+    kind: 'moves',
+    scope: 'conversions:write',
+    status: 201,
+    to: 'own',
+    counts: true,
+    call: async ({ payer }) => ({
+      method: 'POST',
+      url: '/v1/conversions',
+      payload: { source_wallet_id: payer, target_wallet_id: await eurTarget(), source_amount: '10.00' },
+    }),
+  },
+  'GET /v1/conversions/{id}': {
+    kind: 'reveals',
+    scope: 'conversions:read',
+    restricted: 'wallet',
+    make: async (parties) => `/v1/conversions/${await conversionOf(parties)}`,
+  },
+  'GET /v1/conversions': {
+    kind: 'lists',
+    scope: 'conversions:read',
+    restricted: 'wallet_query',
+    make: conversionOf,
+  },
+  'GET /v1/fx_rates': { kind: 'lists', scope: 'fx_rates:read', restricted: 'open', make: fxRate },
+  'GET /v1/fx_rates/{id}': {
+    kind: 'reveals',
+    scope: 'fx_rates:read',
+    restricted: 'open',
+    make: async () => `/v1/fx_rates/${await fxRate()}`,
+  },
+  'POST /v1/fx_rates': {
+    kind: 'other',
+    why: "an operator's decision in either mode (a live rate is the live price): closed to restricted and policy-bound keys, which could price their own conversions (fx/fx.test.ts, keys)",
+  },
+  'POST /v1/fx_rates/import': { kind: 'other', why: 'sets rates from a file: closed like POST /v1/fx_rates' },
+  'POST /v1/fx_quotes': {
+    kind: 'other',
+    why: 'a price for one conversion, naming no wallet: open to restricted keys; the conversion that uses it is screened (fx/fx.test.ts, keys)',
+  },
+  'GET /v1/fx_quotes/{id}': {
+    kind: 'reveals',
+    scope: 'fx_quotes:read',
+    restricted: 'closed',
+    make: async () => {
+      await fxRate();
+      const body = { source_currency: 'USD', target_currency: 'EUR', source_amount: '10.00' };
+      return `/v1/fx_quotes/${(await postOk(t, '/v1/fx_quotes', body)).id}`;
+    },
+  },
+  'GET /v1/reports/fx': {
+    kind: 'other',
+    why: 'of the key mode only, from its system accounts: fx/fx.test.ts; closed to restricted keys',
+  },
   'POST /v1/invoices/{id}/mark_uncollectible': {
     kind: 'other',
     why: 'gives up on an invoice, moving nothing; closed to restricted keys',
@@ -1173,6 +1247,12 @@ async function refused(
   expect(await balanceOf(t, payer)).toEqual(before);
 }
 
+/** The wallet of the payer's own holder that a conversion's call made. */
+function ownTarget(call: Call): string[] {
+  const target = call.payload?.target_wallet_id;
+  return typeof target === 'string' ? [target] : [];
+}
+
 function restrictedKey(scope: string | readonly string[], wallet: string): Promise<CreatedKey> {
   return createKey(t, { scopes: [scope].flat(), restrictions: { wallet_ids: [wallet] } });
 }
@@ -1236,7 +1316,9 @@ describe('the authorization table', () => {
     }
     const allowed = await policyKey(entry.scope, {
       limits: [{ currency: 'USD', per_movement_max: '50.00', daily_max: '100.00' }],
-      ...(entry.to === 'outside' ? {} : { allowed_destinations: { wallet_ids: [p.payee, p.payer] } }),
+      ...(entry.to === 'outside'
+        ? {}
+        : { allowed_destinations: { wallet_ids: [p.payee, p.payer, ...ownTarget(call)] } }),
     });
     await ok(call, allowed.secret);
     expect(await spentToday(allowed.id)).toBe(entry.counts ? 1000n : 0n);

@@ -306,5 +306,43 @@ describe('keys', () => {
     });
     const response = await post(t, '/v1/fx_rates', { base: 'EUR', quote: 'USD', rate: '1000' }, agent.secret);
     expectProblem(response, 403, 'key_restricted', undefined);
+    const xml = readFileSync(sample_path, 'utf8');
+    expectProblem(
+      await post(t, '/v1/fx_rates/import', { format: 'ecb', xml }, agent.secret),
+      403,
+      'key_restricted',
+      undefined,
+    );
+  });
+
+  it('lets a restricted key quote and convert its own wallets, never set a rate or read another quote', async () => {
+    await setRate('EUR', 'USD', '1.0842');
+    const w = await holderWith({ currency: 'EUR', amount: '50.00' }, 'USD');
+    const scopes = ['fx_rates:*', 'fx_quotes:*', 'conversions:*'];
+    const own = await createKey(t, { scopes, restrictions: { wallet_ids: [w.source, w.target] } });
+    expectProblem(
+      await post(t, '/v1/fx_rates', { base: 'EUR', quote: 'USD', rate: '9' }, own.secret),
+      403,
+      'key_restricted',
+      undefined,
+    );
+    const body = { source_currency: 'EUR', target_currency: 'USD', source_amount: '10.00' };
+    const quote = (await post(t, '/v1/fx_quotes', body, own.secret)).json();
+    expect(quote.status).toBe('open');
+    const other = await postOk(t, '/v1/fx_quotes', body);
+    expect(
+      (await t.request({ method: 'GET', url: `/v1/fx_quotes/${other.id}`, key: own.secret })).statusCode,
+    ).toBe(403);
+    const victim = await holderWith({ currency: 'EUR', amount: '50.00' }, 'USD');
+    const steal = { quote_id: quote.id, source_wallet_id: victim.source, target_wallet_id: victim.target };
+    expectProblem(
+      await post(t, '/v1/conversions', steal, own.secret),
+      404,
+      'resource_not_found',
+      'source_wallet_id',
+    );
+    expect((await balanceOf(t, victim.source)).available).toBe('50.00');
+    const mine = { quote_id: quote.id, source_wallet_id: w.source, target_wallet_id: w.target };
+    expect((await post(t, '/v1/conversions', mine, own.secret)).statusCode).toBe(201);
   });
 });
