@@ -11423,7 +11423,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Retrieve an exchange rate */
+        /**
+         * Retrieve an exchange rate
+         * @description A rate as recorded, with its source and the time it held.
+         */
         get: {
             parameters: {
                 query?: never;
@@ -12364,7 +12367,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Retrieve a conversion */
+        /**
+         * Retrieve a conversion
+         * @description With the rate, mid rate and spread it was made at, and its ledger entry.
+         */
         get: {
             parameters: {
                 query?: never;

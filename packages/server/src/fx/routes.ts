@@ -96,6 +96,7 @@ function rateRoutes(app: Api, deps: RouteDeps): void {
       schema: {
         tags,
         summary: 'Retrieve an exchange rate',
+        description: 'A rate as recorded, with its source and the time it held.',
         params: IdParams,
         response: { 200: FxRate, ...errorResponses },
       },
@@ -201,6 +202,7 @@ function conversionRoutes(app: Api, deps: RouteDeps): void {
       schema: {
         tags,
         summary: 'Retrieve a conversion',
+        description: 'With the rate, mid rate and spread it was made at, and its ledger entry.',
         params: IdParams,
         response: { 200: Conversion, ...errorResponses },
       },

@@ -489,8 +489,8 @@ describe('fuzzing every GET endpoint', () => {
       }),
       { numRuns: 1500, seed: 20261201 },
     );
-    // About a fifth of 1,500 reads succeed (most ids are made up); enough to check every read's schema.
-    expect(responses.checked - before).toBeGreaterThan(250);
+    // About a sixth of 1,500 reads succeed (most ids are made up); enough to check every read's schema.
+    expect(responses.checked - before).toBeGreaterThan(200);
   }, 120_000);
 
   it('every list answers its schema with no parameters, and every object read answers its schema', async () => {
