@@ -65,14 +65,18 @@ CREATE TABLE fx_quotes (
 );
 CREATE INDEX fx_quotes_list ON fx_quotes (livemode, id);
 
+-- A conversion between two wallets of a holder, or the conversion a transfer or payout made on its
+-- way (kind transfer: the target is the payee's wallet; kind payout: the money left through a
+-- rail, so there is no target wallet).
 CREATE TABLE conversions (
   id               text PRIMARY KEY,
   livemode         boolean NOT NULL,
+  kind             text NOT NULL CHECK (kind IN ('conversion', 'transfer', 'payout')),
   status           text NOT NULL CHECK (status = 'succeeded'),
   holder_id        text REFERENCES holders (id),
   quote_id         text UNIQUE REFERENCES fx_quotes (id),
   source_wallet_id text NOT NULL REFERENCES accounts (id),
-  target_wallet_id text NOT NULL REFERENCES accounts (id),
+  target_wallet_id text REFERENCES accounts (id),
   source_asset     text NOT NULL,
   target_asset     text NOT NULL,
   source_amount    numeric(39, 0) NOT NULL CHECK (source_amount > 0),
@@ -87,8 +91,15 @@ CREATE TABLE conversions (
   metadata         jsonb NOT NULL DEFAULT '{}' CHECK (jsonb_typeof(metadata) = 'object'),
   created_at       timestamptz NOT NULL,
   CHECK (source_asset <> target_asset),
-  CHECK (source_wallet_id <> target_wallet_id)
+  CHECK (source_wallet_id <> target_wallet_id),
+  CHECK ((kind = 'payout') = (target_wallet_id IS NULL)),
+  CHECK (kind = 'conversion' OR quote_id IS NOT NULL)
 );
 CREATE INDEX conversions_list ON conversions (livemode, id);
 CREATE INDEX conversions_source ON conversions (source_wallet_id, id);
 CREATE INDEX conversions_target ON conversions (target_wallet_id, id);
+
+-- A transfer or payout that converted on its way names its conversion; a failed or returned
+-- payout undoes it (payouts/lifecycle.ts).
+ALTER TABLE transfers ADD COLUMN conversion_id text REFERENCES conversions (id);
+ALTER TABLE payouts ADD COLUMN conversion_id text REFERENCES conversions (id);

@@ -3741,6 +3741,8 @@ export interface paths {
                         metadata?: {
                             [key: string]: string;
                         };
+                        /** @description Converts on the way (docs/fx.md): amount and currency are the quote's source side, and destination_wallet_id, in the quote's target currency, receives its target_amount. One destination, no fee, no hold. */
+                        quote_id?: string;
                     };
                 };
             };
@@ -3772,9 +3774,13 @@ export interface paths {
                             destinations: {
                                 wallet_id: string;
                                 amount: string;
+                                /** @description Only on a leg paid in another currency than the transfer's (docs/fx.md). */
+                                currency?: string;
                             }[];
                             hold: boolean;
                             expires_at: string | null;
+                            /** @description The conversion made on the way, for a transfer paid with a quote into another currency. */
+                            conversion_id: string | null;
                             description: string | null;
                             metadata: {
                                 [key: string]: string;
@@ -4125,9 +4131,13 @@ export interface paths {
                             destinations: {
                                 wallet_id: string;
                                 amount: string;
+                                /** @description Only on a leg paid in another currency than the transfer's (docs/fx.md). */
+                                currency?: string;
                             }[];
                             hold: boolean;
                             expires_at: string | null;
+                            /** @description The conversion made on the way, for a transfer paid with a quote into another currency. */
+                            conversion_id: string | null;
                             description: string | null;
                             metadata: {
                                 [key: string]: string;
@@ -4286,9 +4296,13 @@ export interface paths {
                             destinations: {
                                 wallet_id: string;
                                 amount: string;
+                                /** @description Only on a leg paid in another currency than the transfer's (docs/fx.md). */
+                                currency?: string;
                             }[];
                             hold: boolean;
                             expires_at: string | null;
+                            /** @description The conversion made on the way, for a transfer paid with a quote into another currency. */
+                            conversion_id: string | null;
                             description: string | null;
                             metadata: {
                                 [key: string]: string;
@@ -4439,9 +4453,13 @@ export interface paths {
                             destinations: {
                                 wallet_id: string;
                                 amount: string;
+                                /** @description Only on a leg paid in another currency than the transfer's (docs/fx.md). */
+                                currency?: string;
                             }[];
                             hold: boolean;
                             expires_at: string | null;
+                            /** @description The conversion made on the way, for a transfer paid with a quote into another currency. */
+                            conversion_id: string | null;
                             description: string | null;
                             metadata: {
                                 [key: string]: string;
@@ -5794,6 +5812,8 @@ export interface paths {
                             /** @example 0x52908400098527886e0f7030069857d2e4169ee7 */
                             address: string;
                         };
+                        /** @description Converts on the way (docs/fx.md): the wallet pays the quote's source_amount, and amount and currency are the quote's target side, what the destination receives. */
+                        quote_id?: string;
                         /** @description Sent to the bank as remittance text. */
                         description?: string;
                         /**
@@ -5846,6 +5866,8 @@ export interface paths {
                             };
                             failure_code: string | null;
                             failure_message: string | null;
+                            /** @description The conversion made on the way, when the wallet holds another currency; a failure undoes it. */
+                            conversion_id: string | null;
                             batch_id: string | null;
                             schedule_id: string | null;
                             file_id: string | null;
@@ -6003,6 +6025,8 @@ export interface paths {
                             };
                             failure_code: string | null;
                             failure_message: string | null;
+                            /** @description The conversion made on the way, when the wallet holds another currency; a failure undoes it. */
+                            conversion_id: string | null;
                             batch_id: string | null;
                             schedule_id: string | null;
                             file_id: string | null;
@@ -6187,6 +6211,8 @@ export interface paths {
                                 /** @example 0x52908400098527886e0f7030069857d2e4169ee7 */
                                 address: string;
                             };
+                            /** @description Converts on the way (docs/fx.md): the wallet pays the quote's source_amount, and amount and currency are the quote's target side, what the destination receives. */
+                            quote_id?: string;
                             /** @description Sent to the bank as remittance text. */
                             description?: string;
                             /**
@@ -8122,6 +8148,8 @@ export interface paths {
                             };
                             failure_code: string | null;
                             failure_message: string | null;
+                            /** @description The conversion made on the way, when the wallet holds another currency; a failure undoes it. */
+                            conversion_id: string | null;
                             batch_id: string | null;
                             schedule_id: string | null;
                             file_id: string | null;
@@ -8282,6 +8310,8 @@ export interface paths {
                             };
                             failure_code: string | null;
                             failure_message: string | null;
+                            /** @description The conversion made on the way, when the wallet holds another currency; a failure undoes it. */
+                            conversion_id: string | null;
                             batch_id: string | null;
                             schedule_id: string | null;
                             file_id: string | null;
@@ -8449,6 +8479,8 @@ export interface paths {
                             };
                             failure_code: string | null;
                             failure_message: string | null;
+                            /** @description The conversion made on the way, when the wallet holds another currency; a failure undoes it. */
+                            conversion_id: string | null;
                             batch_id: string | null;
                             schedule_id: string | null;
                             file_id: string | null;
@@ -8616,6 +8648,8 @@ export interface paths {
                             };
                             failure_code: string | null;
                             failure_message: string | null;
+                            /** @description The conversion made on the way, when the wallet holds another currency; a failure undoes it. */
+                            conversion_id: string | null;
                             batch_id: string | null;
                             schedule_id: string | null;
                             file_id: string | null;
@@ -12065,12 +12099,15 @@ export interface paths {
                                 /** @enum {string} */
                                 object: "conversion";
                                 livemode: boolean;
+                                /** @description Between a holder's wallets, or made by a transfer or payout that converted on its way. */
+                                kind: "conversion" | "transfer" | "payout";
                                 /** @enum {string} */
                                 status: "succeeded";
                                 holder_id: string | null;
                                 quote_id: string | null;
                                 source_wallet_id: string;
-                                target_wallet_id: string;
+                                /** @description Null for a payout. */
+                                target_wallet_id: string | null;
                                 /** @example EUR */
                                 source_currency: string;
                                 /** @example USD */
@@ -12241,12 +12278,15 @@ export interface paths {
                             /** @enum {string} */
                             object: "conversion";
                             livemode: boolean;
+                            /** @description Between a holder's wallets, or made by a transfer or payout that converted on its way. */
+                            kind: "conversion" | "transfer" | "payout";
                             /** @enum {string} */
                             status: "succeeded";
                             holder_id: string | null;
                             quote_id: string | null;
                             source_wallet_id: string;
-                            target_wallet_id: string;
+                            /** @description Null for a payout. */
+                            target_wallet_id: string | null;
                             /** @example EUR */
                             source_currency: string;
                             /** @example USD */
@@ -12400,12 +12440,15 @@ export interface paths {
                             /** @enum {string} */
                             object: "conversion";
                             livemode: boolean;
+                            /** @description Between a holder's wallets, or made by a transfer or payout that converted on its way. */
+                            kind: "conversion" | "transfer" | "payout";
                             /** @enum {string} */
                             status: "succeeded";
                             holder_id: string | null;
                             quote_id: string | null;
                             source_wallet_id: string;
-                            target_wallet_id: string;
+                            /** @description Null for a payout. */
+                            target_wallet_id: string | null;
                             /** @example EUR */
                             source_currency: string;
                             /** @example USD */
@@ -25667,9 +25710,13 @@ export interface components {
             destinations: {
                 wallet_id: string;
                 amount: string;
+                /** @description Only on a leg paid in another currency than the transfer's (docs/fx.md). */
+                currency?: string;
             }[];
             hold: boolean;
             expires_at: string | null;
+            /** @description The conversion made on the way, for a transfer paid with a quote into another currency. */
+            conversion_id: string | null;
             description: string | null;
             metadata: {
                 [key: string]: string;
@@ -25814,6 +25861,8 @@ export interface components {
             };
             failure_code: string | null;
             failure_message: string | null;
+            /** @description The conversion made on the way, when the wallet holds another currency; a failure undoes it. */
+            conversion_id: string | null;
             batch_id: string | null;
             schedule_id: string | null;
             file_id: string | null;

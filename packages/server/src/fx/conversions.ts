@@ -38,21 +38,22 @@ export interface Terms {
 export function conversionEntry(
   livemode: boolean,
   id: string,
-  wallets: { source: string; target: string },
+  /** The paying wallet, and the account the target amount goes to: a wallet, or a rail's clearing. */
+  accounts: { source: string; target: string },
   terms: Terms,
 ): EntryIntent {
   const { pair } = terms;
   const position = (asset: string) => systemAccountId(livemode, asset, 'fx_position');
   const movements = [
     {
-      from: wallets.source,
+      from: accounts.source,
       to: position(pair.source),
       amount_minor: terms.source_minor,
       layer: 'posted' as const,
     },
     {
       from: position(pair.target),
-      to: wallets.target,
+      to: accounts.target,
       amount_minor: terms.target_minor,
       layer: 'posted' as const,
     },
@@ -101,16 +102,45 @@ export async function createConversion(
   );
   assert(outcome !== undefined, 'one entry, one outcome');
   if (!outcome.ok) return fail(walletProblem(outcome.error, input));
-  const holder_id = wallets.value.source.holder_id;
-  const row = await insertConversion(ctx, id, input, holder_id, terms.value, outcome.value.transaction_id);
-  if (terms.value.quote_id !== null)
+  const made = {
+    id,
+    kind: 'conversion' as const,
+    holder_id: wallets.value.source.holder_id,
+    source_wallet_id: input.source_wallet_id,
+    target_wallet_id: input.target_wallet_id,
+    description: input.description ?? null,
+    metadata: input.metadata ?? {},
+  };
+  return ok(await recordConversion(ctx, made, terms.value, outcome.value.transaction_id));
+}
+
+/** What a conversion row says besides its terms. */
+export interface ConversionMade {
+  readonly id: string;
+  readonly kind: 'conversion' | 'transfer' | 'payout';
+  readonly holder_id: string | null;
+  readonly source_wallet_id: string;
+  readonly target_wallet_id: string | null;
+  readonly description: string | null;
+  readonly metadata: Record<string, string>;
+}
+
+/** Records a conversion whose entry was written: its row, its quote spent, its event. */
+export async function recordConversion(
+  ctx: RailContext,
+  made: ConversionMade,
+  terms: Terms,
+  transaction_id: string,
+): Promise<ConversionView> {
+  const row = await insertConversion(ctx, made, terms, transaction_id);
+  if (terms.quote_id !== null)
     await ctx.db.query(`UPDATE fx_quotes SET status = 'used', conversion_id = $2 WHERE id = $1`, [
-      terms.value.quote_id,
-      id,
+      terms.quote_id,
+      made.id,
     ]);
-  const view = conversionView(row, terms.value.pair);
+  const view = conversionView(row, terms.pair);
   await recordEvents(ctx.db, [eventOf('conversion.succeeded', view)], ctx.now);
-  return ok(view);
+  return view;
 }
 
 /** The ledger names the wallet at fault by id; the problem names the request field. */
@@ -176,7 +206,7 @@ async function termsOf(
 }
 
 /** A quote's terms. Its row is locked, so two conversions racing for it queue and the second finds it used. */
-function quotedTerms(quote: QuoteRow, pair: Pair): Terms {
+export function quotedTerms(quote: QuoteRow, pair: Pair): Terms {
   return {
     pair,
     source_minor: minorFromDb(quote.source_amount),
@@ -190,7 +220,7 @@ function quotedTerms(quote: QuoteRow, pair: Pair): Terms {
   };
 }
 
-async function lockQuote(db: Client, livemode: boolean, id: string): Promise<QuoteRow | undefined> {
+export async function lockQuote(db: Client, livemode: boolean, id: string): Promise<QuoteRow | undefined> {
   const result = await db.query<QuoteRow>(
     'SELECT * FROM fx_quotes WHERE id = $1 AND livemode = $2 FOR UPDATE',
     [id, livemode],
@@ -199,7 +229,7 @@ async function lockQuote(db: Client, livemode: boolean, id: string): Promise<Quo
 }
 
 /** Expired, used, another holder's or another pair's quote: refused. */
-function quoteRefusal(
+export function quoteRefusal(
   quote: QuoteRow,
   pair: Pair,
   holder_id: string | null,
@@ -228,14 +258,15 @@ function quoteRefusal(
   return undefined;
 }
 
-interface ConversionRow {
+export interface ConversionRow {
   id: string;
   livemode: boolean;
+  kind: 'conversion' | 'transfer' | 'payout';
   status: 'succeeded';
   holder_id: string | null;
   quote_id: string | null;
   source_wallet_id: string;
-  target_wallet_id: string;
+  target_wallet_id: string | null;
   source_asset: string;
   target_asset: string;
   source_amount: string;
@@ -253,25 +284,24 @@ interface ConversionRow {
 
 async function insertConversion(
   ctx: RailContext,
-  id: string,
-  input: ConversionInput,
-  holder_id: string | null,
+  made: ConversionMade,
   terms: Terms,
   transaction_id: string,
 ): Promise<ConversionRow> {
   const result = await ctx.db.query<ConversionRow>(
-    `INSERT INTO conversions (id, livemode, status, holder_id, quote_id, source_wallet_id, target_wallet_id,
+    `INSERT INTO conversions (id, livemode, kind, status, holder_id, quote_id, source_wallet_id, target_wallet_id,
        source_asset, target_asset, source_amount, target_amount, spread_amount, rate, mid_rate, spread_bps,
        rate_source, ledger_transaction_id, description, metadata, created_at)
-     VALUES ($1, $2, 'succeeded', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
+     VALUES ($1, $2, $3, 'succeeded', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
      RETURNING *`,
     [
-      id,
+      made.id,
       ctx.livemode,
-      holder_id,
+      made.kind,
+      made.holder_id,
       terms.quote_id,
-      input.source_wallet_id,
-      input.target_wallet_id,
+      made.source_wallet_id,
+      made.target_wallet_id,
       terms.pair.source,
       terms.pair.target,
       terms.source_minor.toString(),
@@ -282,8 +312,8 @@ async function insertConversion(
       terms.spread_bps,
       terms.rate_source,
       transaction_id,
-      input.description ?? null,
-      input.metadata ?? {},
+      made.description,
+      made.metadata,
       ctx.now,
     ],
   );
@@ -296,11 +326,12 @@ export interface ConversionView {
   readonly id: string;
   readonly object: 'conversion';
   readonly livemode: boolean;
+  readonly kind: 'conversion' | 'transfer' | 'payout';
   readonly status: 'succeeded';
   readonly holder_id: string | null;
   readonly quote_id: string | null;
   readonly source_wallet_id: string;
-  readonly target_wallet_id: string;
+  readonly target_wallet_id: string | null;
   readonly source_currency: string;
   readonly target_currency: string;
   readonly source_amount: string;
@@ -321,6 +352,7 @@ function conversionView(row: ConversionRow, pair: Pair): ConversionView {
     id: row.id,
     object: 'conversion',
     livemode: row.livemode,
+    kind: row.kind,
     status: row.status,
     holder_id: row.holder_id,
     quote_id: row.quote_id,

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { formatAmount } from '../shared/money.js';
 import { createTestApp, type TestApp } from '../test-support/app.js';
 import { createKey } from '../test-support/keys.js';
 import { balanceOf, expectProblem, fund, getJson, newWallet, post, postOk } from '../test-support/money.js';
@@ -295,6 +296,133 @@ describe('conversions', () => {
     });
     expect(conversion).toMatchObject({ source_amount: '1.000000000000000001', target_amount: '3456.789012' });
     expect((await balanceOf(t, w.source)).available).toBe('1.000000000000000000');
+  });
+});
+
+describe('converting on the way', () => {
+  const bank = {
+    type: 'bank_account',
+    account_holder_name: 'Ada Lovelace',
+    account_number: '000123456789',
+    routing_number: '110000000',
+  };
+
+  it("transfers EUR from one holder into another holder's USD wallet with a quote; never refunded", async () => {
+    await setRate('EUR', 'USD', '1.0842');
+    const payer = await holderWith({ currency: 'EUR', amount: '500.00' }, 'USD');
+    const payee = await newWallet(t, 'USD', { holder_id: (await postOk(t, '/v1/holders', {})).id });
+    const quote = await postOk(t, '/v1/fx_quotes', {
+      source_currency: 'EUR',
+      target_currency: 'USD',
+      source_amount: '100.00',
+      holder_id: payer.holder,
+    });
+    const body = {
+      source_wallet_id: payer.source,
+      destination_wallet_id: payee,
+      amount: '100.00',
+      currency: 'EUR',
+      quote_id: quote.id,
+    };
+    expectProblem(
+      await post(t, '/v1/transfers', { ...body, amount: '99.00' }),
+      400,
+      'invalid_request',
+      'amount',
+    );
+    expectProblem(
+      await post(t, '/v1/transfers', { ...body, fee: { amount: '1.00' } }),
+      400,
+      'invalid_request',
+      'fee',
+    );
+    const batch = { transfers: [body], atomic: true };
+    expect((await post(t, '/v1/transfers/batch', batch)).statusCode).toBe(400);
+    const sent = await postOk(t, '/v1/transfers', body);
+    expect(sent).toMatchObject({
+      status: 'posted',
+      amount: '100.00',
+      currency: 'EUR',
+      destinations: [{ wallet_id: payee, amount: '107.87', currency: 'USD' }],
+    });
+    expect((await balanceOf(t, payer.source)).available).toBe('400.00');
+    expect((await balanceOf(t, payee)).available).toBe('107.87');
+    const conversion = await getJson(t, `/v1/conversions/${sent.conversion_id}`);
+    expect(conversion).toMatchObject({
+      kind: 'transfer',
+      source_wallet_id: payer.source,
+      target_wallet_id: payee,
+    });
+    expect(await getJson(t, `/v1/transfers/${sent.id}`)).toEqual(sent);
+    const refund = await post(t, '/v1/refunds', { transfer_id: sent.id });
+    expectProblem(refund, 409, 'not_refundable', 'transfer_id');
+    expectProblem(await post(t, '/v1/transfers', body), 409, 'quote_already_used', 'quote_id');
+  });
+
+  it('pays out USD from a EUR wallet with a quote; a failed payout undoes the conversion', async () => {
+    await setRate('EUR', 'USD', '1.0842');
+    const w = await holderWith({ currency: 'EUR', amount: '500.00' }, 'USD');
+    const before = await getJson(t, '/v1/reports/fx');
+    const quote = await postOk(t, '/v1/fx_quotes', {
+      source_currency: 'EUR',
+      target_currency: 'USD',
+      target_amount: '50.00',
+    });
+    const body = {
+      wallet_id: w.source,
+      amount: '50.00',
+      currency: 'USD',
+      destination: bank,
+      quote_id: quote.id,
+    };
+    expectProblem(
+      await post(t, '/v1/payouts', { ...body, currency: 'EUR' }),
+      400,
+      'currency_mismatch',
+      'quote_id',
+    );
+    expectProblem(
+      await post(t, '/v1/payouts', { ...body, quote_id: undefined }),
+      400,
+      'currency_mismatch',
+      'currency',
+    );
+    const payout = await postOk(t, '/v1/payouts', body);
+    expect(payout).toMatchObject({ amount: '50.00', currency: 'USD', wallet_id: w.source });
+    expect(payout.conversion_id).toMatch(/^cnv_/);
+    const paid_minor = BigInt(String(quote.source_amount).replace('.', ''));
+    expect((await balanceOf(t, w.source)).available).toBe(formatAmount(50_000n - paid_minor, 2));
+    await postOk(t, `/v1/test_helpers/payouts/${payout.id}/fail`, {}, 200);
+    expect((await balanceOf(t, w.source)).available).toBe('500.00');
+    expect((await getJson(t, '/v1/reports/fx')).positions).toEqual(before.positions);
+  });
+
+  it('counts a converted payout in what leaves the wallet, against a policy in that currency', async () => {
+    await setRate('EUR', 'USD', '1.0842');
+    const w = await holderWith({ currency: 'EUR', amount: '500.00' }, 'USD');
+    const agent = await createKey(t, {
+      scopes: ['payouts:write', 'fx_quotes:write'],
+      spend_policy: { limits: [{ currency: 'EUR', per_movement_max: '10.00' }] },
+    });
+    const quote = await postOk(t, '/v1/fx_quotes', {
+      source_currency: 'EUR',
+      target_currency: 'USD',
+      target_amount: '5.00',
+    });
+    const big = await postOk(t, '/v1/fx_quotes', {
+      source_currency: 'EUR',
+      target_currency: 'USD',
+      target_amount: '50.00',
+    });
+    const payout = (quote_id: string, amount: string) =>
+      post(
+        t,
+        '/v1/payouts',
+        { wallet_id: w.source, amount, currency: 'USD', destination: bank, quote_id },
+        agent.secret,
+      );
+    expectProblem(await payout(big.id, '50.00'), 403, 'spend_limit_exceeded', 'per_movement_max');
+    expect((await payout(quote.id, '5.00')).statusCode).toBe(201);
   });
 });
 

@@ -4,6 +4,7 @@ import type { CreateEscrowBody, ReleaseBody, ResolveBody } from '../escrows/sche
 import { createEscrow } from '../escrows/service.js';
 import { cancelEscrow, releaseEscrow, resolveEscrow } from '../escrows/transitions.js';
 import { type ConversionInput, type ConversionView, createConversion } from '../fx/conversions.js';
+import { createConvertedTransfer } from '../fx/converted-transfer.js';
 import { type CryptoDepositInput, simulateCryptoDeposit } from '../payments/deposits.js';
 import { type CreatePaymentInput, createPayment } from '../payments/service.js';
 import type { PaymentView } from '../payments/view.js';
@@ -58,6 +59,7 @@ export const transfer_endpoint: MoneyEndpoint<TransferInput, TransferView> = {
   success_status: 201,
   movements: (db, livemode, body) => transferMovements(db, livemode, [body], false),
   async execute(ctx, body) {
+    if (body.quote_id !== undefined) return createConvertedTransfer(ctx, body);
     const [result] = await createTransfers(ctx, [body]);
     assert(result !== undefined, 'one transfer, one result');
     return result;

@@ -107,30 +107,54 @@ interface PayoutLike {
   wallet_id: string;
   amount: string;
   currency: string;
+  quote_id?: string;
 }
 
-export function payoutMovements(
+/**
+ * Money out of Purse. A payout that converts on its way (a quote) is counted in what leaves the
+ * wallet, the quote's source side (an unknown quote fails its item with 404).
+ */
+export async function payoutMovements(
   db: Queryable,
   livemode: boolean,
   inputs: readonly PayoutLike[],
   batch: boolean,
 ) {
-  return all(
-    db,
-    livemode,
-    inputs.map((input, index) => {
-      const prefix = batch ? `payouts.${index}.` : '';
-      return {
-        source: input.wallet_id,
-        source_param: `${prefix}wallet_id`,
-        destinations: [],
-        external: true,
-        currency: input.currency,
-        amount: input.amount,
-        prefix,
-      };
-    }),
+  const legs: Leg[] = [];
+  for (const [index, input] of inputs.entries()) {
+    const prefix = batch ? `payouts.${index}.` : '';
+    // An unknown quote keeps the item's own figures, so items and movements stay aligned.
+    const quoted =
+      input.quote_id === undefined ? undefined : await quotedSource(db, livemode, input.quote_id);
+    const paid = quoted ?? input;
+    legs.push({
+      source: input.wallet_id,
+      source_param: `${prefix}wallet_id`,
+      destinations: [],
+      external: true,
+      currency: paid.currency,
+      amount: paid.amount,
+      prefix,
+    });
+  }
+  return all(db, livemode, legs);
+}
+
+/** What a quote takes from its payer: its source currency and amount, as a wire amount. */
+async function quotedSource(
+  db: Queryable,
+  livemode: boolean,
+  quote_id: string,
+): Promise<{ currency: string; amount: string } | undefined> {
+  const found = await db.query<{ source_asset: string; source_amount: string }>(
+    'SELECT source_asset, source_amount::text FROM fx_quotes WHERE id = $1 AND livemode = $2',
+    [quote_id, livemode],
   );
+  const quote = found.rows[0];
+  const scale =
+    quote === undefined ? undefined : await assetScale(db, livemode, quote.source_asset, 'quote_id');
+  if (quote === undefined || scale === undefined || !scale.ok) return undefined;
+  return { currency: quote.source_asset, amount: formatAmount(BigInt(quote.source_amount), scale.value) };
 }
 
 interface PaymentLike {
@@ -404,13 +428,6 @@ export async function conversionMovements(
       { ...leg, currency: wallet.asset, amount: input.source_amount, prefix: 'source_' },
     ]);
   }
-  const found = await db.query<{ source_asset: string; source_amount: string }>(
-    'SELECT source_asset, source_amount::text FROM fx_quotes WHERE id = $1 AND livemode = $2',
-    [input.quote_id, livemode],
-  );
-  const quote = found.rows[0];
-  const scale =
-    quote === undefined ? undefined : await assetScale(db, livemode, quote.source_asset, 'quote_id');
-  if (quote === undefined || scale === undefined || !scale.ok) return ok([]);
-  return ok([toMovement({ ...leg, currency: quote.source_asset }, scale.value, BigInt(quote.source_amount))]);
+  const paid = await quotedSource(db, livemode, input.quote_id);
+  return paid === undefined ? ok([]) : all(db, livemode, [{ ...leg, ...paid }]);
 }

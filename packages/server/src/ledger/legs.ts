@@ -19,6 +19,8 @@ export interface StoredLeg {
   wallet_id: string;
   amount_minor: string;
   request: { amount?: string; percent?: string; remainder?: true };
+  /** Set on a leg paid in another currency than its transfer's (a conversion on the way). */
+  currency?: string;
 }
 
 /** What every leg is checked against: the asset, the wallet that pays (never a leg), and names. */

@@ -3,6 +3,7 @@ import { rowById } from '../db/rows.js';
 import { type EventType, recordRowEvents } from '../events/index.js';
 import type { NewJob } from '../jobs/queue.js';
 import { systemAccountId } from '../ledger/accounts.js';
+import type { Movement } from '../ledger/entries.js';
 import { writeEntries } from '../ledger/write.js';
 import { failure_codes, isFailureCode } from '../rails/failure-codes.js';
 import { clearingAccount } from '../rails/index.js';
@@ -76,21 +77,9 @@ export async function applyPayoutUpdate(
       domainError('invalid_state', `Payout ${row.id} is ${row.status}; it cannot become ${update.status}.`),
     );
   if (update.status === 'failed' || update.status === 'returned') {
-    const clearing = systemAccountId(livemode, row.asset, clearingAccount(row.rail));
-    const [outcome] = await writeEntries(
-      db,
-      [
-        {
-          livemode,
-          reason: `payout.${update.status}`,
-          reference_id: row.id,
-          movements: [
-            { from: clearing, to: row.wallet_id, amount_minor: minorFromDb(row.amount), layer: 'posted' },
-          ],
-        },
-      ],
-      now,
-    );
+    const movements = await returnMovements(db, row);
+    const entry = { livemode, reason: `payout.${update.status}`, reference_id: row.id, movements };
+    const [outcome] = await writeEntries(db, [entry], now);
     assert(outcome !== undefined, 'one entry, one outcome');
     if (!outcome.ok) return fail(outcome.error);
   }
@@ -110,6 +99,44 @@ export async function applyPayoutUpdate(
   assert(updated.rows[0] !== undefined, 'payout exists');
   await recordRowEvents(db, updated.rows, payoutView, () => `payout.${update.status}` as EventType, now);
   return ok(updated.rows[0]);
+}
+
+/**
+ * What puts a failed or returned payout's money back: out of the rail's clearing account into the
+ * wallet; for a payout that converted on its way, its conversion undone at the same terms (the
+ * wallet gets back what it paid, in its own currency, and the platform returns the spread).
+ */
+async function returnMovements(db: Client, row: PayoutRow): Promise<Movement[]> {
+  const clearing = systemAccountId(row.livemode, row.asset, clearingAccount(row.rail));
+  const amount_minor = minorFromDb(row.amount);
+  if (row.conversion_id === null)
+    return [{ from: clearing, to: row.wallet_id, amount_minor, layer: 'posted' }];
+  const found = await db.query<{ source_asset: string; source_amount: string; spread_amount: string }>(
+    'SELECT source_asset, source_amount::text, spread_amount::text FROM conversions WHERE id = $1',
+    [row.conversion_id],
+  );
+  const conversion = found.rows[0];
+  assert(conversion !== undefined, 'a payout names an existing conversion');
+  const account = (asset: string, purpose: 'fx_position' | 'fx_spread') =>
+    systemAccountId(row.livemode, asset, purpose);
+  const movements: Movement[] = [
+    { from: clearing, to: account(row.asset, 'fx_position'), amount_minor, layer: 'posted' },
+    {
+      from: account(conversion.source_asset, 'fx_position'),
+      to: row.wallet_id,
+      amount_minor: minorFromDb(conversion.source_amount),
+      layer: 'posted',
+    },
+  ];
+  const spread_minor = minorFromDb(conversion.spread_amount);
+  if (spread_minor > 0n)
+    movements.push({
+      from: account(row.asset, 'fx_spread'),
+      to: account(row.asset, 'fx_position'),
+      amount_minor: spread_minor,
+      layer: 'posted',
+    });
+  return movements;
 }
 
 function failureCodeOf(code: string | undefined): keyof typeof failure_codes {

@@ -19,6 +19,13 @@ export const CreatePayoutBody = Type.Object(
     amount: Amount,
     currency: Currency,
     destination: PayoutDestinationSchema,
+    quote_id: Type.Optional(
+      Type.String({
+        maxLength: 64,
+        description:
+          "Converts on the way (docs/fx.md): the wallet pays the quote's source_amount, and amount and currency are the quote's target side, what the destination receives.",
+      }),
+    ),
     description: Type.Optional(
       Type.String({ maxLength: 140, description: 'Sent to the bank as remittance text.' }),
     ),
@@ -58,6 +65,10 @@ export const Payout = Type.Object(
     destination: MaskedInstrument,
     failure_code: Type.Union([Type.String({ examples: ['account_closed'] }), Type.Null()]),
     failure_message: Type.Union([Type.String(), Type.Null()]),
+    conversion_id: Type.Union([Type.String(), Type.Null()], {
+      description:
+        'The conversion made on the way, when the wallet holds another currency; a failure undoes it.',
+    }),
     batch_id: Type.Union([Type.String(), Type.Null()]),
     schedule_id: Type.Union([Type.String(), Type.Null()]),
     file_id: Type.Union([Type.String(), Type.Null()]),

@@ -5,8 +5,10 @@ import { sealJson } from '../crypto/keyring.js';
 import { tokenizeInstrument } from '../crypto/tokens.js';
 import type { Queryable } from '../db/pool.js';
 import { eventOf, recordEvents } from '../events/index.js';
+import { conversionEntry, recordConversion, type Terms } from '../fx/conversions.js';
+import { quoteOnTheWay } from '../fx/on-the-way.js';
 import { enqueueJobs } from '../jobs/queue.js';
-import { findWallet, systemAccountId } from '../ledger/accounts.js';
+import { type AccountRow, findWallet, systemAccountId } from '../ledger/accounts.js';
 import { writeEntries } from '../ledger/write.js';
 import { clearingAccount, payOut, type RailContext } from '../rails/index.js';
 import { assert } from '../shared/assert.js';
@@ -43,14 +45,8 @@ export async function createPayout(
   const { db, livemode, now } = ctx;
   const wallet = await findWallet(db, livemode, input.wallet_id);
   if (wallet === undefined) return fail(notFound('wallet', input.wallet_id, 'wallet_id'));
-  if (wallet.asset !== input.currency)
-    return fail(
-      domainError(
-        'currency_mismatch',
-        `Wallet ${wallet.id} holds ${wallet.asset}, not ${input.currency}.`,
-        'currency',
-      ),
-    );
+  const terms = await conversionTerms(ctx, input, wallet);
+  if (!terms.ok) return terms;
   const scale = await assetScale(db, livemode, input.currency, 'currency');
   if (!scale.ok) return scale;
   const amount = parseAmount(input.amount, scale.value, 'amount');
@@ -60,27 +56,43 @@ export async function createPayout(
   const decision = payOut(ctx.rails, livemode, input.destination, input.currency);
   if (!decision.ok) return decision;
   const id = newId('payout', now.getTime());
+  const conversion_id = terms.value === undefined ? null : newId('conversion', now.getTime());
   // The rail has decided on the full details; from here on only the token is kept.
   const destination = await tokenizeInstrument(db, livemode, input.destination, now);
   const clearing = systemAccountId(livemode, input.currency, clearingAccount(decision.value.rail));
-  const [outcome] = await writeEntries(
-    db,
-    [
-      {
-        livemode,
-        reason: 'payout.created',
-        reference_id: id,
-        movements: [{ from: wallet.id, to: clearing, amount_minor: amount.value, layer: 'posted' }],
-      },
-    ],
-    now,
-  );
+  const entry =
+    terms.value === undefined || conversion_id === null
+      ? {
+          livemode,
+          reason: 'payout.created',
+          reference_id: id,
+          movements: [
+            { from: wallet.id, to: clearing, amount_minor: amount.value, layer: 'posted' as const },
+          ],
+        }
+      : conversionEntry(livemode, conversion_id, { source: wallet.id, target: clearing }, terms.value);
+  const [outcome] = await writeEntries(db, [entry], now);
   assert(outcome !== undefined, 'one entry, one outcome');
   if (!outcome.ok)
     return fail({
       ...outcome.error,
       param: outcome.error.code === 'insufficient_funds' ? 'amount' : 'wallet_id',
     });
+  if (terms.value !== undefined && conversion_id !== null)
+    await recordConversion(
+      ctx,
+      {
+        id: conversion_id,
+        kind: 'payout',
+        holder_id: wallet.holder_id,
+        source_wallet_id: wallet.id,
+        target_wallet_id: null,
+        description: null,
+        metadata: {},
+      },
+      terms.value,
+      outcome.value.transaction_id,
+    );
   const row = await insertPayout(db, {
     id,
     livemode,
@@ -96,6 +108,7 @@ export async function createPayout(
     batch_id: origin.batch_id ?? null,
     schedule_id: origin.schedule_id ?? null,
     file_id: null,
+    conversion_id,
     paid_at: null,
     description: input.description ?? null,
     metadata: metadata.value,
@@ -108,11 +121,35 @@ export async function createPayout(
   return ok(view);
 }
 
+/**
+ * A payout in the wallet's own currency converts nothing (undefined); one with a quote converts
+ * on its way, so that the destination receives the quote's target amount.
+ */
+async function conversionTerms(
+  ctx: RailContext,
+  input: CreatePayoutInput,
+  wallet: AccountRow,
+): Promise<Result<Terms | undefined>> {
+  if (input.quote_id !== undefined) {
+    const stated = { side: 'target' as const, amount: input.amount, currency: input.currency };
+    return quoteOnTheWay(ctx, input.quote_id, wallet, input.currency, stated);
+  }
+  if (wallet.asset !== input.currency)
+    return fail(
+      domainError(
+        'currency_mismatch',
+        `Wallet ${wallet.id} holds ${wallet.asset}, not ${input.currency}; to pay out in another currency, give a quote_id.`,
+        'currency',
+      ),
+    );
+  return ok(undefined);
+}
+
 async function insertPayout(db: Queryable, row: PayoutRow): Promise<PayoutRow> {
   const result = await db.query<PayoutRow>(
     `INSERT INTO payouts (id, livemode, status, wallet_id, asset, amount, rail, destination, destination_view,
-       batch_id, schedule_id, description, metadata, created_at, updated_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14) RETURNING *`,
+       batch_id, schedule_id, description, metadata, created_at, updated_at, conversion_id)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $15) RETURNING *`,
     [
       row.id,
       row.livemode,
@@ -129,6 +166,7 @@ async function insertPayout(db: Queryable, row: PayoutRow): Promise<PayoutRow> {
       row.description,
       row.metadata,
       row.created_at,
+      row.conversion_id,
     ],
   );
   assert(result.rows[0] !== undefined, 'inserted payout');

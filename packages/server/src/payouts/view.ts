@@ -24,6 +24,7 @@ export interface PayoutRow {
   batch_id: string | null;
   schedule_id: string | null;
   file_id: string | null;
+  conversion_id: string | null;
   paid_at: Date | null;
   description: string | null;
   metadata: Record<string, string>;
@@ -47,6 +48,7 @@ export function payoutView(row: PayoutRow, scale: number): PayoutView {
     batch_id: row.batch_id,
     schedule_id: row.schedule_id,
     file_id: row.file_id,
+    conversion_id: row.conversion_id,
     paid_at: row.paid_at?.toISOString() ?? null,
     description: row.description,
     metadata: row.metadata,

@@ -185,15 +185,28 @@ export async function readRefundable(
     to: row.source_wallet_id,
     pending: false,
     waits_for_rail: false,
-    refusal:
-      row.status === 'posted'
-        ? undefined
-        : domainError(
-            'not_refundable',
-            `Transfer ${row.id} is ${row.status}; void a pending hold instead.`,
-            'transfer_id',
-          ),
+    refusal: transferRefusal(row),
   });
+}
+
+/**
+ * Only a posted transfer is refunded. One that converted on its way is not: its payee holds
+ * another currency, and giving it back is a new transfer, priced by a new quote (docs/fx.md).
+ */
+function transferRefusal(row: TransferRow): DomainError | undefined {
+  if (row.status !== 'posted')
+    return domainError(
+      'not_refundable',
+      `Transfer ${row.id} is ${row.status}; void a pending hold instead.`,
+      'transfer_id',
+    );
+  if (row.conversion_id !== null && row.conversion_id !== undefined)
+    return domainError(
+      'not_refundable',
+      `Transfer ${row.id} converted on its way (${row.conversion_id}): send the money back with a new transfer and quote.`,
+      'transfer_id',
+    );
+  return undefined;
 }
 
 function holdingsOf(

@@ -42,7 +42,11 @@ export function transferRoutes(app: Api, deps: RouteDeps): void {
         response: { 201: Transfer, 202: Parked, ...errorResponses },
       },
     },
-    (request, reply) => submit(deps, request, reply, [request.body], transfer_endpoint),
+    (request, reply) =>
+      // A transfer that converts locks its quote: one request, one transaction, outside the batches.
+      request.body.quote_id === undefined
+        ? submit(deps, request, reply, [request.body], transfer_endpoint)
+        : guardedMutation(deps, request, reply, transfer_endpoint),
   );
 
   app.post(

@@ -17,50 +17,64 @@ const DestinationRequest = Type.Object(
   { additionalProperties: false },
 );
 
+const transfer_fields = {
+  source_wallet_id: WalletId,
+  destination_wallet_id: Type.Optional(WalletId),
+  destinations: Type.Optional(Type.Array(DestinationRequest, { minItems: 1, maxItems: destinations_max })),
+  amount: Amount,
+  currency: Currency,
+  fee: Type.Optional(
+    Type.Object(
+      {
+        amount: Amount,
+        wallet_id: Type.Optional(
+          Type.String({ maxLength: 64, description: "Default: the platform's fees account." }),
+        ),
+      },
+      { additionalProperties: false },
+    ),
+  ),
+  hold: Type.Optional(Type.Boolean({ description: 'Reserve the funds now; capture or void later.' })),
+  expires_at: Type.Optional(
+    Type.String({
+      format: 'date-time',
+      description: 'When an uncaptured hold is voided. Default: 7 days.',
+    }),
+  ),
+  description: Type.Optional(Type.String({ maxLength: 1000 })),
+  metadata: Type.Optional(Metadata),
+};
+
+const transfer_example = {
+  source_wallet_id: 'wal_01jd0w3n3w8m5t5vq6fz1y2k3h',
+  destinations: [
+    { wallet_id: 'wal_01jd0w4a0c5p9d8e7f6g5h4j3k', percent: '80' },
+    { wallet_id: 'wal_01jd0w4b1d6q0e9f8g7h6j5k4m', remainder: true },
+  ],
+  amount: '100.00',
+  currency: 'USD',
+  fee: { amount: '2.50' },
+  description: 'Order 6735',
+};
+
+/** One transfer of a batch: in the source's currency only (a conversion needs its own request). */
+export const BatchTransferItem = Type.Object(transfer_fields, {
+  additionalProperties: false,
+  examples: [transfer_example],
+});
+
 export const CreateTransferBody = Type.Object(
   {
-    source_wallet_id: WalletId,
-    destination_wallet_id: Type.Optional(WalletId),
-    destinations: Type.Optional(Type.Array(DestinationRequest, { minItems: 1, maxItems: destinations_max })),
-    amount: Amount,
-    currency: Currency,
-    fee: Type.Optional(
-      Type.Object(
-        {
-          amount: Amount,
-          wallet_id: Type.Optional(
-            Type.String({ maxLength: 64, description: "Default: the platform's fees account." }),
-          ),
-        },
-        { additionalProperties: false },
-      ),
-    ),
-    hold: Type.Optional(Type.Boolean({ description: 'Reserve the funds now; capture or void later.' })),
-    expires_at: Type.Optional(
+    ...transfer_fields,
+    quote_id: Type.Optional(
       Type.String({
-        format: 'date-time',
-        description: 'When an uncaptured hold is voided. Default: 7 days.',
+        maxLength: 64,
+        description:
+          "Converts on the way (docs/fx.md): amount and currency are the quote's source side, and destination_wallet_id, in the quote's target currency, receives its target_amount. One destination, no fee, no hold.",
       }),
     ),
-    description: Type.Optional(Type.String({ maxLength: 1000 })),
-    metadata: Type.Optional(Metadata),
   },
-  {
-    additionalProperties: false,
-    examples: [
-      {
-        source_wallet_id: 'wal_01jd0w3n3w8m5t5vq6fz1y2k3h',
-        destinations: [
-          { wallet_id: 'wal_01jd0w4a0c5p9d8e7f6g5h4j3k', percent: '80' },
-          { wallet_id: 'wal_01jd0w4b1d6q0e9f8g7h6j5k4m', remainder: true },
-        ],
-        amount: '100.00',
-        currency: 'USD',
-        fee: { amount: '2.50' },
-        description: 'Order 6735',
-      },
-    ],
-  },
+  { additionalProperties: false, examples: [transfer_example] },
 );
 
 export const Transfer = Type.Object(
@@ -81,9 +95,22 @@ export const Transfer = Type.Object(
       description: 'For a captured hold: how much moved.',
     }),
     fee: Type.Union([Type.Object({ amount: Type.String(), account_id: Type.String() }), Type.Null()]),
-    destinations: Type.Array(Type.Object({ wallet_id: Type.String(), amount: Type.String() })),
+    destinations: Type.Array(
+      Type.Object({
+        wallet_id: Type.String(),
+        amount: Type.String(),
+        currency: Type.Optional(
+          Type.String({
+            description: "Only on a leg paid in another currency than the transfer's (docs/fx.md).",
+          }),
+        ),
+      }),
+    ),
     hold: Type.Boolean(),
     expires_at: Type.Union([Timestamp, Type.Null()]),
+    conversion_id: Type.Union([Type.String(), Type.Null()], {
+      description: 'The conversion made on the way, for a transfer paid with a quote into another currency.',
+    }),
     description: Type.Union([Type.String(), Type.Null()]),
     metadata: Type.Record(Type.String(), Type.String()),
     created_at: Timestamp,
@@ -118,7 +145,7 @@ export const TransferListQuery = Type.Composite([
 
 export const BatchBody = Type.Object(
   {
-    transfers: Type.Array(CreateTransferBody, { minItems: 1, maxItems: batch_transfers_max }),
+    transfers: Type.Array(BatchTransferItem, { minItems: 1, maxItems: batch_transfers_max }),
     atomic: Type.Optional(
       Type.Boolean({ description: 'true: all or none. Default false: each item succeeds or fails alone.' }),
     ),
