@@ -102,7 +102,9 @@ function bash(
   env: Record<string, string>,
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
+    // From the repository's root, where a reader runs the README's commands and where paths in guides start.
     const child = spawn('bash', ['-c', script, 'guide'], {
+      cwd: repository_root,
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
       timeout: guide_timeout_ms,

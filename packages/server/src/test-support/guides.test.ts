@@ -37,4 +37,11 @@ describe('guides', () => {
   it('docs/guides/payouts.md', async () => {
     expect(await statuses('docs/guides/payouts.md')).toEqual([]);
   });
+
+  it('docs/fx.md', async () => {
+    expect(await statuses('docs/fx.md')).toEqual([
+      'POST /v1/fx_quotes 400',
+      'POST /v1/conversions 409',
+    ]);
+  });
 });
