@@ -36,7 +36,7 @@ interface Scenario {
   readonly connections: number;
   readonly rate_per_s?: number;
   readonly transfers_per_request: number;
-  readonly body: (wallets: string[], fee_wallet: string) => unknown;
+  readonly body: (funded: Funded) => unknown;
 }
 
 function pair(wallets: string[]): [string, string] {
@@ -45,7 +45,7 @@ function pair(wallets: string[]): [string, string] {
   return [wallets[a] ?? '', wallets[b] ?? ''];
 }
 
-function uniform(wallets: string[]) {
+function uniform({ wallets }: { wallets: string[] }) {
   const [source, destination] = pair(wallets);
   return { source_wallet_id: source, destination_wallet_id: destination, amount: '0.01', currency: 'USD' };
 }
@@ -57,8 +57,8 @@ const all_scenarios: Scenario[] = [
     path: '/v1/transfers',
     connections: 64,
     transfers_per_request: 1,
-    body: (wallets, fee_wallet) => ({
-      ...uniform(wallets),
+    body: ({ wallets, fee_wallet }) => ({
+      ...uniform({ wallets }),
       amount: '0.02',
       fee: { amount: '0.01', wallet_id: fee_wallet },
     }),
@@ -68,8 +68,21 @@ const all_scenarios: Scenario[] = [
     path: '/v1/transfers/batch',
     connections: 8,
     transfers_per_request: 100,
-    body: (wallets) => ({
-      transfers: Array.from({ length: 100 }, () => ({ ...uniform(wallets), amount: '0.01' })),
+    body: ({ wallets }) => ({
+      transfers: Array.from({ length: 100 }, () => ({ ...uniform({ wallets }), amount: '0.01' })),
+    }),
+  },
+  {
+    // USD to EUR at the current rate, between wallets of the platform (one holder): the same
+    // request path and ledger write as a transfer, plus the rate look-up and two hot FX accounts.
+    name: 'conversions',
+    path: '/v1/conversions',
+    connections: 64,
+    transfers_per_request: 1,
+    body: ({ wallets, eur_wallets }) => ({
+      source_wallet_id: wallets[Math.floor(Math.random() * wallets.length)],
+      target_wallet_id: eur_wallets[Math.floor(Math.random() * eur_wallets.length)],
+      source_amount: '1.00',
     }),
   },
   {
@@ -160,7 +173,7 @@ async function record(kind: string, report: string): Promise<void> {
   process.stdout.write(`written to ${path.relative(root, file)}\n`);
 }
 
-type Funded = { wallets: string[]; fee_wallet: string };
+type Funded = { wallets: string[]; fee_wallet: string; eur_wallets: string[] };
 
 /** Every scenario against a server started in `mode`; the wallets are created by the first server. */
 async function runMode(
@@ -176,7 +189,7 @@ async function runMode(
     funded.wallets ??= await timed(`creating and funding ${wallets_count} wallets`, () =>
       createFundedWallets(server.api, wallets_count, '10000.00'),
     );
-    const { wallets, fee_wallet } = funded.wallets;
+    const wallets = funded.wallets;
     for (const scenario of scenarios) {
       const { value: result, cpu } = await timed(`${mode.name}: ${scenario.name}`, () =>
         measured({ server: server.pid, postmaster }, () =>
@@ -187,7 +200,7 @@ async function runMode(
             duration_s,
             connections: scenario.connections,
             ...(scenario.rate_per_s === undefined ? {} : { rate_per_s: scenario.rate_per_s }),
-            body: () => scenario.body(wallets, fee_wallet),
+            body: () => scenario.body(wallets),
           }),
         ),
       );
@@ -229,7 +242,7 @@ async function referenceRows(
 ): Promise<Row[]> {
   const rows: Row[] = [];
   const http = await timed('reference: bare Fastify POST', () =>
-    runHttpReference(duration_s, 64, () => uniform(['wal_a', 'wal_b'])),
+    runHttpReference(duration_s, 64, () => uniform({ wallets: ['wal_a', 'wal_b'] })),
   );
   rows.push({
     scenario: 'bare Fastify POST with a JSON schema (no database)',

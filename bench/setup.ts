@@ -30,15 +30,19 @@ async function pooled<T>(count: number, concurrency: number, work: (i: number) =
   return results;
 }
 
+/** EUR wallets that the conversions scenario converts into, at a USD → EUR rate set now. */
+const eur_wallets_count = 1_000;
+
 /**
  * Creates `count` USD wallets and gives each `balance` from a platform treasury wallet whose
- * overdraft covers it all (one batch request per 1,000 wallets), plus one hot fee wallet.
+ * overdraft covers it all (one batch request per 1,000 wallets), plus one hot fee wallet, and
+ * EUR wallets with a USD → EUR rate for conversions.
  */
 export async function createFundedWallets(
   api: Api,
   count: number,
   balance: string,
-): Promise<{ wallets: string[]; fee_wallet: string }> {
+): Promise<{ wallets: string[]; fee_wallet: string; eur_wallets: string[] }> {
   const wallet = () =>
     post<{ id: string }>(api, '/v1/wallets', { currency: 'USD' }).then((created) => created.id);
   const treasury = await post<{ id: string }>(api, '/v1/wallets', {
@@ -57,5 +61,9 @@ export async function createFundedWallets(
     const batch = await post<{ failed: number }>(api, '/v1/transfers/batch', { transfers, atomic: true });
     if (batch.failed !== 0) throw new Error('funding failed');
   }
-  return { wallets, fee_wallet };
+  await post(api, '/v1/fx_rates', { base: 'USD', quote: 'EUR', rate: '0.9217' });
+  const euro = () =>
+    post<{ id: string }>(api, '/v1/wallets', { currency: 'EUR' }).then((created) => created.id);
+  const eur_wallets = await pooled(eur_wallets_count, 32, euro);
+  return { wallets, fee_wallet, eur_wallets };
 }
