@@ -72,7 +72,7 @@ describe('the Purse MCP server over streamable HTTP', () => {
 
   it('lists its tools and checks a balance', async () => {
     const { tools } = await client.listTools();
-    expect(tools).toHaveLength(8);
+    expect(tools).toHaveLength(10);
     const balance = await call(client, 'get_balance', { wallet_id: world.agent_wallet });
     expect(balance.json).toMatchObject({ id: world.agent_wallet, balance: { available: '500.00' } });
   });
@@ -99,7 +99,7 @@ describe('the Purse MCP server over streamable HTTP', () => {
     await expect(connect(guarded.url)).rejects.toThrow(/401|token/i);
     await expect(connect(guarded.url, { authorization: `Bearer ${token}x` })).rejects.toThrow(/401|token/i);
     const client = await connect(guarded.url, { authorization: `Bearer ${token}` });
-    expect((await client.listTools()).tools).toHaveLength(8);
+    expect((await client.listTools()).tools).toHaveLength(10);
     await client.close();
   });
 

@@ -29,7 +29,7 @@ describe('purse-mcp over stdio, as an MCP client starts it', () => {
       stderr: 'pipe',
     });
     const client = await connectClient(transport);
-    expect((await client.listTools()).tools).toHaveLength(8);
+    expect((await client.listTools()).tools).toHaveLength(10);
     const wallets = await call(client, 'list_wallets', {});
     expect(wallets.json).toMatchObject({
       object: 'list',

@@ -2,7 +2,7 @@ import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { Purse } from '@purse/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { balanceOf } from '../../server/src/test-support/money.js';
+import { balanceOf, funded, newWallet, postOk } from '../../server/src/test-support/money.js';
 import { createPurseMcpServer } from './server.js';
 import { call, connectClient } from './test-support/client.js';
 import { type AgentWorld, startAgentWorld } from './test-support/purse.js';
@@ -36,6 +36,7 @@ describe('the Purse MCP server, in process, under a restricted key with a spend 
   it('lists its tools, with strict schemas an agent can read', async () => {
     const { tools } = await client.listTools();
     expect(tools.map((tool) => tool.name).sort()).toEqual([
+      'convert_currency',
       'create_payment',
       'create_payout',
       'create_transfer',
@@ -44,6 +45,7 @@ describe('the Purse MCP server, in process, under a restricted key with a spend 
       'list_approvals',
       'list_transactions',
       'list_wallets',
+      'quote_conversion',
     ]);
     const create_transfer = tools.find((tool) => tool.name === 'create_transfer');
     expect(create_transfer?.inputSchema).toMatchObject({
@@ -174,6 +176,34 @@ describe('the Purse MCP server, in process, under a restricted key with a spend 
     const operator = await connectTo(new Purse(world.t.test_key, { baseUrl: world.url }));
     const paid = await call(operator, 'create_payment', args);
     expect(paid.json).toMatchObject({ object: 'payment', status: 'succeeded', amount: '10.00' });
+    await operator.close();
+  });
+
+  it('quotes and converts between two wallets of one holder', async () => {
+    const operator = await connectTo(new Purse(world.t.test_key, { baseUrl: world.url }));
+    await postOk(world.t, '/v1/fx_rates', { base: 'USD', quote: 'EUR', rate: '0.92' });
+    const dollars = await funded(world.t, '50.00');
+    const euros = await newWallet(world.t, 'EUR');
+    const quote = await call(operator, 'quote_conversion', {
+      source_currency: 'USD',
+      target_currency: 'EUR',
+      source_amount: '10.00',
+    });
+    expect(quote.json).toMatchObject({ object: 'fx_quote', target_amount: '9.20' });
+    const args = {
+      quote_id: (quote.json as { id: string }).id,
+      source_wallet_id: dollars,
+      target_wallet_id: euros,
+    };
+    const converted = await call(operator, 'convert_currency', args);
+    expect(converted.json).toMatchObject({
+      object: 'conversion',
+      source_amount: '10.00',
+      target_amount: '9.20',
+    });
+    expect((await balanceOf(world.t, euros)).available).toBe('9.20');
+    const again = await call(operator, 'convert_currency', args);
+    expect(again.json).toMatchObject({ status: 409, code: 'quote_already_used' });
     await operator.close();
   });
 

@@ -134,6 +134,36 @@ export const tools: readonly Tool[] = [
       purse.payouts.create(params, requestOptions(idempotency_key)),
   }),
   tool({
+    name: 'quote_conversion',
+    title: 'Quote a currency conversion',
+    description:
+      'Asks the price of converting between two currencies: give source_amount (what would be paid) or target_amount (what would be received). The answer is a quote (fxq_...) with the rate, both amounts and expires_at (30 seconds by default); nothing moves. Pass its id to convert_currency before it expires.',
+    input: {
+      source_currency: currency.describe('The currency paid.'),
+      target_currency: currency.describe('The currency received.'),
+      source_amount: amount.optional(),
+      target_amount: amount.optional(),
+    },
+    annotations: { readOnlyHint: false, destructiveHint: false, openWorldHint: false },
+    run: (purse, args) => purse.fx_quotes.create(args),
+  }),
+  tool({
+    name: 'convert_currency',
+    title: "Convert between a holder's wallets",
+    description: `Spends a quote (from quote_conversion): the source wallet pays the quote's source amount and the target wallet, of the same holder in the target currency, receives its target amount, at once. A quote converts once; an expired one is refused (quote_expired): ask for a new one. ${money_note}`,
+    input: {
+      quote_id: objectId('fxq', 'quote'),
+      source_wallet_id: wallet_id.describe("The wallet that pays, in the quote's source currency (wal_...)."),
+      target_wallet_id: wallet_id.describe(
+        "The wallet that receives, in the quote's target currency (wal_...).",
+      ),
+      idempotency_key: idempotency_key.optional(),
+    },
+    annotations: moves_money,
+    run: (purse, { idempotency_key, ...params }) =>
+      purse.conversions.create(params, requestOptions(idempotency_key)),
+  }),
+  tool({
     name: 'list_approvals',
     title: 'List approvals',
     description:
