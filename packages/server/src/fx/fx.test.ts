@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,6 +9,7 @@ import { createTestApp, type TestApp } from '../test-support/app.js';
 import { createKey } from '../test-support/keys.js';
 import { balanceOf, expectProblem, fund, getJson, newWallet, post, postOk } from '../test-support/money.js';
 import { spreadsFromEnv } from './config.js';
+import { importEcbFeed } from './ecb-feed.js';
 
 const sample_path = path.join(
   path.dirname(fileURLToPath(import.meta.url)),
@@ -472,5 +475,31 @@ describe('keys', () => {
     expect((await balanceOf(t, victim.source)).available).toBe('50.00');
     const mine = { quote_id: quote.id, source_wallet_id: w.source, target_wallet_id: w.target };
     expect((await post(t, '/v1/conversions', mine, own.secret)).statusCode).toBe(201);
+  });
+});
+
+describe('the ECB feed', () => {
+  it('imports the published file into both modes once, and records nothing from a bad answer', async () => {
+    const xml = readFileSync(sample_path, 'utf8');
+    let answer = { status: 200, body: xml };
+    const server = createServer((_request, response) => response.writeHead(answer.status).end(answer.body));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const fx = { ...t.config.rails.fx, ecb_url: `http://127.0.0.1:${port}/eurofxref-daily.xml` };
+    const count = async () =>
+      Number((await t.db.pool.query("SELECT count(*) FROM fx_rates WHERE source = 'ecb'")).rows[0].count);
+    try {
+      await t.db.pool.query("DELETE FROM fx_rates WHERE source = 'ecb'");
+      expect(await importEcbFeed(t.db.pool, fx, t.clock.now())).toBe(58);
+      expect(await importEcbFeed(t.db.pool, fx, t.clock.now())).toBe(0);
+      await t.db.pool.query("DELETE FROM fx_rates WHERE source = 'ecb'");
+      answer = { status: 503, body: 'busy' };
+      await expect(importEcbFeed(t.db.pool, fx, t.clock.now())).rejects.toThrow(/503/);
+      answer = { status: 200, body: xml.replace("rate='162.47'", "rate='-1'") };
+      await expect(importEcbFeed(t.db.pool, fx, t.clock.now())).rejects.toThrow(/positive rate/);
+      expect(await count()).toBe(0);
+    } finally {
+      server.close();
+    }
   });
 });

@@ -8,6 +8,7 @@ import type { Config } from '../config.js';
 import { inTransaction } from '../db/pool.js';
 import { settleDueEscrows } from '../escrows/auto.js';
 import { sequenceEvents } from '../events/sequencer.js';
+import { importEcbFeed } from '../fx/ecb-feed.js';
 import { job_handlers } from '../jobs/handlers.js';
 import { runDueJobs } from '../jobs/queue.js';
 import { purgeExpiredPayloads } from '../oauth/adapter.js';
@@ -147,6 +148,12 @@ export function backgroundTasks(
       name: 'purge_oauth_payloads',
       interval_ms: 60_000,
       run: (pool) => purgeExpiredPayloads(pool, expired_oauth_payloads_per_round_max),
+    },
+    {
+      // Does nothing unless PURSE_FX_ECB_URL is set (docs/fx.md).
+      name: 'import_ecb_rates',
+      interval_ms: config.rails.fx.ecb_poll_ms,
+      run: (pool, now) => importEcbFeed(pool, config.rails.fx, now),
     },
   ];
 }
