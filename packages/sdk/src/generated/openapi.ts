@@ -11206,10 +11206,10 @@ export interface paths {
                          */
                         quote: string;
                         /**
-                         * @description Units of the quote currency one unit of the base buys, as a decimal string (never a JSON number): at most 12 integer and 15 decimal digits.
+                         * @description Units of the quote currency one unit of the base buys: a decimal string such as "1.0842", at most 12 integer and 15 decimal digits. A JSON number is taken when it has at most 15 significant digits and no exponent, as it then reads back exactly.
                          * @example 1.0842
                          */
-                        rate: string;
+                        rate: string | number;
                         /**
                          * Format: date-time
                          * @description When the rate held; default now. Not in the future.

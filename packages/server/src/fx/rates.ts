@@ -57,7 +57,7 @@ const future_skew_ms = 5 * 60_000;
 export async function createRate(
   db: Queryable,
   livemode: boolean,
-  input: { base: string; quote: string; rate: string; as_of?: string },
+  input: { base: string; quote: string; rate: string | number; as_of?: string },
   now: Date,
 ): Promise<Result<FxRateView>> {
   for (const param of ['base', 'quote'] as const) {
@@ -66,7 +66,7 @@ export async function createRate(
   }
   if (input.base === input.quote)
     return fail(domainError('invalid_request', 'base and quote must be different assets.', 'quote'));
-  const rate = parseRate(input.rate);
+  const rate = parseRate(typeof input.rate === 'number' ? numberText(input.rate) : input.rate);
   if (rate === undefined)
     return fail(
       domainError(
@@ -86,6 +86,17 @@ export async function createRate(
     now,
   );
   return ok(rateView(row as RateRow));
+}
+
+/**
+ * A JSON number's shortest text is the literal that was sent whenever that literal had at most 15
+ * significant digits (a double holds 15 decimal digits exactly); longer ones, and exponents, may
+ * not read back as sent, so they are refused and must come as strings.
+ */
+function numberText(value: number): string {
+  const text = String(value);
+  const significant = text.replace('.', '').replace(/^0+/, '').length;
+  return /e/i.test(text) || significant > 15 ? '' : text;
 }
 
 async function insertRate(

@@ -2,12 +2,18 @@ import { Type } from '@sinclair/typebox';
 import { Amount, Currency, WalletId } from '../http/money-schemas.js';
 import { Metadata, PageQuerystring, Timestamp } from '../http/schemas.js';
 
-const RateText = Type.String({
-  maxLength: 40,
-  description:
-    'Units of the quote currency one unit of the base buys, as a decimal string (never a JSON number): at most 12 integer and 15 decimal digits.',
-  examples: ['1.0842'],
-});
+const RateText = Type.Union(
+  [
+    Type.String({ maxLength: 40 }),
+    // A number with at most 15 significant digits reads back exactly (fx/rates.ts); prefer strings.
+    Type.Number({ exclusiveMinimum: 0 }),
+  ],
+  {
+    description:
+      'Units of the quote currency one unit of the base buys: a decimal string such as "1.0842", at most 12 integer and 15 decimal digits. A JSON number is taken when it has at most 15 significant digits and no exponent, as it then reads back exactly.',
+    examples: ['1.0842'],
+  },
+);
 
 const DecimalRate = Type.String({ description: 'An exact decimal string.', examples: ['1.0842'] });
 
