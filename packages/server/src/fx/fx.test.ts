@@ -65,7 +65,7 @@ describe('rates', () => {
     });
     expect(rate.id).toMatch(/^fxr_/);
     expect((await postOk(t, '/v1/fx_rates', { base: 'GBP', quote: 'CHF', rate: 1.125 })).rate).toBe('1.125');
-    const inexact = { base: 'GBP', quote: 'CHF', rate: 1.1234567890123456 };
+    const inexact = { base: 'GBP', quote: 'CHF', rate: 1.234567890123456 };
     expectProblem(await post(t, '/v1/fx_rates', inexact), 400, 'invalid_request', 'rate');
     expectProblem(
       await post(t, '/v1/fx_rates', { base: 'GBP', quote: 'CHF', rate: 1e-7 }),

@@ -39,9 +39,6 @@ describe('guides', () => {
   });
 
   it('docs/fx.md', async () => {
-    expect(await statuses('docs/fx.md')).toEqual([
-      'POST /v1/fx_quotes 400',
-      'POST /v1/conversions 409',
-    ]);
+    expect(await statuses('docs/fx.md')).toEqual(['POST /v1/fx_quotes 400', 'POST /v1/conversions 409']);
   });
 });
