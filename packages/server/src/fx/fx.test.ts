@@ -432,6 +432,67 @@ describe('converting on the way', () => {
   });
 });
 
+describe('risk rules', () => {
+  /** A kyc_tier rule in `currency` for a fresh tier, a holder of that tier and its two wallets. */
+  async function tiered(currency: string, caps: Record<string, string>, wallets: [string, string]) {
+    const tier = 5 + Math.floor(Math.random() * 4);
+    await postOk(t, '/v1/risk_rules', {
+      name: 'cap',
+      type: 'kyc_tier',
+      action: 'block',
+      currency,
+      kyc_tier: tier,
+      ...caps,
+    });
+    const holder = (await postOk(t, '/v1/holders', { name: 'Capped', kyc_tier: tier })).id;
+    return {
+      holder,
+      source: await newWallet(t, wallets[0], { holder_id: holder }),
+      target: await newWallet(t, wallets[1], { holder_id: holder }),
+    };
+  }
+
+  it("judge a conversion's receiving side in the target currency, its paying side in the source", async () => {
+    await setRate('EUR', 'USD', '1.0842');
+    await setRate('EUR', 'JPY', '162.47');
+    // A USD balance cap is not escaped by converting into USD, with or without a quote.
+    const capped = await tiered('USD', { balance_max: '50.00', daily_inflow_max: '50.00' }, ['EUR', 'USD']);
+    await fund(t, capped.source, '500.00', 'EUR');
+    const at_rate = {
+      source_wallet_id: capped.source,
+      target_wallet_id: capped.target,
+      source_amount: '300.00',
+    };
+    expectProblem(await post(t, '/v1/conversions', at_rate), 403, 'risk_blocked');
+    const quote = await postOk(t, '/v1/fx_quotes', {
+      source_currency: 'EUR',
+      target_currency: 'USD',
+      source_amount: '300.00',
+    });
+    const quoted = { quote_id: quote.id, source_wallet_id: capped.source, target_wallet_id: capped.target };
+    expectProblem(await post(t, '/v1/conversions', quoted), 403, 'risk_blocked');
+    const payee = {
+      source_wallet_id: capped.source,
+      destination_wallet_id: capped.target,
+      amount: '300.00',
+      currency: 'EUR',
+      quote_id: quote.id,
+    };
+    expectProblem(await post(t, '/v1/transfers', payee), 403, 'risk_blocked');
+    expect((await balanceOf(t, capped.target)).available).toBe('0.00');
+    // A EUR balance cap does not read a yen balance as euro cents.
+    const euro_cap = await tiered('EUR', { balance_max: '1000.00' }, ['EUR', 'JPY']);
+    await fund(t, euro_cap.source, '50.00', 'EUR');
+    await fund(t, euro_cap.target, '200000', 'JPY');
+    const small = {
+      source_wallet_id: euro_cap.source,
+      target_wallet_id: euro_cap.target,
+      source_amount: '1.00',
+    };
+    expect((await post(t, '/v1/conversions', small)).statusCode).toBe(201);
+  });
+});
+
 describe('keys', () => {
   it('closes setting rates to keys with a spend policy: they could price their own conversions', async () => {
     const agent = await createKey(t, {

@@ -32,6 +32,24 @@ export interface Movement {
    * and it is credited only once approved.
    */
   readonly arrived?: true;
+  /**
+   * What the destinations receive when it is another currency than what leaves the source (a
+   * conversion, or a transfer that converts on its way): rules of the target currency judge the
+   * receiving side (a tier's balance and inflow caps) with these figures, rules of the source
+   * currency the paying side.
+   */
+  readonly received?: Received;
+}
+
+export interface Received {
+  readonly currency: string;
+  readonly scale: number;
+  readonly amount_minor: bigint;
+}
+
+/** What the destinations of a movement receive: its own figures unless it converts. */
+export function receivedOf(movement: Movement): Received {
+  return movement.received ?? movement;
 }
 
 /** Per movement of a finished request: the id of the object it made, or undefined if it failed. */

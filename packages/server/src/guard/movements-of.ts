@@ -1,12 +1,14 @@
 import { assetScale } from '../assets/service.js';
 import type { Queryable } from '../db/pool.js';
+import { targetFor } from '../fx/decimal.js';
+import { currentMidRate } from '../fx/rates.js';
 import { findWallet } from '../ledger/accounts.js';
 import { depositTarget } from '../payments/deposits.js';
 import { readRefundable } from '../refunds/service.js';
 import { takeBackShares } from '../refunds/take-back.js';
 import { formatAmount, parseAmount } from '../shared/money.js';
 import { ok, type Result } from '../shared/result.js';
-import type { Movement } from './movement.js';
+import type { Movement, Received } from './movement.js';
 
 /**
  * How each money endpoint's request reads as movements. An invalid amount or unknown currency is
@@ -24,6 +26,7 @@ interface Leg {
   readonly prefix: string;
   readonly counts?: boolean;
   readonly arrived?: true;
+  readonly received?: Received;
 }
 
 /** A leg whose amount is already known in minor units. */
@@ -41,6 +44,7 @@ function toMovement(leg: Paying, scale: number, amount_minor: bigint): Movement 
     amount_minor,
     counts: leg.counts ?? true,
     ...(leg.arrived === undefined ? {} : { arrived: leg.arrived }),
+    ...(leg.received === undefined ? {} : { received: leg.received }),
   };
 }
 
@@ -90,17 +94,20 @@ function transferLeg(input: TransferLike, prefix: string): Leg {
   };
 }
 
-export function transferMovements(
+export async function transferMovements(
   db: Queryable,
   livemode: boolean,
-  inputs: readonly TransferLike[],
+  inputs: readonly (TransferLike & { quote_id?: string })[],
   batch: boolean,
 ) {
-  return all(
-    db,
-    livemode,
-    inputs.map((input, index) => transferLeg(input, batch ? `transfers.${index}.` : '')),
-  );
+  const legs: Leg[] = [];
+  for (const [index, input] of inputs.entries()) {
+    const leg = transferLeg(input, batch ? `transfers.${index}.` : '');
+    // A transfer that converts on its way: its payee receives the quote's target side.
+    const quoted = input.quote_id === undefined ? undefined : await quotedSides(db, livemode, input.quote_id);
+    legs.push(quoted === undefined ? leg : { ...leg, received: quoted.received });
+  }
+  return all(db, livemode, legs);
 }
 
 interface PayoutLike {
@@ -125,8 +132,8 @@ export async function payoutMovements(
     const prefix = batch ? `payouts.${index}.` : '';
     // An unknown quote keeps the item's own figures, so items and movements stay aligned.
     const quoted =
-      input.quote_id === undefined ? undefined : await quotedSource(db, livemode, input.quote_id);
-    const paid = quoted ?? input;
+      input.quote_id === undefined ? undefined : await quotedSides(db, livemode, input.quote_id);
+    const paid = quoted?.paid ?? input;
     legs.push({
       source: input.wallet_id,
       source_param: `${prefix}wallet_id`,
@@ -140,21 +147,38 @@ export async function payoutMovements(
   return all(db, livemode, legs);
 }
 
-/** What a quote takes from its payer: its source currency and amount, as a wire amount. */
-async function quotedSource(
+/** What a quote takes from its payer (source currency, wire amount) and what its payee receives. */
+async function quotedSides(
   db: Queryable,
   livemode: boolean,
   quote_id: string,
-): Promise<{ currency: string; amount: string } | undefined> {
-  const found = await db.query<{ source_asset: string; source_amount: string }>(
-    'SELECT source_asset, source_amount::text FROM fx_quotes WHERE id = $1 AND livemode = $2',
+): Promise<{ paid: { currency: string; amount: string }; received: Received } | undefined> {
+  const found = await db.query<{
+    source_asset: string;
+    source_amount: string;
+    target_asset: string;
+    target_amount: string;
+  }>(
+    `SELECT source_asset, source_amount::text, target_asset, target_amount::text FROM fx_quotes
+     WHERE id = $1 AND livemode = $2`,
     [quote_id, livemode],
   );
   const quote = found.rows[0];
-  const scale =
-    quote === undefined ? undefined : await assetScale(db, livemode, quote.source_asset, 'quote_id');
-  if (quote === undefined || scale === undefined || !scale.ok) return undefined;
-  return { currency: quote.source_asset, amount: formatAmount(BigInt(quote.source_amount), scale.value) };
+  if (quote === undefined) return undefined;
+  const source_scale = await assetScale(db, livemode, quote.source_asset, 'quote_id');
+  const target_scale = await assetScale(db, livemode, quote.target_asset, 'quote_id');
+  if (!source_scale.ok || !target_scale.ok) return undefined;
+  return {
+    paid: {
+      currency: quote.source_asset,
+      amount: formatAmount(BigInt(quote.source_amount), source_scale.value),
+    },
+    received: {
+      currency: quote.target_asset,
+      scale: target_scale.value,
+      amount_minor: BigInt(quote.target_amount),
+    },
+  };
 }
 
 interface PaymentLike {
@@ -424,10 +448,37 @@ export async function conversionMovements(
   if (input.quote_id === undefined) {
     const wallet = await findWallet(db, livemode, input.source_wallet_id);
     if (wallet === undefined || input.source_amount === undefined) return ok([]);
-    return all(db, livemode, [
+    const paying = await all(db, livemode, [
       { ...leg, currency: wallet.asset, amount: input.source_amount, prefix: 'source_' },
     ]);
+    const [movement] = paying.ok ? paying.value : [];
+    if (movement === undefined) return paying;
+    const received = await receivedAtMid(db, livemode, movement, input.target_wallet_id);
+    return ok([received === undefined ? movement : { ...movement, received }]);
   }
-  const paid = await quotedSource(db, livemode, input.quote_id);
-  return paid === undefined ? ok([]) : all(db, livemode, [{ ...leg, ...paid }]);
+  const quoted = await quotedSides(db, livemode, input.quote_id);
+  return quoted === undefined
+    ? ok([])
+    : all(db, livemode, [{ ...leg, ...quoted.paid, received: quoted.received }]);
+}
+
+/**
+ * What a conversion at the current rate will deliver, at the mid rate (before the spread, so at
+ * least what arrives): an upper bound, so a cap on the receiving side can only refuse early.
+ */
+async function receivedAtMid(
+  db: Queryable,
+  livemode: boolean,
+  paid: Movement,
+  target_wallet_id: string,
+): Promise<Received | undefined> {
+  const target = await findWallet(db, livemode, target_wallet_id);
+  if (target === undefined || target.asset === paid.currency) return undefined;
+  const scale = await assetScale(db, livemode, target.asset, 'target_wallet_id');
+  const now = new Date();
+  const pair = { source: paid.currency, target: target.asset };
+  const mid = await currentMidRate(db, livemode, pair, now, now.getTime());
+  if (!scale.ok || !mid.ok) return undefined;
+  const amount_minor = targetFor(paid.amount_minor, mid.value.rate, paid.scale, scale.value);
+  return amount_minor > 0n ? { currency: target.asset, scale: scale.value, amount_minor } : undefined;
 }

@@ -1,5 +1,5 @@
 import type { Queryable } from '../db/pool.js';
-import type { Movement } from '../guard/movement.js';
+import { type Movement, receivedOf } from '../guard/movement.js';
 import { periodStarts } from '../policies/counters.js';
 import { formatAmount } from '../shared/money.js';
 import type { RiskRuleRow } from './rules.js';
@@ -46,14 +46,19 @@ export async function evaluateRules(
   for (const [movement_index, movement] of movements.entries()) {
     if (movement.decides_only === true) continue;
     for (const rule of rules) {
-      if (rule.asset !== movement.currency) continue;
-      const found = await match(seen, subject, rule, movement, wallets);
+      // A rule of the source's currency judges the paying side, one of the target's the receiving.
+      const sides = {
+        paying: rule.asset === movement.currency,
+        receiving: rule.asset === receivedOf(movement).currency,
+      };
+      if (!sides.paying && !sides.receiving) continue;
+      const found = await match(seen, subject, rule, movement, wallets, sides);
       if (found !== undefined) matches.push({ rule, movement_index, ...found });
     }
     running.add(
       loggedMovements(subject.api_key_id, movement, wallets),
       movement.destination_wallet_ids,
-      movement.amount_minor,
+      receivedOf(movement).amount_minor,
     );
   }
   return matches;
@@ -72,13 +77,14 @@ export function loggedMovements(
   wallets: ReadonlyMap<string, WalletFacts>,
 ): LoggedMovement[] {
   if (movement.decides_only === true) return [];
+  const received = receivedOf(movement);
   const of = (direction: 'out' | 'in', wallet_id: string, holder_id: string | null): LoggedMovement => ({
     direction,
     source_wallet_id: wallet_id,
     holder_id,
     api_key_id,
-    asset: movement.currency,
-    amount_minor: movement.amount_minor,
+    asset: direction === 'out' ? movement.currency : received.currency,
+    amount_minor: direction === 'out' ? movement.amount_minor : received.amount_minor,
   });
   const logged = movement.inflow
     ? []
@@ -100,18 +106,28 @@ interface Seen {
 
 type Found = { wallet_id: string; detail: string } | undefined;
 
+/** Which sides of a movement a rule's currency judges: what leaves the source, what arrives. */
+interface Sides {
+  readonly paying: boolean;
+  readonly receiving: boolean;
+}
+
 async function match(
   seen: Seen,
   subject: RiskSubject,
   rule: RiskRuleRow,
   movement: Movement,
   wallets: ReadonlyMap<string, WalletFacts>,
+  sides: Sides,
 ): Promise<Found> {
   const amount = (value: bigint) => `${formatAmount(value, movement.scale)} ${movement.currency}`;
   const source = movement.source_wallet_id;
   const p = rule.params;
   // A pay-in leaves no wallet: only its amount and the balances it raises are checked.
   if (movement.inflow && rule.type !== 'amount_above' && rule.type !== 'kyc_tier') return undefined;
+  if (rule.type === 'kyc_tier') return kycTier(seen, subject, rule, movement, wallets, sides);
+  // Amount, velocity and new-wallet rules judge what is paid.
+  if (!sides.paying) return undefined;
   switch (rule.type) {
     case 'amount_above':
       return movement.amount_minor > BigInt(p.amount ?? '0')
@@ -138,8 +154,6 @@ async function match(
           }
         : undefined;
     }
-    case 'kyc_tier':
-      return kycTier(seen, subject, rule, movement, wallets, amount);
   }
 }
 
@@ -177,29 +191,37 @@ export function velocityColumn(subject: RiskRuleRow['params']['subject']): LogCo
   ] as LogColumn;
 }
 
+/**
+ * A tier's caps: the balance and inflow caps on the receiving side (in what arrives), the outflow
+ * caps on the paying side (in what leaves); `sides` says which of them this rule's currency is.
+ */
 async function kycTier(
   seen: Seen,
   subject: RiskSubject,
   rule: RiskRuleRow,
   movement: Movement,
   wallets: ReadonlyMap<string, WalletFacts>,
-  amount: (value: bigint) => string,
+  sides: Sides,
 ): Promise<Found> {
   const p = rule.params;
   const tiered = (id: string) => {
     const wallet = wallets.get(id);
     return wallet !== undefined && wallet.kyc_tier === p.kyc_tier ? wallet : undefined;
   };
-  if (p.balance_max !== undefined) {
+  const received = receivedOf(movement);
+  const side = (direction: 'out' | 'in') => (direction === 'out' ? movement : received);
+  const amount = (value: bigint, direction: 'out' | 'in') =>
+    `${formatAmount(value, side(direction).scale)} ${side(direction).currency}`;
+  if (p.balance_max !== undefined && sides.receiving) {
     const max = BigInt(p.balance_max);
     for (const id of movement.destination_wallet_ids) {
       const wallet = tiered(id);
       if (wallet === undefined) continue;
-      const after = wallet.balance_minor + seen.running.credited(id) + movement.amount_minor;
+      const after = wallet.balance_minor + seen.running.credited(id) + received.amount_minor;
       if (after > max)
         return {
           wallet_id: id,
-          detail: `wallet ${id} of a tier ${p.kyc_tier} holder would hold ${amount(after)}, above ${amount(max)}`,
+          detail: `wallet ${id} of a tier ${p.kyc_tier} holder would hold ${amount(after, 'in')}, above ${amount(max, 'in')}`,
         };
     }
   }
@@ -208,21 +230,24 @@ async function kycTier(
     day: new Date(`${periods.day}T00:00:00Z`),
     month: new Date(`${periods.month}T00:00:00Z`),
   };
-  const flows = tierFlows(p, movement, tiered);
+  const flows = tierFlows(p, movement, tiered).filter((flow) =>
+    flow.direction === 'out' ? sides.paying : sides.receiving,
+  );
   for (const flow of flows) {
+    const { currency, amount_minor } = side(flow.direction);
     const moved = await sumSince(
       seen,
       'holder_id',
       flow.holder_id,
       starts[flow.period],
-      movement.currency,
+      currency,
       flow.direction,
     );
-    const total = moved.amount + movement.amount_minor;
+    const total = moved.amount + amount_minor;
     if (total > flow.max)
       return {
         wallet_id: flow.wallet_id,
-        detail: `holder ${flow.holder_id} (tier ${p.kyc_tier}) would ${flow.direction === 'out' ? 'send' : 'receive'} ${amount(total)} ${flow.period === 'day' ? 'today' : 'this month'}, above ${amount(flow.max)}`,
+        detail: `holder ${flow.holder_id} (tier ${p.kyc_tier}) would ${flow.direction === 'out' ? 'send' : 'receive'} ${amount(total, flow.direction)} ${flow.period === 'day' ? 'today' : 'this month'}, above ${amount(flow.max, flow.direction)}`,
       };
   }
   return undefined;

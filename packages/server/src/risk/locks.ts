@@ -1,5 +1,5 @@
 import type { Client } from '../db/pool.js';
-import type { Movement } from '../guard/movement.js';
+import { type Movement, receivedOf } from '../guard/movement.js';
 import type { RiskSubject, WalletFacts } from './evaluate.js';
 import type { RiskRuleRow } from './rules.js';
 
@@ -25,9 +25,9 @@ export function riskReads(
     if (movement.decides_only === true) continue;
     const source = wallets.get(movement.source_wallet_id);
     for (const rule of rules) {
-      if (rule.asset !== movement.currency) continue;
       const p = rule.params;
-      if (rule.type === 'kyc_tier')
+      // The receiving side in what arrives, the paying side in what leaves (they differ for a conversion).
+      if (rule.type === 'kyc_tier' && rule.asset === receivedOf(movement).currency)
         for (const id of movement.destination_wallet_ids) {
           const wallet = wallets.get(id);
           if (wallet === undefined || wallet.kyc_tier !== p.kyc_tier) continue;
@@ -36,7 +36,7 @@ export function riskReads(
           if (inflow_capped && wallet.holder_id !== null) ids.add(wallet.holder_id);
         }
       // A pay-in is not counted by the rules below (risk/evaluate.ts).
-      if (movement.inflow) continue;
+      if (movement.inflow || rule.asset !== movement.currency) continue;
       if (rule.type === 'velocity') {
         const by = p.subject ?? 'wallet';
         const id =
