@@ -29,8 +29,11 @@ export async function importEcbFeed(pool: Pool, fx: FxConfig, now: Date): Promis
   if (!rates.ok) throw new Error(`ECB rates: ${rates.error.detail}`);
   return inTransaction(pool, async (client) => {
     let recorded = 0;
-    for (const livemode of [true, false])
-      recorded += (await importRates(client, livemode, rates.value, 'ecb', now)).recorded;
+    for (const livemode of [true, false]) {
+      const imported = await importRates(client, livemode, rates.value, 'ecb', now);
+      if (!imported.ok) throw new Error(`ECB rates: ${imported.error.detail}`);
+      recorded += imported.value.recorded + imported.value.corrected;
+    }
     return recorded;
   });
 }

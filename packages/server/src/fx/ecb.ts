@@ -13,10 +13,11 @@ export interface PublishedRate {
 const ecb_namespace = 'http://www.ecb.int/vocabulary/2002-08-01/eurofxref';
 
 /**
- * The ECB publishes its euro reference rates once a working day at about 16:00 CET (15:00 UTC in
- * winter); the file carries only the date, so that is the time each rate is recorded as of.
+ * The ECB publishes its euro reference rates once a working day at about 16:00 CET: 15:00 UTC in
+ * winter, 14:00 in summer. The file carries only the date; the earlier hour is recorded, so that a
+ * file just published is never dated in the future.
  */
-const ecb_publication_utc = 'T15:00:00Z';
+const ecb_publication_utc = 'T14:00:00Z';
 
 /**
  * Reads the ECB's euro foreign exchange reference-rate file (eurofxref-daily.xml, or the 90-day
@@ -35,16 +36,25 @@ export function parseEcbRates(xml: string): IsoResult<PublishedRate[]> {
 
 function ratesOfDay(day: XmlElement): PublishedRate[] {
   const date = day.attributes.get('time') ?? '';
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) refuse('invalid_value', `${day.path} has no valid time.`, day.path);
   const as_of = new Date(`${date}${ecb_publication_utc}`);
-  if (Number.isNaN(as_of.getTime())) refuse('invalid_value', `${day.path} has no valid time.`, day.path);
+  // A date that does not read back as written (2026-02-31) is refused, not rolled over.
+  if (
+    !/^\d{4}-\d{2}-\d{2}$/.test(date) ||
+    Number.isNaN(as_of.getTime()) ||
+    as_of.toISOString().slice(0, 10) !== date
+  )
+    refuse('invalid_value', `${day.path} has no valid time.`, day.path);
   return day.children
     .filter((cube) => cube.local === 'Cube')
     .map((cube) => {
       const currency = cube.attributes.get('currency') ?? '';
       const rate = parseRate(cube.attributes.get('rate') ?? '');
-      if (!/^[A-Z]{3}$/.test(currency) || rate === undefined)
-        refuse('invalid_value', `${cube.path} needs a currency code and a positive rate.`, cube.path);
+      if (!/^[A-Z]{3}$/.test(currency) || currency === 'EUR' || rate === undefined)
+        refuse(
+          'invalid_value',
+          `${cube.path} needs a currency code other than EUR and a positive rate.`,
+          cube.path,
+        );
       return { base: 'EUR', quote: currency, rate, as_of };
     });
 }

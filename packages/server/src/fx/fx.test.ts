@@ -118,6 +118,38 @@ describe('rates', () => {
     const bad = await post(t, '/v1/fx_rates/import', { format: 'ecb', xml: '<!DOCTYPE x><x/>' });
     expectProblem(bad, 400, 'invalid_request', 'xml');
   });
+
+  it('refuses a file dated in the future, an impossible date or EUR against itself; takes a correction', async () => {
+    const file = (date: string, currency: string, rate: string) => ({
+      format: 'ecb',
+      xml: `<gesmes:Envelope xmlns:gesmes='http://www.gesmes.org/xml/2002-08-01' xmlns='http://www.ecb.int/vocabulary/2002-08-01/eurofxref'><Cube><Cube time='${date}'><Cube currency='${currency}' rate='${rate}'/></Cube></Cube></gesmes:Envelope>`,
+    });
+    const before = (await getJson(t, '/v1/fx_rates?base=EUR&quote=SEK&limit=100')).data;
+    expectProblem(
+      await post(t, '/v1/fx_rates/import', file('2099-01-01', 'SEK', '0.01')),
+      400,
+      'invalid_request',
+      'xml',
+    );
+    expectProblem(
+      await post(t, '/v1/fx_rates/import', file('2026-02-31', 'SEK', '11')),
+      400,
+      'invalid_request',
+      'xml',
+    );
+    expectProblem(
+      await post(t, '/v1/fx_rates/import', file('2026-11-30', 'EUR', '1')),
+      400,
+      'invalid_request',
+      'xml',
+    );
+    expect((await getJson(t, '/v1/fx_rates?base=EUR&quote=SEK&limit=100')).data).toEqual(before);
+    expect(await postOk(t, '/v1/fx_rates/import', file('2026-11-27', 'SEK', '11.40'))).toMatchObject({
+      recorded: 1,
+    });
+    const corrected = await postOk(t, '/v1/fx_rates/import', file('2026-11-27', 'SEK', '11.41'));
+    expect(corrected).toMatchObject({ recorded: 0, corrected: 1, unchanged: 0 });
+  });
 });
 
 describe('quotes', () => {

@@ -50,5 +50,8 @@ export function price(input: PriceInput): Result<Priced> {
   if (source_minor > amount_minor_max || target_minor > amount_minor_max)
     return fail(domainError('invalid_amount', `${param} converts to more than the largest amount.`, param));
   const spread_minor = to_target(source_minor, input.mid) - target_minor;
+  // At a large spread on the largest amount, the spread alone could be more than one movement moves.
+  if (spread_minor > amount_minor_max)
+    return fail(domainError('invalid_amount', `${param} converts to more than the largest amount.`, param));
   return ok({ source_minor, target_minor, spread_minor, rate });
 }

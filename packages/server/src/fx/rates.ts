@@ -128,20 +128,35 @@ export interface RateImport {
   readonly source: RateSource;
   /** Rates newly recorded; a rate already imported from the same file is not recorded twice. */
   readonly recorded: number;
+  /** Rates the source published again for the same time with another value: replaced. */
+  readonly corrected: number;
   readonly unchanged: number;
   /** Currencies in the file that are not assets of this mode. */
   readonly skipped_currencies: string[];
   readonly as_of: string | null;
 }
 
-/** Records a published file's rates for the assets this mode has; the rest are listed as skipped. */
+/**
+ * Records a published file's rates for the assets this mode has; the rest are listed as skipped.
+ * A rate dated in the future is refused with the whole file: as the newest rate of its pair it
+ * would be quoted ahead of every later one, and never go stale.
+ */
 export async function importRates(
   db: Queryable,
   livemode: boolean,
   rates: readonly PublishedRate[],
   source: RateSource,
   now: Date,
-): Promise<RateImport> {
+): Promise<Result<RateImport>> {
+  const future = rates.find((rate) => rate.as_of.getTime() > now.getTime() + future_skew_ms);
+  if (future !== undefined)
+    return fail(
+      domainError(
+        'invalid_request',
+        `The file dates rates ${future.as_of.toISOString()}, in the future.`,
+        'xml',
+      ),
+    );
   const known = await db.query<{ code: string }>(
     'SELECT code FROM assets WHERE livemode = $1 AND code = ANY($2::text[])',
     [livemode, [...new Set(rates.flatMap((rate) => [rate.base, rate.quote]))]],
@@ -149,21 +164,47 @@ export async function importRates(
   const codes = new Set(known.rows.map((row) => row.code));
   const usable = rates.filter((rate) => codes.has(rate.base) && codes.has(rate.quote));
   let recorded = 0;
-  for (const rate of usable)
-    if ((await insertRate(db, livemode, rate, source, now)) !== undefined) recorded += 1;
+  let corrected = 0;
+  for (const rate of usable) {
+    const outcome = await recordImported(db, livemode, rate, source, now);
+    if (outcome === 'recorded') recorded += 1;
+    if (outcome === 'corrected') corrected += 1;
+  }
   const skipped = rates.flatMap((rate) => [rate.base, rate.quote]).filter((code) => !codes.has(code));
   const newest = rates.reduce<Date | null>(
     (max, rate) => (max === null || rate.as_of > max ? rate.as_of : max),
     null,
   );
-  return {
+  return ok({
     object: 'fx_rate_import',
     source,
     recorded,
-    unchanged: usable.length - recorded,
+    corrected,
+    unchanged: usable.length - recorded - corrected,
     skipped_currencies: [...new Set(skipped)].sort(),
     as_of: newest?.toISOString() ?? null,
-  };
+  });
+}
+
+/**
+ * One imported rate: new, the same as already imported for its pair and time (unchanged), or a
+ * correction the source published for that same time, which replaces it (quotes already made
+ * keep the rate they were made at).
+ */
+async function recordImported(
+  db: Queryable,
+  livemode: boolean,
+  rate: PublishedRate,
+  source: RateSource,
+  now: Date,
+): Promise<'recorded' | 'corrected' | 'unchanged'> {
+  if ((await insertRate(db, livemode, rate, source, now)) !== undefined) return 'recorded';
+  const updated = await db.query(
+    `UPDATE fx_rates SET rate = $6, created_at = $7
+     WHERE livemode = $1 AND source = $2 AND base = $3 AND quote = $4 AND as_of = $5 AND rate <> $6`,
+    [livemode, source, rate.base, rate.quote, rate.as_of, formatDecimal(rate.rate), now],
+  );
+  return updated.rowCount === 1 ? 'corrected' : 'unchanged';
 }
 
 export async function getRate(db: Queryable, livemode: boolean, id: string): Promise<Result<FxRateView>> {

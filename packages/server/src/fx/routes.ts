@@ -6,7 +6,7 @@ import { authOf } from '../http/auth.js';
 import { runMutation } from '../http/mutation.js';
 import { errorResponses, IdParams, ListOf } from '../http/schemas.js';
 import { domainError } from '../shared/errors.js';
-import { fail, ok } from '../shared/result.js';
+import { fail } from '../shared/result.js';
 import { getConversion, listConversions } from './conversions.js';
 import { parseEcbRates } from './ecb.js';
 import { createQuote, getQuote } from './quotes.js';
@@ -71,7 +71,7 @@ function rateRoutes(app: Api, deps: RouteDeps): void {
       runMutation(mutation, request, reply, 201, async (db) => {
         const rates = parseEcbRates(request.body.xml);
         if (!rates.ok) return fail(domainError('invalid_request', rates.error.detail, 'xml'));
-        return ok(await importRates(db, authOf(request).livemode, rates.value, 'ecb', deps.clock.now()));
+        return importRates(db, authOf(request).livemode, rates.value, 'ecb', deps.clock.now());
       }),
   );
   app.get(

@@ -79,6 +79,9 @@ export const FxRateImport = Type.Object(
     object: Type.Literal('fx_rate_import'),
     source: Type.Literal('ecb'),
     recorded: Type.Integer({ description: 'Rates newly recorded.' }),
+    corrected: Type.Integer({
+      description: 'Rates published again for the same time with another value: replaced.',
+    }),
     unchanged: Type.Integer({ description: 'Rates this file had already given.' }),
     skipped_currencies: Type.Array(Type.String(), {
       description: 'Currencies in the file that are not assets here.',
