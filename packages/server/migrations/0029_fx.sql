@@ -42,6 +42,8 @@ CREATE TABLE fx_quotes (
   id               text PRIMARY KEY,
   livemode         boolean NOT NULL,
   status           text NOT NULL CHECK (status IN ('open', 'used')),
+  -- The key that asked: a restricted key reads its own quotes only.
+  api_key_id       text NOT NULL,
   -- Set: only this holder's wallets may use the quote.
   holder_id        text REFERENCES holders (id),
   source_asset     text NOT NULL,
@@ -72,7 +74,8 @@ CREATE TABLE conversions (
   id               text PRIMARY KEY,
   livemode         boolean NOT NULL,
   kind             text NOT NULL CHECK (kind IN ('conversion', 'transfer', 'payout')),
-  status           text NOT NULL CHECK (status = 'succeeded'),
+  -- reversed: a payout that converted failed or came back, and its conversion was undone.
+  status           text NOT NULL CHECK (status IN ('succeeded', 'reversed')),
   holder_id        text REFERENCES holders (id),
   quote_id         text UNIQUE REFERENCES fx_quotes (id),
   source_wallet_id text NOT NULL REFERENCES accounts (id),
@@ -90,6 +93,9 @@ CREATE TABLE conversions (
   description      text CHECK (char_length(description) <= 1000),
   metadata         jsonb NOT NULL DEFAULT '{}' CHECK (jsonb_typeof(metadata) = 'object'),
   created_at       timestamptz NOT NULL,
+  reversed_at      timestamptz,
+  CHECK ((status = 'reversed') = (reversed_at IS NOT NULL)),
+  CHECK (status = 'succeeded' OR kind = 'payout'),
   CHECK (source_asset <> target_asset),
   CHECK (source_wallet_id <> target_wallet_id),
   CHECK ((kind = 'payout') = (target_wallet_id IS NULL)),

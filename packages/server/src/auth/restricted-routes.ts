@@ -89,6 +89,7 @@ export const restricted_routes: Readonly<Record<string, RestrictedAccess>> = {
   'GET /v1/fx_rates': 'open',
   'GET /v1/fx_rates/:id': 'open',
   'POST /v1/fx_quotes': 'open',
+  'GET /v1/fx_quotes/:id': { object: 'fx_quote' },
   'POST /v1/conversions': 'screened',
   'GET /v1/conversions': { wallet_query: 'wallet_id' },
   'GET /v1/conversions/:id': { object: 'conversion' },

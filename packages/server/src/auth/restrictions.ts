@@ -80,7 +80,8 @@ export type ObjectKind =
   | 'approval'
   | 'challenge'
   | 'file'
-  | 'conversion';
+  | 'conversion'
+  | 'fx_quote';
 
 /**
  * Per kind, the wallets an object involves, from its typed columns (never its metadata), and the
@@ -107,6 +108,8 @@ const involved_wallets: Readonly<Record<ObjectKind, string>> = {
   file: 'SELECT ARRAY[]::text[] AS wallet_ids, api_key_id FROM files WHERE id = $1 AND livemode = $2',
   conversion: `SELECT ARRAY[source_wallet_id, target_wallet_id] AS wallet_ids, NULL AS api_key_id
     FROM conversions WHERE id = $1 AND livemode = $2`,
+  // A quote names no wallet: it is visible to the key that asked for it.
+  fx_quote: 'SELECT ARRAY[]::text[] AS wallet_ids, api_key_id FROM fx_quotes WHERE id = $1 AND livemode = $2',
 };
 
 /** The wallets one object of the mode involves, and the key it belongs to; undefined if none. */

@@ -37,6 +37,8 @@ export const event_catalogue = {
     'Collecting an invoice failed (insufficient funds, a declined card, a risk rule); see last_failure_code and next_payment_attempt.',
   'invoice.voided': 'An invoice was voided: it will never be paid.',
   'payment.failed': 'A payment failed: declined card, failed bank debit; see failure_code. No money moved.',
+  'conversion.reversed':
+    'A payout that converted on its way failed or came back: its conversion was undone at the same terms, and the wallet has what it paid.',
   'conversion.succeeded':
     "Money was converted between two of a holder's wallets: one ledger entry through the FX position accounts.",
   'payment.processing':

@@ -262,7 +262,7 @@ export interface ConversionRow {
   id: string;
   livemode: boolean;
   kind: 'conversion' | 'transfer' | 'payout';
-  status: 'succeeded';
+  status: 'succeeded' | 'reversed';
   holder_id: string | null;
   quote_id: string | null;
   source_wallet_id: string;
@@ -280,6 +280,7 @@ export interface ConversionRow {
   description: string | null;
   metadata: Record<string, string>;
   created_at: Date;
+  reversed_at: Date | null;
 }
 
 async function insertConversion(
@@ -327,7 +328,7 @@ export interface ConversionView {
   readonly object: 'conversion';
   readonly livemode: boolean;
   readonly kind: 'conversion' | 'transfer' | 'payout';
-  readonly status: 'succeeded';
+  readonly status: 'succeeded' | 'reversed';
   readonly holder_id: string | null;
   readonly quote_id: string | null;
   readonly source_wallet_id: string;
@@ -345,6 +346,7 @@ export interface ConversionView {
   readonly description: string | null;
   readonly metadata: Record<string, string>;
   readonly created_at: string;
+  readonly reversed_at: string | null;
 }
 
 function conversionView(row: ConversionRow, pair: Pair): ConversionView {
@@ -371,7 +373,22 @@ function conversionView(row: ConversionRow, pair: Pair): ConversionView {
     description: row.description,
     metadata: row.metadata,
     created_at: row.created_at.toISOString(),
+    reversed_at: row.reversed_at?.toISOString() ?? null,
   };
+}
+
+/**
+ * Marks a payout's conversion undone (its payout failed or came back, and the entry that returned
+ * the money reversed it at the same terms) and announces it; the FX report leaves it out.
+ */
+export async function markReversed(db: Client, id: string, now: Date): Promise<void> {
+  const result = await db.query<ConversionRow>(
+    `UPDATE conversions SET status = 'reversed', reversed_at = $2 WHERE id = $1 AND status = 'succeeded' RETURNING *`,
+    [id, now],
+  );
+  const row = result.rows[0];
+  assert(row !== undefined, 'a payout reverses its conversion once');
+  await recordEvents(db, [eventOf('conversion.reversed', await viewOfRow(db, row))], now);
 }
 
 async function viewOfRow(db: Queryable, row: ConversionRow): Promise<ConversionView> {

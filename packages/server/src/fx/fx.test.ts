@@ -556,10 +556,19 @@ describe('keys', () => {
     const body = { source_currency: 'EUR', target_currency: 'USD', source_amount: '10.00' };
     const quote = (await post(t, '/v1/fx_quotes', body, own.secret)).json();
     expect(quote.status).toBe('open');
+    const read = (id: string) => t.request({ method: 'GET', url: `/v1/fx_quotes/${id}`, key: own.secret });
+    expect((await read(quote.id)).statusCode).toBe(200);
     const other = await postOk(t, '/v1/fx_quotes', body);
-    expect(
-      (await t.request({ method: 'GET', url: `/v1/fx_quotes/${other.id}`, key: own.secret })).statusCode,
-    ).toBe(403);
+    expectProblem(await read(other.id), 404, 'resource_not_found', undefined);
+    // Another holder does not exist for it, whether or not that holder exists.
+    const elsewhere = (await postOk(t, '/v1/holders', {})).id;
+    for (const holder_id of [elsewhere, 'hol_01jd0w3n3w8m5t5vq6fz1y2k3h'])
+      expectProblem(
+        await post(t, '/v1/fx_quotes', { ...body, holder_id }, own.secret),
+        404,
+        'resource_not_found',
+        'holder_id',
+      );
     const victim = await holderWith({ currency: 'EUR', amount: '50.00' }, 'USD');
     const steal = { quote_id: quote.id, source_wallet_id: victim.source, target_wallet_id: victim.target };
     expectProblem(

@@ -102,11 +102,12 @@ export async function priceNow(
 
 export async function createQuote(
   db: Queryable,
-  livemode: boolean,
+  asker: { livemode: boolean; api_key_id: string },
   fx: FxConfig,
   input: Static<typeof CreateFxQuoteBody>,
   now: Date,
 ): Promise<Result<FxQuoteView>> {
+  const { livemode } = asker;
   const pair = await pairOf(db, livemode, input.source_currency, input.target_currency, {
     source: 'source_currency',
     target: 'target_currency',
@@ -127,8 +128,8 @@ export async function createQuote(
   const result = await db.query<QuoteRow>(
     `INSERT INTO fx_quotes (id, livemode, status, holder_id, source_asset, target_asset, source_amount,
        target_amount, spread_amount, rate, mid_rate, spread_bps, rate_source, rate_as_of, fixed_side,
-       expires_at, created_at)
-     VALUES ($1, $2, 'open', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING *`,
+       expires_at, created_at, api_key_id)
+     VALUES ($1, $2, 'open', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) RETURNING *`,
     [
       newId('fx_quote', now.getTime()),
       livemode,
@@ -146,6 +147,7 @@ export async function createQuote(
       fixed.value.side,
       new Date(now.getTime() + fx.quote_ttl_ms),
       now,
+      asker.api_key_id,
     ],
   );
   const row = result.rows[0];

@@ -53,7 +53,7 @@ async function pairsOf(
     `SELECT source_asset, target_asset, count(*)::text AS count, sum(source_amount)::text AS source_volume,
        sum(target_amount)::text AS target_volume, sum(spread_amount)::text AS spread
      FROM conversions
-     WHERE livemode = $1 AND ($2::timestamptz IS NULL OR created_at >= $2) AND ($3::timestamptz IS NULL OR created_at < $3)
+     WHERE livemode = $1 AND status = 'succeeded' AND ($2::timestamptz IS NULL OR created_at >= $2) AND ($3::timestamptz IS NULL OR created_at < $3)
      GROUP BY source_asset, target_asset ORDER BY source_asset, target_asset`,
     [livemode, period.created_gte ?? null, period.created_lt ?? null],
   );

@@ -5,7 +5,7 @@ import { type Api, type RouteDeps, sendResult } from '../http/api.js';
 import { authOf } from '../http/auth.js';
 import { runMutation } from '../http/mutation.js';
 import { errorResponses, IdParams, ListOf } from '../http/schemas.js';
-import { domainError } from '../shared/errors.js';
+import { domainError, notFound } from '../shared/errors.js';
 import { fail } from '../shared/result.js';
 import { getConversion, listConversions } from './conversions.js';
 import { parseEcbRates } from './ecb.js';
@@ -138,9 +138,15 @@ function quoteRoutes(app: Api, deps: RouteDeps): void {
       },
     },
     (request, reply) =>
-      runMutation(mutation, request, reply, 201, (db) =>
-        createQuote(db, authOf(request).livemode, deps.config.rails.fx, request.body, deps.clock.now()),
-      ),
+      runMutation(mutation, request, reply, 201, (db) => {
+        const { livemode, key_id, restrictions } = authOf(request);
+        // A restricted key quotes for its own holder only; any other holder does not exist for it.
+        const holder_id = request.body.holder_id;
+        if (restrictions !== null && holder_id !== undefined && holder_id !== restrictions.holder_id)
+          return Promise.resolve(fail(notFound('holder', holder_id, 'holder_id')));
+        const asker = { livemode, api_key_id: key_id };
+        return createQuote(db, asker, deps.config.rails.fx, request.body, deps.clock.now());
+      }),
   );
   app.get(
     '/v1/fx_quotes/:id',

@@ -175,7 +175,9 @@ export const Conversion = Type.Object(
     kind: Type.Union([Type.Literal('conversion'), Type.Literal('transfer'), Type.Literal('payout')], {
       description: "Between a holder's wallets, or made by a transfer or payout that converted on its way.",
     }),
-    status: Type.Literal('succeeded'),
+    status: Type.Union([Type.Literal('succeeded'), Type.Literal('reversed')], {
+      description: 'reversed: the payout it was made for failed or came back, and the conversion was undone.',
+    }),
     holder_id: Type.Union([Type.String(), Type.Null()]),
     quote_id: Type.Union([Type.String(), Type.Null()]),
     source_wallet_id: Type.String(),
@@ -193,6 +195,7 @@ export const Conversion = Type.Object(
     description: Type.Union([Type.String(), Type.Null()]),
     metadata: Metadata,
     created_at: Timestamp,
+    reversed_at: Type.Union([Timestamp, Type.Null()]),
   },
   { additionalProperties: false },
 );

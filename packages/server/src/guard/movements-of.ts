@@ -131,8 +131,7 @@ export async function payoutMovements(
   for (const [index, input] of inputs.entries()) {
     const prefix = batch ? `payouts.${index}.` : '';
     // An unknown quote keeps the item's own figures, so items and movements stay aligned.
-    const quoted =
-      input.quote_id === undefined ? undefined : await quotedSides(db, livemode, input.quote_id);
+    const quoted = input.quote_id === undefined ? undefined : await quotedSides(db, livemode, input.quote_id);
     const paid = quoted?.paid ?? input;
     legs.push({
       source: input.wallet_id,

@@ -1,6 +1,7 @@
 import type { Client } from '../db/pool.js';
 import { rowById } from '../db/rows.js';
 import { type EventType, recordRowEvents } from '../events/index.js';
+import { markReversed } from '../fx/conversions.js';
 import type { NewJob } from '../jobs/queue.js';
 import { systemAccountId } from '../ledger/accounts.js';
 import type { Movement } from '../ledger/entries.js';
@@ -82,6 +83,7 @@ export async function applyPayoutUpdate(
     const [outcome] = await writeEntries(db, [entry], now);
     assert(outcome !== undefined, 'one entry, one outcome');
     if (!outcome.ok) return fail(outcome.error);
+    if (row.conversion_id !== null) await markReversed(db, row.conversion_id, now);
   }
   const failure_code =
     update.status === 'failed' || update.status === 'returned' ? failureCodeOf(update.failure_code) : null;
