@@ -9,11 +9,11 @@ import { assert } from '../shared/assert.js';
 import { type DomainError, domainError, notFound } from '../shared/errors.js';
 import { Filters } from '../shared/filters.js';
 import { newId } from '../shared/ids.js';
-import { formatAmount, minorFromDb } from '../shared/money.js';
+import { minorFromDb } from '../shared/money.js';
 import { fetchPage, type Page, pageQuery } from '../shared/pagination.js';
 import { fail, ok, type Result } from '../shared/result.js';
 import { formatDecimal, parseStored } from './decimal.js';
-import { fixedAmount, type Pair, pairOf, priceNow, type QuoteRow } from './quotes.js';
+import { fixedAmount, type Pair, pairOf, pricedView, priceNow, type QuoteRow } from './quotes.js';
 import type { ConversionListQuery, CreateConversionBody } from './schemas.js';
 
 export type ConversionInput = Static<typeof CreateConversionBody>;
@@ -360,15 +360,7 @@ function conversionView(row: ConversionRow, pair: Pair): ConversionView {
     quote_id: row.quote_id,
     source_wallet_id: row.source_wallet_id,
     target_wallet_id: row.target_wallet_id,
-    source_currency: row.source_asset,
-    target_currency: row.target_asset,
-    source_amount: formatAmount(minorFromDb(row.source_amount), pair.source_scale),
-    target_amount: formatAmount(minorFromDb(row.target_amount), pair.target_scale),
-    rate: formatDecimal(parseStored(row.rate)),
-    mid_rate: formatDecimal(parseStored(row.mid_rate)),
-    spread_bps: row.spread_bps,
-    spread_amount: formatAmount(minorFromDb(row.spread_amount), pair.target_scale),
-    rate_source: row.rate_source,
+    ...pricedView(row, pair),
     ledger_transaction_id: row.ledger_transaction_id,
     description: row.description,
     metadata: row.metadata,

@@ -176,14 +176,21 @@ export interface FxQuoteView {
   readonly created_at: string;
 }
 
-export function quoteView(row: QuoteRow, pair: Pair, now: Date): FxQuoteView {
-  const expired = row.status === 'open' && row.expires_at.getTime() <= now.getTime();
+/** The priced figures a quote and a conversion both store and show alike. */
+export interface PricedRow {
+  source_asset: string;
+  target_asset: string;
+  source_amount: string;
+  target_amount: string;
+  spread_amount: string;
+  rate: string;
+  mid_rate: string;
+  spread_bps: number;
+  rate_source: string;
+}
+
+export function pricedView(row: PricedRow, pair: Pair) {
   return {
-    id: row.id,
-    object: 'fx_quote',
-    livemode: row.livemode,
-    status: expired ? 'expired' : row.status,
-    holder_id: row.holder_id,
     source_currency: row.source_asset,
     target_currency: row.target_asset,
     source_amount: formatAmount(minorFromDb(row.source_amount), pair.source_scale),
@@ -193,6 +200,18 @@ export function quoteView(row: QuoteRow, pair: Pair, now: Date): FxQuoteView {
     spread_bps: row.spread_bps,
     spread_amount: formatAmount(minorFromDb(row.spread_amount), pair.target_scale),
     rate_source: row.rate_source,
+  };
+}
+
+export function quoteView(row: QuoteRow, pair: Pair, now: Date): FxQuoteView {
+  const expired = row.status === 'open' && row.expires_at.getTime() <= now.getTime();
+  return {
+    id: row.id,
+    object: 'fx_quote',
+    livemode: row.livemode,
+    status: expired ? 'expired' : row.status,
+    holder_id: row.holder_id,
+    ...pricedView(row, pair),
     rate_as_of: row.rate_as_of.toISOString(),
     conversion_id: row.conversion_id,
     expires_at: row.expires_at.toISOString(),
