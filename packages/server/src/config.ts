@@ -3,6 +3,7 @@ import { isIP } from 'node:net';
 import path from 'node:path';
 import type { KekSettings } from './crypto/kek.js';
 import { type IdentityConfig, identityConfigFromEnv } from './identity/config.js';
+import { evmFromEnv } from './chain/config.js';
 import type { BankDebtor, RailsConfig } from './rails/index.js';
 
 /**
@@ -258,6 +259,7 @@ export function loadConfig(env: Env = process.env): Config {
     rails: {
       sandbox_step_ms: intFromEnv(env, 'PURSE_SANDBOX_STEP_MS', 10_000),
       bank_debtor: bankDebtorFromEnv(env),
+      evm: evmFromEnv(env),
     },
     events: {
       sequence_interval_ms: intFromEnv(env, 'PURSE_EVENT_SEQUENCE_INTERVAL_MS', 200),

@@ -84,6 +84,8 @@ export const system_purposes = [
   'rail_clearing:bank_account',
   'rail_clearing:crypto',
   'rail_clearing:bank_file',
+  // Gas Purse pays in a chain's native coin (docs/crypto.md): a cost of the platform.
+  'network_fees',
 ] as const;
 export type SystemPurpose = (typeof system_purposes)[number];
 
