@@ -59,14 +59,21 @@ export function evmFromEnv(env: Env): EvmConfig | undefined {
     blocks_per_round_max: positive(env, 'PURSE_EVM_BLOCKS_PER_ROUND_MAX', 100),
     reorg_depth_max: positive(env, 'PURSE_EVM_REORG_DEPTH_MAX', 64),
     rpc_timeout_ms: positive(env, 'PURSE_EVM_RPC_TIMEOUT_MS', 10_000),
-    start_block: /^[0-9]{1,19}$/.test(env.PURSE_EVM_START_BLOCK ?? '') ? BigInt(env.PURSE_EVM_START_BLOCK ?? '') : undefined,
+    start_block: /^[0-9]{1,19}$/.test(env.PURSE_EVM_START_BLOCK ?? '')
+      ? BigInt(env.PURSE_EVM_START_BLOCK ?? '')
+      : undefined,
   };
 }
 
 function evmAsset(item: string, thresholds: Map<string, bigint>): EvmAsset {
   const [asset, token, confirmations] = item.split(':');
   const count = Number(confirmations);
-  if (asset === undefined || !/^[A-Z][A-Z0-9_]{1,15}$/.test(asset) || !Number.isSafeInteger(count) || count < 1)
+  if (
+    asset === undefined ||
+    !/^[A-Z][A-Z0-9_]{1,15}$/.test(asset) ||
+    !Number.isSafeInteger(count) ||
+    count < 1
+  )
     throw new Error(`PURSE_EVM_ASSETS: "${item}" is not ASSET:native|<contract>:<confirmations>`);
   if (token !== 'native' && (token === undefined || !isAddress(token)))
     throw new Error(`PURSE_EVM_ASSETS: "${token}" is not a contract address`);

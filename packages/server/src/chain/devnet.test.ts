@@ -17,7 +17,15 @@ describe('the devnet and the test stablecoin', () => {
     expect(await actors.balanceOf(token, holder)).toBe(1_500_000n);
     const decimals = await actors.publicClient.readContract({
       address: token,
-      abi: [{ type: 'function', name: 'decimals', stateMutability: 'view', inputs: [], outputs: [{ type: 'uint8' }] }],
+      abi: [
+        {
+          type: 'function',
+          name: 'decimals',
+          stateMutability: 'view',
+          inputs: [],
+          outputs: [{ type: 'uint8' }],
+        },
+      ],
       functionName: 'decimals',
     });
     expect(decimals).toBe(6);

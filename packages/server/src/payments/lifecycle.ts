@@ -47,7 +47,10 @@ export async function applyPaymentUpdate(
   if (row.status !== 'processing') return ok(row);
   if (update.status === 'confirming') {
     if (row.confirmations_required === null) return ok(row);
-    const seen = Math.min(update.confirmations ?? (row.confirmations ?? 0) + 1, (row.confirmations_required ?? 1) - 1);
+    const seen = Math.min(
+      update.confirmations ?? (row.confirmations ?? 0) + 1,
+      (row.confirmations_required ?? 1) - 1,
+    );
     return ok(await savePayment(db, payment_id, { confirmations: seen }, now));
   }
   if (update.status === 'failed')

@@ -101,15 +101,27 @@ export function paymentRoutes(app: Api, deps: RouteDeps): void {
         const { livemode } = authOf(request);
         const wallet = await findWallet(db, livemode, request.params.id);
         if (wallet === undefined) return fail(notFound('wallet', request.params.id));
-        const network = cryptoNetwork(deps.config.rails, livemode, request.body.network, wallet.asset, 'network');
+        const network = cryptoNetwork(
+          deps.config.rails,
+          livemode,
+          request.body.network,
+          wallet.asset,
+          'network',
+        );
         if (!network.ok)
           return fail(
             network.error.code === 'currency_mismatch'
-              ? domainError('invalid_request', `The ${request.body.network} network cannot carry ${wallet.asset}.`, 'network')
+              ? domainError(
+                  'invalid_request',
+                  `The ${request.body.network} network cannot carry ${wallet.asset}.`,
+                  'network',
+                )
               : network.error,
           );
         const now = deps.clock.now();
-        return ok(await depositAddress(db, livemode, wallet.id, request.body.network, now, deps.config.rails.evm));
+        return ok(
+          await depositAddress(db, livemode, wallet.id, request.body.network, now, deps.config.rails.evm),
+        );
       }),
   );
 }

@@ -62,7 +62,8 @@ export async function createPayment(
     input.source.type === 'crypto'
       ? (await depositAddress(db, livemode, wallet.id, input.source.network, now, ctx.rails.evm)).address
       : '';
-  const decision = observed === undefined ? payIn(ctx.rails, livemode, input.source, input.currency, address) : ok(observed);
+  const decision =
+    observed === undefined ? payIn(ctx.rails, livemode, input.source, input.currency, address) : ok(observed);
   if (!decision.ok) return decision;
   // The number stays behind a token; the payment shows its last four digits and the token.
   const stored = await tokenizeInstrument(db, livemode, input.source, now);

@@ -55,21 +55,34 @@ export async function depositAddress(
 }
 
 /** A fresh HD index from the database's sequence (a gap after a lost race is harmless). */
-async function nextDerived(db: Queryable, evm: EvmConfig, now: Date): Promise<{ address: string; index: number }> {
+async function nextDerived(
+  db: Queryable,
+  evm: EvmConfig,
+  now: Date,
+): Promise<{ address: string; index: number }> {
   const root = await hdRoot(db, evm, now);
   const next = await db.query<{ index: string }>("SELECT nextval('evm_derivation_index_seq') AS index");
   const index = Number(next.rows[0]?.index);
-  assert(Number.isSafeInteger(index) && index > hot_wallet_index, 'deposit indexes start after the hot wallet');
+  assert(
+    Number.isSafeInteger(index) && index > hot_wallet_index,
+    'deposit indexes start after the hot wallet',
+  );
   return { address: addressAt(root, index), index };
 }
 
-async function findAddress(db: Queryable, wallet_id: string, network: string): Promise<DepositAddress | undefined> {
+async function findAddress(
+  db: Queryable,
+  wallet_id: string,
+  network: string,
+): Promise<DepositAddress | undefined> {
   const result = await db.query<AddressRow>(
     'SELECT address, network, wallet_id, livemode, created_at FROM deposit_addresses WHERE wallet_id = $1 AND network = $2',
     [wallet_id, network],
   );
   const row = result.rows[0];
-  return row === undefined ? undefined : { object: 'deposit_address', ...row, created_at: row.created_at.toISOString() };
+  return row === undefined
+    ? undefined
+    : { object: 'deposit_address', ...row, created_at: row.created_at.toISOString() };
 }
 
 /** The wallet an address belongs to, for a deposit seen on chain. */

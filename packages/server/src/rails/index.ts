@@ -136,7 +136,9 @@ export function cryptoNetwork(
   const evm = config.evm;
   if (evm !== undefined && network === evm_network) {
     if (carriedAsset(evm, currency) === undefined)
-      return fail(domainError('currency_mismatch', `The ${network} network does not carry ${currency}.`, param));
+      return fail(
+        domainError('currency_mismatch', `The ${network} network does not carry ${currency}.`, param),
+      );
     return ok('evm');
   }
   if (livemode) return fail(unavailable(`No live ${network} rail is configured.`, param));

@@ -49,6 +49,8 @@ export const idPrefixes = {
   challenge: 'chl',
   file: 'file',
   verification_session: 'vs',
+  chain_deposit: 'cdep',
+  evm_transaction: 'etx',
 } as const;
 
 export type IdKind = keyof typeof idPrefixes;

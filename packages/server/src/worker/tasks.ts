@@ -4,6 +4,7 @@ import { renewDue, resolvePendingCharges, retryDue } from '../billing/renewals.j
 import { closeDueChallenges } from '../challenges/actions.js';
 import { sendDueCodes, smtpTransport } from '../challenges/email.js';
 import { resumeAdvances } from '../clocks/advance.js';
+import { chainTasks } from '../chain/tasks.js';
 import type { Config } from '../config.js';
 import { inTransaction } from '../db/pool.js';
 import { settleDueEscrows } from '../escrows/auto.js';
@@ -148,5 +149,6 @@ export function backgroundTasks(
       interval_ms: 60_000,
       run: (pool) => purgeExpiredPayloads(pool, expired_oauth_payloads_per_round_max),
     },
+    ...chainTasks(config),
   ];
 }

@@ -73,10 +73,12 @@ async function waitForChain(
   const deadline = Date.now() + start_timeout_ms;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`anvil exited (${child.exitCode}): ${stderr()}`);
-    if (await rpc('eth_chainId').then(
-      () => true,
-      () => false,
-    ))
+    if (
+      await rpc('eth_chainId').then(
+        () => true,
+        () => false,
+      )
+    )
       return;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }

@@ -41,7 +41,10 @@ export function stablecoinBytecode(): Hex {
   const input = {
     language: 'Solidity',
     sources: { 'TestStablecoin.sol': { content: readFileSync(source_path, 'utf8') } },
-    settings: { optimizer: { enabled: true, runs: 200 }, outputSelection: { '*': { '*': ['evm.bytecode'] } } },
+    settings: {
+      optimizer: { enabled: true, runs: 200 },
+      outputSelection: { '*': { '*': ['evm.bytecode'] } },
+    },
   };
   const output = JSON.parse(solc.compile(JSON.stringify(input))) as {
     errors?: { severity: string; formattedMessage: string }[];
@@ -106,7 +109,12 @@ export function devnetActors(rpc_url: string) {
       return hash;
     },
     balanceOf(token: Address, owner: Address): Promise<bigint> {
-      return publicClient.readContract({ address: token, abi: test_stablecoin_abi, functionName: 'balanceOf', args: [owner] });
+      return publicClient.readContract({
+        address: token,
+        abi: test_stablecoin_abi,
+        functionName: 'balanceOf',
+        args: [owner],
+      });
     },
   };
 }
