@@ -1,7 +1,9 @@
 import type { Config } from '../config.js';
 import type { PeriodicTask } from '../worker/scheduler.js';
 import { confirmDeposits } from './confirm-deposits.js';
+import { confirmTransactions } from './confirm-transactions.js';
 import type { ChainDeps } from './deps.js';
+import { sendPayouts } from './send-payouts.js';
 import { watchChain } from './watch.js';
 
 /**
@@ -31,6 +33,18 @@ export function chainTasks(config: Config): PeriodicTask[] {
       interval_ms: evm.poll_ms,
       exclusive: false,
       run: (pool, now) => confirmDeposits(deps(pool), now),
+    },
+    {
+      name: 'evm_send_payouts',
+      interval_ms: evm.poll_ms,
+      exclusive: false,
+      run: (pool, now) => sendPayouts(deps(pool), now),
+    },
+    {
+      name: 'evm_confirm_transactions',
+      interval_ms: evm.poll_ms,
+      exclusive: false,
+      run: (pool, now) => confirmTransactions(deps(pool), now),
     },
   ];
 }

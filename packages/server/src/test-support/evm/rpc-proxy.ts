@@ -31,6 +31,11 @@ export async function startRpcProxy(target_url: string): Promise<RpcProxy> {
         held.arrived();
         await held.gate;
       }
+      // Taken down while held: the call is lost on its way, as to a node that went away.
+      if (is_down) {
+        request.socket.destroy();
+        return;
+      }
       try {
         const answer = await fetch(target_url, {
           method: 'POST',
