@@ -3,7 +3,9 @@ import type { PeriodicTask } from '../worker/scheduler.js';
 import { confirmDeposits } from './confirm-deposits.js';
 import { confirmTransactions } from './confirm-transactions.js';
 import type { ChainDeps } from './deps.js';
+import { checkHotWallet } from './hot-wallet.js';
 import { sendPayouts } from './send-payouts.js';
+import { sweepDeposits } from './sweep.js';
 import { watchChain } from './watch.js';
 
 /**
@@ -45,6 +47,17 @@ export function chainTasks(config: Config): PeriodicTask[] {
       interval_ms: evm.poll_ms,
       exclusive: false,
       run: (pool, now) => confirmTransactions(deps(pool), now),
+    },
+    {
+      name: 'evm_sweep_deposits',
+      interval_ms: evm.poll_ms,
+      exclusive: false,
+      run: (pool, now) => sweepDeposits(deps(pool), now),
+    },
+    {
+      name: 'evm_check_hot_wallet',
+      interval_ms: Math.max(evm.poll_ms, 10_000),
+      run: (pool, now) => checkHotWallet(deps(pool), now),
     },
   ];
 }

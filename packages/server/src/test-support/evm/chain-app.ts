@@ -21,7 +21,9 @@ export interface ChainTestApp {
   close(): Promise<void>;
 }
 
-export async function createChainTestApp(evm: Partial<EvmConfig> = {}): Promise<ChainTestApp> {
+export async function createChainTestApp(
+  options: { low_balance_minor?: Record<string, bigint> } = {},
+): Promise<ChainTestApp> {
   const devnet = await startDevnet();
   const proxy = await startRpcProxy(devnet.rpc_url);
   const actors = devnetActors(devnet.rpc_url);
@@ -30,8 +32,8 @@ export async function createChainTestApp(evm: Partial<EvmConfig> = {}): Promise<
     rpc_url: proxy.url,
     chain_id: devnet_chain_id,
     assets: [
-      { asset: 'ETH', token: null, confirmations: 2, low_balance_minor: undefined },
-      { asset: 'USDC', token: getAddress(token), confirmations: 3, low_balance_minor: undefined },
+      { asset: 'ETH', token: null, confirmations: 2, low_balance_minor: options.low_balance_minor?.ETH },
+      { asset: 'USDC', token: getAddress(token), confirmations: 3, low_balance_minor: options.low_balance_minor?.USDC },
     ],
     mnemonic: undefined,
     poll_ms: 50,
@@ -39,7 +41,6 @@ export async function createChainTestApp(evm: Partial<EvmConfig> = {}): Promise<
     reorg_depth_max: 16,
     rpc_timeout_ms: 2_000,
     start_block: 0n,
-    ...evm,
   };
   const t = await createTestApp({}, {}, { evm: config });
   return {
