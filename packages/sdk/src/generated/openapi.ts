@@ -7742,7 +7742,7 @@ export interface paths {
                      */
                     "application/json": {
                         /** @description Default: the usual one for the rail. */
-                        failure_code?: "card_declined" | "card_insufficient_funds" | "insufficient_funds" | "no_account" | "account_closed" | "account_frozen" | "invalid_account_number" | "debit_not_authorized" | "invalid_address" | "could_not_process";
+                        failure_code?: "card_declined" | "card_insufficient_funds" | "insufficient_funds" | "no_account" | "account_closed" | "account_frozen" | "invalid_account_number" | "debit_not_authorized" | "invalid_address" | "reorged" | "transaction_reverted" | "transaction_dropped" | "could_not_process";
                     };
                 };
             };
@@ -8407,7 +8407,7 @@ export interface paths {
                      */
                     "application/json": {
                         /** @description Default: the usual one for the rail. */
-                        failure_code?: "card_declined" | "card_insufficient_funds" | "insufficient_funds" | "no_account" | "account_closed" | "account_frozen" | "invalid_account_number" | "debit_not_authorized" | "invalid_address" | "could_not_process";
+                        failure_code?: "card_declined" | "card_insufficient_funds" | "insufficient_funds" | "no_account" | "account_closed" | "account_frozen" | "invalid_account_number" | "debit_not_authorized" | "invalid_address" | "reorged" | "transaction_reverted" | "transaction_dropped" | "could_not_process";
                     };
                 };
             };
@@ -8574,7 +8574,7 @@ export interface paths {
                      */
                     "application/json": {
                         /** @description Default: the usual one for the rail. */
-                        failure_code?: "card_declined" | "card_insufficient_funds" | "insufficient_funds" | "no_account" | "account_closed" | "account_frozen" | "invalid_account_number" | "debit_not_authorized" | "invalid_address" | "could_not_process";
+                        failure_code?: "card_declined" | "card_insufficient_funds" | "insufficient_funds" | "no_account" | "account_closed" | "account_frozen" | "invalid_account_number" | "debit_not_authorized" | "invalid_address" | "reorged" | "transaction_reverted" | "transaction_dropped" | "could_not_process";
                     };
                 };
             };
@@ -8890,7 +8890,7 @@ export interface paths {
                      */
                     "application/json": {
                         /** @description Default: the usual one for the rail. */
-                        failure_code?: "card_declined" | "card_insufficient_funds" | "insufficient_funds" | "no_account" | "account_closed" | "account_frozen" | "invalid_account_number" | "debit_not_authorized" | "invalid_address" | "could_not_process";
+                        failure_code?: "card_declined" | "card_insufficient_funds" | "insufficient_funds" | "no_account" | "account_closed" | "account_frozen" | "invalid_account_number" | "debit_not_authorized" | "invalid_address" | "reorged" | "transaction_reverted" | "transaction_dropped" | "could_not_process";
                     };
                 };
             };
@@ -11202,7 +11202,7 @@ export interface paths {
                             /** @enum {string} */
                             object: "event";
                             /** @description What happened; see the event catalogue (docs/events.md). */
-                            type: "api_key.created" | "api_key.revoked" | "asset.created" | "bank_statement.imported" | "consent.granted" | "consent.revoked" | "coupon.created" | "coupon.updated" | "customer.subscription.created" | "customer.subscription.deleted" | "customer.subscription.paused" | "customer.subscription.resumed" | "customer.subscription.updated" | "escrow.canceled" | "escrow.created" | "escrow.disputed" | "escrow.released" | "escrow.resolved" | "holder.created" | "holder.updated" | "invoice.created" | "invoice.finalized" | "invoice.marked_uncollectible" | "invoice.paid" | "invoice.payment_failed" | "invoice.voided" | "payment.failed" | "payment.processing" | "payment.settled" | "payment.succeeded" | "payout.created" | "payout.failed" | "payout.in_transit" | "payout.paid" | "payout.returned" | "payout_batch.created" | "payout_file.created" | "payout_schedule.deleted" | "payout_schedule.updated" | "price.created" | "price.updated" | "product.created" | "product.updated" | "refund.created" | "refund.failed" | "refund.succeeded" | "risk.flagged" | "tax_rate.created" | "tax_rate.updated" | "test_clock.advancing" | "test_clock.ready" | "transfer.captured" | "transfer.expired" | "transfer.pending" | "transfer.posted" | "transfer.voided" | "verification_session.created" | "verification_session.processing" | "verification_session.rejected" | "verification_session.requires_input" | "verification_session.verified" | "wallet.closed" | "wallet.created" | "wallet.frozen" | "wallet.unfrozen" | "webhook_endpoint.created" | "webhook_endpoint.deleted" | "webhook_endpoint.disabled" | "webhook_endpoint.enabled" | "webhook_endpoint.updated";
+                            type: "api_key.created" | "api_key.revoked" | "asset.created" | "bank_statement.imported" | "consent.granted" | "consent.revoked" | "coupon.created" | "coupon.updated" | "crypto.hot_wallet.low_balance" | "customer.subscription.created" | "customer.subscription.deleted" | "customer.subscription.paused" | "customer.subscription.resumed" | "customer.subscription.updated" | "escrow.canceled" | "escrow.created" | "escrow.disputed" | "escrow.released" | "escrow.resolved" | "holder.created" | "holder.updated" | "invoice.created" | "invoice.finalized" | "invoice.marked_uncollectible" | "invoice.paid" | "invoice.payment_failed" | "invoice.voided" | "payment.failed" | "payment.processing" | "payment.settled" | "payment.succeeded" | "payout.created" | "payout.failed" | "payout.in_transit" | "payout.paid" | "payout.returned" | "payout_batch.created" | "payout_file.created" | "payout_schedule.deleted" | "payout_schedule.updated" | "price.created" | "price.updated" | "product.created" | "product.updated" | "refund.created" | "refund.failed" | "refund.succeeded" | "risk.flagged" | "tax_rate.created" | "tax_rate.updated" | "test_clock.advancing" | "test_clock.ready" | "transfer.captured" | "transfer.expired" | "transfer.pending" | "transfer.posted" | "transfer.voided" | "verification_session.created" | "verification_session.processing" | "verification_session.rejected" | "verification_session.requires_input" | "verification_session.verified" | "wallet.closed" | "wallet.created" | "wallet.frozen" | "wallet.unfrozen" | "webhook_endpoint.created" | "webhook_endpoint.deleted" | "webhook_endpoint.disabled" | "webhook_endpoint.enabled" | "webhook_endpoint.updated";
                             livemode: boolean;
                             /**
                              * Format: date-time
@@ -24397,7 +24397,7 @@ export interface components {
             /** @enum {string} */
             object: "event";
             /** @description What happened; see the event catalogue (docs/events.md). */
-            type: "api_key.created" | "api_key.revoked" | "asset.created" | "bank_statement.imported" | "consent.granted" | "consent.revoked" | "coupon.created" | "coupon.updated" | "customer.subscription.created" | "customer.subscription.deleted" | "customer.subscription.paused" | "customer.subscription.resumed" | "customer.subscription.updated" | "escrow.canceled" | "escrow.created" | "escrow.disputed" | "escrow.released" | "escrow.resolved" | "holder.created" | "holder.updated" | "invoice.created" | "invoice.finalized" | "invoice.marked_uncollectible" | "invoice.paid" | "invoice.payment_failed" | "invoice.voided" | "payment.failed" | "payment.processing" | "payment.settled" | "payment.succeeded" | "payout.created" | "payout.failed" | "payout.in_transit" | "payout.paid" | "payout.returned" | "payout_batch.created" | "payout_file.created" | "payout_schedule.deleted" | "payout_schedule.updated" | "price.created" | "price.updated" | "product.created" | "product.updated" | "refund.created" | "refund.failed" | "refund.succeeded" | "risk.flagged" | "tax_rate.created" | "tax_rate.updated" | "test_clock.advancing" | "test_clock.ready" | "transfer.captured" | "transfer.expired" | "transfer.pending" | "transfer.posted" | "transfer.voided" | "verification_session.created" | "verification_session.processing" | "verification_session.rejected" | "verification_session.requires_input" | "verification_session.verified" | "wallet.closed" | "wallet.created" | "wallet.frozen" | "wallet.unfrozen" | "webhook_endpoint.created" | "webhook_endpoint.deleted" | "webhook_endpoint.disabled" | "webhook_endpoint.enabled" | "webhook_endpoint.updated";
+            type: "api_key.created" | "api_key.revoked" | "asset.created" | "bank_statement.imported" | "consent.granted" | "consent.revoked" | "coupon.created" | "coupon.updated" | "crypto.hot_wallet.low_balance" | "customer.subscription.created" | "customer.subscription.deleted" | "customer.subscription.paused" | "customer.subscription.resumed" | "customer.subscription.updated" | "escrow.canceled" | "escrow.created" | "escrow.disputed" | "escrow.released" | "escrow.resolved" | "holder.created" | "holder.updated" | "invoice.created" | "invoice.finalized" | "invoice.marked_uncollectible" | "invoice.paid" | "invoice.payment_failed" | "invoice.voided" | "payment.failed" | "payment.processing" | "payment.settled" | "payment.succeeded" | "payout.created" | "payout.failed" | "payout.in_transit" | "payout.paid" | "payout.returned" | "payout_batch.created" | "payout_file.created" | "payout_schedule.deleted" | "payout_schedule.updated" | "price.created" | "price.updated" | "product.created" | "product.updated" | "refund.created" | "refund.failed" | "refund.succeeded" | "risk.flagged" | "tax_rate.created" | "tax_rate.updated" | "test_clock.advancing" | "test_clock.ready" | "transfer.captured" | "transfer.expired" | "transfer.pending" | "transfer.posted" | "transfer.voided" | "verification_session.created" | "verification_session.processing" | "verification_session.rejected" | "verification_session.requires_input" | "verification_session.verified" | "wallet.closed" | "wallet.created" | "wallet.frozen" | "wallet.unfrozen" | "webhook_endpoint.created" | "webhook_endpoint.deleted" | "webhook_endpoint.disabled" | "webhook_endpoint.enabled" | "webhook_endpoint.updated";
             livemode: boolean;
             /**
              * Format: date-time

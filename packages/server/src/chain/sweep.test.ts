@@ -82,7 +82,7 @@ describe('the hot wallet', () => {
   it('emits crypto.hot_wallet.low_balance once when below its threshold', async () => {
     expect(await checkHotWallet(c.deps, c.t.clock.now())).toBe(1);
     expect(await checkHotWallet(c.deps, c.t.clock.now())).toBe(0);
-    const events = (await getJson(c.t, '/v1/events?type=crypto.hot_wallet.low_balance')) as {
+    const events = (await getJson(c.t, '/v1/events?type=crypto.hot_wallet.low_balance')) as unknown as {
       data: { data: { object: unknown } }[];
     };
     expect(events.data).toHaveLength(1);
