@@ -44,6 +44,8 @@ CREATE TABLE chain_deposits (
   block_hash    text NOT NULL,
   payment_id    text REFERENCES payments (id),
   status        text NOT NULL CHECK (status IN ('seen', 'credited', 'reorged', 'unassigned')),
+  -- Why an unassigned deposit was not credited (a frozen wallet, a risk rule), for the operator.
+  held_reason   text,
   swept_at      timestamptz,
   created_at    timestamptz NOT NULL,
   updated_at    timestamptz NOT NULL

@@ -156,6 +156,35 @@ describe('deposits', () => {
     expect(await paymentsOf(wallet)).toHaveLength(1);
   });
 
+  it("are screened: one that would break a tier's cap is held for an operator, recorded, not credited", async () => {
+    const holder = await postOk(c.t, '/v1/holders', { name: 'Tier Zero' });
+    const capped = await newWallet(c.t, 'USDC', { holder_id: holder.id });
+    const address = await depositAddress(capped);
+    const rule = await postOk(c.t, '/v1/risk_rules', {
+      name: 'tier zero cap',
+      type: 'kyc_tier',
+      action: 'block',
+      kyc_tier: 0,
+      balance_max: '100',
+      currency: 'USDC',
+    });
+    try {
+      await c.actors.mint(c.token, address, 500_000_000n);
+      await c.devnet.mine(3);
+      await round();
+    } finally {
+      await postOk(c.t, `/v1/risk_rules/${rule.id}`, { enabled: false }, 200);
+    }
+    expect(await paymentsOf(capped)).toHaveLength(0);
+    const held = await c.t.db.pool.query<{ status: string; held_reason: string; amount: string }>(
+      'SELECT status, held_reason, amount FROM chain_deposits WHERE address = $1',
+      [address],
+    );
+    expect(held.rows).toEqual([
+      { status: 'unassigned', held_reason: expect.stringContaining('risk_blocked'), amount: '500000000' },
+    ]);
+  });
+
   it('are never credited when their block is replaced: the payment fails with reorged', async () => {
     const wallet = await newWallet(c.t, 'ETH');
     const address = await depositAddress(wallet);

@@ -1,11 +1,18 @@
 import type { Address, Hex } from 'viem';
 import { assetScale } from '../assets/service.js';
 import type { Client } from '../db/pool.js';
+import { depositMovements } from '../guard/movements-of.js';
+import { screenMovements, unattendedRequest } from '../guard/screen.js';
 import { createPayment } from '../payments/service.js';
+import type { PaymentView } from '../payments/view.js';
 import type { PayInAccepted } from '../rails/rail.js';
+import { screenAndApply } from '../requests/screening.js';
+import { enabledRules } from '../risk/rules.js';
 import { assert } from '../shared/assert.js';
+import { domainError } from '../shared/errors.js';
 import { newId } from '../shared/ids.js';
 import { formatAmount } from '../shared/money.js';
+import { fail, type Result } from '../shared/result.js';
 import { carriedAsset, evm_network } from './config.js';
 import type { ChainDeps } from './deps.js';
 
@@ -78,16 +85,83 @@ async function insertDeposit(db: Client, deposit: SeenDeposit, now: Date): Promi
 }
 
 /**
- * The deposit's payment. Money that arrived for a wallet that cannot take it (frozen, closed, or an
- * asset the wallet does not hold) is `unassigned`: it is at our address, recorded, and left to an
- * operator rather than refused (it cannot be sent back by refusing).
+ * The deposit's payment, screened as every pay-in is (risk rules, a tier's balance cap) with the
+ * deposit standing in for a key, as the worker's other unattended movements do. Money that cannot
+ * be credited (a wallet frozen or closed, an asset it does not hold, a rule that would block or
+ * review it) is `unassigned` with the reason: it is at our address, recorded, and left to an
+ * operator rather than refused, since refusing cannot send it back.
  */
 async function assignPayment(db: Client, deps: ChainDeps, id: string, deposit: SeenDeposit, now: Date) {
   const owner = await ownerOf(db, deposit.address);
+  const scale = await assetScale(db, owner.livemode, deposit.asset, 'currency');
+  const payment =
+    owner.wallet_asset !== deposit.asset || !scale.ok
+      ? fail(
+          domainError(
+            'currency_mismatch',
+            `The address's wallet holds ${owner.wallet_asset}, not ${deposit.asset}.`,
+          ),
+        )
+      : await screenedPayment(
+          db,
+          deps,
+          { id, owner, deposit, amount: formatAmount(deposit.amount_minor, scale.value) },
+          now,
+        );
+  await db.query('UPDATE chain_deposits SET payment_id = $2, status = $3, held_reason = $4 WHERE id = $1', [
+    id,
+    payment.ok ? payment.value.id : null,
+    payment.ok ? 'seen' : 'unassigned',
+    payment.ok ? null : `${payment.error.code}: ${payment.error.detail}`,
+  ]);
+}
+
+async function screenedPayment(
+  db: Client,
+  deps: ChainDeps,
+  found: { id: string; owner: AddressOwner; deposit: SeenDeposit; amount: string },
+  now: Date,
+): Promise<Result<PaymentView>> {
+  const { owner, deposit, amount } = found;
   const asset = carriedAsset(deps.evm, deposit.asset);
   assert(asset !== undefined, 'the watcher reads configured assets only');
-  const scale = await assetScale(db, owner.livemode, deposit.asset, 'currency');
-  const observed: PayInAccepted = {
+  const body = { address: deposit.address, amount };
+  const guard = unattendedRequest(
+    { livemode: owner.livemode, object_id: found.id, now },
+    'evm.deposit',
+    {},
+    body,
+  );
+  const ctx = { db, pool: deps.pool, livemode: owner.livemode, limits: deps.limits, now, rails: deps.rails };
+  const applied = await screenAndApply(
+    db,
+    'chain_deposit',
+    async () => {
+      const rules = await enabledRules(db, owner.livemode);
+      if (rules.length === 0) return { verdict: 'proceed', after: async () => undefined };
+      const movements = await depositMovements(db, owner.livemode, body);
+      return screenMovements(db, guard, rules, movements, (payment: PaymentView) => [payment.id]);
+    },
+    () =>
+      createPayment(
+        ctx,
+        {
+          wallet_id: owner.wallet_id,
+          amount,
+          currency: deposit.asset,
+          source: { type: 'crypto', network: evm_network, tx_hash: deposit.tx_hash },
+        },
+        observedDeposit(deposit, asset.confirmations),
+      ),
+  );
+  if (applied.verdict === 'ran') return applied.result;
+  return fail(
+    applied.verdict === 'refuse' ? applied.error : domainError('risk_blocked', 'Held by a risk rule.'),
+  );
+}
+
+function observedDeposit(deposit: SeenDeposit, confirmations_required: number): PayInAccepted {
+  return {
     status: 'processing',
     source_view: {
       type: 'crypto',
@@ -97,26 +171,8 @@ async function assignPayment(db: Client, deps: ChainDeps, id: string, deposit: S
       block_number: deposit.block_number.toString(),
     },
     steps: [],
-    confirmations_required: asset.confirmations,
+    confirmations_required,
   };
-  const payment =
-    owner.wallet_asset !== deposit.asset || !scale.ok
-      ? undefined
-      : await createPayment(
-          { db, pool: deps.pool, livemode: owner.livemode, limits: deps.limits, now, rails: deps.rails },
-          {
-            wallet_id: owner.wallet_id,
-            amount: formatAmount(deposit.amount_minor, scale.value),
-            currency: deposit.asset,
-            source: { type: 'crypto', network: evm_network, tx_hash: deposit.tx_hash },
-          },
-          observed,
-        );
-  await db.query(`UPDATE chain_deposits SET payment_id = $2, status = $3 WHERE id = $1`, [
-    id,
-    payment?.ok === true ? payment.value.id : null,
-    payment?.ok === true ? 'seen' : 'unassigned',
-  ]);
 }
 
 async function ownerOf(db: Client, address: Address): Promise<AddressOwner> {
