@@ -40,11 +40,14 @@ export async function freePort(): Promise<number> {
 }
 
 /** Starts anvil (automining: every transaction gets its own block at once) and waits for it. */
-export async function startDevnet(options: { port?: number } = {}): Promise<Devnet> {
+export async function startDevnet(options: { port?: number; gas_limit?: bigint } = {}): Promise<Devnet> {
   const port = options.port ?? (await freePort());
   const child = spawn(
     anvilBinary(),
-    ['--host', '127.0.0.1', '--port', String(port), '--chain-id', String(devnet_chain_id), '--silent'],
+    [
+      ...['--host', '127.0.0.1', '--port', String(port), '--chain-id', String(devnet_chain_id), '--silent'],
+      ...(options.gas_limit === undefined ? [] : ['--gas-limit', options.gas_limit.toString()]),
+    ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let stderr = '';
