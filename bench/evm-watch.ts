@@ -13,8 +13,8 @@ import type { ChainDeps } from '../packages/server/src/chain/deps.js';
 import { watchChain } from '../packages/server/src/chain/watch.js';
 import { loadConfig } from '../packages/server/src/config.js';
 import { installKek, loadDataKeys } from '../packages/server/src/crypto/keyring.js';
-import { createPool, inTransaction } from '../packages/server/src/db/pool.js';
 import { migrate } from '../packages/server/src/db/migrate.js';
+import { createPool, inTransaction } from '../packages/server/src/db/pool.js';
 import { insertWallet } from '../packages/server/src/ledger/accounts.js';
 import { depositAddress } from '../packages/server/src/rails/deposit-addresses.js';
 import { assert } from '../packages/server/src/shared/assert.js';
@@ -33,7 +33,11 @@ export interface EvmWatchResult {
   readonly credited: number;
 }
 
-export async function evmWatchBench(database_url: string, blocks: number, logs_per_block: number): Promise<EvmWatchResult> {
+export async function evmWatchBench(
+  database_url: string,
+  blocks: number,
+  logs_per_block: number,
+): Promise<EvmWatchResult> {
   const devnet = await startDevnet({ gas_limit: 1_000_000_000n });
   const pool = createPool(database_url, 4);
   try {
@@ -72,9 +76,20 @@ export async function evmWatchBench(database_url: string, blocks: number, logs_p
     const watch_s = (performance.now() - watch_started) / 1_000;
     const confirm_started = performance.now();
     let credited = 0;
-    for (let handled = -1; handled !== 0; credited += handled) handled = await confirmDeposits(deps, new Date());
+    for (let handled = -1; handled !== 0; credited += handled)
+      handled = await confirmDeposits(deps, new Date());
     const confirm_s = (performance.now() - confirm_started) / 1_000;
-    return { blocks, logs_per_block, logs: blocks * logs_per_block, setup_s, watch_s, watch_rounds, confirm_s, deposits, credited };
+    return {
+      blocks,
+      logs_per_block,
+      logs: blocks * logs_per_block,
+      setup_s,
+      watch_s,
+      watch_rounds,
+      confirm_s,
+      deposits,
+      credited,
+    };
   } finally {
     await pool.end();
     await devnet.stop();
@@ -89,7 +104,14 @@ async function depositAddresses(deps: ChainDeps, count: number): Promise<`0x${st
     for (let n = 0; n < count; n += 1) {
       const wallet = await insertWallet(
         db,
-        { livemode: false, asset: 'USDC', holder_id: null, floor_minor: 0n, settlement_delay_days: 0, metadata: {} },
+        {
+          livemode: false,
+          asset: 'USDC',
+          holder_id: null,
+          floor_minor: 0n,
+          settlement_delay_days: 0,
+          metadata: {},
+        },
         now,
       );
       const address = await depositAddress(db, false, wallet.id, 'ethereum', now, deps.evm);

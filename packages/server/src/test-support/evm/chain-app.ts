@@ -33,7 +33,12 @@ export async function createChainTestApp(
     chain_id: devnet_chain_id,
     assets: [
       { asset: 'ETH', token: null, confirmations: 2, low_balance_minor: options.low_balance_minor?.ETH },
-      { asset: 'USDC', token: getAddress(token), confirmations: 3, low_balance_minor: options.low_balance_minor?.USDC },
+      {
+        asset: 'USDC',
+        token: getAddress(token),
+        confirmations: 3,
+        low_balance_minor: options.low_balance_minor?.USDC,
+      },
     ],
     mnemonic: undefined,
     poll_ms: 50,
