@@ -47,41 +47,61 @@ export async function recordDeposits(
   deposits: readonly SeenDeposit[],
   now: Date,
 ): Promise<number> {
-  let recorded = 0;
-  for (const deposit of deposits) {
-    const id = await insertDeposit(db, deposit, now);
-    if (id === undefined) continue;
-    await assignPayment(db, deps, id, deposit, now);
-    recorded += 1;
+  const inserted = await insertDeposits(db, deposits, now);
+  if (inserted.size === 0) return 0;
+  const owners = await ownersOf(db, [...new Set([...inserted.values()].map((deposit) => deposit.address))]);
+  const round: Round = { rules: new Map(), scales: new Map() };
+  for (const [id, deposit] of inserted) {
+    const owner = owners.get(deposit.address);
+    assert(owner !== undefined, 'a deposit is recorded only for a known address');
+    await assignPayment(db, deps, round, { id, owner, deposit }, now);
   }
-  return recorded;
+  return inserted.size;
 }
 
-async function insertDeposit(db: Client, deposit: SeenDeposit, now: Date): Promise<string | undefined> {
+/** What one round reads once for all its deposits: the rules and the scales of each mode. */
+interface Round {
+  readonly rules: Map<boolean, Awaited<ReturnType<typeof enabledRules>>>;
+  readonly scales: Map<string, Result<number>>;
+}
+
+/** Inserts the deposits in one statement; returns the new ones by id (a known one is not new). */
+async function insertDeposits(
+  db: Client,
+  deposits: readonly SeenDeposit[],
+  now: Date,
+): Promise<Map<string, SeenDeposit>> {
+  if (deposits.length === 0) return new Map();
+  const ids = deposits.map(() => newId('chain_deposit', now.getTime()));
   const result = await db.query<{ id: string; inserted: boolean }>(
     `INSERT INTO chain_deposits (id, network, tx_hash, log_index, livemode, address, asset, amount, block_number,
        block_hash, status, created_at, updated_at)
-     SELECT $1, $2, $3, $4, livemode, address, $6, $7, $8, $9, 'seen', $10, $10
-       FROM deposit_addresses WHERE address = $5
+     SELECT u.id, $1, u.tx_hash, u.log_index, a.livemode, a.address, u.asset, u.amount, u.block_number, u.block_hash,
+       'seen', $2, $2
+       FROM unnest($3::text[], $4::text[], $5::int[], $6::text[], $7::text[], $8::numeric[], $9::bigint[], $10::text[])
+         AS u(id, tx_hash, log_index, address, asset, amount, block_number, block_hash)
+       JOIN deposit_addresses a ON a.address = u.address
      ON CONFLICT (network, tx_hash, log_index) WHERE status <> 'reorged'
      DO UPDATE SET block_number = EXCLUDED.block_number, block_hash = EXCLUDED.block_hash, updated_at = EXCLUDED.updated_at
        WHERE chain_deposits.status = 'seen'
      RETURNING id, (xmax = 0) AS inserted`,
     [
-      newId('chain_deposit', now.getTime()),
       evm_network,
-      deposit.tx_hash,
-      deposit.log_index,
-      deposit.address,
-      deposit.asset,
-      deposit.amount_minor.toString(),
-      deposit.block_number.toString(),
-      deposit.block_hash,
       now,
+      ids,
+      deposits.map((deposit) => deposit.tx_hash),
+      deposits.map((deposit) => deposit.log_index),
+      deposits.map((deposit) => deposit.address),
+      deposits.map((deposit) => deposit.asset),
+      deposits.map((deposit) => deposit.amount_minor.toString()),
+      deposits.map((deposit) => deposit.block_number.toString()),
+      deposits.map((deposit) => deposit.block_hash),
     ],
   );
-  const row = result.rows[0];
-  return row?.inserted === true ? row.id : undefined;
+  const fresh = new Set(result.rows.filter((row) => row.inserted).map((row) => row.id));
+  return new Map(
+    ids.flatMap((id, index) => (fresh.has(id) ? [[id, deposits[index] as SeenDeposit] as const] : [])),
+  );
 }
 
 /**
@@ -91,9 +111,18 @@ async function insertDeposit(db: Client, deposit: SeenDeposit, now: Date): Promi
  * review it) is `unassigned` with the reason: it is at our address, recorded, and left to an
  * operator rather than refused, since refusing cannot send it back.
  */
-async function assignPayment(db: Client, deps: ChainDeps, id: string, deposit: SeenDeposit, now: Date) {
-  const owner = await ownerOf(db, deposit.address);
-  const scale = await assetScale(db, owner.livemode, deposit.asset, 'currency');
+async function assignPayment(
+  db: Client,
+  deps: ChainDeps,
+  round: Round,
+  found: { id: string; owner: AddressOwner; deposit: SeenDeposit },
+  now: Date,
+) {
+  const { id, owner, deposit } = found;
+  const scale_key = `${owner.livemode}:${deposit.asset}`;
+  const scale =
+    round.scales.get(scale_key) ?? (await assetScale(db, owner.livemode, deposit.asset, 'currency'));
+  round.scales.set(scale_key, scale);
   const payment =
     owner.wallet_asset !== deposit.asset || !scale.ok
       ? fail(
@@ -105,6 +134,7 @@ async function assignPayment(db: Client, deps: ChainDeps, id: string, deposit: S
       : await screenedPayment(
           db,
           deps,
+          round,
           { id, owner, deposit, amount: formatAmount(deposit.amount_minor, scale.value) },
           now,
         );
@@ -119,6 +149,7 @@ async function assignPayment(db: Client, deps: ChainDeps, id: string, deposit: S
 async function screenedPayment(
   db: Client,
   deps: ChainDeps,
+  round: Round,
   found: { id: string; owner: AddressOwner; deposit: SeenDeposit; amount: string },
   now: Date,
 ): Promise<Result<PaymentView>> {
@@ -137,7 +168,8 @@ async function screenedPayment(
     db,
     'chain_deposit',
     async () => {
-      const rules = await enabledRules(db, owner.livemode);
+      const rules = round.rules.get(owner.livemode) ?? (await enabledRules(db, owner.livemode));
+      round.rules.set(owner.livemode, rules);
       if (rules.length === 0) return { verdict: 'proceed', after: async () => undefined };
       const movements = await depositMovements(db, owner.livemode, body);
       return screenMovements(db, guard, rules, movements, (payment: PaymentView) => [payment.id]);
@@ -175,13 +207,11 @@ function observedDeposit(deposit: SeenDeposit, confirmations_required: number): 
   };
 }
 
-async function ownerOf(db: Client, address: Address): Promise<AddressOwner> {
-  const found = await db.query<AddressOwner>(
-    `SELECT d.wallet_id, d.livemode, a.asset AS wallet_asset
-       FROM deposit_addresses d JOIN accounts a ON a.id = d.wallet_id WHERE d.address = $1`,
-    [address],
+async function ownersOf(db: Client, addresses: readonly string[]): Promise<Map<string, AddressOwner>> {
+  const found = await db.query<AddressOwner & { address: string }>(
+    `SELECT d.address, d.wallet_id, d.livemode, a.asset AS wallet_asset
+       FROM deposit_addresses d JOIN accounts a ON a.id = d.wallet_id WHERE d.address = ANY($1::text[])`,
+    [addresses],
   );
-  const owner = found.rows[0];
-  assert(owner !== undefined, 'a deposit is recorded only for a known address');
-  return owner;
+  return new Map(found.rows.map(({ address, ...owner }) => [address, owner]));
 }
