@@ -8,6 +8,7 @@ import { balanceOf, expectProblem, fund, getJson, newWallet, post } from '../tes
 import { confirmTransactions } from './confirm-transactions.js';
 import { addressAt, hdRoot, hot_wallet_index } from './keys.js';
 import { sendPayouts } from './send-payouts.js';
+import { sweepDeposits } from './sweep.js';
 
 let c: ChainTestApp;
 let hot: Address;
@@ -155,6 +156,18 @@ describe('EVM payouts', () => {
     ]);
     expect(all.rowCount).toBe(1);
     expect(await c.actors.publicClient.getBalance({ address: to })).toBe(parseEther('0.25'));
+  });
+
+  it('go in_transit and paid when another task broadcasts their signed bytes (a sweep round)', async () => {
+    const wallet = await newWallet(c.t, 'ETH');
+    await fund(c.t, wallet, '1', 'ETH');
+    const created = (await payout(wallet, '0.125', 'ETH', stranger())).json();
+    await expect(sendPayoutsSignOnly()).resolves.toBe(1);
+    await sweepDeposits(c.deps, c.t.clock.now());
+    expect((await getJson(c.t, `/v1/payouts/${created.id}`)).status).toBe('in_transit');
+    await c.devnet.mine(2);
+    await confirmTransactions(c.deps, c.t.clock.now());
+    expect((await getJson(c.t, `/v1/payouts/${created.id}`)).status).toBe('paid');
   });
 });
 

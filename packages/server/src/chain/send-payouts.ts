@@ -1,6 +1,5 @@
 import { type Address, encodeFunctionData, getAddress, parseAbi } from 'viem';
 import { type Client, inTransaction } from '../db/pool.js';
-import { applyPayoutUpdate } from '../payouts/lifecycle.js';
 import { assert } from '../shared/assert.js';
 import { minorFromDb } from '../shared/money.js';
 import { carriedAsset, type EvmAsset, evm_network } from './config.js';
@@ -36,13 +35,10 @@ interface PendingPayout {
 export async function sendPayouts(deps: ChainDeps, now: Date): Promise<number> {
   const fees = await feeQuote(deps.evm);
   const signed = await inTransaction(deps.pool, (db) => signPending(db, deps, fees, now));
-  const sent = await inTransaction(deps.pool, async (db) => {
-    const rows = await broadcastSigned(db, deps.evm, broadcasts_per_round_max);
-    for (const row of rows.filter((item) => item.purpose === 'payout'))
-      await applyPayoutUpdate(db, row.livemode, row.reference_id, { status: 'in_transit' }, now);
-    return rows.length;
-  });
-  return signed + sent;
+  const sent = await inTransaction(deps.pool, (db) =>
+    broadcastSigned(db, deps.evm, broadcasts_per_round_max, now),
+  );
+  return signed + sent.length;
 }
 
 async function signPending(db: Client, deps: ChainDeps, fees: FeeQuote, now: Date): Promise<number> {

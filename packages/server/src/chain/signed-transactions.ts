@@ -1,6 +1,7 @@
 import { type Address, type Hex, keccak256 } from 'viem';
 import type { HDAccount } from 'viem/accounts';
 import type { Client } from '../db/pool.js';
+import { applyPayoutUpdate } from '../payouts/lifecycle.js';
 import { assert } from '../shared/assert.js';
 import { newId } from '../shared/ids.js';
 import { chainClient } from './client.js';
@@ -112,11 +113,17 @@ interface SignedRow {
 }
 
 /**
- * Broadcasts what was signed and not yet sent, in nonce order per sender. A node that already has
- * the transaction (a retry after a crash between sending and recording) counts as sent. A node
- * that is down leaves the rows `signed` for the next round. Returns the transactions sent.
+ * Broadcasts what was signed and not yet sent, in nonce order per sender; a payout whose
+ * transaction is sent is `in_transit`, in the same transaction. A node that already has the
+ * transaction (a retry after a crash between sending and recording) counts as sent. A node that is
+ * down leaves the rows `signed` for the next round. Returns the transactions sent.
  */
-export async function broadcastSigned(db: Client, config: EvmConfig, limit: number): Promise<SignedRow[]> {
+export async function broadcastSigned(
+  db: Client,
+  config: EvmConfig,
+  limit: number,
+  now: Date,
+): Promise<SignedRow[]> {
   const due = await db.query<SignedRow>(
     `SELECT id, raw, purpose, reference_id, livemode FROM evm_transactions WHERE status = 'signed'
       ORDER BY sender, nonce LIMIT $1 FOR UPDATE SKIP LOCKED`,
@@ -126,6 +133,8 @@ export async function broadcastSigned(db: Client, config: EvmConfig, limit: numb
   for (const row of due.rows) {
     if (!(await sendRaw(config, row.raw))) break;
     await db.query("UPDATE evm_transactions SET status = 'broadcast' WHERE id = $1", [row.id]);
+    if (row.purpose === 'payout')
+      await applyPayoutUpdate(db, row.livemode, row.reference_id, { status: 'in_transit' }, now);
     sent.push(row);
   }
   return sent;

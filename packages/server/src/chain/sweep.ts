@@ -29,7 +29,7 @@ export async function sweepDeposits(deps: ChainDeps, now: Date): Promise<number>
   const fees = await feeQuote(deps.evm);
   const signed = await inTransaction(deps.pool, (db) => signSweeps(db, deps, fees, now));
   const sent = await inTransaction(deps.pool, (db) =>
-    broadcastSigned(db, deps.evm, broadcasts_per_round_max),
+    broadcastSigned(db, deps.evm, broadcasts_per_round_max, now),
   );
   return signed + sent.length;
 }
