@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 import path from 'node:path';
+import { evmFromEnv } from './chain/config.js';
 import type { KekSettings } from './crypto/kek.js';
 import { type IdentityConfig, identityConfigFromEnv } from './identity/config.js';
-import { evmFromEnv } from './chain/config.js';
 import type { BankDebtor, RailsConfig } from './rails/index.js';
 
 /**

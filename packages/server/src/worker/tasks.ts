@@ -1,10 +1,10 @@
 import { expireDueApprovals } from '../approvals/expiry.js';
 import { sealAudit } from '../audit/seal.js';
 import { renewDue, resolvePendingCharges, retryDue } from '../billing/renewals.js';
+import { chainTasks } from '../chain/tasks.js';
 import { closeDueChallenges } from '../challenges/actions.js';
 import { sendDueCodes, smtpTransport } from '../challenges/email.js';
 import { resumeAdvances } from '../clocks/advance.js';
-import { chainTasks } from '../chain/tasks.js';
 import type { Config } from '../config.js';
 import { inTransaction } from '../db/pool.js';
 import { settleDueEscrows } from '../escrows/auto.js';
