@@ -59,7 +59,7 @@ export function evmFromEnv(env: Env): EvmConfig | undefined {
     blocks_per_round_max: positive(env, 'PURSE_EVM_BLOCKS_PER_ROUND_MAX', 100),
     reorg_depth_max: positive(env, 'PURSE_EVM_REORG_DEPTH_MAX', 64),
     rpc_timeout_ms: positive(env, 'PURSE_EVM_RPC_TIMEOUT_MS', 10_000),
-    start_block: /^[0-9]{1,19}$/.test(env.PURSE_EVM_START_BLOCK ?? '')
+    start_block: startBlock(env.PURSE_EVM_START_BLOCK),
       ? BigInt(env.PURSE_EVM_START_BLOCK ?? '')
       : undefined,
   };
@@ -94,6 +94,12 @@ function lowBalances(text: string): Map<string, bigint> {
     thresholds.set(asset, BigInt(minor));
   }
   return thresholds;
+}
+
+function startBlock(text: string | undefined): bigint | undefined {
+  if (text === undefined || text.trim() === '') return undefined;
+  if (!/^[0-9]{1,19}$/.test(text.trim())) throw new Error('PURSE_EVM_START_BLOCK must be a block number');
+  return BigInt(text.trim());
 }
 
 function positive(env: Env, name: string, fallback: number): number {
