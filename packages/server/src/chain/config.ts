@@ -60,8 +60,6 @@ export function evmFromEnv(env: Env): EvmConfig | undefined {
     reorg_depth_max: positive(env, 'PURSE_EVM_REORG_DEPTH_MAX', 64),
     rpc_timeout_ms: positive(env, 'PURSE_EVM_RPC_TIMEOUT_MS', 10_000),
     start_block: startBlock(env.PURSE_EVM_START_BLOCK),
-      ? BigInt(env.PURSE_EVM_START_BLOCK ?? '')
-      : undefined,
   };
 }
 
