@@ -6,7 +6,7 @@ import { systemAccountId } from '../ledger/accounts.js';
 import { type ChainTestApp, createChainTestApp } from '../test-support/evm/chain-app.js';
 import { balanceOf, expectProblem, fund, getJson, newWallet, post } from '../test-support/money.js';
 import { confirmTransactions } from './confirm-transactions.js';
-import { addressAt, hdRoot, hot_wallet_index } from './keys.js';
+import { accountAt, addressAt, hdRoot, hot_wallet_index } from './keys.js';
 import { sendPayouts } from './send-payouts.js';
 import { sweepDeposits } from './sweep.js';
 
@@ -168,6 +168,37 @@ describe('EVM payouts', () => {
     await c.devnet.mine(2);
     await confirmTransactions(c.deps, c.t.clock.now());
     expect((await getJson(c.t, `/v1/payouts/${created.id}`)).status).toBe('paid');
+  });
+
+  it('fail as dropped when another transaction took their nonce, and give the wallet its money back', async () => {
+    const wallet = await newWallet(c.t, 'ETH');
+    await fund(c.t, wallet, '1', 'ETH');
+    const created = (await payout(wallet, '0.5', 'ETH', stranger())).json();
+    await expect(sendPayoutsSignOnly()).resolves.toBe(1);
+    const stored = await c.t.db.pool.query<{ nonce: string }>(
+      'SELECT nonce FROM evm_transactions WHERE reference_id = $1',
+      [created.id],
+    );
+    // Someone else with the hot wallet's key (another system, an operator) spends that nonce first.
+    const key = accountAt(await hdRoot(c.t.db.pool, c.evm, c.t.clock.now()), hot_wallet_index);
+    const fees = await c.actors.publicClient.estimateFeesPerGas();
+    const rival = await key.signTransaction({
+      chainId: c.evm.chain_id,
+      type: 'eip1559',
+      nonce: Number(stored.rows[0]?.nonce),
+      to: key.address,
+      value: 0n,
+      gas: 21_000n,
+      maxFeePerGas: fees.maxFeePerGas,
+      maxPriorityFeePerGas: fees.maxPriorityFeePerGas,
+    });
+    await c.actors.publicClient.sendRawTransaction({ serializedTransaction: rival });
+    await settle(2);
+    expect(await getJson(c.t, `/v1/payouts/${created.id}`)).toMatchObject({
+      status: 'failed',
+      failure_code: 'transaction_dropped',
+    });
+    expect((await balanceOf(c.t, wallet)).available).toBe('1.000000000000000000');
   });
 });
 
