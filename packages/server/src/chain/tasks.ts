@@ -11,32 +11,61 @@ import { watchChain } from './watch.js';
 /** The hot wallet's balance changes slowly; reading it every poll would only cost RPC calls. */
 const hot_wallet_check_ms_min = 10_000;
 
+/** A round's steps in order: what is seen is recorded before it is confirmed, signed before sent. */
+const steps: readonly (readonly [string, (deps: ChainDeps, now: Date) => Promise<number>])[] = [
+  ['watch_blocks', watchChain],
+  ['confirm_deposits', confirmDeposits],
+  ['send_payouts', sendPayouts],
+  ['confirm_transactions', confirmTransactions],
+  ['sweep_deposits', sweepDeposits],
+];
+
 /**
- * The EVM rail's background work, in every worker process when a chain is configured. The rounds
- * are not exclusive: each claims its rows (the cursor, deposits, transactions) FOR UPDATE SKIP
- * LOCKED, so two workers share the work and never do one piece twice. A node that is down fails
- * the round, which the scheduler logs; the next round tries again.
+ * The EVM rail's background work, in every worker process when a chain is configured: one loop
+ * running the steps in turn, so the rail takes one of the worker's connections at a time (six loops
+ * at once starved the worker's pool at start). The round is not exclusive: each step claims its
+ * rows (the cursor, deposits, transactions) FOR UPDATE SKIP LOCKED, so two workers share the work
+ * and never do one piece twice. A step that fails (a node that is down) does not stop the others;
+ * the round then fails with every step's error, for the scheduler to log, and the next round tries
+ * again.
  */
 export function chainTasks(config: Config): PeriodicTask[] {
   const evm = config.rails.evm;
   if (evm === undefined) return [];
-  const shared = (name: string, run: (deps: ChainDeps, now: Date) => Promise<number>): PeriodicTask => ({
-    name,
-    interval_ms: evm.poll_ms,
-    exclusive: false,
-    run: (pool, now) => run({ pool, limits: config.limits, rails: config.rails, evm }, now),
+  const depsOf = (pool: ChainDeps['pool']): ChainDeps => ({
+    pool,
+    limits: config.limits,
+    rails: config.rails,
+    evm,
   });
   return [
-    shared('evm_watch_blocks', watchChain),
-    shared('evm_confirm_deposits', confirmDeposits),
-    shared('evm_send_payouts', sendPayouts),
-    shared('evm_confirm_transactions', confirmTransactions),
-    shared('evm_sweep_deposits', sweepDeposits),
-    // Exclusive: one process reads the balances and decides whether an event is due.
     {
-      ...shared('evm_check_hot_wallet', checkHotWallet),
+      name: 'evm_rail',
+      interval_ms: evm.poll_ms,
+      exclusive: false,
+      run: (pool, now) => runSteps(depsOf(pool), now),
+    },
+    {
+      // Exclusive: one process reads the balances and decides whether an event is due.
+      name: 'evm_check_hot_wallet',
       interval_ms: Math.max(evm.poll_ms, hot_wallet_check_ms_min),
-      exclusive: true,
+      run: (pool, now) => checkHotWallet(depsOf(pool), now),
     },
   ];
+}
+
+async function runSteps(deps: ChainDeps, now: Date): Promise<number> {
+  let handled = 0;
+  const failures: Error[] = [];
+  for (const [name, step] of steps)
+    try {
+      handled += await step(deps, now);
+    } catch (error) {
+      failures.push(
+        new Error(`${name}: ${error instanceof Error ? error.message : String(error)}`, { cause: error }),
+      );
+    }
+  if (failures.length > 0)
+    throw new AggregateError(failures, failures.map((failure) => failure.message).join('; '));
+  return handled;
 }
