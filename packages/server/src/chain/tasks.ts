@@ -38,13 +38,16 @@ export function chainTasks(config: Config): PeriodicTask[] {
     rails: config.rails,
     evm,
   });
+  const rail: PeriodicTask = {
+    name: 'evm_rail',
+    interval_ms: evm.poll_ms,
+    exclusive: false,
+    run: (pool, now) => runSteps(depsOf(pool), now),
+  };
+  const watched = evm.assets.some((asset) => asset.low_balance_minor !== undefined);
+  if (!watched) return [rail];
   return [
-    {
-      name: 'evm_rail',
-      interval_ms: evm.poll_ms,
-      exclusive: false,
-      run: (pool, now) => runSteps(depsOf(pool), now),
-    },
+    rail,
     {
       // Exclusive: one process reads the balances and decides whether an event is due.
       name: 'evm_check_hot_wallet',
