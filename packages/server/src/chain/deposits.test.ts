@@ -110,6 +110,28 @@ describe('deposits', () => {
     expect((await balanceOf(c.t, wallet)).available).toBe('5.000000');
   });
 
+  it("are credited once by two worker processes' loops running the rail on one database", async () => {
+    const wallet = await newWallet(c.t, 'ETH');
+    const address = await depositAddress(wallet);
+    const log = { info: () => undefined, error: () => undefined };
+    const second = createPool(c.t.db.url, 4);
+    const workers = [c.t.db.pool, second].map((pool) =>
+      startWorker({ pool, clock: c.t.clock, log }, chainTasks(c.t.config)),
+    );
+    try {
+      for (let n = 1; n <= 6; n += 1) await c.actors.sendEth(address, parseEther('0.5'));
+      await c.devnet.mine(2);
+      await until(async () => (await balanceOf(c.t, wallet)).available === '3.000000000000000000');
+      await c.devnet.mine(2);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+    } finally {
+      await Promise.all(workers.map((worker) => worker.stop()));
+      await second.end();
+    }
+    expect(await paymentsOf(wallet)).toHaveLength(6);
+    expect((await balanceOf(c.t, wallet)).available).toBe('3.000000000000000000');
+  });
+
   it('survive a worker killed in the middle of a round: the next round records them once', async () => {
     const wallet = await newWallet(c.t, 'USDC');
     const address = await depositAddress(wallet);
