@@ -1,11 +1,11 @@
 import { type Address, encodeFunctionData, getAddress, parseAbi } from 'viem';
-import { type Client, inTransaction } from '../db/pool.js';
+import type { Client } from '../db/pool.js';
 import { assert } from '../shared/assert.js';
 import { minorFromDb } from '../shared/money.js';
 import { carriedAsset, type EvmAsset, evm_network } from './config.js';
 import type { ChainDeps } from './deps.js';
 import { accountAt, hdRoot, hot_wallet_index } from './keys.js';
-import { broadcastSigned, type FeeQuote, feeQuote, signAndStore } from './signed-transactions.js';
+import { type FeeQuote, signAndStore, signThenBroadcast } from './signed-transactions.js';
 
 export const erc20_abi = parseAbi([
   'function transfer(address to, uint256 value) returns (bool)',
@@ -16,7 +16,6 @@ export const erc20_abi = parseAbi([
 export const native_transfer_gas = 21_000n;
 export const token_transfer_gas = 100_000n;
 const payouts_per_round_max = 50;
-const broadcasts_per_round_max = 200;
 
 interface PendingPayout {
   id: string;
@@ -32,13 +31,8 @@ interface PendingPayout {
  * only a broadcast moves it to `in_transit`. A node that is down leaves it where it is, and the
  * next round resumes with the bytes already stored, so a payout is never lost and never sent twice.
  */
-export async function sendPayouts(deps: ChainDeps, now: Date): Promise<number> {
-  const fees = await feeQuote(deps.evm);
-  const signed = await inTransaction(deps.pool, (db) => signPending(db, deps, fees, now));
-  const sent = await inTransaction(deps.pool, (db) =>
-    broadcastSigned(db, deps.evm, broadcasts_per_round_max, now),
-  );
-  return signed + sent.length;
+export function sendPayouts(deps: ChainDeps, now: Date): Promise<number> {
+  return signThenBroadcast(deps, now, (db, fees) => signPending(db, deps, fees, now));
 }
 
 async function signPending(db: Client, deps: ChainDeps, fees: FeeQuote, now: Date): Promise<number> {

@@ -1,11 +1,12 @@
 import { type Address, type Hex, keccak256 } from 'viem';
 import type { HDAccount } from 'viem/accounts';
-import type { Client } from '../db/pool.js';
+import { type Client, inTransaction } from '../db/pool.js';
 import { applyPayoutUpdate } from '../payouts/lifecycle.js';
 import { assert } from '../shared/assert.js';
 import { newId } from '../shared/ids.js';
 import { chainClient } from './client.js';
 import { type EvmConfig, evm_network } from './config.js';
+import type { ChainDeps } from './deps.js';
 
 /** What a transaction Purse signs is for, and what it moves (for the records; the chain has `value`). */
 export interface OutgoingTransaction {
@@ -102,6 +103,26 @@ async function takeNonce(db: Client, config: EvmConfig, sender: Address): Promis
   const nonce = taken.rows[0]?.nonce;
   assert(nonce !== undefined, 'the sender row exists');
   return BigInt(nonce);
+}
+
+const broadcasts_per_round_max = 200;
+
+/**
+ * One round of a task that signs (payouts, sweeps): the fees read first (no RPC under a row lock),
+ * then signing and storing in one transaction, then broadcasting what is stored in another, so a
+ * node that fails the broadcast leaves the signed bytes for the next round.
+ */
+export async function signThenBroadcast(
+  deps: ChainDeps,
+  now: Date,
+  sign: (db: Client, fees: FeeQuote) => Promise<number>,
+): Promise<number> {
+  const fees = await feeQuote(deps.evm);
+  const signed = await inTransaction(deps.pool, (db) => sign(db, fees));
+  const sent = await inTransaction(deps.pool, (db) =>
+    broadcastSigned(db, deps.evm, broadcasts_per_round_max, now),
+  );
+  return signed + sent.length;
 }
 
 interface SignedRow {

@@ -1,15 +1,14 @@
 import { type Address, getAddress } from 'viem';
-import { type Client, inTransaction } from '../db/pool.js';
+import type { Client } from '../db/pool.js';
 import { assert } from '../shared/assert.js';
 import { chainClient } from './client.js';
 import { carriedAsset, type EvmAsset, nativeAsset } from './config.js';
 import type { ChainDeps } from './deps.js';
 import { accountAt, addressAt, hdRoot, hot_wallet_index } from './keys.js';
 import { erc20_abi, native_transfer_gas, token_transfer_gas, transferTo } from './send-payouts.js';
-import { broadcastSigned, type FeeQuote, feeQuote, signAndStore } from './signed-transactions.js';
+import { type FeeQuote, signAndStore, signThenBroadcast } from './signed-transactions.js';
 
 const deposits_per_round_max = 200;
-const broadcasts_per_round_max = 200;
 
 interface CreditedDeposit {
   id: string;
@@ -25,13 +24,8 @@ interface CreditedDeposit {
  * transaction is confirmed. A token sweep needs gas at the deposit address: the hot wallet sends
  * it first, and the sweep follows in a later round, once nothing is in flight for the address.
  */
-export async function sweepDeposits(deps: ChainDeps, now: Date): Promise<number> {
-  const fees = await feeQuote(deps.evm);
-  const signed = await inTransaction(deps.pool, (db) => signSweeps(db, deps, fees, now));
-  const sent = await inTransaction(deps.pool, (db) =>
-    broadcastSigned(db, deps.evm, broadcasts_per_round_max, now),
-  );
-  return signed + sent.length;
+export function sweepDeposits(deps: ChainDeps, now: Date): Promise<number> {
+  return signThenBroadcast(deps, now, (db, fees) => signSweeps(db, deps, fees, now));
 }
 
 async function signSweeps(db: Client, deps: ChainDeps, fees: FeeQuote, now: Date): Promise<number> {
