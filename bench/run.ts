@@ -15,6 +15,7 @@ import { assert } from '../packages/server/src/shared/assert.js';
 import { freePort } from '../packages/server/src/shared/ports.js';
 import { type BillingResult, billingBench } from './billing.js';
 import { type CpuSpent, measured, postmasterPid } from './cpu.js';
+import { type EvmWatchResult, evmWatchBench } from './evm-watch.js';
 import { type LoadResult, load } from './load.js';
 import { runHttpReference } from './reference-http.js';
 import { createSqlReference, runSqlReference, sql_references } from './reference-sql.js';
@@ -127,6 +128,12 @@ const references = picked([{ name: 'reference' }], process.env.BENCH_MODES).leng
 const billing_run =
   (process.env.BENCH_SCENARIOS ?? '') !== '' &&
   picked([{ name: 'billing_run' }], process.env.BENCH_SCENARIOS).length > 0;
+/** The EVM block watcher (evm-watch.ts), run only when BENCH_SCENARIOS names `evm_watch`. */
+const evm_watch =
+  (process.env.BENCH_SCENARIOS ?? '') !== '' &&
+  picked([{ name: 'evm_watch' }], process.env.BENCH_SCENARIOS).length > 0;
+const evm_blocks = Number(process.env.BENCH_EVM_BLOCKS ?? 10);
+const evm_logs_per_block = Number(process.env.BENCH_EVM_LOGS_PER_BLOCK ?? 1_000);
 /** Subscriptions due at once in the billing run (issue 15 asks for 100,000); fewer for a smoke test. */
 const subscriptions_count = Number(process.env.BENCH_SUBSCRIPTIONS ?? 100_000);
 
@@ -160,6 +167,11 @@ async function main(): Promise<void> {
     if (billing_run) {
       const ok = await runBilling(database.url, postmaster, funded);
       if (!ok) process.exitCode = 1;
+    }
+    if (evm_watch) {
+      const result = await evmWatchBench(database.url, evm_blocks, evm_logs_per_block);
+      await record('evm-watch', await describeEvmWatch(database.url, result));
+      if (result.deposits !== result.logs || result.credited !== result.logs) process.exitCode = 1;
     }
   } finally {
     await database.close();
@@ -456,6 +468,24 @@ async function describe(
     `Each scenario ran ${duration_s} s over ${wallets_count.toLocaleString('en-US')} funded wallets${rounds > 1 ? `, in ${rounds} rounds that each ran every mode in turn; each row is its median round` : ''}; every request had its own Idempotency-Key and a real API key. ${fmt(Number(stored.rows[0]?.n))} transfers stored in all (funding included).`,
     '',
     'Rows marked "reference" are not Purse: they measure, on the same machine in the same run, what bare HTTP (a Fastify POST validated by a JSON schema, answered without a database) and plain SQL (the transfer as its minimal statements: lock the accounts in id order, update them, insert the transfer and its postings, commit; its own tables, no idempotency, events or audit) reach. Their latency is per request or per commit.',
+    '',
+    ...(await machine(database_url)),
+  ].join('\n');
+}
+
+async function describeEvmWatch(database_url: string, result: EvmWatchResult): Promise<string> {
+  const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+  return [
+    `# EVM block watcher benchmark, ${new Date().toISOString()}`,
+    '',
+    `Checks: ${fmt(result.deposits)} of ${fmt(result.logs)} Transfer logs recorded as deposits, ${fmt(result.credited)} credited${result.deposits === result.logs && result.credited === result.logs ? ' (all, once)' : ' (NOT all: failed)'}.`,
+    '',
+    '| step | logs | seconds | logs/s |',
+    '| --- | ---: | ---: | ---: |',
+    `| watch: read blocks, match addresses, record deposit + processing payment (${fmt(result.watch_rounds)} rounds of up to 10 blocks) | ${fmt(result.deposits)} | ${result.watch_s.toFixed(1)} | ${fmt(result.deposits / result.watch_s)} |`,
+    `| confirm: canonical check, credit through the ledger (500 a round) | ${fmt(result.credited)} | ${result.confirm_s.toFixed(1)} | ${fmt(result.credited / result.confirm_s)} |`,
+    '',
+    `${fmt(result.blocks)} blocks of ${fmt(result.logs_per_block)} ERC-20 Transfer logs each (one mintMany call of TestStablecoin per block, each log to one of ${fmt(result.logs_per_block)} derived deposit addresses of USDC wallets), on an anvil devnet on the same machine, read over JSON-RPC (eth_getBlockByNumber per block, one eth_getLogs per round). Each deposit is a chain_deposits row and a processing payment with its event, screened (no risk rule enabled). Setup (wallets, addresses, token, mints) took ${result.setup_s.toFixed(1)} s and is not counted.`,
     '',
     ...(await machine(database_url)),
   ].join('\n');

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 import path from 'node:path';
+import { evmFromEnv } from './chain/config.js';
 import type { KekSettings } from './crypto/kek.js';
 import { fxConfigFromEnv } from './fx/config.js';
 import { type IdentityConfig, identityConfigFromEnv } from './identity/config.js';
@@ -260,6 +261,7 @@ export function loadConfig(env: Env = process.env): Config {
       sandbox_step_ms: intFromEnv(env, 'PURSE_SANDBOX_STEP_MS', 10_000),
       bank_debtor: bankDebtorFromEnv(env),
       fx: fxConfigFromEnv(env),
+      evm: evmFromEnv(env),
     },
     events: {
       sequence_interval_ms: intFromEnv(env, 'PURSE_EVENT_SEQUENCE_INTERVAL_MS', 200),

@@ -15,7 +15,7 @@ const tag_bytes = 16;
 const sealed_prefix = 'pse1.';
 
 /** What a data key protects; each class has its own keys, rotated on its own. */
-export const record_classes = ['personal', 'instrument', 'file', 'lookup'] as const;
+export const record_classes = ['personal', 'instrument', 'file', 'lookup', 'signing'] as const;
 export type RecordClass = (typeof record_classes)[number];
 
 export interface DataKey {

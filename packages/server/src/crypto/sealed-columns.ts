@@ -30,6 +30,8 @@ export const sealed_columns: readonly SealedColumn[] = [
   { table: 'tokens', column: 'sealed_value', record_class: 'instrument', type: 'text' },
   { table: 'payout_files', column: 'xml', record_class: 'instrument', type: 'text' },
   { table: 'files', column: 'content', record_class: 'file', type: 'text' },
+  // The EVM rail's HD seed: every deposit address's key and the hot wallet's derive from it.
+  { table: 'chain_secrets', column: 'sealed', record_class: 'signing', type: 'text' },
 ];
 
 /** The column's sealed text as SQL reads it. */

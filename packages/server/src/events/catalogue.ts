@@ -12,6 +12,8 @@ export const event_catalogue = {
     'A consent was revoked (by the platform, the holder or the app, or with its app): its tokens stopped working at once.',
   'coupon.created': 'A coupon was created.',
   'coupon.updated': "A coupon's name, metadata or active flag changed.",
+  'crypto.hot_wallet.low_balance':
+    "The EVM rail's hot wallet fell below its threshold in an asset (PURSE_EVM_LOW_BALANCE_MINOR): payouts in it may soon wait. Sent once per fall, in both modes.",
   'customer.subscription.created':
     'A subscription was created; its first invoice (paid, open or zero during a trial) has its own events.',
   'customer.subscription.deleted':

@@ -6,6 +6,7 @@ import { sendProblem } from './problem.js';
 
 interface AjvIssue {
   instancePath: string;
+  schemaPath?: string;
   keyword: string;
   message?: string;
   params: Record<string, unknown>;
@@ -71,7 +72,7 @@ function clientError(error: FastifyError): DomainError | undefined {
 }
 
 function validationProblem(issues: AjvIssue[], context: string | undefined): DomainError {
-  const issue = issues[0];
+  const issue = presentValueIssue(issues) ?? issues[0];
   if (issue === undefined) return domainError('invalid_request', 'The request is not valid.');
   const path = issue.instancePath
     .split('/')
@@ -89,6 +90,18 @@ function validationProblem(issues: AjvIssue[], context: string | undefined): Dom
       : (issue.parentSchema?.['x-purse-code'] ?? 'invalid_request');
   return param === '' ? domainError(code, detail) : domainError(code, detail, param);
 }
+
+/**
+ * Where a union of objects failed (a payout's destination), every branch reports: prefer an issue
+ * about a value that is present but malformed (a pattern, a length) over one about fields another
+ * branch wanted, so a crypto destination with a bad address is answered about its address.
+ */
+function presentValueIssue(issues: readonly AjvIssue[]): AjvIssue | undefined {
+  if (!issues.some((issue) => issue.schemaPath?.includes('/anyOf/') === true)) return undefined;
+  return issues.find((issue) => value_keywords.has(issue.keyword));
+}
+
+const value_keywords = new Set(['pattern', 'format', 'minLength', 'maxLength', 'minimum', 'maximum', 'enum']);
 
 function describe(issue: AjvIssue, param: string, where: string): string {
   const subject = param === '' ? `The ${where === '' ? 'body' : where.slice(2, -1)}` : `\`${param}\`${where}`;

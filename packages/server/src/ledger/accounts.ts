@@ -86,6 +86,8 @@ export const system_purposes = [
   'rail_clearing:bank_file',
   'fx_position',
   'fx_spread',
+  // Gas Purse pays in a chain's native coin (docs/crypto.md): a cost of the platform.
+  'network_fees',
 ] as const;
 export type SystemPurpose = (typeof system_purposes)[number];
 

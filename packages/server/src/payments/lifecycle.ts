@@ -16,6 +16,8 @@ export const payment_update_job = 'payment.rail_update';
 export interface PaymentUpdate {
   readonly status: 'confirming' | 'succeeded' | 'failed';
   readonly failure_code?: string | undefined;
+  /** How many confirmations the chain shows now, where the rail counts them (the EVM watcher). */
+  readonly confirmations?: number | undefined;
 }
 
 /** The rail's future steps as jobs; the dedupe key makes a step scheduled twice run once. */
@@ -45,7 +47,10 @@ export async function applyPaymentUpdate(
   if (row.status !== 'processing') return ok(row);
   if (update.status === 'confirming') {
     if (row.confirmations_required === null) return ok(row);
-    const seen = Math.min((row.confirmations ?? 0) + 1, (row.confirmations_required ?? 1) - 1);
+    const seen = Math.min(
+      update.confirmations ?? (row.confirmations ?? 0) + 1,
+      (row.confirmations_required ?? 1) - 1,
+    );
     return ok(await savePayment(db, payment_id, { confirmations: seen }, now));
   }
   if (update.status === 'failed')

@@ -8,7 +8,7 @@ import { runMutation } from '../http/mutation.js';
 import { errorResponses, IdParams, ListOf, Timestamp } from '../http/schemas.js';
 import { findWallet } from '../ledger/accounts.js';
 import { depositAddress } from '../rails/deposit-addresses.js';
-import { crypto_networks } from '../rails/sandbox/crypto.js';
+import { cryptoNetwork } from '../rails/index.js';
 import { domainError, notFound } from '../shared/errors.js';
 import { fail, ok } from '../shared/result.js';
 import { CreatePaymentBody, Payment, PaymentListQuery } from './schemas.js';
@@ -101,18 +101,27 @@ export function paymentRoutes(app: Api, deps: RouteDeps): void {
         const { livemode } = authOf(request);
         const wallet = await findWallet(db, livemode, request.params.id);
         if (wallet === undefined) return fail(notFound('wallet', request.params.id));
-        const network = crypto_networks[request.body.network];
-        if (network === undefined || !network.assets.includes(wallet.asset))
+        const network = cryptoNetwork(
+          deps.config.rails,
+          livemode,
+          request.body.network,
+          wallet.asset,
+          'network',
+        );
+        if (!network.ok)
           return fail(
-            domainError(
-              'invalid_request',
-              `The ${request.body.network} network cannot carry ${wallet.asset}.`,
-              'network',
-            ),
+            network.error.code === 'currency_mismatch'
+              ? domainError(
+                  'invalid_request',
+                  `The ${request.body.network} network cannot carry ${wallet.asset}.`,
+                  'network',
+                )
+              : network.error,
           );
-        if (livemode)
-          return fail(domainError('rail_unavailable', 'No live crypto rail is configured.', 'network'));
-        return ok(await depositAddress(db, livemode, wallet.id, request.body.network, deps.clock.now()));
+        const now = deps.clock.now();
+        return ok(
+          await depositAddress(db, livemode, wallet.id, request.body.network, now, deps.config.rails.evm),
+        );
       }),
   );
 }

@@ -34,6 +34,8 @@ export type CreatePaymentInput = Static<typeof CreatePaymentBody>;
 export async function createPayment(
   ctx: RailContext,
   input: CreatePaymentInput,
+  /** What the rail already reported, for money it found arriving (a deposit the chain watcher saw). */
+  observed?: PayInAccepted,
 ): Promise<Result<PaymentView>> {
   const { db, livemode, now } = ctx;
   const wallet = await findWallet(db, livemode, input.wallet_id);
@@ -58,9 +60,10 @@ export async function createPayment(
   if (!prepared.ok) return prepared;
   const address =
     input.source.type === 'crypto'
-      ? (await depositAddress(db, livemode, wallet.id, input.source.network, now)).address
+      ? (await depositAddress(db, livemode, wallet.id, input.source.network, now, ctx.rails.evm)).address
       : '';
-  const decision = payIn(ctx.rails, livemode, input.source, input.currency, address);
+  const decision =
+    observed === undefined ? payIn(ctx.rails, livemode, input.source, input.currency, address) : ok(observed);
   if (!decision.ok) return decision;
   // The number stays behind a token; the payment shows its last four digits and the token.
   const stored = await tokenizeInstrument(db, livemode, input.source, now);

@@ -12,6 +12,10 @@ export const failure_codes = {
   invalid_account_number: 'The account number is not valid.',
   debit_not_authorized: 'The account holder did not authorise the debit.',
   invalid_address: 'The crypto address cannot receive this asset.',
+  reorged: 'The block that carried the transaction was replaced (a chain reorganisation): it never counted.',
+  transaction_reverted:
+    'The transaction was mined but reverted (a token transfer refused); its gas was spent.',
+  transaction_dropped: 'The transaction was never mined: another one took its nonce.',
   could_not_process: 'The rail could not process it; the funds are returned.',
 } as const;
 

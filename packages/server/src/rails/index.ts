@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { carriedAsset, type EvmConfig, evm_network } from '../chain/config.js';
+import { evmPayout } from '../chain/payout-address.js';
 import type { FxConfig } from '../fx/config.js';
 import type { SystemPurpose } from '../ledger/accounts.js';
 import type { WriteContext } from '../ledger/context.js';
@@ -78,6 +80,8 @@ export interface RailsConfig {
   readonly bank_debtor: BankDebtor | undefined;
   /** Rates, quotes and spreads, for conversions and for money that converts on its way (fx/). */
   readonly fx: FxConfig;
+  /** Unset: the ethereum network is the sandbox's simulation in test mode and refused in live mode. */
+  readonly evm: EvmConfig | undefined;
 }
 
 /** Money in transit on a rail lives in its clearing account, so the ledger always balances. */
@@ -86,8 +90,9 @@ export function clearingAccount(rail: PayInRail | PayoutRail): SystemPurpose {
 }
 
 /**
- * Asks the rail for a pay-in. Test mode is the sandbox; live mode has no card, bank-debit or
- * chain connector yet, so it refuses with rail_unavailable rather than pretend.
+ * Asks the rail for a pay-in. Test mode is the sandbox; live mode has no card or bank-debit
+ * connector yet, so it refuses with rail_unavailable rather than pretend. A deposit on the EVM
+ * chain is not asked for: the block watcher records it when it arrives (chain/watch.ts).
  */
 export function payIn(
   config: RailsConfig,
@@ -96,18 +101,52 @@ export function payIn(
   currency: string,
   deposit_address: string,
 ): Result<PayInAccepted> {
+  if (source.type === 'crypto') {
+    const network = cryptoNetwork(config, livemode, source.network, currency, 'source.network');
+    if (!network.ok) return network;
+    if (network.value === 'evm')
+      return fail(
+        domainError(
+          'invalid_request',
+          `Deposits on ${source.network} are recorded when they arrive on chain: send them to the wallet's deposit address (POST /v1/wallets/:id/deposit_addresses).`,
+          'source.network',
+        ),
+      );
+    const tx_hash = source.tx_hash ?? `0x${randomBytes(32).toString('hex')}`;
+    return ok(sandboxCryptoDeposit(source.network, deposit_address, tx_hash, config.sandbox_step_ms));
+  }
   if (livemode)
     return fail(unavailable(`No live ${source.type} rail is configured for pay-ins.`, 'source.type'));
   if (source.type === 'card') {
     const charge = sandboxCardCharge(source.number);
     return charge === undefined ? fail(unknownCard()) : ok(charge);
   }
-  if (source.type === 'bank_account')
-    return ok(sandboxBankDebit(source.account_number, source.routing_number, config.sandbox_step_ms));
-  const network = checkNetwork(source.network, currency, 'source.network');
-  if (network !== undefined) return fail(network);
-  const tx_hash = source.tx_hash ?? `0x${randomBytes(32).toString('hex')}`;
-  return ok(sandboxCryptoDeposit(source.network, deposit_address, tx_hash, config.sandbox_step_ms));
+  return ok(sandboxBankDebit(source.account_number, source.routing_number, config.sandbox_step_ms));
+}
+
+/**
+ * Which rail carries a crypto network in a mode: the EVM rail wherever a chain is configured for
+ * it (test and live alike: the data says which mode a deposit belongs to), else the sandbox's
+ * simulation in test mode, else nothing.
+ */
+export function cryptoNetwork(
+  config: RailsConfig,
+  livemode: boolean,
+  network: string,
+  currency: string,
+  param: string,
+): Result<'evm' | 'sandbox'> {
+  const evm = config.evm;
+  if (evm !== undefined && network === evm_network) {
+    if (carriedAsset(evm, currency) === undefined)
+      return fail(
+        domainError('currency_mismatch', `The ${network} network does not carry ${currency}.`, param),
+      );
+    return ok('evm');
+  }
+  if (livemode) return fail(unavailable(`No live ${network} rail is configured.`, param));
+  const sandbox = checkNetwork(network, currency, param);
+  return sandbox === undefined ? ok('sandbox') : fail(sandbox);
 }
 
 /** Asks the rail for a payout: the sandbox in test mode, the ISO 20022 bank-file rail in live mode. */
@@ -138,17 +177,18 @@ export function payOut(
       );
     return ok({ rail: 'bank_file', status: 'pending', destination_view: view, steps: [] });
   }
+  if (destination.type === 'crypto') {
+    const network = cryptoNetwork(config, livemode, destination.network, currency, 'destination.network');
+    if (!network.ok) return network;
+    if (network.value === 'evm') return evmPayout(destination.network, destination.address);
+    return ok(sandboxCryptoPayout(destination.network, destination.address, config.sandbox_step_ms));
+  }
   if (livemode)
     return fail(
       unavailable(`No live ${destination.type} rail is configured for payouts.`, 'destination.type'),
     );
-  if (destination.type === 'card') {
-    const payout = sandboxCardPayout(destination.number, config.sandbox_step_ms);
-    return payout === undefined ? fail(unknownCard('destination.number')) : ok(payout);
-  }
-  const network = checkNetwork(destination.network, currency, 'destination.network');
-  if (network !== undefined) return fail(network);
-  return ok(sandboxCryptoPayout(destination.network, destination.address, config.sandbox_step_ms));
+  const payout = sandboxCardPayout(destination.number, config.sandbox_step_ms);
+  return payout === undefined ? fail(unknownCard('destination.number')) : ok(payout);
 }
 
 function bankView(

@@ -52,6 +52,8 @@ export const idPrefixes = {
   fx_rate: 'fxr',
   fx_quote: 'fxq',
   conversion: 'cnv',
+  chain_deposit: 'cdep',
+  evm_transaction: 'etx',
 } as const;
 
 export type IdKind = keyof typeof idPrefixes;

@@ -62,7 +62,12 @@ export function guideScript(markdown: string): string {
  * nounset, pipefail) or when any response is a 5xx; returns what the script printed and every
  * exchange, for the test to check the statuses and the objects the guide made.
  */
-export async function runGuide(t: TestApp, guide: string): Promise<GuideRun> {
+export async function runGuide(
+  t: TestApp,
+  guide: string,
+  /** More variables for the script, e.g. a devnet's URL. */
+  env: Record<string, string> = {},
+): Promise<GuideRun> {
   const script = guideScript(await readFile(path.resolve(repository_root, guide), 'utf8'));
   const app = await buildApp({ pool: t.db.pool, config: t.config, clock: t.clock });
   const base = await app.listen({ port: 0, host: '127.0.0.1' });
@@ -82,6 +87,7 @@ export async function runGuide(t: TestApp, guide: string): Promise<GuideRun> {
       PURSE: base,
       KEY: t.test_key,
       PURSE_TS_DIR: ts_dir,
+      ...env,
     });
     const failed = exchanges.filter((exchange) => exchange.status >= 500);
     if (code !== 0 || failed.length > 0) {

@@ -1,6 +1,7 @@
 import { expireDueApprovals } from '../approvals/expiry.js';
 import { sealAudit } from '../audit/seal.js';
 import { renewDue, resolvePendingCharges, retryDue } from '../billing/renewals.js';
+import { chainTasks } from '../chain/tasks.js';
 import { closeDueChallenges } from '../challenges/actions.js';
 import { sendDueCodes, smtpTransport } from '../challenges/email.js';
 import { resumeAdvances } from '../clocks/advance.js';
@@ -155,5 +156,6 @@ export function backgroundTasks(
       interval_ms: config.rails.fx.ecb_poll_ms,
       run: (pool, now) => importEcbFeed(pool, config.rails.fx, now),
     },
+    ...chainTasks(config),
   ];
 }
