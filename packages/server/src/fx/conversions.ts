@@ -13,7 +13,15 @@ import { minorFromDb } from '../shared/money.js';
 import { fetchPage, type Page, pageQuery } from '../shared/pagination.js';
 import { fail, ok, type Result } from '../shared/result.js';
 import { formatDecimal, parseStored } from './decimal.js';
-import { fixedAmount, type Pair, pairOf, pricedView, priceNow, type QuoteRow } from './quotes.js';
+import {
+  fixedAmount,
+  type Pair,
+  type PricedRow,
+  pairOf,
+  pricedView,
+  priceNow,
+  type QuoteRow,
+} from './quotes.js';
 import type { ConversionListQuery, CreateConversionBody } from './schemas.js';
 
 export type ConversionInput = Static<typeof CreateConversionBody>;
@@ -258,7 +266,7 @@ export function quoteRefusal(
   return undefined;
 }
 
-export interface ConversionRow {
+export interface ConversionRow extends PricedRow {
   id: string;
   livemode: boolean;
   kind: 'conversion' | 'transfer' | 'payout';
@@ -267,15 +275,6 @@ export interface ConversionRow {
   quote_id: string | null;
   source_wallet_id: string;
   target_wallet_id: string | null;
-  source_asset: string;
-  target_asset: string;
-  source_amount: string;
-  target_amount: string;
-  spread_amount: string;
-  rate: string;
-  mid_rate: string;
-  spread_bps: number;
-  rate_source: string;
   ledger_transaction_id: string;
   description: string | null;
   metadata: Record<string, string>;

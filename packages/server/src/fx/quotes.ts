@@ -13,20 +13,11 @@ import { type Fixed, type Priced, price } from './pricing.js';
 import { currentMidRate } from './rates.js';
 import type { CreateFxQuoteBody } from './schemas.js';
 
-export interface QuoteRow {
+export interface QuoteRow extends PricedRow {
   id: string;
   livemode: boolean;
   status: 'open' | 'used';
   holder_id: string | null;
-  source_asset: string;
-  target_asset: string;
-  source_amount: string;
-  target_amount: string;
-  spread_amount: string;
-  rate: string;
-  mid_rate: string;
-  spread_bps: number;
-  rate_source: string;
   rate_as_of: Date;
   fixed_side: 'source' | 'target';
   conversion_id: string | null;
