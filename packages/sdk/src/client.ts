@@ -1,6 +1,6 @@
 import type { paths } from './generated/openapi.js';
 import { bindResource, type Kind, type Operation, type ResourceOf } from './operation.js';
-import type { ClientConfig } from './request.js';
+import { type ClientAuth, type ClientConfig, type HttpMethod, type RequestOptions, send } from './request.js';
 import { resources } from './resources.js';
 import { default_retry_policy } from './retry.js';
 import { type FollowOptions, followEvents } from './stream.js';
@@ -20,6 +20,17 @@ export interface PurseOptions {
   readonly purse_version?: string | undefined;
   /** A `fetch` to use instead of the global one (a proxy agent, a test double). */
   readonly fetch?: typeof fetch | undefined;
+}
+
+/**
+ * An operator's browser session, as `POST /dashboard/session` answered it: the cookie itself stays
+ * in the browser (HTTP-only), this is what the page adds to each call.
+ */
+export interface BrowserSession {
+  /** The session's `csrf_token`, sent as `X-CSRF-Token` on every call that may change state. */
+  readonly csrf_token: string;
+  /** Which data the calls see and change (`Purse-Mode`). */
+  readonly mode: 'test' | 'live';
 }
 
 const default_base_url = 'http://localhost:8080';
@@ -86,8 +97,11 @@ export class Purse {
   protected readonly config: ClientConfig;
 
   constructor(apiKey: string, options: PurseOptions = {}) {
-    if (typeof apiKey !== 'string' || apiKey === '') throw new TypeError('Purse: an API key is required');
-    this.config = clientConfig(apiKey, options);
+    // A session client is made by `forBrowserSession` only, so `new Purse(x)` always needs a key.
+    const auth = sessions_in_construction.get(options);
+    if (auth === undefined && (typeof apiKey !== 'string' || apiKey === ''))
+      throw new TypeError('Purse: an API key is required');
+    this.config = clientConfig(auth ?? { kind: 'api_key', api_key: apiKey }, options);
     const bound = this as unknown as Record<string, unknown>;
     for (const [name, declaration] of Object.entries(resources))
       bound[name] = bindResource(this.config, declaration as Record<string, Operation<Kind, keyof paths>>);
@@ -99,16 +113,63 @@ export class Purse {
         advanceAndWait(clocks, id, frozen_time, options),
     });
   }
+
+  /**
+   * Calls an endpoint this version of the client has no method for yet (same auth, retries and
+   * errors as every method); answers the parsed body, untyped.
+   */
+  async rawRequest(
+    method: HttpMethod,
+    path: `/${string}`,
+    params: { readonly query?: Readonly<Record<string, unknown>>; readonly body?: unknown } = {},
+    options?: RequestOptions,
+  ): Promise<unknown> {
+    const response = await send(
+      this.config,
+      { method, path, query: params.query, body: params.body },
+      options,
+    );
+    return response.body;
+  }
+
+  /**
+   * A client for a page of the dashboard, signed in by an operator's session cookie instead of a
+   * key: calls go to the page's own origin (unless `baseUrl` says otherwise) with the cookie, the
+   * CSRF token and the mode. Every scope check the API makes for a key it makes for the operator's
+   * role. Sessions never leave the browser: on a server, use a key.
+   */
+  static forBrowserSession(session: BrowserSession, options: PurseOptions = {}): Purse {
+    if (typeof session.csrf_token !== 'string' || session.csrf_token === '')
+      throw new TypeError('Purse: a session needs its csrf_token');
+    if (session.mode !== 'test' && session.mode !== 'live')
+      throw new TypeError("Purse: a session's mode is 'test' or 'live'");
+    const origin = (globalThis as { location?: { origin?: string } }).location?.origin;
+    const with_base =
+      options.baseUrl === undefined && origin !== undefined ? { ...options, baseUrl: origin } : options;
+    sessions_in_construction.set(with_base, {
+      kind: 'session',
+      csrf_token: session.csrf_token,
+      mode: session.mode,
+    });
+    try {
+      return new Purse('', with_base);
+    } finally {
+      sessions_in_construction.delete(with_base);
+    }
+  }
 }
 
-function clientConfig(api_key: string, options: PurseOptions): ClientConfig {
+/** The session a `forBrowserSession` call is constructing its client with, keyed by its options. */
+const sessions_in_construction = new WeakMap<PurseOptions, ClientAuth>();
+
+function clientConfig(auth: ClientAuth, options: PurseOptions): ClientConfig {
   const max_retries = options.max_retries ?? default_retry_policy.max_retries;
   if (!Number.isInteger(max_retries) || max_retries < 0)
     throw new RangeError('max_retries must be an integer >= 0');
   const timeout_ms = options.timeout_ms ?? default_timeout_ms;
   if (!(timeout_ms > 0)) throw new RangeError('timeout_ms must be > 0');
   return {
-    api_key,
+    auth,
     base_url: options.baseUrl ?? default_base_url,
     timeout_ms,
     retry: {

@@ -1,4 +1,4 @@
-export { Purse, type PurseOptions } from './client.js';
+export { type BrowserSession, Purse, type PurseOptions } from './client.js';
 export {
   ApiError,
   AuthenticationError,

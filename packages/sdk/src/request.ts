@@ -1,12 +1,20 @@
-import { randomUUID } from 'node:crypto';
 import { ConnectionError, clientError, errorFromResponse, type PurseError } from './errors.js';
 import { isRetryable, nextDelay_ms, type Outcome, type RetryPolicy, retryAfter_ms } from './retry.js';
 
 export type HttpMethod = 'GET' | 'POST' | 'DELETE';
 
+/**
+ * How a client proves who it is: an API key (`Authorization: Bearer`), or the browser session of
+ * an operator signed in to the dashboard (the session cookie the browser sends on its own to the
+ * same origin, the CSRF token on every state-changing call, and the mode chosen per request).
+ */
+export type ClientAuth =
+  | { readonly kind: 'api_key'; readonly api_key: string }
+  | { readonly kind: 'session'; readonly csrf_token: string; readonly mode: 'test' | 'live' };
+
 /** What every request of one client shares. */
 export interface ClientConfig {
-  readonly api_key: string;
+  readonly auth: ClientAuth;
   readonly base_url: string;
   readonly timeout_ms: number;
   readonly retry: RetryPolicy;
@@ -123,20 +131,46 @@ async function attemptOnce(
 
 function requestInit(config: ClientConfig, request: ApiRequest, options: RequestOptions): RequestInit {
   const headers: Record<string, string> = {
-    authorization: `Bearer ${config.api_key}`,
+    ...authHeaders(config.auth, request.method),
     // A file's refusal is still a problem document.
     accept: request.accept === undefined ? 'application/json' : `${request.accept}, application/problem+json`,
-    'user-agent': 'purse-sdk-node/0.1.0',
   };
   const version = options.purse_version ?? config.purse_version;
   if (version !== undefined) headers['purse-version'] = version;
-  if (request.method === 'POST') headers['idempotency-key'] = options.idempotency_key ?? randomUUID();
+  if (request.method === 'POST') headers['idempotency-key'] = options.idempotency_key ?? randomUuid();
   if (request.body !== undefined) headers['content-type'] = 'application/json';
   return {
     method: request.method,
     headers,
+    // A session's cookie goes to its own origin only; a key needs no cookie at all.
+    credentials: config.auth.kind === 'session' ? 'same-origin' : 'omit',
     ...(request.body === undefined ? {} : { body: JSON.stringify(request.body) }),
   };
+}
+
+/**
+ * The headers that carry the caller's identity. A key: `Authorization` (and the SDK's user agent,
+ * which only a server-side client can set). A session: no `Authorization` (the cookie is the
+ * credential), `Purse-Mode` on every call, and `X-CSRF-Token` on every call that may change state.
+ */
+export function authHeaders(auth: ClientAuth, method: HttpMethod | 'GET'): Record<string, string> {
+  if (auth.kind === 'api_key')
+    return { authorization: `Bearer ${auth.api_key}`, 'user-agent': 'purse-sdk-node/0.1.0' };
+  return { 'purse-mode': auth.mode, ...(method === 'GET' ? {} : { 'x-csrf-token': auth.csrf_token }) };
+}
+
+/**
+ * A random (version 4) UUID for an idempotency key, from the Web Crypto API that Node.js and
+ * browsers share; `randomUUID` itself exists only in a browser's secure contexts.
+ */
+function randomUuid(): string {
+  const crypto = globalThis.crypto;
+  if (typeof crypto.randomUUID === 'function') return crypto.randomUUID();
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  bytes[6] = ((bytes[6] ?? 0) & 0x0f) | 0x40;
+  bytes[8] = ((bytes[8] ?? 0) & 0x3f) | 0x80;
+  const hex = Array.from(bytes, (byte) => byte.toString(16).padStart(2, '0')).join('');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
 export function requestUrl(base_url: string, request: Pick<ApiRequest, 'path' | 'query'>): string {

@@ -1,5 +1,5 @@
 import { ConnectionError, clientError, errorFromResponse, type PurseError } from './errors.js';
-import { type ClientConfig, requestUrl, sleep } from './request.js';
+import { authHeaders, type ClientConfig, requestUrl, sleep } from './request.js';
 import { backoffDelay_ms, isRetryable, retryAfter_ms } from './retry.js';
 import type { Event } from './webhooks.js';
 
@@ -88,7 +88,7 @@ async function connect(
   signal: AbortSignal,
 ): Promise<Response> {
   const headers: Record<string, string> = {
-    authorization: `Bearer ${config.api_key}`,
+    ...authHeaders(config.auth, 'GET'),
     accept: 'text/event-stream',
   };
   if (last_event_id !== undefined) headers['last-event-id'] = last_event_id;
@@ -97,7 +97,11 @@ async function connect(
   const timeout = AbortSignal.timeout(config.timeout_ms);
   let response: Response;
   try {
-    response = await config.fetch(url, { headers, signal: AbortSignal.any([signal, timeout]) });
+    response = await config.fetch(url, {
+      headers,
+      credentials: config.auth.kind === 'session' ? 'same-origin' : 'omit',
+      signal: AbortSignal.any([signal, timeout]),
+    });
   } catch (error) {
     throw clientError(
       ConnectionError,
