@@ -146,9 +146,12 @@ async function* messages(
   connection: AbortController,
   idle_timeout_ms: number,
 ): AsyncGenerator<Message> {
-  const reader = (response.body as ReadableStream<Uint8Array>)
-    .pipeThrough(new TextDecoderStream())
-    .getReader();
+  // Typed as bytes in, text out, so Node's and the DOM's declarations of the stream both accept it.
+  const decoder = new TextDecoderStream() as unknown as {
+    readable: ReadableStream<string>;
+    writable: WritableStream<Uint8Array>;
+  };
+  const reader = (response.body as ReadableStream<Uint8Array>).pipeThrough(decoder).getReader();
   let idle = setTimeout(() => connection.abort(new Error('idle')), idle_timeout_ms);
   let buffer = '';
   let fields: { id?: string; data: string[]; retry_ms?: number } = { data: [] };
