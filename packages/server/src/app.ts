@@ -33,6 +33,8 @@ import { registerVersioning } from './http/versioning.js';
 import { verificationRoutes } from './identity/routes.js';
 import { registerOAuth } from './oauth/mount.js';
 import { oauthRoutes } from './oauth/routes.js';
+import { operatorRoutes } from './operators/routes.js';
+import { sessionRoutes } from './operators/session-routes.js';
 import { paymentRoutes } from './payments/routes.js';
 import { payoutRoutes } from './payouts/routes.js';
 import { memoryLimiter, type RateLimiter } from './ratelimit/limiter.js';
@@ -139,9 +141,20 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerHealth(app, deps.pool);
   const latency = registerMetrics(app, deps.pool, deps.config.metrics_token);
   await registerOAuth(app, { pool: deps.pool, clock: route_deps.clock, config: deps.config });
+  sessionRoutes(app as Api, {
+    pool: deps.pool,
+    clock: route_deps.clock,
+    config: deps.config.operators,
+    limiter: rate_limiter,
+  });
   await app.register(async (v1) => {
     const api = v1 as Api;
-    registerAuth(api, { pool: deps.pool, clock: route_deps.clock, cache: route_deps.key_cache });
+    registerAuth(api, {
+      pool: deps.pool,
+      clock: route_deps.clock,
+      cache: route_deps.key_cache,
+      sessions: deps.config.operators.sessions,
+    });
     registerAudit(api, { pool: deps.pool, clock: route_deps.clock });
     registerRateLimit(api, { limiter: rate_limiter, limits: deps.config.limits, clock: route_deps.clock });
     registerVersioning(api);
@@ -170,6 +183,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     fileRoutes(api, route_deps);
     verificationRoutes(api, route_deps);
     oauthRoutes(api, route_deps);
+    operatorRoutes(api, route_deps);
   });
   return app;
 }

@@ -5,6 +5,7 @@ import { evmFromEnv } from './chain/config.js';
 import type { KekSettings } from './crypto/kek.js';
 import { fxConfigFromEnv } from './fx/config.js';
 import { type IdentityConfig, identityConfigFromEnv } from './identity/config.js';
+import { type OperatorsConfig, operatorsConfigFromEnv } from './operators/config.js';
 import type { BankDebtor, RailsConfig } from './rails/index.js';
 
 /**
@@ -49,6 +50,8 @@ export interface Config {
   readonly challenges: ChallengesConfig;
   /** Uploads, the sanctions list and the verifier (identity/config.ts). */
   readonly identity: IdentityConfig;
+  /** Dashboard sign-in, sessions and the four-eyes threshold (operators/config.ts). */
+  readonly operators: OperatorsConfig;
   /** Set: rate-limit counters live in this Redis, shared by every API process; unset: in memory. */
   readonly redis_url: string | undefined;
   /** Paths of a PEM certificate and its key (TLS_CERT, TLS_KEY): set, the API serves HTTPS only. */
@@ -292,6 +295,7 @@ export function loadConfig(env: Env = process.env): Config {
       smtp_timeout_ms: Math.max(1, intFromEnv(env, 'PURSE_SMTP_TIMEOUT_MS', 10_000)),
     },
     identity: identityConfigFromEnv(env),
+    operators: operatorsConfigFromEnv(env),
     limits: {
       ...defaultLimits,
       body_bytes_max: intFromEnv(env, 'PURSE_BODY_BYTES_MAX', defaultLimits.body_bytes_max),

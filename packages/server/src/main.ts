@@ -17,6 +17,9 @@ const usage = `usage: purse <command> [--json]
              purse keys rotate-data-key [--class personal|instrument|file] [--activate-after-s N]
              purse keys rotate-kek   (the new KEK in PURSE_NEW_KEK or PURSE_NEW_KEK_FILE)
              purse keys seal-existing   (once after upgrading: seal rows written before 0025)
+  operators  manage dashboard operators (docs/dashboard.md):
+             purse operators create --email EMAIL [--name NAME] [--role admin|finance|support|viewer]
+             purse operators list | enable OPERATOR_ID | disable OPERATOR_ID
   listen     forward the event stream to a local URL, signed as webhooks:
              purse listen --forward-to URL [--events type,prefix.*]
   trigger    create the sandbox objects that produce an event: purse trigger EVENT_TYPE
@@ -44,6 +47,8 @@ const options = {
   'batch-size': { type: 'string' },
   class: { type: 'string' },
   'activate-after-s': { type: 'string' },
+  email: { type: 'string' },
+  role: { type: 'string' },
 } as const;
 
 /** The exit code, or undefined for a long-running command (it exits from its signal handler). */
@@ -69,7 +74,8 @@ async function main(argv: string[]): Promise<Outcome | undefined> {
     }
     case 'verify':
     case 'migrate':
-    case 'keys': {
+    case 'keys':
+    case 'operators': {
       const { databaseCommand } = await import('./cli/database-commands.js');
       return databaseCommand(command, rest, flags);
     }

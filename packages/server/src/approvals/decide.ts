@@ -5,8 +5,9 @@ import { rowById } from '../db/rows.js';
 import { runStoredRequest } from '../guard/stored.js';
 import type { RailContext } from '../rails/index.js';
 import { domainError, notFound } from '../shared/errors.js';
+import { idPrefixes } from '../shared/ids.js';
 import { fail, ok, type Result } from '../shared/result.js';
-import { type ApprovalRow, type ApprovalView, approvalView } from './service.js';
+import { type ApprovalRow, type ApprovalView, approvalView, getApproval } from './service.js';
 
 export interface Decider {
   readonly ctx: RailContext;
@@ -27,6 +28,8 @@ export interface Decider {
 export async function approve(decider: Decider, id: string): Promise<Result<ApprovalView>> {
   const row = await lockPending(decider, id);
   if (!row.ok) return row;
+  if (decider.decider.operator !== undefined && !(await secondPairOfEyes(decider, row.value)))
+    return getApproval(decider.ctx.db, decider.ctx.livemode, id);
   const ran = await runStoredRequest(
     {
       ctx: decider.ctx,
@@ -46,6 +49,28 @@ export async function reject(decider: Decider, id: string): Promise<Result<Appro
   const row = await lockPending(decider, id);
   if (!row.ok) return row;
   return decide(decider, id, 'rejected', undefined);
+}
+
+/**
+ * Four-eyes (docs/dashboard.md): records the operator's yes, and answers whether two distinct
+ * operators have now said yes, the operator who made the request counting as one. Under the
+ * approval's row lock, so two operators approving at once both count and it runs once.
+ */
+async function secondPairOfEyes(decider: Decider, row: ApprovalRow): Promise<boolean> {
+  const { db, now } = decider.ctx;
+  const operator_id = decider.decider.key_id;
+  await db.query(
+    `INSERT INTO approval_signoffs (approval_id, operator_id, created_at) VALUES ($1, $2, $3)
+     ON CONFLICT DO NOTHING`,
+    [row.id, operator_id, now],
+  );
+  const found = await db.query<{ operator_id: string }>(
+    'SELECT operator_id FROM approval_signoffs WHERE approval_id = $1',
+    [row.id],
+  );
+  const yes = new Set(found.rows.map((signoff) => signoff.operator_id));
+  if (row.api_key_id.startsWith(`${idPrefixes.operator}_`)) yes.add(row.api_key_id);
+  return yes.size >= 2;
 }
 
 async function lockPending(decider: Decider, id: string): Promise<Result<ApprovalRow>> {

@@ -18,7 +18,7 @@ export interface ApprovalRow {
   id: string;
   livemode: boolean;
   status: ApprovalStatus;
-  reason: 'spend_policy' | 'risk_review';
+  reason: 'spend_policy' | 'risk_review' | 'four_eyes';
   detail: string;
   risk_rule_id: string | null;
   api_key_id: string;
@@ -51,6 +51,7 @@ export interface ApprovalView {
   expires_at: string;
   decided_at: string | null;
   decided_by: string | null;
+  signoffs: { operator_id: string; created_at: string }[];
   result: { status: number; body: unknown } | null;
   created_at: string;
 }
@@ -70,6 +71,14 @@ export interface NewApproval {
   readonly amount_minor: bigint;
   readonly expires_at: Date;
   readonly now: Date;
+}
+
+async function signoffsOf(db: Queryable, approval_id: string) {
+  const found = await db.query<{ operator_id: string; created_at: Date }>(
+    'SELECT operator_id, created_at FROM approval_signoffs WHERE approval_id = $1 ORDER BY created_at',
+    [approval_id],
+  );
+  return found.rows.map((row) => ({ operator_id: row.operator_id, created_at: row.created_at.toISOString() }));
 }
 
 export async function approvalView(db: Queryable, row: ApprovalRow): Promise<ApprovalView> {
@@ -96,6 +105,7 @@ export async function approvalView(db: Queryable, row: ApprovalRow): Promise<App
     expires_at: row.expires_at.toISOString(),
     decided_at: row.decided_at?.toISOString() ?? null,
     decided_by: row.decided_by,
+    signoffs: await signoffsOf(db, row.id),
     result:
       row.result_status === null
         ? null

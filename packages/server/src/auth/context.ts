@@ -1,3 +1,4 @@
+import type { OperatorRole } from '../operators/roles.js';
 import type { SpendPolicyValue } from '../policies/schemas.js';
 import type { RestrictionsValue } from './restrictions.js';
 
@@ -24,5 +25,14 @@ export interface AuthContext {
     readonly client_id: string;
     readonly holder_id: string;
     readonly scopes: readonly string[];
+  };
+  /**
+   * Set when an operator's dashboard session authenticated the request (docs/dashboard.md):
+   * `key_id` is then the operator's id, and the scopes are the role's.
+   */
+  readonly operator?: {
+    readonly id: string;
+    readonly role: OperatorRole;
+    readonly session_id: string;
   };
 }

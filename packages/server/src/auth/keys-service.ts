@@ -280,6 +280,8 @@ async function lockActiveKey(
  */
 export type KeyManager =
   | { readonly kind: 'key'; readonly key_id: string; readonly livemode: boolean; readonly limits: Limits }
+  /** A dashboard operator: the role's scopes, no restrictions, policy or expiry. */
+  | { readonly kind: 'session'; readonly scopes: readonly string[]; readonly livemode: boolean; readonly limits: Limits }
   | { readonly kind: 'operator'; readonly livemode: boolean };
 
 /** The key's creation when `manager` may hold it: the one way the API mints keys. */
@@ -307,13 +309,21 @@ type ManagedKey = Readonly<
 
 async function mayManage(db: Queryable, manager: KeyManager, target: ManagedKey): Promise<Result<void>> {
   if (manager.kind === 'operator') return ok(undefined);
-  const actor = await rowById<ApiKeyRow>(db, 'api_keys', manager.livemode, manager.key_id);
-  assert(actor !== undefined, `the calling key ${manager.key_id} is not in its mode`);
-  const actor_powers = powersOf(actor, manager.limits);
+  const actor_powers = powersOf(await managerKey(db, manager), manager.limits);
   const target_powers = powersOf(target, manager.limits);
   const facts = { wallet_holder_ids: await walletHolders(db, walletsNamed(actor_powers, target_powers)) };
   const excess = excessPower(target_powers, actor_powers, facts);
   return excess === undefined ? ok(undefined) : fail(excess);
+}
+
+async function managerKey(db: Queryable, manager: Exclude<KeyManager, { kind: 'operator' }>): Promise<ManagedKey> {
+  if (manager.kind === 'session') {
+    const unbounded = { restrictions: null, spend_policy: null, expires_at: null, rate_limit_requests_max: 0 };
+    return { id: null, livemode: manager.livemode, scopes: manager.scopes, ...unbounded };
+  }
+  const actor = await rowById<ApiKeyRow>(db, 'api_keys', manager.livemode, manager.key_id);
+  assert(actor !== undefined, `the calling key ${manager.key_id} is not in its mode`);
+  return actor;
 }
 
 function powersOf(key: ManagedKey, limits: Limits): KeyPowers {

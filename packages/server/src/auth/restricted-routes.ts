@@ -147,6 +147,9 @@ export const operator_decisions: ReadonlySet<string> = new Set([
   // money at the platform's expense.
   'POST /v1/fx_rates',
   'POST /v1/fx_rates/import',
+  // An operator signs in to the dashboard and acts in either mode: minting one is an administrator's act.
+  'POST /v1/operators',
+  'POST /v1/operators/:id',
 ]);
 
 /**
@@ -179,7 +182,7 @@ export function registerRestrictedAccess(app: FastifyInstance, deps: { pool: Poo
       throw new HttpProblem(
         domainError(
           'key_restricted',
-          "A key with a spend policy cannot make an operator's decision (a holder's verification or second factor, an exchange rate).",
+          "A key with a spend policy cannot make an operator's decision (a holder's verification or second factor, an exchange rate, an operator account).",
         ),
       );
     if (spend_policy !== null && platform_wide_reads.has(route))

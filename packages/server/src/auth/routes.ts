@@ -185,9 +185,10 @@ export function apiKeyRoutes(app: Api, deps: RouteDeps): void {
   );
 }
 
-/** The calling key, which may manage only keys no more powerful than itself. */
+/** The calling key (or operator), which may manage only keys no more powerful than itself. */
 function managerOf(request: FastifyRequest, deps: RouteDeps): KeyManager {
-  const { key_id, livemode } = authOf(request);
+  const { key_id, livemode, scopes, operator } = authOf(request);
+  if (operator !== undefined) return { kind: 'session', scopes, livemode, limits: deps.config.limits };
   return { kind: 'key', key_id, livemode, limits: deps.config.limits };
 }
 

@@ -37,6 +37,7 @@ export const resources = [
   'fx_rates',
   'fx_quotes',
   'conversions',
+  'operators',
 ] as const;
 export type Resource = (typeof resources)[number];
 export type Scope = `${Resource}:${'read' | 'write'}`;

@@ -9,12 +9,13 @@ import { ledger_checks_count, type Violation, verifyLedger } from '../ledger/ver
 import type { Flags } from './args.js';
 import { type DataKeyCommand, data_key_commands, dataKeyCommand } from './data-keys.js';
 import { keysCommand } from './keys.js';
+import { operatorsCommand } from './operators.js';
 import { failure, type Outcome, success } from './output.js';
 import { progressBar } from './progress.js';
 
-/** `purse verify | migrate | keys`: commands on the database itself (as its owner), not the API. */
+/** `purse verify | migrate | keys | operators`: commands on the database itself (as its owner), not the API. */
 export async function databaseCommand(
-  command: 'verify' | 'migrate' | 'keys',
+  command: 'verify' | 'migrate' | 'keys' | 'operators',
   positionals: string[],
   flags: Flags,
 ): Promise<Outcome> {
@@ -38,6 +39,11 @@ export async function databaseCommand(
           return await dataKeyCommand(db.maintenance_pool, positionals[0], flags);
         // The key and its audit entry commit together.
         return await inTransaction(db.maintenance_pool, (client) => keysCommand(client, positionals, flags));
+      case 'operators':
+        // Emails and authenticator secrets are sealed.
+        await installProcessKek(config);
+        await loadDataKeys(db.maintenance_pool);
+        return await inTransaction(db.maintenance_pool, (client) => operatorsCommand(client, positionals, flags));
     }
   } finally {
     await db.close();

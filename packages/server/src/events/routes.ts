@@ -57,7 +57,12 @@ export function eventRoutes(app: Api, deps: RouteDeps): void {
         type: request.query.type,
         last_event_id: typeof last_event_id === 'string' ? last_event_id : undefined,
         still_authorized: () =>
-          stillAuthorized(request, { pool: deps.pool, clock: deps.clock, cache: deps.key_cache }),
+          stillAuthorized(request, {
+            pool: deps.pool,
+            clock: deps.clock,
+            cache: deps.key_cache,
+            sessions: deps.config.operators.sessions,
+          }),
       });
       if (!start.ok) return sendProblem(request, reply, start.error);
       reply.hijack();

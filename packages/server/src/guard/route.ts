@@ -23,6 +23,7 @@ export function guardRequest(
     params: (request.params ?? {}) as Record<string, string>,
     body: request.body,
     approved,
+    four_eyes_refund_minor: deps.config.operators.four_eyes_refund_minor,
     challenges: challengeSettings(deps.config),
   };
 }

@@ -28,6 +28,8 @@ export interface GuardRequest {
   readonly body: unknown;
   /** Executing an approved request: the approval threshold and review rules are passed. */
   readonly approved: boolean;
+  /** A refund an operator asks for of at least this many minor units waits for a second operator. */
+  readonly four_eyes_refund_minor?: bigint;
   /** Executing a request this holder confirmed with a code: their movements' challenges are passed. */
   readonly challenge_confirmed_by?: string;
   /** Set: a challenge rule may ask the holder for a code (unset: it is refused, as unattended). */
@@ -75,7 +77,7 @@ export function unattendedRequest(
 
 /** Whether a request needs screening at all: the fast path for unbound keys with no rules. */
 export function needsScreen(auth: AuthContext, rules: readonly RiskRuleRow[]): boolean {
-  return auth.restrictions !== null || auth.spend_policy !== null || rules.length > 0;
+  return auth.restrictions !== null || auth.spend_policy !== null || auth.operator !== undefined || rules.length > 0;
 }
 
 /** A request's screening, ready to run once the locks of what its rules read are held. */
@@ -155,7 +157,7 @@ async function screenLocked<T>(
   const policy = request.auth.spend_policy;
   const verdict =
     policy === null
-      ? undefined
+      ? fourEyes(request, list)
       : await checkPolicy(
           { db, api_key_id: request.auth.key_id, now: request.now, holders, approved: request.approved },
           policy,
@@ -310,6 +312,23 @@ async function parkForCode(
 }
 
 /** The amount a parked request moves, in its first movement's asset. */
+/**
+ * The four-eyes rule (docs/dashboard.md): a refund an operator asks for, at or above the
+ * threshold, is parked for a second operator, like a spend policy's approval threshold.
+ */
+function fourEyes(request: GuardRequest, movements: readonly Movement[]) {
+  const threshold = request.four_eyes_refund_minor;
+  if (request.auth.operator === undefined || request.approved || threshold === undefined) return undefined;
+  if (request.route !== 'POST /v1/refunds') return undefined;
+  const { asset, amount_minor } = totalOf(movements);
+  if (amount_minor < threshold) return undefined;
+  return {
+    verdict: 'approval' as const,
+    reason: 'four_eyes' as const,
+    detail: `A refund of ${amount_minor} minor units of ${asset} by an operator needs a second operator's approval.`,
+  };
+}
+
 function totalOf(movements: readonly Movement[]): { asset: string; amount_minor: bigint } {
   const [first_movement] = movements;
   const amount_minor = movements
@@ -324,12 +343,12 @@ async function park(
   movements: readonly Movement[],
   matches: readonly RiskMatch[],
   review: RiskMatch | undefined,
-  verdict: { verdict: string; detail?: string } | undefined,
+  verdict: { verdict: string; detail?: string; reason?: 'four_eyes' } | undefined,
 ): Promise<unknown> {
   const { asset, amount_minor } = totalOf(movements);
   const approval = await createApproval(db, {
     livemode: request.auth.livemode,
-    reason: verdict?.verdict === 'approval' ? 'spend_policy' : 'risk_review',
+    reason: verdict?.verdict === 'approval' ? (verdict.reason ?? 'spend_policy') : 'risk_review',
     detail:
       verdict?.verdict === 'approval'
         ? (verdict.detail ?? '')

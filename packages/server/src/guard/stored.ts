@@ -2,6 +2,8 @@ import { appendAudit, responseFacts } from '../audit/append.js';
 import { consentAuthContext, consentRefusal, findConsentGrant } from '../auth/consent-access.js';
 import type { AuthContext } from '../auth/context.js';
 import { type ApiKeyRow, keyAuthContext } from '../auth/keys-service.js';
+import { operatorAuthContext } from '../operators/session-access.js';
+import { findOperator } from '../operators/service.js';
 import type { ChallengeSettings } from '../challenges/service.js';
 import type { Client } from '../db/pool.js';
 import { problemBody } from '../http/problem.js';
@@ -89,6 +91,7 @@ export async function runStoredRequest(
 /** The requesting key (or partner consent) as it is now: a revoked or expired one's requests are not run. */
 async function requesterAuth(db: Client, stored: StoredRequest, now: Date): Promise<Result<AuthContext>> {
   if (stored.api_key_id.startsWith(`${idPrefixes.consent}_`)) return consentRequester(db, stored, now);
+  if (stored.api_key_id.startsWith(`${idPrefixes.operator}_`)) return operatorRequester(db, stored);
   const found = await db.query<ApiKeyRow>('SELECT * FROM api_keys WHERE id = $1', [stored.api_key_id]);
   const key = found.rows[0];
   assert(key !== undefined, `${stored.id} names an existing key`);
@@ -106,6 +109,15 @@ async function consentRequester(db: Client, stored: StoredRequest, now: Date): P
   const refusal = consentRefusal(consent, now);
   if (refusal !== undefined) return fail(domainError('invalid_state', refusal));
   return ok(consentAuthContext(consent));
+}
+
+/** An operator's kept request runs only while the operator may still sign in, with its role now. */
+async function operatorRequester(db: Client, stored: StoredRequest): Promise<Result<AuthContext>> {
+  const operator = await findOperator(db, stored.api_key_id);
+  assert(operator !== undefined, `${stored.id} names an existing operator`);
+  if (operator.disabled_at !== null)
+    return fail(domainError('invalid_state', `The operator ${operator.id} who made this request is disabled.`));
+  return ok(operatorAuthContext(operator, stored.livemode, stored.id));
 }
 
 /** The executed request's own audit entry, on behalf of the key that asked for it. */

@@ -6,6 +6,8 @@ import type { AuthContext } from '../auth/context.js';
 import { type ApiKeyRow, findApiKeyBySecretHash, keyAuthContext } from '../auth/keys-service.js';
 import { partnerRefusal } from '../auth/partner-scopes.js';
 import { grants, type Scope } from '../auth/scopes.js';
+import { operatorAuth, sessionToken } from '../operators/session-access.js';
+import type { SessionSettings } from '../operators/sessions.js';
 import { hashSecret, sameHash, secretMode } from '../auth/secrets.js';
 import type { Limits } from '../config.js';
 import type { Pool } from '../db/pool.js';
@@ -47,11 +49,14 @@ export interface AuthDeps {
   readonly pool: Pool;
   readonly clock: Clock;
   readonly cache: ApiKeyCache;
+  /** Dashboard sessions: a request with the session cookie and no Authorization header. */
+  readonly sessions: SessionSettings;
 }
 
 /**
- * Adds bearer authentication and the route's scope check to every route of `app`: an API key, or
- * a partner app's OAuth access token acting under a holder's consent (docs/oauth.md).
+ * Adds authentication and the route's scope check to every route of `app`: an API key, a partner
+ * app's OAuth access token acting under a holder's consent (docs/oauth.md), or an operator's
+ * dashboard session cookie (docs/dashboard.md).
  */
 export function registerAuth(app: FastifyInstance, deps: AuthDeps): void {
   app.decorateRequest('auth', null);
@@ -120,6 +125,8 @@ export async function stillAuthorized(request: FastifyRequest, deps: AuthDeps): 
 async function authenticate(request: FastifyRequest, deps: AuthDeps): Promise<AuthContext> {
   const header = request.headers.authorization;
   if (header === undefined || header === '') {
+    // Checked only without an Authorization header: a key in the header always decides.
+    if (sessionToken(request) !== undefined) return operatorAuth(request, deps, deps.clock.now());
     throw new HttpProblem(
       domainError('authentication_required', 'Send your API key as "Authorization: Bearer sk_test_...".'),
     );

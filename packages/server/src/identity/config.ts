@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { type Env, positiveInteger } from '../shared/env.js';
 
 /** Uploads, the sanctions list and the verifier (docs/identity.md), read from the environment. */
 export interface IdentityConfig {
@@ -24,8 +25,6 @@ export interface IdentityConfig {
    */
   readonly live_verifier: LiveVerifierName;
 }
-
-type Env = Readonly<Record<string, string | undefined>>;
 
 export const live_verifier_names = ['manual'] as const;
 export type LiveVerifierName = (typeof live_verifier_names)[number];
@@ -66,13 +65,5 @@ function scoreFromEnv(env: Env, name: string, fallback: number): number {
   if (text === undefined) return fallback;
   const value = Number(text);
   if (!(value > 0 && value <= 1)) throw new Error(`${name} must be a number above 0 and at most 1.`);
-  return value;
-}
-
-function positiveInteger(env: Env, name: string, fallback: number): number {
-  const text = env[name];
-  if (text === undefined) return fallback;
-  const value = Number(text);
-  if (!Number.isSafeInteger(value) || value <= 0) throw new Error(`${name} must be a positive integer.`);
   return value;
 }

@@ -92,6 +92,11 @@ export type ErrorCode =
   | 'quote_already_used'
   | 'quote_holder_mismatch'
   | 'holder_mismatch'
+  | 'invalid_credentials'
+  | 'operator_locked'
+  | 'session_required'
+  | 'csrf_token_invalid'
+  | 'operator_exists'
   | 'internal_error';
 
 export interface ErrorSpec {
@@ -205,6 +210,11 @@ export const catalogue: { readonly [C in ErrorCode]: ErrorSpec } = {
   quote_already_used: { status: 409, title: 'The quote was already used' },
   quote_holder_mismatch: { status: 400, title: 'The quote was made for another holder' },
   holder_mismatch: { status: 400, title: 'The wallets belong to different holders' },
+  invalid_credentials: { status: 401, title: 'The sign-in details are not right' },
+  operator_locked: { status: 429, title: 'Too many failed sign-ins' },
+  session_required: { status: 401, title: 'Sign in to the dashboard again' },
+  csrf_token_invalid: { status: 403, title: 'The CSRF token is missing or wrong' },
+  operator_exists: { status: 409, title: 'An operator with this email exists' },
   internal_error: { status: 500, title: 'Internal error' },
 };
 

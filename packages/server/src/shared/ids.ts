@@ -54,6 +54,8 @@ export const idPrefixes = {
   conversion: 'cnv',
   chain_deposit: 'cdep',
   evm_transaction: 'etx',
+  operator: 'op',
+  operator_session: 'opsess',
 } as const;
 
 export type IdKind = keyof typeof idPrefixes;
