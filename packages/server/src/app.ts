@@ -9,6 +9,7 @@ import { apiKeyRoutes } from './auth/routes.js';
 import { catalogRoutes } from './billing/catalog-routes.js';
 import { billingRoutes } from './billing/routes.js';
 import { challengeRoutes } from './challenges/routes.js';
+import { registerDashboard } from './dashboard/assets.js';
 import type { Config } from './config.js';
 import type { Pool } from './db/pool.js';
 import { escrowRoutes } from './escrows/routes.js';
@@ -64,6 +65,8 @@ export interface AppDeps {
   readonly rate_limiter?: RateLimiter;
   /** PEM certificate and key: the server speaks HTTPS only. */
   readonly tls?: { readonly cert: Buffer; readonly key: Buffer; readonly client_ca?: Buffer };
+  /** The dashboard's build to serve at /dashboard; by default packages/dashboard/dist. */
+  readonly dashboard_dir?: string;
 }
 
 /**
@@ -147,6 +150,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     config: deps.config.operators,
     limiter: rate_limiter,
   });
+  await registerDashboard(app, deps.dashboard_dir);
   await app.register(async (v1) => {
     const api = v1 as Api;
     registerAuth(api, {

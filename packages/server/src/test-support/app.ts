@@ -53,6 +53,8 @@ export async function createTestApp(
     oauth_issuer?: string;
     /** HTTPS (and client certificates), for tests that listen on a real port. */
     tls?: AppDeps['tls'];
+    /** The dashboard build to serve (default: packages/dashboard/dist). */
+    dashboard_dir?: string;
   } = {},
 ): Promise<TestApp> {
   const db = await createTestDatabase();
@@ -74,6 +76,7 @@ export async function createTestApp(
     config,
     clock,
     ...(options.tls === undefined ? {} : { tls: options.tls }),
+    ...(options.dashboard_dir === undefined ? {} : { dashboard_dir: options.dashboard_dir }),
   });
   const [test, live] = await inTransaction(pool, async (client) => [
     await createApiKey(client, { livemode: false, name: 'test admin', scopes: admin_scopes }),
