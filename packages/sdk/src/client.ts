@@ -178,6 +178,7 @@ function clientConfig(auth: ClientAuth, options: PurseOptions): ClientConfig {
       total_ms_max: options.retry_total_ms_max ?? default_retry_policy.total_ms_max,
     },
     purse_version: options.purse_version,
-    fetch: options.fetch ?? globalThis.fetch,
+    // Called as a plain function: a browser's fetch refuses any other `this` ("Illegal invocation").
+    fetch: options.fetch ?? ((input, init) => globalThis.fetch(input, init)),
   };
 }

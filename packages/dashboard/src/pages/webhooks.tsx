@@ -1,6 +1,8 @@
 import type { Page } from '@purse/sdk/browser';
+import { type FormEvent, useState } from 'react';
 import {
   ActionResult,
+  Field,
   Fields,
   Loading,
   PagedTable,
@@ -90,6 +92,7 @@ function Endpoint({ id }: { id: string }) {
       </section>
       <section aria-labelledby="deliveries-heading">
         <h2 id="deliveries-heading">Deliveries</h2>
+        <ReplaySince id={id} replay={replay} />
         <ActionResult error={replay.error} done={replay.done} />
         <PagedTable
           caption="Deliveries to this endpoint, newest first"
@@ -111,7 +114,7 @@ function Endpoint({ id }: { id: string }) {
                       const answer = await purse.webhook_endpoints.replay(id, {
                         event_id: String(d.event_id),
                       });
-                      return `Replay queued: ${answer.queued} delivery.`;
+                      return `Replay queued: ${answer.queued} ${answer.queued === 1 ? 'delivery' : 'deliveries'}.`;
                     })
                   }
                 >
@@ -123,5 +126,38 @@ function Endpoint({ id }: { id: string }) {
         />
       </section>
     </>
+  );
+}
+
+/** Sends again every event since a time (after an outage of the receiver, say). */
+function ReplaySince({ id, replay }: { id: string; replay: ReturnType<typeof useAction> }) {
+  const { purse } = useDashboard();
+  const [since, setSince] = useState(() => new Date(Date.now() - 3_600_000).toISOString().slice(0, 16));
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    void replay.run(async () => {
+      const answer = await purse.webhook_endpoints.replay(id, {
+        since: new Date(`${since}:00Z`).toISOString(),
+      });
+      return `Replay queued: ${answer.queued} deliveries.`;
+    });
+  };
+  return (
+    <form onSubmit={submit} className="inline">
+      <Field label="Events since (UTC)">
+        {(fid) => (
+          <input
+            id={fid}
+            type="datetime-local"
+            value={since}
+            onChange={(e) => setSince(e.target.value)}
+            required
+          />
+        )}
+      </Field>
+      <button type="submit" disabled={replay.busy}>
+        Replay events since
+      </button>
+    </form>
   );
 }

@@ -1,4 +1,4 @@
-import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -25,7 +25,12 @@ afterAll(async () => {
 
 describe('the dashboard served at /dashboard', () => {
   it('answers index.html, never stored, under a strict CSP, for the root and every client route', async () => {
-    for (const url of ['/dashboard', '/dashboard/', '/dashboard/wallets/wal_123', '/dashboard/search?q=a%40b.c']) {
+    for (const url of [
+      '/dashboard',
+      '/dashboard/',
+      '/dashboard/wallets/wal_123',
+      '/dashboard/search?q=a%40b.c',
+    ]) {
       const response = await t.request({ method: 'GET', url, key: null });
       expect(response.statusCode, url).toBe(200);
       expect(response.headers['content-type']).toMatch(/^text\/html/);

@@ -36,7 +36,10 @@ const immutable = 'public, max-age=31536000, immutable';
  * route below it (/dashboard/wallets/wal_...). The session routes (/dashboard/session) are more
  * specific and win. Without a build, /dashboard says how to make one.
  */
-export async function registerDashboard(app: FastifyInstance, dir: string = default_dashboard_dir): Promise<void> {
+export async function registerDashboard(
+  app: FastifyInstance,
+  dir: string = default_dashboard_dir,
+): Promise<void> {
   await app.register(async (scope) => {
     scope.addHook('onSend', async (_request, reply) => {
       reply.header('content-security-policy', dashboard_csp);
@@ -46,7 +49,9 @@ export async function registerDashboard(app: FastifyInstance, dir: string = defa
         reply
           .code(404)
           .type('text/plain; charset=utf-8')
-          .send('The dashboard is not built: run `npm run build` at the root of the repository, then restart.');
+          .send(
+            'The dashboard is not built: run `npm run build` at the root of the repository, then restart.',
+          );
       scope.get('/dashboard', missing);
       scope.get('/dashboard/*', missing);
       return;
