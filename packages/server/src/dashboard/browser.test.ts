@@ -24,6 +24,8 @@ import { DeliveryRunner } from '../webhooks/delivery-runner.js';
  */
 const chromium_path = process.env.PURSE_CHROMIUM_PATH ?? '/usr/bin/chromium';
 const has_chromium = existsSync(chromium_path);
+// CI installs Chromium (.ci/run): there, a missing browser is a failure, not a skip.
+if (!has_chromium && process.env.CI === 'true') throw new Error(`CI needs Chromium at ${chromium_path}`);
 if (!has_chromium)
   console.warn(
     `dashboard browser tests skipped: no Chromium at ${chromium_path} (apt-get install -y chromium, or set PURSE_CHROMIUM_PATH)`,
