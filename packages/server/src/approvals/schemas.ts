@@ -15,10 +15,13 @@ export const Approval = Type.Object(
     object: Type.Literal('approval'),
     livemode: Type.Boolean(),
     status: Status,
-    reason: Type.Union([Type.Literal('spend_policy'), Type.Literal('risk_review'), Type.Literal('four_eyes')], {
-      description:
-        "spend_policy: above the key's approval_above. risk_review: a risk rule with action review matched. four_eyes: a large refund an operator asked for.",
-    }),
+    reason: Type.Union(
+      [Type.Literal('spend_policy'), Type.Literal('risk_review'), Type.Literal('four_eyes')],
+      {
+        description:
+          "spend_policy: above the key's approval_above. risk_review: a risk rule with action review matched. four_eyes: a large refund an operator asked for.",
+      },
+    ),
     detail: Type.String({ examples: ["40.00 USD is above the key's approval_above of 30.00."] }),
     risk_rule_id: Type.Union([Type.String(), Type.Null()]),
     api_key_id: Type.String({
@@ -39,7 +42,7 @@ export const Approval = Type.Object(
     }),
     signoffs: Type.Array(Type.Object({ operator_id: Type.String(), created_at: Timestamp }), {
       description:
-        'Four-eyes: operators who approved. An operator\'s approval executes the request once two distinct operators have said yes (the operator who asked counts as one).',
+        "Four-eyes: operators who approved. An operator's approval executes the request once two distinct operators have said yes (the operator who asked counts as one).",
     }),
     result: Type.Union([Type.Object({ status: Type.Integer(), body: Type.Unknown() }), Type.Null()]),
     created_at: Timestamp,

@@ -78,7 +78,10 @@ async function signoffsOf(db: Queryable, approval_id: string) {
     'SELECT operator_id, created_at FROM approval_signoffs WHERE approval_id = $1 ORDER BY created_at',
     [approval_id],
   );
-  return found.rows.map((row) => ({ operator_id: row.operator_id, created_at: row.created_at.toISOString() }));
+  return found.rows.map((row) => ({
+    operator_id: row.operator_id,
+    created_at: row.created_at.toISOString(),
+  }));
 }
 
 export async function approvalView(db: Queryable, row: ApprovalRow): Promise<ApprovalView> {

@@ -281,7 +281,12 @@ async function lockActiveKey(
 export type KeyManager =
   | { readonly kind: 'key'; readonly key_id: string; readonly livemode: boolean; readonly limits: Limits }
   /** A dashboard operator: the role's scopes, no restrictions, policy or expiry. */
-  | { readonly kind: 'session'; readonly scopes: readonly string[]; readonly livemode: boolean; readonly limits: Limits }
+  | {
+      readonly kind: 'session';
+      readonly scopes: readonly string[];
+      readonly livemode: boolean;
+      readonly limits: Limits;
+    }
   | { readonly kind: 'operator'; readonly livemode: boolean };
 
 /** The key's creation when `manager` may hold it: the one way the API mints keys. */
@@ -316,9 +321,17 @@ async function mayManage(db: Queryable, manager: KeyManager, target: ManagedKey)
   return excess === undefined ? ok(undefined) : fail(excess);
 }
 
-async function managerKey(db: Queryable, manager: Exclude<KeyManager, { kind: 'operator' }>): Promise<ManagedKey> {
+async function managerKey(
+  db: Queryable,
+  manager: Exclude<KeyManager, { kind: 'operator' }>,
+): Promise<ManagedKey> {
   if (manager.kind === 'session') {
-    const unbounded = { restrictions: null, spend_policy: null, expires_at: null, rate_limit_requests_max: 0 };
+    const unbounded = {
+      restrictions: null,
+      spend_policy: null,
+      expires_at: null,
+      rate_limit_requests_max: 0,
+    };
     return { id: null, livemode: manager.livemode, scopes: manager.scopes, ...unbounded };
   }
   const actor = await rowById<ApiKeyRow>(db, 'api_keys', manager.livemode, manager.key_id);

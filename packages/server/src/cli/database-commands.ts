@@ -43,7 +43,9 @@ export async function databaseCommand(
         // Emails and authenticator secrets are sealed.
         await installProcessKek(config);
         await loadDataKeys(db.maintenance_pool);
-        return await inTransaction(db.maintenance_pool, (client) => operatorsCommand(client, positionals, flags));
+        return await inTransaction(db.maintenance_pool, (client) =>
+          operatorsCommand(client, positionals, flags),
+        );
     }
   } finally {
     await db.close();

@@ -39,10 +39,16 @@ export async function operatorsCommand(db: Queryable, positionals: string[], fla
 
 async function create(db: Queryable, flags: Flags): Promise<Outcome> {
   const email = flag(flags, 'email');
-  if (email === undefined || !/^[^@\s]+@[^@\s]+$/.test(email)) throw new UsageError('create needs --email EMAIL');
+  if (email === undefined || !/^[^@\s]+@[^@\s]+$/.test(email))
+    throw new UsageError('create needs --email EMAIL');
   const role = flag(flags, 'role') ?? 'admin';
   if (!isOperatorRole(role)) throw new UsageError(`--role must be one of ${operator_roles.join(', ')}`);
-  const created = await createOperator(db, { email, name: flag(flags, 'name') ?? email, role, created_by: 'cli' });
+  const created = await createOperator(db, {
+    email,
+    name: flag(flags, 'name') ?? email,
+    role,
+    created_by: 'cli',
+  });
   if (!created.ok) throw new ProblemError({ code: created.error.code, detail: created.error.detail });
   await auditCli(db, 'operators.create', created.value.id);
   const { id, password, totp_uri } = created.value;
@@ -53,7 +59,11 @@ async function create(db: Queryable, flags: Flags): Promise<Outcome> {
 }
 
 function describe(operator: OperatorView): string {
-  const state = operator.disabled ? 'disabled' : operator.locked_until !== null ? `locked until ${operator.locked_until}` : 'active';
+  const state = operator.disabled
+    ? 'disabled'
+    : operator.locked_until !== null
+      ? `locked until ${operator.locked_until}`
+      : 'active';
   return `${operator.id}  ${operator.role.padEnd(7)}  ${state.padEnd(10)}  ${operator.email}`;
 }
 

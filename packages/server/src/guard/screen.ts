@@ -77,7 +77,12 @@ export function unattendedRequest(
 
 /** Whether a request needs screening at all: the fast path for unbound keys with no rules. */
 export function needsScreen(auth: AuthContext, rules: readonly RiskRuleRow[]): boolean {
-  return auth.restrictions !== null || auth.spend_policy !== null || auth.operator !== undefined || rules.length > 0;
+  return (
+    auth.restrictions !== null ||
+    auth.spend_policy !== null ||
+    auth.operator !== undefined ||
+    rules.length > 0
+  );
 }
 
 /** A request's screening, ready to run once the locks of what its rules read are held. */

@@ -2,11 +2,11 @@ import { appendAudit, responseFacts } from '../audit/append.js';
 import { consentAuthContext, consentRefusal, findConsentGrant } from '../auth/consent-access.js';
 import type { AuthContext } from '../auth/context.js';
 import { type ApiKeyRow, keyAuthContext } from '../auth/keys-service.js';
-import { operatorAuthContext } from '../operators/session-access.js';
-import { findOperator } from '../operators/service.js';
 import type { ChallengeSettings } from '../challenges/service.js';
 import type { Client } from '../db/pool.js';
 import { problemBody } from '../http/problem.js';
+import { findOperator } from '../operators/service.js';
+import { operatorAuthContext } from '../operators/session-access.js';
 import type { RailContext } from '../rails/index.js';
 import { screenAndApply } from '../requests/screening.js';
 import { enabledRules } from '../risk/rules.js';
@@ -116,7 +116,9 @@ async function operatorRequester(db: Client, stored: StoredRequest): Promise<Res
   const operator = await findOperator(db, stored.api_key_id);
   assert(operator !== undefined, `${stored.id} names an existing operator`);
   if (operator.disabled_at !== null)
-    return fail(domainError('invalid_state', `The operator ${operator.id} who made this request is disabled.`));
+    return fail(
+      domainError('invalid_state', `The operator ${operator.id} who made this request is disabled.`),
+    );
   return ok(operatorAuthContext(operator, stored.livemode, stored.id));
 }
 

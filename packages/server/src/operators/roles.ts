@@ -5,7 +5,8 @@ export const operator_roles = ['admin', 'finance', 'support', 'viewer'] as const
 export type OperatorRole = (typeof operator_roles)[number];
 
 const reads: Scope[] = resources.map((resource) => `${resource}:read` as const);
-const writes = (...names: (typeof resources)[number][]): Scope[] => names.map((name) => `${name}:write` as const);
+const writes = (...names: (typeof resources)[number][]): Scope[] =>
+  names.map((name) => `${name}:write` as const);
 
 const support: readonly string[] = [
   ...reads,
@@ -13,7 +14,16 @@ const support: readonly string[] = [
 ];
 const finance: readonly string[] = [
   ...support,
-  ...writes('transfers', 'payments', 'payouts', 'approvals', 'risk_rules', 'bank_files', 'fx_rates', 'conversions'),
+  ...writes(
+    'transfers',
+    'payments',
+    'payouts',
+    'approvals',
+    'risk_rules',
+    'bank_files',
+    'fx_rates',
+    'conversions',
+  ),
 ];
 
 export const role_scopes: Readonly<Record<OperatorRole, readonly string[]>> = {

@@ -4,12 +4,19 @@ import { type Api, type RouteDeps, sendResult } from '../http/api.js';
 import { authOf } from '../http/auth.js';
 import { runMutation } from '../http/mutation.js';
 import { errorResponses, IdParams, ListOf, PageQuerystring } from '../http/schemas.js';
-import { domainError, type DomainError } from '../shared/errors.js';
+import { type DomainError, domainError } from '../shared/errors.js';
 import { pageQuery } from '../shared/pagination.js';
 import { fail } from '../shared/result.js';
 import { type OperatorRole, role_scopes } from './roles.js';
 import { CreatedOperator, CreateOperatorBody, Operator, UpdateOperatorBody } from './schemas.js';
-import { type CreatedOperator as CreatedOperatorView, createOperator, findOperator, getOperator, listOperators, updateOperator } from './service.js';
+import {
+  type CreatedOperator as CreatedOperatorView,
+  createOperator,
+  findOperator,
+  getOperator,
+  listOperators,
+  updateOperator,
+} from './service.js';
 
 const tags = ['Operators'];
 
@@ -43,7 +50,11 @@ export function operatorRoutes(app: Api, deps: RouteDeps): void {
         async (db) => {
           const refusal = grantRefusal(request, request.body.role);
           if (refusal !== undefined) return fail(refusal);
-          return createOperator(db, { ...request.body, created_by: authOf(request).key_id }, deps.clock.now());
+          return createOperator(
+            db,
+            { ...request.body, created_by: authOf(request).key_id },
+            deps.clock.now(),
+          );
         },
         without_secrets,
       ),
@@ -61,7 +72,8 @@ export function operatorRoutes(app: Api, deps: RouteDeps): void {
         response: { 200: ListOf(Operator), ...errorResponses },
       },
     },
-    async (request, reply) => sendResult(request, reply, await listOperators(deps.pool, pageQuery(request.query))),
+    async (request, reply) =>
+      sendResult(request, reply, await listOperators(deps.pool, pageQuery(request.query))),
   );
 
   app.get(
@@ -109,13 +121,26 @@ export function operatorRoutes(app: Api, deps: RouteDeps): void {
 function grantRefusal(request: FastifyRequest, role: OperatorRole): DomainError | undefined {
   const caller = authOf(request);
   if (!caller.livemode)
-    return domainError('mode_mismatch', 'Operators act in live mode too: manage them with a live-mode key.', 'role');
+    return domainError(
+      'mode_mismatch',
+      'Operators act in live mode too: manage them with a live-mode key.',
+      'role',
+    );
   const excess = role_scopes[role].find((scope) => !covers(caller.scopes, scope));
   if (excess === undefined) return undefined;
-  return domainError('insufficient_scope', `The role "${role}" holds "${excess}", which you do not hold.`, 'role');
+  return domainError(
+    'insufficient_scope',
+    `The role "${role}" holds "${excess}", which you do not hold.`,
+    'role',
+  );
 }
 
 /** The stored response of a replayed create never repeats the password or the authenticator secret. */
 const without_secrets = {
-  replay_body: ({ password: _password, totp_secret: _secret, totp_uri: _uri, ...rest }: CreatedOperatorView) => rest,
+  replay_body: ({
+    password: _password,
+    totp_secret: _secret,
+    totp_uri: _uri,
+    ...rest
+  }: CreatedOperatorView) => rest,
 };

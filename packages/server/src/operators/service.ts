@@ -1,8 +1,8 @@
 import { authenticatorCode, newAuthenticator } from '../challenges/codes.js';
 import { keyedHash, open, seal } from '../crypto/keyring.js';
 import type { Queryable } from '../db/pool.js';
-import { idPrefixes, newId } from '../shared/ids.js';
 import { domainError, notFound } from '../shared/errors.js';
+import { idPrefixes, newId } from '../shared/ids.js';
 import { fetchPage, type Page, type PageQuery } from '../shared/pagination.js';
 import { fail, ok, type Result } from '../shared/result.js';
 import { generatePassword, hashPassword } from './passwords.js';
@@ -94,7 +94,11 @@ export async function createOperator(
   });
 }
 
-export async function findOperator(db: Queryable, id: string, for_update = false): Promise<OperatorRow | undefined> {
+export async function findOperator(
+  db: Queryable,
+  id: string,
+  for_update = false,
+): Promise<OperatorRow | undefined> {
   const found = await db.query<OperatorRow>(
     `SELECT * FROM operators WHERE id = $1${for_update ? ' FOR UPDATE' : ''}`,
     [id],
@@ -133,16 +137,31 @@ export async function updateOperator(
 ): Promise<Result<OperatorView>> {
   const current = await findOperator(db, id, true);
   if (current === undefined) return fail(notFound('operator', id));
-  const disabled_at = update.disabled === true ? (current.disabled_at ?? now) : update.disabled === false ? null : current.disabled_at;
+  const disabled_at =
+    update.disabled === true
+      ? (current.disabled_at ?? now)
+      : update.disabled === false
+        ? null
+        : current.disabled_at;
   const saved = await db.query<OperatorRow>(
     `UPDATE operators SET name = $2, role = $3, disabled_at = $4, updated_at = $5,
        failed_attempts = CASE WHEN $6 THEN 0 ELSE failed_attempts END,
        locked_until = CASE WHEN $6 THEN NULL ELSE locked_until END
      WHERE id = $1 RETURNING *`,
-    [id, update.name ?? current.name, update.role ?? current.role, disabled_at, now, update.disabled === false],
+    [
+      id,
+      update.name ?? current.name,
+      update.role ?? current.role,
+      disabled_at,
+      now,
+      update.disabled === false,
+    ],
   );
   if (disabled_at !== null)
-    await db.query('UPDATE operator_sessions SET ended_at = $2 WHERE operator_id = $1 AND ended_at IS NULL', [id, now]);
+    await db.query('UPDATE operator_sessions SET ended_at = $2 WHERE operator_id = $1 AND ended_at IS NULL', [
+      id,
+      now,
+    ]);
   return ok(operatorView(saved.rows[0] as OperatorRow));
 }
 

@@ -2,11 +2,11 @@ import { parse } from 'cookie';
 import type { FastifyRequest } from 'fastify';
 import type { AuthContext } from '../auth/context.js';
 import type { Pool } from '../db/pool.js';
-import { current_api_version } from '../shared/versions.js';
 import { domainError, HttpProblem } from '../shared/errors.js';
+import { current_api_version } from '../shared/versions.js';
 import { role_scopes } from './roles.js';
 import type { OperatorRow } from './service.js';
-import { findSession, sameCsrf, type SessionOperator, type SessionSettings } from './sessions.js';
+import { findSession, type SessionOperator, type SessionSettings, sameCsrf } from './sessions.js';
 
 /** The dashboard's session cookie (HttpOnly, SameSite=Strict). */
 export const session_cookie = 'purse_session';
@@ -52,7 +52,11 @@ export async function operatorAuth(
 }
 
 /** An operator as the access checks read it; `session_id` names what it acts through (a session, or an approval run later). */
-export function operatorAuthContext(operator: OperatorRow, livemode: boolean, session_id: string): AuthContext {
+export function operatorAuthContext(
+  operator: OperatorRow,
+  livemode: boolean,
+  session_id: string,
+): AuthContext {
   return {
     key_id: operator.id,
     livemode,
@@ -69,7 +73,7 @@ export function checkCsrf(request: FastifyRequest, expected: string): void {
   const presented = request.headers[csrf_header];
   if (typeof presented !== 'string' || !sameCsrf(expected, presented))
     throw new HttpProblem(
-      domainError('csrf_token_invalid', 'Send the session\'s CSRF token in the X-CSRF-Token header.'),
+      domainError('csrf_token_invalid', "Send the session's CSRF token in the X-CSRF-Token header."),
     );
 }
 

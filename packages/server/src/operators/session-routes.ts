@@ -1,9 +1,9 @@
 import { serialize } from 'cookie';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Pool } from '../db/pool.js';
 import type { Api } from '../http/api.js';
 import { sendProblem } from '../http/problem.js';
 import { errorResponses } from '../http/schemas.js';
-import type { Pool } from '../db/pool.js';
 import type { RateLimiter } from '../ratelimit/limiter.js';
 import type { Clock } from '../shared/clock.js';
 import { domainError } from '../shared/errors.js';
@@ -38,6 +38,7 @@ export function sessionRoutes(app: Api, deps: SessionRouteDeps): void {
         description:
           'Refusals read the same whether the email, password or code was wrong (401 invalid_credentials); repeated failures lock the operator out (429 operator_locked with Retry-After).',
         body: SignInBody,
+        security: [],
         response: { 200: OperatorSession, ...errorResponses },
       },
     },
@@ -59,14 +60,21 @@ export function sessionRoutes(app: Api, deps: SessionRouteDeps): void {
       schema: {
         tags,
         summary: 'The signed-in operator',
-        description: 'The session the cookie names, with its CSRF token; 401 session_required once it has ended.',
+        description:
+          'The session the cookie names, with its CSRF token; 401 session_required once it has ended.',
         response: { 200: OperatorSession, ...errorResponses },
       },
     },
     async (request, reply) => {
-      const session = await requireSession(request, { pool: deps.pool, sessions: deps.config.sessions }, deps.clock.now());
+      const session = await requireSession(
+        request,
+        { pool: deps.pool, sessions: deps.config.sessions },
+        deps.clock.now(),
+      );
       const token = sessionToken(request) as string;
-      return reply.header('Cache-Control', 'no-store').send(sessionView(session.operator, token, session.expires_at));
+      return reply
+        .header('Cache-Control', 'no-store')
+        .send(sessionView(session.operator, token, session.expires_at));
     },
   );
 
@@ -77,11 +85,16 @@ export function sessionRoutes(app: Api, deps: SessionRouteDeps): void {
         tags,
         summary: 'Sign out',
         description: 'Ends the session in every process at once; needs X-CSRF-Token.',
+        security: [{ operator_session: [] }],
         response: { 204: { type: 'null' }, ...errorResponses },
       },
     },
     async (request, reply) => {
-      const session = await requireSession(request, { pool: deps.pool, sessions: deps.config.sessions }, deps.clock.now());
+      const session = await requireSession(
+        request,
+        { pool: deps.pool, sessions: deps.config.sessions },
+        deps.clock.now(),
+      );
       checkCsrf(request, session.csrf_token);
       await endSession(deps.pool, session.session_id, deps.clock.now());
       setCookie(reply, deps, '', 0);
@@ -103,11 +116,19 @@ function setCookie(reply: FastifyReply, deps: SessionRouteDeps, token: string, m
   );
 }
 
-async function withinSignInRate(request: FastifyRequest, reply: FastifyReply, deps: SessionRouteDeps): Promise<boolean> {
+async function withinSignInRate(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  deps: SessionRouteDeps,
+): Promise<boolean> {
   const now_ms = deps.clock.now().getTime();
   const hit = await deps.limiter.hit(`sign_in:${request.ip}`, 60_000, now_ms).catch(() => undefined);
   if (hit === undefined || hit.count <= sign_ins_per_ip_per_minute) return true;
   reply.header('Retry-After', String(Math.max(1, Math.ceil((hit.reset_ms - now_ms) / 1000))));
-  sendProblem(request, reply, domainError('rate_limited', 'Too many sign-in attempts from this address; wait a minute.'));
+  sendProblem(
+    request,
+    reply,
+    domainError('rate_limited', 'Too many sign-in attempts from this address; wait a minute.'),
+  );
   return false;
 }

@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { appendAudit } from '../audit/append.js';
+import { hashSecret, sameHash } from '../auth/secrets.js';
 import { authenticatorStep } from '../challenges/codes.js';
 import { keyedHash, open } from '../crypto/keyring.js';
 import type { Pool, Queryable } from '../db/pool.js';
-import { hashSecret, sameHash } from '../auth/secrets.js';
+import { catalogue, type DomainError, domainError } from '../shared/errors.js';
 import { newId } from '../shared/ids.js';
-import { catalogue, domainError, type DomainError } from '../shared/errors.js';
 import { fail, ok } from '../shared/result.js';
 import { decoyHash, passwordMatches } from './passwords.js';
 import { type OperatorRow, type OperatorView, operatorEmailHash, operatorView } from './service.js';
@@ -73,9 +73,10 @@ export async function signIn(
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
-    const found = await client.query<OperatorRow>('SELECT * FROM operators WHERE email_hash = $1 FOR UPDATE', [
-      operatorEmailHash(credentials.email),
-    ]);
+    const found = await client.query<OperatorRow>(
+      'SELECT * FROM operators WHERE email_hash = $1 FOR UPDATE',
+      [operatorEmailHash(credentials.email)],
+    );
     const row = found.rows[0];
     const outcome = await judge(client, settings, row, credentials, request.ip, now);
     // Sign-ins of a known operator are audited under its id, refused ones too (the lock-out bounds
@@ -129,7 +130,11 @@ async function judge(
   }
   if (row.locked_until !== null && row.locked_until > now) {
     const retry_after_s = Math.ceil((row.locked_until.getTime() - now.getTime()) / 1000);
-    return { ok: false, error: domainError('operator_locked', 'Too many failed sign-ins; try again later.'), retry_after_s };
+    return {
+      ok: false,
+      error: domainError('operator_locked', 'Too many failed sign-ins; try again later.'),
+      retry_after_s,
+    };
   }
   const password_ok = await passwordMatches(credentials.password, row.password_hash);
   const last_step = row.totp_last_step === null ? null : Number(row.totp_last_step);
@@ -149,7 +154,12 @@ function refused(): DomainError {
   return domainError('invalid_credentials', 'The email, password or authenticator code is not right.');
 }
 
-async function recordFailure(db: Queryable, settings: SessionSettings, row: OperatorRow, now: Date): Promise<void> {
+async function recordFailure(
+  db: Queryable,
+  settings: SessionSettings,
+  row: OperatorRow,
+  now: Date,
+): Promise<void> {
   const failures = row.failed_attempts + 1;
   const locked = failures >= settings.failures_max;
   await db.query('UPDATE operators SET failed_attempts = $2, locked_until = $3 WHERE id = $1', [
@@ -177,7 +187,12 @@ async function openSession(
 }
 
 export function sessionView(row: OperatorRow, token: string, expires_at: Date): SessionView {
-  return { object: 'operator_session', operator: operatorView(row), csrf_token: csrfToken(token), expires_at: expires_at.toISOString() };
+  return {
+    object: 'operator_session',
+    operator: operatorView(row),
+    csrf_token: csrfToken(token),
+    expires_at: expires_at.toISOString(),
+  };
 }
 
 /** Idle sessions are touched at most this often, to keep writes off every request. */
@@ -195,7 +210,9 @@ export async function findSession(
   now: Date,
 ): Promise<SessionOperator | undefined> {
   if (token.length > 64) return undefined;
-  const found = await pool.query<OperatorRow & { session_id: string; last_seen_at: Date; expires_at_session: Date }>(
+  const found = await pool.query<
+    OperatorRow & { session_id: string; last_seen_at: Date; expires_at_session: Date }
+  >(
     `SELECT o.*, s.id AS session_id, s.last_seen_at, s.expires_at AS expires_at_session
      FROM operator_sessions s JOIN operators o ON o.id = s.operator_id
      WHERE s.token_hash = $1 AND s.ended_at IS NULL AND o.disabled_at IS NULL`,
@@ -211,5 +228,8 @@ export async function findSession(
 }
 
 export async function endSession(pool: Pool, session_id: string, now: Date): Promise<void> {
-  await pool.query('UPDATE operator_sessions SET ended_at = $2 WHERE id = $1 AND ended_at IS NULL', [session_id, now]);
+  await pool.query('UPDATE operator_sessions SET ended_at = $2 WHERE id = $1 AND ended_at IS NULL', [
+    session_id,
+    now,
+  ]);
 }
