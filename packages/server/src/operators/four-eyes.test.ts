@@ -52,6 +52,8 @@ describe('four eyes on refunds', () => {
     expect((await balanceOf(t, wallet)).available).toBe('2500.00');
 
     expectProblem(await approve(first, approval.id), 403, 'key_restricted');
+    const by_key = await t.request({ method: 'POST', url: `/v1/approvals/${approval.id}/approve` });
+    expectProblem(by_key, 403, 'key_restricted');
     const viewer = await signedIn(t, 'viewer');
     expectProblem(await approve(viewer, approval.id), 403, 'insufficient_scope', 'approvals:write');
     expect((await balanceOf(t, wallet)).available).toBe('2500.00');
