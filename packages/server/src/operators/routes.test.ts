@@ -188,3 +188,33 @@ describe('GET /v1/operators', () => {
     );
   });
 });
+
+describe('API keys made by an operator', () => {
+  it('follow the same rule as keys: no more than the operator holds, in its mode', async () => {
+    const admin = await signedIn(t, 'admin');
+    const finance = await signedIn(t, 'finance');
+    const make = (session: typeof admin, payload: Record<string, unknown>, mode: 'test' | 'live' = 'test') =>
+      asOperator(t, session, {
+        method: 'POST',
+        url: '/v1/api_keys',
+        payload: { name: 'made', ...payload },
+        mode,
+      });
+    const made = await make(admin, { scopes: ['*'] });
+    expect(made.statusCode, made.body).toBe(201);
+    expect(made.json().secret).toMatch(/^sk_test_/);
+    expectProblem(
+      await make(admin, { scopes: ['wallets:read'], mode: 'live' }),
+      403,
+      'mode_mismatch',
+      'mode',
+    );
+    expect((await make(admin, { scopes: ['wallets:read'] }, 'live')).json().secret).toMatch(/^sk_live_/);
+    expectProblem(
+      await make(finance, { scopes: ['wallets:read'] }),
+      403,
+      'insufficient_scope',
+      'api_keys:write',
+    );
+  });
+});
