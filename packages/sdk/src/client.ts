@@ -91,6 +91,7 @@ export class Purse {
   readonly verification_sessions!: Resources['verification_sessions'];
   readonly oauth_clients!: Resources['oauth_clients'];
   readonly consents!: Resources['consents'];
+  readonly operators!: Resources['operators'];
   readonly files!: Resources['files'];
   readonly test_helpers!: Resources['test_helpers'];
   /** The configuration every call of this client shares. */

@@ -223,6 +223,13 @@ export const resources = {
     list: list('/v1/oauth_clients'),
     del: del('/v1/oauth_clients/{id}'),
   },
+  /** Dashboard operators (docs/dashboard.md); `create` answers the password and authenticator secret once. */
+  operators: {
+    create: post('/v1/operators'),
+    retrieve: get('/v1/operators/{id}'),
+    list: list('/v1/operators'),
+    update: post('/v1/operators/{id}'),
+  },
   /** Holders' consents to partner apps; revoking one stops its tokens at once. */
   consents: {
     retrieve: get('/v1/consents/{id}'),

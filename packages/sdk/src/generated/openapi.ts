@@ -146,6 +146,341 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/dashboard/session": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The signed-in operator
+         * @description The session the cookie names, with its CSRF token; 401 session_required once it has ended.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            object: "operator_session";
+                            operator: {
+                                /** @example op_01KB4M3Q7ZPJ0Y2F9W6D8N5T1R */
+                                id: string;
+                                /** @enum {string} */
+                                object: "operator";
+                                /** @example ann@example.com */
+                                email: string;
+                                /** @example Ann Example */
+                                name: string;
+                                /** @description admin: everything; finance: money and approvals; support: refunds, wallets, webhooks; viewer: reads. */
+                                role: "admin" | "finance" | "support" | "viewer";
+                                disabled: boolean;
+                                /** @description Set while failed sign-ins lock the operator out. */
+                                locked_until: string | null;
+                                /**
+                                 * Format: date-time
+                                 * @example 2026-11-21T12:00:00.000Z
+                                 */
+                                created_at: string;
+                                /**
+                                 * Format: date-time
+                                 * @example 2026-11-21T12:00:00.000Z
+                                 */
+                                updated_at: string;
+                            };
+                            /** @description Send it as X-CSRF-Token on every request that changes something. */
+                            csrf_token: string;
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            expires_at: string;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Sign an operator in
+         * @description Refusals read the same whether the email, password or code was wrong (401 invalid_credentials); repeated failures lock the operator out (429 operator_locked with Retry-After).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    /**
+                     * @example {
+                     *       "email": "ann@example.com",
+                     *       "password": "correct horse battery staple",
+                     *       "code": "492817"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @example ann@example.com */
+                        email: string;
+                        password: string;
+                        /**
+                         * @description What the authenticator app shows now.
+                         * @example 492817
+                         */
+                        code: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            object: "operator_session";
+                            operator: {
+                                /** @example op_01KB4M3Q7ZPJ0Y2F9W6D8N5T1R */
+                                id: string;
+                                /** @enum {string} */
+                                object: "operator";
+                                /** @example ann@example.com */
+                                email: string;
+                                /** @example Ann Example */
+                                name: string;
+                                /** @description admin: everything; finance: money and approvals; support: refunds, wallets, webhooks; viewer: reads. */
+                                role: "admin" | "finance" | "support" | "viewer";
+                                disabled: boolean;
+                                /** @description Set while failed sign-ins lock the operator out. */
+                                locked_until: string | null;
+                                /**
+                                 * Format: date-time
+                                 * @example 2026-11-21T12:00:00.000Z
+                                 */
+                                created_at: string;
+                                /**
+                                 * Format: date-time
+                                 * @example 2026-11-21T12:00:00.000Z
+                                 */
+                                updated_at: string;
+                            };
+                            /** @description Send it as X-CSRF-Token on every request that changes something. */
+                            csrf_token: string;
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            expires_at: string;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        /**
+         * Sign out
+         * @description Ends the session in every process at once; needs X-CSRF-Token.
+         */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description An RFC 9457 problem document. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/assets": {
         parameters: {
             query?: never;
@@ -14080,12 +14415,12 @@ export interface paths {
                             livemode: boolean;
                             /** @description pending: waiting for a decision. approved: executed once; `result` holds what the request answered. rejected or expired: never executed. */
                             status: "pending" | "approved" | "rejected" | "expired";
-                            /** @description spend_policy: above the key's approval_above. risk_review: a risk rule with action review matched. */
-                            reason: "spend_policy" | "risk_review";
+                            /** @description spend_policy: above the key's approval_above. risk_review: a risk rule with action review matched. four_eyes: a large refund an operator asked for. */
+                            reason: "spend_policy" | "risk_review" | "four_eyes";
                             /** @example 40.00 USD is above the key's approval_above of 30.00. */
                             detail: string;
                             risk_rule_id: string | null;
-                            /** @description The key that made the request; it runs on its behalf. */
+                            /** @description The key (or operator, op_…) that made the request; it runs on its behalf. */
                             api_key_id: string;
                             request: {
                                 /** @example POST */
@@ -14105,8 +14440,17 @@ export interface paths {
                              */
                             expires_at: string;
                             decided_at: string | null;
-                            /** @description The deciding key, or system:worker. */
+                            /** @description The deciding key or operator, or system:worker. */
                             decided_by: string | null;
+                            /** @description Four-eyes: operators who approved. An operator's approval executes the request once two distinct operators have said yes (the operator who asked counts as one). */
+                            signoffs: {
+                                operator_id: string;
+                                /**
+                                 * Format: date-time
+                                 * @example 2026-11-21T12:00:00.000Z
+                                 */
+                                created_at: string;
+                            }[];
                             result: {
                                 status: number;
                                 body: unknown;
@@ -14232,12 +14576,12 @@ export interface paths {
                             livemode: boolean;
                             /** @description pending: waiting for a decision. approved: executed once; `result` holds what the request answered. rejected or expired: never executed. */
                             status: "pending" | "approved" | "rejected" | "expired";
-                            /** @description spend_policy: above the key's approval_above. risk_review: a risk rule with action review matched. */
-                            reason: "spend_policy" | "risk_review";
+                            /** @description spend_policy: above the key's approval_above. risk_review: a risk rule with action review matched. four_eyes: a large refund an operator asked for. */
+                            reason: "spend_policy" | "risk_review" | "four_eyes";
                             /** @example 40.00 USD is above the key's approval_above of 30.00. */
                             detail: string;
                             risk_rule_id: string | null;
-                            /** @description The key that made the request; it runs on its behalf. */
+                            /** @description The key (or operator, op_…) that made the request; it runs on its behalf. */
                             api_key_id: string;
                             request: {
                                 /** @example POST */
@@ -14257,8 +14601,17 @@ export interface paths {
                              */
                             expires_at: string;
                             decided_at: string | null;
-                            /** @description The deciding key, or system:worker. */
+                            /** @description The deciding key or operator, or system:worker. */
                             decided_by: string | null;
+                            /** @description Four-eyes: operators who approved. An operator's approval executes the request once two distinct operators have said yes (the operator who asked counts as one). */
+                            signoffs: {
+                                operator_id: string;
+                                /**
+                                 * Format: date-time
+                                 * @example 2026-11-21T12:00:00.000Z
+                                 */
+                                created_at: string;
+                            }[];
                             result: {
                                 status: number;
                                 body: unknown;
@@ -14382,12 +14735,12 @@ export interface paths {
                             livemode: boolean;
                             /** @description pending: waiting for a decision. approved: executed once; `result` holds what the request answered. rejected or expired: never executed. */
                             status: "pending" | "approved" | "rejected" | "expired";
-                            /** @description spend_policy: above the key's approval_above. risk_review: a risk rule with action review matched. */
-                            reason: "spend_policy" | "risk_review";
+                            /** @description spend_policy: above the key's approval_above. risk_review: a risk rule with action review matched. four_eyes: a large refund an operator asked for. */
+                            reason: "spend_policy" | "risk_review" | "four_eyes";
                             /** @example 40.00 USD is above the key's approval_above of 30.00. */
                             detail: string;
                             risk_rule_id: string | null;
-                            /** @description The key that made the request; it runs on its behalf. */
+                            /** @description The key (or operator, op_…) that made the request; it runs on its behalf. */
                             api_key_id: string;
                             request: {
                                 /** @example POST */
@@ -14407,8 +14760,17 @@ export interface paths {
                              */
                             expires_at: string;
                             decided_at: string | null;
-                            /** @description The deciding key, or system:worker. */
+                            /** @description The deciding key or operator, or system:worker. */
                             decided_by: string | null;
+                            /** @description Four-eyes: operators who approved. An operator's approval executes the request once two distinct operators have said yes (the operator who asked counts as one). */
+                            signoffs: {
+                                operator_id: string;
+                                /**
+                                 * Format: date-time
+                                 * @example 2026-11-21T12:00:00.000Z
+                                 */
+                                created_at: string;
+                            }[];
                             result: {
                                 status: number;
                                 body: unknown;
@@ -25172,6 +25534,503 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/operators": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List operators
+         * @description Every operator, newest first; never a password or authenticator secret.
+         */
+        get: {
+            parameters: {
+                query: {
+                    /** @description Page size. */
+                    limit: number;
+                    /** @description Id of the last object of the previous page: returns older objects. */
+                    starting_after?: string;
+                    /** @description Id of the first object of the next page: returns newer objects. */
+                    ending_before?: string;
+                };
+                header?: {
+                    /**
+                     * @description Answer as this API version instead of the key's pinned one.
+                     * @example 2026-11-01
+                     */
+                    "Purse-Version"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            object: "list";
+                            data: components["schemas"]["Operator"][];
+                            has_more: boolean;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Create an operator
+         * @description The response carries the password (when none was given) and the authenticator secret, shown only this once. Live-mode callers only; the role must not grant what the caller lacks.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /**
+                     * @description Answer as this API version instead of the key's pinned one.
+                     * @example 2026-11-01
+                     */
+                    "Purse-Version"?: string;
+                    /**
+                     * @description Makes a retry safe: the first response is stored for 24 hours and replayed with Idempotent-Replayed: true.
+                     * @example order-6735-payout
+                     */
+                    "Idempotency-Key"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    /**
+                     * @example {
+                     *       "email": "ann@example.com",
+                     *       "name": "Ann Example",
+                     *       "role": "finance"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @example ann@example.com */
+                        email: string;
+                        /** @example Ann Example */
+                        name: string;
+                        /** @description admin: everything; finance: money and approvals; support: refunds, wallets, webhooks; viewer: reads. */
+                        role: "admin" | "finance" | "support" | "viewer";
+                        password?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @example op_01KB4M3Q7ZPJ0Y2F9W6D8N5T1R */
+                            id: string;
+                            /** @enum {string} */
+                            object: "operator";
+                            /** @example ann@example.com */
+                            email: string;
+                            /** @example Ann Example */
+                            name: string;
+                            /** @description admin: everything; finance: money and approvals; support: refunds, wallets, webhooks; viewer: reads. */
+                            role: "admin" | "finance" | "support" | "viewer";
+                            disabled: boolean;
+                            /** @description Set while failed sign-ins lock the operator out. */
+                            locked_until: string | null;
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            created_at: string;
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            updated_at: string;
+                            /** @description Generated when none was given; shown only this once. */
+                            password?: string;
+                            /** @description The authenticator app secret (base32); shown only this once. */
+                            totp_secret: string;
+                            /** @description otpauth:// URI for the app to scan; shown only this once. */
+                            totp_uri: string;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/operators/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Retrieve an operator
+         * @description Its role, and whether it is disabled or locked out.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /**
+                     * @description Answer as this API version instead of the key's pinned one.
+                     * @example 2026-11-01
+                     */
+                    "Purse-Version"?: string;
+                };
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @example op_01KB4M3Q7ZPJ0Y2F9W6D8N5T1R */
+                            id: string;
+                            /** @enum {string} */
+                            object: "operator";
+                            /** @example ann@example.com */
+                            email: string;
+                            /** @example Ann Example */
+                            name: string;
+                            /** @description admin: everything; finance: money and approvals; support: refunds, wallets, webhooks; viewer: reads. */
+                            role: "admin" | "finance" | "support" | "viewer";
+                            disabled: boolean;
+                            /** @description Set while failed sign-ins lock the operator out. */
+                            locked_until: string | null;
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            created_at: string;
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            updated_at: string;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Update an operator
+         * @description Renames it, changes its role, or disables it (every session ends at once) or enables it (which also lifts a lock-out). The caller must hold every scope of both the current and the new role.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /**
+                     * @description Answer as this API version instead of the key's pinned one.
+                     * @example 2026-11-01
+                     */
+                    "Purse-Version"?: string;
+                    /**
+                     * @description Makes a retry safe: the first response is stored for 24 hours and replayed with Idempotent-Replayed: true.
+                     * @example order-6735-payout
+                     */
+                    "Idempotency-Key"?: string;
+                };
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        name?: string;
+                        /** @description admin: everything; finance: money and approvals; support: refunds, wallets, webhooks; viewer: reads. */
+                        role?: "admin" | "finance" | "support" | "viewer";
+                        /** @description true ends every session and refuses sign-in; false also lifts a lock-out. */
+                        disabled?: boolean;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @example op_01KB4M3Q7ZPJ0Y2F9W6D8N5T1R */
+                            id: string;
+                            /** @enum {string} */
+                            object: "operator";
+                            /** @example ann@example.com */
+                            email: string;
+                            /** @example Ann Example */
+                            name: string;
+                            /** @description admin: everything; finance: money and approvals; support: refunds, wallets, webhooks; viewer: reads. */
+                            role: "admin" | "finance" | "support" | "viewer";
+                            disabled: boolean;
+                            /** @description Set while failed sign-ins lock the operator out. */
+                            locked_until: string | null;
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            created_at: string;
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            updated_at: string;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/files": {
         parameters: {
             query?: never;
@@ -25349,7 +26208,7 @@ export interface components {
              * @example invalid_request
              * @enum {string}
              */
-            code: "invalid_request" | "malformed_request" | "request_timeout" | "headers_too_large" | "invalid_json" | "invalid_amount" | "invalid_api_version" | "invalid_cursor" | "unsupported_media_type" | "body_too_large" | "authentication_required" | "invalid_api_key" | "invalid_access_token" | "insufficient_scope" | "mode_mismatch" | "resource_not_found" | "route_not_found" | "asset_exists" | "asset_not_found" | "holder_external_id_taken" | "api_key_revoked" | "idempotency_key_reused" | "idempotency_key_in_use" | "invalid_split" | "same_wallet" | "insufficient_funds" | "balance_limit_exceeded" | "wallet_frozen" | "wallet_closed" | "wallet_not_empty" | "currency_mismatch" | "hold_not_pending" | "capture_exceeds_hold" | "hold_expired" | "escrow_not_active" | "escrow_disputed" | "escrow_not_disputed" | "milestone_not_pending" | "release_exceeds_remaining" | "not_refundable" | "refund_exceeds_remaining" | "invalid_state" | "test_mode_only" | "bank_file_invalid" | "rail_unavailable" | "unknown_event_type" | "invalid_webhook_url" | "webhook_url_forbidden" | "invalid_redirect_uri" | "webhook_endpoint_disabled" | "webhook_endpoint_limit_reached" | "key_restricted" | "api_key_exceeds_caller" | "spend_limit_exceeded" | "risk_blocked" | "approval_not_pending" | "approval_expired" | "rate_limited" | "service_unavailable" | "lock_timeout" | "queue_full" | "subscription_canceled" | "invoice_not_payable" | "price_not_metered" | "price_inactive" | "price_mismatch" | "coupon_not_applicable" | "usage_identifier_reused" | "test_clock_advancing" | "challenge_not_pending" | "challenge_expired" | "challenge_code_invalid" | "challenge_attempts_exceeded" | "challenge_sends_exceeded" | "challenge_channel_unavailable" | "authenticator_exists" | "authenticator_not_found" | "holder_blocked" | "file_type_unsupported" | "file_too_large" | "verification_in_progress" | "fx_rate_unavailable" | "fx_rate_stale" | "amount_too_small" | "quote_expired" | "quote_already_used" | "quote_holder_mismatch" | "holder_mismatch" | "internal_error";
+            code: "invalid_request" | "malformed_request" | "request_timeout" | "headers_too_large" | "invalid_json" | "invalid_amount" | "invalid_api_version" | "invalid_cursor" | "unsupported_media_type" | "body_too_large" | "authentication_required" | "invalid_api_key" | "invalid_access_token" | "insufficient_scope" | "mode_mismatch" | "resource_not_found" | "route_not_found" | "asset_exists" | "asset_not_found" | "holder_external_id_taken" | "api_key_revoked" | "idempotency_key_reused" | "idempotency_key_in_use" | "invalid_split" | "same_wallet" | "insufficient_funds" | "balance_limit_exceeded" | "wallet_frozen" | "wallet_closed" | "wallet_not_empty" | "currency_mismatch" | "hold_not_pending" | "capture_exceeds_hold" | "hold_expired" | "escrow_not_active" | "escrow_disputed" | "escrow_not_disputed" | "milestone_not_pending" | "release_exceeds_remaining" | "not_refundable" | "refund_exceeds_remaining" | "invalid_state" | "test_mode_only" | "bank_file_invalid" | "rail_unavailable" | "unknown_event_type" | "invalid_webhook_url" | "webhook_url_forbidden" | "invalid_redirect_uri" | "webhook_endpoint_disabled" | "webhook_endpoint_limit_reached" | "key_restricted" | "api_key_exceeds_caller" | "spend_limit_exceeded" | "risk_blocked" | "approval_not_pending" | "approval_expired" | "rate_limited" | "service_unavailable" | "lock_timeout" | "queue_full" | "subscription_canceled" | "invoice_not_payable" | "price_not_metered" | "price_inactive" | "price_mismatch" | "coupon_not_applicable" | "usage_identifier_reused" | "test_clock_advancing" | "challenge_not_pending" | "challenge_expired" | "challenge_code_invalid" | "challenge_attempts_exceeded" | "challenge_sends_exceeded" | "challenge_channel_unavailable" | "authenticator_exists" | "authenticator_not_found" | "holder_blocked" | "file_type_unsupported" | "file_too_large" | "verification_in_progress" | "fx_rate_unavailable" | "fx_rate_stale" | "amount_too_small" | "quote_expired" | "quote_already_used" | "quote_holder_mismatch" | "holder_mismatch" | "invalid_credentials" | "operator_locked" | "session_required" | "csrf_token_invalid" | "operator_exists" | "internal_error";
             /** @example email */
             param?: string;
             /** @example req_01jd0w3n3w8m5t5vq6fz1y2k3h */
@@ -25612,12 +26471,12 @@ export interface components {
             livemode: boolean;
             /** @description pending: waiting for a decision. approved: executed once; `result` holds what the request answered. rejected or expired: never executed. */
             status: "pending" | "approved" | "rejected" | "expired";
-            /** @description spend_policy: above the key's approval_above. risk_review: a risk rule with action review matched. */
-            reason: "spend_policy" | "risk_review";
+            /** @description spend_policy: above the key's approval_above. risk_review: a risk rule with action review matched. four_eyes: a large refund an operator asked for. */
+            reason: "spend_policy" | "risk_review" | "four_eyes";
             /** @example 40.00 USD is above the key's approval_above of 30.00. */
             detail: string;
             risk_rule_id: string | null;
-            /** @description The key that made the request; it runs on its behalf. */
+            /** @description The key (or operator, op_…) that made the request; it runs on its behalf. */
             api_key_id: string;
             request: {
                 /** @example POST */
@@ -25637,8 +26496,17 @@ export interface components {
              */
             expires_at: string;
             decided_at: string | null;
-            /** @description The deciding key, or system:worker. */
+            /** @description The deciding key or operator, or system:worker. */
             decided_by: string | null;
+            /** @description Four-eyes: operators who approved. An operator's approval executes the request once two distinct operators have said yes (the operator who asked counts as one). */
+            signoffs: {
+                operator_id: string;
+                /**
+                 * Format: date-time
+                 * @example 2026-11-21T12:00:00.000Z
+                 */
+                created_at: string;
+            }[];
             result: {
                 status: number;
                 body: unknown;
@@ -26788,6 +27656,31 @@ export interface components {
              * @example 2026-11-21T12:00:00.000Z
              */
             created_at: string;
+        };
+        Operator: {
+            /** @example op_01KB4M3Q7ZPJ0Y2F9W6D8N5T1R */
+            id: string;
+            /** @enum {string} */
+            object: "operator";
+            /** @example ann@example.com */
+            email: string;
+            /** @example Ann Example */
+            name: string;
+            /** @description admin: everything; finance: money and approvals; support: refunds, wallets, webhooks; viewer: reads. */
+            role: "admin" | "finance" | "support" | "viewer";
+            disabled: boolean;
+            /** @description Set while failed sign-ins lock the operator out. */
+            locked_until: string | null;
+            /**
+             * Format: date-time
+             * @example 2026-11-21T12:00:00.000Z
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @example 2026-11-21T12:00:00.000Z
+             */
+            updated_at: string;
         };
     };
     responses: never;

@@ -28,6 +28,11 @@ export interface Decider {
 export async function approve(decider: Decider, id: string): Promise<Result<ApprovalView>> {
   const row = await lockPending(decider, id);
   if (!row.ok) return row;
+  // A four-eyes refund waits for a person: a key (even an administrator's) cannot stand in for one.
+  if (row.value.reason === 'four_eyes' && decider.decider.operator === undefined)
+    return fail(
+      domainError('key_restricted', 'A four-eyes approval needs a second operator, not an API key.'),
+    );
   if (decider.decider.operator !== undefined && !(await secondPairOfEyes(decider, row.value)))
     return getApproval(decider.ctx.db, decider.ctx.livemode, id);
   const ran = await runStoredRequest(

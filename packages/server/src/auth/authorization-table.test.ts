@@ -836,6 +836,20 @@ const table: Readonly<Record<string, Entry>> = {
     why: 'of the key mode only: reports/trial-balance.test.ts; closed to restricted keys',
   },
   'GET /v1/events/stream': { kind: 'other', why: 'a stream of the mode events: events/stream.test.ts' },
+  // Operators are of no mode (they act in both): operators/routes.test.ts checks every kind of key.
+  'GET /v1/operators': { kind: 'other', why: 'modeless accounts, operators:read: operators/routes.test.ts' },
+  'GET /v1/operators/{id}': {
+    kind: 'other',
+    why: 'modeless accounts, operators:read: operators/routes.test.ts',
+  },
+  'POST /v1/operators': {
+    kind: 'other',
+    why: 'live callers only, a role within their scopes; closed to restricted and policy keys: operators/routes.test.ts',
+  },
+  'POST /v1/operators/{id}': {
+    kind: 'other',
+    why: 'live callers only, both roles within their scopes; closed to restricted and policy keys: operators/routes.test.ts',
+  },
   // Billing: charges now and at every renewal, in the worker.
   'POST /v1/subscriptions': {
     kind: 'charges',

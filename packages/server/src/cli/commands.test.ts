@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { authenticatorCode } from '../challenges/codes.js';
 import { createTestApp, type TestApp } from '../test-support/app.js';
 import { type PurseProcess, runPurse } from '../test-support/process.js';
 import { startReceiver, verifiesWith } from '../test-support/receiver.js';
@@ -90,6 +91,38 @@ describe('--json and exit codes', () => {
     expect(refused.code).toBe(1);
     expect(refused.stdout).toBe('');
     expect(refused.output).toMatch(/purse: invalid_api_key/);
+  }, 60_000);
+});
+
+describe('purse operators', () => {
+  it('creates the first administrator, who signs in with the printed password and authenticator', async () => {
+    const env = { DATABASE_URL: t.db.url };
+    const made = await purse(['operators', 'create', '--email', 'First@Ops.example.com', '--json'], env);
+    expect(made.code, made.output).toBe(0);
+    const operator = JSON.parse(made.stdout);
+    expect(operator).toMatchObject({ object: 'operator', role: 'admin', email: 'first@ops.example.com' });
+    const code = authenticatorCode(operator.totp_secret, t.clock.now());
+    const signed = await fetch(`${base}/dashboard/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'first@ops.example.com', password: operator.password, code }),
+    });
+    expect(signed.status).toBe(200);
+    const again = await purse(['operators', 'create', '--email', 'first@ops.example.com', '--json'], env);
+    expect(again.code).toBe(1);
+    expect(JSON.parse(again.stdout)).toMatchObject({ code: 'operator_exists' });
+    const bad_role = await purse(
+      ['operators', 'create', '--email', 'x@y.z', '--role', 'root', '--json'],
+      env,
+    );
+    expect(bad_role.code).toBe(2);
+    const disabled = await purse(['operators', 'disable', operator.id, '--json'], env);
+    expect(JSON.parse(disabled.stdout)).toMatchObject({ disabled: true });
+    const audited = await t.db.pool.query(
+      "SELECT action FROM audit_logs WHERE actor = 'cli' AND object_id = $1",
+      [operator.id],
+    );
+    expect(audited.rows.map((row) => row.action).sort()).toEqual(['operators.create', 'operators.disable']);
   }, 60_000);
 });
 

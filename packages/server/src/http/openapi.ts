@@ -53,15 +53,22 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
         title: 'Purse API',
         version: '2026-11-01',
         description:
-          'Self-hosted wallet and ledger API. Authenticate with `Authorization: Bearer sk_test_...`. Every POST accepts an `Idempotency-Key` header. Errors are RFC 9457 problem documents.',
+          'Self-hosted wallet and ledger API. Authenticate with `Authorization: Bearer sk_test_...` (or, from the dashboard, the operator session cookie with `X-CSRF-Token` on writes and `Purse-Mode`). Every POST accepts an `Idempotency-Key` header. Errors are RFC 9457 problem documents.',
       },
       servers: [{ url: 'http://localhost:8080' }],
       components: {
         securitySchemes: {
           bearer: { type: 'http', scheme: 'bearer', description: 'sk_test_... or sk_live_...' },
+          operator_session: {
+            type: 'apiKey',
+            in: 'cookie',
+            name: 'purse_session',
+            description:
+              "An operator's dashboard session (docs/dashboard.md); writes also need X-CSRF-Token, and Purse-Mode picks test or live.",
+          },
         },
       },
-      security: [{ bearer: [] }],
+      security: [{ bearer: [] }, { operator_session: [] }],
     },
     transform: documentHeaders,
     refResolver: {

@@ -53,7 +53,10 @@ export const CreateOperatorBody = Type.Object(
     role: Role,
     password: Type.Optional(Type.String({ minLength: password_length_min, maxLength: password_length_max })),
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    examples: [{ email: 'ann@example.com', name: 'Ann Example', role: 'finance' }],
+  },
 );
 
 export const UpdateOperatorBody = Type.Object(
@@ -66,7 +69,7 @@ export const UpdateOperatorBody = Type.Object(
       }),
     ),
   },
-  { additionalProperties: false, minProperties: 1 },
+  { additionalProperties: false, minProperties: 1, examples: [{ role: 'viewer' }, { disabled: true }] },
 );
 
 export const SignInBody = Type.Object(
@@ -79,7 +82,10 @@ export const SignInBody = Type.Object(
       examples: ['492817'],
     }),
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    examples: [{ email: 'ann@example.com', password: 'correct horse battery staple', code: '492817' }],
+  },
 );
 
 export const OperatorSession = Type.Object(

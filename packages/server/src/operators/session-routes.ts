@@ -38,6 +38,7 @@ export function sessionRoutes(app: Api, deps: SessionRouteDeps): void {
         description:
           'Refusals read the same whether the email, password or code was wrong (401 invalid_credentials); repeated failures lock the operator out (429 operator_locked with Retry-After).',
         body: SignInBody,
+        security: [],
         response: { 200: OperatorSession, ...errorResponses },
       },
     },
@@ -84,6 +85,7 @@ export function sessionRoutes(app: Api, deps: SessionRouteDeps): void {
         tags,
         summary: 'Sign out',
         description: 'Ends the session in every process at once; needs X-CSRF-Token.',
+        security: [{ operator_session: [] }],
         response: { 204: { type: 'null' }, ...errorResponses },
       },
     },

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { inTransaction, type Pool } from '../db/pool.js';
 import type { Clock } from '../shared/clock.js';
+import { Slots } from './slots.js';
 
 /** A job that runs every `interval_ms`. */
 export interface PeriodicTask {
@@ -36,6 +37,11 @@ export interface Worker {
  */
 export function startWorker(deps: WorkerDeps, tasks: readonly PeriodicTask[]): Worker {
   let stopped = false;
+  // An exclusive round holds one connection for its lock while its task takes others from the same
+  // pool: with every task starting at once, the locks alone could take the whole pool and each
+  // round would wait for a connection that never frees (until the pool's timeout fails them all).
+  // At most half the pool's connections hold locks, so the other half are there for the work.
+  const lock_slots = new Slots(Math.max(1, Math.floor((deps.pool.options.max ?? 10) / 2)));
   const wakers = new Set<() => void>();
   const sleep = (ms: number) =>
     new Promise<void>((resolve) => {
@@ -50,7 +56,8 @@ export function startWorker(deps: WorkerDeps, tasks: readonly PeriodicTask[]): W
     });
   const loops = tasks.map(async (task) => {
     while (!stopped) {
-      await runOnce(deps, task, deps.clock.now());
+      if (task.exclusive === false) await runOnce(deps, task, deps.clock.now());
+      else await lock_slots.run(() => runOnce(deps, task, deps.clock.now()));
       if (!stopped) await sleep(task.interval_ms);
     }
   });
