@@ -20,6 +20,8 @@ export interface OverviewBenchResult {
   readonly load_s: number;
   /** Events not yet folded (unsequenced, or past the fold's cursor) when the load ended. */
   readonly tail_at_load_end: number;
+  /** One overview read at that moment, counting that tail live. */
+  readonly tail_read_ms: number;
   readonly catch_up_s: number;
   readonly requests: number;
   readonly reads: readonly { readonly name: string; readonly latency: LatencyMs }[];
@@ -47,6 +49,7 @@ export async function overviewBench(
     await loadTransfers(api, wallets, options.transfers, options.progress);
     const load_s = (performance.now() - load_started) / 1000;
     const tail_at_load_end = await unfolded(db);
+    const tail_read = await timedGets(api, '/v1/reports/overview?days=30', 1);
     const caught_up = performance.now();
     await waitForFold(db);
     const catch_up_s = (performance.now() - caught_up) / 1000;
@@ -64,6 +67,7 @@ export async function overviewBench(
       transfers_loaded: options.transfers,
       load_s,
       tail_at_load_end,
+      tail_read_ms: tail_read.max,
       catch_up_s,
       requests: options.requests,
       reads: measured,

@@ -532,7 +532,7 @@ async function describeOverview(database_url: string, result: OverviewBenchResul
         `| ${read.name} | ${ms(read.latency.p50)} | ${ms(read.latency.p99)} | ${ms(read.latency.max)} | ${read.name.includes('overview') ? (read.latency.p99 < overview_target_ms ? 'under 1 s: met' : 'under 1 s: NOT met') : '-'} |`,
     ),
     '',
-    `${fmt(result.transfers_loaded)} transfers of 0.01 USD between 1,000 wallets, loaded through \`POST /v1/transfers/batch\` (100 a request, 8 in flight) in ${result.load_s.toFixed(0)} s (${fmt(result.transfers_loaded / result.load_s)}/s) into a running \`purse serve\` (group commit on), whose worker sequenced and folded them meanwhile. When the load ended ${fmt(result.tail_at_load_end)} events were not folded yet; the worker folded them all ${result.catch_up_s.toFixed(1)} s later, and the reads were measured then. Latency is the client's, over HTTP on the same machine.`,
+    `${fmt(result.transfers_loaded)} transfers of 0.01 USD between 1,000 wallets, loaded through \`POST /v1/transfers/batch\` (100 a request, 8 in flight) in ${result.load_s.toFixed(0)} s (${fmt(result.transfers_loaded / result.load_s)}/s) into a running \`purse serve\` (group commit on), whose worker sequenced and folded them meanwhile. When the load ended ${fmt(result.tail_at_load_end)} events were not folded yet (an overview read then, counting them live, took ${ms(result.tail_read_ms)} ms); the worker folded them all ${result.catch_up_s.toFixed(1)} s later, and the reads were measured then. Latency is the client's, over HTTP on the same machine.`,
     '',
     ...(await machine(database_url)),
   ].join('\n');
