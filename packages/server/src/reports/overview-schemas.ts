@@ -6,12 +6,14 @@ export const overview_days_max = 366;
 export const overview_days_default = 30;
 
 export const OverviewQuery = Type.Object({
-  days: Type.Integer({
-    minimum: 1,
-    maximum: overview_days_max,
-    default: overview_days_default,
-    description: 'How many UTC days, ending today, the report covers.',
-  }),
+  days: Type.Optional(
+    Type.Integer({
+      minimum: 1,
+      maximum: overview_days_max,
+      default: overview_days_default,
+      description: 'How many UTC days, ending today, the report covers.',
+    }),
+  ),
 });
 
 const Day = Type.String({ format: 'date', examples: ['2026-12-01'] });

@@ -4,7 +4,7 @@ import { authOf } from '../http/auth.js';
 import type { LatencyReader } from '../http/latency.js';
 import { errorResponses } from '../http/schemas.js';
 import { overviewReport } from './overview.js';
-import { Overview, OverviewQuery } from './overview-schemas.js';
+import { Overview, OverviewQuery, overview_days_default } from './overview-schemas.js';
 import { trialBalance } from './trial-balance.js';
 
 const Amounts = { debits: Type.String(), credits: Type.String() };
@@ -70,7 +70,8 @@ export function reportRoutes(app: Api, deps: RouteDeps, latency: LatencyReader):
     async (request, reply) => {
       const { livemode } = authOf(request);
       const now = deps.clock.now();
-      return reply.send(await overviewReport(deps.pool, livemode, request.query.days, now, await latency()));
+      const days = request.query.days ?? overview_days_default;
+      return reply.send(await overviewReport(deps.pool, livemode, days, now, await latency()));
     },
   );
 }

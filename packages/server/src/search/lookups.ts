@@ -71,6 +71,14 @@ export async function movementById(
   return found(kind, rows.rows);
 }
 
+/** Exported so a test can read its plan: parameters livemode, assets[], amounts[], limit. */
+export function amountStatement(kind: MovementKind): string {
+  return `SELECT ${columns(kind)} FROM unnest($2::text[], $3::numeric[]) AS wanted(asset, amount)
+    CROSS JOIN LATERAL (SELECT * FROM ${money_tables[kind].table} t
+      WHERE t.livemode = $1 AND t.asset = wanted.asset AND t.amount = wanted.amount
+      ORDER BY t.id DESC LIMIT $4) o`;
+}
+
 /** One probe of `<table>_amount` (livemode, asset, amount, id) per asset the amount fits. */
 export async function movementsByAmount(
   db: Queryable,
@@ -80,13 +88,12 @@ export async function movementsByAmount(
   limit: number,
 ): Promise<MoneyFound[]> {
   if (amounts.length === 0) return [];
-  const rows = await db.query<MoneyRow>(
-    `SELECT ${columns(kind)} FROM unnest($2::text[], $3::numeric[]) AS wanted(asset, amount)
-     CROSS JOIN LATERAL (SELECT * FROM ${money_tables[kind].table} t
-       WHERE t.livemode = $1 AND t.asset = wanted.asset AND t.amount = wanted.amount
-       ORDER BY t.id DESC LIMIT $4) o`,
-    [livemode, amounts.map((one) => one.asset), amounts.map((one) => one.amount_minor.toString()), limit],
-  );
+  const rows = await db.query<MoneyRow>(amountStatement(kind), [
+    livemode,
+    amounts.map((one) => one.asset),
+    amounts.map((one) => one.amount_minor.toString()),
+    limit,
+  ]);
   return found(kind, rows.rows);
 }
 

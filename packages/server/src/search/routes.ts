@@ -1,7 +1,7 @@
 import type { Api, RouteDeps } from '../http/api.js';
 import { authOf } from '../http/auth.js';
 import { errorResponses } from '../http/schemas.js';
-import { SearchQuery, SearchResults } from './schemas.js';
+import { SearchQuery, SearchResults, search_results_default } from './schemas.js';
 import { search, search_scopes } from './service.js';
 
 export function searchRoutes(app: Api, deps: RouteDeps): void {
@@ -24,7 +24,7 @@ export function searchRoutes(app: Api, deps: RouteDeps): void {
       const auth = authOf(request);
       const { hits, more } = await search(deps.pool, {
         q: request.query.q,
-        limit: request.query.limit,
+        limit: request.query.limit ?? search_results_default,
         livemode: auth.livemode,
         scopes: auth.scopes,
       });

@@ -5,6 +5,7 @@ import { ListOf } from '../http/schemas.js';
 
 export const search_query_chars_max = 200;
 export const search_results_max = 50;
+export const search_results_default = 20;
 
 export const SearchQuery = Type.Object({
   q: Type.String({
@@ -14,7 +15,14 @@ export const SearchQuery = Type.Object({
       'An id (hol_, wal_, tr_, pay_, po_), a holder external id or email, or an exact amount such as "12.34" (matched in every asset it fits).',
     examples: ['ada@example.com'],
   }),
-  limit: Type.Integer({ minimum: 1, maximum: search_results_max, default: 20, description: 'Most results.' }),
+  limit: Type.Optional(
+    Type.Integer({
+      minimum: 1,
+      maximum: search_results_max,
+      default: search_results_default,
+      description: 'Most results.',
+    }),
+  ),
 });
 
 export const SearchResult = Type.Object({

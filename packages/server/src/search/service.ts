@@ -41,7 +41,8 @@ export function amountsOf(
   const match = decimal_pattern.exec(amount);
   if (match === null) return [];
   const whole = match[1] ?? '0';
-  const fraction = match[2] ?? '';
+  // Trailing zeros say nothing: "12.340" is 12.34, which fits a 2-decimal asset.
+  const fraction = (match[2] ?? '').replace(/0+$/, '');
   return assets
     .filter((asset) => fraction.length <= asset.scale)
     .map((asset) => ({ asset: asset.code, amount_minor: BigInt(whole + fraction.padEnd(asset.scale, '0')) }))
