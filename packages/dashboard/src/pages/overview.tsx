@@ -1,25 +1,11 @@
 import { useMemo, useState } from 'react';
 import { ChartWithTable, type Series } from '../chart.js';
 import { Field, Loading, Problem, Table, useLoad } from '../components.js';
-import { useDashboard, useTitle } from '../context.js';
+import { type Dashboard, useDashboard, useTitle } from '../context.js';
 import { currenciesOf, daysBetween, fillDays, percent, plotted } from '../format.js';
 
-/** `GET /v1/reports/overview`, as the API documents it (aggregates computed by the server). */
-export interface Overview {
-  readonly object: 'overview';
-  readonly livemode: boolean;
-  readonly days: number;
-  readonly from: string;
-  readonly to: string;
-  readonly generated_at: string;
-  readonly volume: readonly { date: string; currency: string; count: number; amount: string }[];
-  readonly payments: readonly { date: string; succeeded: number; failed: number }[];
-  readonly payouts: readonly { date: string; paid: number; failed: number }[];
-  readonly failure_rates: { readonly payments: string; readonly payouts: string };
-  readonly balances: readonly { currency: string; amount: string }[];
-  readonly webhooks: { readonly delivered: number; readonly failed: number; readonly success_rate: string };
-  readonly latency: { readonly p50_ms: number | null; readonly p99_ms: number | null };
-}
+/** `GET /v1/reports/overview`: aggregates computed by the server, as the SDK types them. */
+export type Overview = Awaited<ReturnType<Dashboard['purse']['reports']['overview']>>;
 
 const periods = [7, 30, 90] as const;
 
@@ -27,10 +13,7 @@ export function OverviewPage() {
   const { mode } = useTitle('Overview');
   const { purse } = useDashboard();
   const [days, setDays] = useState<number>(30);
-  const overview = useLoad(
-    () => purse.rawRequest('GET', '/v1/reports/overview', { query: { days } }) as Promise<Overview>,
-    [purse, days],
-  );
+  const overview = useLoad(() => purse.reports.overview({ days }), [purse, days]);
   return (
     <>
       <h1>Overview ({mode})</h1>

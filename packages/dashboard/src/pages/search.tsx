@@ -18,13 +18,7 @@ export function SearchPage({ query }: { query: string }) {
   const { purse } = useDashboard();
   const [text, setText] = useState(query);
   const results = useLoad(
-    async () =>
-      query === ''
-        ? undefined
-        : ((await purse.rawRequest('GET', '/v1/search', { query: { q: query, limit: 50 } })) as {
-            data: Hit[];
-            has_more: boolean;
-          }),
+    async () => (query === '' ? undefined : await purse.search.query({ q: query, limit: 50 })),
     [purse, query],
   );
   const submit = (event: FormEvent) => {
