@@ -19,7 +19,11 @@ import { Link } from '../router.js';
 import { History } from './history.js';
 
 type Obj = Record<string, unknown> & { readonly id: string };
-type Loaded = { readonly data: Obj; readonly reload: () => void };
+type Loaded = {
+  readonly data: Obj;
+  readonly reload: () => void;
+  readonly action: ReturnType<typeof useAction>;
+};
 
 /** The object types with a detail page: how to read one and what an operator may do with it. */
 export const detail_types = {
@@ -72,6 +76,7 @@ export function DetailPage({ type, id }: { type: keyof typeof detail_types; id: 
   useTitle(`${title} ${id}`);
   const dashboard = useDashboard();
   const object = useLoad(() => load(dashboard, id) as Promise<Obj>, [dashboard.purse, type, id]);
+  const action = useAction();
   return (
     <>
       <h1>
@@ -83,7 +88,8 @@ export function DetailPage({ type, id }: { type: keyof typeof detail_types; id: 
         <>
           <section aria-labelledby="actions-heading">
             <h2 id="actions-heading">Details and actions</h2>
-            <Actions data={object.data} reload={object.reload} />
+            <ActionResult error={action.error} done={action.done} />
+            <Actions data={object.data} reload={object.reload} action={action} />
             <Fields object={object.data} />
           </section>
           <History object_id={id} />
@@ -98,12 +104,14 @@ function ActionForm({
   label,
   children,
   onSubmit,
+  action,
 }: {
   label: string;
   children?: ReactNode;
   onSubmit: () => Promise<string>;
+  /** The page's action state: its outcome stays shown when the object's new state hides the form. */
+  action: ReturnType<typeof useAction>;
 }) {
-  const action = useAction();
   const submit = (event: FormEvent) => {
     event.preventDefault();
     void action.run(onSubmit);
@@ -114,7 +122,6 @@ function ActionForm({
       <button type="submit" disabled={action.busy}>
         {label}
       </button>
-      <ActionResult error={action.error} done={action.done} />
     </form>
   );
 }
@@ -127,7 +134,7 @@ function parkedOr(result: unknown, done: string): string {
   return done;
 }
 
-function PaymentActions({ data, reload }: Loaded) {
+function PaymentActions({ data, reload, action }: Loaded) {
   const { purse } = useDashboard();
   const [amount, setAmount] = useState('');
   const refundable = data.status === 'succeeded';
@@ -135,6 +142,7 @@ function PaymentActions({ data, reload }: Loaded) {
     <div className="actions">
       {refundable ? (
         <ActionForm
+          action={action}
           label="Refund payment"
           onSubmit={async () => {
             const result = await purse.refunds.create({
@@ -168,12 +176,13 @@ function PaymentActions({ data, reload }: Loaded) {
   );
 }
 
-function TransferActions({ data, reload }: Loaded) {
+function TransferActions({ data, reload, action }: Loaded) {
   const { purse } = useDashboard();
   if (data.status !== 'pending') return null;
   return (
     <div className="actions">
       <ActionForm
+        action={action}
         label="Void hold"
         onSubmit={async () => {
           await purse.transfers.void(data.id);
@@ -189,13 +198,14 @@ function TransferActions({ data, reload }: Loaded) {
  * A failed or returned payout is retried as a new payout with the same wallet, amount and
  * destination (the API has no retry of a payout in place, nor a cancel: a payout leaves at once).
  */
-function PayoutActions({ data }: Loaded) {
+function PayoutActions({ data, action }: Loaded) {
   const { purse } = useDashboard();
   if (data.status !== 'failed' && data.status !== 'returned')
     return <p>A payout can be retried once it has failed or come back; this one is {String(data.status)}.</p>;
   return (
     <div className="actions">
       <ActionForm
+        action={action}
         label="Retry payout"
         onSubmit={async () => {
           const created = await purse.payouts.create({
@@ -212,13 +222,14 @@ function PayoutActions({ data }: Loaded) {
   );
 }
 
-function EscrowActions({ data, reload }: Loaded) {
+function EscrowActions({ data, reload, action }: Loaded) {
   const { purse } = useDashboard();
   const [outcome, setOutcome] = useState<'release' | 'refund' | 'resume'>('release');
   if (data.status !== 'disputed') return null;
   return (
     <div className="actions">
       <ActionForm
+        action={action}
         label="Resolve dispute"
         onSubmit={async () => {
           await purse.escrows.resolve(data.id, { outcome });
@@ -242,11 +253,11 @@ function EscrowActions({ data, reload }: Loaded) {
 
 interface Signoff {
   readonly operator_id: string;
-  readonly at: string;
+  readonly created_at: string;
 }
 
 /** Four-eyes: approving takes two distinct operators; the sign-offs so far are listed. */
-function ApprovalActions({ data, reload }: Loaded) {
+function ApprovalActions({ data, reload, action }: Loaded) {
   const { purse } = useDashboard();
   const signoffs = (Array.isArray(data.signoffs) ? data.signoffs : []) as Signoff[];
   return (
@@ -257,12 +268,13 @@ function ApprovalActions({ data, reload }: Loaded) {
         empty="No sign-off yet."
         columns={[
           { label: 'Operator', cell: (s: Signoff) => s.operator_id },
-          { label: 'At', cell: (s) => when(s.at) },
+          { label: 'At', cell: (s) => when(s.created_at) },
         ]}
       />
       {data.status === 'pending' ? (
         <>
           <ActionForm
+            action={action}
             label="Approve"
             onSubmit={async () => {
               const result = (await purse.approvals.approve(data.id)) as unknown as Obj;
@@ -273,6 +285,7 @@ function ApprovalActions({ data, reload }: Loaded) {
             }}
           />
           <ActionForm
+            action={action}
             label="Reject"
             onSubmit={async () => {
               await purse.approvals.reject(data.id);

@@ -300,6 +300,51 @@ describe.skipIf(!has_chromium)('the dashboard in a real Chromium', () => {
     await expect.poll(() => page.locator('[data-balance="available"]').textContent()).toBe('420.00 USD');
   });
 
+  it('refuses a refund of a payment that was refunded meanwhile, with the reason, and moves nothing', async () => {
+    const payment = await post('/v1/payments', {
+      wallet_id: vendor_id,
+      amount: '30.00',
+      currency: 'USD',
+      source: { type: 'card', number: '4242424242424242' },
+    });
+    const page = await signedIn('finance');
+    await page.goto(`${base}/dashboard/payments/${payment.id}`);
+    await page.getByRole('button', { name: 'Refund payment' }).waitFor();
+    // Someone else refunds all of it while the page is open.
+    await post('/v1/refunds', { payment_id: payment.id });
+    const before = (await t.request({ method: 'GET', url: `/v1/wallets/${vendor_id}` })).json().balance;
+    const refused = page.waitForResponse((r) => r.url().endsWith('/v1/refunds'));
+    await page.getByRole('button', { name: 'Refund payment' }).click();
+    const status = (await refused).status();
+    expect(status).toBeGreaterThanOrEqual(400);
+    expect(status).toBeLessThan(500);
+    await expect.poll(() => page.getByRole('alert').textContent()).toMatch(/refund/i);
+    const after = (await t.request({ method: 'GET', url: `/v1/wallets/${vendor_id}` })).json().balance;
+    expect(after).toEqual(before);
+  });
+
+  it('tells an operator locked out after repeated failures so, with a 429', async () => {
+    const operator = await newOperator('support');
+    for (let i = 0; i < t.config.operators.sessions.failures_max; i += 1) {
+      const failed = await t.request({
+        method: 'POST',
+        url: '/dashboard/session',
+        key: null,
+        // From another address, so this run's sign-ins stay under the per-address limit.
+        remoteAddress: '10.9.8.7',
+        payload: { email: operator.email, password: 'wrong', code: '000000' },
+      });
+      expect(failed.statusCode, failed.body).toBe(401);
+    }
+    const page = await newPage();
+    const refused = page.waitForResponse(
+      (r) => r.url().endsWith('/dashboard/session') && r.request().method() === 'POST',
+    );
+    await fillSignIn(page, operator);
+    expect((await refused).status()).toBe(429);
+    await expect.poll(() => page.getByRole('alert').textContent()).toContain('locked');
+  });
+
   it('approves a parked transfer only with a second operator (four-eyes)', async () => {
     const first = await signedIn('finance');
     await first.goto(`${base}/dashboard/approvals/${approval_id}`);
