@@ -27,6 +27,9 @@ export const dashboard_csp = [
   "object-src 'none'",
 ].join('; ');
 
+/** Files, not API: left out of the OpenAPI document (as @fastify/static's own routes are). */
+const hidden = { hide: true };
+
 /** Hashed by Vite into their names, so a file there never changes: cached for a year. */
 const immutable = 'public, max-age=31536000, immutable';
 
@@ -52,8 +55,8 @@ export async function registerDashboard(
           .send(
             'The dashboard is not built: run `npm run build` at the root of the repository, then restart.',
           );
-      scope.get('/dashboard', missing);
-      scope.get('/dashboard/*', missing);
+      scope.get('/dashboard', { schema: hidden }, missing);
+      scope.get('/dashboard/*', { schema: hidden }, missing);
       return;
     }
     await scope.register(fastifyStatic, {
@@ -71,8 +74,8 @@ export async function registerDashboard(
     });
     const page = async (_request: unknown, reply: FastifyReply) =>
       reply.header('cache-control', 'no-store').type('text/html; charset=utf-8').sendFile('index.html');
-    scope.get('/dashboard', page);
-    scope.get('/dashboard/*', async (request, reply) => {
+    scope.get('/dashboard', { schema: hidden }, page);
+    scope.get('/dashboard/*', { schema: hidden }, async (request, reply) => {
       // A missing hashed file is a 404, not the page: a browser would run HTML as a script.
       if (request.url.startsWith('/dashboard/assets/'))
         return reply.code(404).type('text/plain; charset=utf-8').send('No such file.');
