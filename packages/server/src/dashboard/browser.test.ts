@@ -35,6 +35,11 @@ const repository = fileURLToPath(new URL('../../../../', import.meta.url));
 const screenshot_dir = path.join(repository, 'docs', 'screenshots');
 const axe_source = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const viewport = { width: 1366, height: 768 };
+/**
+ * Waits long enough for a machine busy with the rest of the suite (CI runs every file at once on
+ * two cores); a passing wait returns as soon as it passes.
+ */
+const patient = { timeout: 20_000 };
 
 /** What the test reads of a canvas element in the page. */
 interface Canvas {
@@ -51,7 +56,7 @@ interface SignedOperator {
   readonly secret: string;
 }
 
-describe.skipIf(!has_chromium)('the dashboard in a real Chromium', () => {
+describe.skipIf(!has_chromium)('the dashboard in a real Chromium', { timeout: 120_000 }, () => {
   let t: TestApp;
   let base = '';
   let build_dir = '';
@@ -190,7 +195,7 @@ describe.skipIf(!has_chromium)('the dashboard in a real Chromium', () => {
   async function newPage(): Promise<Page> {
     const context = await browser.newContext({ viewport });
     contexts.push(context);
-    context.setDefaultTimeout(10_000);
+    context.setDefaultTimeout(patient.timeout);
     const page = await context.newPage();
     pages.push(page);
     page.on('response', (r) => browser_log.push(`${r.status()} ${r.request().method()} ${r.url()}`));
@@ -244,12 +249,16 @@ describe.skipIf(!has_chromium)('the dashboard in a real Chromium', () => {
     );
     await fillSignIn(page, operator, 'not the password');
     expect((await refused).status()).toBe(401);
-    await expect.poll(() => page.getByRole('alert').textContent()).toContain('Wrong email, password or code');
+    await expect
+      .poll(() => page.getByRole('alert').textContent(), patient)
+      .toContain('Wrong email, password or code');
     await page.getByLabel('Password').fill(operator.password);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('heading', { name: /^Overview/ }).waitFor();
     expect(await page.title()).toMatch(/^TEST · Overview/);
-    await expect.poll(() => page.getByRole('note', { name: 'Mode' }).textContent()).toContain('TEST mode');
+    await expect
+      .poll(() => page.getByRole('note', { name: 'Mode' }).textContent(), patient)
+      .toContain('TEST mode');
   });
 
   it("draws the overview's charts from the test's own transfers, with a table for each", async () => {
@@ -274,8 +283,8 @@ describe.skipIf(!has_chromium)('the dashboard in a real Chromium', () => {
     expect(painted).toBeGreaterThan(100);
     await page.getByText('Transfer volume per currency: as a table').click();
     const table = page.getByRole('table', { name: /Transfer volume per currency/ });
-    await expect.poll(() => table.textContent()).toContain('20.00');
-    await expect.poll(() => table.textContent()).toContain(today);
+    await expect.poll(() => table.textContent(), patient).toContain('20.00');
+    await expect.poll(() => table.textContent(), patient).toContain(today);
     await checkPage(page, 'overview');
   });
 
@@ -287,17 +296,19 @@ describe.skipIf(!has_chromium)('the dashboard in a real Chromium', () => {
     await page.getByRole('link', { name: holder_id }).click();
     await page.getByRole('link', { name: wallet_id }).click();
     const available = page.locator('[data-balance="available"]');
-    await expect.poll(() => available.textContent()).toBe('520.00 USD');
+    await expect.poll(() => available.textContent(), patient).toBe('520.00 USD');
     await checkPage(page, 'wallet');
     await page.goto(`${base}/dashboard/payments/${payment_id}`);
     await page.getByLabel('Amount to refund').fill('100.00');
     const refunded = page.waitForResponse((r) => r.url().endsWith('/v1/refunds'));
     await page.getByRole('button', { name: 'Refund payment' }).click();
     expect((await refunded).status()).toBe(201);
-    await expect.poll(() => page.getByRole('status').textContent()).toContain('Refunded');
+    await expect.poll(() => page.getByRole('status').textContent(), patient).toContain('Refunded');
     await checkPage(page, 'payment');
     await page.getByRole('link', { name: wallet_id }).first().click();
-    await expect.poll(() => page.locator('[data-balance="available"]').textContent()).toBe('420.00 USD');
+    await expect
+      .poll(() => page.locator('[data-balance="available"]').textContent(), patient)
+      .toBe('420.00 USD');
   });
 
   it('refuses a refund of a payment that was refunded meanwhile, with the reason, and moves nothing', async () => {
@@ -318,7 +329,7 @@ describe.skipIf(!has_chromium)('the dashboard in a real Chromium', () => {
     const status = (await refused).status();
     expect(status).toBeGreaterThanOrEqual(400);
     expect(status).toBeLessThan(500);
-    await expect.poll(() => page.getByRole('alert').textContent()).toMatch(/refund/i);
+    await expect.poll(() => page.getByRole('alert').textContent(), patient).toMatch(/refund/i);
     const after = (await t.request({ method: 'GET', url: `/v1/wallets/${vendor_id}` })).json().balance;
     expect(after).toEqual(before);
   });
@@ -342,7 +353,7 @@ describe.skipIf(!has_chromium)('the dashboard in a real Chromium', () => {
     );
     await fillSignIn(page, operator);
     expect((await refused).status()).toBe(429);
-    await expect.poll(() => page.getByRole('alert').textContent()).toContain('locked');
+    await expect.poll(() => page.getByRole('alert').textContent(), patient).toContain('locked');
   });
 
   it('approves a parked transfer only with a second operator (four-eyes)', async () => {
@@ -352,14 +363,18 @@ describe.skipIf(!has_chromium)('the dashboard in a real Chromium', () => {
     await expect
       .poll(() => first.getByRole('status').textContent())
       .toContain('a second operator must approve');
-    await expect.poll(() => first.getByRole('table', { name: /Sign-offs/ }).textContent()).toMatch(/op_/);
+    await expect
+      .poll(() => first.getByRole('table', { name: /Sign-offs/ }).textContent(), patient)
+      .toMatch(/op_/);
     await checkPage(first, 'approval');
     const pending = await t.request({ method: 'GET', url: `/v1/approvals/${approval_id}` });
     expect(pending.json().status).toBe('pending');
     const second = await signedIn('admin');
     await second.goto(`${base}/dashboard/approvals/${approval_id}`);
     await second.getByRole('button', { name: 'Approve' }).click();
-    await expect.poll(() => second.getByRole('status').textContent()).toContain('Approved and executed');
+    await expect
+      .poll(() => second.getByRole('status').textContent(), patient)
+      .toContain('Approved and executed');
     const approved = await t.request({ method: 'GET', url: `/v1/approvals/${approval_id}` });
     expect(approved.json().status).toBe('approved');
   });
@@ -374,7 +389,7 @@ describe.skipIf(!has_chromium)('the dashboard in a real Chromium', () => {
         config: t.config.webhooks,
         log: { error: (obj, msg) => console.error(msg, obj) },
       });
-      const deadline = Date.now() + 10_000;
+      const deadline = Date.now() + patient.timeout;
       try {
         const pending = async () =>
           Number(
@@ -402,7 +417,7 @@ describe.skipIf(!has_chromium)('the dashboard in a real Chromium', () => {
       .first()
       .click();
     expect((await replayed).status()).toBe(200);
-    await expect.poll(() => page.getByRole('status').textContent()).toMatch(/Replay queued: 1 /);
+    await expect.poll(() => page.getByRole('status').textContent(), patient).toMatch(/Replay queued: 1 /);
     await checkPage(page, 'webhook-endpoint');
     expect(await deliverUntil(delivered + 1)).toBeGreaterThan(delivered);
   });
@@ -412,7 +427,7 @@ describe.skipIf(!has_chromium)('the dashboard in a real Chromium', () => {
     await page.getByRole('link', { name: 'API keys' }).click();
     await page.getByLabel('Key name').fill('reporting');
     await page.getByRole('button', { name: 'Create key' }).click();
-    await expect.poll(() => page.getByTestId('secret').textContent()).toMatch(/^sk_test_/);
+    await expect.poll(() => page.getByTestId('secret').textContent(), patient).toMatch(/^sk_test_/);
     await checkPage(page, 'api-keys');
     await page.reload();
     await page.getByRole('table', { name: 'API keys' }).waitFor();
@@ -431,8 +446,10 @@ describe.skipIf(!has_chromium)('the dashboard in a real Chromium', () => {
       await checkPage(page, name);
     }
     await page.getByRole('radio', { name: 'Live' }).check();
-    await expect.poll(() => page.getByRole('note', { name: 'Mode' }).textContent()).toContain('LIVE mode');
-    await expect.poll(() => page.title()).toMatch(/^LIVE · /);
+    await expect
+      .poll(() => page.getByRole('note', { name: 'Mode' }).textContent(), patient)
+      .toContain('LIVE mode');
+    await expect.poll(() => page.title(), patient).toMatch(/^LIVE · /);
     await checkPage(page, 'live-mode');
   });
 
@@ -442,7 +459,7 @@ describe.skipIf(!has_chromium)('the dashboard in a real Chromium', () => {
     const refused = page.waitForResponse((r) => r.url().endsWith('/freeze'));
     await page.getByRole('button', { name: 'Freeze wallet' }).click();
     expect((await refused).status()).toBe(403);
-    await expect.poll(() => page.getByRole('alert').textContent()).toMatch(/scope|role|permission/i);
+    await expect.poll(() => page.getByRole('alert').textContent(), patient).toMatch(/scope|role|permission/i);
     const wallet = await t.request({ method: 'GET', url: `/v1/wallets/${vendor_id}` });
     expect(wallet.json().status).toBe('active');
   });
@@ -468,7 +485,7 @@ describe.skipIf(!has_chromium)('the dashboard in a real Chromium', () => {
     // Past the idle timeout on the server's clock.
     t.clock.advance((t.config.operators.sessions.idle_timeout_s + 60) * 1000);
     await page.getByRole('link', { name: 'Wallets' }).click();
-    await expect.poll(() => page.getByRole('status').textContent()).toContain('session has expired');
+    await expect.poll(() => page.getByRole('status').textContent(), patient).toContain('session has expired');
     await page.getByRole('button', { name: 'Sign in' }).waitFor();
   });
 
