@@ -5,6 +5,7 @@ import { ApiKeysPage } from './pages/api-keys.js';
 import { DetailPage, detail_types } from './pages/detail.js';
 import { ListPage, list_types } from './pages/lists.js';
 import { LoginPage } from './pages/login.js';
+import { OperatorsPage } from './pages/operators.js';
 import { OverviewPage } from './pages/overview.js';
 import { RiskRulesPage } from './pages/risk-rules.js';
 import { SearchPage } from './pages/search.js';
@@ -82,6 +83,7 @@ function Routed({ route }: { route: Route }): ReactNode {
   if (first === 'risk_rules') return <RiskRulesPage />;
   if (first === 'webhooks') return <WebhooksPage id={id} />;
   if (first === 'api_keys') return <ApiKeysPage />;
+  if (first === 'operators') return <OperatorsPage />;
   if (id !== undefined && first in detail_types)
     return <DetailPage type={first as keyof typeof detail_types} id={id} />;
   if (first in list_types) return <ListPage type={first as keyof typeof list_types} />;
@@ -113,6 +115,7 @@ const nav: readonly [string, string][] = [
   ['/risk_rules', 'Risk rules'],
   ['/webhooks', 'Webhooks'],
   ['/api_keys', 'API keys'],
+  ['/operators', 'Operators'],
 ];
 
 function Shell({

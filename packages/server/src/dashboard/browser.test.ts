@@ -451,6 +451,26 @@ describe.skipIf(!has_chromium)('the dashboard in a real Chromium', { timeout: 12
       .toContain('LIVE mode');
     await expect.poll(() => page.title(), patient).toMatch(/^LIVE · /);
     await checkPage(page, 'live-mode');
+    // Operators are managed from live mode: a new one's password and authenticator shown once.
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Operators' }).click();
+    await page.getByLabel('Operator email').fill('new.viewer@ops.example.com');
+    await page.getByLabel('Operator name').fill('New Viewer');
+    await page.getByRole('button', { name: 'Create operator' }).click();
+    await page.getByText('shown once').waitFor();
+    expect(await page.locator('.secret').textContent()).toMatch(/Password: .+otpauth:\/\/totp\//);
+    await checkPage(page, 'operators');
+    const listed = await t.request({ method: 'GET', url: '/v1/operators?limit=100', key: t.live_key });
+    expect(listed.json().data.map((o: { email: string }) => o.email)).toContain('new.viewer@ops.example.com');
+  });
+
+  it('is keyboard navigable: the first Tab reaches "Skip to content", which moves focus to the page', async () => {
+    const page = await signedIn('viewer');
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate('document.activeElement.textContent')).toBe('Skip to content');
+    await page.keyboard.press('Enter');
+    expect(await page.evaluate('document.activeElement.id')).toBe('main');
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate('document.activeElement.tagName')).not.toBe('BODY');
   });
 
   it('tells a viewer who tries an action that the role does not allow it, with a 403, and changes nothing', async () => {
