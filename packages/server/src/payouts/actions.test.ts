@@ -2,12 +2,22 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../test-support/app.js';
 import { advanceAndRunJobs } from '../test-support/jobs.js';
 import { createKey } from '../test-support/keys.js';
-import { balanceOf, expectProblem, funded, getJson, newWallet, post, postOk, usd } from '../test-support/money.js';
+import {
+  balanceOf,
+  expectProblem,
+  funded,
+  getJson,
+  newWallet,
+  post,
+  postOk,
+  usd,
+} from '../test-support/money.js';
 
+const debtor = { name: 'Purse Platform Ltd', iban: 'DE89370400440532013000', bic: 'COBADEFFXXX' };
 let t: TestApp;
 let step_ms: number;
 beforeAll(async () => {
-  t = await createTestApp();
+  t = await createTestApp({}, {}, { bank_debtor: debtor });
   step_ms = t.config.rails.sandbox_step_ms;
 });
 afterAll(() => t.close());
@@ -28,7 +38,7 @@ const retry = (id: string, key?: string) => post(t, `/v1/payouts/${id}/retry`, u
 
 async function eventsOf(id: string, type: string): Promise<number> {
   const found = await t.db.pool.query<{ count: string }>(
-    "SELECT count(*)::text AS count FROM events WHERE type = $1 AND object_id = $2",
+    'SELECT count(*)::text AS count FROM events WHERE type = $1 AND object_id = $2',
     [type, id],
   );
   return Number(found.rows[0]?.count ?? '0');
@@ -114,7 +124,7 @@ describe('POST /v1/payouts/:id/cancel', () => {
     expect(await balanceOf(t, wallet)).toEqual(usd('100.00'));
   });
 
-  it("of a converted payout reverses its conversion, as a failure does", async () => {
+  it('of a converted payout reverses its conversion, as a failure does', async () => {
     await postOk(t, '/v1/fx_rates', { base: 'EUR', quote: 'USD', rate: '1.0842' });
     const wallet = await funded(t, '500.00', 'EUR');
     const quote = await postOk(t, '/v1/fx_quotes', {
@@ -122,7 +132,13 @@ describe('POST /v1/payouts/:id/cancel', () => {
       target_currency: 'USD',
       target_amount: '50.00',
     });
-    const body = { wallet_id: wallet, amount: '50.00', currency: 'USD', destination: bank(), quote_id: quote.id };
+    const body = {
+      wallet_id: wallet,
+      amount: '50.00',
+      currency: 'USD',
+      destination: bank(),
+      quote_id: quote.id,
+    };
     const sent = await postOk(t, '/v1/payouts', body);
     const response = await cancel(sent.id);
     expect(response.statusCode, response.body).toBe(200);
@@ -139,10 +155,92 @@ describe('POST /v1/payouts/:id/cancel', () => {
     expectProblem(await retry(other.id), 409, 'invalid_state');
   });
 
+  it('live bank-file payouts: until they are in a pain.001 file, not after', async () => {
+    const live = async (url: string, payload: Record<string, unknown> | undefined, status: number) => {
+      const response = await t.request({
+        method: 'POST',
+        url,
+        key: t.live_key,
+        ...(payload ? { payload } : {}),
+      });
+      expect(response.statusCode, response.body).toBe(status);
+      return response;
+    };
+    const platform = (await live('/v1/wallets', { currency: 'EUR', overdraft_limit: '1000.00' }, 201)).json()
+      .id;
+    const seller = (await live('/v1/wallets', { currency: 'EUR' }, 201)).json().id;
+    const move = {
+      source_wallet_id: platform,
+      destination_wallet_id: seller,
+      amount: '300.00',
+      currency: 'EUR',
+    };
+    await live('/v1/transfers', move, 201);
+    const destination = {
+      type: 'bank_account',
+      account_holder_name: 'Ada Lovelace',
+      iban: 'FR1420041010050500013M02606',
+    };
+    const pay = { wallet_id: seller, amount: '100.00', currency: 'EUR', destination };
+    const kept = (await live('/v1/payouts', pay, 201)).json();
+    const dropped = (await live('/v1/payouts', pay, 201)).json();
+    expect(dropped).toMatchObject({ status: 'pending', rail: 'bank_file', file_id: null });
+    expect((await live(`/v1/payouts/${dropped.id}/cancel`, undefined, 200)).json().status).toBe('canceled');
+    const file = (await live('/v1/payout_files', { currency: 'EUR' }, 201)).json();
+    expect(file).toMatchObject({ payout_count: 1, total_amount: '100.00' });
+    const balance = async () =>
+      (await t.request({ method: 'GET', url: `/v1/wallets/${seller}`, key: t.live_key })).json().balance
+        .available;
+    expect(await balance()).toBe('200.00');
+    const refused = await t.request({
+      method: 'POST',
+      url: `/v1/payouts/${kept.id}/cancel`,
+      key: t.live_key,
+    });
+    expectProblem(refused, 409, 'invalid_state');
+    expect(await balance()).toBe('200.00');
+    const filed = (await t.request({ method: 'GET', url: `/v1/payouts/${kept.id}`, key: t.live_key })).json();
+    expect(filed).toMatchObject({ status: 'in_transit', file_id: file.id });
+  });
+
+  it('EVM payouts: not once their transaction is signed', async () => {
+    const wallet = await funded(t, '1.00', 'ETH');
+    const address = '0x52908400098527886E0F7030069857D2E4169EE7';
+    const body = {
+      wallet_id: wallet,
+      amount: '0.1',
+      currency: 'ETH',
+      destination: { type: 'crypto', network: 'ethereum', address },
+    };
+    const signed = await postOk(t, '/v1/payouts', body);
+    expect(signed).toMatchObject({ status: 'pending', rail: 'crypto' });
+    // What the EVM rail's signer stores, under the payout's row lock, before it broadcasts.
+    const sender = '0x0000000000000000000000000000000000000001';
+    await t.db.pool.query(
+      'INSERT INTO evm_senders (address, next_nonce) VALUES ($1, 1) ON CONFLICT DO NOTHING',
+      [sender],
+    );
+    await t.db.pool.query(
+      `INSERT INTO evm_transactions (id, network, livemode, sender, nonce, purpose, reference_id, asset, amount,
+         tx_hash, raw, status, created_at, updated_at)
+       VALUES ('evmtx_test', 'ethereum', false, $1, 0, 'payout', $2, 'ETH', 100000000000000000, '0xabc', '0x', 'signed', now(), now())`,
+      [sender, signed.id],
+    );
+    const refused = await cancel(signed.id);
+    expectProblem(refused, 409, 'invalid_state');
+    expect(refused.json().detail).toContain('signed');
+    expect((await balanceOf(t, wallet)).available).toBe('0.900000000000000000');
+    await t.db.pool.query("DELETE FROM evm_transactions WHERE id = 'evmtx_test'");
+    expect((await cancel(signed.id)).statusCode).toBe(200);
+  });
+
   it('by a restricted key: its own wallet only; another wallet is 404', async () => {
     const wallet = await funded(t, '100.00');
     const sent = await payout(wallet, '10.00');
-    const stranger = await createKey(t, { scopes: ['payouts:write'], restrictions: { wallet_ids: [await newWallet(t)] } });
+    const stranger = await createKey(t, {
+      scopes: ['payouts:write'],
+      restrictions: { wallet_ids: [await newWallet(t)] },
+    });
     const own = await createKey(t, { scopes: ['payouts:write'], restrictions: { wallet_ids: [wallet] } });
     expectProblem(await cancel(sent.id, stranger.secret), 404, 'resource_not_found');
     expect((await cancel(sent.id, own.secret)).statusCode).toBe(200);
@@ -168,7 +266,10 @@ describe('POST /v1/payouts/:id/retry', () => {
       destination: { type: 'bank_account', last4: '6789', account_holder_name: 'Ada Lovelace' },
     });
     expect(again.id).not.toBe(failed);
-    expect(await getJson(t, `/v1/payouts/${failed}`)).toMatchObject({ status: 'failed', retried_by: again.id });
+    expect(await getJson(t, `/v1/payouts/${failed}`)).toMatchObject({
+      status: 'failed',
+      retried_by: again.id,
+    });
     expect(await balanceOf(t, wallet)).toEqual(usd('60.00'));
     await advanceAndRunJobs(t, step_ms);
     expect((await getJson(t, `/v1/payouts/${again.id}`)).status).toBe('paid');
@@ -211,7 +312,10 @@ describe('POST /v1/payouts/:id/retry', () => {
   it('goes through the guard: restricted keys see only their wallets, policy keys their limits', async () => {
     const wallet = await funded(t, '100.00');
     const failed = await failedPayout(wallet, '10.00');
-    const stranger = await createKey(t, { scopes: ['payouts:write'], restrictions: { wallet_ids: [await newWallet(t)] } });
+    const stranger = await createKey(t, {
+      scopes: ['payouts:write'],
+      restrictions: { wallet_ids: [await newWallet(t)] },
+    });
     expectProblem(await retry(failed, stranger.secret), 404, 'resource_not_found');
     const small = await createKey(t, {
       scopes: ['payouts:write'],

@@ -80,8 +80,7 @@ export async function retryPayout(ctx: RailContext, id: string): Promise<Result<
   const row = await rowById<PayoutRow>(db, 'payouts', livemode, id, { for_update: true });
   if (row === undefined) return fail(notFound('payout', id, 'id'));
   const why = whyNoRetry(row);
-  if (why !== undefined)
-    return fail(domainError('invalid_state', `Payout ${id} cannot be retried: ${why}.`));
+  if (why !== undefined) return fail(domainError('invalid_state', `Payout ${id} cannot be retried: ${why}.`));
   const scale = await assetScale(db, livemode, row.asset, 'id');
   if (!scale.ok) return scale;
   const destination = await detokenizeInstrument<PayoutDestination>(db, livemode, row.destination);
