@@ -6064,7 +6064,7 @@ export interface paths {
         put?: never;
         /**
          * Pay out from a wallet
-         * @description Sends money from a wallet to a bank account, card or crypto address. The amount leaves the wallet at once; the payout goes pending → in_transit → paid, or failed / returned, which put the funds back in the wallet with failure_code. In test mode the sandbox moves it along (see docs/rails.md for the test data and POST /v1/test_helpers/payouts/:id/...); in live mode, bank payouts are gathered into ISO 20022 pain.001 files (POST /v1/payout_files).
+         * @description Sends money from a wallet to a bank account, card or crypto address. The amount leaves the wallet at once; the payout goes pending → in_transit → paid, or failed / returned, which put the funds back in the wallet with failure_code. A payout not yet handed to its rail can be canceled (POST /v1/payouts/:id/cancel); a failed or returned one can be retried once as a new payout (POST /v1/payouts/:id/retry). In test mode the sandbox moves it along (see docs/rails.md for the test data and POST /v1/test_helpers/payouts/:id/...); in live mode, bank payouts are gathered into ISO 20022 pain.001 files (POST /v1/payout_files).
          */
         post: {
             parameters: {

@@ -3,7 +3,7 @@ import { detokenizeInstrument } from '../crypto/tokens.js';
 import type { Client } from '../db/pool.js';
 import { rowById } from '../db/rows.js';
 import { recordRowEvents } from '../events/index.js';
-import type { RailContext, PayoutDestination } from '../rails/index.js';
+import type { PayoutDestination, RailContext } from '../rails/index.js';
 import { assert } from '../shared/assert.js';
 import { domainError, notFound } from '../shared/errors.js';
 import { formatAmount, minorFromDb } from '../shared/money.js';
