@@ -203,6 +203,57 @@ describe('POST /v1/payouts/:id/cancel', () => {
     expect(filed).toMatchObject({ status: 'in_transit', file_id: file.id });
   });
 
+  it('raced by a pain.001 filing: each payout is either canceled or filed, never both', async () => {
+    const live = (method: 'GET' | 'POST', url: string, payload?: Record<string, unknown>) =>
+      t.request({ method, url, key: t.live_key, ...(payload ? { payload } : {}) });
+    const platform = (
+      await live('POST', '/v1/wallets', { currency: 'EUR', overdraft_limit: '1000.00' })
+    ).json().id;
+    const seller = (await live('POST', '/v1/wallets', { currency: 'EUR' })).json().id;
+    await live('POST', '/v1/transfers', {
+      source_wallet_id: platform,
+      destination_wallet_id: seller,
+      amount: '100.00',
+      currency: 'EUR',
+    });
+    const destination = {
+      type: 'bank_account',
+      account_holder_name: 'Ada Lovelace',
+      iban: 'FR1420041010050500013M02606',
+    };
+    const ids: string[] = [];
+    for (let i = 0; i < 6; i++)
+      ids.push(
+        (
+          await live('POST', '/v1/payouts', {
+            wallet_id: seller,
+            amount: '10.00',
+            currency: 'EUR',
+            destination,
+          })
+        ).json().id,
+      );
+    const [file, ...cancels] = await Promise.all([
+      live('POST', '/v1/payout_files', { currency: 'EUR' }),
+      ...ids.map((id) => live('POST', `/v1/payouts/${id}/cancel`)),
+    ]);
+    const statuses = await Promise.all(
+      ids.map(async (id) => (await live('GET', `/v1/payouts/${id}`)).json()),
+    );
+    for (const [index, response] of cancels.entries()) {
+      const payout = statuses[index];
+      if (response.statusCode === 200) expect(payout).toMatchObject({ status: 'canceled', file_id: null });
+      else {
+        expectProblem(response, 409, 'invalid_state');
+        expect(payout).toMatchObject({ status: 'in_transit', file_id: file?.json().id });
+      }
+    }
+    const filed = statuses.filter((payout) => payout.status === 'in_transit').length;
+    expect(file?.statusCode === 201 ? file.json().payout_count : 0).toBe(filed);
+    const balance = (await live('GET', `/v1/wallets/${seller}`)).json().balance.available;
+    expect(balance).toBe(`${100 - 10 * filed}.00`);
+  });
+
   it('EVM payouts: not once their transaction is signed', async () => {
     const wallet = await funded(t, '1.00', 'ETH');
     const address = '0x52908400098527886E0F7030069857D2E4169EE7';
@@ -279,6 +330,24 @@ describe('POST /v1/payouts/:id/retry', () => {
     expect(await balanceOf(t, wallet)).toEqual(usd('60.00'));
   });
 
+  it('replays under its Idempotency-Key: one new payout', async () => {
+    const wallet = await funded(t, '100.00');
+    const failed = await failedPayout(wallet, '10.00');
+    const send = () =>
+      t.request({
+        method: 'POST',
+        url: `/v1/payouts/${failed}/retry`,
+        headers: { 'idempotency-key': `retry-${failed}` },
+      });
+    const first = await send();
+    expect(first.statusCode, first.body).toBe(201);
+    const replay = await send();
+    expect(replay.statusCode).toBe(201);
+    expect(replay.headers['idempotent-replayed']).toBe('true');
+    expect(replay.json().id).toBe(first.json().id);
+    expect(await balanceOf(t, wallet)).toEqual(usd('90.00'));
+  });
+
   it('retries a returned payout to the stored destination; concurrent retries make one payout', async () => {
     const wallet = await funded(t, '100.00');
     const sent = await payout(wallet, '25.00', bank('000333333335'));
@@ -331,9 +400,19 @@ describe('POST /v1/payouts/:id/retry', () => {
     expect(parked.json().object).toBe('approval');
     expect(await getJson(t, `/v1/payouts/${failed}`)).toMatchObject({ retried_by: null });
     expect(await balanceOf(t, wallet)).toEqual(usd('100.00'));
+    // Approved, the stored request runs as the retry, once.
+    const approved = await post(t, `/v1/approvals/${parked.json().id}/approve`);
+    expect(approved.statusCode, approved.body).toBe(200);
+    expect(approved.json().result).toMatchObject({
+      status: 201,
+      body: { object: 'payout', retry_of: failed },
+    });
+    expect(await getJson(t, `/v1/payouts/${failed}`)).toMatchObject({
+      retried_by: approved.json().result.body.id,
+    });
+    expect(await balanceOf(t, wallet)).toEqual(usd('90.00'));
     const own = await createKey(t, { scopes: ['payouts:write'], restrictions: { wallet_ids: [wallet] } });
-    const response = await retry(failed, own.secret);
-    expect(response.statusCode, response.body).toBe(201);
+    expectProblem(await retry(failed, own.secret), 409, 'invalid_state');
     expect(await balanceOf(t, wallet)).toEqual(usd('90.00'));
   });
 });
