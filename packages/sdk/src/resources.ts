@@ -68,6 +68,8 @@ export const resources = {
     create: post('/v1/payouts'),
     retrieve: get('/v1/payouts/{id}'),
     list: list('/v1/payouts'),
+    cancel: action('/v1/payouts/{id}/cancel'),
+    retry: action('/v1/payouts/{id}/retry'),
   },
   payout_batches: {
     create: post('/v1/payout_batches'),

@@ -102,6 +102,28 @@ describe('the client against a real server', () => {
     expect(error).toMatchObject({ status: 402, code: 'insufficient_funds', param: 'source_wallet_id' });
   });
 
+  it('cancels a pending payout and retries a failed one', async () => {
+    const purse = server.client();
+    const wallet = await purse.wallets.create({ currency: 'USD' });
+    const card = { type: 'card' as const, number: '4242424242424242' };
+    await purse.payments.create({ wallet_id: wallet.id, amount: '50.00', currency: 'USD', source: card });
+    const destination = {
+      type: 'bank_account' as const,
+      account_holder_name: 'Ada Lovelace',
+      account_number: '000123456789',
+      routing_number: '110000000',
+    };
+    const payout = { wallet_id: wallet.id, amount: '20.00', currency: 'USD', destination };
+    const first = await purse.payouts.create(payout);
+    expect((await purse.payouts.cancel(first.id)).status).toBe('canceled');
+    const second = await purse.payouts.create(payout);
+    await purse.test_helpers.failPayout(second.id, {});
+    const again = await purse.payouts.retry(second.id);
+    expect(again).toMatchObject({ status: 'pending', retry_of: second.id, amount: '20.00' });
+    expect((await purse.payouts.retrieve(second.id)).retried_by).toBe(again.id);
+    expect((await purse.wallets.retrieve(wallet.id)).balance.available).toBe('30.00');
+  });
+
   it('replays a POST under its Idempotency-Key, and refuses the key with another body as an IdempotencyError', async () => {
     const requests: string[] = [];
     const counting: typeof fetch = (input, init) => {

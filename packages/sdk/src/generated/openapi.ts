@@ -5976,7 +5976,7 @@ export interface paths {
                     /** @description Id of the first object of the next page: returns newer objects. */
                     ending_before?: string;
                     wallet_id?: string;
-                    status?: "pending" | "in_transit" | "paid" | "failed" | "returned";
+                    status?: "pending" | "in_transit" | "paid" | "failed" | "returned" | "canceled";
                     batch_id?: string;
                 };
                 header?: {
@@ -6064,7 +6064,7 @@ export interface paths {
         put?: never;
         /**
          * Pay out from a wallet
-         * @description Sends money from a wallet to a bank account, card or crypto address. The amount leaves the wallet at once; the payout goes pending → in_transit → paid, or failed / returned, which put the funds back in the wallet with failure_code. In test mode the sandbox moves it along (see docs/rails.md for the test data and POST /v1/test_helpers/payouts/:id/...); in live mode, bank payouts are gathered into ISO 20022 pain.001 files (POST /v1/payout_files).
+         * @description Sends money from a wallet to a bank account, card or crypto address. The amount leaves the wallet at once; the payout goes pending → in_transit → paid, or failed / returned, which put the funds back in the wallet with failure_code. A payout not yet handed to its rail can be canceled (POST /v1/payouts/:id/cancel); a failed or returned one can be retried once as a new payout (POST /v1/payouts/:id/retry). In test mode the sandbox moves it along (see docs/rails.md for the test data and POST /v1/test_helpers/payouts/:id/...); in live mode, bank payouts are gathered into ISO 20022 pain.001 files (POST /v1/payout_files).
          */
         post: {
             parameters: {
@@ -6176,7 +6176,7 @@ export interface paths {
                             /** @enum {string} */
                             object: "payout";
                             livemode: boolean;
-                            status: "pending" | "in_transit" | "paid" | "failed" | "returned";
+                            status: "pending" | "in_transit" | "paid" | "failed" | "returned" | "canceled";
                             wallet_id: string;
                             /** @example 250.00 */
                             amount: string;
@@ -6207,6 +6207,11 @@ export interface paths {
                             schedule_id: string | null;
                             file_id: string | null;
                             paid_at: string | null;
+                            canceled_at: string | null;
+                            /** @description The failed or returned payout this one retries (POST /v1/payouts/:id/retry). */
+                            retry_of: string | null;
+                            /** @description The payout that retried this one; a payout is retried at most once. */
+                            retried_by: string | null;
                             description: string | null;
                             metadata: {
                                 [key: string]: string;
@@ -6335,7 +6340,7 @@ export interface paths {
                             /** @enum {string} */
                             object: "payout";
                             livemode: boolean;
-                            status: "pending" | "in_transit" | "paid" | "failed" | "returned";
+                            status: "pending" | "in_transit" | "paid" | "failed" | "returned" | "canceled";
                             wallet_id: string;
                             /** @example 250.00 */
                             amount: string;
@@ -6366,6 +6371,11 @@ export interface paths {
                             schedule_id: string | null;
                             file_id: string | null;
                             paid_at: string | null;
+                            canceled_at: string | null;
+                            /** @description The failed or returned payout this one retries (POST /v1/payouts/:id/retry). */
+                            retry_of: string | null;
+                            /** @description The payout that retried this one; a payout is retried at most once. */
+                            retried_by: string | null;
                             description: string | null;
                             metadata: {
                                 [key: string]: string;
@@ -6441,6 +6451,348 @@ export interface paths {
         };
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/payouts/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel a payout
+         * @description Cancels a payout that has not left Purse: status pending and not yet handed to its rail (live bank payouts: not yet in a pain.001 file; EVM payouts: no transaction signed yet; sandbox payouts: before the rail accepts it, its first step to in_transit). The amount goes back to the wallet in the same transaction (a converted payout's conversion is reversed), the payout becomes canceled and payout.canceled is sent; whatever the rail reports later changes nothing. Anything else is 409 invalid_state, with nothing changed. Takes no body.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /**
+                     * @description Answer as this API version instead of the key's pinned one.
+                     * @example 2026-11-01
+                     */
+                    "Purse-Version"?: string;
+                    /**
+                     * @description Makes a retry safe: the first response is stored for 24 hours and replayed with Idempotent-Replayed: true.
+                     * @example order-6735-payout
+                     */
+                    "Idempotency-Key"?: string;
+                };
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @example po_01jd0w3n3w8m5t5vq6fz1y2k3h */
+                            id: string;
+                            /** @enum {string} */
+                            object: "payout";
+                            livemode: boolean;
+                            status: "pending" | "in_transit" | "paid" | "failed" | "returned" | "canceled";
+                            wallet_id: string;
+                            /** @example 250.00 */
+                            amount: string;
+                            /** @example USD */
+                            currency: string;
+                            /**
+                             * @description bank_file: the live ISO 20022 file rail.
+                             * @example bank_account
+                             */
+                            rail: string;
+                            /**
+                             * @description A card or bank account shows its last four digits and `token` (tok_), which stands for the number kept encrypted; a crypto source or destination its network and address.
+                             * @example {
+                             *       "type": "card",
+                             *       "brand": "visa",
+                             *       "last4": "4242",
+                             *       "token": "tok_01m7yy9v1wq0vf87gxe71jyfcv"
+                             *     }
+                             */
+                            destination: {
+                                [key: string]: string;
+                            };
+                            failure_code: string | null;
+                            failure_message: string | null;
+                            /** @description The conversion made on the way, when the wallet holds another currency; a failure undoes it. */
+                            conversion_id: string | null;
+                            batch_id: string | null;
+                            schedule_id: string | null;
+                            file_id: string | null;
+                            paid_at: string | null;
+                            canceled_at: string | null;
+                            /** @description The failed or returned payout this one retries (POST /v1/payouts/:id/retry). */
+                            retry_of: string | null;
+                            /** @description The payout that retried this one; a payout is retried at most once. */
+                            retried_by: string | null;
+                            description: string | null;
+                            metadata: {
+                                [key: string]: string;
+                            };
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            created_at: string;
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            updated_at: string;
+                        };
+                    };
+                };
+                /** @description Kept, not run: an approval (object approval) until an operator decides, or a challenge (object challenge) until the wallet's holder confirms it with a one-time code. */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Approval"] | components["schemas"]["Challenge"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/payouts/{id}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Retry a failed or returned payout
+         * @description Makes a NEW payout (201) from the same wallet, for the same amount and currency, to the same destination as stored (its token: the account number is never asked for again); the failed or returned payout stays as it is. The new payout's retry_of names the old one, whose retried_by names the new one: a payout is retried once (a second retry is 409 invalid_state, as is a payout in any other status, or one that converted on its way: make a new payout with a fresh quote). The wallet pays again, screened as POST /v1/payouts is (restrictions, spend policy, risk rules; 202 when parked for approval); insufficient_funds if it cannot. Takes no body.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /**
+                     * @description Answer as this API version instead of the key's pinned one.
+                     * @example 2026-11-01
+                     */
+                    "Purse-Version"?: string;
+                    /**
+                     * @description Makes a retry safe: the first response is stored for 24 hours and replayed with Idempotent-Replayed: true.
+                     * @example order-6735-payout
+                     */
+                    "Idempotency-Key"?: string;
+                };
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @example po_01jd0w3n3w8m5t5vq6fz1y2k3h */
+                            id: string;
+                            /** @enum {string} */
+                            object: "payout";
+                            livemode: boolean;
+                            status: "pending" | "in_transit" | "paid" | "failed" | "returned" | "canceled";
+                            wallet_id: string;
+                            /** @example 250.00 */
+                            amount: string;
+                            /** @example USD */
+                            currency: string;
+                            /**
+                             * @description bank_file: the live ISO 20022 file rail.
+                             * @example bank_account
+                             */
+                            rail: string;
+                            /**
+                             * @description A card or bank account shows its last four digits and `token` (tok_), which stands for the number kept encrypted; a crypto source or destination its network and address.
+                             * @example {
+                             *       "type": "card",
+                             *       "brand": "visa",
+                             *       "last4": "4242",
+                             *       "token": "tok_01m7yy9v1wq0vf87gxe71jyfcv"
+                             *     }
+                             */
+                            destination: {
+                                [key: string]: string;
+                            };
+                            failure_code: string | null;
+                            failure_message: string | null;
+                            /** @description The conversion made on the way, when the wallet holds another currency; a failure undoes it. */
+                            conversion_id: string | null;
+                            batch_id: string | null;
+                            schedule_id: string | null;
+                            file_id: string | null;
+                            paid_at: string | null;
+                            canceled_at: string | null;
+                            /** @description The failed or returned payout this one retries (POST /v1/payouts/:id/retry). */
+                            retry_of: string | null;
+                            /** @description The payout that retried this one; a payout is retried at most once. */
+                            retried_by: string | null;
+                            description: string | null;
+                            metadata: {
+                                [key: string]: string;
+                            };
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            created_at: string;
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-21T12:00:00.000Z
+                             */
+                            updated_at: string;
+                        };
+                    };
+                };
+                /** @description Kept, not run: an approval (object approval) until an operator decides, or a challenge (object challenge) until the wallet's holder confirms it with a one-time code. */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Approval"] | components["schemas"]["Challenge"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;
@@ -8458,7 +8810,7 @@ export interface paths {
                             /** @enum {string} */
                             object: "payout";
                             livemode: boolean;
-                            status: "pending" | "in_transit" | "paid" | "failed" | "returned";
+                            status: "pending" | "in_transit" | "paid" | "failed" | "returned" | "canceled";
                             wallet_id: string;
                             /** @example 250.00 */
                             amount: string;
@@ -8489,6 +8841,11 @@ export interface paths {
                             schedule_id: string | null;
                             file_id: string | null;
                             paid_at: string | null;
+                            canceled_at: string | null;
+                            /** @description The failed or returned payout this one retries (POST /v1/payouts/:id/retry). */
+                            retry_of: string | null;
+                            /** @description The payout that retried this one; a payout is retried at most once. */
+                            retried_by: string | null;
                             description: string | null;
                             metadata: {
                                 [key: string]: string;
@@ -8620,7 +8977,7 @@ export interface paths {
                             /** @enum {string} */
                             object: "payout";
                             livemode: boolean;
-                            status: "pending" | "in_transit" | "paid" | "failed" | "returned";
+                            status: "pending" | "in_transit" | "paid" | "failed" | "returned" | "canceled";
                             wallet_id: string;
                             /** @example 250.00 */
                             amount: string;
@@ -8651,6 +9008,11 @@ export interface paths {
                             schedule_id: string | null;
                             file_id: string | null;
                             paid_at: string | null;
+                            canceled_at: string | null;
+                            /** @description The failed or returned payout this one retries (POST /v1/payouts/:id/retry). */
+                            retry_of: string | null;
+                            /** @description The payout that retried this one; a payout is retried at most once. */
+                            retried_by: string | null;
                             description: string | null;
                             metadata: {
                                 [key: string]: string;
@@ -8789,7 +9151,7 @@ export interface paths {
                             /** @enum {string} */
                             object: "payout";
                             livemode: boolean;
-                            status: "pending" | "in_transit" | "paid" | "failed" | "returned";
+                            status: "pending" | "in_transit" | "paid" | "failed" | "returned" | "canceled";
                             wallet_id: string;
                             /** @example 250.00 */
                             amount: string;
@@ -8820,6 +9182,11 @@ export interface paths {
                             schedule_id: string | null;
                             file_id: string | null;
                             paid_at: string | null;
+                            canceled_at: string | null;
+                            /** @description The failed or returned payout this one retries (POST /v1/payouts/:id/retry). */
+                            retry_of: string | null;
+                            /** @description The payout that retried this one; a payout is retried at most once. */
+                            retried_by: string | null;
                             description: string | null;
                             metadata: {
                                 [key: string]: string;
@@ -8958,7 +9325,7 @@ export interface paths {
                             /** @enum {string} */
                             object: "payout";
                             livemode: boolean;
-                            status: "pending" | "in_transit" | "paid" | "failed" | "returned";
+                            status: "pending" | "in_transit" | "paid" | "failed" | "returned" | "canceled";
                             wallet_id: string;
                             /** @example 250.00 */
                             amount: string;
@@ -8989,6 +9356,11 @@ export interface paths {
                             schedule_id: string | null;
                             file_id: string | null;
                             paid_at: string | null;
+                            canceled_at: string | null;
+                            /** @description The failed or returned payout this one retries (POST /v1/payouts/:id/retry). */
+                            retry_of: string | null;
+                            /** @description The payout that retried this one; a payout is retried at most once. */
+                            retried_by: string | null;
                             description: string | null;
                             metadata: {
                                 [key: string]: string;
@@ -13499,7 +13871,7 @@ export interface paths {
                             /** @enum {string} */
                             object: "event";
                             /** @description What happened; see the event catalogue (docs/events.md). */
-                            type: "api_key.created" | "api_key.revoked" | "asset.created" | "bank_statement.imported" | "consent.granted" | "consent.revoked" | "conversion.reversed" | "conversion.succeeded" | "coupon.created" | "coupon.updated" | "crypto.hot_wallet.low_balance" | "customer.subscription.created" | "customer.subscription.deleted" | "customer.subscription.paused" | "customer.subscription.resumed" | "customer.subscription.updated" | "escrow.canceled" | "escrow.created" | "escrow.disputed" | "escrow.released" | "escrow.resolved" | "holder.created" | "holder.updated" | "invoice.created" | "invoice.finalized" | "invoice.marked_uncollectible" | "invoice.paid" | "invoice.payment_failed" | "invoice.voided" | "payment.failed" | "payment.processing" | "payment.settled" | "payment.succeeded" | "payout.created" | "payout.failed" | "payout.in_transit" | "payout.paid" | "payout.returned" | "payout_batch.created" | "payout_file.created" | "payout_schedule.deleted" | "payout_schedule.updated" | "price.created" | "price.updated" | "product.created" | "product.updated" | "refund.created" | "refund.failed" | "refund.succeeded" | "risk.flagged" | "tax_rate.created" | "tax_rate.updated" | "test_clock.advancing" | "test_clock.ready" | "transfer.captured" | "transfer.expired" | "transfer.pending" | "transfer.posted" | "transfer.voided" | "verification_session.created" | "verification_session.processing" | "verification_session.rejected" | "verification_session.requires_input" | "verification_session.verified" | "wallet.closed" | "wallet.created" | "wallet.frozen" | "wallet.unfrozen" | "webhook_endpoint.created" | "webhook_endpoint.deleted" | "webhook_endpoint.disabled" | "webhook_endpoint.enabled" | "webhook_endpoint.updated";
+                            type: "api_key.created" | "api_key.revoked" | "asset.created" | "bank_statement.imported" | "consent.granted" | "consent.revoked" | "conversion.reversed" | "conversion.succeeded" | "coupon.created" | "coupon.updated" | "crypto.hot_wallet.low_balance" | "customer.subscription.created" | "customer.subscription.deleted" | "customer.subscription.paused" | "customer.subscription.resumed" | "customer.subscription.updated" | "escrow.canceled" | "escrow.created" | "escrow.disputed" | "escrow.released" | "escrow.resolved" | "holder.created" | "holder.updated" | "invoice.created" | "invoice.finalized" | "invoice.marked_uncollectible" | "invoice.paid" | "invoice.payment_failed" | "invoice.voided" | "payment.failed" | "payment.processing" | "payment.settled" | "payment.succeeded" | "payout.canceled" | "payout.created" | "payout.failed" | "payout.in_transit" | "payout.paid" | "payout.returned" | "payout_batch.created" | "payout_file.created" | "payout_schedule.deleted" | "payout_schedule.updated" | "price.created" | "price.updated" | "product.created" | "product.updated" | "refund.created" | "refund.failed" | "refund.succeeded" | "risk.flagged" | "tax_rate.created" | "tax_rate.updated" | "test_clock.advancing" | "test_clock.ready" | "transfer.captured" | "transfer.expired" | "transfer.pending" | "transfer.posted" | "transfer.voided" | "verification_session.created" | "verification_session.processing" | "verification_session.rejected" | "verification_session.requires_input" | "verification_session.verified" | "wallet.closed" | "wallet.created" | "wallet.frozen" | "wallet.unfrozen" | "webhook_endpoint.created" | "webhook_endpoint.deleted" | "webhook_endpoint.disabled" | "webhook_endpoint.enabled" | "webhook_endpoint.updated";
                             livemode: boolean;
                             /**
                              * Format: date-time
@@ -27099,7 +27471,7 @@ export interface components {
             /** @enum {string} */
             object: "payout";
             livemode: boolean;
-            status: "pending" | "in_transit" | "paid" | "failed" | "returned";
+            status: "pending" | "in_transit" | "paid" | "failed" | "returned" | "canceled";
             wallet_id: string;
             /** @example 250.00 */
             amount: string;
@@ -27130,6 +27502,11 @@ export interface components {
             schedule_id: string | null;
             file_id: string | null;
             paid_at: string | null;
+            canceled_at: string | null;
+            /** @description The failed or returned payout this one retries (POST /v1/payouts/:id/retry). */
+            retry_of: string | null;
+            /** @description The payout that retried this one; a payout is retried at most once. */
+            retried_by: string | null;
             description: string | null;
             metadata: {
                 [key: string]: string;
@@ -27233,7 +27610,7 @@ export interface components {
             /** @enum {string} */
             object: "event";
             /** @description What happened; see the event catalogue (docs/events.md). */
-            type: "api_key.created" | "api_key.revoked" | "asset.created" | "bank_statement.imported" | "consent.granted" | "consent.revoked" | "conversion.reversed" | "conversion.succeeded" | "coupon.created" | "coupon.updated" | "crypto.hot_wallet.low_balance" | "customer.subscription.created" | "customer.subscription.deleted" | "customer.subscription.paused" | "customer.subscription.resumed" | "customer.subscription.updated" | "escrow.canceled" | "escrow.created" | "escrow.disputed" | "escrow.released" | "escrow.resolved" | "holder.created" | "holder.updated" | "invoice.created" | "invoice.finalized" | "invoice.marked_uncollectible" | "invoice.paid" | "invoice.payment_failed" | "invoice.voided" | "payment.failed" | "payment.processing" | "payment.settled" | "payment.succeeded" | "payout.created" | "payout.failed" | "payout.in_transit" | "payout.paid" | "payout.returned" | "payout_batch.created" | "payout_file.created" | "payout_schedule.deleted" | "payout_schedule.updated" | "price.created" | "price.updated" | "product.created" | "product.updated" | "refund.created" | "refund.failed" | "refund.succeeded" | "risk.flagged" | "tax_rate.created" | "tax_rate.updated" | "test_clock.advancing" | "test_clock.ready" | "transfer.captured" | "transfer.expired" | "transfer.pending" | "transfer.posted" | "transfer.voided" | "verification_session.created" | "verification_session.processing" | "verification_session.rejected" | "verification_session.requires_input" | "verification_session.verified" | "wallet.closed" | "wallet.created" | "wallet.frozen" | "wallet.unfrozen" | "webhook_endpoint.created" | "webhook_endpoint.deleted" | "webhook_endpoint.disabled" | "webhook_endpoint.enabled" | "webhook_endpoint.updated";
+            type: "api_key.created" | "api_key.revoked" | "asset.created" | "bank_statement.imported" | "consent.granted" | "consent.revoked" | "conversion.reversed" | "conversion.succeeded" | "coupon.created" | "coupon.updated" | "crypto.hot_wallet.low_balance" | "customer.subscription.created" | "customer.subscription.deleted" | "customer.subscription.paused" | "customer.subscription.resumed" | "customer.subscription.updated" | "escrow.canceled" | "escrow.created" | "escrow.disputed" | "escrow.released" | "escrow.resolved" | "holder.created" | "holder.updated" | "invoice.created" | "invoice.finalized" | "invoice.marked_uncollectible" | "invoice.paid" | "invoice.payment_failed" | "invoice.voided" | "payment.failed" | "payment.processing" | "payment.settled" | "payment.succeeded" | "payout.canceled" | "payout.created" | "payout.failed" | "payout.in_transit" | "payout.paid" | "payout.returned" | "payout_batch.created" | "payout_file.created" | "payout_schedule.deleted" | "payout_schedule.updated" | "price.created" | "price.updated" | "product.created" | "product.updated" | "refund.created" | "refund.failed" | "refund.succeeded" | "risk.flagged" | "tax_rate.created" | "tax_rate.updated" | "test_clock.advancing" | "test_clock.ready" | "transfer.captured" | "transfer.expired" | "transfer.pending" | "transfer.posted" | "transfer.voided" | "verification_session.created" | "verification_session.processing" | "verification_session.rejected" | "verification_session.requires_input" | "verification_session.verified" | "wallet.closed" | "wallet.created" | "wallet.frozen" | "wallet.unfrozen" | "webhook_endpoint.created" | "webhook_endpoint.deleted" | "webhook_endpoint.disabled" | "webhook_endpoint.enabled" | "webhook_endpoint.updated";
             livemode: boolean;
             /**
              * Format: date-time

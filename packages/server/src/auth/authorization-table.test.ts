@@ -181,6 +181,13 @@ async function payout(parties: Parties): Promise<string> {
   return (await postOk(t, '/v1/payouts', { wallet_id: parties.payer, destination: bank, ...usd() })).id;
 }
 
+/** A payout of 10.00 from the payer that failed: its money is back, ready to be retried. */
+async function failedPayout(parties: Parties): Promise<string> {
+  const id = await payout(parties);
+  await postOk(t, `/v1/test_helpers/payouts/${id}/fail`, { failure_code: 'no_account' }, 200);
+  return id;
+}
+
 async function payment(parties: Parties): Promise<string> {
   return (
     await postOk(t, '/v1/payments', {
@@ -476,6 +483,30 @@ const table: Readonly<Record<string, Entry>> = {
       url: '/v1/payout_batches',
       payload: { payouts: [{ wallet_id: payer, destination: bank, ...usd() }] },
     }),
+  },
+  // A retry pays the failed payout's amount out again, to its stored destination: screened and
+  // counted as POST /v1/payouts is.
+  'POST /v1/payouts/{id}/retry': {
+    kind: 'moves',
+    scope: 'payouts:write',
+    status: 201,
+    to: 'outside',
+    counts: true,
+    call: async (parties) => ({
+      method: 'POST',
+      url: `/v1/payouts/${await failedPayout(parties)}/retry`,
+    }),
+  },
+  // A cancel returns a payout's money to the payer's own wallet: like an escrow's cancel, an
+  // inflow there, not counted (it was when the payout was made). A restricted key cancels only its
+  // own wallets' payouts; a policy-bound key within its limits and allowed destinations.
+  'POST /v1/payouts/{id}/cancel': {
+    kind: 'moves',
+    scope: 'payouts:write',
+    status: 200,
+    to: 'payer',
+    counts: false,
+    call: async (parties) => ({ method: 'POST', url: `/v1/payouts/${await payout(parties)}/cancel` }),
   },
   'POST /v1/escrows': {
     kind: 'moves',

@@ -71,6 +71,9 @@ export const restricted_routes: Readonly<Record<string, RestrictedAccess>> = {
   'POST /v1/transfers/batch': 'screened',
   'POST /v1/payouts': 'screened',
   'POST /v1/payout_batches': 'screened',
+  // Its own wallet's payouts only; the guard then screens the money each moves.
+  'POST /v1/payouts/:id/cancel': { object: 'payout' },
+  'POST /v1/payouts/:id/retry': { object: 'payout' },
   'POST /v1/escrows': 'screened',
   'POST /v1/escrows/:id/release': { object: 'escrow' },
   'POST /v1/escrows/:id/cancel': { object: 'escrow' },

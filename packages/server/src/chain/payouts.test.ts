@@ -62,6 +62,21 @@ describe('EVM payouts', () => {
     expect((await balanceOf(c.t, wallet)).available).toBe('1.000000000000000000');
   });
 
+  it('cancel while unsigned: the signer skips it; once signed and broadcast, cancel is 409', async () => {
+    const wallet = await newWallet(c.t, 'ETH');
+    await fund(c.t, wallet, '1', 'ETH');
+    const to = stranger();
+    const dropped = (await payout(wallet, '0.25', 'ETH', to)).json();
+    const cancel = (id: string) => post(c.t, `/v1/payouts/${id}/cancel`);
+    expect((await cancel(dropped.id)).json()).toMatchObject({ status: 'canceled' });
+    const sent = (await payout(wallet, '0.5', 'ETH', to)).json();
+    await settle();
+    expect((await getJson(c.t, `/v1/payouts/${dropped.id}`)).status).toBe('canceled');
+    expect(await c.actors.publicClient.getBalance({ address: to })).toBe(parseEther('0.5'));
+    expectProblem(await cancel(sent.id), 409, 'invalid_state');
+    expect((await balanceOf(c.t, wallet)).available).toBe('0.500000000000000000');
+  });
+
   it('pay ETH from the hot wallet after the confirmations, and book the gas to network_fees', async () => {
     const wallet = await newWallet(c.t, 'ETH');
     await fund(c.t, wallet, '2', 'ETH');

@@ -155,6 +155,11 @@ export const recipes: Readonly<Record<string, Recipe>> = {
   'payout.paid': (api) => payout(api, ['pay']),
   'payout.failed': (api) => payout(api, ['fail']),
   'payout.returned': (api) => payout(api, ['pay', 'return']),
+  'payout.canceled': async (api) => {
+    const made = await payout(api, []);
+    const pending = made.at(-1);
+    return [...made.slice(0, -1), await api.post<Made>(`/v1/payouts/${pending?.id}/cancel`, {})];
+  },
   'escrow.created': (api) => escrow(api),
   'escrow.released': (api) => escrow(api, (id) => api.post(`/v1/escrows/${id}/release`, { amount: '10.00' })),
   'escrow.canceled': (api) => escrow(api, (id) => api.post(`/v1/escrows/${id}/cancel`, {})),

@@ -49,6 +49,8 @@ export const event_catalogue = {
     "A payment's pending funds settled after the wallet's settlement delay and became available.",
   'payment.succeeded':
     'A payment succeeded: the wallet, splits and fee were credited in one entry (pending if the wallet has a settlement delay).',
+  'payout.canceled':
+    'A payout was canceled before it left Purse (not yet handed to its rail); the amount is back in the wallet.',
   'payout.created': "A payout was created: the amount left the wallet for the rail's clearing account.",
   'payout.failed': 'A payout failed before it was paid; the amount is back in the wallet. See failure_code.',
   'payout.in_transit': 'The rail accepted a payout (or it went into a pain.001 bank file).',

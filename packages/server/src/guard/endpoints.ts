@@ -8,6 +8,7 @@ import { createConvertedTransfer } from '../fx/converted-transfer.js';
 import { type CryptoDepositInput, simulateCryptoDeposit } from '../payments/deposits.js';
 import { type CreatePaymentInput, createPayment } from '../payments/service.js';
 import type { PaymentView } from '../payments/view.js';
+import { cancelPayout, retryPayout } from '../payouts/actions.js';
 import { createPayoutBatch } from '../payouts/batches.js';
 import type { CreatePayoutBatchBody, CreatePayoutBody } from '../payouts/schemas.js';
 import { createPayout } from '../payouts/service.js';
@@ -30,7 +31,9 @@ import {
   escrowMovements,
   escrowSettleMovements,
   paymentMovements,
+  payoutCancelMovements,
   payoutMovements,
+  payoutRetryMovements,
   refundMovements,
   releaseMovements,
   transferMovements,
@@ -91,6 +94,24 @@ export const payout_endpoint: MoneyEndpoint<Static<typeof CreatePayoutBody>, { i
   success_status: 201,
   movements: (db, livemode, body) => payoutMovements(db, livemode, [body], false),
   execute: (ctx, body) => createPayout(ctx, body),
+  objects: one,
+};
+
+/** Money back to the payer's own wallet from a payout that has not left Purse (payouts/actions.ts). */
+export const payout_cancel_endpoint: MoneyEndpoint<unknown, { id: string }> = {
+  route: 'POST /v1/payouts/:id/cancel',
+  success_status: 200,
+  movements: (db, livemode, _body, params) => payoutCancelMovements(db, livemode, params.id ?? ''),
+  execute: (ctx, _body, params) => cancelPayout(ctx, params.id ?? ''),
+  objects: one,
+};
+
+/** A failed or returned payout paid again as a new one: screened as POST /v1/payouts is. */
+export const payout_retry_endpoint: MoneyEndpoint<unknown, { id: string }> = {
+  route: 'POST /v1/payouts/:id/retry',
+  success_status: 201,
+  movements: (db, livemode, _body, params) => payoutRetryMovements(db, livemode, params.id ?? ''),
+  execute: (ctx, _body, params) => retryPayout(ctx, params.id ?? ''),
   objects: one,
 };
 
@@ -190,6 +211,8 @@ export const money_endpoints: ReadonlyMap<string, AnyEndpoint> = new Map(
     transfer_batch_endpoint,
     payout_endpoint,
     payout_batch_endpoint,
+    payout_cancel_endpoint,
+    payout_retry_endpoint,
     payment_endpoint,
     crypto_deposit_endpoint,
     escrow_endpoint,

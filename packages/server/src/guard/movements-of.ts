@@ -481,3 +481,55 @@ async function receivedAtMid(
   const amount_minor = targetFor(paid.amount_minor, mid.value.rate, paid.scale, scale.value);
   return amount_minor > 0n ? { currency: target.asset, scale: scale.value, amount_minor } : undefined;
 }
+
+/**
+ * Canceling a payout that has not left Purse: its money comes back to the payer's own wallet (in
+ * the wallet's currency, what a converted payout paid), an inflow like an escrow's cancel, which
+ * does not count (it was counted when the payout was made). A payout that cannot be canceled, or
+ * an unknown one, moves nothing here and is left to the endpoint (409, 404).
+ */
+export async function payoutCancelMovements(db: Queryable, livemode: boolean, id: string) {
+  const found = await db.query<{ wallet_id: string; asset: string; amount: string }>(
+    `SELECT p.wallet_id, COALESCE(c.source_asset, p.asset) AS asset,
+       COALESCE(c.source_amount, p.amount)::text AS amount
+     FROM payouts p LEFT JOIN conversions c ON c.id = p.conversion_id
+     WHERE p.id = $1 AND p.livemode = $2 AND p.status = 'pending'`,
+    [id, livemode],
+  );
+  const payout = found.rows[0];
+  if (payout === undefined) return ok([]);
+  return payoutLeg(db, livemode, payout, { destinations: [payout.wallet_id], inflow: true, counts: false });
+}
+
+/**
+ * Retrying a failed or returned payout pays the same amount out of the same wallet again: money
+ * out of Purse, counted like POST /v1/payouts. One that cannot be retried moves nothing here.
+ */
+export async function payoutRetryMovements(db: Queryable, livemode: boolean, id: string) {
+  const found = await db.query<{ wallet_id: string; asset: string; amount: string }>(
+    `SELECT wallet_id, asset, amount::text AS amount FROM payouts
+     WHERE id = $1 AND livemode = $2 AND status IN ('failed', 'returned') AND retried_by IS NULL`,
+    [id, livemode],
+  );
+  const payout = found.rows[0];
+  if (payout === undefined) return ok([]);
+  return payoutLeg(db, livemode, payout, { destinations: [], external: true });
+}
+
+async function payoutLeg(
+  db: Queryable,
+  livemode: boolean,
+  payout: { wallet_id: string; asset: string; amount: string },
+  shape: Pick<Paying, 'destinations'> & Partial<Pick<Paying, 'external' | 'inflow' | 'counts'>>,
+) {
+  const scale = await assetScale(db, livemode, payout.asset, 'id');
+  if (!scale.ok) return ok([]);
+  const leg: Paying = {
+    source: payout.wallet_id,
+    source_param: 'id',
+    external: false,
+    currency: payout.asset,
+    ...shape,
+  };
+  return ok([toMovement(leg, scale.value, BigInt(payout.amount))]);
+}

@@ -26,6 +26,7 @@ const next_statuses: Readonly<Record<Status, readonly Status[]>> = {
   paid: ['returned'],
   failed: [],
   returned: [],
+  canceled: [],
 };
 
 /** How far along each status is, so a report of an earlier step, repeated or late, is a no-op. */
@@ -35,7 +36,19 @@ const progress: Readonly<Record<Status, number>> = {
   paid: 2,
   failed: 3,
   returned: 3,
+  // Canceled before it left Purse: whatever the rail reports later is about nothing it holds.
+  canceled: 4,
 };
+
+/**
+ * Whether a report changes nothing: the same status, or one the payout has passed. A return after
+ * a failure is not stale but refused (a failed payout was never paid); after a cancel, everything
+ * is stale.
+ */
+function isStale(current: Status, reported: Status): boolean {
+  if (current === reported || current === 'canceled') return true;
+  return progress[current] >= progress[reported] && reported !== 'returned';
+}
 
 export interface PayoutUpdate {
   readonly status: Status;
@@ -68,22 +81,14 @@ export async function applyPayoutUpdate(
 ): Promise<Result<PayoutRow>> {
   const row = await rowById<PayoutRow>(db, 'payouts', livemode, payout_id, { for_update: true });
   if (row === undefined) return fail(notFound('payout', payout_id));
-  if (
-    row.status === update.status ||
-    (progress[row.status] >= progress[update.status] && update.status !== 'returned')
-  )
-    return ok(row);
+  if (isStale(row.status, update.status)) return ok(row);
   if (!next_statuses[row.status].includes(update.status))
     return fail(
       domainError('invalid_state', `Payout ${row.id} is ${row.status}; it cannot become ${update.status}.`),
     );
   if (update.status === 'failed' || update.status === 'returned') {
-    const movements = await returnMovements(db, row);
-    const entry = { livemode, reason: `payout.${update.status}`, reference_id: row.id, movements };
-    const [outcome] = await writeEntries(db, [entry], now);
-    assert(outcome !== undefined, 'one entry, one outcome');
-    if (!outcome.ok) return fail(outcome.error);
-    if (row.conversion_id !== null) await markReversed(db, row.conversion_id, now);
+    const returned = await returnToWallet(db, row, `payout.${update.status}`, now);
+    if (!returned.ok) return returned;
   }
   const failure_code =
     update.status === 'failed' || update.status === 'returned' ? failureCodeOf(update.failure_code) : null;
@@ -104,7 +109,26 @@ export async function applyPayoutUpdate(
 }
 
 /**
- * What puts a failed or returned payout's money back: out of the rail's clearing account into the
+ * Puts a payout's money back in its wallet (failed, returned, canceled), in the caller's
+ * transaction and under its lock on the payout's row; a converted payout's conversion is reversed.
+ */
+export async function returnToWallet(
+  db: Client,
+  row: PayoutRow,
+  reason: string,
+  now: Date,
+): Promise<Result<undefined>> {
+  const movements = await returnMovements(db, row);
+  const entry = { livemode: row.livemode, reason, reference_id: row.id, movements };
+  const [outcome] = await writeEntries(db, [entry], now);
+  assert(outcome !== undefined, 'one entry, one outcome');
+  if (!outcome.ok) return fail(outcome.error);
+  if (row.conversion_id !== null) await markReversed(db, row.conversion_id, now);
+  return ok(undefined);
+}
+
+/**
+ * What puts a failed, returned or canceled payout's money back: out of the rail's clearing account into the
  * wallet; for a payout that converted on its way, its conversion undone at the same terms (the
  * wallet gets back what it paid, in its own currency, and the platform returns the spread).
  */

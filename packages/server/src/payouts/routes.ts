@@ -1,6 +1,11 @@
 import { Type } from '@sinclair/typebox';
 import { Parked } from '../challenges/schemas.js';
-import { payout_batch_endpoint, payout_endpoint } from '../guard/endpoints.js';
+import {
+  payout_batch_endpoint,
+  payout_cancel_endpoint,
+  payout_endpoint,
+  payout_retry_endpoint,
+} from '../guard/endpoints.js';
 import { guardedMutation } from '../guard/route.js';
 import { type Api, type RouteDeps, railContext, sendResult } from '../http/api.js';
 import { authOf } from '../http/auth.js';
@@ -38,7 +43,7 @@ export function payoutRoutes(app: Api, deps: RouteDeps): void {
         tags,
         summary: 'Pay out from a wallet',
         description:
-          'Sends money from a wallet to a bank account, card or crypto address. The amount leaves the wallet at once; the payout goes pending → in_transit → paid, or failed / returned, which put the funds back in the wallet with failure_code. In test mode the sandbox moves it along (see docs/rails.md for the test data and POST /v1/test_helpers/payouts/:id/...); in live mode, bank payouts are gathered into ISO 20022 pain.001 files (POST /v1/payout_files).',
+          'Sends money from a wallet to a bank account, card or crypto address. The amount leaves the wallet at once; the payout goes pending → in_transit → paid, or failed / returned, which put the funds back in the wallet with failure_code. A payout not yet handed to its rail can be canceled (POST /v1/payouts/:id/cancel); a failed or returned one can be retried once as a new payout (POST /v1/payouts/:id/retry). In test mode the sandbox moves it along (see docs/rails.md for the test data and POST /v1/test_helpers/payouts/:id/...); in live mode, bank payouts are gathered into ISO 20022 pain.001 files (POST /v1/payout_files).',
         body: CreatePayoutBody,
         response: { 201: Payout, 202: Parked, ...errorResponses },
       },
@@ -77,6 +82,8 @@ export function payoutRoutes(app: Api, deps: RouteDeps): void {
     async (request, reply) =>
       sendResult(request, reply, await getPayout(deps.pool, authOf(request).livemode, request.params.id)),
   );
+
+  payoutActionRoutes(app, deps);
 
   app.post(
     '/v1/payout_batches',
@@ -176,6 +183,45 @@ export function payoutRoutes(app: Api, deps: RouteDeps): void {
   );
 
   bankFileRoutes(app, deps);
+}
+
+/**
+ * Cancel and retry (docs/rails.md, "Cancel and retry"): money endpoints screened like
+ * POST /v1/payouts, so a restricted or policy-bound key does with them only what it could do there.
+ */
+function payoutActionRoutes(app: Api, deps: RouteDeps): void {
+  const tags = ['Payouts'];
+  app.post(
+    '/v1/payouts/:id/cancel',
+    {
+      config: { scope: 'payouts:write' },
+      schema: {
+        tags,
+        summary: 'Cancel a payout',
+        description:
+          "Cancels a payout that has not left Purse: status pending and not yet handed to its rail (live bank payouts: not yet in a pain.001 file; EVM payouts: no transaction signed yet; sandbox payouts: before the rail accepts it, its first step to in_transit). The amount goes back to the wallet in the same transaction (a converted payout's conversion is reversed), the payout becomes canceled and payout.canceled is sent; whatever the rail reports later changes nothing. Anything else is 409 invalid_state, with nothing changed. Takes no body.",
+        params: IdParams,
+        response: { 200: Payout, 202: Parked, ...errorResponses },
+      },
+    },
+    (request, reply) => guardedMutation(deps, request, reply, payout_cancel_endpoint),
+  );
+
+  app.post(
+    '/v1/payouts/:id/retry',
+    {
+      config: { scope: 'payouts:write' },
+      schema: {
+        tags,
+        summary: 'Retry a failed or returned payout',
+        description:
+          "Makes a NEW payout (201) from the same wallet, for the same amount and currency, to the same destination as stored (its token: the account number is never asked for again); the failed or returned payout stays as it is. The new payout's retry_of names the old one, whose retried_by names the new one: a payout is retried once (a second retry is 409 invalid_state, as is a payout in any other status, or one that converted on its way: make a new payout with a fresh quote). The wallet pays again, screened as POST /v1/payouts is (restrictions, spend policy, risk rules; 202 when parked for approval); insufficient_funds if it cannot. Takes no body.",
+        params: IdParams,
+        response: { 201: Payout, 202: Parked, ...errorResponses },
+      },
+    },
+    (request, reply) => guardedMutation(deps, request, reply, payout_retry_endpoint),
+  );
 }
 
 /**

@@ -11,6 +11,7 @@ const PayoutStatus = Type.Union([
   Type.Literal('paid'),
   Type.Literal('failed'),
   Type.Literal('returned'),
+  Type.Literal('canceled'),
 ]);
 
 export const CreatePayoutBody = Type.Object(
@@ -73,6 +74,13 @@ export const Payout = Type.Object(
     schedule_id: Type.Union([Type.String(), Type.Null()]),
     file_id: Type.Union([Type.String(), Type.Null()]),
     paid_at: Type.Union([Timestamp, Type.Null()]),
+    canceled_at: Type.Union([Timestamp, Type.Null()]),
+    retry_of: Type.Union([Type.String(), Type.Null()], {
+      description: 'The failed or returned payout this one retries (POST /v1/payouts/:id/retry).',
+    }),
+    retried_by: Type.Union([Type.String(), Type.Null()], {
+      description: 'The payout that retried this one; a payout is retried at most once.',
+    }),
     description: Type.Union([Type.String(), Type.Null()]),
     metadata: Type.Record(Type.String(), Type.String()),
     created_at: Timestamp,

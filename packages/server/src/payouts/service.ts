@@ -29,6 +29,8 @@ export type CreatePayoutInput = Static<typeof CreatePayoutBody>;
 export interface PayoutOrigin {
   readonly batch_id?: string;
   readonly schedule_id?: string;
+  /** The failed or returned payout this one retries (payouts/actions.ts). */
+  readonly retry_of?: string;
 }
 
 /**
@@ -110,6 +112,9 @@ export async function createPayout(
     file_id: null,
     conversion_id,
     paid_at: null,
+    canceled_at: null,
+    retry_of: origin.retry_of ?? null,
+    retried_by: null,
     description: input.description ?? null,
     metadata: metadata.value,
     created_at: now,
@@ -148,8 +153,8 @@ async function conversionTerms(
 async function insertPayout(db: Queryable, row: PayoutRow): Promise<PayoutRow> {
   const result = await db.query<PayoutRow>(
     `INSERT INTO payouts (id, livemode, status, wallet_id, asset, amount, rail, destination, destination_view,
-       batch_id, schedule_id, description, metadata, created_at, updated_at, conversion_id)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $15) RETURNING *`,
+       batch_id, schedule_id, description, metadata, created_at, updated_at, conversion_id, retry_of)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $15, $16) RETURNING *`,
     [
       row.id,
       row.livemode,
@@ -167,6 +172,7 @@ async function insertPayout(db: Queryable, row: PayoutRow): Promise<PayoutRow> {
       row.metadata,
       row.created_at,
       row.conversion_id,
+      row.retry_of,
     ],
   );
   assert(result.rows[0] !== undefined, 'inserted payout');

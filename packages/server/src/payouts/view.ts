@@ -26,6 +26,9 @@ export interface PayoutRow {
   file_id: string | null;
   conversion_id: string | null;
   paid_at: Date | null;
+  canceled_at: Date | null;
+  retry_of: string | null;
+  retried_by: string | null;
   description: string | null;
   metadata: Record<string, string>;
   created_at: Date;
@@ -50,6 +53,9 @@ export function payoutView(row: PayoutRow, scale: number): PayoutView {
     file_id: row.file_id,
     conversion_id: row.conversion_id,
     paid_at: row.paid_at?.toISOString() ?? null,
+    canceled_at: row.canceled_at?.toISOString() ?? null,
+    retry_of: row.retry_of,
+    retried_by: row.retried_by,
     description: row.description,
     metadata: row.metadata,
     created_at: row.created_at.toISOString(),
