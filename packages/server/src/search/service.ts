@@ -59,10 +59,8 @@ export interface SearchRequest {
 /**
  * Holders by id, external id or email; wallets by id; transfers, payments and payouts by id or
  * exact amount: newest first, at most `limit`, only kinds the caller's scopes can read. Every
- * lookup is an index probe (lookups.ts). Sequential and bitmap scans are off for its transaction:
- * without statistics the planner took a bitmap scan of `transfers_amount` for an amount every
- * transfer had, reading and sorting all million of them (over the statement timeout in the
- * bench); an ordered index scan under the LIMIT reads `limit + 1`.
+ * lookup is an index probe (lookups.ts); sequential and bitmap scans are off for its transaction,
+ * so that an estimate cannot turn one into a scan, or a bitmap of a million rows to sort.
  */
 export async function search(
   pool: Pool,
