@@ -10,7 +10,9 @@ import { overviewFacts } from './overview-facts.js';
  * time. The sequencer numbers events only once they are visible, gap-free and in commit order
  * (events/sequencer.ts), so `position > cursor` never skips one. The day a fact counts for is its
  * event's created_at, so a late row still lands on its own day. The cursor moves in the same
- * transaction as the totals it covers, so a reader sees both or neither (overview.ts).
+ * transaction as the totals it covers, so a reader sees both or neither (overview.ts). The
+ * cursor's row lock makes one fold at a time: a process that finds it taken skips its round, so
+ * the task needs no advisory lock (and no second connection to hold one).
  *
  * Sequential and bitmap scans are off for the fold's transaction, as for the sequencer: the batch
  * is an ordered index scan of `events_position` under a LIMIT, and each object is one primary-key
@@ -24,11 +26,12 @@ export async function foldEvents(pool: Pool, batch_max: number, rounds_max: numb
   for (let round = 0; round < rounds_max; round += 1) {
     const read = await inTransaction(pool, async (db) => {
       await db.query('SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off');
+      // Locked by another process's fold: it is folding these events; skip this round.
       const cursor = await db.query<{ position: string }>(
-        "SELECT position FROM rollup_cursors WHERE name = 'overview' FOR UPDATE",
+        "SELECT position FROM rollup_cursors WHERE name = 'overview' FOR UPDATE SKIP LOCKED",
       );
       const from = cursor.rows[0]?.position;
-      assert(from !== undefined, 'rollup_cursors has no overview row (migration 0032)');
+      if (from === undefined) return 0;
       const folded = await db.query<{ events: string }>(fold_statement, [from, batch_max]);
       return Number(folded.rows[0]?.events ?? 0);
     });

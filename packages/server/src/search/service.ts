@@ -59,8 +59,8 @@ export interface SearchRequest {
 /**
  * Holders by id, external id or email; wallets by id; transfers, payments and payouts by id or
  * exact amount: newest first, at most `limit`, only kinds the caller's scopes can read. Every
- * lookup is an index probe (lookups.ts); sequential scans are off for its transaction, so no
- * planner estimate can turn one into a scan of a million transfers.
+ * lookup is an index probe (lookups.ts); sequential and bitmap scans are off for its transaction,
+ * so that an estimate cannot turn one into a scan, or a bitmap of a million rows to sort.
  */
 export async function search(
   pool: Pool,
@@ -69,7 +69,9 @@ export async function search(
   const q = request.q.trim();
   const readable = (kind: SearchKind) => grants(request.scopes, search_scopes[kind]);
   const found = await inTransaction(pool, async (db) => {
-    await db.query('SET TRANSACTION READ ONLY; SET LOCAL enable_seqscan = off');
+    await db.query(
+      'SET TRANSACTION READ ONLY; SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off',
+    );
     const hits: SearchHit[] = [];
     if (q === '') return hits;
     if (readable('holder'))

@@ -126,6 +126,8 @@ export function backgroundTasks(
       // not folded yet live, so its period bounds the work a read does, not how stale it is.
       name: 'roll_up_overview',
       interval_ms: rollup_interval_ms,
+      // One fold at a time by the cursor's row lock (rollups.ts).
+      exclusive: false,
       run: (pool) => foldEvents(pool, rollup_events_per_batch_max, rollup_batches_per_round_max),
     },
     {
