@@ -195,29 +195,44 @@ function TransferActions({ data, reload, action }: Loaded) {
 }
 
 /**
- * A failed or returned payout is retried as a new payout with the same wallet, amount and
- * destination (the API has no retry of a payout in place, nor a cancel: a payout leaves at once).
+ * Cancel while the payout has not left Purse (pending, not yet with its rail: the API answers 409
+ * otherwise, shown as it is); retry a failed or returned one as a new payout to the same
+ * destination, once (`retry_of` and `retried_by` link them).
  */
-function PayoutActions({ data, action }: Loaded) {
+function PayoutActions({ data, reload, action }: Loaded) {
   const { purse } = useDashboard();
-  if (data.status !== 'failed' && data.status !== 'returned')
-    return <p>A payout can be retried once it has failed or come back; this one is {String(data.status)}.</p>;
   return (
     <div className="actions">
-      <ActionForm
-        action={action}
-        label="Retry payout"
-        onSubmit={async () => {
-          const created = await purse.payouts.create({
-            wallet_id: String(data.wallet_id),
-            amount: String(data.amount),
-            currency: String(data.currency),
-            destination: data.destination as never,
-            description: `Retry of ${data.id}`,
-          });
-          return parkedOr(created, `A new payout was created: ${(created as { id: string }).id}.`);
-        }}
-      />
+      {data.status === 'pending' ? (
+        <ActionForm
+          action={action}
+          label="Cancel payout"
+          onSubmit={async () => {
+            await purse.payouts.cancel(data.id);
+            reload();
+            return 'The payout is canceled: its amount is back in the wallet.';
+          }}
+        />
+      ) : null}
+      {(data.status === 'failed' || data.status === 'returned') && data.retried_by === null ? (
+        <ActionForm
+          action={action}
+          label="Retry payout"
+          onSubmit={async () => {
+            const created = await purse.payouts.retry(data.id);
+            reload();
+            return parkedOr(created, `A new payout was created: ${(created as { id: string }).id}.`);
+          }}
+        />
+      ) : null}
+      {typeof data.retried_by === 'string' ? (
+        <p>
+          Retried as <IdLink id={data.retried_by} />.
+        </p>
+      ) : null}
+      <p>
+        Wallet: <IdLink id={data.wallet_id as string} />
+      </p>
     </div>
   );
 }
