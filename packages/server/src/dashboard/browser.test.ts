@@ -334,6 +334,31 @@ describe.skipIf(!has_chromium)('the dashboard in a real Chromium', { timeout: 12
     expect(after).toEqual(before);
   });
 
+  it('cancels a payout that has not left, and the wallet has its money back', async () => {
+    const before = (await t.request({ method: 'GET', url: `/v1/wallets/${vendor_id}` })).json().balance
+      .available;
+    const payout = await post('/v1/payouts', {
+      wallet_id: vendor_id,
+      amount: '4.00',
+      currency: 'USD',
+      destination: {
+        type: 'bank_account',
+        account_holder_name: 'Vendor',
+        account_number: '000123456789',
+        routing_number: '110000000',
+      },
+    });
+    const page = await signedIn('finance');
+    await page.goto(`${base}/dashboard/payouts/${payout.id}`);
+    await page.getByRole('button', { name: 'Cancel payout' }).click();
+    await expect.poll(() => page.getByRole('status').textContent(), patient).toContain('canceled');
+    await checkPage(page, 'payout');
+    const after = await t.request({ method: 'GET', url: `/v1/payouts/${payout.id}` });
+    expect(after.json().status).toBe('canceled');
+    const wallet = (await t.request({ method: 'GET', url: `/v1/wallets/${vendor_id}` })).json();
+    expect(wallet.balance.available).toBe(before);
+  });
+
   it('tells an operator locked out after repeated failures so, with a 429', async () => {
     const operator = await newOperator('support');
     for (let i = 0; i < t.config.operators.sessions.failures_max; i += 1) {
