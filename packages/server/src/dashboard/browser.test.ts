@@ -235,6 +235,7 @@ describe.skipIf(!has_chromium)('the dashboard in a real Chromium', { timeout: 12
     expect(serious, `${name}: ${JSON.stringify(serious, null, 2)}`).toEqual([]);
     if (screenshots) {
       await mkdir(screenshot_dir, { recursive: true });
+      await page.evaluate('window.scrollTo(0, 0)');
       await page.screenshot({ path: path.join(screenshot_dir, `${name}.png`) });
     }
   }
@@ -478,12 +479,14 @@ describe.skipIf(!has_chromium)('the dashboard in a real Chromium', { timeout: 12
     await checkPage(page, 'live-mode');
     // Operators are managed from live mode: a new one's password and authenticator shown once.
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Operators' }).click();
+    await page.getByRole('table', { name: 'Operators' }).waitFor();
+    // Before creating one: the screenshot shows no password or authenticator secret.
+    await checkPage(page, 'operators');
     await page.getByLabel('Operator email').fill('new.viewer@ops.example.com');
     await page.getByLabel('Operator name').fill('New Viewer');
     await page.getByRole('button', { name: 'Create operator' }).click();
     await page.getByText('shown once').waitFor();
     expect(await page.locator('.secret').textContent()).toMatch(/Password: .+otpauth:\/\/totp\//);
-    await checkPage(page, 'operators');
     const listed = await t.request({ method: 'GET', url: '/v1/operators?limit=100', key: t.live_key });
     expect(listed.json().data.map((o: { email: string }) => o.email)).toContain('new.viewer@ops.example.com');
   });
