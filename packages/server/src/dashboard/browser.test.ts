@@ -405,6 +405,38 @@ describe.skipIf(!has_chromium)('the dashboard in a real Chromium', { timeout: 12
     expect(approved.json().status).toBe('approved');
   });
 
+  it('parks a large refund for a second operator, who runs it from the approval page', async () => {
+    const payment = await post('/v1/payments', {
+      wallet_id: vendor_id,
+      amount: '1500.00',
+      currency: 'USD',
+      source: { type: 'card', number: '4242424242424242' },
+    });
+    const first = await signedIn('finance');
+    await first.goto(`${base}/dashboard/payments/${payment.id}`);
+    const parked = first.waitForResponse((r) => r.url().endsWith('/v1/refunds'));
+    await first.getByRole('button', { name: 'Refund payment' }).click();
+    const answer = await parked;
+    expect(answer.status()).toBe(202);
+    const approval = ((await answer.json()) as { id: string }).id;
+    await expect
+      .poll(() => first.getByRole('status').textContent(), patient)
+      .toContain('Parked for a second operator');
+    expect(
+      (await t.request({ method: 'GET', url: `/v1/payments/${payment.id}` })).json().amount_refunded,
+    ).toBe('0.00');
+    const second = await signedIn('admin');
+    await second.getByRole('link', { name: 'Approvals' }).click();
+    await second.getByRole('link', { name: approval }).click();
+    await second.getByRole('button', { name: 'Approve' }).click();
+    await expect
+      .poll(() => second.getByRole('status').textContent(), patient)
+      .toContain('Approved and executed');
+    expect(
+      (await t.request({ method: 'GET', url: `/v1/payments/${payment.id}` })).json().amount_refunded,
+    ).toBe('1500.00');
+  });
+
   it('replays a webhook delivery, which reaches the receiver again', async () => {
     // The worker's part, run here as the webhook tests do: sequence events, send what is due,
     // until the receiver has had `count` requests and nothing is left pending.
