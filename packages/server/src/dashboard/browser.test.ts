@@ -480,6 +480,51 @@ describe.skipIf(!has_chromium)('the dashboard in a real Chromium', { timeout: 12
     expect(await deliverUntil(delivered + 1)).toBeGreaterThan(delivered);
   });
 
+  it('freezes a wallet, resolves an escrow dispute, enables and edits a risk rule, rotates a webhook secret', async () => {
+    const page = await signedIn('admin');
+    const frozen = await newWallet(t);
+    await page.goto(`${base}/dashboard/wallets/${frozen}`);
+    await page.getByRole('button', { name: 'Freeze wallet' }).click();
+    await page.getByRole('button', { name: 'Unfreeze wallet' }).waitFor();
+    expect((await t.request({ method: 'GET', url: `/v1/wallets/${frozen}` })).json().status).toBe('frozen');
+
+    const escrow = await post('/v1/escrows', {
+      payer_wallet_id: vendor_id,
+      payee_wallet_id: wallet_id,
+      amount: '3.00',
+      currency: 'USD',
+    });
+    await post(`/v1/escrows/${escrow.id}/dispute`, { reason: 'not delivered' });
+    await page.goto(`${base}/dashboard/escrows/${escrow.id}`);
+    await page.getByLabel('Outcome').selectOption('refund');
+    await page.getByRole('button', { name: 'Resolve dispute' }).click();
+    await expect.poll(() => page.getByRole('status').textContent(), patient).toContain('resolved: refund');
+    await checkPage(page, 'escrow');
+    expect((await t.request({ method: 'GET', url: `/v1/escrows/${escrow.id}` })).json().status).not.toBe(
+      'disputed',
+    );
+
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Risk rules' }).click();
+    await page.getByLabel('Rule name').fill('Large payments');
+    await page.getByLabel('Above amount').fill('5000.00');
+    await page.getByRole('button', { name: 'Create rule' }).click();
+    await page.getByRole('button', { name: 'Enable rule Large payments' }).click();
+    await page.getByRole('button', { name: 'Disable rule Large payments' }).waitFor();
+    await page.getByRole('button', { name: 'Edit rule Large payments' }).click();
+    await page.getByLabel('Action').selectOption('flag');
+    await page.getByRole('button', { name: 'Save rule' }).click();
+    await expect.poll(() => page.getByRole('status').textContent(), patient).toContain('saved');
+    const rules = (await t.request({ method: 'GET', url: '/v1/risk_rules' })).json().data;
+    expect(rules.find((r: { name: string }) => r.name === 'Large payments')).toMatchObject({
+      enabled: true,
+      action: 'flag',
+    });
+
+    await page.goto(`${base}/dashboard/webhooks/${endpoint_id}`);
+    await page.getByRole('button', { name: 'Rotate secret' }).click();
+    await expect.poll(() => page.getByRole('status').textContent(), patient).toMatch(/New secret .*whsec_/);
+  });
+
   it('creates an API key and shows its secret once', async () => {
     const page = await signedIn('admin');
     await page.getByRole('link', { name: 'API keys' }).click();
@@ -490,6 +535,8 @@ describe.skipIf(!has_chromium)('the dashboard in a real Chromium', { timeout: 12
     await page.reload();
     await page.getByRole('table', { name: 'API keys' }).waitFor();
     expect(await page.getByTestId('secret').count()).toBe(0);
+    await page.getByRole('button', { name: 'Revoke key reporting' }).click();
+    await expect.poll(() => page.getByRole('status').textContent(), patient).toContain('Key reporting revoked');
   });
 
   it('shows every other main page without an accessibility violation, and the live switch everywhere', async () => {
