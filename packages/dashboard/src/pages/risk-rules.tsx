@@ -42,20 +42,22 @@ export function RiskRulesPage() {
           {
             label: 'Enabled',
             cell: (r) => (
-              <button
-                type="button"
-                aria-pressed={r.enabled}
-                aria-label={`${r.enabled ? 'Disable' : 'Enable'} rule ${r.name}`}
-                disabled={change.busy}
-                onClick={() =>
-                  change.run(async () => {
-                    await purse.risk_rules.update(r.id, { enabled: !r.enabled });
-                    return `Rule ${r.name} is ${r.enabled ? 'disabled' : 'enabled'}.`;
-                  })
-                }
-              >
-                {r.enabled ? 'On' : 'Off'}
-              </button>
+              <>
+                {r.enabled ? 'yes ' : 'no '}
+                <button
+                  type="button"
+                  disabled={change.busy}
+                  onClick={() =>
+                    change.run(async () => {
+                      await purse.risk_rules.update(r.id, { enabled: !r.enabled });
+                      return `Rule ${r.name} is ${r.enabled ? 'disabled' : 'enabled'}.`;
+                    })
+                  }
+                >
+                  {r.enabled ? 'Disable' : 'Enable'}
+                  <span className="visually-hidden"> rule {r.name}</span>
+                </button>
+              </>
             ),
           },
           {
