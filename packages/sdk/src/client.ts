@@ -74,6 +74,7 @@ export class Purse {
     advanceAndWait(id: string, frozen_time: string, options?: AdvanceAndWaitOptions): Promise<TestClock>;
   };
   readonly reports!: Resources['reports'];
+  readonly search!: Resources['search'];
   readonly fx_rates!: Resources['fx_rates'];
   readonly fx_quotes!: Resources['fx_quotes'];
   readonly conversions!: Resources['conversions'];

@@ -191,6 +191,12 @@ export const resources = {
   reports: {
     trialBalance: get('/v1/reports/trial_balance'),
     fx: query('/v1/reports/fx'),
+    /** The dashboard's overview of the last `days` (default 30): volumes, outcomes, balances, latency. */
+    overview: query('/v1/reports/overview'),
+  },
+  /** Holders, wallets, transfers, payments and payouts by id, external id, email or exact amount. */
+  search: {
+    query: query('/v1/search'),
   },
   /** Exchange rates (docs/fx.md): an operator's, or imported from the ECB's reference-rate file. */
   fx_rates: {

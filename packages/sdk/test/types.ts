@@ -28,7 +28,13 @@ export async function probe() {
   await purse.wallets.retrieve();
   const d = await purse.webhook_endpoints.del('we_1');
   const tb = await purse.reports.trialBalance();
-  return [o, b, b2, v, page.data[0]?.balance, csv, xml, d, tb];
+  const overview = await purse.reports.overview({ days: 7 });
+  const rate: string = overview.failure_rates.payments;
+  const found = await purse.search.query({ q: 'ada@example.com' });
+  const kind: 'holder' | 'wallet' | 'transfer' | 'payment' | 'payout' | undefined = found.data[0]?.object;
+  // @ts-expect-error q is required
+  await purse.search.query({});
+  return [o, b, b2, v, page.data[0]?.balance, csv, xml, d, tb, rate, kind];
 }
 
 export async function billingProbe() {

@@ -44,6 +44,7 @@ import { refundRoutes } from './refunds/routes.js';
 import { reportRoutes } from './reports/routes.js';
 import { riskRoutes } from './risk/routes.js';
 import { testHelperRoutes } from './sandbox-api/routes.js';
+import { searchRoutes } from './search/routes.js';
 import { type Clock, systemClock } from './shared/clock.js';
 import { TransferGroupCommit } from './transfers/group-commit.js';
 import { transferRoutes } from './transfers/routes.js';
@@ -138,7 +139,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await registerSecurityHeaders(app);
   await registerOpenApi(app);
   registerHealth(app, deps.pool);
-  registerMetrics(app, deps.pool, deps.config.metrics_token);
+  const latency = registerMetrics(app, deps.pool, deps.config.metrics_token);
   await registerOAuth(app, { pool: deps.pool, clock: route_deps.clock, config: deps.config });
   sessionRoutes(app as Api, {
     pool: deps.pool,
@@ -168,7 +169,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     payoutRoutes(api, route_deps);
     testHelperRoutes(api, route_deps);
     escrowRoutes(api, route_deps);
-    reportRoutes(api, route_deps);
+    reportRoutes(api, route_deps, latency);
+    searchRoutes(api, route_deps);
     fxRoutes(api, route_deps);
     eventRoutes(api, route_deps);
     webhookEndpointRoutes(api, route_deps);

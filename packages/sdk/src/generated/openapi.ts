@@ -11729,6 +11729,396 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/reports/overview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The dashboard's overview
+         * @description Per UTC day of the last `days`: transfer volume per currency, payments succeeded and failed, payouts paid and failed; the failure rates over the window; what the wallets of the mode hold now; webhook deliveries that succeeded or failed; and the p50 and p99 latency of this process's API requests. Totals come from daily rollups the worker keeps, plus the events it has not folded yet, so they are never stale (docs/reports.md).
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description How many UTC days, ending today, the report covers. */
+                    days?: number;
+                };
+                header?: {
+                    /**
+                     * @description Answer as this API version instead of the key's pinned one.
+                     * @example 2026-11-01
+                     */
+                    "Purse-Version"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "object": "overview",
+                         *       "livemode": false,
+                         *       "days": 30,
+                         *       "from": "2026-11-03",
+                         *       "to": "2026-12-02",
+                         *       "generated_at": "2026-12-02T16:30:00.000Z",
+                         *       "volume": [
+                         *         {
+                         *           "date": "2026-12-01",
+                         *           "currency": "USD",
+                         *           "count": 12,
+                         *           "amount": "1234.56"
+                         *         }
+                         *       ],
+                         *       "payments": [
+                         *         {
+                         *           "date": "2026-12-01",
+                         *           "succeeded": 10,
+                         *           "failed": 1
+                         *         }
+                         *       ],
+                         *       "payouts": [
+                         *         {
+                         *           "date": "2026-12-01",
+                         *           "paid": 3,
+                         *           "failed": 0
+                         *         }
+                         *       ],
+                         *       "failure_rates": {
+                         *         "payments": "0.0909",
+                         *         "payouts": "0.0000"
+                         *       },
+                         *       "balances": [
+                         *         {
+                         *           "currency": "USD",
+                         *           "amount": "98765.43"
+                         *         }
+                         *       ],
+                         *       "webhooks": {
+                         *         "delivered": 120,
+                         *         "failed": 2,
+                         *         "success_rate": "0.9836"
+                         *       },
+                         *       "latency": {
+                         *         "p50_ms": 3.1,
+                         *         "p99_ms": 24.8
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            object: "overview";
+                            livemode: boolean;
+                            /** @example 30 */
+                            days: number;
+                            /**
+                             * Format: date
+                             * @description The first UTC day covered.
+                             * @example 2026-11-03
+                             */
+                            from: string;
+                            /**
+                             * Format: date
+                             * @description The last UTC day covered: today.
+                             * @example 2026-12-02
+                             */
+                            to: string;
+                            /**
+                             * Format: date-time
+                             * @example 2026-12-02T16:30:00.000Z
+                             */
+                            generated_at: string;
+                            /** @description Transfers posted or captured per day and currency; days without any are absent. */
+                            volume: {
+                                /**
+                                 * Format: date
+                                 * @example 2026-12-01
+                                 */
+                                date: string;
+                                /** @example USD */
+                                currency: string;
+                                /** @example 12 */
+                                count: number;
+                                /** @example 1234.56 */
+                                amount: string;
+                            }[];
+                            /** @description Payments that succeeded or failed per day, every currency; days without any are absent. */
+                            payments: {
+                                /**
+                                 * Format: date
+                                 * @example 2026-12-01
+                                 */
+                                date: string;
+                                succeeded: number;
+                                failed: number;
+                            }[];
+                            /** @description Payouts paid, or failed or returned, per day; days without any are absent. */
+                            payouts: {
+                                /**
+                                 * Format: date
+                                 * @example 2026-12-01
+                                 */
+                                date: string;
+                                paid: number;
+                                failed: number;
+                            }[];
+                            failure_rates: {
+                                /**
+                                 * @description A fraction with 4 decimals, "0.0000" when there was nothing to count.
+                                 * @example 0.0909
+                                 */
+                                payments: string;
+                                /**
+                                 * @description A fraction with 4 decimals, "0.0000" when there was nothing to count.
+                                 * @example 0.0909
+                                 */
+                                payouts: string;
+                            };
+                            /** @description Posted balance (available + held) of every wallet of the mode, per currency, now. */
+                            balances: {
+                                /** @example USD */
+                                currency: string;
+                                /** @example 98765.43 */
+                                amount: string;
+                            }[];
+                            webhooks: {
+                                /** @example 120 */
+                                delivered: number;
+                                /** @example 2 */
+                                failed: number;
+                                /**
+                                 * @description A fraction with 4 decimals, "0.0000" when there was nothing to count.
+                                 * @example 0.0909
+                                 */
+                                success_rate: string;
+                            };
+                            /** @description This process's /v1 request latency since it started, estimated from its histogram. */
+                            latency: {
+                                /** @example 3.1 */
+                                p50_ms: number | null;
+                                /** @example 24.8 */
+                                p99_ms: number | null;
+                            };
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Search holders, wallets, transfers, payments and payouts
+         * @description Holders by id, external id or email; wallets by id; transfers, payments and payouts by id or exact amount ("12.34", in every asset with enough decimals). Newest first. Needs one of holders:read, wallets:read, transfers:read, payments:read, payouts:read and answers only the kinds the key can read. Closed to restricted keys and keys with a spend policy (key_restricted): it looks across the whole platform.
+         */
+        get: {
+            parameters: {
+                query: {
+                    /**
+                     * @description An id (hol_, wal_, tr_, pay_, po_), a holder external id or email, or an exact amount such as "12.34" (matched in every asset it fits).
+                     * @example ada@example.com
+                     */
+                    q: string;
+                    /** @description Most results. */
+                    limit?: number;
+                };
+                header?: {
+                    /**
+                     * @description Answer as this API version instead of the key's pinned one.
+                     * @example 2026-11-01
+                     */
+                    "Purse-Version"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "object": "list",
+                         *       "data": [
+                         *         {
+                         *           "object": "holder",
+                         *           "id": "hol_01jd0w3n3w8m5t5vq6fz1y2k3h",
+                         *           "livemode": false,
+                         *           "title": "Ada Lovelace",
+                         *           "subtitle": "ada@example.com · cus_6735",
+                         *           "created_at": "2026-11-21T12:00:00.000Z"
+                         *         }
+                         *       ],
+                         *       "has_more": false
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            object: "list";
+                            data: {
+                                /** @example holder */
+                                object: "holder" | "wallet" | "transfer" | "payment" | "payout";
+                                /** @example hol_01jd0w3n3w8m5t5vq6fz1y2k3h */
+                                id: string;
+                                livemode: boolean;
+                                /** @example Ada Lovelace */
+                                title: string;
+                                /** @example ada@example.com · cus_6735 */
+                                subtitle: string;
+                                /**
+                                 * Format: date-time
+                                 * @example 2026-11-21T12:00:00.000Z
+                                 */
+                                created_at: string;
+                            }[];
+                            has_more: boolean;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/fx_rates": {
         parameters: {
             query?: never;

@@ -117,13 +117,26 @@ interface Writes {
   readonly policy: 'open' | 'closed';
 }
 
+/**
+ * A read across the whole mode (the overview, search): of the key's mode only, closed to
+ * restricted keys (403 key_restricted), and to keys with a spend policy where `policy` says.
+ */
+interface Surveys {
+  readonly kind: 'surveys';
+  /** The scope a key without any is told it lacks. */
+  readonly scope: string;
+  readonly policy: 'open' | 'closed';
+  /** A URL, and text its answer holds for a test key only: something fresh of test mode. */
+  readonly make: (parties: Parties) => Promise<{ url: string; marker: string }>;
+}
+
 /** Everything else, with why it needs no row of its own (and where it is tested). */
 interface Other {
   readonly kind: 'other';
   readonly why: string;
 }
 
-type Entry = Moves | Charges | Writes | Reveals | Lists | Other;
+type Entry = Moves | Charges | Writes | Reveals | Lists | Surveys | Other;
 
 const usd = (amount = '10.00') => ({ amount, currency: 'USD' });
 const bank = {
@@ -1188,6 +1201,32 @@ const table: Readonly<Record<string, Entry>> = {
       return `/v1/fx_quotes/${(await postOk(t, '/v1/fx_quotes', body)).id}`;
     },
   },
+  'GET /v1/reports/overview': {
+    kind: 'surveys',
+    scope: 'reports:read',
+    policy: 'open',
+    make: async () => {
+      // Volume in an asset of its own, counted at once from the events not yet folded.
+      const code = await customAsset();
+      const source = await newWallet(t, code, { overdraft_limit: '100.00' });
+      await postOk(t, '/v1/transfers', {
+        source_wallet_id: source,
+        destination_wallet_id: await newWallet(t, code),
+        amount: '1.00',
+        currency: code,
+      });
+      return { url: '/v1/reports/overview?days=1', marker: `"currency":"${code}"` };
+    },
+  },
+  'GET /v1/search': {
+    kind: 'surveys',
+    scope: 'holders:read',
+    policy: 'closed',
+    make: async (parties) => {
+      const id = await transferTo(parties);
+      return { url: `/v1/search?q=${id}`, marker: id };
+    },
+  },
   'GET /v1/reports/fx': {
     kind: 'other',
     why: 'of the key mode only, from its system accounts: fx/fx.test.ts; closed to restricted keys',
@@ -1452,6 +1491,27 @@ describe('the authorization table', () => {
     } else if (entry.restricted === 'open') {
       expect(ids(await list(stranger.secret))).toContain(id);
     } else expectProblem(await list(own.secret), 403, 'key_restricted');
+  });
+
+  const surveys = Object.entries(table).filter(
+    (entry): entry is [string, Surveys] => entry[1].kind === 'surveys',
+  );
+  it.each(surveys)('%s: every kind of key', async (_route, entry) => {
+    const p = await parties();
+    const { url, marker } = await entry.make(p);
+    const get = (key: string) => t.request({ method: 'GET', url, key });
+    const seen = await get(t.test_key);
+    expect(seen.statusCode, seen.body).toBe(200);
+    expect(seen.body).toContain(marker);
+    const live = await get(t.live_key);
+    expect(live.statusCode, live.body).toBe(200);
+    expect(live.body).not.toContain(marker);
+    expectProblem(await get(keys.unscoped.secret), 403, 'insufficient_scope', entry.scope);
+    expectProblem(await get(keys.expired.secret), 401, 'invalid_api_key');
+    expectProblem(await get((await restrictedKey('*', p.payer)).secret), 403, 'key_restricted');
+    const policy = await policyKey('*', { limits: [{ currency: 'USD', per_movement_max: '1.00' }] });
+    if (entry.policy === 'closed') expectProblem(await get(policy.secret), 403, 'key_restricted');
+    else expect((await get(policy.secret)).body).toContain(marker);
   });
 
   const reveals = Object.entries(table).filter(

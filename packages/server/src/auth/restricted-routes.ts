@@ -155,6 +155,13 @@ export const operator_decisions: ReadonlySet<string> = new Set([
   'POST /v1/operators/:id',
 ]);
 
+/**
+ * Reads across the whole platform, for operators: search finds any holder by email and any
+ * movement by amount. Closed to keys with a spend policy, which act for an agent within limits
+ * (restricted keys are refused them anyway).
+ */
+export const platform_wide_reads: ReadonlySet<string> = new Set(['GET /v1/search']);
+
 /** Applies `restricted_routes` to every request of a restricted key. */
 export function registerRestrictedAccess(app: FastifyInstance, deps: { pool: Pool }): void {
   app.addHook('preHandler', async (request) => {
@@ -180,6 +187,10 @@ export function registerRestrictedAccess(app: FastifyInstance, deps: { pool: Poo
           'key_restricted',
           "A key with a spend policy cannot make an operator's decision (a holder's verification or second factor, an exchange rate, an operator account).",
         ),
+      );
+    if (spend_policy !== null && platform_wide_reads.has(route))
+      throw new HttpProblem(
+        domainError('key_restricted', 'A key with a spend policy cannot search across the platform.'),
       );
     if (restrictions === null) return;
     const access = restricted_routes[route];

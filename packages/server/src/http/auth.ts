@@ -22,9 +22,10 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /**
      * The scope an authenticated route needs; routes under /v1 must name one. Several: it needs
-     * every one (a webhook endpoint's route also needs `events:read`, as it sends events).
+     * every one (a webhook endpoint's route also needs `events:read`, as it sends events). `any`:
+     * one of them is enough, and the handler narrows what it answers to those held (search).
      */
-    scope?: Scope | readonly [Scope, ...Scope[]];
+    scope?: Scope | readonly [Scope, ...Scope[]] | { readonly any: readonly [Scope, ...Scope[]] };
   }
 }
 
@@ -98,6 +99,8 @@ function checkPartnerRoute(request: FastifyRequest, auth: AuthContext): void {
 function missingScope(request: FastifyRequest, granted: readonly string[]): Scope | undefined {
   const scope = request.routeOptions.config.scope;
   assert(scope !== undefined, `route ${request.routeOptions.url} declares no scope`);
+  if (typeof scope !== 'string' && 'any' in scope)
+    return scope.any.some((one) => grants(granted, one)) ? undefined : scope.any[0];
   const needed: readonly Scope[] = typeof scope === 'string' ? [scope] : scope;
   return needed.find((one) => !grants(granted, one));
 }

@@ -2,14 +2,16 @@ import type { FastifyInstance } from 'fastify';
 import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import { hashSecret, sameHash } from '../auth/secrets.js';
 import type { Pool } from '../db/pool.js';
+import { type LatencyReader, latencyReader } from './latency.js';
 
 /**
  * GET /metrics in the Prometheus text format: request latency by route and status, the database
  * pool's use, and the process's own (CPU, memory, event-loop lag). One registry per app, so tests
  * that build many apps in one process do not collide. With `token` set, scrapers must send it as a
- * bearer token; without it the endpoint is open, like /healthz, for a private network.
+ * bearer token; without it the endpoint is open, like /healthz, for a private network. Returns the
+ * reader of the API's latency quantiles, for the overview report.
  */
-export function registerMetrics(app: FastifyInstance, pool: Pool, token: string | undefined): void {
+export function registerMetrics(app: FastifyInstance, pool: Pool, token: string | undefined): LatencyReader {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'purse_' });
   const latency = new Histogram({
@@ -45,4 +47,5 @@ export function registerMetrics(app: FastifyInstance, pool: Pool, token: string 
       return reply.code(401).type('text/plain').send('metrics token required\n');
     return reply.type(registry.contentType).send(await registry.metrics());
   });
+  return latencyReader(latency);
 }

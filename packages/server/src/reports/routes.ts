@@ -1,7 +1,10 @@
 import { Type } from '@sinclair/typebox';
 import type { Api, RouteDeps } from '../http/api.js';
 import { authOf } from '../http/auth.js';
+import type { LatencyReader } from '../http/latency.js';
 import { errorResponses } from '../http/schemas.js';
+import { overviewReport } from './overview.js';
+import { Overview, OverviewQuery, overview_days_default } from './overview-schemas.js';
 import { trialBalance } from './trial-balance.js';
 
 const Amounts = { debits: Type.String(), credits: Type.String() };
@@ -35,7 +38,7 @@ const TrialBalanceSchema = Type.Object({
   }),
 });
 
-export function reportRoutes(app: Api, deps: RouteDeps): void {
+export function reportRoutes(app: Api, deps: RouteDeps, latency: LatencyReader): void {
   app.get(
     '/v1/reports/trial_balance',
     {
@@ -50,5 +53,25 @@ export function reportRoutes(app: Api, deps: RouteDeps): void {
     },
     async (request, reply) =>
       reply.send(await trialBalance(deps.pool, authOf(request).livemode, deps.clock.now())),
+  );
+  app.get(
+    '/v1/reports/overview',
+    {
+      config: { scope: 'reports:read' },
+      schema: {
+        tags: ['Reports'],
+        summary: "The dashboard's overview",
+        description:
+          "Per UTC day of the last `days`: transfer volume per currency, payments succeeded and failed, payouts paid and failed; the failure rates over the window; what the wallets of the mode hold now; webhook deliveries that succeeded or failed; and the p50 and p99 latency of this process's API requests. Totals come from daily rollups the worker keeps, plus the events it has not folded yet, so they are never stale (docs/reports.md).",
+        querystring: OverviewQuery,
+        response: { 200: Overview, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const { livemode } = authOf(request);
+      const now = deps.clock.now();
+      const days = request.query.days ?? overview_days_default;
+      return reply.send(await overviewReport(deps.pool, livemode, days, now, await latency()));
+    },
   );
 }

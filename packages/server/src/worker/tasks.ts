@@ -15,6 +15,7 @@ import { runDueJobs } from '../jobs/queue.js';
 import { purgeExpiredPayloads } from '../oauth/adapter.js';
 import { settleDuePayments } from '../payments/lifecycle.js';
 import { runDueSchedules } from '../payouts/schedules.js';
+import { foldEvents } from '../reports/rollups.js';
 import { purgeExpiredKeys } from '../requests/idempotency-store.js';
 import { type Clock, systemClock } from '../shared/clock.js';
 import { expireHolds } from '../transfers/service.js';
@@ -33,6 +34,10 @@ const challenge_codes_per_round_max = 20;
 /** Renewals per transaction: each is an invoice, a ledger entry and its events (see bench/). */
 const renewals_per_batch_max = 1_000;
 const retries_per_batch_max = 500;
+/** Events folded into the overview's rollups per transaction, and transactions per round. */
+const rollup_events_per_batch_max = 10_000;
+const rollup_batches_per_round_max = 20;
+const rollup_interval_ms = 1_000;
 
 /** Every background task Purse runs, in `purse serve` and in `purse worker`. */
 export function backgroundTasks(
@@ -115,6 +120,15 @@ export function backgroundTasks(
         return runner.poll();
       },
       stop: async () => runner?.stop(),
+    },
+    {
+      // The overview's daily totals (reports/rollups.ts). The overview reads the events this has
+      // not folded yet live, so its period bounds the work a read does, not how stale it is.
+      name: 'roll_up_overview',
+      interval_ms: rollup_interval_ms,
+      // One fold at a time by the cursor's row lock (rollups.ts).
+      exclusive: false,
+      run: (pool) => foldEvents(pool, rollup_events_per_batch_max, rollup_batches_per_round_max),
     },
     {
       name: 'seal_audit',
