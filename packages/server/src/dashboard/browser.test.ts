@@ -536,7 +536,9 @@ describe.skipIf(!has_chromium)('the dashboard in a real Chromium', { timeout: 12
     await page.getByRole('table', { name: 'API keys' }).waitFor();
     expect(await page.getByTestId('secret').count()).toBe(0);
     await page.getByRole('button', { name: 'Revoke key reporting' }).click();
-    await expect.poll(() => page.getByRole('status').textContent(), patient).toContain('Key reporting revoked');
+    await expect
+      .poll(() => page.getByRole('status').textContent(), patient)
+      .toContain('Key reporting revoked');
   });
 
   it('shows every other main page without an accessibility violation, and the live switch everywhere', async () => {
