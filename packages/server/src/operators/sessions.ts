@@ -103,8 +103,9 @@ function signInAudit(
   outcome: SignInOutcome,
   now: Date,
 ) {
+  // Operators are of no mode; their sign-ins go to the live trail, as their CLI entries do.
   return {
-    livemode: false,
+    livemode: true,
     actor: operator_id,
     action: 'POST /dashboard/session',
     object_id: operator_id,
