@@ -75,7 +75,7 @@ function parseDate(value: string): Date {
 }
 
 /** Operator actions from the machine are audited like API requests, with `cli` as the actor. */
-function auditCli(db: Queryable, livemode: boolean, action: string, object_id: string): Promise<void> {
+export function auditCli(db: Queryable, livemode: boolean, action: string, object_id: string): Promise<void> {
   return appendAudit(db, [
     {
       livemode,

@@ -1,9 +1,12 @@
-import { appendAudit } from '../audit/append.js';
 import type { Queryable } from '../db/pool.js';
 import { isOperatorRole, operator_roles } from '../operators/roles.js';
 import { createOperator, listOperators, type OperatorView, updateOperator } from '../operators/service.js';
 import { type Flags, flag } from './args.js';
+import { auditCli } from './keys.js';
 import { type Outcome, ProblemError, success, UsageError } from './output.js';
+
+/** Operators are of no mode: their CLI entries go to the live trail, where they sign in too. */
+const livemode = true;
 
 const operators_usage = `purse operators create --email EMAIL [--name NAME] [--role ${operator_roles.join('|')}]
 purse operators list
@@ -29,7 +32,7 @@ export async function operatorsCommand(db: Queryable, positionals: string[], fla
       if (id === undefined) throw new UsageError(`${positionals[0]} needs an operator id`);
       const updated = await updateOperator(db, id, { disabled: positionals[0] === 'disable' }, new Date());
       if (!updated.ok) throw new ProblemError({ code: updated.error.code, detail: updated.error.detail });
-      await auditCli(db, `operators.${positionals[0]}`, id);
+      await auditCli(db, livemode, `operators.${positionals[0]}`, id);
       return success(updated.value, `${positionals[0]}d ${id}`);
     }
     default:
@@ -50,7 +53,7 @@ async function create(db: Queryable, flags: Flags): Promise<Outcome> {
     created_by: 'cli',
   });
   if (!created.ok) throw new ProblemError({ code: created.error.code, detail: created.error.detail });
-  await auditCli(db, 'operators.create', created.value.id);
+  await auditCli(db, livemode, 'operators.create', created.value.id);
   const { id, password, totp_uri } = created.value;
   return success(
     created.value,
@@ -65,21 +68,4 @@ function describe(operator: OperatorView): string {
       ? `locked until ${operator.locked_until}`
       : 'active';
   return `${operator.id}  ${operator.role.padEnd(7)}  ${state.padEnd(10)}  ${operator.email}`;
-}
-
-/** Operators are of no mode; their CLI entries go to the live trail, where their sign-ins act too. */
-function auditCli(db: Queryable, action: string, object_id: string): Promise<void> {
-  return appendAudit(db, [
-    {
-      livemode: true,
-      actor: 'cli',
-      action,
-      object_id,
-      request_id: null,
-      ip: null,
-      outcome_status: 200,
-      outcome_code: null,
-      created_at: new Date(),
-    },
-  ]);
 }
