@@ -77,8 +77,13 @@ function OverviewBody({ overview }: { overview: Overview }) {
           <div>
             <dt>Webhook deliveries succeeded</dt>
             <dd>
-              {percent(overview.webhooks.success_rate)} ({overview.webhooks.delivered} delivered,{' '}
-              {overview.webhooks.failed} failed)
+              {/* With nothing delivered yet, "0.00 %" would read as every delivery failing. */}
+              {percent(
+                overview.webhooks.delivered + overview.webhooks.failed === 0
+                  ? null
+                  : overview.webhooks.success_rate,
+              )}{' '}
+              ({overview.webhooks.delivered} delivered, {overview.webhooks.failed} failed)
             </dd>
           </div>
           <div>
