@@ -12,7 +12,6 @@ import { CreatedOperator, CreateOperatorBody, Operator, UpdateOperatorBody } fro
 import {
   type CreatedOperator as CreatedOperatorView,
   createOperator,
-  findOperator,
   getOperator,
   listOperators,
   updateOperator,
@@ -107,12 +106,16 @@ export function operatorRoutes(app: Api, deps: RouteDeps): void {
     },
     (request, reply) =>
       runMutation(mutation, request, reply, 200, async (db) => {
-        const current = await findOperator(db, request.params.id, true);
-        const refusal =
-          (current === undefined ? undefined : grantRefusal(request, current.role)) ??
-          (request.body.role === undefined ? undefined : grantRefusal(request, request.body.role));
-        if (refusal !== undefined) return fail(refusal);
-        return updateOperator(db, request.params.id, request.body, deps.clock.now());
+        const new_role = request.body.role;
+        return updateOperator(
+          db,
+          request.params.id,
+          request.body,
+          deps.clock.now(),
+          (current) =>
+            grantRefusal(request, current.role) ??
+            (new_role === undefined ? undefined : grantRefusal(request, new_role)),
+        );
       }),
   );
 }

@@ -1,7 +1,7 @@
 import { authenticatorCode, newAuthenticator } from '../challenges/codes.js';
 import { keyedHash, open, seal } from '../crypto/keyring.js';
 import type { Queryable } from '../db/pool.js';
-import { domainError, notFound } from '../shared/errors.js';
+import { type DomainError, domainError, notFound } from '../shared/errors.js';
 import { idPrefixes, newId } from '../shared/ids.js';
 import { fetchPage, type Page, type PageQuery } from '../shared/pagination.js';
 import { fail, ok, type Result } from '../shared/result.js';
@@ -134,9 +134,13 @@ export async function updateOperator(
   id: string,
   update: OperatorUpdate,
   now: Date,
+  /** Why the caller may not change this operator (read under its row lock), if it may not. */
+  refusal: (current: OperatorRow) => DomainError | undefined = () => undefined,
 ): Promise<Result<OperatorView>> {
   const current = await findOperator(db, id, true);
   if (current === undefined) return fail(notFound('operator', id));
+  const refused = refusal(current);
+  if (refused !== undefined) return fail(refused);
   const disabled_at =
     update.disabled === true
       ? (current.disabled_at ?? now)
