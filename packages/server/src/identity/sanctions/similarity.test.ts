@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { jaroWinkler, nameSimilarity, normalizeName } from './similarity.js';
+import { jaroWinkler, legal_forms, nameSimilarity, normalizeName } from './similarity.js';
 
 const word = fc.stringMatching(/^[a-z]{2,10}$/);
 const name = fc.array(word, { minLength: 1, maxLength: 4 }).map((words) => words.join(' '));
@@ -59,7 +59,11 @@ describe('name similarity', () => {
   });
 
   it('finds a listed name whatever its word boundaries, invisible characters or added words', () => {
-    const long_word = fc.stringMatching(/^[a-z]{6,10}$/);
+    // A cut that leaves a legal form on one side ("llc" + "aaaaaa") rightly drops that side as a
+    // company suffix: such words are not what this property is about.
+    const legalFormPart = (word: string) =>
+      [...legal_forms].some((form) => word.startsWith(form) || word.endsWith(form));
+    const long_word = fc.stringMatching(/^[a-z]{6,10}$/).filter((word) => !legalFormPart(word));
     fc.assert(
       fc.property(fc.array(long_word, { minLength: 1, maxLength: 3 }), fc.nat(), fc.nat(), (words, w, at) => {
         const listed = words.join(' ');

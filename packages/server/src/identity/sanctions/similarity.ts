@@ -24,7 +24,7 @@ export function normalizeName(name: string): string {
 }
 
 /** Words that say a business's legal form, not who it is: "Granite Meridian Ltd." is "Granite Meridian". */
-const legal_forms = new Set([
+export const legal_forms: ReadonlySet<string> = new Set([
   'ag',
   'bv',
   'co',
