@@ -142,7 +142,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await registerSecurityHeaders(app);
   await registerOpenApi(app);
   registerHealth(app, deps.pool);
-  const latency = registerMetrics(app, deps.pool, deps.config.metrics_token);
+  const latency = registerMetrics(app, {
+    pool: deps.pool,
+    clock: route_deps.clock,
+    transfer_commit: route_deps.transfer_commit,
+    token: deps.config.metrics_token,
+  });
   await registerOAuth(app, { pool: deps.pool, clock: route_deps.clock, config: deps.config });
   sessionRoutes(app as Api, {
     pool: deps.pool,

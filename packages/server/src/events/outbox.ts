@@ -29,10 +29,10 @@ export async function recordEvents(db: Queryable, events: readonly NewEvent[], n
   // of 1,000 renewals' 1,050). ROWS FROM pairs the n-th element with the n-th id, and
   // json_array_elements hands each element back as its own text, so the rows are as before.
   await db.query(
-    `INSERT INTO events (id, livemode, type, object_id, data, created_at)
-     SELECT id, livemode, type, object_id, data, $6
+    `INSERT INTO events (id, livemode, type, object_id, data, created_at, facets)
+     SELECT id, livemode, type, object_id, data, $6, facets::json
      FROM ROWS FROM (unnest($1::text[]), unnest($2::boolean[]), unnest($3::text[]), unnest($4::text[]),
-       json_array_elements($5::json)) AS e (id, livemode, type, object_id, data)`,
+       json_array_elements($5::json), unnest($7::text[])) AS e (id, livemode, type, object_id, data, facets)`,
     [
       events.map(() => newId('event', now.getTime())),
       events.map((event) => event.livemode),
@@ -41,9 +41,25 @@ export async function recordEvents(db: Queryable, events: readonly NewEvent[], n
       // Sealed: an object's view may carry personal data (a holder's name and email); eventView opens it.
       JSON.stringify(events.map((event) => sealJson('personal', event.data))),
       now,
+      events.map((event) => facetsOf(event.data)),
     ],
   );
 }
+
+/** The labels a money event's metrics count it by (migration 0034), never personal; null for other events. */
+const facet_fields = ['currency', 'rail', 'failure_code'] as const;
+
+function facetsOf(data: NewEvent['data']): string | null {
+  if (!money_objects.has(data.object)) return null;
+  const facets: Record<string, string> = {};
+  for (const field of facet_fields) {
+    const value = data[field];
+    if (typeof value === 'string') facets[field] = value;
+  }
+  return JSON.stringify(facets);
+}
+
+const money_objects = new Set(['transfer', 'payment', 'payout', 'refund']);
 
 /** One event for an object the API just returned; the object's own `livemode` gives the mode. */
 export function eventOf(

@@ -1,5 +1,6 @@
 import { type Client, inTransaction, type Pool } from '../db/pool.js';
 import { queueDeliveries } from '../webhooks/delivery-queue.js';
+import { countEvents } from './counters.js';
 
 /** Any constant; it only has to differ from Purse's other advisory locks. */
 const sequencer_lock_id = 7_270_185_003;
@@ -65,6 +66,7 @@ export async function sequenceEvents(pool: Pool, batch_max: number, now: Date): 
       if (lock.rows[0]?.locked !== true) return 0;
       const events = await sequenceRound(db, batch_max);
       await queueDeliveries(db, events, now);
+      await countEvents(db, events);
       return events.length;
     });
     total += count;

@@ -2,16 +2,32 @@ import type { FastifyInstance } from 'fastify';
 import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import { hashSecret, sameHash } from '../auth/secrets.js';
 import type { Pool } from '../db/pool.js';
+import { registerClusterMetrics } from '../metrics/cluster-metrics.js';
+import { process_registry } from '../metrics/process-metrics.js';
+import type { Clock } from '../shared/clock.js';
+import type { TransferGroupCommit } from '../transfers/group-commit.js';
 import { type LatencyReader, latencyReader } from './latency.js';
 
+export interface MetricsDeps {
+  readonly pool: Pool;
+  readonly clock: Clock;
+  readonly transfer_commit: TransferGroupCommit;
+  /** With it set, scrapers must send it as a bearer token. */
+  readonly token: string | undefined;
+}
+
 /**
- * GET /metrics in the Prometheus text format: request latency by route and status, the database
- * pool's use, and the process's own (CPU, memory, event-loop lag). One registry per app, so tests
- * that build many apps in one process do not collide. With `token` set, scrapers must send it as a
- * bearer token; without it the endpoint is open, like /healthz, for a private network. Returns the
- * reader of the API's latency quantiles, for the overview report.
+ * GET /metrics in the Prometheus text format (the list is in docs/operations.md, "Metrics"):
+ * - this app's: request latency by route and status, the database pool's use, the group commit's
+ *   queue, and the process's own (CPU, memory, event-loop lag), in one registry per app, so tests
+ *   that build many apps in one process do not collide;
+ * - this process's background work (process-metrics.ts);
+ * - the figures every process reads alike from the database (cluster-metrics.ts).
+ * Without a token the endpoint is open, like /healthz, for a private network. Returns the reader
+ * of the API's latency quantiles, for the overview report.
  */
-export function registerMetrics(app: FastifyInstance, pool: Pool, token: string | undefined): LatencyReader {
+export function registerMetrics(app: FastifyInstance, deps: MetricsDeps): LatencyReader {
+  const { pool, token } = deps;
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'purse_' });
   const latency = new Histogram({
@@ -32,6 +48,24 @@ export function registerMetrics(app: FastifyInstance, pool: Pool, token: string 
       this.set({ state: 'waiting' }, pool.waitingCount);
     },
   });
+  new Gauge({
+    name: 'purse_group_commit_queued_transfers',
+    help: 'Transfers in this process waiting for a group-commit batch.',
+    registers: [registry],
+    collect() {
+      this.set(deps.transfer_commit.depth.queued_transfers);
+    },
+  });
+  new Gauge({
+    name: 'purse_group_commit_batches_in_flight',
+    help: 'Group-commit batches this process is writing now.',
+    registers: [registry],
+    collect() {
+      this.set(deps.transfer_commit.depth.in_flight);
+    },
+  });
+  registerClusterMetrics(registry, pool, deps.clock);
+  const exposed = Registry.merge([registry, process_registry]);
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
     latency.observe(
@@ -45,7 +79,7 @@ export function registerMetrics(app: FastifyInstance, pool: Pool, token: string 
       !sameHash(hashSecret(request.headers.authorization ?? ''), hashSecret(`Bearer ${token}`))
     )
       return reply.code(401).type('text/plain').send('metrics token required\n');
-    return reply.type(registry.contentType).send(await registry.metrics());
+    return reply.type(exposed.contentType).send(await exposed.metrics());
   });
   return latencyReader(latency);
 }

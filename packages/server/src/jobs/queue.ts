@@ -1,4 +1,5 @@
 import type { Client, Pool, Queryable } from '../db/pool.js';
+import { jobs_run } from '../metrics/process-metrics.js';
 
 /** A step to take later: what it is, on what (the dedupe key), with what, and when. */
 export interface NewJob {
@@ -59,12 +60,13 @@ export async function runDueJobs(
        WHERE done_at IS NULL AND run_at <= $1 ORDER BY run_at, id LIMIT $2 FOR UPDATE SKIP LOCKED`,
       [now, limit],
     );
-    let completed = 0;
-    for (const job of due.rows) {
-      if (await runOne(client, handlers, job, now)) completed += 1;
-    }
+    const outcomes = [];
+    for (const job of due.rows)
+      outcomes.push({ kind: job.kind, done: await runOne(client, handlers, job, now) });
     await client.query('COMMIT');
-    return completed;
+    // Counted once committed: a round that rolls back ran nothing.
+    for (const { kind, done } of outcomes) jobs_run.inc({ kind, outcome: done ? 'succeeded' : 'failed' });
+    return outcomes.filter((outcome) => outcome.done).length;
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw error;

@@ -4,6 +4,7 @@ import { DeferredInserts } from '../db/deferred.js';
 import type { Client, Pool } from '../db/pool.js';
 import { transferMovements } from '../guard/movements-of.js';
 import { type GuardRequest, needsScreen, type PreparedScreen, prepareScreen } from '../guard/screen.js';
+import { batch_seconds, batch_transfers } from '../metrics/process-metrics.js';
 import { keyId, type Replay } from '../requests/idempotency-store.js';
 import { screenInSavepoint } from '../requests/screening.js';
 import { begin, type Claim, claimKeys, recordAnswers, transientProblem } from '../requests/transaction.js';
@@ -75,6 +76,11 @@ export class TransferGroupCommit {
     return this.queue.drain();
   }
 
+  /** Transfers waiting for a batch, and batches being written: for GET /metrics. */
+  get depth(): { readonly queued_transfers: number; readonly in_flight: number } {
+    return this.queue.depth;
+  }
+
   private async flush(jobs: readonly TransferJob[]): Promise<readonly JobOutcome[]> {
     try {
       return await this.write(jobs);
@@ -91,6 +97,7 @@ export class TransferGroupCommit {
 
   /** One database transaction for the whole batch; returns each job's response. */
   private async write(jobs: readonly TransferJob[]): Promise<JobOutcome[]> {
+    const started_ms = performance.now();
     const client = await this.deps.pool.connect();
     try {
       await begin(
@@ -100,6 +107,8 @@ export class TransferGroupCommit {
       );
       const outcomes = await this.apply(client, jobs);
       await client.query('COMMIT');
+      batch_transfers.observe(jobs.reduce((sum, job) => sum + job.inputs.length, 0));
+      batch_seconds.observe((performance.now() - started_ms) / 1000);
       return outcomes;
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);

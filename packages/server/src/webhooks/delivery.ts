@@ -1,6 +1,7 @@
 import type { WebhookConfig } from '../config.js';
 import { type Client, inTransaction, type Pool } from '../db/pool.js';
 import { type EventRow, eventView } from '../events/view.js';
+import { webhook_attempt_seconds, webhook_attempts } from '../metrics/process-metrics.js';
 import type { Clock } from '../shared/clock.js';
 import { newId } from '../shared/ids.js';
 import { addressPolicy, withEvents } from './endpoints.js';
@@ -144,6 +145,8 @@ export async function attemptDelivery(
     policy: addressPolicy(claimed.endpoint.livemode, deps.config),
   });
   await inTransaction(deps.pool, (db) => recordAttempt(db, claimed, result, started_at, deps.config));
+  webhook_attempts.inc({ outcome: outcomeOf(result) });
+  webhook_attempt_seconds.observe(result.latency_ms / 1000);
   return result;
 }
 

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { inTransaction, type Pool } from '../db/pool.js';
+import { task_last_success, task_rounds } from '../metrics/process-metrics.js';
 import type { Clock } from '../shared/clock.js';
 import { Slots } from './slots.js';
 
@@ -81,10 +82,14 @@ async function runOnce(deps: WorkerDeps, task: PeriodicTask, now: Date): Promise
               'SELECT pg_try_advisory_xact_lock($1) AS locked',
               [lockId(task.name).toString()],
             );
-            return lock.rows[0]?.locked ? task.run(deps.pool, now) : 0;
+            return lock.rows[0]?.locked ? task.run(deps.pool, now) : 'skipped';
           });
+    task_rounds.inc({ task: task.name, outcome: handled === 'skipped' ? 'skipped' : 'ok' });
+    if (handled === 'skipped') return;
+    task_last_success.set({ task: task.name }, Date.now() / 1000);
     if (handled > 0) deps.log.info({ task: task.name, handled }, 'background task ran');
   } catch (error) {
+    task_rounds.inc({ task: task.name, outcome: 'failed' });
     deps.log.error({ err: error, task: task.name }, 'background task failed');
   }
 }

@@ -1,0 +1,37 @@
+import type { Client, Queryable } from '../db/pool.js';
+
+/**
+ * Adds the events just sequenced to `event_counters`, in the sequencer's transaction: each
+ * committed event is counted once, whichever process sequenced it. The labels come from the
+ * events' clear `facets` (their payloads are sealed); events without them count by type alone.
+ */
+export async function countEvents(db: Client, events: readonly { readonly id: string }[]): Promise<void> {
+  if (events.length === 0) return;
+  await db.query(
+    `INSERT INTO event_counters AS c (livemode, type, currency, rail, failure_code, count)
+     SELECT livemode, type, coalesce(facets->>'currency', ''), coalesce(facets->>'rail', ''),
+            coalesce(facets->>'failure_code', ''), count(*)
+       FROM events WHERE id = ANY ($1::text[])
+      GROUP BY 1, 2, 3, 4, 5
+     ON CONFLICT (livemode, type, currency, rail, failure_code) DO UPDATE SET count = c.count + excluded.count`,
+    [events.map((event) => event.id)],
+  );
+}
+
+export interface EventCount {
+  readonly livemode: boolean;
+  readonly type: string;
+  readonly currency: string;
+  readonly rail: string;
+  readonly failure_code: string;
+  /** A count, as PostgreSQL's bigint text. */
+  readonly count: string;
+}
+
+/** Every counter row: a few hundred at most (types × modes × currencies × failure codes). */
+export async function readEventCounts(db: Queryable): Promise<EventCount[]> {
+  const result = await db.query<EventCount>(
+    'SELECT livemode, type, currency, rail, failure_code, count FROM event_counters',
+  );
+  return result.rows;
+}
