@@ -1,4 +1,8 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { parser } from '@prometheus-io/lezer-promql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
@@ -53,6 +57,20 @@ describe('docs/ops/alerts.yml', () => {
   it('names only metrics that GET /metrics serves, in expressions that parse', async () => {
     for (const rule of await alertRules())
       expect(metricsIn(rule.expr), rule.alert).toEqual(expect.any(Array));
+  });
+});
+
+/** Prometheus's own rule checker, from Debian's `prometheus` package (.ci/run installs it). */
+const promtool = '/usr/bin/promtool';
+
+describe.skipIf(!existsSync(promtool))('docs/ops/alerts.yml through promtool', () => {
+  it('passes `promtool check rules` and the unit tests in docs/ops/alerts-tests.yml', async () => {
+    const run = promisify(execFile);
+    const cwd = fileURLToPath(ops_dir);
+    const checked = await run(promtool, ['check', 'rules', 'alerts.yml'], { cwd });
+    expect(checked.stdout).toMatch(/SUCCESS: \d+ rules found/);
+    const tested = await run(promtool, ['test', 'rules', 'alerts-tests.yml'], { cwd });
+    expect(tested.stdout).toContain('SUCCESS');
   });
 });
 
