@@ -22,6 +22,19 @@ describe('GET /metrics', () => {
     expect(response.body).toContain('purse_process_cpu_user_seconds_total');
   });
 
+  it('without a token, answers private addresses only: its figures include business volumes', async () => {
+    for (const remoteAddress of ['127.0.0.1', '10.1.2.3', '192.168.0.9', 'fd00::5', '::1'])
+      expect(
+        (await t.app.inject({ method: 'GET', url: '/metrics', remoteAddress })).statusCode,
+        remoteAddress,
+      ).toBe(200);
+    for (const remoteAddress of ['93.184.216.34', '8.8.8.8', '2001:4860::1', '::ffff:8.8.4.4']) {
+      const refused = await t.app.inject({ method: 'GET', url: '/metrics', remoteAddress });
+      expect(refused.statusCode, remoteAddress).toBe(403);
+      expect(refused.body).not.toContain('purse_');
+    }
+  });
+
   it('asks for the token when one is configured', async () => {
     const app = await buildApp({
       pool: t.db.pool,
@@ -40,6 +53,14 @@ describe('GET /metrics', () => {
         headers: { authorization: 'Bearer scrape-me' },
       });
       expect(ok.statusCode).toBe(200);
+      // With the token, from anywhere.
+      const remote = await app.inject({
+        method: 'GET',
+        url: '/metrics',
+        remoteAddress: '93.184.216.34',
+        headers: { authorization: 'Bearer scrape-me' },
+      });
+      expect(remote.statusCode).toBe(200);
     } finally {
       await app.close();
     }

@@ -6,6 +6,7 @@ import { registerClusterMetrics } from '../metrics/cluster-metrics.js';
 import { process_registry } from '../metrics/process-metrics.js';
 import type { Clock } from '../shared/clock.js';
 import type { TransferGroupCommit } from '../transfers/group-commit.js';
+import { isPublicAddressText } from '../webhooks/url-guard.js';
 import { type LatencyReader, latencyReader } from './latency.js';
 
 export interface MetricsDeps {
@@ -23,7 +24,7 @@ export interface MetricsDeps {
  *   that build many apps in one process do not collide;
  * - this process's background work (process-metrics.ts);
  * - the figures every process reads alike from the database (cluster-metrics.ts).
- * Without a token the endpoint is open, like /healthz, for a private network. Returns the reader
+ * Without a token it answers loopback and private addresses only. Returns the reader
  * of the API's latency quantiles, for the overview report.
  */
 export function registerMetrics(app: FastifyInstance, deps: MetricsDeps): LatencyReader {
@@ -79,6 +80,15 @@ export function registerMetrics(app: FastifyInstance, deps: MetricsDeps): Latenc
       !sameHash(hashSecret(request.headers.authorization ?? ''), hashSecret(`Bearer ${token}`))
     )
       return reply.code(401).type('text/plain').send('metrics token required\n');
+    // The figures include business volumes and failure codes: with no token, only a scraper on
+    // the machine or a private network gets them, never the public side of the API's port.
+    if (token === undefined && isPublicAddressText(request.ip))
+      return reply
+        .code(403)
+        .type('text/plain')
+        .send(
+          'metrics are served to private addresses only; set PURSE_METRICS_TOKEN to scrape from elsewhere\n',
+        );
     return reply.type(exposed.contentType).send(await exposed.metrics());
   });
   return latencyReader(latency);
