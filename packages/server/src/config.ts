@@ -40,8 +40,13 @@ export interface Config {
    * re-wrapping); unset with the embedded database, a KEK file is made in `data_dir`.
    */
   readonly kek: KekSettings;
-  /** Unset: /metrics is open (serve it on a private network); set: scrapers send it as a bearer token. */
+  /** Unset: /metrics answers private addresses only; set: scrapers send it as a bearer token. */
   readonly metrics_token: string | undefined;
+  /**
+   * Where a process that runs only the worker (`purse worker`) serves its own /metrics and
+   * /healthz, on `host`; unset: it serves none (an API process serves its worker's figures itself).
+   */
+  readonly worker_metrics_port: number | undefined;
   readonly limits: Limits;
   readonly group_commit: GroupCommitConfig;
   readonly rails: RailsConfig;
@@ -256,6 +261,10 @@ export function loadConfig(env: Env = process.env): Config {
       previous_file: nonEmpty(env.PURSE_KEK_PREVIOUS_FILE),
     },
     metrics_token: nonEmpty(env.PURSE_METRICS_TOKEN),
+    worker_metrics_port:
+      nonEmpty(env.PURSE_WORKER_METRICS_PORT) === undefined
+        ? undefined
+        : intFromEnv(env, 'PURSE_WORKER_METRICS_PORT', 0),
     redis_url: nonEmpty(env.REDIS_URL),
     tls: tlsFromEnv(env),
     oauth: oauthFromEnv(env),

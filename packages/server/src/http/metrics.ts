@@ -1,12 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import { hashSecret, sameHash } from '../auth/secrets.js';
 import type { Pool } from '../db/pool.js';
 import { registerClusterMetrics } from '../metrics/cluster-metrics.js';
 import { process_registry } from '../metrics/process-metrics.js';
+import { poolGauge, routeMetrics } from '../metrics/scrape.js';
 import type { Clock } from '../shared/clock.js';
 import type { TransferGroupCommit } from '../transfers/group-commit.js';
-import { isPublicAddressText } from '../webhooks/url-guard.js';
 import { type LatencyReader, latencyReader } from './latency.js';
 
 export interface MetricsDeps {
@@ -38,17 +37,12 @@ export function registerMetrics(app: FastifyInstance, deps: MetricsDeps): Latenc
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [registry],
   });
-  new Gauge({
-    name: 'purse_db_pool_connections',
-    help: 'Database pool connections: total, idle, and requests waiting for one.',
-    labelNames: ['state'],
-    registers: [registry],
-    collect() {
-      this.set({ state: 'total' }, pool.totalCount);
-      this.set({ state: 'idle' }, pool.idleCount);
-      this.set({ state: 'waiting' }, pool.waitingCount);
-    },
-  });
+  poolGauge(
+    registry,
+    pool,
+    'purse_db_pool_connections',
+    'Database pool connections: total, idle, and requests waiting for one.',
+  );
   new Gauge({
     name: 'purse_group_commit_queued_transfers',
     help: 'Transfers in this process waiting for a group-commit batch.',
@@ -74,22 +68,6 @@ export function registerMetrics(app: FastifyInstance, deps: MetricsDeps): Latenc
       reply.elapsedTime / 1000,
     );
   });
-  app.get('/metrics', { schema: { hide: true } }, async (request, reply) => {
-    if (
-      token !== undefined &&
-      !sameHash(hashSecret(request.headers.authorization ?? ''), hashSecret(`Bearer ${token}`))
-    )
-      return reply.code(401).type('text/plain').send('metrics token required\n');
-    // The figures include business volumes and failure codes: with no token, only a scraper on
-    // the machine or a private network gets them, never the public side of the API's port.
-    if (token === undefined && isPublicAddressText(request.ip))
-      return reply
-        .code(403)
-        .type('text/plain')
-        .send(
-          'metrics are served to private addresses only; set PURSE_METRICS_TOKEN to scrape from elsewhere\n',
-        );
-    return reply.type(exposed.contentType).send(await exposed.metrics());
-  });
+  routeMetrics(app, exposed, token);
   return latencyReader(latency);
 }
