@@ -25,8 +25,11 @@ declare module 'fastify' {
   }
 }
 
+/** Probes and scrapes, every few seconds from every monitor: traced, they would bury the traffic. */
+const untraced_routes = new Set(['/healthz', '/readyz', '/metrics']);
+
 /**
- * A SERVER span for every request, named `METHOD /route/pattern`, child of the caller's trace
+ * A SERVER span for every request but probes and scrapes, named `METHOD /route/pattern`, child of the caller's trace
  * when it sends `traceparent` (and `tracestate`). The response carries the span's own
  * `traceparent`, beside `Request-Id`, so a caller can find the trace. The span is made the active
  * one from the first preHandler hook on, so what the handler starts (a group-commit batch's link,
@@ -36,6 +39,7 @@ export function registerHttpTracing(app: FastifyInstance): void {
   app.decorateRequest('span', null);
   app.addHook('onRequest', (request, reply, done) => {
     const route = request.routeOptions.url;
+    if (route !== undefined && untraced_routes.has(route)) return done();
     const span = tracer.startSpan(
       route === undefined ? request.method : `${request.method} ${route}`,
       {

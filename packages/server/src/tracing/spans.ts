@@ -76,3 +76,14 @@ export function recordingSpan(): Span | undefined {
   const span = trace.getActiveSpan();
   return span?.isRecording() === true ? span : undefined;
 }
+
+/**
+ * The active span's ids for a log line (pino's mixin, cli/logger.ts), so a line written inside a
+ * request's handler, a batch or a worker round leads to its trace; nothing when not traced.
+ */
+export function traceIdsForLog(): { trace_id?: string; span_id?: string } {
+  const span = recordingSpan();
+  if (span === undefined) return {};
+  const { traceId, spanId } = span.spanContext();
+  return { trace_id: traceId, span_id: spanId };
+}

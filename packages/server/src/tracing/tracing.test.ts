@@ -96,6 +96,8 @@ describe('tracing exported over OTLP/HTTP to a collector', () => {
     endpoint_id?: string;
     webhook_id?: string;
     webhook_traceparent?: string | string[] | undefined;
+    healthz_traceparent?: string | null;
+    log_lines?: Record<string, unknown>[];
   } = {};
 
   beforeAll(async () => {
@@ -105,6 +107,7 @@ describe('tracing exported over OTLP/HTTP to a collector', () => {
     const { server, base } = await startServe(db, {
       OTEL_EXPORTER_OTLP_ENDPOINT: new URL(collector.url).origin,
       OTEL_SERVICE_NAME: 'purse-under-test',
+      LOG_LEVEL: 'info',
       PURSE_SANDBOX_STEP_MS: '100',
       PURSE_WORKER_TICK_MS: '100',
       PURSE_EVENT_SEQUENCE_INTERVAL_MS: '50',
@@ -114,12 +117,17 @@ describe('tracing exported over OTLP/HTTP to a collector', () => {
       PURSE_GROUP_COMMIT_QUEUED_MAX: '4',
     });
     try {
-      await exercise(api(base));
+      await exercise(api(base), base);
     } finally {
       server.child.kill('SIGTERM');
       expect(await server.exited, server.output()).toBe(0);
     }
     spans = receivedSpans(collector);
+    traced.log_lines = server
+      .output()
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
   }, 120_000);
   afterAll(async () => {
     await hooks.close();
@@ -127,7 +135,7 @@ describe('tracing exported over OTLP/HTTP to a collector', () => {
     await db.drop();
   });
 
-  async function exercise(client: Api): Promise<void> {
+  async function exercise(client: Api, base: string): Promise<void> {
     const endpoint = await client.call('POST', '/v1/webhook_endpoints', {
       url: hooks.url,
       enabled_events: ['wallet.created'],
@@ -156,6 +164,8 @@ describe('tracing exported over OTLP/HTTP to a collector', () => {
       request_id: wallet_get.headers.get('request-id'),
     };
     expect((await client.call('GET', '/v1/wallets/wal_missing')).status).toBe(404);
+    const probe = await fetch(`${base}/healthz`, { headers: { traceparent: callerContext().traceparent } });
+    traced.healthz_traceparent = probe.headers.get('traceparent');
     traced.transfers = await parallelTransfers(client, source_id, String(target.json.id));
     await slowPayment(client, source_id);
     const [delivery] = await hooks.waitFor(1);
@@ -232,6 +242,11 @@ describe('tracing exported over OTLP/HTTP to a collector', () => {
     expect(get?.traceparent).toBe(`00-${span?.trace_id}-${span?.span_id}-01`);
   });
 
+  it('leaves probes untraced', () => {
+    expect(traced.healthz_traceparent).toBeNull();
+    expect(spans.filter((span) => span.attributes['url.path'] === '/healthz')).toEqual([]);
+  });
+
   it('a 4xx is not an error on the server span but names its problem; a 5xx is an error with its code', () => {
     const [missing] = spans.filter((span) => span.attributes['url.path'] === '/v1/wallets/wal_missing');
     expect(missing?.status.code).toBe(0);
@@ -297,6 +312,9 @@ describe('tracing exported over OTLP/HTTP to a collector', () => {
       parent_span_id: undefined,
     });
     expect(round?.attributes['purse.task']).toBe('run_jobs');
+    // Its log line carries its ids.
+    const ran = traced.log_lines?.find((line) => line.trace_id === round?.trace_id);
+    expect(ran).toMatchObject({ msg: 'background task ran', task: 'run_jobs', span_id: round?.span_id });
     const rounds = spans.filter((span) => span.name.startsWith('worker.'));
     for (const span of rounds) expect(Number(span.attributes['purse.task.handled'])).toBeGreaterThan(0);
     expect(rounds.every((span) => span.attributes['purse.idle'] === undefined)).toBe(true);

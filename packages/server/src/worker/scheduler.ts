@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { inTransaction, type Pool } from '../db/pool.js';
 import type { Clock } from '../shared/clock.js';
-import { attr, inSpan } from '../tracing/spans.js';
+import { attr, failSpan, inSpan } from '../tracing/spans.js';
 import { Slots } from './slots.js';
 
 /** A job that runs every `interval_ms`. */
@@ -72,40 +72,37 @@ export function startWorker(deps: WorkerDeps, tasks: readonly PeriodicTask[]): W
   };
 }
 
-async function runOnce(deps: WorkerDeps, task: PeriodicTask, now: Date): Promise<void> {
-  try {
-    const handled = await tracedRound(task, () =>
-      task.exclusive === false
-        ? task.run(deps.pool, now)
-        : inTransaction(deps.pool, async (client) => {
-            const lock = await client.query<{ locked: boolean }>(
-              'SELECT pg_try_advisory_xact_lock($1) AS locked',
-              [lockId(task.name).toString()],
-            );
-            return lock.rows[0]?.locked ? task.run(deps.pool, now) : 0;
-          }),
-    );
-    if (handled > 0) deps.log.info({ task: task.name, handled }, 'background task ran');
-  } catch (error) {
-    deps.log.error({ err: error, task: task.name }, 'background task failed');
-  }
-}
-
 /**
- * A round as a root span `worker.<task>`: what it does (a job, a webhook claim) hangs under it. A
- * round that handled nothing is marked idle, and its trace is not exported (tracing/idle-rounds.ts).
+ * One round, as a root span `worker.<task>`: what it does (a job, a webhook claim) hangs under it,
+ * and its log line carries its trace id. A round that handled nothing is marked idle, and its trace
+ * is not exported (tracing/idle-rounds.ts).
  */
-function tracedRound(task: PeriodicTask, round: () => Promise<number>): Promise<number> {
+function runOnce(deps: WorkerDeps, task: PeriodicTask, now: Date): Promise<void> {
   return inSpan(
     `worker.${task.name}`,
     { root: true, attributes: { [attr.task]: task.name } },
     async (span) => {
-      const handled = await round();
-      span.setAttribute(attr.handled, handled);
-      if (handled === 0) span.setAttribute(attr.idle, true);
-      return handled;
+      try {
+        const handled = await runRound(deps, task, now);
+        span.setAttribute(attr.handled, handled);
+        if (handled === 0) span.setAttribute(attr.idle, true);
+        else deps.log.info({ task: task.name, handled }, 'background task ran');
+      } catch (error) {
+        failSpan(span, error);
+        deps.log.error({ err: error, task: task.name }, 'background task failed');
+      }
     },
   );
+}
+
+function runRound(deps: WorkerDeps, task: PeriodicTask, now: Date): Promise<number> {
+  if (task.exclusive === false) return task.run(deps.pool, now);
+  return inTransaction(deps.pool, async (client) => {
+    const lock = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS locked', [
+      lockId(task.name).toString(),
+    ]);
+    return lock.rows[0]?.locked ? task.run(deps.pool, now) : 0;
+  });
 }
 
 function lockId(name: string): bigint {
