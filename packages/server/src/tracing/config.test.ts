@@ -49,6 +49,7 @@ describe('tracing configuration from the OTEL_* variables', () => {
     [{ OTEL_TRACES_SAMPLER_ARG: '1.5' }, /OTEL_TRACES_SAMPLER_ARG must be a ratio from 0 to 1/],
     [{ OTEL_TRACES_SAMPLER_ARG: '-0.1' }, /OTEL_TRACES_SAMPLER_ARG must be a ratio/],
     [{ OTEL_SDK_DISABLED: 'yes' }, /OTEL_SDK_DISABLED must be true or false/],
+    [{ OTEL_BSP_SCHEDULE_DELAY: '1s' }, /OTEL_BSP_SCHEDULE_DELAY must be a positive integer/],
     [
       { OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' },
       /OTEL_EXPORTER_OTLP_PROTOCOL must be http\/json or http\/protobuf/,

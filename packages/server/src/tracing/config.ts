@@ -1,4 +1,4 @@
-import type { Env } from '../shared/env.js';
+import { type Env, positiveInteger } from '../shared/env.js';
 
 /** How root spans are sampled: OTEL_TRACES_SAMPLER's values (a parent's decision rules its children). */
 export const sampler_names = [
@@ -10,6 +10,15 @@ export const sampler_names = [
   'parentbased_traceidratio',
 ] as const;
 export type SamplerName = (typeof sampler_names)[number];
+
+const sdk_numbers = [
+  'OTEL_EXPORTER_OTLP_TIMEOUT',
+  'OTEL_EXPORTER_OTLP_TRACES_TIMEOUT',
+  'OTEL_BSP_SCHEDULE_DELAY',
+  'OTEL_BSP_EXPORT_TIMEOUT',
+  'OTEL_BSP_MAX_QUEUE_SIZE',
+  'OTEL_BSP_MAX_EXPORT_BATCH_SIZE',
+];
 
 /** OpenTelemetry traces, exported over OTLP/HTTP (docs/operations.md, "Tracing"). */
 export interface TracingConfig {
@@ -27,8 +36,9 @@ export interface TracingConfig {
  * checked here so a typo stops the start with a clear message instead of tracing nothing.
  * Undefined (tracing off, nothing installed) without an endpoint, or with OTEL_SDK_DISABLED=true.
  * OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is used as given; OTEL_EXPORTER_OTLP_ENDPOINT is a base to
- * which `/v1/traces` is appended. The exporter itself reads OTEL_EXPORTER_OTLP_HEADERS and
- * OTEL_EXPORTER_OTLP_TIMEOUT (and their TRACES_ forms).
+ * which `/v1/traces` is appended. The SDK itself reads OTEL_EXPORTER_OTLP_HEADERS and
+ * OTEL_EXPORTER_OTLP_TIMEOUT (and their TRACES_ forms) and the batch processor's OTEL_BSP_*; the
+ * numbers among them are checked here too.
  */
 export function tracingConfigFromEnv(env: Env): TracingConfig | undefined {
   const disabled = flag(env, 'OTEL_SDK_DISABLED');
@@ -37,6 +47,8 @@ export function tracingConfigFromEnv(env: Env): TracingConfig | undefined {
   const sampler_ratio = ratioFromEnv(env);
   checkProtocol(env, 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL');
   checkProtocol(env, 'OTEL_EXPORTER_OTLP_PROTOCOL');
+  // Read by the SDK itself, which would ignore a bad value with no more than a debug message.
+  for (const name of sdk_numbers) positiveInteger(env, name, 1);
   if (disabled || traces_url === undefined) return undefined;
   return { traces_url, service_name: text(env, 'OTEL_SERVICE_NAME') ?? 'purse', sampler, sampler_ratio };
 }
