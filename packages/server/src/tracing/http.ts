@@ -20,7 +20,7 @@ import { attr, tracer } from './spans.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
-    /** The request's SERVER span while tracing is on (tracing/http.ts); null otherwise. */
+    /** The request's SERVER span (tracing/http.ts, registered only while tracing is on); null for a probe. */
     span: Span | null;
   }
 }
