@@ -94,8 +94,9 @@ describe('tracing exported over OTLP/HTTP to a collector', () => {
     };
     transfers?: { caller: ReturnType<typeof callerContext>; status: number }[];
     endpoint_id?: string;
-    webhook_id?: string;
-    webhook_traceparent?: string | string[] | undefined;
+    /** The webhook-id of the first delivery (answered 500) and of the second (answered 200). */
+    webhook_ids?: string[];
+    webhook_traceparents?: (string | string[] | undefined)[];
     healthz_traceparent?: string | null;
     log_lines?: Record<string, unknown>[];
   } = {};
@@ -142,6 +143,7 @@ describe('tracing exported over OTLP/HTTP to a collector', () => {
     });
     expect(endpoint.status).toBe(201);
     traced.endpoint_id = String(endpoint.json.id);
+    hooks.answer((_request, index) => (index === 0 ? { status: 500, body: 'down' } : { status: 200 }));
     const source = await client.call('POST', '/v1/wallets', { currency: 'USD' });
     const target = await client.call('POST', '/v1/wallets', { currency: 'USD' });
     const source_id = String(source.json.id);
@@ -168,9 +170,9 @@ describe('tracing exported over OTLP/HTTP to a collector', () => {
     traced.healthz_traceparent = probe.headers.get('traceparent');
     traced.transfers = await parallelTransfers(client, source_id, String(target.json.id));
     await slowPayment(client, source_id);
-    const [delivery] = await hooks.waitFor(1);
-    traced.webhook_id = String(delivery?.headers['webhook-id']);
-    traced.webhook_traceparent = delivery?.headers.traceparent;
+    const deliveries = (await hooks.waitFor(2)).slice(0, 2);
+    traced.webhook_ids = deliveries.map((delivery) => String(delivery.headers['webhook-id']));
+    traced.webhook_traceparents = deliveries.map((delivery) => delivery.headers.traceparent);
   }
 
   /**
@@ -320,23 +322,30 @@ describe('tracing exported over OTLP/HTTP to a collector', () => {
     expect(rounds.every((span) => span.attributes['purse.idle'] === undefined)).toBe(true);
   });
 
-  it('sends a webhook attempt as a CLIENT span without handing the receiver a traceparent', () => {
-    expect(traced.webhook_traceparent).toBeUndefined();
-    const [delivery] = named('webhook.deliver').filter(
-      (span) => span.attributes['purse.event.id'] === traced.webhook_id,
-    );
-    expect(delivery).toMatchObject({
+  it('sends each webhook attempt as a CLIENT span, failed when not answered 2xx, without handing the receiver a traceparent', () => {
+    expect(traced.webhook_traceparents).toEqual([undefined, undefined]);
+    const [failed_id, delivered_id] = traced.webhook_ids ?? [];
+    const attempt = (event_id: string | undefined) =>
+      named('webhook.deliver').find(
+        (span) =>
+          span.attributes['purse.event.id'] === event_id && span.attributes['purse.webhook.attempt'] === 1,
+      );
+    const delivered = attempt(delivered_id);
+    expect(delivered).toMatchObject({
       kind: span_kind.client,
       parent_span_id: undefined,
       status: { code: 0 },
     });
-    expect(delivery?.attributes).toMatchObject({
+    expect(delivered?.attributes).toMatchObject({
       'purse.webhook.endpoint_id': traced.endpoint_id,
-      'purse.webhook.attempt': 1,
       'purse.event.type': 'wallet.created',
       'http.response.status_code': 200,
       'server.address': '127.0.0.1',
     });
+    expect(delivered?.attributes['purse.webhook.delivery_id']).toMatch(/^whd_/);
+    const failed = attempt(failed_id);
+    expect(failed?.status.code).toBe(status_error);
+    expect(failed?.attributes).toMatchObject({ 'http.response.status_code': 500, 'error.type': '500' });
   });
 });
 

@@ -140,7 +140,7 @@ export async function claimDeliveries(
  * request to the endpoint carries no `traceparent`: the receiver is a third party that cannot read
  * our traces, and it quotes the event id (`webhook-id`), which the span carries.
  */
-export function attemptDelivery(
+export async function attemptDelivery(
   deps: { pool: Pool; clock: Clock; config: WebhookConfig },
   claimed: ClaimedDelivery,
 ): Promise<SendResult> {
