@@ -17,6 +17,7 @@ import { type BillingResult, billingBench } from './billing.js';
 import { type CpuSpent, measured, postmasterPid } from './cpu.js';
 import { type EvmWatchResult, evmWatchBench } from './evm-watch.js';
 import { type LoadResult, load } from './load.js';
+import { startOtlpSink } from './otlp-sink.js';
 import { type OverviewBenchResult, overviewBench } from './overview.js';
 import { runHttpReference } from './reference-http.js';
 import { createSqlReference, runSqlReference, sql_references } from './reference-sql.js';
@@ -108,6 +109,8 @@ const all_scenarios: Scenario[] = [
 const all_modes = [
   { name: 'baseline: group commit off (batch size 1)', env: { PURSE_GROUP_COMMIT_SIZE_MAX: '1' } },
   { name: 'group commit on', env: {} },
+  // Every span made and exported (the default sampler keeps all), to a sink in this process.
+  { name: 'traced: group commit, every span exported over OTLP', env: {}, traced: true },
 ];
 
 /** BENCH_SCENARIOS and BENCH_MODES (comma-separated words) keep the names containing one of them. */
@@ -219,7 +222,11 @@ async function runMode(
   scenarios: readonly Scenario[],
 ): Promise<Row[]> {
   const rows: Row[] = [];
-  const server = await startServer(database_url, mode.env);
+  const sink = 'traced' in mode ? await startOtlpSink() : undefined;
+  const server = await startServer(database_url, {
+    ...mode.env,
+    ...(sink === undefined ? {} : { OTEL_EXPORTER_OTLP_ENDPOINT: sink.url }),
+  });
   try {
     funded.wallets ??= await timed(`creating and funding ${wallets_count} wallets`, () =>
       createFundedWallets(server.api, wallets_count, '10000.00'),
@@ -249,6 +256,7 @@ async function runMode(
     }
   } finally {
     await server.stop();
+    await sink?.close();
   }
   return rows;
 }

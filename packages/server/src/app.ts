@@ -47,6 +47,7 @@ import { riskRoutes } from './risk/routes.js';
 import { testHelperRoutes } from './sandbox-api/routes.js';
 import { searchRoutes } from './search/routes.js';
 import { type Clock, systemClock } from './shared/clock.js';
+import { registerHttpTracing } from './tracing/http.js';
 import { TransferGroupCommit } from './transfers/group-commit.js';
 import { transferRoutes } from './transfers/routes.js';
 import { walletRoutes } from './wallets/routes.js';
@@ -135,6 +136,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     (deps.config.redis_url === undefined ? memoryLimiter() : redisLimiter(deps.config.redis_url));
   app.addHook('onClose', () => rate_limiter.close());
   registerRequestId(app);
+  // First of the hooks, so the span covers the others; only when configured, so it costs nothing otherwise.
+  if (deps.config.tracing !== undefined) registerHttpTracing(app);
   registerGracefulClose(app);
   registerErrorHandling(app);
   registerValidation(app);

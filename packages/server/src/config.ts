@@ -7,6 +7,7 @@ import { fxConfigFromEnv } from './fx/config.js';
 import { type IdentityConfig, identityConfigFromEnv } from './identity/config.js';
 import { type OperatorsConfig, operatorsConfigFromEnv } from './operators/config.js';
 import type { BankDebtor, RailsConfig } from './rails/index.js';
+import { type TracingConfig, tracingConfigFromEnv } from './tracing/config.js';
 
 /**
  * Every tunable of the service, read once from the environment. Each limit carries its unit in its
@@ -72,6 +73,8 @@ export interface Config {
       }
     | undefined;
   readonly oauth: OAuthConfig;
+  /** OpenTelemetry traces (the OTEL_* variables, tracing/config.ts); undefined: off, nothing installed. */
+  readonly tracing: TracingConfig | undefined;
 }
 
 /** The authorization server for partner apps (docs/oauth.md). */
@@ -268,6 +271,7 @@ export function loadConfig(env: Env = process.env): Config {
     redis_url: nonEmpty(env.REDIS_URL),
     tls: tlsFromEnv(env),
     oauth: oauthFromEnv(env),
+    tracing: tracingConfigFromEnv(env),
     group_commit: groupCommitFromEnv(env, db_pool_size_max),
     rails: {
       sandbox_step_ms: intFromEnv(env, 'PURSE_SANDBOX_STEP_MS', 10_000),

@@ -1,4 +1,7 @@
-import { createPublicClient, defineChain, http, type PublicClient } from 'viem';
+import { SpanKind } from '@opentelemetry/api';
+import { ATTR_SERVER_ADDRESS } from '@opentelemetry/semantic-conventions';
+import { createPublicClient, custom, defineChain, http, type PublicClient } from 'viem';
+import { inSpan } from '../tracing/spans.js';
 import type { EvmConfig } from './config.js';
 
 /**
@@ -12,13 +15,41 @@ export function chainClient(config: EvmConfig): PublicClient {
   const key = `${config.chain_id}:${config.rpc_url}`;
   let client = clients.get(key);
   if (client === undefined) {
-    client = createPublicClient({
-      chain: evmChain(config),
-      transport: http(config.rpc_url, { retryCount: 0, timeout: config.rpc_timeout_ms }),
-    });
+    client = createPublicClient({ chain: evmChain(config), transport: tracedTransport(config) });
     clients.set(key, client);
   }
   return client;
+}
+
+/**
+ * The node's HTTP transport with each JSON-RPC call in a CLIENT span `evm.rpc` (rpc.method says
+ * which), under whatever step of the rail made it (chain/tasks.ts).
+ */
+function tracedTransport(config: EvmConfig) {
+  const chain = evmChain(config);
+  const node = http(config.rpc_url, { retryCount: 0, timeout: config.rpc_timeout_ms })({
+    chain,
+    retryCount: 0,
+  });
+  const server_address = new URL(config.rpc_url).hostname;
+  return custom(
+    {
+      request: (call: { method: string; params?: unknown }) =>
+        inSpan(
+          'evm.rpc',
+          {
+            kind: SpanKind.CLIENT,
+            attributes: {
+              'rpc.system': 'jsonrpc',
+              'rpc.method': call.method,
+              [ATTR_SERVER_ADDRESS]: server_address,
+            },
+          },
+          () => node.request(call),
+        ),
+    },
+    { retryCount: 0 },
+  );
 }
 
 export function evmChain(config: EvmConfig) {

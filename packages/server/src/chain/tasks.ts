@@ -1,4 +1,5 @@
 import type { Config } from '../config.js';
+import { inSpan } from '../tracing/spans.js';
 import type { PeriodicTask } from '../worker/scheduler.js';
 import { confirmDeposits } from './confirm-deposits.js';
 import { confirmTransactions } from './confirm-transactions.js';
@@ -21,7 +22,7 @@ const steps: readonly (readonly [string, (deps: ChainDeps, now: Date) => Promise
 ];
 
 /**
- * The EVM rail's background work, in every worker process when a chain is configured: one loop
+ * The EVM rail's background work (each step a span `evm.<step>` under the round's), in every worker process when a chain is configured: one loop
  * running the steps in turn, so the rail takes one of the worker's connections at a time (six loops
  * at once starved the worker's pool at start). The round is not exclusive: each step claims its
  * rows (the cursor, deposits, transactions) FOR UPDATE SKIP LOCKED, so two workers share the work
@@ -62,7 +63,7 @@ async function runSteps(deps: ChainDeps, now: Date): Promise<number> {
   const failures: Error[] = [];
   for (const [name, step] of steps)
     try {
-      handled += await step(deps, now);
+      handled += await inSpan(`evm.${name}`, {}, () => step(deps, now));
     } catch (error) {
       failures.push(
         new Error(`${name}: ${error instanceof Error ? error.message : String(error)}`, { cause: error }),

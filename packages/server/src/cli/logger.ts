@@ -1,12 +1,14 @@
 import pino from 'pino';
 import type { Config } from '../config.js';
+import { traceIdsForLog } from '../tracing/spans.js';
 import { prettyDestination } from './pretty-log.js';
 
 export type Logger = pino.Logger;
 
 /**
  * JSON logs to stdout, or human lines when stdout is a terminal (LOG_FORMAT=json|pretty overrides);
- * anything that could carry a secret is redacted before it is written.
+ * anything that could carry a secret is redacted before it is written. While tracing, a line written
+ * inside a span carries its `trace_id` and `span_id`.
  */
 export function createLogger(config: Config, destination?: pino.DestinationStream): Logger {
   const options: pino.LoggerOptions = {
@@ -27,6 +29,7 @@ export function createLogger(config: Config, destination?: pino.DestinationStrea
       censor: '[redacted]',
     },
     serializers: { req: requestLine },
+    mixin: traceIdsForLog,
   };
   if (destination !== undefined) return pino(options, destination);
   const pretty =

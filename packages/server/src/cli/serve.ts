@@ -7,6 +7,7 @@ import { openDatabase } from '../db/connect.js';
 import { migrate } from '../db/migrate.js';
 import { inTransaction, type Pool } from '../db/pool.js';
 import { systemClock } from '../shared/clock.js';
+import { startTracing } from '../tracing/provider.js';
 import { startWorker } from '../worker/scheduler.js';
 import { backgroundTasks } from '../worker/tasks.js';
 import { bannerJson, displayHost, startBanner } from './banner.js';
@@ -24,7 +25,7 @@ export interface ServeOptions {
  * `purse serve`: database (embedded unless DATABASE_URL), migrations, the admin key on a fresh
  * database, the HTTP API, and the background worker in the same process. SIGINT/SIGTERM shut
  * down in order: stop accepting and finish requests in flight, stop the worker, close the pool,
- * stop the embedded database.
+ * stop the embedded database, send the last spans.
  */
 export async function serve(config: Config, options: ServeOptions): Promise<void> {
   const log = createLogger(config);
@@ -43,6 +44,15 @@ export async function serve(config: Config, options: ServeOptions): Promise<void
 }
 
 async function start(config: Config, options: ServeOptions, log: Logger, started: Part[]): Promise<void> {
+  // Before anything that makes spans, and stopped last, so the spans of the shutdown itself are sent.
+  if (config.tracing !== undefined) {
+    const tracing = startTracing(config.tracing);
+    started.push({ name: 'tracing', close: () => tracing.shutdown() });
+    log.info(
+      { collector: new URL(config.tracing.traces_url).host, sampler: config.tracing.sampler },
+      'tracing on',
+    );
+  }
   // First: without a KEK nothing personal can be read or written, so nothing else starts.
   const kek = await installProcessKek(config);
   if (kek.source === 'generated') log.info({ file: kek.file }, 'generated a key-encryption key');

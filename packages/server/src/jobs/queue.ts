@@ -1,5 +1,7 @@
+import type { Span } from '@opentelemetry/api';
 import type { Client, Pool, Queryable } from '../db/pool.js';
 import { jobs_run } from '../metrics/process-metrics.js';
+import { attr, failSpan, inSpan } from '../tracing/spans.js';
 
 /** A step to take later: what it is, on what (the dedupe key), with what, and when. */
 export interface NewJob {
@@ -61,8 +63,10 @@ export async function runDueJobs(
       [now, limit],
     );
     const outcomes = [];
-    for (const job of due.rows)
-      outcomes.push({ kind: job.kind, done: await runOne(client, handlers, job, now) });
+    for (const job of due.rows) {
+      const done = await tracedJob(job, (span) => runOne(client, handlers, job, now, span));
+      outcomes.push({ kind: job.kind, done });
+    }
     await client.query('COMMIT');
     // Counted once committed: a round that rolls back ran nothing.
     for (const { kind, done } of outcomes) jobs_run.inc({ kind, outcome: done ? 'succeeded' : 'failed' });
@@ -75,11 +79,23 @@ export async function runDueJobs(
   }
 }
 
+/** A job as a span `job.run`, under its worker round. */
+function tracedJob(job: Job, run: (span: Span) => Promise<boolean>): Promise<boolean> {
+  const attributes = {
+    [attr.job_id]: job.id,
+    [attr.job_kind]: job.kind,
+    [attr.job_dedupe_key]: job.dedupe_key,
+    [attr.job_attempt]: job.attempts + 1,
+  };
+  return inSpan('job.run', { attributes }, run);
+}
+
 async function runOne(
   client: Client,
   handlers: ReadonlyMap<string, JobHandler>,
   job: Job,
   now: Date,
+  span: Span,
 ): Promise<boolean> {
   const handler = handlers.get(job.kind);
   await client.query('SAVEPOINT job');
@@ -89,6 +105,8 @@ async function runOne(
     await client.query('UPDATE jobs SET done_at = $2, attempts = attempts + 1 WHERE id = $1', [job.id, now]);
     return true;
   } catch (error) {
+    // Caught to be retried later, so the span is marked here: the job failed, not the round.
+    failSpan(span, error);
     await client.query('ROLLBACK TO SAVEPOINT job');
     const delay_ms = Math.min(retry_delay_ms_max, 1_000 * 2 ** Math.min(job.attempts, 20));
     await client.query(

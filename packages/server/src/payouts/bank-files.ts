@@ -15,6 +15,7 @@ import { domainError, notFound } from '../shared/errors.js';
 import { newId } from '../shared/ids.js';
 import { formatAmount, minorFromDb } from '../shared/money.js';
 import { fail, ok, type Result } from '../shared/result.js';
+import { attr, inSpanSync } from '../tracing/spans.js';
 import { type PayoutRow, payoutView } from './view.js';
 
 export const PayoutFile = Type.Object(
@@ -87,14 +88,17 @@ export async function createPayoutFile(ctx: RailContext, currency: string): Prom
       domainError('invalid_state', `No pending bank payouts in ${currency} to put in a file.`, 'currency'),
     );
   const id = newId('payout_file', now.getTime());
-  const xml = buildPain001({
-    message_id: id,
-    created_at: now,
-    requested_execution_date: now.toISOString().slice(0, 10),
-    initiating_party_name: debtor.name,
-    debtor: { name: debtor.name, account: { iban: debtor.iban }, agent: { bic: debtor.bic } },
-    payouts: await Promise.all(pending.rows.map((row) => creditTransfer(db, row, scale.value))),
-  });
+  const payouts = await Promise.all(pending.rows.map((row) => creditTransfer(db, row, scale.value)));
+  const xml = inSpanSync('rail.bank_file.build', bankFileSpan(livemode, payouts.length), () =>
+    buildPain001({
+      message_id: id,
+      created_at: now,
+      requested_execution_date: now.toISOString().slice(0, 10),
+      initiating_party_name: debtor.name,
+      debtor: { name: debtor.name, account: { iban: debtor.iban }, agent: { bic: debtor.bic } },
+      payouts,
+    }),
+  );
   if (!xml.ok) return fail({ ...xml.error, code: 'invalid_request' });
   const total = pending.rows.reduce((sum, row) => sum + minorFromDb(row.amount), 0n);
   const inserted = await db.query<FileRow>(
@@ -112,6 +116,10 @@ export async function createPayoutFile(ctx: RailContext, currency: string): Prom
   await recordRowEvents(db, sent.rows, payoutView, () => 'payout.in_transit', now);
   await recordEvents(db, [eventOf('payout_file.created', view)], now);
   return ok(view);
+}
+
+function bankFileSpan(livemode: boolean, payouts: number) {
+  return { attributes: { [attr.rail]: 'bank_file', [attr.livemode]: livemode, [attr.payouts]: payouts } };
 }
 
 /** One payout's transfer in the file: the account detokenized here, where the bank needs it. */

@@ -11,6 +11,7 @@ import { domainError, notFound } from '../shared/errors.js';
 import { newId } from '../shared/ids.js';
 import { parseAmount } from '../shared/money.js';
 import { fail, ok, type Result } from '../shared/result.js';
+import { attr, inSpanSync } from '../tracing/spans.js';
 import { applyPayoutUpdate } from './lifecycle.js';
 import type { PayoutRow } from './view.js';
 
@@ -100,7 +101,9 @@ export async function importBankStatement(
   xml: string,
   now: Date,
 ): Promise<Result<StatementView>> {
-  const parsed = parseBankStatement(xml);
+  const parsed = inSpanSync('rail.bank_statement.read', { attributes: { [attr.livemode]: livemode } }, () =>
+    parseBankStatement(xml),
+  );
   if (!parsed.ok) return fail(domainError('bank_file_invalid', parsed.error.detail, 'xml'));
   const file = parsed.value;
   await db.query('SELECT pg_advisory_xact_lock(hashtext($1))', [

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { Span } from '@opentelemetry/api';
 import { carriedAsset, type EvmConfig, evm_network } from '../chain/config.js';
 import { evmPayout } from '../chain/payout-address.js';
 import type { FxConfig } from '../fx/config.js';
@@ -6,6 +7,7 @@ import type { SystemPurpose } from '../ledger/accounts.js';
 import type { WriteContext } from '../ledger/context.js';
 import { type DomainError, domainError } from '../shared/errors.js';
 import { fail, ok, type Result } from '../shared/result.js';
+import { attr, inSpanSync } from '../tracing/spans.js';
 import type {
   PayInAccepted,
   PayInRail,
@@ -90,11 +92,36 @@ export function clearingAccount(rail: PayInRail | PayoutRail): SystemPurpose {
 }
 
 /**
- * Asks the rail for a pay-in. Test mode is the sandbox; live mode has no card or bank-debit
- * connector yet, so it refuses with rail_unavailable rather than pretend. A deposit on the EVM
- * chain is not asked for: the block watcher records it when it arrives (chain/watch.ts).
+ * Asks the rail for a pay-in, under a span `rail.pay_in`. Test mode is the sandbox; live mode has
+ * no card or bank-debit connector yet, so it refuses with rail_unavailable rather than pretend. A
+ * deposit on the EVM chain is not asked for: the block watcher records it when it arrives
+ * (chain/watch.ts).
  */
 export function payIn(
+  config: RailsConfig,
+  livemode: boolean,
+  source: PaymentSource,
+  currency: string,
+  deposit_address: string,
+): Result<PayInAccepted> {
+  return inSpanSync('rail.pay_in', railCall(source.type, livemode), (span) =>
+    railAnswer(span, askPayIn(config, livemode, source, currency, deposit_address)),
+  );
+}
+
+/** A rail call's span: which rail, in which mode. */
+function railCall(rail: string, livemode: boolean) {
+  return { attributes: { [attr.rail]: rail, [attr.livemode]: livemode } };
+}
+
+/** What the rail answered, on its span: the status it gave, or the refusal's code. */
+function railAnswer<T extends { readonly status: string }>(span: Span, answer: Result<T>): Result<T> {
+  if (answer.ok) span.setAttribute(attr.rail_status, answer.value.status);
+  else span.setAttribute(attr.problem_code, answer.error.code);
+  return answer;
+}
+
+function askPayIn(
   config: RailsConfig,
   livemode: boolean,
   source: PaymentSource,
@@ -149,8 +176,22 @@ export function cryptoNetwork(
   return sandbox === undefined ? ok('sandbox') : fail(sandbox);
 }
 
-/** Asks the rail for a payout: the sandbox in test mode, the ISO 20022 bank-file rail in live mode. */
+/**
+ * Asks the rail for a payout, under a span `rail.pay_out`: the sandbox in test mode, the ISO 20022
+ * bank-file rail in live mode, the EVM rail where a chain is configured.
+ */
 export function payOut(
+  config: RailsConfig,
+  livemode: boolean,
+  destination: PayoutDestination,
+  currency: string,
+): Result<PayoutAccepted> {
+  return inSpanSync('rail.pay_out', railCall(destination.type, livemode), (span) =>
+    railAnswer(span, askPayOut(config, livemode, destination, currency)),
+  );
+}
+
+function askPayOut(
   config: RailsConfig,
   livemode: boolean,
   destination: PayoutDestination,

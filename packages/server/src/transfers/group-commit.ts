@@ -1,3 +1,4 @@
+import type { Span } from '@opentelemetry/api';
 import { type AuditSubject, auditEntry } from '../audit/request.js';
 import type { GroupCommitConfig, Limits } from '../config.js';
 import { DeferredInserts } from '../db/deferred.js';
@@ -15,6 +16,7 @@ import { assert } from '../shared/assert.js';
 import type { Clock } from '../shared/clock.js';
 import { domainError } from '../shared/errors.js';
 import type { Result } from '../shared/result.js';
+import { attr, failSpan, inSpan, recordingSpan } from '../tracing/spans.js';
 import { BatchQueue, type JobFacts } from './batch-queue.js';
 import { batchOutcome, type JobOutcome, problemOutcome, singleOutcome } from './outcomes.js';
 import type { TransferInput } from './prepare.js';
@@ -52,6 +54,8 @@ export type TransferResults = readonly Result<TransferView>[];
  */
 export class TransferGroupCommit {
   private readonly queue: BatchQueue<TransferJob, JobOutcome>;
+  /** While tracing: each queued job's request span, which its batch's span links to. */
+  private readonly request_spans = new WeakMap<TransferJob, Span>();
 
   constructor(
     private readonly deps: { pool: Pool; limits: Limits; clock: Clock },
@@ -62,6 +66,11 @@ export class TransferGroupCommit {
 
   /** The request's answer once its batch commits; 503 queue_full at once when too many wait. */
   submit(job: TransferJob): Promise<JobOutcome> {
+    const span = recordingSpan();
+    if (span !== undefined) {
+      this.request_spans.set(job, span);
+      span.addEvent('group_commit.queued', { [attr.batch_transfers]: job.inputs.length });
+    }
     const outcome = this.queue.submit(job);
     if (outcome !== 'full') return outcome;
     const detail = 'Too many transfers are waiting to be written; nothing was written. Retry shortly.';
@@ -81,10 +90,38 @@ export class TransferGroupCommit {
     return this.queue.depth;
   }
 
-  private async flush(jobs: readonly TransferJob[]): Promise<readonly JobOutcome[]> {
+  /**
+   * Writes a batch under its own span, a root (its requests belong to different traces) linked to
+   * each request's span; each request's span notes when its batch started, with the batch's trace
+   * id, so the wait in the queue shows from either side.
+   */
+  private flush(jobs: readonly TransferJob[]): Promise<readonly JobOutcome[]> {
+    const requests = jobs.flatMap((job) => {
+      const span = this.request_spans.get(job);
+      return span === undefined ? [] : [span];
+    });
+    const options = {
+      root: true,
+      links: requests.map((span) => ({ context: span.spanContext() })),
+      attributes: {
+        [attr.batch_jobs]: jobs.length,
+        [attr.batch_transfers]: jobs.reduce((sum, job) => sum + job.inputs.length, 0),
+      },
+    };
+    return inSpan('group_commit.batch', options, async (batch) => {
+      const started = { [attr.batch_trace_id]: batch.spanContext().traceId, [attr.batch_jobs]: jobs.length };
+      for (const span of requests) span.addEvent('group_commit.batch_started', started);
+      const outcomes = await this.writeOrAnswer(jobs, batch);
+      for (const span of requests) span.addEvent('group_commit.committed');
+      return outcomes;
+    });
+  }
+
+  private async writeOrAnswer(jobs: readonly TransferJob[], batch: Span): Promise<readonly JobOutcome[]> {
     try {
-      return await this.write(jobs);
+      return await this.write(jobs, batch);
     } catch (error) {
+      failSpan(batch, error);
       // A transient failure (a key in use, a lock held too long) rolled back the whole transaction:
       // a request alone in its batch is answered with a retryable problem, and nothing is recorded.
       // A larger batch throws, and the queue retries its jobs one per batch.
@@ -96,16 +133,18 @@ export class TransferGroupCommit {
   }
 
   /** One database transaction for the whole batch; returns each job's response. */
-  private async write(jobs: readonly TransferJob[]): Promise<JobOutcome[]> {
+  private async write(jobs: readonly TransferJob[], batch: Span): Promise<JobOutcome[]> {
     const started_ms = performance.now();
     const client = await this.deps.pool.connect();
     try {
+      batch.addEvent('connection_acquired');
       await begin(
         client,
         this.deps.limits,
         jobs.some((job) => job.idempotency !== undefined),
       );
       const outcomes = await this.apply(client, jobs);
+      batch.addEvent('commit_started');
       await client.query('COMMIT');
       batch_transfers.observe(jobs.reduce((sum, job) => sum + job.inputs.length, 0));
       batch_seconds.observe((performance.now() - started_ms) / 1000);

@@ -1,9 +1,17 @@
+import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import {
+  ATTR_ERROR_TYPE,
+  ATTR_HTTP_REQUEST_METHOD,
+  ATTR_HTTP_RESPONSE_STATUS_CODE,
+  ATTR_SERVER_ADDRESS,
+} from '@opentelemetry/semantic-conventions';
 import type { WebhookConfig } from '../config.js';
 import { type Client, inTransaction, type Pool } from '../db/pool.js';
 import { type EventRow, eventView } from '../events/view.js';
 import { webhook_attempt_seconds, webhook_attempts } from '../metrics/process-metrics.js';
 import type { Clock } from '../shared/clock.js';
 import { newId } from '../shared/ids.js';
+import { attr, inSpan } from '../tracing/spans.js';
 import { addressPolicy, withEvents } from './endpoints.js';
 import { retryDelayMs } from './retry.js';
 import { type SendResult, sendWebhook } from './send.js';
@@ -127,8 +135,42 @@ export async function claimDeliveries(
   }));
 }
 
-/** Sends one claimed attempt and records what happened. */
+/**
+ * Sends one claimed attempt and records what happened, under a CLIENT span `webhook.deliver`: a
+ * root, as the request that caused the event is long answered (its trace id is not stored). The
+ * request to the endpoint carries no `traceparent`: the receiver is a third party that cannot read
+ * our traces, and it quotes the event id (`webhook-id`), which the span carries.
+ */
 export async function attemptDelivery(
+  deps: { pool: Pool; clock: Clock; config: WebhookConfig },
+  claimed: ClaimedDelivery,
+): Promise<SendResult> {
+  const attributes = {
+    [ATTR_HTTP_REQUEST_METHOD]: 'POST',
+    // The host only: a receiver's URL may carry a token in its path or query.
+    [ATTR_SERVER_ADDRESS]: new URL(claimed.endpoint.url).hostname,
+    [attr.endpoint_id]: claimed.endpoint.id,
+    [attr.delivery_id]: claimed.delivery_id,
+    [attr.attempt]: claimed.attempt,
+    [attr.event_id]: claimed.event.id,
+    [attr.event_type]: claimed.event.type,
+    [attr.livemode]: claimed.endpoint.livemode,
+  };
+  return inSpan('webhook.deliver', { kind: SpanKind.CLIENT, root: true, attributes }, async (span) => {
+    const result = await sendAttempt(deps, claimed);
+    if (result.status_code !== null) span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, result.status_code);
+    if (outcomeOf(result) !== 'succeeded') {
+      span.setAttribute(
+        ATTR_ERROR_TYPE,
+        result.status_code === null ? 'no_response' : String(result.status_code),
+      );
+      span.setStatus({ code: SpanStatusCode.ERROR, message: result.error ?? `HTTP ${result.status_code}` });
+    }
+    return result;
+  });
+}
+
+async function sendAttempt(
   deps: { pool: Pool; clock: Clock; config: WebhookConfig },
   claimed: ClaimedDelivery,
 ): Promise<SendResult> {

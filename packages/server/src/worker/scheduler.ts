@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { inTransaction, type Pool } from '../db/pool.js';
 import { task_last_success, task_rounds } from '../metrics/process-metrics.js';
 import type { Clock } from '../shared/clock.js';
+import { attr, failSpan, inSpan } from '../tracing/spans.js';
 import { Slots } from './slots.js';
 
 /** A job that runs every `interval_ms`. */
@@ -72,26 +73,42 @@ export function startWorker(deps: WorkerDeps, tasks: readonly PeriodicTask[]): W
   };
 }
 
-async function runOnce(deps: WorkerDeps, task: PeriodicTask, now: Date): Promise<void> {
-  try {
-    const handled =
-      task.exclusive === false
-        ? await task.run(deps.pool, now)
-        : await inTransaction(deps.pool, async (client) => {
-            const lock = await client.query<{ locked: boolean }>(
-              'SELECT pg_try_advisory_xact_lock($1) AS locked',
-              [lockId(task.name).toString()],
-            );
-            return lock.rows[0]?.locked ? task.run(deps.pool, now) : 'skipped';
-          });
-    task_rounds.inc({ task: task.name, outcome: handled === 'skipped' ? 'skipped' : 'ok' });
-    if (handled === 'skipped') return;
-    task_last_success.set({ task: task.name }, Date.now() / 1000);
-    if (handled > 0) deps.log.info({ task: task.name, handled }, 'background task ran');
-  } catch (error) {
-    task_rounds.inc({ task: task.name, outcome: 'failed' });
-    deps.log.error({ err: error, task: task.name }, 'background task failed');
-  }
+/**
+ * One round, as a root span `worker.<task>`: what it does (a job, a webhook claim) hangs under it,
+ * and its log line carries its trace id. A round that handled nothing is marked idle, and its trace
+ * is not exported (tracing/idle-rounds.ts). Counted in purse_worker_task_rounds_total; a round
+ * skipped because another process holds the task is not a success here.
+ */
+function runOnce(deps: WorkerDeps, task: PeriodicTask, now: Date): Promise<void> {
+  return inSpan(
+    `worker.${task.name}`,
+    { root: true, attributes: { [attr.task]: task.name } },
+    async (span) => {
+      try {
+        const handled = await runRound(deps, task, now);
+        task_rounds.inc({ task: task.name, outcome: handled === 'skipped' ? 'skipped' : 'ok' });
+        if (handled !== 'skipped') task_last_success.set({ task: task.name }, Date.now() / 1000);
+        const count = handled === 'skipped' ? 0 : handled;
+        span.setAttribute(attr.handled, count);
+        if (count === 0) span.setAttribute(attr.idle, true);
+        else deps.log.info({ task: task.name, handled: count }, 'background task ran');
+      } catch (error) {
+        task_rounds.inc({ task: task.name, outcome: 'failed' });
+        failSpan(span, error);
+        deps.log.error({ err: error, task: task.name }, 'background task failed');
+      }
+    },
+  );
+}
+
+function runRound(deps: WorkerDeps, task: PeriodicTask, now: Date): Promise<number | 'skipped'> {
+  if (task.exclusive === false) return task.run(deps.pool, now);
+  return inTransaction(deps.pool, async (client) => {
+    const lock = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS locked', [
+      lockId(task.name).toString(),
+    ]);
+    return lock.rows[0]?.locked ? task.run(deps.pool, now) : 'skipped';
+  });
 }
 
 function lockId(name: string): bigint {
