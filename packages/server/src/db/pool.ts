@@ -1,4 +1,6 @@
 import pg from 'pg';
+import { parseHostList } from './hosts.js';
+import { HostSelector, selectingClient } from './multi-host.js';
 
 export type Pool = pg.Pool;
 export type Client = pg.PoolClient;
@@ -16,9 +18,13 @@ export interface PoolTimeouts {
 /** For tools and migrations, which may legitimately run long. */
 export const no_timeouts: PoolTimeouts = { statement_timeout_ms: 0, connection_timeout_ms: 0 };
 
-export function createPool(connectionString: string, size_max: number, timeouts = no_timeouts): Pool {
+/**
+ * A pool on `url`, which may list several hosts with libpq's `target_session_attrs`
+ * (db/multi-host.ts): its connections then go to the first suitable host and move after a failover.
+ */
+export function createPool(url: string, size_max: number, timeouts = no_timeouts): Pool {
   const pool = new pg.Pool({
-    connectionString,
+    ...hostOptions(url, timeouts.connection_timeout_ms),
     max: size_max,
     // Sent with the connection's start-up, so every session has it before its first statement.
     statement_timeout: timeouts.statement_timeout_ms,
@@ -42,6 +48,19 @@ export function createPool(connectionString: string, size_max: number, timeouts 
       void client.end().catch(() => undefined);
   });
   return pool;
+}
+
+function hostOptions(url: string, connection_timeout_ms: number): pg.PoolConfig {
+  const list = parseHostList(url, 'the database URL');
+  const [first] = list.urls;
+  if (first === undefined || (list.urls.length === 1 && list.target === 'any'))
+    return { connectionString: url };
+  const selector = new HostSelector(list, connection_timeout_ms);
+  return {
+    connectionString: first,
+    Client: selectingClient(selector),
+    onConnect: (client) => selector.check(client as pg.Client),
+  };
 }
 
 /** Runs `work` in one transaction on one client; rolls back on any throw. */
