@@ -73,7 +73,13 @@ async function start(config: Config, options: ServeOptions, log: Logger, started
             ? {}
             : { client_ca: await readFile(config.tls.client_ca_path) }),
         };
-  const app = await buildApp({ pool: db.pool, config, logger: log, ...(tls === undefined ? {} : { tls }) });
+  const app = await buildApp({
+    pool: db.pool,
+    ...(db.replica_pool === undefined ? {} : { replica_pool: db.replica_pool }),
+    config,
+    logger: log,
+    ...(tls === undefined ? {} : { tls }),
+  });
   started.push({ name: 'http', close: () => app.close() });
   await app.listen({ port: config.port, host: config.host });
   // Last, after the start-up logs, so the key and the addresses are the bottom of the screen.

@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify';
-import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import { hashSecret, sameHash } from '../auth/secrets.js';
 import type { Pool } from '../db/pool.js';
+import type { ReadRouter } from '../db/replica.js';
 import { type LatencyReader, latencyReader } from './latency.js';
 
 /**
@@ -11,7 +12,12 @@ import { type LatencyReader, latencyReader } from './latency.js';
  * bearer token; without it the endpoint is open, like /healthz, for a private network. Returns the
  * reader of the API's latency quantiles, for the overview report.
  */
-export function registerMetrics(app: FastifyInstance, pool: Pool, token: string | undefined): LatencyReader {
+export function registerMetrics(
+  app: FastifyInstance,
+  pool: Pool,
+  reads: ReadRouter,
+  token: string | undefined,
+): LatencyReader {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'purse_' });
   const latency = new Histogram({
@@ -30,6 +36,29 @@ export function registerMetrics(app: FastifyInstance, pool: Pool, token: string 
       this.set({ state: 'total' }, pool.totalCount);
       this.set({ state: 'idle' }, pool.idleCount);
       this.set({ state: 'waiting' }, pool.waitingCount);
+    },
+  });
+  new Counter({
+    name: 'purse_db_reads_total',
+    help: 'Heavy reads (reports, search, statements, audit trail) answered by the replica and by the primary.',
+    labelNames: ['pool'],
+    registers: [registry],
+    collect() {
+      // The router counts; the counter shows its totals.
+      const stats = reads.stats();
+      this.reset();
+      this.inc({ pool: 'replica' }, stats.replica_reads);
+      this.inc({ pool: 'primary' }, stats.primary_reads);
+    },
+  });
+  new Gauge({
+    name: 'purse_db_replica_lag_seconds',
+    help: 'How far behind the primary the replica is proven to be at most; absent: not usable.',
+    registers: [registry],
+    collect() {
+      const lag_ms = reads.stats().lag_ms;
+      if (lag_ms === undefined) this.reset();
+      else this.set(lag_ms / 1000);
     },
   });
   app.addHook('onResponse', async (request, reply) => {
