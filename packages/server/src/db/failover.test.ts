@@ -285,6 +285,13 @@ describe.skipIf(missing !== undefined)('PostgreSQL high availability with pg_aut
         0n,
       );
       expect(received).toBe(moved);
+      // The worker, on its own pool, followed too: it orders every event committed on either side.
+      const unsequenced = async () =>
+        (await db.query('SELECT 1 FROM events WHERE position IS NULL LIMIT 1')).rowCount;
+      const deadline = Date.now() + 15_000;
+      while ((await unsequenced()) !== 0 && Date.now() < deadline)
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(await unsequenced(), server.output()).toBe(0);
     });
 
     const verify = runPurse(['verify'], env);

@@ -35,6 +35,7 @@ const session_state_sql = `SELECT pg_catalog.pg_is_in_recovery() AS in_recovery,
 const probe_timeout_ms_default = 10_000;
 
 export class HostSelector {
+  readonly target: TargetSessionAttrs;
   private readonly hosts: readonly Host[];
   private chosen: Chosen | undefined;
   private probing: Promise<Chosen> | undefined;
@@ -51,8 +52,6 @@ export class HostSelector {
       return { url, host: parsed.host, port: parsed.port };
     });
   }
-
-  readonly target: TargetSessionAttrs;
 
   /** The host new connections go to: the remembered one, else the first suitable one in order. */
   async pick(): Promise<Host> {

@@ -110,8 +110,8 @@ export class ReplicaRouter implements ReadRouter {
     return { replica_reads: this.replica_reads, primary_reads: this.primary_reads, lag_ms: this.lagMs() };
   }
 
-  /** One measurement; exported through the class for tests that step it by hand. */
-  async check(): Promise<void> {
+  /** One measurement: how far the replica has replayed against what the primary had written. */
+  private async check(): Promise<void> {
     const at_ms = this.now_ms();
     const primary = await this.primary.query<{ lsn: string }>(primary_lsn_sql);
     this.samples.push({ at_ms, lsn: BigInt(primary.rows[0]?.lsn ?? '0') });
