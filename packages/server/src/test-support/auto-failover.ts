@@ -32,13 +32,15 @@ const monitor_settings: Record<string, number> = {
 };
 
 const as_root = process.getuid?.() === 0;
+/** Where Debian keeps it, in case root's PATH lacks the sbin folders. */
+const runuser = existsSync('/usr/sbin/runuser') ? '/usr/sbin/runuser' : 'runuser';
 
 /** Why the tests cannot run here, or undefined when they can. */
 export function autoFailoverMissing(): string | undefined {
   if (spawnSync('pg_autoctl', ['--version']).status !== 0)
     return 'pg_autoctl is not installed (Debian: apt-get install postgresql-15-auto-failover; .ci/run does)';
   if (!existsSync(path.join(pg_bin_dir, 'pg_ctl'))) return `no PostgreSQL 15 in ${pg_bin_dir}`;
-  if (as_root && spawnSync('runuser', ['-u', 'postgres', '--', 'true']).status !== 0)
+  if (as_root && spawnSync(runuser, ['-u', 'postgres', '--', 'true']).status !== 0)
     return 'running as root, and cannot run commands as the postgres user';
   return undefined;
 }
@@ -167,7 +169,7 @@ function runService(dir: string, args: string[], log: (chunk: string) => void): 
     XDG_RUNTIME_DIR: path.join(dir, 'run'),
   };
   const command = as_root
-    ? ['runuser', '-u', 'postgres', '--', 'pg_autoctl', ...args]
+    ? [runuser, '-u', 'postgres', '--', 'pg_autoctl', ...args]
     : ['pg_autoctl', ...args];
   const [file = 'pg_autoctl', ...rest] = command;
   const child = spawn(file, rest, { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
