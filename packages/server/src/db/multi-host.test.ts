@@ -2,7 +2,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../shared/ports.js';
 import { createTestDatabase, type TestDatabase } from '../test-support/database.js';
-import { createPool, isDatabaseUnavailable, type Pool } from './pool.js';
+import { createPool, inTransaction, isDatabaseUnavailable, type Pool } from './pool.js';
 
 let test_db: TestDatabase;
 let dead_port: number;
@@ -25,6 +25,20 @@ async function portOf(pool: Pool): Promise<number> {
 }
 
 describe('multi-host connection strings', () => {
+  it('a write on a session that turned read-only is a 503 (a primary being demoted), not a 500', async () => {
+    const pool = createPool(test_db.url, 1);
+    try {
+      const error = await inTransaction(pool, async (client) => {
+        await client.query('SET TRANSACTION READ ONLY');
+        await client.query('CREATE TEMPORARY SEQUENCE demoted');
+      }).catch((caught: unknown) => caught);
+      expect((error as { code?: string }).code).toBe('25006');
+      expect(isDatabaseUnavailable(error)).toBe(true);
+    } finally {
+      await pool.end();
+    }
+  });
+
   it('skips a host that does not answer and keeps the first suitable one', async () => {
     const pool = createPool(listing([`127.0.0.1:${dead_port}`, 'live'], 'read-write'), 2, {
       statement_timeout_ms: 0,

@@ -113,8 +113,12 @@ export async function answers(url: string): Promise<boolean> {
   }
 }
 
-/** SQLSTATEs of a database that is away or overloaded, not of a bad request or a bug. */
-const unavailable_sqlstates = new Set(['57014', '57P01', '57P02', '57P03', '53300']);
+/**
+ * SQLSTATEs of a database that is away or overloaded, not of a bad request or a bug; 25006 (a
+ * write in a read-only transaction): a primary that stopped taking writes on a session opened
+ * before, as one being demoted in a switchover does (Purse's own reads never write).
+ */
+const unavailable_sqlstates = new Set(['57014', '57P01', '57P02', '57P03', '53300', '25006']);
 const unavailable_messages = [
   'timeout exceeded when trying to connect',
   'Connection terminated',
