@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../config.js';
 import { acceptable, parseHostList, type SessionState } from './hosts.js';
 
 const primary: SessionState = { in_recovery: false, read_only: false };
@@ -51,6 +52,19 @@ describe('multi-host URLs', () => {
     expect(() => parseHostList('postgres://a,,b/db', 'DATABASE_URL')).toThrow(
       /DATABASE_URL lists an empty host/,
     );
+  });
+
+  it('configuration checks every database URL at start, naming the variable', () => {
+    const config = loadConfig({
+      DATABASE_URL: 'postgres://a:5432,b:5432/purse?target_session_attrs=read-write',
+      DATABASE_REPLICA_URL: 'postgres://a,b/purse?target_session_attrs=standby',
+    });
+    expect(config.database_replica_url).toBe('postgres://a,b/purse?target_session_attrs=standby');
+    expect(config.replica_max_lag_ms).toBe(1_000);
+    expect(() =>
+      loadConfig({ DATABASE_MIGRATION_URL: 'postgres://a,b/purse?target_session_attrs=leader' }),
+    ).toThrow(/DATABASE_MIGRATION_URL: target_session_attrs/);
+    expect(() => loadConfig({ PURSE_REPLICA_MAX_LAG_MS: '1s' })).toThrow(/PURSE_REPLICA_MAX_LAG_MS/);
   });
 
   it('accepts sessions as libpq does for each target', () => {
