@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../shared/ports.js';
 import { type AutoFailover, autoFailoverMissing, startAutoFailover } from '../test-support/auto-failover.js';
 import { type PurseProcess, runPurse, waitForReady } from '../test-support/process.js';
+import { type Acknowledged, TransferLoad } from '../test-support/transfer-load.js';
 import { createPool, type Pool } from './pool.js';
 import { ReplicaRouter } from './replica.js';
 
@@ -17,7 +18,7 @@ if (missing !== undefined) console.warn(`failover.test.ts skipped: ${missing}`);
 
 const key = 'sk_test_highavailability0000000000';
 const lanes = 6;
-const funded_cents = 1_000_000n;
+const funded_minor = 1_000_000n;
 
 let cluster: AutoFailover;
 let server: PurseProcess;
@@ -84,6 +85,48 @@ afterAll(async () => {
   await cluster?.close();
 }, 60_000);
 
+async function until(done: () => boolean, timeout_ms: number): Promise<void> {
+  const deadline = Date.now() + timeout_ms;
+  while (!done() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+}
+
+/**
+ * Every acknowledged transfer is in `db` with its amount, at most one more per lane (a request in
+ * flight when the load stopped), the balances add up, and the worker has ordered every event.
+ */
+async function expectKept(
+  db: pg.Client,
+  source: string,
+  destinations: readonly string[],
+  acknowledged: ReadonlyMap<string, Acknowledged>,
+): Promise<void> {
+  const stored = await db.query<{ id: string; amount_minor: string }>(
+    'SELECT id, amount::text AS amount_minor FROM transfers WHERE source_wallet_id = $1',
+    [source],
+  );
+  const amounts = new Map(stored.rows.map((row) => [row.id, BigInt(row.amount_minor)]));
+  const lost = [...acknowledged.values()].filter(
+    (transfer) => amounts.get(transfer.id) !== transfer.amount_minor,
+  );
+  expect(lost).toEqual([]);
+  expect(stored.rows.length - acknowledged.size).toBeLessThanOrEqual(destinations.length);
+  const moved = [...amounts.values()].reduce((sum, amount) => sum + amount, 0n);
+  const balances = await db.query<{ id: string; balance: string }>(
+    'SELECT id, (posted_credits - posted_debits)::text AS balance FROM accounts WHERE id = ANY($1)',
+    [[source, ...destinations]],
+  );
+  const balance = new Map(balances.rows.map((row) => [row.id, BigInt(row.balance)]));
+  expect(balance.get(source)).toBe(funded_minor - moved);
+  expect(destinations.reduce((sum, id) => sum + (balance.get(id) ?? 0n), 0n)).toBe(moved);
+  // The worker, on its own pool, followed too.
+  const unsequenced = async () =>
+    (await db.query('SELECT 1 FROM events WHERE position IS NULL LIMIT 1')).rowCount;
+  const deadline = Date.now() + 15_000;
+  while ((await unsequenced()) !== 0 && Date.now() < deadline)
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  expect(await unsequenced(), server.output()).toBe(0);
+}
+
 describe.skipIf(missing !== undefined)('PostgreSQL high availability with pg_auto_failover', () => {
   it('the standby is synchronous: every commit waits for it', async () => {
     await superuser(cluster.nodeUrl('node1'), async (admin) => {
@@ -116,12 +159,8 @@ describe.skipIf(missing !== undefined)('PostgreSQL high availability with pg_aut
       pool
         .query<{ port: number }>('SELECT inet_server_port() AS port')
         .then((result) => result.rows[0]?.port);
-    const waitUntil = async (done: () => boolean) => {
-      const deadline = Date.now() + 15_000;
-      while (!done() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
-    };
     try {
-      await waitUntil(() => (router.lagMs() ?? Number.POSITIVE_INFINITY) <= max_lag_ms);
+      await until(() => (router.lagMs() ?? Number.POSITIVE_INFINITY) <= max_lag_ms, 15_000);
       expect(await router.run(served_by)).toBe(cluster.ports.node2);
 
       // Replay paused on the standby while the primary writes: the measured lag passes the bound.
@@ -130,7 +169,7 @@ describe.skipIf(missing !== undefined)('PostgreSQL high availability with pg_aut
         await superuser(cluster.nodeUrl('node1'), (admin) =>
           admin.query('CREATE TABLE replay_probe (x int); DROP TABLE replay_probe'),
         );
-        await waitUntil(() => (router.lagMs() ?? Number.POSITIVE_INFINITY) > max_lag_ms);
+        await until(() => (router.lagMs() ?? Number.POSITIVE_INFINITY) > max_lag_ms, 15_000);
         expect(router.lagMs()).toBeGreaterThan(max_lag_ms);
         expect(await router.run(served_by)).toBe(cluster.ports.node1);
       } finally {
@@ -138,7 +177,7 @@ describe.skipIf(missing !== undefined)('PostgreSQL high availability with pg_aut
           standby.query('SELECT pg_wal_replay_resume()'),
         );
       }
-      await waitUntil(() => (router.lagMs() ?? Number.POSITIVE_INFINITY) <= max_lag_ms);
+      await until(() => (router.lagMs() ?? Number.POSITIVE_INFINITY) <= max_lag_ms, 15_000);
       expect(await router.run(served_by)).toBe(cluster.ports.node2);
 
       // A read whose replica connection dies is run again on the primary.
@@ -156,8 +195,9 @@ describe.skipIf(missing !== undefined)('PostgreSQL high availability with pg_aut
       nowhere.close();
       await Promise.all([primary.end(), replica.end(), unreachable.end()]);
     }
+  }, 60_000);
 
-    // Purse's own heavy reads run on a standby (read-only) as they are, and go there.
+  it("Purse's heavy reads run on the standby (read-only) as they are, and go there", async () => {
     for (const path of [
       '/v1/reports/trial_balance',
       '/v1/reports/overview',
@@ -185,111 +225,46 @@ describe.skipIf(missing !== undefined)('PostgreSQL high availability with pg_aut
       Array.from({ length: lanes }, () => created('/v1/wallets', { currency: 'USD' })),
     );
 
-    const acknowledged = new Map<string, { id: string; cents: bigint }>();
-    const statuses = new Map<number, number>();
-    let stopping = false;
-    let killed_at_ms = Number.POSITIVE_INFINITY;
-    let first_after_kill_ms = Number.POSITIVE_INFINITY;
-    // Each lane sends transfers one after another; a failed one is retried with its idempotency
-    // key until it is acknowledged, as a client following the API's retry advice would.
-    const lane = async (index: number) => {
-      const destination = destinations[index]?.id ?? '';
-      for (let n = 0; !stopping; n += 1) {
-        const idempotency_key = `ha-${index}-${n}`;
-        const cents = BigInt(1 + ((index * 7 + n) % 50));
-        while (!stopping) {
-          const sent_ms = Date.now();
-          const response = await api(
-            'POST',
-            '/v1/transfers',
-            {
-              source_wallet_id: source.id,
-              destination_wallet_id: destination,
-              amount: `0.${String(cents).padStart(2, '0')}`,
-              currency: 'USD',
-            },
-            idempotency_key,
-          ).catch(() => undefined);
-          const status = response?.status ?? 0;
-          statuses.set(status, (statuses.get(status) ?? 0) + 1);
-          if (response?.status === 201) {
-            const body = (await response.json()) as { id: string };
-            acknowledged.set(idempotency_key, { id: body.id, cents });
-            if (sent_ms > killed_at_ms) first_after_kill_ms = Math.min(first_after_kill_ms, Date.now());
-            break;
-          }
-          await response?.body?.cancel();
-          await new Promise((resolve) => setTimeout(resolve, 50));
-        }
-      }
-    };
-    const load = Promise.all(Array.from({ length: lanes }, (_, index) => lane(index)));
-    const until = async (done: () => boolean, timeout_ms: number) => {
-      const deadline = Date.now() + timeout_ms;
-      while (!done() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
-    };
+    const load = new TransferLoad({
+      base_url: base,
+      key,
+      source_wallet_id: source.id,
+      destination_wallet_ids: destinations.map((destination) => destination.id),
+    });
     try {
-      await until(() => acknowledged.size >= 200, 30_000);
-      const before_kill = acknowledged.size;
+      await until(() => load.acknowledged.size >= 200, 30_000);
+      const before_kill = load.acknowledged.size;
       expect(before_kill, server.output()).toBeGreaterThanOrEqual(200);
 
-      killed_at_ms = Date.now();
+      const killed_at_ms = Date.now();
       cluster.kill('node1');
       await cluster.waitFor({ node2: 'wait_primary' }, 90_000);
       const promoted_ms = Date.now() - killed_at_ms;
-      await until(() => Number.isFinite(first_after_kill_ms), 60_000);
-      const window_ms = first_after_kill_ms - killed_at_ms;
-      expect(Number.isFinite(window_ms), `${server.output()}\n${cluster.output()}`).toBe(true);
+      await until(() => load.firstAcknowledgedSentAfter(killed_at_ms) !== undefined, 60_000);
+      const window_ms = (load.firstAcknowledgedSentAfter(killed_at_ms) ?? Number.NaN) - killed_at_ms;
+      expect(window_ms, `${server.output()}\n${cluster.output()}`).toBeGreaterThan(0);
       // And on for a while on the new primary.
-      const after_recovery = acknowledged.size;
-      await until(() => acknowledged.size >= after_recovery + 100, 30_000);
-      stopping = true;
-      await load;
+      const after_recovery = load.acknowledged.size;
+      await until(() => load.acknowledged.size >= after_recovery + 100, 30_000);
+      await load.stop();
       console.info(
         `failover: promoted ${promoted_ms} ms after the kill; writes unavailable for ${window_ms} ms; ` +
-          `${acknowledged.size} transfers acknowledged (${before_kill} before the kill); statuses ${JSON.stringify([...statuses])}`,
+          `${load.acknowledged.size} transfers acknowledged (${before_kill} before the kill); statuses ${JSON.stringify([...load.statuses])}`,
       );
-      expect(acknowledged.size).toBeGreaterThan(after_recovery);
+      expect(load.acknowledged.size).toBeGreaterThan(after_recovery);
       // A dead database is 503 (retry as it is), never a 500; 0 is a request cut mid-flight.
-      for (const status of statuses.keys()) expect([0, 201, 503], server.output()).toContain(status);
+      for (const status of load.statuses.keys()) expect([0, 201, 503], server.output()).toContain(status);
     } finally {
-      stopping = true;
-      await load;
+      await load.stop();
     }
-
-    // Everything acknowledged is on the promoted standby, with its amount; the balances add up.
-    await superuser(cluster.nodeUrl('node2', 'purse'), async (db) => {
-      const stored = await db.query<{ id: string; amount_minor: string }>(
-        'SELECT id, amount::text AS amount_minor FROM transfers WHERE source_wallet_id = $1',
-        [source.id],
-      );
-      const amounts = new Map(stored.rows.map((row) => [row.id, BigInt(row.amount_minor)]));
-      const lost = [...acknowledged.values()].filter(
-        (transfer) => amounts.get(transfer.id) !== transfer.cents,
-      );
-      expect(lost).toEqual([]);
-      // Beyond those, at most the one request each lane had in flight when the load stopped.
-      expect(stored.rows.length - acknowledged.size).toBeLessThanOrEqual(lanes);
-      const moved = [...amounts.values()].reduce((sum, cents) => sum + cents, 0n);
-      const balances = await db.query<{ id: string; balance: string }>(
-        'SELECT id, (posted_credits - posted_debits)::text AS balance FROM accounts WHERE id = ANY($1)',
-        [[source.id, ...destinations.map((destination) => destination.id)]],
-      );
-      const balance = new Map(balances.rows.map((row) => [row.id, BigInt(row.balance)]));
-      expect(balance.get(source.id)).toBe(funded_cents - moved);
-      const received = destinations.reduce(
-        (sum, destination) => sum + (balance.get(destination.id) ?? 0n),
-        0n,
-      );
-      expect(received).toBe(moved);
-      // The worker, on its own pool, followed too: it orders every event committed on either side.
-      const unsequenced = async () =>
-        (await db.query('SELECT 1 FROM events WHERE position IS NULL LIMIT 1')).rowCount;
-      const deadline = Date.now() + 15_000;
-      while ((await unsequenced()) !== 0 && Date.now() < deadline)
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      expect(await unsequenced(), server.output()).toBe(0);
-    });
+    await superuser(cluster.nodeUrl('node2', 'purse'), (db) =>
+      expectKept(
+        db,
+        source.id,
+        destinations.map((destination) => destination.id),
+        load.acknowledged,
+      ),
+    );
 
     const verify = runPurse(['verify'], env);
     expect(await verify.exited, verify.output()).toBe(0);
