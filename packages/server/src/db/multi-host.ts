@@ -129,13 +129,13 @@ function describe(state: SessionState): string {
   return `${state.in_recovery ? 'a standby' : 'a primary'}, ${state.read_only ? 'read-only' : 'read-write'}`;
 }
 
+type ConnectCallback = ((error: Error) => void) | ((error: null, client: pg.Client) => void);
+
 /**
  * A pg.Client class whose connections go where `selector` says. pg reads `host` and `port` only when
  * it connects, so they are set then, after the (asynchronous) choice; everything else (user,
  * password, database, TLS) comes from the URL as usual.
  */
-type ConnectCallback = ((error: Error) => void) | ((error: null, client: pg.Client) => void);
-
 export function selectingClient(selector: HostSelector): typeof pg.Client {
   return class SelectingClient extends pg.Client {
     override connect(): Promise<pg.Client>;
