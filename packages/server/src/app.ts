@@ -12,6 +12,7 @@ import { challengeRoutes } from './challenges/routes.js';
 import type { Config } from './config.js';
 import { registerDashboard } from './dashboard/assets.js';
 import type { Pool } from './db/pool.js';
+import { primaryOnly, ReplicaRouter } from './db/replica.js';
 import { escrowRoutes } from './escrows/routes.js';
 import { eventRoutes } from './events/routes.js';
 import { EventStreams } from './events/stream.js';
@@ -57,6 +58,8 @@ const timeout_check_interval_ms = 1_000;
 
 export interface AppDeps {
   readonly pool: Pool;
+  /** A hot standby for the heavy reads while fresh enough (db/replica.ts); none: all on `pool`. */
+  readonly replica_pool?: Pool;
   readonly config: Config;
   readonly clock?: Clock;
   readonly key_cache?: ApiKeyCache;
@@ -116,8 +119,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
           },
         }) as object),
   }).withTypeProvider<TypeBoxTypeProvider>();
+  const reads =
+    deps.replica_pool === undefined
+      ? primaryOnly(deps.pool)
+      : new ReplicaRouter(deps.pool, deps.replica_pool, deps.config.replica_max_lag_ms).start();
+  app.addHook('onClose', async () => reads.close());
   const route_deps: RouteDeps = {
     pool: deps.pool,
+    reads,
     config: deps.config,
     clock: deps.clock ?? systemClock,
     key_cache: deps.key_cache ?? createApiKeyCache(deps.config.limits),
@@ -149,6 +158,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     pool: deps.pool,
     clock: route_deps.clock,
     transfer_commit: route_deps.transfer_commit,
+    reads,
     token: deps.config.metrics_token,
   });
   await registerOAuth(app, { pool: deps.pool, clock: route_deps.clock, config: deps.config });

@@ -3,6 +3,7 @@ import { isIP } from 'node:net';
 import path from 'node:path';
 import { evmFromEnv } from './chain/config.js';
 import type { KekSettings } from './crypto/kek.js';
+import { parseHostList } from './db/hosts.js';
 import { fxConfigFromEnv } from './fx/config.js';
 import { type IdentityConfig, identityConfigFromEnv } from './identity/config.js';
 import { type OperatorsConfig, operatorsConfigFromEnv } from './operators/config.js';
@@ -23,6 +24,13 @@ export interface Config {
    * an application role that owns nothing (db/roles.ts); unset, one role does both.
    */
   readonly database_migration_url: string | undefined;
+  /**
+   * A hot standby for the heavy reads (reports, search, statements, the audit trail), used while it
+   * is at most `replica_max_lag_ms` behind the primary (db/replica.ts); unset: every read on the primary.
+   */
+  readonly database_replica_url: string | undefined;
+  /** How stale a read sent to the replica may be; past it, reads go to the primary. */
+  readonly replica_max_lag_ms: number;
   readonly data_dir: string;
   readonly embedded_pg_port: number;
   readonly db_pool_size_max: number;
@@ -246,8 +254,10 @@ export function loadConfig(env: Env = process.env): Config {
   return {
     port: intFromEnv(env, 'PORT', 8080),
     host: env.HOST ?? '0.0.0.0',
-    database_url: nonEmpty(env.DATABASE_URL),
-    database_migration_url: nonEmpty(env.DATABASE_MIGRATION_URL),
+    database_url: databaseUrlFromEnv(env, 'DATABASE_URL'),
+    database_migration_url: databaseUrlFromEnv(env, 'DATABASE_MIGRATION_URL'),
+    database_replica_url: databaseUrlFromEnv(env, 'DATABASE_REPLICA_URL'),
+    replica_max_lag_ms: Math.max(1, intFromEnv(env, 'PURSE_REPLICA_MAX_LAG_MS', 1_000)),
     data_dir: path.resolve(env.PURSE_DATA_DIR ?? '.purse'),
     embedded_pg_port: intFromEnv(env, 'PURSE_EMBEDDED_PG_PORT', 54329),
     db_pool_size_max,
@@ -449,6 +459,13 @@ function networksFromEnv(env: Env, name: string): string[] {
       throw new Error(`${name} must be comma-separated CIDR ranges, got "${value}"`);
     return value;
   });
+}
+
+/** A database URL, which may list several hosts (libpq's form, db/hosts.ts): checked now, not at first use. */
+function databaseUrlFromEnv(env: Env, name: string): string | undefined {
+  const url = nonEmpty(env[name]);
+  if (url !== undefined) parseHostList(url, name);
+  return url;
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

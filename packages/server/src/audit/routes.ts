@@ -100,16 +100,12 @@ export function auditRoutes(app: Api, deps: RouteDeps): void {
         .equals('actor', request.query.actor)
         .equals('object_id', request.query.object_id)
         .equals('action', request.query.action);
-      const page = await fetchPage(
-        deps.pool,
-        {
-          table: 'audit_logs',
-          where,
-          params,
-          id_prefix: 'aud',
-          map: auditView,
-        },
-        pageQuery(request.query),
+      const page = await deps.reads.run((pool) =>
+        fetchPage(
+          pool,
+          { table: 'audit_logs', where, params, id_prefix: 'aud', map: auditView },
+          pageQuery(request.query),
+        ),
       );
       return sendResult(request, reply, page);
     },

@@ -4,6 +4,7 @@ import { ensureBootstrapKey } from '../auth/keys-service.js';
 import type { Config } from '../config.js';
 import { installProcessKek, openDataKeys } from '../crypto/start.js';
 import { openDatabase } from '../db/connect.js';
+import { weakCommitLevel } from '../db/durability.js';
 import { migrate } from '../db/migrate.js';
 import { inTransaction, type Pool } from '../db/pool.js';
 import { systemClock } from '../shared/clock.js';
@@ -66,6 +67,12 @@ async function start(config: Config, options: ServeOptions, log: Logger, started
   started.push({ name: 'data keys', close: async () => stop_refresh() });
   // Ready once migrated and its data keys are unwrapped: what is written from here on can be sealed.
   log.info({ database: db.description }, 'database ready');
+  const weak_commits = await weakCommitLevel(db.pool);
+  if (weak_commits !== undefined)
+    log.warn(
+      { synchronous_commit: weak_commits },
+      `synchronous_commit is ${weak_commits} for DATABASE_URL's role: a crash or a failover can lose acknowledged writes; set it to on (docs/operations.md)`,
+    );
   const worker = startWorker(
     { pool: db.worker_pool, clock: systemClock, log },
     backgroundTasks(config, { log }),
@@ -83,7 +90,13 @@ async function start(config: Config, options: ServeOptions, log: Logger, started
             ? {}
             : { client_ca: await readFile(config.tls.client_ca_path) }),
         };
-  const app = await buildApp({ pool: db.pool, config, logger: log, ...(tls === undefined ? {} : { tls }) });
+  const app = await buildApp({
+    pool: db.pool,
+    ...(db.replica_pool === undefined ? {} : { replica_pool: db.replica_pool }),
+    config,
+    logger: log,
+    ...(tls === undefined ? {} : { tls }),
+  });
   started.push({ name: 'http', close: () => app.close() });
   await app.listen({ port: config.port, host: config.host });
   // Last, after the start-up logs, so the key and the addresses are the bottom of the screen.

@@ -16,6 +16,8 @@ export interface Database {
    * `worker_pool` log in as the application role, which owns nothing (db/roles.ts).
    */
   readonly maintenance_pool: Pool;
+  /** DATABASE_REPLICA_URL's hot standby for the heavy reads (db/replica.ts), when set. */
+  readonly replica_pool: Pool | undefined;
   /** Set when this process started the embedded PostgreSQL and so must stop it. */
   readonly embedded: EmbeddedDatabase | undefined;
   readonly description: string;
@@ -97,14 +99,19 @@ function database(
   const pool = createPool(url, config.db_pool_size_max, timeouts);
   const worker_pool = createPool(url, config.worker_db_pool_size_max, timeouts);
   const maintenance_pool = createPool(owner_url, maintenance_pool_size, no_timeouts);
+  const replica_pool =
+    config.database_replica_url === undefined
+      ? undefined
+      : createPool(config.database_replica_url, config.db_pool_size_max, timeouts);
   return {
     pool,
     worker_pool,
     maintenance_pool,
+    replica_pool,
     embedded,
     description,
     async close() {
-      await Promise.all([pool.end(), worker_pool.end(), maintenance_pool.end()]);
+      await Promise.all([pool.end(), worker_pool.end(), maintenance_pool.end(), replica_pool?.end()]);
       await embedded?.stop();
     },
   };

@@ -1,4 +1,6 @@
 import pg from 'pg';
+import { parseHostList } from './hosts.js';
+import { HostSelector, selectingClient } from './multi-host.js';
 
 export type Pool = pg.Pool;
 export type Client = pg.PoolClient;
@@ -13,15 +15,28 @@ export interface PoolTimeouts {
   readonly connection_timeout_ms: number;
 }
 
+/** How long past its statement timeout a query waits for the server's answer before giving up on it. */
+export const unanswered_grace_ms = 5_000;
+
 /** For tools and migrations, which may legitimately run long. */
 export const no_timeouts: PoolTimeouts = { statement_timeout_ms: 0, connection_timeout_ms: 0 };
 
-export function createPool(connectionString: string, size_max: number, timeouts = no_timeouts): Pool {
+/**
+ * A pool on `url`, which may list several hosts with libpq's `target_session_attrs`
+ * (db/multi-host.ts): its connections then go to the first suitable host and move after a failover.
+ */
+export function createPool(url: string, size_max: number, timeouts = no_timeouts): Pool {
   const pool = new pg.Pool({
-    connectionString,
+    ...hostOptions(url, timeouts.connection_timeout_ms),
     max: size_max,
     // Sent with the connection's start-up, so every session has it before its first statement.
     statement_timeout: timeouts.statement_timeout_ms,
+    // PostgreSQL answers a statement by its timeout at the latest; silence past that means the server
+    // or the network to it is gone (a dead machine closes no socket): the query fails here instead
+    // of waiting for TCP to give up (about 15 minutes on Linux), and its connection is discarded.
+    ...(timeouts.statement_timeout_ms > 0
+      ? { query_timeout: timeouts.statement_timeout_ms + unanswered_grace_ms }
+      : {}),
     connectionTimeoutMillis: timeouts.connection_timeout_ms,
     // Money columns are NUMERIC and counters BIGINT: pg hands both back as strings by default, which is
     // what we want (converted to bigint where used, never to a JavaScript number).
@@ -42,6 +57,19 @@ export function createPool(connectionString: string, size_max: number, timeouts 
       void client.end().catch(() => undefined);
   });
   return pool;
+}
+
+function hostOptions(url: string, connection_timeout_ms: number): pg.PoolConfig {
+  const list = parseHostList(url, 'the database URL');
+  const [first] = list.urls;
+  if (first === undefined || (list.urls.length === 1 && list.target === 'any'))
+    return { connectionString: url };
+  const selector = new HostSelector(list, connection_timeout_ms);
+  return {
+    connectionString: first,
+    Client: selectingClient(selector),
+    onConnect: (client) => selector.check(client as pg.Client),
+  };
 }
 
 /** Runs `work` in one transaction on one client; rolls back on any throw. */
@@ -85,12 +113,17 @@ export async function answers(url: string): Promise<boolean> {
   }
 }
 
-/** SQLSTATEs of a database that is away or overloaded, not of a bad request or a bug. */
-const unavailable_sqlstates = new Set(['57014', '57P01', '57P02', '57P03', '53300']);
+/**
+ * SQLSTATEs of a database that is away or overloaded, not of a bad request or a bug; 25006 (a
+ * write in a read-only transaction): a primary that stopped taking writes on a session opened
+ * before, as one being demoted in a switchover does (Purse's own reads never write).
+ */
+const unavailable_sqlstates = new Set(['57014', '57P01', '57P02', '57P03', '53300', '25006']);
 const unavailable_messages = [
   'timeout exceeded when trying to connect',
   'Connection terminated',
   'is not queryable',
+  'Query read timeout',
 ];
 const unavailable_socket_codes = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT']);
 

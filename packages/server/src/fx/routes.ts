@@ -117,7 +117,8 @@ function rateRoutes(app: Api, deps: RouteDeps): void {
         response: { 200: FxReport, ...errorResponses },
       },
     },
-    async (request, reply) => reply.send(await fxReport(deps.pool, authOf(request).livemode, request.query)),
+    async (request, reply) =>
+      reply.send(await deps.reads.run((pool) => fxReport(pool, authOf(request).livemode, request.query))),
   );
 }
 

@@ -10,6 +10,7 @@ import type {
 } from 'fastify';
 import type { Config } from '../config.js';
 import type { Client, Pool } from '../db/pool.js';
+import type { ReadRouter } from '../db/replica.js';
 import type { EventStreams } from '../events/stream.js';
 import type { WriteContext } from '../ledger/context.js';
 import type { RailContext } from '../rails/index.js';
@@ -31,6 +32,8 @@ export type Api = FastifyInstance<
 /** What route modules receive: the database, configuration, clock and shared caches. */
 export interface RouteDeps {
   readonly pool: Pool;
+  /** For the heavy reads that may be a bounded moment stale: a fresh replica, else `pool`. */
+  readonly reads: ReadRouter;
   readonly config: Config;
   readonly clock: Clock;
   readonly key_cache: ApiKeyCache;

@@ -1,8 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { Pool } from '../db/pool.js';
+import type { ReadRouter } from '../db/replica.js';
 import { registerClusterMetrics } from '../metrics/cluster-metrics.js';
 import { process_registry } from '../metrics/process-metrics.js';
+import { registerReplicaMetrics } from '../metrics/replica-metrics.js';
 import { poolGauge, routeMetrics } from '../metrics/scrape.js';
 import type { Clock } from '../shared/clock.js';
 import type { TransferGroupCommit } from '../transfers/group-commit.js';
@@ -12,6 +14,8 @@ export interface MetricsDeps {
   readonly pool: Pool;
   readonly clock: Clock;
   readonly transfer_commit: TransferGroupCommit;
+  /** Where heavy reads go (the replica or the primary), for its counters. */
+  readonly reads: ReadRouter;
   /** With it set, scrapers must send it as a bearer token. */
   readonly token: string | undefined;
 }
@@ -60,6 +64,7 @@ export function registerMetrics(app: FastifyInstance, deps: MetricsDeps): Latenc
     },
   });
   registerClusterMetrics(registry, pool, deps.clock);
+  registerReplicaMetrics(registry, deps.reads);
   const exposed = Registry.merge([registry, process_registry]);
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';

@@ -52,7 +52,9 @@ export function reportRoutes(app: Api, deps: RouteDeps, latency: LatencyReader):
       },
     },
     async (request, reply) =>
-      reply.send(await trialBalance(deps.pool, authOf(request).livemode, deps.clock.now())),
+      reply.send(
+        await deps.reads.run((pool) => trialBalance(pool, authOf(request).livemode, deps.clock.now())),
+      ),
   );
   app.get(
     '/v1/reports/overview',
@@ -71,7 +73,8 @@ export function reportRoutes(app: Api, deps: RouteDeps, latency: LatencyReader):
       const { livemode } = authOf(request);
       const now = deps.clock.now();
       const days = request.query.days ?? overview_days_default;
-      return reply.send(await overviewReport(deps.pool, livemode, days, now, await latency()));
+      const latencies = await latency();
+      return reply.send(await deps.reads.run((pool) => overviewReport(pool, livemode, days, now, latencies)));
     },
   );
 }

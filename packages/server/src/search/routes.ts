@@ -22,12 +22,14 @@ export function searchRoutes(app: Api, deps: RouteDeps): void {
     },
     async (request, reply) => {
       const auth = authOf(request);
-      const { hits, more } = await search(deps.pool, {
-        q: request.query.q,
-        limit: request.query.limit ?? search_results_default,
-        livemode: auth.livemode,
-        scopes: auth.scopes,
-      });
+      const { hits, more } = await deps.reads.run((pool) =>
+        search(pool, {
+          q: request.query.q,
+          limit: request.query.limit ?? search_results_default,
+          livemode: auth.livemode,
+          scopes: auth.scopes,
+        }),
+      );
       return reply.send({ object: 'list', data: hits, has_more: more });
     },
   );

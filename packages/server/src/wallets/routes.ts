@@ -165,12 +165,8 @@ export function walletRoutes(app: Api, deps: RouteDeps): void {
     },
     async (request, reply) => {
       const range = { from: new Date(request.query.from), to: new Date(request.query.to) };
-      const csv = await statementCsv(
-        deps.pool,
-        authOf(request).livemode,
-        request.params.id,
-        range,
-        statement_rows_max,
+      const csv = await deps.reads.run((pool) =>
+        statementCsv(pool, authOf(request).livemode, request.params.id, range, statement_rows_max),
       );
       if (!csv.ok) return sendResult(request, reply, csv);
       return reply
