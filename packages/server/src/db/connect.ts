@@ -18,7 +18,12 @@ export interface Database {
   readonly maintenance_pool: Pool;
   /** Set when this process started the embedded PostgreSQL and so must stop it. */
   readonly embedded: EmbeddedDatabase | undefined;
+  /** The application role's URL that `pool` uses: what a child process of `serve --processes` is given. */
+  readonly url: string;
   readonly description: string;
+  /** Ends the pools (again: a no-op) and leaves the embedded PostgreSQL running. */
+  closePools(): Promise<void>;
+  /** Ends the pools, then stops the embedded PostgreSQL if this process started it. */
   close(): Promise<void>;
 }
 
@@ -97,14 +102,23 @@ function database(
   const pool = createPool(url, config.db_pool_size_max, timeouts);
   const worker_pool = createPool(url, config.worker_db_pool_size_max, timeouts);
   const maintenance_pool = createPool(owner_url, maintenance_pool_size, no_timeouts);
+  let pools_closed: Promise<void> | undefined;
+  const closePools = () => {
+    pools_closed ??= Promise.all([pool.end(), worker_pool.end(), maintenance_pool.end()]).then(
+      () => undefined,
+    );
+    return pools_closed;
+  };
   return {
     pool,
     worker_pool,
     maintenance_pool,
     embedded,
+    url,
     description,
+    closePools,
     async close() {
-      await Promise.all([pool.end(), worker_pool.end(), maintenance_pool.end()]);
+      await closePools();
       await embedded?.stop();
     },
   };
