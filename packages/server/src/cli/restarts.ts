@@ -12,14 +12,15 @@ export interface RestartPolicy {
 }
 
 /**
- * A child crashing at start-up (a port taken, a database refusing it) crashes again at once: six
- * starts in about 8 s of waits and the primary gives up, so systemd or a person sees the failure.
- * A child that ran half a minute and then crashed is restarted, however often that happens.
+ * A child crashing at start-up (a port taken, a database refusing it) crashes again at once: four
+ * starts with 3.5 s of waits between them and the primary gives up and exits 1, so systemd (whose
+ * own restart then waits `RestartSec`) or a person sees the failure. A child that served half a
+ * minute before it crashed is restarted, however often that happens.
  */
 export const restart_policy: RestartPolicy = {
-  delay_ms_min: 250,
+  delay_ms_min: 500,
   delay_ms_max: 10_000,
-  restarts_max: 5,
+  restarts_max: 3,
   stable_ms: 30_000,
   start_ms_max: 120_000,
 };

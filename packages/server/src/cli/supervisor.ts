@@ -53,7 +53,7 @@ export class Supervisor {
   async start(roles: readonly ChildRole[], env: Readonly<Record<string, string>>): Promise<void> {
     this.env = env;
     for (const role of roles) {
-      let markReady = () => undefined as void;
+      let markReady: () => void = () => undefined;
       const first_ready = new Promise<void>((resolve) => {
         markReady = resolve;
       });
@@ -93,7 +93,7 @@ export class Supervisor {
   private fork(slot: Slot): void {
     const { log, policy } = this.deps;
     const child = cluster.fork({ ...this.env, [child_role_variable]: slot.role });
-    const facts = { role: slot.role, slot: slot.index, pid: child.process.pid };
+    const facts = { role: slot.role, slot: slot.index, child_pid: child.process.pid };
     slot.child = child;
     slot.ready_at_ms = undefined;
     log.info(facts, `started ${slot.role} process`);

@@ -1,0 +1,142 @@
+import { request } from 'node:http';
+import { type PurseProcess, runPurse } from './process.js';
+
+export interface FreshResponse {
+  readonly status: number;
+  readonly request_id: string;
+  readonly replayed: boolean;
+  readonly body: string;
+}
+
+export interface FreshRequest {
+  readonly method: 'GET' | 'POST';
+  readonly path: string;
+  readonly key?: string;
+  readonly idempotency_key?: string;
+  readonly body?: Record<string, unknown>;
+}
+
+/**
+ * One request on a connection of its own (no keep-alive): a port that several processes share
+ * (node:cluster) hands each new connection to the next process, so requests spread over all.
+ */
+export function freshRequest(base: string, options: FreshRequest): Promise<FreshResponse> {
+  const body = options.body === undefined ? undefined : JSON.stringify(options.body);
+  const headers: Record<string, string> = {
+    ...(options.key === undefined ? {} : { authorization: `Bearer ${options.key}` }),
+    ...(options.idempotency_key === undefined ? {} : { 'idempotency-key': options.idempotency_key }),
+    ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+  };
+  return new Promise((resolve, reject) => {
+    const sent = request(
+      `${base}${options.path}`,
+      { method: options.method, headers, agent: false },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('error', reject);
+        response.on('end', () =>
+          resolve({
+            status: response.statusCode ?? 0,
+            request_id: String(response.headers['request-id'] ?? ''),
+            replayed: response.headers['idempotent-replayed'] === 'true',
+            body: Buffer.concat(chunks).toString('utf8'),
+          }),
+        );
+      },
+    );
+    sent.on('error', reject);
+    sent.end(body);
+  });
+}
+
+/** The JSON log lines in a process's output; other lines (warnings of libraries) are skipped. */
+export function logLines(output: string): Record<string, unknown>[] {
+  return output
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+/** Which process answered each request, by request id, from Fastify's `request completed` lines. */
+export function answeringPids(output: string): Map<string, number> {
+  const pids = new Map<string, number>();
+  for (const line of logLines(output))
+    if (line.msg === 'request completed') pids.set(String(line.reqId), Number(line.pid));
+  return pids;
+}
+
+/** Polls `check` until it returns a value, or throws naming `what` once `timeout_ms` has passed. */
+export async function eventually<T>(
+  what: string,
+  check: () => Promise<T | undefined>,
+  timeout_ms: number,
+): Promise<T> {
+  const deadline = Date.now() + timeout_ms;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeout_ms} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** True while a process with this pid runs. */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Pids of the children a `serve --processes` primary forked, in fork order, as its log names them. */
+export function childPids(run: PurseProcess, role: 'api' | 'worker'): number[] {
+  return logLines(run.output())
+    .filter((line) => line.msg === `started ${role} process`)
+    .map((line) => Number(line.child_pid));
+}
+
+/** The lines the primary itself logged (not its children), in order. */
+export function primaryLines(run: PurseProcess): Record<string, unknown>[] {
+  return logLines(run.output()).filter((line) => line.pid === run.child.pid);
+}
+
+/** The distinct processes that answered these responses (their log lines may come a moment later). */
+export async function answeredBy(
+  run: PurseProcess,
+  responses: readonly FreshResponse[],
+): Promise<Set<number>> {
+  const pids = await eventually(
+    'a log line for each response',
+    async () => {
+      const logged = answeringPids(run.output());
+      return responses.every((response) => logged.has(response.request_id)) ? logged : undefined;
+    },
+    10_000,
+  );
+  return new Set(responses.map((response) => pids.get(response.request_id) ?? 0));
+}
+
+/**
+ * Runs `purse` processes for one test file and kills, at the end, every one still running and
+ * every child they forked, whatever happened.
+ */
+export function processTracker() {
+  const running: PurseProcess[] = [];
+  return {
+    start(args: string[], env: Record<string, string>): PurseProcess {
+      const run = runPurse(args, env);
+      running.push(run);
+      return run;
+    },
+    killAll(): void {
+      for (const run of running) {
+        for (const pid of [...childPids(run, 'api'), ...childPids(run, 'worker')])
+          if (alive(pid)) process.kill(pid, 'SIGKILL');
+        if (run.child.exitCode === null) run.child.kill('SIGKILL');
+      }
+    },
+  };
+}
