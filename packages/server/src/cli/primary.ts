@@ -58,6 +58,11 @@ async function start(
   await readTls(config);
   const admin_secret = await announceBootstrapKey(config, store.db.pool, log);
   await warnIfConnectionsShort(config, options.processes, store.db.pool, log);
+  if (config.redis_url === undefined && options.processes > 1)
+    log.warn(
+      { processes: options.processes },
+      `without REDIS_URL each API process counts rate limits alone: a key may make up to ${options.processes} times its limit`,
+    );
   // The children open their own connections: the primary keeps none, only the embedded PostgreSQL.
   store.stopDataKeyRefresh();
   await store.db.closePools();
