@@ -1,4 +1,5 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -26,6 +27,20 @@ afterAll(async () => {
   await db.drop();
 });
 
+/** A certificate for 127.0.0.1 and its key, made with openssl in `dir`. */
+function selfSignedCertificate(dir: string): { cert_path: string; key_path: string } {
+  const cert_path = path.join(dir, 'cert.pem');
+  const key_path = path.join(dir, 'key.pem');
+  execFileSync(
+    'openssl',
+    ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2']
+      .concat(['-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'])
+      .concat(['-keyout', key_path, '-out', cert_path]),
+    { stdio: 'ignore' },
+  );
+  return { cert_path, key_path };
+}
+
 function portAnswers(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect(port, '127.0.0.1');
@@ -44,8 +59,11 @@ describe('serve --processes with the embedded PostgreSQL', () => {
   });
   afterAll(() => rm(data_dir, { recursive: true, force: true }));
 
-  it('starts the database and prints the banner once, its children share the KEK, and it stops them before the database', async () => {
+  it('starts the database and prints the banner once, its children share the KEK and serve HTTPS, and it stops them before the database', async () => {
+    const tls = selfSignedCertificate(data_dir);
     const env = {
+      TLS_CERT: tls.cert_path,
+      TLS_KEY: tls.key_path,
       PURSE_DATA_DIR: data_dir,
       PURSE_EMBEDDED_PG_PORT: String(await freePort()),
       PORT: String(await freePort()),
@@ -60,6 +78,7 @@ describe('serve --processes with the embedded PostgreSQL', () => {
     const banners = lines.filter((line) => line.msg === 'purse is running');
     expect(banners).toEqual([
       expect.objectContaining({
+        api_url: `https://127.0.0.1:${env.PORT}`,
         admin_secret: expect.stringMatching(/^sk_test_/),
         database_url: expect.stringMatching(/^postgres:\/\/purse_app:/),
         kek_file_created: path.join(data_dir, 'kek'),
@@ -72,18 +91,20 @@ describe('serve --processes with the embedded PostgreSQL', () => {
       available: 197,
     });
     // A holder's name is sealed by one API process and read back through both.
-    const api = `http://127.0.0.1:${env.PORT}`;
+    const api = `https://127.0.0.1:${env.PORT}`;
     const key = String(banners[0]?.admin_secret);
+    const ca = await readFile(tls.cert_path);
     const created = await freshRequest(api, {
       method: 'POST',
       path: '/v1/holders',
       key,
+      ca,
       body: { name: 'Sealed once' },
     });
     expect(created.status, created.body).toBe(201);
     const path_of = `/v1/holders/${JSON.parse(created.body).id}`;
     const reads = await Promise.all(
-      [0, 1].map(() => freshRequest(api, { method: 'GET', path: path_of, key })),
+      [0, 1].map(() => freshRequest(api, { method: 'GET', path: path_of, key, ca })),
     );
     expect(reads.map((read) => JSON.parse(read.body).name)).toEqual(['Sealed once', 'Sealed once']);
     expect((await answeredBy(run, [created, ...reads])).size).toBe(2);

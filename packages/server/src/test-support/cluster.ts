@@ -1,4 +1,5 @@
-import { request } from 'node:http';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { type PurseProcess, runPurse } from './process.js';
 
 export interface FreshResponse {
@@ -14,6 +15,8 @@ export interface FreshRequest {
   readonly key?: string;
   readonly idempotency_key?: string;
   readonly body?: Record<string, unknown>;
+  /** For an https base: the CA that signed the server's certificate. */
+  readonly ca?: Buffer;
 }
 
 /**
@@ -27,24 +30,27 @@ export function freshRequest(base: string, options: FreshRequest): Promise<Fresh
     ...(options.idempotency_key === undefined ? {} : { 'idempotency-key': options.idempotency_key }),
     ...(body === undefined ? {} : { 'content-type': 'application/json' }),
   };
+  const request = base.startsWith('https:') ? httpsRequest : httpRequest;
+  const settings = {
+    method: options.method,
+    headers,
+    agent: false,
+    ...(options.ca === undefined ? {} : { ca: options.ca }),
+  };
   return new Promise((resolve, reject) => {
-    const sent = request(
-      `${base}${options.path}`,
-      { method: options.method, headers, agent: false },
-      (response) => {
-        const chunks: Buffer[] = [];
-        response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('error', reject);
-        response.on('end', () =>
-          resolve({
-            status: response.statusCode ?? 0,
-            request_id: String(response.headers['request-id'] ?? ''),
-            replayed: response.headers['idempotent-replayed'] === 'true',
-            body: Buffer.concat(chunks).toString('utf8'),
-          }),
-        );
-      },
-    );
+    const sent = request(`${base}${options.path}`, settings, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('error', reject);
+      response.on('end', () =>
+        resolve({
+          status: response.statusCode ?? 0,
+          request_id: String(response.headers['request-id'] ?? ''),
+          replayed: response.headers['idempotent-replayed'] === 'true',
+          body: Buffer.concat(chunks).toString('utf8'),
+        }),
+      );
+    });
     sent.on('error', reject);
     sent.end(body);
   });
