@@ -95,15 +95,18 @@ async function prepare(): Promise<Scene> {
   };
 }
 
-/** A POST answered for good: a lock timeout or a full queue is sent again under its key, as clients do. */
+/**
+ * A POST answered for good, as clients do: a lock timeout, a full queue, or a copy that found its
+ * first still running (409 idempotency_key_in_use) is sent again under the same key.
+ */
 function answered(request: FreshRequest): Promise<FreshResponse> {
   return eventually(
     `an answer to ${request.idempotency_key}`,
     async () => {
       const response = await freshRequest(base, request);
-      const transient =
-        response.status === 503 || (response.status === 409 && response.body.includes('lock_timeout'));
-      return transient ? undefined : response;
+      const again =
+        response.status === 503 || (response.status === 409 && /lock_timeout|key_in_use/.test(response.body));
+      return again ? undefined : response;
     },
     60_000,
   );
@@ -146,7 +149,7 @@ async function runLoad(scene: Scene): Promise<Load> {
   const [spend, same_key, agent, payments, held] = await Promise.all([
     times(spend_attempts, (i) => answered(transfer(scene, scene.overdrawn, `spend-${i}`))),
     times(same_key_copies, () =>
-      freshRequest(base, transfer(scene, scene.idempotent_source, 'same-key', { amount: '2.00' })),
+      answered(transfer(scene, scene.idempotent_source, 'same-key', { amount: '2.00' })),
     ),
     times(agent_attempts, (i) =>
       answered({ ...transfer(scene, scene.agent_source, `agent-${i}`), key: scene.agent_key }),
