@@ -1,7 +1,9 @@
+import type { Agent } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../shared/ports.js';
 import { createTestApp, type TestApp } from '../test-support/app.js';
 import {
+  agentsPerProcess,
   alive,
   answeredBy,
   childPids,
@@ -141,18 +143,29 @@ interface Load {
   readonly holds: FreshResponse[];
 }
 
-/** Every scenario at once, each request on a connection of its own, so over all three API processes. */
-async function runLoad(scene: Scene): Promise<Load> {
+/**
+ * Every scenario at once, each request on a connection of its own, so over all three API
+ * processes; the copies of one request and the agent's transfers through agents held by each
+ * process, so each process surely gets its share.
+ */
+async function runLoad(scene: Scene, pinned: readonly Agent[]): Promise<Load> {
   const times = (n: number, make: (i: number) => Promise<FreshResponse>) =>
     Promise.all(Array.from({ length: n }, (_, i) => make(i)));
   const bank = { type: 'bank_account', account_number: '000123456789', routing_number: '110000000' };
   const [spend, same_key, agent, payments, held] = await Promise.all([
     times(spend_attempts, (i) => answered(transfer(scene, scene.overdrawn, `spend-${i}`))),
-    times(same_key_copies, () =>
-      answered(transfer(scene, scene.idempotent_source, 'same-key', { amount: '2.00' })),
+    times(same_key_copies, (i) =>
+      answered({
+        ...transfer(scene, scene.idempotent_source, 'same-key', { amount: '2.00' }),
+        agent: pinned[i % pinned.length] as Agent,
+      }),
     ),
     times(agent_attempts, (i) =>
-      answered({ ...transfer(scene, scene.agent_source, `agent-${i}`), key: scene.agent_key }),
+      answered({
+        ...transfer(scene, scene.agent_source, `agent-${i}`),
+        key: scene.agent_key,
+        agent: pinned[i % pinned.length] as Agent,
+      }),
     ),
     times(bank_payments, (i) =>
       answered({
@@ -222,7 +235,9 @@ describe('three API processes and two workers on one database, under load', () =
     await second_worker.waitForOutput(/"msg":"database ready"/, 150_000);
     api_pids = childPids(primary, 'api');
     expect(api_pids).toHaveLength(3);
-    load = await runLoad(scene);
+    const pinned = await agentsPerProcess(primary, base, t.test_key, { processes: 3, per_process: 2 });
+    load = await runLoad(scene, pinned.flat());
+    for (const agent of pinned.flat()) agent.destroy();
     await settle(scene);
   }, 300_000);
 
@@ -256,7 +271,7 @@ describe('three API processes and two workers on one database, under load', () =
     const statuses = load.agent.map((response) => response.status);
     const moved = statuses.filter((status) => status === 201).length;
     expect(statuses.filter((status) => status !== 201 && status !== 403)).toEqual([]);
-    expect((await answeredBy(primary, load.agent)).size).toBe(3);
+    expect(await answeredBy(primary, load.agent)).toEqual(new Set(api_pids));
     // Daily budgets are UTC days: a run across midnight meets two of them.
     const days = await count(
       "SELECT count(DISTINCT (created_at AT TIME ZONE 'UTC')::date) AS n FROM transfers WHERE source_wallet_id = $1",

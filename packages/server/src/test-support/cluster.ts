@@ -1,4 +1,4 @@
-import { request as httpRequest } from 'node:http';
+import { Agent, request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { type PurseProcess, runPurse } from './process.js';
 
@@ -17,11 +17,14 @@ export interface FreshRequest {
   readonly body?: Record<string, unknown>;
   /** For an https base: the CA that signed the server's certificate. */
   readonly ca?: Buffer;
+  /** A keep-alive agent of one socket, which keeps the request on that socket's process. */
+  readonly agent?: Agent;
 }
 
 /**
- * One request on a connection of its own (no keep-alive): a port that several processes share
- * (node:cluster) hands each new connection to the next process, so requests spread over all.
+ * One request on a connection of its own (no keep-alive), unless `agent` is given: a port that
+ * several processes share (node:cluster) hands each new connection to the next process, so
+ * requests spread over all.
  */
 export function freshRequest(base: string, options: FreshRequest): Promise<FreshResponse> {
   const body = options.body === undefined ? undefined : JSON.stringify(options.body);
@@ -145,4 +148,32 @@ export function processTracker() {
       }
     },
   };
+}
+
+/**
+ * Keep-alive agents of one socket each, `per_process` of them held by each of the `processes` API
+ * processes of `run`: requests sent through them later reach a known process, whatever else is in
+ * flight. Opened one after another while the processes are idle, so the port hands them round.
+ */
+export async function agentsPerProcess(
+  run: PurseProcess,
+  base: string,
+  key: string,
+  counts: { readonly processes: number; readonly per_process: number },
+): Promise<Agent[][]> {
+  const by_pid = new Map<number, Agent[]>();
+  const full = () =>
+    by_pid.size === counts.processes &&
+    [...by_pid.values()].every((agents) => agents.length >= counts.per_process);
+  for (let opened = 0; !full(); opened += 1) {
+    if (opened > 4 * counts.processes * counts.per_process)
+      throw new Error('the port did not hand connections round');
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const response = await freshRequest(base, { method: 'GET', path: '/v1/assets', key, agent });
+    const [pid = 0] = await answeredBy(run, [response]);
+    const agents = by_pid.get(pid) ?? [];
+    if (agents.length < counts.per_process) by_pid.set(pid, [...agents, agent]);
+    else agent.destroy();
+  }
+  return [...by_pid.values()];
 }
