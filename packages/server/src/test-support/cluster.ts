@@ -37,7 +37,7 @@ export function freshRequest(base: string, options: FreshRequest): Promise<Fresh
   const settings = {
     method: options.method,
     headers,
-    agent: false,
+    agent: options.agent ?? false,
     ...(options.ca === undefined ? {} : { ca: options.ca }),
   };
   return new Promise((resolve, reject) => {
