@@ -34,6 +34,11 @@ export interface Config {
   readonly data_dir: string;
   readonly embedded_pg_port: number;
   readonly db_pool_size_max: number;
+  /**
+   * `purse serve --processes N` or PURSE_PROCESSES: N API processes and a worker process under one
+   * primary (cli/primary.ts); unset, `serve` is one process.
+   */
+  readonly processes: number | undefined;
   /** The background worker's own pool, so a busy worker never takes the API's connections. */
   readonly worker_db_pool_size_max: number;
   /** PostgreSQL cancels a statement (lock waits included) running longer; 0: no limit. */
@@ -261,6 +266,7 @@ export function loadConfig(env: Env = process.env): Config {
     data_dir: path.resolve(env.PURSE_DATA_DIR ?? '.purse'),
     embedded_pg_port: intFromEnv(env, 'PURSE_EMBEDDED_PG_PORT', 54329),
     db_pool_size_max,
+    processes: processesFrom(env.PURSE_PROCESSES, 'PURSE_PROCESSES'),
     worker_db_pool_size_max: Math.max(1, intFromEnv(env, 'PURSE_WORKER_DB_POOL_SIZE_MAX', 10)),
     db_statement_timeout_ms: intFromEnv(env, 'PURSE_DB_STATEMENT_TIMEOUT_MS', 15_000),
     db_connection_timeout_ms: Math.max(1, intFromEnv(env, 'PURSE_DB_CONNECTION_TIMEOUT_MS', 5_000)),
@@ -336,6 +342,19 @@ export function loadConfig(env: Env = process.env): Config {
       ...accessLimitsFromEnv(env),
     },
   };
+}
+
+/** The most API processes one `purse serve --processes` runs (each holds a pool: see operations.md). */
+export const api_processes_max = 64;
+
+/** `--processes N` or PURSE_PROCESSES: a whole number from 1 to `api_processes_max`, or unset. */
+export function processesFrom(text: string | undefined, name: string): number | undefined {
+  const raw = nonEmpty(text);
+  if (raw === undefined) return undefined;
+  const processes = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!(processes >= 1 && processes <= api_processes_max))
+    throw new Error(`${name} must be a whole number from 1 to ${api_processes_max}, got "${raw}"`);
+  return processes;
 }
 
 function smtpFromEnv(env: Env): ChallengesConfig['smtp'] {

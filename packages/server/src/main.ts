@@ -7,6 +7,8 @@ import { KekError } from './crypto/kek.js';
 // loading the whole server (docs/cli.md, "Start time").
 const usage = `usage: purse <command> [--json]
   serve      run the API and the background worker (default port 8080; PORT, HOST)
+             purse serve --processes N   (or PURSE_PROCESSES): N API processes on the port and a
+             worker process, run and restarted by this one (docs/operations.md)
   worker     run only the background worker
   migrate    apply pending database migrations
   verify     check every ledger invariant and the audit chain; exits 1 and names each violation
@@ -49,6 +51,7 @@ const options = {
   'activate-after-s': { type: 'string' },
   email: { type: 'string' },
   role: { type: 'string' },
+  processes: { type: 'string' },
 } as const;
 
 /** The exit code, or undefined for a long-running command (it exits from its signal handler). */
@@ -62,14 +65,8 @@ async function main(argv: string[]): Promise<Outcome | undefined> {
   switch (command) {
     case 'serve':
     case 'worker': {
-      const [{ serve }, { loadConfig }] = await Promise.all([
-        import('./cli/serve.js'),
-        import('./config.js'),
-      ]);
-      const config = loadConfig();
-      // --json: JSON log lines even on a terminal, and the banner as one more JSON line.
-      const json = flags.json === true;
-      await serve(json ? { ...config, log_format: 'json' } : config, { with_api: command === 'serve', json });
+      const { serverCommand } = await import('./cli/server-command.js');
+      await serverCommand(command, flags);
       return undefined;
     }
     case 'verify':

