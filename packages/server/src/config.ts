@@ -57,10 +57,11 @@ export interface Config {
   /** Unset: /metrics answers private addresses only; set: scrapers send it as a bearer token. */
   readonly metrics_token: string | undefined;
   /**
-   * Where a process that runs only the worker (`purse worker`) serves its own /metrics and
-   * /healthz, on `host`; unset: it serves none (an API process serves its worker's figures itself).
+   * A port of its own for /metrics and /healthz, on `host`: where `purse worker` serves its
+   * figures, and where the primary of `serve --processes` serves every child's, combined. Unset:
+   * neither serves any. A single-process `serve` has /metrics on its API port and ignores it.
    */
-  readonly worker_metrics_port: number | undefined;
+  readonly metrics_port: number | undefined;
   readonly limits: Limits;
   readonly group_commit: GroupCommitConfig;
   readonly rails: RailsConfig;
@@ -280,10 +281,8 @@ export function loadConfig(env: Env = process.env): Config {
       previous_file: nonEmpty(env.PURSE_KEK_PREVIOUS_FILE),
     },
     metrics_token: nonEmpty(env.PURSE_METRICS_TOKEN),
-    worker_metrics_port:
-      nonEmpty(env.PURSE_WORKER_METRICS_PORT) === undefined
-        ? undefined
-        : intFromEnv(env, 'PURSE_WORKER_METRICS_PORT', 0),
+    metrics_port:
+      nonEmpty(env.PURSE_METRICS_PORT) === undefined ? undefined : intFromEnv(env, 'PURSE_METRICS_PORT', 0),
     redis_url: nonEmpty(env.REDIS_URL),
     tls: tlsFromEnv(env),
     oauth: oauthFromEnv(env),

@@ -1,15 +1,11 @@
 import cluster from 'node:cluster';
 import type { Config } from '../config.js';
+import { shareWithPrimary } from '../metrics/cluster-aggregate.js';
+import { workerRegistry } from '../metrics/worker-endpoint.js';
 import { createLogger } from './logger.js';
 import { stopAfterFailedStart } from './serve.js';
 import { orderedShutdown, type Part } from './shutdown.js';
-import {
-  openStore,
-  startApi,
-  startBackground,
-  startTracingStep,
-  startWorkerEndpoint,
-} from './start-steps.js';
+import { openStore, startApi, startBackground, startTracingStep } from './start-steps.js';
 import { type ChildRole, child_role_variable, ready_message, shutdown_message } from './supervisor.js';
 
 /** The role of this process when a `serve --processes` primary forked it; undefined otherwise. */
@@ -41,7 +37,8 @@ export async function serveChild(config: Config, role: ChildRole): Promise<void>
     if (role === 'api') await startApi(config, db, log, started);
     else {
       startBackground(config, db, log, started);
-      await startWorkerEndpoint(config, db, log, started);
+      // The primary serves the children's figures combined (PURSE_METRICS_PORT).
+      shareWithPrimary(workerRegistry(db.worker_pool));
     }
     process.send?.(ready_message);
   } catch (error) {

@@ -16,6 +16,7 @@ import {
   processTracker,
 } from '../test-support/cluster.js';
 import { createKey } from '../test-support/keys.js';
+import { sample } from '../test-support/metrics.js';
 import { balanceOf, funded, newWallet } from '../test-support/money.js';
 import { type PurseProcess, runPurse } from '../test-support/process.js';
 import { type Receiver, startReceiver } from '../test-support/receiver.js';
@@ -225,12 +226,20 @@ describe('three API processes and two workers on one database, under load', () =
   let scene: Scene;
   let load: Load;
   let api_pids: number[];
+  let metrics_ports: { primary: number; second_worker: number };
   beforeAll(async () => {
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
     scene = await prepare();
-    primary = processes.start(['serve', '--processes', '3', '--json'], cluster_env(port));
-    second_worker = processes.start(['worker'], cluster_env(port));
+    metrics_ports = { primary: await freePort(), second_worker: await freePort() };
+    primary = processes.start(['serve', '--processes', '3', '--json'], {
+      ...cluster_env(port),
+      PURSE_METRICS_PORT: String(metrics_ports.primary),
+    });
+    second_worker = processes.start(['worker'], {
+      ...cluster_env(port),
+      PURSE_METRICS_PORT: String(metrics_ports.second_worker),
+    });
     await primary.waitForOutput(/"msg":"purse is running"/, 150_000);
     await second_worker.waitForOutput(/"msg":"database ready"/, 150_000);
     api_pids = childPids(primary, 'api');
@@ -321,6 +330,36 @@ describe('three API processes and two workers on one database, under load', () =
       "SELECT 1 FROM webhook_deliveries WHERE attempts <> 1 OR status <> 'succeeded'",
     );
     expect(attempts.rowCount).toBe(0);
+  });
+
+  it("serves every process's metrics combined on the primary's port, the database-wide ones once", async () => {
+    const posted = await count(
+      "SELECT coalesce(sum(count), 0) AS n FROM event_counters WHERE NOT livemode AND type = 'transfer.posted'",
+      [],
+    );
+    expect(posted).toBeGreaterThanOrEqual(spend_fits + 1 + agent_budget);
+    const scrape = async (port: number) => (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    // Each API process reads the database-wide figures at most every 5 s: wait for fresh ones.
+    const combined = await eventually(
+      'combined metrics with every posted transfer',
+      async () => {
+        const body = await scrape(metrics_ports.primary);
+        return sample(body, 'purse_transfers_total', { mode: 'test', status: 'posted' }) === posted
+          ? body
+          : undefined;
+      },
+      20_000,
+    );
+    // Three API processes answered the load: their request counts add up, none is lost or doubled.
+    const transfer_posts = sample(combined, 'purse_http_request_duration_seconds_count', {
+      method: 'POST',
+      route: '/v1/transfers',
+    });
+    expect(transfer_posts).toBeGreaterThanOrEqual(spend_attempts + same_key_copies + agent_attempts);
+    expect(sample(combined, 'purse_worker_task_rounds_total')).toBeGreaterThan(0);
+    const worker = await scrape(metrics_ports.second_worker);
+    expect(sample(worker, 'purse_worker_task_rounds_total')).toBeGreaterThan(0);
+    expect(worker).toMatch(/purse_worker_db_pool_connections\{state="total"\} \d+/);
   });
 
   it('restarts an API process that dies, and serves on all three', async () => {

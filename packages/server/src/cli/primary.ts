@@ -1,6 +1,8 @@
 import type { Config } from '../config.js';
 import { connectionsAvailable, connectionsNeeded } from '../db/connection-budget.js';
 import type { Pool } from '../db/pool.js';
+import { childrenCombined } from '../metrics/cluster-aggregate.js';
+import { listenMetricsEndpoint } from '../metrics/worker-endpoint.js';
 import { bannerJson, startBanner } from './banner.js';
 import { createLogger, type Logger } from './logger.js';
 import { restart_policy } from './restarts.js';
@@ -71,6 +73,14 @@ async function start(
   started.push({ name: 'api processes', close: () => supervisor.stopRole('api') });
   const roles: ChildRole[] = ['worker', ...Array.from({ length: options.processes }, () => 'api' as const)];
   await supervisor.start(roles, childEnvironment(config, store));
+  if (config.metrics_port !== undefined) {
+    const endpoint = await listenMetricsEndpoint(
+      { host: config.host, port: config.metrics_port, token: config.metrics_token },
+      childrenCombined(),
+    );
+    started.push({ name: 'metrics', close: () => endpoint.close() });
+    log.info({ port: endpoint.port }, "every process's metrics, combined, served");
+  }
   process.stdout.write(
     (options.json ? bannerJson : startBanner)({
       api_url: apiUrl(config),

@@ -74,17 +74,17 @@ export function startTracingStep(config: Config, log: Logger, started: Part[]): 
   );
 }
 
-/** A worker-only process's own /metrics and /healthz, when PURSE_WORKER_METRICS_PORT is set. */
+/** `purse worker`'s own /metrics and /healthz, when PURSE_METRICS_PORT is set. */
 export async function startWorkerEndpoint(
   config: Config,
   db: Database,
   log: Logger,
   started: Part[],
 ): Promise<void> {
-  if (config.worker_metrics_port === undefined) return;
+  if (config.metrics_port === undefined) return;
   const endpoint = await listenWorkerEndpoint({
     host: config.host,
-    port: config.worker_metrics_port,
+    port: config.metrics_port,
     token: config.metrics_token,
     worker_pool: db.worker_pool,
   });

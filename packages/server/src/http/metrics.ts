@@ -1,7 +1,9 @@
+import cluster from 'node:cluster';
 import type { FastifyInstance } from 'fastify';
 import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { Pool } from '../db/pool.js';
 import type { ReadRouter } from '../db/replica.js';
+import { shareWithPrimary } from '../metrics/cluster-aggregate.js';
 import { registerClusterMetrics } from '../metrics/cluster-metrics.js';
 import { process_registry } from '../metrics/process-metrics.js';
 import { registerReplicaMetrics } from '../metrics/replica-metrics.js';
@@ -66,6 +68,8 @@ export function registerMetrics(app: FastifyInstance, deps: MetricsDeps): Latenc
   registerClusterMetrics(registry, pool, deps.clock);
   registerReplicaMetrics(registry, deps.reads);
   const exposed = Registry.merge([registry, process_registry]);
+  // A child of `serve --processes` (one app per process) also answers the primary's combined scrape.
+  if (cluster.isWorker) shareWithPrimary(exposed);
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
     latency.observe(

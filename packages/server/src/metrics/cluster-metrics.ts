@@ -28,6 +28,7 @@ export function registerClusterMetrics(registry: Registry, pool: Pool, clock: Cl
     name: 'purse_cluster_metrics_up',
     help: '1 when the last read of the database-wide figures succeeded, 0 when it failed.',
     registers: [registry],
+    aggregator: 'min',
     async collect() {
       this.set((await read()).ok ? 1 : 0);
     },
@@ -75,6 +76,8 @@ function eventCounters(registry: Registry, facts: () => Promise<ClusterFacts | u
       help,
       labelNames,
       registers: [registry],
+      // Every process reports the same totals: combined, they count once (cluster-aggregate.ts).
+      aggregator: 'max',
       async collect() {
         const read = await facts();
         if (read === undefined) return;
@@ -135,6 +138,7 @@ function backlogGauges(registry: Registry, backlog: () => Promise<Backlog | unde
       name,
       help,
       registers: [registry],
+      aggregator: 'max',
       async collect() {
         const read = await backlog();
         if (read !== undefined) this.set(read[figure]);

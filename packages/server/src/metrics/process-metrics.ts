@@ -42,6 +42,7 @@ export const task_last_success = new Gauge({
   help: 'When a round of each periodic task last finished without error in this process (Unix time).',
   labelNames: ['task'],
   registers: [process_registry],
+  aggregator: 'max',
 });
 
 export const batch_transfers = new Histogram({

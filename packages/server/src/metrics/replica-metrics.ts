@@ -20,6 +20,7 @@ export function registerReplicaMetrics(registry: Registry, reads: ReadRouter): v
     name: 'purse_db_replica_lag_seconds',
     help: 'How far behind the primary the replica is proven to be at most; absent: not usable.',
     registers: [registry],
+    aggregator: 'max',
     collect() {
       const lag_ms = reads.stats().lag_ms;
       if (lag_ms === undefined) this.reset();

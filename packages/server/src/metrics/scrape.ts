@@ -4,13 +4,19 @@ import { hashSecret, sameHash } from '../auth/secrets.js';
 import type { Pool } from '../db/pool.js';
 import { isPublicAddressText } from '../webhooks/url-guard.js';
 
+/** What /metrics serves: a registry, or the figures of a cluster's children combined. */
+export interface MetricsSource {
+  readonly contentType: string;
+  metrics(): Promise<string>;
+}
+
 /**
- * GET /metrics serving `registry`, in the API and in a worker process alike. With `token` set,
+ * GET /metrics serving `source`, in the API and in a worker process alike. With `token` set,
  * scrapers must send it as a bearer token. Without it, only loopback and private addresses get an
  * answer: the figures include business volumes and failure codes, which the public side of the
  * API's port must not hand out.
  */
-export function routeMetrics(app: FastifyInstance, registry: Registry, token: string | undefined): void {
+export function routeMetrics(app: FastifyInstance, source: MetricsSource, token: string | undefined): void {
   app.get('/metrics', { schema: { hide: true } }, async (request, reply) => {
     if (
       token !== undefined &&
@@ -24,7 +30,7 @@ export function routeMetrics(app: FastifyInstance, registry: Registry, token: st
         .send(
           'metrics are served to private addresses only; set PURSE_METRICS_TOKEN to scrape from elsewhere\n',
         );
-    return reply.type(registry.contentType).send(await registry.metrics());
+    return reply.type(source.contentType).send(await source.metrics());
   });
 }
 
