@@ -1,5 +1,8 @@
 import type { Client, Queryable } from '../db/pool.js';
 
+/** The objects whose events carry `facets` and are counted by currency: `purse_<object>s_total`. */
+export const money_objects = ['transfer', 'payment', 'payout', 'refund'] as const;
+
 /**
  * Adds the events just sequenced to `event_counters`, in the sequencer's transaction: each
  * committed event is counted once, whichever process sequenced it. The labels come from the

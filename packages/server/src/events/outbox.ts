@@ -4,6 +4,7 @@ import type { Queryable } from '../db/pool.js';
 import { assert } from '../shared/assert.js';
 import { newId } from '../shared/ids.js';
 import { type EventType, isEventType } from './catalogue.js';
+import { money_objects } from './counters.js';
 
 /** A state change to record: `data` is the changed object exactly as the API returns it. */
 export interface NewEvent {
@@ -50,7 +51,7 @@ export async function recordEvents(db: Queryable, events: readonly NewEvent[], n
 const facet_fields = ['currency', 'rail', 'failure_code'] as const;
 
 function facetsOf(data: NewEvent['data']): string | null {
-  if (!money_objects.has(data.object)) return null;
+  if (!(money_objects as readonly string[]).includes(data.object)) return null;
   const facets: Record<string, string> = {};
   for (const field of facet_fields) {
     const value = data[field];
@@ -58,8 +59,6 @@ function facetsOf(data: NewEvent['data']): string | null {
   }
   return JSON.stringify(facets);
 }
-
-const money_objects = new Set(['transfer', 'payment', 'payout', 'refund']);
 
 /** One event for an object the API just returned; the object's own `livemode` gives the mode. */
 export function eventOf(

@@ -1,6 +1,6 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Pool } from '../db/pool.js';
-import type { EventCount } from '../events/counters.js';
+import { type EventCount, money_objects } from '../events/counters.js';
 import type { Clock } from '../shared/clock.js';
 import { type Backlog, type ClusterFacts, readClusterFacts } from './cluster-facts.js';
 
@@ -10,8 +10,6 @@ import { type Backlog, type ClusterFacts, readClusterFacts } from './cluster-fac
  */
 const facts_ttl_ms = 5_000;
 
-/** The money objects whose events become `purse_<object>s_total{status, currency}`; the status is the event type's last word. */
-const money_objects = ['transfer', 'payment', 'payout', 'refund'] as const;
 /** Events that say a rail (or the card network) refused or sent back money. */
 const rail_failure_types = new Set(['payout.failed', 'payout.returned', 'payment.failed', 'refund.failed']);
 
