@@ -24,6 +24,7 @@ import { type ApiKeyCache, createApiKeyCache, registerAuth } from './http/auth.j
 import { registerJsonParser } from './http/body.js';
 import { answerClientError } from './http/client-error.js';
 import { answerFrameworkError, registerErrorHandling } from './http/errors.js';
+import { MutationBatchWriter, mutationBatchSizeMax } from './http/grouped-mutation.js';
 import { registerHealth } from './http/health.js';
 import { registerMetrics } from './http/metrics.js';
 import { registerOpenApi } from './http/openapi.js';
@@ -44,12 +45,13 @@ import { registerRateLimit } from './ratelimit/plugin.js';
 import { redisLimiter } from './ratelimit/redis.js';
 import { refundRoutes } from './refunds/routes.js';
 import { reportRoutes } from './reports/routes.js';
+import { GroupCommit } from './requests/group-commit.js';
 import { riskRoutes } from './risk/routes.js';
 import { testHelperRoutes } from './sandbox-api/routes.js';
 import { searchRoutes } from './search/routes.js';
 import { type Clock, systemClock } from './shared/clock.js';
 import { registerHttpTracing } from './tracing/http.js';
-import { TransferGroupCommit } from './transfers/group-commit.js';
+import { transferGroupCommit } from './transfers/group-commit.js';
 import { transferRoutes } from './transfers/routes.js';
 import { walletRoutes } from './wallets/routes.js';
 import { webhookEndpointRoutes } from './webhooks/routes.js';
@@ -130,15 +132,24 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     config: deps.config,
     clock: deps.clock ?? systemClock,
     key_cache: deps.key_cache ?? createApiKeyCache(deps.config.limits),
-    transfer_commit: new TransferGroupCommit(
+    transfer_commit: transferGroupCommit(
       { pool: deps.pool, limits: deps.config.limits, clock: deps.clock ?? systemClock },
       deps.config.group_commit,
+    ),
+    mutation_commit: new GroupCommit(
+      { pool: deps.pool, limits: deps.config.limits },
+      {
+        ...deps.config.group_commit,
+        batch_size_max: mutationBatchSizeMax(deps.config.group_commit.batch_size_max),
+      },
+      new MutationBatchWriter({ limits: deps.config.limits, clock: deps.clock ?? systemClock }),
     ),
     event_streams: new EventStreams({ pool: deps.pool, config: deps.config.events }),
   };
   // Streams never end on their own; end them when the server closes so shutdown does not wait.
   app.addHook('preClose', async () => route_deps.event_streams.closeAll());
   app.addHook('onClose', () => route_deps.transfer_commit.drain());
+  app.addHook('onClose', () => route_deps.mutation_commit.drain());
 
   const rate_limiter =
     deps.rate_limiter ??

@@ -53,6 +53,12 @@ export interface MoneyEndpoint<B, T> {
   execute(ctx: RailContext, body: B, params: Params, request_id: string): Promise<Result<T>>;
   /** Per movement, the object it made, or undefined where an item failed. */
   objects(value: T): readonly (string | undefined)[];
+  /**
+   * Written through the mutation group-commit engine, sharing its transaction with concurrent
+   * requests: for an effect that only writes to the database (no call leaves the process while its
+   * locks are held) and that hot accounts would otherwise serialise, one commit each.
+   */
+  readonly grouped?: true;
 }
 
 const one = (value: { id: string }) => [value.id];
@@ -131,6 +137,8 @@ export const payment_endpoint: MoneyEndpoint<CreatePaymentInput, PaymentView> = 
   movements: (db, livemode, body) => paymentMovements(db, livemode, body),
   execute: (ctx, body) => createPayment(ctx, body),
   objects: one,
+  // Every card pay-in debits the rail's clearing account: one lock, one commit per batch.
+  grouped: true,
 };
 
 export const crypto_deposit_endpoint: MoneyEndpoint<CryptoDepositInput, PaymentView> = {

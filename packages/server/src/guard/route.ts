@@ -1,7 +1,9 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { challengeSettings } from '../challenges/service.js';
+import type { Client } from '../db/pool.js';
 import { type RouteDeps, railContext } from '../http/api.js';
 import { authOf } from '../http/auth.js';
+import { runGroupedMutation } from '../http/grouped-mutation.js';
 import { runMutation } from '../http/mutation.js';
 import { enabledRules } from '../risk/rules.js';
 import type { MoneyEndpoint } from './endpoints.js';
@@ -42,19 +44,18 @@ export function guardedMutation<B, T>(
   const body = request.body as B;
   const params = (request.params ?? {}) as Record<string, string>;
   const guard = guardRequest(deps, request, endpoint.route);
-  return runMutation(
-    { pool: deps.pool, limits: deps.config.limits },
-    request,
-    reply,
-    endpoint.success_status,
-    (db) => endpoint.execute(railContext(deps, request, db), body, params, request.id),
-    {
-      screen: async (db) => {
-        const rules = await enabledRules(db, guard.auth.livemode);
-        if (!needsScreen(guard.auth, rules)) return { verdict: 'proceed', after: async () => undefined };
-        const movements = await endpoint.movements(db, guard.auth.livemode, body, params);
-        return screenMovements(db, guard, rules, movements, endpoint.objects);
-      },
+  const work = (db: Client) => endpoint.execute(railContext(deps, request, db), body, params, request.id);
+  const options = {
+    screen: async (db: Client) => {
+      const rules = await enabledRules(db, guard.auth.livemode);
+      if (!needsScreen(guard.auth, rules))
+        return { verdict: 'proceed' as const, after: async () => undefined };
+      const movements = await endpoint.movements(db, guard.auth.livemode, body, params);
+      return screenMovements(db, guard, rules, movements, endpoint.objects);
     },
-  );
+  };
+  const limits = deps.config.limits;
+  return endpoint.grouped === true
+    ? runGroupedMutation(deps.mutation_commit, limits, request, reply, endpoint.success_status, work, options)
+    : runMutation({ pool: deps.pool, limits }, request, reply, endpoint.success_status, work, options);
 }

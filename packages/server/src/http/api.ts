@@ -18,6 +18,7 @@ import type { Clock } from '../shared/clock.js';
 import type { Result } from '../shared/result.js';
 import type { TransferGroupCommit } from '../transfers/group-commit.js';
 import { type ApiKeyCache, authOf } from './auth.js';
+import type { MutationGroupCommit } from './grouped-mutation.js';
 import { sendProblem } from './problem.js';
 
 /** The Fastify instance routes are declared on: TypeBox schemas give handlers their types. */
@@ -38,6 +39,8 @@ export interface RouteDeps {
   readonly clock: Clock;
   readonly key_cache: ApiKeyCache;
   readonly transfer_commit: TransferGroupCommit;
+  /** Group commit of the money endpoints marked `grouped` (POST /v1/payments). */
+  readonly mutation_commit: MutationGroupCommit;
   readonly event_streams: EventStreams;
 }
 

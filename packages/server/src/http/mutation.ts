@@ -70,7 +70,7 @@ export async function runMutation<T>(
         ? sendProblem(request, reply, replay.error)
         : sendStored(reply, replay.status, replay.body);
     }
-    const { status, body, replay: stored } = await execute(client, request, success_status, work, options);
+    const { status, body, replay: stored } = await execute(client, request.id, success_status, work, options);
     await recordAnswers(client, [
       {
         claim,
@@ -95,13 +95,24 @@ export async function runMutation<T>(
   }
 }
 
-async function execute<T>(
+/** What a request's effect answered: the status, the body, and what a replay of its key returns. */
+export interface Executed {
+  readonly status: number;
+  readonly body: string;
+  readonly replay: string;
+}
+
+/**
+ * Screens and runs a request's effect inside the caller's transaction (in a savepoint, so a refusal
+ * or a domain error undoes only this request's writes) and renders its answer.
+ */
+export async function execute<T>(
   client: Client,
-  request: FastifyRequest,
+  request_id: string,
   success_status: number,
   work: Work<T>,
   options: MutationOptions<T>,
-): Promise<{ status: number; body: string; replay: string }> {
+): Promise<Executed> {
   const screen = options.screen;
   const applied =
     options.commit_refusals === true
@@ -115,7 +126,7 @@ async function execute<T>(
   }
   const result = applied.verdict === 'refuse' ? fail(applied.error) : applied.result;
   if (!result.ok) {
-    const problem = JSON.stringify(problemBody(result.error, request.id));
+    const problem = JSON.stringify(problemBody(result.error, request_id));
     return { status: catalogue[result.error.code].status, body: problem, replay: problem };
   }
   const body = JSON.stringify(result.value);

@@ -37,6 +37,12 @@ export interface TestApp {
   close(options?: { verify?: boolean }): Promise<void>;
 }
 
+/** Both ways a group-commit engine runs, for tests that must hold in each. */
+export const group_commit_modes = [
+  { name: 'group commit on', group_commit: { batch_size_max: 100, flushes_in_flight_max: 2 } },
+  { name: 'group commit off', group_commit: { batch_size_max: 1, flushes_in_flight_max: 10 } },
+];
+
 export async function createTestApp(
   overrides: Partial<Config['limits']> = {},
   group_commit: Partial<Config['group_commit']> = {},

@@ -1,4 +1,4 @@
-import { type Span, type SpanOptions, SpanStatusCode, trace } from '@opentelemetry/api';
+import { context, type Span, type SpanOptions, SpanStatusCode, trace } from '@opentelemetry/api';
 
 /**
  * Purse's tracer. Until a provider is installed (tracing/provider.ts, only when configured) it is
@@ -75,6 +75,14 @@ export function failSpan(span: Span, error: unknown): void {
 export function recordingSpan(): Span | undefined {
   const span = trace.getActiveSpan();
   return span?.isRecording() === true ? span : undefined;
+}
+
+/**
+ * `work`, to run later (in a group-commit batch) under the span active now (its request's), so the
+ * spans it starts belong to the request's trace rather than the batch's.
+ */
+export function inCurrentSpan<A extends unknown[], R>(work: (...args: A) => R): (...args: A) => R {
+  return context.bind(context.active(), work);
 }
 
 /**

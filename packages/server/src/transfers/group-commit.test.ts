@@ -2,7 +2,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyLedger } from '../ledger/verify.js';
 import { lockKeys } from '../requests/idempotency-store.js';
-import { createTestApp, type TestApp } from '../test-support/app.js';
+import { createTestApp, group_commit_modes, type TestApp } from '../test-support/app.js';
 import { balanceOf, fund, newWallet, transfer } from '../test-support/money.js';
 
 /** How many database transactions wrote these transfers: rows committed together share an xmin. */
@@ -14,10 +14,7 @@ async function commitsFor(t: TestApp, ids: string[]): Promise<number> {
   return Number(result.rows[0]?.n);
 }
 
-describe.each([
-  { name: 'group commit on', group_commit: { batch_size_max: 100, flushes_in_flight_max: 2 } },
-  { name: 'group commit off', group_commit: { batch_size_max: 1, flushes_in_flight_max: 10 } },
-])('$name', ({ group_commit }) => {
+describe.each(group_commit_modes)('$name', ({ group_commit }) => {
   let t: TestApp;
   beforeAll(async () => {
     t = await createTestApp({}, group_commit);

@@ -1,4 +1,3 @@
-import type { Span } from '@opentelemetry/api';
 import { type AuditSubject, auditEntry } from '../audit/request.js';
 import type { GroupCommitConfig, Limits } from '../config.js';
 import { DeferredInserts } from '../db/deferred.js';
@@ -6,19 +5,19 @@ import type { Client, Pool } from '../db/pool.js';
 import { transferMovements } from '../guard/movements-of.js';
 import { type GuardRequest, needsScreen, type PreparedScreen, prepareScreen } from '../guard/screen.js';
 import { batch_seconds, batch_transfers } from '../metrics/process-metrics.js';
+import type { JobFacts } from '../requests/batch-queue.js';
+import { type BatchWriter, GroupCommit } from '../requests/group-commit.js';
 import { keyId, type Replay } from '../requests/idempotency-store.js';
+import { type JobOutcome, problemOutcome, replayOutcome } from '../requests/outcome.js';
 import { screenInSavepoint } from '../requests/screening.js';
-import { begin, type Claim, claimKeys, recordAnswers, transientProblem } from '../requests/transaction.js';
+import { type Claim, claimKeys, recordAnswers } from '../requests/transaction.js';
 import { lockRiskReads } from '../risk/locks.js';
 import { enabledRules, type RiskRuleRow } from '../risk/rules.js';
 import { RunningMovements } from '../risk/running.js';
 import { assert } from '../shared/assert.js';
 import type { Clock } from '../shared/clock.js';
-import { domainError } from '../shared/errors.js';
 import type { Result } from '../shared/result.js';
-import { attr, failSpan, inSpan, recordingSpan } from '../tracing/spans.js';
-import { BatchQueue, type JobFacts } from './batch-queue.js';
-import { batchOutcome, type JobOutcome, problemOutcome, singleOutcome } from './outcomes.js';
+import { batchOutcome, singleOutcome } from './outcomes.js';
 import type { TransferInput } from './prepare.js';
 import { createTransfers } from './service.js';
 import type { TransferView } from './view.js';
@@ -41,123 +40,38 @@ export interface TransferJob {
 
 export type TransferResults = readonly Result<TransferView>[];
 
+/** Group commit of POST /v1/transfers and /v1/transfers/batch. */
+export type TransferGroupCommit = GroupCommit<TransferJob>;
+
+export function transferGroupCommit(
+  deps: { pool: Pool; limits: Limits; clock: Clock },
+  options: GroupCommitConfig,
+): TransferGroupCommit {
+  return new GroupCommit(deps, options, new TransferBatchWriter(deps));
+}
+
 /**
- * Group commit for transfers, as TigerBeetle batches: concurrent requests in this process share
- * one database transaction, so the commit (an fsync) and the locks on hot accounts (the fee
- * account every transfer credits) are paid once per batch instead of once per transfer.
- *
- * Which requests leave together, and when, is the pure `BatchQueue`'s business (batch-queue.ts);
- * this class is the batch writer. Each batch claims its idempotency keys, applies its transfers in
- * arrival order against running balances (one refused transfer does not fail the others), records
- * every response and commits once; only then is any request answered. Several processes stay
- * correct through row locks.
+ * The batch writer of transfers for the group-commit engine (requests/group-commit.ts). Each batch
+ * claims its idempotency keys, applies its transfers in arrival order against running balances (one
+ * refused transfer does not fail the others), records every response, and commits once.
  */
-export class TransferGroupCommit {
-  private readonly queue: BatchQueue<TransferJob, JobOutcome>;
-  /** While tracing: each queued job's request span, which its batch's span links to. */
-  private readonly request_spans = new WeakMap<TransferJob, Span>();
+export class TransferBatchWriter implements BatchWriter<TransferJob> {
+  constructor(private readonly deps: { pool: Pool; limits: Limits; clock: Clock }) {}
 
-  constructor(
-    private readonly deps: { pool: Pool; limits: Limits; clock: Clock },
-    options: GroupCommitConfig,
-  ) {
-    this.queue = new BatchQueue((jobs) => this.flush(jobs), jobFacts, options);
+  facts(job: TransferJob): JobFacts {
+    return jobFacts(job);
   }
 
-  /** The request's answer once its batch commits; 503 queue_full at once when too many wait. */
-  submit(job: TransferJob): Promise<JobOutcome> {
-    const span = recordingSpan();
-    if (span !== undefined) {
-      this.request_spans.set(job, span);
-      span.addEvent('group_commit.queued', { [attr.batch_transfers]: job.inputs.length });
-    }
-    const outcome = this.queue.submit(job);
-    if (outcome !== 'full') return outcome;
-    const detail = 'Too many transfers are waiting to be written; nothing was written. Retry shortly.';
-    return Promise.resolve(problemOutcome(domainError('queue_full', detail), job.request_id));
+  claiming(jobs: readonly TransferJob[]): boolean {
+    return jobs.some((job) => job.idempotency !== undefined);
   }
 
-  /**
-   * Resolves once every submitted job has been answered. Shutdown waits on it before closing the
-   * pool: a request whose client hung up is still in a batch and must finish its transaction.
-   */
-  drain(): Promise<void> {
-    return this.queue.drain();
+  committed(jobs: readonly TransferJob[], seconds: number): void {
+    batch_transfers.observe(jobs.reduce((sum, job) => sum + job.inputs.length, 0));
+    batch_seconds.observe(seconds);
   }
 
-  /** Transfers waiting for a batch, and batches being written: for GET /metrics. */
-  get depth(): { readonly queued_transfers: number; readonly in_flight: number } {
-    return this.queue.depth;
-  }
-
-  /**
-   * Writes a batch under its own span, a root (its requests belong to different traces) linked to
-   * each request's span; each request's span notes when its batch started, with the batch's trace
-   * id, so the wait in the queue shows from either side.
-   */
-  private flush(jobs: readonly TransferJob[]): Promise<readonly JobOutcome[]> {
-    const requests = jobs.flatMap((job) => {
-      const span = this.request_spans.get(job);
-      return span === undefined ? [] : [span];
-    });
-    const options = {
-      root: true,
-      links: requests.map((span) => ({ context: span.spanContext() })),
-      attributes: {
-        [attr.batch_jobs]: jobs.length,
-        [attr.batch_transfers]: jobs.reduce((sum, job) => sum + job.inputs.length, 0),
-      },
-    };
-    return inSpan('group_commit.batch', options, async (batch) => {
-      const started = { [attr.batch_trace_id]: batch.spanContext().traceId, [attr.batch_jobs]: jobs.length };
-      for (const span of requests) span.addEvent('group_commit.batch_started', started);
-      const outcomes = await this.writeOrAnswer(jobs, batch);
-      for (const span of requests) span.addEvent('group_commit.committed');
-      return outcomes;
-    });
-  }
-
-  private async writeOrAnswer(jobs: readonly TransferJob[], batch: Span): Promise<readonly JobOutcome[]> {
-    try {
-      return await this.write(jobs, batch);
-    } catch (error) {
-      failSpan(batch, error);
-      // A transient failure (a key in use, a lock held too long) rolled back the whole transaction:
-      // a request alone in its batch is answered with a retryable problem, and nothing is recorded.
-      // A larger batch throws, and the queue retries its jobs one per batch.
-      const [only] = jobs;
-      const problem = jobs.length === 1 ? transientProblem(error) : undefined;
-      if (only === undefined || problem === undefined) throw error;
-      return [problemOutcome(problem, only.request_id)];
-    }
-  }
-
-  /** One database transaction for the whole batch; returns each job's response. */
-  private async write(jobs: readonly TransferJob[], batch: Span): Promise<JobOutcome[]> {
-    const started_ms = performance.now();
-    const client = await this.deps.pool.connect();
-    try {
-      batch.addEvent('connection_acquired');
-      await begin(
-        client,
-        this.deps.limits,
-        jobs.some((job) => job.idempotency !== undefined),
-      );
-      const outcomes = await this.apply(client, jobs);
-      batch.addEvent('commit_started');
-      await client.query('COMMIT');
-      batch_transfers.observe(jobs.reduce((sum, job) => sum + job.inputs.length, 0));
-      batch_seconds.observe((performance.now() - started_ms) / 1000);
-      return outcomes;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
-  }
-
-  private async apply(client: Client, jobs: readonly TransferJob[]): Promise<JobOutcome[]> {
+  async apply(client: Client, jobs: readonly TransferJob[]): Promise<JobOutcome[]> {
     const outcomes: (JobOutcome | undefined)[] = jobs.map(() => undefined);
     const replays = await this.claim(client, jobs);
     const to_run = jobs.flatMap((job, index) => {
@@ -323,11 +237,6 @@ async function prepareChecks(
   return prepareScreen(db, job.guard, rules, movements, (results: TransferResults) =>
     results.map((result) => (result.ok ? result.value.id : undefined)),
   );
-}
-
-function replayOutcome(replay: Replay, request_id: string): JobOutcome {
-  if ('error' in replay) return problemOutcome(replay.error, request_id);
-  return { status: replay.status, body: replay.body, replayed: true };
 }
 
 function outcomeOf(job: TransferJob, results: readonly Result<TransferView>[]): JobOutcome {

@@ -1,32 +1,8 @@
 import { problemBody } from '../http/problem.js';
-import { catalogue, type DomainError, type ErrorCode } from '../shared/errors.js';
+import { type JobOutcome, problemOutcome } from '../requests/outcome.js';
+import { catalogue } from '../shared/errors.js';
 import type { Result } from '../shared/result.js';
 import type { TransferView } from './view.js';
-
-/**
- * The HTTP answer to one request, as stored for idempotent replays, and the value it serialises
- * (its audit entry reads the id or problem code off it instead of parsing the text back; a replay
- * has only the stored text).
- */
-export type JobOutcome = {
-  readonly status: number;
-  readonly body: string;
-  readonly replayed: boolean;
-  readonly value?: unknown;
-  /** A problem's code, for the headers it brings (Retry-After). */
-  readonly code?: ErrorCode;
-};
-
-export function problemOutcome(error: DomainError, request_id: string): JobOutcome {
-  const problem = problemBody(error, request_id);
-  return {
-    status: problem.status,
-    body: JSON.stringify(problem),
-    replayed: false,
-    value: problem,
-    code: error.code,
-  };
-}
 
 /** POST /v1/transfers: the transfer (201) or why it was refused. */
 export function singleOutcome(result: Result<TransferView>, request_id: string): JobOutcome {

@@ -10,8 +10,9 @@ import {
 import { guardedMutation, guardRequest } from '../guard/route.js';
 import { type Api, type RouteDeps, sendResult } from '../http/api.js';
 import { authOf } from '../http/auth.js';
-import { idempotencyKey, json_content_type, runMutation } from '../http/mutation.js';
-import { problem_content_type, retryAfter, sendProblem } from '../http/problem.js';
+import { sendOutcome } from '../http/grouped-mutation.js';
+import { idempotencyKey, runMutation } from '../http/mutation.js';
+import { sendProblem } from '../http/problem.js';
 import { errorResponses, IdParams, ListOf } from '../http/schemas.js';
 import { requestFingerprint } from '../requests/idempotency-store.js';
 import type { TransferInput } from './prepare.js';
@@ -160,11 +161,5 @@ async function submit(
     audit: auditSubject(request),
     guard: guardRequest(deps, request, endpoint.route),
   });
-  request.audited = true;
-  if (outcome.replayed) reply.header('Idempotent-Replayed', 'true');
-  if (outcome.code !== undefined) retryAfter(reply, outcome.code);
-  return reply
-    .code(outcome.status)
-    .type(outcome.status < 400 ? json_content_type : problem_content_type)
-    .send(outcome.body);
+  return sendOutcome(request, reply, outcome);
 }
