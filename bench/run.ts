@@ -20,6 +20,7 @@ import { type LoadResult, load } from './load.js';
 import { startOtlpSink } from './otlp-sink.js';
 import { type OverviewBenchResult, overviewBench } from './overview.js';
 import { runHttpReference } from './reference-http.js';
+import { purse_schema_reference, runPurseSchemaReference } from './reference-purse-schema.js';
 import { createSqlReference, runSqlReference, sql_references } from './reference-sql.js';
 import { type Api, createFundedWallets } from './setup.js';
 
@@ -89,6 +90,25 @@ const all_scenarios: Scenario[] = [
     }),
   },
   {
+    // A card pay-in with a platform fee and a split: every one debits the card rail's clearing
+    // account (hot) and credits the fee wallet (hot), through the mutation group-commit engine.
+    name: 'card payments (fee and split)',
+    path: '/v1/payments',
+    connections: 64,
+    transfers_per_request: 1,
+    body: ({ wallets, fee_wallet }) => {
+      const [seller, partner] = pair(wallets);
+      return {
+        wallet_id: seller,
+        amount: '1.00',
+        currency: 'USD',
+        source: { type: 'card', number: '4242424242424242' },
+        fee: { amount: '0.05', wallet_id: fee_wallet },
+        splits: [{ wallet_id: partner, amount: '0.10' }],
+      };
+    },
+  },
+  {
     name: 'offered 10,000/s',
     path: '/v1/transfers',
     connections: 64,
@@ -106,11 +126,25 @@ const all_scenarios: Scenario[] = [
   },
 ];
 
-const all_modes = [
+interface Mode {
+  readonly name: string;
+  readonly env: Record<string, string>;
+  readonly traced?: true;
+  /** The scenarios it runs, when not all. */
+  readonly only?: readonly string[];
+}
+
+const all_modes: Mode[] = [
   { name: 'baseline: group commit off (batch size 1)', env: { PURSE_GROUP_COMMIT_SIZE_MAX: '1' } },
   { name: 'group commit on', env: {} },
   // Every span made and exported (the default sampler keeps all), to a sink in this process.
   { name: 'traced: group commit, every span exported over OTLP', env: {}, traced: true },
+  // What events, audit and risk screening each cost a single transfer: the rows beside uniform's.
+  ...(['events', 'audit', 'risk'] as const).map((part) => ({
+    name: `group commit on, without ${part === 'risk' ? 'risk screening' : part}`,
+    env: { PURSE_BENCH_SKIP: part },
+    only: ['uniform'],
+  })),
 ];
 
 /** BENCH_SCENARIOS and BENCH_MODES (comma-separated words) keep the names containing one of them. */
@@ -169,7 +203,8 @@ async function main(): Promise<void> {
         if (rounds > 1) process.stdout.write(`round ${round} of ${rounds}\n`);
         for (const mode of modes)
           rows.push(...(await runMode(database.url, postmaster, mode, funded, scenarios)));
-        if (references) rows.push(...(await referenceRows(database.url, postmaster, round === 1)));
+        if (references)
+          rows.push(...(await referenceRows(database.url, postmaster, round === 1, funded.wallets)));
       }
       const verified = verify(database.url);
       await record('write-path', await describe(database.url, rows, verified));
@@ -217,12 +252,14 @@ type Funded = { wallets: string[]; fee_wallet: string; eur_wallets: string[] };
 async function runMode(
   database_url: string,
   postmaster: number | undefined,
-  mode: (typeof all_modes)[number],
+  mode: Mode,
   funded: { wallets?: Funded },
-  scenarios: readonly Scenario[],
+  all: readonly Scenario[],
 ): Promise<Row[]> {
   const rows: Row[] = [];
-  const sink = 'traced' in mode ? await startOtlpSink() : undefined;
+  const scenarios = all.filter((scenario) => mode.only === undefined || mode.only.includes(scenario.name));
+  if (scenarios.length === 0) return rows;
+  const sink = mode.traced === true ? await startOtlpSink() : undefined;
   const server = await startServer(database_url, {
     ...mode.env,
     ...(sink === undefined ? {} : { OTEL_EXPORTER_OTLP_ENDPOINT: sink.url }),
@@ -282,6 +319,7 @@ async function referenceRows(
   database_url: string,
   postmaster: number | undefined,
   first: boolean,
+  funded: Funded | undefined,
 ): Promise<Row[]> {
   const rows: Row[] = [];
   const http = await timed('reference: bare Fastify POST', () =>
@@ -303,6 +341,21 @@ async function referenceRows(
       scenario: `${reference.name}, 16 clients (no HTTP)`,
       mode: reference_mode,
       transfers_per_s: (result.requests_ok * reference.per_commit) / result.duration_s,
+      result,
+      cpu,
+    });
+  }
+  // Over the wallets Purse funded: only when a mode of Purse ran before it.
+  if (funded !== undefined) {
+    const { value: result, cpu } = await timed(`reference: ${purse_schema_reference}`, () =>
+      measured({ server: undefined, postmaster }, () =>
+        runPurseSchemaReference(database_url, funded.wallets, duration_s),
+      ),
+    );
+    rows.push({
+      scenario: `${purse_schema_reference}, 16 clients (no HTTP)`,
+      mode: reference_mode,
+      transfers_per_s: result.requests_ok / result.duration_s,
       result,
       cpu,
     });

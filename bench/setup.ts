@@ -62,6 +62,15 @@ export async function createFundedWallets(
     if (batch.failed !== 0) throw new Error('funding failed');
   }
   await post(api, '/v1/fx_rates', { base: 'USD', quote: 'EUR', rate: '0.9217' });
+  // Risk screening on, as on a platform with rules: every movement is screened against this one,
+  // which no bench amount reaches (the "without risk screening" mode shows what it costs).
+  await post(api, '/v1/risk_rules', {
+    name: 'Large movements need a look',
+    type: 'amount_above',
+    action: 'review',
+    currency: 'USD',
+    amount: '1000000.00',
+  });
   const euro = () =>
     post<{ id: string }>(api, '/v1/wallets', { currency: 'EUR' }).then((created) => created.id);
   const eur_wallets = await pooled(eur_wallets_count, 32, euro);

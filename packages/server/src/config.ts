@@ -8,6 +8,7 @@ import { fxConfigFromEnv } from './fx/config.js';
 import { type IdentityConfig, identityConfigFromEnv } from './identity/config.js';
 import { type OperatorsConfig, operatorsConfigFromEnv } from './operators/config.js';
 import type { BankDebtor, RailsConfig } from './rails/index.js';
+import { type BenchSkip, bench_skip_parts } from './shared/bench-skips.js';
 import { type TracingConfig, tracingConfigFromEnv } from './tracing/config.js';
 
 /**
@@ -64,6 +65,8 @@ export interface Config {
   readonly metrics_port: number | undefined;
   readonly limits: Limits;
   readonly group_commit: GroupCommitConfig;
+  /** PURSE_BENCH_SKIP: parts of the write path switched off for the benchmark (shared/bench-skips.ts). */
+  readonly bench_skip: readonly BenchSkip[];
   readonly rails: RailsConfig;
   readonly events: EventsConfig;
   readonly webhooks: WebhookConfig;
@@ -288,6 +291,7 @@ export function loadConfig(env: Env = process.env): Config {
     oauth: oauthFromEnv(env),
     tracing: tracingConfigFromEnv(env),
     group_commit: groupCommitFromEnv(env, db_pool_size_max),
+    bench_skip: benchSkipFromEnv(env),
     rails: {
       sandbox_step_ms: intFromEnv(env, 'PURSE_SANDBOX_STEP_MS', 10_000),
       bank_debtor: bankDebtorFromEnv(env),
@@ -484,6 +488,14 @@ function databaseUrlFromEnv(env: Env, name: string): string | undefined {
   const url = nonEmpty(env[name]);
   if (url !== undefined) parseHostList(url, name);
   return url;
+}
+
+function benchSkipFromEnv(env: Env): BenchSkip[] {
+  const parts = (env.PURSE_BENCH_SKIP ?? '').split(',').filter((part) => part.trim() !== '');
+  for (const part of parts)
+    if (!(bench_skip_parts as readonly string[]).includes(part))
+      throw new Error(`PURSE_BENCH_SKIP takes ${bench_skip_parts.join(', ')}, got "${part}"`);
+  return parts as BenchSkip[];
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

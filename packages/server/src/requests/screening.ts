@@ -1,4 +1,4 @@
-import type { Client } from '../db/pool.js';
+import type { Client, Queryable } from '../db/pool.js';
 import type { DomainError } from '../shared/errors.js';
 import type { Result } from '../shared/result.js';
 
@@ -9,9 +9,30 @@ import type { Result } from '../shared/result.js';
  * result, the approval).
  */
 export type Screen<T> =
-  | { readonly verdict: 'proceed'; readonly after: (db: Client, value: T) => Promise<void> }
+  | {
+      readonly verdict: 'proceed';
+      /**
+       * Records what moved. `later`, when given, takes the writes nobody reads back (a batch's
+       * trailing statement, db/deferred.ts), so a batch of screened jobs adds no round trip each.
+       */
+      readonly after: (db: Client, value: T, later?: Queryable) => Promise<void>;
+    }
   | { readonly verdict: 'refuse'; readonly error: DomainError; readonly after: (db: Client) => Promise<void> }
   | { readonly verdict: 'park'; readonly park: (db: Client) => Promise<unknown> };
+
+/**
+ * Runs access checks that write nothing (a key without a spend policy: its checks only read and
+ * lock), so there is no savepoint to take or roll back: a batch of such jobs saves a round trip and
+ * a subtransaction each. A refusal's `after` records why; a park is returned with `park` to call.
+ */
+export async function screenReadOnly<T>(
+  db: Client,
+  screen: () => Promise<Screen<T>>,
+): Promise<Extract<Screen<T>, { verdict: 'proceed' }> | Stopped> {
+  const verdict = await screen();
+  if (verdict.verdict === 'refuse') await verdict.after(db);
+  return verdict;
+}
 
 /** A screen that was not `proceed`, once its savepoint is rolled back: the request is not run. */
 export type Stopped =

