@@ -1,0 +1,87 @@
+import { chain_start, walkAuditChain } from '../audit/verify.js';
+import type { Client, Pool } from '../db/pool.js';
+import {
+  type Checkpoint,
+  chainPoint,
+  checkCheckpoint,
+  latestCheckpoint,
+  recordCheckpoint,
+} from './checkpoints.js';
+import { assetSums, floors, type Violation } from './verify.js';
+import { verifyPostingsAfterCheckpoint } from './verify-postings.js';
+
+/** One `purse verify` at a time: a second one waits, then starts from the first one's checkpoint. */
+const verify_lock_id = 7_270_185_035;
+
+export interface VerifyRun {
+  readonly violations: Violation[];
+  readonly postings_checked: number;
+  /** The checkpoint recorded; none when a violation was found. */
+  readonly checkpoint: Checkpoint | undefined;
+}
+
+/**
+ * `purse verify`: checks what was written since the latest checkpoint (everything with `full`),
+ * the whole ledger's account-level invariants and the audit chain from the checkpoint's entry on,
+ * all in one REPEATABLE READ snapshot, and records a new checkpoint when nothing is wrong.
+ * `on_postings` is told each batch's size and, first, how many postings the run will check.
+ */
+export async function verifyAndCheckpoint(
+  pool: Pool,
+  options: {
+    full: boolean;
+    now: Date;
+    on_total?: (postings: number) => void;
+    on_postings?: (count: number) => void;
+  },
+): Promise<VerifyRun> {
+  const client = await pool.connect();
+  try {
+    await client.query('SELECT pg_advisory_lock($1)', [verify_lock_id]);
+    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
+    try {
+      const previous = await latestCheckpoint(client);
+      const trusted = options.full || previous === undefined ? undefined : previous;
+      const violations = trusted === undefined ? [] : await checkCheckpoint(client, trusted);
+      options.on_total?.(await postingsToCheck(client, trusted === undefined));
+      const postings = await verifyPostingsAfterCheckpoint(client, trusted === undefined, (count) =>
+        options.on_postings?.(count),
+      );
+      violations.push(
+        ...postings.violations,
+        ...(await assetSums(client, null)),
+        ...(await floors(client, null)),
+      );
+      const audit = await walkAuditChain(client, trusted === undefined ? chain_start : chainPoint(trusted));
+      violations.push(...audit.violations);
+      const checkpoint =
+        violations.length > 0
+          ? undefined
+          : await recordCheckpoint(client, {
+              previous,
+              full_check: trusted === undefined,
+              postings_checked: postings.postings_checked,
+              audit: audit.reached,
+              now: options.now,
+            });
+      await client.query(violations.length > 0 ? 'ROLLBACK' : 'COMMIT');
+      return { violations, postings_checked: postings.postings_checked, checkpoint };
+    } catch (error) {
+      await client.query('ROLLBACK');
+      throw error;
+    } finally {
+      await client.query('SELECT pg_advisory_unlock($1)', [verify_lock_id]);
+    }
+  } finally {
+    client.release();
+  }
+}
+
+async function postingsToCheck(client: Client, from_start: boolean): Promise<number> {
+  const result = await client.query<{ count: string }>(
+    `SELECT coalesce(sum(a.postings_count - coalesce(c.account_seq, 0)), 0) AS count
+     FROM accounts a LEFT JOIN ledger_checkpoint_accounts c ON c.account_id = a.id AND NOT $1::boolean`,
+    [from_start],
+  );
+  return Number(result.rows[0]?.count ?? 0);
+}
