@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { inTransaction } from '../db/pool.js';
 import { createTestApp, type TestApp } from '../test-support/app.js';
 import { newWallet, transfer } from '../test-support/money.js';
 import { runPurse } from '../test-support/process.js';
