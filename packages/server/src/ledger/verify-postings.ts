@@ -79,26 +79,31 @@ async function batches(client: Client, from_start: boolean): Promise<{ ids: stri
   return result;
 }
 
-/** `$1`: the batch's account ids; `$2`: from the start (ignore the checkpoint). */
-const batch_checks = `WITH base AS (${baseSql('$2')} WHERE a.id = ANY($1::text[])),
-  fresh AS MATERIALIZED (
-    SELECT p.*,
-      CASE WHEN p.layer = 'posted' THEN CASE p.side WHEN 'credit' THEN p.amount ELSE -p.amount END ELSE 0 END AS d_posted,
-      CASE WHEN p.layer = 'pending' AND p.side = 'debit' THEN CASE WHEN p.release THEN -p.amount ELSE p.amount END ELSE 0 END AS d_held,
-      CASE WHEN p.layer = 'pending' AND p.side = 'credit' THEN CASE WHEN p.release THEN -p.amount ELSE p.amount END ELSE 0 END AS d_incoming
-    FROM base b JOIN postings p ON p.account_id = b.id AND p.account_seq > b.seq),
+/**
+ * `$1`: the batch's account ids; `$2`: from the start (ignore the checkpoint). One pass over the new
+ * postings, read per account through the (account_id, account_seq) index from the checkpointed
+ * position on, so the cost follows the new postings, not the table.
+ */
+export const batch_checks = `WITH base AS MATERIALIZED (${baseSql('$2')} WHERE a.id IN (SELECT unnest($1::text[]))),
+  steps AS MATERIALIZED (
+    SELECT p.id, p.account_id, p.account_seq, p.transaction_id, p.asset, p.layer, p.side, p.release, p.amount,
+      p.posted_after, p.held_after, p.incoming_after, p.created_at_max,
+      coalesce(lag(p.account_seq) OVER w, b.seq) + 1 AS seq_expected,
+      coalesce(lag(p.posted_after) OVER w, b.posted)
+        + CASE WHEN p.layer = 'posted' THEN CASE p.side WHEN 'credit' THEN p.amount ELSE -p.amount END ELSE 0 END AS posted_expected,
+      coalesce(lag(p.held_after) OVER w, b.held)
+        + CASE WHEN p.layer = 'pending' AND p.side = 'debit' THEN CASE WHEN p.release THEN -p.amount ELSE p.amount END ELSE 0 END AS held_expected,
+      coalesce(lag(p.incoming_after) OVER w, b.incoming)
+        + CASE WHEN p.layer = 'pending' AND p.side = 'credit' THEN CASE WHEN p.release THEN -p.amount ELSE p.amount END ELSE 0 END AS incoming_expected,
+      greatest(p.created_at, coalesce(lag(p.created_at_max) OVER w, b.created_at_max)) AS created_at_max_expected,
+      lead(p.account_seq) OVER w IS NULL AS is_last
+    FROM base b CROSS JOIN LATERAL (
+      SELECT * FROM postings p WHERE p.account_id = b.id AND p.account_seq > b.seq ORDER BY p.account_seq) p
+    WINDOW w AS (PARTITION BY p.account_id ORDER BY p.account_seq)),
   entries AS (
     INSERT INTO verify_transactions
     SELECT transaction_id, asset, layer, sum(CASE WHEN (side = 'debit') <> release THEN amount ELSE -amount END), count(*)
-    FROM fresh GROUP BY transaction_id, asset, layer),
-  steps AS (
-    SELECT f.id, f.account_id, f.account_seq, f.posted_after, f.held_after, f.incoming_after, f.created_at_max,
-      coalesce(lag(f.account_seq) OVER w, b.seq) + 1 AS seq_expected,
-      coalesce(lag(f.posted_after) OVER w, b.posted) + f.d_posted AS posted_expected,
-      coalesce(lag(f.held_after) OVER w, b.held) + f.d_held AS held_expected,
-      coalesce(lag(f.incoming_after) OVER w, b.incoming) + f.d_incoming AS incoming_expected,
-      greatest(f.created_at, coalesce(lag(f.created_at_max) OVER w, b.created_at_max)) AS created_at_max_expected
-    FROM fresh f JOIN base b ON b.id = f.account_id WINDOW w AS (PARTITION BY f.account_id ORDER BY f.account_seq)),
+    FROM steps GROUP BY transaction_id, asset, layer),
   chains AS (
     SELECT DISTINCT ON (account_id) 'posting_follows_previous' AS check, id AS subject,
       format('posting %s of account %s says %s/%s/%s after it, dated up to %s; the posting before it and its amount give %s: %s/%s/%s up to %s (posted/held/incoming)',
@@ -112,8 +117,10 @@ const batch_checks = `WITH base AS (${baseSql('$2')} WHERE a.id = ANY($1::text[]
     SELECT account_id,
       coalesce(sum(amount) FILTER (WHERE layer = 'posted' AND side = 'debit'), 0) AS pd,
       coalesce(sum(amount) FILTER (WHERE layer = 'posted' AND side = 'credit'), 0) AS pc,
-      sum(d_held) AS hd, sum(d_incoming) AS hc, count(*) AS n, max(account_seq) AS last_seq
-    FROM fresh GROUP BY account_id),
+      coalesce(sum(CASE WHEN release THEN -amount ELSE amount END) FILTER (WHERE layer = 'pending' AND side = 'debit'), 0) AS hd,
+      coalesce(sum(CASE WHEN release THEN -amount ELSE amount END) FILTER (WHERE layer = 'pending' AND side = 'credit'), 0) AS hc,
+      count(*) AS n, max(account_seq) AS last_seq
+    FROM steps GROUP BY account_id),
   counters AS (
     SELECT 'balance_matches_postings' AS check, b.id AS subject,
       format('counters %s/%s/%s/%s over %s postings; checkpoint %s/%s/%s/%s over %s, plus the %s postings after it numbered up to %s, give %s/%s/%s/%s (posted debits/credits, pending debits/credits)',
@@ -124,13 +131,12 @@ const batch_checks = `WITH base AS (${baseSql('$2')} WHERE a.id = ANY($1::text[]
     WHERE (b.posted_debits, b.posted_credits, b.pending_debits, b.pending_credits, b.postings_count, b.postings_count)
       IS DISTINCT FROM (b.pd + coalesce(s.pd, 0), b.pc + coalesce(s.pc, 0), b.hd + coalesce(s.hd, 0),
         b.hc + coalesce(s.hc, 0), b.seq + coalesce(s.n, 0), coalesce(s.last_seq, b.seq))),
-  lasts AS (SELECT DISTINCT ON (account_id) * FROM fresh ORDER BY account_id, account_seq DESC),
   last_postings AS (
     SELECT 'last_posting_matches_balance' AS check, b.id AS subject,
       format('last posting %s says %s/%s/%s, account has %s/%s/%s (posted/held/incoming)', coalesce(l.id, 'at the checkpoint'),
         coalesce(l.posted_after, b.posted), coalesce(l.held_after, b.held), coalesce(l.incoming_after, b.incoming),
         b.posted_credits - b.posted_debits, b.pending_debits, b.pending_credits) AS detail
-    FROM base b LEFT JOIN lasts l ON l.account_id = b.id
+    FROM base b LEFT JOIN steps l ON l.account_id = b.id AND l.is_last
     WHERE (coalesce(l.posted_after, b.posted), coalesce(l.held_after, b.held), coalesce(l.incoming_after, b.incoming))
       IS DISTINCT FROM (b.posted_credits - b.posted_debits, b.pending_debits, b.pending_credits))
 SELECT * FROM chains UNION ALL SELECT * FROM counters UNION ALL SELECT * FROM last_postings`;

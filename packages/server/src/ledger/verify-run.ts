@@ -12,6 +12,7 @@ import { verifyPostingsAfterCheckpoint } from './verify-postings.js';
 
 /** One `purse verify` at a time: a second one waits, then starts from the first one's checkpoint. */
 const verify_lock_id = 7_270_185_035;
+const verify_work_mem = '128MB';
 
 export interface VerifyRun {
   readonly violations: Violation[];
@@ -39,6 +40,8 @@ export async function verifyAndCheckpoint(
   try {
     await client.query('SELECT pg_advisory_lock($1)', [verify_lock_id]);
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
+    // A batch sorts and aggregates up to 50,000 postings: in memory, not in temporary files.
+    await client.query(`SET LOCAL work_mem = '${verify_work_mem}'`);
     try {
       const previous = await latestCheckpoint(client);
       const trusted = options.full || previous === undefined ? undefined : previous;
