@@ -8,7 +8,7 @@ import {
   recordCheckpoint,
 } from './checkpoints.js';
 import { assetSums, floors, type Violation } from './verify.js';
-import { verifyPostingsAfterCheckpoint } from './verify-postings.js';
+import { verifyAccountsAfterCheckpoint, verifyEntriesAfterCheckpoint } from './verify-postings.js';
 
 /** One `purse verify` at a time: a second one waits, then starts from the first one's checkpoint. */
 const verify_lock_id = 7_270_185_035;
@@ -37,46 +37,69 @@ export async function verifyAndCheckpoint(
   },
 ): Promise<VerifyRun> {
   const client = await pool.connect();
+  const second = await pool.connect();
   try {
     await client.query('SELECT pg_advisory_lock($1)', [verify_lock_id]);
-    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
-    // A batch sorts and aggregates up to 50,000 postings: in memory, not in temporary files.
-    await client.query(`SET LOCAL work_mem = '${verify_work_mem}'`);
     try {
-      const previous = await latestCheckpoint(client);
-      const trusted = options.full || previous === undefined ? undefined : previous;
-      const violations = trusted === undefined ? [] : await checkCheckpoint(client, trusted);
-      options.on_total?.(await postingsToCheck(client, trusted === undefined));
-      const postings = await verifyPostingsAfterCheckpoint(client, trusted === undefined, (count) =>
-        options.on_postings?.(count),
-      );
-      violations.push(
-        ...postings.violations,
-        ...(await assetSums(client, null)),
-        ...(await floors(client, null)),
-      );
-      const audit = await walkAuditChain(client, trusted === undefined ? chain_start : chainPoint(trusted));
-      violations.push(...audit.violations);
-      const checkpoint =
-        violations.length > 0
-          ? undefined
-          : await recordCheckpoint(client, {
-              previous,
-              full_check: trusted === undefined,
-              postings_checked: postings.postings_checked,
-              audit: audit.reached,
-              now: options.now,
-            });
-      await client.query(violations.length > 0 ? 'ROLLBACK' : 'COMMIT');
-      return { violations, postings_checked: postings.postings_checked, checkpoint };
-    } catch (error) {
-      await client.query('ROLLBACK');
-      throw error;
+      return await inSnapshot(client, second, async () => {
+        const previous = await latestCheckpoint(client);
+        const trusted = options.full || previous === undefined ? undefined : previous;
+        const from_start = trusted === undefined;
+        const violations = from_start ? [] : await checkCheckpoint(client, trusted);
+        options.on_total?.(await postingsToCheck(client, from_start));
+        const [accounts, entries] = await Promise.all([
+          verifyAccountsAfterCheckpoint(client, from_start, (count) => options.on_postings?.(count)),
+          verifyEntriesAfterCheckpoint(second, from_start),
+        ]);
+        violations.push(...accounts.violations, ...entries);
+        violations.push(...(await assetSums(client, null)), ...(await floors(client, null)));
+        const audit = await walkAuditChain(client, from_start ? chain_start : chainPoint(trusted));
+        violations.push(...audit.violations);
+        const checkpoint =
+          violations.length > 0
+            ? undefined
+            : await recordCheckpoint(client, {
+                previous,
+                full_check: from_start,
+                postings_checked: accounts.postings_checked,
+                audit: audit.reached,
+                now: options.now,
+              });
+        return { violations, postings_checked: accounts.postings_checked, checkpoint };
+      });
     } finally {
       await client.query('SELECT pg_advisory_unlock($1)', [verify_lock_id]);
     }
   } finally {
+    second.release();
     client.release();
+  }
+}
+
+/**
+ * Runs `work` in one REPEATABLE READ snapshot shared by both connections (the second imports the
+ * first's), then commits the first (the checkpoint) unless a violation was found.
+ */
+async function inSnapshot(
+  client: Client,
+  second: Client,
+  work: () => Promise<VerifyRun>,
+): Promise<VerifyRun> {
+  await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
+  await second.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+  try {
+    const snapshot = await client.query<{ id: string }>('SELECT pg_export_snapshot() AS id');
+    await second.query(`SET TRANSACTION SNAPSHOT '${snapshot.rows[0]?.id}'`);
+    // A batch sorts and aggregates up to 50,000 postings: in memory, not in temporary files.
+    for (const db of [client, second]) await db.query(`SET LOCAL work_mem = '${verify_work_mem}'`);
+    const run = await work();
+    await second.query('COMMIT');
+    await client.query(run.violations.length > 0 ? 'ROLLBACK' : 'COMMIT');
+    return run;
+  } catch (error) {
+    await second.query('ROLLBACK');
+    await client.query('ROLLBACK');
+    throw error;
   }
 }
 
