@@ -45,7 +45,9 @@ export async function verifyEntriesAfterCheckpoint(
        format('%s %s: debits exceed credits by %s over %s postings', p.asset, p.layer,
          sum(CASE WHEN (p.side = 'debit') <> p.release THEN p.amount ELSE -p.amount END), count(*)) AS detail
      FROM (${baseSql('$1')}) b
-     CROSS JOIN LATERAL (SELECT * FROM postings p WHERE p.account_id = b.id AND p.account_seq > b.seq) p
+     -- OFFSET 0 keeps the subquery a per-account index range scan: flattened into a join, the
+     -- planner hashes the whole postings table, and the run grows with the ledger.
+     CROSS JOIN LATERAL (SELECT * FROM postings p WHERE p.account_id = b.id AND p.account_seq > b.seq OFFSET 0) p
      WHERE b.postings_count > b.seq
      GROUP BY p.transaction_id, p.asset, p.layer
      HAVING sum(CASE WHEN (p.side = 'debit') <> p.release THEN p.amount ELSE -p.amount END) <> 0 OR count(*) < 2`,
@@ -93,59 +95,59 @@ async function batches(client: Client, from_start: boolean): Promise<{ ids: stri
 }
 
 /**
- * `$1`: the batch's account ids; `$2`: from the start (ignore the checkpoint). One pass over the new
- * postings, read per account through the (account_id, account_seq) index from the checkpointed
- * position on, so the cost follows the new postings, not the table.
+ * `$1`: the batch's account ids; `$2`: from the start (ignore the checkpoint). Per account, one
+ * range scan of the (account_id, account_seq) index from the checkpointed position on, in order,
+ * so the window needs no sort, folded into one row of sums and the first broken posting: the cost
+ * follows the new postings, not the table. The postings' numbers need no check of their own: the
+ * unique index, their count (postings_count - checkpointed seq) and the last one (postings_count)
+ * leave no room for a gap.
  */
 export const batch_checks = `WITH base AS MATERIALIZED (${baseSql('$2')} WHERE a.id IN (SELECT unnest($1::text[]))),
-  steps AS MATERIALIZED (
-    SELECT p.id, p.account_id, p.account_seq, p.layer, p.side, p.release, p.amount,
-      p.posted_after, p.held_after, p.incoming_after, p.created_at_max,
-      coalesce(lag(p.account_seq) OVER w, b.seq) + 1 AS seq_expected,
-      coalesce(lag(p.posted_after) OVER w, b.posted)
-        + CASE WHEN p.layer = 'posted' THEN CASE p.side WHEN 'credit' THEN p.amount ELSE -p.amount END ELSE 0 END AS posted_expected,
-      coalesce(lag(p.held_after) OVER w, b.held)
-        + CASE WHEN p.layer = 'pending' AND p.side = 'debit' THEN CASE WHEN p.release THEN -p.amount ELSE p.amount END ELSE 0 END AS held_expected,
-      coalesce(lag(p.incoming_after) OVER w, b.incoming)
-        + CASE WHEN p.layer = 'pending' AND p.side = 'credit' THEN CASE WHEN p.release THEN -p.amount ELSE p.amount END ELSE 0 END AS incoming_expected,
-      greatest(p.created_at, coalesce(lag(p.created_at_max) OVER w, b.created_at_max)) AS created_at_max_expected,
-      lead(p.account_seq) OVER w IS NULL AS is_last
-    FROM base b CROSS JOIN LATERAL (
-      SELECT * FROM postings p WHERE p.account_id = b.id AND p.account_seq > b.seq ORDER BY p.account_seq) p
-    WINDOW w AS (PARTITION BY p.account_id ORDER BY p.account_seq)),
-  chains AS (
-    SELECT DISTINCT ON (account_id) 'posting_follows_previous' AS check, id AS subject,
-      format('posting %s of account %s says %s/%s/%s after it, dated up to %s; the posting before it and its amount give %s: %s/%s/%s up to %s (posted/held/incoming)',
-        account_seq, account_id, posted_after, held_after, incoming_after, created_at_max, seq_expected, posted_expected,
-        held_expected, incoming_expected, created_at_max_expected) AS detail
-    FROM steps
-    WHERE (account_seq, posted_after, held_after, incoming_after, created_at_max)
-      IS DISTINCT FROM (seq_expected, posted_expected, held_expected, incoming_expected, created_at_max_expected)
-    ORDER BY account_id, account_seq),
-  sums AS (
-    SELECT account_id,
-      coalesce(sum(amount) FILTER (WHERE layer = 'posted' AND side = 'debit'), 0) AS pd,
-      coalesce(sum(amount) FILTER (WHERE layer = 'posted' AND side = 'credit'), 0) AS pc,
-      coalesce(sum(CASE WHEN release THEN -amount ELSE amount END) FILTER (WHERE layer = 'pending' AND side = 'debit'), 0) AS hd,
-      coalesce(sum(CASE WHEN release THEN -amount ELSE amount END) FILTER (WHERE layer = 'pending' AND side = 'credit'), 0) AS hc,
-      count(*) AS n, max(account_seq) AS last_seq
-    FROM steps GROUP BY account_id),
-  counters AS (
-    SELECT 'balance_matches_postings' AS check, b.id AS subject,
-      format('counters %s/%s/%s/%s over %s postings; checkpoint %s/%s/%s/%s over %s, plus the %s postings after it numbered up to %s, give %s/%s/%s/%s (posted debits/credits, pending debits/credits)',
-        b.posted_debits, b.posted_credits, b.pending_debits, b.pending_credits, b.postings_count,
-        b.pd, b.pc, b.hd, b.hc, b.seq, coalesce(s.n, 0), coalesce(s.last_seq, b.seq),
-        b.pd + coalesce(s.pd, 0), b.pc + coalesce(s.pc, 0), b.hd + coalesce(s.hd, 0), b.hc + coalesce(s.hc, 0)) AS detail
-    FROM base b LEFT JOIN sums s ON s.account_id = b.id
-    WHERE (b.posted_debits, b.posted_credits, b.pending_debits, b.pending_credits, b.postings_count, b.postings_count)
-      IS DISTINCT FROM (b.pd + coalesce(s.pd, 0), b.pc + coalesce(s.pc, 0), b.hd + coalesce(s.hd, 0),
-        b.hc + coalesce(s.hc, 0), b.seq + coalesce(s.n, 0), coalesce(s.last_seq, b.seq))),
-  last_postings AS (
-    SELECT 'last_posting_matches_balance' AS check, b.id AS subject,
-      format('last posting %s says %s/%s/%s, account has %s/%s/%s (posted/held/incoming)', coalesce(l.id, 'at the checkpoint'),
-        coalesce(l.posted_after, b.posted), coalesce(l.held_after, b.held), coalesce(l.incoming_after, b.incoming),
-        b.posted_credits - b.posted_debits, b.pending_debits, b.pending_credits) AS detail
-    FROM base b LEFT JOIN steps l ON l.account_id = b.id AND l.is_last
-    WHERE (coalesce(l.posted_after, b.posted), coalesce(l.held_after, b.held), coalesce(l.incoming_after, b.incoming))
-      IS DISTINCT FROM (b.posted_credits - b.posted_debits, b.pending_debits, b.pending_credits))
-SELECT * FROM chains UNION ALL SELECT * FROM counters UNION ALL SELECT * FROM last_postings`;
+  checked AS (
+    SELECT b.*, s.*, l.id AS last_id, l.posted_after AS last_posted, l.held_after AS last_held,
+      l.incoming_after AS last_incoming
+    FROM base b
+    CROSS JOIN LATERAL (
+      SELECT count(*) AS n, max(account_seq) AS last_seq,
+        coalesce(sum(amount) FILTER (WHERE layer = 'posted' AND side = 'debit'), 0) AS sum_pd,
+        coalesce(sum(amount) FILTER (WHERE layer = 'posted' AND side = 'credit'), 0) AS sum_pc,
+        coalesce(sum(d_held), 0) AS sum_hd, coalesce(sum(d_incoming), 0) AS sum_hc,
+        (array_agg(id ORDER BY account_seq) FILTER (WHERE broken))[1] AS broken_id,
+        (array_agg(format('posting %s of account %s says %s/%s/%s after it, dated up to %s; the posting before it and its amount give %s/%s/%s up to %s (posted/held/incoming)',
+          account_seq, account_id, posted_after, held_after, incoming_after, created_at_max, posted_expected, held_expected,
+          incoming_expected, created_at_max_expected) ORDER BY account_seq) FILTER (WHERE broken))[1] AS broken_detail
+      FROM (
+        SELECT x.*, (x.posted_after, x.held_after, x.incoming_after, x.created_at_max)
+          IS DISTINCT FROM (x.posted_expected, x.held_expected, x.incoming_expected, x.created_at_max_expected) AS broken
+        FROM (
+          SELECT p.id, p.account_id, p.account_seq, p.layer, p.side, p.amount, p.posted_after, p.held_after,
+            p.incoming_after, p.created_at_max, d.d_held, d.d_incoming,
+            coalesce(lag(p.posted_after) OVER w, b.posted) + d.d_posted AS posted_expected,
+            coalesce(lag(p.held_after) OVER w, b.held) + d.d_held AS held_expected,
+            coalesce(lag(p.incoming_after) OVER w, b.incoming) + d.d_incoming AS incoming_expected,
+            greatest(p.created_at, coalesce(lag(p.created_at_max) OVER w, b.created_at_max)) AS created_at_max_expected
+          FROM postings p
+          CROSS JOIN LATERAL (SELECT
+            CASE WHEN p.layer = 'posted' THEN CASE p.side WHEN 'credit' THEN p.amount ELSE -p.amount END ELSE 0 END AS d_posted,
+            CASE WHEN p.layer = 'pending' AND p.side = 'debit' THEN CASE WHEN p.release THEN -p.amount ELSE p.amount END ELSE 0 END AS d_held,
+            CASE WHEN p.layer = 'pending' AND p.side = 'credit' THEN CASE WHEN p.release THEN -p.amount ELSE p.amount END ELSE 0 END AS d_incoming) d
+          WHERE p.account_id = b.id AND p.account_seq > b.seq
+          WINDOW w AS (ORDER BY p.account_seq)) x) y) s
+    LEFT JOIN postings l ON l.account_id = b.id AND l.account_seq = b.postings_count AND b.postings_count > b.seq)
+SELECT 'posting_follows_previous' AS check, broken_id AS subject, broken_detail AS detail FROM checked WHERE broken_id IS NOT NULL
+UNION ALL
+SELECT 'balance_matches_postings', id,
+  format('counters %s/%s/%s/%s over %s postings; checkpoint %s/%s/%s/%s over %s, plus the %s postings after it numbered up to %s, give %s/%s/%s/%s (posted debits/credits, pending debits/credits)',
+    posted_debits, posted_credits, pending_debits, pending_credits, postings_count, pd, pc, hd, hc, seq, n,
+    coalesce(last_seq, seq), pd + sum_pd, pc + sum_pc, hd + sum_hd, hc + sum_hc)
+FROM checked
+WHERE (posted_debits, posted_credits, pending_debits, pending_credits, postings_count, postings_count)
+  IS DISTINCT FROM (pd + sum_pd, pc + sum_pc, hd + sum_hd, hc + sum_hc, seq + n, coalesce(last_seq, seq))
+UNION ALL
+SELECT 'last_posting_matches_balance', id,
+  format('last posting %s says %s/%s/%s, account has %s/%s/%s (posted/held/incoming)', coalesce(last_id, 'at the checkpoint'),
+    coalesce(last_posted, posted), coalesce(last_held, held), coalesce(last_incoming, incoming),
+    posted_credits - posted_debits, pending_debits, pending_credits)
+FROM checked
+WHERE (coalesce(last_posted, posted), coalesce(last_held, held), coalesce(last_incoming, incoming))
+  IS DISTINCT FROM (posted_credits - posted_debits, pending_debits, pending_credits)`;
