@@ -67,7 +67,7 @@ export async function assetSums(db: Queryable, mode: boolean | null): Promise<Vi
   }));
 }
 
-async function transactionBalances(db: Queryable, mode: boolean | null): Promise<Violation[]> {
+export async function transactionBalances(db: Queryable, mode: boolean | null): Promise<Violation[]> {
   const result = await db.query<{
     transaction_id: string;
     asset: string;
