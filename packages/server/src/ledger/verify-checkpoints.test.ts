@@ -86,6 +86,28 @@ describe('incremental verify', () => {
     expect((await verify()).violations).toEqual([]);
   });
 
+  it("finds an edited created_at_max (balance?at='s running maximum), incremental and full", async () => {
+    await verify();
+    await move();
+    const edited = await lastPostingOf(seller);
+    await tamper("UPDATE postings SET created_at_max = created_at_max + interval '1 hour' WHERE id = $1", [
+      edited,
+    ]);
+    try {
+      for (const run of [await verify(), await verify(true)]) {
+        expect(run.checkpoint).toBeUndefined();
+        expect(run.violations).toContainEqual(
+          expect.objectContaining({ check: 'posting_follows_previous', subject: edited }),
+        );
+      }
+    } finally {
+      await tamper("UPDATE postings SET created_at_max = created_at_max - interval '1 hour' WHERE id = $1", [
+        edited,
+      ]);
+    }
+    expect((await verify()).violations).toEqual([]);
+  });
+
   it('skips a posting edited before the checkpoint, which --full finds (the trade-off)', async () => {
     await move();
     const old = await lastPostingOf(seller);
