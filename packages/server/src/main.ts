@@ -11,7 +11,9 @@ const usage = `usage: purse <command> [--json]
              worker process, run and restarted by this one (docs/operations.md)
   worker     run only the background worker
   migrate    apply pending database migrations
-  verify     check every ledger invariant and the audit chain; exits 1 and names each violation
+  verify     check the ledger and the audit chain written since the last checkpoint, then record a
+             new one; exits 1 and names each violation (no checkpoint then)
+             purse verify --full   check everything from the start, with a progress bar
   keys       manage API keys:
              purse keys create [--name NAME] [--mode test|live] [--scopes a,b] [--expires-at ISO]
              purse keys list [--mode test|live]
@@ -36,6 +38,7 @@ listen, trigger and import call the API: --base-url or PURSE_URL (default http:/
 
 const options = {
   json: { type: 'boolean' },
+  full: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   name: { type: 'string' },
   mode: { type: 'string' },

@@ -3686,7 +3686,7 @@ export interface paths {
         };
         /**
          * A wallet's balance at a point in time
-         * @description The balances after the last posting at or before `at` (default: now).
+         * @description The balances after the last posting such that it and every earlier posting of the wallet are dated at or before `at` (default: now). A posting is dated when its transaction started, so a transaction that started earlier but committed later counts from the latest date before it (docs/ledger.md).
          */
         get: {
             parameters: {
@@ -11608,7 +11608,7 @@ export interface paths {
         };
         /**
          * Trial balance and ledger verification
-         * @description Posted debits and credits of every account per currency, and the result of checking every ledger invariant.
+         * @description Posted debits and credits of every account per currency; the account-level ledger invariants checked now, and the latest `purse verify` checkpoint with how many postings came after it. Its cost does not grow with the number of postings (docs/reports.md).
          */
         get: {
             parameters: {
@@ -11654,13 +11654,28 @@ export interface paths {
                                     balance: string;
                                 }[];
                             }[];
+                            /** @description The account-level invariants (assets sum to zero, floors, each last posting equals its account), checked now; every posting-level invariant as of the latest checkpoint. */
                             verification: {
+                                /** @description No account-level check found anything now. */
                                 ok: boolean;
                                 violations: {
                                     check: string;
                                     subject: string;
                                     detail: string;
                                 }[];
+                                /** @description The latest `purse verify` checkpoint: every posting up to it was verified. Null before the first. */
+                                checkpoint: {
+                                    /** @example lcp_3f1c9a0e5b7d2c4a6e8f0a1b3c5d7e9f1a2b4c6d8e0f1a3b5c7d9e1f3a5b7c9d */
+                                    id: string;
+                                    /** @example 2026-12-03T04:00:00.000Z */
+                                    created_at: string;
+                                    full_check: boolean;
+                                } | null;
+                                /**
+                                 * @description This mode's postings written after the checkpoint, which the next `purse verify` checks.
+                                 * @example 1204
+                                 */
+                                postings_unverified: number;
                             };
                         };
                     };

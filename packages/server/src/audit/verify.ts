@@ -9,6 +9,14 @@ interface StoredEntry extends CanonicalFields {
 
 const page_size = 5_000;
 
+/** A point of the chain: the last entry verified (0 and the genesis hash: before the first). */
+export interface ChainPoint {
+  readonly seq: bigint;
+  readonly hash: Buffer;
+}
+
+export const chain_start: ChainPoint = { seq: 0n, hash: genesis_hash };
+
 /**
  * Walks the audit chain in order and returns its first broken link, if any: a gap in the numbering
  * (a deleted entry), an entry that does not point at the hash before it, one whose content no
@@ -16,8 +24,19 @@ const page_size = 5_000;
  * newest entries deleted).
  */
 export async function verifyAuditChain(db: Queryable): Promise<Violation[]> {
-  let expected_seq = 1n;
-  let previous: Buffer = genesis_hash;
+  return (await walkAuditChain(db, chain_start)).violations;
+}
+
+/**
+ * `verifyAuditChain` from a point already verified (a ledger checkpoint's): only the entries after
+ * it are read. Returns the violations and the last entry it reached.
+ */
+export async function walkAuditChain(
+  db: Queryable,
+  from: ChainPoint,
+): Promise<{ violations: Violation[]; reached: ChainPoint }> {
+  let expected_seq = from.seq + 1n;
+  let previous: Buffer = from.hash;
   let last_id = '(none)';
   for (;;) {
     const page = await db.query<StoredEntry>(
@@ -27,15 +46,16 @@ export async function verifyAuditChain(db: Queryable): Promise<Violation[]> {
     );
     for (const entry of page.rows) {
       const broken = brokenLink(entry, expected_seq, previous);
-      if (broken !== undefined) return [broken];
+      if (broken !== undefined) return { violations: [broken], reached: from };
       previous = entry.hash;
       last_id = entry.id;
       expected_seq += 1n;
     }
     if (page.rows.length < page_size) break;
   }
-  const head = await checkHead(db, expected_seq - 1n, previous, last_id);
-  return head.length > 0 ? head : unsealedTooLong(db);
+  const reached = { seq: expected_seq - 1n, hash: previous };
+  const head = await checkHead(db, reached.seq, previous, last_id);
+  return { violations: head.length > 0 ? head : await unsealedTooLong(db), reached };
 }
 
 /** Entries are sealed within a second by the worker; one left unsealed this long means it is not running. */

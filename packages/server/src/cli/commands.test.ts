@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authenticatorCode } from '../challenges/codes.js';
 import { createTestApp, type TestApp } from '../test-support/app.js';
+import { fund, newWallet } from '../test-support/money.js';
 import { type PurseProcess, runPurse } from '../test-support/process.js';
 import { startReceiver, verifiesWith } from '../test-support/receiver.js';
 import { startSequencer } from '../test-support/sequencer.js';
@@ -56,7 +57,12 @@ describe('--json and exit codes', () => {
 
     const verified = await purse(['verify', '--json'], { DATABASE_URL: t.db.url });
     expect(verified.code, verified.output).toBe(0);
-    expect(JSON.parse(verified.stdout)).toEqual({ ok: true, violations: [] });
+    // Since issue 21 the result also names the checkpoint it recorded.
+    expect(JSON.parse(verified.stdout)).toMatchObject({
+      ok: true,
+      violations: [],
+      checkpoint: { full_check: true },
+    });
     expect(verified.output).not.toContain('verify [');
 
     const refused = await purse(['trigger', 'holder.created', '--json'], {
@@ -131,7 +137,9 @@ describe('progress bars', () => {
   it.skipIf(process.platform !== 'linux')(
     'are drawn on a terminal',
     async () => {
-      const command = `${process.execPath} --import tsx src/main.ts verify`;
+      // Postings for `--full` to count: the bar counts postings and shows their rate.
+      await fund(t, await newWallet(t), '10.00');
+      const command = `${process.execPath} --import tsx src/main.ts verify --full`;
       const run = spawn('script', ['-qec', command, '/dev/null'], {
         cwd: path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..'),
         env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', DATABASE_URL: t.db.url },
@@ -143,7 +151,7 @@ describe('progress bars', () => {
       });
       const code = await new Promise((resolve) => run.on('close', resolve));
       expect(code, output).toBe(0);
-      expect(output).toMatch(/verify \[[^\]]*\] 7\/7/);
+      expect(output).toMatch(/verify \[[^\]]*\] (\d+)\/\1 postings, \d+ postings\/s/);
       expect(output).toContain('every invariant holds');
     },
     60_000,

@@ -1,11 +1,11 @@
-import { verifyAuditChain } from '../audit/verify.js';
 import { loadConfig } from '../config.js';
 import { loadDataKeys } from '../crypto/keyring.js';
 import { installProcessKek } from '../crypto/start.js';
 import { openDatabase } from '../db/connect.js';
 import { migrate } from '../db/migrate.js';
+import type { Pool } from '../db/pool.js';
 import { inTransaction } from '../db/pool.js';
-import { ledger_checks_count, type Violation, verifyLedger } from '../ledger/verify.js';
+import { verifyAndCheckpoint } from '../ledger/verify-run.js';
 import type { Flags } from './args.js';
 import { type DataKeyCommand, data_key_commands, dataKeyCommand } from './data-keys.js';
 import { keysCommand } from './keys.js';
@@ -30,7 +30,7 @@ export async function databaseCommand(
           applied.length === 0 ? 'migrations: up to date' : `applied: ${applied.join(', ')}`,
         );
       case 'verify':
-        return await verify(db.maintenance_pool);
+        return await verify(db.maintenance_pool, flags.full === true);
       case 'keys':
         // Keys record events, and events are sealed.
         await installProcessKek(config);
@@ -52,22 +52,49 @@ export async function databaseCommand(
   }
 }
 
-async function verify(pool: Parameters<typeof verifyLedger>[0]): Promise<Outcome> {
-  const progress = progressBar('verify', ledger_checks_count + 1);
-  const violations: Violation[] = [];
+/**
+ * `purse verify [--full]`: incremental from the latest checkpoint, or everything; the progress bar
+ * (a terminal only) counts postings and shows their rate.
+ */
+async function verify(pool: Pool, full: boolean): Promise<Outcome> {
+  let progress = progressBar('verify', 0);
+  const started_ms = Date.now();
+  let run: Awaited<ReturnType<typeof verifyAndCheckpoint>>;
   try {
-    violations.push(...(await verifyLedger(pool, undefined, () => progress.increment())));
-    violations.push(...(await verifyAuditChain(pool)));
-    progress.increment();
+    run = await verifyAndCheckpoint(pool, {
+      full,
+      now: new Date(),
+      on_total: (postings) => {
+        progress = progressBar('verify', postings, 'postings');
+      },
+      on_postings: (count) => progress.increment(count),
+    });
   } finally {
     progress.stop();
   }
-  if (violations.length === 0)
-    return success({ ok: true, violations }, 'verified: every invariant holds (ledger and audit chain)');
+  const { violations, checkpoint, postings_checked } = run;
+  const elapsed_ms = Date.now() - started_ms;
+  if (checkpoint !== undefined) {
+    const summary = {
+      id: checkpoint.id,
+      full_check: checkpoint.full_check,
+      postings_checked,
+      postings_through: Number(checkpoint.postings_through),
+      audit_seq: Number(checkpoint.audit_seq),
+    };
+    return success(
+      { ok: true, violations, checkpoint: summary, elapsed_ms },
+      `verified: every invariant holds (ledger and audit chain); ${postings_checked} postings checked ` +
+        `(${full ? 'all' : 'since the last checkpoint'}) in ${elapsed_ms} ms, checkpoint ${checkpoint.seq} recorded`,
+    );
+  }
   const lines = violations.map(
     (violation) => `${violation.check}: ${violation.subject}: ${violation.detail}`,
   );
-  return failure({ ok: false, violations }, `${violations.length} violation(s):\n${lines.join('\n')}`);
+  return failure(
+    { ok: false, violations, checkpoint: null, elapsed_ms },
+    `${violations.length} violation(s), no checkpoint recorded:\n${lines.join('\n')}`,
+  );
 }
 
 function isDataKeyCommand(name: string | undefined): name is DataKeyCommand {

@@ -9,19 +9,29 @@ const silent: Progress = { increment: () => undefined, stop: () => undefined };
 
 /**
  * A progress bar on stderr, only when stderr is a terminal: piped or redirected output (a CI log,
- * `--json > file`) gets no escape codes, and stdout is never touched.
+ * `--json > file`) gets no escape codes, and stdout is never touched. With a `unit`, it also shows
+ * the rate in units per second.
  */
-export function progressBar(label: string, total: number): Progress {
+export function progressBar(label: string, total: number, unit?: string): Progress {
   if (process.stderr.isTTY !== true || total <= 0) return silent;
   const bar = new cliProgress.SingleBar(
     {
-      format: `${label} [{bar}] {value}/{total}`,
+      format: `${label} [{bar}] {value}/{total}${unit === undefined ? '' : ` ${unit}, {rate} ${unit}/s`}`,
       stream: process.stderr,
       hideCursor: true,
       clearOnComplete: false,
     },
     cliProgress.Presets.shades_classic,
   );
-  bar.start(total, 0);
-  return { increment: (count = 1) => bar.increment(count), stop: () => bar.stop() };
+  const started_ms = Date.now();
+  let done = 0;
+  const rate = () => Math.round(done / Math.max((Date.now() - started_ms) / 1000, 0.001));
+  bar.start(total, 0, { rate: 0 });
+  return {
+    increment: (count = 1) => {
+      done += count;
+      bar.increment(count, { rate: rate() });
+    },
+    stop: () => bar.stop(),
+  };
 }

@@ -8,7 +8,8 @@ export interface Violation {
     | 'wallet_above_floor'
     | 'last_posting_matches_balance'
     | 'posting_follows_previous'
-    | 'audit_chain';
+    | 'audit_chain'
+    | 'checkpoint_matches_digest';
   readonly subject: string;
   readonly detail: string;
 }
@@ -38,14 +39,21 @@ export async function verifyLedger(
   return checks.flat();
 }
 
-/** How many times verifyLedger calls `on_check_done` (`purse verify`'s progress bar). */
-export const ledger_checks_count = 6;
+/**
+ * The checks that read only the accounts (one row, or one index probe, per account): their cost
+ * does not grow with the postings. The trial balance runs them on every request.
+ */
+export async function verifyAccounts(db: Queryable, livemode: boolean | null): Promise<Violation[]> {
+  return (
+    await Promise.all([assetSums(db, livemode), floors(db, livemode), lastPostings(db, livemode)])
+  ).flat();
+}
 
 /** Accounts of the mode `$1`, or of both modes when it is NULL. */
 const in_mode = '($1::boolean IS NULL OR livemode = $1::boolean)';
 const of_mode_accounts = `($1::boolean IS NULL OR account_id IN (SELECT id FROM accounts WHERE ${in_mode}))`;
 
-async function assetSums(db: Queryable, mode: boolean | null): Promise<Violation[]> {
+export async function assetSums(db: Queryable, mode: boolean | null): Promise<Violation[]> {
   const result = await db.query<{ livemode: boolean; asset: string; posted: string; pending: string }>(
     `SELECT livemode, asset, sum(posted_credits - posted_debits) AS posted, sum(pending_credits - pending_debits) AS pending
      FROM accounts WHERE ${in_mode} GROUP BY livemode, asset
@@ -59,7 +67,7 @@ async function assetSums(db: Queryable, mode: boolean | null): Promise<Violation
   }));
 }
 
-async function transactionBalances(db: Queryable, mode: boolean | null): Promise<Violation[]> {
+export async function transactionBalances(db: Queryable, mode: boolean | null): Promise<Violation[]> {
   const result = await db.query<{
     transaction_id: string;
     asset: string;
@@ -107,7 +115,7 @@ async function accountSums(db: Queryable, mode: boolean | null): Promise<Violati
   }));
 }
 
-async function floors(db: Queryable, mode: boolean | null): Promise<Violation[]> {
+export async function floors(db: Queryable, mode: boolean | null): Promise<Violation[]> {
   const result = await db.query<{ id: string; available: string; floor_minor: string }>(
     `SELECT id, posted_credits - posted_debits - pending_debits AS available, floor_minor FROM accounts
      WHERE ${in_mode} AND floor_minor IS NOT NULL AND posted_credits - posted_debits - pending_debits < floor_minor`,
@@ -141,7 +149,8 @@ async function lastPostings(db: Queryable, mode: boolean | null): Promise<Violat
 
 /**
  * Each posting's balances after it must be the previous posting's (on the same account, by
- * account_seq) plus its own amount. An edited amount or balance breaks this at that posting: the
+ * account_seq) plus its own amount, and its created_at_max the later of its created_at and the
+ * previous posting's (migration 0035). An edited amount or balance breaks this at that posting: the
  * first such posting of each account is reported by id.
  */
 async function postingChains(db: Queryable, mode: boolean | null): Promise<Violation[]> {
@@ -153,13 +162,16 @@ async function postingChains(db: Queryable, mode: boolean | null): Promise<Viola
          coalesce(lag(held_after) OVER w, 0)
            + CASE WHEN layer = 'pending' AND side = 'debit' THEN CASE WHEN release THEN -amount ELSE amount END ELSE 0 END AS held_expected,
          coalesce(lag(incoming_after) OVER w, 0)
-           + CASE WHEN layer = 'pending' AND side = 'credit' THEN CASE WHEN release THEN -amount ELSE amount END ELSE 0 END AS incoming_expected
+           + CASE WHEN layer = 'pending' AND side = 'credit' THEN CASE WHEN release THEN -amount ELSE amount END ELSE 0 END AS incoming_expected,
+         created_at_max, greatest(created_at, lag(created_at_max) OVER w) AS created_at_max_expected
        FROM postings WHERE ${of_mode_accounts} WINDOW w AS (PARTITION BY account_id ORDER BY account_seq))
      SELECT DISTINCT ON (account_id) id, account_id,
-       format('posting %s of account %s says %s/%s/%s after it, the postings before it and its amount give %s/%s/%s (posted/held/incoming)',
-         account_seq, account_id, posted_after, held_after, incoming_after, posted_expected, held_expected, incoming_expected) AS detail
+       format('posting %s of account %s says %s/%s/%s after it, dated up to %s, the postings before it and its amount give %s/%s/%s up to %s (posted/held/incoming)',
+         account_seq, account_id, posted_after, held_after, incoming_after, created_at_max, posted_expected, held_expected,
+         incoming_expected, created_at_max_expected) AS detail
      FROM steps
-     WHERE (posted_after, held_after, incoming_after) IS DISTINCT FROM (posted_expected, held_expected, incoming_expected)
+     WHERE (posted_after, held_after, incoming_after, created_at_max)
+       IS DISTINCT FROM (posted_expected, held_expected, incoming_expected, created_at_max_expected)
      ORDER BY account_id, account_seq`,
     [mode],
   );

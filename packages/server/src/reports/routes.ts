@@ -30,12 +30,39 @@ const TrialBalanceSchema = Type.Object({
       ),
     }),
   ),
-  verification: Type.Object({
-    ok: Type.Boolean(),
-    violations: Type.Array(
-      Type.Object({ check: Type.String(), subject: Type.String(), detail: Type.String() }),
-    ),
-  }),
+  verification: Type.Object(
+    {
+      ok: Type.Boolean({ description: 'No account-level check found anything now.' }),
+      violations: Type.Array(
+        Type.Object({ check: Type.String(), subject: Type.String(), detail: Type.String() }),
+      ),
+      checkpoint: Type.Union(
+        [
+          Type.Object({
+            id: Type.String({
+              examples: ['lcp_3f1c9a0e5b7d2c4a6e8f0a1b3c5d7e9f1a2b4c6d8e0f1a3b5c7d9e1f3a5b7c9d'],
+            }),
+            created_at: Type.String({ examples: ['2026-12-03T04:00:00.000Z'] }),
+            full_check: Type.Boolean(),
+          }),
+          Type.Null(),
+        ],
+        {
+          description:
+            'The latest `purse verify` checkpoint: every posting up to it was verified. Null before the first.',
+        },
+      ),
+      postings_unverified: Type.Integer({
+        description:
+          "This mode's postings written after the checkpoint, which the next `purse verify` checks.",
+        examples: [1204],
+      }),
+    },
+    {
+      description:
+        'The account-level invariants (assets sum to zero, floors, each last posting equals its account), checked now; every posting-level invariant as of the latest checkpoint.',
+    },
+  ),
 });
 
 export function reportRoutes(app: Api, deps: RouteDeps, latency: LatencyReader): void {
@@ -47,7 +74,7 @@ export function reportRoutes(app: Api, deps: RouteDeps, latency: LatencyReader):
         tags: ['Reports'],
         summary: 'Trial balance and ledger verification',
         description:
-          'Posted debits and credits of every account per currency, and the result of checking every ledger invariant.',
+          'Posted debits and credits of every account per currency; the account-level ledger invariants checked now, and the latest `purse verify` checkpoint with how many postings came after it. Its cost does not grow with the number of postings (docs/reports.md).',
         response: { 200: TrialBalanceSchema, ...errorResponses },
       },
     },

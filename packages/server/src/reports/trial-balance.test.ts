@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyLedger } from '../ledger/verify.js';
+import { verifyAndCheckpoint } from '../ledger/verify-run.js';
 import { createTestApp, type TestApp } from '../test-support/app.js';
 import { newWallet } from '../test-support/money.js';
 
@@ -27,7 +28,12 @@ async function trialBalance(key: string) {
   return response.json<{
     livemode: boolean;
     assets: { accounts: { account_id: string }[] }[];
-    verification: { ok: boolean; violations: { check: string; subject: string }[] };
+    verification: {
+      ok: boolean;
+      violations: { check: string; subject: string }[];
+      checkpoint: { id: string; created_at: string; full_check: boolean } | null;
+      postings_unverified: number;
+    };
   }>();
 }
 
@@ -51,16 +57,24 @@ describe('trial balance', () => {
       seller,
     ]);
     const posting_id = posting.rows[0]?.id ?? '';
-    // Every check of verify finds something in live mode: counters and a posting edited.
+    // Counters and a posting edited in live mode. Since issue 21 the trial balance runs only the
+    // account-level checks (the counters' edit); the posting's is `purse verify`'s to find.
     await tamper('UPDATE accounts SET posted_credits = posted_credits + 7 WHERE id = $1', [seller]);
     await tamper('UPDATE postings SET amount = amount + 1 WHERE id = $1', [posting_id]);
     try {
       const live = await trialBalance(t.live_key);
       const live_subjects = live.verification.violations.map((violation) => violation.subject);
-      expect(live_subjects).toEqual(expect.arrayContaining([seller, posting_id, 'USD (live)']));
+      expect(live_subjects).toEqual(expect.arrayContaining([seller, 'USD (live)']));
+      expect(live_subjects).not.toContain(posting_id);
+      expect((await verifyLedger(t.db.pool)).map((violation) => violation.subject)).toContain(posting_id);
       const test = await trialBalance(t.test_key);
       expect(test.livemode).toBe(false);
-      expect(test.verification).toEqual({ ok: true, violations: [] });
+      expect(test.verification).toEqual({
+        ok: true,
+        violations: [],
+        checkpoint: null,
+        postings_unverified: 0,
+      });
       const text = JSON.stringify(test);
       for (const id of [platform, seller, posting_id, moved.json().id, '(live)'])
         expect(text).not.toContain(id);
@@ -69,5 +83,30 @@ describe('trial balance', () => {
       await tamper('UPDATE postings SET amount = amount - 1 WHERE id = $1', [posting_id]);
     }
     expect(await verifyLedger(t.db.pool)).toEqual([]);
+  });
+});
+
+describe('verification in the trial balance', () => {
+  it('reports the latest checkpoint and how many postings came after it, without reading them', async () => {
+    const from = await newWallet(t, 'USD', { overdraft_limit: '100.00' });
+    const to = await newWallet(t, 'USD');
+    const move = () =>
+      t.request({
+        method: 'POST',
+        url: '/v1/transfers',
+        key: t.test_key,
+        payload: { source_wallet_id: from, destination_wallet_id: to, amount: '1.00', currency: 'USD' },
+      });
+    expect((await move()).statusCode).toBe(201);
+    const run = await verifyAndCheckpoint(t.db.pool, { full: false, now: new Date() });
+    expect(run.violations).toEqual([]);
+    const checked = await trialBalance(t.test_key);
+    expect(checked.verification).toMatchObject({
+      ok: true,
+      checkpoint: { id: run.checkpoint?.id, full_check: true },
+      postings_unverified: 0,
+    });
+    expect((await move()).statusCode).toBe(201);
+    expect((await trialBalance(t.test_key)).verification.postings_unverified).toBe(2);
   });
 });

@@ -1,5 +1,6 @@
 import type { Queryable } from '../db/pool.js';
-import { type Violation, verifyLedger } from '../ledger/verify.js';
+import { latestCheckpoint } from '../ledger/checkpoints.js';
+import { type Violation, verifyAccounts } from '../ledger/verify.js';
 import { formatAmount, minorFromDb } from '../shared/money.js';
 
 interface Line {
@@ -22,12 +23,25 @@ export interface TrialBalance {
     balanced: boolean;
     accounts: Line[];
   }[];
-  verification: { ok: boolean; violations: Violation[] };
+  verification: Verification;
+}
+
+/**
+ * What the trial balance can vouch for without reading postings: the account-level checks, run now,
+ * and the latest `purse verify` checkpoint (every posting up to it verified), with how many of the
+ * mode's postings came after it. Before issue 21 this was the full verification on every request.
+ */
+interface Verification {
+  ok: boolean;
+  violations: Violation[];
+  checkpoint: { id: string; created_at: string; full_check: boolean } | null;
+  postings_unverified: number;
 }
 
 /**
  * Every account of the mode with its posted debits and credits per asset, the totals (equal when
- * the ledger balances), and the result of the full ledger verification.
+ * the ledger balances), and what is verified (`Verification`). Reads accounts, never postings
+ * (beyond one index probe per account): its cost does not grow with the number of transfers.
  */
 export async function trialBalance(db: Queryable, livemode: boolean, now: Date): Promise<TrialBalance> {
   const rows = await db.query<{
@@ -61,7 +75,7 @@ export async function trialBalance(db: Queryable, livemode: boolean, now: Date):
     });
     by_asset.set(row.asset, group);
   }
-  const violations = await verifyLedger(db, livemode);
+  const verification = await verificationOf(db, livemode);
   return {
     object: 'trial_balance',
     livemode,
@@ -73,6 +87,29 @@ export async function trialBalance(db: Queryable, livemode: boolean, now: Date):
       balanced: group.debits === group.credits,
       accounts: group.accounts,
     })),
-    verification: { ok: violations.length === 0, violations },
+    verification,
+  };
+}
+
+async function verificationOf(db: Queryable, livemode: boolean): Promise<Verification> {
+  const violations = await verifyAccounts(db, livemode);
+  const checkpoint = await latestCheckpoint(db);
+  const unverified = await db.query<{ count: string }>(
+    `SELECT coalesce(sum(a.postings_count - coalesce(c.account_seq, 0)), 0) AS count
+     FROM accounts a LEFT JOIN ledger_checkpoint_accounts c ON c.account_id = a.id WHERE a.livemode = $1`,
+    [livemode],
+  );
+  return {
+    ok: violations.length === 0,
+    violations,
+    checkpoint:
+      checkpoint === undefined
+        ? null
+        : {
+            id: checkpoint.id,
+            created_at: checkpoint.created_at.toISOString(),
+            full_check: checkpoint.full_check,
+          },
+    postings_unverified: Number(unverified.rows[0]?.count ?? 0),
   };
 }

@@ -85,7 +85,27 @@ export async function walletPostings(
 }
 
 /**
- * The balances as of `at`: those after the last posting at or before it (zero before the first).
+ * The balances of account `$1` as of `$2`: those after its last posting p such that p and every
+ * posting before it are dated at or before `$2` (zero if there is none). Dates are not monotone
+ * along an account's postings (a transaction that started earlier may lock the account later), so
+ * this reads each posting's created_at_max, the running maximum of the dates up to it (migration
+ * 0035), which is monotone: a binary search over account_seq through the postings' primary index
+ * (about log2(postings) probes, 20 for a million) instead of a walk back from the newest posting.
+ * `search` keeps the answer's account_seq in [lo, hi]; 0 stands for "before the first posting".
+ */
+export const balance_at_sql = `WITH RECURSIVE search (lo, hi) AS (
+    SELECT 0::bigint, postings_count FROM accounts WHERE id = $1
+    UNION ALL
+    SELECT CASE WHEN p.created_at_max <= $2 THEN m.mid ELSE s.lo END,
+      CASE WHEN p.created_at_max <= $2 THEN s.hi ELSE m.mid - 1 END
+    FROM search s CROSS JOIN LATERAL (SELECT (s.lo + s.hi + 1) / 2 AS mid) m
+    JOIN postings p ON p.account_id = $1 AND p.account_seq = m.mid
+    WHERE s.lo < s.hi)
+  SELECT posted_after, held_after, incoming_after FROM postings
+  WHERE account_id = $1 AND account_seq = (SELECT min(hi) FROM search)`;
+
+/**
+ * The balances as of `at` (see `balance_at_sql` for the exact meaning; zero before the first posting).
  * Without `at`, the wallet's balances now, as the wallet itself shows them: a holder in a test clock
  * has postings dated in the clock's time, which may be ahead of the real one.
  */
@@ -110,7 +130,7 @@ export async function balanceAt(
       ...walletView(wallet, scale.value).balance,
     });
   const result = await db.query<Pick<PostingRow, 'posted_after' | 'held_after' | 'incoming_after'>>(
-    'SELECT posted_after, held_after, incoming_after FROM postings WHERE account_id = $1 AND created_at <= $2 ORDER BY account_seq DESC LIMIT 1',
+    balance_at_sql,
     [id, at],
   );
   const last = result.rows[0];

@@ -134,7 +134,8 @@ export function walletRoutes(app: Api, deps: RouteDeps): void {
       schema: {
         tags,
         summary: "A wallet's balance at a point in time",
-        description: 'The balances after the last posting at or before `at` (default: now).',
+        description:
+          'The balances after the last posting such that it and every earlier posting of the wallet are dated at or before `at` (default: now). A posting is dated when its transaction started, so a transaction that started earlier but committed later counts from the latest date before it (docs/ledger.md).',
         params: IdParams,
         querystring: BalanceQuery,
         response: { 200: BalanceAt, ...errorResponses },

@@ -1,0 +1,127 @@
+import { appendAudit } from '../audit/append.js';
+import type { ChainPoint } from '../audit/verify.js';
+import type { Queryable } from '../db/pool.js';
+import type { Violation } from './verify.js';
+
+/** A successful `purse verify`: every posting up to it holds (migration 0035). */
+export interface Checkpoint {
+  readonly seq: string;
+  readonly id: string;
+  readonly previous_id: string | null;
+  readonly full_check: boolean;
+  readonly created_at: Date;
+  readonly postings_checked: string;
+  readonly postings_through: string;
+  readonly audit_seq: string;
+  readonly audit_hash: Buffer;
+}
+
+/** The audit action that links a checkpoint's id (its digest) into the hash chain. */
+export const checkpoint_action = 'ledger.checkpoint';
+
+const digest_of = (c: string) =>
+  `'lcp_' || encode(ledger_checkpoint_digest(${c}seq, ${c}previous_id, ${c}full_check, ${c}created_at,
+     ${c}postings_checked, ${c}postings_through, ${c}audit_seq, ${c}audit_hash), 'hex')`;
+
+export async function latestCheckpoint(db: Queryable): Promise<Checkpoint | undefined> {
+  const result = await db.query<Checkpoint>('SELECT * FROM ledger_checkpoints ORDER BY seq DESC LIMIT 1');
+  return result.rows[0];
+}
+
+export function chainPoint(checkpoint: Checkpoint): ChainPoint {
+  return { seq: BigInt(checkpoint.audit_seq), hash: checkpoint.audit_hash };
+}
+
+/**
+ * A checkpoint is trusted only if its id is still the digest of its fields and of the accounts'
+ * checkpointed states, an audit entry names that id (so it is in the hash chain, or will be once
+ * sealed), and the audit entry it says it verified up to is the one in the log.
+ */
+export async function checkCheckpoint(db: Queryable, checkpoint: Checkpoint): Promise<Violation[]> {
+  const result = await db.query<{ digest: string; audited: boolean; chain_point: boolean }>(
+    `SELECT ${digest_of('c.')} AS digest,
+       EXISTS (SELECT 1 FROM audit_logs WHERE object_id = c.id AND action = $2) AS audited,
+       (c.audit_seq = 0 OR EXISTS (SELECT 1 FROM audit_logs WHERE seq = c.audit_seq AND hash = c.audit_hash)) AS chain_point
+     FROM ledger_checkpoints c WHERE c.seq = $1`,
+    [checkpoint.seq, checkpoint_action],
+  );
+  const row = result.rows[0];
+  const problem = (detail: string): Violation[] => [
+    { check: 'checkpoint_matches_digest', subject: checkpoint.id, detail },
+  ];
+  if (row === undefined) return problem('the checkpoint is gone');
+  if (row.digest !== checkpoint.id)
+    return problem(
+      `checkpoint ${checkpoint.seq} or the accounts' checkpointed states changed: their digest is now ${row.digest}`,
+    );
+  if (!row.audited) return problem(`no ${checkpoint_action} audit entry names checkpoint ${checkpoint.seq}`);
+  if (!row.chain_point)
+    return problem(
+      `audit entry ${checkpoint.audit_seq} is not the one checkpoint ${checkpoint.seq} verified up to`,
+    );
+  return [];
+}
+
+/**
+ * Records what the caller's transaction verified: every account's state at its last posting, then
+ * the checkpoint (its id the digest of both), then its audit entry, all committing together.
+ */
+export async function recordCheckpoint(
+  db: Queryable,
+  run: {
+    previous: Checkpoint | undefined;
+    full_check: boolean;
+    postings_checked: number;
+    audit: ChainPoint;
+    now: Date;
+  },
+): Promise<Checkpoint> {
+  if (run.full_check) await db.query('DELETE FROM ledger_checkpoint_accounts');
+  await db.query(
+    `INSERT INTO ledger_checkpoint_accounts AS c (account_id, account_seq, posted_after, held_after, incoming_after,
+       created_at_max, posted_debits, posted_credits, pending_debits, pending_credits)
+     SELECT a.id, a.postings_count, p.posted_after, p.held_after, p.incoming_after, p.created_at_max,
+       a.posted_debits, a.posted_credits, a.pending_debits, a.pending_credits
+     FROM accounts a JOIN postings p ON p.account_id = a.id AND p.account_seq = a.postings_count
+     LEFT JOIN ledger_checkpoint_accounts old ON old.account_id = a.id
+     WHERE a.postings_count > 0 AND old.account_seq IS DISTINCT FROM a.postings_count
+     ON CONFLICT (account_id) DO UPDATE SET account_seq = excluded.account_seq, posted_after = excluded.posted_after,
+       held_after = excluded.held_after, incoming_after = excluded.incoming_after, created_at_max = excluded.created_at_max,
+       posted_debits = excluded.posted_debits, posted_credits = excluded.posted_credits,
+       pending_debits = excluded.pending_debits, pending_credits = excluded.pending_credits`,
+  );
+  const inserted = await db.query<Checkpoint>(
+    `INSERT INTO ledger_checkpoints (seq, id, previous_id, full_check, created_at, postings_checked, postings_through,
+       audit_seq, audit_hash)
+     SELECT n.seq, ${digest_of('n.')}, n.previous_id, n.full_check, n.created_at, n.postings_checked,
+       n.postings_through, n.audit_seq, n.audit_hash
+     FROM (SELECT $1::bigint AS seq, $2::text AS previous_id, $3::boolean AS full_check, $4::timestamptz AS created_at,
+       $5::bigint AS postings_checked, (SELECT coalesce(sum(postings_count), 0) FROM accounts)::bigint AS postings_through,
+       $6::bigint AS audit_seq, $7::bytea AS audit_hash) n
+     RETURNING *`,
+    [
+      (BigInt(run.previous?.seq ?? '0') + 1n).toString(),
+      run.previous?.id ?? null,
+      run.full_check,
+      run.now,
+      run.postings_checked,
+      run.audit.seq.toString(),
+      run.audit.hash,
+    ],
+  );
+  const checkpoint = inserted.rows[0] as Checkpoint;
+  await appendAudit(db, [
+    {
+      livemode: true,
+      actor: 'cli',
+      action: checkpoint_action,
+      object_id: checkpoint.id,
+      request_id: null,
+      ip: null,
+      outcome_status: 200,
+      outcome_code: null,
+      created_at: run.now,
+    },
+  ]);
+  return checkpoint;
+}

@@ -1,0 +1,194 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestApp, type TestApp } from '../test-support/app.js';
+import { newWallet, transfer } from '../test-support/money.js';
+import { runPurse } from '../test-support/process.js';
+import { verifyAndCheckpoint } from './verify-run.js';
+import { writeEntries } from './write.js';
+
+let t: TestApp;
+let platform: string;
+let seller: string;
+beforeAll(async () => {
+  t = await createTestApp();
+  platform = await newWallet(t, 'USD', { overdraft_limit: '1000.00' });
+  seller = await newWallet(t, 'USD');
+});
+// These tests corrupt the ledger on purpose.
+afterAll(() => t.close({ verify: false }));
+
+/** An insider's edit, with the immutability triggers off as a superuser could. */
+async function tamper(sql: string, params: unknown[]): Promise<void> {
+  const client = await t.db.pool.connect();
+  try {
+    await client.query("SET session_replication_role = 'replica'");
+    await client.query(sql, params);
+  } finally {
+    await client.query("SET session_replication_role = 'origin'");
+    client.release();
+  }
+}
+
+async function move(amount = '1.00'): Promise<void> {
+  const response = await transfer(t, { source_wallet_id: platform, destination_wallet_id: seller, amount });
+  expect(response.statusCode, response.body).toBe(201);
+}
+
+const verify = (full = false) => verifyAndCheckpoint(t.db.pool, { full, now: new Date() });
+
+async function lastPostingOf(account_id: string): Promise<string> {
+  const result = await t.db.pool.query<{ id: string }>(
+    'SELECT id FROM postings WHERE account_id = $1 ORDER BY account_seq DESC LIMIT 1',
+    [account_id],
+  );
+  return result.rows[0]?.id ?? '';
+}
+
+/** Edits a posting's amount, runs `check`, and puts the amount back. */
+async function withEditedPosting<T>(posting_id: string, check: () => Promise<T>): Promise<T> {
+  await tamper('UPDATE postings SET amount = amount + 1 WHERE id = $1', [posting_id]);
+  try {
+    return await check();
+  } finally {
+    await tamper('UPDATE postings SET amount = amount - 1 WHERE id = $1', [posting_id]);
+  }
+}
+
+describe('incremental verify', () => {
+  it('checks only the postings since the checkpoint, and records a checkpoint in the audit chain', async () => {
+    await move();
+    const first = await verify();
+    expect(first.violations).toEqual([]);
+    expect(first.checkpoint?.full_check).toBe(true);
+    await move();
+    await move();
+    const second = await verify();
+    expect(second.violations).toEqual([]);
+    expect(second.postings_checked).toBe(4);
+    expect(second.checkpoint).toMatchObject({ full_check: false, previous_id: first.checkpoint?.id });
+    const audited = await t.db.pool.query('SELECT 1 FROM audit_logs WHERE action = $1 AND object_id = $2', [
+      'ledger.checkpoint',
+      second.checkpoint?.id,
+    ]);
+    expect(audited.rowCount).toBe(1);
+    expect((await verify()).postings_checked).toBe(0);
+  });
+
+  it('finds a posting edited after the checkpoint, and records no checkpoint', async () => {
+    await verify();
+    await move();
+    const edited = await lastPostingOf(seller);
+    const run = await withEditedPosting(edited, verify);
+    expect(run.checkpoint).toBeUndefined();
+    expect(run.violations).toContainEqual(
+      expect.objectContaining({ check: 'posting_follows_previous', subject: edited }),
+    );
+    expect(run.violations.map((violation) => violation.check)).toContain('transaction_balances');
+    expect((await verify()).violations).toEqual([]);
+  });
+
+  it("finds an edited created_at_max (balance?at='s running maximum), incremental and full", async () => {
+    await verify();
+    await move();
+    const edited = await lastPostingOf(seller);
+    await tamper("UPDATE postings SET created_at_max = created_at_max + interval '1 hour' WHERE id = $1", [
+      edited,
+    ]);
+    try {
+      for (const run of [await verify(), await verify(true)]) {
+        expect(run.checkpoint).toBeUndefined();
+        expect(run.violations).toContainEqual(
+          expect.objectContaining({ check: 'posting_follows_previous', subject: edited }),
+        );
+      }
+    } finally {
+      await tamper("UPDATE postings SET created_at_max = created_at_max - interval '1 hour' WHERE id = $1", [
+        edited,
+      ]);
+    }
+    expect((await verify()).violations).toEqual([]);
+  });
+
+  it('skips a posting edited before the checkpoint, which --full finds (the trade-off)', async () => {
+    await move();
+    const old = await lastPostingOf(seller);
+    expect((await verify()).violations).toEqual([]);
+    await withEditedPosting(old, async () => {
+      expect((await verify()).violations).toEqual([]);
+      const full = await verify(true);
+      expect(full.checkpoint).toBeUndefined();
+      expect(full.violations).toContainEqual(
+        expect.objectContaining({ check: 'posting_follows_previous', subject: old }),
+      );
+    });
+  });
+
+  it('finds an edited checkpoint: its digest no longer matches its id', async () => {
+    expect((await verify()).violations).toEqual([]);
+    // Moving an account's checkpointed position past a posting would make the next run skip it.
+    await t.db.pool.query(
+      'UPDATE ledger_checkpoint_accounts SET account_seq = account_seq + 1 WHERE account_id = $1',
+      [seller],
+    );
+    const run = await verify();
+    expect(run.checkpoint).toBeUndefined();
+    expect(run.violations).toContainEqual(expect.objectContaining({ check: 'checkpoint_matches_digest' }));
+    // `--full` does not start from a checkpoint: it re-bases them.
+    expect((await verify(true)).violations).toEqual([]);
+    expect((await verify()).violations).toEqual([]);
+  });
+
+  it('verifies, on the next run, the postings of a transaction that committed after the checkpoint', async () => {
+    expect((await verify()).violations).toEqual([]);
+    const client = await t.db.pool.connect();
+    try {
+      await client.query('BEGIN');
+      // Started (and dated) before the checkpoint, committed after it.
+      const [written] = await writeEntries(
+        client,
+        [
+          {
+            livemode: false,
+            reason: 'transfer.posted',
+            reference_id: 'tr_late',
+            movements: [{ from: platform, to: seller, amount_minor: 100n, layer: 'posted' }],
+          },
+        ],
+        new Date(Date.now() - 60_000),
+      );
+      expect(written?.ok).toBe(true);
+      const during = await verify();
+      expect(during.violations).toEqual([]);
+      expect(during.postings_checked).toBe(0);
+      await client.query('COMMIT');
+    } finally {
+      client.release();
+    }
+    const late = await lastPostingOf(seller);
+    const run = await withEditedPosting(late, verify);
+    expect(run.violations).toContainEqual(
+      expect.objectContaining({ check: 'posting_follows_previous', subject: late }),
+    );
+    const sound = await verify();
+    expect(sound.violations).toEqual([]);
+    expect(sound.postings_checked).toBe(2);
+  });
+
+  it('purse verify and purse verify --full: JSON on stdout, exit 1 and no checkpoint on a violation', async () => {
+    const run = (args: string[]) => runPurse(['verify', '--json', ...args], { DATABASE_URL: t.db.url });
+    await move();
+    const incremental = run([]);
+    expect(await incremental.exited, incremental.output()).toBe(0);
+    expect(incremental.output()).toContain('"postings_checked": 2');
+    const full = run(['--full']);
+    expect(await full.exited, full.output()).toBe(0);
+    expect(full.output()).toContain('"full_check": true');
+    await move();
+    const edited = await lastPostingOf(seller);
+    await withEditedPosting(edited, async () => {
+      const failing = run([]);
+      expect(await failing.exited).toBe(1);
+      expect(failing.output()).toContain(`"subject": "${edited}"`);
+      expect(failing.output()).toContain('"checkpoint": null');
+    });
+  }, 60_000);
+});

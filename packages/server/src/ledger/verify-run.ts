@@ -1,0 +1,118 @@
+import { chain_start, walkAuditChain } from '../audit/verify.js';
+import type { Client, Pool } from '../db/pool.js';
+import {
+  type Checkpoint,
+  chainPoint,
+  checkCheckpoint,
+  latestCheckpoint,
+  recordCheckpoint,
+} from './checkpoints.js';
+import { assetSums, floors, type Violation } from './verify.js';
+import { verifyAccountsAfterCheckpoint, verifyEntriesAfterCheckpoint } from './verify-postings.js';
+
+/** One `purse verify` at a time: a second one waits, then starts from the first one's checkpoint. */
+const verify_lock_id = 7_270_185_035;
+const verify_work_mem = '128MB';
+
+export interface VerifyRun {
+  readonly violations: Violation[];
+  readonly postings_checked: number;
+  /** The checkpoint recorded; none when a violation was found. */
+  readonly checkpoint: Checkpoint | undefined;
+}
+
+/**
+ * `purse verify`: checks what was written since the latest checkpoint (everything with `full`),
+ * the whole ledger's account-level invariants and the audit chain from the checkpoint's entry on,
+ * all in one REPEATABLE READ snapshot, and records a new checkpoint when nothing is wrong.
+ * `on_postings` is told each batch's size and, first, how many postings the run will check.
+ */
+export async function verifyAndCheckpoint(
+  pool: Pool,
+  options: {
+    full: boolean;
+    now: Date;
+    on_total?: (postings: number) => void;
+    on_postings?: (count: number) => void;
+  },
+): Promise<VerifyRun> {
+  const client = await pool.connect();
+  const second = await pool.connect();
+  try {
+    await client.query('SELECT pg_advisory_lock($1)', [verify_lock_id]);
+    try {
+      return await inSnapshot(client, second, async () => {
+        const previous = await latestCheckpoint(client);
+        const trusted = options.full || previous === undefined ? undefined : previous;
+        const from_start = trusted === undefined;
+        const violations = from_start ? [] : await checkCheckpoint(client, trusted);
+        options.on_total?.(await postingsToCheck(client, from_start));
+        const [accounts, entries] = await Promise.all([
+          verifyAccountsAfterCheckpoint(client, from_start, (count) => options.on_postings?.(count)),
+          verifyEntriesAfterCheckpoint(second, from_start),
+        ]);
+        violations.push(...accounts.violations, ...entries);
+        violations.push(...(await assetSums(client, null)), ...(await floors(client, null)));
+        const audit = await walkAuditChain(client, from_start ? chain_start : chainPoint(trusted));
+        violations.push(...audit.violations);
+        const checkpoint =
+          violations.length > 0
+            ? undefined
+            : await recordCheckpoint(client, {
+                previous,
+                full_check: from_start,
+                postings_checked: accounts.postings_checked,
+                audit: audit.reached,
+                now: options.now,
+              });
+        return { violations, postings_checked: accounts.postings_checked, checkpoint };
+      });
+    } finally {
+      await client.query('SELECT pg_advisory_unlock($1)', [verify_lock_id]);
+    }
+  } finally {
+    second.release();
+    client.release();
+  }
+}
+
+/**
+ * Runs `work` in one REPEATABLE READ snapshot shared by both connections (the second imports the
+ * first's), then commits the first (the checkpoint) unless a violation was found.
+ */
+async function inSnapshot(
+  client: Client,
+  second: Client,
+  work: () => Promise<VerifyRun>,
+): Promise<VerifyRun> {
+  await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
+  await second.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+  try {
+    const snapshot = await client.query<{ id: string }>('SELECT pg_export_snapshot() AS id');
+    await second.query(`SET TRANSACTION SNAPSHOT '${snapshot.rows[0]?.id}'`);
+    // A batch sorts and aggregates up to 50,000 postings: in memory, not in temporary files. The
+    // planner's estimates for the per-account range scans are large enough to trigger JIT
+    // compilation, which costs more than it saves on queries this short.
+    for (const db of [client, second]) {
+      await db.query(`SET LOCAL work_mem = '${verify_work_mem}'`);
+      await db.query('SET LOCAL jit = off');
+    }
+    const run = await work();
+    await second.query('COMMIT');
+    await client.query(run.violations.length > 0 ? 'ROLLBACK' : 'COMMIT');
+    return run;
+  } catch (error) {
+    await second.query('ROLLBACK');
+    await client.query('ROLLBACK');
+    throw error;
+  }
+}
+
+async function postingsToCheck(client: Client, from_start: boolean): Promise<number> {
+  const result = await client.query<{ count: string }>(
+    `SELECT coalesce(sum(a.postings_count - coalesce(c.account_seq, 0)), 0) AS count
+     FROM accounts a LEFT JOIN ledger_checkpoint_accounts c ON c.account_id = a.id AND NOT $1::boolean`,
+    [from_start],
+  );
+  return Number(result.rows[0]?.count ?? 0);
+}
