@@ -1,0 +1,129 @@
+-- Events partitioned by month of created_at, so that old months can be archived to files and
+-- dropped whole (src/events/retention.ts) instead of deleted row by row. docs/decisions.md,
+-- "Events partitioned by month", says why and what each guarantee now rests on.
+--
+-- The existing table is not copied: it becomes the first partition, covering everything up to the
+-- end of the month after its newest event. Attaching it reads it once to check that bound (a scan,
+-- no rewrite); its indexes are adopted by the partitioned table's, not built again.
+
+-- A foreign key to a partitioned table needs a unique key containing the partition key, and a
+-- partition referenced by one cannot be dropped. Deliveries keep the event's id; the retention
+-- task never drops an event that still has a pending delivery.
+ALTER TABLE webhook_deliveries DROP CONSTRAINT webhook_deliveries_event_id_fkey;
+
+DROP TRIGGER events_immutable ON events;
+DROP TRIGGER events_permanent ON events;
+ALTER TABLE events RENAME TO events_initial;
+ALTER TABLE events_initial RENAME CONSTRAINT events_pkey TO events_initial_id;
+ALTER INDEX events_position RENAME TO events_initial_position;
+ALTER INDEX events_unsequenced RENAME TO events_initial_unsequenced;
+ALTER INDEX events_list RENAME TO events_initial_list;
+ALTER INDEX events_object RENAME TO events_initial_object;
+
+-- A partitioned table cannot have an identity column before PostgreSQL 17: the sequence moves to
+-- the parent as a default, continuing where the identity stopped.
+CREATE SEQUENCE events_seq AS bigint;
+SELECT setval('events_seq', coalesce((SELECT max(seq) FROM events_initial), 0) + 1, false);
+ALTER TABLE events_initial ALTER COLUMN seq DROP IDENTITY;
+
+CREATE TABLE events (
+  seq         bigint NOT NULL DEFAULT nextval('events_seq'),
+  id          text NOT NULL,
+  livemode    boolean NOT NULL,
+  -- Named as the first partition's, which attaching matches by name.
+  type        text NOT NULL CONSTRAINT events_type_check CHECK (type ~ '^[a-z_]+(\.[a-z_]+)+$'),
+  object_id   text NOT NULL CONSTRAINT events_object_id_check CHECK (char_length(object_id) BETWEEN 1 AND 64),
+  data        json NOT NULL,
+  created_at  timestamptz NOT NULL,
+  position    bigint CONSTRAINT events_position_check CHECK (position > 0),
+  facets      json
+) PARTITION BY RANGE (created_at);
+ALTER SEQUENCE events_seq OWNED BY events.seq;
+
+-- Indexes every partition has; a partition's matching index is adopted, not rebuilt. The unique
+-- ones (id, position) cannot be declared here without the partition key: each partition has its
+-- own (events_add_partition), and docs/decisions.md says why that suffices.
+CREATE INDEX events_unsequenced ON events (seq) WHERE position IS NULL;
+CREATE INDEX events_list ON events (livemode, id);
+CREATE INDEX events_object ON events (object_id, id);
+
+-- As migration 0034's function, with the facets also in the WHEN clause: before, a position being
+-- set together with a changed facets column passed the clause without reaching the function.
+CREATE TRIGGER events_immutable BEFORE UPDATE ON events FOR EACH ROW
+  WHEN (OLD.position IS NOT NULL OR NEW.position IS NULL
+        OR (NEW.seq, NEW.id, NEW.livemode, NEW.type, NEW.object_id, NEW.data::text, NEW.created_at, NEW.facets::text)
+           IS DISTINCT FROM (OLD.seq, OLD.id, OLD.livemode, OLD.type, OLD.object_id, OLD.data::text, OLD.created_at, OLD.facets::text))
+  EXECUTE FUNCTION events_immutable();
+-- Statement triggers are not cloned onto partitions: each partition gets its own as well.
+CREATE TRIGGER events_permanent BEFORE DELETE OR TRUNCATE ON events
+  FOR EACH STATEMENT EXECUTE FUNCTION ledger_rows_permanent();
+
+-- What every partition carries besides the parent's indexes and row trigger.
+CREATE FUNCTION events_partition_guards(partition regclass) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+  name text := (SELECT relname FROM pg_class WHERE oid = partition);
+BEGIN
+  EXECUTE format('CREATE UNIQUE INDEX IF NOT EXISTS %I ON %s (id)', name || '_id', partition);
+  EXECUTE format('CREATE UNIQUE INDEX IF NOT EXISTS %I ON %s (position) WHERE position IS NOT NULL',
+    name || '_position', partition);
+  EXECUTE format('CREATE TRIGGER events_permanent BEFORE DELETE OR TRUNCATE ON %s
+    FOR EACH STATEMENT EXECUTE FUNCTION ledger_rows_permanent()', partition);
+END $$;
+
+DO $$
+DECLARE
+  upper_bound timestamptz := date_trunc('month',
+    greatest(now(), coalesce((SELECT max(created_at) FROM events_initial), now())) + interval '1 month');
+BEGIN
+  EXECUTE format('ALTER TABLE events ATTACH PARTITION events_initial FOR VALUES FROM (MINVALUE) TO (%L)',
+    upper_bound);
+END $$;
+CREATE TRIGGER events_permanent BEFORE DELETE OR TRUNCATE ON events_initial
+  FOR EACH STATEMENT EXECUTE FUNCTION ledger_rows_permanent();
+
+-- An insert never fails for want of a partition: events of a month with none (a test clock far
+-- ahead, or a worker that has not run) land here. A month is not given its own partition while
+-- this one holds rows of it; such rows stay here and are never archived.
+CREATE TABLE events_default PARTITION OF events DEFAULT;
+SELECT events_partition_guards('events_default');
+
+-- Creates the partition of the month starting at `month_start` (events_pYYYYMM) unless it exists
+-- or the default partition holds events of that month; returns whether it created it. Creating a
+-- partition locks the parent briefly; the worker does it months ahead (src/events/partitions.ts).
+CREATE FUNCTION events_add_partition(month_start timestamptz) RETURNS boolean LANGUAGE plpgsql AS $$
+DECLARE
+  lower_bound timestamptz := date_trunc('month', month_start);
+  upper_bound timestamptz := date_trunc('month', month_start) + interval '1 month';
+  name text := 'events_p' || to_char(lower_bound AT TIME ZONE 'UTC', 'YYYYMM');
+BEGIN
+  IF to_regclass(name) IS NOT NULL THEN
+    RETURN false;
+  END IF;
+  -- Refused when the month overlaps a partition (the first one's range is wider than a month) or
+  -- the default partition holds events of it.
+  BEGIN
+    EXECUTE format('CREATE TABLE %I PARTITION OF events FOR VALUES FROM (%L) TO (%L)', name, lower_bound, upper_bound);
+  EXCEPTION WHEN invalid_object_definition OR check_violation THEN
+    RETURN false;
+  END;
+  PERFORM events_partition_guards(name::regclass);
+  RETURN true;
+END $$;
+
+-- One row per archived partition: where its events went and how to check the file.
+CREATE TABLE event_archives (
+  partition_name  text PRIMARY KEY,
+  range_start     timestamptz,
+  range_end       timestamptz NOT NULL,
+  first_position  bigint,
+  last_position   bigint,
+  event_count     bigint NOT NULL CHECK (event_count >= 0),
+  file_name       text NOT NULL UNIQUE,
+  sha256          text NOT NULL CHECK (sha256 ~ '^[0-9a-f]{64}$'),
+  archived_at     timestamptz NOT NULL,
+  -- The smallest and largest position archived. Not a run without gaps: an event made at the end
+  -- of a month may commit, and be numbered, after the next month's first ones.
+  CHECK ((event_count = 0) = (first_position IS NULL) AND (first_position IS NULL) = (last_position IS NULL))
+);
+CREATE TRIGGER event_archives_permanent BEFORE DELETE OR TRUNCATE ON event_archives
+  FOR EACH STATEMENT EXECUTE FUNCTION ledger_rows_permanent();
