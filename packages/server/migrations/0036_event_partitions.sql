@@ -3,7 +3,7 @@
 -- "Events partitioned by month", says why and what each guarantee now rests on.
 --
 -- The existing table is not copied: it becomes the first partition, covering everything up to the
--- end of the month after its newest event. Attaching it reads it once to check that bound (a scan,
+-- end of the current month (or of its newest event's month, if later). Attaching it reads it once to check that bound (a scan,
 -- no rewrite); its indexes are adopted by the partitioned table's, not built again.
 
 -- A foreign key to a partitioned table needs a unique key containing the partition key, and a
@@ -73,7 +73,7 @@ END $$;
 DO $$
 DECLARE
   upper_bound timestamptz := date_trunc('month',
-    greatest(now(), coalesce((SELECT max(created_at) FROM events_initial), now())) + interval '1 month');
+    greatest(now(), coalesce((SELECT max(created_at) FROM events_initial), now())) + interval '32 days', 'UTC');
 BEGIN
   EXECUTE format('ALTER TABLE events ATTACH PARTITION events_initial FOR VALUES FROM (MINVALUE) TO (%L)',
     upper_bound);
@@ -92,8 +92,9 @@ SELECT events_partition_guards('events_default');
 -- partition locks the parent briefly; the worker does it months ahead (src/events/partitions.ts).
 CREATE FUNCTION events_add_partition(month_start timestamptz) RETURNS boolean LANGUAGE plpgsql AS $$
 DECLARE
-  lower_bound timestamptz := date_trunc('month', month_start);
-  upper_bound timestamptz := date_trunc('month', month_start) + interval '1 month';
+  -- Months of UTC whatever the session's time zone.
+  lower_bound timestamptz := date_trunc('month', month_start, 'UTC');
+  upper_bound timestamptz := date_trunc('month', date_trunc('month', month_start, 'UTC') + interval '32 days', 'UTC');
   name text := 'events_p' || to_char(lower_bound AT TIME ZONE 'UTC', 'YYYYMM');
 BEGIN
   IF to_regclass(name) IS NOT NULL THEN
@@ -127,3 +128,52 @@ CREATE TABLE event_archives (
 );
 CREATE TRIGGER event_archives_permanent BEFORE DELETE OR TRUNCATE ON event_archives
   FOR EACH STATEMENT EXECUTE FUNCTION ledger_rows_permanent();
+
+-- Why a partition may not be dropped yet, or NULL: an event not yet numbered, one with a pending
+-- webhook delivery, or one the overview's rollups have not folded.
+CREATE FUNCTION events_partition_blocked(partition regclass) RETURNS text LANGUAGE plpgsql STABLE AS $$
+DECLARE
+  found boolean;
+BEGIN
+  EXECUTE format('SELECT EXISTS (SELECT 1 FROM %s WHERE position IS NULL)', partition) INTO found;
+  IF found THEN RETURN 'unsequenced events'; END IF;
+  EXECUTE format('SELECT EXISTS (SELECT 1 FROM webhook_deliveries d JOIN %s e ON e.id = d.event_id
+    WHERE d.status = ''pending'')', partition) INTO found;
+  IF found THEN RETURN 'pending webhook deliveries'; END IF;
+  EXECUTE format('SELECT EXISTS (SELECT 1 FROM %s WHERE position > (SELECT coalesce(max(position), 0)
+    FROM rollup_cursors))', partition) INTO found;
+  IF found THEN RETURN 'events not folded into the rollups'; END IF;
+  RETURN NULL;
+END $$;
+
+-- The application role may not drop tables (src/db/roles.ts), and must not be able to drop events
+-- at will: these two run as the owner and do only this. A partition is dropped only once its
+-- archive is recorded with exactly its rows, and only when nothing still needs them.
+CREATE FUNCTION events_drop_archived_partition(partition_name text) RETURNS void
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE
+  archive event_archives;
+  partition regclass := to_regclass(partition_name);
+  actual record;
+  blocked text;
+BEGIN
+  SELECT * INTO archive FROM event_archives WHERE event_archives.partition_name = $1;
+  IF archive IS NULL OR partition IS NULL OR partition_name = 'events_default'
+     OR NOT EXISTS (SELECT 1 FROM pg_inherits WHERE inhrelid = partition AND inhparent = 'events'::regclass)
+  THEN
+    RAISE EXCEPTION 'no archived events partition %', partition_name USING ERRCODE = 'restrict_violation';
+  END IF;
+  EXECUTE format('LOCK TABLE %s IN SHARE MODE', partition);
+  blocked := events_partition_blocked(partition);
+  IF blocked IS NOT NULL THEN
+    RAISE EXCEPTION 'partition % still has %', partition_name, blocked USING ERRCODE = 'restrict_violation';
+  END IF;
+  EXECUTE format('SELECT count(*) AS n, min(position) AS lo, max(position) AS hi FROM %s', partition) INTO actual;
+  IF (actual.n, actual.lo, actual.hi) IS DISTINCT FROM (archive.event_count, archive.first_position, archive.last_position) THEN
+    RAISE EXCEPTION 'partition % does not hold what its archive recorded', partition_name
+      USING ERRCODE = 'restrict_violation';
+  END IF;
+  EXECUTE format('ALTER TABLE events DETACH PARTITION %s', partition);
+  EXECUTE format('DROP TABLE %s', partition);
+END $$;
+ALTER FUNCTION events_add_partition(timestamptz) SECURITY DEFINER SET search_path = public, pg_temp;
