@@ -12,6 +12,8 @@ const usage = `usage: purse <command> [--json]
   worker     run only the background worker
   migrate    apply pending database migrations
   verify     check every ledger invariant and the audit chain; exits 1 and names each violation
+  events     purse events replay --archive FILE --out FILE   (an archive of event retention, checked
+             against its recorded sha256 and the audit chain, written back as API events)
   keys       manage API keys:
              purse keys create [--name NAME] [--mode test|live] [--scopes a,b] [--expires-at ISO]
              purse keys list [--mode test|live]
@@ -52,6 +54,8 @@ const options = {
   email: { type: 'string' },
   role: { type: 'string' },
   processes: { type: 'string' },
+  archive: { type: 'string' },
+  out: { type: 'string' },
 } as const;
 
 /** The exit code, or undefined for a long-running command (it exits from its signal handler). */
@@ -75,6 +79,10 @@ async function main(argv: string[]): Promise<Outcome | undefined> {
     case 'operators': {
       const { databaseCommand } = await import('./cli/database-commands.js');
       return databaseCommand(command, rest, flags);
+    }
+    case 'events': {
+      const { eventsCommand } = await import('./cli/events.js');
+      return eventsCommand(rest, flags);
     }
     case 'listen': {
       const { listenCommand } = await import('./cli/listen.js');

@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
-import { open, readFile, rename } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { open, rename } from 'node:fs/promises';
 import path from 'node:path';
+import { createInterface } from 'node:readline';
 
 /** What an archive file holds, as recorded in `event_archives` and the audit chain. */
 export interface ArchiveSummary {
@@ -59,12 +61,14 @@ export async function writeArchiveFile(
   return { event_count, first_position, last_position, sha256: hash.digest('hex') };
 }
 
-/** The file's SHA-256 and its lines (each one event row as JSON). */
-export async function readArchiveFile(file_path: string): Promise<{ sha256: string; lines: string[] }> {
-  const bytes = await readFile(file_path);
-  const text = bytes.toString('utf8');
-  return {
-    sha256: createHash('sha256').update(bytes).digest('hex'),
-    lines: text.length === 0 ? [] : text.replace(/\n$/, '').split('\n'),
-  };
+/** The SHA-256 of a file's bytes, read as a stream (an archive may be larger than memory). */
+export async function fileSha256(file_path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(file_path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+/** The file's lines, one event row as JSON each, read as a stream. */
+export function archiveLines(file_path: string): AsyncIterable<string> {
+  return createInterface({ input: createReadStream(file_path, 'utf8'), crlfDelay: Number.POSITIVE_INFINITY });
 }
