@@ -5,6 +5,7 @@ import { installProcessKek } from '../crypto/start.js';
 import { openDatabase } from '../db/connect.js';
 import { migrate } from '../db/migrate.js';
 import { inTransaction } from '../db/pool.js';
+import { type EventViolation, verifyEvents } from '../events/verify-events.js';
 import { ledger_checks_count, type Violation, verifyLedger } from '../ledger/verify.js';
 import type { Flags } from './args.js';
 import { type DataKeyCommand, data_key_commands, dataKeyCommand } from './data-keys.js';
@@ -53,17 +54,22 @@ export async function databaseCommand(
 }
 
 async function verify(pool: Parameters<typeof verifyLedger>[0]): Promise<Outcome> {
-  const progress = progressBar('verify', ledger_checks_count + 1);
-  const violations: Violation[] = [];
+  const progress = progressBar('verify', ledger_checks_count + 2);
+  const violations: (Violation | EventViolation)[] = [];
   try {
     violations.push(...(await verifyLedger(pool, undefined, () => progress.increment())));
     violations.push(...(await verifyAuditChain(pool)));
+    progress.increment();
+    violations.push(...(await verifyEvents(pool)));
     progress.increment();
   } finally {
     progress.stop();
   }
   if (violations.length === 0)
-    return success({ ok: true, violations }, 'verified: every invariant holds (ledger and audit chain)');
+    return success(
+      { ok: true, violations },
+      'verified: every invariant holds (ledger, audit chain and event positions)',
+    );
   const lines = violations.map(
     (violation) => `${violation.check}: ${violation.subject}: ${violation.detail}`,
   );
