@@ -143,7 +143,7 @@ describe('progress bars', () => {
       });
       const code = await new Promise((resolve) => run.on('close', resolve));
       expect(code, output).toBe(0);
-      expect(output).toMatch(/verify \[[^\]]*\] 7\/7/);
+      expect(output).toMatch(/verify \[[^\]]*\] 8\/8/);
       expect(output).toContain('every invariant holds');
     },
     60_000,

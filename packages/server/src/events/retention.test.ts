@@ -8,6 +8,7 @@ import { foldEvents } from '../reports/rollups.js';
 import { createTestApp, type TestApp } from '../test-support/app.js';
 import { asApplicationRole } from '../test-support/global-setup.js';
 import { expectProblem, funded } from '../test-support/money.js';
+import { runPurse } from '../test-support/process.js';
 import { fileSha256 } from './archive-file.js';
 import { recordEvents } from './outbox.js';
 import { addEventPartitions, eventPartitions } from './partitions.js';
@@ -198,11 +199,28 @@ describe('event retention', () => {
     });
     expect(result).toEqual({ ok: true, event_count: before.length, sha256: archive?.sha256 });
     expect(replayed).toEqual(before);
+    // The command: the same events, one a line, into a file of its own.
+    const out_path = path.join(archive_dir, 'replayed.jsonl');
+    const run = runPurse(['events', 'replay', '--archive', file_path, '--out', out_path], {
+      DATABASE_URL: t.db.url,
+    });
+    expect(await run.exited, run.output()).toBe(0);
+    expect(run.output()).toContain(`replayed ${before.length} events`);
+    const written = (await readFile(out_path, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    expect(written).toEqual(before);
 
     // One byte changed: refused.
     const bytes = await readFile(file_path, 'utf8');
     await writeFile(file_path, bytes.replace('"livemode":false', '"livemode":true '));
     const tampered = await replayArchive(t.db.pool, file_path, () => undefined);
     expect(tampered).toMatchObject({ ok: false, reason: expect.stringContaining('recorded') });
+    const refused = runPurse(['events', 'replay', '--archive', file_path, '--out', `${out_path}.2`], {
+      DATABASE_URL: t.db.url,
+    });
+    expect(await refused.exited, refused.output()).toBe(1);
+    expect(refused.output()).toContain('refused');
   });
 });
