@@ -3,8 +3,8 @@
 -- "Events partitioned by month", says why and what each guarantee now rests on.
 --
 -- The existing table is not copied: it becomes the first partition, covering everything up to the
--- end of the current month (or of its newest event's month, if later). Attaching it reads it once to check that bound (a scan,
--- no rewrite); its indexes are adopted by the partitioned table's, not built again.
+-- end of the current month. Attaching it reads it once to check that bound (a scan, no rewrite);
+-- its indexes are adopted by the partitioned table's, not built again.
 
 -- A foreign key to a partitioned table needs a unique key containing the partition key, and a
 -- partition referenced by one cannot be dropped. Deliveries keep the event's id; the retention
@@ -70,22 +70,28 @@ BEGIN
     FOR EACH STATEMENT EXECUTE FUNCTION ledger_rows_permanent()', partition);
 END $$;
 
-DO $$
-DECLARE
-  upper_bound timestamptz := date_trunc('month',
-    greatest(now(), coalesce((SELECT max(created_at) FROM events_initial), now())) + interval '32 days', 'UTC');
-BEGIN
-  EXECUTE format('ALTER TABLE events ATTACH PARTITION events_initial FOR VALUES FROM (MINVALUE) TO (%L)',
-    upper_bound);
-END $$;
-CREATE TRIGGER events_permanent BEFORE DELETE OR TRUNCATE ON events_initial
-  FOR EACH STATEMENT EXECUTE FUNCTION ledger_rows_permanent();
-
 -- An insert never fails for want of a partition: events of a month with none (a test clock far
 -- ahead, or a worker that has not run) land here. A month is not given its own partition while
 -- this one holds rows of it; such rows stay here and are never archived.
 CREATE TABLE events_default PARTITION OF events DEFAULT;
 SELECT events_partition_guards('events_default');
+
+-- The first partition ends with the current month (UTC). Events stamped later than that (by a test
+-- clock run ahead) are the only rows moved: left in place, one event dated 2035 would stretch the
+-- first partition to 2035, and no month before it could have a partition or be archived.
+DO $$
+DECLARE
+  upper_bound timestamptz := date_trunc('month', date_trunc('month', now(), 'UTC') + interval '32 days', 'UTC');
+BEGIN
+  WITH moved AS (DELETE FROM events_initial WHERE created_at >= upper_bound
+                 RETURNING seq, id, livemode, type, object_id, data, created_at, position, facets)
+  INSERT INTO events_default (seq, id, livemode, type, object_id, data, created_at, position, facets)
+  SELECT * FROM moved;
+  EXECUTE format('ALTER TABLE events ATTACH PARTITION events_initial FOR VALUES FROM (MINVALUE) TO (%L)',
+    upper_bound);
+END $$;
+CREATE TRIGGER events_permanent BEFORE DELETE OR TRUNCATE ON events_initial
+  FOR EACH STATEMENT EXECUTE FUNCTION ledger_rows_permanent();
 
 -- Creates the partition of the month starting at `month_start` (events_pYYYYMM) unless it exists
 -- or the default partition holds events of that month; returns whether it created it. Creating a

@@ -3,9 +3,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sealAudit } from '../audit/seal.js';
+import { loadMigrations } from '../db/migrate.js';
 import { createPool, type Pool } from '../db/pool.js';
 import { foldEvents } from '../reports/rollups.js';
 import { createTestApp, type TestApp } from '../test-support/app.js';
+import { createTestDatabase } from '../test-support/database.js';
 import { asApplicationRole } from '../test-support/global-setup.js';
 import { expectProblem, funded } from '../test-support/money.js';
 import { runPurse } from '../test-support/process.js';
@@ -112,6 +114,49 @@ describe('events partitioned by month (migration 0036)', () => {
       subject: 'position 900000001',
       detail: 'held by two events',
     });
+  });
+});
+
+describe('migration 0036 on a database with events', () => {
+  it('attaches the existing table as it is, moving only events dated after this month', async () => {
+    const db = await createTestDatabase({ migrated: false });
+    try {
+      const migrations = await loadMigrations();
+      for (const migration of migrations.filter((m) => m.name < '0036')) await db.pool.query(migration.sql);
+      await db.pool.query(
+        `INSERT INTO events (id, livemode, type, object_id, data, created_at, position)
+         SELECT 'evt_old_' || g, false, 'holder.created', 'hol_' || g, '{}', now() - make_interval(days => g), g
+         FROM generate_series(1, 500) AS g;
+         INSERT INTO events (id, livemode, type, object_id, data, created_at)
+         VALUES ('evt_clock_ahead', false, 'holder.created', 'hol_ahead', '{}', '2035-06-01')`,
+      );
+      const file_node = async (table: string) =>
+        (
+          await db.pool.query<{ node: string }>('SELECT pg_relation_filenode($1::regclass)::text AS node', [
+            table,
+          ])
+        ).rows[0]?.node;
+      const before = await file_node('events');
+      const m0036 = migrations.find((m) => m.name.startsWith('0036'));
+      await db.pool.query(m0036?.sql ?? '');
+      // The same file on disk: not rewritten.
+      expect(await file_node('events_initial')).toBe(before);
+      const placed = await db.pool.query<{ partition: string; n: string }>(
+        'SELECT tableoid::regclass::text AS partition, count(*)::text AS n FROM events GROUP BY 1 ORDER BY 1',
+      );
+      expect(placed.rows).toEqual([
+        { partition: 'events_default', n: '1' },
+        { partition: 'events_initial', n: '500' },
+      ]);
+      // The sequence goes on after the identity's last value.
+      const next = await db.pool.query<{ seq: string }>(
+        `INSERT INTO events (id, livemode, type, object_id, data, created_at)
+         VALUES ('evt_after', false, 'holder.created', 'hol_after', '{}', now()) RETURNING seq::text`,
+      );
+      expect(Number(next.rows[0]?.seq)).toBeGreaterThan(501);
+    } finally {
+      await db.drop();
+    }
   });
 });
 
