@@ -146,7 +146,8 @@ BEGIN
   EXECUTE format('SELECT EXISTS (SELECT 1 FROM webhook_deliveries d JOIN %s e ON e.id = d.event_id
     WHERE d.status = ''pending'')', partition) INTO found;
   IF found THEN RETURN 'pending webhook deliveries'; END IF;
-  EXECUTE format('SELECT EXISTS (SELECT 1 FROM %s WHERE position > (SELECT coalesce(max(position), 0)
+  -- Every fold's cursor must be past them: the least one decides.
+  EXECUTE format('SELECT EXISTS (SELECT 1 FROM %s WHERE position > (SELECT coalesce(min(position), 0)
     FROM rollup_cursors))', partition) INTO found;
   IF found THEN RETURN 'events not folded into the rollups'; END IF;
   RETURN NULL;
