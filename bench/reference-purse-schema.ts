@@ -16,6 +16,11 @@ export const purse_schema_reference = "plain SQL, 1 per commit, on Purse's table
 
 const balances_after = `posted_credits - posted_debits AS posted, pending_debits AS held, pending_credits AS incoming, postings_count AS seq`;
 
+/** now(), or the account's previous posting's created_at_max when later (greatest skips a NULL). */
+function previous_max(account: string, seq: string): string {
+  return `greatest(now(), (SELECT created_at_max FROM postings WHERE account_id = ${account} AND account_seq = ${seq}::bigint - 1))`;
+}
+
 interface After {
   posted: string;
   held: string;
@@ -58,10 +63,11 @@ async function writeTransfer(client: pg.Client, wallets: readonly string[]): Pro
   );
   const [debit, credit] = [debited.rows[0], credited.rows[0]];
   await client.query(
+    // created_at_max runs on from the account's previous posting (balance?at= searches by it).
     `INSERT INTO postings (id, transaction_id, account_id, account_seq, asset, side, layer, amount,
-       posted_after, held_after, incoming_after)
-     VALUES ($1, $3, $4, $5, 'USD', 'debit', 'posted', 1, $6, $7, $8),
-            ($2, $3, $9, $10, 'USD', 'credit', 'posted', 1, $11, $12, $13)`,
+       posted_after, held_after, incoming_after, created_at_max)
+     VALUES ($1, $3, $4, $5, 'USD', 'debit', 'posted', 1, $6, $7, $8, ${previous_max('$4', '$5')}),
+            ($2, $3, $9, $10, 'USD', 'credit', 'posted', 1, $11, $12, $13, ${previous_max('$9', '$10')})`,
     [
       newId('posting'),
       newId('posting'),

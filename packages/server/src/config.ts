@@ -138,6 +138,10 @@ export interface EventsConfig {
   readonly streams_max: number;
   /** Open streams per API key in one process, so one key cannot hold every stream; more are 429. */
   readonly streams_per_key_max: number;
+  /** Retention (events/retention.ts): undefined keeps every event in the database forever. */
+  readonly retention_days: number | undefined;
+  /** Where archived months of events are written, one JSON-lines file each. */
+  readonly archive_dir: string;
 }
 
 /** Webhook delivery (see webhooks/delivery.ts). */
@@ -305,6 +309,13 @@ export function loadConfig(env: Env = process.env): Config {
       stream_heartbeat_ms: intFromEnv(env, 'PURSE_EVENT_STREAM_HEARTBEAT_MS', 15_000),
       streams_max: intFromEnv(env, 'PURSE_EVENT_STREAMS_MAX', 100),
       streams_per_key_max: Math.max(1, intFromEnv(env, 'PURSE_EVENT_STREAMS_PER_KEY_MAX', 5)),
+      retention_days:
+        nonEmpty(env.PURSE_EVENT_RETENTION_DAYS) === undefined
+          ? undefined
+          : Math.max(1, intFromEnv(env, 'PURSE_EVENT_RETENTION_DAYS', 0)),
+      archive_dir: path.resolve(
+        env.PURSE_EVENT_ARCHIVE_DIR ?? path.join(env.PURSE_DATA_DIR ?? '.purse', 'event-archives'),
+      ),
     },
     webhooks: {
       retry_schedule_s: scheduleFromEnv(env, 'PURSE_WEBHOOK_RETRY_SCHEDULE'),

@@ -14,6 +14,8 @@ const usage = `usage: purse <command> [--json]
   verify     check the ledger and the audit chain written since the last checkpoint, then record a
              new one; exits 1 and names each violation (no checkpoint then)
              purse verify --full   check everything from the start, with a progress bar
+  events     purse events replay --archive FILE --out FILE   (an archive of event retention, checked
+             against its recorded sha256 and the audit chain, written back as API events)
   keys       manage API keys:
              purse keys create [--name NAME] [--mode test|live] [--scopes a,b] [--expires-at ISO]
              purse keys list [--mode test|live]
@@ -55,6 +57,8 @@ const options = {
   email: { type: 'string' },
   role: { type: 'string' },
   processes: { type: 'string' },
+  archive: { type: 'string' },
+  out: { type: 'string' },
 } as const;
 
 /** The exit code, or undefined for a long-running command (it exits from its signal handler). */
@@ -78,6 +82,10 @@ async function main(argv: string[]): Promise<Outcome | undefined> {
     case 'operators': {
       const { databaseCommand } = await import('./cli/database-commands.js');
       return databaseCommand(command, rest, flags);
+    }
+    case 'events': {
+      const { eventsCommand } = await import('./cli/events.js');
+      return eventsCommand(rest, flags);
     }
     case 'listen': {
       const { listenCommand } = await import('./cli/listen.js');

@@ -13855,7 +13855,7 @@ export interface paths {
         };
         /**
          * Retrieve an event
-         * @description The event with the object as it was right after the change.
+         * @description The event with the object as it was right after the change. An event of a month that event retention archived and dropped answers 410 `event_archived`, naming the archive file.
          */
         get: {
             parameters: {
@@ -13956,6 +13956,15 @@ export interface paths {
                 };
                 /** @description An RFC 9457 problem document. */
                 409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description An RFC 9457 problem document. */
+                410: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -26985,7 +26994,7 @@ export interface components {
              * @example invalid_request
              * @enum {string}
              */
-            code: "invalid_request" | "malformed_request" | "request_timeout" | "headers_too_large" | "invalid_json" | "invalid_amount" | "invalid_api_version" | "invalid_cursor" | "unsupported_media_type" | "body_too_large" | "authentication_required" | "invalid_api_key" | "invalid_access_token" | "insufficient_scope" | "mode_mismatch" | "resource_not_found" | "route_not_found" | "asset_exists" | "asset_not_found" | "holder_external_id_taken" | "api_key_revoked" | "idempotency_key_reused" | "idempotency_key_in_use" | "invalid_split" | "same_wallet" | "insufficient_funds" | "balance_limit_exceeded" | "wallet_frozen" | "wallet_closed" | "wallet_not_empty" | "currency_mismatch" | "hold_not_pending" | "capture_exceeds_hold" | "hold_expired" | "escrow_not_active" | "escrow_disputed" | "escrow_not_disputed" | "milestone_not_pending" | "release_exceeds_remaining" | "not_refundable" | "refund_exceeds_remaining" | "invalid_state" | "test_mode_only" | "bank_file_invalid" | "rail_unavailable" | "unknown_event_type" | "invalid_webhook_url" | "webhook_url_forbidden" | "invalid_redirect_uri" | "webhook_endpoint_disabled" | "webhook_endpoint_limit_reached" | "key_restricted" | "api_key_exceeds_caller" | "spend_limit_exceeded" | "risk_blocked" | "approval_not_pending" | "approval_expired" | "rate_limited" | "service_unavailable" | "lock_timeout" | "queue_full" | "subscription_canceled" | "invoice_not_payable" | "price_not_metered" | "price_inactive" | "price_mismatch" | "coupon_not_applicable" | "usage_identifier_reused" | "test_clock_advancing" | "challenge_not_pending" | "challenge_expired" | "challenge_code_invalid" | "challenge_attempts_exceeded" | "challenge_sends_exceeded" | "challenge_channel_unavailable" | "authenticator_exists" | "authenticator_not_found" | "holder_blocked" | "file_type_unsupported" | "file_too_large" | "verification_in_progress" | "fx_rate_unavailable" | "fx_rate_stale" | "amount_too_small" | "quote_expired" | "quote_already_used" | "quote_holder_mismatch" | "holder_mismatch" | "invalid_credentials" | "operator_locked" | "session_required" | "csrf_token_invalid" | "operator_exists" | "internal_error";
+            code: "invalid_request" | "malformed_request" | "request_timeout" | "headers_too_large" | "invalid_json" | "invalid_amount" | "invalid_api_version" | "invalid_cursor" | "unsupported_media_type" | "body_too_large" | "authentication_required" | "invalid_api_key" | "invalid_access_token" | "insufficient_scope" | "mode_mismatch" | "resource_not_found" | "route_not_found" | "asset_exists" | "asset_not_found" | "holder_external_id_taken" | "api_key_revoked" | "idempotency_key_reused" | "idempotency_key_in_use" | "invalid_split" | "same_wallet" | "insufficient_funds" | "balance_limit_exceeded" | "wallet_frozen" | "wallet_closed" | "wallet_not_empty" | "currency_mismatch" | "hold_not_pending" | "capture_exceeds_hold" | "hold_expired" | "escrow_not_active" | "escrow_disputed" | "escrow_not_disputed" | "milestone_not_pending" | "release_exceeds_remaining" | "not_refundable" | "refund_exceeds_remaining" | "invalid_state" | "test_mode_only" | "bank_file_invalid" | "rail_unavailable" | "unknown_event_type" | "event_archived" | "invalid_webhook_url" | "webhook_url_forbidden" | "invalid_redirect_uri" | "webhook_endpoint_disabled" | "webhook_endpoint_limit_reached" | "key_restricted" | "api_key_exceeds_caller" | "spend_limit_exceeded" | "risk_blocked" | "approval_not_pending" | "approval_expired" | "rate_limited" | "service_unavailable" | "lock_timeout" | "queue_full" | "subscription_canceled" | "invoice_not_payable" | "price_not_metered" | "price_inactive" | "price_mismatch" | "coupon_not_applicable" | "usage_identifier_reused" | "test_clock_advancing" | "challenge_not_pending" | "challenge_expired" | "challenge_code_invalid" | "challenge_attempts_exceeded" | "challenge_sends_exceeded" | "challenge_channel_unavailable" | "authenticator_exists" | "authenticator_not_found" | "holder_blocked" | "file_type_unsupported" | "file_too_large" | "verification_in_progress" | "fx_rate_unavailable" | "fx_rate_stale" | "amount_too_small" | "quote_expired" | "quote_already_used" | "quote_holder_mismatch" | "holder_mismatch" | "invalid_credentials" | "operator_locked" | "session_required" | "csrf_token_invalid" | "operator_exists" | "internal_error";
             /** @example email */
             param?: string;
             /** @example req_01jd0w3n3w8m5t5vq6fz1y2k3h */

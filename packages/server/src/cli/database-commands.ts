@@ -5,6 +5,7 @@ import { openDatabase } from '../db/connect.js';
 import { migrate } from '../db/migrate.js';
 import type { Pool } from '../db/pool.js';
 import { inTransaction } from '../db/pool.js';
+import { type EventViolation, verifyEvents } from '../events/verify-events.js';
 import { verifyAndCheckpoint } from '../ledger/verify-run.js';
 import type { Flags } from './args.js';
 import { type DataKeyCommand, data_key_commands, dataKeyCommand } from './data-keys.js';
@@ -53,12 +54,15 @@ export async function databaseCommand(
 }
 
 /**
- * `purse verify [--full]`: incremental from the latest checkpoint, or everything; the progress bar
- * (a terminal only) counts postings and shows their rate.
+ * `purse verify [--full]`: event positions across partitions first (they are not incremental), then
+ * the ledger and audit chain, incremental from the latest checkpoint or everything; a checkpoint is
+ * recorded only when all holds. The progress bar (a terminal only) counts postings and their rate.
  */
 async function verify(pool: Pool, full: boolean): Promise<Outcome> {
-  let progress = progressBar('verify', 0);
   const started_ms = Date.now();
+  const event_violations: EventViolation[] = await verifyEvents(pool);
+  if (event_violations.length > 0) return failed(event_violations, started_ms);
+  let progress = progressBar('verify', 0);
   let run: Awaited<ReturnType<typeof verifyAndCheckpoint>>;
   try {
     run = await verifyAndCheckpoint(pool, {
@@ -74,23 +78,29 @@ async function verify(pool: Pool, full: boolean): Promise<Outcome> {
   }
   const { violations, checkpoint, postings_checked } = run;
   const elapsed_ms = Date.now() - started_ms;
-  if (checkpoint !== undefined) {
-    const summary = {
-      id: checkpoint.id,
-      full_check: checkpoint.full_check,
-      postings_checked,
-      postings_through: Number(checkpoint.postings_through),
-      audit_seq: Number(checkpoint.audit_seq),
-    };
-    return success(
-      { ok: true, violations, checkpoint: summary, elapsed_ms },
-      `verified: every invariant holds (ledger and audit chain); ${postings_checked} postings checked ` +
-        `(${full ? 'all' : 'since the last checkpoint'}) in ${elapsed_ms} ms, checkpoint ${checkpoint.seq} recorded`,
-    );
-  }
+  if (checkpoint === undefined) return failed(violations, started_ms);
+  const summary = {
+    id: checkpoint.id,
+    full_check: checkpoint.full_check,
+    postings_checked,
+    postings_through: Number(checkpoint.postings_through),
+    audit_seq: Number(checkpoint.audit_seq),
+  };
+  return success(
+    { ok: true, violations, checkpoint: summary, elapsed_ms },
+    `verified: every invariant holds (ledger, audit chain and event positions); ${postings_checked} postings checked ` +
+      `(${full ? 'all' : 'since the last checkpoint'}) in ${elapsed_ms} ms, checkpoint ${checkpoint.seq} recorded`,
+  );
+}
+
+function failed(
+  violations: readonly { check: string; subject: string; detail: string }[],
+  started_ms: number,
+): Outcome {
   const lines = violations.map(
     (violation) => `${violation.check}: ${violation.subject}: ${violation.detail}`,
   );
+  const elapsed_ms = Date.now() - started_ms;
   return failure(
     { ok: false, violations, checkpoint: null, elapsed_ms },
     `${violations.length} violation(s), no checkpoint recorded:\n${lines.join('\n')}`,

@@ -3,7 +3,7 @@ import { Type } from '@sinclair/typebox';
 import { type Api, type RouteDeps, sendResult } from '../http/api.js';
 import { authOf, stillAuthorized } from '../http/auth.js';
 import { sendProblem } from '../http/problem.js';
-import { errorResponses, IdParams, ListOf } from '../http/schemas.js';
+import { errorResponses, IdParams, ListOf, ProblemRef } from '../http/schemas.js';
 import { Event, EventListQuery, StreamQuery } from './schemas.js';
 import { getEvent, listEvents } from './service.js';
 
@@ -86,9 +86,11 @@ export function eventRoutes(app: Api, deps: RouteDeps): void {
       schema: {
         tags,
         summary: 'Retrieve an event',
-        description: 'The event with the object as it was right after the change.',
+        description:
+          'The event with the object as it was right after the change. An event of a month that ' +
+          'event retention archived and dropped answers 410 `event_archived`, naming the archive file.',
         params: IdParams,
-        response: { 200: Event, ...errorResponses },
+        response: { 200: Event, ...errorResponses, 410: ProblemRef },
       },
     },
     async (request, reply) =>

@@ -1,6 +1,6 @@
 import { type Client, inTransaction, type Pool } from '../db/pool.js';
 import { queueDeliveries } from '../webhooks/delivery-queue.js';
-import { countEvents } from './counters.js';
+import { type CountedEvent, countEvents } from './counters.js';
 
 /** Any constant; it only has to differ from Purse's other advisory locks. */
 const sequencer_lock_id = 7_270_185_003;
@@ -24,20 +24,26 @@ export interface SequencedEvent {
  * - `pick` reads the oldest unsequenced events in `events_unsequenced` order and stops at the
  *   batch size. Sequential and bitmap scans are switched off for this transaction, as they would
  *   read the whole backlog before sorting it; an ordered index scan under a LIMIT reads the batch.
- * - `number` joins the picked ids (an array whose length the planner knows) to `events` by primary
- *   key: a nested loop of one index probe per id. It has no `position IS NULL` condition, which
+ * - `number` joins the picked ids (an array whose length the planner knows) to `events` by id: a
+ *   nested loop of one index probe per id. `events` is partitioned by month of `created_at`
+ *   (migration 0036) and each partition has its own unique index on id, so the picked creation
+ *   times go along: the executor prunes the partitions per id and probes one index, not one per
+ *   partition. It has no `position IS NULL` condition, which
  *   would tempt the planner back to the unsequenced index and its estimate (the advisory lock means
  *   no one else numbers these rows, and the immutability trigger refuses a second number anyway).
- *   Its only other estimate is the size of `events`, which the planner scales by the table's
- *   current page count, so it cannot be wildly wrong.
+ *   Hash and merge joins are off too: a partition analyzed while empty looks free to read whole,
+ *   and the planner then hashed the batch and read every partition's id index end to end (40,408
+ *   rows for a batch of 100 over 20,000 events), which a nested loop never does.
  */
 export const sequencing_statements = {
-  settings: 'SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off',
-  pick: 'SELECT id FROM events WHERE position IS NULL ORDER BY seq LIMIT $1',
+  settings:
+    'SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off; SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off',
+  // created_at as text: a JS Date would drop its microseconds, and the join would then miss the row.
+  pick: 'SELECT id, created_at::text AS created_at FROM events WHERE position IS NULL ORDER BY seq LIMIT $1',
   number: `UPDATE events e SET position = (SELECT coalesce(max(position), 0) FROM events) + picked.n
-    FROM unnest($1::text[]) WITH ORDINALITY AS picked(id, n)
-    WHERE e.id = picked.id
-    RETURNING e.id, e.livemode, e.type, e.object_id, e.position`,
+    FROM unnest($1::text[], $2::timestamptz[]) WITH ORDINALITY AS picked(id, created_at, n)
+    WHERE e.id = picked.id AND e.created_at = picked.created_at
+    RETURNING e.id, e.livemode, e.type, e.object_id, e.position, e.facets`,
 } as const;
 
 /**
@@ -75,12 +81,15 @@ export async function sequenceEvents(pool: Pool, batch_max: number, now: Date): 
 }
 
 /** Numbers up to `batch_max` of the oldest visible unsequenced events, in seq order. */
-async function sequenceRound(db: Client, batch_max: number): Promise<SequencedEvent[]> {
+async function sequenceRound(db: Client, batch_max: number): Promise<(SequencedEvent & CountedEvent)[]> {
   await db.query(sequencing_statements.settings);
-  const picked = await db.query<{ id: string }>(sequencing_statements.pick, [batch_max]);
+  const picked = await db.query<{ id: string; created_at: string }>(sequencing_statements.pick, [batch_max]);
   if (picked.rows.length === 0) return [];
   const ids = picked.rows.map((row) => row.id);
-  const numbered = await db.query<SequencedEvent>(sequencing_statements.number, [ids]);
+  const numbered = await db.query<SequencedEvent & CountedEvent>(sequencing_statements.number, [
+    ids,
+    picked.rows.map((row) => row.created_at),
+  ]);
   if (numbered.rows.length !== ids.length) {
     throw new Error(`sequencer: picked ${ids.length} events but numbered ${numbered.rows.length}`);
   }

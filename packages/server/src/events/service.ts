@@ -4,13 +4,17 @@ import { rowById } from '../db/rows.js';
 import { type DomainError, domainError, notFound } from '../shared/errors.js';
 import { fetchPage, type Page, pageQuery } from '../shared/pagination.js';
 import { fail, ok, type Result } from '../shared/result.js';
+import { archiveOfEvent, eventArchived } from './archives.js';
 import { isValidPattern, patternCondition } from './catalogue.js';
 import type { EventListQuery } from './schemas.js';
 import { type EventRow, type EventView, eventView } from './view.js';
 
+/** An event by id; one archived by retention (events/retention.ts) is a 410 naming its archive. */
 export async function getEvent(db: Queryable, livemode: boolean, id: string): Promise<Result<EventView>> {
   const row = await rowById<EventRow>(db, 'events', livemode, id);
-  return row === undefined ? fail(notFound('event', id)) : ok(eventView(row));
+  if (row !== undefined) return ok(eventView(row));
+  const archive = await archiveOfEvent(db, id);
+  return fail(archive === undefined ? notFound('event', id) : eventArchived(id, archive));
 }
 
 /** Newest first by id (creation time); filter by type or pattern, object and creation time. */

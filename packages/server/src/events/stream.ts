@@ -3,6 +3,7 @@ import type { EventsConfig } from '../config.js';
 import type { Pool, Queryable } from '../db/pool.js';
 import { type DomainError, domainError } from '../shared/errors.js';
 import { fail, ok, type Result } from '../shared/result.js';
+import { archiveOfEvent, eventArchived } from './archives.js';
 import { isValidPattern, patternCondition } from './catalogue.js';
 import { unknownEventType } from './service.js';
 import { type EventRow, eventView } from './view.js';
@@ -161,6 +162,10 @@ async function startPosition(db: Queryable, request: StreamRequest): Promise<big
     [request.last_event_id, request.livemode],
   );
   const position = found.rows[0]?.position;
+  if (position === undefined) {
+    const archive = await archiveOfEvent(db, request.last_event_id);
+    if (archive !== undefined) return eventArchived(request.last_event_id, archive);
+  }
   if (position === undefined || position === null) {
     return domainError(
       'invalid_cursor',

@@ -50,6 +50,7 @@ export type ErrorCode =
   | 'bank_file_invalid'
   | 'rail_unavailable'
   | 'unknown_event_type'
+  | 'event_archived'
   | 'invalid_webhook_url'
   | 'webhook_url_forbidden'
   | 'invalid_redirect_uri'
@@ -160,6 +161,7 @@ export const catalogue: { readonly [C in ErrorCode]: ErrorSpec } = {
   bank_file_invalid: { status: 400, title: 'The bank file cannot be read' },
   rail_unavailable: { status: 400, title: 'No payment rail can carry this in this mode' },
   unknown_event_type: { status: 400, title: 'No event type matches' },
+  event_archived: { status: 410, title: 'The event was archived out of the database' },
   invalid_webhook_url: { status: 400, title: 'The webhook URL is not valid' },
   webhook_url_forbidden: { status: 400, title: 'The webhook URL points at a private network' },
   invalid_redirect_uri: { status: 400, title: 'The redirect URI is not allowed' },

@@ -8,6 +8,8 @@ import { resumeAdvances } from '../clocks/advance.js';
 import type { Config } from '../config.js';
 import { inTransaction } from '../db/pool.js';
 import { settleDueEscrows } from '../escrows/auto.js';
+import { addEventPartitions } from '../events/partitions.js';
+import { archiveOldEvents } from '../events/retention.js';
 import { sequenceEvents } from '../events/sequencer.js';
 import { importEcbFeed } from '../fx/ecb-feed.js';
 import { job_handlers } from '../jobs/handlers.js';
@@ -38,6 +40,8 @@ const retries_per_batch_max = 500;
 const rollup_events_per_batch_max = 10_000;
 const rollup_batches_per_round_max = 20;
 const rollup_interval_ms = 1_000;
+/** Partitions are made two months ahead and archived by the day: hourly is plenty for both. */
+const event_partitions_interval_ms = 3_600_000;
 
 /** Every background task Purse runs, in `purse serve` and in `purse worker`. */
 export function backgroundTasks(
@@ -129,6 +133,17 @@ export function backgroundTasks(
       // One fold at a time by the cursor's row lock (rollups.ts).
       exclusive: false,
       run: (pool) => foldEvents(pool, rollup_events_per_batch_max, rollup_batches_per_round_max),
+    },
+    {
+      name: 'add_event_partitions',
+      interval_ms: event_partitions_interval_ms,
+      run: (pool, now) => addEventPartitions(pool, now),
+    },
+    {
+      // Does nothing unless PURSE_EVENT_RETENTION_DAYS is set (docs/operations.md, "Event retention").
+      name: 'archive_events',
+      interval_ms: event_partitions_interval_ms,
+      run: async (pool, now) => (await archiveOldEvents(pool, config.events, now)).archived.length,
     },
     {
       name: 'seal_audit',

@@ -1,0 +1,271 @@
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sealAudit } from '../audit/seal.js';
+import { loadMigrations } from '../db/migrate.js';
+import { createPool, type Pool } from '../db/pool.js';
+import { foldEvents } from '../reports/rollups.js';
+import { createTestApp, type TestApp } from '../test-support/app.js';
+import { createTestDatabase } from '../test-support/database.js';
+import { asApplicationRole } from '../test-support/global-setup.js';
+import { expectProblem, funded } from '../test-support/money.js';
+import { runPurse } from '../test-support/process.js';
+import { fileSha256 } from './archive-file.js';
+import { recordEvents } from './outbox.js';
+import { addEventPartitions, eventPartitions } from './partitions.js';
+import { replayArchive } from './replay-archive.js';
+import { archiveOldEvents } from './retention.js';
+import { sequenceEvents } from './sequencer.js';
+import { verifyEvents } from './verify-events.js';
+import { type EventRow, type EventView, eventView } from './view.js';
+
+let t: TestApp;
+/** The worker's role: it owns nothing, so dropping a partition goes through migration 0036's function. */
+let app_pool: Pool;
+beforeAll(async () => {
+  t = await createTestApp();
+  app_pool = createPool(asApplicationRole(t.db.url), 2);
+});
+afterAll(async () => {
+  await app_pool.end();
+  await t.close();
+});
+
+const day_ms = 86_400_000;
+
+async function partitionOf(event_id: string): Promise<string | undefined> {
+  const found = await t.db.pool.query<{ partition: string }>(
+    'SELECT tableoid::regclass::text AS partition FROM events WHERE id = $1',
+    [event_id],
+  );
+  return found.rows[0]?.partition;
+}
+
+async function insertEvent(id: string, created_at: string): Promise<void> {
+  await t.db.pool.query(
+    `INSERT INTO events (id, livemode, type, object_id, data, created_at)
+     VALUES ($1, false, 'holder.created', 'hol_x', '{}', $2)`,
+    [id, created_at],
+  );
+}
+
+describe('events partitioned by month (migration 0036)', () => {
+  it('routes each event to its month, and one of a month without a partition to the default', async () => {
+    expect(await addEventPartitions(app_pool, new Date('2031-03-15T12:00:00Z'))).toBe(3);
+    expect(await addEventPartitions(app_pool, new Date('2031-03-15T12:00:00Z'))).toBe(0);
+    await insertEvent('evt_route_march', '2031-03-31T23:59:59.999999Z');
+    await insertEvent('evt_route_april', '2031-04-01T00:00:00Z');
+    await insertEvent('evt_route_far', '2040-01-10T00:00:00Z');
+    expect(await partitionOf('evt_route_march')).toBe('events_p203103');
+    expect(await partitionOf('evt_route_april')).toBe('events_p203104');
+    expect(await partitionOf('evt_route_far')).toBe('events_default');
+    // The default holds an event of January 2040: that month gets no partition of its own.
+    expect(await addEventPartitions(app_pool, new Date('2040-01-01T00:00:00Z'))).toBe(2);
+    expect(await partitionOf('evt_route_far')).toBe('events_default');
+    const names = (await eventPartitions(t.db.pool)).map((p) => p.name);
+    expect(names).toEqual(expect.arrayContaining(['events_p203103', 'events_p204002', 'events_p204003']));
+    expect(names).not.toContain('events_p204001');
+    expect(names).not.toContain('events_default');
+  });
+
+  it('keeps events immutable, permanent and their ids and positions unique', async () => {
+    await insertEvent('evt_guard_1', '2031-03-02T00:00:00Z');
+    await insertEvent('evt_guard_2', '2031-03-03T00:00:00Z');
+    await expect(
+      t.db.pool.query(`UPDATE events SET data = '{"x":1}' WHERE id = 'evt_guard_1'`),
+    ).rejects.toThrow(/immutable/);
+    await expect(t.db.pool.query(`UPDATE events_p203103 SET type = 'holder.updated'`)).rejects.toThrow(
+      /immutable/,
+    );
+    await expect(t.db.pool.query(`DELETE FROM events WHERE id = 'evt_guard_1'`)).rejects.toThrow(
+      /permanent|restrict/i,
+    );
+    await expect(t.db.pool.query(`DELETE FROM events_p203103`)).rejects.toThrow(/permanent|restrict/i);
+    await expect(t.db.pool.query('TRUNCATE events_p203103')).rejects.toThrow(/permanent|restrict/i);
+    await expect(insertEvent('evt_guard_1', '2031-03-09T00:00:00Z')).rejects.toThrow(/duplicate key/);
+    await t.db.pool.query(`UPDATE events SET position = 900000001 WHERE id = 'evt_guard_1'`);
+    await expect(
+      t.db.pool.query(`UPDATE events SET position = 900000001 WHERE id = 'evt_guard_2'`),
+    ).rejects.toThrow(/duplicate key/);
+    // Set once: a second number is refused.
+    await expect(
+      t.db.pool.query(`UPDATE events SET position = 900000002 WHERE id = 'evt_guard_1'`),
+    ).rejects.toThrow(/immutable/);
+    // The application role cannot drop a partition, nor use the owner's function on one never archived.
+    await expect(app_pool.query('DROP TABLE events_p203103')).rejects.toThrow(/owner|permission/);
+    await expect(app_pool.query(`SELECT events_drop_archived_partition('events_p203103')`)).rejects.toThrow(
+      /no archived events partition/,
+    );
+  });
+
+  it('leaves uniqueness across partitions to the sequencer, and purse verify catches a breach', async () => {
+    // 900000001 was set by hand above, far past the sequencer's numbers: a gap.
+    expect(await verifyEvents(t.db.pool)).toContainEqual(
+      expect.objectContaining({
+        check: 'event_positions',
+        detail: expect.stringContaining('a gap or a repeat'),
+      }),
+    );
+    // Another month's partition has its own unique index: only the check sees the repeat.
+    await t.db.pool.query(`UPDATE events SET position = 900000001 WHERE id = 'evt_route_april'`);
+    expect(await verifyEvents(t.db.pool)).toContainEqual({
+      check: 'event_positions',
+      subject: 'position 900000001',
+      detail: 'held by two events',
+    });
+  });
+});
+
+describe('migration 0036 on a database with events', () => {
+  it('attaches the existing table as it is, moving only events dated after this month', async () => {
+    const db = await createTestDatabase({ migrated: false });
+    try {
+      const migrations = await loadMigrations();
+      for (const migration of migrations.filter((m) => m.name < '0036')) await db.pool.query(migration.sql);
+      await db.pool.query(
+        `INSERT INTO events (id, livemode, type, object_id, data, created_at, position)
+         SELECT 'evt_old_' || g, false, 'holder.created', 'hol_' || g, '{}', now() - make_interval(days => g), g
+         FROM generate_series(1, 500) AS g;
+         INSERT INTO events (id, livemode, type, object_id, data, created_at)
+         VALUES ('evt_clock_ahead', false, 'holder.created', 'hol_ahead', '{}', '2035-06-01')`,
+      );
+      const file_node = async (table: string) =>
+        (
+          await db.pool.query<{ node: string }>('SELECT pg_relation_filenode($1::regclass)::text AS node', [
+            table,
+          ])
+        ).rows[0]?.node;
+      const before = await file_node('events');
+      const m0036 = migrations.find((m) => m.name.startsWith('0036'));
+      await db.pool.query(m0036?.sql ?? '');
+      // The same file on disk: not rewritten.
+      expect(await file_node('events_initial')).toBe(before);
+      const placed = await db.pool.query<{ partition: string; n: string }>(
+        'SELECT tableoid::regclass::text AS partition, count(*)::text AS n FROM events GROUP BY 1 ORDER BY 1',
+      );
+      expect(placed.rows).toEqual([
+        { partition: 'events_default', n: '1' },
+        { partition: 'events_initial', n: '500' },
+      ]);
+      // The sequence goes on after the identity's last value.
+      const next = await db.pool.query<{ seq: string }>(
+        `INSERT INTO events (id, livemode, type, object_id, data, created_at)
+         VALUES ('evt_after', false, 'holder.created', 'hol_after', '{}', now()) RETURNING seq::text`,
+      );
+      expect(Number(next.rows[0]?.seq)).toBeGreaterThan(501);
+    } finally {
+      await db.drop();
+    }
+  });
+});
+
+describe('event retention', () => {
+  it('waits for unsequenced, undelivered and unfolded events, then archives, drops, answers 410 and replays', async () => {
+    const archive_dir = await mkdtemp(path.join(tmpdir(), 'purse-archive-'));
+    const config = { ...t.config.events, retention_days: 30, archive_dir };
+    const wallet = await funded(t, '10.00');
+    // Past the end of the first partition (this month) by more than the retention age.
+    const first = (await eventPartitions(t.db.pool))[0];
+    expect(first?.name).toBe('events_initial');
+    const later = new Date((first?.range_end.getTime() ?? 0) + 31 * day_ms);
+    expect(await archiveOldEvents(app_pool, { ...config, retention_days: undefined }, later)).toEqual({
+      archived: [],
+      waiting: [],
+    });
+
+    await recordEvents(
+      t.db.pool,
+      [{ livemode: false, type: 'holder.created', data: { id: 'hol_late', object: 'holder' } }],
+      t.clock.now(),
+    );
+    expect((await archiveOldEvents(app_pool, config, later)).waiting).toContainEqual({
+      partition: 'events_initial',
+      reason: 'unsequenced events',
+    });
+    await sequenceEvents(t.db.pool, 1_000, t.clock.now());
+    const pending = await t.db.pool.query<{ id: string }>(
+      `SELECT id FROM events WHERE object_id = $1 ORDER BY position DESC LIMIT 1`,
+      [wallet],
+    );
+    await t.db.pool.query(
+      `INSERT INTO webhook_endpoints (id, livemode, url, enabled_events, secret, created_at, updated_at)
+       VALUES ('we_retention', false, 'http://localhost:9/hook', '{*}', 'whsec_x', now(), now());
+       INSERT INTO webhook_deliveries (id, endpoint_id, event_id, object_id, position, status, next_attempt_at, created_at, updated_at)
+       SELECT 'whd_retention', 'we_retention', id, object_id, position, 'pending', now(), now(), now()
+       FROM events WHERE id = '${pending.rows[0]?.id}'`,
+    );
+    expect((await archiveOldEvents(app_pool, config, later)).waiting).toContainEqual({
+      partition: 'events_initial',
+      reason: 'pending webhook deliveries',
+    });
+    await t.db.pool.query(
+      `UPDATE webhook_deliveries SET status = 'succeeded', next_attempt_at = NULL WHERE id = 'whd_retention'`,
+    );
+    expect((await archiveOldEvents(app_pool, config, later)).waiting).toContainEqual({
+      partition: 'events_initial',
+      reason: 'events not folded into the rollups',
+    });
+    await foldEvents(t.db.pool, 10_000, 100);
+
+    const rows = await t.db.pool.query<EventRow>('SELECT * FROM events_initial ORDER BY position');
+    const before: EventView[] = rows.rows.map(eventView);
+    expect(before.length).toBeGreaterThan(3);
+    const one = before.find((event) => !event.livemode);
+    const shown = await t.request({ method: 'GET', url: `/v1/events/${one?.id}` });
+    expect(shown.json()).toEqual(one);
+
+    expect(await archiveOldEvents(app_pool, config, later)).toEqual({
+      archived: ['events_initial'],
+      waiting: [],
+    });
+    const recorded = await t.db.pool.query<{ sha256: string; event_count: string; file_name: string }>(
+      `SELECT sha256, event_count, file_name FROM event_archives WHERE partition_name = 'events_initial'`,
+    );
+    const archive = recorded.rows[0];
+    expect(archive?.event_count).toBe(String(before.length));
+    const file_path = path.join(archive_dir, archive?.file_name ?? '');
+    expect(await fileSha256(file_path)).toBe(archive?.sha256);
+    expect((await t.db.pool.query(`SELECT to_regclass('events_initial') AS r`)).rows[0]?.r).toBeNull();
+
+    const gone = await t.request({ method: 'GET', url: `/v1/events/${one?.id}` });
+    expectProblem(gone, 410, 'event_archived');
+    expect(gone.json().detail).toContain('events_initial.jsonl');
+    // Never an event: still a plain 404.
+    expectProblem(await t.request({ method: 'GET', url: '/v1/events/evt_nope' }), 404, 'resource_not_found');
+
+    // The audit entry must be sealed into the chain before the archive is accepted back.
+    const early = await replayArchive(t.db.pool, file_path, () => undefined);
+    expect(early).toMatchObject({ ok: false, reason: expect.stringContaining('audit chain') });
+    await sealAudit(t.db.pool);
+    const replayed: EventView[] = [];
+    const result = await replayArchive(t.db.pool, file_path, (event) => {
+      replayed.push(event);
+    });
+    expect(result).toEqual({ ok: true, event_count: before.length, sha256: archive?.sha256 });
+    expect(replayed).toEqual(before);
+    // The command: the same events, one a line, into a file of its own.
+    const out_path = path.join(archive_dir, 'replayed.jsonl');
+    const run = runPurse(['events', 'replay', '--archive', file_path, '--out', out_path], {
+      DATABASE_URL: t.db.url,
+    });
+    expect(await run.exited, run.output()).toBe(0);
+    expect(run.output()).toContain(`replayed ${before.length} events`);
+    const written = (await readFile(out_path, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    expect(written).toEqual(before);
+
+    // One byte changed: refused.
+    const bytes = await readFile(file_path, 'utf8');
+    await writeFile(file_path, bytes.replace('"livemode":false', '"livemode":true '));
+    const tampered = await replayArchive(t.db.pool, file_path, () => undefined);
+    expect(tampered).toMatchObject({ ok: false, reason: expect.stringContaining('recorded') });
+    const refused = runPurse(['events', 'replay', '--archive', file_path, '--out', `${out_path}.2`], {
+      DATABASE_URL: t.db.url,
+    });
+    expect(await refused.exited, refused.output()).toBe(1);
+    expect(refused.output()).toContain('refused');
+  });
+});
