@@ -23,6 +23,17 @@ import { runHttpReference } from './reference-http.js';
 import { purse_schema_reference, runPurseSchemaReference } from './reference-purse-schema.js';
 import { createSqlReference, runSqlReference, sql_references } from './reference-sql.js';
 import { type Api, createFundedWallets } from './setup.js';
+import {
+  readStatements,
+  resetStatements,
+  type StatementCost,
+  statements_settings,
+  statementsAvailable,
+  statementsTable,
+} from './statements.js';
+
+/** Whether pg_stat_statements could be loaded (on the embedded server; on DATABASE_URL's if already). */
+let statements_on = false;
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 const main_js = path.join(root, 'packages/server/dist/main.js');
@@ -188,12 +199,19 @@ interface Row {
   transfers_per_s: number;
   result: LoadResult;
   cpu: CpuSpent | undefined;
+  /** PostgreSQL's statements during the scenario (group commit on, uniform and payments only). */
+  statements?: StatementCost[];
 }
+
+/** The rows whose statements the report breaks down: where a single transfer's and a payment's time goes. */
+const statements_mode = 'group commit on';
+const statements_scenarios = ['uniform', 'card payments (fee and split)'];
 
 async function main(): Promise<void> {
   if (process.env.BENCH_NO_BUILD === undefined)
     execFileSync('npm', ['run', 'build', '-s'], { cwd: root, stdio: 'inherit' });
   const database = await openDatabase();
+  statements_on = await statementsAvailable(database.url);
   const postmaster = await postmasterPid(database.url);
   const rows: Row[] = [];
   const funded: { wallets?: Funded } = {};
@@ -270,6 +288,9 @@ async function runMode(
     );
     const wallets = funded.wallets;
     for (const scenario of scenarios) {
+      const profiled =
+        statements_on && mode.name === statements_mode && statements_scenarios.includes(scenario.name);
+      if (profiled) await resetStatements(database_url);
       const { value: result, cpu } = await timed(`${mode.name}: ${scenario.name}`, () =>
         measured({ server: server.pid, postmaster }, () =>
           load({
@@ -289,6 +310,7 @@ async function runMode(
         transfers_per_s: (result.requests_ok * scenario.transfers_per_request) / result.duration_s,
         result,
         cpu,
+        ...(profiled ? { statements: await readStatements(database_url) } : {}),
       });
     }
   } finally {
@@ -373,7 +395,7 @@ async function timed<T>(what: string, work: () => Promise<T>): Promise<T> {
 
 /** A fresh database: on DATABASE_URL's server when set, else on an embedded PostgreSQL. */
 async function openDatabase(): Promise<{ url: string; close(): Promise<void> }> {
-  const server = await scratchServer('bench');
+  const server = await scratchServer('bench', statements_settings);
   const admin_url = server.admin_url;
   const name = `purse_bench_${Date.now()}`;
   const admin = new pg.Client({ connectionString: admin_url });
@@ -445,6 +467,21 @@ function verify(database_url: string): { ok: boolean; output: string } {
   } catch (error) {
     return { ok: false, output: String((error as { stderr?: string }).stderr ?? error) };
   }
+}
+
+/** Where PostgreSQL's time goes in the profiled rows (statements.ts). */
+function statementTables(rows: readonly Row[]): string[] {
+  const profiled = rows.filter((row) => row.statements !== undefined);
+  if (profiled.length === 0) return [];
+  return [
+    `### PostgreSQL's time per statement (${statements_mode})`,
+    '',
+    "From pg_stat_statements, reset before the scenario: each statement's execution time per committed transfer. Beside the CPU table's PostgreSQL column, the difference is what no statement's execution counts: parsing and planning, COMMIT's WAL flush, the protocol, and the background processes (the sequencer's and sealer's statements are counted here too).",
+    '',
+    ...profiled.flatMap((row) =>
+      statementsTable(row.scenario, row.transfers_per_s * row.result.duration_s, row.statements ?? []),
+    ),
+  ];
 }
 
 /**
@@ -548,6 +585,7 @@ async function describe(
     ...lines,
     '',
     ...cpuTable(rows),
+    ...statementTables(rows),
     ...roundsTable(all_rounds),
     `Each scenario ran ${duration_s} s over ${wallets_count.toLocaleString('en-US')} funded wallets${rounds > 1 ? `, in ${rounds} rounds that each ran every mode in turn; each row is its median round` : ''}; every request had its own Idempotency-Key and a real API key. ${fmt(Number(stored.rows[0]?.n))} transfers stored in all (funding included).`,
     '',

@@ -24,7 +24,7 @@ import { type ApiKeyCache, createApiKeyCache, registerAuth } from './http/auth.j
 import { registerJsonParser } from './http/body.js';
 import { answerClientError } from './http/client-error.js';
 import { answerFrameworkError, registerErrorHandling } from './http/errors.js';
-import { MutationBatchWriter, mutationBatchSizeMax } from './http/grouped-mutation.js';
+import { MutationBatchWriter, mutationQueueOptions } from './http/grouped-mutation.js';
 import { registerHealth } from './http/health.js';
 import { registerMetrics } from './http/metrics.js';
 import { registerOpenApi } from './http/openapi.js';
@@ -138,10 +138,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ),
     mutation_commit: new GroupCommit(
       { pool: deps.pool, limits: deps.config.limits },
-      {
-        ...deps.config.group_commit,
-        batch_size_max: mutationBatchSizeMax(deps.config.group_commit.batch_size_max),
-      },
+      mutationQueueOptions(deps.config.group_commit),
       new MutationBatchWriter({ limits: deps.config.limits, clock: deps.clock ?? systemClock }),
     ),
     event_streams: new EventStreams({ pool: deps.pool, config: deps.config.events }),

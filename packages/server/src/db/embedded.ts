@@ -33,6 +33,8 @@ export interface EmbeddedOptions {
   readonly log: (line: string) => void;
   /** Connect to the cluster when another process already runs it, instead of failing. */
   readonly reuse_running?: boolean;
+  /** More server settings, each `name=value`. */
+  readonly settings?: readonly string[];
 }
 
 const database_name = 'purse';
@@ -74,6 +76,7 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedD
       'unix_socket_directories=',
       '-c',
       'max_connections=200',
+      ...(options.settings ?? []).flatMap((setting) => ['-c', setting]),
     ],
     onLog: options.log,
     onError: (error: unknown) => options.log(`embedded postgres error: ${String(error)}`),

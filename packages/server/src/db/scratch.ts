@@ -14,7 +14,11 @@ export interface ScratchServer {
  * A PostgreSQL server for throwaway databases (tests, benchmarks): DATABASE_URL's when set,
  * otherwise an embedded one in a temporary folder on a free port, deleted again by `stop()`.
  */
-export async function scratchServer(label: string): Promise<ScratchServer> {
+export async function scratchServer(
+  label: string,
+  /** Server settings for an embedded one, as `-c name=value` pairs (the bench loads pg_stat_statements). */
+  settings: readonly string[] = [],
+): Promise<ScratchServer> {
   const given = process.env.DATABASE_URL;
   if (given !== undefined && given !== '') return { admin_url: given, stop: async () => {} };
   const data_dir = await mkdtemp(path.join(tmpdir(), `purse-${label}-`));
@@ -22,6 +26,7 @@ export async function scratchServer(label: string): Promise<ScratchServer> {
     data_dir,
     port: await freePort(),
     persistent: false,
+    settings,
     log: () => undefined,
   });
   return {
