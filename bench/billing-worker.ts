@@ -56,7 +56,7 @@ await new Promise<void>((resolve) => lines.once('line', () => resolve()));
 lines.close();
 const started_ms = Date.now();
 const cpu_before = process.cpuUsage();
-const handled = await task.run(pool, now);
+const handled = await task.run(pool, now, new AbortController().signal);
 const cpu = process.cpuUsage(cpu_before);
 const report: WorkerReport = {
   handled,

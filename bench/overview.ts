@@ -138,13 +138,16 @@ async function waitForFold(db: pg.Client): Promise<void> {
   }
 }
 
-/** `count` GETs one after the other, timed from the client: p50, p99 and max in ms. */
-async function timedGets(api: Api, url: string, count: number): Promise<LatencyMs> {
+/**
+ * `count` GETs one after the other, timed from the client: p50, p99 and max in ms. `url` is called
+ * for each request when it is a function (a random instant each time, say).
+ */
+export async function timedGets(api: Api, url: string | (() => string), count: number): Promise<LatencyMs> {
   const spent_ms: number[] = [];
   let errors = 0;
   for (let i = 0; i < count; i += 1) {
     const started = performance.now();
-    const response = await fetch(`${api.base_url}${url}`, {
+    const response = await fetch(`${api.base_url}${typeof url === 'string' ? url : url()}`, {
       headers: { authorization: `Bearer ${api.api_key}` },
     });
     await response.arrayBuffer();

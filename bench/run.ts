@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: Purse's write path under load, beside the group-commit-off baseline measured in
  * the same run on the same database; with BENCH_SCENARIOS=billing_run, the billing run of
- * billing.ts. See bench/README.md.
+ * billing.ts, and likewise overview, scale and evm_watch. See bench/README.md.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
@@ -22,6 +22,8 @@ import { type OverviewBenchResult, overviewBench } from './overview.js';
 import { runHttpReference } from './reference-http.js';
 import { purse_schema_reference, runPurseSchemaReference } from './reference-purse-schema.js';
 import { createSqlReference, runSqlReference, sql_references } from './reference-sql.js';
+import { scaleBench } from './scale.js';
+import { describeScale, scale_transfers_full } from './scale-report.js';
 import { type Api, createFundedWallets } from './setup.js';
 import {
   readStatements,
@@ -185,6 +187,14 @@ const evm_watch =
 const overview_run =
   (process.env.BENCH_SCENARIOS ?? '') !== '' &&
   picked([{ name: 'overview' }], process.env.BENCH_SCENARIOS).length > 0;
+/** Loading to many transfers, measured at steps (scale.ts), run only when BENCH_SCENARIOS names `scale`. */
+const scale_run =
+  (process.env.BENCH_SCENARIOS ?? '') !== '' &&
+  picked([{ name: 'scale' }], process.env.BENCH_SCENARIOS).length > 0;
+/** Issue 21 asks for 1,000,000 and 10,000,000; measured every BENCH_SCALE_STEP (a quarter by default). */
+const scale_transfers = Number(process.env.BENCH_SCALE_TRANSFERS ?? scale_transfers_full);
+const scale_step = Number(process.env.BENCH_SCALE_STEP ?? scale_transfers / 4);
+const scale_requests = Number(process.env.BENCH_SCALE_REQUESTS ?? 200);
 /** Issue 18 asks for 1,000,000; a multiple of 100. */
 const overview_transfers = Number(process.env.BENCH_OVERVIEW_TRANSFERS ?? 1_000_000);
 const overview_requests = Number(process.env.BENCH_OVERVIEW_REQUESTS ?? 50);
@@ -247,6 +257,7 @@ async function main(): Promise<void> {
         await server.stop();
       }
     }
+    if (scale_run && !(await runScale(database.url))) process.exitCode = 1;
     if (evm_watch) {
       const result = await evmWatchBench(database.url, evm_blocks, evm_logs_per_block);
       await record('evm-watch', await describeEvmWatch(database.url, result));
@@ -457,15 +468,47 @@ async function startServer(
   };
 }
 
-function verify(database_url: string): { ok: boolean; output: string } {
+/** `purse verify <args>` on the database: passed or not, what it printed, its exit status. */
+function verify(
+  database_url: string,
+  args: readonly string[] = [],
+): { ok: boolean; output: string; status: number } {
   try {
-    const output = execFileSync(process.execPath, [main_js, 'verify'], {
+    const output = execFileSync(process.execPath, [main_js, 'verify', ...args], {
       env: { ...process.env, DATABASE_URL: database_url },
       encoding: 'utf8',
+      // stderr kept for the report, not echoed (`--full` refused by a build without it).
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
-    return { ok: true, output: output.trim() };
+    return { ok: true, output: output.trim(), status: 0 };
   } catch (error) {
-    return { ok: false, output: String((error as { stderr?: string }).stderr ?? error) };
+    const failed = error as { stderr?: string; status?: number | null };
+    return { ok: false, output: String(failed.stderr ?? error), status: failed.status ?? 1 };
+  }
+}
+
+/** The scale scenario on a server of its own; false when a verify or a read failed. */
+async function runScale(database_url: string): Promise<boolean> {
+  const server = await startServer(database_url, {});
+  try {
+    const result = await scaleBench(server.api, database_url, {
+      transfers: scale_transfers,
+      step: scale_step,
+      requests: scale_requests,
+      server_pid: server.pid,
+      verify: (args) => verify(database_url, args),
+      progress: (line) => process.stdout.write(line),
+    });
+    const smoke = scale_transfers < scale_transfers_full ? 'smoke-' : '';
+    await record(`scale-${smoke}${commitShort()}`, describeScale(result, await machine(database_url)));
+    return result.steps.every(
+      (step) =>
+        step.verify.ok &&
+        step.verify_full?.ok !== false &&
+        step.trial_balance.errors + step.balance_at.errors === 0,
+    );
+  } finally {
+    await server.stop();
   }
 }
 
@@ -638,6 +681,10 @@ async function describeOverview(database_url: string, result: OverviewBenchResul
   ].join('\n');
 }
 
+function commitShort(): string {
+  return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim();
+}
+
 /** The machine, the database's settings and the commit measured: the end of every results file. */
 async function machine(database_url: string): Promise<string[]> {
   const client = new pg.Client({ connectionString: database_url });
@@ -647,10 +694,7 @@ async function machine(database_url: string): Promise<string[]> {
   );
   await client.end();
   const s = settings.rows[0];
-  const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], {
-    cwd: root,
-    encoding: 'utf8',
-  }).trim();
+  const commit = commitShort();
   const dirty = execFileSync('git', ['status', '--porcelain', '--', 'packages/server/src', 'bench'], {
     cwd: root,
     encoding: 'utf8',

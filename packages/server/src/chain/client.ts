@@ -7,16 +7,24 @@ import type { EvmConfig } from './config.js';
 /**
  * A JSON-RPC client of the configured node, talked to as to any public node. No retries here: a
  * call that fails fails the round, which the worker runs again after its interval, so a node that
- * is down only delays work that is already durable in the database.
+ * is down only delays work that is already durable in the database. With `stopping` (the worker's
+ * stop), its calls in flight are aborted when it fires: a node that does not answer would otherwise
+ * hold the worker's shutdown for the whole timeout of each call.
  */
 const clients = new Map<string, PublicClient>();
+const stoppable_clients = new WeakMap<AbortSignal, Map<string, PublicClient>>();
 
-export function chainClient(config: EvmConfig): PublicClient {
+export function chainClient(config: EvmConfig, stopping?: AbortSignal): PublicClient {
   const key = `${config.chain_id}:${config.rpc_url}`;
-  let client = clients.get(key);
+  let cache = clients;
+  if (stopping !== undefined) {
+    cache = stoppable_clients.get(stopping) ?? new Map();
+    stoppable_clients.set(stopping, cache);
+  }
+  let client = cache.get(key);
   if (client === undefined) {
-    client = createPublicClient({ chain: evmChain(config), transport: tracedTransport(config) });
-    clients.set(key, client);
+    client = createPublicClient({ chain: evmChain(config), transport: tracedTransport(config, stopping) });
+    cache.set(key, client);
   }
   return client;
 }
@@ -25,9 +33,13 @@ export function chainClient(config: EvmConfig): PublicClient {
  * The node's HTTP transport with each JSON-RPC call in a CLIENT span `evm.rpc` (rpc.method says
  * which), under whatever step of the rail made it (chain/tasks.ts).
  */
-function tracedTransport(config: EvmConfig) {
+function tracedTransport(config: EvmConfig, stopping: AbortSignal | undefined) {
   const chain = evmChain(config);
-  const node = http(config.rpc_url, { retryCount: 0, timeout: config.rpc_timeout_ms })({
+  const node = http(config.rpc_url, {
+    retryCount: 0,
+    timeout: config.rpc_timeout_ms,
+    ...(stopping === undefined ? {} : { fetchOptions: { signal: stopping } }),
+  })({
     chain,
     retryCount: 0,
   });

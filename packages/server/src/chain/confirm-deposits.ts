@@ -25,7 +25,7 @@ interface WaitingDeposit {
  * credited once however many workers run this.
  */
 export async function confirmDeposits(deps: ChainDeps, now: Date): Promise<number> {
-  const head = await chainClient(deps.evm).getBlockNumber({ cacheTime: 0 });
+  const head = await chainClient(deps.evm, deps.stopping).getBlockNumber({ cacheTime: 0 });
   return inTransaction(deps.pool, async (db) => {
     const waiting = await db.query<WaitingDeposit>(
       `SELECT id, livemode, asset, block_number, block_hash, payment_id FROM chain_deposits
@@ -37,7 +37,7 @@ export async function confirmDeposits(deps: ChainDeps, now: Date): Promise<numbe
     let handled = 0;
     for (const deposit of waiting.rows) {
       const height = BigInt(deposit.block_number);
-      const hash = canonical.get(height) ?? (await blockHash(deps.evm, height));
+      const hash = canonical.get(height) ?? (await blockHash(deps.evm, height, deps.stopping));
       canonical.set(height, hash);
       const confirmations = Number(head - height + 1n);
       handled += await confirmOne(db, deps.evm, deposit, hash, confirmations, now);
@@ -46,8 +46,8 @@ export async function confirmDeposits(deps: ChainDeps, now: Date): Promise<numbe
   });
 }
 
-async function blockHash(config: EvmConfig, height: bigint): Promise<Hex> {
-  const block = await chainClient(config).getBlock({ blockNumber: height });
+async function blockHash(config: EvmConfig, height: bigint, stopping?: AbortSignal): Promise<Hex> {
+  const block = await chainClient(config, stopping).getBlock({ blockNumber: height });
   assert(block.hash !== null, 'a mined block has a hash');
   return block.hash;
 }

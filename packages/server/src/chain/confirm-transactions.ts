@@ -36,7 +36,7 @@ type Outcome =
  * by another transaction: `dropped` (a payout `failed`).
  */
 export async function confirmTransactions(deps: ChainDeps, now: Date): Promise<number> {
-  const head = await chainClient(deps.evm).getBlockNumber({ cacheTime: 0 });
+  const head = await chainClient(deps.evm, deps.stopping).getBlockNumber({ cacheTime: 0 });
   return inTransaction(deps.pool, async (db) => {
     const open = await db.query<BroadcastRow>(
       `SELECT id, livemode, sender, nonce, purpose, reference_id, asset, tx_hash, raw FROM evm_transactions
@@ -45,7 +45,7 @@ export async function confirmTransactions(deps: ChainDeps, now: Date): Promise<n
     );
     let finished = 0;
     for (const row of open.rows) {
-      const outcome = await outcomeOf(deps.evm, row, head);
+      const outcome = await outcomeOf(deps.evm, row, head, deps.stopping);
       if (outcome === undefined) continue;
       await finish(db, deps.evm, row, outcome, now);
       finished += 1;
@@ -54,8 +54,13 @@ export async function confirmTransactions(deps: ChainDeps, now: Date): Promise<n
   });
 }
 
-async function outcomeOf(config: EvmConfig, row: BroadcastRow, head: bigint): Promise<Outcome | undefined> {
-  const client = chainClient(config);
+async function outcomeOf(
+  config: EvmConfig,
+  row: BroadcastRow,
+  head: bigint,
+  stopping?: AbortSignal,
+): Promise<Outcome | undefined> {
+  const client = chainClient(config, stopping);
   const receipt = await client.getTransactionReceipt({ hash: row.tx_hash }).catch((error: unknown) => {
     if (error instanceof TransactionReceiptNotFoundError) return undefined;
     throw error;

@@ -9,4 +9,6 @@ export interface ChainDeps {
   readonly limits: Limits;
   readonly rails: RailsConfig;
   readonly evm: EvmConfig;
+  /** The worker's stop: aborts the node calls in flight. Unset outside the worker. */
+  readonly stopping?: AbortSignal;
 }

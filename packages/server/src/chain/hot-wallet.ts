@@ -33,7 +33,7 @@ export async function checkHotWallet(deps: ChainDeps, now: Date): Promise<number
 }
 
 function balanceOf(deps: ChainDeps, asset: EvmAsset, address: `0x${string}`): Promise<bigint> {
-  const client = chainClient(deps.evm);
+  const client = chainClient(deps.evm, deps.stopping);
   if (asset.token === null) return client.getBalance({ address });
   return client.readContract({
     address: asset.token,

@@ -62,7 +62,7 @@ async function sweepAddress(
   const root = await hdRoot(db, deps.evm, now);
   const from = accountAt(root, first.derivation_index);
   const hot = addressAt(root, hot_wallet_index);
-  const client = chainClient(deps.evm);
+  const client = chainClient(deps.evm, deps.stopping);
   const gas_wei =
     (asset.token === null ? native_transfer_gas : token_transfer_gas) * fees.max_fee_per_gas_wei;
   const coin_wei = await client.getBalance({ address: from.address });
@@ -95,7 +95,7 @@ async function sweepAddress(
 
 async function tokenBalance(deps: ChainDeps, asset: EvmAsset, owner: Address): Promise<bigint> {
   assert(asset.token !== null, 'a token has a contract');
-  return chainClient(deps.evm).readContract({
+  return chainClient(deps.evm, deps.stopping).readContract({
     address: asset.token,
     abi: erc20_abi,
     functionName: 'balanceOf',

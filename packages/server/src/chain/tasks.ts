@@ -33,8 +33,9 @@ const steps: readonly (readonly [string, (deps: ChainDeps, now: Date) => Promise
 export function chainTasks(config: Config): PeriodicTask[] {
   const evm = config.rails.evm;
   if (evm === undefined) return [];
-  const depsOf = (pool: ChainDeps['pool']): ChainDeps => ({
+  const depsOf = (pool: ChainDeps['pool'], stopping: AbortSignal): ChainDeps => ({
     pool,
+    stopping,
     limits: config.limits,
     rails: config.rails,
     evm,
@@ -43,7 +44,7 @@ export function chainTasks(config: Config): PeriodicTask[] {
     name: 'evm_rail',
     interval_ms: evm.poll_ms,
     exclusive: false,
-    run: (pool, now) => runSteps(depsOf(pool), now),
+    run: (pool, now, stopping) => runSteps(depsOf(pool, stopping), now),
   };
   const watched = evm.assets.some((asset) => asset.low_balance_minor !== undefined);
   if (!watched) return [rail];
@@ -53,7 +54,7 @@ export function chainTasks(config: Config): PeriodicTask[] {
       // Exclusive: one process reads the balances and decides whether an event is due.
       name: 'evm_check_hot_wallet',
       interval_ms: Math.max(evm.poll_ms, hot_wallet_check_ms_min),
-      run: (pool, now) => checkHotWallet(depsOf(pool), now),
+      run: (pool, now, stopping) => checkHotWallet(depsOf(pool, stopping), now),
     },
   ];
 }
@@ -61,7 +62,9 @@ export function chainTasks(config: Config): PeriodicTask[] {
 async function runSteps(deps: ChainDeps, now: Date): Promise<number> {
   let handled = 0;
   const failures: Error[] = [];
-  for (const [name, step] of steps)
+  for (const [name, step] of steps) {
+    // A worker stopping does not start the next step: what is left waits for the next start.
+    if (deps.stopping?.aborted) break;
     try {
       handled += await inSpan(`evm.${name}`, {}, () => step(deps, now));
     } catch (error) {
@@ -69,6 +72,7 @@ async function runSteps(deps: ChainDeps, now: Date): Promise<number> {
         new Error(`${name}: ${error instanceof Error ? error.message : String(error)}`, { cause: error }),
       );
     }
+  }
   if (failures.length > 0)
     throw new AggregateError(failures, failures.map((failure) => failure.message).join('; '));
   return handled;

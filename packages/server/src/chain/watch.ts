@@ -24,17 +24,17 @@ interface Cursor {
  */
 export async function watchChain(deps: ChainDeps, now: Date): Promise<number> {
   const config = deps.evm;
-  const head = await chainClient(config).getBlockNumber({ cacheTime: 0 });
+  const head = await chainClient(config, deps.stopping).getBlockNumber({ cacheTime: 0 });
   return inTransaction(deps.pool, async (db) => {
     const cursor = await lockCursor(db, config, head);
     if (cursor === undefined || cursor.next_block > head) return 0;
-    if (await replacedBelow(config, cursor)) {
+    if (await replacedBelow(config, cursor, deps.stopping)) {
       const back = cursor.next_block - BigInt(config.reorg_depth_max);
       await saveCursor(db, back > 0n ? back : 0n, null);
       return 0;
     }
     const last = min(head, cursor.next_block + BigInt(config.blocks_per_round_max) - 1n);
-    const seen = await depositsIn(db, config, cursor.next_block, last);
+    const seen = await depositsIn(db, config, { first: cursor.next_block, last }, deps.stopping);
     const recorded = await recordDeposits(db, deps, seen.deposits, now);
     await saveCursor(db, last + 1n, seen.last_hash);
     return recorded;
@@ -65,9 +65,9 @@ async function saveCursor(db: Client, next_block: bigint, last_block_hash: strin
 }
 
 /** Whether the last block read is no longer the chain's at its height: the chain was reorganised. */
-async function replacedBelow(config: EvmConfig, cursor: Cursor): Promise<boolean> {
+async function replacedBelow(config: EvmConfig, cursor: Cursor, stopping?: AbortSignal): Promise<boolean> {
   if (cursor.last_block_hash === null || cursor.next_block === 0n) return false;
-  const block = await chainClient(config).getBlock({ blockNumber: cursor.next_block - 1n });
+  const block = await chainClient(config, stopping).getBlock({ blockNumber: cursor.next_block - 1n });
   return block.hash !== cursor.last_block_hash;
 }
 
@@ -79,10 +79,10 @@ async function replacedBelow(config: EvmConfig, cursor: Cursor): Promise<boolean
 async function depositsIn(
   db: Client,
   config: EvmConfig,
-  first: bigint,
-  last: bigint,
+  { first, last }: { readonly first: bigint; readonly last: bigint },
+  stopping?: AbortSignal,
 ): Promise<{ deposits: SeenDeposit[]; last_hash: string }> {
-  const client = chainClient(config);
+  const client = chainClient(config, stopping);
   const blocks: Block<bigint, true>[] = [];
   for (let number = first; number <= last; number += 1n)
     blocks.push(await client.getBlock({ blockNumber: number, includeTransactions: true }));

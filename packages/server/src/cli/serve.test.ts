@@ -57,6 +57,45 @@ describe('purse serve against DATABASE_URL', () => {
   });
 });
 
+describe('purse serve stopping while a worker round waits on a slow service', () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await createTestDatabase({ migrated: false });
+  });
+  afterAll(() => db.drop());
+
+  // Issue 21: stopping an idle server logged "shutdown took too long" while stopping the worker.
+  // A round of the EVM rail waited on its node (every call up to PURSE_EVM_RPC_TIMEOUT_MS, 10 s,
+  // the grace itself, five steps a round) and the worker's stop waited for the round.
+  it('aborts the round on SIGTERM and exits 0 well within its grace', async () => {
+    const silent_node = createServer(() => undefined); // takes connections, never answers
+    const asked = new Promise<void>((resolve) => silent_node.once('connection', () => resolve()));
+    await new Promise<void>((resolve) => silent_node.listen(0, '127.0.0.1', resolve));
+    const rpc_port = (silent_node.address() as { port: number }).port;
+    const port = await freePort();
+    try {
+      const server = runPurse(['serve'], {
+        DATABASE_URL: db.url,
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        PURSE_BOOTSTRAP_KEY: bootstrap_key,
+        PURSE_EVM_RPC_URL: `http://127.0.0.1:${rpc_port}`,
+        PURSE_EVM_CHAIN_ID: '31337',
+      });
+      await waitForReady(`http://127.0.0.1:${port}`);
+      await asked; // the rail's round is waiting for the node's answer
+      const stopped_at_ms = Date.now();
+      server.child.kill('SIGTERM');
+      expect(await server.exited, server.output()).toBe(0);
+      expect(Date.now() - stopped_at_ms).toBeLessThan(5_000);
+      expect(server.output()).toContain('shutdown complete');
+      expect(server.output()).not.toContain('took too long');
+    } finally {
+      silent_node.close();
+    }
+  }, 60_000);
+});
+
 describe('purse serve --json', () => {
   let db: TestDatabase;
   beforeAll(async () => {

@@ -489,7 +489,7 @@ describe('approvals', () => {
     const task = backgroundTasks(t.config, { log: { info: () => undefined, error: () => undefined } }).find(
       (task) => task.name === 'expire_approvals',
     );
-    expect(await task?.run(t.db.pool, t.clock.now())).toBe(1);
+    expect(await task?.run(t.db.pool, t.clock.now(), new AbortController().signal)).toBe(1);
     expect((await t.request({ method: 'GET', url: `/v1/approvals/${forgotten}` })).json()).toMatchObject({
       status: 'expired',
       decided_by: 'system:worker',

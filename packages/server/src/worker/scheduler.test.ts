@@ -43,4 +43,31 @@ describe('the worker', () => {
     expect(failures).toEqual([]);
     expect(ran.size).toBe(tasks.length);
   });
+
+  it('aborts a round in progress on stop, which resolves without waiting for it, logging no failure', async () => {
+    const failures: unknown[] = [];
+    let started: () => void = () => undefined;
+    const running = new Promise<void>((resolve) => {
+      started = resolve;
+    });
+    const waiting: PeriodicTask = {
+      name: 'waits_on_a_slow_service',
+      interval_ms: 60_000,
+      exclusive: false,
+      run: (_pool, _now, stopping) =>
+        new Promise((_resolve, reject) => {
+          started();
+          stopping.addEventListener('abort', () => reject(new Error('aborted')));
+        }),
+    };
+    const worker = startWorker(
+      { pool, clock: systemClock, log: { info: () => undefined, error: (entry) => failures.push(entry) } },
+      [waiting],
+    );
+    await running;
+    const stopping_since_ms = Date.now();
+    await worker.stop();
+    expect(Date.now() - stopping_since_ms).toBeLessThan(1_000);
+    expect(failures).toEqual([]);
+  });
 });

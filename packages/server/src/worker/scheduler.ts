@@ -14,8 +14,12 @@ export interface PeriodicTask {
    * others run in every process at once and coordinate through row locks themselves.
    */
   readonly exclusive?: boolean;
-  /** Returns how many items it handled, for the log. */
-  run(pool: Pool, now: Date): Promise<number>;
+  /**
+   * Returns how many items it handled, for the log. `stopping` is aborted when the worker stops: a
+   * round that waits on something slow (a chain node, a long loop of batches) ends early on it, so
+   * shutdown is not held up to its grace by a round that only waits.
+   */
+  run(pool: Pool, now: Date, stopping: AbortSignal): Promise<number>;
   /** Waits for work the task left running in the background, on shutdown. */
   stop?(): Promise<void>;
 }
@@ -34,11 +38,12 @@ export interface Worker {
  * Background work on PostgreSQL alone. Each task runs in its own loop, waiting `interval_ms`
  * between rounds, so a slow task (webhook delivery) never delays another (hold expiry). An
  * exclusive task takes a transaction-level advisory lock per round, so two processes never run it
- * at once (the loser skips that round). `stop()` waits for every round in progress, so shutdown
- * never cuts a task in half.
+ * at once (the loser skips that round). `stop()` aborts the rounds' `stopping` signal, then waits
+ * for every round in progress, so shutdown never cuts a task in half.
  */
 export function startWorker(deps: WorkerDeps, tasks: readonly PeriodicTask[]): Worker {
   let stopped = false;
+  const stopping = new AbortController();
   // An exclusive round holds one connection for its lock while its task takes others from the same
   // pool: with every task starting at once, the locks alone could take the whole pool and each
   // round would wait for a connection that never frees (until the pool's timeout fails them all).
@@ -58,14 +63,16 @@ export function startWorker(deps: WorkerDeps, tasks: readonly PeriodicTask[]): W
     });
   const loops = tasks.map(async (task) => {
     while (!stopped) {
-      if (task.exclusive === false) await runOnce(deps, task, deps.clock.now());
-      else await lock_slots.run(() => runOnce(deps, task, deps.clock.now()));
+      const round = () => runOnce(deps, task, deps.clock.now(), stopping.signal);
+      if (task.exclusive === false) await round();
+      else await lock_slots.run(() => (stopped ? Promise.resolve() : round()));
       if (!stopped) await sleep(task.interval_ms);
     }
   });
   return {
     async stop() {
       stopped = true;
+      stopping.abort();
       for (const wake of [...wakers]) wake();
       await Promise.all(loops);
       await Promise.all(tasks.map((task) => task.stop?.()));
@@ -79,13 +86,13 @@ export function startWorker(deps: WorkerDeps, tasks: readonly PeriodicTask[]): W
  * is not exported (tracing/idle-rounds.ts). Counted in purse_worker_task_rounds_total; a round
  * skipped because another process holds the task is not a success here.
  */
-function runOnce(deps: WorkerDeps, task: PeriodicTask, now: Date): Promise<void> {
+function runOnce(deps: WorkerDeps, task: PeriodicTask, now: Date, stopping: AbortSignal): Promise<void> {
   return inSpan(
     `worker.${task.name}`,
     { root: true, attributes: { [attr.task]: task.name } },
     async (span) => {
       try {
-        const handled = await runRound(deps, task, now);
+        const handled = await runRound(deps, task, now, stopping);
         task_rounds.inc({ task: task.name, outcome: handled === 'skipped' ? 'skipped' : 'ok' });
         if (handled !== 'skipped') task_last_success.set({ task: task.name }, Date.now() / 1000);
         const count = handled === 'skipped' ? 0 : handled;
@@ -93,6 +100,11 @@ function runOnce(deps: WorkerDeps, task: PeriodicTask, now: Date): Promise<void>
         if (count === 0) span.setAttribute(attr.idle, true);
         else deps.log.info({ task: task.name, handled: count }, 'background task ran');
       } catch (error) {
+        if (stopping.aborted) {
+          // Cut short by the stop (its node calls aborted): not a failure, and nothing committed half.
+          deps.log.info({ task: task.name }, 'background task stopped mid-round');
+          return;
+        }
         task_rounds.inc({ task: task.name, outcome: 'failed' });
         failSpan(span, error);
         deps.log.error({ err: error, task: task.name }, 'background task failed');
@@ -101,13 +113,18 @@ function runOnce(deps: WorkerDeps, task: PeriodicTask, now: Date): Promise<void>
   );
 }
 
-function runRound(deps: WorkerDeps, task: PeriodicTask, now: Date): Promise<number | 'skipped'> {
-  if (task.exclusive === false) return task.run(deps.pool, now);
+function runRound(
+  deps: WorkerDeps,
+  task: PeriodicTask,
+  now: Date,
+  stopping: AbortSignal,
+): Promise<number | 'skipped'> {
+  if (task.exclusive === false) return task.run(deps.pool, now, stopping);
   return inTransaction(deps.pool, async (client) => {
     const lock = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS locked', [
       lockId(task.name).toString(),
     ]);
-    return lock.rows[0]?.locked ? task.run(deps.pool, now) : 'skipped';
+    return lock.rows[0]?.locked ? task.run(deps.pool, now, stopping) : 'skipped';
   });
 }
 

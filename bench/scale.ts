@@ -1,0 +1,308 @@
+/**
+ * The `scale` scenario (issue 21): a running `purse serve` loaded through the batch endpoint to
+ * `transfers` (1,000,000, or 10,000,000), every transfer paying a fee into one hot wallet, measured
+ * at every `step` along the way: the loading rate, the events written but not yet sequenced
+ * (sampled while loading, with ANALYZE run at random moments), the trial balance, a balance at a
+ * past instant on the hot wallet, `purse verify` and `purse verify --full`, bytes per transfer and
+ * the server's memory. See bench/README.md.
+ */
+import { readFile } from 'node:fs/promises';
+import pg from 'pg';
+import { storageBytes } from '../packages/server/src/db/storage.js';
+import { assert } from '../packages/server/src/shared/assert.js';
+import { type LatencyMs, timedGets } from './overview.js';
+import { type Api, createFundedWallets } from './setup.js';
+
+/** What `purse verify` with these arguments printed, and its exit status. */
+export type RunVerify = (args: readonly string[]) => { ok: boolean; output: string; status: number };
+
+export interface ScaleOptions {
+  readonly transfers: number;
+  readonly step: number;
+  /** Requests timed one after the other for each read, at every step. */
+  readonly requests: number;
+  readonly server_pid: number | undefined;
+  readonly verify: RunVerify;
+  readonly progress: (line: string) => void;
+}
+
+export interface Timed {
+  readonly s: number;
+  readonly ok: boolean;
+}
+
+export interface LoadWindow {
+  readonly transfers: number;
+  readonly s: number;
+  /** Events written in the window: the change in (largest position + unsequenced). */
+  readonly events_written: number;
+  /** The most events unsequenced at once, of the samples taken every `backlog_sample_ms`. */
+  readonly backlog_max: number;
+  readonly samples: number;
+  readonly analyzes: readonly { readonly table: string; readonly ms: number }[];
+}
+
+export interface ScaleStep {
+  readonly transfers: number;
+  /** The loading since the step before; undefined for the first measurement, before any. */
+  readonly load: LoadWindow | undefined;
+  readonly trial_balance: LatencyMs;
+  readonly balance_at: LatencyMs;
+  /** `purse verify` after `verify_new_transfers` transfers more than its previous run. */
+  readonly verify: Timed;
+  /** `purse verify --full`; undefined where this build has no such option. */
+  readonly verify_full: Timed | undefined;
+  readonly storage: readonly { readonly table: string; readonly bytes: number }[];
+  readonly rss_bytes: number | undefined;
+}
+
+export interface ScaleResult {
+  readonly steps: readonly ScaleStep[];
+  readonly verify_new_transfers: number;
+  readonly requests: number;
+  readonly wallets: number;
+}
+
+export const scale_transfers_per_request = 100;
+export const scale_requests_in_flight = 8;
+export const backlog_sample_ms = 250;
+/** ANALYZE runs after a pause drawn between 0 and this, again and again while loading. */
+const analyze_gap_ms_max = 3_000;
+const analyzed_tables = ['events', 'transfers', 'postings', 'ledger_transactions', 'accounts'] as const;
+/** Issue 21 times `purse verify` after this many new transfers (fewer if the step is smaller). */
+const verify_new_transfers_max = 100_000;
+const wallets_count = 1_000;
+
+export async function scaleBench(
+  api: Api,
+  database_url: string,
+  options: ScaleOptions,
+): Promise<ScaleResult> {
+  const { transfers, step } = options;
+  assert(step % scale_transfers_per_request === 0 && step > 0, 'the step is a positive multiple of 100');
+  assert(transfers % step === 0, 'the transfers are a multiple of the step');
+  const db = new pg.Pool({ connectionString: database_url, max: 3 });
+  try {
+    const history_from = new Date();
+    const funded = await createFundedWallets(api, wallets_count, '1000000.00');
+    const loader = batchLoader(api, funded.wallets, funded.fee_wallet);
+    const verify_new = Math.min(verify_new_transfers_max, step);
+    const measure = (load: LoadWindow | undefined) =>
+      measureStep(api, db, {
+        ...options,
+        history_from,
+        hot_wallet: funded.fee_wallet,
+        load,
+        loaded: loader.committed,
+      });
+    const steps = [await measure(undefined)];
+    for (let boundary = step; boundary <= transfers; boundary += step) {
+      const before = await whileLoading(db, loader, boundary - verify_new);
+      // From here, verify has `verify_new` transfers to check (the step's own run did it otherwise).
+      if (before.transfers > 0) options.verify([]);
+      const after = await whileLoading(db, loader, boundary);
+      steps.push(await measure(joined(before, after)));
+      options.progress(`scale: ${boundary.toLocaleString('en-US')} transfers loaded and measured\n`);
+    }
+    return { steps, verify_new_transfers: verify_new, requests: options.requests, wallets: wallets_count };
+  } finally {
+    await db.end();
+  }
+}
+
+/** Posts batches of 100 transfers, `scale_requests_in_flight` at once, each with a fee into `hot_wallet`. */
+interface Loader {
+  readonly committed: number;
+  /** Posts until `total` transfers have been requested since the start, and they are answered. */
+  loadTo(total: number): Promise<void>;
+}
+
+function batchLoader(api: Api, wallets: readonly string[], hot_wallet: string): Loader {
+  let requested = 0;
+  let committed = 0;
+  return {
+    get committed() {
+      return committed;
+    },
+    async loadTo(total: number): Promise<void> {
+      const requests = total / scale_transfers_per_request;
+      const lane = async () => {
+        while (requested < requests) {
+          requested += 1;
+          await postBatch(api, wallets, hot_wallet);
+          committed += scale_transfers_per_request;
+        }
+      };
+      await Promise.all(Array.from({ length: scale_requests_in_flight }, lane));
+    },
+  };
+}
+
+async function postBatch(api: Api, wallets: readonly string[], hot_wallet: string): Promise<void> {
+  const pick = () => wallets[Math.floor(Math.random() * wallets.length)] ?? '';
+  const transfers = Array.from({ length: scale_transfers_per_request }, () => {
+    const source = pick();
+    let destination = pick();
+    while (destination === source) destination = pick();
+    return {
+      source_wallet_id: source,
+      destination_wallet_id: destination,
+      amount: '0.02',
+      currency: 'USD',
+      fee: { amount: '0.01', wallet_id: hot_wallet },
+    };
+  });
+  const response = await fetch(`${api.base_url}/v1/transfers/batch`, {
+    method: 'POST',
+    headers: {
+      authorization: `Bearer ${api.api_key}`,
+      'content-type': 'application/json',
+      'idempotency-key': crypto.randomUUID(),
+    },
+    body: JSON.stringify({ transfers }),
+  });
+  const body = (await response.json()) as { failed?: number };
+  if (!response.ok || body.failed !== 0) throw new Error(`batch: ${response.status} ${JSON.stringify(body)}`);
+}
+
+interface BacklogSample {
+  readonly backlog: number;
+  /** The largest position given: events sequenced so far, positions having no gaps. */
+  readonly position: number;
+}
+
+async function sampleBacklog(db: pg.Pool): Promise<BacklogSample> {
+  const sample = await db.query<{ backlog: string; position: string }>(
+    `SELECT (SELECT count(*) FROM events WHERE position IS NULL)::text AS backlog,
+            (SELECT coalesce(max(position), 0) FROM events)::text AS position`,
+  );
+  const row = sample.rows[0];
+  assert(row !== undefined, 'the sample has a row');
+  return { backlog: Number(row.backlog), position: Number(row.position) };
+}
+
+/**
+ * Loads up to `total`, sampling the backlog every `backlog_sample_ms` and running ANALYZE on one
+ * of `analyzed_tables` at random moments meanwhile (so the sequencer's plans meet statistics taken
+ * at any backlog); returns what the window wrote and saw.
+ */
+async function whileLoading(db: pg.Pool, loader: Loader, total: number): Promise<LoadWindow> {
+  const first = await sampleBacklog(db);
+  const committed_before = loader.committed;
+  const started = performance.now();
+  const samples: BacklogSample[] = [first];
+  const analyzes: { table: string; ms: number }[] = [];
+  let loading = true;
+  const done = () => !loading;
+  const sampler = repeatUntil(
+    done,
+    () => backlog_sample_ms,
+    async () => {
+      samples.push(await sampleBacklog(db));
+    },
+  );
+  const analyzer = repeatUntil(
+    done,
+    () => Math.random() * analyze_gap_ms_max,
+    async () => {
+      const table = analyzed_tables[Math.floor(Math.random() * analyzed_tables.length)] ?? 'events';
+      const analyze_started = performance.now();
+      await db.query(`ANALYZE ${table}`);
+      analyzes.push({ table, ms: performance.now() - analyze_started });
+    },
+  );
+  try {
+    await loader.loadTo(total);
+  } finally {
+    loading = false;
+    await Promise.all([sampler, analyzer]);
+  }
+  const s = (performance.now() - started) / 1000;
+  const last = await sampleBacklog(db);
+  samples.push(last);
+  return {
+    transfers: loader.committed - committed_before,
+    s,
+    events_written: last.position + last.backlog - (first.position + first.backlog),
+    backlog_max: Math.max(...samples.map((sample) => sample.backlog)),
+    samples: samples.length,
+    analyzes,
+  };
+}
+
+/** Runs `work` after each pause of `pause_ms()` until `done()`; a pause under way ends early then. */
+async function repeatUntil(
+  done: () => boolean,
+  pause_ms: () => number,
+  work: () => Promise<void>,
+): Promise<void> {
+  const check_ms = 50;
+  while (!done()) {
+    const until = performance.now() + pause_ms();
+    while (!done() && performance.now() < until)
+      await new Promise((resolve) => setTimeout(resolve, Math.min(check_ms, until - performance.now())));
+    if (!done()) await work();
+  }
+}
+
+/** Two windows of one step as one (the step's loading, without the pause for verify between). */
+function joined(a: LoadWindow, b: LoadWindow): LoadWindow {
+  return {
+    transfers: a.transfers + b.transfers,
+    s: a.s + b.s,
+    events_written: a.events_written + b.events_written,
+    backlog_max: Math.max(a.backlog_max, b.backlog_max),
+    samples: a.samples + b.samples,
+    analyzes: [...a.analyzes, ...b.analyzes],
+  };
+}
+
+interface StepContext extends ScaleOptions {
+  readonly history_from: Date;
+  readonly hot_wallet: string;
+  readonly load: LoadWindow | undefined;
+  readonly loaded: number;
+}
+
+/** Everything measured at a step, with the load paused. */
+async function measureStep(api: Api, db: pg.Pool, context: StepContext): Promise<ScaleStep> {
+  const verify = timedVerify(context.verify, []);
+  assert(verify !== undefined, 'purse verify takes no arguments');
+  const verify_full = timedVerify(context.verify, ['--full']);
+  const trial_balance = await timedGets(api, '/v1/reports/trial_balance', context.requests);
+  const span_ms = Date.now() - context.history_from.getTime();
+  const balance_at = await timedGets(
+    api,
+    () => {
+      const at = new Date(context.history_from.getTime() + Math.random() * span_ms);
+      return `/v1/wallets/${context.hot_wallet}/balance?at=${encodeURIComponent(at.toISOString())}`;
+    },
+    context.requests,
+  );
+  return {
+    transfers: context.loaded,
+    load: context.load,
+    trial_balance,
+    balance_at,
+    verify,
+    verify_full,
+    storage: await storageBytes(db),
+    rss_bytes: context.server_pid === undefined ? undefined : await residentBytes(context.server_pid),
+  };
+}
+
+/** Times `purse verify <args>`; undefined when this build does not know the arguments. */
+function timedVerify(verify: RunVerify, args: readonly string[]): Timed | undefined {
+  const started = performance.now();
+  const outcome = verify(args);
+  const s = (performance.now() - started) / 1000;
+  if (!outcome.ok && outcome.status === 2 && /unknown option/i.test(outcome.output)) return undefined;
+  return { s, ok: outcome.ok };
+}
+
+/** The process's resident memory (VmRSS) from /proc; undefined off Linux. */
+async function residentBytes(pid: number): Promise<number | undefined> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => undefined);
+  const kib = status?.match(/^VmRSS:\s+(\d+) kB$/m)?.[1];
+  return kib === undefined ? undefined : Number(kib) * 1024;
+}
