@@ -5,9 +5,10 @@
  * after it, and then the overview's latency (and search's, beside it), request after request.
  * See bench/README.md.
  */
+
 import pg from 'pg';
 import { assert } from '../packages/server/src/shared/assert.js';
-import { type Api, createFundedWallets } from './setup.js';
+import { type Api, createFundedWallets, postBatch } from './setup.js';
 
 export interface LatencyMs {
   readonly p50: number;
@@ -92,7 +93,7 @@ async function loadTransfers(
   const lane = async () => {
     while (next < requests) {
       next += 1;
-      await postBatch(api, wallets);
+      await postRandomBatch(api, wallets);
       done += 1;
       if (done % Math.max(1, Math.floor(requests / 20)) === 0)
         progress(`overview: ${(done * transfers_per_request).toLocaleString('en-US')} transfers loaded\n`);
@@ -101,7 +102,7 @@ async function loadTransfers(
   await Promise.all(Array.from({ length: requests_in_flight }, lane));
 }
 
-async function postBatch(api: Api, wallets: readonly string[]): Promise<void> {
+async function postRandomBatch(api: Api, wallets: readonly string[]): Promise<void> {
   const pick = () => wallets[Math.floor(Math.random() * wallets.length)] ?? '';
   const transfers = Array.from({ length: transfers_per_request }, () => {
     const source = pick();
@@ -109,17 +110,7 @@ async function postBatch(api: Api, wallets: readonly string[]): Promise<void> {
     while (destination === source) destination = pick();
     return { source_wallet_id: source, destination_wallet_id: destination, amount: '0.01', currency: 'USD' };
   });
-  const response = await fetch(`${api.base_url}/v1/transfers/batch`, {
-    method: 'POST',
-    headers: {
-      authorization: `Bearer ${api.api_key}`,
-      'content-type': 'application/json',
-      'idempotency-key': crypto.randomUUID(),
-    },
-    body: JSON.stringify({ transfers }),
-  });
-  const body = (await response.json()) as { failed?: number };
-  if (!response.ok || body.failed !== 0) throw new Error(`batch: ${response.status} ${JSON.stringify(body)}`);
+  await postBatch(api, transfers);
 }
 
 async function unfolded(db: pg.Client): Promise<number> {

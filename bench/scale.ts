@@ -6,12 +6,13 @@
  * past instant on the hot wallet, `purse verify` and `purse verify --full`, bytes per transfer and
  * the server's memory. See bench/README.md.
  */
+
 import { readFile } from 'node:fs/promises';
 import pg from 'pg';
 import { storageBytes } from '../packages/server/src/db/storage.js';
 import { assert } from '../packages/server/src/shared/assert.js';
 import { type LatencyMs, timedGets } from './overview.js';
-import { type Api, createFundedWallets } from './setup.js';
+import { type Api, createFundedWallets, postBatch } from './setup.js';
 
 /** What `purse verify` with these arguments printed, and its exit status. */
 export type RunVerify = (args: readonly string[]) => { ok: boolean; output: string; status: number };
@@ -129,7 +130,7 @@ function batchLoader(api: Api, wallets: readonly string[], hot_wallet: string): 
       const lane = async () => {
         while (requested < requests) {
           requested += 1;
-          await postBatch(api, wallets, hot_wallet);
+          await postFeeBatch(api, wallets, hot_wallet);
           committed += scale_transfers_per_request;
         }
       };
@@ -138,7 +139,7 @@ function batchLoader(api: Api, wallets: readonly string[], hot_wallet: string): 
   };
 }
 
-async function postBatch(api: Api, wallets: readonly string[], hot_wallet: string): Promise<void> {
+async function postFeeBatch(api: Api, wallets: readonly string[], hot_wallet: string): Promise<void> {
   const pick = () => wallets[Math.floor(Math.random() * wallets.length)] ?? '';
   const transfers = Array.from({ length: scale_transfers_per_request }, () => {
     const source = pick();
@@ -152,17 +153,7 @@ async function postBatch(api: Api, wallets: readonly string[], hot_wallet: strin
       fee: { amount: '0.01', wallet_id: hot_wallet },
     };
   });
-  const response = await fetch(`${api.base_url}/v1/transfers/batch`, {
-    method: 'POST',
-    headers: {
-      authorization: `Bearer ${api.api_key}`,
-      'content-type': 'application/json',
-      'idempotency-key': crypto.randomUUID(),
-    },
-    body: JSON.stringify({ transfers }),
-  });
-  const body = (await response.json()) as { failed?: number };
-  if (!response.ok || body.failed !== 0) throw new Error(`batch: ${response.status} ${JSON.stringify(body)}`);
+  await postBatch(api, transfers);
 }
 
 interface BacklogSample {

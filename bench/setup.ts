@@ -16,6 +16,21 @@ async function post<T>(api: Api, path: string, body: unknown): Promise<T> {
   return json;
 }
 
+/** POST /v1/transfers/batch under a fresh Idempotency-Key; throws unless every transfer was made. */
+export async function postBatch(api: Api, transfers: readonly unknown[]): Promise<void> {
+  const response = await fetch(`${api.base_url}/v1/transfers/batch`, {
+    method: 'POST',
+    headers: {
+      authorization: `Bearer ${api.api_key}`,
+      'content-type': 'application/json',
+      'idempotency-key': crypto.randomUUID(),
+    },
+    body: JSON.stringify({ transfers }),
+  });
+  const body = (await response.json()) as { failed?: number };
+  if (!response.ok || body.failed !== 0) throw new Error(`batch: ${response.status} ${JSON.stringify(body)}`);
+}
+
 /** Runs `work` for 0..count-1 with at most `concurrency` in flight; returns the results in order. */
 async function pooled<T>(count: number, concurrency: number, work: (i: number) => Promise<T>): Promise<T[]> {
   const results: T[] = new Array(count);
