@@ -36,6 +36,31 @@ describe('DeferredInserts', () => {
     expect(sent).toHaveLength(1);
   });
 
+  it('joins INSERTs of the rows of their arrays that share a text into one, and no other kind', async () => {
+    const sent: string[] = [];
+    const recording: Queryable = {
+      query: ((sql: string, params: unknown[]) => {
+        sent.push(sql);
+        return db.pool.query(sql, params);
+      }) as Queryable['query'],
+    };
+    await db.pool.query('DELETE FROM b');
+    const rows = 'INSERT INTO b (n) SELECT * FROM unnest($1::int[])';
+    const values = 'INSERT INTO b (n) VALUES ($1)';
+    const deferred = new DeferredInserts();
+    await deferred.queryable.query(rows, [[1, 2]]);
+    await deferred.queryable.query(values, [3]);
+    await deferred.queryable.query(rows, [[4]]);
+    await deferred.queryable.query(values, [5]);
+    await deferred.flush(recording);
+    // One CTE for the two array inserts (joined), one per VALUES insert.
+    const text = String((sent[0] as unknown as { text: string }).text);
+    expect(text.match(/ AS \(/g)).toHaveLength(3);
+    expect((await db.pool.query('SELECT n FROM b ORDER BY n')).rows.map((row) => row.n)).toEqual([
+      1, 2, 3, 4, 5,
+    ]);
+  });
+
   it('sends UPDATEs in the same statement and fails the flush unless each changed the rows expected', async () => {
     await db.pool.query("INSERT INTO a (n, s) VALUES (100, 'x'), (101, 'x'), (102, 'x')");
     const deferred = new DeferredInserts();

@@ -5,7 +5,24 @@ import { prepared } from './prepared.js';
 
 interface Statement {
   readonly sql: string;
-  readonly params: readonly unknown[];
+  params: readonly unknown[];
+}
+
+/**
+ * An INSERT of exactly the rows of its array parameters (`INSERT INTO t (...) SELECT * FROM
+ * unnest($1::..[], ...)` with every parameter an array): two of them with one text are one INSERT
+ * of the arrays joined, so a batch whose jobs each log a few rows sends one such INSERT, not one
+ * per job (each a CTE of its own, and a statement text of its own to parse and plan).
+ */
+const rows_of_arrays = /^\s*INSERT INTO \w+ \([^)]*\)\s*SELECT \* FROM unnest\(/i;
+
+function joinable(statement: Statement, sql: string, params: readonly unknown[]): boolean {
+  return (
+    statement.sql === sql &&
+    rows_of_arrays.test(sql) &&
+    params.length === statement.params.length &&
+    [...params, ...statement.params].every((param) => Array.isArray(param))
+  );
 }
 
 /**
@@ -25,7 +42,13 @@ export class DeferredInserts {
   readonly queryable: Queryable = {
     query: ((sql: string, params: readonly unknown[] = []) => {
       assert(/^\s*INSERT\b/i.test(sql) && !/\bRETURNING\b/i.test(sql), 'only INSERTs without RETURNING wait');
-      this.statements.push({ sql, params });
+      const same = this.statements.find((statement) => joinable(statement, sql, params));
+      if (same === undefined) this.statements.push({ sql, params });
+      else
+        same.params = same.params.map((param, index) => [
+          ...(param as unknown[]),
+          ...(params[index] as unknown[]),
+        ]);
       return Promise.resolve({ rows: [], rowCount: null } as unknown as QueryResult);
     }) as Queryable['query'],
   };

@@ -429,19 +429,19 @@ async function logMovements(
     done[index] === undefined ? [] : loggedMovements(request.auth.key_id, movement, wallets),
   );
   if (moved.length === 0) return;
+  // Every column an array, so that a batch's jobs' logs join into one INSERT (db/deferred.ts).
   await db.query(
     `INSERT INTO movement_log (livemode, api_key_id, direction, source_wallet_id, holder_id, asset, amount_minor, created_at)
-     SELECT $1, $2, direction, source, holder, asset, amount, $8
-     FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::numeric[]) AS m (direction, source, holder, asset, amount)`,
+     SELECT * FROM unnest($1::boolean[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::numeric[], $8::timestamptz[])`,
     [
-      request.auth.livemode,
-      request.auth.key_id,
+      moved.map(() => request.auth.livemode),
+      moved.map(() => request.auth.key_id),
       moved.map((movement) => movement.direction),
       moved.map((movement) => movement.source_wallet_id),
       moved.map((movement) => movement.holder_id),
       moved.map((movement) => movement.asset),
       moved.map((movement) => movement.amount_minor.toString()),
-      request.now,
+      moved.map(() => request.now),
     ],
   );
 }
