@@ -68,7 +68,7 @@ async function outcomeOf(
   if (receipt === undefined) {
     const mined = await client.getTransactionCount({ address: row.sender as Hex, blockTag: 'latest' });
     if (BigInt(mined) > BigInt(row.nonce)) return { status: 'dropped' };
-    await sendRaw(config, row.raw);
+    await sendRaw(config, row.raw, stopping);
     return undefined;
   }
   const required = BigInt(carriedAsset(config, row.asset)?.confirmations ?? 1);

@@ -173,6 +173,25 @@ describe('EVM payouts', () => {
     expect(await c.actors.publicClient.getBalance({ address: to })).toBe(parseEther('0.25'));
   });
 
+  it('stop broadcasting at once when the worker stops, leaving the signed bytes for the next round', async () => {
+    const wallet = await newWallet(c.t, 'ETH');
+    await fund(c.t, wallet, '1', 'ETH');
+    const created = (await payout(wallet, '0.125', 'ETH', stranger())).json();
+    const hold = c.proxy.hold('eth_sendRawTransaction');
+    const stopping = new AbortController();
+    const round = sendPayouts({ ...c.deps, stopping: stopping.signal }, c.t.clock.now());
+    await hold.reached;
+    const stopped_at_ms = Date.now();
+    stopping.abort();
+    await round;
+    // The node never answers while held: only the abort ends the call (the timeout is 2 s here).
+    expect(Date.now() - stopped_at_ms).toBeLessThan(1_000);
+    hold.release();
+    expect((await getJson(c.t, `/v1/payouts/${created.id}`)).status).toBe('pending');
+    await settle(2);
+    expect((await getJson(c.t, `/v1/payouts/${created.id}`)).status).toBe('paid');
+  });
+
   it('go in_transit and paid when another task broadcasts their signed bytes (a sweep round)', async () => {
     const wallet = await newWallet(c.t, 'ETH');
     await fund(c.t, wallet, '1', 'ETH');

@@ -51,7 +51,7 @@ async function signPending(db: Client, deps: ChainDeps, fees: FeeQuote, now: Dat
     const amount_minor = minorFromDb(payout.amount);
     await signAndStore(
       db,
-      deps.evm,
+      deps,
       {
         ...transferTo(asset, getAddress(payout.address), amount_minor),
         from: hot,

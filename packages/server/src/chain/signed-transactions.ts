@@ -28,8 +28,8 @@ export interface FeeQuote {
   readonly max_priority_fee_per_gas_wei: bigint;
 }
 
-export async function feeQuote(config: EvmConfig): Promise<FeeQuote> {
-  const fees = await chainClient(config).estimateFeesPerGas();
+export async function feeQuote(config: EvmConfig, stopping?: AbortSignal): Promise<FeeQuote> {
+  const fees = await chainClient(config, stopping).estimateFeesPerGas();
   return { max_fee_per_gas_wei: fees.maxFeePerGas, max_priority_fee_per_gas_wei: fees.maxPriorityFeePerGas };
 }
 
@@ -41,13 +41,14 @@ export async function feeQuote(config: EvmConfig): Promise<FeeQuote> {
  */
 export async function signAndStore(
   db: Client,
-  config: EvmConfig,
+  deps: Pick<ChainDeps, 'evm' | 'stopping'>,
   tx: OutgoingTransaction,
   fees: FeeQuote,
   now: Date,
 ): Promise<{ id: string; tx_hash: Hex }> {
   assert(tx.value_wei >= 0n && tx.amount_minor >= 0n, 'amounts are not negative');
-  const nonce = await takeNonce(db, config, tx.from.address);
+  const config = deps.evm;
+  const nonce = await takeNonce(db, deps, tx.from.address);
   const raw = await tx.from.signTransaction({
     chainId: config.chain_id,
     type: 'eip1559',
@@ -87,10 +88,17 @@ export async function signAndStore(
  * The sender's next nonce under its row lock. A sender seen for the first time starts at the
  * chain's count of its transactions (the address may have sent before Purse knew it).
  */
-async function takeNonce(db: Client, config: EvmConfig, sender: Address): Promise<bigint> {
+async function takeNonce(
+  db: Client,
+  deps: Pick<ChainDeps, 'evm' | 'stopping'>,
+  sender: Address,
+): Promise<bigint> {
   const known = await db.query('SELECT 1 FROM evm_senders WHERE address = $1', [sender]);
   if (known.rowCount === 0) {
-    const count = await chainClient(config).getTransactionCount({ address: sender, blockTag: 'pending' });
+    const count = await chainClient(deps.evm, deps.stopping).getTransactionCount({
+      address: sender,
+      blockTag: 'pending',
+    });
     await db.query('INSERT INTO evm_senders (address, next_nonce) VALUES ($1, $2) ON CONFLICT DO NOTHING', [
       sender,
       count,
@@ -117,10 +125,10 @@ export async function signThenBroadcast(
   now: Date,
   sign: (db: Client, fees: FeeQuote) => Promise<number>,
 ): Promise<number> {
-  const fees = await feeQuote(deps.evm);
+  const fees = await feeQuote(deps.evm, deps.stopping);
   const signed = await inTransaction(deps.pool, (db) => sign(db, fees));
   const sent = await inTransaction(deps.pool, (db) =>
-    broadcastSigned(db, deps.evm, broadcasts_per_round_max, now),
+    broadcastSigned(db, deps, broadcasts_per_round_max, now),
   );
   return signed + sent.length;
 }
@@ -141,7 +149,7 @@ interface SignedRow {
  */
 export async function broadcastSigned(
   db: Client,
-  config: EvmConfig,
+  deps: Pick<ChainDeps, 'evm' | 'stopping'>,
   limit: number,
   now: Date,
 ): Promise<SignedRow[]> {
@@ -152,7 +160,7 @@ export async function broadcastSigned(
   );
   const sent: SignedRow[] = [];
   for (const row of due.rows) {
-    if (!(await sendRaw(config, row.raw))) break;
+    if (!(await sendRaw(deps.evm, row.raw, deps.stopping))) break;
     await db.query("UPDATE evm_transactions SET status = 'broadcast' WHERE id = $1", [row.id]);
     if (row.purpose === 'payout')
       await applyPayoutUpdate(db, row.livemode, row.reference_id, { status: 'in_transit' }, now);
@@ -161,10 +169,13 @@ export async function broadcastSigned(
   return sent;
 }
 
-/** Sends signed bytes; true when the node has them (now or already). Never sends other bytes. */
-export async function sendRaw(config: EvmConfig, raw: Hex): Promise<boolean> {
+/**
+ * Sends signed bytes; true when the node has them (now or already). Never sends other bytes. A send
+ * aborted by `stopping` counts as not sent: the bytes stay `signed` for the next start.
+ */
+export async function sendRaw(config: EvmConfig, raw: Hex, stopping?: AbortSignal): Promise<boolean> {
   try {
-    await chainClient(config).sendRawTransaction({ serializedTransaction: raw });
+    await chainClient(config, stopping).sendRawTransaction({ serializedTransaction: raw });
     return true;
   } catch (error) {
     const message = String((error as { details?: string }).details ?? (error as Error).message).toLowerCase();

@@ -75,7 +75,7 @@ async function sweepAddress(
     const tx = { ...transferTo(native, from.address, gas_topup), from: hot_account, purpose: 'gas' as const };
     await signAndStore(
       db,
-      deps.evm,
+      deps,
       { ...tx, ...record, asset: native.asset, amount_minor: gas_topup },
       fees,
       now,
@@ -84,7 +84,7 @@ async function sweepAddress(
   }
   if (held > 0n) {
     const tx = { ...transferTo(asset, hot, held), from, purpose: 'sweep' as const };
-    await signAndStore(db, deps.evm, { ...tx, ...record, asset: asset.asset, amount_minor: held }, fees, now);
+    await signAndStore(db, deps, { ...tx, ...record, asset: asset.asset, amount_minor: held }, fees, now);
   }
   await db.query('UPDATE chain_deposits SET swept_at = $2 WHERE id = ANY($1::text[])', [
     deposits.map((deposit) => deposit.id),
