@@ -1,8 +1,9 @@
 import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
 import { appendAudit, worker_actor } from '../audit/append.js';
 import type { EventsConfig } from '../config.js';
 import { type Client, inTransaction, type Pool } from '../db/pool.js';
-import { type ArchiveLine, writeArchiveFile } from './archive-file.js';
+import { type ArchiveLine, archiveMismatch, writeArchiveFile } from './archive-file.js';
 import { type EventPartition, eventPartitions } from './partitions.js';
 
 const day_ms = 86_400_000;
@@ -18,7 +19,8 @@ export interface ArchiveOutcome {
 /**
  * Archives and drops every partition of `events` whose whole range is older than the retention
  * age; does nothing when no retention is configured. Each partition in one transaction: the file
- * is written and fsynced, recorded in `event_archives` and in the audit chain, and only then is the
+ * is written and fsynced, read back and compared with the partition's rows (archiveMismatch),
+ * recorded in `event_archives` and in the audit chain, and only then is the
  * partition detached and dropped (by migration 0036's events_drop_archived_partition, which checks
  * again that the archive holds exactly its rows and that nothing still needs them).
  */
@@ -36,6 +38,14 @@ export async function archiveOldEvents(pool: Pool, config: EventsConfig, now: Da
     else outcome.waiting.push({ partition: partition.name, reason });
   }
   return outcome;
+}
+
+/** The archive file written for a partition did not read back as its events: nothing was dropped. */
+export class ArchiveNotVerified extends Error {
+  constructor(partition_name: string, reason: string) {
+    super(`archive of ${partition_name} refused, the partition is kept: ${reason}`);
+    this.name = 'ArchiveNotVerified';
+  }
 }
 
 /** Archives one partition and drops it; returns null, or why it must wait. */
@@ -58,6 +68,9 @@ async function archivePartition(
   if (reason !== null) return reason;
   const file_name = `${partition.name}.jsonl`;
   const summary = await writeArchiveFile(archive_dir, file_name, pagesOf(db, table));
+  const mismatch = await archiveMismatch(path.join(archive_dir, file_name), summary, pagesOf(db, table));
+  // Thrown, not waited on: the transaction rolls back and the partition stays, every event in it.
+  if (mismatch !== null) throw new ArchiveNotVerified(partition.name, mismatch);
   await db.query(
     `INSERT INTO event_archives (partition_name, range_start, range_end, first_position, last_position,
        event_count, file_name, sha256, archived_at)
@@ -104,13 +117,17 @@ export function archiveReference(
   return `${file_name} sha256:${sha256} positions:${positions}`;
 }
 
-/** The partition's rows in position order, a page per query (keyset on the unique position). */
+/**
+ * The partition's rows in position order, a page per query (keyset on the unique position).
+ * `e.position`, qualified: a bare ORDER BY position would sort by the output column, the text, and
+ * page '1', '10', '100'... (archives of over one page were refused at the drop, until kill.test.ts).
+ */
 async function* pagesOf(db: Client, table: string): AsyncIterable<ArchiveLine[]> {
   let after = '0';
   for (;;) {
     const page = await db.query<ArchiveLine>(
       `SELECT position::text AS position, row_to_json(e)::text AS json
-       FROM ${table} e WHERE position > $1 ORDER BY position LIMIT $2`,
+       FROM ${table} e WHERE e.position > $1 ORDER BY e.position LIMIT $2`,
       [after, archive_page_rows],
     );
     yield page.rows;
