@@ -24,7 +24,9 @@ const Action = Type.Union(
 const Subject = Type.Union([Type.Literal('wallet'), Type.Literal('holder'), Type.Literal('api_key')], {
   description: 'Whose movements a velocity rule counts: the paying wallet, its holder, or the API key.',
 });
-const Seconds = Type.Integer({ minimum: 1, maximum: 31_536_000 });
+/** The longest window a rule may look back over (a year): movement_log keeps no more (movement-retention.ts). */
+export const rule_window_s_max = 31_536_000;
+const Seconds = Type.Integer({ minimum: 1, maximum: rule_window_s_max });
 
 const rule_fields = {
   amount: Type.Optional(Amount),

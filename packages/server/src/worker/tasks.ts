@@ -19,6 +19,7 @@ import { settleDuePayments } from '../payments/lifecycle.js';
 import { runDueSchedules } from '../payouts/schedules.js';
 import { foldEvents } from '../reports/rollups.js';
 import { purgeExpiredKeys } from '../requests/idempotency-store.js';
+import { purgeOldMovements } from '../risk/movement-retention.js';
 import { type Clock, systemClock } from '../shared/clock.js';
 import { expireHolds } from '../transfers/service.js';
 import { DeliveryRunner } from '../webhooks/delivery-runner.js';
@@ -57,6 +58,11 @@ export function backgroundTasks(
       name: 'purge_idempotency_keys',
       interval_ms: 60_000,
       run: (pool, now) => purgeExpiredKeys(pool, config.limits.idempotency_retention_s, now),
+    },
+    {
+      name: 'purge_old_movements',
+      interval_ms: event_partitions_interval_ms,
+      run: (pool, now) => purgeOldMovements(pool, now),
     },
     {
       name: 'expire_holds',
