@@ -48,6 +48,7 @@ describe('rotating data keys', () => {
         await postOk(t, '/v1/holders', { name: `Rotated Person ${n}`, email: `r${n}@example.com` }),
       );
     const before = await newestKey('personal');
+    const events_before = (await getJson(t, '/v1/events?limit=100')).data;
     // Reads go on throughout: before, during the activation delay, while rows are re-sealed.
     let reading = true;
     const reads: number[] = [];
@@ -73,6 +74,13 @@ describe('rotating data keys', () => {
       new Set([rotation.key_id]),
     );
     expect(await keyIdsOf("SELECT data #>> '{}' AS sealed FROM events")).toEqual(new Set([rotation.key_id]));
+    // Re-sealed in the form they had: events stay compressed, and open to the same payloads.
+    const forms = await t.db.pool.query(
+      "SELECT DISTINCT data #>> '{}' LIKE '%.z1' AS compressed FROM events",
+    );
+    expect(forms.rows).toEqual([{ compressed: true }]);
+    const events_after = (await getJson(t, '/v1/events?limit=100')).data;
+    expect(events_after.slice(-events_before.length)).toEqual(events_before);
     for (const holder of [...holders, later])
       expect((await getJson(t, `/v1/holders/${holder.id}`)).name).toBe(holder.name);
     // The old version stays, to open anything it sealed that is still about (a backup).
