@@ -48,7 +48,7 @@ describe('rotating data keys', () => {
         await postOk(t, '/v1/holders', { name: `Rotated Person ${n}`, email: `r${n}@example.com` }),
       );
     const before = await newestKey('personal');
-    const events_before = (await getJson(t, '/v1/events?limit=100')).data;
+    const events_before = (await getJson(t, '/v1/events?limit=100')).data as unknown[];
     // Reads go on throughout: before, during the activation delay, while rows are re-sealed.
     let reading = true;
     const reads: number[] = [];
@@ -79,7 +79,7 @@ describe('rotating data keys', () => {
       "SELECT DISTINCT data #>> '{}' LIKE '%.z1' AS compressed FROM events",
     );
     expect(forms.rows).toEqual([{ compressed: true }]);
-    const events_after = (await getJson(t, '/v1/events?limit=100')).data;
+    const events_after = (await getJson(t, '/v1/events?limit=100')).data as unknown[];
     expect(events_after.slice(-events_before.length)).toEqual(events_before);
     for (const holder of [...holders, later])
       expect((await getJson(t, `/v1/holders/${holder.id}`)).name).toBe(holder.name);
