@@ -1,11 +1,13 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { dictionaryOf } from './compression.js';
 import {
   type DataKey,
   EnvelopeError,
   isSealed,
   keyedDigestWith,
   openWith,
+  sealedEncoding,
   sealedKeyId,
   sealWith,
   unwrapKey,
@@ -63,5 +65,53 @@ describe('envelope', () => {
     expect(hash(key, 'email', 'a@b.c')).toBe(hash(key, 'email', 'a@b.c'));
     expect(hash(key, 'email', 'a@b.c')).not.toBe(hash(key, 'card', 'a@b.c'));
     expect(hash(key, 'email', 'a@b.c')).not.toBe(hash(randomBytes(32), 'email', 'a@b.c'));
+  });
+
+  it('seals compressed, names the encoding, and opens back to the same bytes', () => {
+    const view = JSON.stringify({
+      id: 'tr_01m8y15anhfmys4b6dtd3f27de',
+      object: 'transfer',
+      livemode: false,
+      status: 'posted',
+      source_wallet_id: 'wal_01m8y13xy6phzrpjsj2vv75wap',
+      amount: '0.02',
+      currency: 'USD',
+      captured_amount: null,
+      fee: { amount: '0.01', account_id: 'wal_01m8y13wyxbseys8akbkfazf5c' },
+      destinations: [{ wallet_id: 'wal_01m8y13xy6phzrpjsj2vv7aaaa', amount: '0.01' }],
+      hold: false,
+      expires_at: null,
+      conversion_id: null,
+      description: 'Ada’s rent ✓',
+      metadata: {},
+      created_at: '2026-12-03T13:23:06.033Z',
+      updated_at: '2026-12-03T13:23:06.033Z',
+    });
+    const plain = sealWith(personal, Buffer.from(view));
+    const compressed = sealWith(personal, Buffer.from(view), 'z1');
+    expect(sealedEncoding(plain)).toBeUndefined();
+    expect(sealedEncoding(compressed)).toBe('z1');
+    expect(compressed.endsWith('.z1')).toBe(true);
+    expect(isSealed(compressed)).toBe(true);
+    expect(sealedKeyId(compressed)).toBe('dk_personal1');
+    expect(openWith(personal, 'personal', compressed).toString()).toBe(view);
+    // The dictionary holds a view's names and fixed values: what is left is mostly its ids.
+    expect(compressed.length).toBeLessThan(plain.length * 0.4);
+    const binary = randomBytes(3000);
+    expect(openWith(personal, 'personal', sealWith(personal, binary, 'z1')).equals(binary)).toBe(true);
+  });
+
+  it('authenticates the encoding: removed, added or renamed, the value does not open', () => {
+    const compressed = sealWith(personal, Buffer.from('{"id":"tr_1"}'), 'z1');
+    const plain = sealWith(personal, Buffer.from('{"id":"tr_1"}'));
+    for (const tampered of [compressed.slice(0, -'.z1'.length), `${plain}.z1`, `${compressed.slice(0, -1)}9`])
+      expect(() => openWith(personal, 'personal', tampered)).toThrow(EnvelopeError);
+  });
+
+  it('keeps the z1 dictionary byte for byte: values written with it need it to open', () => {
+    // Never change this hash: a new dictionary is a new encoding (crypto/compression.ts).
+    expect(createHash('sha256').update(dictionaryOf('z1')).digest('hex')).toBe(
+      '200bbcc387da0a18cd055ebbaab0ef411e5ed5c0671abd75a10f551492a751e4',
+    );
   });
 });

@@ -1,4 +1,5 @@
 import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
+import { compress, decompress, isSealedEncoding, type SealedEncoding } from './compression.js';
 
 /**
  * The pure half of envelope encryption: AES-256-GCM from node:crypto, nothing hand-rolled. A sealed
@@ -7,6 +8,11 @@ import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:
  * stale rows by that id. The additional authenticated data binds a ciphertext to its record class
  * and its key: a value sealed as one class does not open as another, and a bit flipped anywhere
  * (id, iv, ciphertext, tag) fails to open instead of decrypting to something else.
+ *
+ * A value whose plaintext was compressed before encryption (crypto/compression.ts) ends with its
+ * encoding: `pse1.<data key id>.<iv>.<ciphertext and tag>.z1`. The encoding is authenticated too,
+ * so it cannot be removed or changed without the value failing to open; a build older than the
+ * encoding refuses the value (four parts) rather than misreading it.
  */
 
 export const key_bytes = 32;
@@ -39,25 +45,38 @@ export function sealedKeyId(value: string): string | undefined {
   return value.slice(sealed_prefix.length).split('.')[0];
 }
 
-export function sealWith(data_key: DataKey, plaintext: Buffer): string {
+/** Seals `plaintext`, compressed first with `encoding` if one is given. */
+export function sealWith(data_key: DataKey, plaintext: Buffer, encoding?: SealedEncoding): string {
   const iv = randomBytes(iv_bytes);
   const cipher = createCipheriv('aes-256-gcm', data_key.key, iv, { authTagLength: tag_bytes });
-  cipher.setAAD(aad(data_key.record_class, data_key.id));
-  const ciphertext = Buffer.concat([cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]);
-  return `${sealed_prefix}${data_key.id}.${iv.toString('base64url')}.${ciphertext.toString('base64url')}`;
+  cipher.setAAD(aad(data_key.record_class, data_key.id, encoding));
+  const stored = encoding === undefined ? plaintext : compress(encoding, plaintext);
+  const ciphertext = Buffer.concat([cipher.update(stored), cipher.final(), cipher.getAuthTag()]);
+  const sealed = `${sealed_prefix}${data_key.id}.${iv.toString('base64url')}.${ciphertext.toString('base64url')}`;
+  return encoding === undefined ? sealed : `${sealed}.${encoding}`;
 }
 
-/** Opens a value sealed with `data_key` as `record_class`; throws EnvelopeError otherwise. */
+/** The encoding a sealed value's plaintext was compressed with; undefined for none. */
+export function sealedEncoding(sealed: string): SealedEncoding | undefined {
+  const parts = sealed.slice(sealed_prefix.length).split('.');
+  const encoding = parts[3];
+  return parts.length === 4 && encoding !== undefined && isSealedEncoding(encoding) ? encoding : undefined;
+}
+
+/** Opens a value sealed with `data_key` as `record_class` (decompressed); throws EnvelopeError otherwise. */
 export function openWith(data_key: DataKey, record_class: RecordClass, sealed: string): Buffer {
   const parts = sealed.slice(sealed_prefix.length).split('.');
-  if (!isSealed(sealed) || parts.length !== 3 || parts[0] !== data_key.id)
+  const encoding = sealedEncoding(sealed);
+  const parts_expected = encoding === undefined ? 3 : 4;
+  if (!isSealed(sealed) || parts.length !== parts_expected || parts[0] !== data_key.id)
     throw new EnvelopeError('not a value sealed with this data key');
   if (data_key.record_class !== record_class)
     throw new EnvelopeError(`a ${data_key.record_class} key cannot open a ${record_class} value`);
   const iv = Buffer.from(parts[1] ?? '', 'base64url');
   const body = Buffer.from(parts[2] ?? '', 'base64url');
   if (iv.length !== iv_bytes || body.length < tag_bytes) throw new EnvelopeError('malformed sealed value');
-  return decrypt(data_key.key, iv, body, aad(record_class, data_key.id));
+  const stored = decrypt(data_key.key, iv, body, aad(record_class, data_key.id, encoding));
+  return encoding === undefined ? stored : decompress(encoding, stored);
 }
 
 /** A data key encrypted under the key-encryption key, bound to its id: `<iv>.<ciphertext and tag>`. */
@@ -95,8 +114,8 @@ export function kekId(kek: Buffer): string {
   return `kek_${createHmac('sha256', kek).update('purse:kek-id').digest('hex').slice(0, 16)}`;
 }
 
-function aad(record_class: RecordClass, key_id: string): Buffer {
-  return Buffer.from(`purse:${record_class}:${key_id}`);
+function aad(record_class: RecordClass, key_id: string, encoding: SealedEncoding | undefined): Buffer {
+  return Buffer.from(`purse:${record_class}:${key_id}${encoding === undefined ? '' : `:${encoding}`}`);
 }
 
 function decrypt(key: Buffer, iv: Buffer, body: Buffer, additional: Buffer): Buffer {

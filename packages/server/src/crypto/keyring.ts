@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Queryable } from '../db/pool.js';
 import { newId } from '../shared/ids.js';
+import type { SealedEncoding } from './compression.js';
 import {
   type DataKey,
   EnvelopeError,
@@ -11,12 +12,16 @@ import {
   openWith,
   type RecordClass,
   record_classes,
+  sealedEncoding,
   sealedKeyId,
   sealWith,
   unwrapKey,
   wrapKey,
 } from './envelope.js';
 import { KekError } from './kek.js';
+
+/** The encoding `sealCompressed` writes; older ones still open. */
+const default_encoding: SealedEncoding = 'z1';
 
 /**
  * The process's keyring: the key-encryption key(s) and every data key it has unwrapped, kept in
@@ -184,6 +189,23 @@ function keyFor(sealed: string): LoadedDataKey {
 
 export function seal(record_class: RecordClass, plaintext: string): string {
   return sealWith(sealingKey(record_class), Buffer.from(plaintext, 'utf8'));
+}
+
+/**
+ * Seals text compressed first (crypto/compression.ts): for values that are large or many, where the
+ * bytes stored matter. `open` opens either form.
+ */
+export function sealCompressed(record_class: RecordClass, plaintext: string): string {
+  return sealWith(sealingKey(record_class), Buffer.from(plaintext, 'utf8'), default_encoding);
+}
+
+/**
+ * The value sealed again under the class's current key, in the form it had (compressed or not),
+ * its plaintext bytes unchanged: what a key rotation writes back. Bytes, not text, so a file's
+ * binary content survives it.
+ */
+export function reseal(record_class: RecordClass, sealed: string): string {
+  return sealWith(sealingKey(record_class), openBytes(record_class, sealed), sealedEncoding(sealed));
 }
 
 export function open(record_class: RecordClass, sealed: string): string {

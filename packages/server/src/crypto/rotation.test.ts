@@ -1,12 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../test-support/app.js';
+import { sample_files, upload } from '../test-support/files.js';
 import { test_kek_text } from '../test-support/kek.js';
 import { funded, getJson, postOk } from '../test-support/money.js';
 import { runPurse } from '../test-support/process.js';
 import { kekId, sealedKeyId } from './envelope.js';
 import { newKekText } from './kek.js';
-import { loadDataKeys } from './keyring.js';
+import { loadDataKeys, openBytes } from './keyring.js';
 import { rotateDataKey } from './rotation.js';
 
 let t: TestApp;
@@ -48,6 +49,7 @@ describe('rotating data keys', () => {
         await postOk(t, '/v1/holders', { name: `Rotated Person ${n}`, email: `r${n}@example.com` }),
       );
     const before = await newestKey('personal');
+    const events_before = (await getJson(t, '/v1/events?limit=100')).data as unknown[];
     // Reads go on throughout: before, during the activation delay, while rows are re-sealed.
     let reading = true;
     const reads: number[] = [];
@@ -73,10 +75,30 @@ describe('rotating data keys', () => {
       new Set([rotation.key_id]),
     );
     expect(await keyIdsOf("SELECT data #>> '{}' AS sealed FROM events")).toEqual(new Set([rotation.key_id]));
+    // Re-sealed in the form they had: events stay compressed, and open to the same payloads.
+    const forms = await t.db.pool.query(
+      "SELECT DISTINCT data #>> '{}' LIKE '%.z1' AS compressed FROM events",
+    );
+    expect(forms.rows).toEqual([{ compressed: true }]);
+    const events_after = (await getJson(t, '/v1/events?limit=100')).data as unknown[];
+    expect(events_after.slice(-events_before.length)).toEqual(events_before);
     for (const holder of [...holders, later])
       expect((await getJson(t, `/v1/holders/${holder.id}`)).name).toBe(holder.name);
     // The old version stays, to open anything it sealed that is still about (a backup).
     expect((await t.db.pool.query('SELECT 1 FROM data_keys WHERE id = $1', [before.id])).rowCount).toBe(1);
+  });
+
+  it('re-seals a file from its bytes: binary content comes through a rotation unchanged', async () => {
+    const content = sample_files.png();
+    const response = await upload(t, 'identity_document', content);
+    expect(response.statusCode, response.body).toBe(201);
+    const rotation = await rotateDataKey(t.db.pool, 'file', 0);
+    const stored = await t.db.pool.query<{ content: string }>('SELECT content FROM files WHERE id = $1', [
+      response.json().id,
+    ]);
+    const sealed = stored.rows[0]?.content ?? '';
+    expect(sealedKeyId(sealed)).toBe(rotation.key_id);
+    expect(openBytes('file', sealed).equals(content)).toBe(true);
   });
 
   it('refuses to rotate the lookup key, whose keyed hashes would all change', async () => {

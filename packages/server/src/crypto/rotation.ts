@@ -11,7 +11,7 @@ import {
   unwrapKey,
   wrapKey,
 } from './envelope.js';
-import { currentKek, installKek, loadDataKeys, open, rememberDataKey, seal } from './keyring.js';
+import { currentKek, installKek, loadDataKeys, rememberDataKey, reseal } from './keyring.js';
 import { type SealedColumn, sealed_columns, sealedText, sealedValue } from './sealed-columns.js';
 import { data_key_refresh_ms } from './start.js';
 
@@ -114,7 +114,7 @@ async function resealColumn(
     );
     if (batch.rows.length === 0) return { resealed, stale: 0 };
     for (const row of batch.rows) {
-      const again = seal(column.record_class, open(column.record_class, row.sealed));
+      const again = reseal(column.record_class, row.sealed);
       // Compare-and-set: a row a request changed meanwhile is left to the next pass.
       const updated = await pool.query(
         `UPDATE ${column.table} SET ${column.column} = ${sealedValue(column, 1)}

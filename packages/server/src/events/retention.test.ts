@@ -69,6 +69,21 @@ describe('events partitioned by month (migration 0036)', () => {
     expect(names).not.toContain('events_default');
   });
 
+  it('indexes events by object id alone on every partition, those created later too (migration 0037)', async () => {
+    await addEventPartitions(app_pool, new Date('2033-07-01T00:00:00Z'));
+    const indexes = await t.db.pool.query<{ partition: string; definition: string }>(
+      `SELECT c.relname::text AS partition, pg_get_indexdef(x.indexrelid) AS definition
+       FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+       JOIN pg_index x ON x.indrelid = c.oid
+       JOIN pg_inherits ii ON ii.inhrelid = x.indexrelid AND ii.inhparent = 'events_object'::regclass
+       WHERE i.inhparent = 'events'::regclass`,
+    );
+    const partitions = (await eventPartitions(t.db.pool)).map((p) => p.name);
+    expect(partitions).toContain('events_p203307');
+    expect(indexes.rows.map((row) => row.partition).sort()).toEqual([...partitions, 'events_default'].sort());
+    for (const row of indexes.rows) expect(row.definition).toMatch(/USING btree \(object_id\)$/);
+  });
+
   it('keeps events immutable, permanent and their ids and positions unique', async () => {
     await insertEvent('evt_guard_1', '2031-03-02T00:00:00Z');
     await insertEvent('evt_guard_2', '2031-03-03T00:00:00Z');

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seal } from '../crypto/keyring.js';
 import { lockKeys, purgeExpiredKeys } from '../requests/idempotency-store.js';
 import { createTestApp, type TestApp } from '../test-support/app.js';
 import { balanceOf, fund, newWallet, transfer } from '../test-support/money.js';
@@ -25,6 +26,23 @@ describe('Idempotency-Key', () => {
     expect(first.statusCode).toBe(201);
     expect(first.headers['idempotent-replayed']).toBeUndefined();
     expect(again.statusCode).toBe(201);
+    expect(again.headers['idempotent-replayed']).toBe('true');
+    expect(again.body).toBe(first.body);
+  });
+
+  it('replays a response recorded before compression (sealed as it was) unchanged', async () => {
+    const first = await createHolder('replay-uncompressed', { name: 'Ada' });
+    const stored = await t.db.pool.query<{ response_body: string }>(
+      'SELECT response_body FROM idempotency_keys WHERE key = $1',
+      ['replay-uncompressed'],
+    );
+    expect(stored.rows[0]?.response_body.endsWith('.z1')).toBe(true);
+    // As a build before compression wrote it: the same body, sealed without compressing.
+    await t.db.pool.query('UPDATE idempotency_keys SET response_body = $1 WHERE key = $2', [
+      seal('personal', first.body),
+      'replay-uncompressed',
+    ]);
+    const again = await createHolder('replay-uncompressed', { name: 'Ada' });
     expect(again.headers['idempotent-replayed']).toBe('true');
     expect(again.body).toBe(first.body);
   });

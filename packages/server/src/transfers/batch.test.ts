@@ -270,6 +270,12 @@ describe('batch limits and idempotency', () => {
     expect(second.statusCode).toBe(200);
     expect(second.headers['idempotent-replayed']).toBe('true');
     expect(second.body).toBe(first.body);
+    // Stored compressed before sealing (crypto/compression.ts), and replayed byte for byte.
+    const stored = await t.db.pool.query<{ response_body: string }>(
+      'SELECT response_body FROM idempotency_keys WHERE key = $1',
+      ['batch-replay-1'],
+    );
+    expect(stored.rows[0]?.response_body.endsWith('.z1')).toBe(true);
     expect(await counts()).toEqual(before);
     expect(await balanceOf(t, a)).toEqual(usd('5.00'));
     expect(await balanceOf(t, b)).toEqual(usd('5.00'));
