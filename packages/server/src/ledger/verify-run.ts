@@ -1,5 +1,6 @@
 import { chain_start, walkAuditChain } from '../audit/verify.js';
 import type { Client, Pool } from '../db/pool.js';
+import { type CheckpointSigner, processSigner } from './checkpoint-signature.js';
 import {
   type Checkpoint,
   chainPoint,
@@ -32,6 +33,8 @@ export async function verifyAndCheckpoint(
   options: {
     full: boolean;
     now: Date;
+    /** Signs the checkpoint; by default the process's KEK (installProcessKek must have run). */
+    signer?: CheckpointSigner;
     on_total?: (postings: number) => void;
     on_postings?: (count: number) => void;
   },
@@ -64,6 +67,7 @@ export async function verifyAndCheckpoint(
                 postings_checked: accounts.postings_checked,
                 audit: audit.reached,
                 now: options.now,
+                signer: options.signer ?? processSigner(),
               });
         return { violations, postings_checked: accounts.postings_checked, checkpoint };
       });

@@ -9,7 +9,8 @@ export interface Violation {
     | 'last_posting_matches_balance'
     | 'posting_follows_previous'
     | 'audit_chain'
-    | 'checkpoint_matches_digest';
+    | 'checkpoint_matches_digest'
+    | 'checkpoint_signature';
   readonly subject: string;
   readonly detail: string;
 }
