@@ -129,14 +129,20 @@ export async function floors(db: Queryable, mode: boolean | null): Promise<Viola
   }));
 }
 
+/**
+ * Each account's posting numbered postings_count (its last) says the balances the account has.
+ * One exact seek of the (account_id, account_seq) index per account with postings: an account
+ * without any is not probed, and a missing last posting is itself a violation.
+ */
 async function lastPostings(db: Queryable, mode: boolean | null): Promise<Violation[]> {
   const result = await db.query<{ id: string; detail: string }>(
-    `SELECT a.id, format('last posting %s says %s/%s/%s, account has %s/%s/%s (posted/held/incoming)', p.id,
-       p.posted_after, p.held_after, p.incoming_after,
+    `SELECT a.id, format('last posting %s says %s/%s/%s, account has %s/%s/%s (posted/held/incoming)',
+       coalesce(p.id, format('number %s (missing)', a.postings_count)), p.posted_after, p.held_after, p.incoming_after,
        a.posted_credits - a.posted_debits, a.pending_debits, a.pending_credits) AS detail
      FROM accounts a
-     JOIN LATERAL (SELECT * FROM postings WHERE account_id = a.id ORDER BY account_seq DESC LIMIT 1) p ON true
-     WHERE ($1::boolean IS NULL OR a.livemode = $1::boolean)
+     LEFT JOIN LATERAL (SELECT id, posted_after, held_after, incoming_after FROM postings
+       WHERE account_id = a.id AND account_seq = a.postings_count) p ON true
+     WHERE ($1::boolean IS NULL OR a.livemode = $1::boolean) AND a.postings_count > 0
        AND (p.posted_after, p.held_after, p.incoming_after)
        IS DISTINCT FROM (a.posted_credits - a.posted_debits, a.pending_debits, a.pending_credits)`,
     [mode],
