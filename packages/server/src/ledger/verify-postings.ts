@@ -3,13 +3,15 @@ import type { Violation } from './verify.js';
 
 /**
  * The posting-level invariants, each written once, over either of two scopes:
- * - `all`: every posting of the mode (`$1`, NULL for both) from zero: `verifyLedger` and
- *   `purse verify --full`. One scan of the table hashed to the accounts beats a range scan per
- *   account (9 s against 27 s over 3.6 million postings).
- * - `since`: each account's postings after its checkpointed state (ledger_checkpoint_accounts):
- *   the incremental `purse verify`, one index range scan per account from its checkpointed
- *   position, so the cost follows the new postings, not the table. The account checks take the
- *   batch's account ids as `$1`.
+ * - `all`: every posting of the mode (`$1`, NULL for both) from zero, in one statement:
+ *   `verifyLedger`. For the entries, `purse verify --full` too: one scan of the table beats a range
+ *   scan per account (9 s against 27 s over 3.6 million postings).
+ * - `since`: each account's postings after its checkpointed state (ledger_checkpoint_accounts), or
+ *   after zero when `$2` (from the start) is true: `purse verify`, one index range scan per account
+ *   of a batch (account ids `$1`) from its checkpointed position, so the cost follows the new
+ *   postings, not the table. `--full` takes this way for the accounts: over 882,400 postings the
+ *   one statement of `all` took 8.9 to 10 s against 6.6 to 8.3 s in batches, its sort of every
+ *   posting by account (a collation's text comparisons) the larger part (docs/decisions.md).
  * An account's postings are numbered under its row lock in the transaction that updates its
  * counters, so a REPEATABLE READ snapshot holds exactly postings 1..postings_count of each account:
  * a transaction that commits later has numbers above them, checked by the next run.
@@ -17,7 +19,7 @@ import type { Violation } from './verify.js';
 export type Scope = 'all' | 'since';
 
 /** Each account of the scope with its state before the postings checked (zero, or the checkpoint's). */
-function baseSql(scope: Scope, accounts: 'batch' | 'every'): string {
+function baseSql(scope: Scope, accounts: 'batch' | 'every', from_start = '$2'): string {
   if (scope === 'all')
     return `SELECT a.id, a.posted_debits, a.posted_credits, a.pending_debits, a.pending_credits, a.postings_count,
         0::bigint AS seq, 0::numeric AS posted, 0::numeric AS held, 0::numeric AS incoming,
@@ -28,7 +30,7 @@ function baseSql(scope: Scope, accounts: 'batch' | 'every'): string {
       coalesce(c.incoming_after, 0) AS incoming, c.created_at_max,
       coalesce(c.posted_debits, 0) AS pd, coalesce(c.posted_credits, 0) AS pc,
       coalesce(c.pending_debits, 0) AS hd, coalesce(c.pending_credits, 0) AS hc
-    FROM accounts a LEFT JOIN ledger_checkpoint_accounts c ON c.account_id = a.id
+    FROM accounts a LEFT JOIN ledger_checkpoint_accounts c ON c.account_id = a.id AND NOT ${from_start}::boolean
     ${accounts === 'batch' ? 'WHERE a.id = ANY($1::text[])' : ''}`;
 }
 
@@ -99,7 +101,7 @@ function entryChecksSql(scope: Scope): string {
   const postings =
     scope === 'all'
       ? 'postings p WHERE ($1::boolean IS NULL OR p.account_id IN (SELECT id FROM accounts WHERE livemode = $1::boolean))'
-      : `(${baseSql('since', 'every')}) b ${postingsOf('since')} WHERE b.postings_count > b.seq`;
+      : `(${baseSql('since', 'every', 'false')}) b ${postingsOf('since')} WHERE b.postings_count > b.seq`;
   const net = `sum(CASE WHEN (p.side = 'debit') <> p.release THEN p.amount ELSE -p.amount END)`;
   return `SELECT 'transaction_balances' AS check, p.transaction_id AS subject,
       format('%s %s: debits exceed credits by %s over %s postings', p.asset, p.layer, ${net}, count(*)) AS detail
@@ -121,18 +123,19 @@ export async function checkEntries(db: Queryable, scope: Scope, mode: boolean | 
 const batch_postings_max = 50_000;
 
 /**
- * The account checks of the postings after the checkpoint, in batches of accounts, inside the
+ * The account checks of the postings after the checkpoint (all of them with `from_start`), in batches of accounts, inside the
  * caller's REPEATABLE READ transaction. Calls `on_postings` after each batch with how many postings
  * it checked; returns the violations and how many postings were checked.
  */
 export async function checkAccountsSinceCheckpoint(
   client: Client,
+  from_start: boolean,
   on_postings: (count: number) => void,
 ): Promise<{ violations: Violation[]; postings_checked: number }> {
   const violations: Violation[] = [];
   let postings_checked = 0;
-  for (const batch of await batches(client)) {
-    const found = await client.query<Violation>(accountChecksSql('since'), [batch.ids]);
+  for (const batch of await batches(client, from_start)) {
+    const found = await client.query<Violation>(accountChecksSql('since'), [batch.ids, from_start]);
     violations.push(...found.rows);
     postings_checked += batch.postings;
     on_postings(batch.postings);
@@ -144,12 +147,13 @@ export async function checkAccountsSinceCheckpoint(
  * The accounts with postings after their checkpoint, or counters that moved without any, grouped
  * in id order into batches of about `batch_postings_max` new postings.
  */
-async function batches(client: Client): Promise<{ ids: string[]; postings: number }[]> {
+async function batches(client: Client, from_start: boolean): Promise<{ ids: string[]; postings: number }[]> {
   const listed = await client.query<{ id: string; fresh: string }>(
-    `SELECT b.id, b.postings_count - b.seq AS fresh FROM (${baseSql('since', 'every')}) b
+    `SELECT b.id, b.postings_count - b.seq AS fresh FROM (${baseSql('since', 'every', '$1')}) b
      WHERE b.postings_count <> b.seq
         OR (b.posted_debits, b.posted_credits, b.pending_debits, b.pending_credits) IS DISTINCT FROM (b.pd, b.pc, b.hd, b.hc)
      ORDER BY b.id`,
+    [from_start],
   );
   const result: { ids: string[]; postings: number }[] = [];
   let current = { ids: [] as string[], postings: 0, weight: 0 };

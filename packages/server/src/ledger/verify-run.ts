@@ -9,7 +9,7 @@ import {
   recordCheckpoint,
 } from './checkpoints.js';
 import { assetSums, floors, lastPostings, type Violation } from './verify.js';
-import { checkAccountsSinceCheckpoint, checkAllAccounts, checkEntries } from './verify-postings.js';
+import { checkAccountsSinceCheckpoint, checkEntries } from './verify-postings.js';
 
 /** One `purse verify` at a time: a second one waits, then starts from the first one's checkpoint. */
 const verify_lock_id = 7_270_185_035;
@@ -54,12 +54,7 @@ export async function verifyAndCheckpoint(
         // The entries on the second connection, beside the accounts: on two cores the run takes
         // the longer of the two.
         const [accounts, entries] = await Promise.all([
-          from_start
-            ? checkAllAccounts(client, null).then((found) => {
-                options.on_postings?.(total);
-                return { violations: found, postings_checked: total };
-              })
-            : checkAccountsSinceCheckpoint(client, (count) => options.on_postings?.(count)),
+          checkAccountsSinceCheckpoint(client, from_start, (count) => options.on_postings?.(count)),
           checkEntries(second, from_start ? 'all' : 'since', null),
         ]);
         violations.push(...accounts.violations, ...entries);
