@@ -1,4 +1,5 @@
-import { type Address, getAddress, isAddress } from 'viem';
+import type { Address } from 'viem';
+import { parseAddress } from './address.js';
 
 /** The network name the EVM rail answers to in the API (`{"network": "ethereum"}`). */
 export const evm_network = 'ethereum';
@@ -73,11 +74,11 @@ function evmAsset(item: string, thresholds: Map<string, bigint>): EvmAsset {
     count < 1
   )
     throw new Error(`PURSE_EVM_ASSETS: "${item}" is not ASSET:native|<contract>:<confirmations>`);
-  if (token !== 'native' && (token === undefined || !isAddress(token)))
-    throw new Error(`PURSE_EVM_ASSETS: "${token}" is not a contract address`);
+  const address = token === 'native' ? null : parseAddress(token ?? '');
+  if (address === undefined) throw new Error(`PURSE_EVM_ASSETS: "${token}" is not a contract address`);
   return {
     asset,
-    token: token === 'native' ? null : getAddress(token),
+    token: address,
     confirmations: count,
     low_balance_minor: thresholds.get(asset),
   };

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authenticatorCode } from '../challenges/codes.js';
 import { createTestApp, type TestApp } from '../test-support/app.js';
+import { test_kek_text } from '../test-support/kek.js';
 import { fund, newWallet } from '../test-support/money.js';
 import { type PurseProcess, runPurse } from '../test-support/process.js';
 import { startReceiver, verifiesWith } from '../test-support/receiver.js';
@@ -142,7 +143,13 @@ describe('progress bars', () => {
       const command = `${process.execPath} --import tsx src/main.ts verify --full`;
       const run = spawn('script', ['-qec', command, '/dev/null'], {
         cwd: path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..'),
-        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', DATABASE_URL: t.db.url },
+        // verify signs its checkpoint with a key derived from the KEK.
+        env: {
+          PATH: process.env.PATH ?? '',
+          HOME: process.env.HOME ?? '/tmp',
+          DATABASE_URL: t.db.url,
+          PURSE_KEK: test_kek_text,
+        },
         stdio: ['pipe', 'pipe', 'pipe'],
       });
       let output = '';

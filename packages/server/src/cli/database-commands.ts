@@ -31,6 +31,8 @@ export async function databaseCommand(
           applied.length === 0 ? 'migrations: up to date' : `applied: ${applied.join(', ')}`,
         );
       case 'verify':
+        // Checkpoints are signed with a key derived from the KEK (ledger/checkpoint-signature.ts).
+        await installProcessKek(config);
         return await verify(db.maintenance_pool, flags.full === true);
       case 'keys':
         // Keys record events, and events are sealed.

@@ -67,6 +67,11 @@ export function currentKek(): { readonly id: string; readonly kek: Buffer } {
   return { id: ring.kek_id, kek };
 }
 
+/** An installed KEK (the current one or the previous one) by its public id; undefined if neither. */
+export function installedKek(id: string): Buffer | undefined {
+  return installed().keks.get(id);
+}
+
 interface DataKeyRow {
   id: string;
   record_class: RecordClass;

@@ -1,6 +1,7 @@
 import { appendAudit } from '../audit/append.js';
 import type { ChainPoint } from '../audit/verify.js';
 import type { Queryable } from '../db/pool.js';
+import { type CheckpointSigner, signatureProblem, signCheckpoint } from './checkpoint-signature.js';
 import type { Violation } from './verify.js';
 
 /** A successful `purse verify`: every posting up to it holds (migration 0035). */
@@ -14,6 +15,9 @@ export interface Checkpoint {
   readonly postings_through: string;
   readonly audit_seq: string;
   readonly audit_hash: Buffer;
+  /** The KEK whose derived key signed it, and the signature (checkpoint-signature.ts); null before 0038. */
+  readonly kek_id: string | null;
+  readonly signature: Buffer | null;
 }
 
 /** The audit action that links a checkpoint's id (its digest) into the hash chain. */
@@ -33,11 +37,14 @@ export function chainPoint(checkpoint: Checkpoint): ChainPoint {
 }
 
 /**
- * A checkpoint is trusted only if its id is still the digest of its fields and of the accounts'
+ * A checkpoint is trusted only if it carries the signature of its id (checkpoint-signature.ts), its id is still the digest of its fields and of the accounts'
  * checkpointed states, an audit entry names that id (so it is in the hash chain, or will be once
  * sealed), and the audit entry it says it verified up to is the one in the log.
  */
 export async function checkCheckpoint(db: Queryable, checkpoint: Checkpoint): Promise<Violation[]> {
+  const unsigned = signatureProblem(checkpoint);
+  if (unsigned !== undefined)
+    return [{ check: 'checkpoint_signature', subject: checkpoint.id, detail: unsigned }];
   const result = await db.query<{ digest: string; audited: boolean; chain_point: boolean }>(
     `SELECT ${digest_of('c.')} AS digest,
        EXISTS (SELECT 1 FROM audit_logs WHERE object_id = c.id AND action = $2) AS audited,
@@ -64,7 +71,8 @@ export async function checkCheckpoint(db: Queryable, checkpoint: Checkpoint): Pr
 
 /**
  * Records what the caller's transaction verified: every account's state at its last posting, then
- * the checkpoint (its id the digest of both), then its audit entry, all committing together.
+ * the checkpoint (its id the digest of both, signed by `signer`), then its audit entry, all
+ * committing together.
  */
 export async function recordCheckpoint(
   db: Queryable,
@@ -74,6 +82,7 @@ export async function recordCheckpoint(
     postings_checked: number;
     audit: ChainPoint;
     now: Date;
+    signer: CheckpointSigner;
   },
 ): Promise<Checkpoint> {
   if (run.full_check) await db.query('DELETE FROM ledger_checkpoint_accounts');
@@ -90,15 +99,14 @@ export async function recordCheckpoint(
        posted_debits = excluded.posted_debits, posted_credits = excluded.posted_credits,
        pending_debits = excluded.pending_debits, pending_credits = excluded.pending_credits`,
   );
-  const inserted = await db.query<Checkpoint>(
-    `INSERT INTO ledger_checkpoints (seq, id, previous_id, full_check, created_at, postings_checked, postings_through,
-       audit_seq, audit_hash)
-     SELECT n.seq, ${digest_of('n.')}, n.previous_id, n.full_check, n.created_at, n.postings_checked,
+  // The id is computed first, in this transaction, so that it can be signed before the row is
+  // written (checkpoints are append-only: no UPDATE adds the signature later).
+  const fields = await db.query<Omit<Checkpoint, 'kek_id' | 'signature'>>(
+    `SELECT n.seq, ${digest_of('n.')} AS id, n.previous_id, n.full_check, n.created_at, n.postings_checked,
        n.postings_through, n.audit_seq, n.audit_hash
      FROM (SELECT $1::bigint AS seq, $2::text AS previous_id, $3::boolean AS full_check, $4::timestamptz AS created_at,
        $5::bigint AS postings_checked, (SELECT coalesce(sum(postings_count), 0) FROM accounts)::bigint AS postings_through,
-       $6::bigint AS audit_seq, $7::bytea AS audit_hash) n
-     RETURNING *`,
+       $6::bigint AS audit_seq, $7::bytea AS audit_hash) n`,
     [
       (BigInt(run.previous?.seq ?? '0') + 1n).toString(),
       run.previous?.id ?? null,
@@ -107,6 +115,26 @@ export async function recordCheckpoint(
       run.postings_checked,
       run.audit.seq.toString(),
       run.audit.hash,
+    ],
+  );
+  const row = fields.rows[0];
+  if (row === undefined) throw new Error('the checkpoint digest query returned no row');
+  const inserted = await db.query<Checkpoint>(
+    `INSERT INTO ledger_checkpoints (seq, id, previous_id, full_check, created_at, postings_checked, postings_through,
+       audit_seq, audit_hash, kek_id, signature)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING *`,
+    [
+      row.seq,
+      row.id,
+      row.previous_id,
+      row.full_check,
+      row.created_at,
+      row.postings_checked,
+      row.postings_through,
+      row.audit_seq,
+      row.audit_hash,
+      run.signer.kek_id,
+      signCheckpoint(run.signer, row.id),
     ],
   );
   const checkpoint = inserted.rows[0] as Checkpoint;

@@ -1,7 +1,10 @@
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { currentKek } from '../crypto/keyring.js';
 import { createTestApp, type TestApp } from '../test-support/app.js';
 import { newWallet, transfer } from '../test-support/money.js';
 import { runPurse } from '../test-support/process.js';
+import { chainPoint, latestCheckpoint, recordCheckpoint } from './checkpoints.js';
 import { verifyAndCheckpoint } from './verify-run.js';
 import { writeEntries } from './write.js';
 
@@ -133,6 +136,45 @@ describe('incremental verify', () => {
     expect(run.checkpoint).toBeUndefined();
     expect(run.violations).toContainEqual(expect.objectContaining({ check: 'checkpoint_matches_digest' }));
     // `--full` does not start from a checkpoint: it re-bases them.
+    expect((await verify(true)).violations).toEqual([]);
+    expect((await verify()).violations).toEqual([]);
+  });
+
+  it('refuses a checkpoint its signature does not vouch for: one forged to hide an edited posting', async () => {
+    expect((await verify()).violations).toEqual([]);
+    await move();
+    const edited = await lastPostingOf(seller);
+    await withEditedPosting(edited, async () => {
+      // An insider who can write every table but has no KEK records a checkpoint over the edit, as
+      // \`purse verify\` would (a valid digest, an audit entry), signed with a key of their own.
+      const forger = { kek_id: currentKek().id, key: randomBytes(32) };
+      const client = await t.db.pool.connect();
+      try {
+        await client.query('BEGIN');
+        const previous = await latestCheckpoint(client);
+        if (previous === undefined) throw new Error('a checkpoint was just recorded');
+        await recordCheckpoint(client, {
+          previous,
+          full_check: false,
+          postings_checked: 0,
+          audit: chainPoint(previous),
+          now: new Date(),
+          signer: forger,
+        });
+        await client.query('COMMIT');
+      } finally {
+        client.release();
+      }
+      const run = await verify();
+      expect(run.checkpoint).toBeUndefined();
+      expect(run.violations).toEqual([
+        expect.objectContaining({
+          check: 'checkpoint_signature',
+          detail: expect.stringContaining('does not carry the signature of its content'),
+        }),
+      ]);
+    });
+    // `--full` trusts no checkpoint and starts a new chain of them.
     expect((await verify(true)).violations).toEqual([]);
     expect((await verify()).violations).toEqual([]);
   });

@@ -1,20 +1,133 @@
-import type { Client } from '../db/pool.js';
-import { transactionBalances, type Violation } from './verify.js';
+import type { Client, Queryable } from '../db/pool.js';
+import type { Violation } from './verify.js';
+
+/**
+ * The posting-level invariants, each written once, over either of two scopes:
+ * - `all`: every posting of the mode (`$1`, NULL for both) from zero, in one statement:
+ *   `verifyLedger`. For the entries, `purse verify --full` too: one scan of the table beats a range
+ *   scan per account (9 s against 27 s over 3.6 million postings).
+ * - `since`: each account's postings after its checkpointed state (ledger_checkpoint_accounts), or
+ *   after zero when `$2` (from the start) is true: `purse verify`, one index range scan per account
+ *   of a batch (account ids `$1`) from its checkpointed position, so the cost follows the new
+ *   postings, not the table. `--full` takes this way for the accounts: over 882,400 postings the
+ *   one statement of `all` took 8.9 to 10 s against 6.6 to 8.3 s in batches, its sort of every
+ *   posting by account (a collation's text comparisons) the larger part (docs/decisions.md).
+ * An account's postings are numbered under its row lock in the transaction that updates its
+ * counters, so a REPEATABLE READ snapshot holds exactly postings 1..postings_count of each account:
+ * a transaction that commits later has numbers above them, checked by the next run.
+ */
+export type Scope = 'all' | 'since';
+
+/** Each account of the scope with its state before the postings checked (zero, or the checkpoint's). */
+function baseSql(scope: Scope, accounts: 'batch' | 'every', from_start = '$2'): string {
+  if (scope === 'all')
+    return `SELECT a.id, a.posted_debits, a.posted_credits, a.pending_debits, a.pending_credits, a.postings_count,
+        0::bigint AS seq, 0::numeric AS posted, 0::numeric AS held, 0::numeric AS incoming,
+        NULL::timestamptz AS created_at_max, 0::numeric AS pd, 0::numeric AS pc, 0::numeric AS hd, 0::numeric AS hc
+      FROM accounts a WHERE ($1::boolean IS NULL OR a.livemode = $1::boolean)`;
+  return `SELECT a.id, a.posted_debits, a.posted_credits, a.pending_debits, a.pending_credits, a.postings_count,
+      coalesce(c.account_seq, 0) AS seq, coalesce(c.posted_after, 0) AS posted, coalesce(c.held_after, 0) AS held,
+      coalesce(c.incoming_after, 0) AS incoming, c.created_at_max,
+      coalesce(c.posted_debits, 0) AS pd, coalesce(c.posted_credits, 0) AS pc,
+      coalesce(c.pending_debits, 0) AS hd, coalesce(c.pending_credits, 0) AS hc
+    FROM accounts a LEFT JOIN ledger_checkpoint_accounts c ON c.account_id = a.id AND NOT ${from_start}::boolean
+    ${accounts === 'batch' ? 'WHERE a.id = ANY($1::text[])' : ''}`;
+}
+
+/** The postings `p` to check of each base account `b`. */
+function postingsOf(scope: Scope): string {
+  if (scope === 'all') return 'JOIN postings p ON p.account_id = b.id';
+  // OFFSET 0 keeps the subquery a per-account index range scan: flattened into a join, the
+  // planner hashes the whole postings table, and the run grows with the ledger.
+  return `CROSS JOIN LATERAL (SELECT * FROM postings p WHERE p.account_id = b.id AND p.account_seq > b.seq OFFSET 0) p`;
+}
+
+/**
+ * `posting_follows_previous`: each posting's balances after it are the previous posting's (on the
+ * same account, by account_seq; the base state for the first) plus its own amount, and its
+ * created_at_max the later of its created_at and the previous one's (migration 0035); the first
+ * broken posting of each account is named. `balance_matches_postings`: the account's counters are
+ * the base's plus the sums of the postings, which are numbered base seq + 1 up to postings_count.
+ * The numbers need no check of their own: the unique index, their count and the last one leave no
+ * room for a gap.
+ */
+export function accountChecksSql(scope: Scope): string {
+  return `WITH base AS MATERIALIZED (${baseSql(scope, 'batch')}),
+  steps AS (
+    SELECT p.id, p.account_id, p.account_seq, p.layer, p.side, p.amount, p.posted_after, p.held_after,
+      p.incoming_after, p.created_at_max, d.d_held, d.d_incoming,
+      coalesce(lag(p.posted_after) OVER w, b.posted) + d.d_posted AS posted_expected,
+      coalesce(lag(p.held_after) OVER w, b.held) + d.d_held AS held_expected,
+      coalesce(lag(p.incoming_after) OVER w, b.incoming) + d.d_incoming AS incoming_expected,
+      greatest(p.created_at, coalesce(lag(p.created_at_max) OVER w, b.created_at_max)) AS created_at_max_expected
+    FROM base b ${postingsOf(scope)}
+    CROSS JOIN LATERAL (SELECT
+      CASE WHEN p.layer = 'posted' THEN CASE p.side WHEN 'credit' THEN p.amount ELSE -p.amount END ELSE 0 END AS d_posted,
+      CASE WHEN p.layer = 'pending' AND p.side = 'debit' THEN CASE WHEN p.release THEN -p.amount ELSE p.amount END ELSE 0 END AS d_held,
+      CASE WHEN p.layer = 'pending' AND p.side = 'credit' THEN CASE WHEN p.release THEN -p.amount ELSE p.amount END ELSE 0 END AS d_incoming) d
+    WINDOW w AS (PARTITION BY p.account_id ORDER BY p.account_seq)),
+  sums AS (
+    SELECT account_id, count(*) AS n, max(account_seq) AS last_seq,
+      coalesce(sum(amount) FILTER (WHERE layer = 'posted' AND side = 'debit'), 0) AS sum_pd,
+      coalesce(sum(amount) FILTER (WHERE layer = 'posted' AND side = 'credit'), 0) AS sum_pc,
+      sum(d_held) AS sum_hd, sum(d_incoming) AS sum_hc
+    FROM steps GROUP BY account_id)
+(SELECT DISTINCT ON (account_id) 'posting_follows_previous' AS check, id AS subject,
+  format('posting %s of account %s says %s/%s/%s after it, dated up to %s; the posting before it and its amount give %s/%s/%s up to %s (posted/held/incoming)',
+    account_seq, account_id, posted_after, held_after, incoming_after, created_at_max, posted_expected, held_expected,
+    incoming_expected, created_at_max_expected) AS detail
+FROM steps
+WHERE (posted_after, held_after, incoming_after, created_at_max)
+  IS DISTINCT FROM (posted_expected, held_expected, incoming_expected, created_at_max_expected)
+ORDER BY account_id, account_seq)
+UNION ALL
+SELECT 'balance_matches_postings', b.id,
+  format('counters %s/%s/%s/%s over %s postings; the state at posting %s (%s/%s/%s/%s) plus the %s postings after it, numbered up to %s, give %s/%s/%s/%s (posted debits/credits, pending debits/credits)',
+    b.posted_debits, b.posted_credits, b.pending_debits, b.pending_credits, b.postings_count, b.seq, b.pd, b.pc, b.hd, b.hc,
+    coalesce(s.n, 0), coalesce(s.last_seq, b.seq), b.pd + coalesce(s.sum_pd, 0), b.pc + coalesce(s.sum_pc, 0),
+    b.hd + coalesce(s.sum_hd, 0), b.hc + coalesce(s.sum_hc, 0))
+FROM base b LEFT JOIN sums s ON s.account_id = b.id
+WHERE (b.posted_debits, b.posted_credits, b.pending_debits, b.pending_credits, b.postings_count, b.postings_count)
+  IS DISTINCT FROM (b.pd + coalesce(s.sum_pd, 0), b.pc + coalesce(s.sum_pc, 0), b.hd + coalesce(s.sum_hd, 0),
+    b.hc + coalesce(s.sum_hc, 0), b.seq + coalesce(s.n, 0), coalesce(s.last_seq, b.seq))`;
+}
+
+/**
+ * `transaction_balances`: every journal entry with a posting in the scope balances per asset and
+ * layer, with at least two postings. In `since`, an entry's postings are all new or all old, as
+ * they commit together (a test in verify-checkpoints.test.ts holds one open across a run).
+ */
+function entryChecksSql(scope: Scope): string {
+  const postings =
+    scope === 'all'
+      ? 'postings p WHERE ($1::boolean IS NULL OR p.account_id IN (SELECT id FROM accounts WHERE livemode = $1::boolean))'
+      : `(${baseSql('since', 'every', 'false')}) b ${postingsOf('since')} WHERE b.postings_count > b.seq`;
+  const net = `sum(CASE WHEN (p.side = 'debit') <> p.release THEN p.amount ELSE -p.amount END)`;
+  return `SELECT 'transaction_balances' AS check, p.transaction_id AS subject,
+      format('%s %s: debits exceed credits by %s over %s postings', p.asset, p.layer, ${net}, count(*)) AS detail
+    FROM ${postings}
+    GROUP BY p.transaction_id, p.asset, p.layer HAVING ${net} <> 0 OR count(*) < 2`;
+}
+
+/** The account checks of every account of `mode` (null: both), over all their postings. */
+export async function checkAllAccounts(db: Queryable, mode: boolean | null): Promise<Violation[]> {
+  return (await db.query<Violation>(accountChecksSql('all'), [mode])).rows;
+}
+
+/** The entry checks of the scope: every entry of `mode` with `all`, the new ones with `since`. */
+export async function checkEntries(db: Queryable, scope: Scope, mode: boolean | null): Promise<Violation[]> {
+  return (await db.query<Violation>(entryChecksSql(scope), scope === 'all' ? [mode] : [])).rows;
+}
 
 /** New postings a batch of accounts covers at most (an account with more is a batch alone). */
 const batch_postings_max = 50_000;
 
 /**
- * Checks every account's postings after its checkpointed state (ledger_checkpoint_accounts; from
- * zero with `from_start`), in batches of accounts, inside the caller's REPEATABLE READ transaction:
- * each posting follows the one before it (the checkpointed state for the first), the postings sum
- * to the change of the account's counters, and the last one equals the counters. An account's
- * postings are numbered under its row lock in the transaction that updates its counters, so the
- * snapshot holds exactly postings 1..postings_count of each account: a transaction that commits
- * later has numbers above them, checked by the next run. Calls `on_postings` after each batch with
- * how many postings it checked; returns the violations and how many postings were checked.
+ * The account checks of the postings after the checkpoint (all of them with `from_start`), in batches of accounts, inside the
+ * caller's REPEATABLE READ transaction. Calls `on_postings` after each batch with how many postings
+ * it checked; returns the violations and how many postings were checked.
  */
-export async function verifyAccountsAfterCheckpoint(
+export async function checkAccountsSinceCheckpoint(
   client: Client,
   from_start: boolean,
   on_postings: (count: number) => void,
@@ -22,7 +135,7 @@ export async function verifyAccountsAfterCheckpoint(
   const violations: Violation[] = [];
   let postings_checked = 0;
   for (const batch of await batches(client, from_start)) {
-    const found = await client.query<Violation>(batch_checks, [batch.ids, from_start]);
+    const found = await client.query<Violation>(accountChecksSql('since'), [batch.ids, from_start]);
     violations.push(...found.rows);
     postings_checked += batch.postings;
     on_postings(batch.postings);
@@ -31,51 +144,12 @@ export async function verifyAccountsAfterCheckpoint(
 }
 
 /**
- * Every journal entry with a posting after the checkpoint balances per asset and layer, with at
- * least two postings: its postings are all new or all old, as they commit together (a test in
- * verify-checkpoints.test.ts holds one open across a run). Runs on a second connection in the same
- * snapshot, beside the account batches: on two cores the run takes the longer of the two.
- */
-export async function verifyEntriesAfterCheckpoint(
-  client: Client,
-  from_start: boolean,
-): Promise<Violation[]> {
-  // From the start, one scan of the whole table beats a range scan per account (9 s against 27 s
-  // over 3.6 million postings).
-  if (from_start) return transactionBalances(client, null);
-  const result = await client.query<Violation>(
-    `SELECT 'transaction_balances' AS check, p.transaction_id AS subject,
-       format('%s %s: debits exceed credits by %s over %s postings', p.asset, p.layer,
-         sum(CASE WHEN (p.side = 'debit') <> p.release THEN p.amount ELSE -p.amount END), count(*)) AS detail
-     FROM (${baseSql('$1')}) b
-     -- OFFSET 0 keeps the subquery a per-account index range scan: flattened into a join, the
-     -- planner hashes the whole postings table, and the run grows with the ledger.
-     CROSS JOIN LATERAL (SELECT * FROM postings p WHERE p.account_id = b.id AND p.account_seq > b.seq OFFSET 0) p
-     WHERE b.postings_count > b.seq
-     GROUP BY p.transaction_id, p.asset, p.layer
-     HAVING sum(CASE WHEN (p.side = 'debit') <> p.release THEN p.amount ELSE -p.amount END) <> 0 OR count(*) < 2`,
-    [from_start],
-  );
-  return result.rows;
-}
-
-/** Each account's checkpointed state, zero where it has none or the parameter `from_start` is true. */
-const baseSql = (
-  from_start: string,
-) => `SELECT a.id, a.posted_debits, a.posted_credits, a.pending_debits, a.pending_credits, a.postings_count,
-    coalesce(c.account_seq, 0) AS seq, coalesce(c.posted_after, 0) AS posted, coalesce(c.held_after, 0) AS held,
-    coalesce(c.incoming_after, 0) AS incoming, c.created_at_max,
-    coalesce(c.posted_debits, 0) AS pd, coalesce(c.posted_credits, 0) AS pc,
-    coalesce(c.pending_debits, 0) AS hd, coalesce(c.pending_credits, 0) AS hc
-  FROM accounts a LEFT JOIN ledger_checkpoint_accounts c ON c.account_id = a.id AND NOT ${from_start}::boolean`;
-
-/**
  * The accounts with postings after their checkpoint, or counters that moved without any, grouped
  * in id order into batches of about `batch_postings_max` new postings.
  */
 async function batches(client: Client, from_start: boolean): Promise<{ ids: string[]; postings: number }[]> {
   const listed = await client.query<{ id: string; fresh: string }>(
-    `SELECT b.id, b.postings_count - b.seq AS fresh FROM (${baseSql('$1')}) b
+    `SELECT b.id, b.postings_count - b.seq AS fresh FROM (${baseSql('since', 'every', '$1')}) b
      WHERE b.postings_count <> b.seq
         OR (b.posted_debits, b.posted_credits, b.pending_debits, b.pending_credits) IS DISTINCT FROM (b.pd, b.pc, b.hd, b.hc)
      ORDER BY b.id`,
@@ -96,61 +170,3 @@ async function batches(client: Client, from_start: boolean): Promise<{ ids: stri
   if (current.ids.length > 0) result.push(current);
   return result;
 }
-
-/**
- * `$1`: the batch's account ids; `$2`: from the start (ignore the checkpoint). Per account, one
- * range scan of the (account_id, account_seq) index from the checkpointed position on, in order,
- * so the window needs no sort, folded into one row of sums and the first broken posting: the cost
- * follows the new postings, not the table. The postings' numbers need no check of their own: the
- * unique index, their count (postings_count - checkpointed seq) and the last one (postings_count)
- * leave no room for a gap.
- */
-export const batch_checks = `WITH base AS MATERIALIZED (${baseSql('$2')} WHERE a.id IN (SELECT unnest($1::text[]))),
-  checked AS (
-    SELECT b.*, s.*, l.id AS last_id, l.posted_after AS last_posted, l.held_after AS last_held,
-      l.incoming_after AS last_incoming
-    FROM base b
-    CROSS JOIN LATERAL (
-      SELECT count(*) AS n, max(account_seq) AS last_seq,
-        coalesce(sum(amount) FILTER (WHERE layer = 'posted' AND side = 'debit'), 0) AS sum_pd,
-        coalesce(sum(amount) FILTER (WHERE layer = 'posted' AND side = 'credit'), 0) AS sum_pc,
-        coalesce(sum(d_held), 0) AS sum_hd, coalesce(sum(d_incoming), 0) AS sum_hc,
-        (array_agg(id ORDER BY account_seq) FILTER (WHERE broken))[1] AS broken_id,
-        (array_agg(format('posting %s of account %s says %s/%s/%s after it, dated up to %s; the posting before it and its amount give %s/%s/%s up to %s (posted/held/incoming)',
-          account_seq, account_id, posted_after, held_after, incoming_after, created_at_max, posted_expected, held_expected,
-          incoming_expected, created_at_max_expected) ORDER BY account_seq) FILTER (WHERE broken))[1] AS broken_detail
-      FROM (
-        SELECT x.*, (x.posted_after, x.held_after, x.incoming_after, x.created_at_max)
-          IS DISTINCT FROM (x.posted_expected, x.held_expected, x.incoming_expected, x.created_at_max_expected) AS broken
-        FROM (
-          SELECT p.id, p.account_id, p.account_seq, p.layer, p.side, p.amount, p.posted_after, p.held_after,
-            p.incoming_after, p.created_at_max, d.d_held, d.d_incoming,
-            coalesce(lag(p.posted_after) OVER w, b.posted) + d.d_posted AS posted_expected,
-            coalesce(lag(p.held_after) OVER w, b.held) + d.d_held AS held_expected,
-            coalesce(lag(p.incoming_after) OVER w, b.incoming) + d.d_incoming AS incoming_expected,
-            greatest(p.created_at, coalesce(lag(p.created_at_max) OVER w, b.created_at_max)) AS created_at_max_expected
-          FROM postings p
-          CROSS JOIN LATERAL (SELECT
-            CASE WHEN p.layer = 'posted' THEN CASE p.side WHEN 'credit' THEN p.amount ELSE -p.amount END ELSE 0 END AS d_posted,
-            CASE WHEN p.layer = 'pending' AND p.side = 'debit' THEN CASE WHEN p.release THEN -p.amount ELSE p.amount END ELSE 0 END AS d_held,
-            CASE WHEN p.layer = 'pending' AND p.side = 'credit' THEN CASE WHEN p.release THEN -p.amount ELSE p.amount END ELSE 0 END AS d_incoming) d
-          WHERE p.account_id = b.id AND p.account_seq > b.seq
-          WINDOW w AS (ORDER BY p.account_seq)) x) y) s
-    LEFT JOIN postings l ON l.account_id = b.id AND l.account_seq = b.postings_count AND b.postings_count > b.seq)
-SELECT 'posting_follows_previous' AS check, broken_id AS subject, broken_detail AS detail FROM checked WHERE broken_id IS NOT NULL
-UNION ALL
-SELECT 'balance_matches_postings', id,
-  format('counters %s/%s/%s/%s over %s postings; checkpoint %s/%s/%s/%s over %s, plus the %s postings after it numbered up to %s, give %s/%s/%s/%s (posted debits/credits, pending debits/credits)',
-    posted_debits, posted_credits, pending_debits, pending_credits, postings_count, pd, pc, hd, hc, seq, n,
-    coalesce(last_seq, seq), pd + sum_pd, pc + sum_pc, hd + sum_hd, hc + sum_hc)
-FROM checked
-WHERE (posted_debits, posted_credits, pending_debits, pending_credits, postings_count, postings_count)
-  IS DISTINCT FROM (pd + sum_pd, pc + sum_pc, hd + sum_hd, hc + sum_hc, seq + n, coalesce(last_seq, seq))
-UNION ALL
-SELECT 'last_posting_matches_balance', id,
-  format('last posting %s says %s/%s/%s, account has %s/%s/%s (posted/held/incoming)', coalesce(last_id, 'at the checkpoint'),
-    coalesce(last_posted, posted), coalesce(last_held, held), coalesce(last_incoming, incoming),
-    posted_credits - posted_debits, pending_debits, pending_credits)
-FROM checked
-WHERE (coalesce(last_posted, posted), coalesce(last_held, held), coalesce(last_incoming, incoming))
-  IS DISTINCT FROM (posted_credits - posted_debits, pending_debits, pending_credits)`;

@@ -1,5 +1,6 @@
 import { chain_start, walkAuditChain } from '../audit/verify.js';
 import type { Client, Pool } from '../db/pool.js';
+import { type CheckpointSigner, processSigner } from './checkpoint-signature.js';
 import {
   type Checkpoint,
   chainPoint,
@@ -7,8 +8,8 @@ import {
   latestCheckpoint,
   recordCheckpoint,
 } from './checkpoints.js';
-import { assetSums, floors, type Violation } from './verify.js';
-import { verifyAccountsAfterCheckpoint, verifyEntriesAfterCheckpoint } from './verify-postings.js';
+import { assetSums, floors, lastPostings, type Violation } from './verify.js';
+import { checkAccountsSinceCheckpoint, checkEntries } from './verify-postings.js';
 
 /** One `purse verify` at a time: a second one waits, then starts from the first one's checkpoint. */
 const verify_lock_id = 7_270_185_035;
@@ -32,6 +33,8 @@ export async function verifyAndCheckpoint(
   options: {
     full: boolean;
     now: Date;
+    /** Signs the checkpoint; by default the process's KEK (installProcessKek must have run). */
+    signer?: CheckpointSigner;
     on_total?: (postings: number) => void;
     on_postings?: (count: number) => void;
   },
@@ -46,13 +49,17 @@ export async function verifyAndCheckpoint(
         const trusted = options.full || previous === undefined ? undefined : previous;
         const from_start = trusted === undefined;
         const violations = from_start ? [] : await checkCheckpoint(client, trusted);
-        options.on_total?.(await postingsToCheck(client, from_start));
+        const total = await postingsToCheck(client, from_start);
+        options.on_total?.(total);
+        // The entries on the second connection, beside the accounts: on two cores the run takes
+        // the longer of the two.
         const [accounts, entries] = await Promise.all([
-          verifyAccountsAfterCheckpoint(client, from_start, (count) => options.on_postings?.(count)),
-          verifyEntriesAfterCheckpoint(second, from_start),
+          checkAccountsSinceCheckpoint(client, from_start, (count) => options.on_postings?.(count)),
+          checkEntries(second, from_start ? 'all' : 'since', null),
         ]);
         violations.push(...accounts.violations, ...entries);
-        violations.push(...(await assetSums(client, null)), ...(await floors(client, null)));
+        for (const check of [lastPostings, assetSums, floors])
+          violations.push(...(await check(client, null)));
         const audit = await walkAuditChain(client, from_start ? chain_start : chainPoint(trusted));
         violations.push(...audit.violations);
         const checkpoint =
@@ -64,6 +71,7 @@ export async function verifyAndCheckpoint(
                 postings_checked: accounts.postings_checked,
                 audit: audit.reached,
                 now: options.now,
+                signer: options.signer ?? processSigner(),
               });
         return { violations, postings_checked: accounts.postings_checked, checkpoint };
       });

@@ -110,3 +110,29 @@ describe('verification in the trial balance', () => {
     expect((await trialBalance(t.test_key)).verification.postings_unverified).toBe(2);
   });
 });
+
+describe('last posting check in the trial balance', () => {
+  it('seeks the posting numbered postings_count: a count moved past the last posting is named', async () => {
+    const from = await newWallet(t, 'USD', { overdraft_limit: '100.00' });
+    const to = await newWallet(t, 'USD');
+    const moved = await t.request({
+      method: 'POST',
+      url: '/v1/transfers',
+      key: t.test_key,
+      payload: { source_wallet_id: from, destination_wallet_id: to, amount: '1.00', currency: 'USD' },
+    });
+    expect(moved.statusCode, moved.body).toBe(201);
+    // The newest posting still equals the balances; the one the count names does not exist.
+    await tamper('UPDATE accounts SET postings_count = postings_count + 1 WHERE id = $1', [to]);
+    try {
+      const { verification } = await trialBalance(t.test_key);
+      expect(verification.ok).toBe(false);
+      expect(verification.violations).toContainEqual(
+        expect.objectContaining({ check: 'last_posting_matches_balance', subject: to }),
+      );
+    } finally {
+      await tamper('UPDATE accounts SET postings_count = postings_count - 1 WHERE id = $1', [to]);
+    }
+    expect((await trialBalance(t.test_key)).verification.ok).toBe(true);
+  });
+});

@@ -44,22 +44,10 @@ interface Verification {
  * (beyond one index probe per account): its cost does not grow with the number of transfers.
  */
 export async function trialBalance(db: Queryable, livemode: boolean, now: Date): Promise<TrialBalance> {
-  const rows = await db.query<{
-    id: string;
-    asset: string;
-    kind: Line['kind'];
-    purpose: string | null;
-    posted_debits: string;
-    posted_credits: string;
-    scale: number;
-  }>(
-    `SELECT a.id, a.asset, a.kind, a.purpose, a.posted_debits, a.posted_credits, s.scale
-     FROM accounts a JOIN assets s ON s.livemode = a.livemode AND s.code = a.asset
-     WHERE a.livemode = $1 AND (a.posted_debits > 0 OR a.posted_credits > 0) ORDER BY a.asset, a.kind DESC, a.id`,
-    [livemode],
-  );
+  // Independent reads, each on a connection of its own: the report waits for the slowest, not the sum.
+  const [rows, verification] = await Promise.all([accountLines(db, livemode), verificationOf(db, livemode)]);
   const by_asset = new Map<string, { scale: number; debits: bigint; credits: bigint; accounts: Line[] }>();
-  for (const row of rows.rows) {
+  for (const row of rows) {
     const group = by_asset.get(row.asset) ?? { scale: row.scale, debits: 0n, credits: 0n, accounts: [] };
     const debits = minorFromDb(row.posted_debits);
     const credits = minorFromDb(row.posted_credits);
@@ -75,7 +63,6 @@ export async function trialBalance(db: Queryable, livemode: boolean, now: Date):
     });
     by_asset.set(row.asset, group);
   }
-  const verification = await verificationOf(db, livemode);
   return {
     object: 'trial_balance',
     livemode,
@@ -91,14 +78,34 @@ export async function trialBalance(db: Queryable, livemode: boolean, now: Date):
   };
 }
 
-async function verificationOf(db: Queryable, livemode: boolean): Promise<Verification> {
-  const violations = await verifyAccounts(db, livemode);
-  const checkpoint = await latestCheckpoint(db);
-  const unverified = await db.query<{ count: string }>(
-    `SELECT coalesce(sum(a.postings_count - coalesce(c.account_seq, 0)), 0) AS count
-     FROM accounts a LEFT JOIN ledger_checkpoint_accounts c ON c.account_id = a.id WHERE a.livemode = $1`,
+async function accountLines(db: Queryable, livemode: boolean) {
+  const result = await db.query<{
+    id: string;
+    asset: string;
+    kind: Line['kind'];
+    purpose: string | null;
+    posted_debits: string;
+    posted_credits: string;
+    scale: number;
+  }>(
+    `SELECT a.id, a.asset, a.kind, a.purpose, a.posted_debits, a.posted_credits, s.scale
+     FROM accounts a JOIN assets s ON s.livemode = a.livemode AND s.code = a.asset
+     WHERE a.livemode = $1 AND (a.posted_debits > 0 OR a.posted_credits > 0) ORDER BY a.asset, a.kind DESC, a.id`,
     [livemode],
   );
+  return result.rows;
+}
+
+async function verificationOf(db: Queryable, livemode: boolean): Promise<Verification> {
+  const [violations, checkpoint, unverified] = await Promise.all([
+    verifyAccounts(db, livemode),
+    latestCheckpoint(db),
+    db.query<{ count: string }>(
+      `SELECT coalesce(sum(a.postings_count - coalesce(c.account_seq, 0)), 0) AS count
+       FROM accounts a LEFT JOIN ledger_checkpoint_accounts c ON c.account_id = a.id WHERE a.livemode = $1`,
+      [livemode],
+    ),
+  ]);
   return {
     ok: violations.length === 0,
     violations,

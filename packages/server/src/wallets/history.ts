@@ -85,24 +85,30 @@ export async function walletPostings(
 }
 
 /**
- * The balances of account `$1` as of `$2`: those after its last posting p such that p and every
- * posting before it are dated at or before `$2` (zero if there is none). Dates are not monotone
- * along an account's postings (a transaction that started earlier may lock the account later), so
- * this reads each posting's created_at_max, the running maximum of the dates up to it (migration
- * 0035), which is monotone: a binary search over account_seq through the postings' primary index
- * (about log2(postings) probes, 20 for a million) instead of a walk back from the newest posting.
- * `search` keeps the answer's account_seq in [lo, hi]; 0 stands for "before the first posting".
+ * Wallet `$1` of mode `$3` (no row: no such wallet) with its asset's scale and its balances as of
+ * `$2`: those after its last posting p such that p and every posting before it are dated at or
+ * before `$2` (null balances: none, zero). Dates are not monotone along an account's postings (a
+ * transaction that started earlier may lock the account later), so this reads each posting's
+ * created_at_max, the running maximum of the dates up to it (migration 0035), which is monotone: a
+ * binary search over account_seq through the postings' primary index (about log2(postings) probes,
+ * 20 for a million) instead of a walk back from the newest posting. `search` keeps the answer's
+ * account_seq in [lo, hi]; 0 stands for "before the first posting". One statement, one round trip:
+ * the wallet, its scale and the search used to be three (issue 21).
  */
-export const balance_at_sql = `WITH RECURSIVE search (lo, hi) AS (
-    SELECT 0::bigint, postings_count FROM accounts WHERE id = $1
+export const balance_at_sql = `WITH RECURSIVE wallet AS MATERIALIZED (
+    SELECT a.id, a.asset, a.postings_count, s.scale FROM accounts a
+    JOIN assets s ON s.livemode = a.livemode AND s.code = a.asset
+    WHERE a.id = $1 AND a.livemode = $3 AND a.kind = 'wallet'),
+  search (lo, hi) AS (
+    SELECT 0::bigint, postings_count FROM wallet
     UNION ALL
     SELECT CASE WHEN p.created_at_max <= $2 THEN m.mid ELSE s.lo END,
       CASE WHEN p.created_at_max <= $2 THEN s.hi ELSE m.mid - 1 END
     FROM search s CROSS JOIN LATERAL (SELECT (s.lo + s.hi + 1) / 2 AS mid) m
     JOIN postings p ON p.account_id = $1 AND p.account_seq = m.mid
     WHERE s.lo < s.hi)
-  SELECT posted_after, held_after, incoming_after FROM postings
-  WHERE account_id = $1 AND account_seq = (SELECT min(hi) FROM search)`;
+  SELECT w.asset, w.scale, p.posted_after, p.held_after, p.incoming_after FROM wallet w
+  LEFT JOIN postings p ON p.account_id = w.id AND p.account_seq = (SELECT min(hi) FROM search)`;
 
 /**
  * The balances as of `at` (see `balance_at_sql` for the exact meaning; zero before the first posting).
@@ -116,39 +122,51 @@ export async function balanceAt(
   at: Date | undefined,
   now: Date,
 ): Promise<Result<Static<typeof BalanceAt>>> {
+  if (at !== undefined) return balanceAsOf(db, livemode, id, at);
   const wallet = await findWallet(db, livemode, id);
   if (wallet === undefined) return fail(notFound('wallet', id));
   const scale = await assetScale(db, livemode, wallet.asset, 'currency');
   if (!scale.ok) return scale;
-  if (at === undefined)
-    return ok({
-      object: 'balance',
-      livemode,
-      wallet_id: id,
-      currency: wallet.asset,
-      at: now.toISOString(),
-      ...walletView(wallet, scale.value).balance,
-    });
-  const result = await db.query<Pick<PostingRow, 'posted_after' | 'held_after' | 'incoming_after'>>(
-    balance_at_sql,
-    [id, at],
-  );
-  const last = result.rows[0];
-  const balance = balanceView(
-    minorFromDb(last?.posted_after ?? '0'),
-    minorFromDb(last?.held_after ?? '0'),
-    minorFromDb(last?.incoming_after ?? '0'),
-    scale.value,
-  );
   return ok({
     object: 'balance',
     livemode,
     wallet_id: id,
     currency: wallet.asset,
+    at: now.toISOString(),
+    ...walletView(wallet, scale.value).balance,
+  });
+}
+
+async function balanceAsOf(
+  db: Queryable,
+  livemode: boolean,
+  id: string,
+  at: Date,
+): Promise<Result<Static<typeof BalanceAt>>> {
+  const result = await db.query<
+    { asset: string; scale: number } & Nullable<
+      Pick<PostingRow, 'posted_after' | 'held_after' | 'incoming_after'>
+    >
+  >(balance_at_sql, [id, at, livemode]);
+  const row = result.rows[0];
+  if (row === undefined) return fail(notFound('wallet', id));
+  const balance = balanceView(
+    minorFromDb(row.posted_after ?? '0'),
+    minorFromDb(row.held_after ?? '0'),
+    minorFromDb(row.incoming_after ?? '0'),
+    row.scale,
+  );
+  return ok({
+    object: 'balance',
+    livemode,
+    wallet_id: id,
+    currency: row.asset,
     at: at.toISOString(),
     ...balance,
   });
 }
+
+type Nullable<T> = { [K in keyof T]: T[K] | null };
 
 const statement_columns = [
   'posting_id',
