@@ -51,6 +51,7 @@ export function describeScale(result: ScaleResult, machine: readonly string[]): 
     '## At each step',
     '',
     ...stepsTable(result),
+    ...verifyFailures(result),
     '',
     ...storageTable(first, last),
     ...notes(result),
@@ -111,6 +112,23 @@ function stepsTable(result: ScaleResult): string[] {
       })
       .map((cells) => `| ${cells} |`),
   ];
+}
+
+/** What each failed `purse verify` printed: the run is void without it. */
+function verifyFailures(result: ScaleResult): string[] {
+  const failures = result.steps.flatMap((step) =>
+    [
+      { name: 'purse verify', timed: step.verify },
+      { name: 'purse verify --full', timed: step.verify_full },
+    ].flatMap(({ name, timed }) =>
+      timed?.failure === undefined
+        ? []
+        : [
+            `- ${name} at ${fmt(step.transfers)} transfers: \`${timed.failure.slice(0, 1_000).replaceAll('\n', ' / ')}\``,
+          ],
+    ),
+  );
+  return failures.length === 0 ? [] : ['', '### Verify failures', '', ...failures];
 }
 
 /** Each table's growth since the first measurement, per transfer loaded, the largest first. */

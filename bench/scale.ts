@@ -30,6 +30,8 @@ export interface ScaleOptions {
 export interface Timed {
   readonly s: number;
   readonly ok: boolean;
+  /** What a failed run printed (its violations), for the report. */
+  readonly failure?: string;
 }
 
 export interface LoadWindow {
@@ -288,7 +290,7 @@ function timedVerify(verify: RunVerify, args: readonly string[]): Timed | undefi
   const outcome = verify(args);
   const s = (performance.now() - started) / 1000;
   if (!outcome.ok && outcome.status === 2 && /unknown option/i.test(outcome.output)) return undefined;
-  return { s, ok: outcome.ok };
+  return outcome.ok ? { s, ok: true } : { s, ok: false, failure: outcome.output };
 }
 
 /** The process's resident memory (VmRSS) from /proc; undefined off Linux. */

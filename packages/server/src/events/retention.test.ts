@@ -116,19 +116,29 @@ describe('events partitioned by month (migration 0036)', () => {
 
   it('leaves uniqueness across partitions to the sequencer, and purse verify catches a breach', async () => {
     // 900000001 was set by hand above, far past the sequencer's numbers: a gap.
-    expect(await verifyEvents(t.db.pool)).toContainEqual(
-      expect.objectContaining({
-        check: 'event_positions',
-        detail: expect.stringContaining('a gap or a repeat'),
-      }),
-    );
+    const gap = expect.objectContaining({
+      check: 'event_positions',
+      detail: expect.stringContaining('a gap or a repeat'),
+    });
+    expect((await verifyEvents(t.db.pool)).violations).toContainEqual(gap);
+    // From a checkpoint below it too, reading only what came after.
+    expect((await verifyEvents(t.db.pool, '1')).violations).toContainEqual(gap);
     // Another month's partition has its own unique index: only the check sees the repeat.
     await t.db.pool.query(`UPDATE events SET position = 900000001 WHERE id = 'evt_route_april'`);
-    expect(await verifyEvents(t.db.pool)).toContainEqual({
-      check: 'event_positions',
-      subject: 'position 900000001',
-      detail: 'held by two events',
-    });
+    const repeat = { check: 'event_positions', subject: 'position 900000001', detail: 'held by two events' };
+    expect((await verifyEvents(t.db.pool)).violations).toContainEqual(repeat);
+    expect((await verifyEvents(t.db.pool, '1')).violations).toContainEqual(repeat);
+    // Above the positions in question, the incremental check does not look at them.
+    expect((await verifyEvents(t.db.pool, '900000001')).violations).toEqual([]);
+  });
+
+  it('finds an id held in two partitions, from the start and for an event after a checkpoint', async () => {
+    await insertEvent('evt_twice', '2031-04-09T00:00:00Z');
+    await insertEvent('evt_twice', '2031-05-09T00:00:00Z');
+    const twice = { check: 'event_ids', subject: 'evt_twice', detail: 'two events have this id' };
+    expect((await verifyEvents(t.db.pool)).violations).toContainEqual(twice);
+    // Not yet numbered: new, whatever the checkpoint.
+    expect((await verifyEvents(t.db.pool, '900000001')).violations).toContainEqual(twice);
   });
 });
 

@@ -6,16 +6,29 @@ export interface EventViolation {
   readonly detail: string;
 }
 
+export interface EventsVerified {
+  readonly violations: EventViolation[];
+  /** Every position up to this one is held once, by the table or an archive (a decimal string). */
+  readonly position_through: string;
+}
+
 /**
  * What `events` no longer enforces in one index since it is partitioned (migration 0036): each
  * partition has its own unique index on id and on position, and these check across partitions.
  * Positions must also run 1, 2, 3... without a gap, counting the archived ones: the events still
- * here plus those in archive files make up exactly 1..max. Both read the whole table.
+ * here plus those in archive files make up exactly 1..max.
+ *
+ * With `since` (the position a trusted checkpoint verified through), only what came after it is
+ * read: positions above it, and the ids of events numbered above it or not yet numbered, each
+ * probed in the other partitions. Without it, or when an archive straddles it, the whole table.
  */
-export async function verifyEvents(db: Queryable): Promise<EventViolation[]> {
+export async function verifyEvents(db: Queryable, since?: string | null): Promise<EventsVerified> {
+  const after = since !== undefined && since !== null && !(await archiveStraddles(db, since)) ? since : null;
   const violations: EventViolation[] = [];
   const repeated = await db.query<{ position: string }>(
-    'SELECT position::text FROM events WHERE position IS NOT NULL GROUP BY position HAVING count(*) > 1 LIMIT 10',
+    `SELECT position::text FROM events WHERE position > $1::bigint
+     GROUP BY position HAVING count(*) > 1 ORDER BY position LIMIT 10`,
+    [after ?? '0'],
   );
   for (const row of repeated.rows) {
     violations.push({
@@ -24,23 +37,49 @@ export async function verifyEvents(db: Queryable): Promise<EventViolation[]> {
       detail: 'held by two events',
     });
   }
-  const ids = await db.query<{ id: string }>(
-    'SELECT id FROM events GROUP BY id HAVING count(*) > 1 LIMIT 10',
-  );
-  for (const row of ids.rows) {
+  for (const row of (await repeatedIds(db, after)).rows) {
     violations.push({ check: 'event_ids', subject: row.id, detail: 'two events have this id' });
   }
   const span = await db.query<{ numbered: string; top: string }>(
-    `SELECT ((SELECT count(position) FROM events) + (SELECT coalesce(sum(event_count), 0) FROM event_archives))::text AS numbered,
-       greatest((SELECT max(position) FROM events), (SELECT max(last_position) FROM event_archives), 0)::text AS top`,
+    `SELECT ((SELECT count(position) FROM events WHERE position > $1::bigint)
+              + (SELECT coalesce(sum(event_count), 0) FROM event_archives WHERE first_position > $1::bigint))::text AS numbered,
+       (greatest((SELECT max(position) FROM events), (SELECT max(last_position) FROM event_archives), $1::bigint) - $1::bigint)::text AS top`,
+    [after ?? '0'],
   );
   const { numbered = '0', top = '0' } = span.rows[0] ?? {};
+  const through = (BigInt(after ?? '0') + BigInt(top)).toString();
   if (numbered !== top) {
     violations.push({
       check: 'event_positions',
-      subject: `positions 1..${top}`,
+      subject: `positions ${BigInt(after ?? '0') + 1n}..${through}`,
       detail: `${numbered} events hold them (in the table and the archives): a gap or a repeat`,
     });
   }
-  return violations;
+  return { violations, position_through: through };
+}
+
+/** An archive holding positions on both sides of `since`: the count above it cannot be split. */
+async function archiveStraddles(db: Queryable, since: string): Promise<boolean> {
+  const found = await db.query(
+    'SELECT 1 FROM event_archives WHERE first_position <= $1::bigint AND last_position > $1::bigint LIMIT 1',
+    [since],
+  );
+  return (found.rowCount ?? 0) > 0;
+}
+
+/**
+ * Ids held by two events. From the start, a GROUP BY over the table; after a position, each event
+ * numbered after it or not yet numbered is probed in the other partitions' id indexes (its own
+ * partition's unique index already refuses a second one there).
+ */
+function repeatedIds(db: Queryable, after: string | null) {
+  if (after === null)
+    return db.query<{ id: string }>('SELECT id FROM events GROUP BY id HAVING count(*) > 1 LIMIT 10');
+  return db.query<{ id: string }>(
+    `SELECT n.id FROM events n
+     WHERE (n.position > $1::bigint OR n.position IS NULL)
+       AND EXISTS (SELECT 1 FROM events o WHERE o.id = n.id AND o.tableoid <> n.tableoid)
+     LIMIT 10`,
+    [after],
+  );
 }

@@ -15,6 +15,8 @@ export interface Checkpoint {
   readonly postings_through: string;
   readonly audit_seq: string;
   readonly audit_hash: Buffer;
+  /** Every event position up to it was held once (0039); null before, when the next run reads all. */
+  readonly events_position: string | null;
   /** The KEK whose derived key signed it, and the signature (checkpoint-signature.ts); null before 0038. */
   readonly kek_id: string | null;
   readonly signature: Buffer | null;
@@ -25,7 +27,7 @@ export const checkpoint_action = 'ledger.checkpoint';
 
 const digest_of = (c: string) =>
   `'lcp_' || encode(ledger_checkpoint_digest(${c}seq, ${c}previous_id, ${c}full_check, ${c}created_at,
-     ${c}postings_checked, ${c}postings_through, ${c}audit_seq, ${c}audit_hash), 'hex')`;
+     ${c}postings_checked, ${c}postings_through, ${c}audit_seq, ${c}audit_hash, ${c}events_position), 'hex')`;
 
 export async function latestCheckpoint(db: Queryable): Promise<Checkpoint | undefined> {
   const result = await db.query<Checkpoint>('SELECT * FROM ledger_checkpoints ORDER BY seq DESC LIMIT 1');
@@ -81,6 +83,7 @@ export async function recordCheckpoint(
     full_check: boolean;
     postings_checked: number;
     audit: ChainPoint;
+    events_position: string;
     now: Date;
     signer: CheckpointSigner;
   },
@@ -103,10 +106,10 @@ export async function recordCheckpoint(
   // written (checkpoints are append-only: no UPDATE adds the signature later).
   const fields = await db.query<Omit<Checkpoint, 'kek_id' | 'signature'>>(
     `SELECT n.seq, ${digest_of('n.')} AS id, n.previous_id, n.full_check, n.created_at, n.postings_checked,
-       n.postings_through, n.audit_seq, n.audit_hash
+       n.postings_through, n.audit_seq, n.audit_hash, n.events_position
      FROM (SELECT $1::bigint AS seq, $2::text AS previous_id, $3::boolean AS full_check, $4::timestamptz AS created_at,
        $5::bigint AS postings_checked, (SELECT coalesce(sum(postings_count), 0) FROM accounts)::bigint AS postings_through,
-       $6::bigint AS audit_seq, $7::bytea AS audit_hash) n`,
+       $6::bigint AS audit_seq, $7::bytea AS audit_hash, $8::bigint AS events_position) n`,
     [
       (BigInt(run.previous?.seq ?? '0') + 1n).toString(),
       run.previous?.id ?? null,
@@ -115,14 +118,15 @@ export async function recordCheckpoint(
       run.postings_checked,
       run.audit.seq.toString(),
       run.audit.hash,
+      run.events_position,
     ],
   );
   const row = fields.rows[0];
   if (row === undefined) throw new Error('the checkpoint digest query returned no row');
   const inserted = await db.query<Checkpoint>(
     `INSERT INTO ledger_checkpoints (seq, id, previous_id, full_check, created_at, postings_checked, postings_through,
-       audit_seq, audit_hash, kek_id, signature)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING *`,
+       audit_seq, audit_hash, events_position, kek_id, signature)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING *`,
     [
       row.seq,
       row.id,
@@ -133,6 +137,7 @@ export async function recordCheckpoint(
       row.postings_through,
       row.audit_seq,
       row.audit_hash,
+      row.events_position,
       run.signer.kek_id,
       signCheckpoint(run.signer, row.id),
     ],

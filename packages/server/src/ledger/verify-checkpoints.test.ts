@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { currentKek } from '../crypto/keyring.js';
+import { sequenceEvents } from '../events/sequencer.js';
 import { createTestApp, type TestApp } from '../test-support/app.js';
 import { newWallet, transfer } from '../test-support/money.js';
 import { runPurse } from '../test-support/process.js';
@@ -74,6 +75,33 @@ describe('incremental verify', () => {
     ]);
     expect(audited.rowCount).toBe(1);
     expect((await verify()).postings_checked).toBe(0);
+  });
+
+  it('checks the events numbered since the checkpoint, and records how far their positions hold', async () => {
+    await move();
+    await sequenceEvents(t.db.pool, 1_000, t.clock.now());
+    const top = (await t.db.pool.query<{ top: string }>('SELECT max(position)::text AS top FROM events'))
+      .rows[0]?.top;
+    const clean = await verify();
+    expect(clean.violations).toEqual([]);
+    expect(clean.checkpoint?.events_position).toBe(top);
+    // An event numbered past a gap after the checkpoint: found, and no checkpoint.
+    const skipped = (BigInt(top ?? '0') + 2n).toString();
+    await tamper(
+      `INSERT INTO events (id, livemode, type, object_id, data, created_at, position)
+       VALUES ('evt_after_gap', false, 'holder.created', 'hol_x', '{}', now(), $1)`,
+      [skipped],
+    );
+    const gap = await verify();
+    expect(gap.checkpoint).toBeUndefined();
+    expect(gap.violations).toEqual([
+      expect.objectContaining({
+        check: 'event_positions',
+        subject: `positions ${BigInt(top ?? '0') + 1n}..${skipped}`,
+      }),
+    ]);
+    await tamper("DELETE FROM events WHERE id = 'evt_after_gap'", []);
+    expect((await verify()).violations).toEqual([]);
   });
 
   it('finds a posting edited after the checkpoint, and records no checkpoint', async () => {
@@ -158,6 +186,7 @@ describe('incremental verify', () => {
           full_check: false,
           postings_checked: 0,
           audit: chainPoint(previous),
+          events_position: previous.events_position ?? '0',
           now: new Date(),
           signer: forger,
         });

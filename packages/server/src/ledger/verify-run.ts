@@ -1,5 +1,6 @@
 import { chain_start, walkAuditChain } from '../audit/verify.js';
 import type { Client, Pool } from '../db/pool.js';
+import { verifyEvents } from '../events/verify-events.js';
 import { type CheckpointSigner, processSigner } from './checkpoint-signature.js';
 import {
   type Checkpoint,
@@ -23,8 +24,9 @@ export interface VerifyRun {
 }
 
 /**
- * `purse verify`: checks what was written since the latest checkpoint (everything with `full`),
- * the whole ledger's account-level invariants and the audit chain from the checkpoint's entry on,
+ * `purse verify`: checks what was written since the latest checkpoint (everything with `full`):
+ * event positions and ids, postings and entries, the whole ledger's account-level invariants, and
+ * the audit chain from the checkpoint's entry on,
  * all in one REPEATABLE READ snapshot, and records a new checkpoint when nothing is wrong.
  * `on_postings` is told each batch's size and, first, how many postings the run will check.
  */
@@ -49,6 +51,10 @@ export async function verifyAndCheckpoint(
         const trusted = options.full || previous === undefined ? undefined : previous;
         const from_start = trusted === undefined;
         const violations = from_start ? [] : await checkCheckpoint(client, trusted);
+        // Events first: they are not money, but a sequencer that skipped or repeated a position
+        // breaks every stream reader, and the checkpoint vouches for them too.
+        const events = await verifyEvents(client, trusted?.events_position ?? null);
+        violations.push(...events.violations);
         const total = await postingsToCheck(client, from_start);
         options.on_total?.(total);
         // The entries on the second connection, beside the accounts: on two cores the run takes
@@ -70,6 +76,7 @@ export async function verifyAndCheckpoint(
                 full_check: from_start,
                 postings_checked: accounts.postings_checked,
                 audit: audit.reached,
+                events_position: events.position_through,
                 now: options.now,
                 signer: options.signer ?? processSigner(),
               });

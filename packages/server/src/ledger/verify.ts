@@ -1,4 +1,5 @@
 import type { Queryable } from '../db/pool.js';
+import type { EventViolation } from '../events/verify-events.js';
 import { checkAllAccounts, checkEntries } from './verify-postings.js';
 
 export interface Violation {
@@ -11,7 +12,8 @@ export interface Violation {
     | 'posting_follows_previous'
     | 'audit_chain'
     | 'checkpoint_matches_digest'
-    | 'checkpoint_signature';
+    | 'checkpoint_signature'
+    | EventViolation['check'];
   readonly subject: string;
   readonly detail: string;
 }
