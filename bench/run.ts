@@ -419,7 +419,9 @@ async function openDatabase(): Promise<{ url: string; close(): Promise<void> }> 
   return {
     url: url.toString(),
     async close() {
-      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      // BENCH_KEEP_DATABASE=1 leaves the database to look into afterwards (with DATABASE_URL set).
+      if (process.env.BENCH_KEEP_DATABASE === '1') process.stdout.write(`kept the database ${url}\n`);
+      else await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       await admin.end();
       await server.stop();
     },

@@ -140,6 +140,15 @@ describe('events partitioned by month (migration 0036)', () => {
     // Not yet numbered: new, whatever the checkpoint.
     expect((await verifyEvents(t.db.pool, '900000001')).violations).toContainEqual(twice);
   });
+
+  it('finds a new event whose id an event numbered before the checkpoint holds in another partition', async () => {
+    await insertEvent('evt_reused', '2031-04-10T00:00:00Z');
+    await t.db.pool.query(`UPDATE events SET position = 900000010 WHERE id = 'evt_reused'`);
+    // Beside it in June, ids on both sides of it: the range read in April covers it.
+    for (const id of ['evt_reuse', 'evt_reused', 'evt_reusef']) await insertEvent(id, '2031-06-10T00:00:00Z');
+    const reused = { check: 'event_ids', subject: 'evt_reused', detail: 'two events have this id' };
+    expect((await verifyEvents(t.db.pool, '900000010')).violations).toContainEqual(reused);
+  });
 });
 
 describe('migration 0036 on a database with events', () => {

@@ -37,7 +37,7 @@ export async function verifyEvents(db: Queryable, since?: string | null): Promis
       detail: 'held by two events',
     });
   }
-  for (const row of (await repeatedIds(db, after)).rows) {
+  for (const row of await repeatedIds(db, after)) {
     violations.push({ check: 'event_ids', subject: row.id, detail: 'two events have this id' });
   }
   const span = await db.query<{ numbered: string; top: string }>(
@@ -72,14 +72,41 @@ async function archiveStraddles(db: Queryable, since: string): Promise<boolean> 
  * numbered after it or not yet numbered is probed in the other partitions' id indexes (its own
  * partition's unique index already refuses a second one there).
  */
-function repeatedIds(db: Queryable, after: string | null) {
+async function repeatedIds(db: Queryable, after: string | null): Promise<{ id: string }[]> {
   if (after === null)
-    return db.query<{ id: string }>('SELECT id FROM events GROUP BY id HAVING count(*) > 1 LIMIT 10');
-  return db.query<{ id: string }>(
-    `SELECT n.id FROM events n
-     WHERE (n.position > $1::bigint OR n.position IS NULL)
-       AND EXISTS (SELECT 1 FROM events o WHERE o.id = n.id AND o.tableoid <> n.tableoid)
-     LIMIT 10`,
+    return (await db.query<{ id: string }>('SELECT id FROM events GROUP BY id HAVING count(*) > 1 LIMIT 10'))
+      .rows;
+  return repeatedIdsSince(db, after);
+}
+
+/**
+ * The new events' ids (numbered after `after`, or not yet numbered) that another partition holds
+ * too. Per partition with new events, each other partition is read only over the new ids' range,
+ * from its unique index on id: ids begin with their time, so an older month's partition usually
+ * holds nothing in it and costs one index seek, and the check follows the new events, not the
+ * table (a semi-join over all ids read every id of every partition: 355 ms at 200,000 events).
+ */
+async function repeatedIdsSince(db: Queryable, after: string): Promise<{ id: string }[]> {
+  const fresh = await db.query<{ partition: string; first_id: string; last_id: string }>(
+    `SELECT tableoid::regclass::text AS partition, min(id) AS first_id, max(id) AS last_id FROM events
+     WHERE position > $1::bigint OR position IS NULL GROUP BY tableoid`,
     [after],
   );
+  const partitions = await db.query<{ partition: string }>(
+    `SELECT inhrelid::regclass::text AS partition FROM pg_inherits WHERE inhparent = 'events'::regclass`,
+  );
+  const found: { id: string }[] = [];
+  for (const { partition, first_id, last_id } of fresh.rows) {
+    for (const other of partitions.rows.filter((row) => row.partition !== partition)) {
+      // Names from the catalog, quoted by regclass.
+      const both = await db.query<{ id: string }>(
+        `SELECT n.id FROM ${partition} n JOIN ${other.partition} o ON o.id = n.id
+         WHERE n.id BETWEEN $2 AND $3 AND o.id BETWEEN $2 AND $3 AND (n.position > $1::bigint OR n.position IS NULL)
+         LIMIT 10`,
+        [after, first_id, last_id],
+      );
+      found.push(...both.rows);
+    }
+  }
+  return found.slice(0, 10);
 }

@@ -1,4 +1,4 @@
-import type { Client, Queryable } from '../db/pool.js';
+import type { Queryable } from '../db/pool.js';
 import type { Violation } from './verify.js';
 
 /**
@@ -49,7 +49,9 @@ function postingsOf(scope: Scope): string {
  * broken posting of each account is named. `balance_matches_postings`: the account's counters are
  * the base's plus the sums of the postings, which are numbered base seq + 1 up to postings_count.
  * The numbers need no check of their own: the unique index, their count and the last one leave no
- * room for a gap.
+ * room for a gap. The accounts come in id order and the window is over that id, so the postings,
+ * each account's read in order from its index, need only an incremental sort within each account,
+ * not a sort of the whole batch by its text ids (over 300,000 postings, 130 ms against 350 ms).
  */
 export function accountChecksSql(scope: Scope): string {
   return `WITH base AS MATERIALIZED (${baseSql(scope, 'batch')}),
@@ -60,12 +62,12 @@ export function accountChecksSql(scope: Scope): string {
       coalesce(lag(p.held_after) OVER w, b.held) + d.d_held AS held_expected,
       coalesce(lag(p.incoming_after) OVER w, b.incoming) + d.d_incoming AS incoming_expected,
       greatest(p.created_at, coalesce(lag(p.created_at_max) OVER w, b.created_at_max)) AS created_at_max_expected
-    FROM base b ${postingsOf(scope)}
+    FROM (SELECT * FROM base ORDER BY id) b ${postingsOf(scope)}
     CROSS JOIN LATERAL (SELECT
       CASE WHEN p.layer = 'posted' THEN CASE p.side WHEN 'credit' THEN p.amount ELSE -p.amount END ELSE 0 END AS d_posted,
       CASE WHEN p.layer = 'pending' AND p.side = 'debit' THEN CASE WHEN p.release THEN -p.amount ELSE p.amount END ELSE 0 END AS d_held,
       CASE WHEN p.layer = 'pending' AND p.side = 'credit' THEN CASE WHEN p.release THEN -p.amount ELSE p.amount END ELSE 0 END AS d_incoming) d
-    WINDOW w AS (PARTITION BY p.account_id ORDER BY p.account_seq)),
+    WINDOW w AS (PARTITION BY b.id ORDER BY p.account_seq)),
   sums AS (
     SELECT account_id, count(*) AS n, max(account_seq) AS last_seq,
       coalesce(sum(amount) FILTER (WHERE layer = 'posted' AND side = 'debit'), 0) AS sum_pd,
@@ -122,40 +124,37 @@ export async function checkEntries(db: Queryable, scope: Scope, mode: boolean | 
 /** New postings a batch of accounts covers at most (an account with more is a batch alone). */
 const batch_postings_max = 50_000;
 
+/** Accounts whose new postings are checked together: at most about `batch_postings_max` of them. */
+export interface AccountBatch {
+  readonly ids: string[];
+  readonly postings: number;
+}
+
 /**
- * The account checks of the postings after the checkpoint (all of them with `from_start`), in batches of accounts, inside the
- * caller's REPEATABLE READ transaction. Calls `on_postings` after each batch with how many postings
- * it checked; returns the violations and how many postings were checked.
+ * The account checks of one batch's postings after the checkpoint (all of them with `from_start`),
+ * inside the caller's REPEATABLE READ transaction.
  */
-export async function checkAccountsSinceCheckpoint(
-  client: Client,
+export async function checkAccountBatch(
+  db: Queryable,
+  batch: AccountBatch,
   from_start: boolean,
-  on_postings: (count: number) => void,
-): Promise<{ violations: Violation[]; postings_checked: number }> {
-  const violations: Violation[] = [];
-  let postings_checked = 0;
-  for (const batch of await batches(client, from_start)) {
-    const found = await client.query<Violation>(accountChecksSql('since'), [batch.ids, from_start]);
-    violations.push(...found.rows);
-    postings_checked += batch.postings;
-    on_postings(batch.postings);
-  }
-  return { violations, postings_checked };
+): Promise<Violation[]> {
+  return (await db.query<Violation>(accountChecksSql('since'), [batch.ids, from_start])).rows;
 }
 
 /**
  * The accounts with postings after their checkpoint, or counters that moved without any, grouped
  * in id order into batches of about `batch_postings_max` new postings.
  */
-async function batches(client: Client, from_start: boolean): Promise<{ ids: string[]; postings: number }[]> {
-  const listed = await client.query<{ id: string; fresh: string }>(
+export async function accountBatches(db: Queryable, from_start: boolean): Promise<AccountBatch[]> {
+  const listed = await db.query<{ id: string; fresh: string }>(
     `SELECT b.id, b.postings_count - b.seq AS fresh FROM (${baseSql('since', 'every', '$1')}) b
      WHERE b.postings_count <> b.seq
         OR (b.posted_debits, b.posted_credits, b.pending_debits, b.pending_credits) IS DISTINCT FROM (b.pd, b.pc, b.hd, b.hc)
      ORDER BY b.id`,
     [from_start],
   );
-  const result: { ids: string[]; postings: number }[] = [];
+  const result: AccountBatch[] = [];
   let current = { ids: [] as string[], postings: 0, weight: 0 };
   for (const row of listed.rows) {
     const fresh = Math.max(Number(row.fresh), 0);
