@@ -134,20 +134,40 @@ async function waitForFold(db: pg.Client): Promise<void> {
  * for each request when it is a function (a random instant each time, say).
  */
 export async function timedGets(api: Api, url: string | (() => string), count: number): Promise<LatencyMs> {
-  const spent_ms: number[] = [];
-  let errors = 0;
+  const [latency] = await timedGetsInTurn(api, [url], count);
+  assert(latency !== undefined, 'one latency per url');
+  return latency;
+}
+
+/**
+ * Times each of `urls` `count` times, one request of each in turn, so that every read sees the
+ * same moments of the machine: one of them can be the reference of another.
+ */
+export async function timedGetsInTurn(
+  api: Api,
+  urls: readonly (string | (() => string))[],
+  count: number,
+): Promise<LatencyMs[]> {
+  const timings = urls.map(() => ({ spent_ms: [] as number[], errors: 0 }));
   for (let i = 0; i < count; i += 1) {
-    const started = performance.now();
-    const response = await fetch(`${api.base_url}${typeof url === 'string' ? url : url()}`, {
-      headers: { authorization: `Bearer ${api.api_key}` },
-    });
-    await response.arrayBuffer();
-    spent_ms.push(performance.now() - started);
-    if (!response.ok) errors += 1;
+    for (const [index, url] of urls.entries()) {
+      const timing = timings[index];
+      assert(timing !== undefined, 'a timing per url');
+      const started = performance.now();
+      const response = await fetch(`${api.base_url}${typeof url === 'string' ? url : url()}`, {
+        headers: { authorization: `Bearer ${api.api_key}` },
+      });
+      await response.arrayBuffer();
+      timing.spent_ms.push(performance.now() - started);
+      if (!response.ok) timing.errors += 1;
+    }
   }
-  spent_ms.sort((a, b) => a - b);
-  const at = (q: number) => spent_ms[Math.min(spent_ms.length - 1, Math.ceil(q * spent_ms.length) - 1)] ?? 0;
-  return { p50: at(0.5), p99: at(0.99), max: spent_ms.at(-1) ?? 0, errors };
+  return timings.map(({ spent_ms, errors }) => {
+    spent_ms.sort((a, b) => a - b);
+    const at = (q: number) =>
+      spent_ms[Math.min(spent_ms.length - 1, Math.ceil(q * spent_ms.length) - 1)] ?? 0;
+    return { p50: at(0.5), p99: at(0.99), max: spent_ms.at(-1) ?? 0, errors };
+  });
 }
 
 async function countsCompared(

@@ -509,7 +509,7 @@ async function runScale(database_url: string): Promise<boolean> {
       (step) =>
         step.verify.ok &&
         step.verify_full?.ok !== false &&
-        step.trial_balance.errors + step.balance_at.errors === 0,
+        step.trial_balance.errors + step.balance_at.errors + step.wallet_get.errors === 0,
     );
   } finally {
     await server.stop();

@@ -11,7 +11,7 @@ import { readFile } from 'node:fs/promises';
 import pg from 'pg';
 import { storageBytes } from '../packages/server/src/db/storage.js';
 import { assert } from '../packages/server/src/shared/assert.js';
-import { type LatencyMs, timedGets } from './overview.js';
+import { type LatencyMs, timedGets, timedGetsInTurn } from './overview.js';
 import { type Api, createFundedWallets, postBatch } from './setup.js';
 
 /** What `purse verify` with these arguments printed, and its exit status. */
@@ -51,6 +51,8 @@ export interface ScaleStep {
   readonly load: LoadWindow | undefined;
   readonly trial_balance: LatencyMs;
   readonly balance_at: LatencyMs;
+  /** `GET /v1/wallets/:id` on the same wallet, in turn with `balance_at`: the request path's own cost. */
+  readonly wallet_get: LatencyMs;
   /** `purse verify` after `verify_new_transfers` transfers more than its previous run. */
   readonly verify: Timed;
   /** `purse verify --full`; undefined where this build has no such option. */
@@ -264,19 +266,24 @@ async function measureStep(api: Api, db: pg.Pool, context: StepContext): Promise
   const verify_full = timedVerify(context.verify, ['--full']);
   const trial_balance = await timedGets(api, '/v1/reports/trial_balance', context.requests);
   const span_ms = Date.now() - context.history_from.getTime();
-  const balance_at = await timedGets(
+  const [balance_at, wallet_get] = await timedGetsInTurn(
     api,
-    () => {
-      const at = new Date(context.history_from.getTime() + Math.random() * span_ms);
-      return `/v1/wallets/${context.hot_wallet}/balance?at=${encodeURIComponent(at.toISOString())}`;
-    },
+    [
+      () => {
+        const at = new Date(context.history_from.getTime() + Math.random() * span_ms);
+        return `/v1/wallets/${context.hot_wallet}/balance?at=${encodeURIComponent(at.toISOString())}`;
+      },
+      `/v1/wallets/${context.hot_wallet}`,
+    ],
     context.requests,
   );
+  assert(balance_at !== undefined && wallet_get !== undefined, 'two reads timed');
   return {
     transfers: context.loaded,
     load: context.load,
     trial_balance,
     balance_at,
+    wallet_get,
     verify,
     verify_full,
     storage: await storageBytes(db),
