@@ -149,6 +149,7 @@ export async function timedGetsInTurn(
   count: number,
 ): Promise<LatencyMs[]> {
   const timings = urls.map(() => ({ spent_ms: [] as number[], errors: 0 }));
+  for (const url of urls) await warmUp(api, url);
   for (let i = 0; i < count; i += 1) {
     for (const [index, url] of urls.entries()) {
       const timing = timings[index];
@@ -168,6 +169,19 @@ export async function timedGetsInTurn(
       spent_ms[Math.min(spent_ms.length - 1, Math.ceil(q * spent_ms.length) - 1)] ?? 0;
     return { p50: at(0.5), p99: at(0.99), max: spent_ms.at(-1) ?? 0, errors };
   });
+}
+
+/**
+ * One untimed request, tried a second time if the connection fails: a kept-alive connection can
+ * be closed while the bench is busy elsewhere (a verify at a large step takes minutes), and fetch
+ * then drops it. A server that is gone fails both times.
+ */
+async function warmUp(api: Api, url: string | (() => string)): Promise<void> {
+  const get = () =>
+    fetch(`${api.base_url}${typeof url === 'string' ? url : url()}`, {
+      headers: { authorization: `Bearer ${api.api_key}` },
+    }).then((response) => response.arrayBuffer());
+  await get().catch(get);
 }
 
 async function countsCompared(

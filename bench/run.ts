@@ -449,7 +449,12 @@ async function startServer(
     },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
+  let stopping = false;
   const exited = new Promise((resolve) => child.on('exit', resolve));
+  child.on('exit', (code, signal) => {
+    if (!stopping)
+      process.stderr.write(`purse serve exited while the bench ran: code ${code}, signal ${signal}\n`);
+  });
   const base_url = `http://127.0.0.1:${port}`;
   for (let tries = 0; ; tries += 1) {
     if (
@@ -466,6 +471,7 @@ async function startServer(
     api: { base_url, api_key },
     pid: child.pid,
     async stop() {
+      stopping = true;
       child.kill('SIGTERM');
       await exited;
     },
@@ -494,6 +500,12 @@ function verify(
 /** The scale scenario on a server of its own; false when a verify or a read failed. */
 async function runScale(database_url: string): Promise<boolean> {
   const server = await startServer(database_url, {});
+  const smoke = scale_transfers < scale_transfers_full ? 'smoke-' : '';
+  const file = path.join(
+    root,
+    'bench/results',
+    `${new Date().toISOString().slice(0, 10)}-scale-${smoke}${commitShort()}.md`,
+  );
   try {
     const result = await scaleBench(server.api, database_url, {
       transfers: scale_transfers,
@@ -502,8 +514,12 @@ async function runScale(database_url: string): Promise<boolean> {
       server_pid: server.pid,
       verify: (args) => verify(database_url, args),
       progress: (line) => process.stdout.write(line),
+      on_step: async (partial) =>
+        writeFile(
+          file,
+          `${describeScale(partial, await machine(database_url))}\n(Partial: the run has not ended.)\n`,
+        ),
     });
-    const smoke = scale_transfers < scale_transfers_full ? 'smoke-' : '';
     await record(`scale-${smoke}${commitShort()}`, describeScale(result, await machine(database_url)));
     return result.steps.every(
       (step) =>

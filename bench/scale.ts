@@ -25,6 +25,8 @@ export interface ScaleOptions {
   readonly server_pid: number | undefined;
   readonly verify: RunVerify;
   readonly progress: (line: string) => void;
+  /** Told the result so far after every step: a run that fails later keeps what it measured. */
+  readonly on_step?: (result: ScaleResult) => Promise<void>;
 }
 
 export interface Timed {
@@ -108,6 +110,12 @@ export async function scaleBench(
       const after = await whileLoading(db, loader, boundary);
       steps.push(await measure(joined(before, after)));
       options.progress(`scale: ${boundary.toLocaleString('en-US')} transfers loaded and measured\n`);
+      await options.on_step?.({
+        steps,
+        verify_new_transfers: verify_new,
+        requests: options.requests,
+        wallets: wallets_count,
+      });
     }
     return { steps, verify_new_transfers: verify_new, requests: options.requests, wallets: wallets_count };
   } finally {
