@@ -155,9 +155,7 @@ export async function timedGetsInTurn(
       const timing = timings[index];
       assert(timing !== undefined, 'a timing per url');
       const started = performance.now();
-      const response = await fetch(`${api.base_url}${typeof url === 'string' ? url : url()}`, {
-        headers: { authorization: `Bearer ${api.api_key}` },
-      });
+      const response = await get(api, url);
       await response.arrayBuffer();
       timing.spent_ms.push(performance.now() - started);
       if (!response.ok) timing.errors += 1;
@@ -177,11 +175,14 @@ export async function timedGetsInTurn(
  * then drops it. A server that is gone fails both times.
  */
 async function warmUp(api: Api, url: string | (() => string)): Promise<void> {
-  const get = () =>
-    fetch(`${api.base_url}${typeof url === 'string' ? url : url()}`, {
-      headers: { authorization: `Bearer ${api.api_key}` },
-    }).then((response) => response.arrayBuffer());
-  await get().catch(get);
+  const once = () => get(api, url).then((response) => response.arrayBuffer());
+  await once().catch(once);
+}
+
+function get(api: Api, url: string | (() => string)): Promise<Response> {
+  return fetch(`${api.base_url}${typeof url === 'string' ? url : url()}`, {
+    headers: { authorization: `Bearer ${api.api_key}` },
+  });
 }
 
 async function countsCompared(

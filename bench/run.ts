@@ -270,9 +270,13 @@ async function main(): Promise<void> {
   }
 }
 
+function resultFile(kind: string): string {
+  return path.join(root, 'bench/results', `${new Date().toISOString().slice(0, 10)}-${kind}.md`);
+}
+
 async function record(kind: string, report: string): Promise<void> {
   process.stdout.write(`\n${report}\n`);
-  const file = path.join(root, 'bench/results', `${new Date().toISOString().slice(0, 10)}-${kind}.md`);
+  const file = resultFile(kind);
   await writeFile(file, `${report}\n`);
   process.stdout.write(`written to ${path.relative(root, file)}\n`);
 }
@@ -501,11 +505,7 @@ function verify(
 async function runScale(database_url: string): Promise<boolean> {
   const server = await startServer(database_url, {});
   const smoke = scale_transfers < scale_transfers_full ? 'smoke-' : '';
-  const file = path.join(
-    root,
-    'bench/results',
-    `${new Date().toISOString().slice(0, 10)}-scale-${smoke}${commitShort()}.md`,
-  );
+  const kind = `scale-${smoke}${commitShort()}`;
   try {
     const result = await scaleBench(server.api, database_url, {
       transfers: scale_transfers,
@@ -516,11 +516,11 @@ async function runScale(database_url: string): Promise<boolean> {
       progress: (line) => process.stdout.write(line),
       on_step: async (partial) =>
         writeFile(
-          file,
+          resultFile(kind),
           `${describeScale(partial, await machine(database_url))}\n(Partial: the run has not ended.)\n`,
         ),
     });
-    await record(`scale-${smoke}${commitShort()}`, describeScale(result, await machine(database_url)));
+    await record(kind, describeScale(result, await machine(database_url)));
     return result.steps.every(
       (step) =>
         step.verify.ok &&

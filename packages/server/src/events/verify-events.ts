@@ -68,9 +68,9 @@ async function archiveStraddles(db: Queryable, since: string): Promise<boolean> 
 }
 
 /**
- * Ids held by two events. From the start, a GROUP BY over the table; after a position, each event
- * numbered after it or not yet numbered is probed in the other partitions' id indexes (its own
- * partition's unique index already refuses a second one there).
+ * Ids held by two events. From the start, a GROUP BY over the table; after a position, the new
+ * events' ids looked up in the other partitions (repeatedIdsSince; each partition's own unique
+ * index already refuses a second one there).
  */
 async function repeatedIds(db: Queryable, after: string | null): Promise<{ id: string }[]> {
   if (after === null)
