@@ -5,8 +5,8 @@ import { amount_minor_max, balance_minor_max } from '../shared/money.js';
 /**
  * A movement of `amount_minor` from one account to another on one layer: `posted` moves money,
  * `pending` reserves it (a hold: `from`'s held and `to`'s incoming grow), `release` undoes part of
- * an earlier pending movement between the same two accounts. Each becomes a debit posting on
- * `from` and a credit posting on `to`, so every entry balances by construction.
+ * an earlier pending movement between the same two accounts. Each is a debit on `from` and a
+ * credit on `to` (linesOf), so every entry balances by construction.
  */
 export interface Movement {
   readonly from: string;
@@ -67,11 +67,9 @@ export function applyEntry(
   const refusal = checkEntry(accounts, entry);
   if (refusal !== undefined) return refusal;
   const before = new Map([...touched(accounts, entry)].map((account) => [account.id, { ...account }]));
-  const postings: ComputedPosting[] = [];
-  for (const movement of entry.movements) {
-    postings.push(post(mustGet(accounts, movement.from), 'debit', movement));
-    postings.push(post(mustGet(accounts, movement.to), 'credit', movement));
-  }
+  const postings = linesOf(entry.movements).map((line) =>
+    post(mustGet(accounts, line.account_id), line.side, line.layer, line.amount_minor),
+  );
   for (const account of touched(accounts, entry)) {
     const previous = before.get(account.id);
     assert(previous !== undefined, 'touched account has a snapshot');
@@ -153,13 +151,60 @@ function checkEntry(
   return undefined;
 }
 
-function post(account: AccountState, side: 'debit' | 'credit', movement: Movement): ComputedPosting {
-  const amount = movement.amount_minor;
-  if (movement.layer === 'posted') {
+/** What one posting will say before it is applied: an account, a side, a layer and an amount. */
+interface Line {
+  readonly account_id: string;
+  readonly side: 'debit' | 'credit';
+  readonly layer: Movement['layer'];
+  amount_minor: bigint;
+}
+
+/**
+ * The entry's postings before they are applied: a debit on each movement's `from` and a credit on
+ * its `to`, where a line follows the account's previous line of the entry on the same side and
+ * layer, added into it. A transfer of 2 with a fee of 1 is then a debit of 2 on its source and two
+ * credits, not two debits of 1: the payer's history has one line per transfer, and the ledger a
+ * quarter fewer postings (docs/decisions.md, "One posting per account and side"). Only the
+ * account's latest line is added to, so the lines keep the order of the movements on each account
+ * (a release never moves ahead of the hold it undoes), and a sum is not taken past
+ * `amount_minor_max`, the largest posting the database accepts.
+ */
+function linesOf(movements: readonly Movement[]): Line[] {
+  const lines: Line[] = [];
+  const latest = new Map<string, Line>();
+  const add = (account_id: string, side: Line['side'], layer: Line['layer'], amount_minor: bigint) => {
+    const line = latest.get(account_id);
+    if (
+      line !== undefined &&
+      line.side === side &&
+      line.layer === layer &&
+      line.amount_minor + amount_minor <= amount_minor_max
+    ) {
+      line.amount_minor += amount_minor;
+      return;
+    }
+    const started = { account_id, side, layer, amount_minor };
+    lines.push(started);
+    latest.set(account_id, started);
+  };
+  for (const movement of movements) {
+    add(movement.from, 'debit', movement.layer, movement.amount_minor);
+    add(movement.to, 'credit', movement.layer, movement.amount_minor);
+  }
+  return lines;
+}
+
+function post(
+  account: AccountState,
+  side: 'debit' | 'credit',
+  layer: Movement['layer'],
+  amount: bigint,
+): ComputedPosting {
+  if (layer === 'posted') {
     if (side === 'debit') account.posted_debits += amount;
     else account.posted_credits += amount;
   } else {
-    const sign = movement.layer === 'release' ? -1n : 1n;
+    const sign = layer === 'release' ? -1n : 1n;
     if (side === 'debit') account.pending_debits += sign * amount;
     else account.pending_credits += sign * amount;
   }
@@ -173,8 +218,8 @@ function post(account: AccountState, side: 'debit' | 'credit', movement: Movemen
     account_seq: account.postings_count,
     asset: account.asset,
     side,
-    layer: movement.layer === 'posted' ? 'posted' : 'pending',
-    release: movement.layer === 'release',
+    layer: layer === 'posted' ? 'posted' : 'pending',
+    release: layer === 'release',
     amount_minor: amount,
     posted_after: account.posted_credits - account.posted_debits,
     held_after: account.pending_debits,
