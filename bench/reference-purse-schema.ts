@@ -64,13 +64,11 @@ async function writeTransfer(client: pg.Client, wallets: readonly string[]): Pro
   const [debit, credit] = [debited.rows[0], credited.rows[0]];
   await client.query(
     // created_at_max runs on from the account's previous posting (balance?at= searches by it).
-    `INSERT INTO postings (id, transaction_id, account_id, account_seq, asset, side, layer, amount,
+    `INSERT INTO postings (transaction_id, account_id, account_seq, asset, side, layer, amount,
        posted_after, held_after, incoming_after, created_at_max)
-     VALUES ($1, $3, $4, $5, 'USD', 'debit', 'posted', 1, $6, $7, $8, ${previous_max('$4', '$5')}),
-            ($2, $3, $9, $10, 'USD', 'credit', 'posted', 1, $11, $12, $13, ${previous_max('$9', '$10')})`,
+     VALUES ($1, $2, $3, 'USD', 'debit', 'posted', 1, $4, $5, $6, ${previous_max('$2', '$3')}),
+            ($1, $7, $8, 'USD', 'credit', 'posted', 1, $9, $10, $11, ${previous_max('$7', '$8')})`,
     [
-      newId('posting'),
-      newId('posting'),
       entry_id,
       source,
       debit?.seq,

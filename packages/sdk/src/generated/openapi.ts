@@ -27199,7 +27199,10 @@ export interface components {
             created_at: string;
         };
         Posting: {
-            /** @example pst_01jd0w3n3w8m5t5vq6fz1y2k3h */
+            /**
+             * @description The wallet's id without its prefix and the posting's number on the wallet (1, 2, 3...): unique, and in a wallet's order.
+             * @example pst_01jd0w3n3w8m5t5vq6fz1y2k3h_42
+             */
             id: string;
             /** @enum {string} */
             object: "posting";

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keysCommand } from '../cli/keys.js';
 import { inTransaction } from '../db/pool.js';
+import { postingId } from '../ledger/posting-ids.js';
 import { verifyLedger } from '../ledger/verify.js';
 import { createTestApp, type TestApp } from '../test-support/app.js';
 import { createKey } from '../test-support/keys.js';
@@ -331,12 +332,14 @@ describe('purse verify', () => {
     });
     expect(await verifyLedger(t.db.pool)).toEqual([]);
     const posting = await t.db.pool.query(
-      `SELECT p.id FROM postings p JOIN ledger_transactions x ON x.id = p.transaction_id
+      `SELECT p.account_seq::text FROM postings p JOIN ledger_transactions x ON x.id = p.transaction_id
        WHERE x.reference_id = $1 AND p.account_id = $2`,
       [moved.json().id, vendor],
     );
-    const id = posting.rows[0].id;
-    await tamper('UPDATE postings SET amount = amount + 100000 WHERE id = $1', [id]);
+    const key = [vendor, posting.rows[0].account_seq];
+    const id = postingId(vendor, posting.rows[0].account_seq);
+    const the_posting = 'account_id = $1 AND account_seq = $2';
+    await tamper(`UPDATE postings SET amount = amount + 100000 WHERE ${the_posting}`, key);
     const violations = await verifyLedger(t.db.pool);
     expect(violations).toContainEqual({
       check: 'posting_follows_previous',
@@ -344,11 +347,11 @@ describe('purse verify', () => {
       detail: expect.any(String),
     });
     // Fixing the posting's own balance too leaves its journal entry unbalanced.
-    await tamper(`UPDATE postings SET posted_after = posted_after + 100000 WHERE id = $1;`, [id]);
+    await tamper(`UPDATE postings SET posted_after = posted_after + 100000 WHERE ${the_posting}`, key);
     expect((await verifyLedger(t.db.pool)).map((v) => v.check)).toContain('transaction_balances');
     await tamper(
-      'UPDATE postings SET amount = amount - 100000, posted_after = posted_after - 100000 WHERE id = $1',
-      [id],
+      `UPDATE postings SET amount = amount - 100000, posted_after = posted_after - 100000 WHERE ${the_posting}`,
+      key,
     );
     expect(await verifyLedger(t.db.pool)).toEqual([]);
   });

@@ -6,6 +6,7 @@ import { createTestApp, type TestApp } from '../test-support/app.js';
 import { newWallet, transfer } from '../test-support/money.js';
 import { runPurse } from '../test-support/process.js';
 import { chainPoint, latestCheckpoint, recordCheckpoint } from './checkpoints.js';
+import { postingId } from './posting-ids.js';
 import { verifyAndCheckpoint } from './verify-run.js';
 import { writeEntries } from './write.js';
 
@@ -39,21 +40,30 @@ async function move(amount = '1.00'): Promise<void> {
 
 const verify = (full = false) => verifyAndCheckpoint(t.db.pool, { full, now: new Date() });
 
-async function lastPostingOf(account_id: string): Promise<string> {
-  const result = await t.db.pool.query<{ id: string }>(
-    'SELECT id FROM postings WHERE account_id = $1 ORDER BY account_seq DESC LIMIT 1',
-    [account_id],
-  );
-  return result.rows[0]?.id ?? '';
+/** A posting: its API id (violations name it) and its key, to edit it. */
+interface PostingRef {
+  readonly id: string;
+  readonly key: [string, string];
 }
 
+async function lastPostingOf(account_id: string): Promise<PostingRef> {
+  const result = await t.db.pool.query<{ seq: string }>(
+    'SELECT account_seq::text AS seq FROM postings WHERE account_id = $1 ORDER BY account_seq DESC LIMIT 1',
+    [account_id],
+  );
+  const account_seq = result.rows[0]?.seq ?? '0';
+  return { id: postingId(account_id, account_seq), key: [account_id, account_seq] };
+}
+
+const the_posting = 'account_id = $1 AND account_seq = $2';
+
 /** Edits a posting's amount, runs `check`, and puts the amount back. */
-async function withEditedPosting<T>(posting_id: string, check: () => Promise<T>): Promise<T> {
-  await tamper('UPDATE postings SET amount = amount + 1 WHERE id = $1', [posting_id]);
+async function withEditedPosting<T>(posting: PostingRef, check: () => Promise<T>): Promise<T> {
+  await tamper(`UPDATE postings SET amount = amount + 1 WHERE ${the_posting}`, posting.key);
   try {
     return await check();
   } finally {
-    await tamper('UPDATE postings SET amount = amount - 1 WHERE id = $1', [posting_id]);
+    await tamper(`UPDATE postings SET amount = amount - 1 WHERE ${the_posting}`, posting.key);
   }
 }
 
@@ -111,7 +121,7 @@ describe('incremental verify', () => {
     const run = await withEditedPosting(edited, verify);
     expect(run.checkpoint).toBeUndefined();
     expect(run.violations).toContainEqual(
-      expect.objectContaining({ check: 'posting_follows_previous', subject: edited }),
+      expect.objectContaining({ check: 'posting_follows_previous', subject: edited.id }),
     );
     expect(run.violations.map((violation) => violation.check)).toContain('transaction_balances');
     expect((await verify()).violations).toEqual([]);
@@ -121,20 +131,22 @@ describe('incremental verify', () => {
     await verify();
     await move();
     const edited = await lastPostingOf(seller);
-    await tamper("UPDATE postings SET created_at_max = created_at_max + interval '1 hour' WHERE id = $1", [
-      edited,
-    ]);
+    await tamper(
+      `UPDATE postings SET created_at_max = created_at_max + interval '1 hour' WHERE ${the_posting}`,
+      edited.key,
+    );
     try {
       for (const run of [await verify(), await verify(true)]) {
         expect(run.checkpoint).toBeUndefined();
         expect(run.violations).toContainEqual(
-          expect.objectContaining({ check: 'posting_follows_previous', subject: edited }),
+          expect.objectContaining({ check: 'posting_follows_previous', subject: edited.id }),
         );
       }
     } finally {
-      await tamper("UPDATE postings SET created_at_max = created_at_max - interval '1 hour' WHERE id = $1", [
-        edited,
-      ]);
+      await tamper(
+        `UPDATE postings SET created_at_max = created_at_max - interval '1 hour' WHERE ${the_posting}`,
+        edited.key,
+      );
     }
     expect((await verify()).violations).toEqual([]);
   });
@@ -148,7 +160,7 @@ describe('incremental verify', () => {
       const full = await verify(true);
       expect(full.checkpoint).toBeUndefined();
       expect(full.violations).toContainEqual(
-        expect.objectContaining({ check: 'posting_follows_previous', subject: old }),
+        expect.objectContaining({ check: 'posting_follows_previous', subject: old.id }),
       );
     });
   });
@@ -237,7 +249,7 @@ describe('incremental verify', () => {
     const late = await lastPostingOf(seller);
     const run = await withEditedPosting(late, verify);
     expect(run.violations).toContainEqual(
-      expect.objectContaining({ check: 'posting_follows_previous', subject: late }),
+      expect.objectContaining({ check: 'posting_follows_previous', subject: late.id }),
     );
     const sound = await verify();
     expect(sound.violations).toEqual([]);
@@ -257,8 +269,8 @@ describe('incremental verify', () => {
     const edited = await lastPostingOf(seller);
     await withEditedPosting(edited, async () => {
       const failing = run([]);
-      expect(await failing.exited).toBe(1);
-      expect(failing.output()).toContain(`"subject": "${edited}"`);
+      expect(await failing.exited, failing.output()).toBe(1);
+      expect(failing.output()).toContain(`"subject": "${edited.id}"`);
       expect(failing.output()).toContain('"checkpoint": null');
     });
   }, 60_000);

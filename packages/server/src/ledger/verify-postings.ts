@@ -1,4 +1,5 @@
 import type { Queryable } from '../db/pool.js';
+import { postingId } from './posting-ids.js';
 import type { Violation } from './verify.js';
 
 /**
@@ -56,7 +57,7 @@ function postingsOf(scope: Scope): string {
 export function accountChecksSql(scope: Scope): string {
   return `WITH base AS MATERIALIZED (${baseSql(scope, 'batch')}),
   steps AS (
-    SELECT p.id, p.account_id, p.account_seq, p.layer, p.side, p.amount, p.posted_after, p.held_after,
+    SELECT p.account_id, p.account_seq, p.layer, p.side, p.amount, p.posted_after, p.held_after,
       p.incoming_after, p.created_at_max, d.d_held, d.d_incoming,
       coalesce(lag(p.posted_after) OVER w, b.posted) + d.d_posted AS posted_expected,
       coalesce(lag(p.held_after) OVER w, b.held) + d.d_held AS held_expected,
@@ -74,7 +75,7 @@ export function accountChecksSql(scope: Scope): string {
       coalesce(sum(amount) FILTER (WHERE layer = 'posted' AND side = 'credit'), 0) AS sum_pc,
       sum(d_held) AS sum_hd, sum(d_incoming) AS sum_hc
     FROM steps GROUP BY account_id)
-(SELECT DISTINCT ON (account_id) 'posting_follows_previous' AS check, id AS subject,
+(SELECT DISTINCT ON (account_id) 'posting_follows_previous' AS check, account_id, account_seq::text,
   format('posting %s of account %s says %s/%s/%s after it, dated up to %s; the posting before it and its amount give %s/%s/%s up to %s (posted/held/incoming)',
     account_seq, account_id, posted_after, held_after, incoming_after, created_at_max, posted_expected, held_expected,
     incoming_expected, created_at_max_expected) AS detail
@@ -83,7 +84,7 @@ WHERE (posted_after, held_after, incoming_after, created_at_max)
   IS DISTINCT FROM (posted_expected, held_expected, incoming_expected, created_at_max_expected)
 ORDER BY account_id, account_seq)
 UNION ALL
-SELECT 'balance_matches_postings', b.id,
+SELECT 'balance_matches_postings', b.id, NULL,
   format('counters %s/%s/%s/%s over %s postings; the state at posting %s (%s/%s/%s/%s) plus the %s postings after it, numbered up to %s, give %s/%s/%s/%s (posted debits/credits, pending debits/credits)',
     b.posted_debits, b.posted_credits, b.pending_debits, b.pending_credits, b.postings_count, b.seq, b.pd, b.pc, b.hd, b.hc,
     coalesce(s.n, 0), coalesce(s.last_seq, b.seq), b.pd + coalesce(s.sum_pd, 0), b.pc + coalesce(s.sum_pc, 0),
@@ -111,9 +112,25 @@ function entryChecksSql(scope: Scope): string {
     GROUP BY p.transaction_id, p.asset, p.layer HAVING ${net} <> 0 OR count(*) < 2`;
 }
 
+/** A row of accountChecksSql: a posting's violation names it, an account's has no account_seq. */
+interface AccountViolationRow {
+  check: 'posting_follows_previous' | 'balance_matches_postings';
+  account_id: string;
+  account_seq: string | null;
+  detail: string;
+}
+
+function accountViolations(rows: readonly AccountViolationRow[]): Violation[] {
+  return rows.map((row) => ({
+    check: row.check,
+    subject: row.account_seq === null ? row.account_id : postingId(row.account_id, row.account_seq),
+    detail: row.detail,
+  }));
+}
+
 /** The account checks of every account of `mode` (null: both), over all their postings. */
 export async function checkAllAccounts(db: Queryable, mode: boolean | null): Promise<Violation[]> {
-  return (await db.query<Violation>(accountChecksSql('all'), [mode])).rows;
+  return accountViolations((await db.query<AccountViolationRow>(accountChecksSql('all'), [mode])).rows);
 }
 
 /** The entry checks of the scope: every entry of `mode` with `all`, the new ones with `since`. */
@@ -139,7 +156,9 @@ export async function checkAccountBatch(
   batch: AccountBatch,
   from_start: boolean,
 ): Promise<Violation[]> {
-  return (await db.query<Violation>(accountChecksSql('since'), [batch.ids, from_start])).rows;
+  return accountViolations(
+    (await db.query<AccountViolationRow>(accountChecksSql('since'), [batch.ids, from_start])).rows,
+  );
 }
 
 /**

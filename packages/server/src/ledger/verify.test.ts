@@ -34,8 +34,8 @@ describe('the database refuses what breaks the ledger', () => {
       ?.id;
     await expect(
       t.db.pool.query(
-        `INSERT INTO postings (id, transaction_id, account_id, account_seq, asset, side, layer, amount, posted_after, held_after, incoming_after)
-         VALUES ('pst_forged', $1, $2, 999, 'USD', 'credit', 'posted', 100, 0, 0, 0)`,
+        `INSERT INTO postings (transaction_id, account_id, account_seq, asset, side, layer, amount, posted_after, held_after, incoming_after)
+         VALUES ($1, $2, 999, 'USD', 'credit', 'posted', 100, 0, 0, 0)`,
         [txn, wallet],
       ),
     ).rejects.toThrow(/does not balance/);

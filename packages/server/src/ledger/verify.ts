@@ -93,10 +93,11 @@ export async function floors(db: Queryable, mode: boolean | null): Promise<Viola
 export async function lastPostings(db: Queryable, mode: boolean | null): Promise<Violation[]> {
   const result = await db.query<{ id: string; detail: string }>(
     `SELECT a.id, format('last posting %s says %s/%s/%s, account has %s/%s/%s (posted/held/incoming)',
-       coalesce(p.id, format('number %s (missing)', a.postings_count)), p.posted_after, p.held_after, p.incoming_after,
+       format(CASE WHEN p.account_seq IS NULL THEN 'number %s (missing)' ELSE 'number %s' END, a.postings_count),
+       p.posted_after, p.held_after, p.incoming_after,
        a.posted_credits - a.posted_debits, a.pending_debits, a.pending_credits) AS detail
      FROM accounts a
-     LEFT JOIN LATERAL (SELECT id, posted_after, held_after, incoming_after FROM postings
+     LEFT JOIN LATERAL (SELECT account_seq, posted_after, held_after, incoming_after FROM postings
        WHERE account_id = a.id AND account_seq = a.postings_count) p ON true
      WHERE ($1::boolean IS NULL OR a.livemode = $1::boolean) AND a.postings_count > 0
        AND (p.posted_after, p.held_after, p.incoming_after)

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { postingId } from '../ledger/posting-ids.js';
 import { verifyLedger } from '../ledger/verify.js';
 import { verifyAndCheckpoint } from '../ledger/verify-run.js';
 import { createTestApp, type TestApp } from '../test-support/app.js';
@@ -53,14 +54,14 @@ describe('trial balance', () => {
       },
     });
     expect(moved.statusCode, moved.body).toBe(201);
-    const posting = await t.db.pool.query<{ id: string }>('SELECT id FROM postings WHERE account_id = $1', [
-      seller,
-    ]);
-    const posting_id = posting.rows[0]?.id ?? '';
+    // The seller's one posting, number 1.
+    const posting_id = postingId(seller, 1n);
     // Counters and a posting edited in live mode. Since issue 21 the trial balance runs only the
     // account-level checks (the counters' edit); the posting's is `purse verify`'s to find.
     await tamper('UPDATE accounts SET posted_credits = posted_credits + 7 WHERE id = $1', [seller]);
-    await tamper('UPDATE postings SET amount = amount + 1 WHERE id = $1', [posting_id]);
+    await tamper('UPDATE postings SET amount = amount + 1 WHERE account_id = $1 AND account_seq = 1', [
+      seller,
+    ]);
     try {
       const live = await trialBalance(t.live_key);
       const live_subjects = live.verification.violations.map((violation) => violation.subject);
@@ -80,7 +81,9 @@ describe('trial balance', () => {
         expect(text).not.toContain(id);
     } finally {
       await tamper('UPDATE accounts SET posted_credits = posted_credits - 7 WHERE id = $1', [seller]);
-      await tamper('UPDATE postings SET amount = amount - 1 WHERE id = $1', [posting_id]);
+      await tamper('UPDATE postings SET amount = amount - 1 WHERE account_id = $1 AND account_seq = 1', [
+        seller,
+      ]);
     }
     expect(await verifyLedger(t.db.pool)).toEqual([]);
   });

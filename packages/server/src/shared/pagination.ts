@@ -40,6 +40,11 @@ export interface PageSource<Row> {
    * column's value for the cursor id, written with `$cursor` where the id goes.
    */
   readonly order?: { readonly column: string; readonly cursor_value: string };
+  /**
+   * What goes in for `$cursor` where an id says its place itself (a posting's number): undefined
+   * when the id is not one of this list's. By default the id as it is.
+   */
+  readonly cursor_of?: (id: string) => string | undefined;
   readonly map?: (row: Row) => unknown;
 }
 
@@ -61,7 +66,8 @@ export async function fetchPage<Row, T>(
   }
   const cursor = page.starting_after ?? page.ending_before;
   const cursor_param = page.starting_after !== undefined ? 'starting_after' : 'ending_before';
-  if (cursor !== undefined && !cursor.startsWith(`${source.id_prefix}_`)) {
+  const cursor_bound = cursor === undefined ? undefined : boundCursor(source, cursor);
+  if (cursor !== undefined && cursor_bound === undefined) {
     return fail(
       domainError('invalid_cursor', `${cursor_param} must be an id of this list's objects.`, cursor_param),
     );
@@ -70,8 +76,8 @@ export async function fetchPage<Row, T>(
   const params = [...source.params];
   const backwards = page.ending_before !== undefined;
   const order_column = source.order?.column ?? 'id';
-  if (cursor !== undefined) {
-    params.push(cursor);
+  if (cursor_bound !== undefined) {
+    params.push(cursor_bound);
     const cursor_value =
       source.order?.cursor_value.replaceAll('$cursor', `$${params.length}`) ?? `$${params.length}`;
     where.push(`${order_column} ${backwards ? '>' : '<'} ${cursor_value}`);
@@ -84,4 +90,10 @@ export async function fetchPage<Row, T>(
   const rows = result.rows.slice(0, page.limit) as Row[];
   if (backwards) rows.reverse();
   return ok({ object: 'list', data: rows.map(source.map), has_more: result.rows.length > page.limit });
+}
+
+/** What a cursor id binds as `$cursor`; undefined when it is not an id of the list's objects. */
+function boundCursor<Row>(source: PageSource<Row>, cursor: string): string | undefined {
+  if (!cursor.startsWith(`${source.id_prefix}_`)) return undefined;
+  return source.cursor_of === undefined ? cursor : source.cursor_of(cursor);
 }

@@ -2,6 +2,7 @@ import type { Static } from '@sinclair/typebox';
 import { assetScale } from '../assets/service.js';
 import type { Queryable } from '../db/pool.js';
 import { findWallet } from '../ledger/accounts.js';
+import { postingId, postingSeqOf } from '../ledger/posting-ids.js';
 import { domainError, notFound } from '../shared/errors.js';
 import { formatAmount, minorFromDb } from '../shared/money.js';
 import { fetchPage, type Page, type PageQuery } from '../shared/pagination.js';
@@ -10,9 +11,9 @@ import type { BalanceAt, Posting } from './schemas.js';
 import { balanceView, walletView } from './view.js';
 
 interface PostingRow {
-  id: string;
   transaction_id: string;
   account_id: string;
+  account_seq: string;
   asset: string;
   side: 'debit' | 'credit';
   layer: 'posted' | 'pending';
@@ -33,7 +34,7 @@ const posting_source = `(SELECT p.*, t.reason, t.reference_id, t.livemode FROM p
 
 function postingView(row: PostingRow, livemode: boolean, scale: number): PostingView {
   return {
-    id: row.id,
+    id: postingId(row.account_id, row.account_seq),
     object: 'posting',
     livemode,
     wallet_id: row.account_id,
@@ -75,9 +76,10 @@ export async function walletPostings(
     {
       table: posting_source,
       where: ['account_id = $1'],
-      order: { column: 'account_seq', cursor_value: '(SELECT account_seq FROM postings WHERE id = $cursor)' },
+      order: { column: 'account_seq', cursor_value: '$cursor::bigint' },
       params: [id],
       id_prefix: 'pst',
+      cursor_of: (cursor) => postingSeqOf(cursor, id)?.toString(),
       map: (row: PostingRow) => postingView(row, livemode, scale.value),
     },
     page,

@@ -65,7 +65,11 @@ export const WalletListQuery = Type.Composite([
 
 export const Posting = Type.Object(
   {
-    id: Type.String({ examples: ['pst_01jd0w3n3w8m5t5vq6fz1y2k3h'] }),
+    id: Type.String({
+      description:
+        "The wallet's id without its prefix and the posting's number on the wallet (1, 2, 3...): unique, and in a wallet's order.",
+      examples: ['pst_01jd0w3n3w8m5t5vq6fz1y2k3h_42'],
+    }),
     object: Type.Literal('posting'),
     livemode: Type.Boolean(),
     wallet_id: Type.String(),

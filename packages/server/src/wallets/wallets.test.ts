@@ -621,6 +621,18 @@ describe('history', () => {
     const back = (await get(`/v1/wallets/${w}/transactions?limit=2&ending_before=${all[4]}`)).json();
     expect(back.data.map((p: PostingBody) => p.id)).toEqual(all.slice(2, 4));
     expect(back.has_more).toBe(true);
+    // A posting id names its wallet and its number there: another wallet's, or a made-up one, is
+    // not a cursor of this list.
+    const other = ((await get(`/v1/wallets/${x}/transactions?limit=1`)).json().data as PostingBody[])[0]?.id;
+    expect(other).toMatch(/^pst_[0-9a-z]{26}_[1-9][0-9]*$/);
+    for (const cursor of [other, `${all[1]}0000000000000000000`, 'pst_01jd0w3n3w8m5t5vq6fz1y2k3h_1']) {
+      expectProblem(
+        await get(`/v1/wallets/${w}/transactions?starting_after=${cursor}`),
+        400,
+        'invalid_cursor',
+        'starting_after',
+      );
+    }
   });
 
   it('lists nothing for a wallet without postings, and 404 for an unknown one', async () => {
