@@ -24,31 +24,27 @@ export interface EventsVerified {
  */
 export async function verifyEvents(db: Queryable, since?: string | null): Promise<EventsVerified> {
   const after = since !== undefined && since !== null && !(await archiveStraddles(db, since)) ? since : null;
+  const fresh = await freshByPartition(db, after ?? '0');
   const violations: EventViolation[] = [];
-  const repeated = await db.query<{ position: string }>(
-    `SELECT position::text FROM events WHERE position > $1::bigint
-     GROUP BY position HAVING count(*) > 1 ORDER BY position LIMIT 10`,
-    [after ?? '0'],
-  );
-  for (const row of repeated.rows) {
+  for (const position of await repeatedPositions(db, after ?? '0', fresh)) {
     violations.push({
       check: 'event_positions',
-      subject: `position ${row.position}`,
+      subject: `position ${position}`,
       detail: 'held by two events',
     });
   }
-  for (const row of await repeatedIds(db, after)) {
+  for (const row of await repeatedIds(db, after, fresh)) {
     violations.push({ check: 'event_ids', subject: row.id, detail: 'two events have this id' });
   }
-  const span = await db.query<{ numbered: string; top: string }>(
-    `SELECT ((SELECT count(position) FROM events WHERE position > $1::bigint)
-              + (SELECT coalesce(sum(event_count), 0) FROM event_archives WHERE first_position > $1::bigint))::text AS numbered,
+  const span = await db.query<{ archived: string; top: string }>(
+    `SELECT (SELECT coalesce(sum(event_count), 0) FROM event_archives WHERE first_position > $1::bigint)::text AS archived,
        (greatest((SELECT max(position) FROM events), (SELECT max(last_position) FROM event_archives), $1::bigint) - $1::bigint)::text AS top`,
     [after ?? '0'],
   );
-  const { numbered = '0', top = '0' } = span.rows[0] ?? {};
+  const { archived = '0', top = '0' } = span.rows[0] ?? {};
+  const numbered = fresh.reduce((sum, partition) => sum + BigInt(partition.numbered), BigInt(archived));
   const through = (BigInt(after ?? '0') + BigInt(top)).toString();
-  if (numbered !== top) {
+  if (numbered !== BigInt(top)) {
     violations.push({
       check: 'event_positions',
       subject: `positions ${BigInt(after ?? '0') + 1n}..${through}`,
@@ -56,6 +52,54 @@ export async function verifyEvents(db: Queryable, since?: string | null): Promis
     });
   }
   return { violations, position_through: through };
+}
+
+/** Per partition, the events numbered after a position or not numbered yet: counts and ranges. */
+interface FreshEvents {
+  readonly partition: string;
+  readonly numbered: string;
+  readonly first_position: string | null;
+  readonly last_position: string | null;
+  readonly first_id: string;
+  readonly last_id: string;
+}
+
+/** One read of the new events, grouped by partition (each has its own unique indexes). */
+async function freshByPartition(db: Queryable, after: string): Promise<FreshEvents[]> {
+  const result = await db.query<FreshEvents>(
+    `SELECT tableoid::regclass::text AS partition, count(position)::text AS numbered,
+       min(position)::text AS first_position, max(position)::text AS last_position,
+       min(id) AS first_id, max(id) AS last_id
+     FROM events WHERE position > $1::bigint OR position IS NULL GROUP BY tableoid`,
+    [after],
+  );
+  return result.rows;
+}
+
+/**
+ * Positions after `after` held by two events. Each partition's unique index on position refuses a
+ * second one within it, so a repeat needs two partitions whose new positions overlap: only then
+ * are the positions grouped (usually every new event is in the current month's partition).
+ */
+async function repeatedPositions(
+  db: Queryable,
+  after: string,
+  fresh: readonly FreshEvents[],
+): Promise<string[]> {
+  const ranges = fresh
+    .filter((partition) => partition.first_position !== null && partition.last_position !== null)
+    .map(
+      (partition) => [BigInt(partition.first_position ?? 0), BigInt(partition.last_position ?? 0)] as const,
+    )
+    .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  const overlap = ranges.some((range, index) => index > 0 && range[0] <= (ranges[index - 1]?.[1] ?? 0n));
+  if (!overlap) return [];
+  const repeated = await db.query<{ position: string }>(
+    `SELECT position::text FROM events WHERE position > $1::bigint
+     GROUP BY position HAVING count(*) > 1 ORDER BY position LIMIT 10`,
+    [after],
+  );
+  return repeated.rows.map((row) => row.position);
 }
 
 /** An archive holding positions on both sides of `since`: the count above it cannot be split. */
@@ -72,11 +116,15 @@ async function archiveStraddles(db: Queryable, since: string): Promise<boolean> 
  * events' ids looked up in the other partitions (repeatedIdsSince; each partition's own unique
  * index already refuses a second one there).
  */
-async function repeatedIds(db: Queryable, after: string | null): Promise<{ id: string }[]> {
+async function repeatedIds(
+  db: Queryable,
+  after: string | null,
+  fresh: readonly FreshEvents[],
+): Promise<{ id: string }[]> {
   if (after === null)
     return (await db.query<{ id: string }>('SELECT id FROM events GROUP BY id HAVING count(*) > 1 LIMIT 10'))
       .rows;
-  return repeatedIdsSince(db, after);
+  return repeatedIdsSince(db, after, fresh);
 }
 
 /**
@@ -86,17 +134,16 @@ async function repeatedIds(db: Queryable, after: string | null): Promise<{ id: s
  * holds nothing in it and costs one index seek, and the check follows the new events, not the
  * table (a semi-join over all ids read every id of every partition: 355 ms at 200,000 events).
  */
-async function repeatedIdsSince(db: Queryable, after: string): Promise<{ id: string }[]> {
-  const fresh = await db.query<{ partition: string; first_id: string; last_id: string }>(
-    `SELECT tableoid::regclass::text AS partition, min(id) AS first_id, max(id) AS last_id FROM events
-     WHERE position > $1::bigint OR position IS NULL GROUP BY tableoid`,
-    [after],
-  );
+async function repeatedIdsSince(
+  db: Queryable,
+  after: string,
+  fresh: readonly FreshEvents[],
+): Promise<{ id: string }[]> {
   const partitions = await db.query<{ partition: string }>(
     `SELECT inhrelid::regclass::text AS partition FROM pg_inherits WHERE inhparent = 'events'::regclass`,
   );
   const found: { id: string }[] = [];
-  for (const { partition, first_id, last_id } of fresh.rows) {
+  for (const { partition, first_id, last_id } of fresh) {
     for (const other of partitions.rows.filter((row) => row.partition !== partition)) {
       // Names from the catalog, quoted by regclass.
       const both = await db.query<{ id: string }>(
