@@ -3573,7 +3573,7 @@ export interface paths {
         };
         /**
          * List a wallet's postings
-         * @description Every posting on the wallet, newest first, each with the balances right after it.
+         * @description Every posting on the wallet, newest first, each with the balances right after it. A transfer with a fee or a split is one debit of the payer, for its whole amount. `starting_after` and `ending_before` take this wallet's posting ids only.
          */
         get: {
             parameters: {

@@ -108,7 +108,8 @@ export function walletRoutes(app: Api, deps: RouteDeps): void {
       schema: {
         tags,
         summary: "List a wallet's postings",
-        description: 'Every posting on the wallet, newest first, each with the balances right after it.',
+        description:
+          "Every posting on the wallet, newest first, each with the balances right after it. A transfer with a fee or a split is one debit of the payer, for its whole amount. `starting_after` and `ending_before` take this wallet's posting ids only.",
         params: IdParams,
         querystring: PageQuerystring,
         response: { 200: ListOf(Posting), ...errorResponses },
