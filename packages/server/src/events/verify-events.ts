@@ -87,9 +87,8 @@ async function repeatedPositions(
   fresh: readonly FreshEvents[],
 ): Promise<string[]> {
   const ranges = fresh
-    .filter((partition) => partition.first_position !== null && partition.last_position !== null)
-    .map(
-      (partition) => [BigInt(partition.first_position ?? 0), BigInt(partition.last_position ?? 0)] as const,
+    .flatMap(({ first_position: first, last_position: last }) =>
+      first === null || last === null ? [] : [[BigInt(first), BigInt(last)] as const],
     )
     .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
   const overlap = ranges.some((range, index) => index > 0 && range[0] <= (ranges[index - 1]?.[1] ?? 0n));

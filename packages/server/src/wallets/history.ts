@@ -4,6 +4,7 @@ import type { Queryable } from '../db/pool.js';
 import { findWallet } from '../ledger/accounts.js';
 import { postingId, postingSeqOf } from '../ledger/posting-ids.js';
 import { domainError, notFound } from '../shared/errors.js';
+import { idPrefixes } from '../shared/ids.js';
 import { formatAmount, minorFromDb } from '../shared/money.js';
 import { fetchPage, type Page, type PageQuery } from '../shared/pagination.js';
 import { fail, ok, type Result } from '../shared/result.js';
@@ -78,7 +79,7 @@ export async function walletPostings(
       where: ['account_id = $1'],
       order: { column: 'account_seq', cursor_value: '$cursor::bigint' },
       params: [id],
-      id_prefix: 'pst',
+      id_prefix: idPrefixes.posting,
       cursor_of: (cursor) => postingSeqOf(cursor, id)?.toString(),
       map: (row: PostingRow) => postingView(row, livemode, scale.value),
     },

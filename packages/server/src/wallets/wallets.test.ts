@@ -633,6 +633,14 @@ describe('history', () => {
         'starting_after',
       );
     }
+    // A NUL byte is refused before any list reads it.
+    const nul = encodeURIComponent(`${all[1]}\u0000`);
+    expectProblem(
+      await get(`/v1/wallets/${w}/transactions?starting_after=${nul}`),
+      400,
+      'invalid_request',
+      'starting_after',
+    );
   });
 
   it('lists nothing for a wallet without postings, and 404 for an unknown one', async () => {
