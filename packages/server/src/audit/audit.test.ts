@@ -6,6 +6,7 @@ import { verifyLedger } from '../ledger/verify.js';
 import { createTestApp, type TestApp } from '../test-support/app.js';
 import { createKey } from '../test-support/keys.js';
 import { funded, newWallet, transfer } from '../test-support/money.js';
+import { tamper } from '../test-support/tamper.js';
 import { appendAudit } from './append.js';
 import { canonical_columns, canonicalEntry, entryHash } from './chain.js';
 import { sealAudit } from './seal.js';
@@ -16,18 +17,6 @@ beforeAll(async () => {
   t = await createTestApp();
 });
 afterAll(() => t.close());
-
-/** Runs SQL as an insider would: around the triggers that forbid changing these rows. */
-async function tamper(sql: string, params: unknown[] = []): Promise<void> {
-  const client = await t.db.pool.connect();
-  try {
-    await client.query("SET session_replication_role = 'replica'");
-    await client.query(sql, params);
-  } finally {
-    await client.query("SET session_replication_role = 'origin'");
-    client.release();
-  }
-}
 
 /** The entries, sealed into the chain first as the worker would. */
 async function entries(where = 'true', params: unknown[] = []) {
@@ -266,7 +255,7 @@ describe('purse verify', () => {
   it('names an edited entry, then a deleted one, then a deleted tail', async () => {
     const all = await entries();
     const victim = all[2];
-    await tamper('UPDATE audit_logs SET outcome_status = 201, outcome_code = NULL WHERE seq = $1', [
+    await tamper(t, 'UPDATE audit_logs SET outcome_status = 201, outcome_code = NULL WHERE seq = $1', [
       victim.seq,
     ]);
     expect(await verifyAuditChain(t.db.pool)).toEqual([
@@ -276,20 +265,20 @@ describe('purse verify', () => {
         detail: expect.stringContaining('does not match its hash'),
       },
     ]);
-    await tamper('UPDATE audit_logs SET outcome_status = $2, outcome_code = $3 WHERE seq = $1', [
+    await tamper(t, 'UPDATE audit_logs SET outcome_status = $2, outcome_code = $3 WHERE seq = $1', [
       victim.seq,
       victim.outcome_status,
       victim.outcome_code,
     ]);
     expect(await verifyAuditChain(t.db.pool)).toEqual([]);
 
-    await tamper('DELETE FROM audit_logs WHERE seq = $1', [victim.seq]);
+    await tamper(t, 'DELETE FROM audit_logs WHERE seq = $1', [victim.seq]);
     const after_gap = all[3];
     expect(await verifyAuditChain(t.db.pool)).toEqual([
       { check: 'audit_chain', subject: after_gap.id, detail: expect.stringContaining('missing before it') },
     ]);
     // Renumbering to hide the gap breaks the link instead.
-    await tamper('UPDATE audit_logs SET seq = seq - 1 WHERE seq > $1', [victim.seq]);
+    await tamper(t, 'UPDATE audit_logs SET seq = seq - 1 WHERE seq > $1', [victim.seq]);
     expect(await verifyAuditChain(t.db.pool)).toEqual([
       {
         check: 'audit_chain',
@@ -339,7 +328,7 @@ describe('purse verify', () => {
     const key = [vendor, posting.rows[0].account_seq];
     const id = postingId(vendor, posting.rows[0].account_seq);
     const the_posting = 'account_id = $1 AND account_seq = $2';
-    await tamper(`UPDATE postings SET amount = amount + 100000 WHERE ${the_posting}`, key);
+    await tamper(t, `UPDATE postings SET amount = amount + 100000 WHERE ${the_posting}`, key);
     const violations = await verifyLedger(t.db.pool);
     expect(violations).toContainEqual({
       check: 'posting_follows_previous',
@@ -347,9 +336,10 @@ describe('purse verify', () => {
       detail: expect.any(String),
     });
     // Fixing the posting's own balance too leaves its journal entry unbalanced.
-    await tamper(`UPDATE postings SET posted_after = posted_after + 100000 WHERE ${the_posting}`, key);
+    await tamper(t, `UPDATE postings SET posted_after = posted_after + 100000 WHERE ${the_posting}`, key);
     expect((await verifyLedger(t.db.pool)).map((v) => v.check)).toContain('transaction_balances');
     await tamper(
+      t,
       `UPDATE postings SET amount = amount - 100000, posted_after = posted_after - 100000 WHERE ${the_posting}`,
       key,
     );

@@ -5,6 +5,7 @@ import { sequenceEvents } from '../events/sequencer.js';
 import { createTestApp, type TestApp } from '../test-support/app.js';
 import { newWallet, transfer } from '../test-support/money.js';
 import { runPurse } from '../test-support/process.js';
+import { tamper } from '../test-support/tamper.js';
 import { chainPoint, latestCheckpoint, recordCheckpoint } from './checkpoints.js';
 import { postingId } from './posting-ids.js';
 import { verifyAndCheckpoint } from './verify-run.js';
@@ -20,18 +21,6 @@ beforeAll(async () => {
 });
 // These tests corrupt the ledger on purpose.
 afterAll(() => t.close({ verify: false }));
-
-/** An insider's edit, with the immutability triggers off as a superuser could. */
-async function tamper(sql: string, params: unknown[]): Promise<void> {
-  const client = await t.db.pool.connect();
-  try {
-    await client.query("SET session_replication_role = 'replica'");
-    await client.query(sql, params);
-  } finally {
-    await client.query("SET session_replication_role = 'origin'");
-    client.release();
-  }
-}
 
 async function move(amount = '1.00'): Promise<void> {
   const response = await transfer(t, { source_wallet_id: platform, destination_wallet_id: seller, amount });
@@ -59,11 +48,11 @@ const the_posting = 'account_id = $1 AND account_seq = $2';
 
 /** Edits a posting's amount, runs `check`, and puts the amount back. */
 async function withEditedPosting<T>(posting: PostingRef, check: () => Promise<T>): Promise<T> {
-  await tamper(`UPDATE postings SET amount = amount + 1 WHERE ${the_posting}`, posting.key);
+  await tamper(t, `UPDATE postings SET amount = amount + 1 WHERE ${the_posting}`, posting.key);
   try {
     return await check();
   } finally {
-    await tamper(`UPDATE postings SET amount = amount - 1 WHERE ${the_posting}`, posting.key);
+    await tamper(t, `UPDATE postings SET amount = amount - 1 WHERE ${the_posting}`, posting.key);
   }
 }
 
@@ -98,6 +87,7 @@ describe('incremental verify', () => {
     // An event numbered past a gap after the checkpoint: found, and no checkpoint.
     const skipped = (BigInt(top ?? '0') + 2n).toString();
     await tamper(
+      t,
       `INSERT INTO events (id, livemode, type, object_id, data, created_at, position)
        VALUES ('evt_after_gap', false, 'holder.created', 'hol_x', '{}', now(), $1)`,
       [skipped],
@@ -110,7 +100,7 @@ describe('incremental verify', () => {
         subject: `positions ${BigInt(top ?? '0') + 1n}..${skipped}`,
       }),
     ]);
-    await tamper("DELETE FROM events WHERE id = 'evt_after_gap'", []);
+    await tamper(t, "DELETE FROM events WHERE id = 'evt_after_gap'", []);
     expect((await verify()).violations).toEqual([]);
   });
 
@@ -132,6 +122,7 @@ describe('incremental verify', () => {
     await move();
     const edited = await lastPostingOf(seller);
     await tamper(
+      t,
       `UPDATE postings SET created_at_max = created_at_max + interval '1 hour' WHERE ${the_posting}`,
       edited.key,
     );
@@ -144,6 +135,7 @@ describe('incremental verify', () => {
       }
     } finally {
       await tamper(
+        t,
         `UPDATE postings SET created_at_max = created_at_max - interval '1 hour' WHERE ${the_posting}`,
         edited.key,
       );

@@ -20,7 +20,7 @@ import type { Violation } from './verify.js';
 export type Scope = 'all' | 'since';
 
 /** Each account of the scope with its state before the postings checked (zero, or the checkpoint's). */
-function baseSql(scope: Scope, accounts: 'batch' | 'every', from_start = '$2'): string {
+export function baseSql(scope: Scope, accounts: 'batch' | 'every', from_start = '$2'): string {
   if (scope === 'all')
     return `SELECT a.id, a.posted_debits, a.posted_credits, a.pending_debits, a.pending_credits, a.postings_count,
         0::bigint AS seq, 0::numeric AS posted, 0::numeric AS held, 0::numeric AS incoming,
@@ -36,7 +36,7 @@ function baseSql(scope: Scope, accounts: 'batch' | 'every', from_start = '$2'): 
 }
 
 /** The postings `p` to check of each base account `b`. */
-function postingsOf(scope: Scope): string {
+export function postingsOf(scope: Scope): string {
   if (scope === 'all') return 'JOIN postings p ON p.account_id = b.id';
   // OFFSET 0 keeps the subquery a per-account index range scan: flattened into a join, the
   // planner hashes the whole postings table, and the run grows with the ledger.
@@ -95,23 +95,6 @@ WHERE (b.posted_debits, b.posted_credits, b.pending_debits, b.pending_credits, b
     b.hc + coalesce(s.sum_hc, 0), b.seq + coalesce(s.n, 0), coalesce(s.last_seq, b.seq))`;
 }
 
-/**
- * `transaction_balances`: every journal entry with a posting in the scope balances per asset and
- * layer, with at least two postings. In `since`, an entry's postings are all new or all old, as
- * they commit together (a test in verify-checkpoints.test.ts holds one open across a run).
- */
-function entryChecksSql(scope: Scope): string {
-  const postings =
-    scope === 'all'
-      ? 'postings p WHERE ($1::boolean IS NULL OR p.account_id IN (SELECT id FROM accounts WHERE livemode = $1::boolean))'
-      : `(${baseSql('since', 'every', 'false')}) b ${postingsOf('since')} WHERE b.postings_count > b.seq`;
-  const net = `sum(CASE WHEN (p.side = 'debit') <> p.release THEN p.amount ELSE -p.amount END)`;
-  return `SELECT 'transaction_balances' AS check, p.transaction_id AS subject,
-      format('%s %s: debits exceed credits by %s over %s postings', p.asset, p.layer, ${net}, count(*)) AS detail
-    FROM ${postings}
-    GROUP BY p.transaction_id, p.asset, p.layer HAVING ${net} <> 0 OR count(*) < 2`;
-}
-
 /** A row of accountChecksSql: a posting's violation names it, an account's has no account_seq. */
 interface AccountViolationRow {
   check: 'posting_follows_previous' | 'balance_matches_postings';
@@ -131,11 +114,6 @@ function accountViolations(rows: readonly AccountViolationRow[]): Violation[] {
 /** The account checks of every account of `mode` (null: both), over all their postings. */
 export async function checkAllAccounts(db: Queryable, mode: boolean | null): Promise<Violation[]> {
   return accountViolations((await db.query<AccountViolationRow>(accountChecksSql('all'), [mode])).rows);
-}
-
-/** The entry checks of the scope: every entry of `mode` with `all`, the new ones with `since`. */
-export async function checkEntries(db: Queryable, scope: Scope, mode: boolean | null): Promise<Violation[]> {
-  return (await db.query<Violation>(entryChecksSql(scope), scope === 'all' ? [mode] : [])).rows;
 }
 
 /** New postings a batch of accounts covers at most (an account with more is a batch alone). */

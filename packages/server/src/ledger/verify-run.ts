@@ -11,7 +11,9 @@ import {
   recordCheckpoint,
 } from './checkpoints.js';
 import { assetSums, floors, lastPostings, type Violation } from './verify.js';
-import { accountBatches, checkAccountBatch, checkEntries } from './verify-postings.js';
+import { checkEntries, checkNewEntries } from './verify-entries.js';
+import { accountBatches, checkAccountBatch } from './verify-postings.js';
+import { tailPage } from './verify-tail.js';
 
 /** One `purse verify` at a time: a second one waits, then starts from the first one's checkpoint. */
 const verify_lock_id = 7_270_185_035;
@@ -55,11 +57,13 @@ export async function verifyAndCheckpoint(
         const batches = await accountBatches(client, from_start);
         const postings_checked = batches.reduce((sum, batch) => sum + batch.postings, 0);
         options.on_total?.(postings_checked);
+        // The entries read the new postings from the heap's tail when that reads less (verify-tail.ts).
+        const page = from_start ? undefined : await tailPage(client, postings_checked);
         let events: EventsVerified | undefined;
         // Events are not money, but a sequencer that skipped or repeated a position breaks every
         // stream reader, and the checkpoint vouches for them too. The longest checks first.
         const checks: ((db: Client) => Promise<Violation[]>)[] = [
-          (db) => checkEntries(db, from_start ? 'all' : 'since', null),
+          (db) => (from_start ? checkEntries(db, 'all', null) : checkNewEntries(db, page)),
           async (db) => {
             events = await verifyEvents(db, trusted?.events_position ?? null);
             return events.violations;

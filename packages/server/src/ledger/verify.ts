@@ -1,6 +1,7 @@
 import type { Queryable } from '../db/pool.js';
 import type { EventViolation } from '../events/verify-events.js';
-import { checkAllAccounts, checkEntries } from './verify-postings.js';
+import { checkEntries } from './verify-entries.js';
+import { checkAllAccounts } from './verify-postings.js';
 
 export interface Violation {
   readonly check:

@@ -4,24 +4,13 @@ import { verifyLedger } from '../ledger/verify.js';
 import { verifyAndCheckpoint } from '../ledger/verify-run.js';
 import { createTestApp, type TestApp } from '../test-support/app.js';
 import { newWallet } from '../test-support/money.js';
+import { tamper } from '../test-support/tamper.js';
 
 let t: TestApp;
 beforeAll(async () => {
   t = await createTestApp();
 });
 afterAll(() => t.close());
-
-/** An insider's edit, with the immutability triggers off as a superuser could. */
-async function tamper(sql: string, params: unknown[]): Promise<void> {
-  const client = await t.db.pool.connect();
-  try {
-    await client.query("SET session_replication_role = 'replica'");
-    await client.query(sql, params);
-  } finally {
-    await client.query("SET session_replication_role = 'origin'");
-    client.release();
-  }
-}
 
 async function trialBalance(key: string) {
   const response = await t.request({ method: 'GET', url: '/v1/reports/trial_balance', key });
@@ -58,8 +47,8 @@ describe('trial balance', () => {
     const posting_id = postingId(seller, 1n);
     // Counters and a posting edited in live mode. Since issue 21 the trial balance runs only the
     // account-level checks (the counters' edit); the posting's is `purse verify`'s to find.
-    await tamper('UPDATE accounts SET posted_credits = posted_credits + 7 WHERE id = $1', [seller]);
-    await tamper('UPDATE postings SET amount = amount + 1 WHERE account_id = $1 AND account_seq = 1', [
+    await tamper(t, 'UPDATE accounts SET posted_credits = posted_credits + 7 WHERE id = $1', [seller]);
+    await tamper(t, 'UPDATE postings SET amount = amount + 1 WHERE account_id = $1 AND account_seq = 1', [
       seller,
     ]);
     try {
@@ -80,8 +69,8 @@ describe('trial balance', () => {
       for (const id of [platform, seller, posting_id, moved.json().id, '(live)'])
         expect(text).not.toContain(id);
     } finally {
-      await tamper('UPDATE accounts SET posted_credits = posted_credits - 7 WHERE id = $1', [seller]);
-      await tamper('UPDATE postings SET amount = amount - 1 WHERE account_id = $1 AND account_seq = 1', [
+      await tamper(t, 'UPDATE accounts SET posted_credits = posted_credits - 7 WHERE id = $1', [seller]);
+      await tamper(t, 'UPDATE postings SET amount = amount - 1 WHERE account_id = $1 AND account_seq = 1', [
         seller,
       ]);
     }
@@ -126,7 +115,7 @@ describe('last posting check in the trial balance', () => {
     });
     expect(moved.statusCode, moved.body).toBe(201);
     // The newest posting still equals the balances; the one the count names does not exist.
-    await tamper('UPDATE accounts SET postings_count = postings_count + 1 WHERE id = $1', [to]);
+    await tamper(t, 'UPDATE accounts SET postings_count = postings_count + 1 WHERE id = $1', [to]);
     try {
       const { verification } = await trialBalance(t.test_key);
       expect(verification.ok).toBe(false);
@@ -134,7 +123,7 @@ describe('last posting check in the trial balance', () => {
         expect.objectContaining({ check: 'last_posting_matches_balance', subject: to }),
       );
     } finally {
-      await tamper('UPDATE accounts SET postings_count = postings_count - 1 WHERE id = $1', [to]);
+      await tamper(t, 'UPDATE accounts SET postings_count = postings_count - 1 WHERE id = $1', [to]);
     }
     expect((await trialBalance(t.test_key)).verification.ok).toBe(true);
   });

@@ -1,0 +1,156 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Client } from '../db/pool.js';
+import { createTestApp, type TestApp } from '../test-support/app.js';
+import { newWallet } from '../test-support/money.js';
+import { tamper } from '../test-support/tamper.js';
+import { checkNewEntries, entriesFromTail } from './verify-entries.js';
+import { verifyAndCheckpoint } from './verify-run.js';
+import { tailPage } from './verify-tail.js';
+
+let t: TestApp;
+let platform: string;
+let sellers: string[];
+beforeAll(async () => {
+  t = await createTestApp();
+  platform = await newWallet(t, 'USD', { overdraft_limit: '100000.00' });
+  sellers = [await newWallet(t, 'USD'), await newWallet(t, 'USD'), await newWallet(t, 'USD')];
+});
+// These tests corrupt the ledger on purpose.
+afterAll(() => t.close({ verify: false }));
+
+const verify = () => verifyAndCheckpoint(t.db.pool, { full: false, now: new Date() });
+
+/** `count` transfers of 1.00 from the platform, each to the next seller in turn: two postings each. */
+async function moves(count: number): Promise<void> {
+  const transfers = Array.from({ length: count }, (_, index) => ({
+    source_wallet_id: platform,
+    destination_wallet_id: sellers[index % sellers.length],
+    amount: '1.00',
+    currency: 'USD',
+  }));
+  const response = await t.request({ method: 'POST', url: '/v1/transfers/batch', payload: { transfers } });
+  expect(response.statusCode).toBe(200);
+  expect(response.json().succeeded).toBe(count);
+}
+
+/** A posting's page in the heap, its key, and its entry. */
+interface PlacedPosting {
+  readonly page: number;
+  readonly key: [string, string];
+  readonly transaction_id: string;
+}
+
+/** The first posting written after the checkpoint (the lowest numbered new one of the platform). */
+async function firstNewPosting(): Promise<PlacedPosting> {
+  const result = await t.db.pool.query<{ page: string; account_seq: string; transaction_id: string }>(
+    `SELECT (p.ctid::text::point)[0]::bigint AS page, p.account_seq::text, p.transaction_id
+     FROM postings p JOIN ledger_checkpoint_accounts c ON c.account_id = p.account_id
+     WHERE p.account_id = $1 AND p.account_seq = c.account_seq + 1`,
+    [platform],
+  );
+  const row = result.rows[0];
+  if (row === undefined) throw new Error('no new posting on the platform wallet');
+  return { page: Number(row.page), key: [platform, row.account_seq], transaction_id: row.transaction_id };
+}
+
+/** Adds 1 to the first new posting's amount (its entry no longer balances) and says where it is now. */
+async function editFirstNewPosting(): Promise<PlacedPosting> {
+  const { key } = await firstNewPosting();
+  await tamper(t, 'UPDATE postings SET amount = amount + 1 WHERE account_id = $1 AND account_seq = $2', key);
+  return firstNewPosting();
+}
+
+/** Runs `work` in a REPEATABLE READ snapshot, as `purse verify` does. */
+async function inSnapshot<T>(work: (client: Client) => Promise<T>): Promise<T> {
+  const client = await t.db.pool.connect();
+  try {
+    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    return await work(client);
+  } finally {
+    await client.query('ROLLBACK');
+    client.release();
+  }
+}
+
+describe("verify reads the new entries from the heap's tail", () => {
+  it('starts at the page of the first new posting, and finds an unbalanced entry there', async () => {
+    await moves(3);
+    expect((await verify()).violations).toEqual([]);
+    await moves(10);
+    const first = await editFirstNewPosting();
+    const found = await inSnapshot(async (client) => {
+      const page = await tailPage(client, 20);
+      expect(page).toBe(first.page);
+      return entriesFromTail(client, first.page);
+    });
+    expect(found).toEqual([
+      expect.objectContaining({ check: 'transaction_balances', subject: first.transaction_id }),
+    ]);
+    const run = await verify();
+    expect(run.checkpoint).toBeUndefined();
+    expect(run.violations).toContainEqual(
+      expect.objectContaining({ check: 'transaction_balances', subject: first.transaction_id }),
+    );
+    await tamper(
+      t,
+      'UPDATE postings SET amount = amount - 1 WHERE account_id = $1 AND account_seq = $2',
+      first.key,
+    );
+    expect((await verify()).violations).toEqual([]);
+  });
+
+  it('answers the index way when a new posting lies before the pages read', async () => {
+    // Enough new postings to fill more than one page (about 48 a page), the first one edited.
+    await moves(100);
+    const first = await editFirstNewPosting();
+    const after_it = first.page + 1;
+    const [from_tail, answered] = await inSnapshot(async (client) => [
+      await entriesFromTail(client, after_it),
+      await checkNewEntries(client, after_it),
+    ]);
+    // The tail from the next page holds some new postings, not all: it cannot answer.
+    expect(from_tail).toBeUndefined();
+    expect(answered).toContainEqual(
+      expect.objectContaining({ check: 'transaction_balances', subject: first.transaction_id }),
+    );
+    await tamper(
+      t,
+      'UPDATE postings SET amount = amount - 1 WHERE account_id = $1 AND account_seq = $2',
+      first.key,
+    );
+    expect((await verify()).violations).toEqual([]);
+  });
+
+  it('does not let an account missing postings make room for one the tail did not read', async () => {
+    // The victim receives the first new transfer, and has old postings to lose.
+    const victim = sellers[0] ?? '';
+    await moves(100);
+    expect((await verify()).violations).toEqual([]);
+    await moves(100);
+    const first = await firstNewPosting();
+    const after_it = first.page + 1;
+    const missed = await t.db.pool.query<{ n: string; victim_seq: string }>(
+      `SELECT count(*)::text AS n,
+         (SELECT account_seq::text FROM ledger_checkpoint_accounts WHERE account_id = $2) AS victim_seq
+       FROM postings p JOIN ledger_checkpoint_accounts c ON c.account_id = p.account_id
+       WHERE p.ctid < $1::tid AND p.account_seq > c.account_seq AND p.account_id <> $2`,
+      [`(${after_it},0)`, victim],
+    );
+    const others_missed = Number(missed.rows[0]?.n);
+    expect(others_missed).toBeGreaterThan(0);
+    expect(others_missed).toBeLessThan(Number(missed.rows[0]?.victim_seq));
+    // The victim loses its new postings, the first transfer's credit among them (that entry no
+    // longer balances), and its `others_missed` highest old ones: its highest number falls as far
+    // below its checkpointed one as the tail from after the first page falls short of the others'.
+    await tamper(
+      t,
+      `DELETE FROM postings p USING ledger_checkpoint_accounts c
+       WHERE c.account_id = p.account_id AND p.account_id = $1 AND p.account_seq > c.account_seq - $2`,
+      [victim, others_missed],
+    );
+    const answered = await inSnapshot((client) => checkNewEntries(client, after_it));
+    expect(answered).toContainEqual(
+      expect.objectContaining({ check: 'transaction_balances', subject: first.transaction_id }),
+    );
+  });
+});

@@ -1,0 +1,46 @@
+import type { Queryable } from '../db/pool.js';
+import { assert } from '../shared/assert.js';
+import { baseSql } from './verify-postings.js';
+
+/**
+ * Postings are never updated or deleted, so the ones written since the checkpoint sit, nearly all,
+ * at the end of the table's heap. Reading those pages in order (a TID range scan) costs a fraction
+ * of fetching each new posting through its account's index, where each lands on a page of its own
+ * (docs/decisions.md, "Verify, fourth round"). It is a way to read, never a reason to trust: every
+ * check made this way proves it saw every new posting, and the index way answers when it did not.
+ */
+
+/**
+ * The tail is read only when it is mostly new postings: at least this many a page (a page holds
+ * about 48), or when it is at most `tail_pages_always` pages, which cost nothing to read. Beyond
+ * that, as after a rewrite of the table scattered them, the index way reads less.
+ */
+const tail_postings_per_page_min = 10;
+const tail_pages_always = 8;
+
+/**
+ * The page to read the new postings from: the first page holding the first new posting of any
+ * account; undefined when the index way reads less (no new posting, too many, or too scattered).
+ */
+export async function tailPage(db: Queryable, new_postings: number): Promise<number | undefined> {
+  if (new_postings === 0) return undefined;
+  const result = await db.query<{ page: string | null; pages: string }>(
+    `SELECT min((p.ctid::text::point)[0])::bigint AS page,
+       pg_relation_size('postings') / current_setting('block_size')::bigint AS pages
+     FROM (${baseSql('since', 'every', 'false')}) b
+     CROSS JOIN LATERAL (SELECT ctid FROM postings p WHERE p.account_id = b.id AND p.account_seq = b.seq + 1) p
+     WHERE b.postings_count > b.seq`,
+  );
+  const row = result.rows[0];
+  assert(row !== undefined, 'an aggregate returns a row');
+  if (row.page === null) return undefined;
+  const page = Number(row.page);
+  const pages_max = Math.max(tail_pages_always, Math.ceil(new_postings / tail_postings_per_page_min));
+  return Number(row.pages) - page > pages_max ? undefined : page;
+}
+
+/** The TID a range scan from `page` starts at, as a query parameter. */
+export function tailStart(page: number): string {
+  assert(Number.isSafeInteger(page) && page >= 0, 'a page number');
+  return `(${page},0)`;
+}
