@@ -15,6 +15,10 @@ import { type Outcome, success, UsageError } from './output.js';
 export const data_key_commands = ['rotate-data-key', 'rotate-kek', 'seal-existing'] as const;
 export type DataKeyCommand = (typeof data_key_commands)[number];
 
+export function isDataKeyCommand(name: string | undefined): name is DataKeyCommand {
+  return (data_key_commands as readonly (string | undefined)[]).includes(name);
+}
+
 export const data_keys_usage = `purse keys rotate-data-key [--class personal|instrument|file] [--activate-after-s N] [--json]
 purse keys rotate-kek [--json]    (the new KEK in PURSE_NEW_KEK or PURSE_NEW_KEK_FILE)
 purse keys seal-existing [--json] (once after upgrading: seal and tokenize rows written before 0025)`;

@@ -7,9 +7,6 @@ import type { Pool } from '../db/pool.js';
 import { inTransaction } from '../db/pool.js';
 import { verifyAndCheckpoint } from '../ledger/verify-run.js';
 import type { Flags } from './args.js';
-import { type DataKeyCommand, data_key_commands, dataKeyCommand } from './data-keys.js';
-import { keysCommand } from './keys.js';
-import { operatorsCommand } from './operators.js';
 import { failure, type Outcome, success } from './output.js';
 import { progressBar } from './progress.js';
 
@@ -33,21 +30,27 @@ export async function databaseCommand(
         // Checkpoints are signed with a key derived from the KEK (ledger/checkpoint-signature.ts).
         await installProcessKek(config);
         return await verify(db.maintenance_pool, flags.full === true);
-      case 'keys':
-        // Keys record events, and events are sealed.
+      case 'keys': {
+        // Keys record events, and events are sealed. Each command's modules load only when it runs
+        // (docs/cli.md, "Start time"): `purse verify` from cron need not load these.
         await installProcessKek(config);
         await loadDataKeys(db.maintenance_pool);
+        const { dataKeyCommand, isDataKeyCommand } = await import('./data-keys.js');
         if (isDataKeyCommand(positionals[0]))
           return await dataKeyCommand(db.maintenance_pool, positionals[0], flags);
+        const { keysCommand } = await import('./keys.js');
         // The key and its audit entry commit together.
         return await inTransaction(db.maintenance_pool, (client) => keysCommand(client, positionals, flags));
-      case 'operators':
+      }
+      case 'operators': {
         // Emails and authenticator secrets are sealed.
         await installProcessKek(config);
         await loadDataKeys(db.maintenance_pool);
+        const { operatorsCommand } = await import('./operators.js');
         return await inTransaction(db.maintenance_pool, (client) =>
           operatorsCommand(client, positionals, flags),
         );
+      }
     }
   } finally {
     await db.close();
@@ -104,8 +107,4 @@ function failed(
     { ok: false, violations, checkpoint: null, elapsed_ms },
     `${violations.length} violation(s), no checkpoint recorded:\n${lines.join('\n')}`,
   );
-}
-
-function isDataKeyCommand(name: string | undefined): name is DataKeyCommand {
-  return (data_key_commands as readonly (string | undefined)[]).includes(name);
 }

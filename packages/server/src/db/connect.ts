@@ -1,5 +1,5 @@
 import type { Config } from '../config.js';
-import { type EmbeddedDatabase, embedded_application_role, startEmbedded } from './embedded.js';
+import type { EmbeddedDatabase } from './embedded.js';
 import { createPool, no_timeouts, type Pool, type PoolTimeouts } from './pool.js';
 import { grantApplicationRole } from './roles.js';
 
@@ -43,6 +43,8 @@ export async function openDatabase(config: Config, log: (line: string) => void):
     if (owner_url === config.database_url) return db;
     return granted(db, () => roleOf(db.pool));
   }
+  // Loaded only here: a process given DATABASE_URL (`purse verify` from cron) need not load it.
+  const { embedded_application_role, startEmbedded } = await import('./embedded.js');
   const embedded = await startEmbedded({
     data_dir: config.data_dir,
     port: config.embedded_pg_port,
