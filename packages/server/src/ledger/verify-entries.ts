@@ -4,15 +4,16 @@ import type { Violation } from './verify.js';
 import { baseSql, postingsOf, type Scope } from './verify-postings.js';
 import { tailStart } from './verify-tail.js';
 
+/** A posting `p`'s amount as debits less credits, a release counting as the opposite side. */
+const net = `CASE WHEN (p.side = 'debit') <> p.release THEN p.amount ELSE -p.amount END`;
+const unbalanced = `sum(${net}) <> 0 OR count(*) < 2`;
+const entry_detail = `format('%s %s: debits exceed credits by %s over %s postings', p.asset, p.layer, sum(${net}), count(*))`;
+
 /**
  * `transaction_balances`: every journal entry with a posting in the scope balances per asset and
  * layer, with at least two postings. In `since`, an entry's postings are all new or all old, as
  * they commit together (a test in verify-checkpoints.test.ts holds one open across a run).
  */
-const net = `CASE WHEN (p.side = 'debit') <> p.release THEN p.amount ELSE -p.amount END`;
-const unbalanced = `sum(${net}) <> 0 OR count(*) < 2`;
-const entry_detail = `format('%s %s: debits exceed credits by %s over %s postings', p.asset, p.layer, sum(${net}), count(*))`;
-
 function entryChecksSql(scope: Scope): string {
   const postings =
     scope === 'all'
