@@ -5,6 +5,7 @@ import {
   type ScaleStep,
   scale_requests_in_flight,
   scale_transfers_per_request,
+  type Timed,
 } from './scale.js';
 
 /** Issue 21's targets. */
@@ -75,7 +76,7 @@ function targets(result: ScaleResult): string[] {
     `- Loading rate at the last step within ${rate_drop_max * 100}% of the first step's: ${fmt(rate_first)}/s then ${fmt(rate_last)}/s (${((rate_last / rate_first - 1) * 100).toFixed(0)}%): ${met(rate_last >= rate_first * (1 - rate_drop_max))}.`,
     `- \`GET /v1/reports/trial_balance\` p99 under ${trial_balance_p99_ms_max} ms at every step: at worst ${ms(trial_worst)} ms: ${met(trial_worst < trial_balance_p99_ms_max)}.`,
     `- \`GET /v1/wallets/:id/balance?at=\` on the hot wallet p99 under ${balance_at_p99_ms_max} ms at every step: at worst ${ms(balance_worst)} ms: ${met(balance_worst < balance_at_p99_ms_max)} (a plain \`GET /v1/wallets/:id\` in turn with it: p99 at worst ${ms(wallet_worst)} ms).`,
-    `- \`purse verify\` after ${fmt(result.verify_new_transfers)} new transfers, at the last step: ${last === undefined ? '-' : `${last.verify.s.toFixed(1)} s`}; \`purse verify --full\`: ${last?.verify_full === undefined ? 'n/a (this build has no --full)' : `${last.verify_full.s.toFixed(1)} s`}.`,
+    `- \`purse verify\` after ${fmt(result.verify_new_transfers)} new transfers, at the last step: ${last === undefined ? '-' : `${last.verify.s.toFixed(1)} s${last.verify.own_s === undefined ? '' : ` (${last.verify.own_s.toFixed(2)} s of it its own work)`}`}; \`purse verify --full\`: ${last?.verify_full === undefined ? 'n/a (this build has no --full)' : `${last.verify_full.s.toFixed(1)} s`}.`,
   ];
 }
 
@@ -83,7 +84,7 @@ function stepsTable(result: ScaleResult): string[] {
   const base = result.steps[0];
   const rate_first = rateOf(result.steps.find((step) => step.load !== undefined));
   return [
-    '| transfers | loading transfers/s | vs first step | backlog max (events) | backlog max (s of writes) | ANALYZE runs | trial_balance p50 / p99 ms | balance?at p50 / p99 ms | GET wallet p50 / p99 ms | verify s | verify --full s | bytes/transfer | server RSS MiB | errors |',
+    '| transfers | loading transfers/s | vs first step | backlog max (events) | backlog max (s of writes) | ANALYZE runs | trial_balance p50 / p99 ms | balance?at p50 / p99 ms | GET wallet p50 / p99 ms | verify s (its own) | verify --full s (its own) | bytes/transfer | server RSS MiB | errors |',
     '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...result.steps
       .map((step) => {
@@ -93,8 +94,10 @@ function stepsTable(result: ScaleResult): string[] {
           base === undefined || step.transfers === 0
             ? undefined
             : (totalBytes(step) - totalBytes(base)) / step.transfers;
-        const verified = (timed: { s: number; ok: boolean } | undefined) =>
-          timed === undefined ? 'n/a' : `${timed.s.toFixed(1)}${timed.ok ? '' : ' (FAILED)'}`;
+        const verified = (timed: Timed | undefined) =>
+          timed === undefined
+            ? 'n/a'
+            : `${timed.s.toFixed(1)}${timed.own_s === undefined ? '' : ` (${timed.own_s.toFixed(2)})`}${timed.ok ? '' : ' (FAILED)'}`;
         return [
           fmt(step.transfers),
           rate === undefined ? '-' : fmt(rate),
@@ -166,6 +169,6 @@ function notes(result: ScaleResult): string[] {
     '',
     `The backlog is \`count(*) FROM events WHERE position IS NULL\`, sampled every ${backlog_sample_ms} ms while loading; in seconds of writes, the worst sample over the step's events written per second (the change in the largest position plus the backlog, positions having no gaps). Meanwhile ANALYZE ran ${fmt(analyzes.length)} times in all at random moments (events, transfers, postings, ledger_transactions or accounts, one at a time, a pause of up to 3 s between; the longest took ${ms(analyze_ms_max)} ms).`,
     '',
-    `Reads: ${fmt(result.requests)} requests of each, one after the other, timed from the client over HTTP on the same machine; the balance at a random instant between the start of the run and the step, in turn with a plain \`GET /v1/wallets/:id\` of the same wallet (the reference: what any read of the wallet costs at that moment). \`purse verify\` is timed as a process (start-up and migrations check included), after ${fmt(result.verify_new_transfers)} transfers more than its previous run at the same step; \`--full\` just after it. Bytes per transfer: the growth of \`pg_total_relation_size\` of every table since the first row (wallets funded, nothing loaded), over the transfers loaded (\`storageBytes\` of \`packages/server/src/db/storage.ts\`). RSS: the server process's VmRSS.`,
+    `Reads: ${fmt(result.requests)} requests of each, one after the other, timed from the client over HTTP on the same machine; the balance at a random instant between the start of the run and the step, in turn with a plain \`GET /v1/wallets/:id\` of the same wallet (the reference: what any read of the wallet costs at that moment). \`purse verify\` is timed as a process (start-up and migrations check included; in brackets, the time it reports for its own work), after ${fmt(result.verify_new_transfers)} transfers more than its previous run at the same step; \`--full\` just after it. Bytes per transfer: the growth of \`pg_total_relation_size\` of every table since the first row (wallets funded, nothing loaded), over the transfers loaded (\`storageBytes\` of \`packages/server/src/db/storage.ts\`). RSS: the server process's VmRSS.`,
   ];
 }

@@ -32,6 +32,8 @@ export interface ScaleOptions {
 export interface Timed {
   readonly s: number;
   readonly ok: boolean;
+  /** The time the command reports for its own work (`in N ms`): the process less start and exit. */
+  readonly own_s?: number;
   /** What a failed run printed (its violations), for the report. */
   readonly failure?: string;
 }
@@ -305,7 +307,9 @@ function timedVerify(verify: RunVerify, args: readonly string[]): Timed | undefi
   const outcome = verify(args);
   const s = (performance.now() - started) / 1000;
   if (!outcome.ok && outcome.status === 2 && /unknown option/i.test(outcome.output)) return undefined;
-  return outcome.ok ? { s, ok: true } : { s, ok: false, failure: outcome.output };
+  if (!outcome.ok) return { s, ok: false, failure: outcome.output };
+  const own_ms = outcome.output.match(/ in (\d+) ms\b/)?.[1];
+  return own_ms === undefined ? { s, ok: true } : { s, ok: true, own_s: Number(own_ms) / 1000 };
 }
 
 /** The process's resident memory (VmRSS) from /proc; undefined off Linux. */
