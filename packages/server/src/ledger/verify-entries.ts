@@ -34,7 +34,8 @@ export async function checkEntries(db: Queryable, scope: Scope, mode: boolean | 
  * plus a last row (`read`) with how many new postings those pages held (`found`) and how many the
  * accounts' indexes allow at most (`bound`: each account's highest number less its checkpointed
  * one, one index probe per account; never below zero, or an account missing postings would make
- * room for another's).
+ * room for another's). The postings join the accounts' subquery, not `fresh`: with a CTE's unknown
+ * statistics the planner sorted every tail posting by its text id to merge the two (0.8 s in a run, not 0.4).
  */
 const tail_entries_sql = `WITH fresh AS MATERIALIZED (
     SELECT b.id, b.seq, (SELECT max(q.account_seq) FROM postings q WHERE q.account_id = b.id) AS last_seq

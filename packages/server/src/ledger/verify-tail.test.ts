@@ -53,10 +53,17 @@ async function firstNewPosting(): Promise<PlacedPosting> {
   return { page: Number(row.page), key: [platform, row.account_seq], transaction_id: row.transaction_id };
 }
 
-/** Adds 1 to the first new posting's amount (its entry no longer balances) and says where it is now. */
+/** An insider's edit of a posting's amount (its entry then no longer balances by `delta`). */
+async function addToAmount(key: [string, string], delta: 1 | -1): Promise<void> {
+  await tamper(t, 'UPDATE postings SET amount = amount + $3 WHERE account_id = $1 AND account_seq = $2', [
+    ...key,
+    delta,
+  ]);
+}
+
+/** Adds 1 to the first new posting's amount and says where it is now. */
 async function editFirstNewPosting(): Promise<PlacedPosting> {
-  const { key } = await firstNewPosting();
-  await tamper(t, 'UPDATE postings SET amount = amount + 1 WHERE account_id = $1 AND account_seq = $2', key);
+  await addToAmount((await firstNewPosting()).key, 1);
   return firstNewPosting();
 }
 
@@ -91,11 +98,7 @@ describe("verify reads the new entries from the heap's tail", () => {
     expect(run.violations).toContainEqual(
       expect.objectContaining({ check: 'transaction_balances', subject: first.transaction_id }),
     );
-    await tamper(
-      t,
-      'UPDATE postings SET amount = amount - 1 WHERE account_id = $1 AND account_seq = $2',
-      first.key,
-    );
+    await addToAmount(first.key, -1);
     expect((await verify()).violations).toEqual([]);
   });
 
@@ -113,11 +116,7 @@ describe("verify reads the new entries from the heap's tail", () => {
     expect(answered).toContainEqual(
       expect.objectContaining({ check: 'transaction_balances', subject: first.transaction_id }),
     );
-    await tamper(
-      t,
-      'UPDATE postings SET amount = amount - 1 WHERE account_id = $1 AND account_seq = $2',
-      first.key,
-    );
+    await addToAmount(first.key, -1);
     expect((await verify()).violations).toEqual([]);
   });
 

@@ -20,7 +20,8 @@ const tail_pages_always = 8;
 
 /**
  * The page to read the new postings from: the first page holding the first new posting of any
- * account; undefined when the index way reads less (no new posting, too many, or too scattered).
+ * account; undefined when there is no new posting, or when they are too scattered for the tail
+ * to be worth reading.
  */
 export async function tailPage(db: Queryable, new_postings: number): Promise<number | undefined> {
   if (new_postings === 0) return undefined;
