@@ -14,11 +14,11 @@ import { lanes } from './reference-sql.js';
 
 export const purse_schema_reference = "plain SQL, 1 per commit, on Purse's tables";
 
-const balances_after = `posted_credits - posted_debits AS posted, pending_debits AS held, pending_credits AS incoming, postings_count AS seq`;
+const balances_after = `posted_credits - posted_debits AS posted, pending_debits AS held, pending_credits AS incoming, postings_count AS seq, number`;
 
-/** now(), or the account's previous posting's created_at_max when later (greatest skips a NULL). */
+/** now(), or the account's (by number) previous posting's created_at_max when later (greatest skips a NULL). */
 function previous_max(account: string, seq: string): string {
-  return `greatest(now(), (SELECT created_at_max FROM postings WHERE account_id = ${account} AND account_seq = ${seq}::bigint - 1))`;
+  return `greatest(now(), (SELECT created_at_max FROM postings WHERE account_number = ${account} AND account_seq = ${seq}::bigint - 1))`;
 }
 
 interface After {
@@ -26,6 +26,8 @@ interface After {
   held: string;
   incoming: string;
   seq: string;
+  /** The account's number, which its postings name it by (migration 0041). */
+  number: string;
 }
 
 export function runPurseSchemaReference(
@@ -64,18 +66,18 @@ async function writeTransfer(client: pg.Client, wallets: readonly string[]): Pro
   const [debit, credit] = [debited.rows[0], credited.rows[0]];
   await client.query(
     // created_at_max runs on from the account's previous posting (balance?at= searches by it).
-    `INSERT INTO postings (transaction_id, account_id, account_seq, asset, side, layer, amount,
+    `INSERT INTO postings (transaction_id, account_number, account_seq, asset, side, layer, amount,
        posted_after, held_after, incoming_after, created_at_max)
      VALUES ($1, $2, $3, 'USD', 'debit', 'posted', 1, $4, $5, $6, ${previous_max('$2', '$3')}),
             ($1, $7, $8, 'USD', 'credit', 'posted', 1, $9, $10, $11, ${previous_max('$7', '$8')})`,
     [
       entry_id,
-      source,
+      debit?.number,
       debit?.seq,
       debit?.posted,
       debit?.held,
       debit?.incoming,
-      destination,
+      credit?.number,
       credit?.seq,
       credit?.posted,
       credit?.held,

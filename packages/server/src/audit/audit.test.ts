@@ -6,7 +6,7 @@ import { verifyLedger } from '../ledger/verify.js';
 import { createTestApp, type TestApp } from '../test-support/app.js';
 import { createKey } from '../test-support/keys.js';
 import { funded, newWallet, transfer } from '../test-support/money.js';
-import { tamper } from '../test-support/tamper.js';
+import { ofAccount, tamper } from '../test-support/tamper.js';
 import { appendAudit } from './append.js';
 import { canonical_columns, canonicalEntry, entryHash } from './chain.js';
 import { sealAudit } from './seal.js';
@@ -322,12 +322,12 @@ describe('purse verify', () => {
     expect(await verifyLedger(t.db.pool)).toEqual([]);
     const posting = await t.db.pool.query(
       `SELECT p.account_seq::text FROM postings p JOIN ledger_transactions x ON x.id = p.transaction_id
-       WHERE x.reference_id = $1 AND p.account_id = $2`,
+       WHERE x.reference_id = $1 AND ${ofAccount('$2', 'p.')}`,
       [moved.json().id, vendor],
     );
     const key = [vendor, posting.rows[0].account_seq];
     const id = postingId(vendor, posting.rows[0].account_seq);
-    const the_posting = 'account_id = $1 AND account_seq = $2';
+    const the_posting = `${ofAccount('$1')} AND account_seq = $2`;
     await tamper(t, `UPDATE postings SET amount = amount + 100000 WHERE ${the_posting}`, key);
     const violations = await verifyLedger(t.db.pool);
     expect(violations).toContainEqual({

@@ -20,6 +20,7 @@ import { sample } from '../test-support/metrics.js';
 import { balanceOf, funded, newWallet } from '../test-support/money.js';
 import { type PurseProcess, runPurse } from '../test-support/process.js';
 import { type Receiver, startReceiver } from '../test-support/receiver.js';
+import { ofAccount } from '../test-support/tamper.js';
 
 // Three API processes (`serve --processes 3`) and two workers (its own and one `purse worker`) on
 // one database, as real OS processes, under load; every guarantee checked from the database.
@@ -257,7 +258,7 @@ describe('three API processes and two workers on one database, under load', () =
     expect(await answeredBy(primary, load.spend)).toEqual(new Set(api_pids));
     expect(await balanceOf(t, scene.overdrawn)).toMatchObject({ available: '0.00', held: '0.00' });
     const lowest = await t.db.pool.query<{ available: string }>(
-      'SELECT min(posted_after - held_after) AS available FROM postings WHERE account_id = $1',
+      `SELECT min(posted_after - held_after) AS available FROM postings WHERE ${ofAccount('$1')}`,
       [scene.overdrawn],
     );
     expect(lowest.rows[0]?.available).toBe('0');

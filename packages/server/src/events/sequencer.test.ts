@@ -3,6 +3,7 @@ import { openJson } from '../crypto/keyring.js';
 import type { Client } from '../db/pool.js';
 import { createTestApp, type TestApp } from '../test-support/app.js';
 import { funded } from '../test-support/money.js';
+import { ofAccount } from '../test-support/tamper.js';
 import { recordEvents } from './outbox.js';
 import { sequenceEvents, sequencing_statements } from './sequencer.js';
 
@@ -239,7 +240,7 @@ describe('the sequencer', () => {
     for (const wallet of wallets) {
       const ledger_order = await t.db.pool.query<{ reference_id: string }>(
         `SELECT t.reference_id FROM postings p JOIN ledger_transactions t ON t.id = p.transaction_id
-         WHERE p.account_id = $1 AND t.reason = 'transfer.posted' ORDER BY p.account_seq`,
+         WHERE ${ofAccount('$1', 'p.')} AND t.reason = 'transfer.posted' ORDER BY p.account_seq`,
         [wallet],
       );
       const event_order = events.rows

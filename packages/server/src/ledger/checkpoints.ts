@@ -94,7 +94,7 @@ export async function recordCheckpoint(
        created_at_max, posted_debits, posted_credits, pending_debits, pending_credits)
      SELECT a.id, a.postings_count, p.posted_after, p.held_after, p.incoming_after, p.created_at_max,
        a.posted_debits, a.posted_credits, a.pending_debits, a.pending_credits
-     FROM accounts a JOIN postings p ON p.account_id = a.id AND p.account_seq = a.postings_count
+     FROM accounts a JOIN postings p ON p.account_number = a.number AND p.account_seq = a.postings_count
      LEFT JOIN ledger_checkpoint_accounts old ON old.account_id = a.id
      WHERE a.postings_count > 0 AND old.account_seq IS DISTINCT FROM a.postings_count
      ON CONFLICT (account_id) DO UPDATE SET account_seq = excluded.account_seq, posted_after = excluded.posted_after,

@@ -5,7 +5,7 @@ import { sequenceEvents } from '../events/sequencer.js';
 import { createTestApp, type TestApp } from '../test-support/app.js';
 import { newWallet, transfer } from '../test-support/money.js';
 import { runPurse } from '../test-support/process.js';
-import { tamper } from '../test-support/tamper.js';
+import { ofAccount, tamper } from '../test-support/tamper.js';
 import { chainPoint, latestCheckpoint, recordCheckpoint } from './checkpoints.js';
 import { postingId } from './posting-ids.js';
 import { verifyAndCheckpoint } from './verify-run.js';
@@ -37,14 +37,14 @@ interface PostingRef {
 
 async function lastPostingOf(account_id: string): Promise<PostingRef> {
   const result = await t.db.pool.query<{ seq: string }>(
-    'SELECT account_seq::text AS seq FROM postings WHERE account_id = $1 ORDER BY account_seq DESC LIMIT 1',
+    `SELECT account_seq::text AS seq FROM postings WHERE ${ofAccount('$1')} ORDER BY account_seq DESC LIMIT 1`,
     [account_id],
   );
   const account_seq = result.rows[0]?.seq ?? '0';
   return { id: postingId(account_id, account_seq), key: [account_id, account_seq] };
 }
 
-const the_posting = 'account_id = $1 AND account_seq = $2';
+const the_posting = `${ofAccount('$1')} AND account_seq = $2`;
 
 /** Edits a posting's amount, runs `check`, and puts the amount back. */
 async function withEditedPosting<T>(posting: PostingRef, check: () => Promise<T>): Promise<T> {

@@ -22,11 +22,11 @@ export type Scope = 'all' | 'since';
 /** Each account of the scope with its state before the postings checked (zero, or the checkpoint's). */
 export function baseSql(scope: Scope, accounts: 'batch' | 'every', from_start = '$2'): string {
   if (scope === 'all')
-    return `SELECT a.id, a.posted_debits, a.posted_credits, a.pending_debits, a.pending_credits, a.postings_count,
+    return `SELECT a.id, a.number, a.posted_debits, a.posted_credits, a.pending_debits, a.pending_credits, a.postings_count,
         0::bigint AS seq, 0::numeric AS posted, 0::numeric AS held, 0::numeric AS incoming,
         NULL::timestamptz AS created_at_max, 0::numeric AS pd, 0::numeric AS pc, 0::numeric AS hd, 0::numeric AS hc
       FROM accounts a WHERE ($1::boolean IS NULL OR a.livemode = $1::boolean)`;
-  return `SELECT a.id, a.posted_debits, a.posted_credits, a.pending_debits, a.pending_credits, a.postings_count,
+  return `SELECT a.id, a.number, a.posted_debits, a.posted_credits, a.pending_debits, a.pending_credits, a.postings_count,
       coalesce(c.account_seq, 0) AS seq, coalesce(c.posted_after, 0) AS posted, coalesce(c.held_after, 0) AS held,
       coalesce(c.incoming_after, 0) AS incoming, c.created_at_max,
       coalesce(c.posted_debits, 0) AS pd, coalesce(c.posted_credits, 0) AS pc,
@@ -37,10 +37,10 @@ export function baseSql(scope: Scope, accounts: 'batch' | 'every', from_start = 
 
 /** The postings `p` to check of each base account `b`. */
 export function postingsOf(scope: Scope): string {
-  if (scope === 'all') return 'JOIN postings p ON p.account_id = b.id';
+  if (scope === 'all') return 'JOIN postings p ON p.account_number = b.number';
   // OFFSET 0 keeps the subquery a per-account index range scan: flattened into a join, the
   // planner hashes the whole postings table, and the run grows with the ledger.
-  return `CROSS JOIN LATERAL (SELECT * FROM postings p WHERE p.account_id = b.id AND p.account_seq > b.seq OFFSET 0) p`;
+  return `CROSS JOIN LATERAL (SELECT * FROM postings p WHERE p.account_number = b.number AND p.account_seq > b.seq OFFSET 0) p`;
 }
 
 /**
@@ -57,24 +57,24 @@ export function postingsOf(scope: Scope): string {
 export function accountChecksSql(scope: Scope): string {
   return `WITH base AS MATERIALIZED (${baseSql(scope, 'batch')}),
   steps AS (
-    SELECT p.account_id, p.account_seq, p.layer, p.side, p.amount, p.posted_after, p.held_after,
+    SELECT b.number, b.id AS account_id, p.account_seq, p.layer, p.side, p.amount, p.posted_after, p.held_after,
       p.incoming_after, p.created_at_max, d.d_held, d.d_incoming,
       coalesce(lag(p.posted_after) OVER w, b.posted) + d.d_posted AS posted_expected,
       coalesce(lag(p.held_after) OVER w, b.held) + d.d_held AS held_expected,
       coalesce(lag(p.incoming_after) OVER w, b.incoming) + d.d_incoming AS incoming_expected,
       greatest(p.created_at, coalesce(lag(p.created_at_max) OVER w, b.created_at_max)) AS created_at_max_expected
-    FROM (SELECT * FROM base ORDER BY id) b ${postingsOf(scope)}
+    FROM (SELECT * FROM base ORDER BY number) b ${postingsOf(scope)}
     CROSS JOIN LATERAL (SELECT
       CASE WHEN p.layer = 'posted' THEN CASE p.side WHEN 'credit' THEN p.amount ELSE -p.amount END ELSE 0 END AS d_posted,
       CASE WHEN p.layer = 'pending' AND p.side = 'debit' THEN CASE WHEN p.release THEN -p.amount ELSE p.amount END ELSE 0 END AS d_held,
       CASE WHEN p.layer = 'pending' AND p.side = 'credit' THEN CASE WHEN p.release THEN -p.amount ELSE p.amount END ELSE 0 END AS d_incoming) d
-    WINDOW w AS (PARTITION BY b.id ORDER BY p.account_seq)),
+    WINDOW w AS (PARTITION BY b.number ORDER BY p.account_seq)),
   sums AS (
-    SELECT account_id, count(*) AS n, max(account_seq) AS last_seq,
+    SELECT number, count(*) AS n, max(account_seq) AS last_seq,
       coalesce(sum(amount) FILTER (WHERE layer = 'posted' AND side = 'debit'), 0) AS sum_pd,
       coalesce(sum(amount) FILTER (WHERE layer = 'posted' AND side = 'credit'), 0) AS sum_pc,
       sum(d_held) AS sum_hd, sum(d_incoming) AS sum_hc
-    FROM steps GROUP BY account_id)
+    FROM steps GROUP BY number)
 (SELECT DISTINCT ON (account_id) 'posting_follows_previous' AS check, account_id, account_seq::text,
   format('posting %s of account %s says %s/%s/%s after it, dated up to %s; the posting before it and its amount give %s/%s/%s up to %s (posted/held/incoming)',
     account_seq, account_id, posted_after, held_after, incoming_after, created_at_max, posted_expected, held_expected,
@@ -89,7 +89,7 @@ SELECT 'balance_matches_postings', b.id, NULL,
     b.posted_debits, b.posted_credits, b.pending_debits, b.pending_credits, b.postings_count, b.seq, b.pd, b.pc, b.hd, b.hc,
     coalesce(s.n, 0), coalesce(s.last_seq, b.seq), b.pd + coalesce(s.sum_pd, 0), b.pc + coalesce(s.sum_pc, 0),
     b.hd + coalesce(s.sum_hd, 0), b.hc + coalesce(s.sum_hc, 0))
-FROM base b LEFT JOIN sums s ON s.account_id = b.id
+FROM base b LEFT JOIN sums s ON s.number = b.number
 WHERE (b.posted_debits, b.posted_credits, b.pending_debits, b.pending_credits, b.postings_count, b.postings_count)
   IS DISTINCT FROM (b.pd + coalesce(s.sum_pd, 0), b.pc + coalesce(s.sum_pc, 0), b.hd + coalesce(s.sum_hd, 0),
     b.hc + coalesce(s.sum_hc, 0), b.seq + coalesce(s.n, 0), coalesce(s.last_seq, b.seq))`;

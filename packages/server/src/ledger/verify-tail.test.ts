@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Client } from '../db/pool.js';
 import { createTestApp, type TestApp } from '../test-support/app.js';
 import { newWallet } from '../test-support/money.js';
-import { tamper } from '../test-support/tamper.js';
+import { ofAccount, tamper } from '../test-support/tamper.js';
 import { checkNewEntries, entriesFromTail } from './verify-entries.js';
 import { verifyAndCheckpoint } from './verify-run.js';
 import { tailPage } from './verify-tail.js';
@@ -44,8 +44,8 @@ interface PlacedPosting {
 async function firstNewPosting(): Promise<PlacedPosting> {
   const result = await t.db.pool.query<{ page: string; account_seq: string; transaction_id: string }>(
     `SELECT (p.ctid::text::point)[0]::bigint AS page, p.account_seq::text, p.transaction_id
-     FROM postings p JOIN ledger_checkpoint_accounts c ON c.account_id = p.account_id
-     WHERE p.account_id = $1 AND p.account_seq = c.account_seq + 1`,
+     FROM postings p JOIN ledger_checkpoint_accounts c ON c.account_id = $1
+     WHERE ${ofAccount('$1', 'p.')} AND p.account_seq = c.account_seq + 1`,
     [platform],
   );
   const row = result.rows[0];
@@ -55,7 +55,7 @@ async function firstNewPosting(): Promise<PlacedPosting> {
 
 /** An insider's edit of a posting's amount (its entry then no longer balances by `delta`). */
 async function addToAmount(key: [string, string], delta: 1 | -1): Promise<void> {
-  await tamper(t, 'UPDATE postings SET amount = amount + $3 WHERE account_id = $1 AND account_seq = $2', [
+  await tamper(t, `UPDATE postings SET amount = amount + $3 WHERE ${ofAccount('$1')} AND account_seq = $2`, [
     ...key,
     delta,
   ]);
@@ -131,8 +131,9 @@ describe("verify reads the new entries from the heap's tail", () => {
     const missed = await t.db.pool.query<{ n: string; victim_seq: string }>(
       `SELECT count(*)::text AS n,
          (SELECT account_seq::text FROM ledger_checkpoint_accounts WHERE account_id = $2) AS victim_seq
-       FROM postings p JOIN ledger_checkpoint_accounts c ON c.account_id = p.account_id
-       WHERE p.ctid < $1::tid AND p.account_seq > c.account_seq AND p.account_id <> $2`,
+       FROM postings p JOIN accounts a ON a.number = p.account_number
+       JOIN ledger_checkpoint_accounts c ON c.account_id = a.id
+       WHERE p.ctid < $1::tid AND p.account_seq > c.account_seq AND a.id <> $2`,
       [`(${after_it},0)`, victim],
     );
     const others_missed = Number(missed.rows[0]?.n);
@@ -144,7 +145,7 @@ describe("verify reads the new entries from the heap's tail", () => {
     await tamper(
       t,
       `DELETE FROM postings p USING ledger_checkpoint_accounts c
-       WHERE c.account_id = p.account_id AND p.account_id = $1 AND p.account_seq > c.account_seq - $2`,
+       WHERE c.account_id = $1 AND ${ofAccount('$1', 'p.')} AND p.account_seq > c.account_seq - $2`,
       [victim, others_missed],
     );
     const answered = await inSnapshot((client) => checkNewEntries(client, after_it));

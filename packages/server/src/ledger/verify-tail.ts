@@ -29,7 +29,7 @@ export async function tailPage(db: Queryable, new_postings: number): Promise<num
     `SELECT min((p.ctid::text::point)[0])::bigint AS page,
        pg_relation_size('postings') / current_setting('block_size')::bigint AS pages
      FROM (${baseSql('since', 'every', 'false')}) b
-     CROSS JOIN LATERAL (SELECT ctid FROM postings p WHERE p.account_id = b.id AND p.account_seq = b.seq + 1) p
+     CROSS JOIN LATERAL (SELECT ctid FROM postings p WHERE p.account_number = b.number AND p.account_seq = b.seq + 1) p
      WHERE b.postings_count > b.seq`,
   );
   const row = result.rows[0];

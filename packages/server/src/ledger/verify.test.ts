@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../test-support/app.js';
 import { fund, newWallet, transfer } from '../test-support/money.js';
 import { runPurse } from '../test-support/process.js';
+import { ofAccount } from '../test-support/tamper.js';
 import { verifyLedger } from './verify.js';
 
 let t: TestApp;
@@ -22,9 +23,9 @@ afterAll(() => t.close({ verify: false }));
 describe('the database refuses what breaks the ledger', () => {
   it('refuses to change or delete a posting', async () => {
     await expect(
-      t.db.pool.query('UPDATE postings SET amount = 1 WHERE account_id = $1', [wallet]),
+      t.db.pool.query(`UPDATE postings SET amount = 1 WHERE ${ofAccount('$1')}`, [wallet]),
     ).rejects.toThrow(/immutable/);
-    await expect(t.db.pool.query('DELETE FROM postings WHERE account_id = $1', [wallet])).rejects.toThrow(
+    await expect(t.db.pool.query(`DELETE FROM postings WHERE ${ofAccount('$1')}`, [wallet])).rejects.toThrow(
       /immutable/,
     );
   });
@@ -34,8 +35,8 @@ describe('the database refuses what breaks the ledger', () => {
       ?.id;
     await expect(
       t.db.pool.query(
-        `INSERT INTO postings (transaction_id, account_id, account_seq, asset, side, layer, amount, posted_after, held_after, incoming_after)
-         VALUES ($1, $2, 999, 'USD', 'credit', 'posted', 100, 0, 0, 0)`,
+        `INSERT INTO postings (transaction_id, account_number, account_seq, asset, side, layer, amount, posted_after, held_after, incoming_after)
+         SELECT $1, number, 999, 'USD', 'credit', 'posted', 100, 0, 0, 0 FROM accounts WHERE id = $2`,
         [txn, wallet],
       ),
     ).rejects.toThrow(/does not balance/);

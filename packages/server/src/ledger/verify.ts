@@ -99,7 +99,7 @@ export async function lastPostings(db: Queryable, mode: boolean | null): Promise
        a.posted_credits - a.posted_debits, a.pending_debits, a.pending_credits) AS detail
      FROM accounts a
      LEFT JOIN LATERAL (SELECT account_seq, posted_after, held_after, incoming_after FROM postings
-       WHERE account_id = a.id AND account_seq = a.postings_count) p ON true
+       WHERE account_number = a.number AND account_seq = a.postings_count) p ON true
      WHERE ($1::boolean IS NULL OR a.livemode = $1::boolean) AND a.postings_count > 0
        AND (p.posted_after, p.held_after, p.incoming_after)
        IS DISTINCT FROM (a.posted_credits - a.posted_debits, a.pending_debits, a.pending_credits)`,

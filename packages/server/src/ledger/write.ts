@@ -86,18 +86,21 @@ async function persist(
     // created_at_max, the running maximum of created_at along the account (migration 0035, read by
     // balance?at=): $1 or the account's last earlier posting's, whichever is later. This statement's
     // postings of an account are all dated $1 and follow that one (numbered first_seq - 1): one
-    // probe of the (account_id, account_seq) index per account, not one per posting.
-    `INSERT INTO postings (transaction_id, account_id, account_seq, asset, side, layer, release, amount,
+    // probe of the accounts' ids, for the account's number (migration 0041), and one of the
+    // postings' key per account, not per posting.
+    `INSERT INTO postings (transaction_id, account_number, account_seq, asset, side, layer, release, amount,
        posted_after, held_after, incoming_after, created_at, created_at_max)
-     SELECT u.*, $1::timestamptz, greatest($1::timestamptz, before.created_at_max)
+     SELECT u.transaction_id, before.number, u.account_seq, u.asset, u.side, u.layer, u.release, u.amount,
+       u.posted_after, u.held_after, u.incoming_after, $1::timestamptz, greatest($1::timestamptz, before.created_at_max)
      FROM unnest($2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[],
        $7::text[], $8::boolean[], $9::numeric[], $10::numeric[], $11::numeric[], $12::numeric[])
        AS u (transaction_id, account_id, account_seq, asset, side, layer, release, amount, posted_after,
          held_after, incoming_after)
-     JOIN (SELECT f.account_id, (SELECT p.created_at_max FROM postings p
-             WHERE p.account_id = f.account_id AND p.account_seq = f.first_seq - 1) AS created_at_max
+     JOIN (SELECT a.id, a.number, (SELECT p.created_at_max FROM postings p
+             WHERE p.account_number = a.number AND p.account_seq = f.first_seq - 1) AS created_at_max
            FROM (SELECT account_id, min(account_seq) AS first_seq FROM unnest($3::text[], $4::bigint[])
-             AS f (account_id, account_seq) GROUP BY account_id) f) before ON before.account_id = u.account_id`,
+             AS f (account_id, account_seq) GROUP BY account_id) f
+           JOIN accounts a ON a.id = f.account_id) before ON before.id = u.account_id`,
     [
       now,
       postings.map((p) => p.transaction_id),

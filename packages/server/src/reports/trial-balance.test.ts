@@ -4,7 +4,7 @@ import { verifyLedger } from '../ledger/verify.js';
 import { verifyAndCheckpoint } from '../ledger/verify-run.js';
 import { createTestApp, type TestApp } from '../test-support/app.js';
 import { newWallet } from '../test-support/money.js';
-import { tamper } from '../test-support/tamper.js';
+import { ofAccount, tamper } from '../test-support/tamper.js';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -48,7 +48,7 @@ describe('trial balance', () => {
     // Counters and a posting edited in live mode. Since issue 21 the trial balance runs only the
     // account-level checks (the counters' edit); the posting's is `purse verify`'s to find.
     await tamper(t, 'UPDATE accounts SET posted_credits = posted_credits + 7 WHERE id = $1', [seller]);
-    await tamper(t, 'UPDATE postings SET amount = amount + 1 WHERE account_id = $1 AND account_seq = 1', [
+    await tamper(t, `UPDATE postings SET amount = amount + 1 WHERE ${ofAccount('$1')} AND account_seq = 1`, [
       seller,
     ]);
     try {
@@ -70,9 +70,11 @@ describe('trial balance', () => {
         expect(text).not.toContain(id);
     } finally {
       await tamper(t, 'UPDATE accounts SET posted_credits = posted_credits - 7 WHERE id = $1', [seller]);
-      await tamper(t, 'UPDATE postings SET amount = amount - 1 WHERE account_id = $1 AND account_seq = 1', [
-        seller,
-      ]);
+      await tamper(
+        t,
+        `UPDATE postings SET amount = amount - 1 WHERE ${ofAccount('$1')} AND account_seq = 1`,
+        [seller],
+      );
     }
     expect(await verifyLedger(t.db.pool)).toEqual([]);
   });

@@ -14,3 +14,11 @@ export async function tamper(t: TestApp, sql: string, params: unknown[] = []): P
     client.release();
   }
 }
+
+/**
+ * A condition on postings naming their account by its id (the query parameter `param`): postings
+ * hold the account's number instead (migration 0041).
+ */
+export function ofAccount(param: string, alias = ''): string {
+  return `${alias}account_number = (SELECT number FROM accounts WHERE id = ${param})`;
+}

@@ -285,7 +285,10 @@ export async function listTransfers(
   const touched =
     'SELECT t.reference_id FROM postings p JOIN ledger_transactions t ON t.id = p.transaction_id';
   const { where, params } = new Filters(livemode)
-    .add((p) => `id IN (${touched} WHERE p.account_id = ${p})`, filter.wallet_id)
+    .add(
+      (p) => `id IN (${touched} WHERE p.account_number = (SELECT number FROM accounts WHERE id = ${p}))`,
+      filter.wallet_id,
+    )
     .equals('status', filter.status)
     .add((p) => `created_at >= ${p}`, filter.created_gte)
     .add((p) => `created_at < ${p}`, filter.created_lt);

@@ -4,6 +4,7 @@ import { verifyLedger } from '../ledger/verify.js';
 import { writeEntries } from '../ledger/write.js';
 import { createTestApp, type TestApp } from '../test-support/app.js';
 import { newWallet } from '../test-support/money.js';
+import { ofAccount } from '../test-support/tamper.js';
 import { balance_at_sql } from './history.js';
 
 let t: TestApp;
@@ -36,10 +37,10 @@ afterAll(() => t.close());
 /** The definition, by brute force: the last posting whose own and earlier dates are all <= at. */
 async function expected(at: Date): Promise<string> {
   const result = await t.db.pool.query<{ posted: string }>(
-    `SELECT coalesce((SELECT posted_after FROM postings WHERE account_id = $1 AND account_seq = (
+    `SELECT coalesce((SELECT posted_after FROM postings WHERE ${ofAccount('$1')} AND account_seq = (
        SELECT coalesce(max(account_seq), 0) FROM (
          SELECT account_seq, bool_and(created_at <= $2) OVER (ORDER BY account_seq) AS all_before
-         FROM postings WHERE account_id = $1) s WHERE all_before)), 0)::text AS posted`,
+         FROM postings WHERE ${ofAccount('$1')}) s WHERE all_before)), 0)::text AS posted`,
     [wallet, at],
   );
   return result.rows[0]?.posted ?? '';

@@ -30,7 +30,9 @@ interface PostingRow {
 
 type PostingView = Static<typeof Posting>;
 
-const posting_source = `(SELECT p.*, t.reason, t.reference_id, t.livemode FROM postings p
+/** Postings with their account's id (they hold its number, migration 0041) and their entry's reason. */
+const posting_source = `(SELECT p.*, a.id AS account_id, t.reason, t.reference_id, t.livemode FROM postings p
+  JOIN accounts a ON a.number = p.account_number
   JOIN ledger_transactions t ON t.id = p.transaction_id) AS wallet_postings`;
 
 function postingView(row: PostingRow, livemode: boolean, scale: number): PostingView {
@@ -99,7 +101,7 @@ export async function walletPostings(
  * the wallet, its scale and the search used to be three (issue 21).
  */
 export const balance_at_sql = `WITH RECURSIVE wallet AS MATERIALIZED (
-    SELECT a.id, a.asset, a.postings_count, s.scale FROM accounts a
+    SELECT a.number, a.asset, a.postings_count, s.scale FROM accounts a
     JOIN assets s ON s.livemode = a.livemode AND s.code = a.asset
     WHERE a.id = $1 AND a.livemode = $3 AND a.kind = 'wallet'),
   search (lo, hi) AS (
@@ -108,10 +110,10 @@ export const balance_at_sql = `WITH RECURSIVE wallet AS MATERIALIZED (
     SELECT CASE WHEN p.created_at_max <= $2 THEN m.mid ELSE s.lo END,
       CASE WHEN p.created_at_max <= $2 THEN s.hi ELSE m.mid - 1 END
     FROM search s CROSS JOIN LATERAL (SELECT (s.lo + s.hi + 1) / 2 AS mid) m
-    JOIN postings p ON p.account_id = $1 AND p.account_seq = m.mid
+    JOIN postings p ON p.account_number = (SELECT number FROM wallet) AND p.account_seq = m.mid
     WHERE s.lo < s.hi)
   SELECT w.asset, w.scale, p.posted_after, p.held_after, p.incoming_after FROM wallet w
-  LEFT JOIN postings p ON p.account_id = w.id AND p.account_seq = (SELECT min(hi) FROM search)`;
+  LEFT JOIN postings p ON p.account_number = w.number AND p.account_seq = (SELECT min(hi) FROM search)`;
 
 /**
  * The balances as of `at` (see `balance_at_sql` for the exact meaning; zero before the first posting).
