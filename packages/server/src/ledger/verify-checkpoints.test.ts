@@ -117,6 +117,37 @@ describe('incremental verify', () => {
     expect((await verify()).violations).toEqual([]);
   });
 
+  it('names the first broken posting of an account, with what it says and what was expected', async () => {
+    await verify();
+    await move();
+    await move();
+    const last = await lastPostingOf(seller);
+    const seq = BigInt(last.key[1]) - 1n;
+    const edited: PostingRef = { id: postingId(seller, seq), key: [seller, seq.toString()] };
+    // Its balance after it no longer follows from the one before, nor does the next one's from it.
+    const edit = (delta: number) =>
+      tamper(t, `UPDATE postings SET posted_after = posted_after + $3 WHERE ${the_posting}`, [
+        ...edited.key,
+        delta,
+      ]);
+    await edit(1);
+    try {
+      const named = (await verify()).violations.filter((v) => v.check === 'posting_follows_previous');
+      expect(named).toEqual([
+        {
+          check: 'posting_follows_previous',
+          subject: edited.id,
+          detail: expect.stringMatching(
+            new RegExp(`^posting ${seq} of account ${seller} says \\d+/0/0 after it`),
+          ),
+        },
+      ]);
+    } finally {
+      await edit(-1);
+    }
+    expect((await verify()).violations).toEqual([]);
+  });
+
   it("finds an edited created_at_max (balance?at='s running maximum), incremental and full", async () => {
     await verify();
     await move();
