@@ -60,8 +60,10 @@ export async function verifyAndCheckpoint(
         // The entries read the new postings from the heap's tail when that reads less (verify-tail.ts).
         const page = from_start ? undefined : await tailPage(client, postings_checked);
         let events: EventsVerified | undefined;
+        let audit: Awaited<ReturnType<typeof walkAuditChain>> | undefined;
         // Events are not money, but a sequencer that skipped or repeated a position breaks every
-        // stream reader, and the checkpoint vouches for them too. The longest checks first.
+        // stream reader, and the checkpoint vouches for them too. The longest checks first; the
+        // short ones last, to fill whichever connection finishes its share first.
         const checks: ((db: Client) => Promise<Violation[]>)[] = [
           (db) => (from_start ? checkEntries(db, 'all', null) : checkNewEntries(db, page)),
           async (db) => {
@@ -73,13 +75,14 @@ export async function verifyAndCheckpoint(
             options.on_postings?.(batch.postings);
             return found;
           }),
+          async (db) => {
+            audit = await walkAuditChain(db, from_start ? chain_start : chainPoint(trusted));
+            return audit.violations;
+          },
+          ...[lastPostings, assetSums, floors].map((check) => (db: Client) => check(db, null)),
         ];
         violations.push(...(await onBoth([client, second], checks)).flat());
-        assert(events !== undefined, 'the events check ran');
-        for (const check of [lastPostings, assetSums, floors])
-          violations.push(...(await check(client, null)));
-        const audit = await walkAuditChain(client, from_start ? chain_start : chainPoint(trusted));
-        violations.push(...audit.violations);
+        assert(events !== undefined && audit !== undefined, 'the events and audit checks ran');
         const checkpoint =
           violations.length > 0
             ? undefined
