@@ -1,11 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Queryable } from '../db/pool.js';
 import { inTransaction } from '../db/pool.js';
 import { verifyLedger } from '../ledger/verify.js';
 import { writeEntries } from '../ledger/write.js';
 import { createTestApp, type TestApp } from '../test-support/app.js';
 import { newWallet } from '../test-support/money.js';
 import { ofAccount } from '../test-support/tamper.js';
-import { balance_at_sql } from './history.js';
+import { balance_at_sql, walletPostings } from './history.js';
 
 let t: TestApp;
 let platform: string;
@@ -90,5 +91,27 @@ describe('balance?at= on a wallet with many postings', () => {
         Math.ceil(Math.log2(rounds * per_round)) + 1,
       );
     }
+  });
+});
+
+describe('a page of the history of a wallet with many postings', () => {
+  it("reads the page's postings from the key in order, not the whole wallet's", async () => {
+    // With the statistics a running server has (autovacuum analyzes), as the bench measured it.
+    await t.db.pool.query('ANALYZE accounts, postings, ledger_transactions');
+    // The statement walletPostings sends, explained in its place: the real SQL and parameters.
+    const plans: PlanNode[] = [];
+    const explaining: Queryable = {
+      query: (async (sql: string, params: unknown[]) => {
+        if (!sql.includes('wallet_postings')) return t.db.pool.query(sql, params);
+        const explained = await t.db.pool.query(`EXPLAIN (ANALYZE, FORMAT JSON) ${sql}`, params);
+        plans.push(explained.rows[0]['QUERY PLAN'][0].Plan);
+        return t.db.pool.query(sql, params);
+      }) as Queryable['query'],
+    };
+    const page = await walletPostings(explaining, false, wallet, { limit: 10 });
+    expect(page.ok && page.value.data.length).toBe(10);
+    expect(plans).toHaveLength(1);
+    const on_postings = nodesOf(plans[0] as PlanNode).filter((node) => node['Relation Name'] === 'postings');
+    expect(on_postings.map((node) => node['Actual Rows'] * node['Actual Loops'])).toEqual([11]);
   });
 });

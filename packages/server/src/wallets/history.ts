@@ -13,7 +13,6 @@ import { balanceView, walletView } from './view.js';
 
 interface PostingRow {
   transaction_id: string;
-  account_id: string;
   account_seq: string;
   asset: string;
   side: 'debit' | 'credit';
@@ -30,17 +29,23 @@ interface PostingRow {
 
 type PostingView = Static<typeof Posting>;
 
-/** Postings with their account's id (they hold its number, migration 0041) and their entry's reason. */
-const posting_source = `(SELECT p.*, a.id AS account_id, t.reason, t.reference_id, t.livemode FROM postings p
-  JOIN accounts a ON a.number = p.account_number
+const posting_source = `(SELECT p.*, t.reason, t.reference_id, t.livemode FROM postings p
   JOIN ledger_transactions t ON t.id = p.transaction_id) AS wallet_postings`;
 
-function postingView(row: PostingRow, livemode: boolean, scale: number): PostingView {
+/**
+ * The postings of wallet `$1`, which hold its number (migration 0041). The number is looked up
+ * once, before the postings are read: so the planner reads the wallet's range of the postings'
+ * key in order and stops at the page's end, where a join to the accounts made it fetch and sort
+ * all of a hot wallet's postings first (148 ms against 4 ms for 50,000 postings).
+ */
+const of_wallet = 'account_number = (SELECT number FROM accounts WHERE id = $1)';
+
+function postingView(row: PostingRow, wallet_id: string, livemode: boolean, scale: number): PostingView {
   return {
-    id: postingId(row.account_id, row.account_seq),
+    id: postingId(wallet_id, row.account_seq),
     object: 'posting',
     livemode,
-    wallet_id: row.account_id,
+    wallet_id,
     transaction_id: row.transaction_id,
     reason: row.reason,
     reference_id: row.reference_id,
@@ -78,12 +83,12 @@ export async function walletPostings(
     db,
     {
       table: posting_source,
-      where: ['account_id = $1'],
+      where: [of_wallet],
       order: { column: 'account_seq', cursor_value: '$cursor::bigint' },
       params: [id],
       id_prefix: idPrefixes.posting,
       cursor_of: (cursor) => postingSeqOf(cursor, id)?.toString(),
-      map: (row: PostingRow) => postingView(row, livemode, scale.value),
+      map: (row: PostingRow) => postingView(row, id, livemode, scale.value),
     },
     page,
   );
@@ -202,7 +207,7 @@ export async function statementCsv(
   const scale = await walletScale(db, livemode, id);
   if (!scale.ok) return scale;
   const result = await db.query<PostingRow>(
-    `SELECT * FROM ${posting_source} WHERE account_id = $1 AND created_at >= $2 AND created_at < $3 ORDER BY account_seq LIMIT $4`,
+    `SELECT * FROM ${posting_source} WHERE ${of_wallet} AND created_at >= $2 AND created_at < $3 ORDER BY account_seq LIMIT $4`,
     [id, range.from, range.to, rows_max + 1],
   );
   if (result.rows.length > rows_max) {
@@ -211,7 +216,7 @@ export async function statementCsv(
     );
   }
   const lines = result.rows.map((row) => {
-    const view = postingView(row, livemode, scale.value);
+    const view = postingView(row, id, livemode, scale.value);
     const { available, held, pending, total } = view.balance_after;
     return [
       view.id,
