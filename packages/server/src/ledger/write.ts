@@ -87,7 +87,8 @@ async function persist(
     // balance?at=): $1 or the account's last earlier posting's, whichever is later. This statement's
     // postings of an account are all dated $1 and follow that one (numbered first_seq - 1): one
     // probe of the accounts' ids, for the account's number (migration 0041), and one of the
-    // postings' key per account, not per posting.
+    // postings' key per account, not per posting. The join to accounts drops nothing: each was
+    // locked above and accounts are never deleted (and an entry missing a posting would not balance).
     `INSERT INTO postings (transaction_id, account_number, account_seq, asset, side, layer, release, amount,
        posted_after, held_after, incoming_after, created_at, created_at_max)
      SELECT u.transaction_id, before.number, u.account_seq, u.asset, u.side, u.layer, u.release, u.amount,
