@@ -35,7 +35,9 @@ export async function checkEntries(db: Queryable, scope: Scope, mode: boolean | 
  * accounts' indexes allow at most (`bound`: each account's highest number less its checkpointed
  * one, one index probe per account; never below zero, or an account missing postings would make
  * room for another's). The postings join the accounts' subquery, not `fresh`: with a CTE's unknown
- * statistics the planner sorted every tail posting by its text id to merge the two (0.8 s in a run, not 0.4).
+ * statistics the planner stopped reading the tail and fetched each account's postings through its
+ * index (with text account ids it sorted the tail to merge: 0.8 s, not 0.4; with their numbers,
+ * 0.40 s against 0.29 over 300,000 postings).
  */
 const tail_entries_sql = `WITH fresh AS MATERIALIZED (
     SELECT b.seq, (SELECT max(q.account_seq) FROM postings q WHERE q.account_number = b.number) AS last_seq
