@@ -1,14 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadMigrations } from '../db/migrate.js';
-import { createTestDatabase, type TestDatabase } from '../test-support/database.js';
-
-/** Applies the migrations before the one named `prefix`; returns that one's SQL. */
-async function migrateUpTo(db: TestDatabase, prefix: string): Promise<string> {
-  const migrations = await loadMigrations();
-  const at = migrations.findIndex((migration) => migration.name.startsWith(prefix));
-  for (const migration of migrations.slice(0, at)) await db.pool.query(migration.sql);
-  return migrations[at]?.sql ?? '';
-}
+import { createTestDatabase, migrateUpTo } from '../test-support/database.js';
 
 const two_wallets = `
   INSERT INTO accounts (id, livemode, asset, kind, floor_minor)

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadMigrations } from '../db/migrate.js';
-import { createTestDatabase } from '../test-support/database.js';
+import { createTestDatabase, migrateUpTo } from '../test-support/database.js';
 import { postingId, postingSeqOf } from './posting-ids.js';
 
 describe('posting ids', () => {
@@ -34,9 +33,7 @@ describe('migration 0040', () => {
   it('keeps postings written with an id of their own, keyed by account and number from then on', async () => {
     const db = await createTestDatabase({ migrated: false });
     try {
-      const migrations = await loadMigrations();
-      const at = migrations.findIndex((migration) => migration.name.startsWith('0040_'));
-      for (const migration of migrations.slice(0, at)) await db.pool.query(migration.sql);
+      const migration_0040 = await migrateUpTo(db, '0040_');
       await db.pool.query(`
         INSERT INTO accounts (id, livemode, asset, kind, floor_minor)
           VALUES ('wal_a', false, 'USD', 'wallet', 0), ('wal_b', false, 'USD', 'wallet', 0);
@@ -46,7 +43,7 @@ describe('migration 0040', () => {
             posted_after, held_after, incoming_after)
           VALUES ('pst_1', 'txn_1', 'wal_a', 1, 'USD', 'debit', 'posted', 5, -5, 0, 0),
                  ('pst_2', 'txn_1', 'wal_b', 1, 'USD', 'credit', 'posted', 5, 5, 0, 0)`);
-      await db.pool.query(migrations[at]?.sql ?? '');
+      await db.pool.query(migration_0040);
       const later = `INSERT INTO postings (transaction_id, account_id, account_seq, asset, side, layer, amount,
           posted_after, held_after, incoming_after)
         VALUES ('txn_2', 'wal_b', $1, 'USD', 'debit', 'posted', 2, 3, 0, 0),

@@ -61,28 +61,28 @@ export function accountChecksSql(scope: Scope): string {
   return `WITH base AS MATERIALIZED (${baseSql(scope, 'batch')}),
   checked AS MATERIALIZED (
     SELECT number, count(*) AS n, max(account_seq) AS last_seq,
-      (array_agg(account_seq ORDER BY account_seq) FILTER (WHERE broken))[1] AS broken_seq,
-      (array_agg(detail ORDER BY account_seq) FILTER (WHERE broken))[1] AS broken_detail,
+      min(account_seq) FILTER (WHERE broken) AS broken_seq,
+      -- A FILTER is applied before the aggregate's arguments are computed: only broken postings are formatted.
+      (array_agg(format('posting %s of account %s says %s/%s/%s after it, dated up to %s; the posting before it and its amount give %s/%s/%s up to %s (posted/held/incoming)',
+        account_seq, account_id, posted_after, held_after, incoming_after, created_at_max, posted_expected, held_expected,
+        incoming_expected, created_at_max_expected) ORDER BY account_seq) FILTER (WHERE broken))[1] AS broken_detail,
       coalesce(sum(amount) FILTER (WHERE layer = 'posted' AND side = 'debit'), 0) AS sum_pd,
       coalesce(sum(amount) FILTER (WHERE layer = 'posted' AND side = 'credit'), 0) AS sum_pc,
       sum(d_held) AS sum_hd, sum(d_incoming) AS sum_hc
-    FROM (SELECT *, CASE WHEN broken THEN format('posting %s of account %s says %s/%s/%s after it, dated up to %s; the posting before it and its amount give %s/%s/%s up to %s (posted/held/incoming)',
-        account_seq, account_id, posted_after, held_after, incoming_after, created_at_max, posted_expected, held_expected,
-        incoming_expected, created_at_max_expected) END AS detail
-      FROM (SELECT *, (posted_after, held_after, incoming_after, created_at_max)
-          IS DISTINCT FROM (posted_expected, held_expected, incoming_expected, created_at_max_expected) AS broken
-        FROM (SELECT b.number, b.id AS account_id, p.account_seq, p.layer, p.side, p.amount, p.posted_after, p.held_after,
-            p.incoming_after, p.created_at_max, d.d_held, d.d_incoming,
-            coalesce(lag(p.posted_after) OVER w, b.posted) + d.d_posted AS posted_expected,
-            coalesce(lag(p.held_after) OVER w, b.held) + d.d_held AS held_expected,
-            coalesce(lag(p.incoming_after) OVER w, b.incoming) + d.d_incoming AS incoming_expected,
-            greatest(p.created_at, coalesce(lag(p.created_at_max) OVER w, b.created_at_max)) AS created_at_max_expected
-          FROM (SELECT * FROM base ORDER BY number) b ${postingsOf(scope)}
-          CROSS JOIN LATERAL (SELECT
-            CASE WHEN p.layer = 'posted' THEN CASE p.side WHEN 'credit' THEN p.amount ELSE -p.amount END ELSE 0 END AS d_posted,
-            CASE WHEN p.layer = 'pending' AND p.side = 'debit' THEN CASE WHEN p.release THEN -p.amount ELSE p.amount END ELSE 0 END AS d_held,
-            CASE WHEN p.layer = 'pending' AND p.side = 'credit' THEN CASE WHEN p.release THEN -p.amount ELSE p.amount END ELSE 0 END AS d_incoming) d
-          WINDOW w AS (PARTITION BY b.number ORDER BY p.account_seq)) steps) compared) described
+    FROM (SELECT *, (posted_after, held_after, incoming_after, created_at_max)
+        IS DISTINCT FROM (posted_expected, held_expected, incoming_expected, created_at_max_expected) AS broken
+      FROM (SELECT b.number, b.id AS account_id, p.account_seq, p.layer, p.side, p.amount, p.posted_after, p.held_after,
+          p.incoming_after, p.created_at_max, d.d_held, d.d_incoming,
+          coalesce(lag(p.posted_after) OVER w, b.posted) + d.d_posted AS posted_expected,
+          coalesce(lag(p.held_after) OVER w, b.held) + d.d_held AS held_expected,
+          coalesce(lag(p.incoming_after) OVER w, b.incoming) + d.d_incoming AS incoming_expected,
+          greatest(p.created_at, coalesce(lag(p.created_at_max) OVER w, b.created_at_max)) AS created_at_max_expected
+        FROM (SELECT * FROM base ORDER BY number) b ${postingsOf(scope)}
+        CROSS JOIN LATERAL (SELECT
+          CASE WHEN p.layer = 'posted' THEN CASE p.side WHEN 'credit' THEN p.amount ELSE -p.amount END ELSE 0 END AS d_posted,
+          CASE WHEN p.layer = 'pending' AND p.side = 'debit' THEN CASE WHEN p.release THEN -p.amount ELSE p.amount END ELSE 0 END AS d_held,
+          CASE WHEN p.layer = 'pending' AND p.side = 'credit' THEN CASE WHEN p.release THEN -p.amount ELSE p.amount END ELSE 0 END AS d_incoming) d
+        WINDOW w AS (PARTITION BY b.number ORDER BY p.account_seq)) steps) compared
     GROUP BY number)
 SELECT 'posting_follows_previous' AS check, b.id AS account_id, c.broken_seq::text AS account_seq, c.broken_detail AS detail
 FROM base b JOIN checked c ON c.number = b.number WHERE c.broken_seq IS NOT NULL

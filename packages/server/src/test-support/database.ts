@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
 import { decodeKek } from '../crypto/kek.js';
 import { hasKek, installKek, loadDataKeys } from '../crypto/keyring.js';
+import { loadMigrations } from '../db/migrate.js';
 import { createPool, type Pool } from '../db/pool.js';
 import { withDatabase } from './global-setup.js';
 import { test_kek_text } from './kek.js';
@@ -36,6 +37,18 @@ export async function createTestDatabase(
       await admin.end();
     },
   };
+}
+
+/**
+ * Applies, to a database created with `migrated: false`, the migrations before the one whose name
+ * starts with `prefix`, and returns that one's SQL: to test a migration on rows written before it.
+ */
+export async function migrateUpTo(db: TestDatabase, prefix: string): Promise<string> {
+  const migrations = await loadMigrations();
+  const at = migrations.findIndex((migration) => migration.name.startsWith(prefix));
+  if (at < 0) throw new Error(`no migration named ${prefix}...`);
+  for (const migration of migrations.slice(0, at)) await db.pool.query(migration.sql);
+  return migrations[at]?.sql ?? '';
 }
 
 /**
