@@ -24,7 +24,7 @@ export async function addEventPartitions(db: Queryable, now: Date): Promise<numb
   return created.rows.filter((row) => row.created).length;
 }
 
-/** Every partition of `events` but the default, oldest first. */
+/** Every month's partition of the sequenced events (migration 0042) but the default, oldest first. */
 export async function eventPartitions(db: Queryable): Promise<EventPartition[]> {
   const result = await db.query<EventPartition>(
     `SELECT name,
@@ -32,7 +32,7 @@ export async function eventPartitions(db: Queryable): Promise<EventPartition[]> 
        substring(bound FROM 'TO \\(''([^'']+)''\\)')::timestamptz AS range_end
      FROM (SELECT c.relname::text AS name, pg_get_expr(c.relpartbound, c.oid) AS bound
            FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-           WHERE i.inhparent = 'events'::regclass) p
+           WHERE i.inhparent = 'events_sequenced'::regclass) p
      WHERE bound <> 'DEFAULT'
      ORDER BY range_end`,
   );

@@ -42,21 +42,29 @@ async function partitionOf(event_id: string): Promise<string | undefined> {
   return found.rows[0]?.partition;
 }
 
-async function insertEvent(id: string, created_at: string): Promise<void> {
+/** An event as the outbox writes it; with a position, numbered by hand as the sequencer would. */
+async function insertEvent(id: string, created_at: string, position?: number): Promise<void> {
   await t.db.pool.query(
     `INSERT INTO events (id, livemode, type, object_id, data, created_at)
      VALUES ($1, false, 'holder.created', 'hol_x', '{}', $2)`,
     [id, created_at],
   );
+  if (position !== undefined) await numberEvent(id, position);
+}
+
+async function numberEvent(id: string, position: number): Promise<void> {
+  await t.db.pool.query('UPDATE events SET position = $2 WHERE id = $1 AND position IS NULL', [id, position]);
 }
 
 describe('events partitioned by month (migration 0036)', () => {
-  it('routes each event to its month, and one of a month without a partition to the default', async () => {
+  it('keeps each event in the unsequenced partition until numbered, then in its month (migration 0042)', async () => {
     expect(await addEventPartitions(app_pool, new Date('2031-03-15T12:00:00Z'))).toBe(3);
     expect(await addEventPartitions(app_pool, new Date('2031-03-15T12:00:00Z'))).toBe(0);
     await insertEvent('evt_route_march', '2031-03-31T23:59:59.999999Z');
-    await insertEvent('evt_route_april', '2031-04-01T00:00:00Z');
-    await insertEvent('evt_route_far', '2040-01-10T00:00:00Z');
+    expect(await partitionOf('evt_route_march')).toBe('events_unsequenced');
+    await numberEvent('evt_route_march', 800000001);
+    await insertEvent('evt_route_april', '2031-04-01T00:00:00Z', 800000002);
+    await insertEvent('evt_route_far', '2040-01-10T00:00:00Z', 800000003);
     expect(await partitionOf('evt_route_march')).toBe('events_p203103');
     expect(await partitionOf('evt_route_april')).toBe('events_p203104');
     expect(await partitionOf('evt_route_far')).toBe('events_default');
@@ -67,20 +75,21 @@ describe('events partitioned by month (migration 0036)', () => {
     expect(names).toEqual(expect.arrayContaining(['events_p203103', 'events_p204002', 'events_p204003']));
     expect(names).not.toContain('events_p204001');
     expect(names).not.toContain('events_default');
+    expect(names).not.toContain('events_unsequenced');
   });
 
   it('indexes events by object id alone on every partition, those created later too (migration 0037)', async () => {
     await addEventPartitions(app_pool, new Date('2033-07-01T00:00:00Z'));
     const indexes = await t.db.pool.query<{ partition: string; definition: string }>(
-      `SELECT c.relname::text AS partition, pg_get_indexdef(x.indexrelid) AS definition
-       FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-       JOIN pg_index x ON x.indrelid = c.oid
-       JOIN pg_inherits ii ON ii.inhrelid = x.indexrelid AND ii.inhparent = 'events_object'::regclass
-       WHERE i.inhparent = 'events'::regclass`,
+      `SELECT tree.relid::text AS partition, pg_get_indexdef(x.indexrelid) AS definition
+       FROM pg_partition_tree('events') tree JOIN pg_index x ON x.indrelid = tree.relid
+       WHERE tree.isleaf AND pg_partition_root(x.indexrelid) = 'events_object'::regclass`,
     );
     const partitions = (await eventPartitions(t.db.pool)).map((p) => p.name);
     expect(partitions).toContain('events_p203307');
-    expect(indexes.rows.map((row) => row.partition).sort()).toEqual([...partitions, 'events_default'].sort());
+    expect(indexes.rows.map((row) => row.partition).sort()).toEqual(
+      [...partitions, 'events_default', 'events_unsequenced'].sort(),
+    );
     for (const row of indexes.rows) expect(row.definition).toMatch(/USING btree \(object_id\)$/);
   });
 
@@ -90,28 +99,36 @@ describe('events partitioned by month (migration 0036)', () => {
     await expect(
       t.db.pool.query(`UPDATE events SET data = '{"x":1}' WHERE id = 'evt_guard_1'`),
     ).rejects.toThrow(/immutable/);
+    await expect(insertEvent('evt_guard_2', '2031-03-09T00:00:00Z')).rejects.toThrow(/duplicate key/);
+    await numberEvent('evt_guard_1', 900000001);
+    expect(await partitionOf('evt_guard_1')).toBe('events_p203103');
     await expect(t.db.pool.query(`UPDATE events_p203103 SET type = 'holder.updated'`)).rejects.toThrow(
       /immutable/,
     );
-    await expect(t.db.pool.query(`DELETE FROM events WHERE id = 'evt_guard_1'`)).rejects.toThrow(
-      /permanent|restrict/i,
-    );
-    await expect(t.db.pool.query(`DELETE FROM events_p203103`)).rejects.toThrow(/permanent|restrict/i);
-    await expect(t.db.pool.query('TRUNCATE events_p203103')).rejects.toThrow(/permanent|restrict/i);
-    await expect(insertEvent('evt_guard_1', '2031-03-09T00:00:00Z')).rejects.toThrow(/duplicate key/);
-    await t.db.pool.query(`UPDATE events SET position = 900000001 WHERE id = 'evt_guard_1'`);
-    await expect(
-      t.db.pool.query(`UPDATE events SET position = 900000001 WHERE id = 'evt_guard_2'`),
-    ).rejects.toThrow(/duplicate key/);
-    // Set once: a second number is refused.
+    for (const table of ['events', 'events_p203103', 'events_unsequenced']) {
+      await expect(t.db.pool.query(`DELETE FROM ${table} WHERE id LIKE 'evt_guard_%'`)).rejects.toThrow(
+        /permanent|restrict/i,
+      );
+      await expect(t.db.pool.query(`TRUNCATE ${table}`)).rejects.toThrow(/permanent|restrict/i);
+    }
+    // Moving into a month whose partition holds the position already is refused there.
+    await expect(numberEvent('evt_guard_2', 900000001)).rejects.toThrow(/duplicate key/);
+    // Set once: a second number is refused, and so is taking it away (back to the unsequenced).
     await expect(
       t.db.pool.query(`UPDATE events SET position = 900000002 WHERE id = 'evt_guard_1'`),
     ).rejects.toThrow(/immutable/);
+    await expect(
+      t.db.pool.query(`UPDATE events SET position = NULL WHERE id = 'evt_guard_1'`),
+    ).rejects.toThrow(/immutable/);
     // The application role cannot drop a partition, nor use the owner's function on one never archived.
     await expect(app_pool.query('DROP TABLE events_p203103')).rejects.toThrow(/owner|permission/);
+    await expect(app_pool.query('DROP TABLE events_unsequenced')).rejects.toThrow(/owner|permission/);
     await expect(app_pool.query(`SELECT events_drop_archived_partition('events_p203103')`)).rejects.toThrow(
       /no archived events partition/,
     );
+    await expect(
+      app_pool.query(`SELECT events_drop_archived_partition('events_unsequenced')`),
+    ).rejects.toThrow(/no archived events partition/);
   });
 
   it('leaves uniqueness across partitions to the sequencer, and purse verify catches a breach', async () => {
@@ -124,7 +141,7 @@ describe('events partitioned by month (migration 0036)', () => {
     // From a checkpoint below it too, reading only what came after.
     expect((await verifyEvents(t.db.pool, '1')).violations).toContainEqual(gap);
     // Another month's partition has its own unique index: only the check sees the repeat.
-    await t.db.pool.query(`UPDATE events SET position = 900000001 WHERE id = 'evt_route_april'`);
+    await insertEvent('evt_repeat_april', '2031-04-02T00:00:00Z', 900000001);
     const repeat = { check: 'event_positions', subject: 'position 900000001', detail: 'held by two events' };
     expect((await verifyEvents(t.db.pool)).violations).toContainEqual(repeat);
     expect((await verifyEvents(t.db.pool, '1')).violations).toContainEqual(repeat);
@@ -133,19 +150,20 @@ describe('events partitioned by month (migration 0036)', () => {
   });
 
   it('finds an id held in two partitions, from the start and for an event after a checkpoint', async () => {
-    await insertEvent('evt_twice', '2031-04-09T00:00:00Z');
+    await insertEvent('evt_twice', '2031-04-09T00:00:00Z', 900000002);
     await insertEvent('evt_twice', '2031-05-09T00:00:00Z');
     const twice = { check: 'event_ids', subject: 'evt_twice', detail: 'two events have this id' };
     expect((await verifyEvents(t.db.pool)).violations).toContainEqual(twice);
     // Not yet numbered: new, whatever the checkpoint.
-    expect((await verifyEvents(t.db.pool, '900000001')).violations).toContainEqual(twice);
+    expect((await verifyEvents(t.db.pool, '900000002')).violations).toContainEqual(twice);
   });
 
   it('finds a new event whose id an event numbered before the checkpoint holds in another partition', async () => {
-    await insertEvent('evt_reused', '2031-04-10T00:00:00Z');
-    await t.db.pool.query(`UPDATE events SET position = 900000010 WHERE id = 'evt_reused'`);
-    // Beside it in June, ids on both sides of it: the range read in April covers it.
-    for (const id of ['evt_reuse', 'evt_reused', 'evt_reusef']) await insertEvent(id, '2031-06-10T00:00:00Z');
+    await insertEvent('evt_reused', '2031-04-10T00:00:00Z', 900000010);
+    // Numbered after the checkpoint, in June (the default partition), ids on both sides of it:
+    // the range read in April covers it.
+    for (const [index, id] of ['evt_reuse', 'evt_reused', 'evt_reusef'].entries())
+      await insertEvent(id, '2031-06-10T00:00:00Z', 900000011 + index);
     const reused = { check: 'event_ids', subject: 'evt_reused', detail: 'two events have this id' };
     expect((await verifyEvents(t.db.pool, '900000010')).violations).toContainEqual(reused);
   });

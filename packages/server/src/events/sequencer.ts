@@ -21,28 +21,25 @@ export interface SequencedEvent {
  * After an `ANALYZE` taken while the sequencer was keeping up, that estimate is one row, and the
  * planner re-ran the batch subquery once per unsequenced event: 19.9 s for one round over a backlog
  * of 243,038. Now no plan depends on that estimate:
- * - `pick` reads the oldest unsequenced events in `events_unsequenced` order and stops at the
- *   batch size. Sequential and bitmap scans are switched off for this transaction, as they would
- *   read the whole backlog before sorting it; an ordered index scan under a LIMIT reads the batch.
- * - `number` joins the picked ids (an array whose length the planner knows) to `events` by id: a
- *   nested loop of one index probe per id. `events` is partitioned by month of `created_at`
- *   (migration 0036) and each partition has its own unique index on id, so the picked creation
- *   times go along: the executor prunes the partitions per id and probes one index, not one per
- *   partition. It has no `position IS NULL` condition, which
- *   would tempt the planner back to the unsequenced index and its estimate (the advisory lock means
- *   no one else numbers these rows, and the immutability trigger refuses a second number anyway).
- *   Hash and merge joins are off too: a partition analyzed while empty looks free to read whole,
- *   and the planner then hashed the batch and read every partition's id index end to end (40,408
- *   rows for a batch of 100 over 20,000 events), which a nested loop never does.
+ * - `pick` reads the oldest unsequenced events in seq order from `events_unsequenced` (the
+ *   partition `position IS NULL` selects, migration 0042) and stops at the batch size. Sequential
+ *   and bitmap scans are switched off for this transaction, as they would read the whole backlog
+ *   before sorting it; an ordered index scan under a LIMIT reads the batch.
+ * - `number` finds the picked events by their seqs (`seq = ANY`, an array whose length the
+ *   planner knows): one probe of the partition's seq index per event, and no join whose order the
+ *   planner could choose. A join with the picked array did depend on it: with the partition
+ *   analyzed just after a round (its pages full of rows moved out, so "empty"), the planner read it
+ *   whole and scanned the array once per row, 4,020,104 rows for a batch of 100. Each event's
+ *   position is the largest one plus its place among the picked seqs, which are in seq order.
+ *   Setting the position changes the partition key, so each row moves to its month's partition of
+ *   `events_sequenced`: written there once, never updated.
  */
 export const sequencing_statements = {
   settings:
     'SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off; SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off',
-  // created_at as text: a JS Date would drop its microseconds, and the join would then miss the row.
-  pick: 'SELECT id, created_at::text AS created_at FROM events WHERE position IS NULL ORDER BY seq LIMIT $1',
-  number: `UPDATE events e SET position = (SELECT coalesce(max(position), 0) FROM events) + picked.n
-    FROM unnest($1::text[], $2::timestamptz[]) WITH ORDINALITY AS picked(id, created_at, n)
-    WHERE e.id = picked.id AND e.created_at = picked.created_at
+  pick: 'SELECT seq FROM events WHERE position IS NULL ORDER BY seq LIMIT $1',
+  number: `UPDATE events e SET position = (SELECT coalesce(max(position), 0) FROM events) + array_position($1::bigint[], e.seq)
+    WHERE e.seq = ANY($1::bigint[]) AND e.position IS NULL
     RETURNING e.id, e.livemode, e.type, e.object_id, e.position, e.facets`,
 } as const;
 
@@ -83,15 +80,12 @@ export async function sequenceEvents(pool: Pool, batch_max: number, now: Date): 
 /** Numbers up to `batch_max` of the oldest visible unsequenced events, in seq order. */
 async function sequenceRound(db: Client, batch_max: number): Promise<(SequencedEvent & CountedEvent)[]> {
   await db.query(sequencing_statements.settings);
-  const picked = await db.query<{ id: string; created_at: string }>(sequencing_statements.pick, [batch_max]);
+  const picked = await db.query<{ seq: string }>(sequencing_statements.pick, [batch_max]);
   if (picked.rows.length === 0) return [];
-  const ids = picked.rows.map((row) => row.id);
-  const numbered = await db.query<SequencedEvent & CountedEvent>(sequencing_statements.number, [
-    ids,
-    picked.rows.map((row) => row.created_at),
-  ]);
-  if (numbered.rows.length !== ids.length) {
-    throw new Error(`sequencer: picked ${ids.length} events but numbered ${numbered.rows.length}`);
+  const seqs = picked.rows.map((row) => row.seq);
+  const numbered = await db.query<SequencedEvent & CountedEvent>(sequencing_statements.number, [seqs]);
+  if (numbered.rows.length !== seqs.length) {
+    throw new Error(`sequencer: picked ${seqs.length} events but numbered ${numbered.rows.length}`);
   }
   return numbered.rows.sort((a, b) => Number(BigInt(a.position) - BigInt(b.position)));
 }

@@ -139,7 +139,7 @@ async function repeatedIdsSince(
   fresh: readonly FreshEvents[],
 ): Promise<{ id: string }[]> {
   const partitions = await db.query<{ partition: string }>(
-    `SELECT inhrelid::regclass::text AS partition FROM pg_inherits WHERE inhparent = 'events'::regclass`,
+    `SELECT relid::text AS partition FROM pg_partition_tree('events') WHERE isleaf`,
   );
   const found: { id: string }[] = [];
   for (const { partition, first_id, last_id } of fresh) {
