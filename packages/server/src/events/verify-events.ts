@@ -64,13 +64,20 @@ interface FreshEvents {
   readonly last_id: string;
 }
 
-/** One read of the new events, grouped by partition (each has its own unique indexes). */
+/**
+ * One read of the new events, grouped by partition (each has its own unique indexes). Two branches,
+ * not `position > $1 OR position IS NULL`: the months have no index on a missing position (those
+ * events are all in events_unsequenced, migration 0042), so the OR read every month whole.
+ */
 async function freshByPartition(db: Queryable, after: string): Promise<FreshEvents[]> {
   const result = await db.query<FreshEvents>(
     `SELECT tableoid::regclass::text AS partition, count(position)::text AS numbered,
        min(position)::text AS first_position, max(position)::text AS last_position,
        min(id) AS first_id, max(id) AS last_id
-     FROM events WHERE position > $1::bigint OR position IS NULL GROUP BY tableoid`,
+     FROM (SELECT tableoid, position, id FROM events WHERE position > $1::bigint
+           UNION ALL
+           SELECT tableoid, position, id FROM events WHERE position IS NULL) fresh
+     GROUP BY tableoid`,
     [after],
   );
   return result.rows;
