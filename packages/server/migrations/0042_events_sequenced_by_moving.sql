@@ -65,8 +65,9 @@ ALTER TABLE events ATTACH PARTITION events_sequenced FOR VALUES IN (false);
 -- The indexes every partition has; the sequenced events' own are adopted, not built again.
 CREATE INDEX events_list ON events (livemode, id);
 CREATE INDEX events_object ON events (object_id);
--- The sequencer takes the oldest waiting events first.
-CREATE INDEX events_unsequenced_seq ON events_unsequenced (seq);
+-- The sequencer takes the oldest waiting events first, and numbers them by seq: unique, so that a
+-- row written with another's seq cannot make it number two events where it picked one.
+CREATE UNIQUE INDEX events_unsequenced_seq ON events_unsequenced (seq);
 
 -- As migration 0036's. The UPDATE that numbers an event passes it: only the position changes,
 -- from unset to set, which is what moves the row.

@@ -41,6 +41,22 @@ describe('events numbered by moving them (migration 0042)', () => {
     }
   });
 
+  it('refuses a waiting event with the seq of another, which the sequencer would number twice', async () => {
+    const db = await createTestDatabase();
+    try {
+      await recordEvents(db.pool, holderEvents(1, 'first'), now);
+      await expect(
+        db.pool.query(
+          `INSERT INTO events (seq, id, livemode, type, object_id, data, created_at)
+           SELECT seq, 'evt_same_seq', false, 'holder.created', 'hol_same_seq', '{}', now() FROM events`,
+        ),
+      ).rejects.toThrow(/duplicate key/);
+      expect(await sequenceEvents(db.pool, 1_000, now)).toBe(1);
+    } finally {
+      await db.drop();
+    }
+  });
+
   it('moves the events not yet numbered out of their months and leaves the numbered ones in place', async () => {
     const db = await createTestDatabase({ migrated: false });
     try {
