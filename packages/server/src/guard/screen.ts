@@ -10,7 +10,7 @@ import type { Screen } from '../requests/screening.js';
 import { recordDecisions } from '../risk/decisions.js';
 import { evaluateRules, loggedMovements, type RiskMatch, type WalletFacts } from '../risk/evaluate.js';
 import { lockRiskReads, riskReads } from '../risk/locks.js';
-import type { RiskRuleRow } from '../risk/rules.js';
+import { countsMovements, type RiskRuleRow } from '../risk/rules.js';
 import { RunningMovements } from '../risk/running.js';
 import { domainError, notFound } from '../shared/errors.js';
 import { newId } from '../shared/ids.js';
@@ -225,7 +225,7 @@ async function screenLocked<T>(
       // One object made by several movements (a refund taking back from every part) is each one's.
       const done = list.map((_, index) => (ids.length === 1 ? ids[0] : ids[index]));
       if (verdict?.verdict === 'allow') await verdict.commit(client, done);
-      await logMovements(later ?? client, request, list, wallets, done);
+      if (rules.some(countsMovements)) await logMovements(later ?? client, request, list, wallets, done);
       const flagged = matches.filter((match) => done[match.movement_index] !== undefined);
       await recordDecisions(
         client,

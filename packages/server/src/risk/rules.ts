@@ -55,6 +55,16 @@ export const tier_caps = [
   'daily_inflow_max',
   'monthly_inflow_max',
 ] as const;
+/**
+ * Whether a rule counts the movement log: velocity, a new wallet's outflow, a tier's daily and
+ * monthly flows. While no enabled rule of a mode does, nothing reads the log, so nothing is written
+ * to it (guard/screen.ts): an amount threshold costs a transfer no log row and two index entries.
+ */
+export function countsMovements(rule: RiskRuleRow): boolean {
+  if (rule.type === 'amount_above') return false;
+  if (rule.type !== 'kyc_tier') return true;
+  return tier_caps.some((cap) => cap !== 'balance_max' && rule.params[cap] !== undefined);
+}
 const amount_params = ['amount', 'amount_max', ...tier_caps] as const;
 const required: Record<RuleType, readonly (keyof RuleParams)[]> = {
   amount_above: ['amount'],
