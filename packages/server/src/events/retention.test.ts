@@ -77,19 +77,50 @@ describe('events partitioned by month (migration 0036)', () => {
     expect(names).not.toContain('events_unsequenced');
   });
 
-  it('indexes events by object id alone on every partition, those created later too (migration 0037)', async () => {
+  it('indexes every partition, those created later too, by a hash of the object id and uniquely by (livemode, id) (migration 0043)', async () => {
     await addEventPartitions(app_pool, new Date('2033-07-01T00:00:00Z'));
     const indexes = await t.db.pool.query<{ partition: string; definition: string }>(
       `SELECT tree.relid::text AS partition, pg_get_indexdef(x.indexrelid) AS definition
        FROM pg_partition_tree('events') tree JOIN pg_index x ON x.indrelid = tree.relid
-       WHERE tree.isleaf AND pg_partition_root(x.indexrelid) = 'events_object'::regclass`,
+       WHERE tree.isleaf`,
     );
-    const partitions = (await eventPartitions(t.db.pool)).map((p) => p.name);
+    const partitions = [
+      ...(await eventPartitions(t.db.pool)).map((p) => p.name),
+      'events_default',
+      'events_unsequenced',
+    ];
     expect(partitions).toContain('events_p203307');
-    expect(indexes.rows.map((row) => row.partition).sort()).toEqual(
-      [...partitions, 'events_default', 'events_unsequenced'].sort(),
-    );
-    for (const row of indexes.rows) expect(row.definition).toMatch(/USING btree \(object_id\)$/);
+    for (const partition of partitions) {
+      const definitions = indexes.rows
+        .filter((row) => row.partition === partition)
+        .map((row) => row.definition.replace(/ \S+ ON \S+ USING /, ' '));
+      const expected = [
+        'CREATE INDEX hash (object_id)',
+        'CREATE UNIQUE INDEX btree ("position") WHERE ("position" IS NOT NULL)',
+        'CREATE UNIQUE INDEX btree (livemode, id)',
+        ...(partition === 'events_unsequenced' ? ['CREATE UNIQUE INDEX btree (seq)'] : []),
+      ];
+      expect(definitions.sort(), partition).toEqual(expected.sort());
+    }
+    expect(indexes.rows).toHaveLength(3 * partitions.length + 1);
+    // Unique within a mode: the same id in the other mode is another event. Rolled back, as the
+    // tests below count the events.
+    const client = await t.db.pool.connect();
+    const insert = (livemode: boolean) =>
+      client.query(
+        `INSERT INTO events (id, livemode, type, object_id, data, created_at)
+         VALUES ('evt_mode_1', $1, 'holder.created', 'hol_x', '{}', '2031-03-09T00:00:00Z')`,
+        [livemode],
+      );
+    try {
+      await client.query('BEGIN');
+      await insert(false);
+      await insert(true);
+      await expect(insert(false)).rejects.toThrow(/duplicate key/);
+    } finally {
+      await client.query('ROLLBACK');
+      client.release();
+    }
   });
 
   it('keeps events immutable, permanent and their ids and positions unique', async () => {

@@ -60,8 +60,8 @@ export async function listDeliveries(
     [ids],
   );
   const types = await db.query<{ id: string; type: string }>(
-    'SELECT id, type FROM events WHERE id = ANY($1::text[])',
-    [page.value.data.map((row) => row.event_id)],
+    'SELECT id, type FROM events WHERE livemode = $1 AND id = ANY($2::text[])',
+    [livemode, page.value.data.map((row) => row.event_id)],
   );
   const type_of = new Map(types.rows.map((row) => [row.id, row.type]));
   const data = page.value.data.map((row) => ({

@@ -111,7 +111,7 @@ export async function claimDeliveries(
          'previous_secret', w.previous_secret, 'previous_secret_expires_at', w.previous_secret_expires_at) AS endpoint,
        w.failing_since IS NOT NULL AS failing,
        row_to_json(e) AS event
-     FROM claimed c JOIN webhook_endpoints w ON w.id = c.endpoint_id JOIN events e ON e.id = c.event_id`,
+     FROM claimed c JOIN webhook_endpoints w ON w.id = c.endpoint_id JOIN events e ON e.livemode = w.livemode AND e.id = c.event_id`,
     [
       now,
       limit,
