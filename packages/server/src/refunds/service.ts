@@ -83,7 +83,7 @@ export async function createRefund(ctx: RailContext, input: CreateRefundInput): 
   );
   assert(outcome !== undefined, 'one entry, one outcome');
   if (!outcome.ok) return fail(outcome.error);
-  await recordRefunded(db, original, amount.value, plan.shares);
+  await recordRefunded(db, livemode, original, amount.value, plan.shares);
   const row = await insertRefund(db, {
     id,
     livemode,
@@ -223,6 +223,7 @@ function holdingsOf(
 /** Adds the refund to the original's totals, per part too, so later refunds share what is left. */
 async function recordRefunded(
   db: Client,
+  livemode: boolean,
   original: Refundable,
   amount_minor: bigint,
   shares: readonly bigint[],
@@ -232,8 +233,8 @@ async function recordRefunded(
   );
   const table = original.kind === 'payment' ? 'payments' : 'transfers';
   await db.query(
-    `UPDATE ${table} SET refunded_amount = refunded_amount + $2, refunded_parts = $3 WHERE id = $1`,
-    [original.id, amount_minor.toString(), JSON.stringify(refunded_parts)],
+    `UPDATE ${table} SET refunded_amount = refunded_amount + $2, refunded_parts = $3 WHERE livemode = $4 AND id = $1`,
+    [original.id, amount_minor.toString(), JSON.stringify(refunded_parts), livemode],
   );
 }
 

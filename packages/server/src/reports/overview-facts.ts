@@ -20,7 +20,7 @@ export function overviewFacts(picked: string): string {
   return `
     SELECT p.livemode, ${day} AS day, 'transfer_volume' AS metric, o.asset,
       CASE WHEN p.type = 'transfer.captured' THEN o.captured_amount ELSE o.amount END AS amount
-    FROM ${picked} p JOIN transfers o ON o.id = p.object_id
+    FROM ${picked} p JOIN transfers o ON o.livemode = p.livemode AND o.id = p.object_id
     WHERE p.type IN ('transfer.posted', 'transfer.captured')
     UNION ALL
     SELECT p.livemode, ${day}, CASE p.type WHEN 'payment.succeeded' THEN 'payment_succeeded' ELSE 'payment_failed' END,

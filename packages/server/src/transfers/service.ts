@@ -196,8 +196,8 @@ export async function captureTransfer(
   }));
   const updated = await db.query<TransferRow>(
     `UPDATE transfers SET status = 'posted', captured_amount = $2, fee_amount = $3, fee_account_id = CASE WHEN $3::numeric = 0 THEN NULL ELSE fee_account_id END,
-       destinations = $4, updated_at = $5 WHERE id = $1 RETURNING *`,
-    [id, captured.toString(), (scaled[0] ?? 0n).toString(), JSON.stringify(destinations), now],
+       destinations = $4, updated_at = $5 WHERE livemode = $6 AND id = $1 RETURNING *`,
+    [id, captured.toString(), (scaled[0] ?? 0n).toString(), JSON.stringify(destinations), now, livemode],
   );
   const view = transferView(mustRow(updated.rows[0]), scale.value);
   await recordEvents(db, [eventOf('transfer.captured', view)], now);
@@ -222,8 +222,8 @@ export async function voidTransfer(
   );
   assert(outcome?.ok === true, 'releasing a hold cannot be refused');
   const updated = await db.query<TransferRow>(
-    'UPDATE transfers SET status = $2, updated_at = $3 WHERE id = $1 RETURNING *',
-    [id, status, now],
+    'UPDATE transfers SET status = $2, updated_at = $3 WHERE livemode = $4 AND id = $1 RETURNING *',
+    [id, status, now, livemode],
   );
   const scale = await assetScale(db, livemode, row.asset, 'currency');
   if (!scale.ok) return scale;
