@@ -47,24 +47,25 @@ export interface RiskRuleRow {
   updated_at: Date;
 }
 
-/** A tier's caps: what its holders may hold, and send and receive per UTC day and month. */
-export const tier_caps = [
-  'balance_max',
+/** A tier's caps on what its holders send and receive per UTC day and month: the movement log's sums. */
+const flow_caps = [
   'daily_outflow_max',
   'monthly_outflow_max',
   'daily_inflow_max',
   'monthly_inflow_max',
 ] as const;
+/** A tier's caps: what its holders may hold, and send and receive per UTC day and month. */
+export const tier_caps = ['balance_max', ...flow_caps] as const;
 /**
  * Whether a rule counts the movement log: velocity, a new wallet's outflow, a tier's daily and
  * monthly flows. While no enabled rule of a mode does, nothing reads the log, so nothing is written
  * to it (guard/screen.ts): an amount threshold costs a transfer no log row and two index entries.
  */
 export function countsMovements(rule: RiskRuleRow): boolean {
-  if (rule.type === 'amount_above') return false;
-  if (rule.type !== 'kyc_tier') return true;
-  return tier_caps.some((cap) => cap !== 'balance_max' && rule.params[cap] !== undefined);
+  if (rule.type === 'kyc_tier') return flow_caps.some((cap) => rule.params[cap] !== undefined);
+  return rule.type !== 'amount_above';
 }
+
 const amount_params = ['amount', 'amount_max', ...tier_caps] as const;
 const required: Record<RuleType, readonly (keyof RuleParams)[]> = {
   amount_above: ['amount'],
