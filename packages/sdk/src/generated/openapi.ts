@@ -27208,7 +27208,7 @@ export interface components {
             object: "posting";
             livemode: boolean;
             wallet_id: string;
-            /** @description The journal entry this posting belongs to. */
+            /** @description The journal entry this posting belongs to. The entry that creates a transfer (reason `transfer.posted` or `transfer.held`) is named by the transfer's own id, `tr_…`; every other entry by a `txn_…` id. */
             transaction_id: string;
             /** @example transfer.posted */
             reason: string;

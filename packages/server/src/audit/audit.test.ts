@@ -321,7 +321,7 @@ describe('purse verify', () => {
     });
     expect(await verifyLedger(t.db.pool)).toEqual([]);
     const posting = await t.db.pool.query(
-      `SELECT p.account_seq::text FROM postings p JOIN ledger_transactions x ON x.id = p.transaction_id
+      `SELECT p.account_seq::text FROM postings p JOIN journal_entries x ON x.id = p.transaction_id
        WHERE x.reference_id = $1 AND ${ofAccount('$2', 'p.')}`,
       [moved.json().id, vendor],
     );

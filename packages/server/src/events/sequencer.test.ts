@@ -235,7 +235,7 @@ describe('the sequencer', () => {
     expect(new Set(events.rows.map((row) => row.object_id)).size).toBe(1_000);
     for (const wallet of wallets) {
       const ledger_order = await t.db.pool.query<{ reference_id: string }>(
-        `SELECT t.reference_id FROM postings p JOIN ledger_transactions t ON t.id = p.transaction_id
+        `SELECT t.reference_id FROM postings p JOIN journal_entries t ON t.id = p.transaction_id
          WHERE ${ofAccount('$1', 'p.')} AND t.reason = 'transfer.posted' ORDER BY p.account_seq`,
         [wallet],
       );

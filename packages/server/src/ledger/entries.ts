@@ -21,6 +21,12 @@ export interface EntryIntent {
   readonly reason: string;
   readonly reference_id: string;
   readonly movements: readonly Movement[];
+  /**
+   * The entry is the transfer `reference_id` itself (migration 0045): its postings name that id,
+   * and the transfer row, written in the same statement, is its header in place of a row of
+   * `ledger_transactions`.
+   */
+  readonly own_entry?: boolean;
 }
 
 export interface AccountState {

@@ -42,7 +42,7 @@ export async function writeEntries(
       outcomes.push({ ok: false, error: result });
       continue;
     }
-    const id = newId('ledger_transaction', now.getTime());
+    const id = entry.own_entry === true ? entry.reference_id : newId('ledger_transaction', now.getTime());
     written.push({ entry, id, postings: result });
     outcomes.push({ ok: true, value: { transaction_id: id, postings: result } });
   }
@@ -53,9 +53,9 @@ export async function writeEntries(
 type Written = { entry: EntryIntent; id: string; postings: ComputedPosting[] };
 
 /**
- * Writes the journal entries, their postings and the accounts' new balances in one statement (each
- * statement has a fixed cost in both processes; see "CPU per transfer" in docs/decisions.md), or
- * queues them to go in the caller's one statement. The statement-level triggers on postings run at the
+ * Writes the journal entries (but those that are their own transfers'), their postings and the
+ * accounts' new balances in one statement (each statement has a fixed cost in both processes; see
+ * "CPU per transfer" in docs/decisions.md), or queues them to go in the caller's one statement. The statement-level triggers on postings run at the
  * statement's end and see the entries inserted beside them.
  */
 async function persist(
@@ -71,17 +71,19 @@ async function persist(
     return account;
   });
   const deferred = target instanceof DeferredInserts ? target : new DeferredInserts();
-  await deferred.queryable.query(
-    `INSERT INTO ledger_transactions (id, livemode, reason, reference_id, effective_at, created_at)
+  const headed = written.filter((w) => w.entry.own_entry !== true);
+  if (headed.length > 0)
+    await deferred.queryable.query(
+      `INSERT INTO ledger_transactions (id, livemode, reason, reference_id, effective_at, created_at)
      SELECT *, $1::timestamptz, $1::timestamptz FROM unnest($2::text[], $3::boolean[], $4::text[], $5::text[])`,
-    [
-      now,
-      written.map((w) => w.id),
-      written.map((w) => w.entry.livemode),
-      written.map((w) => w.entry.reason),
-      written.map((w) => w.entry.reference_id),
-    ],
-  );
+      [
+        now,
+        headed.map((w) => w.id),
+        headed.map((w) => w.entry.livemode),
+        headed.map((w) => w.entry.reason),
+        headed.map((w) => w.entry.reference_id),
+      ],
+    );
   await deferred.queryable.query(
     // created_at_max, the running maximum of created_at along the account (migration 0035, read by
     // balance?at=): $1 or the account's last earlier posting's, whichever is later. This statement's

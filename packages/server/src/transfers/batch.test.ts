@@ -27,7 +27,7 @@ async function counts(): Promise<Record<string, string>> {
   const result = await t.db.pool.query<Record<string, string>>(
     `SELECT (SELECT count(*) FROM transfers) AS transfers,
             (SELECT count(*) FROM postings) AS postings,
-            (SELECT count(*) FROM ledger_transactions) AS ledger_transactions`,
+            (SELECT count(*) FROM journal_entries) AS journal_entries`,
   );
   const row = result.rows[0];
   if (row === undefined) throw new Error('no counts');
@@ -110,7 +110,7 @@ describe('non-atomic batches', () => {
     // Transfer one: 2 postings; transfer four: one debit of its source, a credit each to the
     // destination and the fee account.
     expect(Number(after.postings) - Number(before.postings)).toBe(5);
-    expect(Number(after.ledger_transactions) - Number(before.ledger_transactions)).toBe(2);
+    expect(Number(after.journal_entries) - Number(before.journal_entries)).toBe(2);
 
     expect(await balanceOf(t, a)).toEqual(usd('70.00'));
     expect(await balanceOf(t, poor)).toEqual(usd('1.00'));

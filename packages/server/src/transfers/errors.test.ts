@@ -26,7 +26,7 @@ async function snapshot(wallets: readonly string[]): Promise<Snapshot> {
   const counts = await t.db.pool.query<Record<string, string>>(
     `SELECT (SELECT count(*) FROM transfers) AS transfers,
             (SELECT count(*) FROM postings) AS postings,
-            (SELECT count(*) FROM ledger_transactions) AS ledger_transactions,
+            (SELECT count(*) FROM journal_entries) AS journal_entries,
             (SELECT count(*) FROM payments) AS payments,
             (SELECT count(*) FROM accounts WHERE kind = 'wallet') AS wallets`,
   );

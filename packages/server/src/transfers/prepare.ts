@@ -106,6 +106,7 @@ export async function prepareTransfer(
     reason: input.hold === true ? 'transfer.held' : 'transfer.posted',
     reference_id: id,
     movements,
+    own_entry: true,
   };
   return ok({ row, entry, scale: scale.value });
 }

@@ -2,12 +2,14 @@ import type { Static } from '@sinclair/typebox';
 import { pageWithScale } from '../assets/scaled-views.js';
 import { assetScale } from '../assets/service.js';
 import { type ClockScope, real_time, scopeParams, walletInScope } from '../clocks/scope.js';
+import { DeferredInserts } from '../db/deferred.js';
 import type { Client, Queryable } from '../db/pool.js';
 import { rowById } from '../db/rows.js';
 import { eventOf, type NewEvent, recordEvents } from '../events/index.js';
 import { lockAccounts } from '../ledger/accounts.js';
 import type { WriteContext } from '../ledger/context.js';
 import type { Movement } from '../ledger/entries.js';
+import { entryOfPosting } from '../ledger/journal.js';
 import type { StoredLeg } from '../ledger/legs.js';
 import { scaleParts } from '../ledger/splits.js';
 import { writeEntries } from '../ledger/write.js';
@@ -36,6 +38,9 @@ export async function createTransfers(
   inputs: readonly TransferInput[],
 ): Promise<Result<TransferView>[]> {
   const { db, livemode, now } = ctx;
+  // The transfers are their own journal entries: their rows go in the statement of their postings,
+  // whose trigger finds them there (migration 0045).
+  const later = ctx.later ?? new DeferredInserts();
   const accounts = await lockAccounts(db, accountsNamed(livemode, inputs));
   const wallets = walletAssets(accounts, livemode);
   const prepared: Result<PreparedTransfer>[] = [];
@@ -46,7 +51,7 @@ export async function createTransfers(
     valid.map(({ transfer }) => transfer.entry),
     now,
     accounts,
-    ctx.later,
+    later,
   );
   const results: (Result<TransferView> | undefined)[] = prepared.map((result) =>
     result.ok ? undefined : result,
@@ -66,9 +71,10 @@ export async function createTransfers(
     events.push(eventOf(view.hold ? 'transfer.pending' : 'transfer.posted', view));
     results[index] = ok(view);
   });
-  await insertTransfers(ctx.later?.queryable ?? db, written);
+  await insertTransfers(later.queryable, written);
   // In ledger order, so each wallet's events follow the order its balance changed in.
-  await recordEvents(ctx.later?.queryable ?? db, events, now);
+  await recordEvents(later.queryable, events, now);
+  if (ctx.later === undefined) await later.flush(db);
   return results.map((result) => {
     assert(result !== undefined, 'every transfer has a result');
     return result;
@@ -95,9 +101,9 @@ async function insertTransfers(db: Queryable, transfers: readonly PreparedTransf
   const rows = transfers.map((transfer) => transfer.row);
   await db.query(
     `INSERT INTO transfers (id, livemode, status, source_wallet_id, asset, amount, fee_amount, fee_account_id, destinations,
-       description, metadata, hold, expires_at, created_at, updated_at)
+       description, metadata, hold, expires_at, created_at, updated_at, own_entry)
      SELECT id, livemode, status, source_wallet_id, asset, amount, fee_amount, fee_account_id, destinations, description, metadata,
-       hold, expires_at, created_at, created_at
+       hold, expires_at, created_at, created_at, true
      FROM unnest($1::text[], $2::boolean[], $3::text[], $4::text[], $5::text[], $6::numeric[], $7::numeric[], $8::text[], $9::jsonb[],
        $10::text[], $11::jsonb[], $12::boolean[], $13::timestamptz[], $14::timestamptz[])
        AS t (id, livemode, status, source_wallet_id, asset, amount, fee_amount, fee_account_id, destinations, description, metadata,
@@ -282,11 +288,11 @@ export async function listTransfers(
   filter: Static<typeof TransferListQuery>,
 ): Promise<Result<Page<TransferView>>> {
   // A transfer touches a wallet when it posted to it: as source, destination or fee wallet.
-  const touched =
-    'SELECT t.reference_id FROM postings p JOIN ledger_transactions t ON t.id = p.transaction_id';
   const { where, params } = new Filters(livemode)
     .add(
-      (p) => `id IN (${touched} WHERE p.account_number = (SELECT number FROM accounts WHERE id = ${p}))`,
+      (p) =>
+        `id IN (SELECT e.reference_id FROM postings p, ${entryOfPosting('$1')}
+          WHERE p.account_number = (SELECT number FROM accounts WHERE id = ${p}))`,
       filter.wallet_id,
     )
     .equals('status', filter.status)

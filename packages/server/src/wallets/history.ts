@@ -2,6 +2,7 @@ import type { Static } from '@sinclair/typebox';
 import { assetScale } from '../assets/service.js';
 import type { Queryable } from '../db/pool.js';
 import { findWallet } from '../ledger/accounts.js';
+import { entryOfPosting } from '../ledger/journal.js';
 import { postingId, postingSeqOf } from '../ledger/posting-ids.js';
 import { domainError, notFound } from '../shared/errors.js';
 import { idPrefixes } from '../shared/ids.js';
@@ -29,8 +30,8 @@ interface PostingRow {
 
 type PostingView = Static<typeof Posting>;
 
-const posting_source = `(SELECT p.*, t.reason, t.reference_id, t.livemode FROM postings p
-  JOIN ledger_transactions t ON t.id = p.transaction_id) AS wallet_postings`;
+const posting_source = `(SELECT p.*, e.reason, e.reference_id FROM postings p,
+  ${entryOfPosting('(SELECT livemode FROM accounts WHERE id = $1)')}) AS wallet_postings`;
 
 /**
  * The postings of wallet `$1`, which hold its number (migration 0041). The number is looked up

@@ -73,7 +73,10 @@ export const Posting = Type.Object(
     object: Type.Literal('posting'),
     livemode: Type.Boolean(),
     wallet_id: Type.String(),
-    transaction_id: Type.String({ description: 'The journal entry this posting belongs to.' }),
+    transaction_id: Type.String({
+      description:
+        "The journal entry this posting belongs to. The entry that creates a transfer (reason `transfer.posted` or `transfer.held`) is named by the transfer's own id, `tr_…`; every other entry by a `txn_…` id.",
+    }),
     reason: Type.String({ examples: ['transfer.posted'] }),
     reference_id: Type.String({
       description: 'The transfer or payment that caused it.',
