@@ -3,6 +3,7 @@ import { createReadStream } from 'node:fs';
 import { open, rename } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
+import { type ExpectedLine, lineMatches, lineToWrite } from './archive-copies.js';
 
 /** What an archive file holds, as recorded in `event_archives` and the audit chain. */
 export interface ArchiveSummary {
@@ -14,7 +15,10 @@ export interface ArchiveSummary {
   readonly sha256: string;
 }
 
-/** One line: an event row exactly as PostgreSQL's row_to_json renders it, and its position. */
+/**
+ * One line: an event row exactly as PostgreSQL's row_to_json renders it, and its position (an
+ * event stored without its copy gets one in its line: archive-copies.ts).
+ */
 export interface ArchiveLine {
   readonly position: string;
   readonly json: string;
@@ -28,7 +32,7 @@ export interface ArchiveLine {
 export async function writeArchiveFile(
   dir: string,
   file_name: string,
-  pages: AsyncIterable<readonly ArchiveLine[]>,
+  pages: AsyncIterable<readonly ExpectedLine[]>,
 ): Promise<ArchiveSummary> {
   const final_path = path.join(dir, file_name);
   const temporary_path = `${final_path}.partial`;
@@ -40,7 +44,7 @@ export async function writeArchiveFile(
   try {
     for await (const page of pages) {
       if (page.length === 0) continue;
-      const bytes = Buffer.from(page.map((line) => `${line.json}\n`).join(''), 'utf8');
+      const bytes = Buffer.from(page.map((line) => `${lineToWrite(line)}\n`).join(''), 'utf8');
       hash.update(bytes);
       await file.write(bytes);
       event_count += page.length;
@@ -71,7 +75,7 @@ export async function writeArchiveFile(
 export async function archiveMismatch(
   file_path: string,
   written: ArchiveSummary,
-  pages: AsyncIterable<readonly ArchiveLine[]>,
+  pages: AsyncIterable<readonly ExpectedLine[]>,
 ): Promise<string | null> {
   const name = path.basename(file_path);
   const lines = archiveLines(file_path)[Symbol.asyncIterator]();
@@ -81,7 +85,7 @@ export async function archiveMismatch(
       const line = await lines.next();
       line_number += 1;
       if (line.done) return `${name} ends at line ${line_number}; the partition has more events`;
-      if (line.value !== row.json) return `${name} line ${line_number} differs from the event stored`;
+      if (!lineMatches(line.value, row)) return `${name} line ${line_number} differs from the event stored`;
     }
   }
   const extra = await lines.next();

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { foldEvents } from '../reports/rollups.js';
 import { createTestApp, type TestApp } from '../test-support/app.js';
-import { funded } from '../test-support/money.js';
+import { funded, newWallet, postOk } from '../test-support/money.js';
 import { eventPartitions } from './partitions.js';
 import { ArchiveNotVerified, archiveOldEvents } from './retention.js';
 import { sequenceEvents } from './sequencer.js';
@@ -39,7 +39,14 @@ describe('an archive that does not read back as its events', () => {
   it('is refused: the partition stays whole, nothing is recorded; an intact one is then accepted', async () => {
     const archive_dir = await mkdtemp(path.join(tmpdir(), 'purse-archive-verify-'));
     const config = { ...t.config.events, retention_days: 30, archive_dir };
-    await funded(t, '10.00');
+    const source = await funded(t, '10.00');
+    // Its event is stored without a copy of the transfer; the archive line carries one.
+    const moved = await postOk(t, '/v1/transfers', {
+      source_wallet_id: source,
+      destination_wallet_id: await newWallet(t),
+      amount: '1.00',
+      currency: 'USD',
+    });
     await sequenceEvents(t.db.pool, 1_000, t.clock.now());
     await foldEvents(t.db.pool, 10_000, 100);
     const first = (await eventPartitions(t.db.pool))[0];
@@ -57,6 +64,18 @@ describe('an archive that does not read back as its events', () => {
         ),
       async (file_path) => truncate(file_path, (await readFile(file_path)).length - 2),
       async (file_path) => writeFile(file_path, `${await readFile(file_path, 'utf8')}{}\n`),
+      // The transfer's copy swapped for another event's sealed payload: it opens, to something else.
+      async (file_path) => {
+        const lines = (await readFile(file_path, 'utf8')).trim().split('\n');
+        const rows = lines.map((line) => JSON.parse(line) as { object_id: string; data: string });
+        const other = rows.find((row) => row.object_id !== moved.id)?.data ?? '';
+        const swapped = lines.map((line, index) =>
+          rows[index]?.object_id === moved.id
+            ? line.replace(JSON.stringify(rows[index]?.data), JSON.stringify(other))
+            : line,
+        );
+        await writeFile(file_path, `${swapped.join('\n')}\n`);
+      },
     ];
     for (const harm of damages) {
       damage.current = harm;

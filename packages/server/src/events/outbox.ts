@@ -12,6 +12,12 @@ export interface NewEvent {
   readonly livemode: boolean;
   readonly type: EventType;
   readonly data: { readonly id: string; readonly object: string } & Record<string, unknown>;
+  /**
+   * Store no copy of `data`: the event refers to its object, whose view as created readers render
+   * (migration 0046; `withData` in events/view.ts). Only for `transfer.posted` of a transfer that
+   * holds nothing, which never changes afterwards but for its refunded amounts.
+   */
+  readonly by_reference?: true;
 }
 
 /**
@@ -24,6 +30,11 @@ export async function recordEvents(db: Queryable, events: readonly NewEvent[], n
   for (const event of events) {
     assert(isEventType(event.type), `event type ${event.type} is in the catalogue`);
     assert(event.data.id.length > 0, `a ${event.type} event names its object`);
+    assert(
+      event.by_reference !== true ||
+        (event.type === 'transfer.posted' && event.data.object === 'transfer' && event.data.hold === false),
+      'only a transfer posted at once is referred to',
+    );
   }
   // The data go as one JSON array, not a json[]: node-postgres writes an array parameter as an
   // array literal, escaping every quote of every element and measuring the result again, which was
@@ -32,7 +43,7 @@ export async function recordEvents(db: Queryable, events: readonly NewEvent[], n
   // json_array_elements hands each element back as its own text, so the rows are as before.
   await db.query(
     `INSERT INTO events (id, livemode, type, object_id, data, created_at, facets)
-     SELECT id, livemode, type, object_id, data, $6, facets::json
+     SELECT id, livemode, type, object_id, CASE WHEN json_typeof(data) = 'null' THEN NULL ELSE data END, $6, facets::json
      FROM ROWS FROM (unnest($1::text[]), unnest($2::boolean[]), unnest($3::text[]), unnest($4::text[]),
        json_array_elements($5::json), unnest($7::text[])) AS e (id, livemode, type, object_id, data, facets)`,
     [
@@ -43,7 +54,12 @@ export async function recordEvents(db: Queryable, events: readonly NewEvent[], n
       // Sealed: an object's view may carry personal data (a holder's name and email); eventView opens it.
       // Compressed first, as ciphertext does not compress: a transfer's view goes from 516 bytes to
       // about 120 (events written before this are not, and open as they are).
-      JSON.stringify(events.map((event) => sealCompressed('personal', JSON.stringify(event.data)))),
+      // An event by reference stores none (JSON null, SQL NULL in the row).
+      JSON.stringify(
+        events.map((event) =>
+          event.by_reference === true ? null : sealCompressed('personal', JSON.stringify(event.data)),
+        ),
+      ),
       now,
       events.map((event) => facetsOf(event.data)),
     ],

@@ -8,7 +8,7 @@ import { foldEvents } from '../reports/rollups.js';
 import { createTestApp, type TestApp } from '../test-support/app.js';
 import { createTestDatabase, migrateUpTo } from '../test-support/database.js';
 import { asApplicationRole } from '../test-support/global-setup.js';
-import { expectProblem, funded } from '../test-support/money.js';
+import { expectProblem, funded, newWallet, postOk } from '../test-support/money.js';
 import { runPurse } from '../test-support/process.js';
 import { fileSha256 } from './archive-file.js';
 import { recordEvents } from './outbox.js';
@@ -17,7 +17,7 @@ import { replayArchive } from './replay-archive.js';
 import { archiveOldEvents } from './retention.js';
 import { sequenceEvents } from './sequencer.js';
 import { verifyEvents } from './verify-events.js';
-import { type EventRow, type EventView, eventView } from './view.js';
+import { type EventRow, type EventView, eventView, withData } from './view.js';
 
 let t: TestApp;
 /** The worker's role: it owns nothing, so dropping a partition goes through migration 0036's function. */
@@ -245,6 +245,13 @@ describe('event retention', () => {
     const archive_dir = await mkdtemp(path.join(tmpdir(), 'purse-archive-'));
     const config = { ...t.config.events, retention_days: 30, archive_dir };
     const wallet = await funded(t, '10.00');
+    // A transfer posted at once: its event refers to it, archived without data and replayed with it.
+    const moved = await postOk(t, '/v1/transfers', {
+      source_wallet_id: wallet,
+      destination_wallet_id: await newWallet(t),
+      amount: '1.00',
+      currency: 'USD',
+    });
     // Past the end of the first partition (this month) by more than the retention age.
     const first = (await eventPartitions(t.db.pool))[0];
     expect(first?.name).toBe('events_initial');
@@ -289,7 +296,9 @@ describe('event retention', () => {
     await foldEvents(t.db.pool, 10_000, 100);
 
     const rows = await t.db.pool.query<EventRow>('SELECT * FROM events_initial ORDER BY position');
-    const before: EventView[] = rows.rows.map(eventView);
+    expect(rows.rows.filter((row) => row.data === null).map((row) => row.object_id)).toEqual([moved.id]);
+    const before: EventView[] = (await withData(t.db.pool, rows.rows)).map(eventView);
+    expect(before.find((event) => event.data.object.id === moved.id)?.data.object).toEqual(moved);
     expect(before.length).toBeGreaterThan(3);
     const one = before.find((event) => !event.livemode);
     const shown = await t.request({ method: 'GET', url: `/v1/events/${one?.id}` });
@@ -306,6 +315,10 @@ describe('event retention', () => {
     expect(archive?.event_count).toBe(String(before.length));
     const file_path = path.join(archive_dir, archive?.file_name ?? '');
     expect(await fileSha256(file_path)).toBe(archive?.sha256);
+    // The transfer's event, stored without its copy, has one in its line: the file replays alone.
+    const lines = (await readFile(file_path, 'utf8')).trim().split('\n');
+    const copied = lines.map((line) => JSON.parse(line)).find((row) => row.object_id === moved.id);
+    expect(copied?.data).toMatch(/^pse1\./);
     expect((await t.db.pool.query(`SELECT to_regclass('events_initial') AS r`)).rows[0]?.r).toBeNull();
 
     const gone = await t.request({ method: 'GET', url: `/v1/events/${one?.id}` });

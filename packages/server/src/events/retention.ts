@@ -3,6 +3,7 @@ import path from 'node:path';
 import { appendAudit, worker_actor } from '../audit/append.js';
 import type { EventsConfig } from '../config.js';
 import { type Client, inTransaction, type Pool } from '../db/pool.js';
+import { type ExpectedLine, expectedLines } from './archive-copies.js';
 import { type ArchiveLine, archiveMismatch, writeArchiveFile } from './archive-file.js';
 import { type EventPartition, eventPartitions } from './partitions.js';
 
@@ -122,7 +123,7 @@ export function archiveReference(
  * `e.position`, qualified: a bare ORDER BY position would sort by the output column, the text, and
  * page '1', '10', '100'... (archives of over one page were refused at the drop, until kill.test.ts).
  */
-async function* pagesOf(db: Client, table: string): AsyncIterable<ArchiveLine[]> {
+async function* pagesOf(db: Client, table: string): AsyncIterable<ExpectedLine[]> {
   let after = '0';
   for (;;) {
     const page = await db.query<ArchiveLine>(
@@ -130,7 +131,7 @@ async function* pagesOf(db: Client, table: string): AsyncIterable<ArchiveLine[]>
        FROM ${table} e WHERE e.position > $1 ORDER BY e.position LIMIT $2`,
       [after, archive_page_rows],
     );
-    yield page.rows;
+    yield await expectedLines(db, page.rows);
     const last = page.rows[page.rows.length - 1];
     if (last === undefined || page.rows.length < archive_page_rows) return;
     after = last.position;

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openJson } from '../crypto/keyring.js';
 import type { Client } from '../db/pool.js';
 import { createTestApp, type TestApp } from '../test-support/app.js';
 import { funded } from '../test-support/money.js';
 import { ofAccount } from '../test-support/tamper.js';
 import { recordEvents } from './outbox.js';
 import { sequenceEvents, sequencing_statements } from './sequencer.js';
+import { type EventRow, eventView, withData } from './view.js';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -212,18 +212,17 @@ describe('the sequencer', () => {
       }),
     );
     await sequenceEvents(t.db.pool, batch_max, t.clock.now());
-    const sealed = await t.db.pool.query<{ object_id: string; data: unknown }>(
-      `SELECT object_id, data FROM events WHERE type = 'transfer.posted' AND object_id = ANY($1::text[])
-       ORDER BY position`,
+    const stored = await t.db.pool.query<EventRow>(
+      `SELECT * FROM events WHERE type = 'transfer.posted' AND object_id = ANY($1::text[]) ORDER BY position`,
       [created],
     );
-    // Payloads are sealed: opened here to read each transfer's wallets.
+    // Each refers to its transfer: withData renders its view, as every reader of events does.
     const events = {
-      rows: sealed.rows.map((row) => {
-        const data = openJson<{ source_wallet_id: string; destinations: { wallet_id: string }[] }>(
-          'personal',
-          row.data,
-        );
+      rows: (await withData(t.db.pool, stored.rows)).map((row) => {
+        const data = eventView(row).data.object as unknown as {
+          source_wallet_id: string;
+          destinations: { wallet_id: string }[];
+        };
         return {
           object_id: row.object_id,
           source: data.source_wallet_id,

@@ -6,7 +6,7 @@ import { fail, ok, type Result } from '../shared/result.js';
 import { archiveOfEvent, eventArchived } from './archives.js';
 import { isValidPattern, patternCondition } from './catalogue.js';
 import { unknownEventType } from './service.js';
-import { type EventRow, eventView } from './view.js';
+import { type EventRow, eventView, withData } from './view.js';
 
 const page_size = 100;
 
@@ -203,7 +203,8 @@ async function nextEvents(
   );
   const last = result.rows.at(-1);
   const full = result.rows.length === page_size;
-  return { rows: result.rows, cursor: full && last?.position != null ? BigInt(last.position) : horizon };
+  const rows = await withData(db, result.rows);
+  return { rows, cursor: full && last?.position != null ? BigInt(last.position) : horizon };
 }
 
 function once(response: ServerResponse, event: string): Promise<void> {

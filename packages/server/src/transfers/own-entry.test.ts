@@ -165,6 +165,6 @@ describe('what names a transfer entry is guarded in the database', () => {
     await expect(t.db.pool.query('DELETE FROM transfers WHERE id = $1', [made.id])).rejects.toThrow(
       /permanent/,
     );
-    await t.db.pool.query('UPDATE transfers SET metadata = \'{"a":"b"}\' WHERE id = $1', [made.id]);
+    await t.db.pool.query('UPDATE transfers SET refunded_amount = 1 WHERE id = $1', [made.id]);
   });
 });

@@ -68,7 +68,12 @@ export async function createTransfers(
     }
     const view = transferView(transfer.row, transfer.scale);
     written.push(transfer);
-    events.push(eventOf(view.hold ? 'transfer.pending' : 'transfer.posted', view));
+    // A transfer posted at once never changes but for its refunds: its event refers to it.
+    events.push(
+      view.hold
+        ? eventOf('transfer.pending', view)
+        : { ...eventOf('transfer.posted', view), by_reference: true },
+    );
     results[index] = ok(view);
   });
   await insertTransfers(later.queryable, written);

@@ -7,7 +7,7 @@ import {
 } from '@opentelemetry/semantic-conventions';
 import type { WebhookConfig } from '../config.js';
 import { type Client, inTransaction, type Pool } from '../db/pool.js';
-import { type EventRow, eventView } from '../events/view.js';
+import { type EventRow, eventView, withData } from '../events/view.js';
 import { webhook_attempt_seconds, webhook_attempts } from '../metrics/process-metrics.js';
 import type { Clock } from '../shared/clock.js';
 import { newId } from '../shared/ids.js';
@@ -122,7 +122,11 @@ export async function claimDeliveries(
       Math.max(0, config.failing_deliveries_in_flight_max - in_flight.failing),
     ],
   );
-  return result.rows.map((row) => ({
+  const events = await withData(
+    pool,
+    result.rows.map((row) => ({ ...row.event, created_at: new Date(row.event.created_at) })),
+  );
+  return result.rows.map((row, index) => ({
     ...row,
     endpoint: {
       ...row.endpoint,
@@ -131,7 +135,7 @@ export async function claimDeliveries(
           ? null
           : new Date(row.endpoint.previous_secret_expires_at),
     },
-    event: { ...row.event, created_at: new Date(row.event.created_at) },
+    event: events[index] ?? row.event,
   }));
 }
 
