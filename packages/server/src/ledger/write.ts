@@ -55,8 +55,9 @@ type Written = { entry: EntryIntent; id: string; postings: ComputedPosting[] };
 /**
  * Writes the journal entries (but those that are their own transfers'), their postings and the
  * accounts' new balances in one statement (each statement has a fixed cost in both processes; see
- * "CPU per transfer" in docs/decisions.md), or queues them to go in the caller's one statement. The statement-level triggers on postings run at the
- * statement's end and see the entries inserted beside them.
+ * "CPU per transfer" in docs/decisions.md), or queues them to go in the caller's one statement.
+ * The statement-level triggers on postings run at the statement's end and see the entries
+ * inserted beside them.
  */
 async function persist(
   target: Client | DeferredInserts,
