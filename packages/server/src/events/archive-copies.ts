@@ -19,11 +19,20 @@ export interface ExpectedLine extends ArchiveLine {
  * event without its copy shows (one query for the page).
  */
 export async function expectedLines(db: Queryable, page: readonly ArchiveLine[]): Promise<ExpectedLine[]> {
-  const rows = page.map((line) => ({ ...(JSON.parse(line.json) as EventRow), created_at: new Date(0) }));
-  const filled = await withData(db, rows);
-  return page.map((line, index) =>
-    rows[index]?.data === null ? { ...line, copy: filled[index]?.data } : line,
+  // Only a line with `"data":null` can be one (parsed to be sure: a plain payload of before sealing
+  // may hold that text further on); the others, nearly all, are not parsed.
+  const uncopied = page.flatMap((line, index) => {
+    if (!line.json.includes('"data":null')) return [];
+    const row = JSON.parse(line.json) as Omit<EventRow, 'created_at'> & { created_at: string };
+    return row.data === null ? [{ index, row: { ...row, created_at: new Date(row.created_at) } }] : [];
+  });
+  if (uncopied.length === 0) return [...page];
+  const filled = await withData(
+    db,
+    uncopied.map(({ row }) => row),
   );
+  const copies = new Map(uncopied.map(({ index }, n) => [index, filled[n]?.data]));
+  return page.map((line, index) => (copies.has(index) ? { ...line, copy: copies.get(index) } : line));
 }
 
 /**
