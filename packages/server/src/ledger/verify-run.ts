@@ -11,9 +11,10 @@ import {
   recordCheckpoint,
 } from './checkpoints.js';
 import { assetSums, floors, lastPostings, type Violation } from './verify.js';
-import { checkEntries, checkNewEntries } from './verify-entries.js';
+import { checkEntries } from './verify-entries.js';
 import { accountBatches, checkAccountBatch } from './verify-postings.js';
 import { tailPage } from './verify-tail.js';
+import { checkNewEntries } from './verify-tail-entries.js';
 
 /** One `purse verify` at a time: a second one waits, then starts from the first one's checkpoint. */
 const verify_lock_id = 7_270_185_035;

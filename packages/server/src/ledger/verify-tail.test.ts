@@ -1,11 +1,12 @@
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Client } from '../db/pool.js';
 import { createTestApp, type TestApp } from '../test-support/app.js';
 import { newWallet } from '../test-support/money.js';
 import { ofAccount, tamper } from '../test-support/tamper.js';
-import { checkNewEntries, entriesFromTail } from './verify-entries.js';
 import { verifyAndCheckpoint } from './verify-run.js';
 import { tailPage } from './verify-tail.js';
+import { checkNewEntries, entriesFromTail } from './verify-tail-entries.js';
 
 let t: TestApp;
 let platform: string;
@@ -102,8 +103,8 @@ describe("verify reads the new entries from the heap's tail", () => {
     expect((await verify()).violations).toEqual([]);
   });
 
-  it('answers the index way when a new posting lies before the pages read', async () => {
-    // Enough new postings to fill more than one page (about 48 a page), the first one edited.
+  it('reads a new posting that lies before the pages read through its account, and finds its entry', async () => {
+    // Enough new postings to fill more than one page (about 55 a page), the first one edited.
     await moves(100);
     const first = await editFirstNewPosting();
     const after_it = first.page + 1;
@@ -111,12 +112,46 @@ describe("verify reads the new entries from the heap's tail", () => {
       await entriesFromTail(client, after_it),
       await checkNewEntries(client, after_it),
     ]);
-    // The tail from the next page holds some new postings, not all: it cannot answer.
-    expect(from_tail).toBeUndefined();
-    expect(answered).toContainEqual(
-      expect.objectContaining({ check: 'transaction_balances', subject: first.transaction_id }),
-    );
+    // The tail from the next page holds some new postings, not all: the rest are read by account.
+    for (const found of [from_tail, answered]) {
+      expect(found).toEqual([
+        expect.objectContaining({ check: 'transaction_balances', subject: first.transaction_id }),
+      ]);
+    }
     await addToAmount(first.key, -1);
+    expect((await verify()).violations).toEqual([]);
+  });
+
+  it('starts the tail after room left in an older page, and reads the new postings there by account', async () => {
+    // A rolled back insert leaves a page of dead postings, far before the checkpoint's last page.
+    const room = await leaveRoom(50);
+    await moves(1_000);
+    await moves(1_000);
+    await moves(500);
+    expect((await verify()).violations).toEqual([]);
+    await moves(300);
+    // A vacuum records the room; a seller's first new posting, rewritten unchanged from a new
+    // connection (no page of its own to fill yet), moves into it.
+    await t.db.pool.query('VACUUM postings');
+    const seller = sellers[1] ?? '';
+    const moved = await rewriteFirstNewPosting(seller);
+    expect(moved.page).toBeLessThanOrEqual(room);
+    const placed = await inSnapshot(async (client) => {
+      const page = await tailPage(client, 600);
+      if (page === undefined) throw new Error('the tail is worth reading');
+      return { page, from_tail: await entriesFromTail(client, page) };
+    });
+    // The tail starts with the pages written since the checkpoint, not at the room.
+    expect(placed.page).toBeGreaterThan(room);
+    expect(placed.from_tail).toEqual([]);
+    // An entry with a posting in that room is checked whole: an edit of it is found.
+    const key: [string, string] = [seller, moved.seq];
+    await addToAmount(key, 1);
+    const found = await inSnapshot(async (client) => entriesFromTail(client, placed.page));
+    expect(found).toEqual([
+      expect.objectContaining({ check: 'transaction_balances', subject: moved.transaction_id }),
+    ]);
+    await addToAmount(key, -1);
     expect((await verify()).violations).toEqual([]);
   });
 
@@ -153,4 +188,74 @@ describe("verify reads the new entries from the heap's tail", () => {
       expect.objectContaining({ check: 'transaction_balances', subject: first.transaction_id }),
     );
   });
+  it('answers the index way when the postings read fall short of the numbers given', async () => {
+    const first = await firstNewPosting();
+    const page_of = async () => inSnapshot(async (client) => entriesFromTail(client, first.page));
+    expect(await page_of()).toBeDefined();
+    // A new posting of the platform's removed from between two others: a gap in its numbers.
+    const [account, seq] = first.key;
+    const removed = await t.db.pool.query<{ transaction_id: string }>(
+      `SELECT transaction_id FROM postings WHERE ${ofAccount('$1')} AND account_seq = $2`,
+      [account, BigInt(seq) + 1n],
+    );
+    await tamper(t, `DELETE FROM postings WHERE ${ofAccount('$1')} AND account_seq = $2`, [
+      account,
+      BigInt(seq) + 1n,
+    ]);
+    expect(await page_of()).toBeUndefined();
+    const answered = await inSnapshot((client) => checkNewEntries(client, first.page));
+    expect(answered).toContainEqual(
+      expect.objectContaining({ check: 'transaction_balances', subject: removed.rows[0]?.transaction_id }),
+    );
+  });
 });
+
+/**
+ * Rewrites an account's first posting after the checkpoint unchanged, from a connection of its
+ * own: the new version goes to the first page with room. Returns that page, and the posting.
+ */
+async function rewriteFirstNewPosting(
+  account: string,
+): Promise<{ page: number; seq: string; transaction_id: string }> {
+  const client = new pg.Client({ connectionString: t.db.url });
+  await client.connect();
+  try {
+    await client.query("SET session_replication_role = 'replica'");
+    const rewritten = await client.query<{ page: string; seq: string; transaction_id: string }>(
+      `UPDATE postings p SET amount = p.amount FROM ledger_checkpoint_accounts c
+       WHERE c.account_id = $1 AND ${ofAccount('$1', 'p.')} AND p.account_seq = c.account_seq + 1
+       RETURNING (p.ctid::text::point)[0]::bigint AS page, p.account_seq::text AS seq, p.transaction_id`,
+      [account],
+    );
+    const row = rewritten.rows[0];
+    if (row === undefined) throw new Error(`no new posting on ${account}`);
+    return { page: Number(row.page), seq: row.seq, transaction_id: row.transaction_id };
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * Inserts `count` postings and rolls them back, as a failed write would: their page keeps room
+ * that the next vacuum records. Returns that page.
+ */
+async function leaveRoom(count: number): Promise<number> {
+  const client = await t.db.pool.connect();
+  try {
+    await client.query("SET session_replication_role = 'replica'");
+    await client.query('BEGIN');
+    const inserted = await client.query<{ page: string }>(
+      `INSERT INTO postings (transaction_id, account_number, account_seq, asset, side, layer, amount,
+         posted_after, held_after, incoming_after)
+       SELECT 'txn_rolled_back', 9000000000 + g, 1, 'USD', 'debit', 'posted', 1, 0, 0, 0
+       FROM generate_series(1, $1::int) AS g
+       RETURNING (ctid::text::point)[0]::bigint AS page`,
+      [count],
+    );
+    await client.query('ROLLBACK');
+    return Math.max(...inserted.rows.map((row) => Number(row.page)));
+  } finally {
+    await client.query("SET session_replication_role = 'origin'");
+    client.release();
+  }
+}

@@ -12,25 +12,39 @@ import { baseSql } from './verify-postings.js';
 
 /**
  * The tail is read only when it is mostly new postings: at least this many a page (a page holds
- * about 48), or when it is at most `tail_pages_always` pages, which cost nothing to read. Beyond
+ * about 55), or when it is at most `tail_pages_always` pages, which cost nothing to read. Beyond
  * that, as after a rewrite of the table scattered them, the index way reads less.
  */
 const tail_postings_per_page_min = 10;
 const tail_pages_always = 8;
 
 /**
- * The page to read the new postings from: the first page holding the first new posting of any
- * account; undefined when there is no new posting, or when they are too scattered for the tail
- * to be worth reading.
+ * How far before the last page of the postings checked last the tail may start: the pages other
+ * writers were still filling then. A new posting further back went into room found in an older
+ * page; the accounts' indexes find those (verify-tail-entries.ts).
+ */
+const tail_pages_before_checked = 64;
+
+/**
+ * The page to read the new postings from: the first page holding the first new posting of an
+ * account, among the pages from shortly before the last page of an account's last checked
+ * posting; undefined when there is no new posting, or when they are too scattered for the tail to
+ * be worth reading.
  */
 export async function tailPage(db: Queryable, new_postings: number): Promise<number | undefined> {
   if (new_postings === 0) return undefined;
   const result = await db.query<{ page: string | null; pages: string }>(
-    `SELECT min((p.ctid::text::point)[0])::bigint AS page,
+    `WITH placed AS MATERIALIZED (
+       SELECT (SELECT (p.ctid::text::point)[0]::bigint FROM postings p
+           WHERE p.account_number = b.number AND p.account_seq = b.seq + 1) AS first_new,
+         (SELECT (p.ctid::text::point)[0]::bigint FROM postings p
+           WHERE p.account_number = b.number AND p.account_seq = b.seq) AS last_checked
+       FROM (${baseSql('since', 'every', 'false')}) b WHERE b.postings_count > b.seq)
+     SELECT min(first_new) FILTER (WHERE first_new >= (SELECT max(last_checked) FROM placed) - $1
+         OR (SELECT max(last_checked) FROM placed) IS NULL) AS page,
        pg_relation_size('postings') / current_setting('block_size')::bigint AS pages
-     FROM (${baseSql('since', 'every', 'false')}) b
-     CROSS JOIN LATERAL (SELECT ctid FROM postings p WHERE p.account_number = b.number AND p.account_seq = b.seq + 1) p
-     WHERE b.postings_count > b.seq`,
+     FROM placed`,
+    [tail_pages_before_checked],
   );
   const row = result.rows[0];
   assert(row !== undefined, 'an aggregate returns a row');

@@ -1,0 +1,128 @@
+import type { Queryable } from '../db/pool.js';
+import { assert } from '../shared/assert.js';
+import type { Violation } from './verify.js';
+import { checkEntries, entryDetail, net, unbalanced } from './verify-entries.js';
+import { baseSql } from './verify-postings.js';
+import { tailStart } from './verify-tail.js';
+
+/**
+ * The new entries' checks over the pages from `$1` on, as rows of three kinds:
+ * - `transaction_balances`: an entry, asset and layer whose postings in these pages do not
+ *   balance, with their sum (`total`) and count (`n`);
+ * - `read`: how many new postings these pages held (`n`) and how many the accounts' indexes allow
+ *   at most (`bound`: each account's highest number less its checkpointed one, one index probe per
+ *   account; never below zero, or an account missing postings would make room for another's);
+ * - `short`: an account (`number`, checkpointed at `seq`) with fewer new postings in these pages
+ *   than its highest number allows: the rest lie in earlier pages.
+ * The postings join the accounts' subquery, not `fresh`: with a CTE's unknown statistics the
+ * planner stopped reading the tail and fetched each account's postings through its index (with
+ * text account ids it sorted the tail to merge: 0.8 s, not 0.4; with their numbers, 0.40 s
+ * against 0.29 over 300,000 postings).
+ */
+const tail_entries_sql = `WITH fresh AS MATERIALIZED (
+    SELECT b.number, b.seq, (SELECT max(q.account_seq) FROM postings q WHERE q.account_number = b.number) AS last_seq
+    FROM (${baseSql('since', 'every', 'false')}) b WHERE b.postings_count > b.seq),
+  tail AS MATERIALIZED (
+    SELECT grouping(p.transaction_id, p.account_number) AS grouped, p.transaction_id, p.asset, p.layer,
+      p.account_number, sum(${net}) AS total, count(*) AS n
+    FROM postings p JOIN (${baseSql('since', 'every', 'false')}) b ON b.number = p.account_number
+    WHERE p.ctid >= $1::tid AND p.account_seq > b.seq AND b.postings_count > b.seq
+    GROUP BY GROUPING SETS ((p.transaction_id, p.asset, p.layer), (p.account_number), ())
+    HAVING grouping(p.transaction_id) = 1 OR ${unbalanced})
+  SELECT 'transaction_balances' AS check, transaction_id AS subject, ${entryDetail('asset', 'layer', 'total', 'n')} AS detail,
+    asset, layer, total::text, n::text, NULL::text AS bound, NULL::text AS number, NULL::text AS seq
+  FROM tail WHERE grouped = 1
+  UNION ALL
+  SELECT 'read', NULL, NULL, NULL, NULL, NULL, coalesce((SELECT n FROM tail WHERE grouped = 3), 0)::text,
+    (SELECT coalesce(sum(greatest(coalesce(last_seq, 0) - seq, 0)), 0) FROM fresh)::text, NULL, NULL
+  UNION ALL
+  SELECT 'short', NULL, NULL, NULL, NULL, NULL, NULL, NULL, f.number::text, f.seq::text
+  FROM fresh f LEFT JOIN tail t ON t.grouped = 2 AND t.account_number = f.number
+  WHERE coalesce(t.n, 0) < coalesce(f.last_seq, 0) - f.seq`;
+
+interface TailRow {
+  check: 'transaction_balances' | 'read' | 'short';
+  subject: string | null;
+  detail: string | null;
+  asset: string | null;
+  layer: string | null;
+  total: string | null;
+  n: string | null;
+  bound: string | null;
+  number: string | null;
+  seq: string | null;
+}
+
+/**
+ * The new postings before the tail (`$3`) of the short accounts (`$1` numbers, `$2` checkpointed
+ * seqs), each read through its account's index, with the tail's unbalanced parts (`$4`..`$8`):
+ * entry, asset and layer, sum, count). Every entry with a posting before the tail has its parts
+ * from both added up; one with postings in the tail alone keeps the tail's verdict. An entry whose
+ * part in the tail balanced is judged by its earlier part alone, which is the same verdict: that
+ * part adds nothing to a balanced sum, and a single posting (never zero) cannot balance. The last
+ * row (`read`) counts the postings read.
+ */
+const before_tail_sql = `WITH before AS MATERIALIZED (
+    SELECT p.transaction_id, p.asset, p.layer, ${net} AS total
+    FROM unnest($1::bigint[], $2::bigint[]) AS s(number, seq)
+    CROSS JOIN LATERAL (SELECT * FROM postings p
+      WHERE p.account_number = s.number AND p.account_seq > s.seq AND p.ctid < $3::tid OFFSET 0) p),
+  parts AS (
+    SELECT transaction_id, asset, layer, total, 1::bigint AS n FROM before
+    UNION ALL
+    SELECT * FROM unnest($4::text[], $5::text[], $6::text[], $7::numeric[], $8::bigint[]))
+  SELECT 'transaction_balances' AS check, transaction_id AS subject,
+    ${entryDetail('asset', 'layer', 'sum(total)', 'sum(n)')} AS detail, NULL::text AS read
+  FROM parts GROUP BY transaction_id, asset, layer HAVING sum(total) <> 0 OR sum(n) < 2
+  UNION ALL
+  SELECT 'read', NULL, NULL, (SELECT count(*) FROM before)::text`;
+
+/**
+ * The new entries' checks from the heap's tail (pages from `page` on). A posting can also land in
+ * an earlier page with room left in it (after a vacuum found the room, or a rolled back insert
+ * made it): the accounts short of postings in the tail have those read through their indexes, and
+ * the entries they belong to added up with their parts in the tail: never more than the index way
+ * would read for all of them. Exact when the postings read make up `bound`; undefined otherwise.
+ */
+export async function entriesFromTail(db: Queryable, page: number): Promise<Violation[] | undefined> {
+  const rows = (await db.query<TailRow>(tail_entries_sql, [tailStart(page)])).rows;
+  const read = rows.find((row) => row.check === 'read');
+  assert(read !== undefined, 'the count row is always returned');
+  const found = BigInt(read.n ?? '0');
+  const bound = BigInt(read.bound ?? '0');
+  const unbalanced_parts = rows.filter((row) => row.check === 'transaction_balances');
+  if (found === bound) return unbalanced_parts.map(violation);
+  const missing = bound - found;
+  if (missing < 0n) return undefined;
+  const short = rows.filter((row) => row.check === 'short');
+  const before = (
+    await db.query<{ check: 'transaction_balances' | 'read'; subject: string; detail: string; read: string }>(
+      before_tail_sql,
+      [
+        short.map((row) => row.number),
+        short.map((row) => row.seq),
+        tailStart(page),
+        ...(['subject', 'asset', 'layer', 'total', 'n'] as const).map((column) =>
+          unbalanced_parts.map((row) => row[column]),
+        ),
+      ],
+    )
+  ).rows;
+  const read_before = before.find((row) => row.check === 'read');
+  assert(read_before !== undefined, 'the count row is always returned');
+  if (BigInt(read_before.read) !== missing) return undefined;
+  return before.filter((row) => row.check === 'transaction_balances').map(violation);
+}
+
+function violation(row: { subject: string | null; detail: string | null }): Violation {
+  return { check: 'transaction_balances', subject: row.subject ?? '', detail: row.detail ?? '' };
+}
+
+/**
+ * checkEntries('since'), from the heap's tail when `page` is given (verify-tail.ts) and the
+ * postings it read were every new one; otherwise the index way answers.
+ */
+export async function checkNewEntries(db: Queryable, page: number | undefined): Promise<Violation[]> {
+  const from_tail = page === undefined ? undefined : await entriesFromTail(db, page);
+  return from_tail ?? checkEntries(db, 'since', null);
+}
