@@ -120,7 +120,7 @@ export async function checkAllAccounts(db: Queryable, mode: boolean | null): Pro
 }
 
 /** New postings a batch of accounts covers at most (an account with more is a batch alone). */
-const batch_postings_max = 50_000;
+const batch_postings_max = 25_000;
 
 /** Accounts whose new postings are checked together: at most about `batch_postings_max` of them. */
 export interface AccountBatch {

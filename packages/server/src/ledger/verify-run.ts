@@ -63,19 +63,22 @@ export async function verifyAndCheckpoint(
         let events: EventsVerified | undefined;
         let audit: Awaited<ReturnType<typeof walkAuditChain>> | undefined;
         // Events are not money, but a sequencer that skipped or repeated a position breaks every
-        // stream reader, and the checkpoint vouches for them too. The longest checks first; the
-        // short ones last, to fill whichever connection finishes its share first.
+        // stream reader, and the checkpoint vouches for them too. The longest checks first, the
+        // account batches from the largest down, and the short ones last: whichever connection
+        // finishes its share first takes the next, and the two finish close together.
         const checks: ((db: Client) => Promise<Violation[]>)[] = [
           (db) => (from_start ? checkEntries(db, 'all', null) : checkNewEntries(db, page)),
           async (db) => {
             events = await verifyEvents(db, trusted?.events_position ?? null);
             return events.violations;
           },
-          ...batches.map((batch) => async (db: Client) => {
-            const found = await checkAccountBatch(db, batch, from_start);
-            options.on_postings?.(batch.postings);
-            return found;
-          }),
+          ...batches
+            .toSorted((a, b) => b.postings - a.postings)
+            .map((batch) => async (db: Client) => {
+              const found = await checkAccountBatch(db, batch, from_start);
+              options.on_postings?.(batch.postings);
+              return found;
+            }),
           async (db) => {
             audit = await walkAuditChain(db, from_start ? chain_start : chainPoint(trusted));
             return audit.violations;

@@ -25,8 +25,9 @@ const tail_entries_sql = `WITH fresh AS MATERIALIZED (
   tail AS MATERIALIZED (
     SELECT grouping(p.transaction_id, p.account_number) AS grouped, p.transaction_id, p.asset, p.layer,
       p.account_number, sum(${net}) AS total, count(*) AS n
-    FROM postings p JOIN (${baseSql('since', 'every', 'false')}) b ON b.number = p.account_number
-    WHERE p.ctid >= $1::tid AND p.account_seq > b.seq AND b.postings_count > b.seq
+    FROM postings p JOIN (SELECT b.number, b.seq FROM (${baseSql('since', 'every', 'false')}) b
+      WHERE b.postings_count > b.seq OFFSET 0) b ON b.number = p.account_number
+    WHERE p.ctid >= $1::tid AND p.account_seq > b.seq
     GROUP BY GROUPING SETS ((p.transaction_id, p.asset, p.layer), (p.account_number), ())
     HAVING grouping(p.transaction_id) = 1 OR ${unbalanced})
   SELECT 'transaction_balances' AS check, transaction_id AS subject, ${entryDetail('asset', 'layer', 'total', 'n')} AS detail,
