@@ -56,7 +56,7 @@ interface TailRow {
 
 /**
  * The new postings before the tail (`$3`) of the short accounts (`$1` numbers, `$2` checkpointed
- * seqs), each read through its account's index, with the tail's unbalanced parts (`$4`..`$8`):
+ * seqs), each read through its account's index, with the tail's unbalanced parts (`$4`..`$8`:
  * entry, asset and layer, sum, count). Every entry with a posting before the tail has its parts
  * from both added up; one with postings in the tail alone keeps the tail's verdict. An entry whose
  * part in the tail balanced is judged by its earlier part alone, which is the same verdict: that
@@ -95,24 +95,41 @@ export async function entriesFromTail(db: Queryable, page: number): Promise<Viol
   if (found === bound) return unbalanced_parts.map(violation);
   const missing = bound - found;
   if (missing < 0n) return undefined;
+  const before = await entriesBeforeTail(db, page, rows, unbalanced_parts);
+  return before.read === missing ? before.violations : undefined;
+}
+
+/**
+ * The short accounts' new postings before the tail (`page`), with the tail's unbalanced parts:
+ * the entries' verdicts, and how many postings were read.
+ */
+async function entriesBeforeTail(
+  db: Queryable,
+  page: number,
+  rows: readonly TailRow[],
+  unbalanced_parts: readonly TailRow[],
+): Promise<{ violations: Violation[]; read: bigint }> {
   const short = rows.filter((row) => row.check === 'short');
-  const before = (
-    await db.query<{ check: 'transaction_balances' | 'read'; subject: string; detail: string; read: string }>(
-      before_tail_sql,
-      [
-        short.map((row) => row.number),
-        short.map((row) => row.seq),
-        tailStart(page),
-        ...(['subject', 'asset', 'layer', 'total', 'n'] as const).map((column) =>
-          unbalanced_parts.map((row) => row[column]),
-        ),
-      ],
-    )
-  ).rows;
-  const read_before = before.find((row) => row.check === 'read');
-  assert(read_before !== undefined, 'the count row is always returned');
-  if (BigInt(read_before.read) !== missing) return undefined;
-  return before.filter((row) => row.check === 'transaction_balances').map(violation);
+  const parts = (['subject', 'asset', 'layer', 'total', 'n'] as const).map((column) =>
+    unbalanced_parts.map((row) => row[column]),
+  );
+  const result = await db.query<{
+    check: 'transaction_balances' | 'read';
+    subject: string;
+    detail: string;
+    read: string;
+  }>(before_tail_sql, [
+    short.map((row) => row.number),
+    short.map((row) => row.seq),
+    tailStart(page),
+    ...parts,
+  ]);
+  const read = result.rows.find((row) => row.check === 'read');
+  assert(read !== undefined, 'the count row is always returned');
+  return {
+    violations: result.rows.filter((row) => row.check === 'transaction_balances').map(violation),
+    read: BigInt(read.read),
+  };
 }
 
 function violation(row: { subject: string | null; detail: string | null }): Violation {

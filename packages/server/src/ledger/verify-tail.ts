@@ -40,8 +40,7 @@ export async function tailPage(db: Queryable, new_postings: number): Promise<num
          (SELECT (p.ctid::text::point)[0]::bigint FROM postings p
            WHERE p.account_number = b.number AND p.account_seq = b.seq) AS last_checked
        FROM (${baseSql('since', 'every', 'false')}) b WHERE b.postings_count > b.seq)
-     SELECT min(first_new) FILTER (WHERE first_new >= (SELECT max(last_checked) FROM placed) - $1
-         OR (SELECT max(last_checked) FROM placed) IS NULL) AS page,
+     SELECT min(first_new) FILTER (WHERE first_new >= coalesce((SELECT max(last_checked) FROM placed) - $1, 0)) AS page,
        pg_relation_size('postings') / current_setting('block_size')::bigint AS pages
      FROM placed`,
     [tail_pages_before_checked],
