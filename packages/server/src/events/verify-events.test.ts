@@ -58,4 +58,24 @@ describe('verifyEvents after a checkpoint', () => {
     // event: about 40 times as many.
     expect(counting.pages()).toBeLessThan(fresh / 2);
   });
+
+  it('does not walk the unsequenced partition when no event waits there', async () => {
+    await recordAndSequence('drained', 300);
+    const since = await t.db.pool.query<{ top: string }>('SELECT max(position)::text AS top FROM events');
+    await recordAndSequence('drained_after', 300);
+    const statements: string[] = [];
+    const db: Queryable = {
+      query: ((sql: string, params?: unknown[]) => {
+        statements.push(sql);
+        return t.db.pool.query(sql, params);
+      }) as Queryable['query'],
+    };
+    expect((await verifyEvents(db, since.rows[0]?.top)).violations).toEqual([]);
+    expect(statements.filter((sql) => sql.includes('FROM events_unsequenced'))).toEqual([]);
+    // With an event waiting, its id is compared with the months' (retention.test.ts finds a repeat).
+    await recordEvents(t.db.pool, holderEvents('waiting', 1), t.clock.now());
+    statements.length = 0;
+    expect((await verifyEvents(db, since.rows[0]?.top)).violations).toEqual([]);
+    expect(statements.filter((sql) => sql.includes('FROM events_unsequenced'))).toHaveLength(1);
+  });
 });
