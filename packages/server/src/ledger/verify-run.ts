@@ -45,8 +45,7 @@ export async function verifyAndCheckpoint(
     on_postings?: (count: number) => void;
   },
 ): Promise<VerifyRun> {
-  const client = await pool.connect();
-  const second = await pool.connect();
+  const [client, second] = await connectTwo(pool);
   try {
     await client.query('SELECT pg_advisory_lock($1)', [verify_lock_id]);
     try {
@@ -54,12 +53,14 @@ export async function verifyAndCheckpoint(
         const previous = await latestCheckpoint(client);
         const trusted = options.full || previous === undefined ? undefined : previous;
         const from_start = trusted === undefined;
-        const violations = from_start ? [] : await checkCheckpoint(client, trusted);
-        const batches = await accountBatches(client, from_start);
+        // The entries read the new postings from the heap's tail when that reads less (verify-tail.ts).
+        const [violations, batches, page] = await Promise.all([
+          from_start ? ([] as Violation[]) : checkCheckpoint(client, trusted),
+          accountBatches(client, from_start),
+          from_start ? undefined : tailPage(second),
+        ]);
         const postings_checked = batches.reduce((sum, batch) => sum + batch.postings, 0);
         options.on_total?.(postings_checked);
-        // The entries read the new postings from the heap's tail when that reads less (verify-tail.ts).
-        const page = from_start ? undefined : await tailPage(client, postings_checked);
         let events: EventsVerified | undefined;
         let audit: Awaited<ReturnType<typeof walkAuditChain>> | undefined;
         // Events are not money, but a sequencer that skipped or repeated a position breaks every
@@ -108,6 +109,14 @@ export async function verifyAndCheckpoint(
     second.release();
     client.release();
   }
+}
+
+/** Two connections of `pool`, opened at once; neither is left checked out when one fails. */
+async function connectTwo(pool: Pool): Promise<[Client, Client]> {
+  const [first, second] = await Promise.allSettled([pool.connect(), pool.connect()]);
+  if (first.status === 'fulfilled' && second.status === 'fulfilled') return [first.value, second.value];
+  for (const opened of [first, second]) if (opened.status === 'fulfilled') opened.value.release();
+  throw first.status === 'rejected' ? first.reason : (second as PromiseRejectedResult).reason;
 }
 
 /**

@@ -87,7 +87,7 @@ describe("verify reads the new entries from the heap's tail", () => {
     await moves(10);
     const first = await editFirstNewPosting();
     const found = await inSnapshot(async (client) => {
-      const page = await tailPage(client, 20);
+      const page = await tailPage(client);
       expect(page).toBe(first.page);
       return entriesFromTail(client, first.page);
     });
@@ -137,7 +137,7 @@ describe("verify reads the new entries from the heap's tail", () => {
     const moved = await rewriteFirstNewPosting(seller);
     expect(moved.page).toBeLessThanOrEqual(room);
     const placed = await inSnapshot(async (client) => {
-      const page = await tailPage(client, 600);
+      const page = await tailPage(client);
       if (page === undefined) throw new Error('the tail is worth reading');
       return { page, from_tail: await entriesFromTail(client, page) };
     });

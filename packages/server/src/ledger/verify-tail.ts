@@ -29,19 +29,21 @@ const tail_pages_before_checked = 64;
  * The page to read the new postings from: the first page holding the first new posting of an
  * account, among the pages from shortly before the last page of an account's last checked
  * posting; undefined when there is no new posting, or when they are too scattered for the tail to
- * be worth reading.
+ * be worth reading. It counts the new postings itself, so that it can run beside the listing of
+ * the accounts to check.
  */
-export async function tailPage(db: Queryable, new_postings: number): Promise<number | undefined> {
-  if (new_postings === 0) return undefined;
-  const result = await db.query<{ page: string | null; pages: string }>(
+export async function tailPage(db: Queryable): Promise<number | undefined> {
+  const result = await db.query<{ page: string | null; pages: string; new_postings: string }>(
     `WITH placed AS MATERIALIZED (
        SELECT (SELECT (p.ctid::text::point)[0]::bigint FROM postings p
            WHERE p.account_number = b.number AND p.account_seq = b.seq + 1) AS first_new,
          (SELECT (p.ctid::text::point)[0]::bigint FROM postings p
-           WHERE p.account_number = b.number AND p.account_seq = b.seq) AS last_checked
+           WHERE p.account_number = b.number AND p.account_seq = b.seq) AS last_checked,
+         b.postings_count - b.seq AS new_postings
        FROM (${baseSql('since', 'every', 'false')}) b WHERE b.postings_count > b.seq)
      SELECT min(first_new) FILTER (WHERE first_new >= coalesce((SELECT max(last_checked) FROM placed) - $1, 0)) AS page,
-       pg_relation_size('postings') / current_setting('block_size')::bigint AS pages
+       pg_relation_size('postings') / current_setting('block_size')::bigint AS pages,
+       coalesce(sum(new_postings), 0) AS new_postings
      FROM placed`,
     [tail_pages_before_checked],
   );
@@ -49,7 +51,10 @@ export async function tailPage(db: Queryable, new_postings: number): Promise<num
   assert(row !== undefined, 'an aggregate returns a row');
   if (row.page === null) return undefined;
   const page = Number(row.page);
-  const pages_max = Math.max(tail_pages_always, Math.ceil(new_postings / tail_postings_per_page_min));
+  const pages_max = Math.max(
+    tail_pages_always,
+    Math.ceil(Number(row.new_postings) / tail_postings_per_page_min),
+  );
   return Number(row.pages) - page > pages_max ? undefined : page;
 }
 
