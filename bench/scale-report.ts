@@ -13,6 +13,8 @@ const backlog_s_max = 1;
 const rate_drop_max = 0.2;
 const trial_balance_p99_ms_max = 100;
 const balance_at_p99_ms_max = 10;
+/** Issue 21: an incremental `purse verify` after 100,000 new transfers, at any total size. */
+const verify_s_max = 1;
 /** Below issue 21's smallest size, a run only shows that the scenario works. */
 export const scale_transfers_full = 1_000_000;
 
@@ -71,12 +73,15 @@ function targets(result: ScaleResult): string[] {
   const balance_worst = worst(result.steps.map((step) => step.balance_at.p99));
   const wallet_worst = worst(result.steps.map((step) => step.wallet_get.p99));
   const last = result.steps.at(-1);
+  // Timed as a process (start-up included) and as the work it reports; the first step has nothing new.
+  const verify_worst = worst(loaded.map((step) => step.verify.s));
+  const verify_own_worst = worst(loaded.map((step) => step.verify.own_s ?? step.verify.s));
   return [
     `- Events written and not yet sequenced never over ${backlog_s_max} s of writes: at worst ${backlog_worst.toFixed(2)} s: ${met(backlog_worst <= backlog_s_max)}.`,
     `- Loading rate at the last step within ${rate_drop_max * 100}% of the first step's: ${fmt(rate_first)}/s then ${fmt(rate_last)}/s (${((rate_last / rate_first - 1) * 100).toFixed(0)}%): ${met(rate_last >= rate_first * (1 - rate_drop_max))}.`,
     `- \`GET /v1/reports/trial_balance\` p99 under ${trial_balance_p99_ms_max} ms at every step: at worst ${ms(trial_worst)} ms: ${met(trial_worst < trial_balance_p99_ms_max)}.`,
     `- \`GET /v1/wallets/:id/balance?at=\` on the hot wallet p99 under ${balance_at_p99_ms_max} ms at every step: at worst ${ms(balance_worst)} ms: ${met(balance_worst < balance_at_p99_ms_max)} (a plain \`GET /v1/wallets/:id\` in turn with it: p99 at worst ${ms(wallet_worst)} ms).`,
-    `- \`purse verify\` after ${fmt(result.verify_new_transfers)} new transfers, at the last step: ${last === undefined ? '-' : `${last.verify.s.toFixed(1)} s${last.verify.own_s === undefined ? '' : ` (${last.verify.own_s.toFixed(2)} s of it its own work)`}`}; \`purse verify --full\`: ${last?.verify_full === undefined ? 'n/a (this build has no --full)' : `${last.verify_full.s.toFixed(1)} s`}.`,
+    `- \`purse verify\` after ${fmt(result.verify_new_transfers)} new transfers under ${verify_s_max} s at every step: at worst ${verify_worst.toFixed(2)} s as a process, ${met(verify_worst < verify_s_max)}; ${verify_own_worst.toFixed(2)} s of its own work, ${met(verify_own_worst < verify_s_max)}. At the last step: ${last === undefined ? '-' : `${last.verify.s.toFixed(2)} s${last.verify.own_s === undefined ? '' : ` (${last.verify.own_s.toFixed(2)} s of it its own work)`}`}; \`purse verify --full\`: ${last?.verify_full === undefined ? 'n/a (this build has no --full)' : `${last.verify_full.s.toFixed(1)} s`}.`,
   ];
 }
 
@@ -97,7 +102,7 @@ function stepsTable(result: ScaleResult): string[] {
         const verified = (timed: Timed | undefined) =>
           timed === undefined
             ? 'n/a'
-            : `${timed.s.toFixed(1)}${timed.own_s === undefined ? '' : ` (${timed.own_s.toFixed(2)})`}${timed.ok ? '' : ' (FAILED)'}`;
+            : `${timed.s.toFixed(2)}${timed.own_s === undefined ? '' : ` (${timed.own_s.toFixed(2)})`}${timed.ok ? '' : ' (FAILED)'}`;
         return [
           fmt(step.transfers),
           rate === undefined ? '-' : fmt(rate),
