@@ -174,6 +174,47 @@ describe('incremental verify', () => {
     expect((await verify()).violations).toEqual([]);
   });
 
+  it('follows held and incoming balances through a hold and its release, and names an edited one', async () => {
+    await verify();
+    const held = await transfer(t, {
+      source_wallet_id: platform,
+      destination_wallet_id: seller,
+      amount: '2.00',
+      hold: true,
+      expires_at: new Date(t.clock.now().getTime() + 60_000).toISOString(),
+    });
+    expect(held.statusCode, held.body).toBe(201);
+    // The source's pending debit moves its held balance, the destination's pending credit its incoming.
+    const edits = async (column: 'held_after' | 'incoming_after', account_id: string) => {
+      const edited = await lastPostingOf(account_id);
+      const edit = (delta: number) =>
+        tamper(t, `UPDATE postings SET ${column} = ${column} + $3 WHERE ${the_posting}`, [
+          ...edited.key,
+          delta,
+        ]);
+      await edit(1);
+      try {
+        for (const run of [await verify(), await verify(true)]) {
+          expect(run.checkpoint).toBeUndefined();
+          expect(run.violations.filter((v) => v.check === 'posting_follows_previous')).toEqual([
+            expect.objectContaining({ subject: edited.id }),
+          ]);
+        }
+      } finally {
+        await edit(-1);
+      }
+    };
+    await edits('held_after', platform);
+    await edits('incoming_after', seller);
+    expect((await verify()).violations).toEqual([]);
+    const voided = await t.request({ method: 'POST', url: `/v1/transfers/${held.json().id}/void` });
+    expect(voided.statusCode, voided.body).toBe(200);
+    // The release takes both back: edited, the releasing postings are named too.
+    await edits('held_after', platform);
+    await edits('incoming_after', seller);
+    expect((await verify()).violations).toEqual([]);
+  });
+
   it('skips a posting edited before the checkpoint, which --full finds (the trade-off)', async () => {
     await move();
     const old = await lastPostingOf(seller);

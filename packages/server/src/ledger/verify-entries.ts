@@ -1,6 +1,6 @@
 import type { Queryable } from '../db/pool.js';
 import type { Violation } from './verify.js';
-import { baseSql, postingsOf, type Scope } from './verify-postings.js';
+import { baseSql, postings_since, type Scope } from './verify-postings.js';
 
 /** A posting `p`'s amount as debits less credits, a release counting as the opposite side. */
 export const net = `CASE WHEN (p.side = 'debit') <> p.release THEN p.amount ELSE -p.amount END`;
@@ -23,7 +23,7 @@ function entryChecksSql(scope: Scope): string {
   const postings =
     scope === 'all'
       ? 'postings p WHERE ($1::boolean IS NULL OR p.account_number IN (SELECT number FROM accounts WHERE livemode = $1::boolean))'
-      : `(${baseSql('since', 'every', 'false')}) b ${postingsOf('since')} WHERE b.postings_count > b.seq`;
+      : `(${baseSql('since', 'every', 'false')}) b ${postings_since} WHERE b.postings_count > b.seq`;
   return `SELECT 'transaction_balances' AS check, p.transaction_id AS subject, ${entry_detail} AS detail
     FROM ${postings}
     GROUP BY p.transaction_id, p.asset, p.layer HAVING ${unbalanced}`;

@@ -35,13 +35,41 @@ export function baseSql(scope: Scope, accounts: 'batch' | 'every', from_start = 
     ${accounts === 'batch' ? 'WHERE a.id = ANY($1::text[])' : ''}`;
 }
 
-/** The postings `p` to check of each base account `b`. */
-export function postingsOf(scope: Scope): string {
-  if (scope === 'all') return 'JOIN postings p ON p.account_number = b.number';
-  // OFFSET 0 keeps the subquery a per-account index range scan: flattened into a join, the
-  // planner hashes the whole postings table, and the run grows with the ledger.
-  return `CROSS JOIN LATERAL (SELECT * FROM postings p WHERE p.account_number = b.number AND p.account_seq > b.seq OFFSET 0) p`;
+/**
+ * The postings `p` after each base account `b`'s checkpointed state. OFFSET 0 keeps the subquery a
+ * per-account index range scan: flattened into a join, the planner hashes the whole postings
+ * table, and the run grows with the ledger.
+ */
+export const postings_since = `CROSS JOIN LATERAL (SELECT * FROM postings p WHERE p.account_number = b.number AND p.account_seq > b.seq OFFSET 0) p`;
+
+/** SQL expressions of a posting's state before it: the previous posting's, or the base's. */
+interface Before {
+  readonly posted: string;
+  readonly held: string;
+  readonly incoming: string;
+  readonly created_at_max: string;
 }
+
+/**
+ * What a posting `p`'s balances and created_at_max must be after it, from those before it: a
+ * posted posting moves the posted balance (up for a credit, down for a debit); a pending debit the
+ * held balance and a pending credit the incoming one (up, or down for a release). One addition a
+ * posting, not one for each of the three balances with zero for the two it does not move.
+ */
+function after(before: Before): Before {
+  const moved = (balance: string, layer: string, side: string | undefined, up: string) =>
+    `CASE WHEN p.layer <> '${layer}'${side === undefined ? '' : ` OR p.side <> '${side}'`} THEN ${balance}
+      WHEN ${up} THEN ${balance} + p.amount ELSE ${balance} - p.amount END`;
+  return {
+    posted: moved(before.posted, 'posted', undefined, "p.side = 'credit'"),
+    held: moved(before.held, 'pending', 'debit', 'NOT p.release'),
+    incoming: moved(before.incoming, 'pending', 'credit', 'NOT p.release'),
+    created_at_max: `greatest(p.created_at, ${before.created_at_max})`,
+  };
+}
+
+/** A pending posting's amount as it moves its balance: a release takes it back. */
+const pending_amount = 'CASE WHEN p.release THEN -p.amount ELSE p.amount END';
 
 /**
  * `posting_follows_previous`: each posting's balances after it are the previous posting's (on the
@@ -50,52 +78,62 @@ export function postingsOf(scope: Scope): string {
  * broken posting of each account is named. `balance_matches_postings`: the account's counters are
  * the base's plus the sums of the postings, which are numbered base seq + 1 up to postings_count.
  * The numbers need no check of their own: the unique index, their count and the last one leave no
- * room for a gap. The accounts come in number order and the window is over that number, so the
- * postings, each account's read in order from its index, need only an incremental sort within
- * each account. One pass: the window's rows go straight into the per-account aggregate, which
- * keeps the first broken posting, instead of being stored once and read twice (to name broken
- * postings, then to sum them): over 300,000 postings, about 20% less time (docs/decisions.md,
- * "Accounts numbered in postings").
+ * room for a gap.
+ *
+ * Each account's postings are read from its index range in order, and the window and the sums run
+ * inside that account's lateral subquery: no sort, where a window over the whole batch sorted every
+ * posting again by account. The four previous values are read once each (lag, with the base as
+ * the default) and a posting is judged in the window's own row; the expected values are formed
+ * again only to name a broken posting. Over 100,000 postings of one account, 226 against 291 ms
+ * of CPU (docs/decisions.md, "Verify, seventh round").
  */
 export function accountChecksSql(scope: Scope): string {
+  const previous: Before = {
+    posted: 'lag(p.posted_after, 1, b.posted) OVER w',
+    held: 'lag(p.held_after, 1, b.held) OVER w',
+    incoming: 'lag(p.incoming_after, 1, b.incoming) OVER w',
+    created_at_max: 'lag(p.created_at_max, 1, b.created_at_max) OVER w',
+  };
+  const lagged = after(previous);
+  const expected = after({
+    posted: 'p.posted_before',
+    held: 'p.held_before',
+    incoming: 'p.incoming_before',
+    created_at_max: 'p.created_at_max_before',
+  });
   return `WITH base AS MATERIALIZED (${baseSql(scope, 'batch')}),
   checked AS MATERIALIZED (
-    SELECT number, count(*) AS n, max(account_seq) AS last_seq,
-      min(account_seq) FILTER (WHERE broken) AS broken_seq,
-      -- A FILTER is applied before the aggregate's arguments are computed: only broken postings are formatted.
-      (array_agg(format('posting %s of account %s says %s/%s/%s after it, dated up to %s; the posting before it and its amount give %s/%s/%s up to %s (posted/held/incoming)',
-        account_seq, account_id, posted_after, held_after, incoming_after, created_at_max, posted_expected, held_expected,
-        incoming_expected, created_at_max_expected) ORDER BY account_seq) FILTER (WHERE broken))[1] AS broken_detail,
-      coalesce(sum(amount) FILTER (WHERE layer = 'posted' AND side = 'debit'), 0) AS sum_pd,
-      coalesce(sum(amount) FILTER (WHERE layer = 'posted' AND side = 'credit'), 0) AS sum_pc,
-      sum(d_held) AS sum_hd, sum(d_incoming) AS sum_hc
-    FROM (SELECT *, (posted_after, held_after, incoming_after, created_at_max)
-        IS DISTINCT FROM (posted_expected, held_expected, incoming_expected, created_at_max_expected) AS broken
-      FROM (SELECT b.number, b.id AS account_id, p.account_seq, p.layer, p.side, p.amount, p.posted_after, p.held_after,
-          p.incoming_after, p.created_at_max, d.d_held, d.d_incoming,
-          coalesce(lag(p.posted_after) OVER w, b.posted) + d.d_posted AS posted_expected,
-          coalesce(lag(p.held_after) OVER w, b.held) + d.d_held AS held_expected,
-          coalesce(lag(p.incoming_after) OVER w, b.incoming) + d.d_incoming AS incoming_expected,
-          greatest(p.created_at, coalesce(lag(p.created_at_max) OVER w, b.created_at_max)) AS created_at_max_expected
-        FROM (SELECT * FROM base ORDER BY number) b ${postingsOf(scope)}
-        CROSS JOIN LATERAL (SELECT
-          CASE WHEN p.layer = 'posted' THEN CASE p.side WHEN 'credit' THEN p.amount ELSE -p.amount END ELSE 0 END AS d_posted,
-          CASE WHEN p.layer = 'pending' AND p.side = 'debit' THEN CASE WHEN p.release THEN -p.amount ELSE p.amount END ELSE 0 END AS d_held,
-          CASE WHEN p.layer = 'pending' AND p.side = 'credit' THEN CASE WHEN p.release THEN -p.amount ELSE p.amount END ELSE 0 END AS d_incoming) d
-        WINDOW w AS (PARTITION BY b.number ORDER BY p.account_seq)) steps) compared
-    GROUP BY number)
+    SELECT b.number, s.* FROM base b CROSS JOIN LATERAL (
+      SELECT count(*) AS n, max(p.account_seq) AS last_seq,
+        min(p.account_seq) FILTER (WHERE p.broken) AS broken_seq,
+        -- A FILTER is applied before the aggregate's arguments are computed: only broken postings are formatted.
+        (array_agg(format('posting %s of account %s says %s/%s/%s after it, dated up to %s; the posting before it and its amount give %s/%s/%s up to %s (posted/held/incoming)',
+          p.account_seq, b.id, p.posted_after, p.held_after, p.incoming_after, p.created_at_max, ${expected.posted},
+          ${expected.held}, ${expected.incoming}, ${expected.created_at_max}) ORDER BY p.account_seq) FILTER (WHERE p.broken))[1] AS broken_detail,
+        coalesce(sum(p.amount) FILTER (WHERE p.layer = 'posted' AND p.side = 'debit'), 0) AS sum_pd,
+        coalesce(sum(p.amount) FILTER (WHERE p.layer = 'posted' AND p.side = 'credit'), 0) AS sum_pc,
+        coalesce(sum(${pending_amount}) FILTER (WHERE p.layer = 'pending' AND p.side = 'debit'), 0) AS sum_hd,
+        coalesce(sum(${pending_amount}) FILTER (WHERE p.layer = 'pending' AND p.side = 'credit'), 0) AS sum_hc
+      FROM (SELECT p.account_seq, p.layer, p.side, p.release, p.amount, p.posted_after, p.held_after,
+          p.incoming_after, p.created_at, p.created_at_max,
+          -- The same calls as in \`broken\`: the window computes each once.
+          ${previous.posted} AS posted_before, ${previous.held} AS held_before,
+          ${previous.incoming} AS incoming_before, ${previous.created_at_max} AS created_at_max_before,
+          (p.posted_after, p.held_after, p.incoming_after, p.created_at_max)
+            IS DISTINCT FROM (${lagged.posted}, ${lagged.held}, ${lagged.incoming}, ${lagged.created_at_max}) AS broken
+        FROM postings p
+        WHERE p.account_number = b.number AND p.account_seq > b.seq
+        WINDOW w AS (ORDER BY p.account_seq)) p) s)
 SELECT 'posting_follows_previous' AS check, b.id AS account_id, c.broken_seq::text AS account_seq, c.broken_detail AS detail
 FROM base b JOIN checked c ON c.number = b.number WHERE c.broken_seq IS NOT NULL
 UNION ALL
 SELECT 'balance_matches_postings', b.id, NULL,
   format('counters %s/%s/%s/%s over %s postings; the state at posting %s (%s/%s/%s/%s) plus the %s postings after it, numbered up to %s, give %s/%s/%s/%s (posted debits/credits, pending debits/credits)',
     b.posted_debits, b.posted_credits, b.pending_debits, b.pending_credits, b.postings_count, b.seq, b.pd, b.pc, b.hd, b.hc,
-    coalesce(s.n, 0), coalesce(s.last_seq, b.seq), b.pd + coalesce(s.sum_pd, 0), b.pc + coalesce(s.sum_pc, 0),
-    b.hd + coalesce(s.sum_hd, 0), b.hc + coalesce(s.sum_hc, 0))
-FROM base b LEFT JOIN checked s ON s.number = b.number
+    s.n, coalesce(s.last_seq, b.seq), b.pd + s.sum_pd, b.pc + s.sum_pc, b.hd + s.sum_hd, b.hc + s.sum_hc)
+FROM base b JOIN checked s ON s.number = b.number
 WHERE (b.posted_debits, b.posted_credits, b.pending_debits, b.pending_credits, b.postings_count, b.postings_count)
-  IS DISTINCT FROM (b.pd + coalesce(s.sum_pd, 0), b.pc + coalesce(s.sum_pc, 0), b.hd + coalesce(s.sum_hd, 0),
-    b.hc + coalesce(s.sum_hc, 0), b.seq + coalesce(s.n, 0), coalesce(s.last_seq, b.seq))`;
+  IS DISTINCT FROM (b.pd + s.sum_pd, b.pc + s.sum_pc, b.hd + s.sum_hd, b.hc + s.sum_hc, b.seq + s.n, coalesce(s.last_seq, b.seq))`;
 }
 
 /** A row of accountChecksSql: a posting's violation names it, an account's has no account_seq. */
