@@ -7,6 +7,7 @@
  * the server's memory. See bench/README.md.
  */
 
+import { spawnSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import pg from 'pg';
 import { storageBytes } from '../packages/server/src/db/storage.js';
@@ -63,6 +64,15 @@ export interface ScaleStep {
   readonly verify_full: Timed | undefined;
   readonly storage: readonly { readonly table: string; readonly bytes: number }[];
   readonly rss_bytes: number | undefined;
+  /** The machine's speed just before verify: what the same fixed work takes, to compare runs by. */
+  readonly reference: MachineReference;
+}
+
+export interface MachineReference {
+  /** `node -e 0`, start to exit: what every `purse` command pays before its own code. */
+  readonly node_start_ms: number;
+  /** `SELECT sum(i) FROM generate_series(1, 1000000)` on the bench's database: PostgreSQL's CPU. */
+  readonly pg_sum_ms: number;
 }
 
 export interface ScaleResult {
@@ -271,6 +281,7 @@ interface StepContext extends ScaleOptions {
 
 /** Everything measured at a step, with the load paused. */
 async function measureStep(api: Api, db: pg.Pool, context: StepContext): Promise<ScaleStep> {
+  const reference = await machineReference(db);
   const verify = timedVerify(context.verify, []);
   assert(verify !== undefined, 'purse verify takes no arguments');
   const verify_full = timedVerify(context.verify, ['--full']);
@@ -298,6 +309,31 @@ async function measureStep(api: Api, db: pg.Pool, context: StepContext): Promise
     verify_full,
     storage: await storageBytes(db),
     rss_bytes: context.server_pid === undefined ? undefined : await residentBytes(context.server_pid),
+    reference,
+  };
+}
+
+/** Runs of each fixed piece of work: their median is the reference. */
+const reference_runs = 5;
+
+/**
+ * The same fixed work timed at every step, the load paused: a process start and a query that only
+ * computes. Verify's time follows the machine's speed; these show that speed beside it, so that
+ * runs on different days, or steps of one run, can be told apart from changes in Purse.
+ */
+async function machineReference(db: pg.Pool): Promise<MachineReference> {
+  const median = async (work: () => unknown) => {
+    const times: number[] = [];
+    for (let run = 0; run < reference_runs; run += 1) {
+      const started = performance.now();
+      await work();
+      times.push(performance.now() - started);
+    }
+    return times.toSorted((a, b) => a - b)[Math.floor(reference_runs / 2)] ?? 0;
+  };
+  return {
+    node_start_ms: await median(() => spawnSync(process.execPath, ['-e', '0'])),
+    pg_sum_ms: await median(() => db.query('SELECT sum(i) FROM generate_series(1, 1000000) i')),
   };
 }
 
