@@ -50,26 +50,34 @@ interface Before {
   readonly created_at_max: string;
 }
 
+/** A pending posting's amount as it moves its balance: a release takes it back. */
+const pending_amount = 'CASE WHEN p.release THEN -p.amount ELSE p.amount END';
+
 /**
- * What a posting `p`'s balances and created_at_max must be after it, from those before it: a
- * posted posting moves the posted balance (up for a credit, down for a debit); a pending debit the
- * held balance and a pending credit the incoming one (up, or down for a release). One addition a
- * posting, not one for each of the three balances with zero for the two it does not move.
+ * Which postings `p` move each balance, and by how much: a posted posting the posted balance (up
+ * for a credit, down for a debit), a pending debit the held balance and a pending credit the
+ * incoming one. The account checks and the account's sums read them from here.
+ */
+const moves = {
+  posted: { when: "p.layer = 'posted'", by: "CASE WHEN p.side = 'credit' THEN p.amount ELSE -p.amount END" },
+  held: { when: "p.layer = 'pending' AND p.side = 'debit'", by: pending_amount },
+  incoming: { when: "p.layer = 'pending' AND p.side = 'credit'", by: pending_amount },
+} as const;
+
+/**
+ * What a posting `p`'s balances and created_at_max must be after it, from those before it: one
+ * addition a posting, to the balance it moves, not one to each of the three with zero for two.
  */
 function after(before: Before): Before {
-  const moved = (balance: string, layer: string, side: string | undefined, up: string) =>
-    `CASE WHEN p.layer <> '${layer}'${side === undefined ? '' : ` OR p.side <> '${side}'`} THEN ${balance}
-      WHEN ${up} THEN ${balance} + p.amount ELSE ${balance} - p.amount END`;
+  const moved = (balance: string, move: { when: string; by: string }) =>
+    `CASE WHEN ${move.when} THEN ${balance} + ${move.by} ELSE ${balance} END`;
   return {
-    posted: moved(before.posted, 'posted', undefined, "p.side = 'credit'"),
-    held: moved(before.held, 'pending', 'debit', 'NOT p.release'),
-    incoming: moved(before.incoming, 'pending', 'credit', 'NOT p.release'),
+    posted: moved(before.posted, moves.posted),
+    held: moved(before.held, moves.held),
+    incoming: moved(before.incoming, moves.incoming),
     created_at_max: `greatest(p.created_at, ${before.created_at_max})`,
   };
 }
-
-/** A pending posting's amount as it moves its balance: a release takes it back. */
-const pending_amount = 'CASE WHEN p.release THEN -p.amount ELSE p.amount END';
 
 /**
  * `posting_follows_previous`: each posting's balances after it are the previous posting's (on the
@@ -110,10 +118,10 @@ export function accountChecksSql(scope: Scope): string {
         (array_agg(format('posting %s of account %s says %s/%s/%s after it, dated up to %s; the posting before it and its amount give %s/%s/%s up to %s (posted/held/incoming)',
           p.account_seq, b.id, p.posted_after, p.held_after, p.incoming_after, p.created_at_max, ${expected.posted},
           ${expected.held}, ${expected.incoming}, ${expected.created_at_max}) ORDER BY p.account_seq) FILTER (WHERE p.broken))[1] AS broken_detail,
-        coalesce(sum(p.amount) FILTER (WHERE p.layer = 'posted' AND p.side = 'debit'), 0) AS sum_pd,
-        coalesce(sum(p.amount) FILTER (WHERE p.layer = 'posted' AND p.side = 'credit'), 0) AS sum_pc,
-        coalesce(sum(${pending_amount}) FILTER (WHERE p.layer = 'pending' AND p.side = 'debit'), 0) AS sum_hd,
-        coalesce(sum(${pending_amount}) FILTER (WHERE p.layer = 'pending' AND p.side = 'credit'), 0) AS sum_hc
+        coalesce(sum(p.amount) FILTER (WHERE ${moves.posted.when} AND p.side = 'debit'), 0) AS sum_pd,
+        coalesce(sum(p.amount) FILTER (WHERE ${moves.posted.when} AND p.side = 'credit'), 0) AS sum_pc,
+        coalesce(sum(${moves.held.by}) FILTER (WHERE ${moves.held.when}), 0) AS sum_hd,
+        coalesce(sum(${moves.incoming.by}) FILTER (WHERE ${moves.incoming.when}), 0) AS sum_hc
       FROM (SELECT p.account_seq, p.layer, p.side, p.release, p.amount, p.posted_after, p.held_after,
           p.incoming_after, p.created_at, p.created_at_max,
           -- The same calls as in \`broken\`: the window computes each once.

@@ -133,12 +133,12 @@ async function inSnapshot(
   try {
     const snapshot = await client.query<{ id: string }>('SELECT pg_export_snapshot() AS id');
     await second.query(`SET TRANSACTION SNAPSHOT '${snapshot.rows[0]?.id}'`);
-    // A batch sorts and aggregates tens of thousands of postings (an account's new ones, however
-    // many): in memory, not in temporary files. The planner's estimates for the per-account range
-    // scans are large enough to trigger JIT compilation, which costs more than it saves on queries
-    // this short. Those range scans read postings that are in shared buffers, in index order: a
-    // bitmap of their addresses built first only adds work (6 to 8% of the account checks: 177
-    // against 188 ms for 100,000 postings of one account, 54 against 59 for 25,000 of 124).
+    // The entries' aggregate hashes every new posting, and a window may hold an account's new
+    // ones however many: in memory, not in temporary files. The planner's estimates for the
+    // per-account range scans are large enough to trigger JIT compilation, which costs more than it
+    // saves on queries this short. Those range scans read postings that are in shared buffers, in
+    // index order: a bitmap of their addresses built first only adds work (6 to 8% of the account
+    // checks when measured: 177 against 188 ms for 100,000 postings of one account).
     // One round trip for the three (a simple query may hold several statements).
     for (const db of [client, second]) {
       await db.query(
