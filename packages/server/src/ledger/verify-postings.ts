@@ -94,6 +94,11 @@ function after(before: Before): Before {
  * the default) and a posting is judged in the window's own row; the expected values are formed
  * again only to name a broken posting. Over 100,000 postings of one account, 226 against 291 ms
  * of CPU (docs/decisions.md, "Verify, seventh round").
+ *
+ * In `since`, each account with new postings also names those that lie before the heap's tail
+ * (`$3`, a TID; '(0,0)' for none), as a row `strays` with their numbers: the tail's entry check
+ * needs them (verify-tail-entries.ts), and here they cost a TID comparison a posting, not a second
+ * pass over the tail.
  */
 export function accountChecksSql(scope: Scope): string {
   const previous: Before = {
@@ -118,12 +123,13 @@ export function accountChecksSql(scope: Scope): string {
         (array_agg(format('posting %s of account %s says %s/%s/%s after it, dated up to %s; the posting before it and its amount give %s/%s/%s up to %s (posted/held/incoming)',
           p.account_seq, b.id, p.posted_after, p.held_after, p.incoming_after, p.created_at_max, ${expected.posted},
           ${expected.held}, ${expected.incoming}, ${expected.created_at_max}) ORDER BY p.account_seq) FILTER (WHERE p.broken))[1] AS broken_detail,
+        ${scope === 'since' ? 'array_agg(p.account_seq) FILTER (WHERE p.ctid < $3::tid AND b.postings_count > b.seq) AS strays,' : ''}
         coalesce(sum(p.amount) FILTER (WHERE ${moves.posted.when} AND p.side = 'debit'), 0) AS sum_pd,
         coalesce(sum(p.amount) FILTER (WHERE ${moves.posted.when} AND p.side = 'credit'), 0) AS sum_pc,
         coalesce(sum(${moves.held.by}) FILTER (WHERE ${moves.held.when}), 0) AS sum_hd,
         coalesce(sum(${moves.incoming.by}) FILTER (WHERE ${moves.incoming.when}), 0) AS sum_hc
       FROM (SELECT p.account_seq, p.layer, p.side, p.release, p.amount, p.posted_after, p.held_after,
-          p.incoming_after, p.created_at, p.created_at_max,
+          p.incoming_after, p.created_at, p.created_at_max, p.ctid,
           -- The same calls as in \`broken\`: the window computes each once.
           ${previous.posted} AS posted_before, ${previous.held} AS held_before,
           ${previous.incoming} AS incoming_before, ${previous.created_at_max} AS created_at_max_before,
@@ -141,28 +147,62 @@ SELECT 'balance_matches_postings', b.id, NULL,
     s.n, coalesce(s.last_seq, b.seq), b.pd + s.sum_pd, b.pc + s.sum_pc, b.hd + s.sum_hd, b.hc + s.sum_hc)
 FROM base b JOIN checked s ON s.number = b.number
 WHERE (b.posted_debits, b.posted_credits, b.pending_debits, b.pending_credits, b.postings_count, b.postings_count)
-  IS DISTINCT FROM (b.pd + s.sum_pd, b.pc + s.sum_pc, b.hd + s.sum_hd, b.hc + s.sum_hc, b.seq + s.n, coalesce(s.last_seq, b.seq))`;
+  IS DISTINCT FROM (b.pd + s.sum_pd, b.pc + s.sum_pc, b.hd + s.sum_hd, b.hc + s.sum_hc, b.seq + s.n, coalesce(s.last_seq, b.seq))${
+    scope === 'since'
+      ? `
+UNION ALL
+SELECT 'strays', b.number::text, NULL, s.strays::text FROM base b JOIN checked s ON s.number = b.number WHERE s.strays IS NOT NULL`
+      : ''
+  }`;
 }
 
-/** A row of accountChecksSql: a posting's violation names it, an account's has no account_seq. */
-interface AccountViolationRow {
-  check: 'posting_follows_previous' | 'balance_matches_postings';
+/**
+ * A row of accountChecksSql: a posting's violation names it, an account's has no account_seq; a
+ * `strays` row holds an account's number and, as an array's text, its postings before the tail.
+ */
+interface AccountCheckRow {
+  check: 'posting_follows_previous' | 'balance_matches_postings' | 'strays';
   account_id: string;
   account_seq: string | null;
   detail: string;
 }
 
-function accountViolations(rows: readonly AccountViolationRow[]): Violation[] {
-  return rows.map((row) => ({
-    check: row.check,
-    subject: row.account_seq === null ? row.account_id : postingId(row.account_id, row.account_seq),
-    detail: row.detail,
-  }));
+function accountViolations(rows: readonly AccountCheckRow[]): Violation[] {
+  return rows.flatMap((row) =>
+    row.check === 'strays'
+      ? []
+      : [
+          {
+            check: row.check,
+            subject: row.account_seq === null ? row.account_id : postingId(row.account_id, row.account_seq),
+            detail: row.detail,
+          },
+        ],
+  );
+}
+
+/** New postings before the heap's tail, by their keys: account numbers and seqs, pair by pair. */
+export interface Strays {
+  readonly numbers: string[];
+  readonly seqs: string[];
+}
+
+function strays(rows: readonly AccountCheckRow[]): Strays {
+  const found: Strays = { numbers: [], seqs: [] };
+  for (const row of rows) {
+    if (row.check !== 'strays') continue;
+    // The text of a bigint[]: '{1,2,3}'.
+    for (const seq of row.detail.slice(1, -1).split(',')) {
+      found.numbers.push(row.account_id);
+      found.seqs.push(seq);
+    }
+  }
+  return found;
 }
 
 /** The account checks of every account of `mode` (null: both), over all their postings. */
 export async function checkAllAccounts(db: Queryable, mode: boolean | null): Promise<Violation[]> {
-  return accountViolations((await db.query<AccountViolationRow>(accountChecksSql('all'), [mode])).rows);
+  return accountViolations((await db.query<AccountCheckRow>(accountChecksSql('all'), [mode])).rows);
 }
 
 /** New postings a batch of accounts covers at most (an account with more is a batch alone). */
@@ -176,16 +216,19 @@ export interface AccountBatch {
 
 /**
  * The account checks of one batch's postings after the checkpoint (all of them with `from_start`),
- * inside the caller's REPEATABLE READ transaction.
+ * inside the caller's REPEATABLE READ transaction, and the new postings of its accounts that lie
+ * before the tail (`tail_start`, a TID from tailStart; none without one).
  */
 export async function checkAccountBatch(
   db: Queryable,
   batch: AccountBatch,
   from_start: boolean,
-): Promise<Violation[]> {
-  return accountViolations(
-    (await db.query<AccountViolationRow>(accountChecksSql('since'), [batch.ids, from_start])).rows,
-  );
+  tail_start = '(0,0)',
+): Promise<{ violations: Violation[]; strays: Strays }> {
+  const rows = (
+    await db.query<AccountCheckRow>(accountChecksSql('since'), [batch.ids, from_start, tail_start])
+  ).rows;
+  return { violations: accountViolations(rows), strays: strays(rows) };
 }
 
 /**

@@ -12,9 +12,9 @@ import {
 } from './checkpoints.js';
 import { assetSums, floors, lastPostings, type Violation } from './verify.js';
 import { checkEntries } from './verify-entries.js';
-import { accountBatches, checkAccountBatch } from './verify-postings.js';
-import { tailPage } from './verify-tail.js';
-import { checkNewEntries } from './verify-tail-entries.js';
+import { type AccountBatch, accountBatches, checkAccountBatch, type Strays } from './verify-postings.js';
+import { tailPage, tailStart } from './verify-tail.js';
+import { checkNewEntries, readTail, type TailReading } from './verify-tail-entries.js';
 
 /** One `purse verify` at a time: a second one waits, then starts from the first one's checkpoint. */
 const verify_lock_id = 7_270_185_035;
@@ -63,30 +63,25 @@ export async function verifyAndCheckpoint(
         options.on_total?.(postings_checked);
         let events: EventsVerified | undefined;
         let audit: Awaited<ReturnType<typeof walkAuditChain>> | undefined;
+        const ledger = ledgerChecks(batches, { from_start, page, on_postings: options.on_postings });
         // Events are not money, but a sequencer that skipped or repeated a position breaks every
         // stream reader, and the checkpoint vouches for them too. The longest checks first, the
         // account batches from the largest down, and the short ones last: whichever connection
         // finishes its share first takes the next, and the two finish close together.
-        const checks: ((db: Client) => Promise<Violation[]>)[] = [
-          (db) => (from_start ? checkEntries(db, 'all', null) : checkNewEntries(db, page)),
+        const checks: Check[] = [
+          ledger.entries,
           async (db) => {
             events = await verifyEvents(db, trusted?.events_position ?? null);
             return events.violations;
           },
-          ...batches
-            .toSorted((a, b) => b.postings - a.postings)
-            .map((batch) => async (db: Client) => {
-              const found = await checkAccountBatch(db, batch, from_start);
-              options.on_postings?.(batch.postings);
-              return found;
-            }),
+          ...ledger.accounts,
           async (db) => {
             audit = await walkAuditChain(db, from_start ? chain_start : chainPoint(trusted));
             return audit.violations;
           },
           ...[lastPostings, assetSums, floors].map((check) => (db: Client) => check(db, null)),
         ];
-        violations.push(...(await onBoth([client, second], checks)).flat());
+        violations.push(...(await onBoth([client, second], checks)).flat(), ...(await ledger.settle(client)));
         assert(events !== undefined && audit !== undefined, 'the events and audit checks ran');
         const checkpoint =
           violations.length > 0
@@ -109,6 +104,46 @@ export async function verifyAndCheckpoint(
     second.release();
     client.release();
   }
+}
+
+type Check = (db: Client) => Promise<Violation[]>;
+
+/**
+ * The entries' check and the account batches' (the largest first), and what settles the entries
+ * afterwards. With a tail (`page`) the entries are read from it, and settled with the new
+ * postings before it that the account checks name (verify-tail-entries.ts); otherwise they are
+ * checked whole at once.
+ */
+function ledgerChecks(
+  batches: readonly AccountBatch[],
+  run: { from_start: boolean; page: number | undefined; on_postings: ((count: number) => void) | undefined },
+): { entries: Check; accounts: Check[]; settle: (db: Client) => Promise<Violation[]> } {
+  const { from_start, page } = run;
+  let tail: TailReading | undefined;
+  const strays: Strays = { numbers: [], seqs: [] };
+  return {
+    entries: async (db) => {
+      if (from_start) return checkEntries(db, 'all', null);
+      if (page === undefined) return checkNewEntries(db, undefined, strays);
+      tail = await readTail(db, page);
+      return [];
+    },
+    accounts: batches
+      .toSorted((a, b) => b.postings - a.postings)
+      .map((batch) => async (db) => {
+        const found = await checkAccountBatch(
+          db,
+          batch,
+          from_start,
+          page === undefined ? undefined : tailStart(page),
+        );
+        strays.numbers.push(...found.strays.numbers);
+        strays.seqs.push(...found.strays.seqs);
+        run.on_postings?.(batch.postings);
+        return found.violations;
+      }),
+    settle: async (db) => (tail === undefined ? [] : checkNewEntries(db, tail, strays)),
+  };
 }
 
 /** Two connections of `pool`, opened at once; neither is left checked out when one fails. */

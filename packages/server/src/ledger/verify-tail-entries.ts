@@ -2,7 +2,7 @@ import type { Queryable } from '../db/pool.js';
 import { assert } from '../shared/assert.js';
 import type { Violation } from './verify.js';
 import { checkEntries, entryDetail, net, unbalanced } from './verify-entries.js';
-import { baseSql } from './verify-postings.js';
+import { baseSql, type Strays } from './verify-postings.js';
 import { tailStart } from './verify-tail.js';
 
 /**
@@ -30,9 +30,9 @@ const tail_postings = `postings p JOIN (SELECT b.number, b.seq FROM (${baseSql('
  * - `read`: how many new postings these pages held (`n`) and how many the accounts' indexes allow
  *   at most (`bound`: each account's highest number less its checkpointed one; never below zero,
  *   or an account missing postings would make room for another's).
- * When `n` is `bound`, every account's new postings are all in these pages: none can have read
- * more than its own share. Only otherwise are the accounts counted one by one (short_sql), which
- * the run after a vacuum needs, not every run: counted here, they cost 13% of this statement.
+ * No account can have more new postings than its own numbers allow, so when the postings read
+ * here and those the account checks found before these pages make up `bound`, every account's
+ * new postings were read, each once.
  */
 const tail_entries_sql = `WITH ${fresh_sql},
   tail AS MATERIALIZED (
@@ -47,16 +47,6 @@ const tail_entries_sql = `WITH ${fresh_sql},
   SELECT 'read', NULL, NULL, NULL, NULL, NULL, coalesce((SELECT n FROM tail WHERE grouped = 1), 0)::text,
     (SELECT coalesce(sum(greatest(coalesce(last_seq, 0) - seq, 0)), 0) FROM fresh)::text`;
 
-/**
- * The accounts (`number`, checkpointed at `seq`) with fewer new postings in the pages from `$1` on
- * than their highest number allows: the rest lie in earlier pages.
- */
-const short_sql = `WITH ${fresh_sql},
-  tail AS (SELECT p.account_number, count(*) AS n FROM ${tail_postings} GROUP BY p.account_number)
-  SELECT f.number::text AS number, f.seq::text AS seq
-  FROM fresh f LEFT JOIN tail t ON t.account_number = f.number
-  WHERE coalesce(t.n, 0) < coalesce(f.last_seq, 0) - f.seq`;
-
 interface TailRow {
   check: 'transaction_balances' | 'read';
   subject: string | null;
@@ -69,80 +59,77 @@ interface TailRow {
 }
 
 /**
- * The new postings before the tail (`$3`) of the short accounts (`$1` numbers, `$2` checkpointed
- * seqs), each read through its account's index, with the tail's unbalanced parts (`$4`..`$8`:
- * entry, asset and layer, sum, count). Every entry with a posting before the tail has its parts
- * from both added up; one with postings in the tail alone keeps the tail's verdict. An entry whose
- * part in the tail balanced is judged by its earlier part alone, which is the same verdict: that
- * part adds nothing to a balanced sum, and a single posting (never zero) cannot balance. The last
- * row (`read`) counts the postings read.
+ * The new postings before the tail (`$1` account numbers and `$2` seqs, pair by pair), each read
+ * through the primary key, with the tail's unbalanced parts (`$3`..`$7`: entry, asset and layer,
+ * sum, count). Every entry with a posting before the tail has its parts from both added up; one
+ * with postings in the tail alone keeps the tail's verdict. An entry whose part in the tail
+ * balanced is judged by its earlier part alone, which is the same verdict: that part adds nothing
+ * to a balanced sum, and a single posting (never zero) cannot balance. The last row (`read`)
+ * counts the postings found.
  */
 const before_tail_sql = `WITH before AS MATERIALIZED (
     SELECT p.transaction_id, p.asset, p.layer, ${net} AS total
     FROM unnest($1::bigint[], $2::bigint[]) AS s(number, seq)
     CROSS JOIN LATERAL (SELECT * FROM postings p
-      WHERE p.account_number = s.number AND p.account_seq > s.seq AND p.ctid < $3::tid OFFSET 0) p),
+      WHERE p.account_number = s.number AND p.account_seq = s.seq OFFSET 0) p),
   parts AS (
     SELECT transaction_id, asset, layer, total, 1::bigint AS n FROM before
     UNION ALL
-    SELECT * FROM unnest($4::text[], $5::text[], $6::text[], $7::numeric[], $8::bigint[]))
+    SELECT * FROM unnest($3::text[], $4::text[], $5::text[], $6::numeric[], $7::bigint[]))
   SELECT 'transaction_balances' AS check, transaction_id AS subject,
     ${entryDetail('asset', 'layer', 'sum(total)', 'sum(n)')} AS detail, NULL::text AS read
   FROM parts GROUP BY transaction_id, asset, layer HAVING sum(total) <> 0 OR sum(n) < 2
   UNION ALL
   SELECT 'read', NULL, NULL, (SELECT count(*) FROM before)::text`;
 
-/**
- * The new entries' checks from the heap's tail (pages from `page` on). A posting can also land in
- * an earlier page with room left in it (after a vacuum found the room, or a rolled back insert
- * made it): the accounts short of postings in the tail have those read through their indexes, and
- * the entries they belong to added up with their parts in the tail: never more than the index way
- * would read for all of them. Exact when the postings read make up `bound`; undefined otherwise.
- */
-export async function entriesFromTail(db: Queryable, page: number): Promise<Violation[] | undefined> {
-  const rows = (await db.query<TailRow>(tail_entries_sql, [tailStart(page)])).rows;
-  const read = rows.find((row) => row.check === 'read');
-  assert(read !== undefined, 'the count row is always returned');
-  const found = BigInt(read.n ?? '0');
-  const bound = BigInt(read.bound ?? '0');
-  const unbalanced_parts = rows.filter((row) => row.check === 'transaction_balances');
-  if (found === bound) return unbalanced_parts.map(violation);
-  const missing = bound - found;
-  if (missing < 0n) return undefined;
-  const before = await entriesBeforeTail(db, page, unbalanced_parts);
-  return before.read === missing ? before.violations : undefined;
+/** What the heap's tail held: its entries' unbalanced parts, and how many new postings lie before it. */
+export interface TailReading {
+  readonly unbalanced_parts: readonly TailRow[];
+  /** The accounts' bound less the new postings read in the tail; below zero, the numbers lie. */
+  readonly missing: bigint;
 }
 
 /**
- * The short accounts' new postings before the tail (`page`), with the tail's unbalanced parts:
- * the entries' verdicts, and how many postings were read.
+ * The new entries' checks over the heap's tail (pages from `page` on). A posting can also land in
+ * an earlier page with room left in it (after a vacuum found the room, or a rolled back insert
+ * made it): the account checks name those (`strays`, checkAccountBatch), and entriesWithStrays
+ * adds them up with the tail's parts.
  */
-async function entriesBeforeTail(
+export async function readTail(db: Queryable, page: number): Promise<TailReading> {
+  const rows = (await db.query<TailRow>(tail_entries_sql, [tailStart(page)])).rows;
+  const read = rows.find((row) => row.check === 'read');
+  assert(read !== undefined, 'the count row is always returned');
+  return {
+    unbalanced_parts: rows.filter((row) => row.check === 'transaction_balances'),
+    missing: BigInt(read.bound ?? '0') - BigInt(read.n ?? '0'),
+  };
+}
+
+/**
+ * The new entries' verdicts from the tail's reading and the new postings before the tail: exact
+ * when those are as many as the tail missed; undefined otherwise (never more work than the index
+ * way would do for all of them).
+ */
+export async function entriesWithStrays(
   db: Queryable,
-  page: number,
-  unbalanced_parts: readonly TailRow[],
-): Promise<{ violations: Violation[]; read: bigint }> {
-  const short = (await db.query<{ number: string; seq: string }>(short_sql, [tailStart(page)])).rows;
+  reading: TailReading,
+  strays: Strays,
+): Promise<Violation[] | undefined> {
+  if (BigInt(strays.seqs.length) !== reading.missing) return undefined;
+  if (reading.missing === 0n) return reading.unbalanced_parts.map(violation);
   const parts = (['subject', 'asset', 'layer', 'total', 'n'] as const).map((column) =>
-    unbalanced_parts.map((row) => row[column]),
+    reading.unbalanced_parts.map((row) => row[column]),
   );
   const result = await db.query<{
     check: 'transaction_balances' | 'read';
     subject: string;
     detail: string;
     read: string;
-  }>(before_tail_sql, [
-    short.map((row) => row.number),
-    short.map((row) => row.seq),
-    tailStart(page),
-    ...parts,
-  ]);
+  }>(before_tail_sql, [strays.numbers, strays.seqs, ...parts]);
   const read = result.rows.find((row) => row.check === 'read');
   assert(read !== undefined, 'the count row is always returned');
-  return {
-    violations: result.rows.filter((row) => row.check === 'transaction_balances').map(violation),
-    read: BigInt(read.read),
-  };
+  if (BigInt(read.read) !== reading.missing) return undefined;
+  return result.rows.filter((row) => row.check === 'transaction_balances').map(violation);
 }
 
 function violation(row: { subject: string | null; detail: string | null }): Violation {
@@ -150,10 +137,14 @@ function violation(row: { subject: string | null; detail: string | null }): Viol
 }
 
 /**
- * checkEntries('since'), from the heap's tail when `page` is given (verify-tail.ts) and the
- * postings it read were every new one; otherwise the index way answers.
+ * checkEntries('since'), from the heap's tail (verify-tail.ts) when its reading and the strays
+ * account for every new posting; otherwise, or without a reading, the index way answers.
  */
-export async function checkNewEntries(db: Queryable, page: number | undefined): Promise<Violation[]> {
-  const from_tail = page === undefined ? undefined : await entriesFromTail(db, page);
+export async function checkNewEntries(
+  db: Queryable,
+  reading: TailReading | undefined,
+  strays: Strays,
+): Promise<Violation[]> {
+  const from_tail = reading === undefined ? undefined : await entriesWithStrays(db, reading, strays);
   return from_tail ?? checkEntries(db, 'since', null);
 }

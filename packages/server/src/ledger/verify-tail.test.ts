@@ -4,9 +4,11 @@ import type { Client } from '../db/pool.js';
 import { createTestApp, type TestApp } from '../test-support/app.js';
 import { newWallet } from '../test-support/money.js';
 import { ofAccount, tamper } from '../test-support/tamper.js';
+import type { Violation } from './verify.js';
+import { accountBatches, checkAccountBatch, type Strays } from './verify-postings.js';
 import { verifyAndCheckpoint } from './verify-run.js';
-import { tailPage } from './verify-tail.js';
-import { checkNewEntries, entriesFromTail } from './verify-tail-entries.js';
+import { tailPage, tailStart } from './verify-tail.js';
+import { checkNewEntries, entriesWithStrays, readTail } from './verify-tail-entries.js';
 
 let t: TestApp;
 let platform: string;
@@ -80,6 +82,27 @@ async function inSnapshot<T>(work: (client: Client) => Promise<T>): Promise<T> {
   }
 }
 
+/** The new postings before the tail at `page`, as the account checks of `purse verify` name them. */
+async function straysBefore(client: Client, page: number): Promise<Strays> {
+  const found: Strays = { numbers: [], seqs: [] };
+  for (const batch of await accountBatches(client, false)) {
+    const checked = await checkAccountBatch(client, batch, false, tailStart(page));
+    found.numbers.push(...checked.strays.numbers);
+    found.seqs.push(...checked.strays.seqs);
+  }
+  return found;
+}
+
+/** The new entries' verdicts from the tail at `page`; undefined when it cannot answer. */
+async function entriesFromTail(client: Client, page: number): Promise<Violation[] | undefined> {
+  return entriesWithStrays(client, await readTail(client, page), await straysBefore(client, page));
+}
+
+/** The new entries' verdicts as `purse verify` settles them with the tail at `page`. */
+async function newEntries(client: Client, page: number): Promise<Violation[]> {
+  return checkNewEntries(client, await readTail(client, page), await straysBefore(client, page));
+}
+
 describe("verify reads the new entries from the heap's tail", () => {
   it('starts at the page of the first new posting, and finds an unbalanced entry there', async () => {
     await moves(3);
@@ -110,7 +133,7 @@ describe("verify reads the new entries from the heap's tail", () => {
     const after_it = first.page + 1;
     const [from_tail, answered] = await inSnapshot(async (client) => [
       await entriesFromTail(client, after_it),
-      await checkNewEntries(client, after_it),
+      await newEntries(client, after_it),
     ]);
     // The tail from the next page holds some new postings, not all: the rest are read by account.
     for (const found of [from_tail, answered]) {
@@ -183,7 +206,7 @@ describe("verify reads the new entries from the heap's tail", () => {
        WHERE c.account_id = $1 AND ${ofAccount('$1', 'p.')} AND p.account_seq > c.account_seq - $2`,
       [victim, others_missed],
     );
-    const answered = await inSnapshot((client) => checkNewEntries(client, after_it));
+    const answered = await inSnapshot((client) => newEntries(client, after_it));
     expect(answered).toContainEqual(
       expect.objectContaining({ check: 'transaction_balances', subject: first.transaction_id }),
     );
@@ -203,7 +226,7 @@ describe("verify reads the new entries from the heap's tail", () => {
       BigInt(seq) + 1n,
     ]);
     expect(await page_of()).toBeUndefined();
-    const answered = await inSnapshot((client) => checkNewEntries(client, first.page));
+    const answered = await inSnapshot((client) => newEntries(client, first.page));
     expect(answered).toContainEqual(
       expect.objectContaining({ check: 'transaction_balances', subject: removed.rows[0]?.transaction_id }),
     );
