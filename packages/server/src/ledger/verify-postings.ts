@@ -187,8 +187,18 @@ export interface Strays {
   readonly seqs: string[];
 }
 
+export function noStrays(): Strays {
+  return { numbers: [], seqs: [] };
+}
+
+/** Adds `more` to `into`: the strays of every batch, gathered as the batches finish. */
+export function addStrays(into: Strays, more: Strays): void {
+  into.numbers.push(...more.numbers);
+  into.seqs.push(...more.seqs);
+}
+
 function strays(rows: readonly AccountCheckRow[]): Strays {
-  const found: Strays = { numbers: [], seqs: [] };
+  const found = noStrays();
   for (const row of rows) {
     if (row.check !== 'strays') continue;
     // The text of a bigint[]: '{1,2,3}'.

@@ -12,7 +12,13 @@ import {
 } from './checkpoints.js';
 import { assetSums, floors, lastPostings, type Violation } from './verify.js';
 import { checkEntries } from './verify-entries.js';
-import { type AccountBatch, accountBatches, checkAccountBatch, type Strays } from './verify-postings.js';
+import {
+  type AccountBatch,
+  accountBatches,
+  addStrays,
+  checkAccountBatch,
+  noStrays,
+} from './verify-postings.js';
 import { tailPage, tailStart } from './verify-tail.js';
 import { checkNewEntries, readTail, type TailReading } from './verify-tail-entries.js';
 
@@ -119,26 +125,21 @@ function ledgerChecks(
   run: { from_start: boolean; page: number | undefined; on_postings: ((count: number) => void) | undefined },
 ): { entries: Check; accounts: Check[]; settle: (db: Client) => Promise<Violation[]> } {
   const { from_start, page } = run;
+  const tail_start = page === undefined ? undefined : tailStart(page);
   let tail: TailReading | undefined;
-  const strays: Strays = { numbers: [], seqs: [] };
+  const strays = noStrays();
   return {
     entries: async (db) => {
       if (from_start) return checkEntries(db, 'all', null);
-      if (page === undefined) return checkNewEntries(db, undefined, strays);
+      if (page === undefined) return checkEntries(db, 'since', null);
       tail = await readTail(db, page);
       return [];
     },
     accounts: batches
       .toSorted((a, b) => b.postings - a.postings)
       .map((batch) => async (db) => {
-        const found = await checkAccountBatch(
-          db,
-          batch,
-          from_start,
-          page === undefined ? undefined : tailStart(page),
-        );
-        strays.numbers.push(...found.strays.numbers);
-        strays.seqs.push(...found.strays.seqs);
+        const found = await checkAccountBatch(db, batch, from_start, tail_start);
+        addStrays(strays, found.strays);
         run.on_postings?.(batch.postings);
         return found.violations;
       }),

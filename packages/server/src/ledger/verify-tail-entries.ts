@@ -138,13 +138,12 @@ function violation(row: { subject: string | null; detail: string | null }): Viol
 
 /**
  * checkEntries('since'), from the heap's tail (verify-tail.ts) when its reading and the strays
- * account for every new posting; otherwise, or without a reading, the index way answers.
+ * account for every new posting; otherwise the index way answers.
  */
 export async function checkNewEntries(
   db: Queryable,
-  reading: TailReading | undefined,
+  reading: TailReading,
   strays: Strays,
 ): Promise<Violation[]> {
-  const from_tail = reading === undefined ? undefined : await entriesWithStrays(db, reading, strays);
-  return from_tail ?? checkEntries(db, 'since', null);
+  return (await entriesWithStrays(db, reading, strays)) ?? checkEntries(db, 'since', null);
 }

@@ -5,7 +5,7 @@ import { createTestApp, type TestApp } from '../test-support/app.js';
 import { newWallet } from '../test-support/money.js';
 import { ofAccount, tamper } from '../test-support/tamper.js';
 import type { Violation } from './verify.js';
-import { accountBatches, checkAccountBatch, type Strays } from './verify-postings.js';
+import { accountBatches, addStrays, checkAccountBatch, noStrays, type Strays } from './verify-postings.js';
 import { verifyAndCheckpoint } from './verify-run.js';
 import { tailPage, tailStart } from './verify-tail.js';
 import { checkNewEntries, entriesWithStrays, readTail } from './verify-tail-entries.js';
@@ -84,12 +84,9 @@ async function inSnapshot<T>(work: (client: Client) => Promise<T>): Promise<T> {
 
 /** The new postings before the tail at `page`, as the account checks of `purse verify` name them. */
 async function straysBefore(client: Client, page: number): Promise<Strays> {
-  const found: Strays = { numbers: [], seqs: [] };
-  for (const batch of await accountBatches(client, false)) {
-    const checked = await checkAccountBatch(client, batch, false, tailStart(page));
-    found.numbers.push(...checked.strays.numbers);
-    found.seqs.push(...checked.strays.seqs);
-  }
+  const found = noStrays();
+  for (const batch of await accountBatches(client, false))
+    addStrays(found, (await checkAccountBatch(client, batch, false, tailStart(page))).strays);
   return found;
 }
 
