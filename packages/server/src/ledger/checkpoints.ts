@@ -17,6 +17,12 @@ export interface Checkpoint {
   readonly audit_hash: Buffer;
   /** Every event position up to it was held once (0039); null before, when the next run reads all. */
   readonly events_position: string | null;
+  /**
+   * The xmin of the snapshot it verified and its own transaction's id (0047), which tell the next
+   * run the accounts written since (verify-changed.ts); null before.
+   */
+  readonly snapshot_xmin: string | null;
+  readonly xact_id: string | null;
   /** The KEK whose derived key signed it, and the signature (checkpoint-signature.ts); null before 0038. */
   readonly kek_id: string | null;
   readonly signature: Buffer | null;
@@ -27,7 +33,8 @@ export const checkpoint_action = 'ledger.checkpoint';
 
 const digest_of = (c: string) =>
   `'lcp_' || encode(ledger_checkpoint_digest(${c}seq, ${c}previous_id, ${c}full_check, ${c}created_at,
-     ${c}postings_checked, ${c}postings_through, ${c}audit_seq, ${c}audit_hash, ${c}events_position), 'hex')`;
+     ${c}postings_checked, ${c}postings_through, ${c}audit_seq, ${c}audit_hash, ${c}events_position,
+     ${c}snapshot_xmin, ${c}xact_id), 'hex')`;
 
 export async function latestCheckpoint(db: Queryable): Promise<Checkpoint | undefined> {
   const result = await db.query<Checkpoint>('SELECT * FROM ledger_checkpoints ORDER BY seq DESC LIMIT 1');
@@ -72,9 +79,10 @@ export async function checkCheckpoint(db: Queryable, checkpoint: Checkpoint): Pr
 }
 
 /**
- * Records what the caller's transaction verified: every account's state at its last posting, then
- * the checkpoint (its id the digest of both, signed by `signer`), then its audit entry, all
- * committing together.
+ * Records what the caller's transaction verified: every account's state at its last posting (of
+ * the accounts `changed`, when given: the others' are as the previous checkpoint recorded them),
+ * then the checkpoint (its id the digest of both and of the transaction's snapshot, signed by
+ * `signer`), then its audit entry, all committing together.
  */
 export async function recordCheckpoint(
   db: Queryable,
@@ -84,6 +92,8 @@ export async function recordCheckpoint(
     postings_checked: number;
     audit: ChainPoint;
     events_position: string;
+    /** The ids of the accounts written since `previous` (accountBatches); null for every account. */
+    changed: readonly string[] | null;
     now: Date;
     signer: CheckpointSigner;
   },
@@ -97,19 +107,25 @@ export async function recordCheckpoint(
      FROM accounts a JOIN postings p ON p.account_number = a.number AND p.account_seq = a.postings_count
      LEFT JOIN ledger_checkpoint_accounts old ON old.account_id = a.id
      WHERE a.postings_count > 0 AND old.account_seq IS DISTINCT FROM a.postings_count
+       ${run.changed === null ? '' : 'AND a.id = ANY($1::text[])'}
      ON CONFLICT (account_id) DO UPDATE SET account_seq = excluded.account_seq, posted_after = excluded.posted_after,
        held_after = excluded.held_after, incoming_after = excluded.incoming_after, created_at_max = excluded.created_at_max,
        posted_debits = excluded.posted_debits, posted_credits = excluded.posted_credits,
        pending_debits = excluded.pending_debits, pending_credits = excluded.pending_credits`,
+    run.changed === null ? [] : [run.changed],
   );
+  // Every posting up to the previous checkpoint, and those this run checked: all of them from the start.
+  const postings_through =
+    BigInt(run.full_check ? 0 : (run.previous?.postings_through ?? '0')) + BigInt(run.postings_checked);
   // The id is computed first, in this transaction, so that it can be signed before the row is
   // written (checkpoints are append-only: no UPDATE adds the signature later).
   const fields = await db.query<Omit<Checkpoint, 'kek_id' | 'signature'>>(
     `SELECT n.seq, ${digest_of('n.')} AS id, n.previous_id, n.full_check, n.created_at, n.postings_checked,
-       n.postings_through, n.audit_seq, n.audit_hash, n.events_position
+       n.postings_through, n.audit_seq, n.audit_hash, n.events_position, n.snapshot_xmin, n.xact_id
      FROM (SELECT $1::bigint AS seq, $2::text AS previous_id, $3::boolean AS full_check, $4::timestamptz AS created_at,
-       $5::bigint AS postings_checked, (SELECT coalesce(sum(postings_count), 0) FROM accounts)::bigint AS postings_through,
-       $6::bigint AS audit_seq, $7::bytea AS audit_hash, $8::bigint AS events_position) n`,
+       $5::bigint AS postings_checked, $9::bigint AS postings_through,
+       $6::bigint AS audit_seq, $7::bytea AS audit_hash, $8::bigint AS events_position,
+       pg_snapshot_xmin(pg_current_snapshot()) AS snapshot_xmin, pg_current_xact_id() AS xact_id) n`,
     [
       (BigInt(run.previous?.seq ?? '0') + 1n).toString(),
       run.previous?.id ?? null,
@@ -119,14 +135,15 @@ export async function recordCheckpoint(
       run.audit.seq.toString(),
       run.audit.hash,
       run.events_position,
+      postings_through.toString(),
     ],
   );
   const row = fields.rows[0];
   if (row === undefined) throw new Error('the checkpoint digest query returned no row');
   const inserted = await db.query<Checkpoint>(
     `INSERT INTO ledger_checkpoints (seq, id, previous_id, full_check, created_at, postings_checked, postings_through,
-       audit_seq, audit_hash, events_position, kek_id, signature)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING *`,
+       audit_seq, audit_hash, events_position, snapshot_xmin, xact_id, kek_id, signature)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING *`,
     [
       row.seq,
       row.id,
@@ -138,6 +155,8 @@ export async function recordCheckpoint(
       row.audit_seq,
       row.audit_hash,
       row.events_position,
+      row.snapshot_xmin,
+      row.xact_id,
       run.signer.kek_id,
       signCheckpoint(run.signer, row.id),
     ],

@@ -263,6 +263,7 @@ describe('incremental verify', () => {
           postings_checked: 0,
           audit: chainPoint(previous),
           events_position: previous.events_position ?? '0',
+          changed: null,
           now: new Date(),
           signer: forger,
         });

@@ -1,6 +1,7 @@
 import type { Queryable } from '../db/pool.js';
 import { postingId } from './posting-ids.js';
 import type { Violation } from './verify.js';
+import { changedAccounts } from './verify-changed.js';
 
 /**
  * The posting-level invariants, each written once, over either of two scopes:
@@ -19,8 +20,15 @@ import type { Violation } from './verify.js';
  */
 export type Scope = 'all' | 'since';
 
-/** Each account of the scope with its state before the postings checked (zero, or the checkpoint's). */
-export function baseSql(scope: Scope, accounts: 'batch' | 'every', from_start = '$2'): string {
+/** The accounts of a batch (`$1`, their ids), for baseSql. */
+export const in_batch = 'WHERE a.id = ANY($1::text[])';
+
+/**
+ * Each account of the scope with its state before the postings checked (zero, or the
+ * checkpoint's): in `since`, those of `accounts` (as `a`) that `where` keeps (a clause on `a`;
+ * empty for every one).
+ */
+export function baseSql(scope: Scope, where: string, from_start = '$2', accounts = 'accounts a'): string {
   if (scope === 'all')
     return `SELECT a.id, a.number, a.posted_debits, a.posted_credits, a.pending_debits, a.pending_credits, a.postings_count,
         0::bigint AS seq, 0::numeric AS posted, 0::numeric AS held, 0::numeric AS incoming,
@@ -31,8 +39,8 @@ export function baseSql(scope: Scope, accounts: 'batch' | 'every', from_start = 
       coalesce(c.incoming_after, 0) AS incoming, c.created_at_max,
       coalesce(c.posted_debits, 0) AS pd, coalesce(c.posted_credits, 0) AS pc,
       coalesce(c.pending_debits, 0) AS hd, coalesce(c.pending_credits, 0) AS hc
-    FROM accounts a LEFT JOIN ledger_checkpoint_accounts c ON c.account_id = a.id AND NOT ${from_start}::boolean
-    ${accounts === 'batch' ? 'WHERE a.id = ANY($1::text[])' : ''}`;
+    FROM ${accounts} LEFT JOIN ledger_checkpoint_accounts c ON c.account_id = a.id AND NOT ${from_start}::boolean
+    ${where}`;
 }
 
 /**
@@ -114,7 +122,7 @@ export function accountChecksSql(scope: Scope): string {
     incoming: 'p.incoming_before',
     created_at_max: 'p.created_at_max_before',
   });
-  return `WITH base AS MATERIALIZED (${baseSql(scope, 'batch')}),
+  return `WITH base AS MATERIALIZED (${baseSql(scope, in_batch)}),
   checked AS MATERIALIZED (
     SELECT b.number, s.* FROM base b CROSS JOIN LATERAL (
       SELECT count(*) AS n, max(p.account_seq) AS last_seq,
@@ -241,21 +249,46 @@ export async function checkAccountBatch(
   return { violations: accountViolations(rows), strays: strays(rows) };
 }
 
+/** What a run reads of the accounts: batches of those that moved, and which may have changed. */
+export interface AccountsToCheck {
+  readonly batches: AccountBatch[];
+  /**
+   * The ids of every account written since the checkpoint, moved or not (its floor, its status),
+   * for the checks that read accounts alone; null for every account.
+   */
+  readonly changed: string[] | null;
+}
+
 /**
  * The accounts with postings after their checkpoint, or counters that moved without any, grouped
- * in id order into batches of about `batch_postings_max` new postings.
+ * in id order into batches of about `batch_postings_max` new postings. With `changed_from` (an
+ * xmin from changedFrom), only the accounts written since the checkpoint are read at all.
  */
-export async function accountBatches(db: Queryable, from_start: boolean): Promise<AccountBatch[]> {
-  const listed = await db.query<{ id: string; fresh: string }>(
-    `SELECT b.id, b.postings_count - b.seq AS fresh FROM (${baseSql('since', 'every', '$1')}) b
-     WHERE b.postings_count <> b.seq
-        OR (b.posted_debits, b.posted_credits, b.pending_debits, b.pending_credits) IS DISTINCT FROM (b.pd, b.pc, b.hd, b.hc)
-     ORDER BY b.id`,
-    [from_start],
+export async function accountBatches(
+  db: Queryable,
+  from_start: boolean,
+  changed_from?: string,
+): Promise<AccountsToCheck> {
+  const moved = `b.postings_count <> b.seq
+    OR (b.posted_debits, b.posted_credits, b.pending_debits, b.pending_credits) IS DISTINCT FROM (b.pd, b.pc, b.hd, b.hc)`;
+  const listed = await db.query<{ id: string; fresh: string; moved: boolean }>(
+    changed_from === undefined
+      ? `SELECT b.id, b.postings_count - b.seq AS fresh, true AS moved FROM (${baseSql('since', '', '$1')}) b
+         WHERE ${moved} ORDER BY b.id`
+      : `SELECT b.id, b.postings_count - b.seq AS fresh, ${moved} AS moved
+         FROM (${baseSql('since', '', '$1', changedAccounts('$2'))}) b ORDER BY b.id`,
+    changed_from === undefined ? [from_start] : [from_start, changed_from],
   );
+  return {
+    batches: batched(listed.rows.filter((row) => row.moved)),
+    changed: changed_from === undefined ? null : listed.rows.map((row) => row.id),
+  };
+}
+
+function batched(rows: readonly { id: string; fresh: string }[]): AccountBatch[] {
   const result: AccountBatch[] = [];
   let current = { ids: [] as string[], postings: 0, weight: 0 };
-  for (const row of listed.rows) {
+  for (const row of rows) {
     const fresh = Math.max(Number(row.fresh), 0);
     if (current.ids.length > 0 && current.weight + Math.max(fresh, 1) > batch_postings_max) {
       result.push(current);

@@ -11,6 +11,7 @@ import {
   recordCheckpoint,
 } from './checkpoints.js';
 import { assetSums, floors, lastPostings, type Violation } from './verify.js';
+import { changedFrom } from './verify-changed.js';
 import { checkEntries } from './verify-entries.js';
 import {
   type AccountBatch,
@@ -59,17 +60,19 @@ export async function verifyAndCheckpoint(
         const previous = await latestCheckpoint(client);
         const trusted = options.full || previous === undefined ? undefined : previous;
         const from_start = trusted === undefined;
+        // Only the accounts written since the checkpoint are read, when it says which (verify-changed.ts).
+        const changed_from = trusted === undefined ? undefined : await changedFrom(client, trusted);
         // The entries read the new postings from the heap's tail when that reads less (verify-tail.ts).
-        const [violations, batches, page] = await Promise.all([
+        const [violations, { batches, changed }, page] = await Promise.all([
           from_start ? ([] as Violation[]) : checkCheckpoint(client, trusted),
-          accountBatches(client, from_start),
-          from_start ? undefined : tailPage(second),
+          accountBatches(client, from_start, changed_from),
+          from_start ? undefined : tailPage(second, changed_from),
         ]);
         const postings_checked = batches.reduce((sum, batch) => sum + batch.postings, 0);
         options.on_total?.(postings_checked);
         let events: EventsVerified | undefined;
         let audit: Awaited<ReturnType<typeof walkAuditChain>> | undefined;
-        const ledger = ledgerChecks(batches, { from_start, page, on_postings: options.on_postings });
+        const ledger = ledgerChecks(batches, { from_start, page, changed, on_postings: options.on_postings });
         // Events are not money, but a sequencer that skipped or repeated a position breaks every
         // stream reader, and the checkpoint vouches for them too. The longest checks first, the
         // account batches from the largest down, and the short ones last: whichever connection
@@ -85,7 +88,7 @@ export async function verifyAndCheckpoint(
             audit = await walkAuditChain(db, from_start ? chain_start : chainPoint(trusted));
             return audit.violations;
           },
-          ...[lastPostings, assetSums, floors].map((check) => (db: Client) => check(db, null)),
+          ...[lastPostings, assetSums, floors].map((check) => (db: Client) => check(db, null, changed)),
         ];
         violations.push(...(await onBoth([client, second], checks)).flat(), ...(await ledger.settle(client)));
         assert(events !== undefined && audit !== undefined, 'the events and audit checks ran');
@@ -98,6 +101,7 @@ export async function verifyAndCheckpoint(
                 postings_checked,
                 audit: audit.reached,
                 events_position: events.position_through,
+                changed,
                 now: options.now,
                 signer: options.signer ?? processSigner(),
               });
@@ -122,17 +126,22 @@ type Check = (db: Client) => Promise<Violation[]>;
  */
 function ledgerChecks(
   batches: readonly AccountBatch[],
-  run: { from_start: boolean; page: number | undefined; on_postings: ((count: number) => void) | undefined },
+  run: {
+    from_start: boolean;
+    page: number | undefined;
+    changed: readonly string[] | null;
+    on_postings: ((count: number) => void) | undefined;
+  },
 ): { entries: Check; accounts: Check[]; settle: (db: Client) => Promise<Violation[]> } {
-  const { from_start, page } = run;
+  const { from_start, page, changed } = run;
   const tail_start = page === undefined ? undefined : tailStart(page);
   let tail: TailReading | undefined;
   const strays = noStrays();
   return {
     entries: async (db) => {
       if (from_start) return checkEntries(db, 'all', null);
-      if (page === undefined) return checkEntries(db, 'since', null);
-      tail = await readTail(db, page);
+      if (page === undefined) return checkEntries(db, 'since', null, changed);
+      tail = await readTail(db, page, changed);
       return [];
     },
     accounts: batches

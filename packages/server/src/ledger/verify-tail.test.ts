@@ -85,19 +85,19 @@ async function inSnapshot<T>(work: (client: Client) => Promise<T>): Promise<T> {
 /** The new postings before the tail at `page`, as the account checks of `purse verify` name them. */
 async function straysBefore(client: Client, page: number): Promise<Strays> {
   const found = noStrays();
-  for (const batch of await accountBatches(client, false))
+  for (const batch of (await accountBatches(client, false)).batches)
     addStrays(found, (await checkAccountBatch(client, batch, false, tailStart(page))).strays);
   return found;
 }
 
 /** The new entries' verdicts from the tail at `page`; undefined when it cannot answer. */
 async function entriesFromTail(client: Client, page: number): Promise<Violation[] | undefined> {
-  return entriesWithStrays(client, await readTail(client, page), await straysBefore(client, page));
+  return entriesWithStrays(client, await readTail(client, page, null), await straysBefore(client, page));
 }
 
 /** The new entries' verdicts as `purse verify` settles them with the tail at `page`. */
 async function newEntries(client: Client, page: number): Promise<Violation[]> {
-  return checkNewEntries(client, await readTail(client, page), await straysBefore(client, page));
+  return checkNewEntries(client, await readTail(client, page, null), await straysBefore(client, page));
 }
 
 describe("verify reads the new entries from the heap's tail", () => {

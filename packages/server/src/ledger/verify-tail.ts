@@ -1,5 +1,6 @@
 import type { Queryable } from '../db/pool.js';
 import { assert } from '../shared/assert.js';
+import { changedAccounts } from './verify-changed.js';
 import { baseSql } from './verify-postings.js';
 
 /**
@@ -30,9 +31,10 @@ const tail_pages_before_checked = 64;
  * account, among the pages from shortly before the last page of an account's last checked
  * posting; undefined when there is no new posting, or when they are too scattered for the tail to
  * be worth reading. It counts the new postings itself, so that it can run beside the listing of
- * the accounts to check.
+ * the accounts to check; with `changed_from` (verify-changed.ts), among the accounts written since.
  */
-export async function tailPage(db: Queryable): Promise<number | undefined> {
+export async function tailPage(db: Queryable, changed_from?: string): Promise<number | undefined> {
+  const accounts = changed_from === undefined ? 'accounts a' : changedAccounts('$2');
   const result = await db.query<{ page: string | null; pages: string; new_postings: string }>(
     `WITH placed AS MATERIALIZED (
        SELECT (SELECT (p.ctid::text::point)[0]::bigint FROM postings p
@@ -40,12 +42,12 @@ export async function tailPage(db: Queryable): Promise<number | undefined> {
          (SELECT (p.ctid::text::point)[0]::bigint FROM postings p
            WHERE p.account_number = b.number AND p.account_seq = b.seq) AS last_checked,
          b.postings_count - b.seq AS new_postings
-       FROM (${baseSql('since', 'every', 'false')}) b WHERE b.postings_count > b.seq)
+       FROM (${baseSql('since', '', 'false', accounts)}) b WHERE b.postings_count > b.seq)
      SELECT min(first_new) FILTER (WHERE first_new >= coalesce((SELECT max(last_checked) FROM placed) - $1, 0)) AS page,
        pg_relation_size('postings') / current_setting('block_size')::bigint AS pages,
        coalesce(sum(new_postings), 0) AS new_postings
      FROM placed`,
-    [tail_pages_before_checked],
+    changed_from === undefined ? [tail_pages_before_checked] : [tail_pages_before_checked, changed_from],
   );
   const row = result.rows[0];
   assert(row !== undefined, 'an aggregate returns a row');

@@ -56,28 +56,63 @@ export async function verifyAccounts(db: Queryable, livemode: boolean | null): P
   ).flat();
 }
 
-/** Accounts of the mode `$1`, or of both modes when it is NULL. */
-const in_mode = '($1::boolean IS NULL OR livemode = $1::boolean)';
+/**
+ * Accounts `a` of the mode `$1` (both when it is NULL) and, when `changed` is given, among those
+ * ids (`$2`): the accounts written since the checkpoint (verify-changed.ts). With `$2` the checks
+ * that read accounts alone read only those; the others are as the checkpoint verified them.
+ */
+function inScope(changed: readonly string[] | null): string {
+  const mode = '($1::boolean IS NULL OR a.livemode = $1::boolean)';
+  return changed === null ? mode : `${mode} AND a.id = ANY($2::text[])`;
+}
 
-export async function assetSums(db: Queryable, mode: boolean | null): Promise<Violation[]> {
+function scopeParams(mode: boolean | null, changed: readonly string[] | null): unknown[] {
+  return changed === null ? [mode] : [mode, changed];
+}
+
+/**
+ * Every asset sums to zero per mode and layer. Over the accounts written since a checkpoint, it is
+ * their movement since their checkpointed counters that sums to zero (an account without postings
+ * then had none, or the checkpoint would not have been recorded).
+ */
+export async function assetSums(
+  db: Queryable,
+  mode: boolean | null,
+  changed: readonly string[] | null = null,
+): Promise<Violation[]> {
+  const [posted, pending] =
+    changed === null
+      ? ['a.posted_credits - a.posted_debits', 'a.pending_credits - a.pending_debits']
+      : [
+          'a.posted_credits - a.posted_debits - coalesce(c.posted_credits - c.posted_debits, 0)',
+          'a.pending_credits - a.pending_debits - coalesce(c.pending_credits - c.pending_debits, 0)',
+        ];
+  const checkpointed =
+    changed === null ? '' : 'LEFT JOIN ledger_checkpoint_accounts c ON c.account_id = a.id';
   const result = await db.query<{ livemode: boolean; asset: string; posted: string; pending: string }>(
-    `SELECT livemode, asset, sum(posted_credits - posted_debits) AS posted, sum(pending_credits - pending_debits) AS pending
-     FROM accounts WHERE ${in_mode} GROUP BY livemode, asset
-     HAVING sum(posted_credits - posted_debits) <> 0 OR sum(pending_credits - pending_debits) <> 0`,
-    [mode],
+    `SELECT a.livemode, a.asset, sum(${posted}) AS posted, sum(${pending}) AS pending
+     FROM accounts a ${checkpointed} WHERE ${inScope(changed)} GROUP BY a.livemode, a.asset
+     HAVING sum(${posted}) <> 0 OR sum(${pending}) <> 0`,
+    scopeParams(mode, changed),
   );
+  const what = changed === null ? 'accounts sum' : 'the accounts written since the checkpoint moved';
   return result.rows.map((row) => ({
     check: 'asset_sums_to_zero',
     subject: `${row.asset} (${row.livemode ? 'live' : 'test'})`,
-    detail: `accounts sum to ${row.posted} posted and ${row.pending} pending instead of 0`,
+    detail: `${what} to ${row.posted} posted and ${row.pending} pending instead of 0`,
   }));
 }
 
-export async function floors(db: Queryable, mode: boolean | null): Promise<Violation[]> {
+export async function floors(
+  db: Queryable,
+  mode: boolean | null,
+  changed: readonly string[] | null = null,
+): Promise<Violation[]> {
   const result = await db.query<{ id: string; available: string; floor_minor: string }>(
-    `SELECT id, posted_credits - posted_debits - pending_debits AS available, floor_minor FROM accounts
-     WHERE ${in_mode} AND floor_minor IS NOT NULL AND posted_credits - posted_debits - pending_debits < floor_minor`,
-    [mode],
+    `SELECT a.id, a.posted_credits - a.posted_debits - a.pending_debits AS available, a.floor_minor FROM accounts a
+     WHERE ${inScope(changed)} AND a.floor_minor IS NOT NULL
+       AND a.posted_credits - a.posted_debits - a.pending_debits < a.floor_minor`,
+    scopeParams(mode, changed),
   );
   return result.rows.map((row) => ({
     check: 'wallet_above_floor',
@@ -91,7 +126,11 @@ export async function floors(db: Queryable, mode: boolean | null): Promise<Viola
  * One exact seek of the (account_id, account_seq) index per account with postings: an account
  * without any is not probed, and a missing last posting is itself a violation.
  */
-export async function lastPostings(db: Queryable, mode: boolean | null): Promise<Violation[]> {
+export async function lastPostings(
+  db: Queryable,
+  mode: boolean | null,
+  changed: readonly string[] | null = null,
+): Promise<Violation[]> {
   const result = await db.query<{ id: string; detail: string }>(
     `SELECT a.id, format('last posting %s says %s/%s/%s, account has %s/%s/%s (posted/held/incoming)',
        format(CASE WHEN p.account_seq IS NULL THEN 'number %s (missing)' ELSE 'number %s' END, a.postings_count),
@@ -100,10 +139,10 @@ export async function lastPostings(db: Queryable, mode: boolean | null): Promise
      FROM accounts a
      LEFT JOIN LATERAL (SELECT account_seq, posted_after, held_after, incoming_after FROM postings
        WHERE account_number = a.number AND account_seq = a.postings_count) p ON true
-     WHERE ($1::boolean IS NULL OR a.livemode = $1::boolean) AND a.postings_count > 0
+     WHERE ${inScope(changed)} AND a.postings_count > 0
        AND (p.posted_after, p.held_after, p.incoming_after)
        IS DISTINCT FROM (a.posted_credits - a.posted_debits, a.pending_debits, a.pending_credits)`,
-    [mode],
+    scopeParams(mode, changed),
   );
   return result.rows.map((row) => ({
     check: 'last_posting_matches_balance',
