@@ -197,6 +197,8 @@ const scale_run =
 const scale_transfers = Number(process.env.BENCH_SCALE_TRANSFERS ?? scale_transfers_full);
 const scale_step = Number(process.env.BENCH_SCALE_STEP ?? scale_transfers / 4);
 const scale_requests = Number(process.env.BENCH_SCALE_REQUESTS ?? 200);
+/** Wallets created before the scale run's loading and never moved (none by default). */
+const scale_idle_wallets = Number(process.env.BENCH_SCALE_IDLE_WALLETS ?? 0);
 /** Issue 18 asks for 1,000,000; a multiple of 100. */
 const overview_transfers = Number(process.env.BENCH_OVERVIEW_TRANSFERS ?? 1_000_000);
 const overview_requests = Number(process.env.BENCH_OVERVIEW_REQUESTS ?? 50);
@@ -505,11 +507,13 @@ function verify(
 async function runScale(database_url: string): Promise<boolean> {
   const server = await startServer(database_url, {});
   const smoke = scale_transfers < scale_transfers_full ? 'smoke-' : '';
-  const kind = `scale-${smoke}${commitShort()}`;
+  const idle = scale_idle_wallets > 0 ? 'idle-' : '';
+  const kind = `scale-${smoke}${idle}${commitShort()}`;
   try {
     const result = await scaleBench(server.api, database_url, {
       transfers: scale_transfers,
       step: scale_step,
+      idle_wallets: scale_idle_wallets,
       requests: scale_requests,
       server_pid: server.pid,
       verify: (args) => verify(database_url, args),

@@ -13,7 +13,7 @@ import pg from 'pg';
 import { storageBytes } from '../packages/server/src/db/storage.js';
 import { assert } from '../packages/server/src/shared/assert.js';
 import { type LatencyMs, timedGets, timedGetsInTurn } from './overview.js';
-import { type Api, createFundedWallets, postBatch } from './setup.js';
+import { type Api, createFundedWallets, pooled, post, postBatch } from './setup.js';
 
 /** What `purse verify` with these arguments printed, and its exit status. */
 export type RunVerify = (args: readonly string[]) => { ok: boolean; output: string; status: number };
@@ -21,6 +21,8 @@ export type RunVerify = (args: readonly string[]) => { ok: boolean; output: stri
 export interface ScaleOptions {
   readonly transfers: number;
   readonly step: number;
+  /** Wallets created before loading and never moved: the accounts a platform's idle users hold. */
+  readonly idle_wallets: number;
   /** Requests timed one after the other for each read, at every step. */
   readonly requests: number;
   readonly server_pid: number | undefined;
@@ -80,6 +82,7 @@ export interface ScaleResult {
   readonly verify_new_transfers: number;
   readonly requests: number;
   readonly wallets: number;
+  readonly idle_wallets: number;
 }
 
 export const scale_transfers_per_request = 100;
@@ -104,6 +107,7 @@ export async function scaleBench(
   try {
     const history_from = new Date();
     const funded = await createFundedWallets(api, wallets_count, '1000000.00');
+    await pooled(options.idle_wallets, 32, () => post(api, '/v1/wallets', { currency: 'USD' }));
     const loader = batchLoader(api, funded.wallets, funded.fee_wallet);
     const verify_new = Math.min(verify_new_transfers_max, step);
     const measure = (load: LoadWindow | undefined) =>
@@ -114,6 +118,13 @@ export async function scaleBench(
         load,
         loaded: loader.committed,
       });
+    const result = (steps: ScaleStep[]): ScaleResult => ({
+      steps,
+      verify_new_transfers: verify_new,
+      requests: options.requests,
+      wallets: wallets_count,
+      idle_wallets: options.idle_wallets,
+    });
     const steps = [await measure(undefined)];
     for (let boundary = step; boundary <= transfers; boundary += step) {
       const before = await whileLoading(db, loader, boundary - verify_new);
@@ -122,14 +133,9 @@ export async function scaleBench(
       const after = await whileLoading(db, loader, boundary);
       steps.push(await measure(joined(before, after)));
       options.progress(`scale: ${boundary.toLocaleString('en-US')} transfers loaded and measured\n`);
-      await options.on_step?.({
-        steps,
-        verify_new_transfers: verify_new,
-        requests: options.requests,
-        wallets: wallets_count,
-      });
+      await options.on_step?.(result(steps));
     }
-    return { steps, verify_new_transfers: verify_new, requests: options.requests, wallets: wallets_count };
+    return result(steps);
   } finally {
     await db.end();
   }

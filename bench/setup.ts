@@ -5,7 +5,7 @@ export interface Api {
   readonly api_key: string;
 }
 
-async function post<T>(api: Api, path: string, body: unknown): Promise<T> {
+export async function post<T>(api: Api, path: string, body: unknown): Promise<T> {
   const response = await fetch(`${api.base_url}${path}`, {
     method: 'POST',
     headers: { authorization: `Bearer ${api.api_key}`, 'content-type': 'application/json' },
@@ -32,7 +32,11 @@ export async function postBatch(api: Api, transfers: readonly unknown[]): Promis
 }
 
 /** Runs `work` for 0..count-1 with at most `concurrency` in flight; returns the results in order. */
-async function pooled<T>(count: number, concurrency: number, work: (i: number) => Promise<T>): Promise<T[]> {
+export async function pooled<T>(
+  count: number,
+  concurrency: number,
+  work: (i: number) => Promise<T>,
+): Promise<T[]> {
   const results: T[] = new Array(count);
   let next = 0;
   const lane = async () => {
