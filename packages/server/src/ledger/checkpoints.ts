@@ -3,6 +3,7 @@ import type { ChainPoint } from '../audit/verify.js';
 import type { Queryable } from '../db/pool.js';
 import { type CheckpointSigner, signatureProblem, signCheckpoint } from './checkpoint-signature.js';
 import type { Violation } from './verify.js';
+import { idIn } from './verify-changed.js';
 
 /** A successful `purse verify`: every posting up to it holds (migration 0035). */
 export interface Checkpoint {
@@ -107,7 +108,7 @@ export async function recordCheckpoint(
      FROM accounts a JOIN postings p ON p.account_number = a.number AND p.account_seq = a.postings_count
      LEFT JOIN ledger_checkpoint_accounts old ON old.account_id = a.id
      WHERE a.postings_count > 0 AND old.account_seq IS DISTINCT FROM a.postings_count
-       ${run.changed === null ? '' : 'AND a.id = ANY($1::text[])'}
+       ${run.changed === null ? '' : `AND ${idIn('$1')}`}
      ON CONFLICT (account_id) DO UPDATE SET account_seq = excluded.account_seq, posted_after = excluded.posted_after,
        held_after = excluded.held_after, incoming_after = excluded.incoming_after, created_at_max = excluded.created_at_max,
        posted_debits = excluded.posted_debits, posted_credits = excluded.posted_credits,

@@ -36,6 +36,11 @@ export async function changedFrom(db: Queryable, checkpoint: Checkpoint): Promis
   return result.rows[0]?.xmin32 ?? undefined;
 }
 
+/** SQL: account `a` is one of the ids in the text[] parameter `param` (a batch, or the changed ones). */
+export function idIn(param: string): string {
+  return `a.id = ANY(${param}::text[])`;
+}
+
 /**
  * SQL: the accounts that may have changed since the xmin `param` (from changedFrom), as `a`. One
  * pass over the table, apart: the planner cannot know how few there are (it guesses a third), and

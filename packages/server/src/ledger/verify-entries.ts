@@ -1,6 +1,7 @@
 import type { Queryable } from '../db/pool.js';
 import type { Violation } from './verify.js';
-import { baseSql, in_batch, postings_since, type Scope } from './verify-postings.js';
+import { idIn } from './verify-changed.js';
+import { baseSql, postings_since, type Scope } from './verify-postings.js';
 
 /** A posting `p`'s amount as debits less credits, a release counting as the opposite side. */
 export const net = `CASE WHEN (p.side = 'debit') <> p.release THEN p.amount ELSE -p.amount END`;
@@ -20,7 +21,7 @@ const entry_detail = entryDetail('p.asset', 'p.layer', `sum(${net})`, 'count(*)'
  * they commit together (a test in verify-checkpoints.test.ts holds one open across a run).
  */
 function entryChecksSql(scope: Scope, changed: readonly string[] | null): string {
-  const where = changed === null ? '' : in_batch;
+  const where = changed === null ? '' : `WHERE ${idIn('$1')}`;
   const postings =
     scope === 'all'
       ? 'postings p WHERE ($1::boolean IS NULL OR p.account_number IN (SELECT number FROM accounts WHERE livemode = $1::boolean))'

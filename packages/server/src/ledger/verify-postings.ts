@@ -1,7 +1,7 @@
 import type { Queryable } from '../db/pool.js';
 import { postingId } from './posting-ids.js';
 import type { Violation } from './verify.js';
-import { changedAccounts } from './verify-changed.js';
+import { changedAccounts, idIn } from './verify-changed.js';
 
 /**
  * The posting-level invariants, each written once, over either of two scopes:
@@ -19,9 +19,6 @@ import { changedAccounts } from './verify-changed.js';
  * a transaction that commits later has numbers above them, checked by the next run.
  */
 export type Scope = 'all' | 'since';
-
-/** The accounts of a batch (`$1`, their ids), for baseSql. */
-export const in_batch = 'WHERE a.id = ANY($1::text[])';
 
 /**
  * Each account of the scope with its state before the postings checked (zero, or the
@@ -122,7 +119,7 @@ export function accountChecksSql(scope: Scope): string {
     incoming: 'p.incoming_before',
     created_at_max: 'p.created_at_max_before',
   });
-  return `WITH base AS MATERIALIZED (${baseSql(scope, in_batch)}),
+  return `WITH base AS MATERIALIZED (${baseSql(scope, `WHERE ${idIn('$1')}`)}),
   checked AS MATERIALIZED (
     SELECT b.number, s.* FROM base b CROSS JOIN LATERAL (
       SELECT count(*) AS n, max(p.account_seq) AS last_seq,

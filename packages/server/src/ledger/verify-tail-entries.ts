@@ -1,6 +1,7 @@
 import type { Queryable } from '../db/pool.js';
 import { assert } from '../shared/assert.js';
 import type { Violation } from './verify.js';
+import { idIn } from './verify-changed.js';
 import { checkEntries, entryDetail, net, unbalanced } from './verify-entries.js';
 import { baseSql, type Strays } from './verify-postings.js';
 import { tailStart } from './verify-tail.js';
@@ -105,7 +106,7 @@ export async function readTail(
   changed: readonly string[] | null,
 ): Promise<TailReading> {
   const [where, params] =
-    changed === null ? ['', [tailStart(page)]] : ['WHERE a.id = ANY($2::text[])', [tailStart(page), changed]];
+    changed === null ? ['', [tailStart(page)]] : [`WHERE ${idIn('$2')}`, [tailStart(page), changed]];
   const rows = (await db.query<TailRow>(tailEntriesSql(where), params)).rows;
   const read = rows.find((row) => row.check === 'read');
   assert(read !== undefined, 'the count row is always returned');

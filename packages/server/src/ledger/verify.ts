@@ -1,5 +1,6 @@
 import type { Queryable } from '../db/pool.js';
 import type { EventViolation } from '../events/verify-events.js';
+import { idIn } from './verify-changed.js';
 import { checkEntries } from './verify-entries.js';
 import { checkAllAccounts } from './verify-postings.js';
 
@@ -63,7 +64,7 @@ export async function verifyAccounts(db: Queryable, livemode: boolean | null): P
  */
 function inScope(changed: readonly string[] | null): string {
   const mode = '($1::boolean IS NULL OR a.livemode = $1::boolean)';
-  return changed === null ? mode : `${mode} AND a.id = ANY($2::text[])`;
+  return changed === null ? mode : `${mode} AND ${idIn('$2')}`;
 }
 
 function scopeParams(mode: boolean | null, changed: readonly string[] | null): unknown[] {
