@@ -88,7 +88,9 @@ export async function verifyAndCheckpoint(
             audit = await walkAuditChain(db, from_start ? chain_start : chainPoint(trusted));
             return audit.violations;
           },
-          ...[lastPostings, assetSums, floors].map((check) => (db: Client) => check(db, null, changed)),
+          ...[lastPostings, assetSums, floors].map(
+            (check) => (db: Client) => check(db, null, changed ?? 'every'),
+          ),
         ];
         violations.push(...(await onBoth([client, second], checks)).flat(), ...(await ledger.settle(client)));
         assert(events !== undefined && audit !== undefined, 'the events and audit checks ran');

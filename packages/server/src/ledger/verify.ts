@@ -48,27 +48,32 @@ export async function verifyLedger(
 }
 
 /**
- * The checks that read only the accounts (one row, or one index probe, per account): their cost
- * does not grow with the postings. The trial balance runs them on every request.
+ * The checks that read only the accounts (one row, or one index probe, per account with activity):
+ * their cost grows neither with the postings nor with the wallets that never moved. The trial
+ * balance runs them on every request.
  */
 export async function verifyAccounts(db: Queryable, livemode: boolean | null): Promise<Violation[]> {
-  return (
-    await Promise.all([assetSums(db, livemode), floors(db, livemode), lastPostings(db, livemode)])
-  ).flat();
+  const checks = [assetSums, floors, lastPostings];
+  return (await Promise.all(checks.map((check) => check(db, livemode, 'with_activity')))).flat();
 }
 
 /**
- * Accounts `a` of the mode `$1` (both when it is NULL) and, when `changed` is given, among those
- * ids (`$2`): the accounts written since the checkpoint (verify-changed.ts). With `$2` the checks
- * that read accounts alone read only those; the others are as the checkpoint verified them.
+ * Which accounts the account-level checks read: every one (`purse verify` from the start); those
+ * with activity (migration 0048: an account without any has no postings and zero counters, so it
+ * cannot break a check); or the ids written since the checkpoint (verify-changed.ts), when the
+ * others are as the checkpoint verified them.
  */
-function inScope(changed: readonly string[] | null): string {
+export type AccountScope = 'every' | 'with_activity' | readonly string[];
+
+/** SQL: account `a` is of the mode `$1` (both when it is NULL) and in `scope` (ids in `$2`). */
+function inScope(scope: AccountScope): string {
   const mode = '($1::boolean IS NULL OR a.livemode = $1::boolean)';
-  return changed === null ? mode : `${mode} AND ${idIn('$2')}`;
+  if (scope === 'every') return mode;
+  return `${mode} AND ${scope === 'with_activity' ? 'a.has_activity' : idIn('$2')}`;
 }
 
-function scopeParams(mode: boolean | null, changed: readonly string[] | null): unknown[] {
-  return changed === null ? [mode] : [mode, changed];
+function scopeParams(mode: boolean | null, scope: AccountScope): unknown[] {
+  return typeof scope === 'string' ? [mode] : [mode, scope];
 }
 
 /**
@@ -79,24 +84,25 @@ function scopeParams(mode: boolean | null, changed: readonly string[] | null): u
 export async function assetSums(
   db: Queryable,
   mode: boolean | null,
-  changed: readonly string[] | null = null,
+  scope: AccountScope = 'every',
 ): Promise<Violation[]> {
-  const [posted, pending] =
-    changed === null
-      ? ['a.posted_credits - a.posted_debits', 'a.pending_credits - a.pending_debits']
-      : [
-          'a.posted_credits - a.posted_debits - coalesce(c.posted_credits - c.posted_debits, 0)',
-          'a.pending_credits - a.pending_debits - coalesce(c.pending_credits - c.pending_debits, 0)',
-        ];
-  const checkpointed =
-    changed === null ? '' : 'LEFT JOIN ledger_checkpoint_accounts c ON c.account_id = a.id';
+  const since_checkpoint = typeof scope !== 'string';
+  const [posted, pending] = since_checkpoint
+    ? [
+        'a.posted_credits - a.posted_debits - coalesce(c.posted_credits - c.posted_debits, 0)',
+        'a.pending_credits - a.pending_debits - coalesce(c.pending_credits - c.pending_debits, 0)',
+      ]
+    : ['a.posted_credits - a.posted_debits', 'a.pending_credits - a.pending_debits'];
+  const checkpointed = since_checkpoint
+    ? 'LEFT JOIN ledger_checkpoint_accounts c ON c.account_id = a.id'
+    : '';
   const result = await db.query<{ livemode: boolean; asset: string; posted: string; pending: string }>(
     `SELECT a.livemode, a.asset, sum(${posted}) AS posted, sum(${pending}) AS pending
-     FROM accounts a ${checkpointed} WHERE ${inScope(changed)} GROUP BY a.livemode, a.asset
+     FROM accounts a ${checkpointed} WHERE ${inScope(scope)} GROUP BY a.livemode, a.asset
      HAVING sum(${posted}) <> 0 OR sum(${pending}) <> 0`,
-    scopeParams(mode, changed),
+    scopeParams(mode, scope),
   );
-  const what = changed === null ? 'accounts sum' : 'the accounts written since the checkpoint moved';
+  const what = since_checkpoint ? 'the accounts written since the checkpoint moved' : 'accounts sum';
   return result.rows.map((row) => ({
     check: 'asset_sums_to_zero',
     subject: `${row.asset} (${row.livemode ? 'live' : 'test'})`,
@@ -107,13 +113,13 @@ export async function assetSums(
 export async function floors(
   db: Queryable,
   mode: boolean | null,
-  changed: readonly string[] | null = null,
+  scope: AccountScope = 'every',
 ): Promise<Violation[]> {
   const result = await db.query<{ id: string; available: string; floor_minor: string }>(
     `SELECT a.id, a.posted_credits - a.posted_debits - a.pending_debits AS available, a.floor_minor FROM accounts a
-     WHERE ${inScope(changed)} AND a.floor_minor IS NOT NULL
+     WHERE ${inScope(scope)} AND a.floor_minor IS NOT NULL
        AND a.posted_credits - a.posted_debits - a.pending_debits < a.floor_minor`,
-    scopeParams(mode, changed),
+    scopeParams(mode, scope),
   );
   return result.rows.map((row) => ({
     check: 'wallet_above_floor',
@@ -130,7 +136,7 @@ export async function floors(
 export async function lastPostings(
   db: Queryable,
   mode: boolean | null,
-  changed: readonly string[] | null = null,
+  scope: AccountScope = 'every',
 ): Promise<Violation[]> {
   const result = await db.query<{ id: string; detail: string }>(
     `SELECT a.id, format('last posting %s says %s/%s/%s, account has %s/%s/%s (posted/held/incoming)',
@@ -140,10 +146,10 @@ export async function lastPostings(
      FROM accounts a
      LEFT JOIN LATERAL (SELECT account_seq, posted_after, held_after, incoming_after FROM postings
        WHERE account_number = a.number AND account_seq = a.postings_count) p ON true
-     WHERE ${inScope(changed)} AND a.postings_count > 0
+     WHERE ${inScope(scope)} AND a.postings_count > 0
        AND (p.posted_after, p.held_after, p.incoming_after)
        IS DISTINCT FROM (a.posted_credits - a.posted_debits, a.pending_debits, a.pending_credits)`,
-    scopeParams(mode, changed),
+    scopeParams(mode, scope),
   );
   return result.rows.map((row) => ({
     check: 'last_posting_matches_balance',

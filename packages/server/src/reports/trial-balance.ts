@@ -40,8 +40,9 @@ interface Verification {
 
 /**
  * Every account of the mode with its posted debits and credits per asset, the totals (equal when
- * the ledger balances), and what is verified (`Verification`). Reads accounts, never postings
- * (beyond one index probe per account): its cost does not grow with the number of transfers.
+ * the ledger balances), and what is verified (`Verification`). Reads the accounts with activity
+ * (migration 0048), never postings (beyond one index probe per account): its cost grows neither
+ * with the number of transfers nor with the wallets that never moved.
  */
 export async function trialBalance(db: Queryable, livemode: boolean, now: Date): Promise<TrialBalance> {
   // Independent reads, each on a connection of its own: the report waits for the slowest, not the sum.
@@ -90,7 +91,8 @@ async function accountLines(db: Queryable, livemode: boolean) {
   }>(
     `SELECT a.id, a.asset, a.kind, a.purpose, a.posted_debits, a.posted_credits, s.scale
      FROM accounts a JOIN assets s ON s.livemode = a.livemode AND s.code = a.asset
-     WHERE a.livemode = $1 AND (a.posted_debits > 0 OR a.posted_credits > 0) ORDER BY a.asset, a.kind DESC, a.id`,
+     WHERE a.livemode = $1 AND a.has_activity AND (a.posted_debits > 0 OR a.posted_credits > 0)
+     ORDER BY a.asset, a.kind DESC, a.id`,
     [livemode],
   );
   return result.rows;
@@ -102,7 +104,8 @@ async function verificationOf(db: Queryable, livemode: boolean): Promise<Verific
     latestCheckpoint(db),
     db.query<{ count: string }>(
       `SELECT coalesce(sum(a.postings_count - coalesce(c.account_seq, 0)), 0) AS count
-       FROM accounts a LEFT JOIN ledger_checkpoint_accounts c ON c.account_id = a.id WHERE a.livemode = $1`,
+       FROM accounts a LEFT JOIN ledger_checkpoint_accounts c ON c.account_id = a.id
+       WHERE a.livemode = $1 AND a.has_activity`,
       [livemode],
     ),
   ]);
