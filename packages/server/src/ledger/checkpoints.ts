@@ -2,6 +2,7 @@ import { appendAudit } from '../audit/append.js';
 import type { ChainPoint } from '../audit/verify.js';
 import type { Queryable } from '../db/pool.js';
 import { type CheckpointSigner, signatureProblem, signCheckpoint } from './checkpoint-signature.js';
+import { statesWrittenSince } from './checkpoint-states.js';
 import type { Violation } from './verify.js';
 import { idIn } from './verify-changed.js';
 
@@ -24,6 +25,11 @@ export interface Checkpoint {
    */
   readonly snapshot_xmin: string | null;
   readonly xact_id: string | null;
+  /**
+   * Which account states its digest covers (0049): every one, or those it wrote, the others being
+   * vouched for by their row versions (checkpoint-states.ts).
+   */
+  readonly digest_states: 'every' | 'written';
   /** The KEK whose derived key signed it, and the signature (checkpoint-signature.ts); null before 0038. */
   readonly kek_id: string | null;
   readonly signature: Buffer | null;
@@ -35,7 +41,7 @@ export const checkpoint_action = 'ledger.checkpoint';
 const digest_of = (c: string) =>
   `'lcp_' || encode(ledger_checkpoint_digest(${c}seq, ${c}previous_id, ${c}full_check, ${c}created_at,
      ${c}postings_checked, ${c}postings_through, ${c}audit_seq, ${c}audit_hash, ${c}events_position,
-     ${c}snapshot_xmin, ${c}xact_id), 'hex')`;
+     ${c}snapshot_xmin, ${c}xact_id, ${c}digest_states), 'hex')`;
 
 export async function latestCheckpoint(db: Queryable): Promise<Checkpoint | undefined> {
   const result = await db.query<Checkpoint>('SELECT * FROM ledger_checkpoints ORDER BY seq DESC LIMIT 1');
@@ -47,9 +53,10 @@ export function chainPoint(checkpoint: Checkpoint): ChainPoint {
 }
 
 /**
- * A checkpoint is trusted only if it carries the signature of its id (checkpoint-signature.ts), its id is still the digest of its fields and of the accounts'
- * checkpointed states, an audit entry names that id (so it is in the hash chain, or will be once
- * sealed), and the audit entry it says it verified up to is the one in the log.
+ * A checkpoint is trusted only if it carries the signature of its id (checkpoint-signature.ts), its
+ * id is still the digest of its fields and of the account states it covers, no other state was
+ * written since (checkpoint-states.ts), an audit entry names that id (so it is in the hash chain,
+ * or will be once sealed), and the audit entry it says it verified up to is the one in the log.
  */
 export async function checkCheckpoint(db: Queryable, checkpoint: Checkpoint): Promise<Violation[]> {
   const unsigned = signatureProblem(checkpoint);
@@ -76,14 +83,14 @@ export async function checkCheckpoint(db: Queryable, checkpoint: Checkpoint): Pr
     return problem(
       `audit entry ${checkpoint.audit_seq} is not the one checkpoint ${checkpoint.seq} verified up to`,
     );
-  return [];
+  return checkpoint.digest_states === 'written' ? statesWrittenSince(db, checkpoint) : [];
 }
 
 /**
  * Records what the caller's transaction verified: every account's state at its last posting (of
  * the accounts `changed`, when given: the others' are as the previous checkpoint recorded them),
- * then the checkpoint (its id the digest of both and of the transaction's snapshot, signed by
- * `signer`), then its audit entry, all committing together.
+ * then the checkpoint (its id the digest of its fields, of the transaction's snapshot and of the
+ * states it wrote, signed by `signer`), then its audit entry, all committing together.
  */
 export async function recordCheckpoint(
   db: Queryable,
@@ -122,11 +129,12 @@ export async function recordCheckpoint(
   // written (checkpoints are append-only: no UPDATE adds the signature later).
   const fields = await db.query<Omit<Checkpoint, 'kek_id' | 'signature'>>(
     `SELECT n.seq, ${digest_of('n.')} AS id, n.previous_id, n.full_check, n.created_at, n.postings_checked,
-       n.postings_through, n.audit_seq, n.audit_hash, n.events_position, n.snapshot_xmin, n.xact_id
+       n.postings_through, n.audit_seq, n.audit_hash, n.events_position, n.snapshot_xmin, n.xact_id, n.digest_states
      FROM (SELECT $1::bigint AS seq, $2::text AS previous_id, $3::boolean AS full_check, $4::timestamptz AS created_at,
        $5::bigint AS postings_checked, $9::bigint AS postings_through,
        $6::bigint AS audit_seq, $7::bytea AS audit_hash, $8::bigint AS events_position,
-       pg_snapshot_xmin(pg_current_snapshot()) AS snapshot_xmin, pg_current_xact_id() AS xact_id) n`,
+       pg_snapshot_xmin(pg_current_snapshot()) AS snapshot_xmin, pg_current_xact_id() AS xact_id,
+       'written'::text AS digest_states) n`,
     [
       (BigInt(run.previous?.seq ?? '0') + 1n).toString(),
       run.previous?.id ?? null,
@@ -143,8 +151,8 @@ export async function recordCheckpoint(
   if (row === undefined) throw new Error('the checkpoint digest query returned no row');
   const inserted = await db.query<Checkpoint>(
     `INSERT INTO ledger_checkpoints (seq, id, previous_id, full_check, created_at, postings_checked, postings_through,
-       audit_seq, audit_hash, events_position, snapshot_xmin, xact_id, kek_id, signature)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING *`,
+       audit_seq, audit_hash, events_position, snapshot_xmin, xact_id, digest_states, kek_id, signature)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING *`,
     [
       row.seq,
       row.id,
@@ -158,6 +166,7 @@ export async function recordCheckpoint(
       row.events_position,
       row.snapshot_xmin,
       row.xact_id,
+      row.digest_states,
       run.signer.kek_id,
       signCheckpoint(run.signer, row.id),
     ],

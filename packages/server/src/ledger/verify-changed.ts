@@ -17,7 +17,7 @@ import type { Checkpoint } from './checkpoints.js';
  */
 
 /** Below 2^31, with room for the transactions that start while a run reads. */
-const xid_distance_max = 2_000_000_000n;
+export const xid_distance_max = 2_000_000_000n;
 
 /**
  * The 32-bit xmin from which rows count as changed since `checkpoint`, or undefined when every
