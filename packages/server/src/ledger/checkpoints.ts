@@ -74,9 +74,14 @@ export async function checkCheckpoint(db: Queryable, checkpoint: Checkpoint): Pr
     { check: 'checkpoint_matches_digest', subject: checkpoint.id, detail },
   ];
   if (row === undefined) return problem('the checkpoint is gone');
+  // The states a checkpoint wrote are known by its transaction's id, which a logical dump renumbers.
+  const after_restore =
+    checkpoint.digest_states === 'written'
+      ? ' (or the database was restored from a logical dump, which numbers transactions anew: run `purse verify --full`)'
+      : '';
   if (row.digest !== checkpoint.id)
     return problem(
-      `checkpoint ${checkpoint.seq} or the accounts' checkpointed states changed: their digest is now ${row.digest}`,
+      `checkpoint ${checkpoint.seq} or the accounts' checkpointed states changed: their digest is now ${row.digest}${after_restore}`,
     );
   if (!row.audited) return problem(`no ${checkpoint_action} audit entry names checkpoint ${checkpoint.seq}`);
   if (!row.chain_point)
