@@ -1,7 +1,7 @@
 import type { Queryable } from '../db/pool.js';
 import type { Checkpoint } from './checkpoints.js';
 import type { Violation } from './verify.js';
-import { xid_distance_max } from './verify-changed.js';
+import { placeable, xid_distance_max, xid32 } from './verify-changed.js';
 
 /** How many states written since a checkpoint a violation names, at most. */
 const named_states_max = 20;
@@ -15,14 +15,14 @@ const named_states_max = 20;
  */
 export async function statesWrittenSince(db: Queryable, checkpoint: Checkpoint): Promise<Violation[]> {
   const result = await db.query<{ placeable: boolean; account_id: string | null; xmin: string | null }>(
-    `WITH k AS (SELECT seq, snapshot_xmin, (snapshot_xmin::text::bigint % 4294967296)::text::xid AS xmin32,
-         pg_snapshot_xmax(pg_current_snapshot())::text::bigint - snapshot_xmin::text::bigint BETWEEN 0 AND $2 AS placeable
+    `WITH k AS (SELECT seq, snapshot_xmin, ${xid32('snapshot_xmin')} AS xmin32,
+         ${placeable('snapshot_xmin', '$2')} AS placeable
        FROM ledger_checkpoints WHERE seq = $1)
      SELECT k.placeable, s.account_id, s.xmin FROM k LEFT JOIN LATERAL (
        SELECT c.account_id, c.xmin::text AS xmin FROM ledger_checkpoint_accounts c
        WHERE k.placeable AND age(c.xmin) <= age(k.xmin32)
          AND NOT EXISTS (SELECT 1 FROM ledger_checkpoints w WHERE w.seq <= k.seq AND w.xact_id >= k.snapshot_xmin
-           AND c.xmin = (w.xact_id::text::bigint % 4294967296)::text::xid)
+           AND c.xmin = ${xid32('w.xact_id')})
        ORDER BY c.account_id LIMIT $3) s ON true`,
     [checkpoint.seq, xid_distance_max.toString(), named_states_max],
   );

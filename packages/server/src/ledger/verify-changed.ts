@@ -19,6 +19,19 @@ import type { Checkpoint } from './checkpoints.js';
 /** Below 2^31, with room for the transactions that start while a run reads. */
 export const xid_distance_max = 2_000_000_000n;
 
+/** SQL: the 32-bit transaction id, as a row's xmin holds it, of the xid8 expression `xid8`. */
+export function xid32(xid8: string): string {
+  return `(${xid8}::text::bigint % 4294967296)::text::xid`;
+}
+
+/**
+ * SQL: the xid8 expression `xid8` is at most `param` transactions behind this snapshot, so that its
+ * 32-bit form and a row's xmin can be placed against each other.
+ */
+export function placeable(xid8: string, param: string): string {
+  return `pg_snapshot_xmax(pg_current_snapshot())::text::bigint - ${xid8}::text::bigint BETWEEN 0 AND ${param}`;
+}
+
 /**
  * The 32-bit xmin from which rows count as changed since `checkpoint`, or undefined when every
  * account must be read: a checkpoint from before migration 0047, one too far back for 32-bit
@@ -27,10 +40,8 @@ export const xid_distance_max = 2_000_000_000n;
  */
 export async function changedFrom(db: Queryable, checkpoint: Checkpoint): Promise<string | undefined> {
   const result = await db.query<{ xmin32: string | null }>(
-    `SELECT (c.snapshot_xmin::text::bigint % 4294967296)::text AS xmin32
-     FROM ledger_checkpoints c
-     WHERE c.seq = $1 AND c.xmin::text = (c.xact_id::text::bigint % 4294967296)::text
-       AND pg_snapshot_xmax(pg_current_snapshot())::text::bigint - c.snapshot_xmin::text::bigint BETWEEN 0 AND $2`,
+    `SELECT ${xid32('c.snapshot_xmin')}::text AS xmin32 FROM ledger_checkpoints c
+     WHERE c.seq = $1 AND c.xmin = ${xid32('c.xact_id')} AND ${placeable('c.snapshot_xmin', '$2')}`,
     [checkpoint.seq, xid_distance_max.toString()],
   );
   return result.rows[0]?.xmin32 ?? undefined;
