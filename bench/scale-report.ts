@@ -89,8 +89,8 @@ function stepsTable(result: ScaleResult): string[] {
   const base = result.steps[0];
   const rate_first = rateOf(result.steps.find((step) => step.load !== undefined));
   return [
-    '| transfers | loading transfers/s | vs first step | backlog max (events) | backlog max (s of writes) | ANALYZE runs | trial_balance p50 / p99 ms | balance?at p50 / p99 ms | GET wallet p50 / p99 ms | verify s (its own) | verify --full s (its own) | reference: node start / PostgreSQL sum ms | bytes/transfer | server RSS MiB | errors |',
-    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| transfers | loading transfers/s | vs first step | backlog max (events) | backlog max (s of writes) | ANALYZE runs | trial_balance p50 / p99 ms | balance?at p50 / p99 ms | GET wallet p50 / p99 ms | verify s (its own) | verify --full s (its own) | reference: node start / PostgreSQL sum ms | autovacuum at verify | bytes/transfer | server RSS MiB | errors |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |',
     ...result.steps
       .map((step) => {
         const rate = rateOf(step);
@@ -116,6 +116,7 @@ function stepsTable(result: ScaleResult): string[] {
           verified(step.verify),
           verified(step.verify_full),
           `${step.reference.node_start_ms.toFixed(0)} / ${step.reference.pg_sum_ms.toFixed(0)}`,
+          step.vacuuming_at_verify.join(', ') || '-',
           grown === undefined ? '-' : fmt(grown),
           step.rss_bytes === undefined ? '-' : fmt(step.rss_bytes / 2 ** 20),
           String(step.trial_balance.errors + step.balance_at.errors + step.wallet_get.errors),
@@ -175,6 +176,6 @@ function notes(result: ScaleResult): string[] {
     '',
     `The backlog is \`count(*) FROM events WHERE position IS NULL\`, sampled every ${backlog_sample_ms} ms while loading; in seconds of writes, the worst sample over the step's events written per second (the change in the largest position plus the backlog, positions having no gaps). Meanwhile ANALYZE ran ${fmt(analyzes.length)} times in all at random moments (events, transfers, postings, ledger_transactions or accounts, one at a time, a pause of up to 3 s between; the longest took ${ms(analyze_ms_max)} ms).`,
     '',
-    `Reads: ${fmt(result.requests)} requests of each, one after the other, timed from the client over HTTP on the same machine; the balance at a random instant between the start of the run and the step, in turn with a plain \`GET /v1/wallets/:id\` of the same wallet (the reference: what any read of the wallet costs at that moment). \`purse verify\` is timed as a process (start-up and migrations check included; in brackets, the time it reports for its own work), after ${fmt(result.verify_new_transfers)} transfers more than its previous run at the same step; \`--full\` just after it. The reference, taken just before verify, is the machine's speed at that moment, the median of 5 runs of each of two fixed pieces of work: \`node -e 0\` from start to exit, and \`SELECT sum(i) FROM generate_series(1, 1000000) i\` on the same PostgreSQL; a run on a slower day shows it there, beside verify. Bytes per transfer: the growth of \`pg_total_relation_size\` of every table since the first row (wallets funded, nothing loaded), over the transfers loaded (\`storageBytes\` of \`packages/server/src/db/storage.ts\`). RSS: the server process's VmRSS.`,
+    `Reads: ${fmt(result.requests)} requests of each, one after the other, timed from the client over HTTP on the same machine; the balance at a random instant between the start of the run and the step, in turn with a plain \`GET /v1/wallets/:id\` of the same wallet (the reference: what any read of the wallet costs at that moment). \`purse verify\` is timed as a process (start-up and migrations check included; in brackets, the time it reports for its own work), after ${fmt(result.verify_new_transfers)} transfers more than its previous run at the same step; \`--full\` just after it. The reference, taken just before verify, is the machine's speed at that moment, the median of 5 runs of each of two fixed pieces of work: \`node -e 0\` from start to exit, and \`SELECT sum(i) FROM generate_series(1, 1000000) i\` on the same PostgreSQL; a run on a slower day shows it there, beside verify. Beside it, the tables autovacuum was working on as verify started or ended: the server's own vacuums of what the load wrote share the two cores with verify's two connections. Bytes per transfer: the growth of \`pg_total_relation_size\` of every table since the first row (wallets funded, nothing loaded), over the transfers loaded (\`storageBytes\` of \`packages/server/src/db/storage.ts\`). RSS: the server process's VmRSS.`,
   ];
 }

@@ -68,6 +68,11 @@ export interface ScaleStep {
   readonly rss_bytes: number | undefined;
   /** The machine's speed just before verify: what the same fixed work takes, to compare runs by. */
   readonly reference: MachineReference;
+  /**
+   * The tables autovacuum was working on as `purse verify` started or ended: the database's own
+   * work, sharing the two cores with verify's two connections after a load.
+   */
+  readonly vacuuming_at_verify: readonly string[];
 }
 
 export interface MachineReference {
@@ -288,8 +293,10 @@ interface StepContext extends ScaleOptions {
 /** Everything measured at a step, with the load paused. */
 async function measureStep(api: Api, db: pg.Pool, context: StepContext): Promise<ScaleStep> {
   const reference = await machineReference(db);
+  const vacuuming_before = await vacuuming(db);
   const verify = timedVerify(context.verify, []);
   assert(verify !== undefined, 'purse verify takes no arguments');
+  const vacuuming_at_verify = [...new Set([...vacuuming_before, ...(await vacuuming(db))])].sort();
   const verify_full = timedVerify(context.verify, ['--full']);
   const trial_balance = await timedGets(api, '/v1/reports/trial_balance', context.requests);
   const span_ms = Date.now() - context.history_from.getTime();
@@ -316,7 +323,16 @@ async function measureStep(api: Api, db: pg.Pool, context: StepContext): Promise
     storage: await storageBytes(db),
     rss_bytes: context.server_pid === undefined ? undefined : await residentBytes(context.server_pid),
     reference,
+    vacuuming_at_verify,
   };
+}
+
+/** The tables a vacuum is working on now (the bench runs none itself: autovacuum's). */
+async function vacuuming(db: pg.Pool): Promise<string[]> {
+  const result = await db.query<{ table: string }>(
+    'SELECT c.relname AS table FROM pg_stat_progress_vacuum v JOIN pg_class c ON c.oid = v.relid',
+  );
+  return result.rows.map((row) => row.table);
 }
 
 /** Runs of each fixed piece of work: their median is the reference. */
