@@ -68,9 +68,11 @@ export interface ScaleStep {
   readonly rss_bytes: number | undefined;
   /** The machine's speed just before verify: what the same fixed work takes, to compare runs by. */
   readonly reference: MachineReference;
+  /** How long the step waited for autovacuum to finish with what the load wrote, before measuring. */
+  readonly autovacuum_wait_s: number;
   /**
-   * The tables autovacuum was working on as `purse verify` started or ended: the database's own
-   * work, sharing the two cores with verify's two connections after a load.
+   * The tables autovacuum was working on as `purse verify` started or ended: none unless it started
+   * again, or did not finish within `autovacuum_wait_s_max`.
    */
   readonly vacuuming_at_verify: readonly string[];
 }
@@ -292,6 +294,7 @@ interface StepContext extends ScaleOptions {
 
 /** Everything measured at a step, with the load paused. */
 async function measureStep(api: Api, db: pg.Pool, context: StepContext): Promise<ScaleStep> {
+  const autovacuum_wait_s = await autovacuumFinished(db);
   const reference = await machineReference(db);
   const vacuuming_before = await vacuuming(db);
   const verify = timedVerify(context.verify, []);
@@ -323,8 +326,32 @@ async function measureStep(api: Api, db: pg.Pool, context: StepContext): Promise
     storage: await storageBytes(db),
     rss_bytes: context.server_pid === undefined ? undefined : await residentBytes(context.server_pid),
     reference,
+    autovacuum_wait_s,
     vacuuming_at_verify,
   };
+}
+
+/**
+ * A step's load leaves autovacuum a few GB to vacuum and analyze at 10,000,000 transfers, on one of
+ * the two cores for up to minutes: verify, whose two connections want both, measured during it took
+ * 1.08 s at a step where the others took 0.77 to 0.91 (2026-12-07-scale-6961ec1.md). Like the load
+ * itself, it is paused for the measurements: they start once no autovacuum worker is busy (the
+ * seconds waited are reported), or after this long, the tables still vacuumed then being reported.
+ */
+const autovacuum_wait_s_max = 600;
+const autovacuum_poll_ms = 500;
+
+/** Waits until no autovacuum worker is busy, at most `autovacuum_wait_s_max`; the seconds waited. */
+async function autovacuumFinished(db: pg.Pool): Promise<number> {
+  const started = performance.now();
+  const waited_s = () => (performance.now() - started) / 1000;
+  for (;;) {
+    const busy = await db.query(
+      "SELECT 1 FROM pg_stat_activity WHERE backend_type = 'autovacuum worker' AND state = 'active'",
+    );
+    if (busy.rowCount === 0 || waited_s() >= autovacuum_wait_s_max) return waited_s();
+    await new Promise((resolve) => setTimeout(resolve, autovacuum_poll_ms));
+  }
 }
 
 /** The tables a vacuum is working on now (the bench runs none itself: autovacuum's). */
