@@ -71,10 +71,10 @@ export interface ScaleStep {
   /** How long the step waited for autovacuum to finish with what the load wrote, before measuring. */
   readonly autovacuum_wait_s: number;
   /**
-   * The tables autovacuum was working on as `purse verify` started or ended: none unless it started
-   * again, or did not finish within `autovacuum_wait_s_max`.
+   * What autovacuum was doing as `purse verify` started or ended (`VACUUM public.postings`): nothing
+   * unless it started again, or did not finish within `autovacuum_wait_s_max`.
    */
-  readonly vacuuming_at_verify: readonly string[];
+  readonly autovacuum_at_verify: readonly string[];
 }
 
 export interface MachineReference {
@@ -296,10 +296,10 @@ interface StepContext extends ScaleOptions {
 async function measureStep(api: Api, db: pg.Pool, context: StepContext): Promise<ScaleStep> {
   const autovacuum_wait_s = await autovacuumFinished(db);
   const reference = await machineReference(db);
-  const vacuuming_before = await vacuuming(db);
+  const autovacuum_before = await autovacuumWork(db);
   const verify = timedVerify(context.verify, []);
   assert(verify !== undefined, 'purse verify takes no arguments');
-  const vacuuming_at_verify = [...new Set([...vacuuming_before, ...(await vacuuming(db))])].sort();
+  const autovacuum_at_verify = [...new Set([...autovacuum_before, ...(await autovacuumWork(db))])].sort();
   const verify_full = timedVerify(context.verify, ['--full']);
   const trial_balance = await timedGets(api, '/v1/reports/trial_balance', context.requests);
   const span_ms = Date.now() - context.history_from.getTime();
@@ -327,7 +327,7 @@ async function measureStep(api: Api, db: pg.Pool, context: StepContext): Promise
     rss_bytes: context.server_pid === undefined ? undefined : await residentBytes(context.server_pid),
     reference,
     autovacuum_wait_s,
-    vacuuming_at_verify,
+    autovacuum_at_verify,
   };
 }
 
@@ -345,21 +345,18 @@ const autovacuum_poll_ms = 500;
 async function autovacuumFinished(db: pg.Pool): Promise<number> {
   const started = performance.now();
   const waited_s = () => (performance.now() - started) / 1000;
-  for (;;) {
-    const busy = await db.query(
-      "SELECT 1 FROM pg_stat_activity WHERE backend_type = 'autovacuum worker' AND state = 'active'",
-    );
-    if (busy.rowCount === 0 || waited_s() >= autovacuum_wait_s_max) return waited_s();
+  while ((await autovacuumWork(db)).length > 0 && waited_s() < autovacuum_wait_s_max)
     await new Promise((resolve) => setTimeout(resolve, autovacuum_poll_ms));
-  }
+  return waited_s();
 }
 
-/** The tables a vacuum is working on now (the bench runs none itself: autovacuum's). */
-async function vacuuming(db: pg.Pool): Promise<string[]> {
-  const result = await db.query<{ table: string }>(
-    'SELECT c.relname AS table FROM pg_stat_progress_vacuum v JOIN pg_class c ON c.oid = v.relid',
+/** What autovacuum's workers are doing now, as each names it: `VACUUM public.postings`, `ANALYZE ...`. */
+async function autovacuumWork(db: pg.Pool): Promise<string[]> {
+  const result = await db.query<{ work: string }>(
+    `SELECT regexp_replace(query, '^autovacuum: ', '') AS work FROM pg_stat_activity
+     WHERE backend_type = 'autovacuum worker' AND state = 'active'`,
   );
-  return result.rows.map((row) => row.table);
+  return result.rows.map((row) => row.work);
 }
 
 /** Runs of each fixed piece of work: their median is the reference. */
